@@ -1,0 +1,67 @@
+#include <config.h>
+
+#include "csum.h"
+
+#include <string.h>
+
+uint32_t
+csum_add_bytes(uint32_t sum, const void *data_, size_t n)
+{
+    const uint8_t *data = data_;
+    uint64_t acc = sum;
+
+    for (; n >= 4; n -= 4, data += 4) {
+        uint32_t word;
+
+        memcpy(&word, data, 4);
+        acc += word;
+    }
+    if (n >= 2) {
+        uint16_t half;
+
+        memcpy(&half, data, 2);
+        acc += half;
+        data += 2;
+        n -= 2;
+    }
+    if (n) {
+        uint16_t last = 0;
+
+        memcpy(&last, data, 1);
+        acc += last;
+    }
+    while (acc >> 32) {
+        acc = (acc & 0xffffffff) + (acc >> 32);
+    }
+    return (uint32_t) acc;
+}
+
+be16
+csum_finish(uint32_t sum)
+{
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return (be16) ~sum;
+}
+
+uint32_t
+csum_pseudo_ipv4(be32 src, be32 dst, uint8_t proto, uint16_t len)
+{
+    be16 tail[2] = { htons(proto), htons(len) };
+    uint32_t sum = csum_add_bytes(0, &src, 4);
+
+    sum = csum_add_bytes(sum, &dst, 4);
+    return csum_add_bytes(sum, tail, sizeof tail);
+}
+
+uint32_t
+csum_pseudo_ipv6(const struct in6_addr *src, const struct in6_addr *dst,
+                 uint8_t proto, uint32_t len)
+{
+    be32 tail[2] = { htonl(len), htonl(proto) };
+    uint32_t sum = csum_add_bytes(0, src, 16);
+
+    sum = csum_add_bytes(sum, dst, 16);
+    return csum_add_bytes(sum, tail, sizeof tail);
+}

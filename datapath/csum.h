@@ -1,0 +1,26 @@
+#ifndef DATAPATH_CSUM_H
+#define DATAPATH_CSUM_H 1
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "byte-order.h"
+
+/* The Internet checksum (RFC 1071).  Partial sums are 32-bit accumulators in
+ * the byte order of the data, folded only at the end. */
+
+/* Adds 'n' bytes at 'data' to the partial sum 'sum'.  An odd 'n' is padded
+ * with a zero byte, so only the last piece of a sum may have odd length. */
+uint32_t csum_add_bytes(uint32_t sum, const void *data, size_t n);
+
+/* Folds a partial sum and returns its complement: the value to store. */
+be16 csum_finish(uint32_t sum);
+
+/* The pseudo-header sums that UDP and TCP checksums start from. */
+uint32_t csum_pseudo_ipv4(be32 src, be32 dst, uint8_t proto, uint16_t len);
+uint32_t csum_pseudo_ipv6(const struct in6_addr *src,
+                          const struct in6_addr *dst, uint8_t proto,
+                          uint32_t len);
+
+#endif /* datapath/csum.h */

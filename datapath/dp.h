@@ -1,0 +1,145 @@
+#ifndef DATAPATH_DP_H
+#define DATAPATH_DP_H 1
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mac-table.h"
+#include "vxlan.h"
+
+struct packet_batch;
+struct packet_pool;
+
+/* The datapath: local ports, one VXLAN tunnel port, the VNIs, the MAC table
+ * and the forwarding decision that ties them together.
+ *
+ * The owner (the daemon, a test, the benchmark) feeds received batches to
+ * dp_receive() and gets the frames to send through the 'send' callback, one
+ * batch per output port.  The datapath does no I/O and keeps no clock: time
+ * is passed in. */
+
+enum dp_port_kind {
+    DP_PORT_LOCAL,              /* TAP, system or pcap: plain Ethernet. */
+    DP_PORT_TUNNEL,             /* The VTEP's underlay side. */
+};
+
+/* Why a frame was dropped.  Keep dp_drop_reason_name() in step. */
+enum dp_drop_reason {
+    DP_DROP_RUNT,               /* Shorter than an Ethernet header. */
+    DP_DROP_NO_VNI,             /* Local port not bound to a VNI. */
+    DP_DROP_UNKNOWN_VNI,        /* Decapsulated VNI not configured. */
+    DP_DROP_NO_I_FLAG,          /* VXLAN header without the I flag. */
+    DP_DROP_BAD_OUTER,          /* Outer headers short or not VXLAN. */
+    DP_DROP_BAD_CSUM,           /* Outer UDP checksum wrong. */
+    DP_DROP_BAD_INNER,          /* Inner frame shorter than Ethernet. */
+    DP_DROP_TOO_BIG,            /* Over the underlay MTU once encapsulated. */
+    DP_DROP_NO_TUNNEL,          /* Needs the VTEP but there is none. */
+    DP_DROP_NO_BUFFER,          /* Packet pool empty while copying. */
+    DP_DROP_SAME_PORT,          /* Destination is the port it came in on. */
+    DP_DROP_SPLIT_HORIZON,      /* From a VTEP and destined to a VTEP. */
+    DP_DROP_BAD_DEST,           /* Static entry to a port not in the VNI. */
+    DP_DROP_N_REASONS
+};
+
+const char *dp_drop_reason_name(enum dp_drop_reason);
+
+struct dp_counters {
+    uint64_t rx_packets;
+    uint64_t rx_bytes;
+    uint64_t tx_packets;
+    uint64_t tx_bytes;
+    uint64_t drops[DP_DROP_N_REASONS];
+};
+
+/* Gives 'batch' (never empty) to the owner for sending out of 'port_no'.
+ * The callee takes the packets; the batch itself is the caller's. */
+typedef void dp_send_cb(void *aux, uint32_t port_no,
+                        struct packet_batch *batch);
+
+/* Finds the next-hop Ethernet address for underlay address 'dst'.  Returns
+ * false if it is not known (the frame then leaves with a zero destination,
+ * for an owner that sends through the kernel's IP stack). */
+typedef bool dp_neighbor_cb(void *aux, const struct in6_addr *dst,
+                            struct eth_addr *mac);
+
+struct dp_callbacks {
+    dp_send_cb *send;
+    dp_neighbor_cb *neighbor;   /* May be NULL. */
+    void *aux;
+};
+
+struct dp;
+
+/* Creates a datapath that copies frames (for flooding) from 'pool' and
+ * learns into a MAC table of at most 'max_macs' entries (0 for the
+ * default).  The pool stays the caller's.  Returns NULL if memory is
+ * short. */
+struct dp *dp_create(struct packet_pool *pool, size_t max_macs,
+                     const struct dp_callbacks *);
+void dp_destroy(struct dp *);
+
+/* The MAC table, for static entries, dumps and flushes.  Remove entries
+ * through it only; VNIs come and go with dp_vni_add()/dp_vni_del(). */
+struct mac_table *dp_mac_table(struct dp *);
+
+/* Ports.  Port numbers are the owner's; 0 is reserved.  Returns 0, EEXIST,
+ * ENOENT, EINVAL or ENOMEM. */
+int dp_port_add(struct dp *, uint32_t port_no, enum dp_port_kind);
+int dp_port_del(struct dp *, uint32_t port_no);
+
+/* Binds local port 'port_no' to 'vni' (0 unbinds).  Entries learned on the
+ * port are forgotten, since they belonged to the old VNI. */
+int dp_port_bind(struct dp *, uint32_t port_no, uint32_t vni);
+
+struct dp_tunnel_config {
+    struct vxlan_encap_params encap;
+    unsigned int mtu;           /* Underlay MTU (IP packet size). */
+};
+
+/* Sets the tunnel port's configuration.  Returns ENOENT if 'port_no' is not
+ * a tunnel port. */
+int dp_tunnel_configure(struct dp *, uint32_t port_no,
+                        const struct dp_tunnel_config *);
+
+struct dp_vni_config {
+    /* Where broadcast, unknown unicast and multicast go in the underlay: a
+     * multicast group, or every address of a head-end replication list, or
+     * (neither) nowhere. */
+    struct in6_addr group;      /* Unspecified (all zero) if none. */
+    const struct in6_addr *flood_list;
+    size_t n_flood;
+    unsigned int ageing_s;      /* 0: MAC_TABLE_DEFAULT_AGEING. */
+    size_t mac_limit;           /* 0: only the table's bound. */
+};
+
+#define DP_VNI_MAX_FLOOD 256
+
+/* Adds 'vni' or, if it exists, changes its configuration.  Returns 0,
+ * EINVAL (VNI out of range, both group and list, a group that is not
+ * multicast, a list that is too long or holds a multicast address) or
+ * ENOMEM. */
+int dp_vni_set(struct dp *, uint32_t vni, const struct dp_vni_config *);
+
+/* Removes 'vni', its entries, and its bindings (the ports stay, unbound).
+ * Returns 0 or ENOENT. */
+int dp_vni_del(struct dp *, uint32_t vni);
+
+/* Processes every frame of 'batch', received on 'in_port', at time
+ * 'now_ms': learns, decides, encapsulates or decapsulates, and hands the
+ * results to the send callback before it returns.  Takes the packets; the
+ * batch is left empty. */
+void dp_receive(struct dp *, uint32_t in_port, struct packet_batch *batch,
+                long long now_ms);
+
+/* Runs MAC ageing; returns when it next needs to run. */
+long long dp_run_ageing(struct dp *, long long now_ms);
+
+/* Counters of a port or a VNI.  Return false if there is no such one. */
+bool dp_port_get_counters(const struct dp *, uint32_t port_no,
+                          struct dp_counters *);
+bool dp_vni_get_counters(const struct dp *, uint32_t vni,
+                         struct dp_counters *);
+
+#endif /* datapath/dp.h */

@@ -1,0 +1,315 @@
+#include <config.h>
+
+#include "flow.h"
+
+#include <string.h>
+
+#include "hash.h"
+#include "headers.h"
+#include "packet.h"
+
+/* Extension headers a parser walks before it gives up. */
+#define IPV6_MAX_EXT_HEADERS 8
+
+static void
+ipv4_to_mapped(be32 addr, struct in6_addr *out)
+{
+    memset(out, 0, sizeof *out);
+    out->s6_addr[10] = 0xff;
+    out->s6_addr[11] = 0xff;
+    memcpy(&out->s6_addr[12], &addr, 4);
+}
+
+/* Parses the Ethernet header and up to two VLAN tags.  Returns the offset of
+ * the L3 header, or 0 if the frame ends first. */
+static size_t
+parse_l2(const struct packet *p, struct flow_key *key)
+{
+    const struct eth_header *eth = packet_at(p, 0, ETH_HEADER_LEN);
+
+    if (!eth) {
+        key->error = FLOW_ERR_TRUNCATED;
+        return 0;
+    }
+    key->dl_dst = eth->eth_dst;
+    key->dl_src = eth->eth_src;
+    key->layers = FLOW_LAYER_L2;
+
+    size_t ofs = ETH_HEADER_LEN;
+    be16 type = eth->eth_type;
+
+    for (int tags = 0; tags < 2 && (type == htons(ETH_TYPE_VLAN)
+                                    || type == htons(ETH_TYPE_VLAN_QINQ));
+         tags++) {
+        const struct vlan_header *vlan = packet_at(p, ofs, VLAN_HEADER_LEN);
+
+        if (!vlan) {
+            key->dl_type = type;
+            key->error = FLOW_ERR_TRUNCATED;
+            return 0;
+        }
+        if (!tags) {
+            key->vlan_tci = vlan->vlan_tci | htons(FLOW_VLAN_PRESENT);
+        }
+        type = vlan->vlan_next_type;
+        ofs += VLAN_HEADER_LEN;
+    }
+    key->dl_type = ntohs(type) >= ETH_TYPE_MIN ? type
+                   : htons(FLOW_DL_TYPE_NONE);
+    return ofs;
+}
+
+static void
+parse_arp(struct packet *p, size_t ofs, struct flow_key *key)
+{
+    const struct arp_eth_header *arp = packet_at(p, ofs, ARP_ETH_HEADER_LEN);
+
+    if (!arp) {
+        key->error = FLOW_ERR_TRUNCATED;
+        return;
+    }
+    if (arp->ar_hrd != htons(ARP_HTYPE_ETHERNET)
+        || arp->ar_pro != htons(ETH_TYPE_IPV4)
+        || arp->ar_hln != ETH_ADDR_LEN || arp->ar_pln != 4) {
+        key->error = FLOW_ERR_BAD_L3;
+        return;
+    }
+    if (ntohs(arp->ar_op) <= 0xff) {
+        key->nw_proto = (uint8_t) ntohs(arp->ar_op);
+    }
+    ipv4_to_mapped(be32_16_get(&arp->ar_spa), &key->nw_src);
+    ipv4_to_mapped(be32_16_get(&arp->ar_tpa), &key->nw_dst);
+    key->arp_sha = arp->ar_sha;
+    key->arp_tha = arp->ar_tha;
+    key->layers = FLOW_LAYER_L3;
+    p->md.l3_ofs = (uint16_t) ofs;
+}
+
+/* Parses an IPv4 header at 'ofs'.  Returns the end of the IP datagram within
+ * the frame and sets '*l4_ofs', or returns 0 if there is no L4 to parse. */
+static size_t
+parse_ipv4(struct packet *p, size_t ofs, struct flow_key *key,
+           size_t *l4_ofs)
+{
+    const struct ipv4_header *ip = packet_at(p, ofs, IPV4_HEADER_LEN);
+
+    if (!ip) {
+        key->error = FLOW_ERR_TRUNCATED;
+        return 0;
+    }
+
+    size_t ihl = (size_t) (ip->ip_ihl_ver & 0x0f) * 4;
+    size_t tot_len = ntohs(ip->ip_tot_len);
+
+    if (ip->ip_ihl_ver >> 4 != IPV4_VERSION || ihl < IPV4_HEADER_LEN
+        || tot_len < ihl) {
+        key->error = FLOW_ERR_BAD_L3;
+        return 0;
+    }
+    if (!packet_at(p, ofs, ihl)) {
+        key->error = FLOW_ERR_TRUNCATED;
+        return 0;
+    }
+    ipv4_to_mapped(be32_16_get(&ip->ip_src), &key->nw_src);
+    ipv4_to_mapped(be32_16_get(&ip->ip_dst), &key->nw_dst);
+    key->nw_proto = ip->ip_proto;
+    key->nw_tos = ip->ip_tos;
+    key->nw_ttl = ip->ip_ttl;
+    key->layers = FLOW_LAYER_L3;
+    p->md.l3_ofs = (uint16_t) ofs;
+
+    uint16_t frag = ntohs(ip->ip_frag_off);
+
+    if (frag & (IPV4_MF | IPV4_FRAG_OFF_MASK)) {
+        key->nw_frag = FLOW_NW_FRAG_ANY;
+        if (frag & IPV4_FRAG_OFF_MASK) {
+            key->nw_frag |= FLOW_NW_FRAG_LATER;
+            return 0;
+        }
+    }
+    *l4_ofs = ofs + ihl;
+    /* Ethernet padding may follow the datagram; a short capture may cut it. */
+    return MIN(ofs + tot_len, packet_size(p));
+}
+
+static bool
+is_ipv6_ext_header(uint8_t nxt)
+{
+    return nxt == IPV6_PROTO_HOPOPTS || nxt == IPV6_PROTO_ROUTING
+           || nxt == IPV6_PROTO_DSTOPTS || nxt == IPV6_PROTO_FRAGMENT;
+}
+
+/* IPv6 counterpart of parse_ipv4(), walking the extension headers. */
+static size_t
+parse_ipv6(struct packet *p, size_t ofs, struct flow_key *key,
+           size_t *l4_ofs)
+{
+    const struct ipv6_header *ip6 = packet_at(p, ofs, IPV6_HEADER_LEN);
+
+    if (!ip6) {
+        key->error = FLOW_ERR_TRUNCATED;
+        return 0;
+    }
+
+    uint32_t vtc_flow = ntohl(be32_16_get(&ip6->ip6_vtc_flow));
+
+    if (vtc_flow >> 28 != IPV6_VERSION) {
+        key->error = FLOW_ERR_BAD_L3;
+        return 0;
+    }
+    memcpy(&key->nw_src, ip6->ip6_src, sizeof key->nw_src);
+    memcpy(&key->nw_dst, ip6->ip6_dst, sizeof key->nw_dst);
+    key->nw_tos = (uint8_t) (vtc_flow >> 20);
+    key->nw_ttl = ip6->ip6_hlim;
+    key->layers = FLOW_LAYER_L3;
+    p->md.l3_ofs = (uint16_t) ofs;
+
+    size_t end = MIN(ofs + IPV6_HEADER_LEN + ntohs(ip6->ip6_plen),
+                     packet_size(p));
+    uint8_t nxt = ip6->ip6_nxt;
+
+    ofs += IPV6_HEADER_LEN;
+    for (int i = 0; is_ipv6_ext_header(nxt); i++) {
+        if (i == IPV6_MAX_EXT_HEADERS) {
+            key->error = FLOW_ERR_BAD_L3;
+            return 0;
+        }
+        if (nxt == IPV6_PROTO_FRAGMENT) {
+            const struct ipv6_frag_header *frag
+                = packet_at(p, ofs, IPV6_FRAG_HEADER_LEN);
+
+            if (!frag) {
+                key->error = FLOW_ERR_TRUNCATED;
+                return 0;
+            }
+            key->nw_frag = FLOW_NW_FRAG_ANY;
+            if (ntohs(frag->ip6f_offlg) & IPV6_FRAG_OFF_MASK) {
+                key->nw_frag |= FLOW_NW_FRAG_LATER;
+                key->nw_proto = frag->ip6f_nxt;
+                return 0;
+            }
+            nxt = frag->ip6f_nxt;
+            ofs += IPV6_FRAG_HEADER_LEN;
+        } else {
+            const struct ipv6_ext_header *ext
+                = packet_at(p, ofs, IPV6_EXT_HEADER_LEN);
+
+            if (!ext) {
+                key->error = FLOW_ERR_TRUNCATED;
+                return 0;
+            }
+            nxt = ext->ip6e_nxt;
+            ofs += ((size_t) ext->ip6e_len + 1) * 8;
+        }
+    }
+    key->nw_proto = nxt;
+    *l4_ofs = ofs;
+    return end;
+}
+
+/* Parses the transport header at 'ofs', which must end by 'end'. */
+static void
+parse_l4(struct packet *p, size_t ofs, size_t end, struct flow_key *key)
+{
+    size_t need;
+
+    switch (key->nw_proto) {
+    case IP_PROTO_TCP:
+        need = TCP_HEADER_LEN;
+        break;
+    case IP_PROTO_UDP:
+        need = UDP_HEADER_LEN;
+        break;
+    case IP_PROTO_ICMP:
+    case IP_PROTO_ICMPV6:
+        need = ICMP_HEADER_LEN;
+        break;
+    default:
+        return;
+    }
+    if (ofs > end || need > end - ofs || !packet_at(p, ofs, need)) {
+        key->error = FLOW_ERR_TRUNCATED;
+        return;
+    }
+
+    const uint8_t *l4 = packet_at(p, ofs, need);
+
+    if (need == ICMP_HEADER_LEN) {
+        const struct icmp_header *icmp = (const void *) l4;
+
+        key->tp_src = htons(icmp->icmp_type);
+        key->tp_dst = htons(icmp->icmp_code);
+    } else {
+        /* TCP and UDP both start with the two ports. */
+        memcpy(&key->tp_src, l4, sizeof key->tp_src);
+        memcpy(&key->tp_dst, l4 + 2, sizeof key->tp_dst);
+    }
+    key->layers = FLOW_LAYER_L4;
+    p->md.l4_ofs = (uint16_t) ofs;
+}
+
+enum flow_layer
+flow_extract(struct packet *p, struct flow_key *key)
+{
+    memset(key, 0, sizeof *key);
+    key->in_port = p->md.in_port;
+    key->vni = p->md.vni;
+    packet_reset_offsets(p);
+
+    size_t l3_ofs = parse_l2(p, key);
+
+    if (!l3_ofs) {
+        return key->layers;
+    }
+
+    size_t l4_ofs = 0;
+    size_t end = 0;
+
+    if (key->dl_type == htons(ETH_TYPE_ARP)) {
+        parse_arp(p, l3_ofs, key);
+    } else if (key->dl_type == htons(ETH_TYPE_IPV4)) {
+        end = parse_ipv4(p, l3_ofs, key, &l4_ofs);
+    } else if (key->dl_type == htons(ETH_TYPE_IPV6)) {
+        end = parse_ipv6(p, l3_ofs, key, &l4_ofs);
+    }
+    if (end) {
+        parse_l4(p, l4_ofs, end, key);
+    }
+    return key->layers;
+}
+
+uint32_t
+flow_hash_5tuple(const struct flow_key *key, uint64_t basis)
+{
+    /* Multilinear: the products are independent, so they run side by side
+     * instead of as a chain of mixing rounds; one final mix spreads the
+     * bits.  Good enough to spread flows, which is all this is for. */
+    static const uint64_t k[6] = {
+        UINT64_C(0x9e3779b97f4a7c15), UINT64_C(0xc2b2ae3d27d4eb4f),
+        UINT64_C(0x165667b19e3779f9), UINT64_C(0xd6e8feb86659fd93),
+        UINT64_C(0xa0761d6478bd642f), UINT64_C(0xe7037ed1a0b428db),
+    };
+    uint64_t w[6];
+    uint16_t src_lo, dst_lo;
+    uint32_t src_hi, dst_hi;
+
+    memcpy(w, &key->nw_src, 16);
+    memcpy(w + 2, &key->nw_dst, 16);
+    w[4] = ((uint64_t) key->nw_proto << 32) | ((uint64_t) key->tp_src << 16)
+           | key->tp_dst;
+    /* Frames without L3 still spread, by their Ethernet addresses. */
+    memcpy(&src_hi, key->dl_src.ea, 4);
+    memcpy(&src_lo, key->dl_src.ea + 4, 2);
+    memcpy(&dst_hi, key->dl_dst.ea, 4);
+    memcpy(&dst_lo, key->dl_dst.ea + 4, 2);
+    w[5] = ((uint64_t) src_hi << 32 | dst_hi)
+           ^ ((uint64_t) src_lo << 48 | (uint64_t) dst_lo << 16
+              | key->dl_type);
+
+    uint64_t h = 0;
+
+    for (size_t i = 0; i < 6; i++) {
+        h += (w[i] ^ (w[i] >> 29)) * k[i];
+    }
+    return hash_finish(hash_add64(basis, h));
+}

@@ -1,0 +1,78 @@
+#ifndef DATAPATH_FLOW_H
+#define DATAPATH_FLOW_H 1
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "byte-order.h"
+#include "eth-addr.h"
+
+struct packet;
+
+/* The fields of a frame that forwarding and flow rules look at.  Fields of
+ * layers the parser did not reach are zero, and 'layers' says how far it
+ * got, so that a truncated frame still yields everything that was valid. */
+
+enum flow_layer {
+    FLOW_LAYER_NONE = 0,        /* Not even a whole Ethernet header. */
+    FLOW_LAYER_L2 = 1,          /* Ethernet (and VLAN) fields are valid. */
+    FLOW_LAYER_L3 = 2,          /* Also ARP or IP fields. */
+    FLOW_LAYER_L4 = 3,          /* Also transport ports (or ICMP type). */
+};
+
+/* Why parsing stopped short of the transport layer, for counters and for
+ * debugging; FLOW_OK if nothing was wrong (a frame may have no L4 at all). */
+enum flow_error {
+    FLOW_OK = 0,
+    FLOW_ERR_TRUNCATED,         /* A header ran past the captured length. */
+    FLOW_ERR_BAD_L3,            /* An IP header is inconsistent. */
+};
+
+/* Set in vlan_tci of a tagged frame, so that a tag of all zeros still
+ * differs from no tag (the Open vSwitch convention: the DEI bit is given
+ * up for it). */
+#define FLOW_VLAN_PRESENT 0x1000
+
+/* dl_type of an 802.3 frame, whose type field is a length. */
+#define FLOW_DL_TYPE_NONE 0x05ff
+
+#define FLOW_NW_FRAG_ANY 0x01   /* Any fragment. */
+#define FLOW_NW_FRAG_LATER 0x02 /* A fragment with nonzero offset. */
+
+struct flow_key {
+    uint32_t in_port;
+    uint32_t vni;
+
+    struct eth_addr dl_dst;
+    struct eth_addr dl_src;
+    be16 dl_type;               /* After VLAN tags; FLOW_DL_TYPE_NONE. */
+    be16 vlan_tci;              /* Outer tag | FLOW_VLAN_PRESENT, or 0. */
+
+    /* IPv4 (IPv4-mapped), IPv6, or the ARP sender and target addresses. */
+    struct in6_addr nw_src;
+    struct in6_addr nw_dst;
+    uint8_t nw_proto;           /* IP protocol, or the low byte of ARP op. */
+    uint8_t nw_tos;
+    uint8_t nw_ttl;
+    uint8_t nw_frag;            /* FLOW_NW_FRAG_* bits. */
+
+    be16 tp_src;                /* Transport ports; ICMP type and code. */
+    be16 tp_dst;
+
+    struct eth_addr arp_sha;
+    struct eth_addr arp_tha;
+
+    uint8_t layers;             /* enum flow_layer. */
+    uint8_t error;              /* enum flow_error. */
+};
+
+/* Parses the frame in 'p' into 'key', never reading past its size and never
+ * trusting a length field beyond it.  Also records the L3 and L4 offsets in
+ * p->md.  Returns how far it got. */
+enum flow_layer flow_extract(struct packet *p, struct flow_key *key);
+
+/* Returns a hash of the flow's addresses, protocol and ports (the same in
+ * both directions is not promised), mixed with 'basis'. */
+uint32_t flow_hash_5tuple(const struct flow_key *key, uint64_t basis);
+
+#endif /* datapath/flow.h */

@@ -1,0 +1,678 @@
+#include <config.h>
+
+#include "mac-table.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "hmap.h"
+#include "list.h"
+
+/* Which owner holds the most entries, remembered so that eviction under a
+ * flood does not scan every owner for every new address.  'stale' counts
+ * the entries 'owner' has lost since it was last known to be the biggest,
+ * so it is never more than 'stale' entries short of the true biggest. */
+struct owner_hint {
+    struct mac_owner *owner;    /* NULL if unknown. */
+    size_t stale;
+};
+
+/* Per-VNI settings and the owners that hold entries in it. */
+struct mac_vni {
+    struct hmap_node node;      /* In mac_table's 'vnis', by VNI. */
+    uint32_t vni;
+    long long ageing_ms;
+    size_t max_entries;         /* 0: only the table's bound. */
+    size_t n_dynamic;
+    size_t n_static;
+    struct list owners;         /* struct mac_owner's 'vni_node'. */
+    struct owner_hint biggest;  /* Among 'owners'. */
+};
+
+/* The dynamic entries of one VNI learned at one place.  Its LRU list is in
+ * order of last sighting, so the front is both the next to expire and the
+ * one to evict. */
+struct mac_owner {
+    struct hmap_node node;      /* In mac_table's 'owners', by VNI + dest. */
+    struct list vni_node;       /* In mac_vni's 'owners'. */
+    struct mac_vni *vni;
+    struct mac_dest dest;
+    struct list lru;            /* struct mac_entry's 'lru_node'. */
+    size_t n_entries;
+};
+
+/* What a lookup and a refresh touch comes first and fits one cache line,
+ * and entries are allocated on cache-line boundaries, so that with a table
+ * too big for the caches a lookup costs one miss, which the batch
+ * prefetch hides. */
+#define CACHE_LINE 64
+
+struct mac_entry {
+    struct hmap_node node;      /* In mac_table's 'entries', by VNI + MAC. */
+    struct mac_dest dest;
+    uint32_t vni;
+    struct eth_addr mac;
+    long long used;             /* Last seen, in ms. */
+
+    struct mac_owner *owner;    /* NULL for a static entry. */
+    struct list lru_node;       /* In owner's 'lru'; unused if static. */
+};
+BUILD_ASSERT(offsetof(struct mac_entry, used) + sizeof(long long)
+             <= CACHE_LINE);
+
+static struct mac_entry *
+alloc_entry(void)
+{
+    size_t size = (sizeof(struct mac_entry) + CACHE_LINE - 1)
+                  / CACHE_LINE * CACHE_LINE;
+
+    return aligned_alloc(CACHE_LINE, size);
+}
+
+struct mac_table {
+    struct hmap entries;
+    struct hmap owners;
+    struct hmap vnis;
+    uint64_t seed;
+    size_t max_entries;
+    struct owner_hint biggest;  /* Among all owners. */
+    struct mac_table_stats stats;
+};
+
+bool
+mac_dest_equals(const struct mac_dest *a, const struct mac_dest *b)
+{
+    if (a->type != b->type) {
+        return false;
+    }
+    return a->type == MAC_DEST_PORT
+           ? a->port_no == b->port_no
+           : !memcmp(&a->remote, &b->remote, sizeof a->remote);
+}
+
+static uint32_t
+hash_entry(const struct mac_table *t, uint32_t vni,
+           const struct eth_addr *mac)
+{
+    /* Two loads rather than eth_addr_to_u64()'s six: byte order does not
+     * matter to a hash. */
+    uint32_t hi;
+    uint16_t lo;
+
+    memcpy(&hi, mac->ea, sizeof hi);
+    memcpy(&lo, mac->ea + 4, sizeof lo);
+    uint64_t key = ((uint64_t) hi << 32 | (uint64_t) lo << 16)
+                   ^ ((uint64_t) vni << 40 | vni);
+
+    return hash_finish(hash_add64(t->seed, key));
+}
+
+static uint32_t
+hash_owner(const struct mac_table *t, uint32_t vni,
+           const struct mac_dest *dest)
+{
+    uint64_t h = hash_add64(t->seed, (uint64_t) vni << 32 | dest->type);
+
+    if (dest->type == MAC_DEST_PORT) {
+        return hash_finish(hash_add64(h, dest->port_no));
+    }
+    return hash_bytes(&dest->remote, sizeof dest->remote, h);
+}
+
+static uint32_t
+hash_vni(const struct mac_table *t, uint32_t vni)
+{
+    return hash_finish(hash_add64(t->seed, vni));
+}
+
+struct mac_table *
+mac_table_create(size_t max_entries)
+{
+    struct mac_table *t = calloc(1, sizeof *t);
+
+    if (t) {
+        hmap_init(&t->entries);
+        hmap_init(&t->owners);
+        hmap_init(&t->vnis);
+        t->seed = hash_random_seed();
+        t->max_entries = max_entries ? max_entries : MAC_TABLE_DEFAULT_MAX;
+    }
+    return t;
+}
+
+static struct mac_vni *
+find_vni(const struct mac_table *t, uint32_t vni)
+{
+    struct mac_vni *v;
+
+    HMAP_FOR_EACH_WITH_HASH (v, node, hash_vni(t, vni), &t->vnis) {
+        if (v->vni == vni) {
+            return v;
+        }
+    }
+    return NULL;
+}
+
+static struct mac_entry *
+find_entry(const struct mac_table *t, uint32_t vni,
+           const struct eth_addr *mac)
+{
+    struct mac_entry *e;
+
+    HMAP_FOR_EACH_WITH_HASH (e, node, hash_entry(t, vni, mac), &t->entries) {
+        if (e->vni == vni && eth_addr_equals(&e->mac, mac)) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+static struct mac_owner *
+find_owner(const struct mac_table *t, uint32_t vni,
+           const struct mac_dest *dest)
+{
+    struct mac_owner *o;
+
+    HMAP_FOR_EACH_WITH_HASH (o, node, hash_owner(t, vni, dest), &t->owners) {
+        if (o->vni->vni == vni && mac_dest_equals(&o->dest, dest)) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
+static struct mac_owner *
+get_owner(struct mac_table *t, struct mac_vni *v, const struct mac_dest *dest)
+{
+    struct mac_owner *o = find_owner(t, v->vni, dest);
+
+    if (o) {
+        return o;
+    }
+    o = calloc(1, sizeof *o);
+    if (!o) {
+        return NULL;
+    }
+    if (hmap_insert(&t->owners, &o->node, hash_owner(t, v->vni, dest))) {
+        free(o);
+        return NULL;
+    }
+    o->vni = v;
+    o->dest = *dest;
+    list_init(&o->lru);
+    list_push_back(&v->owners, &o->vni_node);
+    return o;
+}
+
+static void
+hint_grew(struct owner_hint *hint, struct mac_owner *o)
+{
+    if (hint->owner == o) {
+        hint->stale -= hint->stale > 0;
+    } else if (hint->owner && o->n_entries > hint->owner->n_entries) {
+        hint->owner = o;
+    }
+}
+
+static void
+hint_shrank(struct owner_hint *hint, const struct mac_owner *o)
+{
+    if (hint->owner == o) {
+        hint->stale++;
+    }
+}
+
+static void
+hint_forget(struct owner_hint *hint, const struct mac_owner *o)
+{
+    if (hint->owner == o) {
+        hint->owner = NULL;
+    }
+}
+
+static void
+free_owner(struct mac_table *t, struct mac_owner *o)
+{
+    hint_forget(&t->biggest, o);
+    hint_forget(&o->vni->biggest, o);
+    hmap_remove(&t->owners, &o->node);
+    list_remove(&o->vni_node);
+    free(o);
+}
+
+/* Takes dynamic entry 'e' off its owner, freeing the owner once empty. */
+static void
+detach_from_owner(struct mac_table *t, struct mac_entry *e)
+{
+    struct mac_owner *o = e->owner;
+
+    list_remove(&e->lru_node);
+    e->owner = NULL;
+    o->vni->n_dynamic--;
+    t->stats.n_dynamic--;
+    hint_shrank(&t->biggest, o);
+    hint_shrank(&o->vni->biggest, o);
+    if (!--o->n_entries) {
+        free_owner(t, o);
+    }
+}
+
+static void
+attach_to_owner(struct mac_table *t, struct mac_entry *e, struct mac_owner *o)
+{
+    e->owner = o;
+    list_push_back(&o->lru, &e->lru_node);
+    o->n_entries++;
+    o->vni->n_dynamic++;
+    t->stats.n_dynamic++;
+    hint_grew(&t->biggest, o);
+    hint_grew(&o->vni->biggest, o);
+}
+
+static void
+remove_entry(struct mac_table *t, struct mac_entry *e)
+{
+    if (e->owner) {
+        detach_from_owner(t, e);
+    } else {
+        struct mac_vni *v = find_vni(t, e->vni);
+
+        v->n_static--;
+        t->stats.n_static--;
+    }
+    hmap_remove(&t->entries, &e->node);
+    free(e);
+}
+
+/* Returns the owner with the most entries: in 'v' if it is not NULL,
+ * otherwise in the whole table. */
+static struct mac_owner *
+find_biggest(const struct mac_table *t, const struct mac_vni *v)
+{
+    struct mac_owner *biggest = NULL;
+    struct mac_owner *o;
+
+    if (v) {
+        LIST_FOR_EACH (o, vni_node, &v->owners) {
+            if (!biggest || o->n_entries > biggest->n_entries) {
+                biggest = o;
+            }
+        }
+    } else {
+        HMAP_FOR_EACH (o, node, &t->owners) {
+            if (!biggest || o->n_entries > biggest->n_entries) {
+                biggest = o;
+            }
+        }
+    }
+    return biggest;
+}
+
+/* Evicts the least recently seen entry of the biggest owner, in 'v' or, if
+ * it is NULL, in the whole table.  The hint makes this O(1) while one owner
+ * keeps growing, which is the case of a flood; it is trusted to within one
+ * entry and otherwise refreshed by a scan. */
+static bool
+evict_one(struct mac_table *t, struct mac_vni *v)
+{
+    struct owner_hint *hint = v ? &v->biggest : &t->biggest;
+
+    if (!hint->owner || hint->stale > 1) {
+        hint->owner = find_biggest(t, v);
+        hint->stale = 0;
+    }
+    if (!hint->owner) {
+        return false;
+    }
+    remove_entry(t, CONTAINER_OF(list_front(&hint->owner->lru),
+                                 struct mac_entry, lru_node));
+    t->stats.evicted++;
+    return true;
+}
+
+/* Evicts until there is room for one more dynamic entry in 'v'. */
+static void
+make_room(struct mac_table *t, struct mac_vni *v)
+{
+    while (v->max_entries && v->n_dynamic >= v->max_entries
+           && evict_one(t, v)) {
+        continue;
+    }
+    while (t->stats.n_dynamic >= t->max_entries && evict_one(t, NULL)) {
+        continue;
+    }
+}
+
+void
+mac_table_destroy(struct mac_table *t)
+{
+    if (!t) {
+        return;
+    }
+
+    struct mac_entry *e;
+    struct mac_owner *o;
+    struct mac_vni *v;
+
+    HMAP_FOR_EACH_SAFE (e, node, &t->entries) {
+        free(e);
+    }
+    HMAP_FOR_EACH_SAFE (o, node, &t->owners) {
+        free(o);
+    }
+    HMAP_FOR_EACH_SAFE (v, node, &t->vnis) {
+        free(v);
+    }
+    hmap_destroy(&t->entries);
+    hmap_destroy(&t->owners);
+    hmap_destroy(&t->vnis);
+    free(t);
+}
+
+int
+mac_table_set_vni(struct mac_table *t, uint32_t vni, unsigned int ageing_s,
+                  size_t max_entries)
+{
+    struct mac_vni *v = find_vni(t, vni);
+
+    if (!v) {
+        v = calloc(1, sizeof *v);
+        if (!v) {
+            return ENOMEM;
+        }
+        if (hmap_insert(&t->vnis, &v->node, hash_vni(t, vni))) {
+            free(v);
+            return ENOMEM;
+        }
+        v->vni = vni;
+        list_init(&v->owners);
+    }
+    v->ageing_ms = (long long) (ageing_s ? ageing_s
+                                : MAC_TABLE_DEFAULT_AGEING) * 1000;
+    v->max_entries = max_entries;
+    while (v->max_entries && v->n_dynamic > v->max_entries
+           && evict_one(t, v)) {
+        continue;
+    }
+    return 0;
+}
+
+void
+mac_table_del_vni(struct mac_table *t, uint32_t vni)
+{
+    struct mac_vni *v = find_vni(t, vni);
+    struct mac_entry *e;
+
+    if (!v) {
+        return;
+    }
+    HMAP_FOR_EACH_SAFE (e, node, &t->entries) {
+        if (e->vni == vni) {
+            remove_entry(t, e);
+        }
+    }
+    hmap_remove(&t->vnis, &v->node);
+    free(v);
+}
+
+enum mac_learn_result
+mac_table_learn(struct mac_table *t, uint32_t vni, const struct eth_addr *mac,
+                const struct mac_dest *dest, long long now_ms)
+{
+    if (eth_addr_is_multicast(mac) || eth_addr_is_zero(mac)) {
+        t->stats.multicast_ignored++;
+        return MAC_LEARN_MULTICAST;
+    }
+
+    struct mac_entry *e = find_entry(t, vni, mac);
+
+    if (e) {
+        if (!e->owner) {
+            if (!mac_dest_equals(&e->dest, dest)) {
+                t->stats.static_kept++;
+            }
+            return MAC_LEARN_STATIC;
+        }
+        if (LIKELY(mac_dest_equals(&e->dest, dest))) {
+            if (e->used != now_ms) {
+                e->used = now_ms;
+                list_move_back(&e->owner->lru, &e->lru_node);
+            }
+            return MAC_LEARN_REFRESHED;
+        }
+
+        struct mac_owner *o = get_owner(t, e->owner->vni, dest);
+
+        if (!o) {
+            return MAC_LEARN_NO_MEMORY;
+        }
+        detach_from_owner(t, e);
+        attach_to_owner(t, e, o);
+        e->dest = *dest;
+        e->used = now_ms;
+        t->stats.moves++;
+        return MAC_LEARN_MOVED;
+    }
+
+    struct mac_vni *v = find_vni(t, vni);
+
+    if (!v) {
+        return MAC_LEARN_NO_VNI;
+    }
+    make_room(t, v);
+
+    struct mac_owner *o = get_owner(t, v, dest);
+
+    e = o ? alloc_entry() : NULL;
+    if (!e || hmap_insert(&t->entries, &e->node, hash_entry(t, vni, mac))) {
+        free(e);
+        if (o && !o->n_entries) {
+            free_owner(t, o);
+        }
+        return MAC_LEARN_NO_MEMORY;
+    }
+    e->vni = vni;
+    e->mac = *mac;
+    e->dest = *dest;
+    e->used = now_ms;
+    attach_to_owner(t, e, o);
+    t->stats.learned++;
+    return MAC_LEARN_NEW;
+}
+
+const struct mac_dest *
+mac_table_lookup(const struct mac_table *t, uint32_t vni,
+                 const struct eth_addr *mac)
+{
+    const struct mac_entry *e = find_entry(t, vni, mac);
+
+    return e ? &e->dest : NULL;
+}
+
+void
+mac_table_prefetch(const struct mac_table *t, const struct mac_key *keys,
+                   size_t n)
+{
+    const struct hmap *map = &t->entries;
+    uint32_t hashes[MAC_TABLE_PREFETCH_MAX];
+
+    n = MIN(n, MAC_TABLE_PREFETCH_MAX);
+
+    /* Each pass touches what the previous one asked for and asks for the
+     * next: the bucket, the first node of its chain, and the second node
+     * if the first does not match. */
+    for (size_t i = 0; i < n; i++) {
+        hashes[i] = hash_entry(t, keys[i].vni, &keys[i].mac);
+        __builtin_prefetch(&map->buckets[hashes[i] & map->mask]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct hmap_node *node = map->buckets[hashes[i] & map->mask];
+
+        if (node) {
+            __builtin_prefetch(node);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct hmap_node *node = map->buckets[hashes[i] & map->mask];
+
+        if (node && node->hash != hashes[i] && node->next) {
+            __builtin_prefetch(node->next);
+        }
+    }
+}
+
+int
+mac_table_add_static(struct mac_table *t, uint32_t vni,
+                     const struct eth_addr *mac, const struct mac_dest *dest)
+{
+    struct mac_vni *v = find_vni(t, vni);
+
+    if (!v) {
+        return ENOENT;
+    }
+    if (eth_addr_is_multicast(mac) || eth_addr_is_zero(mac)) {
+        return EINVAL;
+    }
+
+    struct mac_entry *e = find_entry(t, vni, mac);
+
+    if (e) {
+        if (e->owner) {
+            detach_from_owner(t, e);
+            v->n_static++;
+            t->stats.n_static++;
+        }
+        e->dest = *dest;
+        return 0;
+    }
+    e = alloc_entry();
+    if (!e || hmap_insert(&t->entries, &e->node, hash_entry(t, vni, mac))) {
+        free(e);
+        return ENOMEM;
+    }
+    e->vni = vni;
+    e->mac = *mac;
+    e->dest = *dest;
+    e->owner = NULL;
+    list_init(&e->lru_node);
+    e->used = 0;
+    v->n_static++;
+    t->stats.n_static++;
+    return 0;
+}
+
+int
+mac_table_del(struct mac_table *t, uint32_t vni, const struct eth_addr *mac)
+{
+    struct mac_entry *e = find_entry(t, vni, mac);
+
+    if (!e) {
+        return ENOENT;
+    }
+    remove_entry(t, e);
+    return 0;
+}
+
+size_t
+mac_table_flush(struct mac_table *t, uint32_t vni,
+                const struct mac_dest *dest)
+{
+    struct mac_owner *o;
+    size_t n = 0;
+
+    HMAP_FOR_EACH_SAFE (o, node, &t->owners) {
+        if ((!vni || o->vni->vni == vni)
+            && (!dest || mac_dest_equals(&o->dest, dest))) {
+            struct mac_entry *e;
+
+            /* The owner is freed with its last entry. */
+            size_t count = o->n_entries;
+
+            for (size_t i = 0; i < count; i++) {
+                e = CONTAINER_OF(list_front(&o->lru), struct mac_entry,
+                                 lru_node);
+                remove_entry(t, e);
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
+long long
+mac_table_expire(struct mac_table *t, long long now_ms)
+{
+    long long next = LLONG_MAX;
+    struct mac_owner *o;
+
+    HMAP_FOR_EACH_SAFE (o, node, &t->owners) {
+        long long ageing = o->vni->ageing_ms;
+
+        while (o) {
+            struct mac_entry *e = CONTAINER_OF(list_front(&o->lru),
+                                               struct mac_entry, lru_node);
+
+            if (e->used + ageing > now_ms) {
+                next = MIN(next, e->used + ageing);
+                break;
+            }
+            /* Removing the last entry frees the owner. */
+            bool last = o->n_entries == 1;
+
+            remove_entry(t, e);
+            t->stats.expired++;
+            if (last) {
+                o = NULL;
+            }
+        }
+    }
+    return next;
+}
+
+void
+mac_table_dump(const struct mac_table *t, uint32_t vni, long long now_ms,
+               mac_table_dump_cb *cb, void *aux)
+{
+    struct mac_entry *e;
+
+    HMAP_FOR_EACH (e, node, &t->entries) {
+        if (!vni || e->vni == vni) {
+            struct mac_table_entry_info info = {
+                .vni = e->vni,
+                .mac = e->mac,
+                .dest = e->dest,
+                .is_static = !e->owner,
+                .age_ms = e->owner ? MAX(now_ms - e->used, 0) : 0,
+            };
+
+            cb(&info, aux);
+        }
+    }
+}
+
+void
+mac_table_get_stats(const struct mac_table *t, struct mac_table_stats *s)
+{
+    *s = t->stats;
+    s->max_entries = t->max_entries;
+}
+
+bool
+mac_table_get_vni(const struct mac_table *t, uint32_t vni,
+                  unsigned int *ageing_s, size_t *max_entries,
+                  size_t *n_dynamic, size_t *n_static)
+{
+    const struct mac_vni *v = find_vni(t, vni);
+
+    if (!v) {
+        return false;
+    }
+    *ageing_s = (unsigned int) (v->ageing_ms / 1000);
+    *max_entries = v->max_entries;
+    *n_dynamic = v->n_dynamic;
+    *n_static = v->n_static;
+    return true;
+}

@@ -1,0 +1,154 @@
+#ifndef DATAPATH_MAC_TABLE_H
+#define DATAPATH_MAC_TABLE_H 1
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eth-addr.h"
+
+/* The forwarding database: where each (VNI, MAC) was last seen.
+ *
+ * Dynamic entries are learned from traffic, refreshed by it, and expire
+ * after the VNI's ageing time without it.  Static entries are configured,
+ * never age, and learning never overwrites them.
+ *
+ * The table is bounded twice: per VNI and overall.  When a bound is hit, the
+ * entry evicted is the least recently seen one of the "owner" (the port or
+ * remote VTEP, within a VNI) that holds the most entries, so a port that
+ * floods random source addresses only pushes out its own entries.
+ *
+ * Time is whatever clock the caller passes, in milliseconds, so tests can
+ * move it.  Ageing is one pass, mac_table_expire(), that the caller runs
+ * when the deadline it returned has come: there is no timer per entry. */
+
+#define MAC_TABLE_DEFAULT_AGEING 300        /* Seconds. */
+#define MAC_TABLE_DEFAULT_MAX 262144        /* Entries in the whole table. */
+
+enum mac_dest_type {
+    MAC_DEST_PORT,              /* A local port, by number. */
+    MAC_DEST_REMOTE,            /* A remote VTEP, by underlay address. */
+};
+
+struct mac_dest {
+    enum mac_dest_type type;
+    uint32_t port_no;           /* MAC_DEST_PORT only. */
+    struct in6_addr remote;     /* MAC_DEST_REMOTE only; IPv4-mapped. */
+};
+
+bool mac_dest_equals(const struct mac_dest *, const struct mac_dest *);
+
+struct mac_table;
+
+/* Returns a table that holds at most 'max_entries' dynamic entries (0 means
+ * MAC_TABLE_DEFAULT_MAX), or NULL if memory is short.  Destroying frees every
+ * entry; it accepts NULL. */
+struct mac_table *mac_table_create(size_t max_entries);
+void mac_table_destroy(struct mac_table *);
+
+/* Creates or reconfigures the settings of 'vni': ageing time in seconds (0
+ * means MAC_TABLE_DEFAULT_AGEING) and the most dynamic entries it may hold
+ * (0 means only the table's bound applies).  Lowering the limit evicts at
+ * once.  Returns 0 or ENOMEM. */
+int mac_table_set_vni(struct mac_table *, uint32_t vni,
+                      unsigned int ageing_s, size_t max_entries);
+
+/* Removes 'vni''s settings and all its entries, static ones included. */
+void mac_table_del_vni(struct mac_table *, uint32_t vni);
+
+enum mac_learn_result {
+    MAC_LEARN_NEW,              /* A new entry. */
+    MAC_LEARN_REFRESHED,        /* Seen again in the same place. */
+    MAC_LEARN_MOVED,            /* Seen somewhere else: entry updated. */
+    MAC_LEARN_STATIC,           /* A static entry exists: left alone. */
+    MAC_LEARN_MULTICAST,        /* Multicast or zero source: not learned. */
+    MAC_LEARN_NO_VNI,           /* The VNI is not configured. */
+    MAC_LEARN_NO_MEMORY,        /* Allocation failed: not learned. */
+};
+
+/* Records that 'mac' was seen as a source in 'vni' at 'dest' at time
+ * 'now_ms'. */
+enum mac_learn_result mac_table_learn(struct mac_table *, uint32_t vni,
+                                      const struct eth_addr *mac,
+                                      const struct mac_dest *dest,
+                                      long long now_ms);
+
+/* Returns where 'mac' lives in 'vni', or NULL if unknown.  The pointer is
+ * valid until the table is next changed. */
+const struct mac_dest *mac_table_lookup(const struct mac_table *,
+                                        uint32_t vni,
+                                        const struct eth_addr *mac);
+
+/* Software pipelining for a batch: before looking up or learning many
+ * addresses, a caller passes them all here, so that the cache misses of
+ * the whole batch overlap instead of following one another.  Only a hint:
+ * it changes nothing, and keys past MAC_TABLE_PREFETCH_MAX are ignored. */
+#define MAC_TABLE_PREFETCH_MAX 64
+
+struct mac_key {
+    uint32_t vni;
+    struct eth_addr mac;
+};
+
+void mac_table_prefetch(const struct mac_table *, const struct mac_key *,
+                        size_t n);
+
+/* Adds or replaces a static entry.  Returns 0, ENOENT if the VNI is not
+ * configured, EINVAL for a multicast or zero MAC, or ENOMEM. */
+int mac_table_add_static(struct mac_table *, uint32_t vni,
+                         const struct eth_addr *mac,
+                         const struct mac_dest *dest);
+
+/* Removes the entry for 'mac' in 'vni', static or dynamic.  Returns 0 or
+ * ENOENT. */
+int mac_table_del(struct mac_table *, uint32_t vni,
+                  const struct eth_addr *mac);
+
+/* Removes dynamic entries: of 'vni' only unless it is 0, and of 'dest' only
+ * unless it is NULL.  Static entries stay.  Returns how many went. */
+size_t mac_table_flush(struct mac_table *, uint32_t vni,
+                       const struct mac_dest *dest);
+
+/* Removes dynamic entries not seen for their VNI's ageing time.  Returns the
+ * time at which the next entry will be due (LLONG_MAX if none), which is
+ * when the caller should call again. */
+long long mac_table_expire(struct mac_table *, long long now_ms);
+
+struct mac_table_entry_info {
+    uint32_t vni;
+    struct eth_addr mac;
+    struct mac_dest dest;
+    bool is_static;
+    long long age_ms;           /* Since last seen; 0 for static entries. */
+};
+
+typedef void mac_table_dump_cb(const struct mac_table_entry_info *,
+                               void *aux);
+
+/* Calls 'cb' for every entry of 'vni' (every VNI if 0), in no particular
+ * order.  'cb' must not change the table. */
+void mac_table_dump(const struct mac_table *, uint32_t vni, long long now_ms,
+                    mac_table_dump_cb *cb, void *aux);
+
+struct mac_table_stats {
+    size_t n_dynamic;           /* Entries now. */
+    size_t n_static;
+    size_t max_entries;
+    uint64_t learned;           /* New dynamic entries ever. */
+    uint64_t moves;
+    uint64_t expired;
+    uint64_t evicted;           /* To make room, either bound. */
+    uint64_t static_kept;       /* Learning that a static entry overrode. */
+    uint64_t multicast_ignored; /* Multicast or zero sources not learned. */
+};
+
+void mac_table_get_stats(const struct mac_table *, struct mac_table_stats *);
+
+/* Reports 'vni''s settings and entry counts.  Returns false if the VNI is not
+ * configured. */
+bool mac_table_get_vni(const struct mac_table *, uint32_t vni,
+                       unsigned int *ageing_s, size_t *max_entries,
+                       size_t *n_dynamic, size_t *n_static);
+
+#endif /* datapath/mac-table.h */

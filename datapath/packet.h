@@ -1,0 +1,191 @@
+#ifndef DATAPATH_PACKET_H
+#define DATAPATH_PACKET_H 1
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Packet buffers and batches.
+ *
+ * A packet is one contiguous buffer from a pool: PACKET_HEADROOM bytes in
+ * front of the frame so that encapsulation can push outer headers without
+ * moving the payload, and room for a frame of PACKET_MAX_FRAME bytes, the
+ * largest segment a TAP device with offloads hands over.  Header positions
+ * are kept as offsets from the start of the frame, so that pushing or
+ * pulling bytes never leaves a dangling pointer. */
+
+/* IPv6 VXLAN needs 70 bytes; the rest keeps the frame cache-line aligned
+ * and leaves room for a VLAN tag pushed on output. */
+#define PACKET_HEADROOM 128
+#define PACKET_MAX_FRAME 65536
+
+#define PACKET_OFS_NONE UINT16_MAX
+
+/* Metadata that travels beside the frame. */
+struct packet_meta {
+    uint32_t in_port;           /* Port number the frame came in on. */
+    uint32_t vni;               /* VNI the frame belongs to, 0 if none. */
+
+    /* Outer addresses of a decapsulated frame, or the destination chosen for
+     * an encapsulated one.  IPv4 addresses are IPv4-mapped. */
+    struct in6_addr tun_src;
+    struct in6_addr tun_dst;
+
+    /* Offsets from the start of the frame, PACKET_OFS_NONE where the parser
+     * did not get that far. */
+    uint16_t l3_ofs;
+    uint16_t l4_ofs;
+
+    uint32_t hash;              /* Inner flow hash, valid if 'hash_valid'. */
+    bool hash_valid;
+
+    /* Checksum offload: the L4 checksum still has to be completed by
+     * summing from 'csum_start' and storing at 'csum_start + csum_offset'
+     * (the Linux CHECKSUM_PARTIAL convention). */
+    bool csum_partial;
+    uint16_t csum_start;
+    uint16_t csum_offset;
+
+    /* Segmentation offload: if nonzero, the frame is a TCP or UDP super
+     * frame to be cut into segments of this many payload bytes. */
+    uint16_t gso_size;
+};
+
+struct packet_pool;
+
+struct packet {
+    uint8_t *base;              /* Start of the buffer. */
+    uint32_t data_ofs;          /* Where the frame starts in 'base'. */
+    uint32_t size;              /* Bytes of frame. */
+    struct packet_meta md;
+    struct packet_pool *pool;
+    struct packet *next_free;   /* Pool's free list. */
+};
+
+/* Creates a pool of 'n_packets' buffers, all allocated now.  Returns NULL if
+ * memory is short.  packet_pool_destroy() accepts NULL; every packet must
+ * have been freed before it is called. */
+struct packet_pool *packet_pool_create(size_t n_packets);
+void packet_pool_destroy(struct packet_pool *);
+
+struct packet_pool_stats {
+    size_t n_packets;           /* Buffers in the pool. */
+    size_t n_free;              /* Buffers not in use. */
+    uint64_t alloc_failures;    /* Times packet_alloc() found none free. */
+};
+void packet_pool_get_stats(const struct packet_pool *,
+                           struct packet_pool_stats *);
+
+/* Returns an empty packet with full headroom and cleared metadata, or NULL
+ * (counted) if the pool is exhausted.  The caller owns it and hands it back
+ * with packet_free(), which accepts NULL. */
+struct packet *packet_alloc(struct packet_pool *);
+void packet_free(struct packet *);
+
+/* Returns a copy of 'p' (frame and metadata) from the same pool, with the
+ * frame at the same offset, or NULL if the pool is exhausted. */
+struct packet *packet_clone(const struct packet *p);
+
+static inline uint8_t *
+packet_data(const struct packet *p)
+{
+    return p->base + p->data_ofs;
+}
+
+static inline uint32_t
+packet_size(const struct packet *p)
+{
+    return p->size;
+}
+
+static inline uint32_t
+packet_headroom(const struct packet *p)
+{
+    return p->data_ofs;
+}
+
+static inline uint32_t
+packet_tailroom(const struct packet *p)
+{
+    return PACKET_HEADROOM + PACKET_MAX_FRAME - p->data_ofs - p->size;
+}
+
+/* The bounded accessor: returns a pointer to 'len' bytes at 'ofs' in the
+ * frame, or NULL if the frame is shorter than that. */
+static inline const void *
+packet_at(const struct packet *p, size_t ofs, size_t len)
+{
+    return ofs <= p->size && len <= p->size - ofs
+           ? packet_data(p) + ofs : NULL;
+}
+
+/* Writable variant of packet_at(). */
+static inline void *
+packet_at_rw(struct packet *p, size_t ofs, size_t len)
+{
+    return ofs <= p->size && len <= p->size - ofs
+           ? packet_data(p) + ofs : NULL;
+}
+
+/* Replaces the frame with 'len' bytes copied from 'data' at full headroom
+ * and resets the header offsets.  Returns EMSGSIZE if it cannot fit. */
+int packet_set_frame(struct packet *p, const void *data, size_t len);
+
+/* Adds 'len' bytes in front of the frame and returns them, or NULL if the
+ * headroom is short.  Header offsets are left as they were: whoever pushes
+ * or pulls headers resets or re-parses them. */
+void *packet_push(struct packet *p, size_t len);
+
+/* Removes 'len' bytes from the front of the frame and returns the new start,
+ * or NULL (frame unchanged) if the frame is shorter than 'len'. */
+void *packet_pull(struct packet *p, size_t len);
+
+/* Appends 'len' uninitialized bytes and returns them, or NULL if the
+ * tailroom is short. */
+void *packet_put_uninit(struct packet *p, size_t len);
+
+/* Forgets every parsed header position. */
+static inline void
+packet_reset_offsets(struct packet *p)
+{
+    p->md.l3_ofs = PACKET_OFS_NONE;
+    p->md.l4_ofs = PACKET_OFS_NONE;
+}
+
+/* A batch is how packets move between every stage: at most
+ * PACKET_BATCH_MAX of them, owned by whoever holds the batch. */
+#define PACKET_BATCH_MAX 32
+
+struct packet_batch {
+    size_t count;
+    struct packet *packets[PACKET_BATCH_MAX];
+};
+
+static inline void
+packet_batch_init(struct packet_batch *b)
+{
+    b->count = 0;
+}
+
+static inline bool
+packet_batch_is_full(const struct packet_batch *b)
+{
+    return b->count >= PACKET_BATCH_MAX;
+}
+
+/* Adds 'p' to 'b', which must not be full. */
+static inline void
+packet_batch_add(struct packet_batch *b, struct packet *p)
+{
+    b->packets[b->count++] = p;
+}
+
+/* Frees every packet in 'b' and empties it. */
+void packet_batch_free(struct packet_batch *b);
+
+#define PACKET_BATCH_FOR_EACH(I, P, BATCH)                                  \
+    for (size_t I = 0; I < (BATCH)->count && ((P) = (BATCH)->packets[I], 1); \
+         I++)
+
+#endif /* datapath/packet.h */

@@ -1,0 +1,368 @@
+#include <config.h>
+
+#include "vxlan.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "csum.h"
+#include "headers.h"
+#include "packet.h"
+
+#define VXLAN_TTL_UNICAST 64
+#define VXLAN_TTL_MULTICAST 1   /* Keep flooding inside the local segment. */
+
+void
+vxlan_ipv4_mapped(be32 addr, struct in6_addr *out)
+{
+    memset(out, 0, sizeof *out);
+    out->s6_addr[10] = 0xff;
+    out->s6_addr[11] = 0xff;
+    memcpy(&out->s6_addr[12], &addr, 4);
+}
+
+bool
+vxlan_addr_is_ipv4(const struct in6_addr *a)
+{
+    return IN6_IS_ADDR_V4MAPPED(a);
+}
+
+static be32
+mapped_ipv4(const struct in6_addr *a)
+{
+    be32 v4;
+
+    memcpy(&v4, &a->s6_addr[12], 4);
+    return v4;
+}
+
+bool
+vxlan_addr_is_multicast(const struct in6_addr *a)
+{
+    return vxlan_addr_is_ipv4(a) ? (a->s6_addr[12] & 0xf0) == 0xe0
+                                 : a->s6_addr[0] == 0xff;
+}
+
+struct eth_addr
+vxlan_multicast_eth(const struct in6_addr *group)
+{
+    struct eth_addr ea;
+
+    if (vxlan_addr_is_ipv4(group)) {
+        ea = (struct eth_addr) {{ 0x01, 0x00, 0x5e, group->s6_addr[13] & 0x7f,
+                                  group->s6_addr[14], group->s6_addr[15] }};
+    } else {
+        ea = (struct eth_addr) {{ 0x33, 0x33, group->s6_addr[12],
+                                  group->s6_addr[13], group->s6_addr[14],
+                                  group->s6_addr[15] }};
+    }
+    return ea;
+}
+
+uint16_t
+vxlan_src_port(const struct vxlan_encap_params *params, uint32_t hash)
+{
+    uint32_t range = (uint32_t) params->src_port_max - params->src_port_min
+                     + 1;
+
+    /* Multiply-shift maps the hash onto the range without a division. */
+    return (uint16_t) (params->src_port_min
+                       + (uint32_t) (((uint64_t) hash * range) >> 32));
+}
+
+unsigned int
+vxlan_overhead(const struct in6_addr *dst)
+{
+    return vxlan_addr_is_ipv4(dst) ? VXLAN_IPV4_OVERHEAD
+                                   : VXLAN_IPV6_OVERHEAD;
+}
+
+/* The receiving VTEP hands the inner frame to a host that expects a full
+ * checksum, so a checksum the sender left to offload is finished here. */
+static void
+complete_inner_csum(struct packet *p)
+{
+    uint32_t start = p->md.csum_start;
+    uint32_t at = start + p->md.csum_offset;
+    be16 *field = packet_at_rw(p, at, sizeof *field);
+
+    if (field && start < packet_size(p)) {
+        uint32_t sum = csum_add_bytes(0, packet_data(p) + start,
+                                      packet_size(p) - start);
+        be16 value = csum_finish(sum);
+
+        /* For UDP a zero means "no checksum"; all ones is the same sum
+         * in ones' complement, and harmless for TCP. */
+        if (!value) {
+            value = 0xffff;
+        }
+        memcpy(field, &value, sizeof value);
+    }
+    p->md.csum_partial = false;
+}
+
+static void
+put_vxlan(struct vxlan_header *vx, uint32_t vni)
+{
+    be32_16_put(&vx->vx_flags, htonl(VXLAN_FLAG_I));
+    be32_16_put(&vx->vx_vni, htonl(vni << 8));
+}
+
+static void
+put_ipv4(struct ipv4_header *ip, const struct vxlan_encap_params *params,
+         const struct in6_addr *dst, uint16_t tot_len, uint8_t ttl,
+         uint16_t ip_id)
+{
+    ip->ip_ihl_ver = IPV4_VERSION << 4 | IPV4_HEADER_LEN / 4;
+    ip->ip_tos = params->tos;
+    ip->ip_tot_len = htons(tot_len);
+    ip->ip_id = htons(ip_id);
+    ip->ip_frag_off = params->df ? htons(IPV4_DF) : 0;
+    ip->ip_ttl = ttl;
+    ip->ip_proto = IP_PROTO_UDP;
+    ip->ip_csum = 0;
+    be32_16_put(&ip->ip_src, mapped_ipv4(&params->local));
+    be32_16_put(&ip->ip_dst, mapped_ipv4(dst));
+    ip->ip_csum = csum_finish(csum_add_bytes(0, ip, IPV4_HEADER_LEN));
+}
+
+static void
+put_ipv6(struct ipv6_header *ip6, const struct vxlan_encap_params *params,
+         const struct in6_addr *dst, uint16_t plen, uint8_t hlim)
+{
+    be32_16_put(&ip6->ip6_vtc_flow,
+                htonl((uint32_t) IPV6_VERSION << 28
+                      | (uint32_t) params->tos << 20));
+    ip6->ip6_plen = htons(plen);
+    ip6->ip6_nxt = IP_PROTO_UDP;
+    ip6->ip6_hlim = hlim;
+    memcpy(ip6->ip6_src, &params->local, 16);
+    memcpy(ip6->ip6_dst, dst, 16);
+}
+
+int
+vxlan_encap(struct packet *p, const struct vxlan_encap_params *params,
+            uint32_t vni, const struct in6_addr *dst,
+            const struct eth_addr *eth_dst, uint16_t ip_id)
+{
+    bool ipv4 = vxlan_addr_is_ipv4(dst);
+    size_t ip_len = ipv4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    size_t udp_len = UDP_HEADER_LEN + VXLAN_HEADER_LEN + packet_size(p);
+
+    if (udp_len > UINT16_MAX - ip_len
+        || packet_headroom(p) < ETH_HEADER_LEN + ip_len + UDP_HEADER_LEN
+                                + VXLAN_HEADER_LEN) {
+        return EMSGSIZE;
+    }
+    if (p->md.csum_partial) {
+        complete_inner_csum(p);
+    }
+
+    uint8_t *outer = packet_push(p, ETH_HEADER_LEN + ip_len + UDP_HEADER_LEN
+                                    + VXLAN_HEADER_LEN);
+    struct eth_header *eth = (void *) outer;
+    struct udp_header *udp = (void *) (outer + ETH_HEADER_LEN + ip_len);
+    struct vxlan_header *vx = (void *) (udp + 1);
+    uint8_t ttl = params->ttl ? params->ttl
+                  : vxlan_addr_is_multicast(dst) ? VXLAN_TTL_MULTICAST
+                  : VXLAN_TTL_UNICAST;
+
+    eth->eth_dst = *eth_dst;
+    eth->eth_src = params->eth_src;
+    eth->eth_type = htons(ipv4 ? ETH_TYPE_IPV4 : ETH_TYPE_IPV6);
+
+    udp->udp_src = htons(vxlan_src_port(params, p->md.hash));
+    udp->udp_dst = params->dst_port;
+    udp->udp_len = htons((uint16_t) udp_len);
+    udp->udp_csum = 0;
+    put_vxlan(vx, vni);
+
+    uint32_t pseudo;
+
+    if (ipv4) {
+        put_ipv4((void *) (eth + 1), params, dst,
+                 (uint16_t) (ip_len + udp_len), ttl, ip_id);
+        pseudo = params->udp_csum
+                 ? csum_pseudo_ipv4(mapped_ipv4(&params->local),
+                                    mapped_ipv4(dst), IP_PROTO_UDP,
+                                    (uint16_t) udp_len)
+                 : 0;
+    } else {
+        put_ipv6((void *) (eth + 1), params, dst,
+                 (uint16_t) udp_len, ttl);
+        pseudo = csum_pseudo_ipv6(&params->local, dst, IP_PROTO_UDP,
+                                  (uint32_t) udp_len);
+    }
+    if (!ipv4 || params->udp_csum) {
+        be16 csum = csum_finish(csum_add_bytes(pseudo, udp, udp_len));
+
+        /* Zero means "no checksum"; a real zero is sent as all ones. */
+        udp->udp_csum = csum ? csum : 0xffff;
+    }
+
+    p->md.vni = vni;
+    p->md.tun_src = params->local;
+    p->md.tun_dst = *dst;
+    packet_reset_offsets(p);
+    return 0;
+}
+
+/* Checks the UDP checksum against the outer addresses in p->md. */
+static enum vxlan_error
+check_udp_csum(const struct packet *p, size_t udp_ofs, uint16_t udp_len)
+{
+    const struct in6_addr *src = &p->md.tun_src;
+    const struct in6_addr *dst = &p->md.tun_dst;
+    uint32_t sum = vxlan_addr_is_ipv4(src)
+                   ? csum_pseudo_ipv4(mapped_ipv4(src), mapped_ipv4(dst),
+                                      IP_PROTO_UDP, udp_len)
+                   : csum_pseudo_ipv6(src, dst, IP_PROTO_UDP, udp_len);
+
+    sum = csum_add_bytes(sum, packet_at(p, udp_ofs, udp_len), udp_len);
+    return csum_finish(sum) ? VXLAN_ERR_BAD_CSUM : VXLAN_OK;
+}
+
+/* Validates the outer IPv4 header at 'ofs' and finds the UDP header. */
+static enum vxlan_error
+parse_outer_ipv4(struct packet *p, size_t ofs, size_t *udp_ofs,
+                 size_t *ip_end)
+{
+    const struct ipv4_header *ip = packet_at(p, ofs, IPV4_HEADER_LEN);
+
+    if (!ip) {
+        return VXLAN_ERR_SHORT;
+    }
+
+    size_t ihl = (size_t) (ip->ip_ihl_ver & 0x0f) * 4;
+    size_t tot_len = ntohs(ip->ip_tot_len);
+
+    if (ip->ip_ihl_ver >> 4 != IPV4_VERSION || ihl < IPV4_HEADER_LEN
+        || tot_len < ihl || ip->ip_proto != IP_PROTO_UDP
+        || ntohs(ip->ip_frag_off) & (IPV4_MF | IPV4_FRAG_OFF_MASK)) {
+        return VXLAN_ERR_NOT_VXLAN;
+    }
+    if (!packet_at(p, ofs, tot_len)) {
+        return VXLAN_ERR_SHORT;
+    }
+    if (csum_finish(csum_add_bytes(0, ip, ihl))) {
+        return VXLAN_ERR_BAD_CSUM;
+    }
+    vxlan_ipv4_mapped(be32_16_get(&ip->ip_src), &p->md.tun_src);
+    vxlan_ipv4_mapped(be32_16_get(&ip->ip_dst), &p->md.tun_dst);
+    *udp_ofs = ofs + ihl;
+    *ip_end = ofs + tot_len;
+    return VXLAN_OK;
+}
+
+/* The outer IPv6 header must be followed directly by UDP: a VTEP sends no
+ * extension headers, and anything else is not for us. */
+static enum vxlan_error
+parse_outer_ipv6(struct packet *p, size_t ofs, size_t *udp_ofs,
+                 size_t *ip_end)
+{
+    const struct ipv6_header *ip6 = packet_at(p, ofs, IPV6_HEADER_LEN);
+
+    if (!ip6) {
+        return VXLAN_ERR_SHORT;
+    }
+
+    size_t plen = ntohs(ip6->ip6_plen);
+
+    if (ntohl(be32_16_get(&ip6->ip6_vtc_flow)) >> 28 != IPV6_VERSION
+        || ip6->ip6_nxt != IP_PROTO_UDP) {
+        return VXLAN_ERR_NOT_VXLAN;
+    }
+    if (!packet_at(p, ofs + IPV6_HEADER_LEN, plen)) {
+        return VXLAN_ERR_SHORT;
+    }
+    memcpy(&p->md.tun_src, ip6->ip6_src, 16);
+    memcpy(&p->md.tun_dst, ip6->ip6_dst, 16);
+    *udp_ofs = ofs + IPV6_HEADER_LEN;
+    *ip_end = *udp_ofs + plen;
+    return VXLAN_OK;
+}
+
+enum vxlan_error
+vxlan_decap_frame(struct packet *p, be16 dst_port, uint32_t *vni)
+{
+    const struct eth_header *eth = packet_at(p, 0, ETH_HEADER_LEN);
+    struct in6_addr saved_src = p->md.tun_src;
+    struct in6_addr saved_dst = p->md.tun_dst;
+    size_t udp_ofs, ip_end;
+    enum vxlan_error error;
+
+    if (!eth) {
+        return VXLAN_ERR_SHORT;
+    }
+    if (eth->eth_type == htons(ETH_TYPE_IPV4)) {
+        error = parse_outer_ipv4(p, ETH_HEADER_LEN, &udp_ofs, &ip_end);
+    } else if (eth->eth_type == htons(ETH_TYPE_IPV6)) {
+        error = parse_outer_ipv6(p, ETH_HEADER_LEN, &udp_ofs, &ip_end);
+    } else {
+        error = VXLAN_ERR_NOT_VXLAN;
+    }
+
+    const struct udp_header *udp = NULL;
+
+    if (!error) {
+        udp = packet_at(p, udp_ofs, UDP_HEADER_LEN);
+        if (!udp || udp_ofs + UDP_HEADER_LEN > ip_end) {
+            error = VXLAN_ERR_SHORT;
+        } else if (udp->udp_dst != dst_port) {
+            error = VXLAN_ERR_NOT_VXLAN;
+        } else if (ntohs(udp->udp_len) < UDP_HEADER_LEN
+                   || ntohs(udp->udp_len) > ip_end - udp_ofs) {
+            error = VXLAN_ERR_SHORT;
+        } else if (p->md.csum_partial) {
+            /* The sender's own stack still owes the checksum. */
+        } else if (udp->udp_csum) {
+            error = check_udp_csum(p, udp_ofs, ntohs(udp->udp_len));
+        } else if (eth->eth_type == htons(ETH_TYPE_IPV6)) {
+            /* IPv6 allows a zero UDP checksum only where configured for
+             * it (RFC 6936); the Linux driver refuses it by default. */
+            error = VXLAN_ERR_BAD_CSUM;
+        }
+    }
+    if (!error) {
+        size_t end = udp_ofs + ntohs(udp->udp_len);
+        uint32_t saved_ofs = p->data_ofs;
+        uint32_t saved_size = p->size;
+
+        /* Drop Ethernet padding after the datagram, then the headers. */
+        p->size = (uint32_t) end;
+        packet_pull(p, udp_ofs + UDP_HEADER_LEN);
+        error = vxlan_decap_payload(p, vni);
+        if (error) {
+            p->data_ofs = saved_ofs;
+            p->size = saved_size;
+        }
+    }
+    if (error) {
+        p->md.tun_src = saved_src;
+        p->md.tun_dst = saved_dst;
+    }
+    return error;
+}
+
+enum vxlan_error
+vxlan_decap_payload(struct packet *p, uint32_t *vni)
+{
+    const struct vxlan_header *vx = packet_at(p, 0, VXLAN_HEADER_LEN);
+
+    if (!vx) {
+        return VXLAN_ERR_SHORT;
+    }
+    if (!(ntohl(be32_16_get(&vx->vx_flags)) & VXLAN_FLAG_I)) {
+        return VXLAN_ERR_NO_I_FLAG;
+    }
+    if (packet_size(p) < VXLAN_HEADER_LEN + ETH_HEADER_LEN) {
+        return VXLAN_ERR_BAD_INNER;
+    }
+    *vni = ntohl(be32_16_get(&vx->vx_vni)) >> 8;
+    packet_pull(p, VXLAN_HEADER_LEN);
+    p->md.vni = *vni;
+    p->md.csum_partial = false;
+    p->md.hash_valid = false;
+    packet_reset_offsets(p);
+    return VXLAN_OK;
+}

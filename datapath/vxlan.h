@@ -1,0 +1,85 @@
+#ifndef DATAPATH_VXLAN_H
+#define DATAPATH_VXLAN_H 1
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "byte-order.h"
+#include "eth-addr.h"
+
+struct packet;
+
+/* VXLAN encapsulation and decapsulation of one frame (RFC 7348).  These
+ * functions only rewrite headers; which VNIs exist and where frames go is
+ * the VTEP's business (vtep.h). */
+
+/* How this VTEP builds outer headers. */
+struct vxlan_encap_params {
+    struct in6_addr local;      /* Outer source; IPv4-mapped for IPv4. */
+    struct eth_addr eth_src;    /* Outer Ethernet source. */
+    be16 dst_port;              /* Usually VXLAN_DST_PORT. */
+    uint16_t src_port_min;      /* UDP source ports, inclusive range. */
+    uint16_t src_port_max;
+    uint8_t ttl;                /* 0: 64 for unicast, 1 for multicast. */
+    uint8_t tos;
+    bool df;                    /* Set DF in the outer IPv4 header. */
+    bool udp_csum;              /* IPv4 only: IPv6 always sums (RFC 6935). */
+};
+
+#define VXLAN_SRC_PORT_MIN 49152
+#define VXLAN_SRC_PORT_MAX 65535
+
+/* Returns the UDP source port for an inner flow with 'hash': spread over the
+ * range so that underlay ECMP spreads flows, the same for every frame of a
+ * flow. */
+uint16_t vxlan_src_port(const struct vxlan_encap_params *, uint32_t hash);
+
+/* Returns the bytes of outer headers that go in front of a frame sent to
+ * 'dst': 50 over IPv4, 70 over IPv6. */
+unsigned int vxlan_overhead(const struct in6_addr *dst);
+
+/* Pushes outer Ethernet, IP, UDP and VXLAN headers for 'vni' in front of the
+ * frame in 'p', addressed to 'dst' and the next hop 'eth_dst'.  The UDP
+ * source port comes from p->md.hash, which must be valid.  'ip_id' is the
+ * IPv4 identification to use.  Completes any partial inner checksum first,
+ * since the receiver cannot.  Returns 0, or EMSGSIZE if the headroom is
+ * short. */
+int vxlan_encap(struct packet *p, const struct vxlan_encap_params *,
+                uint32_t vni, const struct in6_addr *dst,
+                const struct eth_addr *eth_dst, uint16_t ip_id);
+
+/* Returns the Ethernet address that IPv4 or IPv6 multicast group 'group'
+ * maps to (RFC 1112, RFC 2464). */
+struct eth_addr vxlan_multicast_eth(const struct in6_addr *group);
+
+enum vxlan_error {
+    VXLAN_OK = 0,
+    VXLAN_ERR_SHORT,            /* Shorter than the headers claim. */
+    VXLAN_ERR_NOT_VXLAN,        /* Not IP/UDP to our port, or a fragment. */
+    VXLAN_ERR_BAD_CSUM,         /* Outer IPv4 or UDP checksum wrong, or a
+                                 * zero UDP checksum over IPv6. */
+    VXLAN_ERR_NO_I_FLAG,        /* VXLAN header without the I flag. */
+    VXLAN_ERR_BAD_INNER,        /* Inner frame shorter than Ethernet. */
+};
+
+/* Decapsulates a whole outer frame (Ethernet, IPv4 or IPv6, UDP to
+ * 'dst_port', VXLAN): on success, 'p' holds the inner frame, p->md.tun_src
+ * and tun_dst the outer addresses, and '*vni' the VNI.  On failure 'p' is
+ * unchanged.  Checksums are verified unless p->md.csum_partial says the
+ * frame comes from this host's own stack with them still to be filled; on
+ * success that flag is cleared, since it described the outer frame. */
+enum vxlan_error vxlan_decap_frame(struct packet *p, be16 dst_port,
+                                   uint32_t *vni);
+
+/* Decapsulates a UDP payload whose outer headers the kernel's socket has
+ * already removed (the caller fills in the outer addresses).  Reserved bits
+ * are ignored, as RFC 7348 asks of receivers. */
+enum vxlan_error vxlan_decap_payload(struct packet *p, uint32_t *vni);
+
+/* The IPv4-mapped form of 'addr', and the test for it. */
+void vxlan_ipv4_mapped(be32 addr, struct in6_addr *out);
+bool vxlan_addr_is_ipv4(const struct in6_addr *);
+bool vxlan_addr_is_multicast(const struct in6_addr *);
+
+#endif /* datapath/vxlan.h */

@@ -1,0 +1,797 @@
+#include <config.h>
+
+#include <check.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp.h"
+#include "fixture.h"
+#include "headers.h"
+#include "packet.h"
+
+/* The forwarding decisions of the datapath, tested on up to three "hosts"
+ * (datapaths) joined by an underlay that this file plays: frames a host
+ * sends out of its tunnel port are handed, outer headers checked and
+ * stripped, to the tunnel port of every host they are addressed to. */
+
+#define VNI_A 5000
+#define VNI_B 6000
+#define PORT_VM1 1
+#define PORT_VM2 2
+#define PORT_OTHER_VNI 3
+#define PORT_VTEP 10
+#define MAX_HOSTS 3
+#define MAX_SENT 256
+
+struct sent {
+    uint32_t port_no;
+    struct packet *p;
+};
+
+struct host {
+    struct dp *dp;
+    struct in6_addr ip;
+    struct sent sent[MAX_SENT];
+    size_t n_sent;
+};
+
+static struct packet_pool *pool;
+static struct host hosts[MAX_HOSTS];
+static struct in6_addr group;
+static long long now;
+
+static void
+record_send(void *aux, uint32_t port_no, struct packet_batch *batch)
+{
+    struct host *h = aux;
+    struct packet *p;
+
+    PACKET_BATCH_FOR_EACH (i, p, batch) {
+        ck_assert_uint_lt(h->n_sent, MAX_SENT);
+        h->sent[h->n_sent++] = (struct sent) { port_no, p };
+    }
+}
+
+static struct in6_addr
+ip4(uint32_t addr)
+{
+    struct in6_addr a;
+
+    vxlan_ipv4_mapped(htonl(addr), &a);
+    return a;
+}
+
+static void
+clear_sent(struct host *h)
+{
+    for (size_t i = 0; i < h->n_sent; i++) {
+        packet_free(h->sent[i].p);
+    }
+    h->n_sent = 0;
+}
+
+/* Sets up host 'i' with two VMs in VNI_A, one in VNI_B, and a VTEP at
+ * 172.31.0.(i+1).  'her' selects head-end replication to the other hosts
+ * instead of the multicast group. */
+static void
+host_init(int i, bool her)
+{
+    struct host *h = &hosts[i];
+    struct dp_callbacks cb = { .send = record_send, .aux = h };
+    struct in6_addr peers[MAX_HOSTS - 1];
+    size_t n_peers = 0;
+
+    for (int j = 0; j < MAX_HOSTS; j++) {
+        if (j != i) {
+            peers[n_peers++] = ip4(0xac1f0001 + (uint32_t) j);
+        }
+    }
+    memset(h, 0, sizeof *h);
+    h->ip = ip4(0xac1f0001 + (uint32_t) i);
+    h->dp = dp_create(pool, 0, &cb);
+    ck_assert_ptr_nonnull(h->dp);
+
+    struct dp_vni_config vc = { .group = group };
+
+    if (her) {
+        vc = (struct dp_vni_config) { .flood_list = peers,
+                                      .n_flood = n_peers };
+    }
+    ck_assert_int_eq(dp_vni_set(h->dp, VNI_A, &vc), 0);
+    ck_assert_int_eq(dp_vni_set(h->dp, VNI_B, &vc), 0);
+
+    struct dp_tunnel_config tc = {
+        .encap = { .local = h->ip, .eth_src = fixture_mac(0xf0 + i),
+                   .dst_port = htons(VXLAN_DST_PORT),
+                   .src_port_min = VXLAN_SRC_PORT_MIN,
+                   .src_port_max = VXLAN_SRC_PORT_MAX },
+        .mtu = 1500,
+    };
+
+    ck_assert_int_eq(dp_port_add(h->dp, PORT_VM1, DP_PORT_LOCAL), 0);
+    ck_assert_int_eq(dp_port_add(h->dp, PORT_VM2, DP_PORT_LOCAL), 0);
+    ck_assert_int_eq(dp_port_add(h->dp, PORT_OTHER_VNI, DP_PORT_LOCAL), 0);
+    ck_assert_int_eq(dp_port_add(h->dp, PORT_VTEP, DP_PORT_TUNNEL), 0);
+    ck_assert_int_eq(dp_tunnel_configure(h->dp, PORT_VTEP, &tc), 0);
+    ck_assert_int_eq(dp_port_bind(h->dp, PORT_VM1, VNI_A), 0);
+    ck_assert_int_eq(dp_port_bind(h->dp, PORT_VM2, VNI_A), 0);
+    ck_assert_int_eq(dp_port_bind(h->dp, PORT_OTHER_VNI, VNI_B), 0);
+}
+
+static void
+setup(void)
+{
+    pool = packet_pool_create(1024);
+    ck_assert_ptr_nonnull(pool);
+    group = ip4(0xef010101);
+    now = 1000;
+    for (int i = 0; i < MAX_HOSTS; i++) {
+        host_init(i, false);
+    }
+}
+
+static void
+setup_her(void)
+{
+    pool = packet_pool_create(1024);
+    ck_assert_ptr_nonnull(pool);
+    group = ip4(0xef010101);
+    now = 1000;
+    for (int i = 0; i < MAX_HOSTS; i++) {
+        host_init(i, true);
+    }
+}
+
+static void
+teardown(void)
+{
+    struct packet_pool_stats stats;
+
+    for (int i = 0; i < MAX_HOSTS; i++) {
+        clear_sent(&hosts[i]);
+        dp_destroy(hosts[i].dp);
+    }
+    /* Every packet the datapath took must have been freed or handed on. */
+    packet_pool_get_stats(pool, &stats);
+    ck_assert_uint_eq(stats.n_free, stats.n_packets);
+    packet_pool_destroy(pool);
+}
+
+static void
+inject(int host, uint32_t port_no, const uint8_t *frame, size_t len)
+{
+    struct packet_batch batch;
+
+    packet_batch_init(&batch);
+    packet_batch_add(&batch, fixture_packet(pool, frame, len));
+    dp_receive(hosts[host].dp, port_no, &batch, now);
+    ck_assert_uint_eq(batch.count, 0);
+}
+
+/* Counts frames host 'h' sent out of 'port_no'. */
+static size_t
+n_sent_on(const struct host *h, uint32_t port_no)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < h->n_sent; i++) {
+        n += h->sent[i].port_no == port_no;
+    }
+    return n;
+}
+
+static const struct packet *
+sent_on(const struct host *h, uint32_t port_no)
+{
+    for (size_t i = 0; i < h->n_sent; i++) {
+        if (h->sent[i].port_no == port_no) {
+            return h->sent[i].p;
+        }
+    }
+    ck_abort_msg("nothing sent on port %u", port_no);
+    return NULL;
+}
+
+static struct in6_addr
+outer_dst(const struct packet *p)
+{
+    const struct ipv4_header *ip = packet_at(p, ETH_HEADER_LEN,
+                                             IPV4_HEADER_LEN);
+
+    ck_assert_ptr_nonnull(ip);
+    return ip4(ntohl(be32_16_get(&ip->ip_dst)));
+}
+
+static void
+assert_outer_dst(const struct packet *p, const struct in6_addr *want)
+{
+    struct in6_addr got = outer_dst(p);
+
+    ck_assert_mem_eq(&got, want, sizeof got);
+}
+
+/* Plays the underlay: every frame host 'from' sent to the VTEP goes, as a
+ * UDP payload, to each host whose address or group it is addressed to.
+ * Returns how many deliveries there were. */
+static size_t
+deliver_underlay(int from)
+{
+    struct host *src = &hosts[from];
+    size_t delivered = 0;
+
+    for (size_t i = 0; i < src->n_sent; i++) {
+        if (src->sent[i].port_no != PORT_VTEP) {
+            continue;
+        }
+
+        const struct packet *p = src->sent[i].p;
+        struct in6_addr dst = outer_dst(p);
+        size_t outer = ETH_HEADER_LEN + IPV4_HEADER_LEN + UDP_HEADER_LEN;
+
+        for (int j = 0; j < MAX_HOSTS; j++) {
+            if (j == from || (memcmp(&dst, &hosts[j].ip, sizeof dst)
+                              && memcmp(&dst, &group, sizeof dst))) {
+                continue;
+            }
+
+            struct packet_batch batch;
+            struct packet *copy = fixture_packet(pool, packet_data(p)
+                                                 + outer,
+                                                 packet_size(p) - outer);
+
+            copy->md.tun_src = src->ip;
+            copy->md.tun_dst = dst;
+            packet_batch_init(&batch);
+            packet_batch_add(&batch, copy);
+            dp_receive(hosts[j].dp, PORT_VTEP, &batch, now);
+            delivered++;
+        }
+    }
+    return delivered;
+}
+
+static struct mac_dest
+port_dest(uint32_t port_no)
+{
+    return (struct mac_dest) { .type = MAC_DEST_PORT, .port_no = port_no };
+}
+
+static struct mac_dest
+remote_dest(int host)
+{
+    return (struct mac_dest) { .type = MAC_DEST_REMOTE,
+                               .remote = hosts[host].ip };
+}
+
+static void
+assert_learned(int host, uint32_t vni, uint16_t mac_id,
+               const struct mac_dest *want)
+{
+    struct eth_addr mac = fixture_mac(mac_id);
+    const struct mac_dest *got = mac_table_lookup(dp_mac_table(
+                                                      hosts[host].dp),
+                                                  vni, &mac);
+
+    ck_assert_msg(got != NULL, "host %d has not learned mac %u", host,
+                  mac_id);
+    ck_assert_msg(mac_dest_equals(got, want),
+                  "host %d learned mac %u at the wrong place", host, mac_id);
+}
+
+static uint64_t
+port_drops(int host, uint32_t port_no, enum dp_drop_reason reason)
+{
+    struct dp_counters c;
+
+    ck_assert(dp_port_get_counters(hosts[host].dp, port_no, &c));
+    return c.drops[reason];
+}
+
+/* VM A is mac 0x111 on host 0; VM B is mac 0x222 on host 1. */
+#define MAC_A 0x111
+#define MAC_B 0x222
+
+START_TEST(test_packet_story_flood_learn_unicast)
+{
+    struct eth_addr mac_a = fixture_mac(MAC_A);
+    struct eth_addr mac_b = fixture_mac(MAC_B);
+    uint8_t frame[256];
+    size_t len;
+
+    /* Step 1-2: A broadcasts an ARP request; host 0 learns A on its port
+     * and floods to the other local port of the VNI and to the group. */
+    len = fixture_arp_request(frame, &mac_a, 0x0a000101, 0x0a000202);
+    inject(0, PORT_VM1, frame, len);
+    struct mac_dest vm1 = port_dest(PORT_VM1);
+
+    assert_learned(0, VNI_A, MAC_A, &vm1);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_OTHER_VNI), 0);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VTEP), 1);
+    assert_outer_dst(sent_on(&hosts[0], PORT_VTEP), &group);
+
+    /* Step 3: every VTEP of the group decapsulates, learns A against host
+     * 0's address, and floods locally only (never back to the underlay). */
+    ck_assert_uint_eq(deliver_underlay(0), 2);
+    for (int h = 1; h < MAX_HOSTS; h++) {
+        struct mac_dest want = remote_dest(0);
+
+        assert_learned(h, VNI_A, MAC_A, &want);
+        ck_assert_uint_eq(n_sent_on(&hosts[h], PORT_VM1), 1);
+        ck_assert_uint_eq(n_sent_on(&hosts[h], PORT_VM2), 1);
+        ck_assert_uint_eq(n_sent_on(&hosts[h], PORT_VTEP), 0);
+        ck_assert_uint_eq(n_sent_on(&hosts[h], PORT_OTHER_VNI), 0);
+        ck_assert_mem_eq(packet_data(sent_on(&hosts[h], PORT_VM1)), frame,
+                         len);
+    }
+    for (int h = 0; h < MAX_HOSTS; h++) {
+        clear_sent(&hosts[h]);
+    }
+
+    /* Step 4: B answers by unicast; host 1 knows A is behind host 0. */
+    len = fixture_udp4_frame(frame, &mac_a, &mac_b, 0x0a000202, 0x0a000101,
+                             1000, 2000, 30);
+    inject(1, PORT_VM1, frame, len);
+    ck_assert_uint_eq(hosts[1].n_sent, 1);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VTEP), 1);
+    assert_outer_dst(sent_on(&hosts[1], PORT_VTEP), &hosts[0].ip);
+
+    /* Step 5: host 0 decapsulates, learns B against host 1, and delivers to
+     * A's port alone. */
+    ck_assert_uint_eq(deliver_underlay(1), 1);
+    struct mac_dest host1 = remote_dest(1);
+
+    assert_learned(0, VNI_A, MAC_B, &host1);
+    ck_assert_uint_eq(hosts[0].n_sent, 1);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM1), 1);
+    ck_assert_mem_eq(packet_data(sent_on(&hosts[0], PORT_VM1)), frame, len);
+    ck_assert_uint_eq(hosts[2].n_sent, 0);
+
+    /* Step 6: from now on A to B is unicast to host 1 only. */
+    clear_sent(&hosts[0]);
+    clear_sent(&hosts[1]);
+    len = fixture_udp4_frame(frame, &mac_b, &mac_a, 0x0a000101, 0x0a000202,
+                             2000, 1000, 30);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 1);
+    assert_outer_dst(sent_on(&hosts[0], PORT_VTEP), &hosts[1].ip);
+    ck_assert_uint_eq(deliver_underlay(0), 1);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM1), 1);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM2), 0);
+}
+END_TEST
+
+START_TEST(test_local_switching_known_unicast)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+    uint8_t frame[128];
+    size_t len;
+
+    len = fixture_udp4_frame(frame, &a, &b, 1, 2, 3, 4, 10);
+    inject(0, PORT_VM2, frame, len);        /* Learns b on VM2. */
+    clear_sent(&hosts[0]);
+
+    len = fixture_udp4_frame(frame, &b, &a, 2, 1, 4, 3, 10);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 1);
+    ck_assert_uint_eq(hosts[0].sent[0].port_no, PORT_VM2);
+    ck_assert_uint_eq(packet_size(hosts[0].sent[0].p), len);
+
+    struct dp_counters c;
+
+    ck_assert(dp_port_get_counters(hosts[0].dp, PORT_VM2, &c));
+    ck_assert_uint_eq(c.tx_packets, 1);
+    ck_assert_uint_eq(c.tx_bytes, len);
+    ck_assert_uint_eq(c.rx_packets, 1);
+    ck_assert(dp_vni_get_counters(hosts[0].dp, VNI_A, &c));
+    ck_assert_uint_eq(c.rx_packets, 2);
+}
+END_TEST
+
+START_TEST(test_vni_isolation)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+    uint8_t frame[128];
+    size_t len;
+
+    /* b is known in VNI_B only; a frame to b from VNI_A must not reach it,
+     * and a broadcast in VNI_B reaches nothing of VNI_A. */
+    len = fixture_udp4_frame(frame, &a, &b, 1, 2, 3, 4, 10);
+    inject(0, PORT_OTHER_VNI, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM1), 0);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 0);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VTEP), 1);
+    clear_sent(&hosts[0]);
+
+    len = fixture_udp4_frame(frame, &b, &a, 2, 1, 4, 3, 10);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_OTHER_VNI), 0);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
+
+    /* The VNI travels in the VXLAN header: host 1 delivers VNI_A traffic
+     * to VNI_A ports only. */
+    ck_assert_uint_eq(deliver_underlay(0), 2);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_OTHER_VNI), 0);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM1), 1);
+}
+END_TEST
+
+START_TEST(test_never_back_out_of_input_port)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+    uint8_t frame[128];
+    size_t len;
+
+    /* b is learned on VM1, then a frame from VM1 to b arrives on VM1. */
+    len = fixture_udp4_frame(frame, &a, &b, 1, 2, 3, 4, 10);
+    inject(0, PORT_VM1, frame, len);
+    clear_sent(&hosts[0]);
+    len = fixture_udp4_frame(frame, &b, &a, 2, 1, 4, 3, 10);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 0);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_SAME_PORT), 1);
+
+    /* A broadcast is flooded everywhere in the VNI but where it came in. */
+    len = fixture_arp_request(frame, &a, 1, 2);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM1), 0);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
+}
+END_TEST
+
+START_TEST(test_split_horizon)
+{
+    struct eth_addr a = fixture_mac(1), c = fixture_mac(3);
+    uint8_t frame[128];
+    size_t len;
+
+    /* Host 1 learns c behind host 2. */
+    len = fixture_arp_request(frame, &c, 3, 1);
+    inject(2, PORT_VM1, frame, len);
+    deliver_underlay(2);
+    clear_sent(&hosts[1]);
+    clear_sent(&hosts[0]);
+
+    /* A frame from host 0 to c reaches host 1 (say, flooded by host 0
+     * before it learned c): host 1 must not send it on to host 2. */
+    clear_sent(&hosts[0]);
+    len = fixture_udp4_frame(frame, &c, &a, 1, 3, 5, 6, 10);
+    inject(0, PORT_VM1, frame, len);
+    /* Host 0 learned c as well, so it unicasts to host 2; replay that
+     * frame towards host 1 as the group would have carried it. */
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VTEP), 1);
+
+    struct packet *p = hosts[0].sent[0].p;
+    size_t outer = ETH_HEADER_LEN + IPV4_HEADER_LEN + UDP_HEADER_LEN;
+    struct packet *payload = fixture_packet(pool, packet_data(p) + outer,
+                                            packet_size(p) - outer);
+    struct packet_batch batch;
+
+    payload->md.tun_src = hosts[0].ip;
+    packet_batch_init(&batch);
+    packet_batch_add(&batch, payload);
+    dp_receive(hosts[1].dp, PORT_VTEP, &batch, now);
+    ck_assert_uint_eq(hosts[1].n_sent, 0);
+    ck_assert_uint_eq(port_drops(1, PORT_VTEP, DP_DROP_SPLIT_HORIZON), 1);
+
+    /* An unknown destination from the underlay floods to local ports only. */
+    struct eth_addr nobody = fixture_mac(0x999);
+
+    clear_sent(&hosts[0]);
+    len = fixture_udp4_frame(frame, &nobody, &a, 1, 9, 5, 6, 10);
+    inject(0, PORT_VM1, frame, len);
+    deliver_underlay(0);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VTEP), 0);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM1), 1);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM2), 1);
+}
+END_TEST
+
+START_TEST(test_head_end_replication)
+{
+    struct eth_addr a = fixture_mac(1);
+    uint8_t frame[128];
+    size_t len = fixture_arp_request(frame, &a, 1, 2);
+
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VTEP), 2);
+
+    /* One copy to each peer, unicast, each a complete VXLAN frame. */
+    bool seen[MAX_HOSTS] = { false };
+
+    for (size_t i = 0; i < hosts[0].n_sent; i++) {
+        if (hosts[0].sent[i].port_no != PORT_VTEP) {
+            continue;
+        }
+
+        struct in6_addr dst = outer_dst(hosts[0].sent[i].p);
+
+        for (int h = 1; h < MAX_HOSTS; h++) {
+            if (!memcmp(&dst, &hosts[h].ip, sizeof dst)) {
+                ck_assert(!seen[h]);
+                seen[h] = true;
+            }
+        }
+        ck_assert_uint_eq(packet_size(hosts[0].sent[i].p),
+                          len + VXLAN_IPV4_OVERHEAD);
+    }
+    ck_assert(seen[1] && seen[2]);
+    ck_assert_uint_eq(deliver_underlay(0), 2);
+    for (int h = 1; h < MAX_HOSTS; h++) {
+        struct mac_dest want = remote_dest(0);
+
+        assert_learned(h, VNI_A, 1, &want);
+        ck_assert_uint_eq(n_sent_on(&hosts[h], PORT_VTEP), 0);
+    }
+}
+END_TEST
+
+START_TEST(test_mtu_drops_oversized_frames)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+    struct mac_dest there = remote_dest(1);
+    uint8_t frame[2048];
+    size_t len;
+
+    ck_assert_int_eq(mac_table_add_static(dp_mac_table(hosts[0].dp), VNI_A,
+                                          &b, &there), 0);
+
+    /* An inner IPv4 packet of 1450 bytes (frame 1464) makes a 1500-byte
+     * outer packet: it fits.  One byte more does not. */
+    len = fixture_udp4_frame(frame, &b, &a, 1, 2, 3, 4, 1450 - 28);
+    ck_assert_uint_eq(len, 1464);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VTEP), 1);
+    ck_assert_uint_eq(packet_size(sent_on(&hosts[0], PORT_VTEP)),
+                      1464 + 50);
+
+    len = fixture_udp4_frame(frame, &b, &a, 1, 2, 3, 4, 1451 - 28);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VTEP), 1);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_TOO_BIG), 1);
+
+    /* Jumbo underlay: the same frame passes. */
+    struct dp_tunnel_config tc = {
+        .encap = { .local = hosts[0].ip, .dst_port = htons(VXLAN_DST_PORT),
+                   .src_port_min = 1, .src_port_max = 65535 },
+        .mtu = 9000,
+    };
+
+    ck_assert_int_eq(dp_tunnel_configure(hosts[0].dp, PORT_VTEP, &tc), 0);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VTEP), 2);
+}
+END_TEST
+
+START_TEST(test_decap_drops_counted_by_reason)
+{
+    struct eth_addr a = fixture_mac(1);
+    uint8_t inner[128];
+    size_t inner_len = fixture_arp_request(inner, &a, 1, 2);
+    uint8_t payload[256];
+    struct vxlan_header vx;
+    struct packet_batch batch;
+
+    struct {
+        uint32_t flags;
+        uint32_t vni;
+        size_t len;
+        enum dp_drop_reason reason;
+    } cases[] = {
+        { 0, VNI_A, VXLAN_HEADER_LEN + inner_len, DP_DROP_NO_I_FLAG },
+        { VXLAN_FLAG_I, 7777, VXLAN_HEADER_LEN + inner_len,
+          DP_DROP_UNKNOWN_VNI },
+        { VXLAN_FLAG_I, VNI_A, 4, DP_DROP_BAD_OUTER },
+        { VXLAN_FLAG_I, VNI_A, VXLAN_HEADER_LEN + 13, DP_DROP_BAD_INNER },
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        be32_16_put(&vx.vx_flags, htonl(cases[i].flags));
+        be32_16_put(&vx.vx_vni, htonl(cases[i].vni << 8));
+        memcpy(payload, &vx, sizeof vx);
+        memcpy(payload + sizeof vx, inner, inner_len);
+
+        packet_batch_init(&batch);
+        packet_batch_add(&batch, fixture_packet(pool, payload,
+                                                cases[i].len));
+        dp_receive(hosts[0].dp, PORT_VTEP, &batch, now);
+        ck_assert_uint_eq(port_drops(0, PORT_VTEP, cases[i].reason), 1);
+    }
+    ck_assert_uint_eq(hosts[0].n_sent, 0);
+
+    /* Reserved bits set beside the I flag are ignored (RFC 7348). */
+    be32_16_put(&vx.vx_flags, htonl(VXLAN_FLAG_I | 0xf70000ff));
+    be32_16_put(&vx.vx_vni, htonl(VNI_A << 8 | 0xff));
+    memcpy(payload, &vx, sizeof vx);
+    packet_batch_init(&batch);
+    packet_batch_add(&batch, fixture_packet(pool, payload,
+                                            VXLAN_HEADER_LEN + inner_len));
+    dp_receive(hosts[0].dp, PORT_VTEP, &batch, now);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM1), 1);
+}
+END_TEST
+
+START_TEST(test_local_drops_counted_by_reason)
+{
+    uint8_t frame[64] = { 0 };
+
+    inject(0, PORT_VM1, frame, ETH_HEADER_LEN - 1);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_RUNT), 1);
+
+    ck_assert_int_eq(dp_port_bind(hosts[0].dp, PORT_VM2, 0), 0);
+    inject(0, PORT_VM2, frame, sizeof frame);
+    ck_assert_uint_eq(port_drops(0, PORT_VM2, DP_DROP_NO_VNI), 1);
+
+    /* No tunnel port: a frame for a remote VTEP has nowhere to go. */
+    struct eth_addr b = fixture_mac(2);
+    struct mac_dest there = remote_dest(1);
+
+    ck_assert_int_eq(dp_port_del(hosts[0].dp, PORT_VTEP), 0);
+    ck_assert_int_eq(mac_table_add_static(dp_mac_table(hosts[0].dp), VNI_A,
+                                          &b, &there), 0);
+    memcpy(frame, &b, sizeof b);
+    frame[6] = 0x02;
+    frame[11] = 0x01;
+    inject(0, PORT_VM1, frame, sizeof frame);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_NO_TUNNEL), 1);
+    ck_assert_uint_eq(hosts[0].n_sent, 0);
+
+    /* Frames on a port that does not exist are freed, not leaked. */
+    inject(0, 99, frame, sizeof frame);
+}
+END_TEST
+
+START_TEST(test_static_entry_to_port_outside_vni)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+    struct mac_dest wrong = port_dest(PORT_OTHER_VNI);
+    uint8_t frame[128];
+    size_t len;
+
+    ck_assert_int_eq(mac_table_add_static(dp_mac_table(hosts[0].dp), VNI_A,
+                                          &b, &wrong), 0);
+    len = fixture_udp4_frame(frame, &b, &a, 1, 2, 3, 4, 10);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 0);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_BAD_DEST), 1);
+}
+END_TEST
+
+START_TEST(test_unbind_forgets_port_entries)
+{
+    struct eth_addr a = fixture_mac(1);
+    uint8_t frame[128];
+    size_t len = fixture_arp_request(frame, &a, 1, 2);
+
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_ptr_nonnull(mac_table_lookup(dp_mac_table(hosts[0].dp), VNI_A,
+                                           &a));
+    ck_assert_int_eq(dp_port_bind(hosts[0].dp, PORT_VM1, VNI_B), 0);
+    ck_assert_ptr_null(mac_table_lookup(dp_mac_table(hosts[0].dp), VNI_A,
+                                        &a));
+
+    /* Deleting a VNI unbinds its ports. */
+    ck_assert_int_eq(dp_vni_del(hosts[0].dp, VNI_B), 0);
+    clear_sent(&hosts[0]);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_NO_VNI), 1);
+    ck_assert_int_eq(dp_vni_del(hosts[0].dp, VNI_B), ENOENT);
+}
+END_TEST
+
+START_TEST(test_config_errors)
+{
+    struct dp *dp = hosts[0].dp;
+    struct in6_addr unicast = ip4(0x0a000001);
+    struct dp_vni_config vc = { .group = unicast };
+
+    ck_assert_int_eq(dp_vni_set(dp, 0, &(struct dp_vni_config) { 0 }),
+                     EINVAL);
+    ck_assert_int_eq(dp_vni_set(dp, VXLAN_VNI_MAX + 1,
+                                &(struct dp_vni_config) { 0 }), EINVAL);
+    ck_assert_int_eq(dp_vni_set(dp, 42, &vc), EINVAL);
+
+    vc = (struct dp_vni_config) { .group = group, .flood_list = &unicast,
+                                  .n_flood = 1 };
+    ck_assert_int_eq(dp_vni_set(dp, 42, &vc), EINVAL);
+    vc = (struct dp_vni_config) { .flood_list = &group, .n_flood = 1 };
+    ck_assert_int_eq(dp_vni_set(dp, 42, &vc), EINVAL);
+
+    ck_assert_int_eq(dp_port_add(dp, PORT_VM1, DP_PORT_LOCAL), EEXIST);
+    ck_assert_int_eq(dp_port_add(dp, 0, DP_PORT_LOCAL), EINVAL);
+    ck_assert_int_eq(dp_port_add(dp, 50, DP_PORT_TUNNEL), EEXIST);
+    ck_assert_int_eq(dp_port_bind(dp, 77, VNI_A), ENOENT);
+    ck_assert_int_eq(dp_port_bind(dp, PORT_VM1, 42), ENOENT);
+    ck_assert_int_eq(dp_port_bind(dp, PORT_VTEP, VNI_A), EINVAL);
+    ck_assert_int_eq(dp_port_del(dp, 77), ENOENT);
+
+    struct dp_tunnel_config tc = { .encap = { .src_port_min = 10,
+                                              .src_port_max = 9 },
+                                   .mtu = 1500 };
+
+    ck_assert_int_eq(dp_tunnel_configure(dp, PORT_VTEP, &tc), EINVAL);
+    ck_assert_int_eq(dp_tunnel_configure(dp, PORT_VM1, &tc), ENOENT);
+}
+END_TEST
+
+START_TEST(test_ageing_forgets_remote_vtep)
+{
+    struct eth_addr a = fixture_mac(1);
+    uint8_t frame[128];
+    size_t len = fixture_arp_request(frame, &a, 1, 2);
+
+    inject(0, PORT_VM1, frame, len);
+    deliver_underlay(0);
+    ck_assert_ptr_nonnull(mac_table_lookup(dp_mac_table(hosts[1].dp), VNI_A,
+                                           &a));
+
+    long long next = dp_run_ageing(hosts[1].dp, now);
+
+    ck_assert_int_eq(next, now + MAC_TABLE_DEFAULT_AGEING * 1000LL);
+    ck_assert_int_eq(dp_run_ageing(hosts[1].dp, next), LLONG_MAX);
+    ck_assert_ptr_null(mac_table_lookup(dp_mac_table(hosts[1].dp), VNI_A,
+                                        &a));
+}
+END_TEST
+
+START_TEST(test_flood_counts_pool_exhaustion)
+{
+    struct eth_addr a = fixture_mac(1);
+    uint8_t frame[128];
+    size_t len = fixture_arp_request(frame, &a, 1, 2);
+    struct packet *hog[1024];
+    size_t n_hog = 0;
+
+    /* Leave the pool just the buffer the frame arrives in: the copy for the
+     * other local port fails and is counted, the original still goes to
+     * the last target, the group. */
+    while ((hog[n_hog] = packet_alloc(pool)) != NULL) {
+        n_hog++;
+    }
+    packet_free(hog[--n_hog]);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_NO_BUFFER), 1);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 0);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VTEP), 1);
+    while (n_hog) {
+        packet_free(hog[--n_hog]);
+    }
+}
+END_TEST
+
+static Suite *
+dp_suite(void)
+{
+    Suite *s = suite_create("dp");
+    TCase *tc = tcase_create("forwarding");
+    TCase *her = tcase_create("head-end replication");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_packet_story_flood_learn_unicast);
+    tcase_add_test(tc, test_local_switching_known_unicast);
+    tcase_add_test(tc, test_vni_isolation);
+    tcase_add_test(tc, test_never_back_out_of_input_port);
+    tcase_add_test(tc, test_split_horizon);
+    tcase_add_test(tc, test_mtu_drops_oversized_frames);
+    tcase_add_test(tc, test_decap_drops_counted_by_reason);
+    tcase_add_test(tc, test_local_drops_counted_by_reason);
+    tcase_add_test(tc, test_static_entry_to_port_outside_vni);
+    tcase_add_test(tc, test_unbind_forgets_port_entries);
+    tcase_add_test(tc, test_config_errors);
+    tcase_add_test(tc, test_ageing_forgets_remote_vtep);
+    tcase_add_test(tc, test_flood_counts_pool_exhaustion);
+    suite_add_tcase(s, tc);
+
+    tcase_add_checked_fixture(her, setup_her, teardown);
+    tcase_add_test(her, test_head_end_replication);
+    suite_add_tcase(s, her);
+    return s;
+}
+
+int
+main(void)
+{
+    return fixture_run(dp_suite());
+}

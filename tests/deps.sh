@@ -1,0 +1,21 @@
+#!/bin/bash
+# Installs, from Debian 12's archive, everything needed to build vswitch and
+# run its tests, demo and benchmarks.  Needs root; safe to run again.
+set -eu
+
+packages=(
+    build-essential autoconf automake libtool pkg-config
+    libuv1-dev libprotobuf-c-dev protobuf-c-compiler libpcap-dev check
+    clang iproute2 iputils-ping tcpdump tshark ethtool python3 valgrind
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null \
+        | grep -q '^install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

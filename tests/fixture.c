@@ -1,0 +1,163 @@
+#include <config.h>
+
+#include "fixture.h"
+
+#include <check.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csum.h"
+#include "headers.h"
+#include "packet.h"
+
+size_t
+fixture_pcap_read(const char *name, struct fixture_frame **framesp)
+{
+    const char *top = getenv("top_srcdir");
+    char path[4096];
+    char errbuf[PCAP_ERRBUF_SIZE];
+
+    snprintf(path, sizeof path, "%s/tests/data/%s", top ? top : ".", name);
+
+    pcap_t *pcap = pcap_open_offline(path, errbuf);
+
+    ck_assert_msg(pcap != NULL, "%s: %s", path, errbuf);
+
+    struct fixture_frame *frames = NULL;
+    size_t n = 0;
+    struct pcap_pkthdr *hdr;
+    const u_char *data;
+
+    while (pcap_next_ex(pcap, &hdr, &data) == 1) {
+        frames = realloc(frames, (n + 1) * sizeof *frames);
+        ck_assert_ptr_nonnull(frames);
+        frames[n].data = malloc(hdr->caplen);
+        ck_assert_ptr_nonnull(frames[n].data);
+        memcpy(frames[n].data, data, hdr->caplen);
+        frames[n].len = hdr->caplen;
+        n++;
+    }
+    pcap_close(pcap);
+    *framesp = frames;
+    return n;
+}
+
+void
+fixture_frames_free(struct fixture_frame *frames, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(frames[i].data);
+    }
+    free(frames);
+}
+
+struct packet *
+fixture_packet(struct packet_pool *pool, const void *data, size_t len)
+{
+    struct packet *p = packet_alloc(pool);
+
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(packet_set_frame(p, data, len), 0);
+    return p;
+}
+
+static size_t
+put_eth(uint8_t *buf, const struct eth_addr *dst, const struct eth_addr *src,
+        uint16_t type)
+{
+    struct eth_header eth = { .eth_dst = *dst, .eth_src = *src,
+                              .eth_type = htons(type) };
+
+    memcpy(buf, &eth, sizeof eth);
+    return sizeof eth;
+}
+
+size_t
+fixture_udp4_frame(uint8_t *buf, const struct eth_addr *dst,
+                   const struct eth_addr *src, uint32_t ip_src,
+                   uint32_t ip_dst, uint16_t sport, uint16_t dport,
+                   size_t payload_len)
+{
+    size_t n = put_eth(buf, dst, src, ETH_TYPE_IPV4);
+    struct ipv4_header ip = {
+        .ip_ihl_ver = 0x45,
+        .ip_tot_len = htons((uint16_t) (IPV4_HEADER_LEN + UDP_HEADER_LEN
+                                        + payload_len)),
+        .ip_ttl = 64,
+        .ip_proto = IP_PROTO_UDP,
+    };
+    struct udp_header udp = {
+        .udp_src = htons(sport),
+        .udp_dst = htons(dport),
+        .udp_len = htons((uint16_t) (UDP_HEADER_LEN + payload_len)),
+    };
+
+    be32_16_put(&ip.ip_src, htonl(ip_src));
+    be32_16_put(&ip.ip_dst, htonl(ip_dst));
+    ip.ip_csum = csum_finish(csum_add_bytes(0, &ip, sizeof ip));
+    memcpy(buf + n, &ip, sizeof ip);
+    n += sizeof ip;
+    memcpy(buf + n, &udp, sizeof udp);
+    n += sizeof udp;
+    for (size_t i = 0; i < payload_len; i++) {
+        buf[n++] = (uint8_t) i;
+    }
+    return n;
+}
+
+size_t
+fixture_arp_request(uint8_t *buf, const struct eth_addr *src,
+                    uint32_t sender_ip, uint32_t target_ip)
+{
+    static const struct eth_addr bcast = {{ 0xff, 0xff, 0xff,
+                                            0xff, 0xff, 0xff }};
+    size_t n = put_eth(buf, &bcast, src, ETH_TYPE_ARP);
+    struct arp_eth_header arp = {
+        .ar_hrd = htons(ARP_HTYPE_ETHERNET),
+        .ar_pro = htons(ETH_TYPE_IPV4),
+        .ar_hln = ETH_ADDR_LEN,
+        .ar_pln = 4,
+        .ar_op = htons(ARP_OP_REQUEST),
+        .ar_sha = *src,
+    };
+
+    be32_16_put(&arp.ar_spa, htonl(sender_ip));
+    be32_16_put(&arp.ar_tpa, htonl(target_ip));
+    memcpy(buf + n, &arp, sizeof arp);
+    return n + sizeof arp;
+}
+
+struct eth_addr
+fixture_mac(uint16_t n)
+{
+    return (struct eth_addr) {{ 0x02, 0, 0, 0, (uint8_t) (n >> 8),
+                                (uint8_t) n }};
+}
+
+void
+fixture_add_case(Suite *s, const char *name, const TTest *test,
+                 void (*setup)(void), void (*teardown)(void))
+{
+    TCase *tc = tcase_create(name);
+
+    if (setup || teardown) {
+        tcase_add_checked_fixture(tc, setup, teardown);
+    }
+    tcase_add_test(tc, test);
+    suite_add_tcase(s, tc);
+}
+
+int
+fixture_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+
+    srunner_run_all(sr, CK_NORMAL);
+
+    int failed = srunner_ntests_failed(sr);
+
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,56 @@
+#ifndef TESTS_FIXTURE_H
+#define TESTS_FIXTURE_H 1
+
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eth-addr.h"
+
+struct packet;
+struct packet_pool;
+
+/* Helpers shared by the unit tests: frames from the captures under
+ * tests/data/ and frames built to order.  They abort the test on failure,
+ * so a test never runs on a half-made fixture. */
+
+struct fixture_frame {
+    uint8_t *data;
+    size_t len;
+};
+
+/* Reads every frame of tests/data/'name' into a new array; returns how many
+ * there are.  Free with fixture_frames_free(). */
+size_t fixture_pcap_read(const char *name, struct fixture_frame **frames);
+void fixture_frames_free(struct fixture_frame *frames, size_t n);
+
+/* Returns a packet from 'pool' holding a copy of 'len' bytes at 'data'. */
+struct packet *fixture_packet(struct packet_pool *pool, const void *data,
+                              size_t len);
+
+/* Builds an Ethernet + IPv4 + UDP frame with 'payload_len' payload bytes
+ * (a counting pattern) into 'buf' and returns its length.  Addresses are
+ * host-order IPv4 addresses. */
+size_t fixture_udp4_frame(uint8_t *buf, const struct eth_addr *dst,
+                          const struct eth_addr *src, uint32_t ip_src,
+                          uint32_t ip_dst, uint16_t sport, uint16_t dport,
+                          size_t payload_len);
+
+/* Builds a broadcast ARP request from 'src' asking for 'target_ip'. */
+size_t fixture_arp_request(uint8_t *buf, const struct eth_addr *src,
+                           uint32_t sender_ip, uint32_t target_ip);
+
+/* Adds to 's' a test case named 'name' that holds the single test 'test',
+ * run between 'setup' and 'teardown' (either may be NULL) in its own
+ * process.  One test per case makes a failure report read as the broken
+ * behaviour. */
+void fixture_add_case(Suite *s, const char *name, const TTest *test,
+                      void (*setup)(void), void (*teardown)(void));
+
+/* Runs every test of 's', frees it, and returns main()'s exit status. */
+int fixture_run(Suite *s);
+
+/* Returns the Ethernet address 02:00:00:00:hi:lo for a test host. */
+struct eth_addr fixture_mac(uint16_t n);
+
+#endif /* tests/fixture.h */

@@ -1,0 +1,38 @@
+#!/bin/bash
+# Prints "N passed, N failed" for a build directory's last "make check",
+# counting every test: each Check test case of the unit suites, and each
+# check of the shell tests (lines "PASS: ..." and "FAIL: ..." in their
+# logs).  A test program that ended without reporting its checks counts as
+# one failure, so a run that executed nothing cannot look green.  Exits
+# non-zero if anything failed or nothing ran.
+set -eu
+
+build=${1:?usage: summary.sh BUILD_DIR}
+passed=0
+failed=0
+
+for trs in "$build"/tests/*.trs; do
+    [ -e "$trs" ] || continue
+    log=${trs%.trs}.log
+    result=$(sed -n 's/^:test-result: //p' "$trs")
+    checks=$(sed -n 's/^[0-9]*%: Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\)$/\1 \2 \3/p' "$log")
+    if [ -n "$checks" ]; then
+        read -r n f e <<<"$checks"
+        passed=$((passed + n - f - e))
+        failed=$((failed + f + e))
+    else
+        p=$(grep -c '^PASS: ' "$log" || true)
+        f=$(grep -c '^FAIL: ' "$log" || true)
+        passed=$((passed + p))
+        failed=$((failed + f))
+        if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+            failed=$((failed + 1))
+        fi
+    fi
+    if [ "$result" != PASS ] && [ "$result" != SKIP ]; then
+        echo "failed: $(basename "${trs%.trs}") ($result)"
+    fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
