@@ -13,7 +13,11 @@
  * moving the payload, and room for a frame of PACKET_MAX_FRAME bytes, the
  * largest segment a TAP device with offloads hands over.  Header positions
  * are kept as offsets from the start of the frame, so that pushing or
- * pulling bytes never leaves a dangling pointer. */
+ * pulling bytes never leaves a dangling pointer.
+ *
+ * A frame starts at an even address, because wire headers are read through
+ * structs of 16-bit fields: push and pull headers, whose lengths are all
+ * even, never odd numbers of bytes. */
 
 /* IPv6 VXLAN needs 70 bytes; the rest keeps the frame cache-line aligned
  * and leaves room for a VLAN tag pushed on output. */
