@@ -19,6 +19,7 @@
 
 #include "dp.h"
 #include "headers.h"
+#include "inet.h"
 #include "packet.h"
 #include "util.h"
 
@@ -65,7 +66,7 @@ vtep_addr(uint32_t n)
 {
     struct in6_addr a;
 
-    vxlan_ipv4_mapped(htonl(0xac1f0000 | (n & 0xffff)), &a);
+    a = inet_from_ipv4(htonl(0xac1f0000 | (n & 0xffff)));
     return a;
 }
 
@@ -137,8 +138,8 @@ setup(struct bench *b, enum scenario s, uint32_t n_macs)
     }
     b->sent = 0;
 
-    vxlan_ipv4_mapped(htonl(0xef010101), &group);
-    vxlan_ipv4_mapped(htonl(0xac1effff), &local);
+    group = inet_from_ipv4(htonl(0xef010101));
+    local = inet_from_ipv4(htonl(0xac1effff));
 
     struct dp_vni_config vc = { .group = group };
     struct dp_tunnel_config tc = {

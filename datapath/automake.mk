@@ -9,6 +9,7 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/hash.c datapath/hash.h \
 	datapath/headers.h \
 	datapath/hmap.c datapath/hmap.h \
+	datapath/inet.c datapath/inet.h \
 	datapath/list.h \
 	datapath/mac-table.c datapath/mac-table.h \
 	datapath/packet.c datapath/packet.h \

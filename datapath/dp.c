@@ -9,6 +9,7 @@
 #include "flow.h"
 #include "hash.h"
 #include "headers.h"
+#include "inet.h"
 #include "hmap.h"
 #include "list.h"
 #include "packet.h"
@@ -268,25 +269,19 @@ dp_tunnel_configure(struct dp *dp, uint32_t port_no,
     return 0;
 }
 
-static bool
-is_unspecified(const struct in6_addr *a)
-{
-    return IN6_IS_ADDR_UNSPECIFIED(a);
-}
-
 static int
 check_vni_config(uint32_t vni, const struct dp_vni_config *c)
 {
     if (!vni || vni > VXLAN_VNI_MAX || c->n_flood > DP_VNI_MAX_FLOOD) {
         return EINVAL;
     }
-    if (!is_unspecified(&c->group)
-        && (c->n_flood || !vxlan_addr_is_multicast(&c->group))) {
+    if (!inet_is_unspecified(&c->group)
+        && (c->n_flood || !inet_is_multicast(&c->group))) {
         return EINVAL;
     }
     for (size_t i = 0; i < c->n_flood; i++) {
-        if (vxlan_addr_is_multicast(&c->flood_list[i])
-            || is_unspecified(&c->flood_list[i])) {
+        if (inet_is_multicast(&c->flood_list[i])
+            || inet_is_unspecified(&c->flood_list[i])) {
             return EINVAL;
         }
     }
@@ -337,7 +332,7 @@ dp_vni_set(struct dp *dp, uint32_t vni, const struct dp_vni_config *c)
     free(v->flood_list);
     v->flood_list = list;
     v->n_flood = c->n_flood;
-    v->has_group = !is_unspecified(&c->group);
+    v->has_group = !inet_is_unspecified(&c->group);
     v->group = c->group;
     return 0;
 }
@@ -448,7 +443,7 @@ output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
 
     struct eth_addr next_hop = {{ 0 }};
 
-    if (vxlan_addr_is_multicast(dst)) {
+    if (inet_is_multicast(dst)) {
         next_hop = vxlan_multicast_eth(dst);
     } else if (dp->cb.neighbor) {
         dp->cb.neighbor(dp->cb.aux, dst, &next_hop);

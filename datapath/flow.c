@@ -6,19 +6,11 @@
 
 #include "hash.h"
 #include "headers.h"
+#include "inet.h"
 #include "packet.h"
 
 /* Extension headers a parser walks before it gives up. */
 #define IPV6_MAX_EXT_HEADERS 8
-
-static void
-ipv4_to_mapped(be32 addr, struct in6_addr *out)
-{
-    memset(out, 0, sizeof *out);
-    out->s6_addr[10] = 0xff;
-    out->s6_addr[11] = 0xff;
-    memcpy(&out->s6_addr[12], &addr, 4);
-}
 
 /* Parses the Ethernet header and up to two VLAN tags.  Returns the offset of
  * the L3 header, or 0 if the frame ends first. */
@@ -77,8 +69,8 @@ parse_arp(struct packet *p, size_t ofs, struct flow_key *key)
     if (ntohs(arp->ar_op) <= 0xff) {
         key->nw_proto = (uint8_t) ntohs(arp->ar_op);
     }
-    ipv4_to_mapped(be32_16_get(&arp->ar_spa), &key->nw_src);
-    ipv4_to_mapped(be32_16_get(&arp->ar_tpa), &key->nw_dst);
+    key->nw_src = inet_from_ipv4(be32_16_get(&arp->ar_spa));
+    key->nw_dst = inet_from_ipv4(be32_16_get(&arp->ar_tpa));
     key->arp_sha = arp->ar_sha;
     key->arp_tha = arp->ar_tha;
     key->layers = FLOW_LAYER_L3;
@@ -110,8 +102,8 @@ parse_ipv4(struct packet *p, size_t ofs, struct flow_key *key,
         key->error = FLOW_ERR_TRUNCATED;
         return 0;
     }
-    ipv4_to_mapped(be32_16_get(&ip->ip_src), &key->nw_src);
-    ipv4_to_mapped(be32_16_get(&ip->ip_dst), &key->nw_dst);
+    key->nw_src = inet_from_ipv4(be32_16_get(&ip->ip_src));
+    key->nw_dst = inet_from_ipv4(be32_16_get(&ip->ip_dst));
     key->nw_proto = ip->ip_proto;
     key->nw_tos = ip->ip_tos;
     key->nw_ttl = ip->ip_ttl;

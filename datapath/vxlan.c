@@ -7,48 +7,18 @@
 
 #include "csum.h"
 #include "headers.h"
+#include "inet.h"
 #include "packet.h"
 
 #define VXLAN_TTL_UNICAST 64
 #define VXLAN_TTL_MULTICAST 1   /* Keep flooding inside the local segment. */
-
-void
-vxlan_ipv4_mapped(be32 addr, struct in6_addr *out)
-{
-    memset(out, 0, sizeof *out);
-    out->s6_addr[10] = 0xff;
-    out->s6_addr[11] = 0xff;
-    memcpy(&out->s6_addr[12], &addr, 4);
-}
-
-bool
-vxlan_addr_is_ipv4(const struct in6_addr *a)
-{
-    return IN6_IS_ADDR_V4MAPPED(a);
-}
-
-static be32
-mapped_ipv4(const struct in6_addr *a)
-{
-    be32 v4;
-
-    memcpy(&v4, &a->s6_addr[12], 4);
-    return v4;
-}
-
-bool
-vxlan_addr_is_multicast(const struct in6_addr *a)
-{
-    return vxlan_addr_is_ipv4(a) ? (a->s6_addr[12] & 0xf0) == 0xe0
-                                 : a->s6_addr[0] == 0xff;
-}
 
 struct eth_addr
 vxlan_multicast_eth(const struct in6_addr *group)
 {
     struct eth_addr ea;
 
-    if (vxlan_addr_is_ipv4(group)) {
+    if (inet_is_ipv4(group)) {
         ea = (struct eth_addr) {{ 0x01, 0x00, 0x5e, group->s6_addr[13] & 0x7f,
                                   group->s6_addr[14], group->s6_addr[15] }};
     } else {
@@ -73,7 +43,7 @@ vxlan_src_port(const struct vxlan_encap_params *params, uint32_t hash)
 unsigned int
 vxlan_overhead(const struct in6_addr *dst)
 {
-    return vxlan_addr_is_ipv4(dst) ? VXLAN_IPV4_OVERHEAD
+    return inet_is_ipv4(dst) ? VXLAN_IPV4_OVERHEAD
                                    : VXLAN_IPV6_OVERHEAD;
 }
 
@@ -121,8 +91,8 @@ put_ipv4(struct ipv4_header *ip, const struct vxlan_encap_params *params,
     ip->ip_ttl = ttl;
     ip->ip_proto = IP_PROTO_UDP;
     ip->ip_csum = 0;
-    be32_16_put(&ip->ip_src, mapped_ipv4(&params->local));
-    be32_16_put(&ip->ip_dst, mapped_ipv4(dst));
+    be32_16_put(&ip->ip_src, inet_to_ipv4(&params->local));
+    be32_16_put(&ip->ip_dst, inet_to_ipv4(dst));
     ip->ip_csum = csum_finish(csum_add_bytes(0, ip, IPV4_HEADER_LEN));
 }
 
@@ -145,7 +115,7 @@ vxlan_encap(struct packet *p, const struct vxlan_encap_params *params,
             uint32_t vni, const struct in6_addr *dst,
             const struct eth_addr *eth_dst, uint16_t ip_id)
 {
-    bool ipv4 = vxlan_addr_is_ipv4(dst);
+    bool ipv4 = inet_is_ipv4(dst);
     size_t ip_len = ipv4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
     size_t udp_len = UDP_HEADER_LEN + VXLAN_HEADER_LEN + packet_size(p);
 
@@ -164,7 +134,7 @@ vxlan_encap(struct packet *p, const struct vxlan_encap_params *params,
     struct udp_header *udp = (void *) (outer + ETH_HEADER_LEN + ip_len);
     struct vxlan_header *vx = (void *) (udp + 1);
     uint8_t ttl = params->ttl ? params->ttl
-                  : vxlan_addr_is_multicast(dst) ? VXLAN_TTL_MULTICAST
+                  : inet_is_multicast(dst) ? VXLAN_TTL_MULTICAST
                   : VXLAN_TTL_UNICAST;
 
     eth->eth_dst = *eth_dst;
@@ -183,8 +153,8 @@ vxlan_encap(struct packet *p, const struct vxlan_encap_params *params,
         put_ipv4((void *) (eth + 1), params, dst,
                  (uint16_t) (ip_len + udp_len), ttl, ip_id);
         pseudo = params->udp_csum
-                 ? csum_pseudo_ipv4(mapped_ipv4(&params->local),
-                                    mapped_ipv4(dst), IP_PROTO_UDP,
+                 ? csum_pseudo_ipv4(inet_to_ipv4(&params->local),
+                                    inet_to_ipv4(dst), IP_PROTO_UDP,
                                     (uint16_t) udp_len)
                  : 0;
     } else {
@@ -213,8 +183,8 @@ check_udp_csum(const struct packet *p, size_t udp_ofs, uint16_t udp_len)
 {
     const struct in6_addr *src = &p->md.tun_src;
     const struct in6_addr *dst = &p->md.tun_dst;
-    uint32_t sum = vxlan_addr_is_ipv4(src)
-                   ? csum_pseudo_ipv4(mapped_ipv4(src), mapped_ipv4(dst),
+    uint32_t sum = inet_is_ipv4(src)
+                   ? csum_pseudo_ipv4(inet_to_ipv4(src), inet_to_ipv4(dst),
                                       IP_PROTO_UDP, udp_len)
                    : csum_pseudo_ipv6(src, dst, IP_PROTO_UDP, udp_len);
 
@@ -247,8 +217,8 @@ parse_outer_ipv4(struct packet *p, size_t ofs, size_t *udp_ofs,
     if (csum_finish(csum_add_bytes(0, ip, ihl))) {
         return VXLAN_ERR_BAD_CSUM;
     }
-    vxlan_ipv4_mapped(be32_16_get(&ip->ip_src), &p->md.tun_src);
-    vxlan_ipv4_mapped(be32_16_get(&ip->ip_dst), &p->md.tun_dst);
+    p->md.tun_src = inet_from_ipv4(be32_16_get(&ip->ip_src));
+    p->md.tun_dst = inet_from_ipv4(be32_16_get(&ip->ip_dst));
     *udp_ofs = ofs + ihl;
     *ip_end = ofs + tot_len;
     return VXLAN_OK;

@@ -77,9 +77,4 @@ enum vxlan_error vxlan_decap_frame(struct packet *p, be16 dst_port,
  * are ignored, as RFC 7348 asks of receivers. */
 enum vxlan_error vxlan_decap_payload(struct packet *p, uint32_t *vni);
 
-/* The IPv4-mapped form of 'addr', and the test for it. */
-void vxlan_ipv4_mapped(be32 addr, struct in6_addr *out);
-bool vxlan_addr_is_ipv4(const struct in6_addr *);
-bool vxlan_addr_is_multicast(const struct in6_addr *);
-
 #endif /* datapath/vxlan.h */

@@ -9,6 +9,7 @@
 #include "dp.h"
 #include "fixture.h"
 #include "headers.h"
+#include "inet.h"
 #include "packet.h"
 
 /* The forwarding decisions of the datapath, tested on up to three "hosts"
@@ -59,7 +60,7 @@ ip4(uint32_t addr)
 {
     struct in6_addr a;
 
-    vxlan_ipv4_mapped(htonl(addr), &a);
+    a = inet_from_ipv4(htonl(addr));
     return a;
 }
 

@@ -10,6 +10,7 @@
 #include "csum.h"
 #include "fixture.h"
 #include "headers.h"
+#include "inet.h"
 #include "packet.h"
 #include "vxlan.h"
 
@@ -122,7 +123,7 @@ inner_ofs(const uint8_t *f)
 }
 
 /* The IPv4-mapped address of the 4 bytes at 'v4', built by hand rather than
- * with vxlan_ipv4_mapped(), which is under test. */
+ * with inet_from_ipv4(), which is tested separately. */
 static struct in6_addr
 mapped(const uint8_t *v4)
 {
@@ -1440,49 +1441,6 @@ START_TEST(test_overhead_by_address_family)
 }
 END_TEST
 
-START_TEST(test_addr_is_multicast)
-{
-    static const struct {
-        const char *addr;
-        bool multicast;
-    } cases[] = {
-        { "224.0.0.0", true },
-        { "239.1.1.1", true },
-        { "239.255.255.255", true },
-        { "223.255.255.255", false },
-        { "240.0.0.0", false },
-        { "172.31.250.2", false },
-        { "ff00::", true },
-        { "ff02::1", true },
-        { "ff0e::1:2:3:4", true },
-        { "fe80::1", false },
-        { "fd00:250::2", false },
-        /* An IPv6 address whose last 4 bytes look like 224/4. */
-        { "fd00::e000:1", false },
-    };
-
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct in6_addr a = addr(cases[i].addr);
-
-        ck_assert_msg(vxlan_addr_is_multicast(&a) == cases[i].multicast,
-                      "%s", cases[i].addr);
-    }
-}
-END_TEST
-
-START_TEST(test_ipv4_mapped_round_trip)
-{
-    struct in6_addr want, got;
-    struct in6_addr v6 = addr("fd00:250::1");
-
-    ck_assert_int_eq(inet_pton(AF_INET6, "::ffff:172.31.250.1", &want), 1);
-    vxlan_ipv4_mapped(htonl(0xac1ffa01), &got);
-    ck_assert_mem_eq(&got, &want, sizeof want);
-    ck_assert(vxlan_addr_is_ipv4(&got));
-    ck_assert(!vxlan_addr_is_ipv4(&v6));
-}
-END_TEST
-
 START_TEST(test_decap_rejects_bad_ipv4_header_csum)
 {
     uint8_t f[FRAME_BUF];
@@ -1626,8 +1584,6 @@ vxlan_suite(void)
 
     tc = tcase_create("classifies addresses");
     tcase_add_test(tc, test_overhead_by_address_family);
-    tcase_add_test(tc, test_addr_is_multicast);
-    tcase_add_test(tc, test_ipv4_mapped_round_trip);
     suite_add_tcase(s, tc);
 
     return s;

@@ -13,6 +13,7 @@
 #include "dp.h"
 #include "flow.h"
 #include "headers.h"
+#include "inet.h"
 #include "packet.h"
 
 #define PORT_LOCAL 1
@@ -39,8 +40,8 @@ setup(void)
     struct dp_callbacks cb = { .send = discard };
     struct in6_addr group, peer;
 
-    vxlan_ipv4_mapped(htonl(0xef010101), &group);
-    vxlan_ipv4_mapped(htonl(0xac1f0002), &peer);
+    group = inet_from_ipv4(htonl(0xef010101));
+    peer = inet_from_ipv4(htonl(0xac1f0002));
 
     struct dp_vni_config multicast = { .group = group };
     struct dp_vni_config her = { .flood_list = &peer, .n_flood = 1 };

@@ -1,0 +1,78 @@
+#include <config.h>
+
+#include "inet.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+struct in6_addr
+inet_from_ipv4(be32 addr)
+{
+    struct in6_addr a;
+
+    memset(&a, 0, sizeof a);
+    a.s6_addr[10] = 0xff;
+    a.s6_addr[11] = 0xff;
+    memcpy(&a.s6_addr[12], &addr, 4);
+    return a;
+}
+
+be32
+inet_to_ipv4(const struct in6_addr *a)
+{
+    be32 v4;
+
+    memcpy(&v4, &a->s6_addr[12], 4);
+    return v4;
+}
+
+bool
+inet_is_ipv4(const struct in6_addr *a)
+{
+    return IN6_IS_ADDR_V4MAPPED(a);
+}
+
+bool
+inet_is_multicast(const struct in6_addr *a)
+{
+    return inet_is_ipv4(a) ? (a->s6_addr[12] & 0xf0) == 0xe0
+                           : a->s6_addr[0] == 0xff;
+}
+
+bool
+inet_is_unspecified(const struct in6_addr *a)
+{
+    return IN6_IS_ADDR_UNSPECIFIED(a)
+           || (inet_is_ipv4(a) && !inet_to_ipv4(a));
+}
+
+bool
+inet_equals(const struct in6_addr *a, const struct in6_addr *b)
+{
+    return !memcmp(a, b, sizeof *a);
+}
+
+bool
+inet_parse(const char *s, struct in6_addr *a)
+{
+    struct in_addr v4;
+
+    if (inet_pton(AF_INET, s, &v4) == 1) {
+        *a = inet_from_ipv4(v4.s_addr);
+        return true;
+    }
+    return inet_pton(AF_INET6, s, a) == 1;
+}
+
+char *
+inet_format(const struct in6_addr *a, char buf[INET_ADDR_STRLEN])
+{
+    if (inet_is_ipv4(a)) {
+        struct in_addr v4 = { .s_addr = inet_to_ipv4(a) };
+
+        inet_ntop(AF_INET, &v4, buf, INET_ADDR_STRLEN);
+    } else {
+        inet_ntop(AF_INET6, a, buf, INET_ADDR_STRLEN);
+    }
+    return buf;
+}
