@@ -9,8 +9,8 @@
 #include "flow.h"
 #include "hash.h"
 #include "headers.h"
-#include "inet.h"
 #include "hmap.h"
+#include "inet.h"
 #include "list.h"
 #include "packet.h"
 
@@ -65,6 +65,9 @@ static const char *const drop_reason_names[DP_DROP_N_REASONS] = {
     [DP_DROP_SAME_PORT] = "same_port",
     [DP_DROP_SPLIT_HORIZON] = "split_horizon",
     [DP_DROP_BAD_DEST] = "bad_dest",
+    [DP_DROP_BAD_SRC] = "bad_src",
+    [DP_DROP_LOOPED] = "looped",
+    [DP_DROP_FAMILY] = "family",
 };
 
 const char *
@@ -431,11 +434,15 @@ output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
 
     unsigned int overhead = vxlan_overhead(dst);
 
+    if (inet_is_ipv4(dst) != inet_is_ipv4(&tunnel->tunnel.encap.local)) {
+        drop(in, v, p, DP_DROP_FAMILY);
+        return;
+    }
     /* The underlay MTU bounds the outer IP packet: the whole inner frame
-     * plus the outer headers after the outer Ethernet header.  A frame
-     * carrying segmentation offload is cut to size later. */
-    if (!p->md.gso_size
-        && packet_size(p) + overhead - ETH_HEADER_LEN > tunnel->tunnel.mtu) {
+     * plus the outer headers after the outer Ethernet header.  There is no
+     * software segmentation yet, so a segmentation-offload super frame is
+     * measured whole like any other. */
+    if (packet_size(p) + overhead - ETH_HEADER_LEN > tunnel->tunnel.mtu) {
         drop(in, v, p, DP_DROP_TOO_BIG);
         return;
     }
@@ -506,12 +513,20 @@ static void
 forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         struct packet *p)
 {
-    const struct eth_header *eth = (const void *) packet_data(p);
+    const struct eth_header *eth = packet_at(p, 0, ETH_HEADER_LEN);
     bool from_underlay = in->kind == DP_PORT_TUNNEL;
+    const struct mac_dest *entry = NULL;
+    struct mac_dest copy;
     const struct mac_dest *dest = NULL;
 
     if (!eth_addr_is_multicast(&eth->eth_dst)) {
-        dest = mac_table_lookup(dp->macs, v->vni, &eth->eth_dst);
+        entry = mac_table_lookup(dp->macs, v->vni, &eth->eth_dst);
+    }
+    if (entry) {
+        /* The entry may go while the frame is on its way (a callback may
+         * change the table); the frame keeps its own copy. */
+        copy = *entry;
+        dest = &copy;
     }
     if (!dest) {
         /* Split horizon: the sending VTEP flooded to the others itself. */
@@ -553,6 +568,25 @@ vxlan_error_to_drop(enum vxlan_error error)
     }
 }
 
+/* Learns where the source of 'p' is, then forwards it.  A multicast or zero
+ * source is no host's address: such frames are dropped, as the Linux
+ * bridge and Open vSwitch do. */
+static void
+learn_and_forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
+                  struct packet *p, const struct mac_dest *src,
+                  long long now_ms)
+{
+    const struct eth_header *eth = packet_at(p, 0, ETH_HEADER_LEN);
+
+    if (eth_addr_is_multicast(&eth->eth_src)
+        || eth_addr_is_zero(&eth->eth_src)) {
+        drop(in, v, p, DP_DROP_BAD_SRC);
+        return;
+    }
+    mac_table_learn(dp->macs, v->vni, &eth->eth_src, src, now_ms);
+    forward(dp, in, v, p);
+}
+
 static void
 receive_local(struct dp *dp, struct dp_port *in, struct packet *p,
               long long now_ms)
@@ -572,11 +606,9 @@ receive_local(struct dp *dp, struct dp_port *in, struct packet *p,
     p->md.in_port = in->port_no;
     p->md.vni = v->vni;
 
-    const struct eth_header *eth = (const void *) packet_data(p);
     struct mac_dest src = { .type = MAC_DEST_PORT, .port_no = in->port_no };
 
-    mac_table_learn(dp->macs, v->vni, &eth->eth_src, &src, now_ms);
-    forward(dp, in, v, p);
+    learn_and_forward(dp, in, v, p, &src, now_ms);
 }
 
 /* Frames from the tunnel port are UDP payloads (VXLAN header first) with
@@ -599,16 +631,20 @@ receive_tunnel(struct dp *dp, struct dp_port *in, struct packet *p,
         drop(in, NULL, p, DP_DROP_UNKNOWN_VNI);
         return;
     }
+    /* Multicast loopback or a misconfigured peer list: learning from it
+     * would move local MACs onto ourselves. */
+    if (inet_equals(&p->md.tun_src, &in->tunnel.encap.local)) {
+        drop(in, v, p, DP_DROP_LOOPED);
+        return;
+    }
     v->counters.rx_packets++;
     v->counters.rx_bytes += packet_size(p);
     p->md.in_port = in->port_no;
 
-    const struct eth_header *eth = (const void *) packet_data(p);
     struct mac_dest src = { .type = MAC_DEST_REMOTE,
                             .remote = p->md.tun_src };
 
-    mac_table_learn(dp->macs, vni, &eth->eth_src, &src, now_ms);
-    forward(dp, in, v, p);
+    learn_and_forward(dp, in, v, p, &src, now_ms);
 }
 
 /* Returns the (inner) Ethernet header of 'p' and its VNI as far as they can

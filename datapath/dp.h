@@ -40,6 +40,9 @@ enum dp_drop_reason {
     DP_DROP_SAME_PORT,          /* Destination is the port it came in on. */
     DP_DROP_SPLIT_HORIZON,      /* From a VTEP and destined to a VTEP. */
     DP_DROP_BAD_DEST,           /* Static entry to a port not in the VNI. */
+    DP_DROP_BAD_SRC,            /* Multicast or zero source MAC. */
+    DP_DROP_LOOPED,             /* Our own VXLAN frame came back to us. */
+    DP_DROP_FAMILY,             /* Remote VTEP of the other IP family. */
     DP_DROP_N_REASONS
 };
 

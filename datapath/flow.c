@@ -287,8 +287,11 @@ flow_hash_5tuple(const struct flow_key *key, uint64_t basis)
 
     memcpy(w, &key->nw_src, 16);
     memcpy(w + 2, &key->nw_dst, 16);
-    w[4] = ((uint64_t) key->nw_proto << 32) | ((uint64_t) key->tp_src << 16)
-           | key->tp_dst;
+    /* Later fragments carry no ports, so no fragment hashes them: all the
+     * pieces of a datagram take one path. */
+    w[4] = key->nw_frag ? key->nw_proto
+           : ((uint64_t) key->nw_proto << 32)
+             | ((uint64_t) key->tp_src << 16) | key->tp_dst;
     /* Frames without L3 still spread, by their Ethernet addresses. */
     memcpy(&src_hi, key->dl_src.ea, 4);
     memcpy(&src_lo, key->dl_src.ea + 4, 2);

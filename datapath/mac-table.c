@@ -104,10 +104,9 @@ hash_entry(const struct mac_table *t, uint32_t vni,
 
     memcpy(&hi, mac->ea, sizeof hi);
     memcpy(&lo, mac->ea + 4, sizeof lo);
-    uint64_t key = ((uint64_t) hi << 32 | (uint64_t) lo << 16)
-                   ^ ((uint64_t) vni << 40 | vni);
+    uint64_t mac_bits = (uint64_t) hi << 16 | lo;
 
-    return hash_finish(hash_add64(t->seed, key));
+    return hash_finish(hash_add64(hash_add64(t->seed, vni), mac_bits));
 }
 
 static uint32_t
@@ -607,6 +606,7 @@ mac_table_expire(struct mac_table *t, long long now_ms)
 {
     long long next = LLONG_MAX;
     struct mac_owner *o;
+    struct mac_vni *v;
 
     HMAP_FOR_EACH_SAFE (o, node, &t->owners) {
         long long ageing = o->vni->ageing_ms;
@@ -627,6 +627,14 @@ mac_table_expire(struct mac_table *t, long long now_ms)
             if (last) {
                 o = NULL;
             }
+        }
+    }
+
+    /* An entry learned after this pass, in the VNI that ages fastest, is
+     * due that long after now: no later pass may be scheduled. */
+    HMAP_FOR_EACH (v, node, &t->vnis) {
+        if (now_ms <= LLONG_MAX - v->ageing_ms) {
+            next = MIN(next, now_ms + v->ageing_ms);
         }
     }
     return next;

@@ -110,9 +110,11 @@ int mac_table_del(struct mac_table *, uint32_t vni,
 size_t mac_table_flush(struct mac_table *, uint32_t vni,
                        const struct mac_dest *dest);
 
-/* Removes dynamic entries not seen for their VNI's ageing time.  Returns the
- * time at which the next entry will be due (LLONG_MAX if none), which is
- * when the caller should call again. */
+/* Removes dynamic entries not seen for their VNI's ageing time.  Returns
+ * when to call again: the earlier of the next entry's deadline and now plus
+ * the shortest ageing time of any VNI, which bounds the deadline of entries
+ * learned in between; LLONG_MAX if there are no VNIs.  A caller that
+ * shortens a VNI's ageing time calls again at once. */
 long long mac_table_expire(struct mac_table *, long long now_ms);
 
 struct mac_table_entry_info {

@@ -28,7 +28,8 @@ packet_pool_create(size_t n_packets)
     /* One allocation for all buffers: untouched pages of the large slab are
      * never made resident, so 64 KB buffers cost memory only when used. */
     pool->packets = calloc(n_packets, sizeof *pool->packets);
-    pool->buffers = malloc(n_packets * PACKET_BUFFER_SIZE);
+    pool->buffers = n_packets <= SIZE_MAX / PACKET_BUFFER_SIZE
+                    ? malloc(n_packets * PACKET_BUFFER_SIZE) : NULL;
     if (!pool->packets || !pool->buffers) {
         free(pool->packets);
         free(pool->buffers);

@@ -43,8 +43,7 @@ vxlan_src_port(const struct vxlan_encap_params *params, uint32_t hash)
 unsigned int
 vxlan_overhead(const struct in6_addr *dst)
 {
-    return inet_is_ipv4(dst) ? VXLAN_IPV4_OVERHEAD
-                                   : VXLAN_IPV6_OVERHEAD;
+    return inet_is_ipv4(dst) ? VXLAN_IPV4_OVERHEAD : VXLAN_IPV6_OVERHEAD;
 }
 
 /* The receiving VTEP hands the inner frame to a host that expects a full

@@ -12,7 +12,7 @@ struct packet;
 
 /* VXLAN encapsulation and decapsulation of one frame (RFC 7348).  These
  * functions only rewrite headers; which VNIs exist and where frames go is
- * the VTEP's business (vtep.h). */
+ * the datapath's business (dp.h). */
 
 /* How this VTEP builds outer headers. */
 struct vxlan_encap_params {

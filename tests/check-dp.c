@@ -731,7 +731,8 @@ START_TEST(test_ageing_forgets_remote_vtep)
     long long next = dp_run_ageing(hosts[1].dp, now);
 
     ck_assert_int_eq(next, now + MAC_TABLE_DEFAULT_AGEING * 1000LL);
-    ck_assert_int_eq(dp_run_ageing(hosts[1].dp, next), LLONG_MAX);
+    ck_assert_int_eq(dp_run_ageing(hosts[1].dp, next),
+                     next + MAC_TABLE_DEFAULT_AGEING * 1000LL);
     ck_assert_ptr_null(mac_table_lookup(dp_mac_table(hosts[1].dp), VNI_A,
                                         &a));
 }
@@ -764,6 +765,66 @@ START_TEST(test_flood_counts_pool_exhaustion)
 }
 END_TEST
 
+START_TEST(test_drops_multicast_source)
+{
+    struct eth_addr bcast = {{ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }};
+    struct eth_addr zero = {{ 0 }};
+    struct eth_addr b = fixture_mac(2);
+    uint8_t frame[128];
+    size_t len;
+
+    len = fixture_udp4_frame(frame, &b, &bcast, 1, 2, 3, 4, 10);
+    inject(0, PORT_VM1, frame, len);
+    len = fixture_udp4_frame(frame, &b, &zero, 1, 2, 3, 4, 10);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_BAD_SRC), 2);
+    ck_assert_uint_eq(hosts[0].n_sent, 0);
+}
+END_TEST
+
+START_TEST(test_drops_own_frames_from_underlay)
+{
+    struct eth_addr a = fixture_mac(1);
+    uint8_t frame[128];
+    size_t len = fixture_arp_request(frame, &a, 1, 2);
+
+    /* Host 0's own flood, looped back by the group, must not teach it that
+     * its VM lives behind itself. */
+    inject(0, PORT_VM1, frame, len);
+
+    struct packet *p = (struct packet *) sent_on(&hosts[0], PORT_VTEP);
+    size_t outer = ETH_HEADER_LEN + IPV4_HEADER_LEN + UDP_HEADER_LEN;
+    struct packet *back = fixture_packet(pool, packet_data(p) + outer,
+                                         packet_size(p) - outer);
+    struct packet_batch batch;
+    struct mac_dest vm1 = port_dest(PORT_VM1);
+
+    back->md.tun_src = hosts[0].ip;
+    packet_batch_init(&batch);
+    packet_batch_add(&batch, back);
+    dp_receive(hosts[0].dp, PORT_VTEP, &batch, now);
+    ck_assert_uint_eq(port_drops(0, PORT_VTEP, DP_DROP_LOOPED), 1);
+    assert_learned(0, VNI_A, 1, &vm1);
+}
+END_TEST
+
+START_TEST(test_drops_remote_of_other_family)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+    struct mac_dest v6 = { .type = MAC_DEST_REMOTE };
+    uint8_t frame[128];
+    size_t len;
+
+    ck_assert(inet_parse("fd00::2", &v6.remote));
+    ck_assert_int_eq(mac_table_add_static(dp_mac_table(hosts[0].dp), VNI_A,
+                                          &b, &v6), 0);
+    len = fixture_udp4_frame(frame, &b, &a, 1, 2, 3, 4, 10);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_FAMILY), 1);
+    ck_assert_uint_eq(hosts[0].n_sent, 0);
+}
+END_TEST
+
 static Suite *
 dp_suite(void)
 {
@@ -785,6 +846,9 @@ dp_suite(void)
     tcase_add_test(tc, test_config_errors);
     tcase_add_test(tc, test_ageing_forgets_remote_vtep);
     tcase_add_test(tc, test_flood_counts_pool_exhaustion);
+    tcase_add_test(tc, test_drops_multicast_source);
+    tcase_add_test(tc, test_drops_own_frames_from_underlay);
+    tcase_add_test(tc, test_drops_remote_of_other_family);
     suite_add_tcase(s, tc);
 
     tcase_add_checked_fixture(her, setup_her, teardown);

@@ -261,7 +261,7 @@ START_TEST(test_refresh_restarts_ageing)
     assert_at_port(t, VNI_A, &mac, 1);
     ck_assert_int_eq(mac_table_expire(t, 400 * SEC - 1), 400 * SEC);
     assert_at_port(t, VNI_A, &mac, 1);
-    ck_assert_int_eq(mac_table_expire(t, 400 * SEC), LLONG_MAX);
+    ck_assert_int_eq(mac_table_expire(t, 400 * SEC), 700 * SEC);
     assert_absent(t, VNI_A, &mac);
 
     struct mac_table_stats stats = get_stats(t);
@@ -269,6 +269,28 @@ START_TEST(test_refresh_restarts_ageing)
     ck_assert_uint_eq(stats.learned, 1);
     ck_assert_uint_eq(stats.moves, 0);
     ck_assert_uint_eq(stats.expired, 1);
+    mac_table_destroy(t);
+}
+END_TEST
+
+START_TEST(test_expire_deadline_covers_faster_vni)
+{
+    struct mac_table *t = create_table(0);
+    struct eth_addr slow = fixture_mac(1);
+    struct eth_addr fast = fixture_mac(2);
+    struct mac_dest port = port_dest(1);
+
+    /* An entry in the slow VNI must not put off the pass that an entry
+     * learned later in the fast VNI needs. */
+    set_vni(t, VNI_A, 300, 0);
+    set_vni(t, VNI_B, 10, 0);
+    learn_new(t, VNI_A, &slow, &port, 0);
+    ck_assert_int_eq(mac_table_expire(t, 0), 10 * SEC);
+    learn_new(t, VNI_B, &fast, &port, 1 * SEC);
+    ck_assert_int_eq(mac_table_expire(t, 10 * SEC), 11 * SEC);
+    ck_assert_int_eq(mac_table_expire(t, 11 * SEC), 21 * SEC);
+    assert_absent(t, VNI_B, &fast);
+    assert_at_port(t, VNI_A, &slow, 1);
     mac_table_destroy(t);
 }
 END_TEST
@@ -282,7 +304,7 @@ START_TEST(test_expire_exactly_at_ageing_time)
     ck_assert_int_eq(mac_table_expire(t, 0), LLONG_MAX);
     set_vni(t, VNI_A, 0, 0);
     ck_assert_uint_eq(get_vni(t, VNI_A).ageing_s, MAC_TABLE_DEFAULT_AGEING);
-    ck_assert_int_eq(mac_table_expire(t, 0), LLONG_MAX);
+    ck_assert_int_eq(mac_table_expire(t, 0), 300 * SEC);
 
     learn_new(t, VNI_A, &mac, &port, 5 * SEC);
     ck_assert_int_eq(mac_table_expire(t, 5 * SEC), 305 * SEC);
@@ -290,7 +312,7 @@ START_TEST(test_expire_exactly_at_ageing_time)
     assert_at_port(t, VNI_A, &mac, 1);
     ck_assert_uint_eq(get_stats(t).expired, 0);
 
-    ck_assert_int_eq(mac_table_expire(t, 305 * SEC), LLONG_MAX);
+    ck_assert_int_eq(mac_table_expire(t, 305 * SEC), 605 * SEC);
     assert_absent(t, VNI_A, &mac);
     ck_assert_uint_eq(get_stats(t).expired, 1);
     ck_assert_uint_eq(get_stats(t).n_dynamic, 0);
@@ -325,7 +347,7 @@ START_TEST(test_expire_returns_earliest_deadline)
 
     /* A late call removes everything due, not just one entry. */
     learn_new(t, VNI_A, &m1, &p2, 61 * SEC);
-    ck_assert_int_eq(mac_table_expire(t, 1000 * SEC), LLONG_MAX);
+    ck_assert_int_eq(mac_table_expire(t, 1000 * SEC), 1060 * SEC);
     assert_absent(t, VNI_A, &m1);
     assert_absent(t, VNI_A, &m2);
     ck_assert_uint_eq(get_stats(t).expired, 4);
@@ -350,13 +372,14 @@ START_TEST(test_expire_per_vni_ageing)
     ck_assert_int_eq(mac_table_expire(t, 10 * SEC - 1), 10 * SEC);
     assert_at_port(t, VNI_A, &mac, 1);
 
-    ck_assert_int_eq(mac_table_expire(t, 10 * SEC), 300 * SEC);
+    /* VNI A's 10 s bound the next pass while VNI B's entry waits. */
+    ck_assert_int_eq(mac_table_expire(t, 10 * SEC), 20 * SEC);
     assert_absent(t, VNI_A, &mac);
     assert_at_port(t, VNI_B, &mac, 1);
 
-    ck_assert_int_eq(mac_table_expire(t, 300 * SEC - 1), 300 * SEC);
+    ck_assert_int_eq(mac_table_expire(t, 295 * SEC), 300 * SEC);
     assert_at_port(t, VNI_B, &mac, 1);
-    ck_assert_int_eq(mac_table_expire(t, 300 * SEC), LLONG_MAX);
+    ck_assert_int_eq(mac_table_expire(t, 300 * SEC), 310 * SEC);
     assert_absent(t, VNI_B, &mac);
     mac_table_destroy(t);
 }
@@ -505,7 +528,8 @@ START_TEST(test_static_never_ages)
     ck_assert_int_eq(mac_table_add_static(t, VNI_A, &fixed, &port), 0);
     learn_new(t, VNI_A, &learned, &port, 0);
 
-    ck_assert_int_eq(mac_table_expire(t, LLONG_MAX / 2), LLONG_MAX);
+    ck_assert_int_eq(mac_table_expire(t, LLONG_MAX / 2),
+                     LLONG_MAX / 2 + 10 * SEC);
     assert_at_port(t, VNI_A, &fixed, 5);
     assert_absent(t, VNI_A, &learned);
 
@@ -591,7 +615,7 @@ START_TEST(test_static_replaces_dynamic)
     ck_assert_uint_eq(info.n_static, 1);
 
     /* Now static: it outlives its old ageing time and its old port. */
-    ck_assert_int_eq(mac_table_expire(t, 1000 * SEC), LLONG_MAX);
+    ck_assert_int_eq(mac_table_expire(t, 1000 * SEC), 1010 * SEC);
     ck_assert_uint_eq(mac_table_flush(t, VNI_A, &learned_at), 0);
     assert_at_port(t, VNI_A, &mac, 2);
 
@@ -1173,6 +1197,8 @@ mac_table_suite(void)
                      test_learn_then_lookup, NULL, NULL);
     fixture_add_case(s, "refreshing restarts ageing",
                      test_refresh_restarts_ageing, NULL, NULL);
+    fixture_add_case(s, "expire's deadline covers a faster VNI",
+                     test_expire_deadline_covers_faster_vni, NULL, NULL);
     fixture_add_case(s, "expires exactly at the ageing time",
                      test_expire_exactly_at_ageing_time, NULL, NULL);
     fixture_add_case(s, "expire returns the earliest deadline",
