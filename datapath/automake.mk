@@ -13,5 +13,6 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/list.h \
 	datapath/mac-table.c datapath/mac-table.h \
 	datapath/packet.c datapath/packet.h \
+	datapath/port.c datapath/port.h \
 	datapath/util.h \
 	datapath/vxlan.c datapath/vxlan.h

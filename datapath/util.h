@@ -15,8 +15,13 @@
 #define CONTAINER_OF(ptr, type, member) \
     ((type *) (void *) ((char *) (ptr) - offsetof(type, member)))
 
+/* <sys/param.h> defines the same two. */
+#ifndef MIN
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+#ifndef MAX
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
+#endif
 
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)

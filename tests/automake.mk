@@ -35,3 +35,9 @@ tests_fuzz_fuzz_decap_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_decap_LDADD = datapath/libdatapath.a
 endif
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh tests/deps.sh tests/run-all.sh tests/build.sh tests/demo.sh
+
+# System tests: shell scripts that run vswitchd and vswitch-ctl (and, for
+# traffic, network namespaces of their own).  They need root.
+SYSTEM_TESTS = tests/system/control.sh
+TESTS += $(SYSTEM_TESTS)
+EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh

@@ -11,28 +11,30 @@ build=${1:?usage: summary.sh BUILD_DIR}
 passed=0
 failed=0
 
-for trs in "$build"/tests/*.trs; do
+while IFS= read -r trs; do
     [ -e "$trs" ] || continue
     log=${trs%.trs}.log
     result=$(sed -n 's/^:test-result: //p' "$trs")
     checks=$(sed -n 's/^[0-9]*%: Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\)$/\1 \2 \3/p' "$log")
     if [ -n "$checks" ]; then
         read -r n f e <<<"$checks"
-        passed=$((passed + n - f - e))
-        failed=$((failed + f + e))
+        p=$((n - f - e))
+        f=$((f + e))
     else
         p=$(grep -c '^PASS: ' "$log" || true)
         f=$(grep -c '^FAIL: ' "$log" || true)
-        passed=$((passed + p))
-        failed=$((failed + f))
-        if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
-            failed=$((failed + 1))
-        fi
     fi
+    # A program that failed without saying which check failed (a crash, a
+    # timeout, nothing run) counts as one failure more.
     if [ "$result" != PASS ] && [ "$result" != SKIP ]; then
         echo "failed: $(basename "${trs%.trs}") ($result)"
+        [ "$f" -eq 0 ] && f=1
+    elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+        f=1
     fi
-done
+    passed=$((passed + p))
+    failed=$((failed + f))
+done < <(find "$build/tests" -name "*.trs" | sort)
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

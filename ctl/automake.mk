@@ -1,0 +1,21 @@
+# vswitch-ctl: the command-line tool that configures and inspects vswitchd.
+bin_PROGRAMS += ctl/vswitch-ctl
+ctl_vswitch_ctl_SOURCES = \
+	ctl/build.c ctl/build.h \
+	ctl/client.c ctl/client.h \
+	ctl/command.c ctl/command.h \
+	ctl/output.c ctl/output.h \
+	ctl/print.c ctl/print.h \
+	ctl/vswitch-ctl.c
+ctl_vswitch_ctl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proto \
+	-I$(top_builddir)/proto $(PROTOBUF_C_CFLAGS)
+ctl_vswitch_ctl_LDADD = proto/libproto.a datapath/libdatapath.a \
+	$(PROTOBUF_C_LIBS)
+
+# The printer is tested on its own: it knows nothing of the protocol.
+check_PROGRAMS += tests/check-output
+TESTS += tests/check-output
+tests_check_output_SOURCES = tests/check-output.c ctl/output.c ctl/output.h
+tests_check_output_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/ctl
+tests_check_output_LDADD = tests/libfixture.a datapath/libdatapath.a \
+	$(CHECK_LIBS) $(PCAP_LIBS)

@@ -1,0 +1,57 @@
+#ifndef CTL_BUILD_H
+#define CTL_BUILD_H 1
+
+#include <stddef.h>
+
+#include "request.h"
+#include "vswitch.pb-c.h"
+
+/* Turning a command's arguments into a Request.
+ *
+ * A struct build owns every piece of the request it holds: submessages,
+ * option arrays and the copies of arguments split at '='.  Builders parse
+ * only what the daemon cannot see (KEY=VALUE syntax, numbers, which keys
+ * a command takes); the ranges and addresses are left to request_check(),
+ * which the caller runs afterwards, so that the tool and the daemon judge
+ * a value with the same code. */
+
+struct build {
+    Vswitch__Request request;
+    void **allocs;              /* Everything to free with the request. */
+    size_t n_allocs, allocs_cap;
+    char error[REQUEST_ERROR_SIZE];     /* Why a builder failed. */
+};
+
+void build_init(struct build *);
+
+/* Frees everything the request holds.  Accepts NULL. */
+void build_destroy(struct build *);
+
+/* A builder fills in the command of 'b->request' from the 'argc'
+ * arguments that follow the command's name, which the caller has already
+ * counted against the command's minimum and maximum.  Returns 0, EINVAL
+ * with a one-line reason in 'b->error', or ENOMEM.  The request points
+ * into 'argv', which must outlive it. */
+typedef int build_func(struct build *b, char *argv[], size_t argc);
+
+build_func build_ping;
+build_func build_version;
+build_func build_show;
+build_func build_add_port;
+build_func build_del_port;
+build_func build_set_port;
+build_func build_list_ports;
+build_func build_add_vni;
+build_func build_set_vni;
+build_func build_del_vni;
+build_func build_list_vnis;
+build_func build_bind_vni;
+build_func build_unbind_vni;
+build_func build_fdb_show;
+build_func build_fdb_add;
+build_func build_fdb_del;
+build_func build_fdb_flush;
+build_func build_fdb_stats;
+build_func build_stats;
+
+#endif /* ctl/build.h */

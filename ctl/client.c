@@ -1,0 +1,298 @@
+#include <config.h>
+
+#include "client.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frame.h"
+
+/* How long to wait before trying again when the daemon's listen queue is
+ * full, which a non-blocking connect() to a Unix socket reports as EAGAIN
+ * and which poll() cannot wait out. */
+#define RETRY_MS 10
+
+#define READ_SIZE 65536
+
+struct conversation {
+    const char *path;
+    int fd;
+    int64_t deadline;           /* CLOCK_MONOTONIC in ms, or -1: none. */
+};
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double
+now_ms_exact(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Returns the time left for poll(): -1 without a deadline, else 0 or
+ * more. */
+static int
+remaining(const struct conversation *c)
+{
+    if (c->deadline < 0) {
+        return -1;
+    }
+
+    int64_t left = c->deadline - now_ms();
+
+    return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int) left;
+}
+
+/* Waits until the socket is ready for 'events'.  Returns 0, ETIMEDOUT
+ * once the deadline has passed, or what poll() reported.  A socket in
+ * error counts as ready: the next call on it says what went wrong. */
+static int
+wait_for(const struct conversation *c, short events)
+{
+    for (;;) {
+        struct pollfd pfd = { .fd = c->fd, .events = events };
+        int n = poll(&pfd, 1, remaining(c));
+
+        if (n > 0) {
+            return 0;
+        } else if (n == 0) {
+            return ETIMEDOUT;
+        } else if (errno != EINTR) {
+            return errno;
+        }
+    }
+}
+
+/* Sleeps for RETRY_MS or until the deadline.  Returns 0 or ETIMEDOUT. */
+static int
+pause_before_retry(const struct conversation *c)
+{
+    int left = remaining(c);
+
+    if (left == 0) {
+        return ETIMEDOUT;
+    }
+    poll(NULL, 0, left < 0 || left > RETRY_MS ? RETRY_MS : left);
+    return 0;
+}
+
+static int
+connect_socket(struct conversation *c)
+{
+    struct sockaddr_un sun;
+
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    if (strlen(c->path) >= sizeof sun.sun_path) {
+        return ENAMETOOLONG;
+    }
+    strcpy(sun.sun_path, c->path);
+
+    c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        return errno;
+    }
+    for (;;) {
+        if (!connect(c->fd, (struct sockaddr *) &sun, sizeof sun)) {
+            return 0;
+        }
+        if (errno == EAGAIN) {
+            int error = pause_before_retry(c);
+
+            if (error) {
+                return error;
+            }
+        } else if (errno == EINPROGRESS || errno == EINTR) {
+            /* The connection goes on without us; wait for its end. */
+            int error = wait_for(c, POLLOUT);
+            socklen_t len = sizeof error;
+
+            if (!error
+                && getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &len)) {
+                error = errno;
+            }
+            return error;
+        } else {
+            return errno;
+        }
+    }
+}
+
+/* Sends all 'n' bytes at 'data'.  Returns 0 or an errno value. */
+static int
+send_all(const struct conversation *c, const uint8_t *data, size_t n)
+{
+    while (n > 0) {
+        /* MSG_NOSIGNAL: a daemon that goes away must produce a message
+         * and exit code 3, not a silent death by SIGPIPE. */
+        ssize_t sent = send(c->fd, data, n, MSG_NOSIGNAL);
+
+        if (sent > 0) {
+            data += sent;
+            n -= (size_t) sent;
+        } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            int error = wait_for(c, POLLOUT);
+
+            if (error) {
+                return error;
+            }
+        } else if (sent < 0 && errno != EINTR) {
+            return errno;
+        }
+    }
+    return 0;
+}
+
+static int
+send_request(const struct conversation *c, const Vswitch__Request *request)
+{
+    size_t len;
+    uint8_t *frame = frame_pack(&request->base, FRAME_MAX_REQUEST, &len);
+
+    if (!frame) {
+        return ENOMEM;
+    }
+
+    int error = send_all(c, frame, len);
+
+    free(frame);
+    return error;
+}
+
+/* Reads until 'reader' holds one whole frame.  Returns 0, EPIPE if the
+ * daemon closed the connection first, EMSGSIZE, ETIMEDOUT, or another
+ * errno value. */
+static int
+receive_frame(const struct conversation *c, struct frame_reader *reader,
+              const uint8_t **msg, size_t *len)
+{
+    uint8_t *buf = malloc(READ_SIZE);
+    int error;
+
+    if (!buf) {
+        return ENOMEM;
+    }
+    while ((error = frame_reader_next(reader, msg, len)) == EAGAIN) {
+        ssize_t n = recv(c->fd, buf, READ_SIZE, 0);
+
+        if (n > 0) {
+            error = frame_reader_feed(reader, buf, (size_t) n);
+        } else if (n == 0) {
+            error = EPIPE;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            error = wait_for(c, POLLIN);
+        } else if (errno != EINTR) {
+            error = errno;
+        }
+        if (error) {
+            break;
+        }
+    }
+    free(buf);
+    return error;
+}
+
+static int
+receive_response(const struct conversation *c, Vswitch__Response **response)
+{
+    struct frame_reader reader;
+    const uint8_t *msg;
+    size_t len;
+    int error;
+
+    frame_reader_init(&reader, FRAME_MAX_RESPONSE);
+    error = receive_frame(c, &reader, &msg, &len);
+    if (!error) {
+        /* Unpacking checks lengths and required fields, so whatever the
+         * peer sent, we get a whole message or NULL. */
+        *response = vswitch__response__unpack(NULL, len, msg);
+        error = *response ? 0 : EPROTO;
+    }
+    frame_reader_destroy(&reader);
+    return error;
+}
+
+static void
+describe(char *error, const struct conversation *c, unsigned int timeout,
+         bool connected, int code)
+{
+    if (code == ETIMEDOUT) {
+        snprintf(error, CLIENT_ERROR_SIZE,
+                 "no answer from vswitchd at %s within %u s", c->path,
+                 timeout);
+    } else if (!connected) {
+        snprintf(error, CLIENT_ERROR_SIZE,
+                 "cannot connect to vswitchd at %s: %s", c->path,
+                 strerror(code));
+    } else if (code == EPIPE) {
+        snprintf(error, CLIENT_ERROR_SIZE,
+                 "vswitchd at %s closed the connection without answering",
+                 c->path);
+    } else if (code == EMSGSIZE) {
+        snprintf(error, CLIENT_ERROR_SIZE,
+                 "vswitchd at %s sent a response larger than %u MiB",
+                 c->path, FRAME_MAX_RESPONSE >> 20);
+    } else if (code == EPROTO) {
+        snprintf(error, CLIENT_ERROR_SIZE,
+                 "vswitchd at %s sent a response that does not parse",
+                 c->path);
+    } else {
+        snprintf(error, CLIENT_ERROR_SIZE,
+                 "conversation with vswitchd at %s failed: %s", c->path,
+                 strerror(code));
+    }
+}
+
+int
+client_transact(const char *path, const Vswitch__Request *request,
+                unsigned int timeout, Vswitch__Response **response,
+                double *rtt_ms, char error[CLIENT_ERROR_SIZE])
+{
+    struct conversation c = {
+        .path = path,
+        .fd = -1,
+        .deadline = timeout ? now_ms() + (int64_t) timeout * 1000 : -1,
+    };
+    bool connected = false;
+    double start = 0;
+    int code;
+
+    *response = NULL;
+    code = connect_socket(&c);
+    if (!code) {
+        connected = true;
+        start = now_ms_exact();
+        code = send_request(&c, request);
+    }
+    if (!code) {
+        code = receive_response(&c, response);
+    }
+    if (c.fd >= 0) {
+        close(c.fd);
+    }
+    if (code) {
+        describe(error, &c, timeout, connected, code);
+    } else {
+        *rtt_ms = now_ms_exact() - start;
+    }
+    return code;
+}

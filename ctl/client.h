@@ -1,0 +1,28 @@
+#ifndef CTL_CLIENT_H
+#define CTL_CLIENT_H 1
+
+#include <stddef.h>
+
+#include "vswitch.pb-c.h"
+
+/* One conversation with vswitchd: connect to its Unix socket, send one
+ * framed request, and receive one framed response, the whole within a
+ * time limit. */
+
+#define CLIENT_ERROR_SIZE 512
+
+/* Sends 'request' to the daemon listening at 'path' and waits for its
+ * response, giving up after 'timeout' seconds in all (0: never).
+ *
+ * On success returns 0 and stores in '*response' the unpacked response,
+ * which the caller frees with vswitch__response__free_unpacked(), and in
+ * '*rtt_ms' the time from sending the request to having the whole
+ * response.  Otherwise returns a positive errno value (ETIMEDOUT, EPIPE
+ * for a connection closed early, EMSGSIZE, EPROTO for a response that
+ * does not parse, or what connect() or the socket reported) and writes a
+ * one-line message naming 'path' into 'error'. */
+int client_transact(const char *path, const Vswitch__Request *request,
+                    unsigned int timeout, Vswitch__Response **response,
+                    double *rtt_ms, char error[CLIENT_ERROR_SIZE]);
+
+#endif /* ctl/client.h */

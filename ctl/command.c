@@ -1,0 +1,157 @@
+#include <config.h>
+
+#include "command.h"
+
+#include <string.h>
+
+#include "port.h"
+
+#define NO_PAYLOAD VSWITCH__RESPONSE__PAYLOAD__NOT_SET
+#define PAYLOAD(NAME) VSWITCH__RESPONSE__PAYLOAD_##NAME
+
+static const struct command commands[] = {
+    { "show", 0, 0, "",
+      "ports and VNIs with their state and counters",
+      build_show, print_show, PAYLOAD(SHOW), true },
+    { "add-port", 2, COMMAND_NO_MAX,
+      "NAME type=TYPE [vni=VNI] [KEY=VALUE...]",
+      "add a port of TYPE with the options of that type (see below)",
+      build_add_port, NULL, NO_PAYLOAD, false },
+    { "del-port", 1, 1, "NAME",
+      "remove a port and the static MACs that point at it",
+      build_del_port, NULL, NO_PAYLOAD, false },
+    { "set-port", 2, COMMAND_NO_MAX, "NAME KEY=VALUE...",
+      "replace the given options of a port",
+      build_set_port, NULL, NO_PAYLOAD, false },
+    { "list-ports", 0, 0, "",
+      "ports with their state, counters and options",
+      build_list_ports, print_ports, PAYLOAD(PORTS), true },
+    { "add-vni", 1, COMMAND_NO_MAX,
+      "VNI [group=IP | flood=IP[,IP...]] [ageing=SECS] [mac-limit=N]",
+      "add a VNI, flooding to a multicast group or to a list of VTEPs",
+      build_add_vni, NULL, NO_PAYLOAD, false },
+    { "set-vni", 2, COMMAND_NO_MAX,
+      "VNI [group=IP | flood=IP[,IP...]] [ageing=SECS] [mac-limit=N]",
+      "change the given settings of a VNI",
+      build_set_vni, NULL, NO_PAYLOAD, false },
+    { "del-vni", 1, 1, "VNI",
+      "remove a VNI, unbinding its ports and removing its static MACs",
+      build_del_vni, NULL, NO_PAYLOAD, false },
+    { "list-vnis", 0, 0, "",
+      "VNIs with their flood targets, ports and MAC counts",
+      build_list_vnis, print_vnis, PAYLOAD(VNIS), true },
+    { "bind-vni", 2, 2, "PORT VNI",
+      "bind a local port to a VNI",
+      build_bind_vni, NULL, NO_PAYLOAD, false },
+    { "unbind-vni", 1, 1, "PORT",
+      "unbind a port from its VNI",
+      build_unbind_vni, NULL, NO_PAYLOAD, false },
+    { "fdb-show", 0, 1, "[VNI]",
+      "MAC table entries, of one VNI or of all",
+      build_fdb_show, print_fdb, PAYLOAD(FDB), true },
+    { "fdb-add", 3, 3, "VNI MAC PORT|remote=IP",
+      "add or replace a static MAC entry",
+      build_fdb_add, NULL, NO_PAYLOAD, false },
+    { "fdb-del", 2, 2, "VNI MAC",
+      "remove a MAC entry",
+      build_fdb_del, NULL, NO_PAYLOAD, false },
+    { "fdb-flush", 0, 1, "[VNI]",
+      "remove the learned MAC entries, of one VNI or of all",
+      build_fdb_flush, print_fdb_flush, PAYLOAD(FLUSHED), false },
+    { "fdb-stats", 0, 0, "",
+      "MAC table counters",
+      build_fdb_stats, print_fdb_stats, PAYLOAD(FDB_STATS), true },
+    { "stats", 0, 1, "[PORT]",
+      "packet, byte and drop counters, of one port or of all",
+      build_stats, print_stats, PAYLOAD(PORTS), true },
+    { "version", 0, 0, "",
+      "the versions of vswitch-ctl and vswitchd",
+      build_version, print_version, PAYLOAD(VERSION), true },
+    { "ping", 0, 0, "",
+      "check that vswitchd answers, and how fast",
+      build_ping, print_ping, NO_PAYLOAD, true },
+};
+
+const struct command *
+command_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        if (!strcmp(commands[i].name, name)) {
+            return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+const struct command *
+command_table(size_t *n)
+{
+    *n = sizeof commands / sizeof *commands;
+    return commands;
+}
+
+static void
+print_commands(FILE *stream, bool read_only)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        const struct command *c = &commands[i];
+
+        if (c->read_only == read_only) {
+            fprintf(stream, "  %s%s%s\n      %s\n", c->name,
+                    *c->usage ? " " : "", c->usage, c->description);
+        }
+    }
+}
+
+static const char *
+placeholder(enum port_option_kind kind)
+{
+    switch (kind) {
+    case PORT_OPT_IP:
+        return "IP";
+    case PORT_OPT_IFNAME:
+        return "IFNAME";
+    case PORT_OPT_UINT:
+        return "N";
+    case PORT_OPT_RANGE:
+        return "LOW-HIGH";
+    case PORT_OPT_BOOL:
+        return "true|false";
+    case PORT_OPT_PATH:
+    default:
+        return "FILE";
+    }
+}
+
+/* The port types come from the datapath's registry, so a new type or
+ * option appears here without a change to this file. */
+static void
+print_port_types(FILE *stream)
+{
+    size_t n;
+    const struct port_class *const *classes = port_classes(&n);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct port_class *class = classes[i];
+
+        fprintf(stream, "  type=%s: %s\n", class->type, class->help);
+        for (const struct port_option *o = class->options; o->key; o++) {
+            fprintf(stream, "      %s=%s%s\n          %s\n", o->key,
+                    placeholder(o->kind), o->required ? " (required)" : "",
+                    o->help);
+        }
+    }
+}
+
+void
+command_print_help(FILE *stream)
+{
+    fputs("Commands that read:\n", stream);
+    print_commands(stream, true);
+    fputs("\nCommands that change the configuration (root, or the group "
+          "of the socket):\n", stream);
+    print_commands(stream, false);
+    fputs("\nPort types (add-port type=TYPE) and their options "
+          "(KEY=VALUE):\n", stream);
+    print_port_types(stream);
+}

@@ -1,0 +1,45 @@
+#ifndef CTL_COMMAND_H
+#define CTL_COMMAND_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "build.h"
+#include "print.h"
+#include "vswitch.pb-c.h"
+
+/* The commands of vswitch-ctl.  One static table drives dispatch, the
+ * argument counts, --help and --list-commands, so that none of them can
+ * forget a command. */
+
+#define COMMAND_NO_MAX SIZE_MAX
+
+struct command {
+    const char *name;
+    size_t min_args, max_args;  /* Arguments after the name. */
+    const char *usage;          /* The arguments, "NAME type=TYPE ...". */
+    const char *description;    /* One line. */
+    build_func *build;
+    print_func *print;          /* NULL: success prints nothing. */
+
+    /* What a successful response must carry for 'print'; a response
+     * without it is a broken conversation.  NOT_SET: no check. */
+    Vswitch__Response__PayloadCase payload;
+
+    bool read_only;             /* Allowed to any peer of the socket. */
+};
+
+/* Returns the command called 'name', or NULL. */
+const struct command *command_find(const char *name);
+
+/* Returns the table; '*n' is set to the number of commands. */
+const struct command *command_table(size_t *n);
+
+/* Writes each command with its arguments and description, read-only
+ * commands first, then the port types and their options that add-port
+ * and set-port take. */
+void command_print_help(FILE *);
+
+#endif /* ctl/command.h */

@@ -1,0 +1,248 @@
+#include <config.h>
+
+#include "request.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp.h"
+#include "eth-addr.h"
+#include "headers.h"
+#include "inet.h"
+#include "port.h"
+
+bool
+request_parse_vni(const char *s, uint32_t *vni)
+{
+    unsigned int n;
+
+    if (!port_option_parse_uint(s, 1, VXLAN_VNI_MAX, &n)) {
+        return false;
+    }
+    *vni = n;
+    return true;
+}
+
+bool
+request_check_vni(uint32_t vni, char *error, size_t size)
+{
+    if (vni < 1 || vni > VXLAN_VNI_MAX) {
+        snprintf(error, size, "VNI %u is out of range 1-%u", vni,
+                 VXLAN_VNI_MAX);
+        return false;
+    }
+    return true;
+}
+
+bool
+request_check_port_name(const char *name, char *error, size_t size)
+{
+    /* Port names become interface names for TAP ports, so every port name
+     * follows the kernel's rules. */
+    if (!port_option_is_ifname(name)) {
+        snprintf(error, size, "'%s' is not a valid port name (1-15 "
+                 "characters, no '/', ':' or spaces)", name);
+        return false;
+    }
+    return true;
+}
+
+bool
+request_check_port_config(const Vswitch__PortConfig *port, char *error,
+                          size_t size)
+{
+    if (!request_check_port_name(port->name, error, size)) {
+        return false;
+    }
+
+    const struct port_class *class = port_class_find(port->type);
+
+    if (!class) {
+        snprintf(error, size, "unknown port type '%s' (tap, system, vxlan "
+                 "or pcap)", port->type);
+        return false;
+    }
+    if (port->has_vni) {
+        if (class->dp_kind != DP_PORT_LOCAL) {
+            snprintf(error, size, "a %s port cannot be bound to a VNI",
+                     class->type);
+            return false;
+        }
+        if (!request_check_vni(port->vni, error, size)) {
+            return false;
+        }
+    }
+
+    const char **keys = calloc(port->n_options + 1, sizeof *keys);
+    const char **values = calloc(port->n_options + 1, sizeof *values);
+    bool ok = keys && values;
+
+    if (!ok) {
+        snprintf(error, size, "out of memory");
+    }
+    for (size_t i = 0; ok && i < port->n_options; i++) {
+        keys[i] = port->options[i]->key;
+        values[i] = port->options[i]->value;
+    }
+    ok = ok && port_class_check_options(class, keys, values,
+                                        port->n_options, error, size);
+    free(keys);
+    free(values);
+    return ok;
+}
+
+static bool
+check_address(const char *what, const char *s, bool want_multicast,
+              struct in6_addr *addr, char *error, size_t size)
+{
+    if (!inet_parse(s, addr)) {
+        snprintf(error, size, "%s: '%s' is not an IPv4 or IPv6 address",
+                 what, s);
+        return false;
+    }
+    if (inet_is_multicast(addr) != want_multicast
+        || inet_is_unspecified(addr)) {
+        snprintf(error, size, "%s: %s is not a %s address", what, s,
+                 want_multicast ? "multicast" : "unicast");
+        return false;
+    }
+    return true;
+}
+
+bool
+request_check_vni_config(const Vswitch__VniConfig *c, char *error,
+                         size_t size)
+{
+    struct in6_addr addr;
+
+    if (!request_check_vni(c->vni, error, size)) {
+        return false;
+    }
+    if (c->group && c->n_flood) {
+        snprintf(error, size, "give group= or flood=, not both");
+        return false;
+    }
+    if (c->group && *c->group
+        && !check_address("group", c->group, true, &addr, error, size)) {
+        return false;
+    }
+    if (c->n_flood > DP_VNI_MAX_FLOOD) {
+        snprintf(error, size, "flood: at most %d addresses",
+                 DP_VNI_MAX_FLOOD);
+        return false;
+    }
+    for (size_t i = 0; i < c->n_flood; i++) {
+        struct in6_addr other;
+
+        if (!check_address("flood", c->flood[i], false, &addr, error,
+                           size)) {
+            return false;
+        }
+        for (size_t j = 0; j < i; j++) {
+            inet_parse(c->flood[j], &other);
+            if (inet_equals(&addr, &other)) {
+                snprintf(error, size, "flood: %s given twice", c->flood[i]);
+                return false;
+            }
+        }
+    }
+    if (c->has_ageing && (c->ageing < 1 || c->ageing > 1000000)) {
+        snprintf(error, size, "ageing: %u is outside 1-1000000 seconds",
+                 c->ageing);
+        return false;
+    }
+    return true;
+}
+
+bool
+request_check_static_mac(uint32_t vni, const char *mac, const char *port,
+                         const char *remote, char *error, size_t size)
+{
+    struct eth_addr ea;
+    struct in6_addr addr;
+
+    if (!request_check_vni(vni, error, size)) {
+        return false;
+    }
+    if (!eth_addr_parse(mac, &ea)) {
+        snprintf(error, size, "'%s' is not a MAC address "
+                 "(xx:xx:xx:xx:xx:xx)", mac);
+        return false;
+    }
+    if (eth_addr_is_multicast(&ea) || eth_addr_is_zero(&ea)) {
+        snprintf(error, size, "%s is not a unicast MAC address", mac);
+        return false;
+    }
+    if (!port == !remote) {
+        snprintf(error, size, "give a port or remote=IP");
+        return false;
+    }
+    if (port) {
+        return request_check_port_name(port, error, size);
+    }
+    return check_address("remote", remote, false, &addr, error, size);
+}
+
+bool
+request_check(const Vswitch__Request *req, char *error, size_t size)
+{
+    switch (req->command_case) {
+    case VSWITCH__REQUEST__COMMAND_ADD_PORT:
+        return request_check_port_config(req->add_port, error, size);
+    case VSWITCH__REQUEST__COMMAND_DEL_PORT:
+        return request_check_port_name(req->del_port->name, error, size);
+    case VSWITCH__REQUEST__COMMAND_UNBIND_VNI:
+        return request_check_port_name(req->unbind_vni->name, error, size);
+    case VSWITCH__REQUEST__COMMAND_SET_PORT:
+        if (!req->set_port->n_options) {
+            snprintf(error, size, "set-port needs at least one key=value");
+            return false;
+        }
+        return request_check_port_name(req->set_port->name, error, size);
+    case VSWITCH__REQUEST__COMMAND_ADD_VNI:
+        return request_check_vni_config(req->add_vni, error, size);
+    case VSWITCH__REQUEST__COMMAND_SET_VNI:
+        return request_check_vni_config(req->set_vni, error, size);
+    case VSWITCH__REQUEST__COMMAND_DEL_VNI:
+        return request_check_vni(req->del_vni->vni, error, size);
+    case VSWITCH__REQUEST__COMMAND_BIND_VNI:
+        return request_check_port_name(req->bind_vni->port, error, size)
+               && request_check_vni(req->bind_vni->vni, error, size);
+    case VSWITCH__REQUEST__COMMAND_FDB_SHOW:
+        return !req->fdb_show->has_vni
+               || request_check_vni(req->fdb_show->vni, error, size);
+    case VSWITCH__REQUEST__COMMAND_FDB_FLUSH:
+        return !req->fdb_flush->has_vni
+               || request_check_vni(req->fdb_flush->vni, error, size);
+    case VSWITCH__REQUEST__COMMAND_FDB_ADD:
+        return request_check_static_mac(req->fdb_add->vni,
+                                        req->fdb_add->mac,
+                                        req->fdb_add->port,
+                                        req->fdb_add->remote, error, size);
+    case VSWITCH__REQUEST__COMMAND_FDB_DEL: {
+        struct eth_addr ea;
+
+        if (!eth_addr_parse(req->fdb_del->mac, &ea)) {
+            snprintf(error, size, "'%s' is not a MAC address",
+                     req->fdb_del->mac);
+            return false;
+        }
+        return request_check_vni(req->fdb_del->vni, error, size);
+    }
+    case VSWITCH__REQUEST__COMMAND_STATS:
+        return !req->stats->name
+               || request_check_port_name(req->stats->name, error, size);
+    case VSWITCH__REQUEST__COMMAND_PING:
+    case VSWITCH__REQUEST__COMMAND_VERSION:
+    case VSWITCH__REQUEST__COMMAND_SHOW:
+    case VSWITCH__REQUEST__COMMAND_LIST_PORTS:
+    case VSWITCH__REQUEST__COMMAND_LIST_VNIS:
+    case VSWITCH__REQUEST__COMMAND_FDB_STATS:
+        return true;
+    case VSWITCH__REQUEST__COMMAND__NOT_SET:
+    default:
+        snprintf(error, size, "request names no command");
+        return false;
+    }
+}

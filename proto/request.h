@@ -1,0 +1,37 @@
+#ifndef PROTO_REQUEST_H
+#define PROTO_REQUEST_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vswitch.pb-c.h"
+
+/* The checks of a request that need no state: syntax and ranges of VNIs,
+ * MAC and IP addresses, port names, types and options.  vswitch-ctl runs
+ * them before it sends a request, so that a typo gets a precise message
+ * without a daemon; vswitchd runs them again on every request it receives,
+ * since any program can talk to its socket.  Each returns true, or false
+ * with a one-line reason in 'error'. */
+
+#define REQUEST_ERROR_SIZE 256
+
+bool request_check(const Vswitch__Request *, char *error, size_t size);
+
+bool request_check_port_config(const Vswitch__PortConfig *, char *error,
+                               size_t size);
+
+bool request_check_vni_config(const Vswitch__VniConfig *, char *error,
+                              size_t size);
+
+bool request_check_static_mac(uint32_t vni, const char *mac,
+                              const char *port, const char *remote,
+                              char *error, size_t size);
+
+/* Parses a VNI, 1 to 16777215, in decimal. */
+bool request_parse_vni(const char *s, uint32_t *vni);
+
+bool request_check_vni(uint32_t vni, char *error, size_t size);
+bool request_check_port_name(const char *name, char *error, size_t size);
+
+#endif /* proto/request.h */

@@ -1,0 +1,23 @@
+# vswitchd: the libuv loop, the control server, the configuration store.
+# Everything but main() is a library, so that unit tests can link it.
+noinst_LIBRARIES += switchd/libswitchd.a
+switchd_libswitchd_a_SOURCES = \
+	switchd/bridge.c switchd/bridge.h \
+	switchd/config-edit.c switchd/config-edit.h \
+	switchd/config-store.c switchd/config-store.h \
+	switchd/control.c switchd/control.h \
+	switchd/log.c switchd/log.h \
+	switchd/rpc.c switchd/rpc.h \
+	switchd/xmalloc.c switchd/xmalloc.h
+switchd_libswitchd_a_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+
+SWITCHD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/proto \
+	-I$(top_srcdir)/proto -I$(top_srcdir)/switchd $(PROTOBUF_C_CFLAGS) \
+	$(LIBUV_CFLAGS)
+SWITCHD_LDADD = switchd/libswitchd.a proto/libproto.a datapath/libdatapath.a \
+	$(PROTOBUF_C_LIBS) $(LIBUV_LIBS)
+
+sbin_PROGRAMS += switchd/vswitchd
+switchd_vswitchd_SOURCES = switchd/vswitchd.c
+switchd_vswitchd_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+switchd_vswitchd_LDADD = $(SWITCHD_LDADD)

@@ -1,0 +1,649 @@
+#include <config.h>
+
+#include "config-edit.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eth-addr.h"
+#include "inet.h"
+#include "port.h"
+
+#define OK VSWITCH__STATUS__STATUS_OK
+
+static Vswitch__Status fail(struct config_edit *, Vswitch__Status,
+                            const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static Vswitch__Status
+fail(struct config_edit *e, Vswitch__Status status, const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    vsnprintf(e->error, e->error_size, format, args);
+    va_end(args);
+    return status;
+}
+
+static Vswitch__Status
+out_of_memory(struct config_edit *e)
+{
+    return fail(e, VSWITCH__STATUS__STATUS_FAILED, "out of memory");
+}
+
+void *
+config_clone(const ProtobufCMessage *msg)
+{
+    size_t size = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(size ? size : 1);
+    void *copy = NULL;
+
+    if (buf) {
+        protobuf_c_message_pack(msg, buf);
+        copy = protobuf_c_message_unpack(msg->descriptor, NULL, size, buf);
+        free(buf);
+    }
+    return copy;
+}
+
+bool
+config_equal(const ProtobufCMessage *a, const ProtobufCMessage *b)
+{
+    size_t size = protobuf_c_message_get_packed_size(a);
+    bool equal = false;
+
+    if (size == protobuf_c_message_get_packed_size(b)) {
+        uint8_t *x = malloc(size ? size : 1);
+        uint8_t *y = malloc(size ? size : 1);
+
+        if (x && y) {
+            protobuf_c_message_pack(a, x);
+            protobuf_c_message_pack(b, y);
+            equal = !memcmp(x, y, size);
+        }
+        free(x);
+        free(y);
+    }
+    return equal;
+}
+
+/* Appends 'elem' to the repeated field '*array' of '*n' pointers. */
+static bool
+append(void *array_, size_t *n, void *elem)
+{
+    void ***array = array_;
+    void **grown = realloc(*array, (*n + 1) * sizeof **array);
+
+    if (!grown) {
+        return false;
+    }
+    grown[(*n)++] = elem;
+    *array = grown;
+    return true;
+}
+
+/* Removes element 'i' of '*n' from 'array'; the caller frees it. */
+static void
+remove_at(void *array_, size_t *n, size_t i)
+{
+    void **array = array_;
+
+    memmove(&array[i], &array[i + 1], (*n - i - 1) * sizeof *array);
+    (*n)--;
+}
+
+static void
+free_msg(void *msg)
+{
+    protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+Vswitch__PortConfig *
+config_find_port(const Vswitch__Config *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_ports; i++) {
+        if (!strcmp(c->ports[i]->name, name)) {
+            return c->ports[i];
+        }
+    }
+    return NULL;
+}
+
+Vswitch__VniConfig *
+config_find_vni(const Vswitch__Config *c, uint32_t vni)
+{
+    for (size_t i = 0; i < c->n_vnis; i++) {
+        if (c->vnis[i]->vni == vni) {
+            return c->vnis[i];
+        }
+    }
+    return NULL;
+}
+
+const char *
+config_port_option(const Vswitch__PortConfig *port, const char *key)
+{
+    for (size_t i = 0; i < port->n_options; i++) {
+        if (!strcmp(port->options[i]->key, key)) {
+            return port->options[i]->value;
+        }
+    }
+    return NULL;
+}
+
+static const struct port_class *
+class_of(const Vswitch__PortConfig *port)
+{
+    /* Ports in a configuration passed request_check(), so the type is
+     * known. */
+    return port_class_find(port->type);
+}
+
+/* Replaces the string '*s' by 'canonical'.  Returns false if memory is
+ * short, leaving '*s' as it was. */
+static bool
+replace_string(char **s, const char *canonical)
+{
+    char *copy = strdup(canonical);
+
+    if (!copy) {
+        return false;
+    }
+    free(*s);
+    *s = copy;
+    return true;
+}
+
+/* Addresses and MACs are kept in one canonical form, so that one address
+ * written two ways is one address to every comparison.  A string that does
+ * not parse is left alone (request_check() refuses it elsewhere). */
+static bool
+canonical_ip(char **s)
+{
+    struct in6_addr addr;
+    char buf[INET_ADDR_STRLEN];
+
+    return !inet_parse(*s, &addr) || replace_string(s, inet_format(&addr,
+                                                                   buf));
+}
+
+static bool
+canonical_mac(char **s)
+{
+    struct eth_addr ea;
+    char buf[ETH_ADDR_STRLEN];
+
+    return !eth_addr_parse(*s, &ea) || replace_string(s, eth_addr_format(&ea,
+                                                                        buf));
+}
+
+static bool
+canonical_vni(Vswitch__VniConfig *v)
+{
+    bool ok = !v->group || canonical_ip(&v->group);
+
+    for (size_t i = 0; ok && i < v->n_flood; i++) {
+        ok = canonical_ip(&v->flood[i]);
+    }
+    return ok;
+}
+
+static int
+compare_options(const void *a_, const void *b_)
+{
+    const Vswitch__Option *a = *(const Vswitch__Option *const *) a_;
+    const Vswitch__Option *b = *(const Vswitch__Option *const *) b_;
+
+    return strcmp(a->key, b->key);
+}
+
+/* Options are kept sorted by key, so that one port written two ways is one
+ * configuration to every comparison. */
+static void
+sort_options(Vswitch__PortConfig *port)
+{
+    qsort(port->options, port->n_options, sizeof *port->options,
+          compare_options);
+}
+
+Vswitch__Status
+config_edit_add_port(struct config_edit *e, const Vswitch__PortConfig *req)
+{
+    Vswitch__Config *c = e->config;
+    Vswitch__PortConfig *old = config_find_port(c, req->name);
+
+    if (old) {
+        Vswitch__PortConfig *sorted = config_clone(&req->base);
+        bool same;
+
+        if (!sorted) {
+            return out_of_memory(e);
+        }
+        sort_options(sorted);
+        same = config_equal(&old->base, &sorted->base);
+        free_msg(sorted);
+        if (e->may_exist && same) {
+            return OK;
+        }
+        return fail(e, VSWITCH__STATUS__STATUS_EXISTS,
+                    e->may_exist ? "port %s exists with other settings"
+                                 : "port %s exists", req->name);
+    }
+
+    const struct port_class *class = port_class_find(req->type);
+
+    if (class->dp_kind == DP_PORT_TUNNEL) {
+        for (size_t i = 0; i < c->n_ports; i++) {
+            if (class_of(c->ports[i])->dp_kind == DP_PORT_TUNNEL) {
+                return fail(e, VSWITCH__STATUS__STATUS_EXISTS,
+                            "only one vxlan port: %s exists",
+                            c->ports[i]->name);
+            }
+        }
+    }
+    if (req->has_vni && !config_find_vni(c, req->vni)) {
+        return fail(e, VSWITCH__STATUS__STATUS_NOT_FOUND,
+                    "VNI %u does not exist", req->vni);
+    }
+
+    Vswitch__PortConfig *port = config_clone(&req->base);
+
+    if (!port || !append(&c->ports, &c->n_ports, port)) {
+        free_msg(port);
+        return out_of_memory(e);
+    }
+    sort_options(port);
+    e->changed = true;
+    return OK;
+}
+
+static void
+remove_static_macs(Vswitch__Config *c, const char *port, uint32_t vni)
+{
+    for (size_t i = 0; i < c->n_static_macs;) {
+        Vswitch__StaticMac *m = c->static_macs[i];
+
+        if ((port && m->port && !strcmp(m->port, port))
+            || (vni && m->vni == vni)) {
+            remove_at(c->static_macs, &c->n_static_macs, i);
+            free_msg(m);
+        } else {
+            i++;
+        }
+    }
+}
+
+Vswitch__Status
+config_edit_del_port(struct config_edit *e, const char *name)
+{
+    Vswitch__Config *c = e->config;
+
+    for (size_t i = 0; i < c->n_ports; i++) {
+        if (!strcmp(c->ports[i]->name, name)) {
+            Vswitch__PortConfig *port = c->ports[i];
+
+            remove_at(c->ports, &c->n_ports, i);
+            free_msg(port);
+            remove_static_macs(c, name, 0);
+            e->changed = true;
+            return OK;
+        }
+    }
+    return e->if_exists ? OK : fail(e, VSWITCH__STATUS__STATUS_NOT_FOUND,
+                                    "no port %s", name);
+}
+
+Vswitch__Status
+config_edit_set_port(struct config_edit *e, const Vswitch__SetPort *req)
+{
+    Vswitch__PortConfig *port = config_find_port(e->config, req->name);
+
+    if (!port) {
+        return fail(e, VSWITCH__STATUS__STATUS_NOT_FOUND, "no port %s",
+                    req->name);
+    }
+
+    /* Merge into a copy, check the whole result, then swap it in. */
+    Vswitch__PortConfig *merged = config_clone(&port->base);
+
+    if (!merged) {
+        return out_of_memory(e);
+    }
+    for (size_t i = 0; i < req->n_options; i++) {
+        const Vswitch__Option *o = req->options[i];
+        Vswitch__Option *copy = config_clone(&o->base);
+        size_t j;
+
+        if (!copy) {
+            free_msg(merged);
+            return out_of_memory(e);
+        }
+        for (j = 0; j < merged->n_options; j++) {
+            if (!strcmp(merged->options[j]->key, o->key)) {
+                free_msg(merged->options[j]);
+                merged->options[j] = copy;
+                break;
+            }
+        }
+        if (j == merged->n_options
+            && !append(&merged->options, &merged->n_options, copy)) {
+            free_msg(copy);
+            free_msg(merged);
+            return out_of_memory(e);
+        }
+    }
+
+    sort_options(merged);
+
+    const char **keys = calloc(merged->n_options + 1, sizeof *keys);
+    const char **values = calloc(merged->n_options + 1, sizeof *values);
+    Vswitch__Status status = OK;
+
+    if (!keys || !values) {
+        status = out_of_memory(e);
+    } else {
+        for (size_t i = 0; i < merged->n_options; i++) {
+            keys[i] = merged->options[i]->key;
+            values[i] = merged->options[i]->value;
+        }
+        if (!port_class_check_options(class_of(merged), keys, values,
+                                      merged->n_options, e->error,
+                                      e->error_size)) {
+            status = VSWITCH__STATUS__STATUS_INVALID;
+        }
+    }
+    free(keys);
+    free(values);
+    if (status != OK) {
+        free_msg(merged);
+        return status;
+    }
+    for (size_t i = 0; i < e->config->n_ports; i++) {
+        if (e->config->ports[i] == port) {
+            e->changed = !config_equal(&port->base, &merged->base);
+            e->config->ports[i] = merged;
+            free_msg(port);
+            break;
+        }
+    }
+    return OK;
+}
+
+Vswitch__Status
+config_edit_add_vni(struct config_edit *e, const Vswitch__VniConfig *req)
+{
+    Vswitch__Config *c = e->config;
+    Vswitch__VniConfig *vni = config_clone(&req->base);
+
+    if (!vni || !canonical_vni(vni)) {
+        free_msg(vni);
+        return out_of_memory(e);
+    }
+    if (vni->group && !*vni->group) {
+        free(vni->group);
+        vni->group = NULL;
+    }
+
+    Vswitch__VniConfig *old = config_find_vni(c, req->vni);
+
+    if (old) {
+        bool same = config_equal(&old->base, &vni->base);
+
+        free_msg(vni);
+        if (e->may_exist && same) {
+            return OK;
+        }
+        return fail(e, VSWITCH__STATUS__STATUS_EXISTS,
+                    e->may_exist ? "VNI %u exists with other settings"
+                                 : "VNI %u exists", req->vni);
+    }
+    if (!append(&c->vnis, &c->n_vnis, vni)) {
+        free_msg(vni);
+        return out_of_memory(e);
+    }
+    e->changed = true;
+    return OK;
+}
+
+Vswitch__Status
+config_edit_set_vni(struct config_edit *e, const Vswitch__VniConfig *req)
+{
+    Vswitch__VniConfig *vni = config_find_vni(e->config, req->vni);
+
+    if (!vni) {
+        return fail(e, VSWITCH__STATUS__STATUS_NOT_FOUND,
+                    "VNI %u does not exist", req->vni);
+    }
+    if (!req->group && !req->n_flood && !req->has_ageing
+        && !req->has_mac_limit) {
+        return fail(e, VSWITCH__STATUS__STATUS_INVALID,
+                    "set-vni needs group=, flood=, ageing= or mac-limit=");
+    }
+
+    Vswitch__VniConfig *merged = config_clone(&vni->base);
+    Vswitch__VniConfig *given = config_clone(&req->base);
+
+    if (!merged || !given || !canonical_vni(given)) {
+        free_msg(merged);
+        free_msg(given);
+        return out_of_memory(e);
+    }
+    if (given->group || given->n_flood) {
+        /* A new flood target replaces the old one, of either kind. */
+        free(merged->group);
+        merged->group = NULL;
+        if (given->group && *given->group) {
+            /* Moved, not copied; an empty group stays in 'given' to be
+             * freed with it. */
+            merged->group = given->group;
+            given->group = NULL;
+        }
+        for (size_t i = 0; i < merged->n_flood; i++) {
+            free(merged->flood[i]);
+        }
+        free(merged->flood);
+        merged->flood = given->flood;
+        merged->n_flood = given->n_flood;
+        given->flood = NULL;
+        given->n_flood = 0;
+    }
+    if (given->has_ageing) {
+        merged->has_ageing = true;
+        merged->ageing = given->ageing;
+    }
+    if (given->has_mac_limit) {
+        merged->has_mac_limit = true;
+        merged->mac_limit = given->mac_limit;
+    }
+    free_msg(given);
+    for (size_t i = 0; i < e->config->n_vnis; i++) {
+        if (e->config->vnis[i] == vni) {
+            e->changed = !config_equal(&vni->base, &merged->base);
+            e->config->vnis[i] = merged;
+            free_msg(vni);
+            break;
+        }
+    }
+    return OK;
+}
+
+Vswitch__Status
+config_edit_del_vni(struct config_edit *e, uint32_t vni)
+{
+    Vswitch__Config *c = e->config;
+
+    for (size_t i = 0; i < c->n_vnis; i++) {
+        if (c->vnis[i]->vni == vni) {
+            Vswitch__VniConfig *v = c->vnis[i];
+
+            remove_at(c->vnis, &c->n_vnis, i);
+            free_msg(v);
+            for (size_t j = 0; j < c->n_ports; j++) {
+                if (c->ports[j]->has_vni && c->ports[j]->vni == vni) {
+                    c->ports[j]->has_vni = false;
+                    c->ports[j]->vni = 0;
+                }
+            }
+            remove_static_macs(c, NULL, vni);
+            e->changed = true;
+            return OK;
+        }
+    }
+    return e->if_exists ? OK : fail(e, VSWITCH__STATUS__STATUS_NOT_FOUND,
+                                    "VNI %u does not exist", vni);
+}
+
+/* Finds local port 'name' for a binding. */
+static Vswitch__Status
+find_local_port(struct config_edit *e, const char *name,
+                Vswitch__PortConfig **portp)
+{
+    Vswitch__PortConfig *port = config_find_port(e->config, name);
+
+    if (!port) {
+        return fail(e, VSWITCH__STATUS__STATUS_NOT_FOUND, "no port %s",
+                    name);
+    }
+    if (class_of(port)->dp_kind != DP_PORT_LOCAL) {
+        return fail(e, VSWITCH__STATUS__STATUS_INVALID,
+                    "a %s port cannot be bound to a VNI", port->type);
+    }
+    *portp = port;
+    return OK;
+}
+
+Vswitch__Status
+config_edit_bind(struct config_edit *e, const char *name, uint32_t vni)
+{
+    Vswitch__PortConfig *port;
+    Vswitch__Status status = find_local_port(e, name, &port);
+
+    if (status != OK) {
+        return status;
+    }
+    if (!config_find_vni(e->config, vni)) {
+        return fail(e, VSWITCH__STATUS__STATUS_NOT_FOUND,
+                    "VNI %u does not exist", vni);
+    }
+    if (!port->has_vni || port->vni != vni) {
+        /* Static entries that sent traffic to this port in its old VNI
+         * would now point outside their VNI. */
+        if (port->has_vni) {
+            remove_static_macs(e->config, name, 0);
+        }
+        port->has_vni = true;
+        port->vni = vni;
+        e->changed = true;
+    }
+    return OK;
+}
+
+Vswitch__Status
+config_edit_unbind(struct config_edit *e, const char *name)
+{
+    Vswitch__PortConfig *port;
+    Vswitch__Status status = find_local_port(e, name, &port);
+
+    if (status == OK && port->has_vni) {
+        remove_static_macs(e->config, name, 0);
+        port->has_vni = false;
+        port->vni = 0;
+        e->changed = true;
+    }
+    return status;
+}
+
+static Vswitch__StaticMac **
+find_static(const Vswitch__Config *c, uint32_t vni, const char *mac)
+{
+    struct eth_addr want, have;
+
+    eth_addr_parse(mac, &want);
+    for (size_t i = 0; i < c->n_static_macs; i++) {
+        if (c->static_macs[i]->vni == vni
+            && eth_addr_parse(c->static_macs[i]->mac, &have)
+            && eth_addr_equals(&want, &have)) {
+            return &c->static_macs[i];
+        }
+    }
+    return NULL;
+}
+
+Vswitch__Status
+config_edit_fdb_add(struct config_edit *e, const Vswitch__FdbAdd *req)
+{
+    Vswitch__Config *c = e->config;
+
+    if (!config_find_vni(c, req->vni)) {
+        return fail(e, VSWITCH__STATUS__STATUS_NOT_FOUND,
+                    "VNI %u does not exist", req->vni);
+    }
+    if (req->port) {
+        Vswitch__PortConfig *port = config_find_port(c, req->port);
+
+        if (!port) {
+            return fail(e, VSWITCH__STATUS__STATUS_NOT_FOUND, "no port %s",
+                        req->port);
+        }
+        if (!port->has_vni || port->vni != req->vni) {
+            return fail(e, VSWITCH__STATUS__STATUS_INVALID,
+                        "port %s is not in VNI %u", req->port, req->vni);
+        }
+    }
+
+    Vswitch__StaticMac *m = malloc(sizeof *m);
+
+    if (!m) {
+        return out_of_memory(e);
+    }
+    vswitch__static_mac__init(m);
+    m->vni = req->vni;
+    m->mac = strdup(req->mac);
+    m->port = req->port ? strdup(req->port) : NULL;
+    m->remote = req->remote ? strdup(req->remote) : NULL;
+    if (!m->mac || (req->port && !m->port) || (req->remote && !m->remote)
+        || !canonical_mac(&m->mac)
+        || (m->remote && !canonical_ip(&m->remote))) {
+        free_msg(m);
+        return out_of_memory(e);
+    }
+
+    Vswitch__StaticMac **old = find_static(c, req->vni, req->mac);
+
+    if (old) {
+        e->changed = !config_equal(&(*old)->base, &m->base);
+        free_msg(*old);
+        *old = m;
+    } else if (!append(&c->static_macs, &c->n_static_macs, m)) {
+        free_msg(m);
+        return out_of_memory(e);
+    } else {
+        e->changed = true;
+    }
+    return OK;
+}
+
+Vswitch__Status
+config_edit_fdb_del(struct config_edit *e, const Vswitch__FdbDel *req)
+{
+    Vswitch__Config *c = e->config;
+    Vswitch__StaticMac **m = find_static(c, req->vni, req->mac);
+
+    if (!m) {
+        return e->if_exists ? OK
+               : fail(e, VSWITCH__STATUS__STATUS_NOT_FOUND,
+                      "no static entry for %s in VNI %u", req->mac,
+                      req->vni);
+    }
+
+    Vswitch__StaticMac *victim = *m;
+
+    remove_at(c->static_macs, &c->n_static_macs,
+              (size_t) (m - c->static_macs));
+    free_msg(victim);
+    e->changed = true;
+    return OK;
+}

@@ -1,0 +1,61 @@
+#ifndef SWITCHD_CONFIG_EDIT_H
+#define SWITCHD_CONFIG_EDIT_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vswitch.pb-c.h"
+
+/* Changes to a configuration, one function per command.  Each checks the
+ * change against the rest of the configuration and either makes it or
+ * leaves 'config' exactly as it was and returns why not: the daemon edits a
+ * copy, saves it, and only then puts it into effect, so a refused or failed
+ * command changes nothing anywhere.
+ *
+ * Every function returns VSWITCH__STATUS__STATUS_OK or an error status with
+ * a one-line reason in 'error'.  '*changed' (if not NULL) tells whether the
+ * configuration is now different, which it is not for an idempotent
+ * --may-exist or --if-exists request that found its work done. */
+
+struct config_edit {
+    Vswitch__Config *config;    /* Being edited; memory from malloc(). */
+    bool may_exist;
+    bool if_exists;
+    bool changed;
+    char *error;
+    size_t error_size;
+};
+
+Vswitch__Status config_edit_add_port(struct config_edit *,
+                                     const Vswitch__PortConfig *);
+Vswitch__Status config_edit_del_port(struct config_edit *, const char *name);
+Vswitch__Status config_edit_set_port(struct config_edit *,
+                                     const Vswitch__SetPort *);
+Vswitch__Status config_edit_add_vni(struct config_edit *,
+                                    const Vswitch__VniConfig *);
+Vswitch__Status config_edit_set_vni(struct config_edit *,
+                                    const Vswitch__VniConfig *);
+Vswitch__Status config_edit_del_vni(struct config_edit *, uint32_t vni);
+Vswitch__Status config_edit_bind(struct config_edit *, const char *port,
+                                 uint32_t vni);
+Vswitch__Status config_edit_unbind(struct config_edit *, const char *port);
+Vswitch__Status config_edit_fdb_add(struct config_edit *,
+                                    const Vswitch__FdbAdd *);
+Vswitch__Status config_edit_fdb_del(struct config_edit *,
+                                    const Vswitch__FdbDel *);
+
+/* Lookups that the daemon shares with the editing functions. */
+Vswitch__PortConfig *config_find_port(const Vswitch__Config *,
+                                      const char *name);
+Vswitch__VniConfig *config_find_vni(const Vswitch__Config *, uint32_t vni);
+const char *config_port_option(const Vswitch__PortConfig *,
+                               const char *key);
+
+/* Returns a deep copy of 'msg' made with malloc(), or NULL if memory is
+ * short.  Free it with protobuf_c_message_free_unpacked(copy, NULL). */
+void *config_clone(const ProtobufCMessage *msg);
+
+/* Returns true if 'a' and 'b' encode to the same bytes. */
+bool config_equal(const ProtobufCMessage *a, const ProtobufCMessage *b);
+
+#endif /* switchd/config-edit.h */

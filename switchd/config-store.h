@@ -1,0 +1,31 @@
+#ifndef SWITCHD_CONFIG_STORE_H
+#define SWITCHD_CONFIG_STORE_H 1
+
+#include <stddef.h>
+
+#include "vswitch.pb-c.h"
+
+/* The configuration file: one Vswitch__Config message, replaced as a whole
+ * and atomically after every change, so that a crash at any moment leaves
+ * either the old or the new configuration, never a mix or nothing. */
+
+#define CONFIG_FORMAT 1
+
+/* Reads the configuration at 'path' into '*config' (the caller frees it
+ * with vswitch__config__free_unpacked()).  A missing file is an empty
+ * configuration.  Returns 0, or an errno value with a one-line reason in
+ * 'error' if the file cannot be read or is not a configuration of a format
+ * this daemon knows; the file is never touched. */
+int config_store_load(const char *path, Vswitch__Config **config,
+                      char *error, size_t error_size);
+
+/* Writes 'config' to 'path': a temporary file beside it, fsync, rename over
+ * 'path', fsync of the directory.  Returns 0 or an errno value with a
+ * reason in 'error'; on failure 'path' still holds what it held. */
+int config_store_save(const char *path, const Vswitch__Config *config,
+                      char *error, size_t error_size);
+
+/* Returns a new, empty configuration, or NULL if memory is short. */
+Vswitch__Config *config_store_empty(void);
+
+#endif /* switchd/config-store.h */

@@ -1,0 +1,139 @@
+#include <config.h>
+
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <sys/time.h>
+#include <time.h>
+
+static enum log_target target = LOG_TO_STDERR;
+static enum log_level threshold = LOG_LEVEL_INFO;
+static FILE *file;
+static char *file_path;
+
+static const char *const level_names[] = {
+    [LOG_LEVEL_ERR] = "ERR",
+    [LOG_LEVEL_WARN] = "WARN",
+    [LOG_LEVEL_INFO] = "INFO",
+    [LOG_LEVEL_DBG] = "DBG",
+};
+
+static int
+open_file(const char *path, FILE **out)
+{
+    FILE *f = fopen(path, "a");
+
+    if (!f) {
+        return errno;
+    }
+    setvbuf(f, NULL, _IOLBF, 0);
+    *out = f;
+    return 0;
+}
+
+int
+log_open(enum log_target new_target, const char *path)
+{
+    log_close();
+    if (new_target == LOG_TO_FILE) {
+        int error = open_file(path, &file);
+
+        if (error) {
+            return error;
+        }
+        file_path = strdup(path);
+        if (!file_path) {
+            fclose(file);
+            file = NULL;
+            return ENOMEM;
+        }
+    } else if (new_target == LOG_TO_SYSLOG) {
+        openlog("vswitchd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+    }
+    target = new_target;
+    return 0;
+}
+
+int
+log_reopen(void)
+{
+    FILE *f = NULL;
+    int error;
+
+    if (target != LOG_TO_FILE) {
+        return 0;
+    }
+    error = open_file(file_path, &f);
+    if (!error) {
+        fclose(file);
+        file = f;
+    }
+    return error;
+}
+
+void
+log_close(void)
+{
+    if (target == LOG_TO_FILE && file) {
+        fclose(file);
+    } else if (target == LOG_TO_SYSLOG) {
+        closelog();
+    }
+    file = NULL;
+    free(file_path);
+    file_path = NULL;
+    target = LOG_TO_STDERR;
+}
+
+void
+log_set_level(enum log_level level)
+{
+    threshold = level;
+}
+
+bool
+log_enabled(enum log_level level)
+{
+    return level <= threshold;
+}
+
+void
+log_msg(enum log_level level, const char *module, const char *format, ...)
+{
+    static const int syslog_levels[] = {
+        [LOG_LEVEL_ERR] = LOG_ERR,
+        [LOG_LEVEL_WARN] = LOG_WARNING,
+        [LOG_LEVEL_INFO] = LOG_INFO,
+        [LOG_LEVEL_DBG] = LOG_DEBUG,
+    };
+    char text[1024];
+    va_list args;
+
+    if (!log_enabled(level)) {
+        return;
+    }
+    va_start(args, format);
+    vsnprintf(text, sizeof text, format, args);
+    va_end(args);
+
+    if (target == LOG_TO_SYSLOG) {
+        syslog(syslog_levels[level], "%s|%s", module, text);
+        return;
+    }
+
+    struct timeval tv;
+    struct tm tm;
+    char when[32];
+
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf(target == LOG_TO_FILE ? file : stderr, "%s.%03ldZ|%s|%s|%s\n",
+            when, (long) tv.tv_usec / 1000, level_names[level], module,
+            text);
+}

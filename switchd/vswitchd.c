@@ -1,0 +1,595 @@
+#include <config.h>
+
+/* vswitchd: the switching daemon.  One libuv loop serves the control
+ * socket, the MAC ageing timer and signals (and, with port I/O, the
+ * ports).  See vswitchd(8). */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "bridge.h"
+#include "config-edit.h"
+#include "config-store.h"
+#include "control.h"
+#include "frame.h"
+#include "log.h"
+#include "request.h"
+#include "rpc.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define DEFAULT_SOCKET "/run/vswitch/vswitchd.sock"
+#define DEFAULT_DB "/var/lib/vswitch/conf.db"
+#define DEFAULT_PIDFILE "/run/vswitch/vswitchd.pid"
+#define DEFAULT_LOG "/var/log/vswitch/vswitchd.log"
+
+struct options {
+    const char *socket_path;
+    const char *db_path;
+    const char *pidfile;        /* NULL: none. */
+    const char *log_file;       /* NULL: stderr or syslog. */
+    bool syslog;
+    bool detach;
+    const char *socket_group;   /* NULL: root's group. */
+    bool verbose;
+};
+
+struct daemon {
+    struct options opt;
+    uv_loop_t loop;
+    struct bridge *bridge;
+    struct control_server *control;
+    uv_timer_t ageing_timer;
+    uv_signal_t sigterm, sigint, sighup;
+    gid_t socket_gid;
+    char denied[128];
+    char lock_path[PATH_MAX];
+    int lock_fd;
+};
+
+static void
+usage(FILE *out)
+{
+    fprintf(out,
+"usage: vswitchd [OPTION]...\n"
+"The vswitch switching daemon.\n"
+"\n"
+"  --socket PATH        control socket (default " DEFAULT_SOCKET ")\n"
+"  --db PATH            configuration file (default " DEFAULT_DB ")\n"
+"  --pidfile[=PATH]     write the pid (default " DEFAULT_PIDFILE ")\n"
+"  --detach             run in the background once the socket is ready\n"
+"  --log-file[=PATH]    log to a file (default " DEFAULT_LOG ")\n"
+"  --syslog             log to syslog\n"
+"  --socket-group GROUP members of GROUP may change the configuration\n"
+"  -v, --verbose        log debug messages too\n"
+"  -h, --help           show this help\n"
+"  -V, --version        show the version\n");
+}
+
+static void
+die(const char *format, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void
+die(const char *format, ...)
+{
+    va_list args;
+
+    fputs("vswitchd: ", stderr);
+    va_start(args, format);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fputc('\n', stderr);
+    exit(EXIT_FAILURE);
+}
+
+static void
+parse_options(int argc, char *argv[], struct options *opt)
+{
+    enum { OPT_SOCKET = 256, OPT_DB, OPT_PIDFILE, OPT_DETACH, OPT_LOG_FILE,
+           OPT_SYSLOG, OPT_SOCKET_GROUP };
+    static const struct option long_options[] = {
+        { "socket", required_argument, NULL, OPT_SOCKET },
+        { "db", required_argument, NULL, OPT_DB },
+        { "pidfile", optional_argument, NULL, OPT_PIDFILE },
+        { "detach", no_argument, NULL, OPT_DETACH },
+        { "log-file", optional_argument, NULL, OPT_LOG_FILE },
+        { "syslog", no_argument, NULL, OPT_SYSLOG },
+        { "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    *opt = (struct options) { .socket_path = DEFAULT_SOCKET,
+                              .db_path = DEFAULT_DB };
+    while ((c = getopt_long(argc, argv, "vhV", long_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_SOCKET:
+            opt->socket_path = optarg;
+            break;
+        case OPT_DB:
+            opt->db_path = optarg;
+            break;
+        case OPT_PIDFILE:
+            opt->pidfile = optarg ? optarg : DEFAULT_PIDFILE;
+            break;
+        case OPT_DETACH:
+            opt->detach = true;
+            break;
+        case OPT_LOG_FILE:
+            opt->log_file = optarg ? optarg : DEFAULT_LOG;
+            break;
+        case OPT_SYSLOG:
+            opt->syslog = true;
+            break;
+        case OPT_SOCKET_GROUP:
+            opt->socket_group = optarg;
+            break;
+        case 'v':
+            opt->verbose = true;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(EXIT_SUCCESS);
+        case 'V':
+            printf("vswitchd %s (protocol %d)\n", PACKAGE_VERSION,
+                   VSWITCH__PROTOCOL__PROTOCOL_VERSION);
+            exit(EXIT_SUCCESS);
+        default:
+            usage(stderr);
+            exit(EXIT_FAILURE);
+        }
+    }
+    if (optind < argc) {
+        die("unexpected argument '%s' (try --help)", argv[optind]);
+    }
+    if (opt->log_file && opt->syslog) {
+        die("--log-file and --syslog do not go together");
+    }
+    if (strlen(opt->socket_path) >= sizeof ((struct sockaddr_un *) 0)
+                                           ->sun_path) {
+        die("%s: socket path too long", opt->socket_path);
+    }
+}
+
+/* Creates the directories above 'path', as "mkdir -p" would. */
+static void
+make_parent_dirs(const char *path)
+{
+    char dir[PATH_MAX];
+
+    if (snprintf(dir, sizeof dir, "%s", path) >= (int) sizeof dir) {
+        die("%s: path too long", path);
+    }
+    for (char *p = dir + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(dir, 0755) && errno != EEXIST) {
+                die("cannot create %s: %s", dir, strerror(errno));
+            }
+            *p = '/';
+        }
+    }
+}
+
+/* Takes the lock beside the socket, which says that this daemon owns the
+ * socket path; a second daemon on the same socket fails here. */
+static void
+take_lock(struct daemon *d)
+{
+    char pid[32];
+
+    snprintf(d->lock_path, sizeof d->lock_path, "%s.lock",
+             d->opt.socket_path);
+    d->lock_fd = open(d->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (d->lock_fd < 0) {
+        die("%s: %s", d->lock_path, strerror(errno));
+    }
+    if (flock(d->lock_fd, LOCK_EX | LOCK_NB)) {
+        ssize_t n = errno == EWOULDBLOCK
+                    ? pread(d->lock_fd, pid, sizeof pid - 1, 0) : -1;
+
+        if (n > 0) {
+            pid[n] = '\0';
+            pid[strcspn(pid, "\n")] = '\0';
+            die("another vswitchd is running on %s (pid %s)",
+                d->opt.socket_path, pid);
+        }
+        die("%s: cannot lock: %s", d->lock_path, strerror(errno));
+    }
+    snprintf(pid, sizeof pid, "%ld\n", (long) getpid());
+    if (ftruncate(d->lock_fd, 0)
+        || pwrite(d->lock_fd, pid, strlen(pid), 0) < 0) {
+        die("%s: %s", d->lock_path, strerror(errno));
+    }
+}
+
+static void
+write_pidfile(const char *path)
+{
+    FILE *f = fopen(path, "w");
+
+    if (!f || fprintf(f, "%ld\n", (long) getpid()) < 0 || fclose(f)) {
+        die("%s: %s", path, strerror(errno));
+    }
+}
+
+/* Checks a configuration read from disk as if its contents arrived as
+ * requests, in an order where everything a piece refers to exists. */
+static Vswitch__Config *
+replay_config(const Vswitch__Config *saved, const char *path)
+{
+    char error[REQUEST_ERROR_SIZE];
+    struct config_edit e = {
+        .config = config_store_empty(),
+        .error = error,
+        .error_size = sizeof error,
+    };
+    Vswitch__Status status = VSWITCH__STATUS__STATUS_OK;
+
+    if (!e.config) {
+        die("out of memory");
+    }
+    for (size_t i = 0; !status && i < saved->n_vnis; i++) {
+        status = request_check_vni_config(saved->vnis[i], error,
+                                          sizeof error)
+                 ? config_edit_add_vni(&e, saved->vnis[i])
+                 : VSWITCH__STATUS__STATUS_INVALID;
+    }
+    for (size_t i = 0; !status && i < saved->n_ports; i++) {
+        status = request_check_port_config(saved->ports[i], error,
+                                           sizeof error)
+                 ? config_edit_add_port(&e, saved->ports[i])
+                 : VSWITCH__STATUS__STATUS_INVALID;
+    }
+    for (size_t i = 0; !status && i < saved->n_static_macs; i++) {
+        const Vswitch__StaticMac *m = saved->static_macs[i];
+        Vswitch__FdbAdd add = VSWITCH__FDB_ADD__INIT;
+
+        add.vni = m->vni;
+        add.mac = m->mac;
+        add.port = m->port;
+        add.remote = m->remote;
+        status = request_check_static_mac(m->vni, m->mac, m->port, m->remote,
+                                          error, sizeof error)
+                 ? config_edit_fdb_add(&e, &add)
+                 : VSWITCH__STATUS__STATUS_INVALID;
+    }
+    if (status) {
+        die("%s: invalid configuration: %s; the file was left as it is",
+            path, error);
+    }
+    return e.config;
+}
+
+static void on_ageing(uv_timer_t *);
+
+/* Runs an expiry pass and sets the one timer for the next. */
+static void
+schedule_ageing(struct daemon *d)
+{
+    long long now = (long long) uv_now(&d->loop);
+    long long next = bridge_run_ageing(d->bridge, now);
+
+    if (next == LLONG_MAX) {
+        uv_timer_stop(&d->ageing_timer);
+    } else {
+        uv_timer_start(&d->ageing_timer, on_ageing,
+                       (uint64_t) MAX(next - now, 1), 0);
+    }
+}
+
+static void
+on_ageing(uv_timer_t *timer)
+{
+    schedule_ageing(timer->data);
+}
+
+/* Returns true if process 'pid' has 'gid' among its supplementary groups,
+ * which SO_PEERCRED does not report: someone added to the socket's group
+ * with "usermod -aG" should not need "sg" to use it. */
+static bool
+in_supplementary_group(pid_t pid, gid_t gid)
+{
+    char path[64], line[4096];
+    bool found = false;
+    FILE *f;
+
+    snprintf(path, sizeof path, "/proc/%ld/status", (long) pid);
+    f = fopen(path, "r");
+    if (!f) {
+        return false;
+    }
+    while (!found && fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "Groups:", 7)) {
+            char *p = line + 7, *end;
+
+            for (long g = strtol(p, &end, 10); end != p;
+                 p = end, g = strtol(p, &end, 10)) {
+                found = found || (gid_t) g == gid;
+            }
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static bool
+may_write(const struct daemon *d, const struct control_peer *peer)
+{
+    return peer->uid == 0 || peer->uid == geteuid()
+           || (d->socket_gid != (gid_t) -1
+               && (peer->gid == d->socket_gid
+                   || in_supplementary_group(peer->pid, d->socket_gid)));
+}
+
+static uint8_t *
+handle_request(void *aux, const struct control_peer *peer,
+               const uint8_t *msg, size_t len, size_t *reply_len)
+{
+    struct daemon *d = aux;
+    struct rpc_context ctx = {
+        .bridge = d->bridge,
+        .db_path = d->opt.db_path,
+        .now_ms = (long long) uv_now(&d->loop),
+    };
+    char name[64];
+    struct rpc_peer rp = {
+        .may_write = may_write(d, peer),
+        .denied = d->denied,
+        .name = name,
+    };
+    uint8_t *reply;
+
+    snprintf(name, sizeof name, "uid %d pid %d", (int) peer->uid,
+             (int) peer->pid);
+    reply = rpc_handle(&ctx, &rp, msg, len, reply_len);
+    schedule_ageing(d);
+    return reply;
+}
+
+static uint8_t *
+refuse_request(void *aux, size_t announced, size_t *reply_len)
+{
+    char error[128];
+
+    (void) aux;
+    snprintf(error, sizeof error, "request of %zu bytes refused: the limit "
+             "is %u bytes", announced, FRAME_MAX_REQUEST);
+    return rpc_error_frame(VSWITCH__STATUS__STATUS_INVALID, error,
+                           reply_len);
+}
+
+static void
+on_stop_signal(uv_signal_t *sig, int signum)
+{
+    struct daemon *d = sig->data;
+
+    LOG_INFO("vswitchd", "signal %d: stopping", signum);
+    uv_stop(&d->loop);
+}
+
+static void
+on_hangup(uv_signal_t *sig, int signum)
+{
+    int error = log_reopen();
+
+    (void) sig;
+    (void) signum;
+    if (error) {
+        LOG_ERR("vswitchd", "cannot reopen the log file: %s",
+                strerror(error));
+    } else {
+        LOG_INFO("vswitchd", "log file reopened");
+    }
+}
+
+/* Forks; the parent waits until the child says it is serving (exit 0) or
+ * dies (exit 1, the child having said why on stderr).  Returns, in the
+ * child, the descriptor to write the news to. */
+static int
+detach(void)
+{
+    int fds[2];
+    pid_t pid;
+    char ok;
+
+    if (pipe(fds)) {
+        die("pipe: %s", strerror(errno));
+    }
+    pid = fork();
+    if (pid < 0) {
+        die("fork: %s", strerror(errno));
+    }
+    if (pid > 0) {
+        ssize_t n;
+
+        close(fds[1]);
+        do {
+            n = read(fds[0], &ok, 1);
+        } while (n < 0 && errno == EINTR);
+        if (n == 1 && ok == '1') {
+            exit(EXIT_SUCCESS);
+        }
+        waitpid(pid, NULL, 0);
+        exit(EXIT_FAILURE);
+    }
+    close(fds[0]);
+    setsid();
+    return fds[1];
+}
+
+static void
+daemonized(int notify_fd)
+{
+    int null = open("/dev/null", O_RDWR);
+
+    if (write(notify_fd, "1", 1) != 1) {
+        LOG_WARN("vswitchd", "cannot tell the parent we are ready");
+    }
+    close(notify_fd);
+    if (null >= 0) {
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        if (null > STDERR_FILENO) {
+            close(null);
+        }
+    }
+    if (chdir("/")) {
+        LOG_WARN("vswitchd", "chdir /: %s", strerror(errno));
+    }
+}
+
+static void
+setup_logging(const struct options *opt)
+{
+    int error = 0;
+
+    log_set_level(opt->verbose ? LOG_LEVEL_DBG : LOG_LEVEL_INFO);
+    if (opt->log_file) {
+        make_parent_dirs(opt->log_file);
+        error = log_open(LOG_TO_FILE, opt->log_file);
+        if (error) {
+            die("%s: %s", opt->log_file, strerror(error));
+        }
+    } else if (opt->syslog || opt->detach) {
+        log_open(LOG_TO_SYSLOG, NULL);
+    }
+}
+
+static gid_t
+lookup_group(const char *name, char *denied, size_t size)
+{
+    if (!name) {
+        snprintf(denied, size, "permission denied: changing the "
+                 "configuration needs root");
+        return (gid_t) -1;
+    }
+
+    struct group *g = getgrnam(name);
+
+    if (!g) {
+        die("--socket-group: no group '%s'", name);
+    }
+    snprintf(denied, size, "permission denied: changing the configuration "
+             "needs root or group %s", name);
+    return g->gr_gid;
+}
+
+static void
+start(struct daemon *d)
+{
+    char error[512];
+    Vswitch__Config *saved;
+    struct control_callbacks cb = {
+        .handle = handle_request,
+        .refuse = refuse_request,
+        .free_reply = rpc_frame_free,
+        .aux = d,
+    };
+
+    make_parent_dirs(d->opt.socket_path);
+    make_parent_dirs(d->opt.db_path);
+    if (d->opt.pidfile) {
+        make_parent_dirs(d->opt.pidfile);
+    }
+    take_lock(d);
+
+    if (config_store_load(d->opt.db_path, &saved, error, sizeof error)) {
+        die("%s", error);
+    }
+    d->bridge = bridge_create();
+    if (!d->bridge) {
+        die("out of memory");
+    }
+    bridge_reconfigure(d->bridge, replay_config(saved, d->opt.db_path));
+    vswitch__config__free_unpacked(saved, NULL);
+
+    uv_loop_init(&d->loop);
+    uv_timer_init(&d->loop, &d->ageing_timer);
+    d->ageing_timer.data = d;
+    if (control_server_create(&d->loop, d->opt.socket_path, d->socket_gid,
+                              &cb, &d->control, error, sizeof error)) {
+        die("%s", error);
+    }
+    uv_signal_init(&d->loop, &d->sigterm);
+    uv_signal_init(&d->loop, &d->sigint);
+    uv_signal_init(&d->loop, &d->sighup);
+    d->sigterm.data = d->sigint.data = d->sighup.data = d;
+    uv_signal_start(&d->sigterm, on_stop_signal, SIGTERM);
+    uv_signal_start(&d->sigint, on_stop_signal, SIGINT);
+    uv_signal_start(&d->sighup, on_hangup, SIGHUP);
+    if (d->opt.pidfile) {
+        write_pidfile(d->opt.pidfile);
+    }
+}
+
+static void
+close_handle(uv_handle_t *handle, void *aux)
+{
+    (void) aux;
+    if (!uv_is_closing(handle)) {
+        uv_close(handle, NULL);
+    }
+}
+
+static void
+stop(struct daemon *d)
+{
+    control_server_destroy(d->control);
+    uv_walk(&d->loop, close_handle, NULL);
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&d->loop);
+    bridge_destroy(d->bridge);
+    if (d->opt.pidfile) {
+        unlink(d->opt.pidfile);
+    }
+    unlink(d->lock_path);
+    close(d->lock_fd);
+    LOG_INFO("vswitchd", "stopped");
+    log_close();
+}
+
+int
+main(int argc, char *argv[])
+{
+    static struct daemon d;
+    int notify_fd = -1;
+
+    parse_options(argc, argv, &d.opt);
+    signal(SIGPIPE, SIG_IGN);
+    d.socket_gid = lookup_group(d.opt.socket_group, d.denied,
+                                sizeof d.denied);
+    if (d.opt.detach) {
+        notify_fd = detach();
+    }
+    setup_logging(&d.opt);
+    start(&d);
+    LOG_INFO("vswitchd", "vswitchd %s listening on %s", PACKAGE_VERSION,
+             d.opt.socket_path);
+    if (notify_fd >= 0) {
+        daemonized(notify_fd);
+    }
+    schedule_ageing(&d);
+    uv_run(&d.loop, UV_RUN_DEFAULT);
+    stop(&d);
+    return EXIT_SUCCESS;
+}

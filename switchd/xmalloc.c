@@ -1,0 +1,41 @@
+#include <config.h>
+
+#include "xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *
+check(void *p)
+{
+    if (!p) {
+        fprintf(stderr, "vswitchd: out of memory\n");
+        abort();
+    }
+    return p;
+}
+
+void *
+xmalloc(size_t size)
+{
+    return check(malloc(size ? size : 1));
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+    return check(calloc(n ? n : 1, size ? size : 1));
+}
+
+void *
+xrealloc(void *p, size_t size)
+{
+    return check(realloc(p, size ? size : 1));
+}
+
+char *
+xstrdup(const char *s)
+{
+    return check(strdup(s));
+}

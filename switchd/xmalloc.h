@@ -1,0 +1,15 @@
+#ifndef SWITCHD_XMALLOC_H
+#define SWITCHD_XMALLOC_H 1
+
+#include <stddef.h>
+
+/* Allocation for building replies and other control-path structures, where
+ * no sensible recovery from an exhausted heap exists: these abort with a
+ * message instead of returning NULL, as Open vSwitch's do.  The packet
+ * path never allocates. */
+void *xmalloc(size_t);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *, size_t);
+char *xstrdup(const char *);
+
+#endif /* switchd/xmalloc.h */

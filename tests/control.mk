@@ -1,0 +1,26 @@
+# Unit tests of the control protocol and the daemon's configuration: they
+# link the proto and switchd libraries besides the datapath.
+CONTROL_TESTS = \
+	tests/check-config-edit \
+	tests/check-config-store \
+	tests/check-frame \
+	tests/check-request
+
+check_PROGRAMS += $(CONTROL_TESTS)
+TESTS += $(CONTROL_TESTS)
+
+tests_check_config_edit_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_check_config_edit_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
+	$(CHECK_LIBS) $(PCAP_LIBS)
+
+tests_check_config_store_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_check_config_store_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
+	$(CHECK_LIBS) $(PCAP_LIBS)
+
+tests_check_frame_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_check_frame_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
+	$(CHECK_LIBS) $(PCAP_LIBS)
+
+tests_check_request_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_check_request_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
+	$(CHECK_LIBS) $(PCAP_LIBS)

@@ -1,0 +1,96 @@
+# Shared helpers for the system tests.  Source it; it sets up a private
+# directory, a cleanup trap that runs on every exit, and check functions
+# that print "PASS: ..." or "FAIL: ..." lines, which tests/summary.sh
+# counts.  Every wait is bounded.
+
+set -u
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+VSWITCHD=$top_builddir/switchd/vswitchd
+CTL_BIN=$top_builddir/ctl/vswitch-ctl
+
+if [ "$(id -u)" != 0 ]; then
+    echo "FAIL: $(basename "$0") needs root"
+    exit 1
+fi
+
+WORK=$(mktemp -d "/tmp/vswitch-test.XXXXXX")
+chmod 755 "$WORK"
+N_FAILED=0
+CLEANUPS=()
+
+on_exit() {
+    local i
+    for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do
+        eval "${CLEANUPS[i]}" >/dev/null 2>&1 || true
+    done
+    rm -rf "$WORK"
+}
+trap on_exit EXIT
+trap 'exit 1' INT TERM
+
+# Runs a command at exit, last registered first.
+at_exit() {
+    CLEANUPS+=("$1")
+}
+
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; N_FAILED=$((N_FAILED + 1)); }
+
+# check DESCRIPTION COMMAND...: passes if the command exits 0.
+check() {
+    local what=$1
+    shift
+    if "$@" >"$WORK/out" 2>"$WORK/err"; then
+        pass "$what"
+    else
+        fail "$what (exit $?: $(head -c 300 "$WORK/err"))"
+    fi
+}
+
+# check_exit DESCRIPTION CODE COMMAND...: passes if the command exits CODE
+# and prints exactly one line on stderr.
+check_exit() {
+    local what=$1 want=$2 got
+    shift 2
+    "$@" >"$WORK/out" 2>"$WORK/err"
+    got=$?
+    if [ "$got" != "$want" ]; then
+        fail "$what (exit $got, wanted $want: $(head -c 300 "$WORK/err"))"
+    elif [ "$want" != 0 ] && [ "$(wc -l <"$WORK/err")" != 1 ]; then
+        fail "$what (stderr is not one line: $(head -c 300 "$WORK/err"))"
+    else
+        pass "$what"
+    fi
+}
+
+# check_eq DESCRIPTION WANT GOT
+check_eq() {
+    if [ "$2" == "$3" ]; then
+        pass "$1"
+    else
+        fail "$1 (wanted '$2', got '$3')"
+    fi
+}
+
+# wait_for SECONDS COMMAND...: polls until the command succeeds.
+wait_for() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -ge "$deadline" ] && return 1
+        sleep 0.1
+    done
+}
+
+# json EXPRESSION: evaluates a Python expression over the JSON document
+# on stdin, bound to 'j', and prints the result.
+json() {
+    python3 -c 'import json, sys; j = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+}
+
+finish() {
+    [ "$N_FAILED" -eq 0 ]
+    exit $?
+}
