@@ -9,7 +9,7 @@ ctl_vswitch_ctl_SOURCES = \
 	ctl/vswitch-ctl.c
 ctl_vswitch_ctl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proto \
 	-I$(top_builddir)/proto $(PROTOBUF_C_CFLAGS)
-ctl_vswitch_ctl_LDADD = proto/libproto.a datapath/libdatapath.a \
+ctl_vswitch_ctl_LDADD = proto/libproto.a $(DATAPATH_LIBS) \
 	$(PROTOBUF_C_LIBS)
 
 # The printer is tested on its own: it knows nothing of the protocol.
@@ -17,5 +17,5 @@ check_PROGRAMS += tests/check-output
 TESTS += tests/check-output
 tests_check_output_SOURCES = tests/check-output.c ctl/output.c ctl/output.h
 tests_check_output_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/ctl
-tests_check_output_LDADD = tests/libfixture.a datapath/libdatapath.a \
+tests_check_output_LDADD = tests/libfixture.a $(DATAPATH_LIBS) \
 	$(CHECK_LIBS) $(PCAP_LIBS)

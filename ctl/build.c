@@ -385,6 +385,14 @@ build_unbind_vni(struct build *b, char *argv[], size_t argc)
                        new_port_name(b, argv[0]));
 }
 
+int
+build_port_replay(struct build *b, char *argv[], size_t argc)
+{
+    (void) argc;
+    return SET_COMMAND(b, port_replay, PORT_REPLAY,
+                       new_port_name(b, argv[0]));
+}
+
 /* Splits the comma-separated 'list' into the flood list of 'vni'. */
 static int
 parse_flood(struct build *b, Vswitch__VniConfig *vni, const char *list)

@@ -47,6 +47,7 @@ build_func build_del_vni;
 build_func build_list_vnis;
 build_func build_bind_vni;
 build_func build_unbind_vni;
+build_func build_port_replay;
 build_func build_fdb_show;
 build_func build_fdb_add;
 build_func build_fdb_del;

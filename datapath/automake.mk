@@ -1,4 +1,5 @@
-# libdatapath: packet processing, no event loop and no sockets.
+# libdatapath: packet processing; no event loop, and sockets only inside
+# the port implementations.
 noinst_LIBRARIES += datapath/libdatapath.a
 datapath_libdatapath_a_SOURCES = \
 	datapath/byte-order.h \
@@ -13,6 +14,13 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/list.h \
 	datapath/mac-table.c datapath/mac-table.h \
 	datapath/packet.c datapath/packet.h \
-	datapath/port.c datapath/port.h \
+	datapath/port.c datapath/port.h datapath/port-provider.h \
+	datapath/port-pcap.c \
+	datapath/port-system.c \
+	datapath/port-tap.c \
+	datapath/port-vxlan.c \
 	datapath/util.h \
 	datapath/vxlan.c datapath/vxlan.h
+
+# What a program linking the datapath needs (pcap ports use libpcap).
+DATAPATH_LIBS = datapath/libdatapath.a $(PCAP_LIBS)

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "packet.h"
+
 uint32_t
 csum_add_bytes(uint32_t sum, const void *data_, size_t n)
 {
@@ -64,4 +66,29 @@ csum_pseudo_ipv6(const struct in6_addr *src, const struct in6_addr *dst,
 
     sum = csum_add_bytes(sum, dst, 16);
     return csum_add_bytes(sum, tail, sizeof tail);
+}
+
+void
+csum_complete_partial(struct packet *p)
+{
+    uint32_t start = p->md.csum_start;
+    uint32_t at = start + p->md.csum_offset;
+    be16 *field;
+
+    if (!p->md.csum_partial) {
+        return;
+    }
+    field = packet_at_rw(p, at, sizeof *field);
+    if (field && start < packet_size(p)) {
+        be16 value = csum_finish(csum_add_bytes(0, packet_data(p) + start,
+                                                packet_size(p) - start));
+
+        /* For UDP a zero means "no checksum"; all ones is the same sum in
+         * ones' complement, and harmless for TCP. */
+        if (!value) {
+            value = 0xffff;
+        }
+        memcpy(field, &value, sizeof value);
+    }
+    p->md.csum_partial = false;
 }

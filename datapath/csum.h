@@ -23,4 +23,13 @@ uint32_t csum_pseudo_ipv6(const struct in6_addr *src,
                           const struct in6_addr *dst, uint8_t proto,
                           uint32_t len);
 
+struct packet;
+
+/* Finishes the L4 checksum of 'p' if p->md.csum_partial says it is still
+ * owed (the Linux CHECKSUM_PARTIAL convention: the field holds the
+ * pseudo-header sum, and the sum from csum_start to the end completes it),
+ * and clears the flag.  Frames must be finished before they leave on a
+ * device, or inside a tunnel, whose receiver will not finish them. */
+void csum_complete_partial(struct packet *p);
+
 #endif /* datapath/csum.h */

@@ -3,86 +3,33 @@
 #include "port.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "inet.h"
+#include "port-provider.h"
 #include "util.h"
 
-static const struct port_option no_options[] = {
-    { .key = NULL },
-};
-
-static const struct port_option vxlan_options[] = {
-    { "local_ip", PORT_OPT_IP, 0, 0, true,
-      "underlay address of this VTEP (IPv4 or IPv6)" },
-    { "dev", PORT_OPT_IFNAME, 0, 0, false,
-      "underlay interface: multicast joins and MTU" },
-    { "dst_port", PORT_OPT_UINT, 1, 65535, false,
-      "UDP destination port (default 4789; 8472 for old peers)" },
-    { "ttl", PORT_OPT_UINT, 0, 255, false,
-      "outer TTL; 0 means 64 for unicast, 1 for multicast (default 0)" },
-    { "tos", PORT_OPT_UINT, 0, 255, false, "outer TOS byte (default 0)" },
-    { "src_port_range", PORT_OPT_RANGE, 1, 65535, false,
-      "UDP source ports for flow entropy (default 49152-65535)" },
-    { "df", PORT_OPT_BOOL, 0, 0, false,
-      "set DF in the outer IPv4 header (default false)" },
-    { "udp_csum", PORT_OPT_BOOL, 0, 0, false,
-      "compute the outer UDP checksum over IPv4 (default false)" },
-    { "mtu", PORT_OPT_UINT, 576, 65535, false,
-      "underlay MTU, 576 or more (default: the MTU of dev, else 1500)" },
-    { .key = NULL },
-};
-
-static const struct port_option pcap_options[] = {
-    { "rx", PORT_OPT_PATH, 0, 0, false,
-      "capture file whose frames are replayed into the switch" },
-    { "tx", PORT_OPT_PATH, 0, 0, false,
-      "capture file that receives every frame sent to the port" },
-    { .key = NULL },
-};
-
-static bool
-check_pcap(const char *const *keys, size_t n, char *error, size_t size)
-{
-    if (!n) {
-        snprintf(error, size, "a pcap port needs rx=FILE, tx=FILE or both");
-        return false;
-    }
-    (void) keys;
-    return true;
-}
-
-/* A class's own rule about which options go together, beyond each option
- * on its own. */
-typedef bool combination_check(const char *const *keys, size_t n,
-                               char *error, size_t size);
-
-struct port_class_entry {
-    struct port_class class;
-    combination_check *check;
-};
-
-static const struct port_class_entry entries[] = {
-    { { "tap", DP_PORT_LOCAL, no_options,
-        "a TAP device, created if it does not exist" }, NULL },
-    { { "system", DP_PORT_LOCAL, no_options,
-        "an existing kernel interface, in promiscuous mode" }, NULL },
-    { { "vxlan", DP_PORT_TUNNEL, vxlan_options,
-        "the VTEP's underlay side (at most one)" }, NULL },
-    { { "pcap", DP_PORT_LOCAL, pcap_options,
-        "frames from and to capture files" }, check_pcap },
+static const struct port_class *const classes[] = {
+    &port_tap_class,
+    &port_system_class,
+    &port_vxlan_class,
+    &port_pcap_class,
 };
 
 const struct port_class *
 port_class_find(const char *type)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(entries); i++) {
-        if (!strcmp(entries[i].class.type, type)) {
-            return &entries[i].class;
+    for (size_t i = 0; i < ARRAY_SIZE(classes); i++) {
+        if (!strcmp(classes[i]->type, type)) {
+            return classes[i];
         }
     }
     return NULL;
@@ -91,12 +38,6 @@ port_class_find(const char *type)
 const struct port_class *const *
 port_classes(size_t *n)
 {
-    static const struct port_class *const classes[] = {
-        &entries[0].class, &entries[1].class, &entries[2].class,
-        &entries[3].class,
-    };
-
-    BUILD_ASSERT(ARRAY_SIZE(classes) == ARRAY_SIZE(entries));
     *n = ARRAY_SIZE(classes);
     return classes;
 }
@@ -257,8 +198,89 @@ port_class_check_options(const struct port_class *class,
         }
     }
 
-    const struct port_class_entry *entry
-        = CONTAINER_OF(class, struct port_class_entry, class);
+    return !class->check_options
+           || class->check_options(keys, n, error, size);
+}
 
-    return !entry->check || entry->check(keys, n, error, size);
+const char *
+port_args_get(const struct port_args *args, const char *key)
+{
+    for (size_t i = 0; i < args->n_options; i++) {
+        if (!strcmp(args->keys[i], key)) {
+            return args->values[i];
+        }
+    }
+    return NULL;
+}
+
+int
+port_set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        || fcntl(fd, F_SETFD, FD_CLOEXEC)) {
+        return errno;
+    }
+    return 0;
+}
+
+/* Runs 'request' on interface 'name' through a throwaway socket, which is
+ * how the kernel takes interface ioctls. */
+static int
+netdev_ioctl(const char *name, unsigned long request, struct ifreq *ifr)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int error = 0;
+
+    if (fd < 0) {
+        return errno;
+    }
+    if (strlen(name) >= sizeof ifr->ifr_name) {
+        close(fd);
+        return ENAMETOOLONG;
+    }
+    strcpy(ifr->ifr_name, name);
+    if (ioctl(fd, request, ifr)) {
+        error = errno;
+    }
+    close(fd);
+    return error;
+}
+
+int
+port_netdev_info(const char *name, bool up, int *ifindex, int *mtu)
+{
+    struct ifreq ifr;
+    int error;
+
+    memset(&ifr, 0, sizeof ifr);
+    error = netdev_ioctl(name, SIOCGIFFLAGS, &ifr);
+    if (!error && up && !(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        error = netdev_ioctl(name, SIOCSIFFLAGS, &ifr);
+    }
+    if (!error && ifindex) {
+        error = netdev_ioctl(name, SIOCGIFINDEX, &ifr);
+        *ifindex = ifr.ifr_ifindex;
+    }
+    if (!error && mtu) {
+        error = netdev_ioctl(name, SIOCGIFMTU, &ifr);
+        *mtu = ifr.ifr_mtu;
+    }
+    return error;
+}
+
+int
+port_netdev_mac(const char *name, struct eth_addr *mac)
+{
+    struct ifreq ifr;
+    int error;
+
+    memset(&ifr, 0, sizeof ifr);
+    error = netdev_ioctl(name, SIOCGIFHWADDR, &ifr);
+    if (!error) {
+        memcpy(mac->ea, ifr.ifr_hwaddr.sa_data, ETH_ADDR_LEN);
+    }
+    return error;
 }

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dp.h"
 
@@ -31,11 +32,73 @@ struct port_option {
     const char *help;           /* For usage text and man pages. */
 };
 
+struct packet_batch;
+struct packet_pool;
+struct port;
+
+/* What a port counts beyond what the datapath sees. */
+struct port_stats {
+    uint64_t rx_errors;         /* Receive failures and malformed input. */
+    uint64_t tx_errors;         /* Frames the device refused or lost. */
+};
+
+/* The options of a port being opened, already checked against its class
+ * with port_class_check_options(). */
+struct port_args {
+    const char *name;
+    const char *owner;          /* Names the daemon that owns the port. */
+    const char *const *keys;
+    const char *const *values;
+    size_t n_options;
+};
+
 struct port_class {
     const char *type;           /* "tap", "system", "vxlan", "pcap". */
     enum dp_port_kind dp_kind;
     const struct port_option *options;  /* Ends with a null key. */
     const char *help;
+
+    /* Opens a port.  Returns 0 and the port in '*portp', or an errno value
+     * with a one-line reason in 'error'.  Free with 'close'. */
+    int (*open)(const struct port_args *, struct port **portp, char *error,
+                size_t error_size);
+    void (*close)(struct port *);
+
+    /* Removes what the port created in the system (a TAP device), for a
+     * port that is being deleted rather than merely closed at shutdown;
+     * called just before 'close'.  NULL if there is nothing to remove. */
+    void (*remove)(struct port *);
+
+    /* Reads up to PACKET_BATCH_MAX frames into 'batch' (empty on entry),
+     * with buffers from 'pool'.  A frame of a tunnel port is the UDP
+     * payload (VXLAN header first) with p->md.tun_src and tun_dst set.
+     * Returns 0 if it read any, EAGAIN if there was nothing to read, or
+     * another errno value if the port broke (the device went away): the
+     * owner then stops polling it and reports it down. */
+    int (*recv)(struct port *, struct packet_pool *,
+                struct packet_batch *batch);
+
+    /* Sends every packet of 'batch' and frees them; frames a tunnel port
+     * sends carry full outer headers.  Failures are counted in tx_errors,
+     * never reported: a switch drops what it cannot send. */
+    void (*send)(struct port *, struct packet_batch *batch);
+
+    /* Returns the descriptor to poll for input, or -1 if the port has none
+     * and must be polled with 'recv' until it returns EAGAIN (pcap). */
+    int (*fd)(const struct port *);
+
+    void (*get_stats)(const struct port *, struct port_stats *);
+
+    /* The class's own rule about which options go together, beyond each
+     * option on its own; NULL if it has none. */
+    bool (*check_options)(const char *const *keys, size_t n, char *error,
+                          size_t error_size);
+};
+
+/* Every port implementation embeds this and converts back with
+ * CONTAINER_OF(). */
+struct port {
+    const struct port_class *class;
 };
 
 /* Returns the class named 'type', or NULL. */
@@ -67,5 +130,29 @@ bool port_option_parse_range(const char *value, unsigned int min,
                              unsigned int *hi);
 bool port_option_parse_bool(const char *value, bool *out);
 bool port_option_is_ifname(const char *value);
+
+/* Returns the value of option 'key' in 'args', or NULL if not given. */
+const char *port_args_get(const struct port_args *, const char *key);
+
+/* The VXLAN port's extras, which the datapath and the owner need: its
+ * tunnel settings (with the underlay MTU read from its device unless set)
+ * and the multicast groups it should be a member of. */
+void port_vxlan_tunnel_config(const struct port *,
+                              struct dp_tunnel_config *);
+int port_vxlan_set_groups(struct port *, const struct in6_addr *groups,
+                          size_t n_groups);
+
+/* The pcap port's replay: starts reading its rx file again from the
+ * start.  Returns 0 or an errno value (ENOENT if it has no rx file). */
+int port_pcap_replay(struct port *, char *error, size_t error_size);
+
+/* Closes 'port' through its class; accepts NULL. */
+static inline void
+port_close(struct port *port)
+{
+    if (port) {
+        port->class->close(port);
+    }
+}
 
 #endif /* datapath/port.h */

@@ -46,30 +46,6 @@ vxlan_overhead(const struct in6_addr *dst)
     return inet_is_ipv4(dst) ? VXLAN_IPV4_OVERHEAD : VXLAN_IPV6_OVERHEAD;
 }
 
-/* The receiving VTEP hands the inner frame to a host that expects a full
- * checksum, so a checksum the sender left to offload is finished here. */
-static void
-complete_inner_csum(struct packet *p)
-{
-    uint32_t start = p->md.csum_start;
-    uint32_t at = start + p->md.csum_offset;
-    be16 *field = packet_at_rw(p, at, sizeof *field);
-
-    if (field && start < packet_size(p)) {
-        uint32_t sum = csum_add_bytes(0, packet_data(p) + start,
-                                      packet_size(p) - start);
-        be16 value = csum_finish(sum);
-
-        /* For UDP a zero means "no checksum"; all ones is the same sum
-         * in ones' complement, and harmless for TCP. */
-        if (!value) {
-            value = 0xffff;
-        }
-        memcpy(field, &value, sizeof value);
-    }
-    p->md.csum_partial = false;
-}
-
 static void
 put_vxlan(struct vxlan_header *vx, uint32_t vni)
 {
@@ -123,9 +99,9 @@ vxlan_encap(struct packet *p, const struct vxlan_encap_params *params,
                                 + VXLAN_HEADER_LEN) {
         return EMSGSIZE;
     }
-    if (p->md.csum_partial) {
-        complete_inner_csum(p);
-    }
+    /* The receiving VTEP hands the inner frame to a host that expects a
+     * finished checksum. */
+    csum_complete_partial(p);
 
     uint8_t *outer = packet_push(p, ETH_HEADER_LEN + ip_len + UDP_HEADER_LEN
                                     + VXLAN_HEADER_LEN);

@@ -194,6 +194,8 @@ request_check(const Vswitch__Request *req, char *error, size_t size)
         return request_check_port_name(req->del_port->name, error, size);
     case VSWITCH__REQUEST__COMMAND_UNBIND_VNI:
         return request_check_port_name(req->unbind_vni->name, error, size);
+    case VSWITCH__REQUEST__COMMAND_PORT_REPLAY:
+        return request_check_port_name(req->port_replay->name, error, size);
     case VSWITCH__REQUEST__COMMAND_SET_PORT:
         if (!req->set_port->n_options) {
             snprintf(error, size, "set-port needs at least one key=value");

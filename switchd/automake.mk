@@ -14,7 +14,7 @@ switchd_libswitchd_a_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 SWITCHD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/proto \
 	-I$(top_srcdir)/proto -I$(top_srcdir)/switchd $(PROTOBUF_C_CFLAGS) \
 	$(LIBUV_CFLAGS)
-SWITCHD_LDADD = switchd/libswitchd.a proto/libproto.a datapath/libdatapath.a \
+SWITCHD_LDADD = switchd/libswitchd.a proto/libproto.a $(DATAPATH_LIBS) \
 	$(PROTOBUF_C_LIBS) $(LIBUV_LIBS)
 
 sbin_PROGRAMS += switchd/vswitchd

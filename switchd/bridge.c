@@ -2,6 +2,8 @@
 
 #include "bridge.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,21 +15,34 @@
 #include "log.h"
 #include "packet.h"
 #include "port.h"
+#include "xmalloc.h"
 
-#define BRIDGE_POOL_PACKETS 1024
-
-/* Why a port without a device is down; real port I/O replaces this. */
-#define NO_DEVICE "no device: port I/O is not implemented yet"
+/* Enough buffers for a batch in flight on every port and then some; a
+ * buffer holds a 64 KB frame, but only the pages a frame touches count. */
+#define BRIDGE_POOL_PACKETS 4096
 
 struct bridge_port {
     struct list node;           /* In bridge's 'ports'. */
+    struct bridge *bridge;
     uint32_t port_no;
     const struct port_class *class;
     Vswitch__PortConfig *config;        /* What the port was built from. */
-    const char *error;          /* Why it is down; NULL if up. */
+    struct port *port;          /* NULL while down. */
+    char *error;                /* Why it is down; NULL if up. */
+    uint64_t tx_while_down;     /* Frames for it while it was down. */
+
+    /* Input: a poll handle on the open device's descriptor or, for a
+     * port that has none (pcap), an idle handle that runs while input
+     * remains.  The idle handle lives as long as the port; its close
+     * callback frees the port. */
+    uv_poll_t *poll;            /* NULL unless polling. */
+    uv_idle_t idle;
+    bool idling;
 };
 
 struct bridge {
+    uv_loop_t *loop;
+    const char *owner;          /* Marks the devices this daemon makes. */
     struct packet_pool *pool;
     struct dp *dp;
     struct list ports;
@@ -35,25 +50,46 @@ struct bridge {
     Vswitch__Config *config;
 };
 
-static void
-discard_output(void *aux, uint32_t port_no, struct packet_batch *batch)
+static struct bridge_port *
+find_port_no(const struct bridge *b, uint32_t port_no)
 {
-    /* No port can send yet: frames for them are dropped here. */
-    (void) aux;
-    (void) port_no;
-    packet_batch_free(batch);
+    struct bridge_port *port;
+
+    LIST_FOR_EACH (port, node, &b->ports) {
+        if (port->port_no == port_no) {
+            return port;
+        }
+    }
+    return NULL;
+}
+
+static void
+send_to_port(void *aux, uint32_t port_no, struct packet_batch *batch)
+{
+    struct bridge_port *port = find_port_no(aux, port_no);
+
+    if (port && port->port) {
+        port->class->send(port->port, batch);
+    } else {
+        if (port) {
+            port->tx_while_down += batch->count;
+        }
+        packet_batch_free(batch);
+    }
 }
 
 struct bridge *
-bridge_create(void)
+bridge_create(uv_loop_t *loop, const char *owner)
 {
     struct bridge *b = calloc(1, sizeof *b);
-    struct dp_callbacks cb = { .send = discard_output };
+    struct dp_callbacks cb = { .send = send_to_port };
 
     if (!b) {
         return NULL;
     }
     cb.aux = b;
+    b->loop = loop;
+    b->owner = owner;
     b->pool = packet_pool_create(BRIDGE_POOL_PACKETS);
     b->dp = b->pool ? dp_create(b->pool, 0, &cb) : NULL;
     b->config = malloc(sizeof *b->config);
@@ -69,12 +105,59 @@ bridge_create(void)
 }
 
 static void
-free_port(struct bridge *b, struct bridge_port *port)
+on_port_closed(uv_handle_t *handle)
 {
+    struct bridge_port *port = handle->data;
+
+    protobuf_c_message_free_unpacked(&port->config->base, NULL);
+    free(port->error);
+    free(port);
+}
+
+static void
+free_handle(uv_handle_t *handle)
+{
+    free(handle);
+}
+
+/* Stops reading from 'port' and closes its device; 'reason' (if not NULL)
+ * says why it is now down.  'remove' also removes what the port created in
+ * the system, for a port being deleted. */
+static void
+port_down(struct bridge_port *port, const char *reason, bool remove)
+{
+    if (port->poll) {
+        /* Stopped before the descriptor closes, as libuv asks. */
+        uv_poll_stop(port->poll);
+        uv_close((uv_handle_t *) port->poll, free_handle);
+        port->poll = NULL;
+    }
+    if (port->idling) {
+        uv_idle_stop(&port->idle);
+        port->idling = false;
+    }
+    if (port->port) {
+        if (remove && port->class->remove) {
+            port->class->remove(port->port);
+        }
+        port_close(port->port);
+        port->port = NULL;
+    }
+    if (reason) {
+        free(port->error);
+        port->error = xstrdup(reason);
+    }
+}
+
+/* Takes 'port' out of the bridge; its memory goes once libuv has closed
+ * its handles. */
+static void
+free_port(struct bridge *b, struct bridge_port *port, bool remove)
+{
+    port_down(port, NULL, remove);
     dp_port_del(b->dp, port->port_no);
     list_remove(&port->node);
-    protobuf_c_message_free_unpacked(&port->config->base, NULL);
-    free(port);
+    uv_close((uv_handle_t *) &port->idle, on_port_closed);
 }
 
 void
@@ -86,8 +169,10 @@ bridge_destroy(struct bridge *b)
     if (b->dp) {
         struct bridge_port *port;
 
+        /* Shutting down, not deleting: TAP devices stay for the next
+         * start. */
         LIST_FOR_EACH_SAFE (port, node, &b->ports) {
-            free_port(b, port);
+            free_port(b, port, false);
         }
     }
     dp_destroy(b->dp);
@@ -168,83 +253,134 @@ apply_vnis(struct bridge *b, const Vswitch__Config *old,
     }
 }
 
-/* The tunnel settings of a vxlan port, from its (checked) options. */
 static void
-tunnel_config(const Vswitch__PortConfig *pc, struct dp_tunnel_config *tc)
+port_input(struct bridge_port *port)
 {
-    const char *value;
-    unsigned int n, lo, hi;
-    bool flag;
+    struct bridge *b = port->bridge;
+    struct packet_batch batch;
+    int error;
 
-    memset(tc, 0, sizeof *tc);
-    tc->encap.dst_port = htons(VXLAN_DST_PORT);
-    tc->encap.src_port_min = VXLAN_SRC_PORT_MIN;
-    tc->encap.src_port_max = VXLAN_SRC_PORT_MAX;
-    tc->mtu = 1500;
-    if ((value = config_port_option(pc, "local_ip")) != NULL) {
-        inet_parse(value, &tc->encap.local);
+    packet_batch_init(&batch);
+    error = port->class->recv(port->port, b->pool, &batch);
+    if (!error) {
+        dp_receive(b->dp, port->port_no, &batch, (long long) uv_now(b->loop));
+    } else if (error == EAGAIN) {
+        if (port->idling) {
+            uv_idle_stop(&port->idle);
+            port->idling = false;
+        }
+    } else {
+        char reason[128];
+
+        snprintf(reason, sizeof reason, "device gone: %s", strerror(error));
+        LOG_WARN("bridge", "port %s: %s", port->config->name, reason);
+        port_down(port, reason, false);
     }
-    if ((value = config_port_option(pc, "dst_port")) != NULL
-        && port_option_parse_uint(value, 1, 65535, &n)) {
-        tc->encap.dst_port = htons((uint16_t) n);
+}
+
+static void
+on_readable(uv_poll_t *poll, int status, int events)
+{
+    struct bridge_port *port = poll->data;
+
+    (void) events;
+    if (status < 0) {
+        port_down(port, uv_strerror(status), false);
+        return;
     }
-    if ((value = config_port_option(pc, "ttl")) != NULL
-        && port_option_parse_uint(value, 0, 255, &n)) {
-        tc->encap.ttl = (uint8_t) n;
+    port_input(port);
+}
+
+static void
+on_idle(uv_idle_t *idle)
+{
+    port_input(idle->data);
+}
+
+/* Starts taking input from 'port': from its descriptor when readable, or
+ * on every loop iteration while a port without one has input left. */
+static void
+start_input(struct bridge_port *port)
+{
+    int fd = port->class->fd(port->port);
+
+    if (fd >= 0) {
+        port->poll = xmalloc(sizeof *port->poll);
+        uv_poll_init(port->bridge->loop, port->poll, fd);
+        port->poll->data = port;
+        uv_poll_start(port->poll, UV_READABLE, on_readable);
+    } else {
+        uv_idle_start(&port->idle, on_idle);
+        port->idling = true;
     }
-    if ((value = config_port_option(pc, "tos")) != NULL
-        && port_option_parse_uint(value, 0, 255, &n)) {
-        tc->encap.tos = (uint8_t) n;
+}
+
+static void
+open_port(struct bridge *b, struct bridge_port *port)
+{
+    const Vswitch__PortConfig *pc = port->config;
+    const char **keys = xcalloc(pc->n_options, sizeof *keys);
+    const char **values = xcalloc(pc->n_options, sizeof *values);
+    struct port_args args = {
+        .name = pc->name, .owner = b->owner, .keys = keys,
+        .values = values, .n_options = pc->n_options,
+    };
+    char error[256];
+    int err;
+
+    for (size_t i = 0; i < pc->n_options; i++) {
+        keys[i] = pc->options[i]->key;
+        values[i] = pc->options[i]->value;
     }
-    if ((value = config_port_option(pc, "src_port_range")) != NULL
-        && port_option_parse_range(value, 1, 65535, &lo, &hi)) {
-        tc->encap.src_port_min = (uint16_t) lo;
-        tc->encap.src_port_max = (uint16_t) hi;
+    err = port->class->open(&args, &port->port, error, sizeof error);
+    free(keys);
+    free(values);
+    if (err) {
+        LOG_WARN("bridge", "port %s: %s", pc->name, error);
+        free(port->error);
+        port->error = xstrdup(error);
+        return;
     }
-    if ((value = config_port_option(pc, "df")) != NULL
-        && port_option_parse_bool(value, &flag)) {
-        tc->encap.df = flag;
+    free(port->error);
+    port->error = NULL;
+    if (port->class->dp_kind == DP_PORT_TUNNEL) {
+        struct dp_tunnel_config tc;
+
+        port_vxlan_tunnel_config(port->port, &tc);
+        err = dp_tunnel_configure(b->dp, port->port_no, &tc);
+        if (err) {
+            LOG_ERR("bridge", "port %s: %s", pc->name, strerror(err));
+        }
     }
-    if ((value = config_port_option(pc, "udp_csum")) != NULL
-        && port_option_parse_bool(value, &flag)) {
-        tc->encap.udp_csum = flag;
-    }
-    if ((value = config_port_option(pc, "mtu")) != NULL
-        && port_option_parse_uint(value, 576, 65535, &n)) {
-        tc->mtu = n;
-    }
+    start_input(port);
 }
 
 static void
 add_port(struct bridge *b, const Vswitch__PortConfig *pc)
 {
-    struct bridge_port *port = calloc(1, sizeof *port);
+    struct bridge_port *port = xcalloc(1, sizeof *port);
 
-    if (port) {
-        port->config = config_clone(&pc->base);
-    }
-    if (!port || !port->config) {
+    port->config = config_clone(&pc->base);
+    if (!port->config) {
         LOG_ERR("bridge", "port %s: out of memory", pc->name);
         free(port);
         return;
     }
+    port->bridge = b;
     port->class = port_class_find(pc->type);
     port->port_no = b->next_port_no++;
-    port->error = NO_DEVICE;
+    uv_idle_init(b->loop, &port->idle);
+    port->idle.data = port;
 
     int error = dp_port_add(b->dp, port->port_no, port->class->dp_kind);
 
-    if (!error && port->class->dp_kind == DP_PORT_TUNNEL) {
-        struct dp_tunnel_config tc;
-
-        tunnel_config(pc, &tc);
-        error = dp_tunnel_configure(b->dp, port->port_no, &tc);
-    }
     if (error) {
         LOG_ERR("bridge", "port %s: %s", pc->name, strerror(error));
     }
     list_push_back(&b->ports, &port->node);
-    LOG_INFO("bridge", "port %s: added (%s)", pc->name, pc->type);
+    open_port(b, port);
+    LOG_INFO("bridge", "port %s: added (%s)%s%s", pc->name, pc->type,
+             port->error ? ", down: " : "", port->error ? port->error : "");
 }
 
 /* Ports are rebuilt when their type or options change; a change of VNI
@@ -275,7 +411,7 @@ apply_ports(struct bridge *b, const Vswitch__Config *new)
 
         if (!pc || !same_port(pc, port->config)) {
             LOG_INFO("bridge", "port %s: removed", port->config->name);
-            free_port(b, port);
+            free_port(b, port, true);
         }
     }
     for (size_t i = 0; i < new->n_ports; i++) {
@@ -356,6 +492,34 @@ add_statics(struct bridge *b, const Vswitch__Config *new)
     }
 }
 
+/* Makes the VXLAN port a member of the groups its VNIs flood to. */
+static void
+sync_groups(struct bridge *b, const Vswitch__Config *config)
+{
+    struct in6_addr *groups = xcalloc(config->n_vnis, sizeof *groups);
+    struct bridge_port *port;
+    size_t n = 0;
+
+    for (size_t i = 0; i < config->n_vnis; i++) {
+        const char *group = config->vnis[i]->group;
+
+        if (group && inet_parse(group, &groups[n])) {
+            n++;
+        }
+    }
+    LIST_FOR_EACH (port, node, &b->ports) {
+        if (port->port && port->class->dp_kind == DP_PORT_TUNNEL) {
+            int error = port_vxlan_set_groups(port->port, groups, n);
+
+            if (error) {
+                LOG_WARN("bridge", "port %s: multicast membership: %s",
+                         port->config->name, strerror(error));
+            }
+        }
+    }
+    free(groups);
+}
+
 void
 bridge_reconfigure(struct bridge *b, Vswitch__Config *config)
 {
@@ -367,25 +531,49 @@ bridge_reconfigure(struct bridge *b, Vswitch__Config *config)
     apply_vnis(b, old, config);
     apply_ports(b, config);
     add_statics(b, config);
+    sync_groups(b, config);
     b->config = config;
     protobuf_c_message_free_unpacked(&old->base, NULL);
 }
 
 bool
-bridge_port_state(const struct bridge *b, const char *name, bool *up,
-                  const char **error, struct dp_counters *counters)
+bridge_port_state(const struct bridge *b, const char *name,
+                  struct bridge_port_state *state)
 {
     const struct bridge_port *port = find_port(b, name);
 
     if (!port) {
         return false;
     }
-    *up = !port->error;
-    *error = port->error;
-    if (!dp_port_get_counters(b->dp, port->port_no, counters)) {
-        memset(counters, 0, sizeof *counters);
+    memset(state, 0, sizeof *state);
+    state->up = port->port != NULL;
+    state->error = port->error;
+    dp_port_get_counters(b->dp, port->port_no, &state->counters);
+    if (port->port) {
+        port->class->get_stats(port->port, &state->device);
     }
+    state->tx_while_down = port->tx_while_down;
     return true;
+}
+
+int
+bridge_port_replay(struct bridge *b, const char *name, char *error,
+                   size_t error_size)
+{
+    struct bridge_port *port = find_port(b, name);
+    int err;
+
+    if (!port || !port->port) {
+        snprintf(error, error_size, port ? "port %s is down" : "no port %s",
+                 name);
+        return port ? ENETDOWN : ENOENT;
+    }
+    err = port_pcap_replay(port->port, error, error_size);
+    if (!err && !port->idling) {
+        uv_idle_start(&port->idle, on_idle);
+        port->idling = true;
+    }
+    return err;
 }
 
 const char *

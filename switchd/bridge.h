@@ -4,7 +4,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "dp.h"
+#include "port.h"
 #include "vswitch.pb-c.h"
 
 /* The running switch: the datapath and the ports, VNIs and static entries
@@ -14,9 +17,16 @@
 
 struct bridge;
 
-/* Returns a bridge with an empty configuration, or NULL if memory is
- * short.  bridge_destroy() accepts NULL. */
-struct bridge *bridge_create(void);
+/* Returns a bridge with an empty configuration whose ports are served by
+ * 'loop', or NULL if memory is short.  'owner', which must outlive the
+ * bridge, names this daemon on the devices it makes, so that a restart
+ * finds its own TAP devices again wherever they were moved.
+ *
+ * bridge_destroy() closes the ports but leaves devices such as TAPs in
+ * place for the next start; the caller runs the loop once more afterwards
+ * so that the handles close.  It accepts NULL. */
+struct bridge *bridge_create(uv_loop_t *loop,
+                             const char *owner);
 void bridge_destroy(struct bridge *);
 
 /* Puts 'config' into effect, changing only what differs from the
@@ -28,10 +38,24 @@ void bridge_reconfigure(struct bridge *, Vswitch__Config *config);
 const Vswitch__Config *bridge_config(const struct bridge *);
 struct dp *bridge_dp(const struct bridge *);
 
-/* Runtime state of port 'name': whether it is up, why not (NULL if it is
- * up), and its counters.  Returns false if there is no such port. */
-bool bridge_port_state(const struct bridge *, const char *name, bool *up,
-                       const char **error, struct dp_counters *);
+/* Runtime state of port 'name'. */
+struct bridge_port_state {
+    bool up;
+    const char *error;          /* Why it is down; NULL if up. */
+    struct dp_counters counters;        /* As the datapath saw it. */
+    struct port_stats device;   /* As the device saw it. */
+    uint64_t tx_while_down;     /* Frames for it while it was down. */
+};
+
+/* Fills in 'state' of port 'name'.  Returns false if there is no such
+ * port. */
+bool bridge_port_state(const struct bridge *, const char *name,
+                       struct bridge_port_state *state);
+
+/* Replays the rx capture of pcap port 'name' from its start.  Returns 0,
+ * or an errno value with a reason in 'error'. */
+int bridge_port_replay(struct bridge *, const char *name, char *error,
+                       size_t error_size);
 
 /* Returns the name of the port with datapath number 'port_no', or NULL. */
 const char *bridge_port_name(const struct bridge *, uint32_t port_no);

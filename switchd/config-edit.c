@@ -205,8 +205,10 @@ compare_options(const void *a_, const void *b_)
 static void
 sort_options(Vswitch__PortConfig *port)
 {
-    qsort(port->options, port->n_options, sizeof *port->options,
-          compare_options);
+    if (port->n_options > 1) {
+        qsort(port->options, port->n_options, sizeof *port->options,
+              compare_options);
+    }
 }
 
 Vswitch__Status

@@ -2,6 +2,7 @@
 
 #include "rpc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,24 @@ typedef Vswitch__Status rpc_handler(struct rpc_call *);
 /* Reply building.  Every piece is allocated on its own, so that the whole
  * reply is freed by vswitch__response__free_unpacked(). */
 
+static void
+add_drop(Vswitch__Counters *m, const char *reason, uint64_t count)
+{
+    if (count) {
+        Vswitch__Drop *d = xmalloc(sizeof *d);
+
+        vswitch__drop__init(d);
+        d->reason = xstrdup(reason);
+        d->count = count;
+        m->drops[m->n_drops++] = d;
+    }
+}
+
+/* The counters of 'c' and, for a port, of its device ('state' may be
+ * NULL): what the device lost counts as drops beside the datapath's. */
 static Vswitch__Counters *
-counters_msg(const struct dp_counters *c)
+counters_msg(const struct dp_counters *c,
+             const struct bridge_port_state *state)
 {
     Vswitch__Counters *m = xmalloc(sizeof *m);
 
@@ -43,16 +60,14 @@ counters_msg(const struct dp_counters *c)
     m->rx_bytes = c->rx_bytes;
     m->tx_packets = c->tx_packets;
     m->tx_bytes = c->tx_bytes;
-    m->drops = xcalloc(DP_DROP_N_REASONS, sizeof *m->drops);
+    m->drops = xcalloc(DP_DROP_N_REASONS + 3, sizeof *m->drops);
     for (int r = 0; r < DP_DROP_N_REASONS; r++) {
-        if (c->drops[r]) {
-            Vswitch__Drop *d = xmalloc(sizeof *d);
-
-            vswitch__drop__init(d);
-            d->reason = xstrdup(dp_drop_reason_name(r));
-            d->count = c->drops[r];
-            m->drops[m->n_drops++] = d;
-        }
+        add_drop(m, dp_drop_reason_name(r), c->drops[r]);
+    }
+    if (state) {
+        add_drop(m, "rx_error", state->device.rx_errors);
+        add_drop(m, "tx_error", state->device.tx_errors);
+        add_drop(m, "port_down", state->tx_while_down);
     }
     return m;
 }
@@ -73,17 +88,16 @@ static Vswitch__PortStatus *
 port_status_msg(const struct bridge *b, const Vswitch__PortConfig *pc)
 {
     Vswitch__PortStatus *m = xmalloc(sizeof *m);
-    struct dp_counters counters;
-    const char *error = NULL;
-    bool up = false;
+    struct bridge_port_state state;
 
     vswitch__port_status__init(m);
-    memset(&counters, 0, sizeof counters);
-    bridge_port_state(b, pc->name, &up, &error, &counters);
+    if (!bridge_port_state(b, pc->name, &state)) {
+        memset(&state, 0, sizeof state);
+    }
     m->config = clone_or_die(&pc->base);
-    m->state = xstrdup(up ? "up" : "down");
-    m->error = error ? xstrdup(error) : NULL;
-    m->counters = counters_msg(&counters);
+    m->state = xstrdup(state.up ? "up" : "down");
+    m->error = state.error ? xstrdup(state.error) : NULL;
+    m->counters = counters_msg(&state.counters, &state);
     return m;
 }
 
@@ -113,7 +127,7 @@ vni_status_msg(const struct bridge *b, const Vswitch__VniConfig *vc)
     if (!dp_vni_get_counters(bridge_dp(b), vc->vni, &counters)) {
         memset(&counters, 0, sizeof counters);
     }
-    m->counters = counters_msg(&counters);
+    m->counters = counters_msg(&counters, NULL);
     return m;
 }
 
@@ -285,8 +299,10 @@ do_fdb_show(struct rpc_call *call)
     vswitch__fdb_list__init(dump.list);
     mac_table_dump(dp_mac_table(bridge_dp(b)), f->has_vni ? f->vni : 0,
                    call->ctx->now_ms, collect_entry, &dump);
-    qsort(dump.list->entries, dump.list->n_entries,
-          sizeof *dump.list->entries, compare_entries);
+    if (dump.list->n_entries > 1) {
+        qsort(dump.list->entries, dump.list->n_entries,
+              sizeof *dump.list->entries, compare_entries);
+    }
     call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FDB;
     call->resp->fdb = dump.list;
     return OK;
@@ -463,6 +479,20 @@ do_fdb_flush(struct rpc_call *call)
     return OK;
 }
 
+static Vswitch__Status
+do_port_replay(struct rpc_call *call)
+{
+    const char *name = call->req->port_replay->name;
+    int error = bridge_port_replay(call->ctx->bridge, name, call->error,
+                                   sizeof call->error);
+
+    return !error ? OK
+           : error == ENOENT && !config_find_port(
+                 bridge_config(call->ctx->bridge), name)
+           ? VSWITCH__STATUS__STATUS_NOT_FOUND
+           : VSWITCH__STATUS__STATUS_FAILED;
+}
+
 struct rpc_command {
     Vswitch__Request__CommandCase command;
     const char *name;           /* For the log. */
@@ -494,6 +524,8 @@ static const struct rpc_command commands[] = {
     { VSWITCH__REQUEST__COMMAND_FDB_STATS, "fdb-stats", true,
       do_fdb_stats },
     { VSWITCH__REQUEST__COMMAND_STATS, "stats", true, do_stats },
+    { VSWITCH__REQUEST__COMMAND_PORT_REPLAY, "port-replay", false,
+      do_port_replay },
 };
 
 static const struct rpc_command *

@@ -58,6 +58,7 @@ struct daemon {
     gid_t socket_gid;
     char denied[128];
     char lock_path[PATH_MAX];
+    char owner[PATH_MAX + 16];  /* "vswitchd DB": alias of our devices. */
     int lock_fd;
 };
 
@@ -516,14 +517,15 @@ start(struct daemon *d)
     if (config_store_load(d->opt.db_path, &saved, error, sizeof error)) {
         die("%s", error);
     }
-    d->bridge = bridge_create();
+    uv_loop_init(&d->loop);
+    snprintf(d->owner, sizeof d->owner, "vswitchd %s", d->opt.db_path);
+    d->bridge = bridge_create(&d->loop, d->owner);
     if (!d->bridge) {
         die("out of memory");
     }
     bridge_reconfigure(d->bridge, replay_config(saved, d->opt.db_path));
     vswitch__config__free_unpacked(saved, NULL);
 
-    uv_loop_init(&d->loop);
     uv_timer_init(&d->loop, &d->ageing_timer);
     d->ageing_timer.data = d;
     if (control_server_create(&d->loop, d->opt.socket_path, d->socket_gid,
@@ -555,10 +557,10 @@ static void
 stop(struct daemon *d)
 {
     control_server_destroy(d->control);
+    bridge_destroy(d->bridge);
     uv_walk(&d->loop, close_handle, NULL);
     uv_run(&d->loop, UV_RUN_DEFAULT);
     uv_loop_close(&d->loop);
-    bridge_destroy(d->bridge);
     if (d->opt.pidfile) {
         unlink(d->opt.pidfile);
     }

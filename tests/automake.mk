@@ -20,7 +20,7 @@ tests_libfixture_a_SOURCES = tests/fixture.c tests/fixture.h
 
 # Each check-NAME program is built from tests/check-NAME.c alone; programs
 # elsewhere name their own LDADD.
-LDADD = tests/libfixture.a datapath/libdatapath.a $(CHECK_LIBS) $(PCAP_LIBS)
+LDADD = tests/libfixture.a $(DATAPATH_LIBS) $(CHECK_LIBS)
 
 # The style rules of STYLE.md that a machine can check.
 TESTS += tests/style.sh
@@ -32,12 +32,14 @@ noinst_PROGRAMS += tests/fuzz/fuzz-decap
 tests_fuzz_fuzz_decap_SOURCES = tests/fuzz/fuzz-decap.c
 
 tests_fuzz_fuzz_decap_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
-tests_fuzz_fuzz_decap_LDADD = datapath/libdatapath.a
+tests_fuzz_fuzz_decap_LDADD = $(DATAPATH_LIBS)
 endif
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh tests/deps.sh tests/run-all.sh tests/build.sh tests/demo.sh
 
 # System tests: shell scripts that run vswitchd and vswitch-ctl (and, for
 # traffic, network namespaces of their own).  They need root.
-SYSTEM_TESTS = tests/system/control.sh
+SYSTEM_TESTS = \
+	tests/system/control.sh \
+	tests/system/two-hosts.sh
 TESTS += $(SYSTEM_TESTS)
-EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh
+EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/netns.sh

@@ -1,0 +1,340 @@
+#include <config.h>
+
+/* The TAP port: a VM- or container-facing TAP device.
+ *
+ * The device is persistent: it keeps its addresses, and the network
+ * namespace it was moved into, while the daemon is away, and a restarted
+ * daemon attaches to it again, looking for it first in its own namespace,
+ * then in the named namespaces of /run/netns, where "ip netns" keeps
+ * them.  Interface names are only unique within a namespace, so a device
+ * elsewhere is taken only if its alias says this daemon made it.  Deleting
+ * the port removes the device. */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "csum.h"
+#include "packet.h"
+#include "port-provider.h"
+#include "util.h"
+
+#define NETNS_DIR "/run/netns"
+
+struct tap_port {
+    struct port up;
+    int fd;
+    struct port_stats stats;
+};
+
+static struct tap_port *
+tap_cast(const struct port *port)
+{
+    return CONTAINER_OF(port, struct tap_port, up);
+}
+
+/* Reads (if 'set' is NULL) or sets the alias of interface 'name' in the
+ * current network namespace, through rtnetlink, which unlike sysfs always
+ * speaks for the namespace the caller is in.  Returns 0 or an errno
+ * value. */
+static int
+link_alias(const char *name, const char *set, char *get, size_t get_size)
+{
+    struct {
+        struct nlmsghdr nh;
+        struct ifinfomsg ifi;
+        char attrs[512];
+    } req;
+    union {
+        struct nlmsghdr nh;
+        char buf[8192];
+    } reply;
+    struct rtattr *rta;
+    int fd, index = (int) if_nametoindex(name);
+    ssize_t n;
+    int error = 0;
+
+    if (!index) {
+        return ENODEV;
+    }
+    memset(&req, 0, sizeof req);
+    req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.ifi);
+    req.nh.nlmsg_type = set ? RTM_SETLINK : RTM_GETLINK;
+    req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+    req.ifi.ifi_family = AF_UNSPEC;
+    req.ifi.ifi_index = index;
+    if (set) {
+        size_t len = strlen(set) + 1;
+
+        if (RTA_LENGTH(len) > sizeof req.attrs) {
+            return ENAMETOOLONG;
+        }
+        rta = (void *) ((char *) &req + NLMSG_ALIGN(req.nh.nlmsg_len));
+        rta->rta_type = IFLA_IFALIAS;
+        rta->rta_len = (unsigned short) RTA_LENGTH(len);
+        memcpy(RTA_DATA(rta), set, len);
+        req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len)
+                           + RTA_ALIGN(rta->rta_len);
+    }
+    fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) {
+        return errno;
+    }
+    if (send(fd, &req, req.nh.nlmsg_len, 0) < 0
+        || (n = recv(fd, &reply, sizeof reply, 0)) < 0) {
+        error = errno;
+    } else if (!NLMSG_OK(&reply.nh, (size_t) n)) {
+        error = EPROTO;
+    } else if (reply.nh.nlmsg_type == NLMSG_ERROR) {
+        const struct nlmsgerr *err = NLMSG_DATA(&reply.nh);
+
+        error = -err->error;
+    } else if (!set) {
+        const struct ifinfomsg *ifi = NLMSG_DATA(&reply.nh);
+        int len = (int) IFLA_PAYLOAD(&reply.nh);
+
+        error = ENOENT;
+        for (rta = IFLA_RTA(ifi); RTA_OK(rta, len);
+             rta = RTA_NEXT(rta, len)) {
+            if (rta->rta_type == IFLA_IFALIAS) {
+                snprintf(get, get_size, "%.*s", (int) RTA_PAYLOAD(rta),
+                         (const char *) RTA_DATA(rta));
+                error = 0;
+            }
+        }
+    }
+    close(fd);
+    return error;
+}
+
+/* Returns true if interface 'name', in the current namespace, is a device
+ * that the daemon named by 'owner' made. */
+static bool
+owned_by(const char *name, const char *owner)
+{
+    char alias[256];
+
+    return !link_alias(name, NULL, alias, sizeof alias)
+           && !strcmp(alias, owner);
+}
+
+/* Attaches a new descriptor to TAP device 'name' in the current network
+ * namespace, creating the device if it does not exist, and brings it up
+ * there.  Returns the descriptor or a negative errno value. */
+static int
+attach(const char *name)
+{
+    struct ifreq ifr;
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    int error;
+
+    if (fd < 0) {
+        return -errno;
+    }
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    if (ioctl(fd, TUNSETIFF, &ifr) || ioctl(fd, TUNSETPERSIST, 1)) {
+        error = errno;
+        close(fd);
+        return -error;
+    }
+    error = port_netdev_info(name, true, NULL, NULL);
+    if (!error) {
+        error = port_set_nonblocking(fd);
+    }
+    if (error) {
+        close(fd);
+        return -error;
+    }
+    return fd;
+}
+
+/* Looks for 'name' in each namespace of NETNS_DIR and attaches to it where
+ * it is.  Returns the descriptor, or a negative errno value (-ENODEV if no
+ * namespace has it). */
+static int
+attach_in_other_netns(const char *name, const char *owner)
+{
+    int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    DIR *dir = opendir(NETNS_DIR);
+    int result = -ENODEV;
+    struct dirent *de;
+
+    if (home < 0 || !dir) {
+        if (home >= 0) {
+            close(home);
+        }
+        if (dir) {
+            closedir(dir);
+        }
+        return result;
+    }
+    while (result == -ENODEV && (de = readdir(dir)) != NULL) {
+        char path[PATH_MAX];
+        int ns;
+
+        if (de->d_name[0] == '.') {
+            continue;
+        }
+        snprintf(path, sizeof path, "%s/%s", NETNS_DIR, de->d_name);
+        ns = open(path, O_RDONLY | O_CLOEXEC);
+        if (ns < 0) {
+            continue;
+        }
+        if (!setns(ns, CLONE_NEWNET)) {
+            if (if_nametoindex(name) && owned_by(name, owner)) {
+                result = attach(name);
+            }
+            if (setns(home, CLONE_NEWNET)) {
+                /* Stranded in another namespace: nothing else can be
+                 * trusted. */
+                abort();
+            }
+        }
+        close(ns);
+    }
+    closedir(dir);
+    close(home);
+    return result;
+}
+
+static int
+tap_open(const struct port_args *args, struct port **portp, char *error,
+         size_t error_size)
+{
+    bool here = if_nametoindex(args->name) != 0;
+    int fd = here ? attach(args->name)
+             : attach_in_other_netns(args->name, args->owner);
+
+    if (fd == -ENODEV) {
+        fd = attach(args->name);
+        /* Marks the new device as ours, for the day it has moved to
+         * another namespace and this daemon restarts. */
+        if (fd >= 0 && link_alias(args->name, args->owner, NULL, 0)) {
+            close(fd);
+            fd = -EIO;
+        }
+    }
+    if (fd < 0) {
+        snprintf(error, error_size, "tap %s: %s", args->name,
+                 strerror(-fd));
+        return -fd;
+    }
+
+    struct tap_port *tap = calloc(1, sizeof *tap);
+
+    if (!tap) {
+        close(fd);
+        snprintf(error, error_size, "out of memory");
+        return ENOMEM;
+    }
+    tap->up.class = &port_tap_class;
+    tap->fd = fd;
+    *portp = &tap->up;
+    return 0;
+}
+
+static void
+tap_remove(struct port *port)
+{
+    /* Without persistence the device goes with its last descriptor. */
+    ioctl(tap_cast(port)->fd, TUNSETPERSIST, 0);
+}
+
+static void
+tap_close(struct port *port)
+{
+    struct tap_port *tap = tap_cast(port);
+
+    close(tap->fd);
+    free(tap);
+}
+
+static int
+tap_recv(struct port *port, struct packet_pool *pool,
+         struct packet_batch *batch)
+{
+    struct tap_port *tap = tap_cast(port);
+
+    /* A TAP device hands over one frame per read(); the batch bounds how
+     * many one wakeup takes, so a busy port cannot starve the others. */
+    while (!packet_batch_is_full(batch)) {
+        struct packet *p = packet_alloc(pool);
+        ssize_t n;
+
+        if (!p) {
+            break;
+        }
+        n = read(tap->fd, packet_data(p), packet_tailroom(p));
+        if (n <= 0) {
+            int error = n < 0 ? errno : EIO;
+
+            packet_free(p);
+            if (error == EAGAIN || error == EINTR) {
+                break;
+            }
+            tap->stats.rx_errors++;
+            /* The device was deleted underneath us. */
+            return batch->count ? 0 : error;
+        }
+        p->size = (uint32_t) n;
+        packet_batch_add(batch, p);
+    }
+    return batch->count ? 0 : EAGAIN;
+}
+
+static void
+tap_send(struct port *port, struct packet_batch *batch)
+{
+    struct tap_port *tap = tap_cast(port);
+    struct packet *p;
+
+    PACKET_BATCH_FOR_EACH (i, p, batch) {
+        csum_complete_partial(p);
+        if (write(tap->fd, packet_data(p), packet_size(p)) < 0) {
+            tap->stats.tx_errors++;
+        }
+    }
+    packet_batch_free(batch);
+}
+
+static int
+tap_fd(const struct port *port)
+{
+    return tap_cast(port)->fd;
+}
+
+static void
+tap_get_stats(const struct port *port, struct port_stats *stats)
+{
+    *stats = tap_cast(port)->stats;
+}
+
+static const struct port_option tap_options[] = {
+    { .key = NULL },
+};
+
+const struct port_class port_tap_class = {
+    .type = "tap",
+    .dp_kind = DP_PORT_LOCAL,
+    .options = tap_options,
+    .help = "a TAP device, created if it does not exist",
+    .open = tap_open,
+    .close = tap_close,
+    .remove = tap_remove,
+    .recv = tap_recv,
+    .send = tap_send,
+    .fd = tap_fd,
+    .get_stats = tap_get_stats,
+};

@@ -1,0 +1,739 @@
+#include <config.h>
+
+/* The VXLAN port: the VTEP's underlay side.
+ *
+ * Two sockets.  Frames arrive on a UDP socket bound to the wildcard address
+ * and the VXLAN port, so that datagrams to the multicast groups the port
+ * joins arrive as well as unicast; the kernel strips the outer headers and
+ * tells us the outer addresses (the destination through IP_PKTINFO), and
+ * the datapath decapsulates the VXLAN header itself.  Frames leave through
+ * a raw IP socket that takes the whole outer IP packet vxlan_encap() built,
+ * because a UDP socket bound to one port could not give every inner flow
+ * its own UDP source port, which underlay ECMP needs to spread flows.  The
+ * kernel still routes the packet and resolves the next hop, so the outer
+ * Ethernet header in front of each frame is skipped.
+ *
+ * Neither socket is bound to 'dev': unicast may come in and leave on any
+ * interface the routes choose.  'dev' only names the interface for
+ * multicast (membership and output), the default MTU and the outer
+ * Ethernet source. */
+
+#include "port-provider.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "dp.h"
+#include "headers.h"
+#include "inet.h"
+#include "packet.h"
+#include "util.h"
+
+/* IP_ADD_MEMBERSHIP costs the kernel a little per group and the set is
+ * kept in the port, so it is bounded.  (IPv4 has its own, lower, limit:
+ * net.ipv4.igmp_max_memberships, which makes a join fail with ENOBUFS.) */
+#define VXLAN_PORT_MAX_GROUPS 1024
+
+#define VXLAN_PORT_DEFAULT_MTU 1500
+
+struct vxlan_port {
+    struct port up;
+    int rx_fd;                  /* UDP socket bound to the VXLAN port. */
+    int tx_fd;                  /* Raw socket for whole outer IP packets. */
+    int family;                 /* AF_INET or AF_INET6, as 'local_ip'. */
+    char dev[IFNAMSIZ];         /* Underlay interface, "" if none. */
+    int ifindex;                /* Index of 'dev', 0 if none. */
+    bool mtu_from_dev;          /* No mtu option: follow 'dev'. */
+    struct dp_tunnel_config tunnel;
+    struct port_stats stats;
+
+    /* The multicast groups 'rx_fd' is a member of. */
+    size_t n_groups;
+    struct in6_addr groups[VXLAN_PORT_MAX_GROUPS];
+};
+
+union sockaddr_inet {
+    struct sockaddr sa;
+    struct sockaddr_in sin;
+    struct sockaddr_in6 sin6;
+};
+
+/* Room for the one control message a datagram brings, aligned as the
+ * CMSG_* macros expect. */
+union pktinfo_cmsg {
+    struct cmsghdr align;
+    uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+};
+BUILD_ASSERT(sizeof(struct in6_pktinfo) >= sizeof(struct in_pktinfo));
+
+static struct vxlan_port *
+vxlan_port_cast(const struct port *port)
+{
+    assert(port->class == &port_vxlan_class);
+    return CONTAINER_OF(port, struct vxlan_port, up);
+}
+
+/* Fills 'sa' with 'addr' (IPv4-mapped if 'family' is AF_INET) and host-order
+ * 'port' and returns its length.  Link-local IPv6 addresses need the
+ * interface they are on, 'ifindex'. */
+static socklen_t
+make_sockaddr(int family, const struct in6_addr *addr, uint16_t port,
+              int ifindex, union sockaddr_inet *sa)
+{
+    memset(sa, 0, sizeof *sa);
+    if (family == AF_INET) {
+        sa->sin.sin_family = AF_INET;
+        sa->sin.sin_port = htons(port);
+        sa->sin.sin_addr.s_addr = inet_to_ipv4(addr);
+        return sizeof sa->sin;
+    }
+    sa->sin6.sin6_family = AF_INET6;
+    sa->sin6.sin6_port = htons(port);
+    sa->sin6.sin6_addr = *addr;
+    if (IN6_IS_ADDR_LINKLOCAL(addr) || IN6_IS_ADDR_MC_LINKLOCAL(addr)) {
+        sa->sin6.sin6_scope_id = (uint32_t) ifindex;
+    }
+    return sizeof sa->sin6;
+}
+
+/* Stores the address in 'sa' in '*addr', IPv4-mapped for IPv4.  Returns
+ * false if 'sa' is neither. */
+static bool
+sockaddr_to_inet(const union sockaddr_inet *sa, socklen_t len,
+                 struct in6_addr *addr)
+{
+    if (sa->sa.sa_family == AF_INET && len >= sizeof sa->sin) {
+        *addr = inet_from_ipv4(sa->sin.sin_addr.s_addr);
+        return true;
+    } else if (sa->sa.sa_family == AF_INET6 && len >= sizeof sa->sin6) {
+        *addr = sa->sin6.sin6_addr;
+        return true;
+    }
+    return false;
+}
+
+/* Reads the datagram's destination address from its IP_PKTINFO or
+ * IPV6_PKTINFO control message into '*addr'.  Returns false if there is
+ * none. */
+static bool
+pktinfo_dst(struct msghdr *msg, struct in6_addr *addr)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c;
+         c = CMSG_NXTHDR(msg, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO
+            && c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+            struct in_pktinfo info;
+
+            memcpy(&info, CMSG_DATA(c), sizeof info);
+            *addr = inet_from_ipv4(info.ipi_addr.s_addr);
+            return true;
+        } else if (c->cmsg_level == IPPROTO_IPV6
+                   && c->cmsg_type == IPV6_PKTINFO
+                   && c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+            struct in6_pktinfo info;
+
+            memcpy(&info, CMSG_DATA(c), sizeof info);
+            *addr = info.ipi6_addr;
+            return true;
+        }
+    }
+    return false;
+}
+
+struct sockopt {
+    int level;
+    int name;
+    int value;
+    const char *text;
+    bool optional;              /* A refinement older kernels lack. */
+};
+
+/* Sets each of the 'n' integer options in 'opts' on 'fd'.  Returns 0 or
+ * an errno value, with the option that failed in 'error'. */
+static int
+set_sockopts(int fd, const struct sockopt *opts, size_t n, char *error,
+             size_t error_size)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (setsockopt(fd, opts[i].level, opts[i].name, &opts[i].value,
+                       sizeof opts[i].value) && !opts[i].optional) {
+            int err = errno;
+
+            snprintf(error, error_size, "setsockopt %s: %s", opts[i].text,
+                     strerror(err));
+            return err;
+        }
+    }
+    return 0;
+}
+
+/* Opens the receive socket into vp->rx_fd.  Returns 0 or an errno value
+ * with a reason in 'error'. */
+static int
+open_rx_socket(struct vxlan_port *vp, char *error, size_t error_size)
+{
+    /* Without MULTICAST_ALL off, a socket bound to the wildcard address
+     * also receives datagrams to the groups that other sockets of the
+     * host joined (IPv6 has the option since Linux 4.20).  V6ONLY keeps
+     * IPv4 datagrams, which an IPv6 VTEP has no use for, away. */
+    static const struct sockopt v4_opts[] = {
+        { SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR", false },
+        { IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO", false },
+        { IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP", false },
+        { IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL", false },
+    };
+    static const struct sockopt v6_opts[] = {
+        { SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR", false },
+        { IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY", false },
+        { IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO", false },
+        { IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP",
+          false },
+        { IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, "IPV6_MULTICAST_ALL", true },
+    };
+    static const struct in6_addr any4 = {{{ 0, 0, 0, 0, 0, 0, 0, 0,
+                                            0, 0, 0xff, 0xff, 0, 0, 0, 0 }}};
+    bool v4 = vp->family == AF_INET;
+    union sockaddr_inet sa;
+    socklen_t len;
+    int err;
+
+    vp->rx_fd = socket(vp->family, SOCK_DGRAM, IPPROTO_UDP);
+    if (vp->rx_fd < 0) {
+        err = errno;
+        snprintf(error, error_size, "UDP socket: %s", strerror(err));
+        return err;
+    }
+    err = set_sockopts(vp->rx_fd, v4 ? v4_opts : v6_opts,
+                       v4 ? ARRAY_SIZE(v4_opts) : ARRAY_SIZE(v6_opts),
+                       error, error_size);
+    if (err) {
+        return err;
+    }
+
+    len = make_sockaddr(vp->family, v4 ? &any4 : &in6addr_any,
+                        ntohs(vp->tunnel.encap.dst_port), 0, &sa);
+    if (bind(vp->rx_fd, &sa.sa, len)) {
+        err = errno;
+        snprintf(error, error_size, "bind to UDP port %u: %s",
+                 ntohs(vp->tunnel.encap.dst_port), strerror(err));
+        return err;
+    }
+    err = port_set_nonblocking(vp->rx_fd);
+    if (err) {
+        snprintf(error, error_size, "UDP socket: %s", strerror(err));
+    }
+    return err;
+}
+
+/* Opens the transmit socket into vp->tx_fd.  Returns 0 or an errno value
+ * with a reason in 'error'. */
+static int
+open_tx_socket(struct vxlan_port *vp, char *error, size_t error_size)
+{
+    /* IPPROTO_RAW implies IP_HDRINCL for IPv4; IPv6 has its own option
+     * (Linux 4.5 and later).  Without multicast loopback we never receive
+     * our own floods. */
+    static const struct sockopt v4_opts[] = {
+        { IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP", false },
+    };
+    static const struct sockopt v6_opts[] = {
+        { IPPROTO_IPV6, IPV6_HDRINCL, 1, "IPV6_HDRINCL", false },
+        { IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP",
+          false },
+    };
+    bool v4 = vp->family == AF_INET;
+    int err;
+
+    vp->tx_fd = socket(vp->family, SOCK_RAW, IPPROTO_RAW);
+    if (vp->tx_fd < 0) {
+        err = errno;
+        snprintf(error, error_size, "raw IP socket: %s", strerror(err));
+        return err;
+    }
+    err = set_sockopts(vp->tx_fd, v4 ? v4_opts : v6_opts,
+                       v4 ? ARRAY_SIZE(v4_opts) : ARRAY_SIZE(v6_opts),
+                       error, error_size);
+    if (err) {
+        return err;
+    }
+
+    if (vp->ifindex) {
+        struct ip_mreqn mreqn = { .imr_ifindex = vp->ifindex };
+        int r = v4 ? setsockopt(vp->tx_fd, IPPROTO_IP, IP_MULTICAST_IF,
+                                &mreqn, sizeof mreqn)
+                   : setsockopt(vp->tx_fd, IPPROTO_IPV6, IPV6_MULTICAST_IF,
+                                &vp->ifindex, sizeof vp->ifindex);
+
+        if (r) {
+            err = errno;
+            snprintf(error, error_size, "multicast output on %s: %s",
+                     vp->dev, strerror(err));
+            return err;
+        }
+    }
+    err = port_set_nonblocking(vp->tx_fd);
+    if (err) {
+        snprintf(error, error_size, "raw IP socket: %s", strerror(err));
+    }
+    return err;
+}
+
+/* Parses option 'key' of 'args', if given, into '*out' within the bounds
+ * the options table sets.  Returns false if it does not parse. */
+static bool
+get_uint(const struct port_args *args, const char *key, unsigned int *out)
+{
+    const struct port_option *o = port_class_option(&port_vxlan_class, key);
+    const char *value = port_args_get(args, key);
+
+    return !value || port_option_parse_uint(value, o->min, o->max, out);
+}
+
+static bool
+get_bool(const struct port_args *args, const char *key, bool *out)
+{
+    const char *value = port_args_get(args, key);
+
+    return !value || port_option_parse_bool(value, out);
+}
+
+/* Reads the options in 'args' into vp->tunnel, vp->family and vp->dev,
+ * with their defaults.  Returns 0 or EINVAL with a reason in 'error'. */
+static int
+parse_options(const struct port_args *args, struct vxlan_port *vp,
+              char *error, size_t error_size)
+{
+    const struct port_option *range_opt
+        = port_class_option(&port_vxlan_class, "src_port_range");
+    struct vxlan_encap_params *encap = &vp->tunnel.encap;
+    const char *local = port_args_get(args, "local_ip");
+    const char *range = port_args_get(args, "src_port_range");
+    const char *dev = port_args_get(args, "dev");
+    unsigned int dst_port = VXLAN_DST_PORT;
+    unsigned int lo = VXLAN_SRC_PORT_MIN, hi = VXLAN_SRC_PORT_MAX;
+    unsigned int ttl = 0, tos = 0, mtu = 0;
+
+    if (!local || !inet_parse(local, &encap->local)
+        || inet_is_multicast(&encap->local)
+        || inet_is_unspecified(&encap->local)) {
+        snprintf(error, error_size, "local_ip: needs a unicast address");
+        return EINVAL;
+    }
+    if (dev && (!port_option_is_ifname(dev) || strlen(dev) >= IFNAMSIZ)) {
+        snprintf(error, error_size, "dev: '%s' is not an interface name",
+                 dev);
+        return EINVAL;
+    }
+    if (!get_uint(args, "dst_port", &dst_port)
+        || !get_uint(args, "ttl", &ttl) || !get_uint(args, "tos", &tos)
+        || !get_uint(args, "mtu", &mtu)
+        || !get_bool(args, "df", &encap->df)
+        || !get_bool(args, "udp_csum", &encap->udp_csum)
+        || (range && !port_option_parse_range(range, range_opt->min,
+                                              range_opt->max, &lo, &hi))) {
+        snprintf(error, error_size, "invalid options for a vxlan port");
+        return EINVAL;
+    }
+
+    vp->family = inet_is_ipv4(&encap->local) ? AF_INET : AF_INET6;
+    snprintf(vp->dev, sizeof vp->dev, "%s", dev ? dev : "");
+    encap->dst_port = htons((uint16_t) dst_port);
+    encap->src_port_min = (uint16_t) lo;
+    encap->src_port_max = (uint16_t) hi;
+    encap->ttl = (uint8_t) ttl;
+    encap->tos = (uint8_t) tos;
+    vp->mtu_from_dev = !mtu && dev;
+    vp->tunnel.mtu = mtu ? mtu : VXLAN_PORT_DEFAULT_MTU;
+    return 0;
+}
+
+static void
+vxlan_close(struct port *port)
+{
+    if (port) {
+        struct vxlan_port *vp = vxlan_port_cast(port);
+
+        if (vp->rx_fd >= 0) {
+            close(vp->rx_fd);
+        }
+        if (vp->tx_fd >= 0) {
+            close(vp->tx_fd);
+        }
+        free(vp);
+    }
+}
+
+static int
+vxlan_open(const struct port_args *args, struct port **portp, char *error,
+           size_t error_size)
+{
+    struct vxlan_port *vp = calloc(1, sizeof *vp);
+    int err;
+
+    *portp = NULL;
+    if (!vp) {
+        snprintf(error, error_size, "out of memory");
+        return ENOMEM;
+    }
+    vp->up.class = &port_vxlan_class;
+    vp->rx_fd = vp->tx_fd = -1;
+
+    err = parse_options(args, vp, error, error_size);
+    if (!err && vp->dev[0]) {
+        int mtu;
+
+        err = port_netdev_info(vp->dev, false, &vp->ifindex, &mtu);
+        if (!err) {
+            err = port_netdev_mac(vp->dev, &vp->tunnel.encap.eth_src);
+        }
+        if (err) {
+            snprintf(error, error_size, "dev %s: %s", vp->dev,
+                     strerror(err));
+        } else if (vp->mtu_from_dev && mtu > 0) {
+            vp->tunnel.mtu = (unsigned int) mtu;
+        }
+    }
+    if (!err) {
+        err = open_rx_socket(vp, error, error_size);
+    }
+    if (!err) {
+        err = open_tx_socket(vp, error, error_size);
+    }
+    if (err) {
+        vxlan_close(&vp->up);
+        return err;
+    }
+    *portp = &vp->up;
+    return 0;
+}
+
+/* Errors a socket reports for one datagram that the next may not have. */
+static bool
+is_transient(int err)
+{
+    return err == ENOBUFS || err == ENOMEM || err == ECONNREFUSED
+           || err == EHOSTUNREACH || err == ENETUNREACH;
+}
+
+/* What recvmmsg() needs for one datagram beside its header. */
+struct rx_slot {
+    struct iovec iov;
+    union sockaddr_inet addr;
+    union pktinfo_cmsg cmsg;
+};
+
+/* Takes up to PACKET_BATCH_MAX buffers from 'pool' into 'packets' and
+ * points 'msgs' at them through 'slots'.  Returns how many. */
+static size_t
+rx_prepare(struct packet_pool *pool, struct packet **packets,
+           struct mmsghdr *msgs, struct rx_slot *slots)
+{
+    struct packet_pool_stats pool_stats;
+    size_t n;
+
+    /* Take only buffers the pool has, so that a busy pool does not count
+     * allocation failures for datagrams that may not even be there. */
+    packet_pool_get_stats(pool, &pool_stats);
+    n = MIN(pool_stats.n_free, PACKET_BATCH_MAX);
+    for (size_t i = 0; i < n; i++) {
+        struct packet *p = packet_alloc(pool);
+        struct rx_slot *slot = &slots[i];
+
+        packets[i] = p;
+        slot->iov = (struct iovec) { .iov_base = packet_data(p),
+                                     .iov_len = packet_tailroom(p) };
+        msgs[i].msg_hdr = (struct msghdr) {
+            .msg_name = &slot->addr,
+            .msg_namelen = sizeof slot->addr,
+            .msg_iov = &slot->iov,
+            .msg_iovlen = 1,
+            .msg_control = &slot->cmsg,
+            .msg_controllen = sizeof slot->cmsg,
+        };
+    }
+    return n;
+}
+
+/* Sets the size and outer addresses of 'p' from the datagram that 'msg'
+ * received into it.  Returns false if the datagram is unusable. */
+static bool
+rx_complete(struct mmsghdr *msg, struct packet *p)
+{
+    struct msghdr *hdr = &msg->msg_hdr;
+
+    /* No UDP payload outgrows a buffer, so truncation means a datagram we
+     * cannot make sense of. */
+    if (hdr->msg_flags & MSG_TRUNC
+        || !sockaddr_to_inet(hdr->msg_name, hdr->msg_namelen,
+                             &p->md.tun_src)) {
+        return false;
+    }
+    /* Without the control message (which the socket option always
+     * brings) the destination stays unspecified; the datapath does not
+     * need it to forward. */
+    pktinfo_dst(hdr, &p->md.tun_dst);
+    p->size = msg->msg_len;
+    return true;
+}
+
+static int
+vxlan_recv(struct port *port, struct packet_pool *pool,
+           struct packet_batch *batch)
+{
+    struct vxlan_port *vp = vxlan_port_cast(port);
+    struct packet *packets[PACKET_BATCH_MAX];
+    struct mmsghdr msgs[PACKET_BATCH_MAX];
+    struct rx_slot slots[PACKET_BATCH_MAX];
+    size_t n = rx_prepare(pool, packets, msgs, slots);
+
+    if (!n) {
+        return EAGAIN;
+    }
+
+    int retval = recvmmsg(vp->rx_fd, msgs, (unsigned int) n, MSG_DONTWAIT,
+                          NULL);
+    int err = retval < 0 ? errno : 0;
+    size_t n_read = retval < 0 ? 0 : (size_t) retval;
+
+    for (size_t i = 0; i < n; i++) {
+        if (i < n_read && rx_complete(&msgs[i], packets[i])) {
+            packet_batch_add(batch, packets[i]);
+        } else {
+            vp->stats.rx_errors += i < n_read;
+            packet_free(packets[i]);
+        }
+    }
+
+    if (batch->count) {
+        return 0;
+    } else if (!err || err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
+        return EAGAIN;
+    } else if (is_transient(err)) {
+        vp->stats.rx_errors++;
+        return EAGAIN;
+    }
+    return err;
+}
+
+/* What sendmmsg() needs for one datagram beside its header. */
+struct tx_slot {
+    struct iovec iov;
+    union sockaddr_inet addr;
+};
+
+static void
+vxlan_send(struct port *port, struct packet_batch *batch)
+{
+    struct vxlan_port *vp = vxlan_port_cast(port);
+    struct mmsghdr msgs[PACKET_BATCH_MAX];
+    struct tx_slot slots[PACKET_BATCH_MAX];
+    struct packet *p;
+    size_t n = 0;
+
+    PACKET_BATCH_FOR_EACH (i, p, batch) {
+        struct tx_slot *slot = &slots[n];
+
+        if (packet_size(p) <= ETH_HEADER_LEN
+            || inet_is_ipv4(&p->md.tun_dst) != (vp->family == AF_INET)) {
+            vp->stats.tx_errors++;
+            continue;
+        }
+        /* The kernel routes and puts on the Ethernet header itself.  A raw
+         * socket takes port 0 (or its own protocol) in the address. */
+        slot->iov = (struct iovec) {
+            .iov_base = packet_data(p) + ETH_HEADER_LEN,
+            .iov_len = packet_size(p) - ETH_HEADER_LEN,
+        };
+        msgs[n].msg_hdr = (struct msghdr) {
+            .msg_name = &slot->addr,
+            .msg_namelen = make_sockaddr(vp->family, &p->md.tun_dst, 0,
+                                         vp->ifindex, &slot->addr),
+            .msg_iov = &slot->iov,
+            .msg_iovlen = 1,
+        };
+        n++;
+    }
+
+    /* sendmmsg() stops at the first datagram that fails and reports an
+     * error only if that is the first one, so each error accounts for one
+     * datagram, skipped, and the rest is tried again.  A full socket buffer
+     * fails the rest too: a switch drops rather than waits. */
+    for (size_t i = 0; i < n;) {
+        int retval = sendmmsg(vp->tx_fd, &msgs[i], (unsigned int) (n - i),
+                              MSG_DONTWAIT);
+
+        if (retval > 0) {
+            i += (size_t) retval;
+        } else if (retval < 0 && errno == EINTR) {
+            continue;
+        } else if (retval < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            vp->stats.tx_errors += n - i;
+            break;
+        } else {
+            vp->stats.tx_errors++;
+            i++;
+        }
+    }
+    packet_batch_free(batch);
+}
+
+static int
+vxlan_fd(const struct port *port)
+{
+    return vxlan_port_cast(port)->rx_fd;
+}
+
+static void
+vxlan_get_stats(const struct port *port, struct port_stats *stats)
+{
+    *stats = vxlan_port_cast(port)->stats;
+}
+
+void
+port_vxlan_tunnel_config(const struct port *port,
+                         struct dp_tunnel_config *tc)
+{
+    const struct vxlan_port *vp = vxlan_port_cast(port);
+    int mtu;
+
+    *tc = vp->tunnel;
+
+    /* The operator may have raised the underlay MTU since the port was
+     * opened (for jumbo frames); the MTU at open time is the fallback. */
+    if (vp->mtu_from_dev
+        && !port_netdev_info(vp->dev, false, NULL, &mtu) && mtu > 0) {
+        tc->mtu = (unsigned int) mtu;
+    }
+}
+
+/* Joins ('join' true) or leaves multicast 'group' on vp->rx_fd.  Returns 0
+ * or an errno value. */
+static int
+change_membership(const struct vxlan_port *vp, const struct in6_addr *group,
+                  bool join)
+{
+    int retval;
+
+    if (vp->family == AF_INET) {
+        struct ip_mreqn mreqn = {
+            .imr_multiaddr.s_addr = inet_to_ipv4(group),
+            .imr_ifindex = vp->ifindex,
+        };
+
+        retval = setsockopt(vp->rx_fd, IPPROTO_IP,
+                            join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP,
+                            &mreqn, sizeof mreqn);
+    } else {
+        struct ipv6_mreq mreq = {
+            .ipv6mr_multiaddr = *group,
+            .ipv6mr_interface = (unsigned int) vp->ifindex,
+        };
+
+        retval = setsockopt(vp->rx_fd, IPPROTO_IPV6,
+                            join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP,
+                            &mreq, sizeof mreq);
+    }
+    return retval ? errno : 0;
+}
+
+static bool
+contains_group(const struct in6_addr *groups, size_t n,
+               const struct in6_addr *group)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (inet_equals(&groups[i], group)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int
+port_vxlan_set_groups(struct port *port, const struct in6_addr *groups,
+                      size_t n_groups)
+{
+    struct vxlan_port *vp = vxlan_port_cast(port);
+    size_t n_kept = 0;
+    int error = 0;
+
+    if (n_groups > VXLAN_PORT_MAX_GROUPS) {
+        return EINVAL;
+    }
+
+    /* Leave the groups no longer wanted, keeping the rest in place.  A
+     * group that cannot be left is forgotten all the same: trying again
+     * later would not do better. */
+    for (size_t i = 0; i < vp->n_groups; i++) {
+        const struct in6_addr *g = &vp->groups[i];
+
+        if (contains_group(groups, n_groups, g)) {
+            vp->groups[n_kept++] = *g;
+        } else {
+            int err = change_membership(vp, g, false);
+
+            error = error ? error : err;
+        }
+    }
+    vp->n_groups = n_kept;
+
+    /* Join the new ones.  The datapath drops traffic to a group of the
+     * other family, so such a group is not joined.  A group that fails to
+     * join stays out of the set, so that the next call tries again. */
+    for (size_t i = 0; i < n_groups; i++) {
+        const struct in6_addr *g = &groups[i];
+
+        if (inet_is_ipv4(g) == (vp->family == AF_INET)
+            && !contains_group(vp->groups, vp->n_groups, g)) {
+            int err = change_membership(vp, g, true);
+
+            if (!err) {
+                vp->groups[vp->n_groups++] = *g;
+            } else if (!error) {
+                error = err;
+            }
+        }
+    }
+    return error;
+}
+
+static const struct port_option vxlan_options[] = {
+    { "local_ip", PORT_OPT_IP, 0, 0, true,
+      "underlay address of this VTEP (IPv4 or IPv6)" },
+    { "dev", PORT_OPT_IFNAME, 0, 0, false,
+      "underlay interface: multicast joins and MTU" },
+    { "dst_port", PORT_OPT_UINT, 1, 65535, false,
+      "UDP destination port (default 4789; 8472 for old peers)" },
+    { "ttl", PORT_OPT_UINT, 0, 255, false,
+      "outer TTL; 0 means 64 for unicast, 1 for multicast (default 0)" },
+    { "tos", PORT_OPT_UINT, 0, 255, false, "outer TOS byte (default 0)" },
+    { "src_port_range", PORT_OPT_RANGE, 1, 65535, false,
+      "UDP source ports for flow entropy (default 49152-65535)" },
+    { "df", PORT_OPT_BOOL, 0, 0, false,
+      "set DF in the outer IPv4 header (default false)" },
+    { "udp_csum", PORT_OPT_BOOL, 0, 0, false,
+      "compute the outer UDP checksum over IPv4 (default false)" },
+    { "mtu", PORT_OPT_UINT, 576, 65535, false,
+      "underlay MTU, 576 or more (default: the MTU of dev, else 1500)" },
+    { .key = NULL },
+};
+
+const struct port_class port_vxlan_class = {
+    .type = "vxlan",
+    .dp_kind = DP_PORT_TUNNEL,
+    .options = vxlan_options,
+    .help = "the VTEP's underlay side (at most one)",
+    .open = vxlan_open,
+    .close = vxlan_close,
+    .recv = vxlan_recv,
+    .send = vxlan_send,
+    .fd = vxlan_fd,
+    .get_stats = vxlan_get_stats,
+};

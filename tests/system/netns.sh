@@ -1,0 +1,77 @@
+# Hosts in network namespaces for the traffic tests.  Source it after
+# lib.sh.  Every namespace, link and daemon made here is removed at exit.
+# Names carry the test's process id so that runs never collide, and all
+# addresses are private ones that live only inside these namespaces.
+
+TAG=$$
+NETNS_CREATED=()
+
+# ns NAME: the full name of namespace NAME for this run.
+ns() { echo "vsw$TAG-$1"; }
+
+# in_ns NAME COMMAND...: runs a command in namespace NAME, bounded.
+in_ns() {
+    local name=$1
+    shift
+    timeout 60 ip netns exec "$(ns "$name")" "$@"
+}
+
+make_ns() {
+    ip netns add "$(ns "$1")" || return 1
+    NETNS_CREATED+=("$1")
+    at_exit "ip netns del $(ns "$1")"
+    in_ns "$1" ip link set lo up
+}
+
+# make_underlay SWITCH: a namespace holding a Linux bridge that plays the
+# underlay segment (multicast flooded: no IGMP snooping to wait for).
+make_underlay() {
+    make_ns "$1"
+    in_ns "$1" ip link add br0 type bridge mcast_snooping 0
+    in_ns "$1" ip link set br0 up
+}
+
+# plug HOST SWITCH IP/LEN [MTU]: a veth from HOST's "eth0" to the bridge.
+plug() {
+    local host=$1 sw=$2 addr=$3 mtu=${4:-1500}
+    local peer="p$TAG$host"
+    ip link add eth0 netns "$(ns "$host")" type veth peer name "${peer:0:15}" \
+        netns "$(ns "$sw")" || return 1
+    in_ns "$sw" ip link set "${peer:0:15}" master br0 mtu "$mtu" up
+    in_ns "$host" ip link set eth0 mtu "$mtu" up
+    in_ns "$host" ip addr add "$addr" dev eth0
+}
+
+# Daemons: one per host, on a socket and database under $WORK.
+start_vswitchd() {
+    local host=$1
+    in_ns "$host" "$VSWITCHD" --socket "$WORK/$host.sock" \
+        --db "$WORK/$host.db" --pidfile="$WORK/$host.pid" \
+        --log-file="$WORK/$host.log" --detach || return 1
+    at_exit "kill -9 \$(cat '$WORK/$host.pid')"
+}
+
+stop_vswitchd() {
+    local pid
+    pid=$(cat "$WORK/$1.pid" 2>/dev/null) || return 0
+    kill -TERM "$pid"
+    wait_for 10 bash -c "! kill -0 $pid"
+}
+
+# vsctl HOST ARGS...: vswitch-ctl against HOST's daemon.
+vsctl() {
+    local host=$1
+    shift
+    timeout 20 "$CTL_BIN" --socket "$WORK/$host.sock" --timeout 10 "$@"
+}
+
+# make_vm VM HOST TAP VNI IP/LEN MAC: a "VM" namespace whose interface is
+# the TAP port TAP of HOST's switch, bound to VNI.
+make_vm() {
+    local vm=$1 host=$2 tap=$3 vni=$4 addr=$5 mac=$6
+    make_ns "$vm"
+    vsctl "$host" add-port "$tap" type=tap vni="$vni" || return 1
+    in_ns "$host" ip link set "$tap" netns "$(ns "$vm")" || return 1
+    in_ns "$vm" ip link set "$tap" address "$mac" mtu 1450 up
+    in_ns "$vm" ip addr add "$addr" dev "$tap"
+}

@@ -1,0 +1,65 @@
+#!/bin/bash
+# Two hosts, each with its own vswitchd, a TAP "VM" each in VNI 5000, a
+# veth underlay and multicast flood-and-learn (DESIGN.md's packet story):
+# ping both ways; the first ARP goes to the group and later traffic is
+# unicast VTEP to VTEP; each side's fdb-show learns the other VM against
+# the other VTEP's address.  Then SIGKILL and restart of one daemon: its
+# ports come back from the configuration and traffic flows again.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netns.sh"
+
+make_underlay sw
+for i in 1 2; do
+    make_ns "h$i"
+    plug "h$i" sw "172.31.252.$i/24"
+    start_vswitchd "h$i" || fail "vswitchd on h$i"
+    vsctl "h$i" add-port vtep0 type=vxlan local_ip="172.31.252.$i" dev=eth0
+    vsctl "h$i" add-vni 5000 group=239.1.1.1
+    make_vm "vm$i" "h$i" tap0 5000 "10.99.0.$i/24" "02:00:00:99:00:0$i" \
+        || fail "VM on h$i"
+done
+
+# Capture the underlay on h1 while the first exchange happens.
+in_ns h1 timeout 20 tcpdump -i eth0 -n -U -w "$WORK/underlay.pcap" \
+    udp port 4789 >/dev/null 2>&1 &
+cap=$!
+at_exit "kill $cap"
+sleep 1
+
+check "vm1 pings vm2 across VXLAN" in_ns vm1 ping -c 3 -W 2 10.99.0.2
+check "vm2 pings vm1 across VXLAN" in_ns vm2 ping -c 3 -W 2 10.99.0.1
+sleep 1
+kill "$cap" 2>/dev/null
+wait "$cap" 2>/dev/null
+
+tshark -r "$WORK/underlay.pcap" -T fields -e ip.dst -e vxlan.vni -e arp.opcode \
+    -e icmp.type -Y vxlan 2>/dev/null >"$WORK/underlay.txt"
+# Fields are tab-separated and may be empty; ip.dst lists the outer
+# address first, then the inner one.
+first_arp=$(awk -F'\t' '$3 == 1 { split($1, a, ","); print a[1]; exit }' \
+                "$WORK/underlay.txt")
+check_eq "the first ARP request went to the group" 239.1.1.1 "$first_arp"
+icmp_dsts=$(awk -F'\t' '$4 != "" { split($1, a, ","); print a[1] }' \
+                "$WORK/underlay.txt" | sort -u | tr '\n' ' ')
+check_eq "ICMP went unicast VTEP to VTEP" "172.31.252.1 172.31.252.2 " \
+    "$icmp_dsts"
+check_eq "tshark decodes VNI 5000" 5000 "$(cut -f2 "$WORK/underlay.txt" | sort -u)"
+
+mac_at() {
+    vsctl "$1" --format=json fdb-show 5000 \
+        | json "[e['remote'] or e['port'] for e in j['entries'] if e['mac'] == '$2'][0]"
+}
+check_eq "h1 learned vm2 behind h2's VTEP" 172.31.252.2 "$(mac_at h1 02:00:00:99:00:02)"
+check_eq "h2 learned vm1 behind h1's VTEP" 172.31.252.1 "$(mac_at h2 02:00:00:99:00:01)"
+check_eq "h1 learned vm1 on its TAP port" tap0 "$(mac_at h1 02:00:00:99:00:01)"
+
+# Restart without reconfiguration.
+kill -9 "$(cat "$WORK/h1.pid")"
+wait_for 10 bash -c "! kill -0 $(cat "$WORK/h1.pid") 2>/dev/null"
+check "vswitchd on h1 restarts after SIGKILL" start_vswitchd h1
+check_eq "the TAP port is up again" up \
+    "$(vsctl h1 --format=json list-ports | json "[p['state'] for p in j['ports'] if p['name'] == 'tap0'][0]")"
+check "vm1 pings vm2 after the restart" in_ns vm1 ping -c 3 -W 2 10.99.0.2
+stop_vswitchd h1
+stop_vswitchd h2
+finish
