@@ -68,10 +68,43 @@ vsctl() {
 # make_vm VM HOST TAP VNI IP/LEN MAC: a "VM" namespace whose interface is
 # the TAP port TAP of HOST's switch, bound to VNI.
 make_vm() {
+    make_ns "$1" && make_vm_tap "$@"
+}
+
+# make_vm_tap VM HOST TAP VNI IP/LEN MAC: the same in an existing VM.
+make_vm_tap() {
     local vm=$1 host=$2 tap=$3 vni=$4 addr=$5 mac=$6
-    make_ns "$vm"
     vsctl "$host" add-port "$tap" type=tap vni="$vni" || return 1
     in_ns "$host" ip link set "$tap" netns "$(ns "$vm")" || return 1
     in_ns "$vm" ip link set "$tap" address "$mac" mtu 1450 up
     in_ns "$vm" ip addr add "$addr" dev "$tap"
+}
+
+# Packet captures, bounded: each tcpdump lives at most 60 s and is
+# stopped at exit.  start_capture NAME HOST DEV FILE [FILTER...] captures
+# DEV in namespace HOST to FILE (writing each packet as it comes) and
+# returns once tcpdump listens; stop_capture NAME ends it and returns
+# once FILE is complete.
+declare -A CAPTURE_PIDS=()
+
+start_capture() {
+    local name=$1 host=$2 dev=$3 file=$4
+    shift 4
+    timeout 60 ip netns exec "$(ns "$host")" tcpdump -i "$dev" -n -U \
+        -w "$file" "$@" >/dev/null 2>"$WORK/capture-$name.err" &
+    CAPTURE_PIDS[$name]=$!
+    at_exit "kill ${CAPTURE_PIDS[$name]}"
+    wait_for 10 grep -q "listening on" "$WORK/capture-$name.err"
+}
+
+stop_capture() {
+    local pid=${CAPTURE_PIDS[$1]:-}
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null
+    # Our child stays a zombie until waited for: gone or defunct will do.
+    wait_for 10 bash -c "! kill -0 $pid || ps -o stat= -p $pid | grep -q Z" \
+        || kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    unset "CAPTURE_PIDS[$1]"
+    return 0
 }

@@ -60,6 +60,28 @@ check "vswitchd on h1 restarts after SIGKILL" start_vswitchd h1
 check_eq "the TAP port is up again" up \
     "$(vsctl h1 --format=json list-ports | json "[p['state'] for p in j['ports'] if p['name'] == 'tap0'][0]")"
 check "vm1 pings vm2 after the restart" in_ns vm1 ping -c 3 -W 2 10.99.0.2
+# The device deleted underneath the port: the port goes down, frames for it
+# are counted, nothing crashes; adding the port again brings it back.
+port_field() {
+    vsctl "$1" --format=json list-ports \
+        | json "[p for p in j['ports'] if p['name'] == '$2'][0]$3"
+}
+state_is() {
+    [ "$(port_field "$1" "$2" "['state']")" = "$3" ]
+}
+in_ns vm2 ip link del tap0
+wait_for 10 state_is h2 tap0 down \
+    && pass "a deleted TAP device takes its port down" \
+    || fail "tap0 on h2 still up after its device was deleted"
+check "h2 still answers" vsctl h2 ping
+in_ns vm1 ping -c 2 -W 1 10.99.0.2 >/dev/null 2>&1
+check_eq "frames for the missing device are counted" True \
+    "$(port_field h2 tap0 "['counters']['drops'].get('port_down', 0) > 0")"
+check "del-port of the dead port" vsctl h2 del-port tap0
+in_ns h2 ip link del tap0 2>/dev/null
+check "add the port again" make_vm_tap vm2 h2 tap0 5000 10.99.0.2/24 02:00:00:99:00:02
+check "vm1 pings vm2 once the port is back" in_ns vm1 ping -c 3 -W 2 10.99.0.2
+
 stop_vswitchd h1
 stop_vswitchd h2
 finish
