@@ -39,11 +39,22 @@ static int
 open_rx(struct pcap_port *pp, char *error, size_t error_size)
 {
     char errbuf[PCAP_ERRBUF_SIZE];
-    pcap_t *rx = pcap_open_offline(pp->rx_path, errbuf);
+    pcap_t *rx;
 
+    errno = 0;
+    rx = pcap_open_offline(pp->rx_path, errbuf);
     if (!rx) {
-        snprintf(error, error_size, "rx: %s", errbuf);
-        return ENOENT;
+        /* libpcap names the file only when it cannot open it, and sets
+         * errno only when a system call failed: a file that is not a
+         * capture gets neither. */
+        int err = errno ? errno : EINVAL;
+
+        if (strstr(errbuf, pp->rx_path)) {
+            snprintf(error, error_size, "rx: %s", errbuf);
+        } else {
+            snprintf(error, error_size, "rx: %s: %s", pp->rx_path, errbuf);
+        }
+        return err;
     }
     if (pcap_datalink(rx) != DLT_EN10MB) {
         snprintf(error, error_size, "rx: %s: not an Ethernet capture "
@@ -97,7 +108,11 @@ pcap_port_open(const struct port_args *args, struct port **portp,
     if (!err && tx) {
         pp->tx_handle = pcap_open_dead(DLT_EN10MB, PACKET_MAX_FRAME);
         pp->tx = pp->tx_handle ? pcap_dump_open(pp->tx_handle, tx) : NULL;
-        if (!pp->tx) {
+        if (pp->tx) {
+            /* The file header, so that the file is readable before the
+             * first frame. */
+            pcap_dump_flush(pp->tx);
+        } else {
             snprintf(error, error_size, "tx: %s: %s", tx,
                      pp->tx_handle ? pcap_geterr(pp->tx_handle)
                                    : "out of memory");

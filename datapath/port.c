@@ -2,6 +2,7 @@
 
 #include "port.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -60,7 +61,8 @@ port_option_parse_uint(const char *value, unsigned int min, unsigned int max,
     char *end;
     unsigned long n;
 
-    if (!*value || *value == '-' || *value == '+' || *value == ' ') {
+    /* strtoul() would skip leading white space and take a sign. */
+    if (!isdigit((unsigned char) *value)) {
         return false;
     }
     errno = 0;
@@ -107,9 +109,10 @@ port_option_is_ifname(const char *value)
 {
     size_t len = strlen(value);
 
-    /* The kernel's rules (dev_valid_name()). */
+    /* The kernel's rules (dev_valid_name()), whose isspace() also holds
+     * for the Latin-1 no-break space. */
     return len > 0 && len < IFNAMSIZ && strcmp(value, ".")
-           && strcmp(value, "..") && !strpbrk(value, "/: \t\n");
+           && strcmp(value, "..") && !strpbrk(value, "/: \t\n\v\f\r\xa0");
 }
 
 static bool

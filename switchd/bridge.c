@@ -315,6 +315,22 @@ start_input(struct bridge_port *port)
     }
 }
 
+/* Gives the datapath the VXLAN port's settings, which include the MTU of
+ * its underlay device as it is now. */
+static void
+configure_tunnel(struct bridge *b, const struct bridge_port *port)
+{
+    struct dp_tunnel_config tc;
+    int error;
+
+    port_vxlan_tunnel_config(port->port, &tc);
+    error = dp_tunnel_configure(b->dp, port->port_no, &tc);
+    if (error) {
+        LOG_ERR("bridge", "port %s: %s", port->config->name,
+                strerror(error));
+    }
+}
+
 static void
 open_port(struct bridge *b, struct bridge_port *port)
 {
@@ -344,13 +360,7 @@ open_port(struct bridge *b, struct bridge_port *port)
     free(port->error);
     port->error = NULL;
     if (port->class->dp_kind == DP_PORT_TUNNEL) {
-        struct dp_tunnel_config tc;
-
-        port_vxlan_tunnel_config(port->port, &tc);
-        err = dp_tunnel_configure(b->dp, port->port_no, &tc);
-        if (err) {
-            LOG_ERR("bridge", "port %s: %s", pc->name, strerror(err));
-        }
+        configure_tunnel(b, port);
     }
     start_input(port);
 }
@@ -598,7 +608,16 @@ bridge_port_no(const struct bridge *b, const char *name)
 }
 
 long long
-bridge_run_ageing(struct bridge *b, long long now_ms)
+bridge_run(struct bridge *b, long long now_ms)
 {
+    struct bridge_port *port;
+
+    /* An operator who raises the underlay's MTU for jumbo frames expects
+     * the VTEP to follow without being told. */
+    LIST_FOR_EACH (port, node, &b->ports) {
+        if (port->port && port->class->dp_kind == DP_PORT_TUNNEL) {
+            configure_tunnel(b, port);
+        }
+    }
     return dp_run_ageing(b->dp, now_ms);
 }

@@ -63,7 +63,10 @@ const char *bridge_port_name(const struct bridge *, uint32_t port_no);
 /* Returns the datapath number of port 'name', or 0. */
 uint32_t bridge_port_no(const struct bridge *, const char *name);
 
-/* Runs MAC ageing; returns when it next needs to run (ms). */
-long long bridge_run_ageing(struct bridge *, long long now_ms);
+/* Housekeeping: runs MAC ageing and refreshes what the VTEP reads from its
+ * underlay device (the MTU).  Returns when ageing next needs to run (ms);
+ * the caller runs it at least every BRIDGE_RUN_INTERVAL ms as well. */
+#define BRIDGE_RUN_INTERVAL 1000
+long long bridge_run(struct bridge *, long long now_ms);
 
 #endif /* switchd/bridge.h */

@@ -53,7 +53,7 @@ struct daemon {
     uv_loop_t loop;
     struct bridge *bridge;
     struct control_server *control;
-    uv_timer_t ageing_timer;
+    uv_timer_t housekeeping_timer;
     uv_signal_t sigterm, sigint, sighup;
     gid_t socket_gid;
     char denied[128];
@@ -279,27 +279,26 @@ replay_config(const Vswitch__Config *saved, const char *path)
     return e.config;
 }
 
-static void on_ageing(uv_timer_t *);
+static void on_housekeeping(uv_timer_t *);
 
-/* Runs an expiry pass and sets the one timer for the next. */
+/* Runs the bridge's housekeeping (MAC ageing among it) and sets the one
+ * timer for the next run: when the next entry is due, and at least every
+ * BRIDGE_RUN_INTERVAL. */
 static void
-schedule_ageing(struct daemon *d)
+schedule_housekeeping(struct daemon *d)
 {
     long long now = (long long) uv_now(&d->loop);
-    long long next = bridge_run_ageing(d->bridge, now);
+    long long next = bridge_run(d->bridge, now);
+    long long delay = MIN(next - now, BRIDGE_RUN_INTERVAL);
 
-    if (next == LLONG_MAX) {
-        uv_timer_stop(&d->ageing_timer);
-    } else {
-        uv_timer_start(&d->ageing_timer, on_ageing,
-                       (uint64_t) MAX(next - now, 1), 0);
-    }
+    uv_timer_start(&d->housekeeping_timer, on_housekeeping,
+                   (uint64_t) MAX(delay, 1), 0);
 }
 
 static void
-on_ageing(uv_timer_t *timer)
+on_housekeeping(uv_timer_t *timer)
 {
-    schedule_ageing(timer->data);
+    schedule_housekeeping(timer->data);
 }
 
 /* Returns true if process 'pid' has 'gid' among its supplementary groups,
@@ -362,7 +361,7 @@ handle_request(void *aux, const struct control_peer *peer,
     snprintf(name, sizeof name, "uid %d pid %d", (int) peer->uid,
              (int) peer->pid);
     reply = rpc_handle(&ctx, &rp, msg, len, reply_len);
-    schedule_ageing(d);
+    schedule_housekeeping(d);
     return reply;
 }
 
@@ -526,8 +525,8 @@ start(struct daemon *d)
     bridge_reconfigure(d->bridge, replay_config(saved, d->opt.db_path));
     vswitch__config__free_unpacked(saved, NULL);
 
-    uv_timer_init(&d->loop, &d->ageing_timer);
-    d->ageing_timer.data = d;
+    uv_timer_init(&d->loop, &d->housekeeping_timer);
+    d->housekeeping_timer.data = d;
     if (control_server_create(&d->loop, d->opt.socket_path, d->socket_gid,
                               &cb, &d->control, error, sizeof error)) {
         die("%s", error);
@@ -590,7 +589,7 @@ main(int argc, char *argv[])
     if (notify_fd >= 0) {
         daemonized(notify_fd);
     }
-    schedule_ageing(&d);
+    schedule_housekeeping(&d);
     uv_run(&d.loop, UV_RUN_DEFAULT);
     stop(&d);
     return EXIT_SUCCESS;

@@ -84,14 +84,17 @@ make_vm_tap() {
 # stopped at exit.  start_capture NAME HOST DEV FILE [FILTER...] captures
 # DEV in namespace HOST to FILE (writing each packet as it comes) and
 # returns once tcpdump listens; stop_capture NAME ends it and returns
-# once FILE is complete.
+# once FILE is complete.  Immediate mode: without it, packets wait in the
+# capture ring for up to a second and those still there when tcpdump is
+# stopped are lost.
 declare -A CAPTURE_PIDS=()
 
 start_capture() {
     local name=$1 host=$2 dev=$3 file=$4
     shift 4
     timeout 60 ip netns exec "$(ns "$host")" tcpdump -i "$dev" -n -U \
-        -w "$file" "$@" >/dev/null 2>"$WORK/capture-$name.err" &
+        --immediate-mode -w "$file" "$@" \
+        >/dev/null 2>"$WORK/capture-$name.err" &
     CAPTURE_PIDS[$name]=$!
     at_exit "kill ${CAPTURE_PIDS[$name]}"
     wait_for 10 grep -q "listening on" "$WORK/capture-$name.err"
