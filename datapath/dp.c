@@ -427,7 +427,8 @@ output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
 {
     struct dp_port *tunnel = dp->tunnel;
 
-    if (!tunnel) {
+    /* A tunnel port without an address is one whose device never opened. */
+    if (!tunnel || inet_is_unspecified(&tunnel->tunnel.encap.local)) {
         drop(in, v, p, DP_DROP_NO_TUNNEL);
         return;
     }

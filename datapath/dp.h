@@ -35,7 +35,8 @@ enum dp_drop_reason {
     DP_DROP_BAD_CSUM,           /* Outer UDP checksum wrong. */
     DP_DROP_BAD_INNER,          /* Inner frame shorter than Ethernet. */
     DP_DROP_TOO_BIG,            /* Over the underlay MTU once encapsulated. */
-    DP_DROP_NO_TUNNEL,          /* Needs the VTEP but there is none. */
+    DP_DROP_NO_TUNNEL,          /* Needs the VTEP but it is not there or
+                                 * has no address. */
     DP_DROP_NO_BUFFER,          /* Packet pool empty while copying. */
     DP_DROP_SAME_PORT,          /* Destination is the port it came in on. */
     DP_DROP_SPLIT_HORIZON,      /* From a VTEP and destined to a VTEP. */

@@ -825,6 +825,27 @@ START_TEST(test_drops_remote_of_other_family)
 }
 END_TEST
 
+START_TEST(test_unconfigured_tunnel_counts_no_tunnel)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+    struct mac_dest there = remote_dest(1);
+    uint8_t frame[128];
+    size_t len;
+
+    /* A VXLAN port whose device never opened has no local address: frames
+     * for it are "no tunnel", not mistaken for another family. */
+    ck_assert_int_eq(dp_port_del(hosts[0].dp, PORT_VTEP), 0);
+    ck_assert_int_eq(dp_port_add(hosts[0].dp, PORT_VTEP, DP_PORT_TUNNEL), 0);
+    ck_assert_int_eq(mac_table_add_static(dp_mac_table(hosts[0].dp), VNI_A,
+                                          &b, &there), 0);
+    len = fixture_udp4_frame(frame, &b, &a, 1, 2, 3, 4, 10);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_NO_TUNNEL), 1);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_FAMILY), 0);
+    ck_assert_uint_eq(hosts[0].n_sent, 0);
+}
+END_TEST
+
 static Suite *
 dp_suite(void)
 {
@@ -849,6 +870,7 @@ dp_suite(void)
     tcase_add_test(tc, test_drops_multicast_source);
     tcase_add_test(tc, test_drops_own_frames_from_underlay);
     tcase_add_test(tc, test_drops_remote_of_other_family);
+    tcase_add_test(tc, test_unconfigured_tunnel_counts_no_tunnel);
     suite_add_tcase(s, tc);
 
     tcase_add_checked_fixture(her, setup_her, teardown);
