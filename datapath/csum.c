@@ -4,6 +4,9 @@
 
 #include <string.h>
 
+#include "flow.h"
+#include "headers.h"
+#include "inet.h"
 #include "packet.h"
 
 uint32_t
@@ -91,4 +94,62 @@ csum_complete_partial(struct packet *p)
         memcpy(field, &value, sizeof value);
     }
     p->md.csum_partial = false;
+}
+
+bool
+csum_detect_partial(struct packet *p)
+{
+    struct flow_key key;
+    uint16_t offset;
+    uint32_t len, pseudo;
+    const be16 *field;
+
+    if (flow_extract(p, &key) != FLOW_LAYER_L4 || key.nw_frag) {
+        return false;
+    }
+    if (key.nw_proto == IP_PROTO_TCP) {
+        offset = 16;
+    } else if (key.nw_proto == IP_PROTO_UDP) {
+        offset = 6;
+    } else {
+        return false;
+    }
+    field = packet_at(p, p->md.l4_ofs + offset, sizeof *field);
+    len = packet_size(p) - p->md.l4_ofs;
+    if (!field || !*field) {
+        return false;
+    }
+    /* The L4 length from the IP header, not the frame, which may carry
+     * Ethernet padding. */
+    if (inet_is_ipv4(&key.nw_src)) {
+        const struct ipv4_header *ip = packet_at(p, p->md.l3_ofs,
+                                                 IPV4_HEADER_LEN);
+
+        len = ntohs(ip->ip_tot_len) - (p->md.l4_ofs - p->md.l3_ofs);
+        pseudo = csum_pseudo_ipv4(inet_to_ipv4(&key.nw_src),
+                                  inet_to_ipv4(&key.nw_dst), key.nw_proto,
+                                  (uint16_t) len);
+    } else {
+        const struct ipv6_header *ip6 = packet_at(p, p->md.l3_ofs,
+                                                  IPV6_HEADER_LEN);
+
+        len = ntohs(ip6->ip6_plen) + IPV6_HEADER_LEN
+              - (p->md.l4_ofs - p->md.l3_ofs);
+        pseudo = csum_pseudo_ipv6(&key.nw_src, &key.nw_dst, key.nw_proto,
+                                  len);
+    }
+    /* What a sender leaves in the field: the folded pseudo-header sum,
+     * which is the complement of the finished pseudo-header checksum. */
+    be16 folded = csum_finish(pseudo);
+
+    folded = (be16) ~folded;
+    if (*field != folded || p->md.l4_ofs + len > packet_size(p)) {
+        return false;
+    }
+    /* Summing stops at the end of the datagram, before any padding. */
+    p->size = p->md.l4_ofs + len;
+    p->md.csum_partial = true;
+    p->md.csum_start = p->md.l4_ofs;
+    p->md.csum_offset = offset;
+    return true;
 }

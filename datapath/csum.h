@@ -2,6 +2,7 @@
 #define DATAPATH_CSUM_H 1
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,5 +32,14 @@ struct packet;
  * and clears the flag.  Frames must be finished before they leave on a
  * device, or inside a tunnel, whose receiver will not finish them. */
 void csum_complete_partial(struct packet *p);
+
+/* Marks 'p' as owing its TCP or UDP checksum (p->md.csum_partial) if the
+ * checksum field holds just the pseudo-header sum, which is what a Linux
+ * sender leaves for offload.  A frame that crossed only virtual links (a
+ * kernel vxlan device over a veth) arrives so, and a plain socket cannot
+ * tell: the field is the one sign.  A finished checksum that happens to
+ * equal that sum is recomputed to the same value, so no frame is harmed.
+ * Returns true if it marked the frame. */
+bool csum_detect_partial(struct packet *p);
 
 #endif /* datapath/csum.h */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csum.h"
 #include "flow.h"
 #include "hash.h"
 #include "headers.h"
@@ -641,6 +642,9 @@ receive_tunnel(struct dp *dp, struct dp_port *in, struct packet *p,
     v->counters.rx_packets++;
     v->counters.rx_bytes += packet_size(p);
     p->md.in_port = in->port_no;
+    /* A peer on this host may have left the inner checksum to offload;
+     * whoever sends the frame on finishes it. */
+    csum_detect_partial(p);
 
     struct mac_dest src = { .type = MAC_DEST_REMOTE,
                             .remote = p->md.tun_src };

@@ -7,6 +7,7 @@
 #include "csum.h"
 #include "fixture.h"
 #include "headers.h"
+#include "packet.h"
 #include "util.h"
 
 /* Outer header offsets in the kernel captures (tests/data/README.md). */
@@ -325,6 +326,78 @@ START_TEST(test_pseudo_header_layout)
 }
 END_TEST
 
+/* Builds a UDP/IPv4 frame of 'payload' bytes, padded to 'pad_to' bytes,
+ * whose UDP checksum field holds what a Linux sender leaves for offload:
+ * the folded pseudo-header sum.  Returns the packet and, in '*want', the
+ * finished checksum. */
+static struct packet *
+partial_udp_frame(struct packet_pool *pool, size_t payload, size_t pad_to,
+                  be16 *want)
+{
+    uint8_t frame[256] = { 0 };
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+    size_t len = fixture_udp4_frame(frame, &b, &a, 0x0a000001, 0x0a000002,
+                                    1000, 2000, payload);
+    size_t l4 = ETH_HEADER_LEN + IPV4_HEADER_LEN;
+    be32 src = htonl(0x0a000001), dst = htonl(0x0a000002);
+    uint32_t pseudo = csum_pseudo_ipv4(src, dst, IP_PROTO_UDP,
+                                       (uint16_t) (len - l4));
+    be16 folded = (be16) ~csum_finish(pseudo);
+
+    *want = csum_finish(csum_add_bytes(pseudo, frame + l4, len - l4));
+    memcpy(frame + l4 + 6, &folded, sizeof folded);
+    return fixture_packet(pool, frame, MAX(len, pad_to));
+}
+
+START_TEST(test_detects_and_finishes_a_partial_checksum)
+{
+    struct packet_pool *pool = packet_pool_create(4);
+    size_t l4 = ETH_HEADER_LEN + IPV4_HEADER_LEN;
+    be16 want, got;
+    struct packet *p;
+
+    /* A short datagram in a frame padded to 60 bytes: the padding is not
+     * part of the sum, and goes. */
+    p = partial_udp_frame(pool, 5, 60, &want);
+    ck_assert(csum_detect_partial(p));
+    ck_assert(p->md.csum_partial);
+    ck_assert_uint_eq(p->md.csum_start, l4);
+    ck_assert_uint_eq(p->md.csum_offset, 6);
+    ck_assert_uint_eq(packet_size(p), l4 + UDP_HEADER_LEN + 5);
+    csum_complete_partial(p);
+    memcpy(&got, packet_data(p) + l4 + 6, sizeof got);
+    ck_assert_uint_eq(got, want);
+    ck_assert(!p->md.csum_partial);
+
+    /* Finished now, it is left alone the second time. */
+    ck_assert(!csum_detect_partial(p));
+    ck_assert(!p->md.csum_partial);
+    packet_free(p);
+    packet_pool_destroy(pool);
+}
+END_TEST
+
+START_TEST(test_leaves_finished_and_absent_checksums)
+{
+    struct packet_pool *pool = packet_pool_create(4);
+    size_t l4 = ETH_HEADER_LEN + IPV4_HEADER_LEN;
+    be16 want, zero = 0;
+    struct packet *p = partial_udp_frame(pool, 40, 0, &want);
+    uint32_t size = packet_size(p);
+
+    memcpy(packet_data(p) + l4 + 6, &want, sizeof want);
+    ck_assert(!csum_detect_partial(p));
+    ck_assert(!p->md.csum_partial);
+    ck_assert_uint_eq(packet_size(p), size);
+
+    /* UDP's "no checksum" stays so. */
+    memcpy(packet_data(p) + l4 + 6, &zero, sizeof zero);
+    ck_assert(!csum_detect_partial(p));
+    packet_free(p);
+    packet_pool_destroy(pool);
+}
+END_TEST
+
 static Suite *
 csum_suite(void)
 {
@@ -346,6 +419,10 @@ csum_suite(void)
           test_udp_ipv6_from_capture },
         { "sums the pseudo-headers as laid out on the wire",
           test_pseudo_header_layout },
+        { "detects and finishes a partial checksum",
+          test_detects_and_finishes_a_partial_checksum },
+        { "leaves finished and absent checksums",
+          test_leaves_finished_and_absent_checksums },
     };
     Suite *s = suite_create("csum");
 
