@@ -189,9 +189,17 @@ system_recv(struct port *port, struct packet_pool *pool,
         packet_batch_add(batch, p);
     }
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        int error = errno;
+        char name[IF_NAMESIZE];
+
         sp->stats.rx_errors++;
-        /* ENETDOWN is transient; a vanished interface is not. */
-        return errno == ENODEV || errno == ENXIO ? errno : EAGAIN;
+        /* ENETDOWN is transient; a vanished interface is not, but the
+         * kernel reports its deletion as ENETDOWN too. */
+        if (error == ENETDOWN
+            && !if_indextoname((unsigned int) sp->ifindex, name)) {
+            error = ENODEV;
+        }
+        return error == ENODEV || error == ENXIO ? error : EAGAIN;
     }
     return batch->count ? 0 : EAGAIN;
 }

@@ -183,15 +183,19 @@ open_rx_socket(struct vxlan_port *vp, char *error, size_t error_size)
     /* Without MULTICAST_ALL off, a socket bound to the wildcard address
      * also receives datagrams to the groups that other sockets of the
      * host joined (IPv6 has the option since Linux 4.20).  V6ONLY keeps
-     * IPv4 datagrams, which an IPv6 VTEP has no use for, away. */
+     * IPv4 datagrams, which an IPv6 VTEP has no use for, away.  No
+     * SO_REUSEADDR: a second VTEP on the same port must fail to start
+     * rather than silently share the unicast traffic.  A receive buffer
+     * of a few MB rides out bursts while the loop serves other ports
+     * (forced past rmem_max where the daemon may). */
     static const struct sockopt v4_opts[] = {
-        { SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR", false },
+        { SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20, "SO_RCVBUFFORCE", true },
         { IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO", false },
         { IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP", false },
         { IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL", false },
     };
     static const struct sockopt v6_opts[] = {
-        { SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR", false },
+        { SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20, "SO_RCVBUFFORCE", true },
         { IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY", false },
         { IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO", false },
         { IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP",

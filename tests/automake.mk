@@ -11,6 +11,11 @@ UNIT_TESTS = \
 	tests/check-inet \
 	tests/check-mac-table \
 	tests/check-packet \
+	tests/check-port \
+	tests/check-port-pcap \
+	tests/check-port-system \
+	tests/check-port-tap \
+	tests/check-port-vxlan \
 	tests/check-vxlan
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -40,6 +45,11 @@ EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh tests/deps.sh tests/run-all.sh
 # traffic, network namespaces of their own).  They need root.
 SYSTEM_TESTS = \
 	tests/system/control.sh \
+	tests/system/her.sh \
+	tests/system/kernel-interop.sh \
+	tests/system/mtu.sh \
+	tests/system/pcap.sh \
+	tests/system/three-hosts.sh \
 	tests/system/two-hosts.sh
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/netns.sh

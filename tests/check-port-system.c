@@ -1,0 +1,567 @@
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "csum.h"
+#include "fixture.h"
+#include "headers.h"
+#include "packet.h"
+#include "port.h"
+#include "util.h"
+
+/* The system port, on one end of a veth pair in a network namespace of
+ * the test's own (made by setup() with unshare(), it dies with the test's
+ * process).  The test plays the host on the other end, the peer, through
+ * an AF_PACKET socket of its own. */
+
+#define DEV "ckva"
+#define PEER "ckvb"
+
+/* How long a test waits for the kernel to pass a frame on: far longer
+ * than it takes, so that only a frame that never comes fails. */
+#define WAIT_MS 5000
+
+static struct packet_pool *pool;
+
+/* Runs the shell command that 'format' makes and asserts that it
+ * succeeds. */
+static void __attribute__((format(printf, 1, 2)))
+run(const char *format, ...)
+{
+    char command[512];
+    va_list args;
+    int status;
+
+    va_start(args, format);
+    vsnprintf(command, sizeof command, format, args);
+    va_end(args);
+    status = system(command);
+    ck_assert_msg(status == 0, "'%s' exited with %d", command, status);
+}
+
+static void
+write_file(const char *file, const char *text)
+{
+    FILE *stream = fopen(file, "w");
+
+    ck_assert_msg(stream != NULL, "%s: %s", file, strerror(errno));
+    fputs(text, stream);
+    ck_assert_int_eq(fclose(stream), 0);
+}
+
+static void
+setup(void)
+{
+    /* Without IPv6, an interface that comes up sends nothing unbidden, so
+     * every frame a test sees is one it caused. */
+    ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
+    write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+    write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+    run("ip link add " DEV " type veth peer name " PEER);
+    run("ip link set " DEV " up && ip link set " PEER " up");
+    pool = packet_pool_create(2 * PACKET_BATCH_MAX);
+    ck_assert_ptr_nonnull(pool);
+}
+
+static void
+teardown(void)
+{
+    struct packet_pool_stats stats;
+
+    packet_pool_get_stats(pool, &stats);
+    ck_assert_uint_eq(stats.n_free, stats.n_packets);
+    packet_pool_destroy(pool);
+}
+
+static int
+open_port(const char *name, struct port **portp, char *error,
+          size_t error_size)
+{
+    struct port_args args = { .name = name, .owner = "test" };
+
+    *portp = NULL;
+    error[0] = '\0';
+    return port_class_find("system")->open(&args, portp, error, error_size);
+}
+
+static struct port *
+must_open(void)
+{
+    struct port *port;
+    char error[256];
+    int err = open_port(DEV, &port, error, sizeof error);
+
+    ck_assert_msg(!err, "open: %s (%s)", strerror(err), error);
+    ck_assert_ptr_nonnull(port);
+    ck_assert_int_ge(port->class->fd(port), 0);
+    return port;
+}
+
+/* Returns an AF_PACKET socket that takes and gives every frame on
+ * interface 'name'. */
+static int
+packet_socket(const char *name)
+{
+    struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+                               .sll_protocol = htons(ETH_P_ALL),
+                               .sll_ifindex = (int) if_nametoindex(name) };
+    int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+    int one = 1;
+
+    ck_assert_int_ne(sll.sll_ifindex, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *) &sll, sizeof sll), 0);
+    ck_assert_int_eq(setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING,
+                                &one, sizeof one), 0);
+    return fd;
+}
+
+static void
+wait_readable(int fd)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+    ck_assert_msg(poll(&pfd, 1, WAIT_MS) == 1, "nothing to read after %d ms",
+                  WAIT_MS);
+}
+
+/* Reads the next frame from packet socket 'fd' into 'buf' and returns its
+ * length. */
+static size_t
+read_frame(int fd, uint8_t *buf, size_t size)
+{
+    ssize_t n;
+
+    wait_readable(fd);
+    n = recv(fd, buf, size, 0);
+    ck_assert_int_gt(n, 0);
+    return (size_t) n;
+}
+
+/* Builds test frame 'i', a UDP frame of its own length, into 'buf'. */
+static size_t
+test_frame(uint8_t *buf, size_t i)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+
+    return fixture_udp4_frame(buf, &b, &a, 0xac1ffd05, 0xac1ffd06,
+                              (uint16_t) (1000 + i), 4000, 30 + i);
+}
+
+static void
+send_frames(struct port *port, size_t n)
+{
+    struct packet_batch batch;
+
+    packet_batch_init(&batch);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t buf[256];
+
+        packet_batch_add(&batch, fixture_packet(pool, buf,
+                                                test_frame(buf, i)));
+    }
+    port->class->send(port, &batch);
+    ck_assert_uint_eq(batch.count, 0);
+}
+
+/* Sends test frames 'first' to 'first' + 'n' - 1 through packet socket
+ * 'fd'. */
+static void
+peer_send(int fd, size_t first, size_t n)
+{
+    for (size_t i = first; i < first + n; i++) {
+        uint8_t buf[256];
+        size_t len = test_frame(buf, i);
+
+        ck_assert_int_eq(send(fd, buf, len, 0), (ssize_t) len);
+    }
+}
+
+static int
+recv_batch(struct port *port, struct packet_batch *batch)
+{
+    packet_batch_init(batch);
+    return port->class->recv(port, pool, batch);
+}
+
+static struct port_stats
+get_stats(const struct port *port)
+{
+    struct port_stats stats;
+
+    port->class->get_stats(port, &stats);
+    return stats;
+}
+
+/* Returns the "ip -d -o link show" line of DEV, which unlike
+ * SIOCGIFFLAGS counts the promiscuity that sockets ask for. */
+static const char *
+link_show(char *out, size_t size)
+{
+    FILE *stream = popen("ip -d -o link show " DEV, "r");
+    size_t n;
+
+    ck_assert_ptr_nonnull(stream);
+    n = fread(out, 1, size - 1, stream);
+    out[n] = '\0';
+    ck_assert_int_eq(pclose(stream), 0);
+    return out;
+}
+
+static short
+if_flags(const char *name)
+{
+    struct ifreq ifr;
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    ck_assert_int_ge(fd, 0);
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    ck_assert(!ioctl(fd, SIOCGIFFLAGS, &ifr));
+    close(fd);
+    return ifr.ifr_flags;
+}
+
+START_TEST(test_sends_frames_out_of_the_interface)
+{
+    struct port *port = must_open();
+    int peer = packet_socket(PEER);
+
+    send_frames(port, 3);
+    for (size_t i = 0; i < 3; i++) {
+        uint8_t want[256], got[2048];
+        size_t len = test_frame(want, i);
+
+        ck_assert_uint_eq(read_frame(peer, got, sizeof got), len);
+        ck_assert_mem_eq(got, want, len);
+    }
+    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    close(peer);
+    port_close(port);
+}
+END_TEST
+
+/* The frames are all in the port's socket once a socket of the test on
+ * the same interface has seen a last frame sent after them, since the
+ * kernel hands each frame to every socket before it takes the next. */
+START_TEST(test_receives_frames_from_the_peer_in_one_batch)
+{
+    struct port *port = must_open();
+    int peer = packet_socket(PEER);
+    int witness = packet_socket(DEV);
+    struct packet_batch batch;
+    struct packet *p;
+    uint8_t buf[2048];
+
+    peer_send(peer, 0, 6);
+    for (size_t i = 0; i < 6; i++) {
+        read_frame(witness, buf, sizeof buf);
+    }
+
+    ck_assert_int_eq(recv_batch(port, &batch), 0);
+    ck_assert_uint_eq(batch.count, 6);
+    PACKET_BATCH_FOR_EACH (i, p, &batch) {
+        size_t len = test_frame(buf, i);
+
+        ck_assert_uint_eq(packet_size(p), len);
+        ck_assert_mem_eq(packet_data(p), buf, len);
+        ck_assert(!p->md.csum_partial);
+    }
+    packet_batch_free(&batch);
+    ck_assert_int_eq(recv_batch(port, &batch), EAGAIN);
+    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    close(witness);
+    close(peer);
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_receives_at_most_a_batch_at_a_time)
+{
+    struct port *port = must_open();
+    int peer = packet_socket(PEER);
+    int witness = packet_socket(DEV);
+    struct packet_batch batch;
+    uint8_t buf[2048];
+    size_t n = PACKET_BATCH_MAX + 3;
+
+    peer_send(peer, 0, n);
+    for (size_t i = 0; i < n; i++) {
+        read_frame(witness, buf, sizeof buf);
+    }
+    ck_assert_int_eq(recv_batch(port, &batch), 0);
+    ck_assert_uint_eq(batch.count, PACKET_BATCH_MAX);
+    packet_batch_free(&batch);
+    ck_assert_int_eq(recv_batch(port, &batch), 0);
+    ck_assert_uint_eq(batch.count, 3);
+    ck_assert_uint_eq(packet_size(batch.packets[2]),
+                      test_frame(buf, PACKET_BATCH_MAX + 2));
+    ck_assert_mem_eq(packet_data(batch.packets[2]), buf,
+                     packet_size(batch.packets[2]));
+    packet_batch_free(&batch);
+    close(witness);
+    close(peer);
+    port_close(port);
+}
+END_TEST
+
+/* Only frames that come in on the interface are input: not the port's own,
+ * nor what the host itself sends out of the interface (played here by a
+ * socket of the test's). */
+START_TEST(test_does_not_receive_what_goes_out)
+{
+    struct port *port = must_open();
+    int peer = packet_socket(PEER);
+    int host = packet_socket(DEV);
+    struct packet_batch batch;
+    uint8_t buf[2048];
+
+    /* Once the peer has them, the port's socket has been offered them. */
+    send_frames(port, 2);
+    peer_send(host, 2, 2);
+    for (size_t i = 0; i < 4; i++) {
+        read_frame(peer, buf, sizeof buf);
+    }
+    ck_assert_int_eq(recv_batch(port, &batch), EAGAIN);
+    ck_assert_uint_eq(batch.count, 0);
+    close(host);
+    close(peer);
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_refuses_a_missing_interface)
+{
+    struct port *port;
+    char error[256];
+
+    ck_assert_int_eq(open_port("cknone0", &port, error, sizeof error),
+                     ENODEV);
+    ck_assert_ptr_null(port);
+    ck_assert_str_eq(error, "cknone0: no such interface");
+}
+END_TEST
+
+START_TEST(test_recv_returns_eagain_when_idle)
+{
+    struct port *port = must_open();
+    struct packet_batch batch;
+
+    ck_assert_int_eq(recv_batch(port, &batch), EAGAIN);
+    ck_assert_uint_eq(batch.count, 0);
+    ck_assert_int_eq(recv_batch(port, &batch), EAGAIN);
+    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_brings_the_interface_up_and_promiscuous)
+{
+    char text[2048];
+    struct port *port;
+
+    run("ip link set " DEV " down");
+    ck_assert(!(if_flags(DEV) & IFF_UP));
+    port = must_open();
+    ck_assert(if_flags(DEV) & IFF_UP);
+    ck_assert_msg(strstr(link_show(text, sizeof text), " promiscuity 1 ")
+                  != NULL, "%s", text);
+    port_close(port);
+    ck_assert_msg(strstr(link_show(text, sizeof text), " promiscuity 0 ")
+                  != NULL, "%s", text);
+}
+END_TEST
+
+/* A UDP datagram that the kernel sends over a veth leaves its checksum to
+ * offload, which the other end passes on as it is. */
+START_TEST(test_marks_a_checksum_left_to_offload)
+{
+    static const char payload[] = "datagram with its checksum owed";
+    struct sockaddr_in to = { .sin_family = AF_INET,
+                              .sin_port = htons(4000) };
+    be32 ip_src = htonl(0xac1ffd01), ip_dst = htonl(0xac1ffd02);
+    size_t l4 = ETH_HEADER_LEN + IPV4_HEADER_LEN;
+    size_t udp_len = UDP_HEADER_LEN + sizeof payload;
+    uint32_t pseudo = csum_pseudo_ipv4(ip_src, ip_dst, IP_PROTO_UDP,
+                                       (uint16_t) udp_len);
+    struct port *port = must_open();
+    struct packet_batch batch;
+    struct packet *p;
+    int sock;
+
+    run("ip addr add 172.31.253.1/24 dev " PEER);
+    run("ip neigh add 172.31.253.2 lladdr 02:00:00:00:00:02 dev " PEER);
+    to.sin_addr.s_addr = ip_dst;
+    sock = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_ge(sock, 0);
+    ck_assert_int_eq(sendto(sock, payload, sizeof payload, 0,
+                            (struct sockaddr *) &to, sizeof to),
+                     sizeof payload);
+
+    wait_readable(port->class->fd(port));
+    ck_assert_int_eq(recv_batch(port, &batch), 0);
+    ck_assert_uint_eq(batch.count, 1);
+    p = batch.packets[0];
+    ck_assert_uint_eq(packet_size(p), l4 + udp_len);
+    ck_assert_mem_eq(packet_data(p) + l4 + UDP_HEADER_LEN, payload,
+                     sizeof payload);
+    ck_assert(p->md.csum_partial);
+    ck_assert_uint_eq(p->md.csum_start, l4);
+    ck_assert_uint_eq(p->md.csum_offset, 6);
+
+    /* Owed indeed, and then paid. */
+    ck_assert_uint_ne(csum_finish(csum_add_bytes(pseudo, packet_data(p) + l4,
+                                                 udp_len)), 0);
+    csum_complete_partial(p);
+    ck_assert(!p->md.csum_partial);
+    ck_assert_uint_eq(csum_finish(csum_add_bytes(pseudo, packet_data(p) + l4,
+                                                 udp_len)), 0);
+    packet_batch_free(&batch);
+    close(sock);
+    port_close(port);
+}
+END_TEST
+
+/* Sends test frame 0 with an 802.1Q or 802.1ad tag 'tpid' from the peer and
+ * asserts that the port returns it tag and all. */
+static void
+assert_tag_kept(uint16_t tpid)
+{
+    struct port *port = must_open();
+    int peer = packet_socket(PEER);
+    uint8_t plain[256], tagged[256];
+    size_t len = test_frame(plain, 0);
+    struct packet_batch batch;
+    be16 tag[2] = { htons(tpid), htons(0x2123) };
+
+    memcpy(tagged, plain, 2 * ETH_ADDR_LEN);
+    memcpy(tagged + 2 * ETH_ADDR_LEN, tag, sizeof tag);
+    memcpy(tagged + 2 * ETH_ADDR_LEN + sizeof tag, plain + 2 * ETH_ADDR_LEN,
+           len - 2 * ETH_ADDR_LEN);
+    ck_assert_int_eq(send(peer, tagged, len + 4, 0), (ssize_t) len + 4);
+
+    wait_readable(port->class->fd(port));
+    ck_assert_int_eq(recv_batch(port, &batch), 0);
+    ck_assert_uint_eq(batch.count, 1);
+    ck_assert_uint_eq(packet_size(batch.packets[0]), len + 4);
+    ck_assert_mem_eq(packet_data(batch.packets[0]), tagged, len + 4);
+    packet_batch_free(&batch);
+    close(peer);
+    port_close(port);
+}
+
+START_TEST(test_puts_back_a_vlan_tag_the_kernel_stripped)
+{
+    assert_tag_kept(ETH_TYPE_VLAN);
+}
+END_TEST
+
+START_TEST(test_puts_back_an_802_1ad_tag_the_kernel_stripped)
+{
+    assert_tag_kept(0x88a8);
+}
+END_TEST
+
+START_TEST(test_keeps_receiving_after_the_interface_bounces)
+{
+    struct port *port = must_open();
+    int peer;
+    struct packet_batch batch;
+    uint8_t want[256];
+    size_t len = test_frame(want, 4);
+    int err;
+
+    run("ip link set " DEV " down");
+    err = recv_batch(port, &batch);
+    ck_assert_msg(err == EAGAIN, "recv on a down interface returned %d",
+                  err);
+    run("ip link set " DEV " up");
+
+    peer = packet_socket(PEER);
+    peer_send(peer, 4, 1);
+    wait_readable(port->class->fd(port));
+    ck_assert_int_eq(recv_batch(port, &batch), 0);
+    ck_assert_uint_eq(batch.count, 1);
+    ck_assert_mem_eq(packet_data(batch.packets[0]), want, len);
+    packet_batch_free(&batch);
+    close(peer);
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_deleted_interface_breaks_recv)
+{
+    struct port *port = must_open();
+    struct packet_batch batch;
+    int err;
+
+    run("ip link del " DEV);
+    err = recv_batch(port, &batch);
+    ck_assert_msg(err == ENODEV, "recv returned %d", err);
+    ck_assert_uint_eq(batch.count, 0);
+
+    /* Sending to it is counted, not fatal. */
+    send_frames(port, 2);
+    ck_assert_uint_eq(get_stats(port).tx_errors, 2);
+    port_close(port);
+}
+END_TEST
+
+static Suite *
+port_system_suite(void)
+{
+    Suite *s = suite_create("port-system");
+
+    fixture_add_case(s, "sends frames out of the interface",
+                     test_sends_frames_out_of_the_interface, setup,
+                     teardown);
+    fixture_add_case(s, "receives frames from the peer in one batch",
+                     test_receives_frames_from_the_peer_in_one_batch, setup,
+                     teardown);
+    fixture_add_case(s, "receives at most a batch at a time",
+                     test_receives_at_most_a_batch_at_a_time, setup,
+                     teardown);
+    fixture_add_case(s, "does not receive what goes out",
+                     test_does_not_receive_what_goes_out, setup, teardown);
+    fixture_add_case(s, "refuses a missing interface",
+                     test_refuses_a_missing_interface, setup, teardown);
+    fixture_add_case(s, "recv returns EAGAIN when idle",
+                     test_recv_returns_eagain_when_idle, setup, teardown);
+    fixture_add_case(s, "brings the interface up and promiscuous",
+                     test_brings_the_interface_up_and_promiscuous, setup,
+                     teardown);
+    fixture_add_case(s, "marks a checksum left to offload",
+                     test_marks_a_checksum_left_to_offload, setup, teardown);
+    fixture_add_case(s, "puts back a VLAN tag the kernel stripped",
+                     test_puts_back_a_vlan_tag_the_kernel_stripped, setup,
+                     teardown);
+    fixture_add_case(s, "puts back an 802.1ad tag the kernel stripped",
+                     test_puts_back_an_802_1ad_tag_the_kernel_stripped,
+                     setup, teardown);
+    fixture_add_case(s, "keeps receiving after the interface bounces",
+                     test_keeps_receiving_after_the_interface_bounces, setup,
+                     teardown);
+    fixture_add_case(s, "deleted interface breaks recv",
+                     test_deleted_interface_breaks_recv, setup, teardown);
+    return s;
+}
+
+int
+main(void)
+{
+    return fixture_run(port_system_suite());
+}

@@ -1,0 +1,794 @@
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dp.h"
+#include "fixture.h"
+#include "headers.h"
+#include "inet.h"
+#include "packet.h"
+#include "port.h"
+#include "util.h"
+#include "vxlan.h"
+
+/* The VXLAN port, in a network namespace of the test's own (made by
+ * setup() with unshare(), it dies with the test's process) with "lo" up
+ * and, for multicast, a veth pair whose end UNDERLAY has UNDERLAY_IP.  A
+ * port reaches itself through the loopback: a frame it encapsulates for
+ * 127.0.0.1 and sends comes back to its own recv. */
+
+#define UNDERLAY "ckxa"
+#define UNDERLAY_PEER "ckxb"
+#define UNDERLAY_IP "172.31.252.1"
+#define VNI 5000
+
+/* How long a test waits for the kernel to pass a datagram on: far longer
+ * than it takes, so that only a datagram that never comes fails. */
+#define WAIT_MS 5000
+
+static struct packet_pool *pool;
+
+/* Runs the shell command that 'format' makes and asserts that it
+ * succeeds. */
+static void __attribute__((format(printf, 1, 2)))
+run(const char *format, ...)
+{
+    char command[512];
+    va_list args;
+    int status;
+
+    va_start(args, format);
+    vsnprintf(command, sizeof command, format, args);
+    va_end(args);
+    status = system(command);
+    ck_assert_msg(status == 0, "'%s' exited with %d", command, status);
+}
+
+static void
+write_file(const char *file, const char *text)
+{
+    FILE *stream = fopen(file, "w");
+
+    ck_assert_msg(stream != NULL, "%s: %s", file, strerror(errno));
+    fputs(text, stream);
+    ck_assert_int_eq(fclose(stream), 0);
+}
+
+static void
+setup(void)
+{
+    ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
+    run("ip link set lo up");
+    pool = packet_pool_create(2 * PACKET_BATCH_MAX);
+    ck_assert_ptr_nonnull(pool);
+}
+
+static void
+teardown(void)
+{
+    struct packet_pool_stats stats;
+
+    packet_pool_get_stats(pool, &stats);
+    ck_assert_uint_eq(stats.n_free, stats.n_packets);
+    packet_pool_destroy(pool);
+}
+
+static void
+add_underlay(void)
+{
+    run("ip link add " UNDERLAY " type veth peer name " UNDERLAY_PEER);
+    run("ip addr add " UNDERLAY_IP "/24 dev " UNDERLAY);
+    run("ip link set " UNDERLAY " up && ip link set " UNDERLAY_PEER " up");
+}
+
+/* Opens a vxlan port with the options in 'options', "key=value" strings
+ * ending with NULL.  Returns what open returns, with the port in '*portp'
+ * and the reason in 'error'. */
+static int
+open_port(const char *const *options, struct port **portp, char *error,
+          size_t error_size)
+{
+    const char *keys[16], *values[16];
+    char copies[16][64];
+    struct port_args args = { .name = "vxlan0", .owner = "test",
+                              .keys = keys, .values = values };
+
+    for (size_t i = 0; options[i]; i++) {
+        char *eq;
+
+        ck_assert_uint_lt(i, ARRAY_SIZE(keys));
+        snprintf(copies[i], sizeof copies[i], "%s", options[i]);
+        eq = strchr(copies[i], '=');
+        ck_assert_ptr_nonnull(eq);
+        *eq = '\0';
+        keys[i] = copies[i];
+        values[i] = eq + 1;
+        args.n_options++;
+    }
+    *portp = NULL;
+    error[0] = '\0';
+    return port_class_find("vxlan")->open(&args, portp, error, error_size);
+}
+
+static struct port *
+must_open(const char *const *options)
+{
+    struct port *port;
+    char error[256];
+    int err = open_port(options, &port, error, sizeof error);
+
+    ck_assert_msg(!err, "open: %s (%s)", strerror(err), error);
+    ck_assert_ptr_nonnull(port);
+    ck_assert_int_ge(port->class->fd(port), 0);
+    return port;
+}
+
+static struct in6_addr
+ip(const char *s)
+{
+    struct in6_addr addr;
+
+    ck_assert_msg(inet_parse(s, &addr), "%s", s);
+    return addr;
+}
+
+static void
+wait_readable(int fd)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+    ck_assert_msg(poll(&pfd, 1, WAIT_MS) == 1, "nothing to read after %d ms",
+                  WAIT_MS);
+}
+
+/* Builds inner frame 'i', a UDP frame of its own length, into 'buf'. */
+static size_t
+inner_frame(uint8_t *buf, size_t i)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+
+    return fixture_udp4_frame(buf, &b, &a, 0x0a000001, 0x0a000002,
+                              (uint16_t) (1000 + i), 80, 40 + i);
+}
+
+/* Encapsulates inner frame 'i' with inner flow hash 'hash' as 'params'
+ * say, for 'dst', and sends it through 'port'. */
+static void
+send_encapsulated(struct port *port, const struct vxlan_encap_params *params,
+                  const struct in6_addr *dst, size_t i, uint32_t hash)
+{
+    struct eth_addr next_hop = fixture_mac(9);
+    struct packet_batch batch;
+    uint8_t buf[256];
+    struct packet *p = fixture_packet(pool, buf, inner_frame(buf, i));
+
+    p->md.hash = hash;
+    p->md.hash_valid = true;
+    ck_assert_int_eq(vxlan_encap(p, params, VNI, dst, &next_hop, 1), 0);
+    packet_batch_init(&batch);
+    packet_batch_add(&batch, p);
+    port->class->send(port, &batch);
+    ck_assert_uint_eq(batch.count, 0);
+}
+
+static struct dp_tunnel_config
+tunnel_config(const struct port *port)
+{
+    struct dp_tunnel_config tc;
+
+    port_vxlan_tunnel_config(port, &tc);
+    return tc;
+}
+
+static struct port_stats
+get_stats(const struct port *port)
+{
+    struct port_stats stats;
+
+    port->class->get_stats(port, &stats);
+    return stats;
+}
+
+static int
+recv_batch(struct port *port, struct packet_batch *batch)
+{
+    packet_batch_init(batch);
+    return port->class->recv(port, pool, batch);
+}
+
+/* Receives one datagram on 'port' and asserts that it is the VXLAN packet
+ * of inner frame 'i' from 'src' to 'dst'. */
+static void
+expect_own_frame(struct port *port, size_t i, const struct in6_addr *src,
+                 const struct in6_addr *dst)
+{
+    static const uint8_t vxlan_header[VXLAN_HEADER_LEN] = {
+        0x08, 0, 0, 0, (VNI >> 16) & 0xff, (VNI >> 8) & 0xff, VNI & 0xff, 0,
+    };
+    struct packet_batch batch;
+    struct packet *p;
+    uint8_t want[256];
+    size_t len = inner_frame(want, i);
+    uint32_t vni;
+
+    wait_readable(port->class->fd(port));
+    ck_assert_int_eq(recv_batch(port, &batch), 0);
+    ck_assert_uint_eq(batch.count, 1);
+    p = batch.packets[0];
+    ck_assert_uint_eq(packet_size(p), VXLAN_HEADER_LEN + len);
+    ck_assert_mem_eq(packet_data(p), vxlan_header, VXLAN_HEADER_LEN);
+    ck_assert_mem_eq(packet_data(p) + VXLAN_HEADER_LEN, want, len);
+    ck_assert(inet_equals(&p->md.tun_src, src));
+    ck_assert(inet_equals(&p->md.tun_dst, dst));
+    ck_assert_int_eq(vxlan_decap_payload(p, &vni), VXLAN_OK);
+    ck_assert_uint_eq(vni, VNI);
+    packet_batch_free(&batch);
+}
+
+START_TEST(test_receives_what_it_sends_to_itself)
+{
+    static const char *const options[] = { "local_ip=127.0.0.1", NULL };
+    struct port *port = must_open(options);
+    struct dp_tunnel_config tc = tunnel_config(port);
+    struct in6_addr self = ip("127.0.0.1");
+    struct packet_batch batch;
+
+    send_encapsulated(port, &tc.encap, &self, 0, 1);
+    expect_own_frame(port, 0, &self, &self);
+    ck_assert_int_eq(recv_batch(port, &batch), EAGAIN);
+    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_receives_what_it_sends_to_itself_over_ipv6)
+{
+    static const char *const options[] = { "local_ip=::1", "dst_port=4790",
+                                           NULL };
+    struct port *port = must_open(options);
+    struct dp_tunnel_config tc = tunnel_config(port);
+    struct in6_addr self = ip("::1");
+
+    send_encapsulated(port, &tc.encap, &self, 3, 1);
+    expect_own_frame(port, 3, &self, &self);
+    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_receives_at_most_a_batch_at_a_time_in_order)
+{
+    static const char *const options[] = { "local_ip=127.0.0.1", NULL };
+    struct port *port = must_open(options);
+    struct dp_tunnel_config tc = tunnel_config(port);
+    struct in6_addr self = ip("127.0.0.1");
+    size_t n_sent = PACKET_BATCH_MAX + 2, n_got = 0;
+    struct packet_batch batch;
+
+    for (size_t i = 0; i < n_sent; i++) {
+        send_encapsulated(port, &tc.encap, &self, i, (uint32_t) i);
+    }
+    while (n_got < n_sent) {
+        struct packet *p;
+
+        wait_readable(port->class->fd(port));
+        ck_assert_int_eq(recv_batch(port, &batch), 0);
+        ck_assert_uint_le(batch.count, PACKET_BATCH_MAX);
+        PACKET_BATCH_FOR_EACH (i, p, &batch) {
+            uint8_t want[256];
+            size_t len = inner_frame(want, n_got++);
+
+            ck_assert_uint_eq(packet_size(p), VXLAN_HEADER_LEN + len);
+            ck_assert_mem_eq(packet_data(p) + VXLAN_HEADER_LEN, want, len);
+        }
+        packet_batch_free(&batch);
+    }
+    ck_assert_uint_eq(n_got, n_sent);
+    ck_assert_int_eq(recv_batch(port, &batch), EAGAIN);
+    port_close(port);
+}
+END_TEST
+
+/* The UDP source port on the wire comes from the inner flow's hash, within
+ * the configured range; a plain UDP socket, the receiver, sees it. */
+START_TEST(test_gives_each_inner_flow_its_own_source_port)
+{
+    static const char *const options[] = {
+        "local_ip=127.0.0.1", "src_port_range=10000-10009", NULL,
+    };
+    static const uint32_t hashes[] = { 0, 0xffffffff, 0x80000000, 0 };
+    static const uint16_t want[] = { 10000, 10009, 10005, 10000 };
+    struct sockaddr_in addr = { .sin_family = AF_INET,
+                                .sin_port = htons(4799),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct port *port = must_open(options);
+    struct dp_tunnel_config tc = tunnel_config(port);
+    struct in6_addr self = ip("127.0.0.1");
+    int sock = socket(AF_INET, SOCK_DGRAM, 0);
+
+    ck_assert_int_ge(sock, 0);
+    ck_assert_int_eq(bind(sock, (struct sockaddr *) &addr, sizeof addr), 0);
+    tc.encap.dst_port = htons(4799);
+    for (size_t i = 0; i < ARRAY_SIZE(hashes); i++) {
+        struct sockaddr_in from;
+        socklen_t from_len = sizeof from;
+        uint8_t buf[512];
+
+        send_encapsulated(port, &tc.encap, &self, i, hashes[i]);
+        wait_readable(sock);
+        ck_assert_int_eq(recvfrom(sock, buf, sizeof buf, 0,
+                                  (struct sockaddr *) &from, &from_len),
+                         VXLAN_HEADER_LEN + inner_frame(buf, i));
+        ck_assert_uint_eq(ntohs(from.sin_port), want[i]);
+        ck_assert_uint_eq(ntohs(from.sin_port),
+                          vxlan_src_port(&tc.encap, hashes[i]));
+    }
+    close(sock);
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_recv_returns_eagain_when_idle)
+{
+    static const char *const options[] = { "local_ip=127.0.0.1", NULL };
+    struct port *port = must_open(options);
+    struct packet_batch batch;
+
+    ck_assert_int_eq(recv_batch(port, &batch), EAGAIN);
+    ck_assert_uint_eq(batch.count, 0);
+    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_keeps_datagrams_while_the_pool_is_dry)
+{
+    static const char *const options[] = { "local_ip=127.0.0.1", NULL };
+    struct port *port = must_open(options);
+    struct dp_tunnel_config tc = tunnel_config(port);
+    struct in6_addr self = ip("127.0.0.1");
+    struct packet *held[2 * PACKET_BATCH_MAX];
+    struct packet_pool_stats before, after;
+    struct packet_batch batch;
+    size_t n_held = 0;
+
+    send_encapsulated(port, &tc.encap, &self, 7, 1);
+    wait_readable(port->class->fd(port));
+    while ((held[n_held] = packet_alloc(pool)) != NULL) {
+        n_held++;
+    }
+    packet_pool_get_stats(pool, &before);
+    ck_assert_int_eq(recv_batch(port, &batch), EAGAIN);
+
+    /* It did not even ask the pool. */
+    packet_pool_get_stats(pool, &after);
+    ck_assert_uint_eq(after.alloc_failures, before.alloc_failures);
+    while (n_held) {
+        packet_free(held[--n_held]);
+    }
+    expect_own_frame(port, 7, &self, &self);
+    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_counts_frames_it_cannot_send)
+{
+    static const char *const options[] = { "local_ip=127.0.0.1", NULL };
+    struct port *port = must_open(options);
+    struct packet_batch batch;
+    uint8_t buf[256];
+    struct packet *other_family = fixture_packet(pool, buf,
+                                                 inner_frame(buf, 0));
+    struct packet *runt = fixture_packet(pool, buf, ETH_HEADER_LEN);
+
+    other_family->md.tun_dst = ip("::1");
+    runt->md.tun_dst = ip("127.0.0.1");
+    packet_batch_init(&batch);
+    packet_batch_add(&batch, other_family);
+    packet_batch_add(&batch, runt);
+    port->class->send(port, &batch);
+    ck_assert_uint_eq(batch.count, 0);
+    ck_assert_uint_eq(get_stats(port).tx_errors, 2);
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_tunnel_config_has_defaults)
+{
+    static const char *const options[] = { "local_ip=127.0.0.1", NULL };
+    struct port *port = must_open(options);
+    struct dp_tunnel_config tc = tunnel_config(port);
+    struct in6_addr local = ip("127.0.0.1");
+    struct eth_addr zero;
+
+    memset(&zero, 0, sizeof zero);
+    ck_assert(inet_equals(&tc.encap.local, &local));
+    ck_assert_uint_eq(ntohs(tc.encap.dst_port), VXLAN_DST_PORT);
+    ck_assert_uint_eq(tc.encap.src_port_min, VXLAN_SRC_PORT_MIN);
+    ck_assert_uint_eq(tc.encap.src_port_max, VXLAN_SRC_PORT_MAX);
+    ck_assert_uint_eq(tc.encap.ttl, 0);
+    ck_assert_uint_eq(tc.encap.tos, 0);
+    ck_assert(!tc.encap.df);
+    ck_assert(!tc.encap.udp_csum);
+    ck_assert_mem_eq(tc.encap.eth_src.ea, zero.ea, ETH_ADDR_LEN);
+    ck_assert_uint_eq(tc.mtu, 1500);
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_tunnel_config_reflects_options)
+{
+    static const char *const options[] = {
+        "local_ip=127.0.0.2", "dst_port=8472", "ttl=10", "tos=184",
+        "src_port_range=1000-2000", "df=true", "udp_csum=true", "mtu=9000",
+        "dev=lo", NULL,
+    };
+    struct port *port = must_open(options);
+    struct dp_tunnel_config tc = tunnel_config(port);
+    struct in6_addr local = ip("127.0.0.2");
+
+    ck_assert(inet_equals(&tc.encap.local, &local));
+    ck_assert_uint_eq(ntohs(tc.encap.dst_port), 8472);
+    ck_assert_uint_eq(tc.encap.src_port_min, 1000);
+    ck_assert_uint_eq(tc.encap.src_port_max, 2000);
+    ck_assert_uint_eq(tc.encap.ttl, 10);
+    ck_assert_uint_eq(tc.encap.tos, 184);
+    ck_assert(tc.encap.df);
+    ck_assert(tc.encap.udp_csum);
+
+    /* Given, the MTU does not follow dev's. */
+    ck_assert_uint_eq(tc.mtu, 9000);
+    run("ip link set lo mtu 1600");
+    ck_assert_uint_eq(tunnel_config(port).mtu, 9000);
+    port_close(port);
+}
+END_TEST
+
+static int
+if_mtu(const char *name)
+{
+    struct ifreq ifr;
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    ck_assert_int_ge(fd, 0);
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    ck_assert(!ioctl(fd, SIOCGIFMTU, &ifr));
+    close(fd);
+    return ifr.ifr_mtu;
+}
+
+START_TEST(test_tunnel_config_follows_the_mtu_of_dev)
+{
+    static const char *const options[] = { "local_ip=127.0.0.1", "dev=lo",
+                                           NULL };
+    struct port *port = must_open(options);
+
+    ck_assert_int_gt(if_mtu("lo"), 9000);
+    ck_assert_uint_eq(tunnel_config(port).mtu, (unsigned int) if_mtu("lo"));
+    run("ip link set lo mtu 9000");
+    ck_assert_uint_eq(tunnel_config(port).mtu, 9000);
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_tunnel_config_takes_the_mac_of_dev)
+{
+    static const char *const options[] = { "local_ip=" UNDERLAY_IP,
+                                           "dev=" UNDERLAY, NULL };
+    struct ifreq ifr;
+    struct port *port;
+    int fd;
+
+    add_underlay();
+    port = must_open(options);
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_ge(fd, 0);
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, UNDERLAY);
+    ck_assert(!ioctl(fd, SIOCGIFHWADDR, &ifr));
+    close(fd);
+    ck_assert_mem_eq(tunnel_config(port).encap.eth_src.ea,
+                     ifr.ifr_hwaddr.sa_data, ETH_ADDR_LEN);
+    ck_assert_uint_eq(tunnel_config(port).mtu, 1500);
+    port_close(port);
+}
+END_TEST
+
+/* Returns how many groups /proc/net/igmp lists for device 'dev', apart from
+ * the all-hosts group every device is in, and whether 'group' (dotted) is
+ * one of them, in '*found' (NULL: not asked). */
+static size_t
+igmp_groups(const char *dev, const char *group, bool *found)
+{
+    FILE *stream = fopen("/proc/net/igmp", "r");
+    struct in_addr want = { 0 }, all_hosts;
+    char line[256];
+    bool in_dev = false;
+    size_t n = 0;
+
+    ck_assert_ptr_nonnull(stream);
+    ck_assert_int_eq(inet_pton(AF_INET, "224.0.0.1", &all_hosts), 1);
+    if (group) {
+        ck_assert_int_eq(inet_pton(AF_INET, group, &want), 1);
+        *found = false;
+    }
+    while (fgets(line, sizeof line, stream)) {
+        char name[IFNAMSIZ];
+        unsigned int addr;
+        int index;
+
+        /* A device's line, then a line per group of it, whose address
+         * the kernel prints in network order as a host integer, so that
+         * it compares with s_addr as it is. */
+        if (line[0] != '\t' && sscanf(line, "%d %15[^ :]", &index,
+                                      name) == 2) {
+            in_dev = !strcmp(name, dev);
+        } else if (in_dev && sscanf(line, " %x", &addr) == 1
+                   && addr != all_hosts.s_addr) {
+            n++;
+            if (group && addr == want.s_addr) {
+                *found = true;
+            }
+        }
+    }
+    fclose(stream);
+    return n;
+}
+
+static bool
+igmp_has(const char *dev, const char *group)
+{
+    bool found;
+
+    igmp_groups(dev, group, &found);
+    return found;
+}
+
+static void
+set_groups(struct port *port, const char *const *groups, size_t n,
+           int want)
+{
+    struct in6_addr addrs[32];
+
+    ck_assert_uint_le(n, ARRAY_SIZE(addrs));
+    for (size_t i = 0; i < n; i++) {
+        addrs[i] = ip(groups[i]);
+    }
+    ck_assert_int_eq(port_vxlan_set_groups(port, addrs, n), want);
+}
+
+START_TEST(test_joins_and_leaves_groups_on_dev)
+{
+    static const char *const options[] = { "local_ip=" UNDERLAY_IP,
+                                           "dev=" UNDERLAY, NULL };
+    static const char *const first[] = { "239.1.1.1", "239.1.1.2" };
+    static const char *const second[] = { "239.1.1.2", "239.1.1.3" };
+    struct port *port;
+
+    add_underlay();
+    port = must_open(options);
+    ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 0);
+
+    set_groups(port, first, 2, 0);
+    ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 2);
+    ck_assert(igmp_has(UNDERLAY, "239.1.1.1"));
+    ck_assert(igmp_has(UNDERLAY, "239.1.1.2"));
+    ck_assert_uint_eq(igmp_groups("lo", NULL, NULL), 0);
+    ck_assert_uint_eq(igmp_groups(UNDERLAY_PEER, NULL, NULL), 0);
+
+    /* One kept, one left, one joined. */
+    set_groups(port, second, 2, 0);
+    ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 2);
+    ck_assert(!igmp_has(UNDERLAY, "239.1.1.1"));
+    ck_assert(igmp_has(UNDERLAY, "239.1.1.2"));
+    ck_assert(igmp_has(UNDERLAY, "239.1.1.3"));
+
+    set_groups(port, NULL, 0, 0);
+    ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 0);
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_refuses_more_than_1024_groups)
+{
+    static const char *const options[] = { "local_ip=" UNDERLAY_IP,
+                                           "dev=" UNDERLAY, NULL };
+    static const char *const one[] = { "239.1.1.1" };
+    struct in6_addr *many = calloc(1025, sizeof *many);
+    struct port *port;
+
+    ck_assert_ptr_nonnull(many);
+    add_underlay();
+    port = must_open(options);
+    set_groups(port, one, 1, 0);
+    for (size_t i = 0; i < 1025; i++) {
+        many[i] = inet_from_ipv4(htonl(0xef020000 + (uint32_t) i));
+    }
+    ck_assert_int_eq(port_vxlan_set_groups(port, many, 1025), EINVAL);
+
+    /* Refused whole: the groups it had are kept. */
+    ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 1);
+    ck_assert(igmp_has(UNDERLAY, "239.1.1.1"));
+    free(many);
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_skips_groups_of_the_other_family)
+{
+    static const char *const options[] = { "local_ip=" UNDERLAY_IP,
+                                           "dev=" UNDERLAY, NULL };
+    static const char *const mixed[] = { "ff0e::1:2", "239.1.1.1",
+                                         "ff02::1:3" };
+    struct port *port;
+
+    add_underlay();
+    port = must_open(options);
+    set_groups(port, mixed, 3, 0);
+    ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 1);
+    ck_assert(igmp_has(UNDERLAY, "239.1.1.1"));
+    port_close(port);
+}
+END_TEST
+
+/* The kernel lets one socket join net.ipv4.igmp_max_memberships groups
+ * (20 by default); the rest must be tried again on the next call. */
+START_TEST(test_retries_groups_that_failed_to_join)
+{
+    static const char *const options[] = { "local_ip=" UNDERLAY_IP,
+                                           "dev=" UNDERLAY, NULL };
+    struct in6_addr groups[21];
+    struct port *port;
+
+    add_underlay();
+    write_file("/proc/sys/net/ipv4/igmp_max_memberships", "20");
+    port = must_open(options);
+    for (size_t i = 0; i < ARRAY_SIZE(groups); i++) {
+        groups[i] = inet_from_ipv4(htonl(0xef030000 + (uint32_t) i));
+    }
+    ck_assert_int_eq(port_vxlan_set_groups(port, groups, 21), ENOBUFS);
+    ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 20);
+    ck_assert(!igmp_has(UNDERLAY, "239.3.0.20"));
+
+    write_file("/proc/sys/net/ipv4/igmp_max_memberships", "21");
+    ck_assert_int_eq(port_vxlan_set_groups(port, groups, 21), 0);
+    ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 21);
+    ck_assert(igmp_has(UNDERLAY, "239.3.0.20"));
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_refuses_a_missing_dev)
+{
+    static const char *const options[] = { "local_ip=127.0.0.1",
+                                           "dev=cknone0", NULL };
+    struct port *port;
+    char error[256];
+
+    ck_assert_int_eq(open_port(options, &port, error, sizeof error),
+                     ENODEV);
+    ck_assert_ptr_null(port);
+    ck_assert_str_eq(error, "dev cknone0: No such device");
+}
+END_TEST
+
+/* The port's socket asks for SO_REUSEADDR, which only helps when every
+ * socket on the port does. */
+START_TEST(test_refuses_a_dst_port_another_socket_holds)
+{
+    static const char *const options[] = { "local_ip=127.0.0.1", NULL };
+    struct sockaddr_in addr = { .sin_family = AF_INET,
+                                .sin_port = htons(VXLAN_DST_PORT) };
+    int sock = socket(AF_INET, SOCK_DGRAM, 0);
+    struct port *port;
+    char error[256];
+
+    ck_assert_int_ge(sock, 0);
+    ck_assert_int_eq(bind(sock, (struct sockaddr *) &addr, sizeof addr), 0);
+    ck_assert_int_eq(open_port(options, &port, error, sizeof error),
+                     EADDRINUSE);
+    ck_assert_ptr_null(port);
+    ck_assert_str_eq(error, "bind to UDP port 4789: Address already in use");
+
+    /* Free again, it opens. */
+    close(sock);
+    port = must_open(options);
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_refuses_a_local_ip_that_is_not_unicast)
+{
+    static const char *const bad[] = {
+        "local_ip=239.1.1.1", "local_ip=0.0.0.0", "local_ip=ff02::1",
+        "local_ip=::",
+    };
+    struct port *port;
+    char error[256];
+
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        const char *options[] = { bad[i], NULL };
+
+        ck_assert_int_eq(open_port(options, &port, error, sizeof error),
+                         EINVAL);
+        ck_assert_ptr_null(port);
+        ck_assert_str_eq(error, "local_ip: needs a unicast address");
+    }
+}
+END_TEST
+
+static Suite *
+port_vxlan_suite(void)
+{
+    Suite *s = suite_create("port-vxlan");
+
+    fixture_add_case(s, "receives what it sends to itself",
+                     test_receives_what_it_sends_to_itself, setup,
+                     teardown);
+    fixture_add_case(s, "receives what it sends to itself over IPv6",
+                     test_receives_what_it_sends_to_itself_over_ipv6, setup,
+                     teardown);
+    fixture_add_case(s, "receives at most a batch at a time in order",
+                     test_receives_at_most_a_batch_at_a_time_in_order, setup,
+                     teardown);
+    fixture_add_case(s, "gives each inner flow its own source port",
+                     test_gives_each_inner_flow_its_own_source_port, setup,
+                     teardown);
+    fixture_add_case(s, "recv returns EAGAIN when idle",
+                     test_recv_returns_eagain_when_idle, setup, teardown);
+    fixture_add_case(s, "keeps datagrams while the pool is dry",
+                     test_keeps_datagrams_while_the_pool_is_dry, setup,
+                     teardown);
+    fixture_add_case(s, "counts frames it cannot send",
+                     test_counts_frames_it_cannot_send, setup, teardown);
+    fixture_add_case(s, "tunnel config has defaults",
+                     test_tunnel_config_has_defaults, setup, teardown);
+    fixture_add_case(s, "tunnel config reflects options",
+                     test_tunnel_config_reflects_options, setup, teardown);
+    fixture_add_case(s, "tunnel config follows the MTU of dev",
+                     test_tunnel_config_follows_the_mtu_of_dev, setup,
+                     teardown);
+    fixture_add_case(s, "tunnel config takes the MAC of dev",
+                     test_tunnel_config_takes_the_mac_of_dev, setup,
+                     teardown);
+    fixture_add_case(s, "joins and leaves groups on dev",
+                     test_joins_and_leaves_groups_on_dev, setup, teardown);
+    fixture_add_case(s, "refuses more than 1024 groups",
+                     test_refuses_more_than_1024_groups, setup, teardown);
+    fixture_add_case(s, "skips groups of the other family",
+                     test_skips_groups_of_the_other_family, setup, teardown);
+    fixture_add_case(s, "retries groups that failed to join",
+                     test_retries_groups_that_failed_to_join, setup,
+                     teardown);
+    fixture_add_case(s, "refuses a missing dev", test_refuses_a_missing_dev,
+                     setup, teardown);
+    fixture_add_case(s, "refuses a dst_port another socket holds",
+                     test_refuses_a_dst_port_another_socket_holds, setup,
+                     teardown);
+    fixture_add_case(s, "refuses a local_ip that is not unicast",
+                     test_refuses_a_local_ip_that_is_not_unicast, setup,
+                     teardown);
+    return s;
+}
+
+int
+main(void)
+{
+    return fixture_run(port_vxlan_suite());
+}
