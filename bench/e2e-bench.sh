@@ -53,22 +53,7 @@
 # sending VM's TAP queue (vswitchd did not read them in time) and in the
 # receiving vswitchd's UDP socket buffer.
 #
-# Measured on this project's machine (AMD EPYC, 2 cores, shared with
-# other work), four runs, lowest and highest:
-#
-# | set-up | TCP Gbit/s | ratio | 64-byte kpps received | ratio |
-# |---|---|---|---|---|
-# | (a) kernel - kernel | 8.6 - 14.3 | 1 | 128 - 154 | 1 |
-# | (b) vswitchd - vswitchd | 0.48 - 0.92 | 0.04 - 0.07 | 63 - 85 | 0.43-0.59 |
-# | (c) vswitchd - kernel | failed | - | 96 - 116 | 0.62 - 0.77 |
-#
-# The kernel's TCP rides 64 KB segments end to end (TSO on the vxlan
-# devices, and the veths and the bridge pass them on whole: the underlay
-# carries 64 KB VXLAN datagrams); vswitchd's TAP ports carry MTU-sized
-# frames, one system call each.  (c)'s TCP fails because the kernel's
-# vxlan device leaves the inner TCP checksum to offload and vswitchd
-# passes it on to the VM unfinished (see tests/system/kernel-interop.sh);
-# until that is fixed the table says "failed" there.
+# What it measured here, and why, is in bench/README.md.
 
 usage() {
     echo "usage: $0 [--build DIR]" >&2

@@ -102,7 +102,8 @@ csum_detect_partial(struct packet *p)
     struct flow_key key;
     uint16_t offset;
     uint32_t len, pseudo;
-    const be16 *field;
+    const uint8_t *at;
+    be16 field;
 
     if (flow_extract(p, &key) != FLOW_LAYER_L4 || key.nw_frag) {
         return false;
@@ -114,9 +115,12 @@ csum_detect_partial(struct packet *p)
     } else {
         return false;
     }
-    field = packet_at(p, p->md.l4_ofs + offset, sizeof *field);
-    len = packet_size(p) - p->md.l4_ofs;
-    if (!field || !*field) {
+    at = packet_at(p, p->md.l4_ofs + offset, sizeof field);
+    if (!at) {
+        return false;
+    }
+    memcpy(&field, at, sizeof field);
+    if (!field) {
         return false;
     }
     /* The L4 length from the IP header, not the frame, which may carry
@@ -143,7 +147,7 @@ csum_detect_partial(struct packet *p)
     be16 folded = csum_finish(pseudo);
 
     folded = (be16) ~folded;
-    if (*field != folded || p->md.l4_ofs + len > packet_size(p)) {
+    if (field != folded || p->md.l4_ofs + len > packet_size(p)) {
         return false;
     }
     /* Summing stops at the end of the datagram, before any padding. */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include "csum.h"
@@ -35,20 +36,50 @@ pcap_cast(const struct port *port)
     return CONTAINER_OF(port, struct pcap_port, up);
 }
 
+/* Capture files are read and written on the daemon's loop, with libpcap's
+ * blocking calls: a FIFO, a device or a socket could stop the loop, so only
+ * regular files (or, for tx, a file yet to be created) are taken. */
+static int
+check_regular_file(const char *what, const char *path, bool may_be_missing,
+                   char *error, size_t error_size)
+{
+    struct stat st;
+    int err;
+
+    if (stat(path, &st)) {
+        err = errno;
+        if (err == ENOENT && may_be_missing) {
+            return 0;
+        }
+        snprintf(error, error_size, "%s: %s: %s", what, path, strerror(err));
+        return err;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(error, error_size, "%s: %s: not a regular file", what,
+                 path);
+        return S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+    }
+    return 0;
+}
+
 static int
 open_rx(struct pcap_port *pp, char *error, size_t error_size)
 {
     char errbuf[PCAP_ERRBUF_SIZE];
+    int err = check_regular_file("rx", pp->rx_path, false, error,
+                                 error_size);
     pcap_t *rx;
 
+    if (err) {
+        return err;
+    }
     errno = 0;
     rx = pcap_open_offline(pp->rx_path, errbuf);
     if (!rx) {
         /* libpcap names the file only when it cannot open it, and sets
          * errno only when a system call failed: a file that is not a
          * capture gets neither. */
-        int err = errno ? errno : EINVAL;
-
+        err = errno ? errno : EINVAL;
         if (strstr(errbuf, pp->rx_path)) {
             snprintf(error, error_size, "rx: %s", errbuf);
         } else {
@@ -104,6 +135,9 @@ pcap_port_open(const struct port_args *args, struct port **portp,
     if (rx) {
         pp->rx_path = strdup(rx);
         err = !pp->rx_path ? ENOMEM : open_rx(pp, error, error_size);
+    }
+    if (!err && tx) {
+        err = check_regular_file("tx", tx, true, error, error_size);
     }
     if (!err && tx) {
         pp->tx_handle = pcap_open_dead(DLT_EN10MB, PACKET_MAX_FRAME);

@@ -100,17 +100,27 @@ link_alias(const char *name, const char *set, char *get, size_t get_size)
 
         error = -err->error;
     } else if (!set) {
-        const struct ifinfomsg *ifi = NLMSG_DATA(&reply.nh);
+        /* Attributes are walked by hand: the kernel's macros cast char
+         * pointers to struct rtattr, which -Wcast-align refuses. */
+        const char *attr = (const char *) NLMSG_DATA(&reply.nh)
+                           + NLMSG_ALIGN(sizeof(struct ifinfomsg));
         int len = (int) IFLA_PAYLOAD(&reply.nh);
+        struct rtattr hdr;
 
         error = ENOENT;
-        for (rta = IFLA_RTA(ifi); RTA_OK(rta, len);
-             rta = RTA_NEXT(rta, len)) {
-            if (rta->rta_type == IFLA_IFALIAS) {
-                snprintf(get, get_size, "%.*s", (int) RTA_PAYLOAD(rta),
-                         (const char *) RTA_DATA(rta));
+        while (len >= (int) sizeof hdr) {
+            memcpy(&hdr, attr, sizeof hdr);
+            if (hdr.rta_len < sizeof hdr || hdr.rta_len > len) {
+                break;
+            }
+            if (hdr.rta_type == IFLA_IFALIAS) {
+                snprintf(get, get_size, "%.*s",
+                         (int) (hdr.rta_len - RTA_LENGTH(0)),
+                         attr + RTA_LENGTH(0));
                 error = 0;
             }
+            len -= (int) RTA_ALIGN(hdr.rta_len);
+            attr += RTA_ALIGN(hdr.rta_len);
         }
     }
     close(fd);

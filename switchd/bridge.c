@@ -30,6 +30,7 @@ struct bridge_port {
     struct port *port;          /* NULL while down. */
     char *error;                /* Why it is down; NULL if up. */
     uint64_t tx_while_down;     /* Frames for it while it was down. */
+    int tunnel_error;           /* Last answer to its tunnel settings. */
 
     /* Input: a poll handle on the open device's descriptor or, for a
      * port that has none (pcap), an idle handle that runs while input
@@ -318,16 +319,23 @@ start_input(struct bridge_port *port)
 /* Gives the datapath the VXLAN port's settings, which include the MTU of
  * its underlay device as it is now. */
 static void
-configure_tunnel(struct bridge *b, const struct bridge_port *port)
+configure_tunnel(struct bridge *b, struct bridge_port *port)
 {
     struct dp_tunnel_config tc;
     int error;
 
     port_vxlan_tunnel_config(port->port, &tc);
     error = dp_tunnel_configure(b->dp, port->port_no, &tc);
-    if (error) {
-        LOG_ERR("bridge", "port %s: %s", port->config->name,
-                strerror(error));
+    /* This runs every second: say it once, when it starts or stops. */
+    if (error != port->tunnel_error) {
+        if (error) {
+            LOG_ERR("bridge", "port %s: tunnel settings refused (MTU %u): "
+                    "%s", port->config->name, tc.mtu, strerror(error));
+        } else {
+            LOG_INFO("bridge", "port %s: tunnel settings accepted",
+                     port->config->name);
+        }
+        port->tunnel_error = error;
     }
 }
 

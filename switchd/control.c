@@ -22,12 +22,13 @@ struct control_client {
     struct list node;           /* In server's 'clients'. */
     struct control_server *server;
     uv_pipe_t pipe;
-    uv_timer_t partial_timer;   /* Runs while a frame is half read. */
+    uv_timer_t timer;           /* Closes an idle or stuck connection. */
     struct frame_reader reader;
     struct control_peer peer;
     size_t pending;             /* Reply bytes handed to uv_write(). */
     bool reading;
     bool closing;
+    bool timing_partial;        /* The timer runs for a partial request. */
     int n_handles_open;         /* Freed when both handles are closed. */
     unsigned int id;
 };
@@ -40,6 +41,7 @@ struct control_server {
     struct list clients;
     size_t n_clients;
     unsigned int next_id;
+    uint64_t next_full_warning; /* Loop time; rate-limits a warning. */
     char read_buf[65536];       /* Shared: reads are handled at once. */
 };
 
@@ -49,6 +51,9 @@ struct control_write {
     uint8_t *frame;
     size_t len;
     bool close_after;
+    /* A copy: at shutdown libuv cancels queued writes after the server,
+     * which holds the callbacks, is gone. */
+    void (*free_reply)(uint8_t *);
 };
 
 static void client_close(struct control_client *);
@@ -74,8 +79,8 @@ client_close(struct control_client *client)
     list_remove(&client->node);
     client->server->n_clients--;
     LOG_DBG("control", "client %u: closed", client->id);
-    uv_timer_stop(&client->partial_timer);
-    uv_close((uv_handle_t *) &client->partial_timer, on_handle_closed);
+    uv_timer_stop(&client->timer);
+    uv_close((uv_handle_t *) &client->timer, on_handle_closed);
     uv_close((uv_handle_t *) &client->pipe, on_handle_closed);
 }
 
@@ -112,7 +117,7 @@ on_write(uv_write_t *req, int status)
     struct control_client *client = w->client;
 
     client->pending -= w->len;
-    client->server->cb.free_reply(w->frame);
+    w->free_reply(w->frame);
     if (status < 0 && !client->closing) {
         LOG_DBG("control", "client %u: write failed: %s", client->id,
                 uv_strerror(status));
@@ -138,6 +143,7 @@ send_frame(struct control_client *client, uint8_t *frame, size_t len,
     w->frame = frame;
     w->len = len;
     w->close_after = close_after;
+    w->free_reply = client->server->cb.free_reply;
     client->pending += len;
     error = uv_write(&w->req, (uv_stream_t *) &client->pipe, &buf, 1,
                      on_write);
@@ -158,13 +164,35 @@ send_frame(struct control_client *client, uint8_t *frame, size_t len,
 }
 
 static void
-on_partial_timeout(uv_timer_t *timer)
+on_timeout(uv_timer_t *timer)
 {
     struct control_client *client = timer->data;
 
-    LOG_WARN("control", "client %u: request unfinished after %d ms, "
-             "closing", client->id, CONTROL_PARTIAL_TIMEOUT);
+    if (frame_reader_has_partial(&client->reader)) {
+        LOG_WARN("control", "client %u: request unfinished after %d ms, "
+                 "closing", client->id, CONTROL_PARTIAL_TIMEOUT);
+    } else {
+        LOG_DBG("control", "client %u: idle for %d ms, closing",
+                client->id, CONTROL_IDLE_TIMEOUT);
+    }
     client_close(client);
+}
+
+/* A connection gets CONTROL_IDLE_TIMEOUT to send a request and, once it
+ * has started one, CONTROL_PARTIAL_TIMEOUT to finish it, so that idle or
+ * stuck connections cannot hold the places of others. */
+static void
+arm_timer(struct control_client *client)
+{
+    bool partial = frame_reader_has_partial(&client->reader);
+
+    if (partial && client->timing_partial) {
+        return;                 /* Already timing this request. */
+    }
+    client->timing_partial = partial;
+    uv_timer_start(&client->timer, on_timeout,
+                   partial ? CONTROL_PARTIAL_TIMEOUT : CONTROL_IDLE_TIMEOUT,
+                   0);
 }
 
 static void
@@ -199,13 +227,8 @@ handle_frames(struct control_client *client)
                  client->id, announced);
         set_reading(client, false);
         send_frame(client, reply, reply_len, true);
-    } else if (frame_reader_has_partial(&client->reader)) {
-        if (!uv_is_active((uv_handle_t *) &client->partial_timer)) {
-            uv_timer_start(&client->partial_timer, on_partial_timeout,
-                           CONTROL_PARTIAL_TIMEOUT, 0);
-        }
     } else {
-        uv_timer_stop(&client->partial_timer);
+        arm_timer(client);
     }
 }
 
@@ -256,9 +279,9 @@ on_connection(uv_stream_t *listener, int status)
     client = xcalloc(1, sizeof *client);
     client->server = server;
     uv_pipe_init(server->loop, &client->pipe, 0);
-    uv_timer_init(server->loop, &client->partial_timer);
+    uv_timer_init(server->loop, &client->timer);
     client->pipe.data = client;
-    client->partial_timer.data = client;
+    client->timer.data = client;
     client->n_handles_open = 2;
     client->id = server->next_id++;
     frame_reader_init(&client->reader, FRAME_MAX_REQUEST);
@@ -270,8 +293,14 @@ on_connection(uv_stream_t *listener, int status)
         return;
     }
     if (server->n_clients > CONTROL_MAX_CLIENTS) {
-        LOG_WARN("control", "more than %d clients, refusing one",
-                 CONTROL_MAX_CLIENTS);
+        uint64_t now = uv_now(server->loop);
+
+        /* A client retrying in a loop must not flood the log. */
+        if (now >= server->next_full_warning) {
+            LOG_WARN("control", "more than %d clients, refusing new ones",
+                     CONTROL_MAX_CLIENTS);
+            server->next_full_warning = now + 10000;
+        }
         client_close(client);
         return;
     }
@@ -279,6 +308,7 @@ on_connection(uv_stream_t *listener, int status)
     LOG_DBG("control", "client %u: connected (pid %d uid %d)", client->id,
             (int) client->peer.pid, (int) client->peer.uid);
     set_reading(client, true);
+    arm_timer(client);
 }
 
 static void

@@ -14,14 +14,15 @@
  *
  *   - a request frame over FRAME_MAX_REQUEST gets an error and the
  *     connection is closed;
- *   - a partial frame left unfinished for CONTROL_PARTIAL_TIMEOUT closes
- *     the connection;
+ *   - a partial frame left unfinished for CONTROL_PARTIAL_TIMEOUT, or no
+ *     request at all for CONTROL_IDLE_TIMEOUT, closes the connection;
  *   - the daemon stops reading from a client whose replies pile up unread,
  *     and closes it past CONTROL_MAX_PENDING bytes;
  *   - at most CONTROL_MAX_CLIENTS connections are served at once. */
 
 #define CONTROL_MAX_CLIENTS 256
 #define CONTROL_PARTIAL_TIMEOUT 10000           /* ms. */
+#define CONTROL_IDLE_TIMEOUT 60000              /* ms. */
 #define CONTROL_MAX_PENDING (64u << 20)         /* Unsent reply bytes. */
 
 struct control_peer {

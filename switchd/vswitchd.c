@@ -203,7 +203,8 @@ take_lock(struct daemon *d)
         die("%s: %s", d->lock_path, strerror(errno));
     }
     if (flock(d->lock_fd, LOCK_EX | LOCK_NB)) {
-        ssize_t n = errno == EWOULDBLOCK
+        int error = errno;
+        ssize_t n = error == EWOULDBLOCK
                     ? pread(d->lock_fd, pid, sizeof pid - 1, 0) : -1;
 
         if (n > 0) {
@@ -212,7 +213,9 @@ take_lock(struct daemon *d)
             die("another vswitchd is running on %s (pid %s)",
                 d->opt.socket_path, pid);
         }
-        die("%s: cannot lock: %s", d->lock_path, strerror(errno));
+        die("%s: cannot lock: %s", d->lock_path,
+            error == EWOULDBLOCK ? "held by another process"
+                                 : strerror(error));
     }
     snprintf(pid, sizeof pid, "%ld\n", (long) getpid());
     if (ftruncate(d->lock_fd, 0)
@@ -360,8 +363,9 @@ handle_request(void *aux, const struct control_peer *peer,
 
     snprintf(name, sizeof name, "uid %d pid %d", (int) peer->uid,
              (int) peer->pid);
+    /* A change that shortens ageing is picked up by the next housekeeping
+     * run, within BRIDGE_RUN_INTERVAL. */
     reply = rpc_handle(&ctx, &rp, msg, len, reply_len);
-    schedule_housekeeping(d);
     return reply;
 }
 

@@ -744,16 +744,12 @@ START_TEST(test_flood_counts_pool_exhaustion)
     uint8_t frame[128];
     size_t len = fixture_arp_request(frame, &a, 1, 2);
     struct packet *hog[1024];
-    struct packet *p;
     size_t n_hog = 0;
 
     /* Leave the pool just the buffer the frame arrives in: the copy for the
      * other local port fails and is counted, the original still goes to
      * the last target, the group. */
-    while ((p = packet_alloc(pool)) != NULL) {
-        ck_assert_uint_lt(n_hog, sizeof hog / sizeof hog[0]);
-        hog[n_hog++] = p;
-    }
+    n_hog = fixture_drain_pool(pool, hog, sizeof hog / sizeof hog[0]);
     packet_free(hog[--n_hog]);
     inject(0, PORT_VM1, frame, len);
     ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_NO_BUFFER), 1);

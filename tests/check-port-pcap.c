@@ -336,6 +336,25 @@ START_TEST(test_refuses_an_rx_file_that_is_not_a_capture)
 }
 END_TEST
 
+/* A FIFO would block the daemon's loop in libpcap's calls. */
+START_TEST(test_refuses_files_that_are_not_regular)
+{
+    char file[256], error[512];
+    struct port *port;
+
+    path(file, sizeof file, "fifo");
+    ck_assert_int_eq(mkfifo(file, 0600), 0);
+    ck_assert_int_eq(open_port(file, NULL, &port, error, sizeof error),
+                     EINVAL);
+    ck_assert_ptr_null(port);
+    ck_assert_msg(strstr(error, "not a regular file") != NULL, "%s", error);
+    ck_assert_int_eq(open_port(NULL, file, &port, error, sizeof error),
+                     EINVAL);
+    ck_assert_ptr_null(port);
+    ck_assert_msg(!strncmp(error, "tx: ", 4), "%s", error);
+}
+END_TEST
+
 START_TEST(test_refuses_a_tx_file_it_cannot_create)
 {
     char file[256], error[512];
@@ -542,9 +561,7 @@ START_TEST(test_keeps_frames_while_the_pool_is_dry)
 
     write_capture(path(file, sizeof file, "in.pcap"), DLT_EN10MB, 10);
     port = must_open(file, NULL);
-    while ((held[n_held] = packet_alloc(pool)) != NULL) {
-        n_held++;
-    }
+    n_held = fixture_drain_pool(pool, held, ARRAY_SIZE(held));
     expect_eagain(port);
     expect_eagain(port);
 
@@ -605,6 +622,9 @@ port_pcap_suite(void)
                      test_refuses_a_missing_rx_file, setup, teardown);
     fixture_add_case(s, "refuses an rx file that is not a capture",
                      test_refuses_an_rx_file_that_is_not_a_capture, setup,
+                     teardown);
+    fixture_add_case(s, "refuses files that are not regular",
+                     test_refuses_files_that_are_not_regular, setup,
                      teardown);
     fixture_add_case(s, "refuses a tx file it cannot create",
                      test_refuses_a_tx_file_it_cannot_create, setup,

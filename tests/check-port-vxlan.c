@@ -368,9 +368,7 @@ START_TEST(test_keeps_datagrams_while_the_pool_is_dry)
 
     send_encapsulated(port, &tc.encap, &self, 7, 1);
     wait_readable(port->class->fd(port));
-    while ((held[n_held] = packet_alloc(pool)) != NULL) {
-        n_held++;
-    }
+    n_held = fixture_drain_pool(pool, held, ARRAY_SIZE(held));
     packet_pool_get_stats(pool, &before);
     ck_assert_int_eq(recv_batch(port, &batch), EAGAIN);
 

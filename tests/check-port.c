@@ -408,7 +408,7 @@ START_TEST(test_checks_ifnames_as_the_kernel_does)
 {
     static const char *const bad[] = {
         "", ".", "..", "abcdefghijklmnop", "a/b", "a:b", "a b", "a\tb",
-        "a\nb", "a\vb", "a\fb", "a\rb", "a\xa0" "b", "/", ":",
+        "a\nb", "a\vb", "a\fb", "a\rb", "a\240b", "/", ":",
     };
     static const char *const good[] = {
         "...", ".a", "a", "abcdefghijklmno", "eth0", "veth-a_1", "tap.100",

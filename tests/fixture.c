@@ -161,3 +161,17 @@ fixture_run(Suite *s)
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+size_t
+fixture_drain_pool(struct packet_pool *pool, struct packet **held,
+                   size_t max)
+{
+    struct packet *p;
+    size_t n = 0;
+
+    while ((p = packet_alloc(pool)) != NULL) {
+        ck_assert_uint_lt(n, max);
+        held[n++] = p;
+    }
+    return n;
+}

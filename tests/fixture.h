@@ -50,6 +50,12 @@ void fixture_add_case(Suite *s, const char *name, const TTest *test,
 /* Runs every test of 's', frees it, and returns main()'s exit status. */
 int fixture_run(Suite *s);
 
+/* Takes every free buffer of 'pool' into 'held' (room for 'max'), so that
+ * a test can see what happens when the pool is dry.  Returns how many it
+ * took; aborts the test if 'held' is too small. */
+size_t fixture_drain_pool(struct packet_pool *pool, struct packet **held,
+                          size_t max);
+
 /* Returns the Ethernet address 02:00:00:00:hi:lo for a test host. */
 struct eth_addr fixture_mac(uint16_t n);
 
