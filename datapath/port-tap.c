@@ -34,6 +34,7 @@
 struct tap_port {
     struct port up;
     int fd;
+    bool owned;                 /* Made by this daemon: removed with it. */
     struct port_stats stats;
 };
 
@@ -224,10 +225,14 @@ tap_open(const struct port_args *args, struct port **portp, char *error,
          size_t error_size)
 {
     bool here = if_nametoindex(args->name) != 0;
+    /* A device found elsewhere carries our alias; one here may be someone
+     * else's (made with "ip tuntap add"), to use but not to delete. */
+    bool owned = !here || owned_by(args->name, args->owner);
     int fd = here ? attach(args->name)
              : attach_in_other_netns(args->name, args->owner);
 
     if (fd == -ENODEV) {
+        owned = true;
         fd = attach(args->name);
         /* Marks the new device as ours, for the day it has moved to
          * another namespace and this daemon restarts. */
@@ -251,6 +256,7 @@ tap_open(const struct port_args *args, struct port **portp, char *error,
     }
     tap->up.class = &port_tap_class;
     tap->fd = fd;
+    tap->owned = owned;
     *portp = &tap->up;
     return 0;
 }
@@ -258,8 +264,12 @@ tap_open(const struct port_args *args, struct port **portp, char *error,
 static void
 tap_remove(struct port *port)
 {
+    struct tap_port *tap = tap_cast(port);
+
     /* Without persistence the device goes with its last descriptor. */
-    ioctl(tap_cast(port)->fd, TUNSETPERSIST, 0);
+    if (tap->owned) {
+        ioctl(tap->fd, TUNSETPERSIST, 0);
+    }
 }
 
 static void

@@ -457,7 +457,10 @@ START_TEST(test_reattaches_to_a_device_it_did_not_create)
     port = must_open();
     ck_assert_uint_eq(if_nametoindex(tap_name), ifindex);
     ck_assert(if_flags(tap_name) & IFF_UP);
+
+    /* Someone else's device: used, but not deleted with the port. */
     remove_port(port);
+    ck_assert_uint_eq(if_nametoindex(tap_name), ifindex);
 }
 END_TEST
 
