@@ -37,42 +37,14 @@
 
 static struct packet_pool *pool;
 
-/* Runs the shell command that 'format' makes and asserts that it
- * succeeds. */
-static void __attribute__((format(printf, 1, 2)))
-run(const char *format, ...)
-{
-    char command[512];
-    va_list args;
-    int status;
-
-    va_start(args, format);
-    vsnprintf(command, sizeof command, format, args);
-    va_end(args);
-    status = system(command);
-    ck_assert_msg(status == 0, "'%s' exited with %d", command, status);
-}
-
-static void
-write_file(const char *file, const char *text)
-{
-    FILE *stream = fopen(file, "w");
-
-    ck_assert_msg(stream != NULL, "%s: %s", file, strerror(errno));
-    fputs(text, stream);
-    ck_assert_int_eq(fclose(stream), 0);
-}
-
 static void
 setup(void)
 {
     /* Without IPv6, an interface that comes up sends nothing unbidden, so
      * every frame a test sees is one it caused. */
-    ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
-    write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
-    write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
-    run("ip link add " DEV " type veth peer name " PEER);
-    run("ip link set " DEV " up && ip link set " PEER " up");
+    fixture_private_netns(false);
+    fixture_shell("ip link add " DEV " type veth peer name " PEER);
+    fixture_shell("ip link set " DEV " up && ip link set " PEER " up");
     pool = packet_pool_create(2 * PACKET_BATCH_MAX);
     ck_assert_ptr_nonnull(pool);
 }
@@ -374,7 +346,7 @@ START_TEST(test_brings_the_interface_up_and_promiscuous)
     char text[2048];
     struct port *port;
 
-    run("ip link set " DEV " down");
+    fixture_shell("ip link set " DEV " down");
     ck_assert(!(if_flags(DEV) & IFF_UP));
     port = must_open();
     ck_assert(if_flags(DEV) & IFF_UP);
@@ -403,8 +375,9 @@ START_TEST(test_marks_a_checksum_left_to_offload)
     struct packet *p;
     int sock;
 
-    run("ip addr add 172.31.253.1/24 dev " PEER);
-    run("ip neigh add 172.31.253.2 lladdr 02:00:00:00:00:02 dev " PEER);
+    fixture_shell("ip addr add 172.31.253.1/24 dev " PEER);
+    fixture_shell("ip neigh add 172.31.253.2 lladdr 02:00:00:00:00:02 "
+                  "dev " PEER);
     to.sin_addr.s_addr = ip_dst;
     sock = socket(AF_INET, SOCK_DGRAM, 0);
     ck_assert_int_ge(sock, 0);
@@ -485,11 +458,11 @@ START_TEST(test_keeps_receiving_after_the_interface_bounces)
     size_t len = test_frame(want, 4);
     int err;
 
-    run("ip link set " DEV " down");
+    fixture_shell("ip link set " DEV " down");
     err = recv_batch(port, &batch);
     ck_assert_msg(err == EAGAIN, "recv on a down interface returned %d",
                   err);
-    run("ip link set " DEV " up");
+    fixture_shell("ip link set " DEV " up");
 
     peer = packet_socket(PEER);
     peer_send(peer, 4, 1);
@@ -509,7 +482,7 @@ START_TEST(test_deleted_interface_breaks_recv)
     struct packet_batch batch;
     int err;
 
-    run("ip link del " DEV);
+    fixture_shell("ip link del " DEV);
     err = recv_batch(port, &batch);
     ck_assert_msg(err == ENODEV, "recv returned %d", err);
     ck_assert_uint_eq(batch.count, 0);

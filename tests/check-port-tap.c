@@ -42,22 +42,6 @@
 static struct packet_pool *pool;
 static char tap_name[IFNAMSIZ];
 
-/* Runs the shell command that 'format' makes and asserts that it
- * succeeds. */
-static void __attribute__((format(printf, 1, 2)))
-run(const char *format, ...)
-{
-    char command[512];
-    va_list args;
-    int status;
-
-    va_start(args, format);
-    vsnprintf(command, sizeof command, format, args);
-    va_end(args);
-    status = system(command);
-    ck_assert_msg(status == 0, "'%s' exited with %d", command, status);
-}
-
 /* Runs the shell command that 'format' makes and returns its output in
  * 'out' (one string, lines and all). */
 static void __attribute__((format(printf, 3, 4)))
@@ -76,16 +60,6 @@ capture(char *out, size_t size, const char *format, ...)
     n = fread(out, 1, size - 1, stream);
     out[n] = '\0';
     pclose(stream);
-}
-
-static void
-write_file(const char *file, const char *text)
-{
-    FILE *stream = fopen(file, "w");
-
-    ck_assert_msg(stream != NULL, "%s: %s", file, strerror(errno));
-    fputs(text, stream);
-    ck_assert_int_eq(fclose(stream), 0);
 }
 
 /* Deletes the namespaces of NETNS_DIR that tests of this program made and
@@ -127,7 +101,7 @@ static const char *
 add_netns(char *name, size_t size, char tag)
 {
     snprintf(name, size, NETNS_PREFIX "%d-%c", (int) getpid(), tag);
-    run("ip netns add %s", name);
+    fixture_shell("ip netns add %s", name);
     return name;
 }
 
@@ -137,9 +111,7 @@ setup(void)
     /* A namespace of our own: the devices we make, and the frames the
      * kernel sends, are only ours.  Without IPv6, a device that comes up
      * sends nothing unbidden. */
-    ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
-    write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
-    write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+    fixture_private_netns(false);
     snprintf(tap_name, sizeof tap_name, "cktap%d", (int) getpid());
     pool = packet_pool_create(2 * PACKET_BATCH_MAX);
     ck_assert_ptr_nonnull(pool);
@@ -365,8 +337,8 @@ START_TEST(test_receives_what_the_kernel_sends_out)
     be32 ip_src = htonl(0xac1ffe01), ip_dst = htonl(0xac1ffe02);
     int sock;
 
-    run("ip addr add 172.31.254.1/24 dev %s", tap_name);
-    run("ip neigh add 172.31.254.2 lladdr 02:00:00:00:00:02 dev %s",
+    fixture_shell("ip addr add 172.31.254.1/24 dev %s", tap_name);
+    fixture_shell("ip neigh add 172.31.254.2 lladdr 02:00:00:00:00:02 dev %s",
         tap_name);
     src = if_mac(tap_name);
     to.sin_addr.s_addr = ip_dst;
@@ -451,7 +423,7 @@ START_TEST(test_reattaches_to_a_device_it_did_not_create)
     unsigned int ifindex;
     struct port *port;
 
-    run("ip tuntap add %s mode tap", tap_name);
+    fixture_shell("ip tuntap add %s mode tap", tap_name);
     ifindex = if_nametoindex(tap_name);
     ck_assert_uint_ne(ifindex, 0);
     port = must_open();
@@ -473,15 +445,15 @@ START_TEST(test_refuses_a_same_named_device_that_is_not_a_tap)
     snprintf(want, sizeof want, "tap %s: %s", tap_name, strerror(EINVAL));
     for (int i = 0; i < 2; i++) {
         if (i == 0) {
-            run("ip link add %s type veth", tap_name);
+            fixture_shell("ip link add %s type veth", tap_name);
         } else {
-            run("ip tuntap add %s mode tun", tap_name);
+            fixture_shell("ip tuntap add %s mode tun", tap_name);
         }
         ck_assert_int_eq(open_port(&port, error, sizeof error), EINVAL);
         ck_assert_ptr_null(port);
         ck_assert_str_eq(error, want);
         ck_assert_uint_ne(if_nametoindex(tap_name), 0);
-        run("ip link del %s", tap_name);
+        fixture_shell("ip link del %s", tap_name);
     }
 }
 END_TEST
@@ -502,7 +474,7 @@ START_TEST(test_deleted_device_breaks_recv)
     struct packet_batch batch;
     int err;
 
-    run("ip link del %s", tap_name);
+    fixture_shell("ip link del %s", tap_name);
     ck_assert_uint_eq(if_nametoindex(tap_name), 0);
 
     packet_batch_init(&batch);
@@ -526,7 +498,7 @@ START_TEST(test_reattaches_to_its_device_in_another_netns)
     struct port *port = must_open();
 
     add_netns(netns, sizeof netns, 'x');
-    run("ip link set %s netns %s", tap_name, netns);
+    fixture_shell("ip link set %s netns %s", tap_name, netns);
     ck_assert_uint_eq(if_nametoindex(tap_name), 0);
     port_close(port);
 
@@ -543,7 +515,7 @@ START_TEST(test_reattaches_to_its_device_in_another_netns)
     /* Removing the port removes the device where it is. */
     remove_port(port);
     ck_assert_str_eq(link_show(text, sizeof text, netns, tap_name), "");
-    run("ip netns del %s", netns);
+    fixture_shell("ip netns del %s", netns);
 }
 END_TEST
 
@@ -554,8 +526,8 @@ START_TEST(test_leaves_a_same_named_device_it_does_not_own)
     struct port *port;
 
     add_netns(netns, sizeof netns, 'y');
-    run("ip -n %s tuntap add %s mode tap", netns, tap_name);
-    run("ip -n %s link set %s alias other", netns, tap_name);
+    fixture_shell("ip -n %s tuntap add %s mode tap", netns, tap_name);
+    fixture_shell("ip -n %s link set %s alias other", netns, tap_name);
 
     port = must_open();
     ck_assert_uint_ne(if_nametoindex(tap_name), 0);
@@ -571,7 +543,7 @@ START_TEST(test_leaves_a_same_named_device_it_does_not_own)
     ck_assert_uint_eq(rx_packets(NULL, tap_name), before + 1);
     ck_assert_uint_eq(rx_packets(netns, tap_name), 0);
     remove_port(port);
-    run("ip netns del %s", netns);
+    fixture_shell("ip netns del %s", netns);
 }
 END_TEST
 

@@ -41,37 +41,10 @@
 
 static struct packet_pool *pool;
 
-/* Runs the shell command that 'format' makes and asserts that it
- * succeeds. */
-static void __attribute__((format(printf, 1, 2)))
-run(const char *format, ...)
-{
-    char command[512];
-    va_list args;
-    int status;
-
-    va_start(args, format);
-    vsnprintf(command, sizeof command, format, args);
-    va_end(args);
-    status = system(command);
-    ck_assert_msg(status == 0, "'%s' exited with %d", command, status);
-}
-
-static void
-write_file(const char *file, const char *text)
-{
-    FILE *stream = fopen(file, "w");
-
-    ck_assert_msg(stream != NULL, "%s: %s", file, strerror(errno));
-    fputs(text, stream);
-    ck_assert_int_eq(fclose(stream), 0);
-}
-
 static void
 setup(void)
 {
-    ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
-    run("ip link set lo up");
+    fixture_private_netns(true);
     pool = packet_pool_create(2 * PACKET_BATCH_MAX);
     ck_assert_ptr_nonnull(pool);
 }
@@ -89,9 +62,11 @@ teardown(void)
 static void
 add_underlay(void)
 {
-    run("ip link add " UNDERLAY " type veth peer name " UNDERLAY_PEER);
-    run("ip addr add " UNDERLAY_IP "/24 dev " UNDERLAY);
-    run("ip link set " UNDERLAY " up && ip link set " UNDERLAY_PEER " up");
+    fixture_shell("ip link add " UNDERLAY " type veth peer name "
+                  UNDERLAY_PEER);
+    fixture_shell("ip addr add " UNDERLAY_IP "/24 dev " UNDERLAY);
+    fixture_shell("ip link set " UNDERLAY " up && ip link set "
+                  UNDERLAY_PEER " up");
 }
 
 /* Opens a vxlan port with the options in 'options', "key=value" strings
@@ -451,7 +426,7 @@ START_TEST(test_tunnel_config_reflects_options)
 
     /* Given, the MTU does not follow dev's. */
     ck_assert_uint_eq(tc.mtu, 9000);
-    run("ip link set lo mtu 1600");
+    fixture_shell("ip link set lo mtu 1600");
     ck_assert_uint_eq(tunnel_config(port).mtu, 9000);
     port_close(port);
 }
@@ -479,7 +454,7 @@ START_TEST(test_tunnel_config_follows_the_mtu_of_dev)
 
     ck_assert_int_gt(if_mtu("lo"), 9000);
     ck_assert_uint_eq(tunnel_config(port).mtu, (unsigned int) if_mtu("lo"));
-    run("ip link set lo mtu 9000");
+    fixture_shell("ip link set lo mtu 9000");
     ck_assert_uint_eq(tunnel_config(port).mtu, 9000);
     port_close(port);
 }
@@ -655,7 +630,7 @@ START_TEST(test_retries_groups_that_failed_to_join)
     struct port *port;
 
     add_underlay();
-    write_file("/proc/sys/net/ipv4/igmp_max_memberships", "20");
+    fixture_write_file("/proc/sys/net/ipv4/igmp_max_memberships", "20");
     port = must_open(options);
     for (size_t i = 0; i < ARRAY_SIZE(groups); i++) {
         groups[i] = inet_from_ipv4(htonl(0xef030000 + (uint32_t) i));
@@ -664,7 +639,7 @@ START_TEST(test_retries_groups_that_failed_to_join)
     ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 20);
     ck_assert(!igmp_has(UNDERLAY, "239.3.0.20"));
 
-    write_file("/proc/sys/net/ipv4/igmp_max_memberships", "21");
+    fixture_write_file("/proc/sys/net/ipv4/igmp_max_memberships", "21");
     ck_assert_int_eq(port_vxlan_set_groups(port, groups, 21), 0);
     ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 21);
     ck_assert(igmp_has(UNDERLAY, "239.3.0.20"));

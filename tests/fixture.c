@@ -3,6 +3,9 @@
 #include "fixture.h"
 
 #include <check.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,4 +177,40 @@ fixture_drain_pool(struct packet_pool *pool, struct packet **held,
         held[n++] = p;
     }
     return n;
+}
+
+void
+fixture_shell(const char *format, ...)
+{
+    char command[512];
+    va_list args;
+    int status;
+
+    va_start(args, format);
+    vsnprintf(command, sizeof command, format, args);
+    va_end(args);
+    status = system(command);
+    ck_assert_msg(status == 0, "'%s' exited with %d", command, status);
+}
+
+void
+fixture_write_file(const char *file, const char *text)
+{
+    FILE *stream = fopen(file, "w");
+
+    ck_assert_msg(stream != NULL, "%s: %s", file, strerror(errno));
+    fputs(text, stream);
+    ck_assert_int_eq(fclose(stream), 0);
+}
+
+void
+fixture_private_netns(bool ipv6)
+{
+    ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
+    if (!ipv6) {
+        fixture_write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+        fixture_write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6",
+                           "1");
+    }
+    fixture_shell("ip link set lo up");
 }

@@ -2,6 +2,7 @@
 #define TESTS_FIXTURE_H 1
 
 #include <check.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +56,22 @@ int fixture_run(Suite *s);
  * took; aborts the test if 'held' is too small. */
 size_t fixture_drain_pool(struct packet_pool *pool, struct packet **held,
                           size_t max);
+
+/* Runs the shell command that 'format' makes and fails the test unless it
+ * succeeds. */
+void fixture_shell(const char *format, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* Writes 'text' to 'file' (a /proc setting, say), failing the test if it
+ * cannot. */
+void fixture_write_file(const char *file, const char *text);
+
+/* Moves the test process into a network namespace of its own, with lo up,
+ * so that the devices a test makes and the frames the kernel sends are
+ * only its own.  Unless 'ipv6' is true, IPv6 is off: a device that comes
+ * up then sends nothing unbidden.  Check runs each test in a child
+ * process, so the namespace goes with the test. */
+void fixture_private_netns(bool ipv6);
 
 /* Returns the Ethernet address 02:00:00:00:hi:lo for a test host. */
 struct eth_addr fixture_mac(uint16_t n);
