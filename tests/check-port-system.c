@@ -52,11 +52,7 @@ setup(void)
 static void
 teardown(void)
 {
-    struct packet_pool_stats stats;
-
-    packet_pool_get_stats(pool, &stats);
-    ck_assert_uint_eq(stats.n_free, stats.n_packets);
-    packet_pool_destroy(pool);
+    fixture_pool_destroy(pool);
 }
 
 static int
@@ -125,31 +121,6 @@ read_frame(int fd, uint8_t *buf, size_t size)
 }
 
 /* Builds test frame 'i', a UDP frame of its own length, into 'buf'. */
-static size_t
-test_frame(uint8_t *buf, size_t i)
-{
-    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
-
-    return fixture_udp4_frame(buf, &b, &a, 0xac1ffd05, 0xac1ffd06,
-                              (uint16_t) (1000 + i), 4000, 30 + i);
-}
-
-static void
-send_frames(struct port *port, size_t n)
-{
-    struct packet_batch batch;
-
-    packet_batch_init(&batch);
-    for (size_t i = 0; i < n; i++) {
-        uint8_t buf[256];
-
-        packet_batch_add(&batch, fixture_packet(pool, buf,
-                                                test_frame(buf, i)));
-    }
-    port->class->send(port, &batch);
-    ck_assert_uint_eq(batch.count, 0);
-}
-
 /* Sends test frames 'first' to 'first' + 'n' - 1 through packet socket
  * 'fd'. */
 static void
@@ -157,7 +128,7 @@ peer_send(int fd, size_t first, size_t n)
 {
     for (size_t i = first; i < first + n; i++) {
         uint8_t buf[256];
-        size_t len = test_frame(buf, i);
+        size_t len = fixture_numbered_frame(buf, i);
 
         ck_assert_int_eq(send(fd, buf, len, 0), (ssize_t) len);
     }
@@ -213,10 +184,10 @@ START_TEST(test_sends_frames_out_of_the_interface)
     struct port *port = must_open();
     int peer = packet_socket(PEER);
 
-    send_frames(port, 3);
+    fixture_send_numbered_frames(port, pool, 3);
     for (size_t i = 0; i < 3; i++) {
         uint8_t want[256], got[2048];
-        size_t len = test_frame(want, i);
+        size_t len = fixture_numbered_frame(want, i);
 
         ck_assert_uint_eq(read_frame(peer, got, sizeof got), len);
         ck_assert_mem_eq(got, want, len);
@@ -247,7 +218,7 @@ START_TEST(test_receives_frames_from_the_peer_in_one_batch)
     ck_assert_int_eq(recv_batch(port, &batch), 0);
     ck_assert_uint_eq(batch.count, 6);
     PACKET_BATCH_FOR_EACH (i, p, &batch) {
-        size_t len = test_frame(buf, i);
+        size_t len = fixture_numbered_frame(buf, i);
 
         ck_assert_uint_eq(packet_size(p), len);
         ck_assert_mem_eq(packet_data(p), buf, len);
@@ -281,7 +252,7 @@ START_TEST(test_receives_at_most_a_batch_at_a_time)
     ck_assert_int_eq(recv_batch(port, &batch), 0);
     ck_assert_uint_eq(batch.count, 3);
     ck_assert_uint_eq(packet_size(batch.packets[2]),
-                      test_frame(buf, PACKET_BATCH_MAX + 2));
+                      fixture_numbered_frame(buf, PACKET_BATCH_MAX + 2));
     ck_assert_mem_eq(packet_data(batch.packets[2]), buf,
                      packet_size(batch.packets[2]));
     packet_batch_free(&batch);
@@ -303,7 +274,7 @@ START_TEST(test_does_not_receive_what_goes_out)
     uint8_t buf[2048];
 
     /* Once the peer has them, the port's socket has been offered them. */
-    send_frames(port, 2);
+    fixture_send_numbered_frames(port, pool, 2);
     peer_send(host, 2, 2);
     for (size_t i = 0; i < 4; i++) {
         read_frame(peer, buf, sizeof buf);
@@ -417,7 +388,7 @@ assert_tag_kept(uint16_t tpid)
     struct port *port = must_open();
     int peer = packet_socket(PEER);
     uint8_t plain[256], tagged[256];
-    size_t len = test_frame(plain, 0);
+    size_t len = fixture_numbered_frame(plain, 0);
     struct packet_batch batch;
     be16 tag[2] = { htons(tpid), htons(0x2123) };
 
@@ -455,7 +426,7 @@ START_TEST(test_keeps_receiving_after_the_interface_bounces)
     int peer;
     struct packet_batch batch;
     uint8_t want[256];
-    size_t len = test_frame(want, 4);
+    size_t len = fixture_numbered_frame(want, 4);
     int err;
 
     fixture_shell("ip link set " DEV " down");
@@ -488,7 +459,7 @@ START_TEST(test_deleted_interface_breaks_recv)
     ck_assert_uint_eq(batch.count, 0);
 
     /* Sending to it is counted, not fatal. */
-    send_frames(port, 2);
+    fixture_send_numbered_frames(port, pool, 2);
     ck_assert_uint_eq(get_stats(port).tx_errors, 2);
     port_close(port);
 }

@@ -120,11 +120,7 @@ setup(void)
 static void
 teardown(void)
 {
-    struct packet_pool_stats stats;
-
-    packet_pool_get_stats(pool, &stats);
-    ck_assert_uint_eq(stats.n_free, stats.n_packets);
-    packet_pool_destroy(pool);
+    fixture_pool_destroy(pool);
 }
 
 static int
@@ -242,32 +238,6 @@ wait_readable(int fd)
 }
 
 /* Builds test frame 'i', a UDP frame of its own length, into 'buf'. */
-static size_t
-test_frame(uint8_t *buf, size_t i)
-{
-    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
-
-    return fixture_udp4_frame(buf, &b, &a, 0xac1ffe05, 0xac1ffe06,
-                              (uint16_t) (1000 + i), 4000, 30 + i);
-}
-
-/* Sends test frames 0 to 'n' - 1 to 'port' in one batch. */
-static void
-send_frames(struct port *port, size_t n)
-{
-    struct packet_batch batch;
-
-    packet_batch_init(&batch);
-    for (size_t i = 0; i < n; i++) {
-        uint8_t buf[256];
-
-        packet_batch_add(&batch, fixture_packet(pool, buf,
-                                                test_frame(buf, i)));
-    }
-    port->class->send(port, &batch);
-    ck_assert_uint_eq(batch.count, 0);
-}
-
 static struct port_stats
 get_stats(const struct port *port)
 {
@@ -306,10 +276,10 @@ START_TEST(test_sends_frames_into_the_device)
 
     ck_assert_int_ge(sock, 0);
     ck_assert_int_eq(bind(sock, (struct sockaddr *) &sll, sizeof sll), 0);
-    send_frames(port, 3);
+    fixture_send_numbered_frames(port, pool, 3);
     for (size_t i = 0; i < 3; i++) {
         uint8_t want[256], got[2048];
-        size_t len = test_frame(want, i);
+        size_t len = fixture_numbered_frame(want, i);
         ssize_t n;
 
         wait_readable(sock);
@@ -412,7 +382,7 @@ START_TEST(test_close_keeps_the_device_and_open_reattaches)
     /* The new descriptor is the device's. */
     unsigned long long before = rx_packets(NULL, tap_name);
 
-    send_frames(port, 2);
+    fixture_send_numbered_frames(port, pool, 2);
     ck_assert_uint_eq(rx_packets(NULL, tap_name), before + 2);
     remove_port(port);
 }
@@ -485,7 +455,7 @@ START_TEST(test_deleted_device_breaks_recv)
     ck_assert_int_eq(port->class->recv(port, pool, &batch), err);
 
     /* Sending to it is counted, not fatal. */
-    send_frames(port, 2);
+    fixture_send_numbered_frames(port, pool, 2);
     ck_assert_uint_eq(get_stats(port).tx_errors, 2);
     remove_port(port);
 }
@@ -508,7 +478,7 @@ START_TEST(test_reattaches_to_its_device_in_another_netns)
     link_show(text, sizeof text, netns, tap_name);
     ck_assert_msg(strstr(text, ",UP") != NULL, "%s", text);
     before = rx_packets(netns, tap_name);
-    send_frames(port, 2);
+    fixture_send_numbered_frames(port, pool, 2);
     ck_assert_uint_eq(rx_packets(netns, tap_name), before + 2);
     ck_assert_uint_eq(get_stats(port).tx_errors, 0);
 
@@ -539,7 +509,7 @@ START_TEST(test_leaves_a_same_named_device_it_does_not_own)
     ck_assert_msg(strstr(text, "alias other\n") != NULL, "%s", text);
     ck_assert_msg(strstr(text, ",UP") == NULL, "%s", text);
     before = rx_packets(NULL, tap_name);
-    send_frames(port, 1);
+    fixture_send_numbered_frames(port, pool, 1);
     ck_assert_uint_eq(rx_packets(NULL, tap_name), before + 1);
     ck_assert_uint_eq(rx_packets(netns, tap_name), 0);
     remove_port(port);

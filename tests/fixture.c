@@ -14,6 +14,7 @@
 #include "csum.h"
 #include "headers.h"
 #include "packet.h"
+#include "port.h"
 
 size_t
 fixture_pcap_read(const char *name, struct fixture_frame **framesp)
@@ -213,4 +214,42 @@ fixture_private_netns(bool ipv6)
                            "1");
     }
     fixture_shell("ip link set lo up");
+}
+
+size_t
+fixture_numbered_frame(uint8_t *buf, size_t i)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+
+    return fixture_udp4_frame(buf, &b, &a, 0xac1ffd05, 0xac1ffd06,
+                              (uint16_t) (1000 + i), 4000, 30 + i);
+}
+
+void
+fixture_send_numbered_frames(struct port *port, struct packet_pool *pool,
+                             size_t n)
+{
+    struct packet_batch batch;
+
+    packet_batch_init(&batch);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t buf[256];
+
+        packet_batch_add(&batch, fixture_packet(pool, buf,
+                                                fixture_numbered_frame(buf,
+                                                                       i)));
+    }
+    port->class->send(port, &batch);
+    ck_assert_uint_eq(batch.count, 0);
+}
+
+void
+fixture_pool_destroy(struct packet_pool *pool)
+{
+    struct packet_pool_stats stats;
+
+    /* Every buffer a test handed out or a port took came back. */
+    packet_pool_get_stats(pool, &stats);
+    ck_assert_uint_eq(stats.n_free, stats.n_packets);
+    packet_pool_destroy(pool);
 }

@@ -10,6 +10,7 @@
 
 struct packet;
 struct packet_pool;
+struct port;
 
 /* Helpers shared by the unit tests: frames from the captures under
  * tests/data/ and frames built to order.  They abort the test on failure,
@@ -56,6 +57,18 @@ int fixture_run(Suite *s);
  * took; aborts the test if 'held' is too small. */
 size_t fixture_drain_pool(struct packet_pool *pool, struct packet **held,
                           size_t max);
+
+/* Builds test frame number 'i' into 'buf' (256 bytes): a UDP/IPv4 frame
+ * from 02:00:00:00:00:01 to 02:00:00:00:00:02 whose ports and length
+ * depend on 'i', so that frames are told apart.  Returns its length. */
+size_t fixture_numbered_frame(uint8_t *buf, size_t i);
+
+/* Sends test frames 0 to 'n' - 1 to 'port' in one batch from 'pool'. */
+void fixture_send_numbered_frames(struct port *port,
+                                  struct packet_pool *pool, size_t n);
+
+/* Checks that every buffer of 'pool' came back, then destroys it. */
+void fixture_pool_destroy(struct packet_pool *pool);
 
 /* Runs the shell command that 'format' makes and fails the test unless it
  * succeeds. */

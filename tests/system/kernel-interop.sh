@@ -166,18 +166,29 @@ checked_csums() {
         -e tcp.checksum.status 2>/dev/null \
         | awk '$1 == 0 { bad++ } { n++ } END { print bad + 0, n + 0 }'
 }
+
+# bad_csums PORT: what the segments with a bad checksum were, for the
+# failure message.
+bad_csums() {
+    tshark -r "$WORK/tap.$1.pcap" -o tcp.check_checksum:TRUE \
+        -Y 'tcp.checksum.status == 0' -T fields -e frame.len -e ip.len \
+        -e tcp.len -e tcp.flags.str -e tcp.checksum 2>/dev/null | head -3 \
+        | tr '\t\n' ' ;'
+}
 transfer vmA hB $VX_IP 5001
 check_eq "16 MiB over TCP from vmA to the kernel's vx0, SHA-256 intact" \
     "$want" "$(tr -d '\n' <"$WORK/rx.5001")"
 read -r bad n < <(checked_csums 5001)
 check "the kernel's TCP segments reach vmA with good checksums ($bad/$n bad)" \
     test "$n" -gt 0 -a "$bad" -eq 0
+[ "$bad" -eq 0 ] || echo "bad segments (frame, IP and TCP length, flags, checksum): $(bad_csums 5001)"
 transfer hB vmA $VM_IP 5002
 check_eq "16 MiB over TCP from the kernel's vx0 to vmA, SHA-256 intact" \
     "$want" "$(tr -d '\n' <"$WORK/rx.5002")"
 read -r bad n < <(checked_csums 5002)
 check "the kernel's TCP segments reach vmA with good checksums ($bad/$n bad)" \
     test "$n" -gt 0 -a "$bad" -eq 0
+[ "$bad" -eq 0 ] || echo "bad segments (frame, IP and TCP length, flags, checksum): $(bad_csums 5002)"
 
 # Unicast with static peers: the kernel's vx0 floods to A alone, and our
 # VNI replicates to B alone.  Both sides start with empty tables and ARP
