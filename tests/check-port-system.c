@@ -33,7 +33,6 @@
 
 /* How long a test waits for the kernel to pass a frame on: far longer
  * than it takes, so that only a frame that never comes fails. */
-#define WAIT_MS 5000
 
 static struct packet_pool *pool;
 
@@ -98,15 +97,6 @@ packet_socket(const char *name)
     return fd;
 }
 
-static void
-wait_readable(int fd)
-{
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-    ck_assert_msg(poll(&pfd, 1, WAIT_MS) == 1, "nothing to read after %d ms",
-                  WAIT_MS);
-}
-
 /* Reads the next frame from packet socket 'fd' into 'buf' and returns its
  * length. */
 static size_t
@@ -114,7 +104,7 @@ read_frame(int fd, uint8_t *buf, size_t size)
 {
     ssize_t n;
 
-    wait_readable(fd);
+    fixture_wait_readable(fd);
     n = recv(fd, buf, size, 0);
     ck_assert_int_gt(n, 0);
     return (size_t) n;
@@ -356,7 +346,7 @@ START_TEST(test_marks_a_checksum_left_to_offload)
                             (struct sockaddr *) &to, sizeof to),
                      sizeof payload);
 
-    wait_readable(port->class->fd(port));
+    fixture_wait_readable(port->class->fd(port));
     ck_assert_int_eq(recv_batch(port, &batch), 0);
     ck_assert_uint_eq(batch.count, 1);
     p = batch.packets[0];
@@ -398,7 +388,7 @@ assert_tag_kept(uint16_t tpid)
            len - 2 * ETH_ADDR_LEN);
     ck_assert_int_eq(send(peer, tagged, len + 4, 0), (ssize_t) len + 4);
 
-    wait_readable(port->class->fd(port));
+    fixture_wait_readable(port->class->fd(port));
     ck_assert_int_eq(recv_batch(port, &batch), 0);
     ck_assert_uint_eq(batch.count, 1);
     ck_assert_uint_eq(packet_size(batch.packets[0]), len + 4);
@@ -437,7 +427,7 @@ START_TEST(test_keeps_receiving_after_the_interface_bounces)
 
     peer = packet_socket(PEER);
     peer_send(peer, 4, 1);
-    wait_readable(port->class->fd(port));
+    fixture_wait_readable(port->class->fd(port));
     ck_assert_int_eq(recv_batch(port, &batch), 0);
     ck_assert_uint_eq(batch.count, 1);
     ck_assert_mem_eq(packet_data(batch.packets[0]), want, len);

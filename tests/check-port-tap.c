@@ -37,7 +37,6 @@
 
 /* How long a test waits for the kernel to pass a frame on: far longer
  * than it takes, so that only a frame that never comes fails. */
-#define WAIT_MS 5000
 
 static struct packet_pool *pool;
 static char tap_name[IFNAMSIZ];
@@ -228,15 +227,6 @@ link_show(char *out, size_t size, const char *netns, const char *name)
     return out;
 }
 
-static void
-wait_readable(int fd)
-{
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-    ck_assert_msg(poll(&pfd, 1, WAIT_MS) == 1, "nothing to read after %d ms",
-                  WAIT_MS);
-}
-
 /* Builds test frame 'i', a UDP frame of its own length, into 'buf'. */
 static struct port_stats
 get_stats(const struct port *port)
@@ -282,7 +272,7 @@ START_TEST(test_sends_frames_into_the_device)
         size_t len = fixture_numbered_frame(want, i);
         ssize_t n;
 
-        wait_readable(sock);
+        fixture_wait_readable(sock);
         n = recv(sock, got, sizeof got, 0);
         ck_assert_int_eq(n, (ssize_t) len);
         ck_assert_mem_eq(got, want, len);
@@ -318,7 +308,7 @@ START_TEST(test_receives_what_the_kernel_sends_out)
                             (struct sockaddr *) &to, sizeof to),
                      sizeof payload);
 
-    wait_readable(port->class->fd(port));
+    fixture_wait_readable(port->class->fd(port));
     packet_batch_init(&batch);
     ck_assert_int_eq(port->class->recv(port, pool, &batch), 0);
     ck_assert_uint_eq(batch.count, 1);

@@ -37,7 +37,6 @@
 
 /* How long a test waits for the kernel to pass a datagram on: far longer
  * than it takes, so that only a datagram that never comes fails. */
-#define WAIT_MS 5000
 
 static struct packet_pool *pool;
 
@@ -116,15 +115,6 @@ ip(const char *s)
     return addr;
 }
 
-static void
-wait_readable(int fd)
-{
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-    ck_assert_msg(poll(&pfd, 1, WAIT_MS) == 1, "nothing to read after %d ms",
-                  WAIT_MS);
-}
-
 /* Builds inner frame 'i', a UDP frame of its own length, into 'buf'. */
 static size_t
 inner_frame(uint8_t *buf, size_t i)
@@ -195,7 +185,7 @@ expect_own_frame(struct port *port, size_t i, const struct in6_addr *src,
     size_t len = inner_frame(want, i);
     uint32_t vni;
 
-    wait_readable(port->class->fd(port));
+    fixture_wait_readable(port->class->fd(port));
     ck_assert_int_eq(recv_batch(port, &batch), 0);
     ck_assert_uint_eq(batch.count, 1);
     p = batch.packets[0];
@@ -256,7 +246,7 @@ START_TEST(test_receives_at_most_a_batch_at_a_time_in_order)
     while (n_got < n_sent) {
         struct packet *p;
 
-        wait_readable(port->class->fd(port));
+        fixture_wait_readable(port->class->fd(port));
         ck_assert_int_eq(recv_batch(port, &batch), 0);
         ck_assert_uint_le(batch.count, PACKET_BATCH_MAX);
         PACKET_BATCH_FOR_EACH (i, p, &batch) {
@@ -300,7 +290,7 @@ START_TEST(test_gives_each_inner_flow_its_own_source_port)
         uint8_t buf[512];
 
         send_encapsulated(port, &tc.encap, &self, i, hashes[i]);
-        wait_readable(sock);
+        fixture_wait_readable(sock);
         ck_assert_int_eq(recvfrom(sock, buf, sizeof buf, 0,
                                   (struct sockaddr *) &from, &from_len),
                          VXLAN_HEADER_LEN + inner_frame(buf, i));
@@ -338,7 +328,7 @@ START_TEST(test_keeps_datagrams_while_the_pool_is_dry)
     size_t n_held = 0;
 
     send_encapsulated(port, &tc.encap, &self, 7, 1);
-    wait_readable(port->class->fd(port));
+    fixture_wait_readable(port->class->fd(port));
     n_held = fixture_drain_pool(pool, held, ARRAY_SIZE(held));
     packet_pool_get_stats(pool, &before);
     ck_assert_int_eq(recv_batch(port, &batch), EAGAIN);

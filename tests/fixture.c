@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,4 +253,13 @@ fixture_pool_destroy(struct packet_pool *pool)
     packet_pool_get_stats(pool, &stats);
     ck_assert_uint_eq(stats.n_free, stats.n_packets);
     packet_pool_destroy(pool);
+}
+
+void
+fixture_wait_readable(int fd)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+    ck_assert_msg(poll(&pfd, 1, FIXTURE_WAIT_MS) == 1,
+                  "nothing to read after %d ms", FIXTURE_WAIT_MS);
 }

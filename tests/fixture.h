@@ -70,6 +70,11 @@ void fixture_send_numbered_frames(struct port *port,
 /* Checks that every buffer of 'pool' came back, then destroys it. */
 void fixture_pool_destroy(struct packet_pool *pool);
 
+/* Waits, at most FIXTURE_WAIT_MS, until 'fd' is readable; fails the test
+ * if it does not become so. */
+#define FIXTURE_WAIT_MS 5000
+void fixture_wait_readable(int fd);
+
 /* Runs the shell command that 'format' makes and fails the test unless it
  * succeeds. */
 void fixture_shell(const char *format, ...)

@@ -65,15 +65,7 @@ check_eq "h1's VNI 5000 has no group and floods to the other two VTEPs" \
 
 start_capture ul h1 eth0 "$WORK/underlay.pcap" udp port 4789 \
     || fail "tcpdump on h1's underlay"
-for vni in 5 6; do
-    for a in $HOSTS; do
-        for b in $HOSTS; do
-            [ "$a" = "$b" ] && continue
-            check "v$vni$a pings v$vni$b (VNI ${vni}000)" \
-                in_ns "v$vni$a" ping -c 2 -i 0.2 -W 2 "10.98.${vni}0.$b"
-        done
-    done
-done
+ping_all_pairs "$HOSTS"
 stop_capture ul
 
 # Outer source, outer destination, VNI, ARP opcode and target; ip.src and

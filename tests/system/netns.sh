@@ -111,3 +111,18 @@ stop_capture() {
     unset "CAPTURE_PIDS[$1]"
     return 0
 }
+
+# ping_all_pairs HOSTS: in VNIs 5000 and 6000, every VM v<vni><a> pings
+# every other v<vni><b> at 10.98.<vni>0.<b>, one check each.
+ping_all_pairs() {
+    local vni a b
+    for vni in 5 6; do
+        for a in $1; do
+            for b in $1; do
+                [ "$a" = "$b" ] && continue
+                check "v$vni$a pings v$vni$b (VNI ${vni}000)" \
+                    in_ns "v$vni$a" ping -c 2 -i 0.2 -W 2 "10.98.${vni}0.$b"
+            done
+        done
+    done
+}
