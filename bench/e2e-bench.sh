@@ -34,6 +34,13 @@
 #   connection to work both ways, which a one-way rate should not depend
 #   on, and it sends one datagram per system call.  The receiver binds a
 #   socket that never reads, so that no ICMP errors flow back.
+# - 64-byte frames per core: the same frames divided by the CPU time
+#   (user and system, from /proc/PID/stat) that the sending and the
+#   receiving vswitchd used over the same 5 s.  With both daemons, the
+#   traffic's two ends and the kernel sharing two cores, this is the
+#   figure to set beside a per-core rate measured elsewhere.  Softirq
+#   work that the kernel runs outside a daemon's system calls is not
+#   counted in it.
 #
 # It prints one table, with the ratio of each figure to the kernel's:
 #
@@ -185,7 +192,8 @@ switch_vtep() {
 # Set-up X: namespaces X1 and X2 (the hosts), Xs (the underlay) and, for
 # vswitchd sides, Xv1 and Xv2 (the VMs).  Sets SRC_NS and SRC_IF, where
 # the sender is and its overlay interface, and DST_NS and DST_IF for the
-# receiver.
+# receiver; SRC_SWITCH and DST_SWITCH name the hosts that run vswitchd
+# (empty for a kernel side).
 setup() {
     local x=$1
     make_underlay "${x}s" || return 1
@@ -196,18 +204,21 @@ setup() {
         a)
             kernel_vtep a1 $A_IP $B_IP $SRC_IP || return 1
             kernel_vtep a2 $B_IP $A_IP $DST_IP || return 1
-            SRC_NS=a1 SRC_IF=vx0 DST_NS=a2 DST_IF=vx0 ;;
+            SRC_NS=a1 SRC_IF=vx0 DST_NS=a2 DST_IF=vx0
+            SRC_SWITCH= DST_SWITCH= ;;
         b)
             switch_vtep b1 $A_IP $B_IP bv1 $SRC_IP 02:00:00:97:01:01 \
                 || return 1
             switch_vtep b2 $B_IP $A_IP bv2 $DST_IP 02:00:00:97:01:02 \
                 || return 1
-            SRC_NS=bv1 SRC_IF=tap0 DST_NS=bv2 DST_IF=tap0 ;;
+            SRC_NS=bv1 SRC_IF=tap0 DST_NS=bv2 DST_IF=tap0
+            SRC_SWITCH=b1 DST_SWITCH=b2 ;;
         c)
             switch_vtep c1 $A_IP $B_IP cv1 $SRC_IP 02:00:00:97:01:01 \
                 || return 1
             kernel_vtep c2 $B_IP $A_IP $DST_IP || return 1
-            SRC_NS=cv1 SRC_IF=tap0 DST_NS=c2 DST_IF=vx0 ;;
+            SRC_NS=cv1 SRC_IF=tap0 DST_NS=c2 DST_IF=vx0
+            SRC_SWITCH=c1 DST_SWITCH= ;;
     esac
 }
 
@@ -256,6 +267,21 @@ rx_packets() {
     in_ns "$DST_NS" cat "/sys/class/net/$DST_IF/statistics/rx_packets"
 }
 
+# cpu_ticks HOST: the CPU time HOST's vswitchd has used, in clock ticks
+# (user and system, fields 14 and 15 of /proc/PID/stat), or nothing if
+# HOST is empty.
+cpu_ticks() {
+    [ -n "$1" ] || return 0
+    awk '{ print $14 + $15 }' "/proc/$(cat "$WORK/$1.pid")/stat"
+}
+
+# per_core FRAMES TICKS: frames per second of one core's time, in
+# thousands, or "-" without ticks.
+per_core() {
+    awk -v f="$1" -v t="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+        if (t > 0) printf "%d", f / (t / hz) / 1000; else printf "-" }'
+}
+
 # lost X: after the UDP run of set-up X, where frames were lost on the
 # way: the sender's overlay interface (for a TAP, the frames vswitchd did
 # not read in time) and, with vswitchd receiving, its UDP socket.
@@ -272,10 +298,13 @@ lost() {
     echo "$line"
 }
 
-# udp_kpps: prints "RECEIVED_KPPS SENT_KPPS" for 64-byte frames from
-# SRC_NS to DST_IP, or "failed failed".
+# udp_kpps: prints "RECEIVED_KPPS SENT_KPPS SRC_PER_CORE DST_PER_CORE"
+# for 64-byte frames from SRC_NS to DST_IP, or "failed failed - -".  The
+# per-core figures divide the frames received by the CPU time the sending
+# and the receiving vswitchd used over the same window ("-" for a kernel
+# side).
 udp_kpps() {
-    local sink blast rx0 rx1 sent
+    local sink blast rx0 rx1 sent s0 s1 d0 d1
     timeout $((UDP_SECS + 10)) ip netns exec "$(ns "$DST_NS")" python3 -c '
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -289,21 +318,25 @@ time.sleep(float(sys.argv[2]))' $UDP_PORT $((UDP_SECS + 3)) &
     blast=$!
     sleep 1
     rx0=$(rx_packets)
+    s0=$(cpu_ticks "$SRC_SWITCH") d0=$(cpu_ticks "$DST_SWITCH")
     sleep $UDP_WINDOW
     rx1=$(rx_packets)
+    s1=$(cpu_ticks "$SRC_SWITCH") d1=$(cpu_ticks "$DST_SWITCH")
     wait "$blast"
     kill "$sink" 2>/dev/null
     wait "$sink" 2>/dev/null
     sent=$(cat "$WORK/sent")
     if [ -n "$rx0" ] && [ -n "$rx1" ] && [ -n "$sent" ]; then
         echo "$(( (rx1 - rx0) / UDP_WINDOW / 1000 ))" \
-            "$(( sent / UDP_SECS / 1000 ))"
+            "$(( sent / UDP_SECS / 1000 ))" \
+            "$(per_core $((rx1 - rx0)) $((${s1:-0} - ${s0:-0})))" \
+            "$(per_core $((rx1 - rx0)) $((${d1:-0} - ${d0:-0})))"
     else
-        echo "failed failed"
+        echo "failed failed - -"
     fi
 }
 
-declare -A TCP RX SENT PING NAME
+declare -A TCP RX SENT PING NAME SRC_CORE DST_CORE
 NAME[a]="(a) kernel - kernel"
 NAME[b]="(b) vswitchd - vswitchd"
 NAME[c]="(c) vswitchd - kernel"
@@ -313,6 +346,7 @@ for x in a b c; do
     if ! setup $x; then
         echo "${NAME[$x]}: set-up failed" >&2
         TCP[$x]=failed RX[$x]=failed SENT[$x]=failed PING[$x]=no
+        SRC_CORE[$x]=- DST_CORE[$x]=-
         teardown $x
         continue
     fi
@@ -325,7 +359,7 @@ for x in a b c; do
     echo "${NAME[$x]}: TCP, ${TCP_SECS} s" >&2
     TCP[$x]=$(tcp_gbps)
     echo "${NAME[$x]}: 64-byte UDP, ${UDP_SECS} s" >&2
-    read -r RX[$x] SENT[$x] < <(udp_kpps)
+    read -r RX[$x] SENT[$x] SRC_CORE[$x] DST_CORE[$x] < <(udp_kpps)
     lost $x >>"$WORK/lost"
     teardown $x
 done
@@ -336,18 +370,22 @@ ratio() {
         if (v + 0 > 0 && r + 0 > 0) printf "%.2f", v / r; else printf "-" }'
 }
 echo
-printf '%-26s %-5s %10s %6s %12s %6s %12s\n' SET-UP PING "TCP Gbit/s" RATIO \
-    "64B rx kpps" RATIO "64B tx kpps"
+printf '%-24s %-4s %10s %5s %11s %5s %11s %9s %9s\n' SET-UP PING \
+    "TCP Gbit/s" RATIO "64B rx kpps" RATIO "64B tx kpps" "tx kpps/c" \
+    "rx kpps/c"
 for x in a b c; do
-    printf '%-26s %-5s %10s %6s %12s %6s %12s\n' "${NAME[$x]}" "${PING[$x]}" \
-        "${TCP[$x]}" "$(ratio "${TCP[$x]}" "${TCP[a]}")" \
-        "${RX[$x]}" "$(ratio "${RX[$x]}" "${RX[a]}")" "${SENT[$x]}"
+    printf '%-24s %-4s %10s %5s %11s %5s %11s %9s %9s\n' "${NAME[$x]}" \
+        "${PING[$x]}" "${TCP[$x]}" "$(ratio "${TCP[$x]}" "${TCP[a]}")" \
+        "${RX[$x]}" "$(ratio "${RX[$x]}" "${RX[a]}")" "${SENT[$x]}" \
+        "${SRC_CORE[$x]}" "${DST_CORE[$x]}"
 done
 echo
 echo "TCP: one iperf3 stream, ${TCP_SECS} s, as received.  64B rx: frames"
 echo "the receiving VTEP delivered per second (rx_packets of the receiver's"
 echo "overlay interface over ${UDP_WINDOW} s); 64B tx: datagrams the sender"
-echo "handed to its kernel per second over ${UDP_SECS} s."
+echo "handed to its kernel per second over ${UDP_SECS} s.  kpps/c: the 64B"
+echo "rx frames per second of CPU time of the sending (tx) and receiving"
+echo "(rx) vswitchd over the same ${UDP_WINDOW} s, user and system time."
 echo "$(nproc) CPUs; the run took $((SECONDS - started)) s."
 echo
 echo "Frames lost in the whole run (TCP and UDP):"

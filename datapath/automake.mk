@@ -19,6 +19,8 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/port-system.c \
 	datapath/port-tap.c \
 	datapath/port-vxlan.c \
+	datapath/sockopt.c datapath/sockopt.h \
+	datapath/udp-gso.c datapath/udp-gso.h \
 	datapath/util.h \
 	datapath/vxlan.c datapath/vxlan.h
 

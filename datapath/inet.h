@@ -3,6 +3,8 @@
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
 
 #include "byte-order.h"
 
@@ -29,5 +31,25 @@ bool inet_parse(const char *s, struct in6_addr *a);
 
 /* Formats 'a' (IPv4 in dotted quad) into 'buf' and returns 'buf'. */
 char *inet_format(const struct in6_addr *a, char buf[INET_ADDR_STRLEN]);
+
+/* A socket address of either family, for the socket calls. */
+union inet_sockaddr {
+    struct sockaddr sa;
+    struct sockaddr_in sin;
+    struct sockaddr_in6 sin6;
+};
+
+/* Fills 'sa' with 'addr' and host-order 'port' and returns its length: a
+ * sockaddr_in for an IPv4-mapped 'addr' if 'family' is AF_INET, else a
+ * sockaddr_in6.  Link-local IPv6 addresses need the interface they are on,
+ * 'ifindex'. */
+socklen_t inet_sockaddr_make(int family, const struct in6_addr *addr,
+                             uint16_t port, int ifindex,
+                             union inet_sockaddr *sa);
+
+/* Stores the address in 'sa' (of 'len' bytes) in '*addr', IPv4-mapped for
+ * IPv4.  Returns false if 'sa' is neither family. */
+bool inet_sockaddr_get(const union inet_sockaddr *sa, socklen_t len,
+                       struct in6_addr *addr);
 
 #endif /* datapath/inet.h */

@@ -2,21 +2,28 @@
 
 /* The VXLAN port: the VTEP's underlay side.
  *
- * Two sockets.  Frames arrive on a UDP socket bound to the wildcard address
- * and the VXLAN port, so that datagrams to the multicast groups the port
- * joins arrive as well as unicast; the kernel strips the outer headers and
- * tells us the outer addresses (the destination through IP_PKTINFO), and
- * the datapath decapsulates the VXLAN header itself.  Frames leave through
- * a raw IP socket that takes the whole outer IP packet vxlan_encap() built,
- * because a UDP socket bound to one port could not give every inner flow
- * its own UDP source port, which underlay ECMP needs to spread flows.  The
- * kernel still routes the packet and resolves the next hop, so the outer
- * Ethernet header in front of each frame is skipped.
+ * Frames arrive on a UDP socket bound to the wildcard address and the
+ * VXLAN port, so that datagrams to the multicast groups the port joins
+ * arrive as well as unicast; the kernel strips the outer headers and tells
+ * us the outer addresses (the destination through IP_PKTINFO), and the
+ * datapath decapsulates the VXLAN header itself.  With UDP_GRO the kernel
+ * hands over a train of datagrams of one flow as one buffer, which the
+ * port cuts into frames.
  *
- * Neither socket is bound to 'dev': unicast may come in and leave on any
- * interface the routes choose.  'dev' only names the interface for
- * multicast (membership and output), the default MTU and the outer
- * Ethernet source. */
+ * Every inner flow must leave from a UDP source port of its own, which
+ * underlay ECMP needs to spread flows, so no single UDP socket can send.
+ * Frames of one flow that leave in the same batch go out as one train
+ * (udp-gso.h) from a socket bound to that flow's source port: one trip
+ * through the kernel for up to 64 datagrams.  Lone frames, multicast and
+ * trains that cannot go that way leave through a raw IP socket that takes
+ * the whole outer IP packet vxlan_encap() built.  The kernel still routes
+ * either and resolves the next hop, so the outer Ethernet header in front
+ * of each frame is skipped.
+ *
+ * Neither receive nor raw socket is bound to 'dev': unicast may come in
+ * and leave on any interface the routes choose.  'dev' only names the
+ * interface for multicast (membership and output), the default MTU and
+ * the outer Ethernet source. */
 
 #include "port-provider.h"
 
@@ -24,6 +31,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +43,8 @@
 #include "headers.h"
 #include "inet.h"
 #include "packet.h"
+#include "sockopt.h"
+#include "udp-gso.h"
 #include "util.h"
 
 /* IP_ADD_MEMBERSHIP costs the kernel a little per group and the set is
@@ -47,7 +57,14 @@
 struct vxlan_port {
     struct port up;
     int rx_fd;                  /* UDP socket bound to the VXLAN port. */
+
+    /* Trains of datagrams that rx_fd received whole (UDP GRO), each with
+     * md.gso_size set, and not yet cut into the frames they hold. */
+    struct packet_batch trains;
+    size_t trains_next;         /* The first of 'trains' not yet cut. */
     int tx_fd;                  /* Raw socket for whole outer IP packets. */
+    bool use_gso;               /* The gso option. */
+    struct udp_gso *gso;        /* Trains of datagrams, NULL if disabled. */
     int family;                 /* AF_INET or AF_INET6, as 'local_ip'. */
     char dev[IFNAMSIZ];         /* Underlay interface, "" if none. */
     int ifindex;                /* Index of 'dev', 0 if none. */
@@ -60,17 +77,13 @@ struct vxlan_port {
     struct in6_addr groups[VXLAN_PORT_MAX_GROUPS];
 };
 
-union sockaddr_inet {
-    struct sockaddr sa;
-    struct sockaddr_in sin;
-    struct sockaddr_in6 sin6;
-};
-
-/* Room for the one control message a datagram brings, aligned as the
+/* Room for the control messages a datagram brings (its destination, and
+ * the segment size of a train the kernel kept whole), aligned as the
  * CMSG_* macros expect. */
-union pktinfo_cmsg {
+union rx_cmsg {
     struct cmsghdr align;
-    uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))
+                + CMSG_SPACE(sizeof(int))];
 };
 BUILD_ASSERT(sizeof(struct in6_pktinfo) >= sizeof(struct in_pktinfo));
 
@@ -81,50 +94,12 @@ vxlan_port_cast(const struct port *port)
     return CONTAINER_OF(port, struct vxlan_port, up);
 }
 
-/* Fills 'sa' with 'addr' (IPv4-mapped if 'family' is AF_INET) and host-order
- * 'port' and returns its length.  Link-local IPv6 addresses need the
- * interface they are on, 'ifindex'. */
-static socklen_t
-make_sockaddr(int family, const struct in6_addr *addr, uint16_t port,
-              int ifindex, union sockaddr_inet *sa)
-{
-    memset(sa, 0, sizeof *sa);
-    if (family == AF_INET) {
-        sa->sin.sin_family = AF_INET;
-        sa->sin.sin_port = htons(port);
-        sa->sin.sin_addr.s_addr = inet_to_ipv4(addr);
-        return sizeof sa->sin;
-    }
-    sa->sin6.sin6_family = AF_INET6;
-    sa->sin6.sin6_port = htons(port);
-    sa->sin6.sin6_addr = *addr;
-    if (IN6_IS_ADDR_LINKLOCAL(addr) || IN6_IS_ADDR_MC_LINKLOCAL(addr)) {
-        sa->sin6.sin6_scope_id = (uint32_t) ifindex;
-    }
-    return sizeof sa->sin6;
-}
-
-/* Stores the address in 'sa' in '*addr', IPv4-mapped for IPv4.  Returns
- * false if 'sa' is neither. */
-static bool
-sockaddr_to_inet(const union sockaddr_inet *sa, socklen_t len,
-                 struct in6_addr *addr)
-{
-    if (sa->sa.sa_family == AF_INET && len >= sizeof sa->sin) {
-        *addr = inet_from_ipv4(sa->sin.sin_addr.s_addr);
-        return true;
-    } else if (sa->sa.sa_family == AF_INET6 && len >= sizeof sa->sin6) {
-        *addr = sa->sin6.sin6_addr;
-        return true;
-    }
-    return false;
-}
-
 /* Reads the datagram's destination address from its IP_PKTINFO or
- * IPV6_PKTINFO control message into '*addr'.  Returns false if there is
- * none. */
-static bool
-pktinfo_dst(struct msghdr *msg, struct in6_addr *addr)
+ * IPV6_PKTINFO control message into '*addr', and the segment size of a
+ * train of datagrams from UDP_GRO into '*gso_size'.  Leaves either as it
+ * was if there is no such message. */
+static void
+parse_rx_cmsgs(struct msghdr *msg, struct in6_addr *addr, uint16_t *gso_size)
 {
     for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c;
          c = CMSG_NXTHDR(msg, c)) {
@@ -134,7 +109,6 @@ pktinfo_dst(struct msghdr *msg, struct in6_addr *addr)
 
             memcpy(&info, CMSG_DATA(c), sizeof info);
             *addr = inet_from_ipv4(info.ipi_addr.s_addr);
-            return true;
         } else if (c->cmsg_level == IPPROTO_IPV6
                    && c->cmsg_type == IPV6_PKTINFO
                    && c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
@@ -142,37 +116,14 @@ pktinfo_dst(struct msghdr *msg, struct in6_addr *addr)
 
             memcpy(&info, CMSG_DATA(c), sizeof info);
             *addr = info.ipi6_addr;
-            return true;
+        } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO
+                   && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+            int size;
+
+            memcpy(&size, CMSG_DATA(c), sizeof size);
+            *gso_size = size > 0 && size <= UINT16_MAX ? (uint16_t) size : 0;
         }
     }
-    return false;
-}
-
-struct sockopt {
-    int level;
-    int name;
-    int value;
-    const char *text;
-    bool optional;              /* A refinement older kernels lack. */
-};
-
-/* Sets each of the 'n' integer options in 'opts' on 'fd'.  Returns 0 or
- * an errno value, with the option that failed in 'error'. */
-static int
-set_sockopts(int fd, const struct sockopt *opts, size_t n, char *error,
-             size_t error_size)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (setsockopt(fd, opts[i].level, opts[i].name, &opts[i].value,
-                       sizeof opts[i].value) && !opts[i].optional) {
-            int err = errno;
-
-            snprintf(error, error_size, "setsockopt %s: %s", opts[i].text,
-                     strerror(err));
-            return err;
-        }
-    }
-    return 0;
 }
 
 /* Opens the receive socket into vp->rx_fd.  Returns 0 or an errno value
@@ -193,6 +144,7 @@ open_rx_socket(struct vxlan_port *vp, char *error, size_t error_size)
         { IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO", false },
         { IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP", false },
         { IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL", false },
+        { SOL_UDP, UDP_GRO, 1, "UDP_GRO", true },
     };
     static const struct sockopt v6_opts[] = {
         { SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20, "SO_RCVBUFFORCE", true },
@@ -201,11 +153,12 @@ open_rx_socket(struct vxlan_port *vp, char *error, size_t error_size)
         { IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP",
           false },
         { IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, "IPV6_MULTICAST_ALL", true },
+        { SOL_UDP, UDP_GRO, 1, "UDP_GRO", true },
     };
     static const struct in6_addr any4 = {{{ 0, 0, 0, 0, 0, 0, 0, 0,
                                             0, 0, 0xff, 0xff, 0, 0, 0, 0 }}};
     bool v4 = vp->family == AF_INET;
-    union sockaddr_inet sa;
+    union inet_sockaddr sa;
     socklen_t len;
     int err;
 
@@ -215,14 +168,14 @@ open_rx_socket(struct vxlan_port *vp, char *error, size_t error_size)
         snprintf(error, error_size, "UDP socket: %s", strerror(err));
         return err;
     }
-    err = set_sockopts(vp->rx_fd, v4 ? v4_opts : v6_opts,
-                       v4 ? ARRAY_SIZE(v4_opts) : ARRAY_SIZE(v6_opts),
-                       error, error_size);
+    err = sockopt_set_all(vp->rx_fd, v4 ? v4_opts : v6_opts,
+                          v4 ? ARRAY_SIZE(v4_opts) : ARRAY_SIZE(v6_opts),
+                          error, error_size);
     if (err) {
         return err;
     }
 
-    len = make_sockaddr(vp->family, v4 ? &any4 : &in6addr_any,
+    len = inet_sockaddr_make(vp->family, v4 ? &any4 : &in6addr_any,
                         ntohs(vp->tunnel.encap.dst_port), 0, &sa);
     if (bind(vp->rx_fd, &sa.sa, len)) {
         err = errno;
@@ -262,9 +215,9 @@ open_tx_socket(struct vxlan_port *vp, char *error, size_t error_size)
         snprintf(error, error_size, "raw IP socket: %s", strerror(err));
         return err;
     }
-    err = set_sockopts(vp->tx_fd, v4 ? v4_opts : v6_opts,
-                       v4 ? ARRAY_SIZE(v4_opts) : ARRAY_SIZE(v6_opts),
-                       error, error_size);
+    err = sockopt_set_all(vp->tx_fd, v4 ? v4_opts : v6_opts,
+                          v4 ? ARRAY_SIZE(v4_opts) : ARRAY_SIZE(v6_opts),
+                          error, error_size);
     if (err) {
         return err;
     }
@@ -325,6 +278,8 @@ parse_options(const struct port_args *args, struct vxlan_port *vp,
     unsigned int lo = VXLAN_SRC_PORT_MIN, hi = VXLAN_SRC_PORT_MAX;
     unsigned int ttl = 0, tos = 0, mtu = 0;
 
+    vp->use_gso = true;
+
     if (!local || !inet_parse(local, &encap->local)
         || inet_is_multicast(&encap->local)
         || inet_is_unspecified(&encap->local)) {
@@ -341,6 +296,7 @@ parse_options(const struct port_args *args, struct vxlan_port *vp,
         || !get_uint(args, "mtu", &mtu)
         || !get_bool(args, "df", &encap->df)
         || !get_bool(args, "udp_csum", &encap->udp_csum)
+        || !get_bool(args, "gso", &vp->use_gso)
         || (range && !port_option_parse_range(range, range_opt->min,
                                               range_opt->max, &lo, &hi))) {
         snprintf(error, error_size, "invalid options for a vxlan port");
@@ -371,8 +327,35 @@ vxlan_close(struct port *port)
         if (vp->tx_fd >= 0) {
             close(vp->tx_fd);
         }
+        for (size_t i = vp->trains_next; i < vp->trains.count; i++) {
+            packet_free(vp->trains.packets[i]);
+        }
+        udp_gso_destroy(vp->gso);
         free(vp);
     }
+}
+
+/* Sets up vp->gso, for unicast with the port's TTL, TOS and DF.  Returns 0
+ * or an errno value with a reason in 'error'. */
+static int
+open_gso(struct vxlan_port *vp, char *error, size_t error_size)
+{
+    const struct vxlan_encap_params *encap = &vp->tunnel.encap;
+    struct udp_gso_config config = {
+        .family = vp->family,
+        .local = encap->local,
+        .ifindex = vp->ifindex,
+        .ttl = encap->ttl ? encap->ttl : VXLAN_TTL_UNICAST,
+        .tos = encap->tos,
+        .df = encap->df,
+    };
+
+    vp->gso = udp_gso_create(&config);
+    if (!vp->gso) {
+        snprintf(error, error_size, "out of memory");
+        return ENOMEM;
+    }
+    return 0;
 }
 
 static int
@@ -411,6 +394,9 @@ vxlan_open(const struct port_args *args, struct port **portp, char *error,
     if (!err) {
         err = open_tx_socket(vp, error, error_size);
     }
+    if (!err && vp->use_gso) {
+        err = open_gso(vp, error, error_size);
+    }
     if (err) {
         vxlan_close(&vp->up);
         return err;
@@ -430,14 +416,14 @@ is_transient(int err)
 /* What recvmmsg() needs for one datagram beside its header. */
 struct rx_slot {
     struct iovec iov;
-    union sockaddr_inet addr;
-    union pktinfo_cmsg cmsg;
+    union inet_sockaddr addr;
+    union rx_cmsg cmsg;
 };
 
-/* Takes up to PACKET_BATCH_MAX buffers from 'pool' into 'packets' and
- * points 'msgs' at them through 'slots'.  Returns how many. */
+/* Takes up to 'max' buffers from 'pool' into 'packets' and points 'msgs'
+ * at them through 'slots'.  Returns how many. */
 static size_t
-rx_prepare(struct packet_pool *pool, struct packet **packets,
+rx_prepare(struct packet_pool *pool, size_t max, struct packet **packets,
            struct mmsghdr *msgs, struct rx_slot *slots)
 {
     struct packet_pool_stats pool_stats;
@@ -446,7 +432,7 @@ rx_prepare(struct packet_pool *pool, struct packet **packets,
     /* Take only buffers the pool has, so that a busy pool does not count
      * allocation failures for datagrams that may not even be there. */
     packet_pool_get_stats(pool, &pool_stats);
-    n = MIN(pool_stats.n_free, PACKET_BATCH_MAX);
+    n = MIN(pool_stats.n_free, max);
     for (size_t i = 0; i < n; i++) {
         struct packet *p = packet_alloc(pool);
         struct rx_slot *slot = &slots[i];
@@ -476,16 +462,102 @@ rx_complete(struct mmsghdr *msg, struct packet *p)
     /* No UDP payload outgrows a buffer, so truncation means a datagram we
      * cannot make sense of. */
     if (hdr->msg_flags & MSG_TRUNC
-        || !sockaddr_to_inet(hdr->msg_name, hdr->msg_namelen,
+        || !inet_sockaddr_get(hdr->msg_name, hdr->msg_namelen,
                              &p->md.tun_src)) {
         return false;
     }
     /* Without the control message (which the socket option always
      * brings) the destination stays unspecified; the datapath does not
      * need it to forward. */
-    pktinfo_dst(hdr, &p->md.tun_dst);
+    parse_rx_cmsgs(hdr, &p->md.tun_dst, &p->md.gso_size);
     p->size = msg->msg_len;
+    if (p->md.gso_size >= p->size) {
+        p->md.gso_size = 0;
+    }
     return true;
+}
+
+/* Copies 'len' bytes at 'data', a datagram of the train in 'train', into a
+ * packet of its own from 'pool' and adds it to 'batch'.  Counts a receive
+ * error if the pool is empty. */
+static void
+copy_datagram(struct vxlan_port *vp, const struct packet *train,
+              const uint8_t *data, size_t len, struct packet_pool *pool,
+              struct packet_batch *batch)
+{
+    struct packet *p = packet_alloc(pool);
+
+    if (!p || packet_set_frame(p, data, len)) {
+        vp->stats.rx_errors++;
+        packet_free(p);
+        return;
+    }
+    p->md.tun_src = train->md.tun_src;
+    p->md.tun_dst = train->md.tun_dst;
+    packet_batch_add(batch, p);
+}
+
+/* Moves what vp->trains holds into 'batch', in the order it came, until
+ * 'batch' is full: a lone datagram as it is, a train cut into its
+ * datagrams. */
+static void
+cut_trains(struct vxlan_port *vp, struct packet_pool *pool,
+           struct packet_batch *batch)
+{
+    while (vp->trains_next < vp->trains.count
+           && !packet_batch_is_full(batch)) {
+        struct packet *p = vp->trains.packets[vp->trains_next];
+        size_t seg = p->md.gso_size;
+
+        if (seg && packet_size(p) > seg) {
+            copy_datagram(vp, p, packet_data(p), seg, pool, batch);
+            packet_pull(p, seg);
+            continue;
+        }
+        /* The last datagram of a train may start at an odd address, where
+         * frames must not: it is copied too. */
+        if (seg && (uintptr_t) packet_data(p) % 2) {
+            copy_datagram(vp, p, packet_data(p), packet_size(p), pool,
+                          batch);
+            packet_free(p);
+        } else {
+            p->md.gso_size = 0;
+            packet_batch_add(batch, p);
+        }
+        vp->trains_next++;
+    }
+    if (vp->trains_next == vp->trains.count) {
+        vp->trains_next = vp->trains.count = 0;
+    }
+}
+
+/* Receives up to 'max' datagrams or trains of them into vp->trains, which
+ * must be empty.  Returns 0 or an errno value. */
+static int
+receive_trains(struct vxlan_port *vp, struct packet_pool *pool, size_t max)
+{
+    struct packet *packets[PACKET_BATCH_MAX];
+    struct mmsghdr msgs[PACKET_BATCH_MAX];
+    struct rx_slot slots[PACKET_BATCH_MAX];
+    size_t n = rx_prepare(pool, max, packets, msgs, slots);
+    int retval, err;
+    size_t n_read;
+
+    if (!n) {
+        return EAGAIN;
+    }
+    retval = recvmmsg(vp->rx_fd, msgs, (unsigned int) n, MSG_DONTWAIT, NULL);
+    err = retval < 0 ? errno : 0;
+    n_read = retval < 0 ? 0 : (size_t) retval;
+    for (size_t i = 0; i < n; i++) {
+        if (i < n_read && rx_complete(&msgs[i], packets[i])) {
+            packet_batch_add(&vp->trains, packets[i]);
+        } else {
+            vp->stats.rx_errors += i < n_read;
+            packet_free(packets[i]);
+        }
+    }
+    return err;
 }
 
 static int
@@ -493,27 +565,12 @@ vxlan_recv(struct port *port, struct packet_pool *pool,
            struct packet_batch *batch)
 {
     struct vxlan_port *vp = vxlan_port_cast(port);
-    struct packet *packets[PACKET_BATCH_MAX];
-    struct mmsghdr msgs[PACKET_BATCH_MAX];
-    struct rx_slot slots[PACKET_BATCH_MAX];
-    size_t n = rx_prepare(pool, packets, msgs, slots);
+    int err = 0;
 
-    if (!n) {
-        return EAGAIN;
-    }
-
-    int retval = recvmmsg(vp->rx_fd, msgs, (unsigned int) n, MSG_DONTWAIT,
-                          NULL);
-    int err = retval < 0 ? errno : 0;
-    size_t n_read = retval < 0 ? 0 : (size_t) retval;
-
-    for (size_t i = 0; i < n; i++) {
-        if (i < n_read && rx_complete(&msgs[i], packets[i])) {
-            packet_batch_add(batch, packets[i]);
-        } else {
-            vp->stats.rx_errors += i < n_read;
-            packet_free(packets[i]);
-        }
+    cut_trains(vp, pool, batch);
+    if (!vp->trains.count && !packet_batch_is_full(batch)) {
+        err = receive_trains(vp, pool, PACKET_BATCH_MAX - batch->count);
+        cut_trains(vp, pool, batch);
     }
 
     if (batch->count) {
@@ -527,65 +584,186 @@ vxlan_recv(struct port *port, struct packet_pool *pool,
     return err;
 }
 
-/* What sendmmsg() needs for one datagram beside its header. */
-struct tx_slot {
-    struct iovec iov;
-    union sockaddr_inet addr;
+/* Datagrams for the raw socket, sent together with sendmmsg(). */
+struct raw_queue {
+    size_t n;
+    struct mmsghdr msgs[PACKET_BATCH_MAX];
+    struct iovec iovs[PACKET_BATCH_MAX];
+    union inet_sockaddr addrs[PACKET_BATCH_MAX];
 };
 
 static void
-vxlan_send(struct port *port, struct packet_batch *batch)
+raw_queue_add(struct raw_queue *q, const struct vxlan_port *vp,
+              struct packet *p)
 {
-    struct vxlan_port *vp = vxlan_port_cast(port);
-    struct mmsghdr msgs[PACKET_BATCH_MAX];
-    struct tx_slot slots[PACKET_BATCH_MAX];
-    struct packet *p;
-    size_t n = 0;
+    size_t i = q->n++;
 
-    PACKET_BATCH_FOR_EACH (i, p, batch) {
-        struct tx_slot *slot = &slots[n];
+    /* The kernel routes and puts on the Ethernet header itself.  A raw
+     * socket takes port 0 (or its own protocol) in the address. */
+    q->iovs[i] = (struct iovec) {
+        .iov_base = packet_data(p) + ETH_HEADER_LEN,
+        .iov_len = packet_size(p) - ETH_HEADER_LEN,
+    };
+    q->msgs[i].msg_hdr = (struct msghdr) {
+        .msg_name = &q->addrs[i],
+        .msg_namelen = inet_sockaddr_make(vp->family, &p->md.tun_dst, 0,
+                                          vp->ifindex, &q->addrs[i]),
+        .msg_iov = &q->iovs[i],
+        .msg_iovlen = 1,
+    };
+}
 
-        if (packet_size(p) <= ETH_HEADER_LEN
-            || inet_is_ipv4(&p->md.tun_dst) != (vp->family == AF_INET)) {
-            vp->stats.tx_errors++;
-            continue;
-        }
-        /* The kernel routes and puts on the Ethernet header itself.  A raw
-         * socket takes port 0 (or its own protocol) in the address. */
-        slot->iov = (struct iovec) {
-            .iov_base = packet_data(p) + ETH_HEADER_LEN,
-            .iov_len = packet_size(p) - ETH_HEADER_LEN,
-        };
-        msgs[n].msg_hdr = (struct msghdr) {
-            .msg_name = &slot->addr,
-            .msg_namelen = make_sockaddr(vp->family, &p->md.tun_dst, 0,
-                                         vp->ifindex, &slot->addr),
-            .msg_iov = &slot->iov,
-            .msg_iovlen = 1,
-        };
-        n++;
-    }
-
+static void
+raw_queue_flush(struct raw_queue *q, struct vxlan_port *vp)
+{
     /* sendmmsg() stops at the first datagram that fails and reports an
      * error only if that is the first one, so each error accounts for one
      * datagram, skipped, and the rest is tried again.  A full socket buffer
      * fails the rest too: a switch drops rather than waits. */
-    for (size_t i = 0; i < n;) {
-        int retval = sendmmsg(vp->tx_fd, &msgs[i], (unsigned int) (n - i),
-                              MSG_DONTWAIT);
+    for (size_t i = 0; i < q->n;) {
+        int retval = sendmmsg(vp->tx_fd, &q->msgs[i],
+                              (unsigned int) (q->n - i), MSG_DONTWAIT);
 
         if (retval > 0) {
             i += (size_t) retval;
         } else if (retval < 0 && errno == EINTR) {
             continue;
         } else if (retval < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            vp->stats.tx_errors += n - i;
+            vp->stats.tx_errors += q->n - i;
             break;
         } else {
             vp->stats.tx_errors++;
             i++;
         }
     }
+    q->n = 0;
+}
+
+/* Where the UDP payload starts in a frame that vxlan_encap() built. */
+static size_t
+payload_ofs(const struct vxlan_port *vp)
+{
+    return ETH_HEADER_LEN + UDP_HEADER_LEN
+           + (vp->family == AF_INET ? IPV4_HEADER_LEN : IPV6_HEADER_LEN);
+}
+
+/* Returns the UDP ports of 'p', source in the high half and destination in
+ * the low half (host order), if it is a frame that may travel in a train,
+ * or 0 if it may not: multicast goes out on 'dev' through the raw socket,
+ * which knows it. */
+static uint32_t
+train_ports(const struct vxlan_port *vp, const struct packet *p)
+{
+    const struct udp_header *udp
+        = packet_at(p, payload_ofs(vp) - UDP_HEADER_LEN, UDP_HEADER_LEN);
+
+    return udp && !inet_is_multicast(&p->md.tun_dst)
+           ? (uint32_t) ntohs(udp->udp_src) << 16 | ntohs(udp->udp_dst) : 0;
+}
+
+/* Gathers into 'train' the frames of 'batch', from 'first' on, that can go
+ * in one UDP GSO send with it: to the same VTEP and UDP ports (the same
+ * inner flow, or flows that share its source port), all as long as
+ * 'first' but the last.  Frames of other flows may be passed over, since
+ * only a flow's own order matters, but not a frame of this one that
+ * cannot join.  Marks what it takes in 'taken'; returns how many. */
+static size_t
+collect_train(const struct vxlan_port *vp, const struct packet_batch *batch,
+              size_t first, const uint32_t *ports, bool *taken,
+              struct packet **train)
+{
+    const struct packet *head = batch->packets[first];
+    size_t seg_size = packet_size(head) - payload_ofs(vp);
+    size_t n = 0, bytes = 0;
+
+    for (size_t i = first; i < batch->count; i++) {
+        struct packet *p = batch->packets[i];
+        size_t len = packet_size(p) - payload_ofs(vp);
+
+        if (taken[i] || (i > first && (!ports[first]
+                                       || ports[i] != ports[first]
+                                       || !inet_equals(&p->md.tun_dst,
+                                                       &head->md.tun_dst)))) {
+            continue;
+        }
+        if (len > seg_size || n == UDP_GSO_MAX_SEGMENTS
+            || bytes + len > UDP_GSO_MAX_BYTES) {
+            break;
+        }
+        taken[i] = true;
+        train[n++] = p;
+        bytes += len;
+        if (len < seg_size) {
+            break;
+        }
+    }
+    return n;
+}
+
+/* Sends the 'n' frames of 'train' in one UDP GSO send.  Returns false if
+ * they must go some other way. */
+static bool
+send_train(struct vxlan_port *vp, struct packet **train, size_t n)
+{
+    struct iovec iovs[PACKET_BATCH_MAX];
+    size_t ofs = payload_ofs(vp);
+    uint32_t ports;
+    int error;
+
+    for (size_t i = 0; i < n; i++) {
+        iovs[i] = (struct iovec) { .iov_base = packet_data(train[i]) + ofs,
+                                   .iov_len = packet_size(train[i]) - ofs };
+    }
+    ports = train_ports(vp, train[0]);
+    error = udp_gso_send(vp->gso, (uint16_t) (ports >> 16),
+                         &train[0]->md.tun_dst, htons((uint16_t) ports),
+                         iovs, n, iovs[0].iov_len);
+    if (error == EAGAIN) {
+        vp->stats.tx_errors += n;
+    }
+    return !error || error == EAGAIN;
+}
+
+static void
+vxlan_send(struct port *port, struct packet_batch *batch)
+{
+    struct vxlan_port *vp = vxlan_port_cast(port);
+    uint32_t ports[PACKET_BATCH_MAX];
+    bool taken[PACKET_BATCH_MAX];
+    struct raw_queue raw;
+    struct packet *p;
+
+    raw.n = 0;
+    PACKET_BATCH_FOR_EACH (i, p, batch) {
+        bool usable = packet_size(p) >= payload_ofs(vp)
+                      && inet_is_ipv4(&p->md.tun_dst)
+                         == (vp->family == AF_INET);
+
+        vp->stats.tx_errors += !usable;
+        taken[i] = !usable;
+        ports[i] = usable && vp->gso ? train_ports(vp, p) : 0;
+    }
+
+    PACKET_BATCH_FOR_EACH (i, p, batch) {
+        struct packet *train[PACKET_BATCH_MAX];
+        size_t n;
+
+        if (taken[i]) {
+            continue;
+        }
+        n = collect_train(vp, batch, i, ports, taken, train);
+        if (n > 1) {
+            /* What went before, of this flow too, leaves first. */
+            raw_queue_flush(&raw, vp);
+            if (send_train(vp, train, n)) {
+                continue;
+            }
+        }
+        for (size_t j = 0; j < n; j++) {
+            raw_queue_add(&raw, vp, train[j]);
+        }
+    }
+    raw_queue_flush(&raw, vp);
     packet_batch_free(batch);
 }
 
@@ -724,6 +902,8 @@ static const struct port_option vxlan_options[] = {
       "set DF in the outer IPv4 header (default false)" },
     { "udp_csum", PORT_OPT_BOOL, 0, 0, false,
       "compute the outer UDP checksum over IPv4 (default false)" },
+    { "gso", PORT_OPT_BOOL, 0, 0, false,
+      "send a flow's frames in trains with UDP GSO (default true)" },
     { "mtu", PORT_OPT_UINT, 576, 65535, false,
       "underlay MTU, 576 or more (default: the MTU of dev, else 1500)" },
     { .key = NULL },

@@ -10,9 +10,6 @@
 #include "inet.h"
 #include "packet.h"
 
-#define VXLAN_TTL_UNICAST 64
-#define VXLAN_TTL_MULTICAST 1   /* Keep flooding inside the local segment. */
-
 struct eth_addr
 vxlan_multicast_eth(const struct in6_addr *group)
 {

@@ -27,6 +27,10 @@ struct vxlan_encap_params {
     bool udp_csum;              /* IPv4 only: IPv6 always sums (RFC 6935). */
 };
 
+/* Outer TTLs when the port sets none. */
+#define VXLAN_TTL_UNICAST 64
+#define VXLAN_TTL_MULTICAST 1   /* Keep flooding inside the local segment. */
+
 #define VXLAN_SRC_PORT_MIN 49152
 #define VXLAN_SRC_PORT_MAX 65535
 

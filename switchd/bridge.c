@@ -32,10 +32,12 @@ struct bridge_port {
     uint64_t tx_while_down;     /* Frames for it while it was down. */
     int tunnel_error;           /* Last answer to its tunnel settings. */
 
-    /* Input: a poll handle on the open device's descriptor or, for a
-     * port that has none (pcap), an idle handle that runs while input
-     * remains.  The idle handle lives as long as the port; its close
-     * callback frees the port. */
+    /* Input: a poll handle on the open device's descriptor and an idle
+     * handle that runs while input may remain where the descriptor does
+     * not show it: always for a port that has none (pcap), and after a
+     * full batch for the others, whose port may hold frames it already
+     * read (a train of datagrams).  The idle handle lives as long as the
+     * port; its close callback frees the port. */
     uv_poll_t *poll;            /* NULL unless polling. */
     uv_idle_t idle;
     bool idling;
@@ -254,6 +256,19 @@ apply_vnis(struct bridge *b, const Vswitch__Config *old,
     }
 }
 
+static void on_idle(uv_idle_t *);
+
+/* Has the loop call port_input() for 'port' on every iteration until it
+ * finds nothing to read. */
+static void
+start_idling(struct bridge_port *port)
+{
+    if (!port->idling) {
+        uv_idle_start(&port->idle, on_idle);
+        port->idling = true;
+    }
+}
+
 static void
 port_input(struct bridge_port *port)
 {
@@ -264,6 +279,9 @@ port_input(struct bridge_port *port)
     packet_batch_init(&batch);
     error = port->class->recv(port->port, b->pool, &batch);
     if (!error) {
+        if (packet_batch_is_full(&batch)) {
+            start_idling(port);
+        }
         dp_receive(b->dp, port->port_no, &batch, (long long) uv_now(b->loop));
     } else if (error == EAGAIN) {
         if (port->idling) {
@@ -311,8 +329,7 @@ start_input(struct bridge_port *port)
         port->poll->data = port;
         uv_poll_start(port->poll, UV_READABLE, on_readable);
     } else {
-        uv_idle_start(&port->idle, on_idle);
-        port->idling = true;
+        start_idling(port);
     }
 }
 
@@ -587,9 +604,8 @@ bridge_port_replay(struct bridge *b, const char *name, char *error,
         return port ? ENETDOWN : ENOENT;
     }
     err = port_pcap_replay(port->port, error, error_size);
-    if (!err && !port->idling) {
-        uv_idle_start(&port->idle, on_idle);
-        port->idling = true;
+    if (!err) {
+        start_idling(port);
     }
     return err;
 }

@@ -16,6 +16,8 @@ UNIT_TESTS = \
 	tests/check-port-system \
 	tests/check-port-tap \
 	tests/check-port-vxlan \
+	tests/check-sockopt \
+	tests/check-udp-gso \
 	tests/check-vxlan
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)

@@ -9,15 +9,6 @@
 #include "inet.h"
 #include "util.h"
 
-static struct in6_addr
-must_parse(const char *s)
-{
-    struct in6_addr a;
-
-    ck_assert_msg(inet_parse(s, &a), "%s does not parse", s);
-    return a;
-}
-
 START_TEST(test_parses_and_formats_both_families)
 {
     static const char *const addrs[] = {
@@ -26,7 +17,7 @@ START_TEST(test_parses_and_formats_both_families)
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(addrs); i++) {
-        struct in6_addr a = must_parse(addrs[i]);
+        struct in6_addr a = fixture_ip(addrs[i]);
         char buf[INET_ADDR_STRLEN];
 
         ck_assert_str_eq(inet_format(&a, buf), addrs[i]);
@@ -52,7 +43,7 @@ END_TEST
 START_TEST(test_maps_ipv4_both_ways)
 {
     struct in6_addr want, got;
-    struct in6_addr v6 = must_parse("fd00:250::1");
+    struct in6_addr v6 = fixture_ip("fd00:250::1");
 
     ck_assert_int_eq(inet_pton(AF_INET6, "::ffff:172.31.250.1", &want), 1);
     got = inet_from_ipv4(htonl(0xac1ffa01));
@@ -85,7 +76,7 @@ START_TEST(test_classifies_multicast)
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-        struct in6_addr a = must_parse(cases[i].addr);
+        struct in6_addr a = fixture_ip(cases[i].addr);
 
         ck_assert_msg(inet_is_multicast(&a) == cases[i].multicast, "%s",
                       cases[i].addr);
@@ -96,15 +87,61 @@ END_TEST
 START_TEST(test_classifies_unspecified)
 {
     struct in6_addr zero;
-    struct in6_addr any4 = must_parse("0.0.0.0");
-    struct in6_addr any6 = must_parse("::");
-    struct in6_addr one = must_parse("0.0.0.1");
+    struct in6_addr any4 = fixture_ip("0.0.0.0");
+    struct in6_addr any6 = fixture_ip("::");
+    struct in6_addr one = fixture_ip("0.0.0.1");
 
     memset(&zero, 0, sizeof zero);
     ck_assert(inet_is_unspecified(&zero));
     ck_assert(inet_is_unspecified(&any4));
     ck_assert(inet_is_unspecified(&any6));
     ck_assert(!inet_is_unspecified(&one));
+}
+END_TEST
+
+START_TEST(test_makes_and_reads_socket_addresses)
+{
+    static const struct {
+        const char *addr;
+        int family;
+        socklen_t len;
+        uint32_t scope;         /* For ifindex 7. */
+    } cases[] = {
+        { "172.31.250.1", AF_INET, sizeof(struct sockaddr_in), 0 },
+        { "fd00:250::1", AF_INET6, sizeof(struct sockaddr_in6), 0 },
+        { "fe80::1", AF_INET6, sizeof(struct sockaddr_in6), 7 },
+        { "ff02::1:2", AF_INET6, sizeof(struct sockaddr_in6), 7 },
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct in6_addr a = fixture_ip(cases[i].addr), back;
+        union inet_sockaddr sa;
+        socklen_t len = inet_sockaddr_make(cases[i].family, &a, 4789, 7,
+                                           &sa);
+
+        ck_assert_int_eq(len, cases[i].len);
+        ck_assert_int_eq(sa.sa.sa_family, cases[i].family);
+        ck_assert_uint_eq(ntohs(cases[i].family == AF_INET
+                                ? sa.sin.sin_port : sa.sin6.sin6_port),
+                          4789);
+        if (cases[i].family == AF_INET6) {
+            ck_assert_uint_eq(sa.sin6.sin6_scope_id, cases[i].scope);
+        }
+        ck_assert(inet_sockaddr_get(&sa, len, &back));
+        ck_assert(inet_equals(&back, &a));
+        ck_assert(!inet_sockaddr_get(&sa, len - 1, &back));
+    }
+}
+END_TEST
+
+START_TEST(test_reads_no_address_of_another_family)
+{
+    union inet_sockaddr sa;
+    struct in6_addr a;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa.sa_family = AF_UNIX;
+    ck_assert(!inet_sockaddr_get(&sa, sizeof sa, &a));
 }
 END_TEST
 
@@ -123,6 +160,10 @@ inet_suite(void)
                      NULL, NULL);
     fixture_add_case(s, "classifies unspecified",
                      test_classifies_unspecified, NULL, NULL);
+    fixture_add_case(s, "makes and reads socket addresses",
+                     test_makes_and_reads_socket_addresses, NULL, NULL);
+    fixture_add_case(s, "reads no address of another family",
+                     test_reads_no_address_of_another_family, NULL, NULL);
     return s;
 }
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -106,15 +107,6 @@ must_open(const char *const *options)
     return port;
 }
 
-static struct in6_addr
-ip(const char *s)
-{
-    struct in6_addr addr;
-
-    ck_assert_msg(inet_parse(s, &addr), "%s", s);
-    return addr;
-}
-
 /* Builds inner frame 'i', a UDP frame of its own length, into 'buf'. */
 static size_t
 inner_frame(uint8_t *buf, size_t i)
@@ -204,7 +196,7 @@ START_TEST(test_receives_what_it_sends_to_itself)
     static const char *const options[] = { "local_ip=127.0.0.1", NULL };
     struct port *port = must_open(options);
     struct dp_tunnel_config tc = tunnel_config(port);
-    struct in6_addr self = ip("127.0.0.1");
+    struct in6_addr self = fixture_ip("127.0.0.1");
     struct packet_batch batch;
 
     send_encapsulated(port, &tc.encap, &self, 0, 1);
@@ -222,7 +214,7 @@ START_TEST(test_receives_what_it_sends_to_itself_over_ipv6)
                                            NULL };
     struct port *port = must_open(options);
     struct dp_tunnel_config tc = tunnel_config(port);
-    struct in6_addr self = ip("::1");
+    struct in6_addr self = fixture_ip("::1");
 
     send_encapsulated(port, &tc.encap, &self, 3, 1);
     expect_own_frame(port, 3, &self, &self);
@@ -236,7 +228,7 @@ START_TEST(test_receives_at_most_a_batch_at_a_time_in_order)
     static const char *const options[] = { "local_ip=127.0.0.1", NULL };
     struct port *port = must_open(options);
     struct dp_tunnel_config tc = tunnel_config(port);
-    struct in6_addr self = ip("127.0.0.1");
+    struct in6_addr self = fixture_ip("127.0.0.1");
     size_t n_sent = PACKET_BATCH_MAX + 2, n_got = 0;
     struct packet_batch batch;
 
@@ -278,7 +270,7 @@ START_TEST(test_gives_each_inner_flow_its_own_source_port)
                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     struct port *port = must_open(options);
     struct dp_tunnel_config tc = tunnel_config(port);
-    struct in6_addr self = ip("127.0.0.1");
+    struct in6_addr self = fixture_ip("127.0.0.1");
     int sock = socket(AF_INET, SOCK_DGRAM, 0);
 
     ck_assert_int_ge(sock, 0);
@@ -321,7 +313,7 @@ START_TEST(test_keeps_datagrams_while_the_pool_is_dry)
     static const char *const options[] = { "local_ip=127.0.0.1", NULL };
     struct port *port = must_open(options);
     struct dp_tunnel_config tc = tunnel_config(port);
-    struct in6_addr self = ip("127.0.0.1");
+    struct in6_addr self = fixture_ip("127.0.0.1");
     struct packet *held[2 * PACKET_BATCH_MAX];
     struct packet_pool_stats before, after;
     struct packet_batch batch;
@@ -355,8 +347,8 @@ START_TEST(test_counts_frames_it_cannot_send)
                                                  inner_frame(buf, 0));
     struct packet *runt = fixture_packet(pool, buf, ETH_HEADER_LEN);
 
-    other_family->md.tun_dst = ip("::1");
-    runt->md.tun_dst = ip("127.0.0.1");
+    other_family->md.tun_dst = fixture_ip("::1");
+    runt->md.tun_dst = fixture_ip("127.0.0.1");
     packet_batch_init(&batch);
     packet_batch_add(&batch, other_family);
     packet_batch_add(&batch, runt);
@@ -367,12 +359,340 @@ START_TEST(test_counts_frames_it_cannot_send)
 }
 END_TEST
 
+/* Trains: frames of one inner flow that leave together go out in one UDP
+ * GSO send, and a train that arrives whole is cut into its datagrams. */
+
+#define RECEIVER_PORT 4799
+
+/* A frame of a batch to send: inner flow 'hash', with inner UDP source
+ * port 'id' to tell it apart, and 'len' bytes of UDP payload. */
+struct frame_spec {
+    uint32_t hash;
+    uint16_t id;
+    size_t len;
+};
+
+static size_t
+spec_frame(uint8_t *buf, const struct frame_spec *spec)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+
+    return fixture_udp4_frame(buf, &b, &a, 0x0a000001, 0x0a000002, spec->id,
+                              80, spec->len);
+}
+
+/* Encapsulates the 'n' frames of 'specs' for 127.0.0.1 and RECEIVER_PORT
+ * and sends them through 'port' in one batch. */
+static void
+send_frames(struct port *port, const struct frame_spec *specs, size_t n)
+{
+    struct dp_tunnel_config tc = tunnel_config(port);
+    struct in6_addr dst = fixture_ip("127.0.0.1");
+    struct eth_addr next_hop = fixture_mac(9);
+    struct packet_batch batch;
+
+    tc.encap.dst_port = htons(RECEIVER_PORT);
+    packet_batch_init(&batch);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t buf[2048];
+        struct packet *p = fixture_packet(pool, buf,
+                                          spec_frame(buf, &specs[i]));
+
+        p->md.hash = specs[i].hash;
+        p->md.hash_valid = true;
+        ck_assert_int_eq(vxlan_encap(p, &tc.encap, VNI, &dst, &next_hop, 1),
+                         0);
+        packet_batch_add(&batch, p);
+    }
+    port->class->send(port, &batch);
+}
+
+/* Returns a UDP socket on 127.0.0.1:RECEIVER_PORT that takes trains whole
+ * if 'gro'. */
+static int
+open_receiver(bool gro)
+{
+    struct sockaddr_in addr = { .sin_family = AF_INET,
+                                .sin_port = htons(RECEIVER_PORT),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int one = 1;
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+    ck_assert_int_ge(sock, 0);
+    ck_assert_int_eq(bind(sock, (struct sockaddr *) &addr, sizeof addr), 0);
+    if (gro) {
+        ck_assert_int_eq(setsockopt(sock, SOL_UDP, UDP_GRO, &one, sizeof one),
+                         0);
+    }
+    return sock;
+}
+
+/* Receives one datagram, or train, on 'sock' into 'buf'.  Returns its
+ * length; the segment size of a train goes in '*seg' (0 if it is one
+ * datagram) and the source port in '*src_port'. */
+static size_t
+receive(int sock, uint8_t *buf, size_t size, size_t *seg,
+        uint16_t *src_port)
+{
+    union {
+        struct cmsghdr align;
+        uint8_t buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct sockaddr_in from;
+    struct iovec iov = { .iov_base = buf, .iov_len = size };
+    struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof from,
+                          .msg_iov = &iov, .msg_iovlen = 1,
+                          .msg_control = &control,
+                          .msg_controllen = sizeof control };
+    ssize_t n;
+
+    fixture_wait_readable(sock);
+    n = recvmsg(sock, &msg, 0);
+    ck_assert_int_gt(n, 0);
+    *seg = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c;
+         c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+            int gso_size;
+
+            memcpy(&gso_size, CMSG_DATA(c), sizeof gso_size);
+            *seg = (size_t) gso_size;
+        }
+    }
+    *src_port = ntohs(from.sin_port);
+    return (size_t) n;
+}
+
+/* Asserts that the 'len' bytes at 'data' are the VXLAN payload of the frame
+ * that 'spec' describes. */
+static void
+expect_payload(const uint8_t *data, size_t len, const struct frame_spec *spec)
+{
+    uint8_t want[2048];
+    size_t want_len = spec_frame(want, spec);
+
+    ck_assert_uint_eq(len, VXLAN_HEADER_LEN + want_len);
+    ck_assert_mem_eq(data + VXLAN_HEADER_LEN, want, want_len);
+}
+
+START_TEST(test_sends_a_flows_frames_in_one_train)
+{
+    static const char *const options[] = { "local_ip=127.0.0.1", NULL };
+    struct port *port = must_open(options);
+    struct dp_tunnel_config tc = tunnel_config(port);
+    struct frame_spec specs[20];
+    int sock = open_receiver(true);
+    static uint8_t buf[65536];
+    size_t seg, len, frame_len = 0;
+    uint16_t src_port;
+
+    for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+        specs[i] = (struct frame_spec) { 7, (uint16_t) (100 + i), 58 };
+    }
+    send_frames(port, specs, ARRAY_SIZE(specs));
+    len = receive(sock, buf, sizeof buf, &seg, &src_port);
+
+    /* One train of 20 datagrams of 8 + 100 bytes, in order. */
+    frame_len = VXLAN_HEADER_LEN + ETH_HEADER_LEN + IPV4_HEADER_LEN
+                + UDP_HEADER_LEN + 58;
+    ck_assert_uint_eq(seg, frame_len);
+    ck_assert_uint_eq(len, ARRAY_SIZE(specs) * frame_len);
+    for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+        expect_payload(buf + i * seg, seg, &specs[i]);
+    }
+    ck_assert_uint_eq(src_port, vxlan_src_port(&tc.encap, 7));
+    ck_assert_int_eq(recv(sock, buf, sizeof buf, MSG_DONTWAIT), -1);
+    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    close(sock);
+    port_close(port);
+}
+END_TEST
+
+/* Flows interleave in a batch; each keeps its order, a shorter frame ends
+ * its flow's train, and what is left goes alone. */
+START_TEST(test_keeps_each_flows_order_when_flows_interleave)
+{
+    /* Hashes far apart, for source ports of their own. */
+    enum { A = 0x10000000, B = 0x80000000 };
+    static const char *const options[] = { "local_ip=127.0.0.1", NULL };
+    static const struct frame_spec specs[] = {
+        { A, 10, 100 }, { B, 20, 100 }, { A, 11, 100 }, { B, 21, 100 },
+        { A, 12, 60 }, { B, 22, 100 }, { A, 13, 100 }, { B, 23, 120 },
+    };
+    /* Trains (and lone datagrams) in the order they leave. */
+    static const struct {
+        uint32_t hash;
+        size_t first, n;
+    } want[] = {
+        { A, 0, 3 },            /* 10, 11, 12: 12 is shorter and ends it. */
+        { B, 1, 3 },            /* 20, 21, 22. */
+        { A, 6, 1 },            /* 13 alone. */
+        { B, 7, 1 },            /* 23 is longer, so alone. */
+    };
+    static const size_t order[] = { 0, 2, 4, 1, 3, 5, 6, 7 };
+    struct port *port = must_open(options);
+    struct dp_tunnel_config tc = tunnel_config(port);
+    int sock = open_receiver(true);
+    static uint8_t buf[65536];
+    size_t k = 0;
+
+    send_frames(port, specs, ARRAY_SIZE(specs));
+    for (size_t t = 0; t < ARRAY_SIZE(want); t++) {
+        size_t seg, len, ofs = 0;
+        uint16_t src_port;
+
+        len = receive(sock, buf, sizeof buf, &seg, &src_port);
+        ck_assert_uint_eq(src_port, vxlan_src_port(&tc.encap, want[t].hash));
+        ck_assert_uint_eq(seg != 0, want[t].n > 1);
+        for (size_t i = 0; i < want[t].n; i++) {
+            const struct frame_spec *spec = &specs[order[k++]];
+            size_t n = seg ? MIN(seg, len - ofs) : len;
+
+            expect_payload(buf + ofs, n, spec);
+            ofs += n;
+        }
+        ck_assert_uint_eq(ofs, len);
+    }
+    ck_assert_int_eq(recv(sock, buf, sizeof buf, MSG_DONTWAIT), -1);
+    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    close(sock);
+    port_close(port);
+}
+END_TEST
+
+/* Sends 5 frames of one flow through a port opened with 'options' and
+ * asserts that they arrive as 5 datagrams, not a train. */
+static void
+expect_one_at_a_time(const char *const *options)
+{
+    struct port *port = must_open(options);
+    int sock = open_receiver(true);
+    struct frame_spec specs[5];
+    static uint8_t buf[65536];
+
+    for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+        specs[i] = (struct frame_spec) { 0, (uint16_t) (300 + i), 58 };
+    }
+    send_frames(port, specs, ARRAY_SIZE(specs));
+    for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+        size_t seg, len;
+        uint16_t src_port;
+
+        len = receive(sock, buf, sizeof buf, &seg, &src_port);
+        ck_assert_uint_eq(seg, 0);
+        ck_assert_uint_eq(src_port, 10000);
+        expect_payload(buf, len, &specs[i]);
+    }
+    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    close(sock);
+    port_close(port);
+}
+
+START_TEST(test_sends_one_at_a_time_with_gso_off)
+{
+    static const char *const options[] = {
+        "local_ip=127.0.0.1", "src_port_range=10000-10000", "gso=false", NULL,
+    };
+
+    expect_one_at_a_time(options);
+}
+END_TEST
+
+START_TEST(test_sends_one_at_a_time_from_a_source_port_held_elsewhere)
+{
+    static const char *const options[] = {
+        "local_ip=127.0.0.1", "src_port_range=10000-10000", NULL,
+    };
+    struct sockaddr_in addr = { .sin_family = AF_INET,
+                                .sin_port = htons(10000),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int holder = socket(AF_INET, SOCK_DGRAM, 0);
+
+    ck_assert_int_eq(bind(holder, (struct sockaddr *) &addr, sizeof addr), 0);
+    expect_one_at_a_time(options);
+    close(holder);
+}
+END_TEST
+
+/* A peer's train of 40 datagrams of an odd size comes in whole; the port
+ * hands it on a batch at a time, in order, each frame at an even
+ * address. */
+START_TEST(test_cuts_a_train_it_receives_into_its_datagrams)
+{
+    static const char *const options[] = { "local_ip=127.0.0.1", NULL };
+    static const uint8_t vxlan_header[VXLAN_HEADER_LEN] = {
+        0x08, 0, 0, 0, (VNI >> 16) & 0xff, (VNI >> 8) & 0xff, VNI & 0xff, 0,
+    };
+    struct sockaddr_in to = { .sin_family = AF_INET,
+                              .sin_port = htons(VXLAN_DST_PORT),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct port *port = must_open(options);
+    struct frame_spec specs[40];
+    static uint8_t train[65536];
+    size_t seg = 0, n_got = 0;
+    struct packet_batch batch;
+    int peer = socket(AF_INET, SOCK_DGRAM, 0);
+    int gso_size;
+
+    /* 8 + 61 bytes: odd, so every other datagram starts at an odd
+     * offset. */
+    for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+        specs[i] = (struct frame_spec) { 0, (uint16_t) (500 + i), 19 };
+    }
+    seg = VXLAN_HEADER_LEN + spec_frame(train, &specs[0]);
+    ck_assert_uint_eq(seg, 69);
+    for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+        memcpy(train + i * seg, vxlan_header, VXLAN_HEADER_LEN);
+        spec_frame(train + i * seg + VXLAN_HEADER_LEN, &specs[i]);
+    }
+    gso_size = (int) seg;
+    ck_assert_int_eq(setsockopt(peer, SOL_UDP, UDP_SEGMENT, &gso_size,
+                                sizeof gso_size), 0);
+    ck_assert_int_eq(sendto(peer, train, seg * ARRAY_SIZE(specs), 0,
+                            (struct sockaddr *) &to, sizeof to),
+                     (ssize_t) (seg * ARRAY_SIZE(specs)));
+
+    fixture_wait_readable(port->class->fd(port));
+    ck_assert_int_eq(recv_batch(port, &batch), 0);
+    ck_assert_uint_eq(batch.count, PACKET_BATCH_MAX);
+
+    /* The port read the whole train: the socket has nothing left. */
+    ck_assert_int_eq(recv(port->class->fd(port), train, 1,
+                          MSG_PEEK | MSG_DONTWAIT), -1);
+    for (;;) {
+        struct packet *p;
+
+        PACKET_BATCH_FOR_EACH (i, p, &batch) {
+            uint32_t vni;
+
+            ck_assert_uint_lt(n_got, ARRAY_SIZE(specs));
+            ck_assert_uint_eq((uintptr_t) packet_data(p) % 2, 0);
+            ck_assert_uint_eq(p->md.gso_size, 0);
+            ck_assert(inet_equals(&p->md.tun_src, &(struct in6_addr) {
+                                      {{ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                         0xff, 0xff, 127, 0, 0, 1 }} }));
+            expect_payload(packet_data(p), packet_size(p), &specs[n_got++]);
+            ck_assert_int_eq(vxlan_decap_payload(p, &vni), VXLAN_OK);
+            ck_assert_uint_eq(vni, VNI);
+        }
+        packet_batch_free(&batch);
+        if (recv_batch(port, &batch)) {
+            break;
+        }
+    }
+    ck_assert_uint_eq(n_got, ARRAY_SIZE(specs));
+    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    close(peer);
+    port_close(port);
+}
+END_TEST
+
 START_TEST(test_tunnel_config_has_defaults)
 {
     static const char *const options[] = { "local_ip=127.0.0.1", NULL };
     struct port *port = must_open(options);
     struct dp_tunnel_config tc = tunnel_config(port);
-    struct in6_addr local = ip("127.0.0.1");
+    struct in6_addr local = fixture_ip("127.0.0.1");
     struct eth_addr zero;
 
     memset(&zero, 0, sizeof zero);
@@ -399,7 +719,7 @@ START_TEST(test_tunnel_config_reflects_options)
     };
     struct port *port = must_open(options);
     struct dp_tunnel_config tc = tunnel_config(port);
-    struct in6_addr local = ip("127.0.0.2");
+    struct in6_addr local = fixture_ip("127.0.0.2");
 
     ck_assert(inet_equals(&tc.encap.local, &local));
     ck_assert_uint_eq(ntohs(tc.encap.dst_port), 8472);
@@ -527,7 +847,7 @@ set_groups(struct port *port, const char *const *groups, size_t n,
 
     ck_assert_uint_le(n, ARRAY_SIZE(addrs));
     for (size_t i = 0; i < n; i++) {
-        addrs[i] = ip(groups[i]);
+        addrs[i] = fixture_ip(groups[i]);
     }
     ck_assert_int_eq(port_vxlan_set_groups(port, addrs, n), want);
 }
@@ -716,6 +1036,20 @@ port_vxlan_suite(void)
                      teardown);
     fixture_add_case(s, "counts frames it cannot send",
                      test_counts_frames_it_cannot_send, setup, teardown);
+    fixture_add_case(s, "sends a flow's frames in one train",
+                     test_sends_a_flows_frames_in_one_train, setup, teardown);
+    fixture_add_case(s, "keeps each flow's order when flows interleave",
+                     test_keeps_each_flows_order_when_flows_interleave, setup,
+                     teardown);
+    fixture_add_case(s, "sends one at a time with gso off",
+                     test_sends_one_at_a_time_with_gso_off, setup, teardown);
+    fixture_add_case(s, "sends one at a time from a source port held "
+                     "elsewhere",
+                     test_sends_one_at_a_time_from_a_source_port_held_elsewhere,
+                     setup, teardown);
+    fixture_add_case(s, "cuts a train it receives into its datagrams",
+                     test_cuts_a_train_it_receives_into_its_datagrams, setup,
+                     teardown);
     fixture_add_case(s, "tunnel config has defaults",
                      test_tunnel_config_has_defaults, setup, teardown);
     fixture_add_case(s, "tunnel config reflects options",

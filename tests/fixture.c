@@ -14,6 +14,7 @@
 
 #include "csum.h"
 #include "headers.h"
+#include "inet.h"
 #include "packet.h"
 #include "port.h"
 
@@ -132,6 +133,15 @@ fixture_arp_request(uint8_t *buf, const struct eth_addr *src,
     be32_16_put(&arp.ar_tpa, htonl(target_ip));
     memcpy(buf + n, &arp, sizeof arp);
     return n + sizeof arp;
+}
+
+struct in6_addr
+fixture_ip(const char *s)
+{
+    struct in6_addr a;
+
+    ck_assert_msg(inet_parse(s, &a), "%s does not parse", s);
+    return a;
 }
 
 struct eth_addr

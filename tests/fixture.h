@@ -2,6 +2,7 @@
 #define TESTS_FIXTURE_H 1
 
 #include <check.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -90,6 +91,10 @@ void fixture_write_file(const char *file, const char *text);
  * up then sends nothing unbidden.  Check runs each test in a child
  * process, so the namespace goes with the test. */
 void fixture_private_netns(bool ipv6);
+
+/* Returns address 's' (IPv4-mapped for IPv4), failing the test if it does
+ * not parse. */
+struct in6_addr fixture_ip(const char *s);
 
 /* Returns the Ethernet address 02:00:00:00:hi:lo for a test host. */
 struct eth_addr fixture_mac(uint16_t n);
