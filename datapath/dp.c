@@ -14,6 +14,8 @@
 #include "inet.h"
 #include "list.h"
 #include "packet.h"
+#include "tso.h"
+#include "util.h"
 
 struct dp_vni {
     struct hmap_node node;      /* In dp's 'vnis'. */
@@ -30,6 +32,7 @@ struct dp_port {
     struct hmap_node node;      /* In dp's 'ports'. */
     uint32_t port_no;
     enum dp_port_kind kind;
+    bool takes_gso;             /* Takes TCP super frames whole. */
     struct dp_vni *vni;         /* Local ports: the bound VNI, or NULL. */
     struct list vni_node;       /* In the VNI's 'ports' if bound. */
     struct packet_batch tx;     /* Frames waiting for the send callback. */
@@ -69,6 +72,7 @@ static const char *const drop_reason_names[DP_DROP_N_REASONS] = {
     [DP_DROP_BAD_SRC] = "bad_src",
     [DP_DROP_LOOPED] = "looped",
     [DP_DROP_FAMILY] = "family",
+    [DP_DROP_BAD_GSO] = "bad_gso",
 };
 
 const char *
@@ -198,6 +202,18 @@ dp_port_add(struct dp *dp, uint32_t port_no, enum dp_port_kind kind)
         };
         dp->tunnel = port;
     }
+    return 0;
+}
+
+int
+dp_port_set_gso(struct dp *dp, uint32_t port_no, bool takes_gso)
+{
+    struct dp_port *port = find_port(dp, port_no);
+
+    if (!port || port->kind != DP_PORT_LOCAL) {
+        return port ? EINVAL : ENOENT;
+    }
+    port->takes_gso = takes_gso;
     return 0;
 }
 
@@ -392,8 +408,8 @@ drop(struct dp_port *in, struct dp_vni *v, struct packet *p,
 
 /* Queues 'p' for 'out'; sends a full batch at once. */
 static void
-output(struct dp *dp, struct dp_port *out, struct dp_vni *v,
-       struct packet *p)
+enqueue(struct dp *dp, struct dp_port *out, struct dp_vni *v,
+        struct packet *p)
 {
     out->counters.tx_packets++;
     out->counters.tx_bytes += packet_size(p);
@@ -405,6 +421,60 @@ output(struct dp *dp, struct dp_port *out, struct dp_vni *v,
     packet_batch_add(&out->tx, p);
     if (packet_batch_is_full(&out->tx)) {
         flush_port(dp, out);
+    }
+}
+
+/* Where the segments of a super frame go: to 'out', or encapsulated to
+ * 'dst' if 'out' is NULL. */
+struct segment_output {
+    struct dp *dp;
+    struct dp_port *in;
+    struct dp_vni *v;
+    struct dp_port *out;
+    const struct in6_addr *dst;
+};
+
+static void encap_and_enqueue(struct dp *, struct dp_port *in,
+                              struct dp_vni *, struct packet *,
+                              const struct in6_addr *dst);
+
+static void
+emit_segment(void *so_, struct packet *seg)
+{
+    struct segment_output *so = so_;
+
+    if (so->out) {
+        enqueue(so->dp, so->out, so->v, seg);
+    } else {
+        encap_and_enqueue(so->dp, so->in, so->v, seg, so->dst);
+    }
+}
+
+/* Cuts super frame 'p' into segments for 'so' and frees it. */
+static void
+segment(struct segment_output *so, struct packet *p)
+{
+    int error = tso_segment(p, so->dp->pool, emit_segment, so);
+
+    if (error) {
+        count_drop(so->in, so->v, error == ENOBUFS ? DP_DROP_NO_BUFFER
+                                                   : DP_DROP_BAD_GSO);
+    }
+    packet_free(p);
+}
+
+/* Sends 'p' out of local port 'out', cut into segments first if it is a
+ * super frame that 'out' does not take whole. */
+static void
+output(struct dp *dp, struct dp_port *in, struct dp_port *out,
+       struct dp_vni *v, struct packet *p)
+{
+    if (p->md.gso_size && !out->takes_gso) {
+        struct segment_output so = { dp, in, v, out, NULL };
+
+        segment(&so, p);
+    } else {
+        enqueue(dp, out, v, p);
     }
 }
 
@@ -421,35 +491,13 @@ inner_hash(struct dp *dp, struct packet *p)
     return p->md.hash;
 }
 
-/* Encapsulates 'p' for 'v' and queues it to the underlay address 'dst'. */
+/* Encapsulates 'p', which fits the underlay, for 'v' and queues it to the
+ * tunnel port for underlay address 'dst'. */
 static void
-output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
-              struct packet *p, const struct in6_addr *dst)
+encap_and_enqueue(struct dp *dp, struct dp_port *in, struct dp_vni *v,
+                  struct packet *p, const struct in6_addr *dst)
 {
     struct dp_port *tunnel = dp->tunnel;
-
-    /* A tunnel port without an address is one whose device never opened. */
-    if (!tunnel || inet_is_unspecified(&tunnel->tunnel.encap.local)) {
-        drop(in, v, p, DP_DROP_NO_TUNNEL);
-        return;
-    }
-
-    unsigned int overhead = vxlan_overhead(dst);
-
-    if (inet_is_ipv4(dst) != inet_is_ipv4(&tunnel->tunnel.encap.local)) {
-        drop(in, v, p, DP_DROP_FAMILY);
-        return;
-    }
-    /* The underlay MTU bounds the outer IP packet: the whole inner frame
-     * plus the outer headers after the outer Ethernet header.  There is no
-     * software segmentation yet, so a segmentation-offload super frame is
-     * measured whole like any other. */
-    if (packet_size(p) + overhead - ETH_HEADER_LEN > tunnel->tunnel.mtu) {
-        drop(in, v, p, DP_DROP_TOO_BIG);
-        return;
-    }
-    inner_hash(dp, p);
-
     struct eth_addr next_hop = {{ 0 }};
 
     if (inet_is_multicast(dst)) {
@@ -462,7 +510,54 @@ output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         drop(in, v, p, DP_DROP_TOO_BIG);
         return;
     }
-    output(dp, tunnel, v, p);
+    enqueue(dp, tunnel, v, p);
+}
+
+/* Encapsulates 'p' for 'v' and queues it to the underlay address 'dst'; a
+ * super frame is cut into segments first, each of which must fit. */
+static void
+output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
+              struct packet *p, const struct in6_addr *dst)
+{
+    struct dp_port *tunnel = dp->tunnel;
+
+    /* A tunnel port without an address is one whose device never opened. */
+    if (!tunnel || inet_is_unspecified(&tunnel->tunnel.encap.local)) {
+        drop(in, v, p, DP_DROP_NO_TUNNEL);
+        return;
+    }
+    if (inet_is_ipv4(dst) != inet_is_ipv4(&tunnel->tunnel.encap.local)) {
+        drop(in, v, p, DP_DROP_FAMILY);
+        return;
+    }
+
+    /* The underlay MTU bounds the outer IP packet: the whole inner frame
+     * (for a super frame, its largest segment) plus the outer headers
+     * after the outer Ethernet header. */
+    size_t wire_len = packet_size(p);
+
+    if (p->md.gso_size) {
+        size_t hdr_len = tso_header_len(p);
+
+        if (!hdr_len) {
+            drop(in, v, p, DP_DROP_BAD_GSO);
+            return;
+        }
+        wire_len = MIN(wire_len, hdr_len + p->md.gso_size);
+    }
+    if (wire_len + vxlan_overhead(dst) - ETH_HEADER_LEN
+        > tunnel->tunnel.mtu) {
+        drop(in, v, p, DP_DROP_TOO_BIG);
+        return;
+    }
+    inner_hash(dp, p);
+    if (p->md.gso_size) {
+        struct segment_output so = { dp, in, v, NULL, dst };
+
+        segment(&so, p);
+    } else {
+        encap_and_enqueue(dp, in, v, p, dst);
+    }
 }
 
 /* Sends 'p' to every port of 'v' but 'in' and, if 'to_underlay', to the
@@ -491,7 +586,7 @@ flood(struct dp *dp, struct dp_port *in, struct dp_vni *v, struct packet *p,
             struct packet *copy = --left ? packet_clone(p) : p;
 
             if (copy) {
-                output(dp, port, v, copy);
+                output(dp, in, port, v, copy);
             } else {
                 count_drop(in, v, DP_DROP_NO_BUFFER);
             }
@@ -545,7 +640,7 @@ forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         struct dp_port *out = find_port(dp, dest->port_no);
 
         if (out && out->vni == v) {
-            output(dp, out, v, p);
+            output(dp, in, out, v, p);
         } else {
             drop(in, v, p, DP_DROP_BAD_DEST);
         }
@@ -615,6 +710,25 @@ receive_local(struct dp *dp, struct dp_port *in, struct packet *p,
 
 /* Frames from the tunnel port are UDP payloads (VXLAN header first) with
  * the outer addresses in p->md, as the VTEP's socket delivers them. */
+/* A kernel vxlan device on this host hands its TCP segmentation offload
+ * frames across a veth whole, and the UDP socket passes them on whole, up
+ * to 64 KB of inner frame with no word of the segment size.  Such a frame,
+ * longer than any the underlay MTU lets through, is marked as a super
+ * frame of the largest segments that would have fit, so that each output
+ * cuts it (or, a TAP, takes it whole) as it would a VM's. */
+static void
+mark_super_frame(const struct dp_port *tunnel, struct packet *p)
+{
+    size_t max_frame = tunnel->tunnel.mtu + ETH_HEADER_LEN
+                       - vxlan_overhead(&p->md.tun_src);
+    size_t hdr_len;
+
+    if (packet_size(p) > max_frame && !p->md.gso_size
+        && (hdr_len = tso_header_len(p)) != 0 && hdr_len < max_frame) {
+        p->md.gso_size = (uint16_t) (max_frame - hdr_len);
+    }
+}
+
 static void
 receive_tunnel(struct dp *dp, struct dp_port *in, struct packet *p,
                long long now_ms)
@@ -645,6 +759,7 @@ receive_tunnel(struct dp *dp, struct dp_port *in, struct packet *p,
     /* A peer on this host may have left the inner checksum to offload;
      * whoever sends the frame on finishes it. */
     csum_detect_partial(p);
+    mark_super_frame(in, p);
 
     struct mac_dest src = { .type = MAC_DEST_REMOTE,
                             .remote = p->md.tun_src };

@@ -44,6 +44,7 @@ enum dp_drop_reason {
     DP_DROP_BAD_SRC,            /* Multicast or zero source MAC. */
     DP_DROP_LOOPED,             /* Our own VXLAN frame came back to us. */
     DP_DROP_FAMILY,             /* Remote VTEP of the other IP family. */
+    DP_DROP_BAD_GSO,            /* Super frame that cannot be segmented. */
     DP_DROP_N_REASONS
 };
 
@@ -92,6 +93,13 @@ struct mac_table *dp_mac_table(struct dp *);
  * ENOENT, EINVAL or ENOMEM. */
 int dp_port_add(struct dp *, uint32_t port_no, enum dp_port_kind);
 int dp_port_del(struct dp *, uint32_t port_no);
+
+/* Says whether local port 'port_no' takes TCP super frames (p->md.gso_size
+ * set) whole, as a TAP device with offloads does; the datapath cuts them
+ * into segments for every other output (tso.h).  Off when a port is added.
+ * Returns 0, ENOENT, or EINVAL for the tunnel port, which always gets
+ * segments. */
+int dp_port_set_gso(struct dp *, uint32_t port_no, bool takes_gso);
 
 /* Binds local port 'port_no' to 'vni' (0 unbinds).  Entries learned on the
  * port are forgotten, since they belonged to the old VNI. */

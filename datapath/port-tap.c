@@ -8,7 +8,14 @@
  * then in the named namespaces of /run/netns, where "ip netns" keeps
  * them.  Interface names are only unique within a namespace, so a device
  * elsewhere is taken only if its alias says this daemon made it.  Deleting
- * the port removes the device. */
+ * the port removes the device.
+ *
+ * With offloads (the default) every frame crosses the descriptor behind a
+ * virtio-net header, as with a VM's vhost-net: the VM's stack hands over
+ * TCP segments of up to 64 KB and leaves checksums to finish, which the
+ * datapath cuts or finishes only where a frame leaves for a place that
+ * cannot (tso.h), and it takes them back the same way.  One read() then
+ * moves 64 KB instead of one wire-sized frame. */
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +23,7 @@
 #include <linux/if_tun.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
@@ -25,11 +33,23 @@
 #include <unistd.h>
 
 #include "csum.h"
+#include "headers.h"
 #include "packet.h"
 #include "port-provider.h"
+#include "tso.h"
 #include "util.h"
 
 #define NETNS_DIR "/run/netns"
+
+/* What the VM's side may hand over with offloads on: TCP super frames
+ * over IPv4 and IPv6 and unfinished checksums.  Not TSO_ECN: the kernel
+ * then cuts frames with CWR itself, which keeps the rule for CWR simple. */
+#define TAP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)
+
+/* A fresh buffer has room for the header in front of the frame, and the
+ * header's even length keeps the frame at an even address. */
+BUILD_ASSERT(PACKET_HEADROOM >= sizeof(struct virtio_net_hdr));
+BUILD_ASSERT(sizeof(struct virtio_net_hdr) % 2 == 0);
 
 struct tap_port {
     struct port up;
@@ -141,10 +161,12 @@ owned_by(const char *name, const char *owner)
 
 /* Attaches a new descriptor to TAP device 'name' in the current network
  * namespace, creating the device if it does not exist, and brings it up
- * there.  Returns the descriptor or a negative errno value. */
+ * there; with 'offload', frames cross it behind a virtio-net header.
+ * Returns the descriptor or a negative errno value. */
 static int
-attach(const char *name)
+attach(const char *name, bool offload)
 {
+    int hdr_size = sizeof(struct virtio_net_hdr);
     struct ifreq ifr;
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     int error;
@@ -153,9 +175,11 @@ attach(const char *name)
         return -errno;
     }
     memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
     snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
-    if (ioctl(fd, TUNSETIFF, &ifr) || ioctl(fd, TUNSETPERSIST, 1)) {
+    if (ioctl(fd, TUNSETIFF, &ifr) || ioctl(fd, TUNSETPERSIST, 1)
+        || (offload && (ioctl(fd, TUNSETVNETHDRSZ, &hdr_size)
+                        || ioctl(fd, TUNSETOFFLOAD, TAP_OFFLOADS)))) {
         error = errno;
         close(fd);
         return -error;
@@ -175,7 +199,7 @@ attach(const char *name)
  * it is.  Returns the descriptor, or a negative errno value (-ENODEV if no
  * namespace has it). */
 static int
-attach_in_other_netns(const char *name, const char *owner)
+attach_in_other_netns(const char *name, const char *owner, bool offload)
 {
     int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     DIR *dir = opendir(NETNS_DIR);
@@ -205,7 +229,7 @@ attach_in_other_netns(const char *name, const char *owner)
         }
         if (!setns(ns, CLONE_NEWNET)) {
             if (if_nametoindex(name) && owned_by(name, owner)) {
-                result = attach(name);
+                result = attach(name, offload);
             }
             if (setns(home, CLONE_NEWNET)) {
                 /* Stranded in another namespace: nothing else can be
@@ -224,16 +248,25 @@ static int
 tap_open(const struct port_args *args, struct port **portp, char *error,
          size_t error_size)
 {
+    const char *offload_arg = port_args_get(args, "offload");
+    bool offload = true;
+
+    if (offload_arg && !port_option_parse_bool(offload_arg, &offload)) {
+        snprintf(error, error_size, "offload: '%s' is not a boolean",
+                 offload_arg);
+        return EINVAL;
+    }
+
     bool here = if_nametoindex(args->name) != 0;
     /* A device found elsewhere carries our alias; one here may be someone
      * else's (made with "ip tuntap add"), to use but not to delete. */
     bool owned = !here || owned_by(args->name, args->owner);
-    int fd = here ? attach(args->name)
-             : attach_in_other_netns(args->name, args->owner);
+    int fd = here ? attach(args->name, offload)
+             : attach_in_other_netns(args->name, args->owner, offload);
 
     if (fd == -ENODEV) {
         owned = true;
-        fd = attach(args->name);
+        fd = attach(args->name, offload);
         /* Marks the new device as ours, for the day it has moved to
          * another namespace and this daemon restarts. */
         if (fd >= 0 && link_alias(args->name, args->owner, NULL, 0)) {
@@ -255,6 +288,7 @@ tap_open(const struct port_args *args, struct port **portp, char *error,
         return ENOMEM;
     }
     tap->up.class = &port_tap_class;
+    tap->up.takes_gso = offload;
     tap->fd = fd;
     tap->owned = owned;
     *portp = &tap->up;
@@ -281,22 +315,74 @@ tap_close(struct port *port)
     free(tap);
 }
 
+/* Fills 'p's offload metadata from virtio-net header 'h'.  Returns false if
+ * the header asks for what this port never offered. */
+static bool
+parse_vnet_hdr(const struct virtio_net_hdr *h, struct packet *p)
+{
+    uint8_t gso_type = h->gso_type & (uint8_t) ~VIRTIO_NET_HDR_GSO_ECN;
+
+    if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+        if ((size_t) h->csum_start + h->csum_offset + 2 > packet_size(p)) {
+            return false;
+        }
+        p->md.csum_partial = true;
+        p->md.csum_start = h->csum_start;
+        p->md.csum_offset = h->csum_offset;
+    }
+    if (gso_type == VIRTIO_NET_HDR_GSO_TCPV4
+        || gso_type == VIRTIO_NET_HDR_GSO_TCPV6) {
+        p->md.gso_size = h->gso_size;
+        return h->gso_size > 0;
+    }
+    return gso_type == VIRTIO_NET_HDR_GSO_NONE;
+}
+
+/* Returns the virtio-net header that hands 'p' and its offload metadata to
+ * the VM's side. */
+static struct virtio_net_hdr
+make_vnet_hdr(struct packet *p)
+{
+    struct virtio_net_hdr h = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+    size_t hdr_len;
+
+    if (p->md.csum_partial) {
+        h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+        h.csum_start = p->md.csum_start;
+        h.csum_offset = p->md.csum_offset;
+    }
+    if (p->md.gso_size && (hdr_len = tso_header_len(p)) != 0) {
+        const uint8_t *version = packet_at(p, p->md.l3_ofs, 1);
+
+        h.gso_type = *version >> 4 == IPV4_VERSION
+                     ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+        h.gso_size = p->md.gso_size;
+        h.hdr_len = (uint16_t) hdr_len;
+    }
+    return h;
+}
+
 static int
 tap_recv(struct port *port, struct packet_pool *pool,
          struct packet_batch *batch)
 {
     struct tap_port *tap = tap_cast(port);
+    size_t hdr_size = port->takes_gso ? sizeof(struct virtio_net_hdr) : 0;
 
     /* A TAP device hands over one frame per read(); the batch bounds how
-     * many one wakeup takes, so a busy port cannot starve the others. */
+     * many one wakeup takes, so a busy port cannot starve the others.  The
+     * virtio-net header lands in the headroom just before the frame, so
+     * that one plain read() takes both. */
     while (!packet_batch_is_full(batch)) {
         struct packet *p = packet_alloc(pool);
+        struct virtio_net_hdr hdr;
         ssize_t n;
 
         if (!p) {
             break;
         }
-        n = read(tap->fd, packet_data(p), packet_tailroom(p));
+        n = read(tap->fd, packet_data(p) - hdr_size,
+                 hdr_size + packet_tailroom(p));
         if (n <= 0) {
             int error = n < 0 ? errno : EIO;
 
@@ -308,7 +394,18 @@ tap_recv(struct port *port, struct packet_pool *pool,
             /* The device was deleted underneath us. */
             return batch->count ? 0 : error;
         }
-        p->size = (uint32_t) n;
+        if ((size_t) n <= hdr_size) {
+            tap->stats.rx_errors++;
+            packet_free(p);
+            continue;
+        }
+        p->size = (uint32_t) ((size_t) n - hdr_size);
+        memcpy(&hdr, packet_data(p) - hdr_size, hdr_size);
+        if (hdr_size && !parse_vnet_hdr(&hdr, p)) {
+            tap->stats.rx_errors++;
+            packet_free(p);
+            continue;
+        }
         packet_batch_add(batch, p);
     }
     return batch->count ? 0 : EAGAIN;
@@ -321,7 +418,24 @@ tap_send(struct port *port, struct packet_batch *batch)
     struct packet *p;
 
     PACKET_BATCH_FOR_EACH (i, p, batch) {
-        csum_complete_partial(p);
+        /* A capture inside the VM should show finished checksums on what
+         * came from elsewhere; only a super frame, which the VM's stack
+         * cuts (or takes whole) itself, keeps an unfinished checksum: GSO
+         * finishes it per segment. */
+        if (!p->md.gso_size || !port->takes_gso) {
+            csum_complete_partial(p);
+        }
+        /* The header goes in the headroom, for one plain write(). */
+        if (port->takes_gso) {
+            struct virtio_net_hdr hdr = make_vnet_hdr(p);
+            void *room = packet_push(p, sizeof hdr);
+
+            if (!room) {
+                tap->stats.tx_errors++;
+                continue;
+            }
+            memcpy(room, &hdr, sizeof hdr);
+        }
         if (write(tap->fd, packet_data(p), packet_size(p)) < 0) {
             tap->stats.tx_errors++;
         }
@@ -342,6 +456,9 @@ tap_get_stats(const struct port *port, struct port_stats *stats)
 }
 
 static const struct port_option tap_options[] = {
+    { "offload", PORT_OPT_BOOL, 0, 0, false,
+      "take TCP segments of up to 64 KB and unfinished checksums from the "
+      "VM, and give them back (default true)" },
     { .key = NULL },
 };
 

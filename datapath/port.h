@@ -99,6 +99,10 @@ struct port_class {
  * CONTAINER_OF(). */
 struct port {
     const struct port_class *class;
+
+    /* Set by 'open': 'send' takes TCP super frames (p->md.gso_size) and
+     * unfinished checksums whole, and 'recv' may return them. */
+    bool takes_gso;
 };
 
 /* Returns the class named 'type', or NULL. */

@@ -386,6 +386,8 @@ open_port(struct bridge *b, struct bridge_port *port)
     port->error = NULL;
     if (port->class->dp_kind == DP_PORT_TUNNEL) {
         configure_tunnel(b, port);
+    } else {
+        dp_port_set_gso(b->dp, port->port_no, port->port->takes_gso);
     }
     start_input(port);
 }

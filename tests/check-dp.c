@@ -11,6 +11,7 @@
 #include "headers.h"
 #include "inet.h"
 #include "packet.h"
+#include "util.h"
 
 /* The forwarding decisions of the datapath, tested on up to three "hosts"
  * (datapaths) joined by an underlay that this file plays: frames a host
@@ -566,6 +567,171 @@ START_TEST(test_mtu_drops_oversized_frames)
 }
 END_TEST
 
+/* Super frames: a TAP with offloads hands over TCP segments of up to 64 KB
+ * (md.gso_size set); every output but a port that takes them whole gets
+ * wire-sized segments. */
+
+#define TCP_ACK 0x010
+
+/* Headers of fixture_tcp_frame() over IPv4: Ethernet, IPv4, TCP with 12
+ * bytes of options. */
+#define TCP_FRAME_HDR (ETH_HEADER_LEN + IPV4_HEADER_LEN + TCP_HEADER_LEN + 12)
+
+static void
+inject_super(int host, uint32_t port_no, const uint8_t *frame, size_t len,
+             uint16_t mss)
+{
+    struct packet_batch batch;
+    struct packet *p = fixture_packet(pool, frame, len);
+
+    p->md.gso_size = mss;
+    packet_batch_init(&batch);
+    packet_batch_add(&batch, p);
+    dp_receive(hosts[host].dp, port_no, &batch, now);
+}
+
+/* Returns the TCP sequence number of the inner frame of 'p', which starts
+ * 'ofs' bytes in. */
+static uint32_t
+inner_seq(const struct packet *p, size_t ofs)
+{
+    const struct tcp_header *tcp
+        = packet_at(p, ofs + ETH_HEADER_LEN + IPV4_HEADER_LEN,
+                    TCP_HEADER_LEN);
+
+    ck_assert_ptr_nonnull(tcp);
+    return ntohl(be32_16_get(&tcp->tcp_seq));
+}
+
+/* Asserts that host 'h' sent on 'port_no', in order, 'n' segments of 'mss'
+ * payload bytes (the last what is left of 'payload') starting at sequence
+ * number 0, each 'outer' bytes of outer headers in. */
+static void
+expect_segments(const struct host *h, uint32_t port_no, size_t n,
+                size_t mss, size_t payload, size_t outer)
+{
+    size_t k = 0;
+
+    ck_assert_uint_eq(n_sent_on(h, port_no), n);
+    for (size_t i = 0; i < h->n_sent; i++) {
+        const struct packet *p = h->sent[i].p;
+
+        if (h->sent[i].port_no == port_no) {
+            size_t len = MIN(mss, payload - k * mss);
+
+            ck_assert_uint_eq(packet_size(p), outer + TCP_FRAME_HDR + len);
+            ck_assert_uint_eq(p->md.gso_size, 0);
+            ck_assert_uint_eq(inner_seq(p, outer), k * mss);
+            k++;
+        }
+    }
+}
+
+START_TEST(test_cuts_super_frames_for_outputs_that_need_segments)
+{
+    struct fixture_tcp t = { .payload_len = 3000, .flags = TCP_ACK };
+    static uint8_t frame[4096];
+    size_t len = fixture_tcp_frame(frame, &t);
+    struct dp_counters c;
+
+    /* Unknown destination: the other VM and the group. */
+    inject_super(0, PORT_VM1, frame, len, 1000);
+    expect_segments(&hosts[0], PORT_VM2, 3, 1000, 3000, 0);
+    expect_segments(&hosts[0], PORT_VTEP, 3, 1000, 3000, VXLAN_IPV4_OVERHEAD);
+
+    /* Counters count segments, as they would wire frames. */
+    ck_assert(dp_port_get_counters(hosts[0].dp, PORT_VTEP, &c));
+    ck_assert_uint_eq(c.tx_packets, 3);
+
+    /* The receiving VTEP sees three ordinary frames. */
+    ck_assert_uint_eq(deliver_underlay(0), 6);
+    expect_segments(&hosts[1], PORT_VM1, 3, 1000, 3000, 0);
+}
+END_TEST
+
+START_TEST(test_hands_super_frames_whole_to_a_port_that_takes_them)
+{
+    struct fixture_tcp t = { .payload_len = 3000, .flags = TCP_ACK };
+    static uint8_t frame[4096];
+    size_t len = fixture_tcp_frame(frame, &t);
+
+    ck_assert_int_eq(dp_port_set_gso(hosts[0].dp, PORT_VM2, true), 0);
+    inject_super(0, PORT_VM1, frame, len, 1000);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
+    ck_assert_uint_eq(packet_size(sent_on(&hosts[0], PORT_VM2)), len);
+    ck_assert_uint_eq(sent_on(&hosts[0], PORT_VM2)->md.gso_size, 1000);
+    ck_assert_mem_eq(packet_data(sent_on(&hosts[0], PORT_VM2)), frame, len);
+    expect_segments(&hosts[0], PORT_VTEP, 3, 1000, 3000, VXLAN_IPV4_OVERHEAD);
+
+    ck_assert_int_eq(dp_port_set_gso(hosts[0].dp, PORT_VTEP, true), EINVAL);
+    ck_assert_int_eq(dp_port_set_gso(hosts[0].dp, 99, true), ENOENT);
+}
+END_TEST
+
+/* The MTU bounds each segment, not the super frame: 1398 bytes of payload
+ * make 1464-byte inner frames, the most a 1500-byte underlay carries. */
+START_TEST(test_mtu_bounds_each_segment)
+{
+    struct fixture_tcp t = { .payload_len = 20000, .flags = TCP_ACK };
+    static uint8_t frame[32768];
+    size_t len = fixture_tcp_frame(frame, &t);
+
+    inject_super(0, PORT_VM1, frame, len, 1398);
+    expect_segments(&hosts[0], PORT_VTEP, 15, 1398, 20000,
+                    VXLAN_IPV4_OVERHEAD);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_TOO_BIG), 0);
+
+    clear_sent(&hosts[0]);
+    inject_super(0, PORT_VM1, frame, len, 1399);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VTEP), 0);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_TOO_BIG), 1);
+    expect_segments(&hosts[0], PORT_VM2, 15, 1399, 20000, 0);
+}
+END_TEST
+
+START_TEST(test_counts_super_frames_it_cannot_cut)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+    static uint8_t frame[4096];
+    size_t len = fixture_udp4_frame(frame, &b, &a, 1, 2, 3, 4, 3000);
+
+    inject_super(0, PORT_VM1, frame, len, 1000);
+    ck_assert_uint_eq(hosts[0].n_sent, 0);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_BAD_GSO), 2);
+}
+END_TEST
+
+/* A kernel vxlan device on the same host passes its TSO frames whole, and
+ * they arrive without a segment size: the datapath gives them the largest
+ * that the underlay would have carried. */
+START_TEST(test_marks_oversized_tcp_from_the_underlay_as_super_frames)
+{
+    struct fixture_tcp t = { .payload_len = 5000, .flags = TCP_ACK };
+    static uint8_t payload[8192];
+    size_t len = fixture_tcp_frame(payload + VXLAN_HEADER_LEN, &t);
+    struct vxlan_header vx;
+    struct packet_batch batch;
+    struct packet *p;
+
+    be32_16_put(&vx.vx_flags, htonl(VXLAN_FLAG_I));
+    be32_16_put(&vx.vx_vni, htonl(VNI_A << 8));
+    memcpy(payload, &vx, sizeof vx);
+    ck_assert_int_eq(dp_port_set_gso(hosts[1].dp, PORT_VM1, true), 0);
+    p = fixture_packet(pool, payload, VXLAN_HEADER_LEN + len);
+    p->md.tun_src = hosts[0].ip;
+    p->md.tun_dst = hosts[1].ip;
+    packet_batch_init(&batch);
+    packet_batch_add(&batch, p);
+    dp_receive(hosts[1].dp, PORT_VTEP, &batch, now);
+
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM1), 1);
+    ck_assert_uint_eq(sent_on(&hosts[1], PORT_VM1)->md.gso_size,
+                      1500 - 36 - TCP_FRAME_HDR);
+    expect_segments(&hosts[1], PORT_VM2, 4, 1500 - 36 - TCP_FRAME_HDR, 5000,
+                    0);
+}
+END_TEST
+
 START_TEST(test_decap_drops_counted_by_reason)
 {
     struct eth_addr a = fixture_mac(1);
@@ -867,6 +1033,13 @@ dp_suite(void)
     tcase_add_test(tc, test_drops_own_frames_from_underlay);
     tcase_add_test(tc, test_drops_remote_of_other_family);
     tcase_add_test(tc, test_unconfigured_tunnel_counts_no_tunnel);
+    tcase_add_test(tc, test_cuts_super_frames_for_outputs_that_need_segments);
+    tcase_add_test(tc,
+                   test_hands_super_frames_whole_to_a_port_that_takes_them);
+    tcase_add_test(tc, test_mtu_bounds_each_segment);
+    tcase_add_test(tc, test_counts_super_frames_it_cannot_cut);
+    tcase_add_test(tc,
+                   test_marks_oversized_tcp_from_the_underlay_as_super_frames);
     suite_add_tcase(s, tc);
 
     tcase_add_checked_fixture(her, setup_her, teardown);

@@ -86,21 +86,20 @@ static int
 open_port(const char *rx, const char *tx, struct port **portp, char *error,
           size_t error_size)
 {
-    const char *keys[2], *values[2];
-    struct port_args args = { .name = "pcap0", .owner = "test",
-                              .keys = keys, .values = values };
+    char rx_option[PATH_MAX + 8], tx_option[PATH_MAX + 8];
+    const char *options[3] = { NULL, NULL, NULL };
+    size_t n = 0;
 
     if (rx) {
-        keys[args.n_options] = "rx";
-        values[args.n_options++] = rx;
+        snprintf(rx_option, sizeof rx_option, "rx=%s", rx);
+        options[n++] = rx_option;
     }
     if (tx) {
-        keys[args.n_options] = "tx";
-        values[args.n_options++] = tx;
+        snprintf(tx_option, sizeof tx_option, "tx=%s", tx);
+        options[n++] = tx_option;
     }
-    *portp = NULL;
-    error[0] = '\0';
-    return port_class_find("pcap")->open(&args, portp, error, error_size);
+    return fixture_port_open("pcap", "pcap0", options, portp, error,
+                             error_size);
 }
 
 static struct port *

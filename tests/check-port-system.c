@@ -58,11 +58,8 @@ static int
 open_port(const char *name, struct port **portp, char *error,
           size_t error_size)
 {
-    struct port_args args = { .name = name, .owner = "test" };
-
-    *portp = NULL;
-    error[0] = '\0';
-    return port_class_find("system")->open(&args, portp, error, error_size);
+    return fixture_port_open("system", name, NULL, portp, error,
+                             error_size);
 }
 
 static struct port *

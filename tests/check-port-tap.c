@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "csum.h"
@@ -122,27 +124,39 @@ teardown(void)
     fixture_pool_destroy(pool);
 }
 
+/* Opens the TAP port with the options in 'options', "key=value" strings
+ * ending with NULL (or NULL for none). */
+static int
+open_port_with(const char *const *options, struct port **portp, char *error,
+               size_t error_size)
+{
+    return fixture_port_open("tap", tap_name, options, portp, error,
+                             error_size);
+}
+
 static int
 open_port(struct port **portp, char *error, size_t error_size)
 {
-    struct port_args args = { .name = tap_name, .owner = OWNER };
-
-    *portp = NULL;
-    error[0] = '\0';
-    return port_class_find("tap")->open(&args, portp, error, error_size);
+    return open_port_with(NULL, portp, error, error_size);
 }
 
 static struct port *
-must_open(void)
+must_open_with(const char *const *options)
 {
     struct port *port;
     char error[256];
-    int err = open_port(&port, error, sizeof error);
+    int err = open_port_with(options, &port, error, sizeof error);
 
     ck_assert_msg(!err, "open: %s (%s)", strerror(err), error);
     ck_assert_ptr_nonnull(port);
     ck_assert_int_ge(port->class->fd(port), 0);
     return port;
+}
+
+static struct port *
+must_open(void)
+{
+    return must_open_with(NULL);
 }
 
 /* Removes the port's device and closes it, as deleting the port does. */
@@ -284,17 +298,22 @@ START_TEST(test_sends_frames_into_the_device)
 }
 END_TEST
 
-START_TEST(test_receives_what_the_kernel_sends_out)
+/* The kernel sends a UDP datagram out of the TAP device; the port reads
+ * it, with its checksum finished ('offload' false) or left to finish.
+ * Returns nothing; asserts the frame. */
+static void
+expect_kernel_datagram(const char *const *options, bool offload)
 {
     static const char payload[] = "frame for the tap port";
     struct eth_addr dst = fixture_mac(2), src;
     struct sockaddr_in to = { .sin_family = AF_INET,
                               .sin_port = htons(4000) };
-    struct port *port = must_open();
+    struct port *port = must_open_with(options);
     struct packet_batch batch;
     struct packet *p;
     const uint8_t *l4;
     be32 ip_src = htonl(0xac1ffe01), ip_dst = htonl(0xac1ffe02);
+    size_t l4_ofs = ETH_HEADER_LEN + IPV4_HEADER_LEN;
     int sock;
 
     fixture_shell("ip addr add 172.31.254.1/24 dev %s", tap_name);
@@ -313,20 +332,27 @@ START_TEST(test_receives_what_the_kernel_sends_out)
     ck_assert_int_eq(port->class->recv(port, pool, &batch), 0);
     ck_assert_uint_eq(batch.count, 1);
     p = batch.packets[0];
-    ck_assert_uint_eq(packet_size(p), ETH_HEADER_LEN + IPV4_HEADER_LEN
-                                      + UDP_HEADER_LEN + sizeof payload);
+    ck_assert_uint_eq(packet_size(p), l4_ofs + UDP_HEADER_LEN
+                                      + sizeof payload);
     ck_assert_mem_eq(packet_data(p), dst.ea, ETH_ADDR_LEN);
     ck_assert_mem_eq(packet_data(p) + 6, src.ea, ETH_ADDR_LEN);
     ck_assert_mem_eq(packet_data(p) + 12, "\x08\x00", 2);
     ck_assert_uint_eq(packet_data(p)[ETH_HEADER_LEN + 9], IP_PROTO_UDP);
     ck_assert_mem_eq(packet_data(p) + ETH_HEADER_LEN + 12, &ip_src, 4);
     ck_assert_mem_eq(packet_data(p) + ETH_HEADER_LEN + 16, &ip_dst, 4);
-    l4 = packet_data(p) + ETH_HEADER_LEN + IPV4_HEADER_LEN;
+    l4 = packet_data(p) + l4_ofs;
     ck_assert_mem_eq(l4 + 2, "\x0f\xa0", 2);
     ck_assert_mem_eq(l4 + UDP_HEADER_LEN, payload, sizeof payload);
+    ck_assert_uint_eq(p->md.gso_size, 0);
 
-    /* A TAP without offloads gets finished checksums. */
-    ck_assert(!p->md.csum_partial);
+    /* With offloads the kernel leaves the UDP checksum to whoever sends
+     * the frame on; finished, it is right either way. */
+    ck_assert(p->md.csum_partial == offload);
+    if (offload) {
+        ck_assert_uint_eq(p->md.csum_start, l4_ofs);
+        ck_assert_uint_eq(p->md.csum_offset, 6);
+        csum_complete_partial(p);
+    }
     ck_assert_uint_eq(csum_finish(csum_add_bytes(
                           csum_pseudo_ipv4(ip_src, ip_dst, IP_PROTO_UDP,
                                            UDP_HEADER_LEN + sizeof payload),
@@ -337,6 +363,141 @@ START_TEST(test_receives_what_the_kernel_sends_out)
     ck_assert_int_eq(port->class->recv(port, pool, &batch), EAGAIN);
     close(sock);
     remove_port(port);
+}
+
+START_TEST(test_receives_what_the_kernel_sends_out)
+{
+    expect_kernel_datagram(NULL, true);
+}
+END_TEST
+
+START_TEST(test_receives_finished_checksums_without_offloads)
+{
+    static const char *const options[] = { "offload=false", NULL };
+
+    expect_kernel_datagram(options, false);
+}
+END_TEST
+
+/* An AF_PACKET socket on the kernel's side of the TAP device, that passes
+ * frames with a virtio-net header. */
+static int
+open_vnet_packet_socket(void)
+{
+    struct sockaddr_ll sll = {
+        .sll_family = AF_PACKET,
+        .sll_protocol = htons(ETH_P_ALL),
+        .sll_ifindex = (int) if_nametoindex(tap_name),
+    };
+    int one = 1;
+    int sock = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+
+    ck_assert_int_ge(sock, 0);
+    ck_assert_int_eq(setsockopt(sock, SOL_PACKET, PACKET_VNET_HDR, &one,
+                                sizeof one), 0);
+    ck_assert_int_eq(bind(sock, (struct sockaddr *) &sll, sizeof sll), 0);
+    return sock;
+}
+
+#define SUPER_MSS 1000
+
+/* A 3,000-byte TCP super frame as the VM's stack hands it over: checksum
+ * left to finish, the field holding the pseudo-header sum. */
+static size_t
+super_frame(uint8_t *buf)
+{
+    struct fixture_tcp t = { .payload_len = 3000, .flags = 0x010 };
+    size_t len = fixture_tcp_frame(buf, &t);
+    size_t l4 = ETH_HEADER_LEN + IPV4_HEADER_LEN;
+    be16 folded = (be16) ~csum_finish(csum_pseudo_ipv4(
+                                          htonl(0x0a000001),
+                                          htonl(0x0a000002), IP_PROTO_TCP,
+                                          (uint16_t) (len - l4)));
+
+    memcpy(buf + l4 + 16, &folded, 2);
+    return len;
+}
+
+START_TEST(test_receives_a_super_frame_with_its_segment_size)
+{
+    static uint8_t frame[4096];
+    size_t len = super_frame(frame);
+    struct virtio_net_hdr hdr = {
+        .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+        .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+        .hdr_len = ETH_HEADER_LEN + IPV4_HEADER_LEN + 32,
+        .gso_size = SUPER_MSS,
+        .csum_start = ETH_HEADER_LEN + IPV4_HEADER_LEN,
+        .csum_offset = 16,
+    };
+    struct iovec iov[2] = { { &hdr, sizeof hdr }, { frame, len } };
+    struct port *port = must_open();
+    int sock = open_vnet_packet_socket();
+    struct packet_batch batch;
+    struct packet *p;
+
+    ck_assert_int_eq(writev(sock, iov, 2), (ssize_t) (sizeof hdr + len));
+    fixture_wait_readable(port->class->fd(port));
+    packet_batch_init(&batch);
+    ck_assert_int_eq(port->class->recv(port, pool, &batch), 0);
+    ck_assert_uint_eq(batch.count, 1);
+    p = batch.packets[0];
+    ck_assert_uint_eq(packet_size(p), len);
+    ck_assert_mem_eq(packet_data(p), frame, len);
+    ck_assert_uint_eq(p->md.gso_size, SUPER_MSS);
+    ck_assert(p->md.csum_partial);
+    ck_assert_uint_eq(p->md.csum_start, ETH_HEADER_LEN + IPV4_HEADER_LEN);
+    ck_assert_uint_eq(p->md.csum_offset, 16);
+    packet_batch_free(&batch);
+    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    close(sock);
+    remove_port(port);
+}
+END_TEST
+
+START_TEST(test_sends_a_super_frame_into_the_device_whole)
+{
+    static uint8_t frame[4096], got[8192];
+    size_t len = super_frame(frame);
+    struct port *port = must_open();
+    int sock = open_vnet_packet_socket();
+    struct packet_batch batch;
+    struct packet *p = fixture_packet(pool, frame, len);
+    struct virtio_net_hdr hdr;
+
+    p->md.gso_size = SUPER_MSS;
+    p->md.csum_partial = true;
+    p->md.csum_start = ETH_HEADER_LEN + IPV4_HEADER_LEN;
+    p->md.csum_offset = 16;
+    packet_batch_init(&batch);
+    packet_batch_add(&batch, p);
+    port->class->send(port, &batch);
+    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+
+    /* The kernel took it as one frame with its segment size. */
+    fixture_wait_readable(sock);
+    ck_assert_int_eq(recv(sock, got, sizeof got, 0),
+                     (ssize_t) (sizeof hdr + len));
+    memcpy(&hdr, got, sizeof hdr);
+    ck_assert_uint_eq(hdr.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+    ck_assert_uint_eq(hdr.gso_size, SUPER_MSS);
+    ck_assert_mem_eq(got + sizeof hdr, frame, len);
+    close(sock);
+    remove_port(port);
+}
+END_TEST
+
+START_TEST(test_refuses_an_offload_that_is_not_a_boolean)
+{
+    static const char *const options[] = { "offload=maybe", NULL };
+    struct port *port;
+    char error[256];
+
+    ck_assert_int_eq(open_port_with(options, &port, error, sizeof error),
+                     EINVAL);
+    ck_assert_ptr_null(port);
+    ck_assert_str_eq(error, "offload: 'maybe' is not a boolean");
+    ck_assert_uint_eq(if_nametoindex(tap_name), 0);
 }
 END_TEST
 
@@ -517,6 +678,18 @@ port_tap_suite(void)
                      teardown);
     fixture_add_case(s, "sends frames into the device",
                      test_sends_frames_into_the_device, setup, teardown);
+    fixture_add_case(s, "receives finished checksums without offloads",
+                     test_receives_finished_checksums_without_offloads, setup,
+                     teardown);
+    fixture_add_case(s, "receives a super frame with its segment size",
+                     test_receives_a_super_frame_with_its_segment_size, setup,
+                     teardown);
+    fixture_add_case(s, "sends a super frame into the device whole",
+                     test_sends_a_super_frame_into_the_device_whole, setup,
+                     teardown);
+    fixture_add_case(s, "refuses an offload that is not a boolean",
+                     test_refuses_an_offload_that_is_not_a_boolean, setup,
+                     teardown);
     fixture_add_case(s, "receives what the kernel sends out",
                      test_receives_what_the_kernel_sends_out, setup,
                      teardown);

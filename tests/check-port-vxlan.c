@@ -72,26 +72,8 @@ static int
 open_port(const char *const *options, struct port **portp, char *error,
           size_t error_size)
 {
-    const char *keys[16], *values[16];
-    char copies[16][64];
-    struct port_args args = { .name = "vxlan0", .owner = "test",
-                              .keys = keys, .values = values };
-
-    for (size_t i = 0; options[i]; i++) {
-        char *eq;
-
-        ck_assert_uint_lt(i, ARRAY_SIZE(keys));
-        snprintf(copies[i], sizeof copies[i], "%s", options[i]);
-        eq = strchr(copies[i], '=');
-        ck_assert_ptr_nonnull(eq);
-        *eq = '\0';
-        keys[i] = copies[i];
-        values[i] = eq + 1;
-        args.n_options++;
-    }
-    *portp = NULL;
-    error[0] = '\0';
-    return port_class_find("vxlan")->open(&args, portp, error, error_size);
+    return fixture_port_open("vxlan", "vxlan0", options, portp, error,
+                             error_size);
 }
 
 static struct port *

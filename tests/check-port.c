@@ -29,25 +29,12 @@ static bool
 check_options(const char *type, const char *const *options, size_t n,
               char *error, size_t error_size)
 {
-    const char *keys[16];
-    const char *values[16];
-    char copies[16][PATH_MAX + 32];
+    static struct fixture_options opts;
 
-    ck_assert_uint_le(n, ARRAY_SIZE(keys));
-    for (size_t i = 0; i < n; i++) {
-        char *eq;
-
-        ck_assert_uint_lt(strlen(options[i]), sizeof copies[i]);
-        strcpy(copies[i], options[i]);
-        eq = strchr(copies[i], '=');
-        ck_assert_ptr_nonnull(eq);
-        *eq = '\0';
-        keys[i] = copies[i];
-        values[i] = eq + 1;
-    }
+    fixture_split_options(&opts, options, n);
     error[0] = '\0';
-    return port_class_check_options(must_find(type), keys, values, n, error,
-                                    error_size);
+    return port_class_check_options(must_find(type), opts.keys, opts.values,
+                                    opts.n, error, error_size);
 }
 
 /* Asserts that the single option 'option' (with local_ip added for a vxlan

@@ -114,6 +114,79 @@ fixture_udp4_frame(uint8_t *buf, const struct eth_addr *dst,
 }
 
 size_t
+fixture_tcp_frame(uint8_t *buf, const struct fixture_tcp *t)
+{
+    /* Timestamps after two NOPs: options that every segment must carry. */
+    static const uint8_t options[12] = { 1, 1, 8, 10, 0, 0, 0, 1,
+                                         0, 0, 0, 2 };
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+    size_t tcp_len = TCP_HEADER_LEN + sizeof options + t->payload_len;
+    struct in6_addr src = fixture_ip(t->ipv6 ? "fd00::1" : "10.0.0.1");
+    struct in6_addr dst = fixture_ip(t->ipv6 ? "fd00::2" : "10.0.0.2");
+    struct tcp_header tcp = {
+        .tcp_src = htons(1000),
+        .tcp_dst = htons(80),
+        .tcp_ctl = htons((uint16_t) ((TCP_HEADER_LEN + sizeof options) / 4
+                                     << 12 | t->flags)),
+        .tcp_winsz = htons(512),
+    };
+    uint16_t type = t->ipv6 ? ETH_TYPE_IPV6 : ETH_TYPE_IPV4;
+    size_t n = put_eth(buf, &b, &a, t->vlan ? ETH_TYPE_VLAN : type);
+    size_t l4;
+    uint32_t pseudo;
+
+    if (t->vlan) {
+        be16 tag[2] = { htons(100), htons(type) };
+
+        memcpy(buf + n, tag, sizeof tag);
+        n += sizeof tag;
+    }
+    if (t->ipv6) {
+        struct ipv6_header ip6 = { .ip6_plen = htons((uint16_t) tcp_len),
+                                   .ip6_nxt = IP_PROTO_TCP,
+                                   .ip6_hlim = 64 };
+
+        be32_16_put(&ip6.ip6_vtc_flow, htonl(0x60000000));
+        memcpy(ip6.ip6_src, &src, 16);
+        memcpy(ip6.ip6_dst, &dst, 16);
+        memcpy(buf + n, &ip6, sizeof ip6);
+        n += sizeof ip6;
+        pseudo = csum_pseudo_ipv6(&src, &dst, IP_PROTO_TCP,
+                                  (uint32_t) tcp_len);
+    } else {
+        struct ipv4_header ip = {
+            .ip_ihl_ver = 0x45,
+            .ip_tot_len = htons((uint16_t) (IPV4_HEADER_LEN + tcp_len)),
+            .ip_id = htons(0x1234),
+            .ip_frag_off = htons(IPV4_DF),
+            .ip_ttl = 64,
+            .ip_proto = IP_PROTO_TCP,
+        };
+
+        be32_16_put(&ip.ip_src, inet_to_ipv4(&src));
+        be32_16_put(&ip.ip_dst, inet_to_ipv4(&dst));
+        ip.ip_csum = csum_finish(csum_add_bytes(0, &ip, sizeof ip));
+        memcpy(buf + n, &ip, sizeof ip);
+        n += sizeof ip;
+        pseudo = csum_pseudo_ipv4(inet_to_ipv4(&src), inet_to_ipv4(&dst),
+                                  IP_PROTO_TCP, (uint16_t) tcp_len);
+    }
+    be32_16_put(&tcp.tcp_seq, htonl(t->seq));
+    be32_16_put(&tcp.tcp_ack, htonl(7));
+    l4 = n;
+    memcpy(buf + n, &tcp, sizeof tcp);
+    n += sizeof tcp;
+    memcpy(buf + n, options, sizeof options);
+    n += sizeof options;
+    for (size_t i = 0; i < t->payload_len; i++) {
+        buf[n++] = (uint8_t) (i * 7);
+    }
+    tcp.tcp_csum = csum_finish(csum_add_bytes(pseudo, buf + l4, tcp_len));
+    memcpy(buf + l4 + 16, &tcp.tcp_csum, 2);
+    return n;
+}
+
+size_t
 fixture_arp_request(uint8_t *buf, const struct eth_addr *src,
                     uint32_t sender_ip, uint32_t target_ip)
 {
@@ -272,4 +345,46 @@ fixture_wait_readable(int fd)
 
     ck_assert_msg(poll(&pfd, 1, FIXTURE_WAIT_MS) == 1,
                   "nothing to read after %d ms", FIXTURE_WAIT_MS);
+}
+
+void
+fixture_split_options(struct fixture_options *opts,
+                      const char *const *options, size_t n)
+{
+    ck_assert_uint_le(n, FIXTURE_MAX_OPTIONS);
+    opts->n = n;
+    for (size_t i = 0; i < n; i++) {
+        char *eq;
+
+        ck_assert_uint_lt(strlen(options[i]), sizeof opts->copies[i]);
+        strcpy(opts->copies[i], options[i]);
+        eq = strchr(opts->copies[i], '=');
+        ck_assert_msg(eq != NULL, "option '%s' has no '='", options[i]);
+        *eq = '\0';
+        opts->keys[i] = opts->copies[i];
+        opts->values[i] = eq + 1;
+    }
+}
+
+int
+fixture_port_open(const char *type, const char *name,
+                  const char *const *options, struct port **portp,
+                  char *error, size_t error_size)
+{
+    static struct fixture_options opts;
+    const struct port_class *class = port_class_find(type);
+    size_t n = 0;
+
+    while (options && options[n]) {
+        n++;
+    }
+    fixture_split_options(&opts, options, n);
+    ck_assert_ptr_nonnull(class);
+    *portp = NULL;
+    error[0] = '\0';
+    return class->open(&(struct port_args) { .name = name, .owner = "test",
+                                             .keys = opts.keys,
+                                             .values = opts.values,
+                                             .n_options = opts.n },
+                       portp, error, error_size);
 }

@@ -2,6 +2,7 @@
 #define TESTS_FIXTURE_H 1
 
 #include <check.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +39,21 @@ size_t fixture_udp4_frame(uint8_t *buf, const struct eth_addr *dst,
                           const struct eth_addr *src, uint32_t ip_src,
                           uint32_t ip_dst, uint16_t sport, uint16_t dport,
                           size_t payload_len);
+
+/* What fixture_tcp_frame() builds. */
+struct fixture_tcp {
+    bool ipv6;
+    bool vlan;                  /* With an 802.1Q tag for VLAN 100. */
+    size_t payload_len;         /* Payload byte i is (uint8_t) (i * 7). */
+    uint32_t seq;
+    uint16_t flags;             /* TCP flags, the low 9 bits of tcp_ctl. */
+};
+
+/* Builds a TCP frame from fixture_mac(1) to fixture_mac(2), 10.0.0.1 (or
+ * fd00::1) port 1000 to 10.0.0.2 (fd00::2) port 80, with 12 bytes of TCP
+ * options, IPv4 identification 0x1234 and DF, and finished checksums.
+ * Returns its length. */
+size_t fixture_tcp_frame(uint8_t *buf, const struct fixture_tcp *);
 
 /* Builds a broadcast ARP request from 'src' asking for 'target_ip'. */
 size_t fixture_arp_request(uint8_t *buf, const struct eth_addr *src,
@@ -98,5 +114,27 @@ struct in6_addr fixture_ip(const char *s);
 
 /* Returns the Ethernet address 02:00:00:00:hi:lo for a test host. */
 struct eth_addr fixture_mac(uint16_t n);
+
+/* Port options split from "key=value" strings, for the port calls. */
+#define FIXTURE_MAX_OPTIONS 16
+struct fixture_options {
+    size_t n;
+    const char *keys[FIXTURE_MAX_OPTIONS];
+    const char *values[FIXTURE_MAX_OPTIONS];
+    char copies[FIXTURE_MAX_OPTIONS][PATH_MAX + 32];
+};
+
+/* Splits the 'n' strings of 'options' into 'opts', failing the test on a
+ * string without '='. */
+void fixture_split_options(struct fixture_options *opts,
+                           const char *const *options, size_t n);
+
+/* Opens a port of class 'type' named 'name', owned by "test", with the
+ * options in 'options', "key=value" strings ending with NULL ('options'
+ * may be NULL for none).  Returns what the class's open returns, with the
+ * port in '*portp' and the reason in 'error'. */
+int fixture_port_open(const char *type, const char *name,
+                      const char *const *options, struct port **portp,
+                      char *error, size_t error_size);
 
 #endif /* tests/fixture.h */

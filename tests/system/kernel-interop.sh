@@ -161,9 +161,14 @@ transfer() {
 # vmA during the transfer on PORT had a bad checksum, and how many there
 # were ("BAD TOTAL").  The kernel's vxlan device leaves the inner checksum
 # to offload; whoever decapsulates must see it completed before a VM does.
+# Only wire-sized frames (1450 bytes of IP) count: a larger one is a TCP
+# super frame that the kernel's vx0 passed whole over the veth and that
+# vswitchd hands on whole with its offload metadata, to be finished and
+# cut by the VM's stack, not on any wire.
+WIRE_SIZED='frame.len <= 1464'
 checked_csums() {
-    tshark -r "$WORK/tap.$1.pcap" -o tcp.check_checksum:TRUE -T fields \
-        -e tcp.checksum.status 2>/dev/null \
+    tshark -r "$WORK/tap.$1.pcap" -o tcp.check_checksum:TRUE \
+        -Y "$WIRE_SIZED" -T fields -e tcp.checksum.status 2>/dev/null \
         | awk '$1 == 0 { bad++ } { n++ } END { print bad + 0, n + 0 }'
 }
 
@@ -171,9 +176,9 @@ checked_csums() {
 # failure message.
 bad_csums() {
     tshark -r "$WORK/tap.$1.pcap" -o tcp.check_checksum:TRUE \
-        -Y 'tcp.checksum.status == 0' -T fields -e frame.len -e ip.len \
-        -e tcp.len -e tcp.flags.str -e tcp.checksum 2>/dev/null | head -3 \
-        | tr '\t\n' ' ;'
+        -Y "$WIRE_SIZED && tcp.checksum.status == 0" -T fields \
+        -e frame.len -e ip.len -e tcp.len -e tcp.flags.str -e tcp.checksum \
+        2>/dev/null | head -3 | tr '\t\n' ' ;'
 }
 transfer vmA hB $VX_IP 5001
 check_eq "16 MiB over TCP from vmA to the kernel's vx0, SHA-256 intact" \

@@ -1,0 +1,125 @@
+#include <config.h>
+
+#include "tso.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "csum.h"
+#include "flow.h"
+#include "headers.h"
+#include "packet.h"
+
+#define TCP_FIN 0x001
+#define TCP_PSH 0x008
+#define TCP_CWR 0x080
+
+size_t
+tso_header_len(struct packet *p)
+{
+    struct flow_key key;
+    const struct tcp_header *tcp;
+    size_t doff;
+
+    if (flow_extract(p, &key) < FLOW_LAYER_L4 || key.nw_proto != IP_PROTO_TCP
+        || key.nw_frag) {
+        return 0;
+    }
+    tcp = packet_at(p, p->md.l4_ofs, TCP_HEADER_LEN);
+    if (!tcp) {
+        return 0;
+    }
+    doff = (size_t) (ntohs(tcp->tcp_ctl) >> 12) * 4;
+    return doff >= TCP_HEADER_LEN && packet_at(p, p->md.l4_ofs, doff)
+           ? p->md.l4_ofs + doff : 0;
+}
+
+/* Fixes the IP header of 'seg', segment 'i' of its super frame, for its
+ * length, and returns the pseudo-header sum its TCP checksum starts from. */
+static uint32_t
+fix_ip(struct packet *seg, size_t i)
+{
+    size_t l3 = seg->md.l3_ofs;
+    size_t tcp_len = packet_size(seg) - seg->md.l4_ofs;
+    uint8_t *version = packet_at_rw(seg, l3, 1);
+
+    if (*version >> 4 == IPV4_VERSION) {
+        struct ipv4_header *ip = packet_at_rw(seg, l3, IPV4_HEADER_LEN);
+        size_t ihl = seg->md.l4_ofs - l3;
+
+        ip->ip_tot_len = htons((uint16_t) (packet_size(seg) - l3));
+        ip->ip_id = htons((uint16_t) (ntohs(ip->ip_id) + i));
+        ip->ip_csum = 0;
+        ip->ip_csum = csum_finish(csum_add_bytes(0, ip, ihl));
+        return csum_pseudo_ipv4(be32_16_get(&ip->ip_src),
+                                be32_16_get(&ip->ip_dst), IP_PROTO_TCP,
+                                (uint16_t) tcp_len);
+    } else {
+        struct ipv6_header *ip6 = packet_at_rw(seg, l3, IPV6_HEADER_LEN);
+        struct in6_addr src, dst;
+
+        ip6->ip6_plen = htons((uint16_t) (packet_size(seg) - l3
+                                          - IPV6_HEADER_LEN));
+        memcpy(&src, ip6->ip6_src, sizeof src);
+        memcpy(&dst, ip6->ip6_dst, sizeof dst);
+        return csum_pseudo_ipv6(&src, &dst, IP_PROTO_TCP,
+                                (uint32_t) tcp_len);
+    }
+}
+
+/* Fixes the TCP header of 'seg', which starts 'ofs' payload bytes into the
+ * super frame's stream, and finishes its checksum from 'pseudo'. */
+static void
+fix_tcp(struct packet *seg, size_t ofs, bool first, bool last,
+        uint32_t pseudo)
+{
+    struct tcp_header *tcp = packet_at_rw(seg, seg->md.l4_ofs,
+                                          TCP_HEADER_LEN);
+    uint16_t ctl = ntohs(tcp->tcp_ctl);
+
+    be32_16_put(&tcp->tcp_seq,
+                htonl(ntohl(be32_16_get(&tcp->tcp_seq)) + (uint32_t) ofs));
+    if (!last) {
+        ctl &= (uint16_t) ~(TCP_FIN | TCP_PSH);
+    }
+    if (!first) {
+        ctl &= (uint16_t) ~TCP_CWR;
+    }
+    tcp->tcp_ctl = htons(ctl);
+    tcp->tcp_csum = 0;
+    tcp->tcp_csum = csum_finish(csum_add_bytes(pseudo, tcp,
+                                               packet_size(seg)
+                                               - seg->md.l4_ofs));
+}
+
+int
+tso_segment(struct packet *p, struct packet_pool *pool, tso_emit_cb *emit,
+            void *aux)
+{
+    size_t mss = p->md.gso_size;
+    size_t hdr_len = mss ? tso_header_len(p) : 0;
+    size_t payload, ofs = 0;
+
+    if (!hdr_len) {
+        return EINVAL;
+    }
+    payload = packet_size(p) - hdr_len;
+    for (size_t i = 0; ofs < payload || (!payload && !i); i++) {
+        size_t len = payload - ofs < mss ? payload - ofs : mss;
+        struct packet *seg = packet_alloc(pool);
+
+        if (!seg) {
+            return ENOBUFS;
+        }
+        packet_set_frame(seg, packet_data(p), hdr_len);
+        memcpy(packet_put_uninit(seg, len), packet_data(p) + hdr_len + ofs,
+               len);
+        seg->md = p->md;
+        seg->md.gso_size = 0;
+        seg->md.csum_partial = false;
+        fix_tcp(seg, ofs, !i, ofs + len >= payload, fix_ip(seg, i));
+        ofs += len;
+        emit(aux, seg);
+    }
+    return 0;
+}

@@ -1,0 +1,292 @@
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <string.h>
+
+#include "csum.h"
+#include "fixture.h"
+#include "headers.h"
+#include "packet.h"
+#include "tso.h"
+#include "util.h"
+
+#define TCP_FIN 0x001
+#define TCP_PSH 0x008
+#define TCP_ACK 0x010
+#define TCP_CWR 0x080
+
+/* Headers of fixture_tcp_frame(): TCP with 12 bytes of options. */
+#define TCP_LEN (TCP_HEADER_LEN + 12)
+
+static struct packet_pool *pool;
+
+static void
+setup(void)
+{
+    pool = packet_pool_create(64);
+    ck_assert_ptr_nonnull(pool);
+}
+
+static void
+teardown(void)
+{
+    fixture_pool_destroy(pool);
+}
+
+struct segments {
+    size_t n;
+    struct packet *seg[64];
+};
+
+static void
+collect(void *segs_, struct packet *seg)
+{
+    struct segments *segs = segs_;
+
+    ck_assert_uint_lt(segs->n, ARRAY_SIZE(segs->seg));
+    segs->seg[segs->n++] = seg;
+}
+
+static void
+free_segments(struct segments *segs)
+{
+    for (size_t i = 0; i < segs->n; i++) {
+        packet_free(segs->seg[i]);
+    }
+    segs->n = 0;
+}
+
+/* Builds the super frame 't' describes with segment size 'mss'. */
+static struct packet *
+super_frame(const struct fixture_tcp *t, uint16_t mss)
+{
+    static uint8_t buf[65536];
+    struct packet *p = fixture_packet(pool, buf, fixture_tcp_frame(buf, t));
+
+    p->md.gso_size = mss;
+    return p;
+}
+
+/* Asserts that 'seg' is segment 'i' of the super frame that 't' and 'mss'
+ * describe: lengths, identification, sequence number, flags, payload and
+ * checksums. */
+static void
+expect_segment(const struct packet *seg, const struct fixture_tcp *t,
+               size_t mss, size_t i, size_t n)
+{
+    size_t l3 = ETH_HEADER_LEN + (t->vlan ? VLAN_HEADER_LEN : 0);
+    size_t l4 = l3 + (t->ipv6 ? IPV6_HEADER_LEN : IPV4_HEADER_LEN);
+    size_t ofs = i * mss;
+    size_t len = MIN(mss, t->payload_len - ofs);
+    const uint8_t *data = packet_data(seg);
+    struct tcp_header tcp;
+    uint16_t flags;
+    uint32_t pseudo;
+
+    ck_assert_uint_eq(packet_size(seg), l4 + TCP_LEN + len);
+    ck_assert_uint_eq(seg->md.gso_size, 0);
+    ck_assert(!seg->md.csum_partial);
+    if (t->ipv6) {
+        struct ipv6_header ip6;
+        struct in6_addr src, dst;
+
+        memcpy(&ip6, data + l3, sizeof ip6);
+        ck_assert_uint_eq(ntohs(ip6.ip6_plen), TCP_LEN + len);
+        memcpy(&src, ip6.ip6_src, 16);
+        memcpy(&dst, ip6.ip6_dst, 16);
+        pseudo = csum_pseudo_ipv6(&src, &dst, IP_PROTO_TCP,
+                                  (uint32_t) (TCP_LEN + len));
+    } else {
+        struct ipv4_header ip;
+
+        memcpy(&ip, data + l3, sizeof ip);
+        ck_assert_uint_eq(ntohs(ip.ip_tot_len),
+                          IPV4_HEADER_LEN + TCP_LEN + len);
+        ck_assert_uint_eq(ntohs(ip.ip_id), 0x1234 + i);
+        ck_assert_uint_eq(ntohs(ip.ip_frag_off), IPV4_DF);
+        ck_assert_uint_eq(csum_finish(csum_add_bytes(0, data + l3,
+                                                     IPV4_HEADER_LEN)), 0);
+        pseudo = csum_pseudo_ipv4(be32_16_get(&ip.ip_src),
+                                  be32_16_get(&ip.ip_dst), IP_PROTO_TCP,
+                                  (uint16_t) (TCP_LEN + len));
+    }
+    memcpy(&tcp, data + l4, sizeof tcp);
+    ck_assert_uint_eq(ntohl(be32_16_get(&tcp.tcp_seq)),
+                      (uint32_t) (t->seq + ofs));
+    ck_assert_uint_eq(ntohs(tcp.tcp_ctl) >> 12, TCP_LEN / 4);
+    flags = ntohs(tcp.tcp_ctl) & 0x1ff;
+    ck_assert_uint_eq(flags & TCP_ACK, t->flags & TCP_ACK);
+    ck_assert_uint_eq(flags & (TCP_FIN | TCP_PSH),
+                      i + 1 == n ? t->flags & (TCP_FIN | TCP_PSH) : 0);
+    ck_assert_uint_eq(flags & TCP_CWR, i == 0 ? t->flags & TCP_CWR : 0);
+    ck_assert_uint_eq(csum_finish(csum_add_bytes(pseudo, data + l4,
+                                                 TCP_LEN + len)), 0);
+    for (size_t k = 0; k < len; k++) {
+        ck_assert_uint_eq(data[l4 + TCP_LEN + k], (uint8_t) ((ofs + k) * 7));
+    }
+}
+
+/* Cuts the super frame of 't' with 'mss' and checks every segment. */
+static void
+expect_cut(const struct fixture_tcp *t, uint16_t mss, size_t want_n)
+{
+    struct packet *p = super_frame(t, mss);
+    struct segments segs = { 0 };
+
+    ck_assert_int_eq(tso_segment(p, pool, collect, &segs), 0);
+    ck_assert_uint_eq(segs.n, want_n);
+    for (size_t i = 0; i < segs.n; i++) {
+        expect_segment(segs.seg[i], t, mss, i, segs.n);
+    }
+    free_segments(&segs);
+    packet_free(p);
+}
+
+START_TEST(test_cuts_an_ipv4_super_frame_into_segments)
+{
+    struct fixture_tcp t = { .payload_len = 3000, .seq = 0xfffffc00,
+                             .flags = TCP_ACK | TCP_PSH | TCP_FIN
+                                      | TCP_CWR };
+
+    /* The sequence number wraps in the last segment. */
+    expect_cut(&t, 1000, 3);
+}
+END_TEST
+
+START_TEST(test_ends_with_a_short_segment)
+{
+    struct fixture_tcp t = { .payload_len = 2501, .seq = 1,
+                             .flags = TCP_ACK | TCP_PSH };
+
+    expect_cut(&t, 1000, 3);
+}
+END_TEST
+
+START_TEST(test_cuts_ipv6_and_vlan_tagged_frames)
+{
+    struct fixture_tcp t6 = { .ipv6 = true, .payload_len = 4000, .seq = 9,
+                              .flags = TCP_ACK };
+    struct fixture_tcp tagged = { .vlan = true, .payload_len = 1400,
+                                  .seq = 9, .flags = TCP_ACK };
+    struct fixture_tcp both = { .ipv6 = true, .vlan = true,
+                                .payload_len = 60000, .seq = 9,
+                                .flags = TCP_ACK | TCP_PSH };
+
+    expect_cut(&t6, 1440, 3);
+    expect_cut(&tagged, 700, 2);
+    expect_cut(&both, 1400, 43);
+}
+END_TEST
+
+/* A VM's super frame arrives with the checksum left to offload: the field
+ * holds anything, and every segment still gets a finished one. */
+START_TEST(test_finishes_checksums_left_to_offload)
+{
+    struct fixture_tcp t = { .payload_len = 2000, .flags = TCP_ACK };
+    struct packet *p = super_frame(&t, 1000);
+    struct segments segs = { 0 };
+
+    memset(packet_data(p) + ETH_HEADER_LEN + IPV4_HEADER_LEN + 16, 0xab, 2);
+    p->md.csum_partial = true;
+    p->md.csum_start = ETH_HEADER_LEN + IPV4_HEADER_LEN;
+    p->md.csum_offset = 16;
+    ck_assert_int_eq(tso_segment(p, pool, collect, &segs), 0);
+    ck_assert_uint_eq(segs.n, 2);
+    for (size_t i = 0; i < segs.n; i++) {
+        expect_segment(segs.seg[i], &t, 1000, i, segs.n);
+    }
+    free_segments(&segs);
+    packet_free(p);
+}
+END_TEST
+
+START_TEST(test_refuses_what_it_cannot_cut)
+{
+    struct fixture_tcp t = { .payload_len = 2000, .flags = TCP_ACK };
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+    struct segments segs = { 0 };
+    struct packet *p;
+    uint8_t buf[2048];
+
+    /* No segment size. */
+    p = super_frame(&t, 0);
+    ck_assert_int_eq(tso_segment(p, pool, collect, &segs), EINVAL);
+    packet_free(p);
+
+    /* UDP. */
+    p = fixture_packet(pool, buf, fixture_udp4_frame(buf, &b, &a, 1, 2, 3,
+                                                     4, 1500));
+    p->md.gso_size = 500;
+    ck_assert_uint_eq(tso_header_len(p), 0);
+    ck_assert_int_eq(tso_segment(p, pool, collect, &segs), EINVAL);
+    packet_free(p);
+
+    /* TCP whose options run past the frame. */
+    p = super_frame(&t, 1000);
+    p->size = ETH_HEADER_LEN + IPV4_HEADER_LEN + TCP_HEADER_LEN + 4;
+    ck_assert_uint_eq(tso_header_len(p), 0);
+    ck_assert_int_eq(tso_segment(p, pool, collect, &segs), EINVAL);
+    packet_free(p);
+
+    /* A data offset under 5 words. */
+    p = super_frame(&t, 1000);
+    packet_data(p)[ETH_HEADER_LEN + IPV4_HEADER_LEN + 12] = 0x40;
+    ck_assert_int_eq(tso_segment(p, pool, collect, &segs), EINVAL);
+    packet_free(p);
+    ck_assert_uint_eq(segs.n, 0);
+}
+END_TEST
+
+START_TEST(test_stops_when_the_pool_runs_dry)
+{
+    struct fixture_tcp t = { .payload_len = 3000, .flags = TCP_ACK };
+    struct packet *held[64];
+    struct packet *p = super_frame(&t, 1000);
+    struct segments segs = { 0 };
+    size_t n_held = fixture_drain_pool(pool, held, ARRAY_SIZE(held));
+
+    /* Room for two of the three segments. */
+    packet_free(held[--n_held]);
+    packet_free(held[--n_held]);
+    ck_assert_int_eq(tso_segment(p, pool, collect, &segs), ENOBUFS);
+    ck_assert_uint_eq(segs.n, 2);
+    for (size_t i = 0; i < segs.n; i++) {
+        expect_segment(segs.seg[i], &t, 1000, i, 3);
+    }
+    free_segments(&segs);
+    while (n_held) {
+        packet_free(held[--n_held]);
+    }
+    packet_free(p);
+}
+END_TEST
+
+static Suite *
+tso_suite(void)
+{
+    Suite *s = suite_create("tso");
+
+    fixture_add_case(s, "cuts an IPv4 super frame into segments",
+                     test_cuts_an_ipv4_super_frame_into_segments, setup,
+                     teardown);
+    fixture_add_case(s, "ends with a short segment",
+                     test_ends_with_a_short_segment, setup, teardown);
+    fixture_add_case(s, "cuts IPv6 and VLAN-tagged frames",
+                     test_cuts_ipv6_and_vlan_tagged_frames, setup, teardown);
+    fixture_add_case(s, "finishes checksums left to offload",
+                     test_finishes_checksums_left_to_offload, setup,
+                     teardown);
+    fixture_add_case(s, "refuses what it cannot cut",
+                     test_refuses_what_it_cannot_cut, setup, teardown);
+    fixture_add_case(s, "stops when the pool runs dry",
+                     test_stops_when_the_pool_runs_dry, setup, teardown);
+    return s;
+}
+
+int
+main(void)
+{
+    return fixture_run(tso_suite());
+}
