@@ -21,6 +21,7 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/port-vxlan.c \
 	datapath/sockopt.c datapath/sockopt.h \
 	datapath/udp-gso.c datapath/udp-gso.h \
+	datapath/tcp-gro.c datapath/tcp-gro.h \
 	datapath/tso.c datapath/tso.h \
 	datapath/util.h \
 	datapath/vxlan.c datapath/vxlan.h

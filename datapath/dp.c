@@ -14,6 +14,7 @@
 #include "inet.h"
 #include "list.h"
 #include "packet.h"
+#include "tcp-gro.h"
 #include "tso.h"
 #include "util.h"
 
@@ -406,7 +407,9 @@ drop(struct dp_port *in, struct dp_vni *v, struct packet *p,
     packet_free(p);
 }
 
-/* Queues 'p' for 'out'; sends a full batch at once. */
+/* Queues 'p' for 'out'; sends a full batch at once.  A port that takes
+ * super frames gets a TCP segment appended to the one queued before it,
+ * where the two make a run (tcp-gro.h). */
 static void
 enqueue(struct dp *dp, struct dp_port *out, struct dp_vni *v,
         struct packet *p)
@@ -415,6 +418,11 @@ enqueue(struct dp *dp, struct dp_port *out, struct dp_vni *v,
     out->counters.tx_bytes += packet_size(p);
     v->counters.tx_packets++;
     v->counters.tx_bytes += packet_size(p);
+    if (out->takes_gso && out->tx.count
+        && tcp_gro_merge(out->tx.packets[out->tx.count - 1], p)) {
+        packet_free(p);
+        return;
+    }
     if (!out->tx.count) {
         list_push_back(&dp->pending, &out->pending_node);
     }
@@ -713,9 +721,12 @@ receive_local(struct dp *dp, struct dp_port *in, struct packet *p,
 /* A kernel vxlan device on this host hands its TCP segmentation offload
  * frames across a veth whole, and the UDP socket passes them on whole, up
  * to 64 KB of inner frame with no word of the segment size.  Such a frame,
- * longer than any the underlay MTU lets through, is marked as a super
- * frame of the largest segments that would have fit, so that each output
- * cuts it (or, a TAP, takes it whole) as it would a VM's. */
+ * longer than any the underlay MTU lets through and with its checksum
+ * left to finish (which is how it shows it came from this host's stack),
+ * is marked as a super frame of the largest segments that would have fit,
+ * so that each output cuts it (or, a TAP, takes it whole) as it would a
+ * VM's.  A long frame with a finished checksum (a peer with a larger MTU)
+ * is left as it is: cutting it would give damaged data fresh checksums. */
 static void
 mark_super_frame(const struct dp_port *tunnel, struct packet *p)
 {
@@ -723,9 +734,10 @@ mark_super_frame(const struct dp_port *tunnel, struct packet *p)
                        - vxlan_overhead(&p->md.tun_src);
     size_t hdr_len;
 
-    if (packet_size(p) > max_frame && !p->md.gso_size
+    if (packet_size(p) > max_frame && p->md.csum_partial && !p->md.gso_size
         && (hdr_len = tso_header_len(p)) != 0 && hdr_len < max_frame) {
-        p->md.gso_size = (uint16_t) (max_frame - hdr_len);
+        p->md.gso_size = (uint16_t) MAX(max_frame - hdr_len,
+                                        TSO_MIN_SEGMENT);
     }
 }
 

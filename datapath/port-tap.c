@@ -177,9 +177,11 @@ attach(const char *name, bool offload)
     memset(&ifr, 0, sizeof ifr);
     ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
     snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    /* Offloads are set either way: a persistent device keeps those of
+     * its last owner, which a port without the header could not read. */
     if (ioctl(fd, TUNSETIFF, &ifr) || ioctl(fd, TUNSETPERSIST, 1)
-        || (offload && (ioctl(fd, TUNSETVNETHDRSZ, &hdr_size)
-                        || ioctl(fd, TUNSETOFFLOAD, TAP_OFFLOADS)))) {
+        || (offload && ioctl(fd, TUNSETVNETHDRSZ, &hdr_size))
+        || ioctl(fd, TUNSETOFFLOAD, offload ? TAP_OFFLOADS : 0)) {
         error = errno;
         close(fd);
         return -error;
@@ -332,8 +334,9 @@ parse_vnet_hdr(const struct virtio_net_hdr *h, struct packet *p)
     }
     if (gso_type == VIRTIO_NET_HDR_GSO_TCPV4
         || gso_type == VIRTIO_NET_HDR_GSO_TCPV6) {
+        /* Checked here once, so that every output may take it as sound. */
         p->md.gso_size = h->gso_size;
-        return h->gso_size > 0;
+        return h->gso_size >= TSO_MIN_SEGMENT && tso_header_len(p);
     }
     return gso_type == VIRTIO_NET_HDR_GSO_NONE;
 }

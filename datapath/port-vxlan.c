@@ -430,9 +430,11 @@ rx_prepare(struct packet_pool *pool, size_t max, struct packet **packets,
     size_t n;
 
     /* Take only buffers the pool has, so that a busy pool does not count
-     * allocation failures for datagrams that may not even be there. */
+     * allocation failures for datagrams that may not even be there, and
+     * at most half of them, so that the trains among the datagrams have
+     * buffers left to be cut into. */
     packet_pool_get_stats(pool, &pool_stats);
-    n = MIN(pool_stats.n_free, max);
+    n = MIN((pool_stats.n_free + 1) / 2, max);
     for (size_t i = 0; i < n; i++) {
         struct packet *p = packet_alloc(pool);
         struct rx_slot *slot = &slots[i];
@@ -686,8 +688,9 @@ collect_train(const struct vxlan_port *vp, const struct packet_batch *batch,
                                                        &head->md.tun_dst)))) {
             continue;
         }
-        if (len > seg_size || n == UDP_GSO_MAX_SEGMENTS
-            || bytes + len > UDP_GSO_MAX_BYTES) {
+        /* The first frame is always taken, if only to go alone. */
+        if (n && (len > seg_size || n == UDP_GSO_MAX_SEGMENTS
+                  || bytes + len > UDP_GSO_MAX_BYTES)) {
             break;
         }
         taken[i] = true;

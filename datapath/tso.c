@@ -19,10 +19,33 @@ tso_header_len(struct packet *p)
 {
     struct flow_key key;
     const struct tcp_header *tcp;
-    size_t doff;
+    const uint8_t *version;
+    size_t doff, ip_len;
 
     if (flow_extract(p, &key) < FLOW_LAYER_L4 || key.nw_proto != IP_PROTO_TCP
         || key.nw_frag) {
+        return 0;
+    }
+    /* IPv6 extension headers are refused: a routing header would change
+     * the destination that the checksum covers. */
+    version = packet_at(p, p->md.l3_ofs, 1);
+    if (*version >> 4 == IPV4_VERSION) {
+        const struct ipv4_header *ip = packet_at(p, p->md.l3_ofs,
+                                                 IPV4_HEADER_LEN);
+
+        ip_len = ntohs(ip->ip_tot_len);
+    } else {
+        const struct ipv6_header *ip6 = packet_at(p, p->md.l3_ofs,
+                                                  IPV6_HEADER_LEN);
+
+        if (p->md.l4_ofs - p->md.l3_ofs != IPV6_HEADER_LEN) {
+            return 0;
+        }
+        ip_len = IPV6_HEADER_LEN + (size_t) ntohs(ip6->ip6_plen);
+    }
+    /* The IP length must end the frame: bytes after it are not stream
+     * data, and a frame shorter than it is cut short. */
+    if (p->md.l3_ofs + ip_len != packet_size(p)) {
         return 0;
     }
     tcp = packet_at(p, p->md.l4_ofs, TCP_HEADER_LEN);
@@ -97,7 +120,7 @@ tso_segment(struct packet *p, struct packet_pool *pool, tso_emit_cb *emit,
             void *aux)
 {
     size_t mss = p->md.gso_size;
-    size_t hdr_len = mss ? tso_header_len(p) : 0;
+    size_t hdr_len = mss >= TSO_MIN_SEGMENT ? tso_header_len(p) : 0;
     size_t payload, ofs = 0;
 
     if (!hdr_len) {

@@ -15,10 +15,14 @@
 
 BUILD_ASSERT((UDP_GSO_SOCKETS & (UDP_GSO_SOCKETS - 1)) == 0);
 
+/* Room for a few trains at once (the kernel caps it at wmem_max). */
+#define UDP_GSO_SNDBUF (1 << 20)
+
 struct gso_socket {
     int fd;                     /* -1 if none. */
     uint16_t port;              /* Source port 'fd' is bound to. */
-    bool busy;                  /* 'port' could not be bound. */
+    bool busy;                  /* No socket could be opened for 'port'. */
+    int error;                  /* Why, if 'busy'. */
 };
 
 struct udp_gso {
@@ -69,10 +73,14 @@ open_socket(const struct udp_gso_config *c, uint16_t port)
 {
     /* The socket only sends, but being bound it also receives whatever
      * comes to its port: the smallest buffer keeps that from costing
-     * memory.  PROBE sets DF without heeding path MTU reports, the way the
-     * raw socket sends what the datapath already sized. */
+     * memory.  The send buffer must hold a whole train.  PROBE sets DF
+     * without heeding path MTU reports, the way the raw socket sends what
+     * the datapath already sized.  IPv6 flow label 0, as the raw socket's
+     * frames carry: ECMP that hashes the label must keep a flow's trains
+     * and lone frames on one path. */
     const struct sockopt v4_opts[] = {
         { SOL_SOCKET, SO_RCVBUF, 0, "SO_RCVBUF", false },
+        { SOL_SOCKET, SO_SNDBUF, UDP_GSO_SNDBUF, "SO_SNDBUF", false },
         { IPPROTO_IP, IP_TTL, c->ttl, "IP_TTL", false },
         { IPPROTO_IP, IP_TOS, c->tos, "IP_TOS", false },
         { IPPROTO_IP, IP_MTU_DISCOVER,
@@ -81,7 +89,9 @@ open_socket(const struct udp_gso_config *c, uint16_t port)
     };
     const struct sockopt v6_opts[] = {
         { SOL_SOCKET, SO_RCVBUF, 0, "SO_RCVBUF", false },
+        { SOL_SOCKET, SO_SNDBUF, UDP_GSO_SNDBUF, "SO_SNDBUF", false },
         { IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY", false },
+        { IPPROTO_IPV6, IPV6_AUTOFLOWLABEL, 0, "IPV6_AUTOFLOWLABEL", true },
         { IPPROTO_IPV6, IPV6_UNICAST_HOPS, c->ttl, "IPV6_UNICAST_HOPS",
           false },
         { IPPROTO_IPV6, IPV6_TCLASS, c->tos, "IPV6_TCLASS", false },
@@ -123,7 +133,7 @@ get_socket(struct udp_gso *g, uint16_t port)
     int fd;
 
     if (s->port == port && (s->fd >= 0 || s->busy)) {
-        return s->busy ? -EADDRINUSE : s->fd;
+        return s->busy ? -s->error : s->fd;
     }
     close_socket(s);
     s->port = port;
@@ -131,10 +141,14 @@ get_socket(struct udp_gso *g, uint16_t port)
     if (fd >= 0) {
         s->fd = fd;
         g->stats.sockets_opened++;
-    } else if (fd == -EADDRINUSE) {
-        s->busy = true;
-        g->stats.bind_failures++;
+        return fd;
     }
+    /* Whatever the reason (another program holds the port, the address
+     * is gone, descriptors ran out), the slot remembers it until another
+     * port takes it over, rather than trying again for every train. */
+    s->busy = true;
+    s->error = -fd;
+    g->stats.open_failures++;
     return fd;
 }
 

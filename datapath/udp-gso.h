@@ -19,9 +19,10 @@
  * the train at the last moment, and a receiver with UDP_GRO takes it whole.
  * A UDP socket has one source port, so this keeps a socket per source port
  * in use, opened when first needed, in a direct-mapped cache of
- * UDP_GSO_SOCKETS.  A port that cannot be bound (another program holds it)
- * is remembered as such, and its trains are refused with EADDRINUSE so
- * that the caller sends them another way.
+ * UDP_GSO_SOCKETS.  A port whose socket cannot be opened or bound
+ * (another program holds it) is remembered as such until another port
+ * takes its slot, and its trains are refused with the reason, so that the
+ * caller sends them another way.
  *
  * The kernel fills in the outer IP and UDP headers, so a train carries a
  * UDP checksum (UDP_SEGMENT requires one; a NIC computes it) and IPv4
@@ -47,7 +48,8 @@ struct udp_gso_stats {
     uint64_t trains;            /* Trains the kernel took. */
     uint64_t datagrams;         /* Datagrams in them. */
     uint64_t sockets_opened;
-    uint64_t bind_failures;     /* Source ports another socket held. */
+    uint64_t open_failures;     /* Sockets that could not be opened or bound
+                                 * (another socket held the port). */
 };
 
 struct udp_gso;

@@ -17,6 +17,7 @@ UNIT_TESTS = \
 	tests/check-port-tap \
 	tests/check-port-vxlan \
 	tests/check-sockopt \
+	tests/check-tcp-gro \
 	tests/check-tso \
 	tests/check-udp-gso \
 	tests/check-vxlan

@@ -689,6 +689,61 @@ START_TEST(test_mtu_bounds_each_segment)
 }
 END_TEST
 
+/* Plays the underlay as the VXLAN port does with a train: every frame
+ * host 'from' sent to the VTEP reaches host 'to' in one batch. */
+static void
+deliver_underlay_batch(int from, int to)
+{
+    size_t outer = ETH_HEADER_LEN + IPV4_HEADER_LEN + UDP_HEADER_LEN;
+    struct host *src = &hosts[from];
+    struct packet_batch batch;
+
+    packet_batch_init(&batch);
+    for (size_t i = 0; i < src->n_sent; i++) {
+        const struct packet *p = src->sent[i].p;
+        struct packet *copy;
+
+        if (src->sent[i].port_no != PORT_VTEP) {
+            continue;
+        }
+        copy = fixture_packet(pool, packet_data(p) + outer,
+                              packet_size(p) - outer);
+        copy->md.tun_src = src->ip;
+        copy->md.tun_dst = outer_dst(p);
+        packet_batch_add(&batch, copy);
+    }
+    dp_receive(hosts[to].dp, PORT_VTEP, &batch, now);
+}
+
+/* The other way: segments from the underlay for a port that takes super
+ * frames are joined again, one frame per run; other ports get each. */
+START_TEST(test_joins_segments_for_a_port_that_takes_super_frames)
+{
+    struct fixture_tcp t = { .payload_len = 3000, .flags = TCP_ACK };
+    static uint8_t frame[4096];
+    size_t len = fixture_tcp_frame(frame, &t);
+    const struct packet *joined;
+    struct dp_counters c;
+
+    ck_assert_int_eq(dp_port_set_gso(hosts[1].dp, PORT_VM1, true), 0);
+    inject_super(0, PORT_VM1, frame, len, 1000);
+    deliver_underlay_batch(0, 1);
+
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM1), 1);
+    joined = sent_on(&hosts[1], PORT_VM1);
+    ck_assert_uint_eq(packet_size(joined), len);
+    ck_assert_uint_eq(joined->md.gso_size, 1000);
+    ck_assert(joined->md.csum_partial);
+    ck_assert_mem_eq(packet_data(joined) + TCP_FRAME_HDR,
+                     frame + TCP_FRAME_HDR, len - TCP_FRAME_HDR);
+    expect_segments(&hosts[1], PORT_VM2, 3, 1000, 3000, 0);
+
+    /* Counted as the three frames that came. */
+    ck_assert(dp_port_get_counters(hosts[1].dp, PORT_VM1, &c));
+    ck_assert_uint_eq(c.tx_packets, 3);
+}
+END_TEST
+
 START_TEST(test_counts_super_frames_it_cannot_cut)
 {
     struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
@@ -704,11 +759,12 @@ END_TEST
 /* A kernel vxlan device on the same host passes its TSO frames whole, and
  * they arrive without a segment size: the datapath gives them the largest
  * that the underlay would have carried. */
-START_TEST(test_marks_oversized_tcp_from_the_underlay_as_super_frames)
+/* Sends 't' from host 0's VTEP to host 1's in one datagram. */
+static void
+deliver_inner(const struct fixture_tcp *t)
 {
-    struct fixture_tcp t = { .payload_len = 5000, .flags = TCP_ACK };
     static uint8_t payload[8192];
-    size_t len = fixture_tcp_frame(payload + VXLAN_HEADER_LEN, &t);
+    size_t len = fixture_tcp_frame(payload + VXLAN_HEADER_LEN, t);
     struct vxlan_header vx;
     struct packet_batch batch;
     struct packet *p;
@@ -716,19 +772,41 @@ START_TEST(test_marks_oversized_tcp_from_the_underlay_as_super_frames)
     be32_16_put(&vx.vx_flags, htonl(VXLAN_FLAG_I));
     be32_16_put(&vx.vx_vni, htonl(VNI_A << 8));
     memcpy(payload, &vx, sizeof vx);
-    ck_assert_int_eq(dp_port_set_gso(hosts[1].dp, PORT_VM1, true), 0);
     p = fixture_packet(pool, payload, VXLAN_HEADER_LEN + len);
     p->md.tun_src = hosts[0].ip;
     p->md.tun_dst = hosts[1].ip;
     packet_batch_init(&batch);
     packet_batch_add(&batch, p);
     dp_receive(hosts[1].dp, PORT_VTEP, &batch, now);
+}
 
+START_TEST(test_marks_oversized_tcp_from_the_underlay_as_super_frames)
+{
+    struct fixture_tcp t = { .payload_len = 5000, .flags = TCP_ACK,
+                             .partial = true };
+
+    ck_assert_int_eq(dp_port_set_gso(hosts[1].dp, PORT_VM1, true), 0);
+    deliver_inner(&t);
     ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM1), 1);
     ck_assert_uint_eq(sent_on(&hosts[1], PORT_VM1)->md.gso_size,
                       1500 - 36 - TCP_FRAME_HDR);
     expect_segments(&hosts[1], PORT_VM2, 4, 1500 - 36 - TCP_FRAME_HDR, 5000,
                     0);
+}
+END_TEST
+
+/* With a finished checksum the long frame is a peer's with a larger MTU,
+ * and goes on as it came: cutting it would vouch for data nobody
+ * checked. */
+START_TEST(test_leaves_oversized_frames_with_finished_checksums_whole)
+{
+    struct fixture_tcp t = { .payload_len = 5000, .flags = TCP_ACK };
+
+    deliver_inner(&t);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM2), 1);
+    ck_assert_uint_eq(packet_size(sent_on(&hosts[1], PORT_VM2)),
+                      TCP_FRAME_HDR + 5000);
+    ck_assert_uint_eq(sent_on(&hosts[1], PORT_VM2)->md.gso_size, 0);
 }
 END_TEST
 
@@ -1039,7 +1117,11 @@ dp_suite(void)
     tcase_add_test(tc, test_mtu_bounds_each_segment);
     tcase_add_test(tc, test_counts_super_frames_it_cannot_cut);
     tcase_add_test(tc,
+                   test_joins_segments_for_a_port_that_takes_super_frames);
+    tcase_add_test(tc,
                    test_marks_oversized_tcp_from_the_underlay_as_super_frames);
+    tcase_add_test(tc,
+                   test_leaves_oversized_frames_with_finished_checksums_whole);
     suite_add_tcase(s, tc);
 
     tcase_add_checked_fixture(her, setup_her, teardown);

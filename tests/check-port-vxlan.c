@@ -376,7 +376,7 @@ send_frames(struct port *port, const struct frame_spec *specs, size_t n)
     tc.encap.dst_port = htons(RECEIVER_PORT);
     packet_batch_init(&batch);
     for (size_t i = 0; i < n; i++) {
-        uint8_t buf[2048];
+        static uint8_t buf[65536];
         struct packet *p = fixture_packet(pool, buf,
                                           spec_frame(buf, &specs[i]));
 
@@ -450,7 +450,7 @@ receive(int sock, uint8_t *buf, size_t size, size_t *seg,
 static void
 expect_payload(const uint8_t *data, size_t len, const struct frame_spec *spec)
 {
-    uint8_t want[2048];
+    static uint8_t want[65536];
     size_t want_len = spec_frame(want, spec);
 
     ck_assert_uint_eq(len, VXLAN_HEADER_LEN + want_len);
@@ -536,6 +536,32 @@ START_TEST(test_keeps_each_flows_order_when_flows_interleave)
         ck_assert_uint_eq(ofs, len);
     }
     ck_assert_int_eq(recv(sock, buf, sizeof buf, MSG_DONTWAIT), -1);
+    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    close(sock);
+    port_close(port);
+}
+END_TEST
+
+/* A frame whose datagram is over what a train may carry leaves alone, and
+ * the frame after it still goes. */
+START_TEST(test_sends_a_frame_too_big_for_a_train_alone)
+{
+    static const char *const options[] = { "local_ip=127.0.0.1", NULL };
+    static const struct frame_spec specs[] = {
+        { 7, 700, 65008 },      /* 65,050-byte inner frame. */
+        { 7, 701, 58 },
+    };
+    struct port *port = must_open(options);
+    int sock = open_receiver(false);
+    static uint8_t buf[65536];
+    size_t seg, len;
+    uint16_t src_port;
+
+    send_frames(port, specs, ARRAY_SIZE(specs));
+    for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+        len = receive(sock, buf, sizeof buf, &seg, &src_port);
+        expect_payload(buf, len, &specs[i]);
+    }
     ck_assert_uint_eq(get_stats(port).tx_errors, 0);
     close(sock);
     port_close(port);
@@ -1022,6 +1048,9 @@ port_vxlan_suite(void)
                      test_sends_a_flows_frames_in_one_train, setup, teardown);
     fixture_add_case(s, "keeps each flow's order when flows interleave",
                      test_keeps_each_flows_order_when_flows_interleave, setup,
+                     teardown);
+    fixture_add_case(s, "sends a frame too big for a train alone",
+                     test_sends_a_frame_too_big_for_a_train_alone, setup,
                      teardown);
     fixture_add_case(s, "sends one at a time with gso off",
                      test_sends_one_at_a_time_with_gso_off, setup, teardown);

@@ -35,29 +35,6 @@ teardown(void)
     fixture_pool_destroy(pool);
 }
 
-struct segments {
-    size_t n;
-    struct packet *seg[64];
-};
-
-static void
-collect(void *segs_, struct packet *seg)
-{
-    struct segments *segs = segs_;
-
-    ck_assert_uint_lt(segs->n, ARRAY_SIZE(segs->seg));
-    segs->seg[segs->n++] = seg;
-}
-
-static void
-free_segments(struct segments *segs)
-{
-    for (size_t i = 0; i < segs->n; i++) {
-        packet_free(segs->seg[i]);
-    }
-    segs->n = 0;
-}
-
 /* Builds the super frame 't' describes with segment size 'mss'. */
 static struct packet *
 super_frame(const struct fixture_tcp *t, uint16_t mss)
@@ -133,14 +110,15 @@ static void
 expect_cut(const struct fixture_tcp *t, uint16_t mss, size_t want_n)
 {
     struct packet *p = super_frame(t, mss);
-    struct segments segs = { 0 };
+    struct fixture_segments segs = { 0 };
 
-    ck_assert_int_eq(tso_segment(p, pool, collect, &segs), 0);
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), 0);
     ck_assert_uint_eq(segs.n, want_n);
     for (size_t i = 0; i < segs.n; i++) {
         expect_segment(segs.seg[i], t, mss, i, segs.n);
     }
-    free_segments(&segs);
+    fixture_free_segments(&segs, 0);
     packet_free(p);
 }
 
@@ -186,33 +164,62 @@ START_TEST(test_finishes_checksums_left_to_offload)
 {
     struct fixture_tcp t = { .payload_len = 2000, .flags = TCP_ACK };
     struct packet *p = super_frame(&t, 1000);
-    struct segments segs = { 0 };
+    struct fixture_segments segs = { 0 };
 
     memset(packet_data(p) + ETH_HEADER_LEN + IPV4_HEADER_LEN + 16, 0xab, 2);
     p->md.csum_partial = true;
     p->md.csum_start = ETH_HEADER_LEN + IPV4_HEADER_LEN;
     p->md.csum_offset = 16;
-    ck_assert_int_eq(tso_segment(p, pool, collect, &segs), 0);
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), 0);
     ck_assert_uint_eq(segs.n, 2);
     for (size_t i = 0; i < segs.n; i++) {
         expect_segment(segs.seg[i], &t, 1000, i, segs.n);
     }
-    free_segments(&segs);
+    fixture_free_segments(&segs, 0);
     packet_free(p);
 }
 END_TEST
+
+/* The IPv6 frame of 't' with an 8-byte hop-by-hop header before TCP, as
+ * a super frame of 1000-byte segments. */
+static struct packet *
+ipv6_with_hop_by_hop(const struct fixture_tcp *t)
+{
+    static const uint8_t hbh[8] = { IP_PROTO_TCP, 0, 1, 4, 0, 0, 0, 0 };
+    struct fixture_tcp t6 = *t;
+    static uint8_t plain[8192], buf[8192];
+    size_t l3 = ETH_HEADER_LEN, l4 = l3 + IPV6_HEADER_LEN;
+    size_t len;
+    struct ipv6_header ip6;
+    struct packet *p;
+
+    t6.ipv6 = true;
+    len = fixture_tcp_frame(plain, &t6);
+    memcpy(buf, plain, l4);
+    memcpy(buf + l4, hbh, sizeof hbh);
+    memcpy(buf + l4 + sizeof hbh, plain + l4, len - l4);
+    memcpy(&ip6, buf + l3, sizeof ip6);
+    ip6.ip6_nxt = 0;
+    ip6.ip6_plen = htons((uint16_t) (ntohs(ip6.ip6_plen) + sizeof hbh));
+    memcpy(buf + l3, &ip6, sizeof ip6);
+    p = fixture_packet(pool, buf, len + sizeof hbh);
+    p->md.gso_size = 1000;
+    return p;
+}
 
 START_TEST(test_refuses_what_it_cannot_cut)
 {
     struct fixture_tcp t = { .payload_len = 2000, .flags = TCP_ACK };
     struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
-    struct segments segs = { 0 };
+    struct fixture_segments segs = { 0 };
     struct packet *p;
     uint8_t buf[2048];
 
     /* No segment size. */
     p = super_frame(&t, 0);
-    ck_assert_int_eq(tso_segment(p, pool, collect, &segs), EINVAL);
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), EINVAL);
     packet_free(p);
 
     /* UDP. */
@@ -220,20 +227,52 @@ START_TEST(test_refuses_what_it_cannot_cut)
                                                      4, 1500));
     p->md.gso_size = 500;
     ck_assert_uint_eq(tso_header_len(p), 0);
-    ck_assert_int_eq(tso_segment(p, pool, collect, &segs), EINVAL);
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), EINVAL);
     packet_free(p);
 
     /* TCP whose options run past the frame. */
     p = super_frame(&t, 1000);
     p->size = ETH_HEADER_LEN + IPV4_HEADER_LEN + TCP_HEADER_LEN + 4;
     ck_assert_uint_eq(tso_header_len(p), 0);
-    ck_assert_int_eq(tso_segment(p, pool, collect, &segs), EINVAL);
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), EINVAL);
+    packet_free(p);
+
+    /* Bytes after the end of the IP packet, and an IP packet longer than
+     * the frame. */
+    p = super_frame(&t, 1000);
+    memset(packet_put_uninit(p, 100), 0xee, 100);
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), EINVAL);
+    p->size -= 101;
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), EINVAL);
+    packet_free(p);
+
+    /* A segment size under TCP's smallest. */
+    p = super_frame(&t, TSO_MIN_SEGMENT - 1);
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), EINVAL);
+    p->md.gso_size = TSO_MIN_SEGMENT;
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), 0);
+    ck_assert_uint_eq(segs.n, (2000 + TSO_MIN_SEGMENT - 1) / TSO_MIN_SEGMENT);
+    fixture_free_segments(&segs, 0);
+    packet_free(p);
+
+    /* IPv6 with an extension header (hop-by-hop, padding only). */
+    p = ipv6_with_hop_by_hop(&t);
+    ck_assert_uint_eq(tso_header_len(p), 0);
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), EINVAL);
     packet_free(p);
 
     /* A data offset under 5 words. */
     p = super_frame(&t, 1000);
     packet_data(p)[ETH_HEADER_LEN + IPV4_HEADER_LEN + 12] = 0x40;
-    ck_assert_int_eq(tso_segment(p, pool, collect, &segs), EINVAL);
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), EINVAL);
     packet_free(p);
     ck_assert_uint_eq(segs.n, 0);
 }
@@ -244,18 +283,19 @@ START_TEST(test_stops_when_the_pool_runs_dry)
     struct fixture_tcp t = { .payload_len = 3000, .flags = TCP_ACK };
     struct packet *held[64];
     struct packet *p = super_frame(&t, 1000);
-    struct segments segs = { 0 };
+    struct fixture_segments segs = { 0 };
     size_t n_held = fixture_drain_pool(pool, held, ARRAY_SIZE(held));
 
     /* Room for two of the three segments. */
     packet_free(held[--n_held]);
     packet_free(held[--n_held]);
-    ck_assert_int_eq(tso_segment(p, pool, collect, &segs), ENOBUFS);
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), ENOBUFS);
     ck_assert_uint_eq(segs.n, 2);
     for (size_t i = 0; i < segs.n; i++) {
         expect_segment(segs.seg[i], &t, 1000, i, 3);
     }
-    free_segments(&segs);
+    fixture_free_segments(&segs, 0);
     while (n_held) {
         packet_free(held[--n_held]);
     }

@@ -181,7 +181,9 @@ fixture_tcp_frame(uint8_t *buf, const struct fixture_tcp *t)
     for (size_t i = 0; i < t->payload_len; i++) {
         buf[n++] = (uint8_t) (i * 7);
     }
-    tcp.tcp_csum = csum_finish(csum_add_bytes(pseudo, buf + l4, tcp_len));
+    tcp.tcp_csum = t->partial
+                   ? (be16) ~csum_finish(pseudo)
+                   : csum_finish(csum_add_bytes(pseudo, buf + l4, tcp_len));
     memcpy(buf + l4 + 16, &tcp.tcp_csum, 2);
     return n;
 }
@@ -387,4 +389,22 @@ fixture_port_open(const char *type, const char *name,
                                              .values = opts.values,
                                              .n_options = opts.n },
                        portp, error, error_size);
+}
+
+void
+fixture_collect_segment(void *segs_, struct packet *seg)
+{
+    struct fixture_segments *segs = segs_;
+
+    ck_assert_uint_lt(segs->n, ARRAY_SIZE(segs->seg));
+    segs->seg[segs->n++] = seg;
+}
+
+void
+fixture_free_segments(struct fixture_segments *segs, size_t first)
+{
+    for (size_t i = first; i < segs->n; i++) {
+        packet_free(segs->seg[i]);
+    }
+    segs->n = MIN(segs->n, first);
 }

@@ -47,12 +47,14 @@ struct fixture_tcp {
     size_t payload_len;         /* Payload byte i is (uint8_t) (i * 7). */
     uint32_t seq;
     uint16_t flags;             /* TCP flags, the low 9 bits of tcp_ctl. */
+    bool partial;               /* TCP checksum left to offload: the field
+                                 * holds the pseudo-header sum. */
 };
 
 /* Builds a TCP frame from fixture_mac(1) to fixture_mac(2), 10.0.0.1 (or
  * fd00::1) port 1000 to 10.0.0.2 (fd00::2) port 80, with 12 bytes of TCP
- * options, IPv4 identification 0x1234 and DF, and finished checksums.
- * Returns its length. */
+ * options, IPv4 identification 0x1234 and DF, and finished checksums (but
+ * the TCP one if 'partial').  Returns its length. */
 size_t fixture_tcp_frame(uint8_t *buf, const struct fixture_tcp *);
 
 /* Builds a broadcast ARP request from 'src' asking for 'target_ip'. */
@@ -114,6 +116,17 @@ struct in6_addr fixture_ip(const char *s);
 
 /* Returns the Ethernet address 02:00:00:00:hi:lo for a test host. */
 struct eth_addr fixture_mac(uint16_t n);
+
+/* Segments that tso_segment() emits, collected in order with
+ * fixture_collect_segment() as its callback. */
+struct fixture_segments {
+    size_t n;
+    struct packet *seg[128];
+};
+void fixture_collect_segment(void *segments, struct packet *);
+
+/* Frees the segments of 'segs' from index 'first' on and forgets them. */
+void fixture_free_segments(struct fixture_segments *segs, size_t first);
 
 /* Port options split from "key=value" strings, for the port calls. */
 #define FIXTURE_MAX_OPTIONS 16

@@ -1,0 +1,257 @@
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <string.h>
+
+#include "csum.h"
+#include "fixture.h"
+#include "headers.h"
+#include "packet.h"
+#include "tcp-gro.h"
+#include "tso.h"
+#include "util.h"
+
+#define TCP_FIN 0x001
+#define TCP_SYN 0x002
+#define TCP_PSH 0x008
+#define TCP_ACK 0x010
+
+static struct packet_pool *pool;
+
+static void
+setup(void)
+{
+    pool = packet_pool_create(128);
+    ck_assert_ptr_nonnull(pool);
+}
+
+static void
+teardown(void)
+{
+    fixture_pool_destroy(pool);
+}
+
+/* Cuts the frame that 't' describes into segments of 'mss' with tso.h;
+ * the whole frame goes in 'frame', its length in '*len'. */
+static void
+cut(const struct fixture_tcp *t, uint16_t mss, uint8_t *frame, size_t *len,
+    struct fixture_segments *segs)
+{
+    struct packet *p;
+
+    *len = fixture_tcp_frame(frame, t);
+    p = fixture_packet(pool, frame, *len);
+    p->md.gso_size = mss;
+    segs->n = 0;
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment, segs), 0);
+    packet_free(p);
+}
+
+/* Merges every segment into the first and asserts that the result is the
+ * frame they were cut from, once its checksum is finished. */
+static void
+expect_round_trip(const struct fixture_tcp *t, uint16_t mss, size_t want_n)
+{
+    static uint8_t frame[65536];
+    struct fixture_segments segs;
+    struct packet *head;
+    size_t len;
+
+    cut(t, mss, frame, &len, &segs);
+    ck_assert_uint_eq(segs.n, want_n);
+    head = segs.seg[0];
+    for (size_t i = 1; i < segs.n; i++) {
+        ck_assert_msg(tcp_gro_merge(head, segs.seg[i]), "segment %zu", i);
+        packet_free(segs.seg[i]);
+    }
+    ck_assert_uint_eq(packet_size(head), len);
+    ck_assert_uint_eq(head->md.gso_size, want_n > 1 ? mss : 0);
+    if (want_n > 1) {
+        ck_assert(head->md.csum_partial);
+        ck_assert_uint_eq(head->md.csum_start, head->md.l4_ofs);
+        ck_assert_uint_eq(head->md.csum_offset, 16);
+    }
+    csum_complete_partial(head);
+    ck_assert_mem_eq(packet_data(head), frame, len);
+    packet_free(head);
+}
+
+START_TEST(test_merges_a_run_back_into_its_super_frame)
+{
+    struct fixture_tcp t = { .payload_len = 3500, .seq = 0xfffff000,
+                             .flags = TCP_ACK | TCP_PSH };
+
+    expect_round_trip(&t, 1000, 4);
+}
+END_TEST
+
+START_TEST(test_merges_ipv6_and_vlan_tagged_runs)
+{
+    struct fixture_tcp t6 = { .ipv6 = true, .payload_len = 4000,
+                              .flags = TCP_ACK };
+    struct fixture_tcp tagged = { .vlan = true, .payload_len = 60000,
+                                  .flags = TCP_ACK | TCP_PSH };
+
+    expect_round_trip(&t6, 1400, 3);
+    expect_round_trip(&tagged, 1398, 43);
+}
+END_TEST
+
+/* Cuts a 4-segment frame and asserts that segment 1, changed at byte 'ofs'
+ * (XOR with 'mask'), is refused by segment 0.  Unless 'verify', segment 1
+ * claims a checksum left to offload, which is trusted: only the headers
+ * can refuse it. */
+static void
+expect_refused(size_t ofs, uint8_t mask, bool verify, const char *what)
+{
+    struct fixture_tcp t = { .payload_len = 4000, .flags = TCP_ACK };
+    static uint8_t frame[8192];
+    struct fixture_segments segs;
+    size_t len;
+
+    cut(&t, 1000, frame, &len, &segs);
+    packet_data(segs.seg[1])[ofs] ^= mask;
+    segs.seg[1]->md.csum_partial = !verify;
+    ck_assert_msg(!tcp_gro_merge(segs.seg[0], segs.seg[1]), "%s", what);
+    ck_assert_uint_eq(packet_size(segs.seg[0]), len - 3000);
+    ck_assert_uint_eq(segs.seg[0]->md.gso_size, 0);
+    fixture_free_segments(&segs, 0);
+}
+
+START_TEST(test_refuses_a_segment_of_another_run)
+{
+    const size_t ip = ETH_HEADER_LEN, tcp = ip + IPV4_HEADER_LEN;
+
+    expect_refused(0, 0x01, false, "Ethernet destination");
+    expect_refused(ip + 1, 0x04, false, "TOS");
+    expect_refused(ip + 8, 0x01, false, "TTL");
+    expect_refused(ip + 15, 0x01, false, "source address");
+    expect_refused(ip + 19, 0x01, false, "destination address");
+    expect_refused(tcp + 1, 0x01, false, "source port");
+    expect_refused(tcp + 3, 0x01, false, "destination port");
+    expect_refused(tcp + 7, 0x01, false, "sequence number");
+    expect_refused(tcp + 11, 0x01, false, "acknowledgment");
+    expect_refused(tcp + 13, TCP_SYN, false, "SYN");
+    expect_refused(tcp + 13, TCP_FIN, false, "FIN");
+    expect_refused(tcp + 23, 0x01, false, "option");
+    expect_refused(tcp + 40, 0x01, true, "payload: a bad checksum");
+}
+END_TEST
+
+START_TEST(test_a_short_or_pushed_segment_ends_the_run)
+{
+    struct fixture_tcp t = { .payload_len = 2500, .flags = TCP_ACK };
+    struct fixture_tcp pushed = { .payload_len = 3000,
+                                  .flags = TCP_ACK | TCP_PSH };
+    static uint8_t frame[8192];
+    struct fixture_segments segs, more;
+    size_t len;
+
+    /* 1000, 1000, 500: the short one joins, and then nothing does. */
+    cut(&t, 1000, frame, &len, &segs);
+    ck_assert(tcp_gro_merge(segs.seg[0], segs.seg[1]));
+    ck_assert(tcp_gro_merge(segs.seg[0], segs.seg[2]));
+    t.seq = 2500;
+    cut(&t, 1000, frame, &len, &more);
+    ck_assert(!tcp_gro_merge(segs.seg[0], more.seg[0]));
+    fixture_free_segments(&more, 0);
+    fixture_free_segments(&segs, 0);
+
+    /* A longer segment after a shorter one does not join. */
+    cut(&t, 1000, frame, &len, &segs);
+    ck_assert(!tcp_gro_merge(segs.seg[2], segs.seg[1]));
+    fixture_free_segments(&segs, 0);
+
+    /* PSH on the last of 1000, 1000, 1000: after it, nothing joins. */
+    cut(&pushed, 1000, frame, &len, &segs);
+    ck_assert(tcp_gro_merge(segs.seg[1], segs.seg[2]));
+    ck_assert(tcp_gro_merge(segs.seg[0], segs.seg[1]) == false);
+    fixture_free_segments(&segs, 0);
+}
+END_TEST
+
+START_TEST(test_refuses_what_is_not_a_plain_tcp_segment)
+{
+    struct fixture_tcp t = { .payload_len = 2000, .flags = TCP_ACK };
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+    static uint8_t frame[8192];
+    struct fixture_segments segs;
+    struct packet *udp;
+    size_t len;
+
+    cut(&t, 1000, frame, &len, &segs);
+
+    /* UDP. */
+    udp = fixture_packet(pool, frame, fixture_udp4_frame(frame, &b, &a, 1, 2,
+                                                         3, 4, 1000));
+    ck_assert(!tcp_gro_merge(segs.seg[0], udp));
+    ck_assert(!tcp_gro_merge(udp, segs.seg[0]));
+    packet_free(udp);
+
+    /* A super frame is not merged into anything. */
+    segs.seg[1]->md.gso_size = 1000;
+    ck_assert(!tcp_gro_merge(segs.seg[0], segs.seg[1]));
+    segs.seg[1]->md.gso_size = 0;
+
+    /* Ethernet padding past the IP length. */
+    memset(packet_put_uninit(segs.seg[1], 2), 0, 2);
+    ck_assert(!tcp_gro_merge(segs.seg[0], segs.seg[1]));
+    fixture_free_segments(&segs, 0);
+}
+END_TEST
+
+/* The IP length field bounds a super frame: 65,535 bytes of IP. */
+START_TEST(test_stops_at_the_largest_ip_packet)
+{
+    struct fixture_tcp first = { .payload_len = 60000, .flags = TCP_ACK };
+    struct fixture_tcp then = { .payload_len = 10000, .seq = 60000,
+                                .flags = TCP_ACK };
+    static uint8_t frame[65536];
+    struct fixture_segments a, b;
+    size_t len, merged = 0;
+
+    cut(&first, 1000, frame, &len, &a);
+    cut(&then, 1000, frame, &len, &b);
+    for (size_t i = 1; i < a.n; i++) {
+        ck_assert(tcp_gro_merge(a.seg[0], a.seg[i]));
+    }
+    while (merged < b.n && tcp_gro_merge(a.seg[0], b.seg[merged])) {
+        merged++;
+    }
+    /* 52 bytes of IP and TCP headers and 65 x 1000 fit; 66 would not. */
+    ck_assert_uint_eq(merged, 5);
+    ck_assert_uint_eq(packet_size(a.seg[0]) - ETH_HEADER_LEN, 52 + 65000);
+    fixture_free_segments(&a, 0);
+    fixture_free_segments(&b, 0);
+}
+END_TEST
+
+static Suite *
+tcp_gro_suite(void)
+{
+    Suite *s = suite_create("tcp-gro");
+
+    fixture_add_case(s, "merges a run back into its super frame",
+                     test_merges_a_run_back_into_its_super_frame, setup,
+                     teardown);
+    fixture_add_case(s, "merges IPv6 and VLAN-tagged runs",
+                     test_merges_ipv6_and_vlan_tagged_runs, setup, teardown);
+    fixture_add_case(s, "refuses a segment of another run",
+                     test_refuses_a_segment_of_another_run, setup, teardown);
+    fixture_add_case(s, "a short or pushed segment ends the run",
+                     test_a_short_or_pushed_segment_ends_the_run, setup,
+                     teardown);
+    fixture_add_case(s, "refuses what is not a plain TCP segment",
+                     test_refuses_what_is_not_a_plain_tcp_segment, setup,
+                     teardown);
+    fixture_add_case(s, "stops at the largest IP packet",
+                     test_stops_at_the_largest_ip_packet, setup, teardown);
+    return s;
+}
+
+int
+main(void)
+{
+    return fixture_run(tcp_gro_suite());
+}
