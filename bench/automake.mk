@@ -3,3 +3,7 @@ noinst_PROGRAMS += bench/dp-bench
 bench_dp_bench_SOURCES = bench/dp-bench.c
 bench_dp_bench_LDADD = $(DATAPATH_LIBS)
 EXTRA_DIST += bench/README.md
+
+noinst_PROGRAMS += bench/capture-bench
+bench_capture_bench_SOURCES = bench/capture-bench.c
+bench_capture_bench_LDADD = $(DATAPATH_LIBS)

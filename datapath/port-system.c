@@ -3,9 +3,11 @@
 /* The system port: an existing kernel interface (a NIC, a veth), whose
  * frames are taken and given raw through an AF_PACKET socket, in batches
  * with recvmmsg() and sendmmsg().  AF_PACKET rather than a libpcap live
- * capture: the same kernel path without libpcap's copy and one frame per
- * callback, and with the auxiliary data that says whether a checksum is
- * still owed. */
+ * capture, by measurement (bench/capture-bench): on a veth it takes a
+ * quarter more frames per second than libpcap in immediate mode, whose
+ * ring costs a copy in the kernel and another out of the ring, one frame
+ * per callback; and it brings the auxiliary data that says whether a
+ * checksum is still owed. */
 
 #include <errno.h>
 #include <linux/if_ether.h>
