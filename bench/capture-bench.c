@@ -163,7 +163,7 @@ struct lpcap_ctx {
 static void
 lpcap_take(u_char *ctx_, const struct pcap_pkthdr *h, const u_char *bytes)
 {
-    struct lpcap_ctx *ctx = (struct lpcap_ctx *) ctx_;
+    struct lpcap_ctx *ctx = (void *) ctx_;
     struct packet *p = packet_alloc(ctx->pool);
 
     if (p && !packet_set_frame(p, bytes, h->caplen)) {

@@ -24,6 +24,7 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/tcp-gro.c datapath/tcp-gro.h \
 	datapath/tso.c datapath/tso.h \
 	datapath/util.h \
+	datapath/vnet-hdr.c datapath/vnet-hdr.h \
 	datapath/vxlan.c datapath/vxlan.h
 
 # What a program linking the datapath needs (pcap ports use libpcap).

@@ -7,7 +7,13 @@
  * quarter more frames per second than libpcap in immediate mode, whose
  * ring costs a copy in the kernel and another out of the ring, one frame
  * per callback; and it brings the auxiliary data that says whether a
- * checksum is still owed. */
+ * checksum is still owed.
+ *
+ * With offloads (the default) every frame crosses the socket behind a
+ * virtio-net header (PACKET_VNET_HDR), as with a TAP: the kernel hands
+ * over a TCP super frame whole with its segment size (a veth peer's TSO
+ * frame, or what the NIC's GRO joined), and takes one the same way, which
+ * the device or the kernel cuts on the wire. */
 
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -25,6 +31,7 @@
 #include "packet.h"
 #include "port-provider.h"
 #include "util.h"
+#include "vnet-hdr.h"
 
 struct system_port {
     struct port up;
@@ -47,8 +54,12 @@ system_open(const struct port_args *args, struct port **portp, char *error,
     struct sockaddr_ll sll;
     struct packet_mreq mreq;
     int ifindex, one = 1;
+    bool offload = true;
     int fd, err;
 
+    if (!port_args_get_bool(args, "offload", &offload, error, error_size)) {
+        return EINVAL;
+    }
     err = port_netdev_info(args->name, true, &ifindex, NULL);
     if (err) {
         snprintf(error, error_size, "%s: %s", args->name,
@@ -72,7 +83,9 @@ system_open(const struct port_args *args, struct port **portp, char *error,
     if (bind(fd, (struct sockaddr *) &sll, sizeof sll)
         || setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mreq,
                       sizeof mreq)
-        || setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one)) {
+        || setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one)
+        || (offload && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one,
+                                  sizeof one))) {
         err = errno;
     }
     /* Our own transmissions are not input.  Kernels before 4.20 lack the
@@ -89,6 +102,7 @@ system_open(const struct port_args *args, struct port **portp, char *error,
         return err;
     }
     sp->up.class = &port_system_class;
+    sp->up.takes_gso = offload;
     sp->fd = fd;
     sp->ifindex = ifindex;
     *portp = &sp->up;
@@ -105,11 +119,15 @@ system_close(struct port *port)
 }
 
 /* Applies what the kernel says about a received frame: a VLAN tag it
- * stripped goes back in, and a checksum it left to offload is marked owed
- * so that the frame is finished before it leaves. */
-static void
-apply_auxdata(struct packet *p, const struct tpacket_auxdata *aux)
+ * stripped goes back in, and (without a virtio-net header, which says it
+ * exactly) a checksum it left to offload is marked owed so that the frame
+ * is finished before it leaves.  Returns true if it put a tag back. */
+static bool
+apply_auxdata(struct packet *p, const struct tpacket_auxdata *aux,
+              bool vnet_hdr)
 {
+    bool tagged = false;
+
     if (aux->tp_status & TP_STATUS_VLAN_VALID
         && packet_size(p) >= 2 * ETH_ADDR_LEN) {
         uint8_t *tag = packet_push(p, VLAN_HEADER_LEN);
@@ -122,9 +140,10 @@ apply_auxdata(struct packet *p, const struct tpacket_auxdata *aux)
             memmove(tag, tag + VLAN_HEADER_LEN, 2 * ETH_ADDR_LEN);
             memcpy(tag + 2 * ETH_ADDR_LEN, &tpid, 2);
             memcpy(tag + 2 * ETH_ADDR_LEN + 2, &tci, 2);
+            tagged = true;
         }
     }
-    if (aux->tp_status & TP_STATUS_CSUMNOTREADY) {
+    if (aux->tp_status & TP_STATUS_CSUMNOTREADY && !vnet_hdr) {
         struct flow_key key;
 
         flow_extract(p, &key);
@@ -136,6 +155,48 @@ apply_auxdata(struct packet *p, const struct tpacket_auxdata *aux)
             p->md.csum_offset = key.nw_proto == IP_PROTO_TCP ? 16 : 6;
         }
     }
+    return tagged;
+}
+
+/* Fills in 'p', which 'msg' received: its size, the VLAN tag and checksum
+ * state from the auxiliary data and, with 'hdr_size', the offloads from
+ * the virtio-net header in front of it.  Returns false if the frame must
+ * be dropped. */
+static bool
+complete_frame(struct packet *p, struct mmsghdr *msg, size_t hdr_size)
+{
+    struct virtio_net_hdr hdr;
+    struct cmsghdr *cmsg;
+    bool tagged = false;
+
+    if (msg->msg_len < hdr_size) {
+        return false;
+    }
+    p->size = (uint32_t) (msg->msg_len - hdr_size);
+
+    /* The header is taken before a tag goes back in over its bytes, and
+     * applied after: its checksum offsets count from the frame as the
+     * kernel handed it over, without the tag. */
+    if (hdr_size) {
+        hdr = vnet_hdr_pull(p);
+    }
+    for (cmsg = CMSG_FIRSTHDR(&msg->msg_hdr); cmsg;
+         cmsg = CMSG_NXTHDR(&msg->msg_hdr, cmsg)) {
+        if (cmsg->cmsg_level == SOL_PACKET
+            && cmsg->cmsg_type == PACKET_AUXDATA) {
+            struct tpacket_auxdata aux;
+
+            memcpy(&aux, CMSG_DATA(cmsg), sizeof aux);
+            tagged = apply_auxdata(p, &aux, hdr_size != 0);
+        }
+    }
+    if (!hdr_size) {
+        return true;
+    }
+    if (tagged && hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+        hdr.csum_start += VLAN_HEADER_LEN;
+    }
+    return vnet_hdr_apply(&hdr, p);
 }
 
 static int
@@ -143,6 +204,7 @@ system_recv(struct port *port, struct packet_pool *pool,
             struct packet_batch *batch)
 {
     struct system_port *sp = system_cast(port);
+    size_t hdr_size = port->takes_gso ? VNET_HDR_LEN : 0;
     struct mmsghdr msgs[PACKET_BATCH_MAX];
     struct iovec iovs[PACKET_BATCH_MAX];
     struct sockaddr_ll from[PACKET_BATCH_MAX];
@@ -157,8 +219,10 @@ system_recv(struct port *port, struct packet_pool *pool,
            && (pkts[n_bufs] = packet_alloc(pool)) != NULL) {
         struct packet *p = pkts[n_bufs];
 
-        /* Leave room in front for a VLAN tag the kernel stripped. */
-        iovs[n_bufs] = (struct iovec) { packet_data(p), packet_tailroom(p) };
+        /* The virtio-net header lands in the headroom; what is left in
+         * front of it takes back a VLAN tag the kernel stripped. */
+        iovs[n_bufs] = (struct iovec) { packet_data(p) - hdr_size,
+                                        hdr_size + packet_tailroom(p) };
         msgs[n_bufs].msg_hdr = (struct msghdr) {
             .msg_name = &from[n_bufs], .msg_namelen = sizeof from[n_bufs],
             .msg_iov = &iovs[n_bufs], .msg_iovlen = 1,
@@ -171,24 +235,15 @@ system_recv(struct port *port, struct packet_pool *pool,
                           NULL) : 0;
     for (int i = 0; i < n_bufs; i++) {
         struct packet *p = pkts[i];
-        struct cmsghdr *cmsg;
 
         if (i >= n || from[i].sll_pkttype == PACKET_OUTGOING) {
             packet_free(p);
-            continue;
+        } else if (!complete_frame(p, &msgs[i], hdr_size)) {
+            sp->stats.rx_errors++;
+            packet_free(p);
+        } else {
+            packet_batch_add(batch, p);
         }
-        p->size = msgs[i].msg_len;
-        for (cmsg = CMSG_FIRSTHDR(&msgs[i].msg_hdr); cmsg;
-             cmsg = CMSG_NXTHDR(&msgs[i].msg_hdr, cmsg)) {
-            if (cmsg->cmsg_level == SOL_PACKET
-                && cmsg->cmsg_type == PACKET_AUXDATA) {
-                struct tpacket_auxdata aux;
-
-                memcpy(&aux, CMSG_DATA(cmsg), sizeof aux);
-                apply_auxdata(p, &aux);
-            }
-        }
-        packet_batch_add(batch, p);
     }
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
         int error = errno;
@@ -214,17 +269,27 @@ system_send(struct port *port, struct packet_batch *batch)
     struct iovec iovs[PACKET_BATCH_MAX];
     size_t done = 0;
 
+    size_t n_msgs = 0;
+
     for (size_t i = 0; i < batch->count; i++) {
         struct packet *p = batch->packets[i];
 
-        csum_complete_partial(p);
-        iovs[i] = (struct iovec) { packet_data(p), packet_size(p) };
-        msgs[i].msg_hdr = (struct msghdr) { .msg_iov = &iovs[i],
-                                            .msg_iovlen = 1 };
+        /* With offloads the device (or the kernel, for it) finishes the
+         * checksum and cuts a super frame; without, nothing would. */
+        if (!port->takes_gso) {
+            csum_complete_partial(p);
+        } else if (!vnet_hdr_push(p)) {
+            sp->stats.tx_errors++;
+            continue;
+        }
+        iovs[n_msgs] = (struct iovec) { packet_data(p), packet_size(p) };
+        msgs[n_msgs].msg_hdr = (struct msghdr) { .msg_iov = &iovs[n_msgs],
+                                                 .msg_iovlen = 1 };
+        n_msgs++;
     }
-    while (done < batch->count) {
-        int n = sendmmsg(sp->fd, msgs + done,
-                         (unsigned int) (batch->count - done), MSG_DONTWAIT);
+    while (done < n_msgs) {
+        int n = sendmmsg(sp->fd, msgs + done, (unsigned int) (n_msgs - done),
+                         MSG_DONTWAIT);
 
         if (n < 0) {
             if (errno == EINTR) {
@@ -252,6 +317,9 @@ system_get_stats(const struct port *port, struct port_stats *stats)
 }
 
 static const struct port_option system_options[] = {
+    { "offload", PORT_OPT_BOOL, 0, 0, false,
+      "take TCP super frames and unfinished checksums from the device, "
+      "and give them to it (default true)" },
     { .key = NULL },
 };
 

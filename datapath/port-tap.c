@@ -23,7 +23,6 @@
 #include <linux/if_tun.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
@@ -33,11 +32,10 @@
 #include <unistd.h>
 
 #include "csum.h"
-#include "headers.h"
 #include "packet.h"
 #include "port-provider.h"
-#include "tso.h"
 #include "util.h"
+#include "vnet-hdr.h"
 
 #define NETNS_DIR "/run/netns"
 
@@ -46,10 +44,6 @@
  * then cuts frames with CWR itself, which keeps the rule for CWR simple. */
 #define TAP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)
 
-/* A fresh buffer has room for the header in front of the frame, and the
- * header's even length keeps the frame at an even address. */
-BUILD_ASSERT(PACKET_HEADROOM >= sizeof(struct virtio_net_hdr));
-BUILD_ASSERT(sizeof(struct virtio_net_hdr) % 2 == 0);
 
 struct tap_port {
     struct port up;
@@ -166,7 +160,7 @@ owned_by(const char *name, const char *owner)
 static int
 attach(const char *name, bool offload)
 {
-    int hdr_size = sizeof(struct virtio_net_hdr);
+    int hdr_size = VNET_HDR_LEN;
     struct ifreq ifr;
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     int error;
@@ -250,12 +244,9 @@ static int
 tap_open(const struct port_args *args, struct port **portp, char *error,
          size_t error_size)
 {
-    const char *offload_arg = port_args_get(args, "offload");
     bool offload = true;
 
-    if (offload_arg && !port_option_parse_bool(offload_arg, &offload)) {
-        snprintf(error, error_size, "offload: '%s' is not a boolean",
-                 offload_arg);
+    if (!port_args_get_bool(args, "offload", &offload, error, error_size)) {
         return EINVAL;
     }
 
@@ -317,52 +308,14 @@ tap_close(struct port *port)
     free(tap);
 }
 
-/* Fills 'p's offload metadata from virtio-net header 'h'.  Returns false if
- * the header asks for what this port never offered. */
+/* Takes the offload metadata of 'p' from the header read before it.
+ * Returns false if it must be dropped. */
 static bool
-parse_vnet_hdr(const struct virtio_net_hdr *h, struct packet *p)
+apply_vnet_hdr(struct packet *p)
 {
-    uint8_t gso_type = h->gso_type & (uint8_t) ~VIRTIO_NET_HDR_GSO_ECN;
+    struct virtio_net_hdr h = vnet_hdr_pull(p);
 
-    if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-        if ((size_t) h->csum_start + h->csum_offset + 2 > packet_size(p)) {
-            return false;
-        }
-        p->md.csum_partial = true;
-        p->md.csum_start = h->csum_start;
-        p->md.csum_offset = h->csum_offset;
-    }
-    if (gso_type == VIRTIO_NET_HDR_GSO_TCPV4
-        || gso_type == VIRTIO_NET_HDR_GSO_TCPV6) {
-        /* Checked here once, so that every output may take it as sound. */
-        p->md.gso_size = h->gso_size;
-        return h->gso_size >= TSO_MIN_SEGMENT && tso_header_len(p);
-    }
-    return gso_type == VIRTIO_NET_HDR_GSO_NONE;
-}
-
-/* Returns the virtio-net header that hands 'p' and its offload metadata to
- * the VM's side. */
-static struct virtio_net_hdr
-make_vnet_hdr(struct packet *p)
-{
-    struct virtio_net_hdr h = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
-    size_t hdr_len;
-
-    if (p->md.csum_partial) {
-        h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-        h.csum_start = p->md.csum_start;
-        h.csum_offset = p->md.csum_offset;
-    }
-    if (p->md.gso_size && (hdr_len = tso_header_len(p)) != 0) {
-        const uint8_t *version = packet_at(p, p->md.l3_ofs, 1);
-
-        h.gso_type = *version >> 4 == IPV4_VERSION
-                     ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
-        h.gso_size = p->md.gso_size;
-        h.hdr_len = (uint16_t) hdr_len;
-    }
-    return h;
+    return vnet_hdr_apply(&h, p);
 }
 
 static int
@@ -370,7 +323,7 @@ tap_recv(struct port *port, struct packet_pool *pool,
          struct packet_batch *batch)
 {
     struct tap_port *tap = tap_cast(port);
-    size_t hdr_size = port->takes_gso ? sizeof(struct virtio_net_hdr) : 0;
+    size_t hdr_size = port->takes_gso ? VNET_HDR_LEN : 0;
 
     /* A TAP device hands over one frame per read(); the batch bounds how
      * many one wakeup takes, so a busy port cannot starve the others.  The
@@ -378,7 +331,6 @@ tap_recv(struct port *port, struct packet_pool *pool,
      * that one plain read() takes both. */
     while (!packet_batch_is_full(batch)) {
         struct packet *p = packet_alloc(pool);
-        struct virtio_net_hdr hdr;
         ssize_t n;
 
         if (!p) {
@@ -403,8 +355,7 @@ tap_recv(struct port *port, struct packet_pool *pool,
             continue;
         }
         p->size = (uint32_t) ((size_t) n - hdr_size);
-        memcpy(&hdr, packet_data(p) - hdr_size, hdr_size);
-        if (hdr_size && !parse_vnet_hdr(&hdr, p)) {
+        if (hdr_size && !apply_vnet_hdr(p)) {
             tap->stats.rx_errors++;
             packet_free(p);
             continue;
@@ -428,16 +379,9 @@ tap_send(struct port *port, struct packet_batch *batch)
         if (!p->md.gso_size || !port->takes_gso) {
             csum_complete_partial(p);
         }
-        /* The header goes in the headroom, for one plain write(). */
-        if (port->takes_gso) {
-            struct virtio_net_hdr hdr = make_vnet_hdr(p);
-            void *room = packet_push(p, sizeof hdr);
-
-            if (!room) {
-                tap->stats.tx_errors++;
-                continue;
-            }
-            memcpy(room, &hdr, sizeof hdr);
+        if (port->takes_gso && !vnet_hdr_push(p)) {
+            tap->stats.tx_errors++;
+            continue;
         }
         if (write(tap->fd, packet_data(p), packet_size(p)) < 0) {
             tap->stats.tx_errors++;

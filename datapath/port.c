@@ -216,6 +216,19 @@ port_args_get(const struct port_args *args, const char *key)
     return NULL;
 }
 
+bool
+port_args_get_bool(const struct port_args *args, const char *key,
+                   bool *value, char *error, size_t error_size)
+{
+    const char *text = port_args_get(args, key);
+
+    if (text && !port_option_parse_bool(text, value)) {
+        snprintf(error, error_size, "%s: '%s' is not a boolean", key, text);
+        return false;
+    }
+    return true;
+}
+
 int
 port_set_nonblocking(int fd)
 {

@@ -138,6 +138,12 @@ bool port_option_is_ifname(const char *value);
 /* Returns the value of option 'key' in 'args', or NULL if not given. */
 const char *port_args_get(const struct port_args *, const char *key);
 
+/* Reads boolean option 'key' of 'args' into '*value', which keeps what it
+ * held (the default) if the option is absent.  Returns false, with the
+ * reason in 'error', if the option does not parse. */
+bool port_args_get_bool(const struct port_args *, const char *key,
+                        bool *value, char *error, size_t error_size);
+
 /* The VXLAN port's extras, which the datapath and the owner need: its
  * tunnel settings (with the underlay MTU read from its device unless set)
  * and the multicast groups it should be a member of. */

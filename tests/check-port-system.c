@@ -63,16 +63,23 @@ open_port(const char *name, struct port **portp, char *error,
 }
 
 static struct port *
-must_open(void)
+must_open_with(const char *const *options)
 {
     struct port *port;
     char error[256];
-    int err = open_port(DEV, &port, error, sizeof error);
+    int err = fixture_port_open("system", DEV, options, &port, error,
+                                sizeof error);
 
     ck_assert_msg(!err, "open: %s (%s)", strerror(err), error);
     ck_assert_ptr_nonnull(port);
     ck_assert_int_ge(port->class->fd(port), 0);
     return port;
+}
+
+static struct port *
+must_open(void)
+{
+    return must_open_with(NULL);
 }
 
 /* Returns an AF_PACKET socket that takes and gives every frame on
@@ -318,7 +325,11 @@ END_TEST
 
 /* A UDP datagram that the kernel sends over a veth leaves its checksum to
  * offload, which the other end passes on as it is. */
-START_TEST(test_marks_a_checksum_left_to_offload)
+/* The peer's stack sends a UDP datagram, leaving its checksum to offload;
+ * the port, opened with 'options', knows it is owed, from the virtio-net
+ * header or (without offloads) the auxiliary data. */
+static void
+expect_checksum_owed(const char *const *options)
 {
     static const char payload[] = "datagram with its checksum owed";
     struct sockaddr_in to = { .sin_family = AF_INET,
@@ -328,7 +339,7 @@ START_TEST(test_marks_a_checksum_left_to_offload)
     size_t udp_len = UDP_HEADER_LEN + sizeof payload;
     uint32_t pseudo = csum_pseudo_ipv4(ip_src, ip_dst, IP_PROTO_UDP,
                                        (uint16_t) udp_len);
-    struct port *port = must_open();
+    struct port *port = must_open_with(options);
     struct packet_batch batch;
     struct packet *p;
     int sock;
@@ -364,6 +375,77 @@ START_TEST(test_marks_a_checksum_left_to_offload)
     packet_batch_free(&batch);
     close(sock);
     port_close(port);
+}
+
+START_TEST(test_marks_a_checksum_left_to_offload)
+{
+    expect_checksum_owed(NULL);
+}
+END_TEST
+
+START_TEST(test_marks_a_checksum_left_to_offload_without_offloads)
+{
+    static const char *const options[] = { "offload=false", NULL };
+
+    expect_checksum_owed(options);
+}
+END_TEST
+
+/* The peer hands the veth a TCP super frame (as its stack's TSO does),
+ * tagged if 'vlan'; the port takes it whole, with its segment size, and a
+ * checksum whose offsets count the tag that the kernel stripped (and left
+ * out of its own offsets) and the port put back. */
+static void
+expect_super_frame(bool vlan)
+{
+    struct port *port = must_open();
+    int peer = fixture_vnet_packet_socket(PEER);
+    struct packet_batch batch;
+
+    fixture_send_super_frame(peer, vlan);
+    fixture_wait_readable(port->class->fd(port));
+    ck_assert_int_eq(recv_batch(port, &batch), 0);
+    ck_assert_uint_eq(batch.count, 1);
+    fixture_expect_super_frame(batch.packets[0], vlan);
+    packet_batch_free(&batch);
+    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    close(peer);
+    port_close(port);
+}
+
+START_TEST(test_receives_a_super_frame_with_its_segment_size)
+{
+    expect_super_frame(false);
+}
+END_TEST
+
+START_TEST(test_receives_a_tagged_super_frame_with_its_offsets)
+{
+    expect_super_frame(true);
+}
+END_TEST
+
+START_TEST(test_sends_a_super_frame_whole)
+{
+    struct port *port = must_open();
+    int peer = fixture_vnet_packet_socket(PEER);
+
+    fixture_expect_super_frame_sent(port, pool, peer);
+    close(peer);
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_refuses_an_offload_that_is_not_a_boolean)
+{
+    static const char *const options[] = { "offload=yes please", NULL };
+    struct port *port;
+    char error[256];
+
+    ck_assert_int_eq(fixture_port_open("system", DEV, options, &port, error,
+                                       sizeof error), EINVAL);
+    ck_assert_ptr_null(port);
+    ck_assert_str_eq(error, "offload: 'yes please' is not a boolean");
 }
 END_TEST
 
@@ -477,6 +559,20 @@ port_system_suite(void)
                      teardown);
     fixture_add_case(s, "marks a checksum left to offload",
                      test_marks_a_checksum_left_to_offload, setup, teardown);
+    fixture_add_case(s, "marks a checksum left to offload without offloads",
+                     test_marks_a_checksum_left_to_offload_without_offloads,
+                     setup, teardown);
+    fixture_add_case(s, "receives a super frame with its segment size",
+                     test_receives_a_super_frame_with_its_segment_size, setup,
+                     teardown);
+    fixture_add_case(s, "receives a tagged super frame with its offsets",
+                     test_receives_a_tagged_super_frame_with_its_offsets,
+                     setup, teardown);
+    fixture_add_case(s, "sends a super frame whole",
+                     test_sends_a_super_frame_whole, setup, teardown);
+    fixture_add_case(s, "refuses an offload that is not a boolean",
+                     test_refuses_an_offload_that_is_not_a_boolean, setup,
+                     teardown);
     fixture_add_case(s, "puts back a VLAN tag the kernel stripped",
                      test_puts_back_a_vlan_tag_the_kernel_stripped, setup,
                      teardown);

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -17,7 +16,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "csum.h"
@@ -382,69 +380,18 @@ START_TEST(test_receives_finished_checksums_without_offloads)
 }
 END_TEST
 
-/* An AF_PACKET socket on the kernel's side of the TAP device, that passes
- * frames with a virtio-net header. */
-static int
-open_vnet_packet_socket(void)
-{
-    struct sockaddr_ll sll = {
-        .sll_family = AF_PACKET,
-        .sll_protocol = htons(ETH_P_ALL),
-        .sll_ifindex = (int) if_nametoindex(tap_name),
-    };
-    int one = 1;
-    int sock = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
-
-    ck_assert_int_ge(sock, 0);
-    ck_assert_int_eq(setsockopt(sock, SOL_PACKET, PACKET_VNET_HDR, &one,
-                                sizeof one), 0);
-    ck_assert_int_eq(bind(sock, (struct sockaddr *) &sll, sizeof sll), 0);
-    return sock;
-}
-
-#define SUPER_MSS 1000
-
-/* A 3,000-byte TCP super frame as the VM's stack hands it over: checksum
- * left to finish, the field holding the pseudo-header sum. */
-static size_t
-super_frame(uint8_t *buf)
-{
-    struct fixture_tcp t = { .payload_len = 3000, .flags = 0x010,
-                             .partial = true };
-
-    return fixture_tcp_frame(buf, &t);
-}
-
 START_TEST(test_receives_a_super_frame_with_its_segment_size)
 {
-    static uint8_t frame[4096];
-    size_t len = super_frame(frame);
-    struct virtio_net_hdr hdr = {
-        .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-        .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
-        .hdr_len = ETH_HEADER_LEN + IPV4_HEADER_LEN + 32,
-        .gso_size = SUPER_MSS,
-        .csum_start = ETH_HEADER_LEN + IPV4_HEADER_LEN,
-        .csum_offset = 16,
-    };
-    struct iovec iov[2] = { { &hdr, sizeof hdr }, { frame, len } };
     struct port *port = must_open();
-    int sock = open_vnet_packet_socket();
+    int sock = fixture_vnet_packet_socket(tap_name);
     struct packet_batch batch;
-    struct packet *p;
 
-    ck_assert_int_eq(writev(sock, iov, 2), (ssize_t) (sizeof hdr + len));
+    fixture_send_super_frame(sock, false);
     fixture_wait_readable(port->class->fd(port));
     packet_batch_init(&batch);
     ck_assert_int_eq(port->class->recv(port, pool, &batch), 0);
     ck_assert_uint_eq(batch.count, 1);
-    p = batch.packets[0];
-    ck_assert_uint_eq(packet_size(p), len);
-    ck_assert_mem_eq(packet_data(p), frame, len);
-    ck_assert_uint_eq(p->md.gso_size, SUPER_MSS);
-    ck_assert(p->md.csum_partial);
-    ck_assert_uint_eq(p->md.csum_start, ETH_HEADER_LEN + IPV4_HEADER_LEN);
-    ck_assert_uint_eq(p->md.csum_offset, 16);
+    fixture_expect_super_frame(batch.packets[0], false);
     packet_batch_free(&batch);
     ck_assert_uint_eq(get_stats(port).rx_errors, 0);
     close(sock);
@@ -454,31 +401,10 @@ END_TEST
 
 START_TEST(test_sends_a_super_frame_into_the_device_whole)
 {
-    static uint8_t frame[4096], got[8192];
-    size_t len = super_frame(frame);
     struct port *port = must_open();
-    int sock = open_vnet_packet_socket();
-    struct packet_batch batch;
-    struct packet *p = fixture_packet(pool, frame, len);
-    struct virtio_net_hdr hdr;
+    int sock = fixture_vnet_packet_socket(tap_name);
 
-    p->md.gso_size = SUPER_MSS;
-    p->md.csum_partial = true;
-    p->md.csum_start = ETH_HEADER_LEN + IPV4_HEADER_LEN;
-    p->md.csum_offset = 16;
-    packet_batch_init(&batch);
-    packet_batch_add(&batch, p);
-    port->class->send(port, &batch);
-    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
-
-    /* The kernel took it as one frame with its segment size. */
-    fixture_wait_readable(sock);
-    ck_assert_int_eq(recv(sock, got, sizeof got, 0),
-                     (ssize_t) (sizeof hdr + len));
-    memcpy(&hdr, got, sizeof hdr);
-    ck_assert_uint_eq(hdr.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
-    ck_assert_uint_eq(hdr.gso_size, SUPER_MSS);
-    ck_assert_mem_eq(got + sizeof hdr, frame, len);
+    fixture_expect_super_frame_sent(port, pool, sock);
     close(sock);
     remove_port(port);
 }

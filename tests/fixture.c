@@ -4,6 +4,10 @@
 
 #include <check.h>
 #include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/virtio_net.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <pcap/pcap.h>
@@ -11,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "csum.h"
 #include "headers.h"
@@ -407,4 +413,107 @@ fixture_free_segments(struct fixture_segments *segs, size_t first)
         packet_free(segs->seg[i]);
     }
     segs->n = MIN(segs->n, first);
+}
+
+int
+fixture_vnet_packet_socket(const char *name)
+{
+    struct sockaddr_ll sll = {
+        .sll_family = AF_PACKET,
+        .sll_protocol = htons(ETH_P_ALL),
+        .sll_ifindex = (int) if_nametoindex(name),
+    };
+    int one = 1;
+    int sock = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+
+    ck_assert_int_ne(sll.sll_ifindex, 0);
+    ck_assert_int_ge(sock, 0);
+    ck_assert_int_eq(setsockopt(sock, SOL_PACKET, PACKET_VNET_HDR, &one,
+                                sizeof one), 0);
+    ck_assert_int_eq(setsockopt(sock, SOL_PACKET, PACKET_IGNORE_OUTGOING,
+                                &one, sizeof one), 0);
+    ck_assert_int_eq(bind(sock, (struct sockaddr *) &sll, sizeof sll), 0);
+    return sock;
+}
+
+/* Builds the super frame into 'buf' with its checksum left to offload or,
+ * with 'finished', done.  Returns its length. */
+static size_t
+super_frame(uint8_t *buf, bool vlan, bool finished)
+{
+    struct fixture_tcp t = { .vlan = vlan, .payload_len = 3000,
+                             .flags = 0x010, .partial = !finished };
+
+    return fixture_tcp_frame(buf, &t);
+}
+
+static size_t
+super_frame_l4(bool vlan)
+{
+    return ETH_HEADER_LEN + (vlan ? VLAN_HEADER_LEN : 0) + IPV4_HEADER_LEN;
+}
+
+size_t
+fixture_send_super_frame(int sock, bool vlan)
+{
+    static uint8_t frame[4096];
+    size_t len = super_frame(frame, vlan, false);
+    size_t l4 = super_frame_l4(vlan);
+    struct virtio_net_hdr hdr = {
+        .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+        .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+        .hdr_len = (uint16_t) (l4 + TCP_HEADER_LEN + 12),
+        .gso_size = FIXTURE_MSS,
+        .csum_start = (uint16_t) l4,
+        .csum_offset = 16,
+    };
+    struct iovec iov[2] = { { &hdr, sizeof hdr }, { frame, len } };
+
+    ck_assert_int_eq(writev(sock, iov, 2), (ssize_t) (sizeof hdr + len));
+    return len;
+}
+
+void
+fixture_expect_super_frame(struct packet *p, bool vlan)
+{
+    static uint8_t want[4096];
+    size_t len = super_frame(want, vlan, true);
+
+    ck_assert_uint_eq(packet_size(p), len);
+    ck_assert_uint_eq(p->md.gso_size, FIXTURE_MSS);
+    ck_assert(p->md.csum_partial);
+    ck_assert_uint_eq(p->md.csum_start, super_frame_l4(vlan));
+    ck_assert_uint_eq(p->md.csum_offset, 16);
+    csum_complete_partial(p);
+    ck_assert_mem_eq(packet_data(p), want, len);
+}
+
+void
+fixture_expect_super_frame_sent(struct port *port, struct packet_pool *pool,
+                                int sock)
+{
+    static uint8_t frame[4096], got[8192];
+    size_t len = super_frame(frame, false, false);
+    struct packet *p = fixture_packet(pool, frame, len);
+    struct port_stats stats;
+    struct packet_batch batch;
+    struct virtio_net_hdr hdr;
+
+    p->md.gso_size = FIXTURE_MSS;
+    p->md.csum_partial = true;
+    p->md.csum_start = (uint16_t) super_frame_l4(false);
+    p->md.csum_offset = 16;
+    packet_batch_init(&batch);
+    packet_batch_add(&batch, p);
+    port->class->send(port, &batch);
+    port->class->get_stats(port, &stats);
+    ck_assert_uint_eq(stats.tx_errors, 0);
+
+    fixture_wait_readable(sock);
+    ck_assert_int_eq(recv(sock, got, sizeof got, 0),
+                     (ssize_t) (sizeof hdr + len));
+    memcpy(&hdr, got, sizeof hdr);
+    ck_assert_uint_eq(hdr.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+    ck_assert_uint_eq(hdr.gso_size, FIXTURE_MSS);
+    ck_assert_mem_eq(got + sizeof hdr, frame, len);
 }

@@ -117,6 +117,29 @@ struct in6_addr fixture_ip(const char *s);
 /* Returns the Ethernet address 02:00:00:00:hi:lo for a test host. */
 struct eth_addr fixture_mac(uint16_t n);
 
+/* Returns an AF_PACKET socket bound to interface 'name' that passes frames
+ * with a virtio-net header in front (PACKET_VNET_HDR), both ways. */
+int fixture_vnet_packet_socket(const char *name);
+
+/* The super frame of the offload tests: 3,000 bytes of TCP payload over
+ * IPv4 (VLAN-tagged if 'vlan') in segments of FIXTURE_MSS, its checksum
+ * left to offload. */
+#define FIXTURE_MSS 1000
+
+/* Writes the super frame through 'sock' (fixture_vnet_packet_socket())
+ * with its virtio-net header.  Returns the frame's length. */
+size_t fixture_send_super_frame(int sock, bool vlan);
+
+/* Asserts that 'p', which a port read, is the super frame whole: its
+ * bytes, segment size and checksum offsets (which count the tag). */
+void fixture_expect_super_frame(struct packet *p, bool vlan);
+
+/* Sends the untagged super frame through 'port' with buffers from 'pool'
+ * and asserts that 'sock' (fixture_vnet_packet_socket() on the port's
+ * device, or its peer) takes it whole, with its segment size. */
+void fixture_expect_super_frame_sent(struct port *port,
+                                     struct packet_pool *pool, int sock);
+
 /* Segments that tso_segment() emits, collected in order with
  * fixture_collect_segment() as its callback. */
 struct fixture_segments {

@@ -1,0 +1,66 @@
+#include <config.h>
+
+#include "vnet-hdr.h"
+
+#include <string.h>
+
+#include "headers.h"
+#include "tso.h"
+
+struct virtio_net_hdr
+vnet_hdr_pull(const struct packet *p)
+{
+    struct virtio_net_hdr h;
+
+    memcpy(&h, packet_data(p) - VNET_HDR_LEN, sizeof h);
+    return h;
+}
+
+bool
+vnet_hdr_apply(const struct virtio_net_hdr *h, struct packet *p)
+{
+    uint8_t gso_type = h->gso_type & (uint8_t) ~VIRTIO_NET_HDR_GSO_ECN;
+
+    if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+        if ((size_t) h->csum_start + h->csum_offset + 2 > packet_size(p)) {
+            return false;
+        }
+        p->md.csum_partial = true;
+        p->md.csum_start = h->csum_start;
+        p->md.csum_offset = h->csum_offset;
+    }
+    if (gso_type == VIRTIO_NET_HDR_GSO_TCPV4
+        || gso_type == VIRTIO_NET_HDR_GSO_TCPV6) {
+        /* Checked here once, so that every output may take it as sound. */
+        p->md.gso_size = h->gso_size;
+        return h->gso_size >= TSO_MIN_SEGMENT && tso_header_len(p);
+    }
+    return gso_type == VIRTIO_NET_HDR_GSO_NONE;
+}
+
+bool
+vnet_hdr_push(struct packet *p)
+{
+    struct virtio_net_hdr h = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+    size_t hdr_len;
+    void *room;
+
+    if (p->md.csum_partial) {
+        h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+        h.csum_start = p->md.csum_start;
+        h.csum_offset = p->md.csum_offset;
+    }
+    if (p->md.gso_size && (hdr_len = tso_header_len(p)) != 0) {
+        const uint8_t *version = packet_at(p, p->md.l3_ofs, 1);
+
+        h.gso_type = *version >> 4 == IPV4_VERSION
+                     ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+        h.gso_size = p->md.gso_size;
+        h.hdr_len = (uint16_t) hdr_len;
+    }
+    room = packet_push(p, sizeof h);
+    if (room) {
+        memcpy(room, &h, sizeof h);
+    }
+    return room != NULL;
+}
