@@ -310,6 +310,17 @@ system_fd(const struct port *port)
     return system_cast(port)->fd;
 }
 
+/* An interface that went down before it was deleted leaves the socket no
+ * error to report, so the port asks the kernel whether it is still there. */
+static int
+system_check(const struct port *port)
+{
+    char name[IF_NAMESIZE];
+
+    return if_indextoname((unsigned int) system_cast(port)->ifindex, name)
+           ? 0 : ENODEV;
+}
+
 static void
 system_get_stats(const struct port *port, struct port_stats *stats)
 {
@@ -334,4 +345,5 @@ const struct port_class port_system_class = {
     .send = system_send,
     .fd = system_fd,
     .get_stats = system_get_stats,
+    .check = system_check,
 };

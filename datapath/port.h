@@ -89,6 +89,12 @@ struct port_class {
 
     void (*get_stats)(const struct port *, struct port_stats *);
 
+    /* Returns 0 while the port's device is there, or an errno value once
+     * it is gone for good: the owner, which asks now and then, reports
+     * the port down.  NULL where 'recv' tells (a TAP's read fails when its
+     * device goes). */
+    int (*check)(const struct port *);
+
     /* The class's own rule about which options go together, beyond each
      * option on its own; NULL if it has none. */
     bool (*check_options)(const char *const *keys, size_t n, char *error,

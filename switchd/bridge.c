@@ -39,6 +39,7 @@ struct bridge_port {
      * read (a train of datagrams).  The idle handle lives as long as the
      * port; its close callback frees the port. */
     uv_poll_t *poll;            /* NULL unless polling. */
+    unsigned int poll_errors;   /* Error wakeups in a row. */
     uv_idle_t idle;
     bool idling;
 };
@@ -258,6 +259,17 @@ apply_vnis(struct bridge *b, const Vswitch__Config *old,
 
 static void on_idle(uv_idle_t *);
 
+/* Reports 'port' down because its device broke with 'error'. */
+static void
+device_gone(struct bridge_port *port, int error)
+{
+    char reason[128];
+
+    snprintf(reason, sizeof reason, "device gone: %s", strerror(error));
+    LOG_WARN("bridge", "port %s: %s", port->config->name, reason);
+    port_down(port, reason, false);
+}
+
 /* Has the loop call port_input() for 'port' on every iteration until it
  * finds nothing to read. */
 static void
@@ -289,13 +301,13 @@ port_input(struct bridge_port *port)
             port->idling = false;
         }
     } else {
-        char reason[128];
-
-        snprintf(reason, sizeof reason, "device gone: %s", strerror(error));
-        LOG_WARN("bridge", "port %s: %s", port->config->name, reason);
-        port_down(port, reason, false);
+        device_gone(port, error);
     }
 }
+
+/* How many error wakeups in a row a port may have, each with nothing
+ * read, before its descriptor is given up as broken. */
+#define BRIDGE_MAX_POLL_ERRORS 1000
 
 static void
 on_readable(uv_poll_t *poll, int status, int events)
@@ -303,11 +315,24 @@ on_readable(uv_poll_t *poll, int status, int events)
     struct bridge_port *port = poll->data;
 
     (void) events;
-    if (status < 0) {
+    if (status >= 0) {
+        port->poll_errors = 0;
+        port_input(port);
+        return;
+    }
+
+    /* libuv reports a socket error (POLLERR) as UV_EBADF and stops the
+     * handle.  The error is often passing, such as ENETDOWN while an
+     * interface bounces: the port's recv reads it and says whether the
+     * device is gone, and polling goes on if it is not. */
+    if (++port->poll_errors > BRIDGE_MAX_POLL_ERRORS) {
         port_down(port, uv_strerror(status), false);
         return;
     }
     port_input(port);
+    if (port->poll == poll) {
+        uv_poll_start(poll, UV_READABLE, on_readable);
+    }
 }
 
 static void
@@ -324,6 +349,7 @@ start_input(struct bridge_port *port)
     int fd = port->class->fd(port->port);
 
     if (fd >= 0) {
+        port->poll_errors = 0;
         port->poll = xmalloc(sizeof *port->poll);
         uv_poll_init(port->bridge->loop, port->poll, fd);
         port->poll->data = port;
@@ -639,10 +665,16 @@ bridge_run(struct bridge *b, long long now_ms)
     struct bridge_port *port;
 
     /* An operator who raises the underlay's MTU for jumbo frames expects
-     * the VTEP to follow without being told. */
+     * the VTEP to follow without being told; a device can go without its
+     * descriptor saying so. */
     LIST_FOR_EACH (port, node, &b->ports) {
+        int error;
+
         if (port->port && port->class->dp_kind == DP_PORT_TUNNEL) {
             configure_tunnel(b, port);
+        } else if (port->port && port->class->check
+                   && (error = port->class->check(port->port)) != 0) {
+            device_gone(port, error);
         }
     }
     return dp_run_ageing(b->dp, now_ms);

@@ -534,6 +534,23 @@ START_TEST(test_deleted_interface_breaks_recv)
 }
 END_TEST
 
+/* Down first, then deleted: the socket has no error left to give, and
+ * the check is what notices. */
+START_TEST(test_check_notices_an_interface_deleted_while_down)
+{
+    struct port *port = must_open();
+    struct packet_batch batch;
+
+    ck_assert_int_eq(port->class->check(port), 0);
+    fixture_shell("ip link set " DEV " down");
+    ck_assert_int_eq(port->class->check(port), 0);
+    recv_batch(port, &batch);
+    fixture_shell("ip link del " DEV);
+    ck_assert_int_eq(port->class->check(port), ENODEV);
+    port_close(port);
+}
+END_TEST
+
 static Suite *
 port_system_suite(void)
 {
@@ -582,6 +599,9 @@ port_system_suite(void)
     fixture_add_case(s, "keeps receiving after the interface bounces",
                      test_keeps_receiving_after_the_interface_bounces, setup,
                      teardown);
+    fixture_add_case(s, "check notices an interface deleted while down",
+                     test_check_notices_an_interface_deleted_while_down,
+                     setup, teardown);
     fixture_add_case(s, "deleted interface breaks recv",
                      test_deleted_interface_breaks_recv, setup, teardown);
     return s;

@@ -82,6 +82,44 @@ in_ns h2 ip link del tap0 2>/dev/null
 check "add the port again" make_vm_tap vm2 h2 tap0 5000 10.99.0.2/24 02:00:00:99:00:02
 check "vm1 pings vm2 once the port is back" in_ns vm1 ping -c 3 -W 2 10.99.0.2
 
+# A system port whose interface goes down and is deleted later: the socket
+# has no error left to report, so the daemon's own check must notice.
+in_ns h2 ip link add sys0 type veth peer name sys0p
+in_ns h2 ip link set sys0p up
+check "add a system port" vsctl h2 add-port sys0 type=system vni=5000
+wait_for 10 state_is h2 sys0 up \
+    && pass "the system port is up" || fail "sys0 on h2 is not up"
+
+# rx_frames: the frames sys0 has taken.  send_frame: one broadcast frame
+# from the other end of the veth.
+rx_frames() {
+    port_field h2 sys0 "['counters']['rx_packets']"
+}
+send_frame() {
+    in_ns h2 python3 -c 'import socket
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("sys0p", 0))
+s.send(b"\xff" * 6 + b"\x02\x00\x00\x00\x00\x77\x08\x06" + bytes(46))'
+}
+frames_over() {
+    [ "$(rx_frames)" -gt "$1" ]
+}
+# An interface that bounces (its socket reports ENETDOWN) keeps its port.
+in_ns h2 ip link set sys0 down
+in_ns h2 ip link set sys0 up
+before=$(rx_frames)
+send_frame
+wait_for 10 frames_over "$before" \
+    && pass "a system port takes frames after its interface bounced" \
+    || fail "sys0 took no frame after a bounce: $(port_field h2 sys0 "['state']")"
+in_ns h2 ip link set sys0 down
+in_ns h2 ip link del sys0
+wait_for 10 state_is h2 sys0 down \
+    && pass "an interface deleted while down takes its system port down" \
+    || fail "sys0 on h2 still up after its interface was deleted"
+check_eq "with the reason" True \
+    "$(port_field h2 sys0 "['error'].startswith('device gone')")"
+
 stop_vswitchd h1
 stop_vswitchd h2
 finish
