@@ -1,20 +1,34 @@
 #include <config.h>
 
-/* capture-bench: how fast a system port takes frames from an interface,
+/* capture-bench: how a system port best takes frames from an interface,
  * with AF_PACKET (the system port itself: recvmmsg() in batches) or with a
- * libpcap live capture in immediate mode (a TPACKET_V3 ring, one callback
- * per frame), the two ways the design allows.
+ * libpcap live capture in immediate mode (a TPACKET_V2 ring, libpcap's
+ * choice in that mode, one callback per frame), the two ways the design
+ * allows.
  *
  *   capture-bench [--seconds N] [--size BYTES]
  *
  * It needs root.  It makes a network namespace of its own (unshare) with
- * a veth pair; a child process sends frames into one end as fast as it
- * can (sendmmsg() on an AF_PACKET socket, 64 a call), and this process
- * takes them from the other end with each method in turn, copying every
- * frame into a packet buffer of the switch's pool as a port does.  For
- * each method it prints the frames taken per second, the CPU time this
- * process spent per frame (user and system, from getrusage()), and the
- * frames the kernel dropped because the reader fell behind. */
+ * a veth pair; a child process pinned to the first CPU sends frames into
+ * one end as fast as it can (sendmmsg() on an AF_PACKET socket, 64 a
+ * call), and this process, pinned to the second, takes them from the
+ * other end with each method in turn, copying every frame into a packet
+ * buffer of the switch's pool as a port does: the system port as it is
+ * (with its virtio-net header), the system port with offload=false, and
+ * libpcap.  The methods run in the order A, B, C, C, B, A, so that none
+ * always goes first.  Each is set up as
+ * it would be used: the system port as it stands (the socket's default
+ * receive buffer), libpcap with its default buffer.
+ *
+ * For each run it prints the frames taken per second; the CPU time, in
+ * nanoseconds per frame taken, of the whole machine (from /proc/stat: the
+ * sender, the receiver and the kernel's softirq work, wherever it ran)
+ * and of this process alone (getrusage()); and the frames the kernel
+ * dropped because the reader fell behind, over the measured seconds.
+ * veth hands a frame to its peer in the sender's context, so the kernel's
+ * half of a method (copying into a ring, or queueing for recvmmsg()) is
+ * charged to the sender, and only the machine's figure compares the
+ * methods' whole cost. */
 
 #include <errno.h>
 #include <getopt.h>
@@ -61,6 +75,41 @@ cpu_s(void)
            + (double) ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
+/* Returns the CPU time the whole machine has spent busy, in seconds: every
+ * field of /proc/stat's "cpu" line but idle and iowait. */
+static double
+machine_busy_s(void)
+{
+    unsigned long long v[8] = { 0 };
+    FILE *stat = fopen("/proc/stat", "r");
+    double busy;
+
+    if (!stat || fscanf(stat, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+                        &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+                        &v[7]) != 8) {
+        fprintf(stderr, "capture-bench: cannot read /proc/stat\n");
+        exit(1);
+    }
+    fclose(stat);
+    /* user nice system idle iowait irq softirq steal */
+    busy = (double) (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]);
+    return busy / (double) sysconf(_SC_CLK_TCK);
+}
+
+/* Pins the calling process to CPU 'cpu' of a machine with 'n_cpus', if it
+ * has more than one. */
+static void
+pin(int cpu, long n_cpus)
+{
+    cpu_set_t set;
+
+    if (n_cpus > 1) {
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        sched_setaffinity(0, sizeof set, &set);
+    }
+}
+
 static void
 run(const char *command)
 {
@@ -74,6 +123,7 @@ run(const char *command)
 static void
 send_forever(size_t size)
 {
+    pin(0, sysconf(_SC_NPROCESSORS_ONLN));
     static uint8_t frame[ETH_HEADER_LEN + 1500];
     struct sockaddr_ll sll = { .sll_family = AF_PACKET,
                                .sll_ifindex = (int) if_nametoindex(SENDER_IF),
@@ -113,21 +163,42 @@ struct method {
     void (*close)(void);
 };
 
-/* AF_PACKET: the system port. */
+/* AF_PACKET: the system port.  Reading the socket's statistics resets
+ * them, so its drops add up in 'sys_drops', to count from the start as
+ * libpcap's do. */
 static struct port *sys_port;
+static unsigned long long sys_drops;
 
+/* Opens the system port, with offloads (its virtio-net header) or not. */
 static int
-sys_open(void)
+sys_open_offload(bool offload)
 {
+    static const char *const keys[] = { "offload" };
+    static const char *const values[] = { "false" };
     const struct port_class *class = port_class_find("system");
-    struct port_args args = { .name = RECEIVER_IF, .owner = "bench" };
+    struct port_args args = { .name = RECEIVER_IF, .owner = "bench",
+                              .keys = keys, .values = values,
+                              .n_options = offload ? 0 : 1 };
     char error[256];
 
+    sys_drops = 0;
     if (class->open(&args, &sys_port, error, sizeof error)) {
         fprintf(stderr, "capture-bench: %s\n", error);
         exit(1);
     }
     return class->fd(sys_port);
+}
+
+static int
+sys_open(void)
+{
+    return sys_open_offload(true);
+}
+
+static int
+sys_open_plain(void)
+{
+    return sys_open_offload(false);
 }
 
 static size_t
@@ -142,8 +213,11 @@ sys_dropped(void)
     struct tpacket_stats st;
     socklen_t len = sizeof st;
 
-    return getsockopt(sys_port->class->fd(sys_port), SOL_PACKET,
-                      PACKET_STATISTICS, &st, &len) ? 0 : st.tp_drops;
+    if (!getsockopt(sys_port->class->fd(sys_port), SOL_PACKET,
+                    PACKET_STATISTICS, &st, &len)) {
+        sys_drops += st.tp_drops;
+    }
+    return sys_drops;
 }
 
 static void
@@ -181,7 +255,7 @@ lpcap_open(void)
     pcap = pcap_create(RECEIVER_IF, errbuf);
     if (!pcap || pcap_set_snaplen(pcap, 65535)
         || pcap_set_promisc(pcap, 1) || pcap_set_immediate_mode(pcap, 1)
-        || pcap_set_buffer_size(pcap, 4 << 20) || pcap_activate(pcap) < 0
+        || pcap_activate(pcap) < 0
         || pcap_setnonblock(pcap, 1, errbuf) < 0) {
         fprintf(stderr, "capture-bench: libpcap: %s\n",
                 pcap ? pcap_geterr(pcap) : errbuf);
@@ -215,6 +289,8 @@ lpcap_close(void)
 
 static const struct method methods[] = {
     { "af_packet", sys_open, sys_read, sys_dropped, sys_close },
+    { "af_packet_no_offload", sys_open_plain, sys_read, sys_dropped,
+      sys_close },
     { "libpcap", lpcap_open, lpcap_read, lpcap_dropped, lpcap_close },
 };
 
@@ -223,8 +299,8 @@ measure(const struct method *m, double seconds, size_t size,
         struct packet_pool *pool)
 {
     int fd = m->open();
-    unsigned long long frames = 0;
-    double t0, c0, t, c;
+    unsigned long long frames = 0, drops = 0;
+    double t0 = 0, c0 = 0, b0 = 0, t, c, b;
     pid_t sender = fork();
 
     if (sender < 0) {
@@ -237,8 +313,10 @@ measure(const struct method *m, double seconds, size_t size,
     for (int pass = 0; pass < 2; pass++) {
         double end;
 
+        drops = m->dropped();
         t0 = now_s();
         c0 = cpu_s();
+        b0 = machine_busy_s();
         end = t0 + (pass ? seconds : 1.0);
         frames = 0;
         while (now_s() < end) {
@@ -255,12 +333,14 @@ measure(const struct method *m, double seconds, size_t size,
     }
     t = now_s() - t0;
     c = cpu_s() - c0;
+    b = machine_busy_s() - b0;
+    drops = m->dropped() - drops;
     kill(sender, SIGKILL);
     waitpid(sender, NULL, 0);
-    printf("method=%s size=%zu frames=%llu kfps=%.0f cpu_ns_per_frame=%.0f "
-           "cpu_share=%.2f kernel_drops=%llu\n", m->name, size, frames,
-           frames / t / 1e3, frames ? c / frames * 1e9 : 0.0, c / t,
-           m->dropped());
+    printf("method=%s size=%zu kfps=%.0f machine_cpu_ns_per_frame=%.0f "
+           "receiver_cpu_ns_per_frame=%.0f kernel_drops=%llu\n", m->name,
+           size, frames / t / 1e3, frames ? b / frames * 1e9 : 0.0,
+           frames ? c / frames * 1e9 : 0.0, drops);
     m->close();
 }
 
@@ -306,8 +386,11 @@ main(int argc, char *argv[])
         RECEIVER_IF " && sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
         "&& ip link set " SENDER_IF " up && ip link set " RECEIVER_IF " up");
     pool = packet_pool_create(4 * PACKET_BATCH_MAX);
-    for (size_t i = 0; i < ARRAY_SIZE(methods); i++) {
-        measure(&methods[i], seconds, size, pool);
+    pin(1, sysconf(_SC_NPROCESSORS_ONLN));
+    for (size_t i = 0; i < 2 * ARRAY_SIZE(methods); i++) {
+        size_t n = ARRAY_SIZE(methods);
+
+        measure(&methods[i < n ? i : 2 * n - 1 - i], seconds, size, pool);
     }
     packet_pool_destroy(pool);
     return 0;

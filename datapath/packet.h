@@ -51,9 +51,12 @@ struct packet_meta {
     uint16_t csum_start;
     uint16_t csum_offset;
 
-    /* Segmentation offload: if nonzero, the frame is a TCP or UDP super
-     * frame to be cut into segments of this many payload bytes. */
+    /* Segmentation offload: if nonzero, the frame is a TCP super frame to
+     * be cut into segments of this many payload bytes.  'gso_ecn' says its
+     * sender uses ECN, so that CWR stays on the first segment only, which
+     * whoever cuts it must know (VIRTIO_NET_HDR_GSO_ECN). */
     uint16_t gso_size;
+    bool gso_ecn;
 };
 
 struct packet_pool;

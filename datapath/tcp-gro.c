@@ -86,15 +86,34 @@ pseudo_sum(const struct packet *p, const struct segment *s)
     }
 }
 
-/* Returns true if the TCP checksum of 'p' can be trusted: left to finish
- * by a sender on this host, or verified. */
+/* Returns true if the checksums of 'p' can be trusted: left to finish by
+ * a sender on this host, or verified, the IPv4 header's as well as TCP's,
+ * since the merged frame gets a fresh one. */
 static bool
 checksum_ok(const struct packet *p, const struct segment *s)
 {
     return p->md.csum_partial
-           || !csum_finish(csum_add_bytes(pseudo_sum(p, s),
-                                          packet_data(p) + s->l4,
-                                          packet_size(p) - s->l4));
+           || ((!s->ipv4 || !csum_finish(csum_add_bytes(
+                                 0, packet_data(p) + s->l3,
+                                 IPV4_HEADER_LEN)))
+               && !csum_finish(csum_add_bytes(pseudo_sum(p, s),
+                                              packet_data(p) + s->l4,
+                                              packet_size(p) - s->l4)));
+}
+
+/* Returns true if the IPv4 identification of 'seg' may follow a run of
+ * 'n' segments that starts with 'head': the next number, as Linux's GRO
+ * asks, or with DF the same one (a sender that does not count). */
+static bool
+ip_id_follows(const struct packet *head, const struct packet *seg,
+              const struct segment *h, size_t n)
+{
+    const struct ipv4_header *a = packet_at(head, h->l3, IPV4_HEADER_LEN);
+    const struct ipv4_header *b = packet_at(seg, h->l3, IPV4_HEADER_LEN);
+    uint16_t next = (uint16_t) (ntohs(a->ip_id) + n);
+
+    return ntohs(b->ip_id) == next
+           || (ntohs(a->ip_frag_off) & IPV4_DF && a->ip_id == b->ip_id);
 }
 
 /* Returns true if the headers of 'seg' match those of 'head' wherever a
@@ -207,8 +226,8 @@ tcp_gro_merge(struct packet *head, struct packet *seg)
         || packet_tailroom(head) < s.payload) {
         return false;
     }
-    if (!checksum_ok(seg, &s) || (!head->md.gso_size
-                                  && !checksum_ok(head, &h))) {
+    if ((h.ipv4 && !ip_id_follows(head, seg, &h, h.payload / mss))
+        || !checksum_ok(seg, &s) || !checksum_ok(head, &h)) {
         return false;
     }
     memcpy(packet_put_uninit(head, s.payload),

@@ -139,6 +139,7 @@ tso_segment(struct packet *p, struct packet_pool *pool, tso_emit_cb *emit,
                len);
         seg->md = p->md;
         seg->md.gso_size = 0;
+        seg->md.gso_ecn = false;
         seg->md.csum_partial = false;
         fix_tcp(seg, ofs, !i, ofs + len >= payload, fix_ip(seg, i));
         ofs += len;

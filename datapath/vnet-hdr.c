@@ -33,6 +33,7 @@ vnet_hdr_apply(const struct virtio_net_hdr *h, struct packet *p)
         || gso_type == VIRTIO_NET_HDR_GSO_TCPV6) {
         /* Checked here once, so that every output may take it as sound. */
         p->md.gso_size = h->gso_size;
+        p->md.gso_ecn = (h->gso_type & VIRTIO_NET_HDR_GSO_ECN) != 0;
         return h->gso_size >= TSO_MIN_SEGMENT && tso_header_len(p);
     }
     return gso_type == VIRTIO_NET_HDR_GSO_NONE;
@@ -55,6 +56,9 @@ vnet_hdr_push(struct packet *p)
 
         h.gso_type = *version >> 4 == IPV4_VERSION
                      ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+        if (p->md.gso_ecn) {
+            h.gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+        }
         h.gso_size = p->md.gso_size;
         h.hdr_len = (uint16_t) hdr_len;
     }

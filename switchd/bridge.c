@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "config-edit.h"
 #include "eth-addr.h"
@@ -291,6 +292,7 @@ port_input(struct bridge_port *port)
     packet_batch_init(&batch);
     error = port->class->recv(port->port, b->pool, &batch);
     if (!error) {
+        port->poll_errors = 0;
         if (packet_batch_is_full(&batch)) {
             start_idling(port);
         }
@@ -305,9 +307,20 @@ port_input(struct bridge_port *port)
     }
 }
 
-/* How many error wakeups in a row a port may have, each with nothing
- * read, before its descriptor is given up as broken. */
+/* How many error wakeups in a row a port may have, with nothing read and
+ * no socket error to take, before its descriptor is given up as broken. */
 #define BRIDGE_MAX_POLL_ERRORS 1000
+
+/* Takes the pending error off socket 'fd'.  Returns true if there was
+ * one. */
+static bool
+take_socket_error(int fd)
+{
+    int error = 0;
+    socklen_t len = sizeof error;
+
+    return !getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) && error;
+}
 
 static void
 on_readable(uv_poll_t *poll, int status, int events)
@@ -323,9 +336,12 @@ on_readable(uv_poll_t *poll, int status, int events)
 
     /* libuv reports a socket error (POLLERR) as UV_EBADF and stops the
      * handle.  The error is often passing, such as ENETDOWN while an
-     * interface bounces: the port's recv reads it and says whether the
-     * device is gone, and polling goes on if it is not. */
-    if (++port->poll_errors > BRIDGE_MAX_POLL_ERRORS) {
+     * interface bounces: it is taken off the socket, so that it does not
+     * wake the loop again, and polling goes on.  Whether the device is
+     * gone, the port's recv and check tell.  A descriptor that keeps
+     * failing with no error to take off is given up. */
+    if (!take_socket_error(port->class->fd(port->port))
+        && ++port->poll_errors > BRIDGE_MAX_POLL_ERRORS) {
         port_down(port, uv_strerror(status), false);
         return;
     }

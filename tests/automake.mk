@@ -20,6 +20,7 @@ UNIT_TESTS = \
 	tests/check-tcp-gro \
 	tests/check-tso \
 	tests/check-udp-gso \
+	tests/check-vnet-hdr \
 	tests/check-vxlan
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)

@@ -136,6 +136,8 @@ START_TEST(test_refuses_a_segment_of_another_run)
     expect_refused(tcp + 13, TCP_FIN, false, "FIN");
     expect_refused(tcp + 23, 0x01, false, "option");
     expect_refused(tcp + 40, 0x01, true, "payload: a bad checksum");
+    expect_refused(ip + 10, 0x01, true, "a bad IPv4 header checksum");
+    expect_refused(ip + 5, 0x02, false, "an identification out of turn");
 }
 END_TEST
 
@@ -201,6 +203,40 @@ START_TEST(test_refuses_what_is_not_a_plain_tcp_segment)
 }
 END_TEST
 
+/* Gives IPv4 segment 'p' identification 'id', with its header checksum. */
+static void
+set_ip_id(struct packet *p, uint16_t id)
+{
+    struct ipv4_header *ip = packet_at_rw(p, ETH_HEADER_LEN,
+                                          IPV4_HEADER_LEN);
+
+    ip->ip_id = htons(id);
+    ip->ip_csum = 0;
+    ip->ip_csum = csum_finish(csum_add_bytes(0, ip, IPV4_HEADER_LEN));
+}
+
+/* A super frame that says nothing of its checksum is verified like any
+ * segment before it takes more: a damaged one stays as it is. */
+START_TEST(test_verifies_a_super_frame_head)
+{
+    struct fixture_tcp t = { .payload_len = 3000, .flags = TCP_ACK };
+    static uint8_t frame[8192];
+    struct fixture_segments segs;
+    struct packet *head;
+    size_t len;
+
+    cut(&t, 1000, frame, &len, &segs);
+    ck_assert(tcp_gro_merge(segs.seg[0], segs.seg[1]));
+    head = segs.seg[0];
+    csum_complete_partial(head);
+    packet_data(head)[len - 1500] ^= 0x01;
+    ck_assert(!tcp_gro_merge(head, segs.seg[2]));
+    packet_data(head)[len - 1500] ^= 0x01;
+    ck_assert(tcp_gro_merge(head, segs.seg[2]));
+    fixture_free_segments(&segs, 0);
+}
+END_TEST
+
 /* The IP length field bounds a super frame: 65,535 bytes of IP. */
 START_TEST(test_stops_at_the_largest_ip_packet)
 {
@@ -213,6 +249,11 @@ START_TEST(test_stops_at_the_largest_ip_packet)
 
     cut(&first, 1000, frame, &len, &a);
     cut(&then, 1000, frame, &len, &b);
+
+    /* The second frame's segments carry on the first's identifications. */
+    for (size_t i = 0; i < b.n; i++) {
+        set_ip_id(b.seg[i], (uint16_t) (0x1234 + a.n + i));
+    }
     for (size_t i = 1; i < a.n; i++) {
         ck_assert(tcp_gro_merge(a.seg[0], a.seg[i]));
     }
@@ -245,6 +286,8 @@ tcp_gro_suite(void)
     fixture_add_case(s, "refuses what is not a plain TCP segment",
                      test_refuses_what_is_not_a_plain_tcp_segment, setup,
                      teardown);
+    fixture_add_case(s, "verifies a super frame head",
+                     test_verifies_a_super_frame_head, setup, teardown);
     fixture_add_case(s, "stops at the largest IP packet",
                      test_stops_at_the_largest_ip_packet, setup, teardown);
     return s;
