@@ -254,14 +254,6 @@ get_uint(const struct port_args *args, const char *key, unsigned int *out)
     return !value || port_option_parse_uint(value, o->min, o->max, out);
 }
 
-static bool
-get_bool(const struct port_args *args, const char *key, bool *out)
-{
-    const char *value = port_args_get(args, key);
-
-    return !value || port_option_parse_bool(value, out);
-}
-
 /* Reads the options in 'args' into vp->tunnel, vp->family and vp->dev,
  * with their defaults.  Returns 0 or EINVAL with a reason in 'error'. */
 static int
@@ -291,12 +283,16 @@ parse_options(const struct port_args *args, struct vxlan_port *vp,
                  dev);
         return EINVAL;
     }
+    if (!port_args_get_bool(args, "df", &encap->df, error, error_size)
+        || !port_args_get_bool(args, "udp_csum", &encap->udp_csum, error,
+                               error_size)
+        || !port_args_get_bool(args, "gso", &vp->use_gso, error,
+                               error_size)) {
+        return EINVAL;
+    }
     if (!get_uint(args, "dst_port", &dst_port)
         || !get_uint(args, "ttl", &ttl) || !get_uint(args, "tos", &tos)
         || !get_uint(args, "mtu", &mtu)
-        || !get_bool(args, "df", &encap->df)
-        || !get_bool(args, "udp_csum", &encap->udp_csum)
-        || !get_bool(args, "gso", &vp->use_gso)
         || (range && !port_option_parse_range(range, range_opt->min,
                                               range_opt->max, &lo, &hi))) {
         snprintf(error, error_size, "invalid options for a vxlan port");
@@ -703,21 +699,21 @@ collect_train(const struct vxlan_port *vp, const struct packet_batch *batch,
     return n;
 }
 
-/* Sends the 'n' frames of 'train' in one UDP GSO send.  Returns false if
- * they must go some other way. */
+/* Sends the 'n' frames of 'train', whose UDP ports train_ports() gave as
+ * 'ports', in one UDP GSO send.  Returns false if they must go some other
+ * way. */
 static bool
-send_train(struct vxlan_port *vp, struct packet **train, size_t n)
+send_train(struct vxlan_port *vp, struct packet **train, size_t n,
+           uint32_t ports)
 {
     struct iovec iovs[PACKET_BATCH_MAX];
     size_t ofs = payload_ofs(vp);
-    uint32_t ports;
     int error;
 
     for (size_t i = 0; i < n; i++) {
         iovs[i] = (struct iovec) { .iov_base = packet_data(train[i]) + ofs,
                                    .iov_len = packet_size(train[i]) - ofs };
     }
-    ports = train_ports(vp, train[0]);
     error = udp_gso_send(vp->gso, (uint16_t) (ports >> 16),
                          &train[0]->md.tun_dst, htons((uint16_t) ports),
                          iovs, n, iovs[0].iov_len);
@@ -758,7 +754,7 @@ vxlan_send(struct port *port, struct packet_batch *batch)
         if (n > 1) {
             /* What went before, of this flow too, leaves first. */
             raw_queue_flush(&raw, vp);
-            if (send_train(vp, train, n)) {
+            if (send_train(vp, train, n, ports[i])) {
                 continue;
             }
         }

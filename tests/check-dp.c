@@ -214,6 +214,21 @@ assert_outer_dst(const struct packet *p, const struct in6_addr *want)
     ck_assert_mem_eq(&got, want, sizeof got);
 }
 
+/* Returns what host 'src''s VTEP receives of frame 'p' that 'src' sent to
+ * the underlay: the UDP payload, with the outer addresses beside it, as
+ * the VXLAN port hands it on. */
+static struct packet *
+underlay_copy(const struct host *src, const struct packet *p)
+{
+    size_t outer = ETH_HEADER_LEN + IPV4_HEADER_LEN + UDP_HEADER_LEN;
+    struct packet *copy = fixture_packet(pool, packet_data(p) + outer,
+                                         packet_size(p) - outer);
+
+    copy->md.tun_src = src->ip;
+    copy->md.tun_dst = outer_dst(p);
+    return copy;
+}
+
 /* Plays the underlay: every frame host 'from' sent to the VTEP goes, as a
  * UDP payload, to each host whose address or group it is addressed to.
  * Returns how many deliveries there were. */
@@ -230,7 +245,6 @@ deliver_underlay(int from)
 
         const struct packet *p = src->sent[i].p;
         struct in6_addr dst = outer_dst(p);
-        size_t outer = ETH_HEADER_LEN + IPV4_HEADER_LEN + UDP_HEADER_LEN;
 
         for (int j = 0; j < MAX_HOSTS; j++) {
             if (j == from || (memcmp(&dst, &hosts[j].ip, sizeof dst)
@@ -239,14 +253,9 @@ deliver_underlay(int from)
             }
 
             struct packet_batch batch;
-            struct packet *copy = fixture_packet(pool, packet_data(p)
-                                                 + outer,
-                                                 packet_size(p) - outer);
 
-            copy->md.tun_src = src->ip;
-            copy->md.tun_dst = dst;
             packet_batch_init(&batch);
-            packet_batch_add(&batch, copy);
+            packet_batch_add(&batch, underlay_copy(src, p));
             dp_receive(hosts[j].dp, PORT_VTEP, &batch, now);
             delivered++;
         }
@@ -694,23 +703,14 @@ END_TEST
 static void
 deliver_underlay_batch(int from, int to)
 {
-    size_t outer = ETH_HEADER_LEN + IPV4_HEADER_LEN + UDP_HEADER_LEN;
     struct host *src = &hosts[from];
     struct packet_batch batch;
 
     packet_batch_init(&batch);
     for (size_t i = 0; i < src->n_sent; i++) {
-        const struct packet *p = src->sent[i].p;
-        struct packet *copy;
-
-        if (src->sent[i].port_no != PORT_VTEP) {
-            continue;
+        if (src->sent[i].port_no == PORT_VTEP) {
+            packet_batch_add(&batch, underlay_copy(src, src->sent[i].p));
         }
-        copy = fixture_packet(pool, packet_data(p) + outer,
-                              packet_size(p) - outer);
-        copy->md.tun_src = src->ip;
-        copy->md.tun_dst = outer_dst(p);
-        packet_batch_add(&batch, copy);
     }
     dp_receive(hosts[to].dp, PORT_VTEP, &batch, now);
 }

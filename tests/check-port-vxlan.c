@@ -394,55 +394,7 @@ send_frames(struct port *port, const struct frame_spec *specs, size_t n)
 static int
 open_receiver(bool gro)
 {
-    struct sockaddr_in addr = { .sin_family = AF_INET,
-                                .sin_port = htons(RECEIVER_PORT),
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    int one = 1;
-    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-
-    ck_assert_int_ge(sock, 0);
-    ck_assert_int_eq(bind(sock, (struct sockaddr *) &addr, sizeof addr), 0);
-    if (gro) {
-        ck_assert_int_eq(setsockopt(sock, SOL_UDP, UDP_GRO, &one, sizeof one),
-                         0);
-    }
-    return sock;
-}
-
-/* Receives one datagram, or train, on 'sock' into 'buf'.  Returns its
- * length; the segment size of a train goes in '*seg' (0 if it is one
- * datagram) and the source port in '*src_port'. */
-static size_t
-receive(int sock, uint8_t *buf, size_t size, size_t *seg,
-        uint16_t *src_port)
-{
-    union {
-        struct cmsghdr align;
-        uint8_t buf[CMSG_SPACE(sizeof(int))];
-    } control;
-    struct sockaddr_in from;
-    struct iovec iov = { .iov_base = buf, .iov_len = size };
-    struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof from,
-                          .msg_iov = &iov, .msg_iovlen = 1,
-                          .msg_control = &control,
-                          .msg_controllen = sizeof control };
-    ssize_t n;
-
-    fixture_wait_readable(sock);
-    n = recvmsg(sock, &msg, 0);
-    ck_assert_int_gt(n, 0);
-    *seg = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c;
-         c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
-            int gso_size;
-
-            memcpy(&gso_size, CMSG_DATA(c), sizeof gso_size);
-            *seg = (size_t) gso_size;
-        }
-    }
-    *src_port = ntohs(from.sin_port);
-    return (size_t) n;
+    return fixture_udp_receiver("127.0.0.1", RECEIVER_PORT, gro);
 }
 
 /* Asserts that the 'len' bytes at 'data' are the VXLAN payload of the frame
@@ -472,7 +424,7 @@ START_TEST(test_sends_a_flows_frames_in_one_train)
         specs[i] = (struct frame_spec) { 7, (uint16_t) (100 + i), 58 };
     }
     send_frames(port, specs, ARRAY_SIZE(specs));
-    len = receive(sock, buf, sizeof buf, &seg, &src_port);
+    len = fixture_recv_train(sock, buf, sizeof buf, &seg, &src_port);
 
     /* One train of 20 datagrams of 8 + 100 bytes, in order. */
     frame_len = VXLAN_HEADER_LEN + ETH_HEADER_LEN + IPV4_HEADER_LEN
@@ -523,7 +475,7 @@ START_TEST(test_keeps_each_flows_order_when_flows_interleave)
         size_t seg, len, ofs = 0;
         uint16_t src_port;
 
-        len = receive(sock, buf, sizeof buf, &seg, &src_port);
+        len = fixture_recv_train(sock, buf, sizeof buf, &seg, &src_port);
         ck_assert_uint_eq(src_port, vxlan_src_port(&tc.encap, want[t].hash));
         ck_assert_uint_eq(seg != 0, want[t].n > 1);
         for (size_t i = 0; i < want[t].n; i++) {
@@ -559,7 +511,7 @@ START_TEST(test_sends_a_frame_too_big_for_a_train_alone)
 
     send_frames(port, specs, ARRAY_SIZE(specs));
     for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
-        len = receive(sock, buf, sizeof buf, &seg, &src_port);
+        len = fixture_recv_train(sock, buf, sizeof buf, &seg, &src_port);
         expect_payload(buf, len, &specs[i]);
     }
     ck_assert_uint_eq(get_stats(port).tx_errors, 0);
@@ -586,7 +538,7 @@ expect_one_at_a_time(const char *const *options)
         size_t seg, len;
         uint16_t src_port;
 
-        len = receive(sock, buf, sizeof buf, &seg, &src_port);
+        len = fixture_recv_train(sock, buf, sizeof buf, &seg, &src_port);
         ck_assert_uint_eq(seg, 0);
         ck_assert_uint_eq(src_port, 10000);
         expect_payload(buf, len, &specs[i]);

@@ -50,18 +50,7 @@ must_create(const char *local)
 static int
 open_receiver(const char *local)
 {
-    struct in6_addr addr = fixture_ip(local);
-    int family = inet_is_ipv4(&addr) ? AF_INET : AF_INET6;
-    union inet_sockaddr sa;
-    socklen_t len = inet_sockaddr_make(family, &addr, RECEIVER_PORT, 0, &sa);
-    int one = 1;
-    int sock = socket(family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-
-    ck_assert_int_ge(sock, 0);
-    ck_assert_int_eq(bind(sock, &sa.sa, len), 0);
-    ck_assert_int_eq(setsockopt(sock, SOL_UDP, UDP_GRO, &one, sizeof one),
-                     0);
-    return sock;
+    return fixture_udp_receiver(local, RECEIVER_PORT, true);
 }
 
 /* Sends a train of 'n' datagrams of SEG bytes, the last 'last' bytes, from
@@ -89,33 +78,17 @@ static void
 expect_train(int sock, size_t n, size_t last, uint16_t src_port)
 {
     static uint8_t buf[65536];
-    union {
-        struct cmsghdr align;
-        uint8_t buf[CMSG_SPACE(sizeof(int))];
-    } control;
-    union inet_sockaddr from;
-    struct iovec iov = { buf, sizeof buf };
-    struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof from,
-                          .msg_iov = &iov, .msg_iovlen = 1,
-                          .msg_control = &control,
-                          .msg_controllen = sizeof control };
-    struct cmsghdr *c;
-    int seg = 0;
+    size_t seg;
+    uint16_t from_port;
 
-    fixture_wait_readable(sock);
-    ck_assert_int_eq(recvmsg(sock, &msg, 0), (ssize_t) ((n - 1) * SEG + last));
-    c = CMSG_FIRSTHDR(&msg);
-    ck_assert_ptr_nonnull(c);
-    ck_assert_int_eq(c->cmsg_type, UDP_GRO);
-    memcpy(&seg, CMSG_DATA(c), sizeof seg);
-    ck_assert_int_eq(seg, SEG);
+    ck_assert_uint_eq(fixture_recv_train(sock, buf, sizeof buf, &seg,
+                                         &from_port), (n - 1) * SEG + last);
+    ck_assert_uint_eq(seg, SEG);
     for (size_t i = 0; i < n; i++) {
         ck_assert_uint_eq(buf[i * SEG], i);
         ck_assert_uint_eq(buf[i * SEG + (i + 1 < n ? SEG : last) - 1], i);
     }
-    ck_assert_uint_eq(ntohs(from.sa.sa_family == AF_INET
-                            ? from.sin.sin_port : from.sin6.sin6_port),
-                      src_port);
+    ck_assert_uint_eq(from_port, src_port);
     ck_assert_int_eq(recv(sock, buf, sizeof buf, MSG_DONTWAIT), -1);
 }
 

@@ -8,6 +8,7 @@
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
 #include <net/if.h>
+#include <netinet/udp.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <pcap/pcap.h>
@@ -516,4 +517,57 @@ fixture_expect_super_frame_sent(struct port *port, struct packet_pool *pool,
     ck_assert_uint_eq(hdr.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
     ck_assert_uint_eq(hdr.gso_size, FIXTURE_MSS);
     ck_assert_mem_eq(got + sizeof hdr, frame, len);
+}
+
+int
+fixture_udp_receiver(const char *addr, uint16_t port, bool gro)
+{
+    struct in6_addr a = fixture_ip(addr);
+    int family = inet_is_ipv4(&a) ? AF_INET : AF_INET6;
+    union inet_sockaddr sa;
+    socklen_t len = inet_sockaddr_make(family, &a, port, 0, &sa);
+    int one = 1;
+    int sock = socket(family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+    ck_assert_int_ge(sock, 0);
+    ck_assert_int_eq(bind(sock, &sa.sa, len), 0);
+    if (gro) {
+        ck_assert_int_eq(setsockopt(sock, SOL_UDP, UDP_GRO, &one, sizeof one),
+                         0);
+    }
+    return sock;
+}
+
+size_t
+fixture_recv_train(int sock, uint8_t *buf, size_t size, size_t *seg,
+                   uint16_t *src_port)
+{
+    union {
+        struct cmsghdr align;
+        uint8_t buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    union inet_sockaddr from;
+    struct iovec iov = { .iov_base = buf, .iov_len = size };
+    struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof from,
+                          .msg_iov = &iov, .msg_iovlen = 1,
+                          .msg_control = &control,
+                          .msg_controllen = sizeof control };
+    ssize_t n;
+
+    fixture_wait_readable(sock);
+    n = recvmsg(sock, &msg, 0);
+    ck_assert_int_gt(n, 0);
+    *seg = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c;
+         c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+            int gso_size;
+
+            memcpy(&gso_size, CMSG_DATA(c), sizeof gso_size);
+            *seg = (size_t) gso_size;
+        }
+    }
+    *src_port = ntohs(from.sa.sa_family == AF_INET ? from.sin.sin_port
+                                                   : from.sin6.sin6_port);
+    return (size_t) n;
 }

@@ -117,6 +117,17 @@ struct in6_addr fixture_ip(const char *s);
 /* Returns the Ethernet address 02:00:00:00:hi:lo for a test host. */
 struct eth_addr fixture_mac(uint16_t n);
 
+/* Returns a non-blocking UDP socket bound to 'addr' (IPv4 or IPv6) and
+ * 'port' that takes trains of datagrams whole (UDP_GRO) if 'gro'. */
+int fixture_udp_receiver(const char *addr, uint16_t port, bool gro);
+
+/* Waits for and receives one datagram, or train of them, on 'sock' into
+ * the 'size' bytes at 'buf'.  Returns its length; the segment size of a
+ * train goes in '*seg' (0 for one datagram), the sender's port in
+ * '*src_port'. */
+size_t fixture_recv_train(int sock, uint8_t *buf, size_t size, size_t *seg,
+                          uint16_t *src_port);
+
 /* Returns an AF_PACKET socket bound to interface 'name' that passes frames
  * with a virtio-net header in front (PACKET_VNET_HDR), both ways. */
 int fixture_vnet_packet_socket(const char *name);

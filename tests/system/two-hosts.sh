@@ -20,17 +20,11 @@ for i in 1 2; do
 done
 
 # Capture the underlay on h1 while the first exchange happens.
-in_ns h1 timeout 20 tcpdump -i eth0 -n -U -w "$WORK/underlay.pcap" \
-    udp port 4789 >/dev/null 2>&1 &
-cap=$!
-at_exit "kill $cap"
-sleep 1
+start_capture underlay h1 eth0 "$WORK/underlay.pcap" udp port 4789
 
 check "vm1 pings vm2 across VXLAN" in_ns vm1 ping -c 3 -W 2 10.99.0.2
 check "vm2 pings vm1 across VXLAN" in_ns vm2 ping -c 3 -W 2 10.99.0.1
-sleep 1
-kill "$cap" 2>/dev/null
-wait "$cap" 2>/dev/null
+stop_capture underlay
 
 tshark -r "$WORK/underlay.pcap" -T fields -e ip.dst -e vxlan.vni -e arp.opcode \
     -e icmp.type -Y vxlan 2>/dev/null >"$WORK/underlay.txt"
