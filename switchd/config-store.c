@@ -173,7 +173,13 @@ config_store_save(const char *path, const Vswitch__Config *config,
     }
     vswitch__config__pack(config, data);
 
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* A leftover temporary file is ours (the daemon holds the database's
+     * lock), and whatever was planted in its place, such as a link to a
+     * file of root's, must not be written through: make it anew. */
+    unlink(tmp);
+
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0600);
 
     if (fd < 0) {
         err = errno;

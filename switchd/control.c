@@ -320,6 +320,23 @@ on_listener_closed(uv_handle_t *handle)
     free(server);
 }
 
+/* Removes the socket at 'path', if there is one.  Returns 0, or a
+ * negative errno value (as libuv's) if something other than a socket is
+ * there. */
+static int
+remove_stale_socket(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st)) {
+        return errno == ENOENT ? 0 : -errno;
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        return UV_EEXIST;
+    }
+    return unlink(path) ? -errno : 0;
+}
+
 int
 control_server_create(uv_loop_t *loop, const char *path, gid_t gid,
                       const struct control_callbacks *cb,
@@ -327,6 +344,7 @@ control_server_create(uv_loop_t *loop, const char *path, gid_t gid,
                       size_t error_size)
 {
     struct control_server *server = xcalloc(1, sizeof *server);
+    bool bound = false;
     int err;
 
     server->loop = loop;
@@ -336,10 +354,13 @@ control_server_create(uv_loop_t *loop, const char *path, gid_t gid,
     uv_pipe_init(loop, &server->listener, 0);
     server->listener.data = server;
 
-    /* The lock held by vswitchd guarantees a leftover socket file is
-     * stale, so it can go. */
-    unlink(path);
-    err = uv_pipe_bind(&server->listener, path);
+    /* The lock held by vswitchd guarantees a leftover socket is stale, so
+     * it can go; anything else at 'path' is somebody's file. */
+    err = remove_stale_socket(path);
+    if (!err) {
+        err = uv_pipe_bind(&server->listener, path);
+        bound = !err;
+    }
     if (!err && chmod(path, 0660)) {
         err = -errno;
     }
@@ -351,8 +372,11 @@ control_server_create(uv_loop_t *loop, const char *path, gid_t gid,
                         on_connection);
     }
     if (err) {
-        snprintf(error, error_size, "%s: %s", path, uv_strerror(err));
-        unlink(path);
+        snprintf(error, error_size, "%s: %s", path, err == UV_EEXIST && !bound
+                 ? "exists and is not a socket" : uv_strerror(err));
+        if (bound) {
+            unlink(path);
+        }
         uv_close((uv_handle_t *) &server->listener, on_listener_closed);
         return -err;
     }

@@ -11,6 +11,8 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "util.h"
+
 static enum log_target target = LOG_TO_STDERR;
 static enum log_level threshold = LOG_LEVEL_INFO;
 static FILE *file;
@@ -102,8 +104,9 @@ log_enabled(enum log_level level)
     return level <= threshold;
 }
 
-void
-log_msg(enum log_level level, const char *module, const char *format, ...)
+static void
+log_vmsg(enum log_level level, const char *module, const char *format,
+         va_list args)
 {
     static const int syslog_levels[] = {
         [LOG_LEVEL_ERR] = LOG_ERR,
@@ -112,15 +115,8 @@ log_msg(enum log_level level, const char *module, const char *format, ...)
         [LOG_LEVEL_DBG] = LOG_DEBUG,
     };
     char text[1024];
-    va_list args;
 
-    if (!log_enabled(level)) {
-        return;
-    }
-    va_start(args, format);
     vsnprintf(text, sizeof text, format, args);
-    va_end(args);
-
     if (target == LOG_TO_SYSLOG) {
         syslog(syslog_levels[level], "%s|%s", module, text);
         return;
@@ -136,4 +132,87 @@ log_msg(enum log_level level, const char *module, const char *format, ...)
     fprintf(target == LOG_TO_FILE ? file : stderr, "%s.%03ldZ|%s|%s|%s\n",
             when, (long) tv.tv_usec / 1000, level_names[level], module,
             text);
+}
+
+void
+log_msg(enum log_level level, const char *module, const char *format, ...)
+{
+    va_list args;
+
+    if (!log_enabled(level)) {
+        return;
+    }
+    va_start(args, format);
+    log_vmsg(level, module, format, args);
+    va_end(args);
+}
+
+/* A message costs this many tokens; a minute refills 'per_minute' of
+ * them, one share per millisecond. */
+#define TOKENS_PER_MESSAGE 60000u
+
+bool
+log_rate_limit_allow(struct log_rate_limit *rl, long long now_ms)
+{
+    uint64_t cap = (uint64_t) rl->burst * TOKENS_PER_MESSAGE;
+
+    if (!rl->started) {
+        rl->started = true;
+        rl->tokens = cap;
+        rl->last_ms = now_ms;
+    } else if (now_ms > rl->last_ms) {
+        uint64_t elapsed = (uint64_t) (now_ms - rl->last_ms);
+
+        /* Past a full refill the arithmetic need not be done (nor
+         * overflow). */
+        rl->tokens = elapsed >= cap ? cap
+                     : MIN(cap, rl->tokens + elapsed * rl->per_minute);
+        rl->last_ms = now_ms;
+    }
+    if (rl->tokens >= TOKENS_PER_MESSAGE) {
+        rl->tokens -= TOKENS_PER_MESSAGE;
+        return true;
+    }
+    if (!rl->n_suppressed++) {
+        rl->first_suppressed_ms = now_ms;
+    }
+    return false;
+}
+
+static long long
+monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long (*clock_ms)(void) = monotonic_ms;
+
+void
+log_set_clock(long long (*now_ms)(void))
+{
+    clock_ms = now_ms ? now_ms : monotonic_ms;
+}
+
+void
+log_msg_rl(struct log_rate_limit *rl, enum log_level level,
+           const char *module, const char *format, ...)
+{
+    long long now = clock_ms();
+    va_list args;
+
+    if (!log_enabled(level) || !log_rate_limit_allow(rl, now)) {
+        return;
+    }
+    if (rl->n_suppressed) {
+        log_msg(level, module, "%llu messages like the next one suppressed "
+                "in the last %lld s", rl->n_suppressed,
+                (now - rl->first_suppressed_ms + 999) / 1000);
+        rl->n_suppressed = 0;
+    }
+    va_start(args, format);
+    log_vmsg(level, module, format, args);
+    va_end(args);
 }

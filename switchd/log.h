@@ -2,6 +2,7 @@
 #define SWITCHD_LOG_H 1
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* The daemon's log: one line per event,
  *   2026-11-24T21:45:17.123Z|INFO|control|client 3 connected
@@ -37,11 +38,54 @@ bool log_enabled(enum log_level);
 void log_msg(enum log_level, const char *module, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A token bucket for a message that outside events can repeat at will (a
+ * client's misbehaviour, a port's errors): at most 'burst' at once and
+ * 'per_minute' sustained, so that nobody can flood the log or spend the
+ * loop's time on it.  When messages flow again, one line says how many
+ * were suppressed.  One static limiter per message site:
+ *
+ *     static struct log_rate_limit rl = LOG_RATE_LIMIT_INIT(10, 5);
+ *     LOG_WARN_RL(&rl, "control", "client %u: ...", id); */
+struct log_rate_limit {
+    unsigned int per_minute;
+    unsigned int burst;
+    bool started;
+    uint64_t tokens;            /* In 1/60000ths of a message. */
+    long long last_ms;          /* When 'tokens' was last refilled. */
+    unsigned long long n_suppressed;
+    long long first_suppressed_ms;
+};
+
+#define LOG_RATE_LIMIT_INIT(PER_MINUTE, BURST) \
+    { .per_minute = (PER_MINUTE), .burst = (BURST) }
+
+/* Returns true if a message limited by 'rl' may be logged at 'now_ms' (a
+ * monotonic clock, in ms), and takes its token; false counts it as
+ * suppressed. */
+bool log_rate_limit_allow(struct log_rate_limit *, long long now_ms);
+
+/* Sets the monotonic clock (ms) that log_msg_rl() reads, for tests that
+ * move time; NULL restores the system's. */
+void log_set_clock(long long (*now_ms)(void));
+
+/* Logs like log_msg() if 'rl' allows it now, first saying how many
+ * messages it suppressed since the last one it let through. */
+void log_msg_rl(struct log_rate_limit *, enum log_level, const char *module,
+                const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
+
 #define LOG_ERR(MODULE, ...) log_msg(LOG_LEVEL_ERR, MODULE, __VA_ARGS__)
 #define LOG_WARN(MODULE, ...) log_msg(LOG_LEVEL_WARN, MODULE, __VA_ARGS__)
 #define LOG_INFO(MODULE, ...) log_msg(LOG_LEVEL_INFO, MODULE, __VA_ARGS__)
 #define LOG_DBG(MODULE, ...)                                                \
     (log_enabled(LOG_LEVEL_DBG)                                             \
      ? log_msg(LOG_LEVEL_DBG, MODULE, __VA_ARGS__) : (void) 0)
+
+#define LOG_ERR_RL(RL, MODULE, ...) \
+    log_msg_rl(RL, LOG_LEVEL_ERR, MODULE, __VA_ARGS__)
+#define LOG_WARN_RL(RL, MODULE, ...) \
+    log_msg_rl(RL, LOG_LEVEL_WARN, MODULE, __VA_ARGS__)
+#define LOG_INFO_RL(RL, MODULE, ...) \
+    log_msg_rl(RL, LOG_LEVEL_INFO, MODULE, __VA_ARGS__)
 
 #endif /* switchd/log.h */

@@ -57,9 +57,11 @@ struct daemon {
     uv_signal_t sigterm, sigint, sighup;
     gid_t socket_gid;
     char denied[128];
-    char lock_path[PATH_MAX];
+    char lock_path[PATH_MAX];   /* Beside the socket. */
+    char db_lock_path[PATH_MAX];        /* Beside the database. */
     char owner[PATH_MAX + 16];  /* "vswitchd DB": alias of our devices. */
     int lock_fd;
+    int db_lock_fd;
 };
 
 static void
@@ -189,47 +191,74 @@ make_parent_dirs(const char *path)
     }
 }
 
-/* Takes the lock beside the socket, which says that this daemon owns the
- * socket path; a second daemon on the same socket fails here. */
-static void
-take_lock(struct daemon *d)
+/* Takes an exclusive lock on 'lock_path', which says that this daemon
+ * owns 'what' (a path, which 'role' introduces in the message that
+ * refuses a second daemon), and writes our pid into it.  Returns the lock's
+ * descriptor; dies if another daemon holds it.  The file is never reached
+ * through a symbolic link, which could make root write where it should
+ * not. */
+static int
+take_lock(const char *lock_path, const char *what, const char *role)
 {
     char pid[32];
+    int fd = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+                  0600);
 
-    snprintf(d->lock_path, sizeof d->lock_path, "%s.lock",
-             d->opt.socket_path);
-    d->lock_fd = open(d->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (d->lock_fd < 0) {
-        die("%s: %s", d->lock_path, strerror(errno));
+    if (fd < 0) {
+        die("%s: %s", lock_path, errno == ELOOP
+            ? "is a symbolic link, refusing to follow it" : strerror(errno));
     }
-    if (flock(d->lock_fd, LOCK_EX | LOCK_NB)) {
+    if (flock(fd, LOCK_EX | LOCK_NB)) {
         int error = errno;
-        ssize_t n = error == EWOULDBLOCK
-                    ? pread(d->lock_fd, pid, sizeof pid - 1, 0) : -1;
+        ssize_t n = error == EWOULDBLOCK ? pread(fd, pid, sizeof pid - 1, 0)
+                                         : -1;
 
         if (n > 0) {
             pid[n] = '\0';
             pid[strcspn(pid, "\n")] = '\0';
-            die("another vswitchd is running on %s (pid %s)",
-                d->opt.socket_path, pid);
+            die("another vswitchd is running %s%s (pid %s)", role, what,
+                pid);
         }
-        die("%s: cannot lock: %s", d->lock_path,
+        die("%s: cannot lock: %s", lock_path,
             error == EWOULDBLOCK ? "held by another process"
                                  : strerror(error));
     }
     snprintf(pid, sizeof pid, "%ld\n", (long) getpid());
-    if (ftruncate(d->lock_fd, 0)
-        || pwrite(d->lock_fd, pid, strlen(pid), 0) < 0) {
-        die("%s: %s", d->lock_path, strerror(errno));
+    if (ftruncate(fd, 0) || pwrite(fd, pid, strlen(pid), 0) < 0) {
+        die("%s: %s", lock_path, strerror(errno));
     }
+    return fd;
 }
 
+/* Takes the two locks: the one beside the socket, so that a second daemon
+ * on the same socket fails, and the one beside the database, so that two
+ * daemons on different sockets cannot both save into one file and undo
+ * each other's changes. */
+static void
+take_locks(struct daemon *d)
+{
+    snprintf(d->lock_path, sizeof d->lock_path, "%s.lock",
+             d->opt.socket_path);
+    snprintf(d->db_lock_path, sizeof d->db_lock_path, "%s.lock",
+             d->opt.db_path);
+    d->lock_fd = take_lock(d->lock_path, d->opt.socket_path, "on ");
+    d->db_lock_fd = take_lock(d->db_lock_path, d->opt.db_path,
+                              "with the database ");
+}
+
+/* Writes our pid to 'path', never through a symbolic link. */
 static void
 write_pidfile(const char *path)
 {
-    FILE *f = fopen(path, "w");
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW
+                  | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 
-    if (!f || fprintf(f, "%ld\n", (long) getpid()) < 0 || fclose(f)) {
+    if (!f) {
+        die("%s: %s", path, errno == ELOOP
+            ? "is a symbolic link, refusing to follow it" : strerror(errno));
+    }
+    if (fprintf(f, "%ld\n", (long) getpid()) < 0 || fclose(f)) {
         die("%s: %s", path, strerror(errno));
     }
 }
@@ -515,7 +544,7 @@ start(struct daemon *d)
     if (d->opt.pidfile) {
         make_parent_dirs(d->opt.pidfile);
     }
-    take_lock(d);
+    take_locks(d);
 
     if (config_store_load(d->opt.db_path, &saved, error, sizeof error)) {
         die("%s", error);
@@ -569,6 +598,8 @@ stop(struct daemon *d)
     }
     unlink(d->lock_path);
     close(d->lock_fd);
+    unlink(d->db_lock_path);
+    close(d->db_lock_fd);
     LOG_INFO("vswitchd", "stopped");
     log_close();
 }

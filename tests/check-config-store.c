@@ -544,6 +544,36 @@ START_TEST(test_save_under_a_file_fails_and_keeps_the_file)
 }
 END_TEST
 
+START_TEST(test_save_never_writes_through_a_link_at_the_temporary)
+{
+    static const uint8_t victim_bytes[] = "root's file";
+    struct sample s;
+    const char *path = in_dir("conf.db");
+    const char *victim = in_dir("victim");
+    Vswitch__Config *loaded = NULL;
+    char error[256] = "";
+    uint8_t *bytes;
+    size_t size;
+    struct stat st;
+
+    write_file(victim, victim_bytes, sizeof victim_bytes);
+    ck_assert_int_eq(symlink(victim, in_dir("conf.db.tmp")), 0);
+    ck_assert_int_eq(config_store_save(path, sample_init(&s), error,
+                                       sizeof error), 0);
+
+    bytes = read_file(victim, &size);
+    ck_assert_uint_eq(size, sizeof victim_bytes);
+    ck_assert_int_eq(memcmp(bytes, victim_bytes, size), 0);
+    free(bytes);
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    ck_assert_int_eq(config_store_load(path, &loaded, error, sizeof error),
+                     0);
+    ck_assert(config_equal(&loaded->base, &s.config.base));
+    vswitch__config__free_unpacked(loaded, NULL);
+}
+END_TEST
+
 START_TEST(test_save_keeps_old_file_if_temporary_fails)
 {
     struct sample s;
@@ -552,10 +582,11 @@ START_TEST(test_save_keeps_old_file_if_temporary_fails)
     uint8_t *old_bytes = pack(sample_init(&s), &old_size);
     struct stat st;
 
-    /* A directory where the temporary file would go. */
+    /* A directory where the temporary file would go: it cannot be
+     * removed like a leftover file, and is not written into. */
     write_file(path, old_bytes, old_size);
     ck_assert_int_eq(mkdir(in_dir("conf.db.tmp"), 0755), 0);
-    expect_save_refused(path, EISDIR);
+    expect_save_refused(path, EEXIST);
 
     uint8_t *bytes = read_file(path, &size);
 
@@ -659,6 +690,10 @@ config_store_suite(void)
     fixture_add_case(s, "save keeps the old file if the temporary fails",
                      test_save_keeps_old_file_if_temporary_fails, setup,
                      teardown);
+    fixture_add_case(s, "save never writes through a link at the "
+                     "temporary",
+                     test_save_never_writes_through_a_link_at_the_temporary,
+                     setup, teardown);
     fixture_add_case(s, "save over a directory fails and leaves no "
                      "temporary file",
                      test_save_over_directory_leaves_no_temporary, setup,

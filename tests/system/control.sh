@@ -209,8 +209,9 @@ check "the daemon still answers" ctl ping
 # Permissions: open the socket to everyone; 'nobody' may read, not change.
 chmod 666 "$SOCK"
 nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
-check "nobody may show" nobody timeout 15 "$CTL_BIN" --socket "$SOCK" show
-check_exit "nobody may not add a VNI" 1 nobody timeout 15 "$CTL_BIN" --socket "$SOCK" add-vni 9000
+PUBLIC_CTL=$(public_ctl)
+check "nobody may show" nobody timeout 15 "$PUBLIC_CTL" --socket "$SOCK" show
+check_exit "nobody may not add a VNI" 1 nobody timeout 15 "$PUBLIC_CTL" --socket "$SOCK" add-vni 9000
 grep -q "permission denied" "$WORK/err" && pass "the refusal says permission denied" \
     || fail "refusal message: $(cat "$WORK/err")"
 check_exit "the refused change did not happen" 1 ctl set-vni 9000 ageing=5

@@ -90,6 +90,17 @@ json() {
     python3 -c 'import json, sys; j = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
 }
 
+# public_ctl: prints the path of a copy of vswitch-ctl that any user may
+# run, for checks made as another user: the checkout may live where only
+# root can enter (a clone under /root, mode 0700).
+public_ctl() {
+    if [ ! -x "$WORK/bin/vswitch-ctl" ]; then
+        mkdir -p "$WORK/bin" && chmod 755 "$WORK/bin" \
+            && install -m 755 "$CTL_BIN" "$WORK/bin/vswitch-ctl" || return 1
+    fi
+    echo "$WORK/bin/vswitch-ctl"
+}
+
 finish() {
     [ "$N_FAILED" -eq 0 ]
     exit $?

@@ -1,0 +1,167 @@
+#include <config.h>
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "log.h"
+
+static long long fake_now;
+
+static long long
+fake_clock(void)
+{
+    return fake_now;
+}
+
+START_TEST(test_lets_a_burst_through_then_suppresses)
+{
+    struct log_rate_limit rl = LOG_RATE_LIMIT_INIT(60, 5);
+    int allowed = 0;
+
+    for (int i = 0; i < 100; i++) {
+        allowed += log_rate_limit_allow(&rl, 1000);
+    }
+    ck_assert_int_eq(allowed, 5);
+    ck_assert_uint_eq(rl.n_suppressed, 95);
+}
+END_TEST
+
+START_TEST(test_refills_at_the_sustained_rate)
+{
+    struct log_rate_limit rl = LOG_RATE_LIMIT_INIT(60, 1);
+
+    ck_assert(log_rate_limit_allow(&rl, 0));
+    /* One a second at 60 a minute: not after 999 ms, but after 1000. */
+    ck_assert(!log_rate_limit_allow(&rl, 999));
+    ck_assert(log_rate_limit_allow(&rl, 1999));
+    ck_assert(!log_rate_limit_allow(&rl, 2000));
+}
+END_TEST
+
+START_TEST(test_a_long_pause_refills_no_more_than_the_burst)
+{
+    struct log_rate_limit rl = LOG_RATE_LIMIT_INIT(600, 3);
+    int allowed = 0;
+
+    ck_assert(log_rate_limit_allow(&rl, 0));
+    for (int i = 0; i < 10; i++) {
+        allowed += log_rate_limit_allow(&rl, 1000LL * 3600 * 24 * 365);
+    }
+    ck_assert_int_eq(allowed, 3);
+}
+END_TEST
+
+START_TEST(test_a_clock_going_back_refills_nothing)
+{
+    struct log_rate_limit rl = LOG_RATE_LIMIT_INIT(60, 1);
+
+    ck_assert(log_rate_limit_allow(&rl, 5000));
+    ck_assert(!log_rate_limit_allow(&rl, 1000));
+    ck_assert(!log_rate_limit_allow(&rl, 5999));
+    ck_assert(log_rate_limit_allow(&rl, 6000));
+}
+END_TEST
+
+/* Returns the log file's contents (static buffer). */
+static const char *
+read_log(const char *path)
+{
+    static char text[4096];
+    FILE *f = fopen(path, "r");
+    size_t n;
+
+    ck_assert_ptr_nonnull(f);
+    n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+static int
+count_lines(const char *text, const char *needle)
+{
+    int n = 0;
+
+    for (const char *p = text; (p = strstr(p, needle)); p++) {
+        n++;
+    }
+    return n;
+}
+
+START_TEST(test_says_how_many_were_suppressed)
+{
+    static struct log_rate_limit rl = LOG_RATE_LIMIT_INIT(60, 2);
+    char path[] = "/tmp/check-log-XXXXXX";
+    int fd = mkstemp(path);
+    const char *text;
+
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(log_open(LOG_TO_FILE, path), 0);
+    log_set_clock(fake_clock);
+    fake_now = 10000;
+    for (int i = 0; i < 50; i++) {
+        LOG_WARN_RL(&rl, "test", "client %d misbehaves", i);
+    }
+    fake_now += 3000;
+    LOG_WARN_RL(&rl, "test", "client %d misbehaves", 50);
+    log_set_clock(NULL);
+    log_close();
+
+    text = read_log(path);
+    unlink(path);
+    ck_assert_int_eq(count_lines(text, "misbehaves"), 3);
+    ck_assert_ptr_nonnull(strstr(text, "|WARN|test|client 0 misbehaves\n"));
+    ck_assert_ptr_nonnull(strstr(text, "|WARN|test|client 1 misbehaves\n"));
+    ck_assert_ptr_nonnull(strstr(text, "|WARN|test|48 messages like the next "
+                                 "one suppressed in the last 3 s\n"));
+    ck_assert_ptr_nonnull(strstr(text, "|WARN|test|client 50 misbehaves\n"));
+    ck_assert_uint_eq(rl.n_suppressed, 0);
+}
+END_TEST
+
+START_TEST(test_a_level_below_the_threshold_takes_no_token)
+{
+    struct log_rate_limit rl = LOG_RATE_LIMIT_INIT(60, 1);
+
+    log_set_level(LOG_LEVEL_WARN);
+    log_set_clock(fake_clock);
+    fake_now = 0;
+    LOG_INFO_RL(&rl, "test", "not logged");
+    log_set_clock(NULL);
+    log_set_level(LOG_LEVEL_INFO);
+    ck_assert(log_rate_limit_allow(&rl, 0));
+}
+END_TEST
+
+static Suite *
+log_suite(void)
+{
+    Suite *s = suite_create("log");
+
+    fixture_add_case(s, "lets a burst through then suppresses",
+                     test_lets_a_burst_through_then_suppresses, NULL, NULL);
+    fixture_add_case(s, "refills at the sustained rate",
+                     test_refills_at_the_sustained_rate, NULL, NULL);
+    fixture_add_case(s, "a long pause refills no more than the burst",
+                     test_a_long_pause_refills_no_more_than_the_burst,
+                     NULL, NULL);
+    fixture_add_case(s, "a clock going back refills nothing",
+                     test_a_clock_going_back_refills_nothing, NULL, NULL);
+    fixture_add_case(s, "says how many were suppressed",
+                     test_says_how_many_were_suppressed, NULL, NULL);
+    fixture_add_case(s, "a level below the threshold takes no token",
+                     test_a_level_below_the_threshold_takes_no_token,
+                     NULL, NULL);
+    return s;
+}
+
+int
+main(void)
+{
+    return fixture_run(log_suite());
+}
