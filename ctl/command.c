@@ -110,7 +110,7 @@ static const char *
 placeholder(enum port_option_kind kind)
 {
     switch (kind) {
-    case PORT_OPT_IP:
+    case PORT_OPT_UNICAST_IP:
         return "IP";
     case PORT_OPT_IFNAME:
         return "IFNAME";

@@ -47,6 +47,13 @@ inet_is_unspecified(const struct in6_addr *a)
 }
 
 bool
+inet_is_unicast(const struct in6_addr *a)
+{
+    return !inet_is_unspecified(a) && !inet_is_multicast(a)
+           && !(inet_is_ipv4(a) && inet_to_ipv4(a) == htonl(INADDR_BROADCAST));
+}
+
+bool
 inet_equals(const struct in6_addr *a, const struct in6_addr *b)
 {
     return !memcmp(a, b, sizeof *a);

@@ -23,6 +23,10 @@ be32 inet_to_ipv4(const struct in6_addr *a);
 bool inet_is_ipv4(const struct in6_addr *);
 bool inet_is_multicast(const struct in6_addr *);
 bool inet_is_unspecified(const struct in6_addr *);
+
+/* Returns true if 'a' can be one host's address: neither unspecified,
+ * multicast, nor IPv4's limited broadcast (255.255.255.255). */
+bool inet_is_unicast(const struct in6_addr *);
 bool inet_equals(const struct in6_addr *, const struct in6_addr *);
 
 /* Parses an IPv4 or IPv6 address in its usual text form.  Returns false if

@@ -273,8 +273,7 @@ parse_options(const struct port_args *args, struct vxlan_port *vp,
     vp->use_gso = true;
 
     if (!local || !inet_parse(local, &encap->local)
-        || inet_is_multicast(&encap->local)
-        || inet_is_unspecified(&encap->local)) {
+        || !inet_is_unicast(&encap->local)) {
         snprintf(error, error_size, "local_ip: needs a unicast address");
         return EINVAL;
     }
@@ -886,7 +885,7 @@ port_vxlan_set_groups(struct port *port, const struct in6_addr *groups,
 }
 
 static const struct port_option vxlan_options[] = {
-    { "local_ip", PORT_OPT_IP, 0, 0, true,
+    { "local_ip", PORT_OPT_UNICAST_IP, 0, 0, true,
       "underlay address of this VTEP (IPv4 or IPv6)" },
     { "dev", PORT_OPT_IFNAME, 0, 0, false,
       "underlay interface: multicast joins and MTU" },

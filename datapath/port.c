@@ -125,8 +125,8 @@ check_value(const struct port_option *o, const char *value, char *error,
     bool ok = false;
 
     switch (o->kind) {
-    case PORT_OPT_IP:
-        ok = inet_parse(value, &addr);
+    case PORT_OPT_UNICAST_IP:
+        ok = inet_parse(value, &addr) && inet_is_unicast(&addr);
         break;
     case PORT_OPT_IFNAME:
         ok = port_option_is_ifname(value);
@@ -146,7 +146,7 @@ check_value(const struct port_option *o, const char *value, char *error,
     }
     if (!ok) {
         static const char *const wants[] = {
-            [PORT_OPT_IP] = "an IPv4 or IPv6 address",
+            [PORT_OPT_UNICAST_IP] = "a unicast IPv4 or IPv6 address",
             [PORT_OPT_IFNAME] = "an interface name",
             [PORT_OPT_UINT] = "a number",
             [PORT_OPT_RANGE] = "a range LOW-HIGH",

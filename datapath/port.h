@@ -16,7 +16,7 @@
  * port's configuration with the same code. */
 
 enum port_option_kind {
-    PORT_OPT_IP,                /* IPv4 or IPv6 address. */
+    PORT_OPT_UNICAST_IP,        /* One host's IPv4 or IPv6 address. */
     PORT_OPT_IFNAME,            /* Kernel interface name. */
     PORT_OPT_UINT,              /* Decimal integer in [min, max]. */
     PORT_OPT_RANGE,             /* "A-B", A <= B, both in [min, max]. */

@@ -99,6 +99,28 @@ START_TEST(test_classifies_unspecified)
 }
 END_TEST
 
+START_TEST(test_classifies_unicast)
+{
+    static const struct {
+        const char *addr;
+        bool unicast;
+    } cases[] = {
+        { "172.31.0.1", true }, { "127.0.0.1", true },
+        { "255.255.255.254", true }, { "fd00::1", true }, { "::1", true },
+        { "0.0.0.0", false }, { "::", false }, { "224.0.0.1", false },
+        { "239.1.1.1", false }, { "255.255.255.255", false },
+        { "ff02::1", false }, { "ff0e::1", false },
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct in6_addr a = fixture_ip(cases[i].addr);
+
+        ck_assert_msg(inet_is_unicast(&a) == cases[i].unicast, "%s",
+                      cases[i].addr);
+    }
+}
+END_TEST
+
 START_TEST(test_makes_and_reads_socket_addresses)
 {
     static const struct {
@@ -160,6 +182,8 @@ inet_suite(void)
                      NULL, NULL);
     fixture_add_case(s, "classifies unspecified",
                      test_classifies_unspecified, NULL, NULL);
+    fixture_add_case(s, "classifies unicast", test_classifies_unicast,
+                     NULL, NULL);
     fixture_add_case(s, "makes and reads socket addresses",
                      test_makes_and_reads_socket_addresses, NULL, NULL);
     fixture_add_case(s, "reads no address of another family",

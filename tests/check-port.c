@@ -132,6 +132,13 @@ START_TEST(test_checks_ip_options)
     assert_option("vxlan", "local_ip=172.31.250", false);
     assert_option("vxlan", "local_ip=host.example", false);
     assert_option("vxlan", "local_ip=", false);
+    /* A VTEP's own address is one host's: what it sends from. */
+    assert_option("vxlan", "local_ip=224.0.0.1", false);
+    assert_option("vxlan", "local_ip=255.255.255.255", false);
+    assert_option("vxlan", "local_ip=0.0.0.0", false);
+    assert_option("vxlan", "local_ip=::", false);
+    assert_option("vxlan", "local_ip=ff02::1", false);
+    assert_option("vxlan", "local_ip=127.0.0.1", true);
 }
 END_TEST
 
@@ -319,7 +326,8 @@ START_TEST(test_says_what_a_bad_value_should_be)
     ck_assert_str_eq(error, "mtu: '100' is not a number within 576-65535");
     ck_assert(!check_options("vxlan", ip, 1, error, sizeof error));
     ck_assert_str_eq(error,
-                     "local_ip: '300.1.1.1' is not an IPv4 or IPv6 address");
+                     "local_ip: '300.1.1.1' is not a unicast IPv4 or IPv6 "
+                     "address");
 }
 END_TEST
 

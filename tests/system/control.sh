@@ -83,6 +83,12 @@ check_exit "--may-exist add-port with the same settings succeeds" 0 \
     ctl --may-exist add-port tap0 type=tap vni=5000
 check_exit "an unknown port type is a bad argument" 2 ctl add-port x0 type=bogus
 check_exit "a vxlan port without local_ip is a bad argument" 2 ctl add-port x0 type=vxlan
+for ip in 224.0.0.1 255.255.255.255 0.0.0.0 :: ff02::1; do
+    check_exit "local_ip=$ip is a bad argument" 2 \
+        ctl add-port x0 type=vxlan local_ip="$ip"
+done
+grep -q "local_ip: 'ff02::1' is not a unicast IPv4 or IPv6 address" "$WORK/err" \
+    && pass "the refusal says what local_ip must be" || fail "message: $(cat "$WORK/err")"
 check_exit "an unknown option is a bad argument" 2 ctl add-port x0 type=tap speed=10
 check_exit "a port name too long is a bad argument" 2 ctl add-port abcdefghijklmnop type=tap
 check_exit "a VNI that does not exist is refused" 1 ctl add-port tap1 type=tap vni=7777
