@@ -319,18 +319,20 @@ build_add_port(struct build *b, char *argv[], size_t argc)
     return error;
 }
 
-/* set-port checks what it can without knowing the port's type: the daemon
- * checks the values against the type. */
+/* set-port checks what it can without knowing the port's type: the key
+ * must be an option of some type, and the value fit it there (a value no
+ * type would take is a bad argument whatever the port); the daemon checks
+ * the values against the port's own type. */
 static int
 set_port_key(struct build *b, void *set_, char *key, char *value,
              bool *taken)
 {
     const Vswitch__SetPort *set = set_;
     const struct port_class *const *classes;
+    char why[256] = "";
     size_t n_classes;
-    bool known = false;
+    bool known = false, fits = false;
 
-    (void) value;
     (void) taken;
     if (!strcmp(key, "type")) {
         return invalid(b, "the type of a port cannot change: delete the "
@@ -340,11 +342,18 @@ set_port_key(struct build *b, void *set_, char *key, char *value,
                        "VNI");
     }
     classes = port_classes(&n_classes);
-    for (size_t i = 0; i < n_classes && !known; i++) {
-        known = port_class_option(classes[i], key) != NULL;
+    for (size_t i = 0; i < n_classes && !fits; i++) {
+        const struct port_option *o = port_class_option(classes[i], key);
+
+        if (o) {
+            known = true;
+            fits = port_option_check_value(o, value, why, sizeof why);
+        }
     }
     if (!known) {
         return invalid(b, "no port type has option '%s'", key);
+    } else if (!fits) {
+        return invalid(b, "%s", why);
     }
     for (size_t i = 0; i < set->n_options; i++) {
         if (!strcmp(set->options[i]->key, key)) {

@@ -117,6 +117,59 @@ in_table(const struct output *out)
     return false;
 }
 
+/* Returns whether code point 'c' takes two columns on a terminal: the East
+ * Asian wide and full-width blocks and the emoji. */
+static bool
+is_wide(uint32_t c)
+{
+    static const uint32_t ranges[][2] = {
+        { 0x1100, 0x115f }, { 0x2e80, 0x303e }, { 0x3041, 0x33ff },
+        { 0x3400, 0x4dbf }, { 0x4e00, 0x9fff }, { 0xa000, 0xa4cf },
+        { 0xac00, 0xd7a3 }, { 0xf900, 0xfaff }, { 0xfe30, 0xfe4f },
+        { 0xff00, 0xff60 }, { 0xffe0, 0xffe6 }, { 0x1f300, 0x1f64f },
+        { 0x1f900, 0x1f9ff }, { 0x20000, 0x3fffd },
+    };
+
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        if (c >= ranges[i][0] && c <= ranges[i][1]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Returns how many terminal columns UTF-8 text 's' takes, whatever the
+ * locale, so that names in any script line up in tables: a character is
+ * one column (two if wide), not as many as it has bytes.  A byte that is
+ * not valid UTF-8 counts as one column. */
+static size_t
+text_width(const char *s)
+{
+    const unsigned char *p = (const unsigned char *) s;
+    size_t width = 0;
+
+    while (*p) {
+        int n = *p >= 0xf0 && *p < 0xf5 ? 3 : *p >= 0xe0 ? 2
+                : *p >= 0xc2 ? 1 : 0;
+        uint32_t c = n ? *p & (0x3f >> n) : *p;
+        int i;
+
+        if (*p >= 0xf5) {
+            n = 0;
+        }
+        for (i = 1; i <= n && (p[i] & 0xc0) == 0x80; i++) {
+            c = c << 6 | (p[i] & 0x3f);
+        }
+        if (i <= n) {
+            n = 0;              /* Cut short: the lead byte alone. */
+            c = *p;
+        }
+        width += n && is_wide(c) ? 2 : 1;
+        p += 1 + n;
+    }
+    return width;
+}
+
 /* Returns a copy of 's' fit for a terminal: control characters, which
  * could break the layout or drive the terminal, become '?'.  NULL if
  * memory is short. */
@@ -317,14 +370,14 @@ flush_properties(struct output *out)
         return;
     }
     for (size_t i = 0; i < out->n_props; i++) {
-        size_t len = strlen(out->props[i].label);
+        size_t len = text_width(out->props[i].label);
 
         width = len > width ? len : width;
     }
     begin_block(out);
     for (size_t i = 0; i < out->n_props; i++) {
         const struct property *p = &out->props[i];
-        int pad = (int) (width - strlen(p->label) + 1);
+        int pad = (int) (width - text_width(p->label) + 1);
 
         fprintf(out->stream, "%s:%*s%s\n", p->label, pad, "", p->value);
     }
@@ -430,8 +483,8 @@ write_row(struct output *out, const char *const *cells,
 
         fputs(text, out->stream);
         if (c < last) {
-            fprintf(out->stream, "%*s", (int) (widths[c] - strlen(text) + 2),
-                    "");
+            fprintf(out->stream, "%*s",
+                    (int) (widths[c] - text_width(text) + 2), "");
         }
     }
     fputc('\n', out->stream);
@@ -448,10 +501,10 @@ write_table(struct output *out)
         return;
     }
     for (size_t c = 0; c < out->n_columns; c++) {
-        widths[c] = strlen(out->columns[c]);
+        widths[c] = text_width(out->columns[c]);
         for (size_t r = 0; r < out->n_rows; r++) {
             const char *cell = out->cells[r * out->n_columns + c];
-            size_t len = cell ? strlen(cell) : 0;
+            size_t len = cell ? text_width(cell) : 0;
 
             widths[c] = len > widths[c] ? len : widths[c];
         }

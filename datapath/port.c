@@ -115,9 +115,9 @@ port_option_is_ifname(const char *value)
            && strcmp(value, "..") && !strpbrk(value, "/: \t\n\v\f\r\xa0");
 }
 
-static bool
-check_value(const struct port_option *o, const char *value, char *error,
-            size_t size)
+bool
+port_option_check_value(const struct port_option *o, const char *value,
+                        char *error, size_t size)
 {
     struct in6_addr addr;
     unsigned int a, b;
@@ -184,7 +184,7 @@ port_class_check_options(const struct port_class *class,
                 return false;
             }
         }
-        if (!check_value(o, values[i], error, size)) {
+        if (!port_option_check_value(o, values[i], error, size)) {
             return false;
         }
     }

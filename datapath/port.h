@@ -131,6 +131,11 @@ bool port_class_check_options(const struct port_class *,
                               const char *const *values, size_t n,
                               char *error, size_t error_size);
 
+/* Checks 'value' against option 'o' (its kind, and its range for numbers).
+ * Returns true, or false with a one-line reason in 'error'. */
+bool port_option_check_value(const struct port_option *o, const char *value,
+                             char *error, size_t error_size);
+
 /* Parsers for option values of each kind.  Each returns false if 'value'
  * is not of its kind or outside [min, max]. */
 bool port_option_parse_uint(const char *value, unsigned int min,

@@ -452,6 +452,10 @@ do_fdb_del(struct rpc_call *call)
         eth_addr_parse(req->mac, &mac);
         if (!mac_table_del(macs, req->vni, &mac) || if_exists) {
             status = OK;
+        } else {
+            snprintf(call->error, sizeof call->error,
+                     "no entry for %s in VNI %u, static or learned",
+                     req->mac, req->vni);
         }
     }
     return commit(call, status);

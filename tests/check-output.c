@@ -89,6 +89,27 @@ START_TEST(test_aligns_columns_to_the_widest_cell)
 }
 END_TEST
 
+START_TEST(test_aligns_columns_by_characters_not_bytes)
+{
+    struct output *out = start(OUTPUT_TABLE);
+    uint32_t vni = 5000;
+
+    output_begin_table(out, "ports", port_columns);
+    print_port(out, "p\xc3\xa4p0", "pcap", &vni, NULL, 0);     /* päp0 */
+    print_port(out, "\xe7\xbd\x91\xe5\x8f\xa3", "tap", &vni, NULL, 0);
+    print_port(out, "bad\xe7\xbd", "tap", NULL, NULL, 0);     /* Cut. */
+    print_port(out, "tap0", "tap", &vni, NULL, 0);
+    output_end_table(out);
+    /* The two CJK characters take two columns each. */
+    expect(out, 0,
+           "NAME   TYPE  VNI   OPTIONS\n"
+           "p\xc3\xa4p0   pcap  5000  -\n"
+           "\xe7\xbd\x91\xe5\x8f\xa3   tap   5000  -\n"
+           "bad\xe7\xbd  tap   -     -\n"
+           "tap0   tap   5000  -\n");
+}
+END_TEST
+
 START_TEST(test_prints_the_same_fields_as_json)
 {
     struct output *out = start(OUTPUT_JSON);
@@ -450,6 +471,9 @@ output_suite(void)
 
     fixture_add_case(s, "aligns columns to the widest cell",
                      test_aligns_columns_to_the_widest_cell, NULL, NULL);
+    fixture_add_case(s, "aligns columns by characters, not bytes",
+                     test_aligns_columns_by_characters_not_bytes, NULL,
+                     NULL);
     fixture_add_case(s, "prints the same fields as JSON",
                      test_prints_the_same_fields_as_json, NULL, NULL);
     fixture_add_case(s, "prints only the header of an empty table",

@@ -96,8 +96,14 @@ check "bind-vni" ctl bind-vni eth9 6000
 check_exit "bind-vni of a vxlan port is refused" 1 ctl bind-vni vtep0 5000
 check_exit "bind-vni of a missing port is refused" 1 ctl bind-vni nope0 5000
 check "set-port" ctl set-port vtep0 ttl=10
-check_exit "set-port with a bad value is refused" 1 ctl set-port vtep0 ttl=300
+check_exit "set-port with a value no port takes is a bad argument" 2 \
+    ctl set-port vtep0 ttl=300
 grep -q "ttl" "$WORK/err" && pass "the refusal names the option" || fail "message: $(cat "$WORK/err")"
+check_exit "set-port offload=maybe is a bad argument" 2 ctl set-port vtep0 offload=maybe
+check_eq "and says what the value should be" \
+    "vswitch-ctl: set-port: offload: 'maybe' is not true or false" "$(cat "$WORK/err")"
+check_exit "set-port with an option of another type is refused" 1 \
+    ctl set-port vtep0 offload=false
 jctl list-ports >"$WORK/ports.json"
 check_eq "list-ports: four ports" 4 "$(json 'len(j["ports"])' <"$WORK/ports.json")"
 check_eq "list-ports: tap0 bound to 5000" 5000 \
@@ -128,6 +134,9 @@ check_eq "fdb-show: remote entry" 172.31.0.7 \
     "$(json '[e for e in j["entries"] if e["mac"] == "02:00:00:00:00:02"][0]["remote"]' <"$WORK/fdb.json")"
 check "fdb-del" ctl fdb-del 5000 02:00:00:00:00:02
 check_exit "fdb-del of a missing entry is refused" 1 ctl fdb-del 5000 02:00:00:00:00:02
+check_eq "the refusal speaks of any entry, not only static ones" \
+    "vswitch-ctl: no entry for 02:00:00:00:00:02 in VNI 5000, static or learned" \
+    "$(cat "$WORK/err")"
 check_exit "--if-exists fdb-del of a missing entry succeeds" 0 \
     ctl --if-exists fdb-del 5000 02:00:00:00:00:02
 check "fdb-flush" ctl fdb-flush
