@@ -68,10 +68,11 @@ struct port_files {
      * 'flags', but only a regular file and never through a symbolic link
      * in its last component; O_CREAT creates a missing file with mode
      * PORT_FILE_MODE, and never opens one that exists through it (the
-     * caller decides what to do with an existing file).  With 'probe' a
-     * missing file is not created: the call returns 0 with '*fd' -1 once
-     * the name is acceptable and its directory exists.  Returns 0 and the
-     * descriptor (close-on-exec) in '*fd', or an errno value with
+     * caller decides what to do with an existing file).  With 'probe'
+     * nothing is created or opened for writing: an existing file is
+     * opened read-only, and a missing one is no error (0 with '*fd' -1)
+     * once its name is acceptable and its directory exists.  Returns 0
+     * and the descriptor (close-on-exec) in '*fd', or an errno value with
      * "WHAT: PATH: reason" in 'error'. */
     int (*open)(const struct port_files *, const char *what,
                 const char *path, int flags, bool probe, int *fd,
