@@ -130,6 +130,9 @@ check "a member may name a capture in the directory" \
     member add-port cap0 type=pcap tx=cap0.pcap vni=5000
 check_eq "it is there, mode 0640" "640" "$(stat -c %a "$PCAP/cap0.pcap")"
 check_eq "the port is up" up "$(port cap0 state)"
+check_eq "the member's group reads it (a pcap file header)" "d4c3b2a1" \
+    "$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
+        od -An -tx1 -N4 "$PCAP/cap0.pcap" | tr -d ' ')"
 
 cp "$WORK/in.pcap" "$PCAP/in.pcap"
 check_exit "rx and tx may not be the same file" 1 \
@@ -184,9 +187,11 @@ check_eq "saying why" \
     "tx: $WORK/full/out.pcap: No space left on device" "$(port full0 error)"
 written=$(frames "$WORK/full/out.pcap")
 errors=$(drops full0 tx_error)
+down=$(drops full0 port_down)
+echo "# full0: $written frames written, $errors tx_error, $down port_down"
 check_eq "the file holds whole frames only" yes \
     "$( [ "$written" -gt 0 ] 2>/dev/null && echo yes || echo "$written")"
 check_eq "written and counted as tx_error make the 300 frames" 300 \
-    "$((written + errors + $(drops full0 port_down)))"
+    "$((written + errors + down))"
 check_eq "cap0 got the 300 frames" 300 "$(frames "$PCAP/cap0.pcap")"
 finish
