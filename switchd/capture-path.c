@@ -40,7 +40,7 @@ refuse(char *error, size_t error_size, const char *what, const char *path,
 }
 
 /* Returns 'path' made absolute against the current directory, or NULL if
- * that does not fit. */
+ * the current directory cannot be read. */
 static char *
 absolute(const char *path)
 {
@@ -61,6 +61,13 @@ static int capture_open(const struct port_files *, const char *what,
                         const char *path, int flags, bool probe, int *fd,
                         char *error, size_t error_size);
 
+static int
+fail_dir(const char *dir, int err, char *error, size_t error_size)
+{
+    snprintf(error, error_size, "%s: %s", dir, strerror(err));
+    return err;
+}
+
 int
 capture_path_create(const char *dir, gid_t gid, const char *const *own,
                     size_t n_own, struct capture_path **cpp, char *error,
@@ -68,16 +75,18 @@ capture_path_create(const char *dir, gid_t gid, const char *const *own,
 {
     struct capture_path *cp;
     char real[PATH_MAX];
+    struct stat st;
 
     *cpp = NULL;
     if (!mkdir(dir, 0750) && gid != (gid_t) -1
         && (chown(dir, (uid_t) -1, gid) || chmod(dir, 02750))) {
-        snprintf(error, error_size, "%s: %s", dir, strerror(errno));
-        return errno;
+        return fail_dir(dir, errno, error, error_size);
     }
-    if (!realpath(dir, real)) {
-        snprintf(error, error_size, "%s: %s", dir, strerror(errno));
-        return errno;
+    if (!realpath(dir, real) || stat(real, &st)) {
+        return fail_dir(dir, errno, error, error_size);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        return fail_dir(dir, ENOTDIR, error, error_size);
     }
     cp = xcalloc(1, sizeof *cp);
     cp->daemon = (struct capture_opener) {
@@ -85,10 +94,14 @@ capture_path_create(const char *dir, gid_t gid, const char *const *own,
     };
     cp->dir = xstrdup(real);
     cp->own = xcalloc(n_own, sizeof *cp->own);
-    for (size_t i = 0; i < n_own; i++) {
-        cp->own[cp->n_own] = absolute(own[i]);
-        if (cp->own[cp->n_own]) {
-            cp->n_own++;
+    for (; cp->n_own < n_own; cp->n_own++) {
+        cp->own[cp->n_own] = absolute(own[cp->n_own]);
+        if (!cp->own[cp->n_own]) {
+            int err = fail_dir(own[cp->n_own], errno ? errno : ENAMETOOLONG,
+                               error, error_size);
+
+            capture_path_destroy(cp);
+            return err;
         }
     }
     *cpp = cp;

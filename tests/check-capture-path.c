@@ -215,6 +215,20 @@ START_TEST(test_daemon_opens_relative_names_in_the_directory)
 }
 END_TEST
 
+START_TEST(test_the_directory_must_be_one)
+{
+    struct capture_path *other;
+    char file[128];
+
+    write_text(outside, "file", "");
+    snprintf(file, sizeof file, "%s/file", outside);
+    ck_assert_int_eq(capture_path_create(file, (gid_t) -1, NULL, 0, &other,
+                                         error, sizeof error), ENOTDIR);
+    ck_assert_ptr_null(other);
+    ck_assert_msg(strstr(error, file) != NULL, "%s", error);
+}
+END_TEST
+
 static Suite *
 capture_path_suite(void)
 {
@@ -243,6 +257,8 @@ capture_path_suite(void)
     fixture_add_case(s, "daemon opens relative names in the directory",
                      test_daemon_opens_relative_names_in_the_directory,
                      setup, teardown);
+    fixture_add_case(s, "the directory must be one",
+                     test_the_directory_must_be_one, setup, teardown);
     return s;
 }
 
