@@ -35,6 +35,8 @@ struct port_option {
 struct packet_batch;
 struct packet_pool;
 struct port;
+struct port_files;
+struct stat;
 
 /* What a port counts beyond what the datapath sees. */
 struct port_stats {
@@ -50,7 +52,36 @@ struct port_args {
     const char *const *keys;
     const char *const *values;
     size_t n_options;
+
+    /* How to open the files the options name; NULL: by their names as
+     * they are, for tests and tools that run as whoever names them. */
+    const struct port_files *files;
 };
+
+/* How a port opens the files its options name (a pcap port's captures).
+ * The daemon opens them on behalf of clients that may not read or write
+ * what the daemon can, so it resolves their names under its own rules
+ * (switchd/capture-path.h); a port opens files through this and nothing
+ * else. */
+struct port_files {
+    /* Opens 'path' for option 'what' ("rx", "tx"), as openat(2) would with
+     * 'flags', but only a regular file and never through a symbolic link
+     * in its last component; O_CREAT creates a missing file with mode
+     * PORT_FILE_MODE, and never opens one that exists through it (the
+     * caller decides what to do with an existing file).  With 'probe'
+     * nothing is created or opened for writing: an existing file is
+     * opened read-only, and a missing one is no error (0 with '*fd' -1)
+     * once its name is acceptable and its directory exists.  Returns 0
+     * and the descriptor (close-on-exec) in '*fd', or an errno value with
+     * "WHAT: PATH: reason" in 'error'. */
+    int (*open)(const struct port_files *, const char *what,
+                const char *path, int flags, bool probe, int *fd,
+                char *error, size_t error_size);
+};
+
+/* Capture files hold the frames of a VM or a network: only their owner
+ * and group read them. */
+#define PORT_FILE_MODE 0640
 
 struct port_class {
     const char *type;           /* "tap", "system", "vxlan", "pcap". */
@@ -94,6 +125,20 @@ struct port_class {
      * the port down.  NULL where 'recv' tells (a TAP's read fails when its
      * device goes). */
     int (*check)(const struct port *);
+
+    /* Checks, as 'args->files' allows, that the files the options name
+     * could be opened, without creating or changing any: the daemon asks
+     * this of a change before it accepts it.  Returns 0 or an errno value
+     * with a one-line reason in 'error'.  NULL if the class names no
+     * files. */
+    int (*check_files)(const struct port_args *, char *error,
+                       size_t error_size);
+
+    /* Writes into 'reason' why 'check' or 'recv' found the port broken
+     * with 'error', where that is not its device going away (a capture
+     * file that filled up).  NULL: the device went away. */
+    void (*describe_error)(const struct port *, int error, char *reason,
+                           size_t size);
 
     /* The class's own rule about which options go together, beyond each
      * option on its own; NULL if it has none. */
@@ -166,6 +211,14 @@ int port_vxlan_set_groups(struct port *, const struct in6_addr *groups,
 /* The pcap port's replay: starts reading its rx file again from the
  * start.  Returns 0 or an errno value (ENOENT if it has no rx file). */
 int port_pcap_replay(struct port *, char *error, size_t error_size);
+
+/* The heart of struct port_files' 'open' for the file 'name' in directory
+ * 'dirfd' (or AT_FDCWD), named 'path' in messages: the rules it states
+ * that do not depend on who names the file.  'st' (if not NULL) receives
+ * the file's status, or st_ino 0 for a missing file in a probe. */
+int port_pcap_openat(int dirfd, const char *name, const char *what,
+                     const char *path, int flags, bool probe, int *fd,
+                     struct stat *st, char *error, size_t error_size);
 
 /* Closes 'port' through its class; accepts NULL. */
 static inline void

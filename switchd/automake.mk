@@ -3,6 +3,7 @@
 noinst_LIBRARIES += switchd/libswitchd.a
 switchd_libswitchd_a_SOURCES = \
 	switchd/bridge.c switchd/bridge.h \
+	switchd/capture-path.c switchd/capture-path.h \
 	switchd/config-edit.c switchd/config-edit.h \
 	switchd/config-store.c switchd/config-store.h \
 	switchd/control.c switchd/control.h \

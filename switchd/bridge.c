@@ -31,6 +31,7 @@ struct bridge_port {
     struct port *port;          /* NULL while down. */
     char *error;                /* Why it is down; NULL if up. */
     uint64_t tx_while_down;     /* Frames for it while it was down. */
+    struct port_stats closed;   /* What its devices counted, once closed. */
     int tunnel_error;           /* Last answer to its tunnel settings. */
 
     /* Input: a poll handle on the open device's descriptor and an idle
@@ -48,6 +49,7 @@ struct bridge_port {
 struct bridge {
     uv_loop_t *loop;
     const char *owner;          /* Marks the devices this daemon makes. */
+    const struct port_files *files;     /* How ports open files. */
     struct packet_pool *pool;
     struct dp *dp;
     struct list ports;
@@ -125,6 +127,17 @@ free_handle(uv_handle_t *handle)
     free(handle);
 }
 
+/* Adds what the device of 'port' counted to 'stats'. */
+static void
+add_device_stats(const struct bridge_port *port, struct port_stats *stats)
+{
+    struct port_stats now;
+
+    port->class->get_stats(port->port, &now);
+    stats->rx_errors += now.rx_errors;
+    stats->tx_errors += now.tx_errors;
+}
+
 /* Stops reading from 'port' and closes its device; 'reason' (if not NULL)
  * says why it is now down.  'remove' also removes what the port created in
  * the system, for a port being deleted. */
@@ -145,6 +158,7 @@ port_down(struct bridge_port *port, const char *reason, bool remove)
         if (remove && port->class->remove) {
             port->class->remove(port->port);
         }
+        add_device_stats(port, &port->closed);
         port_close(port->port);
         port->port = NULL;
     }
@@ -186,6 +200,12 @@ bridge_destroy(struct bridge *b)
         protobuf_c_message_free_unpacked(&b->config->base, NULL);
     }
     free(b);
+}
+
+void
+bridge_set_files(struct bridge *b, const struct port_files *files)
+{
+    b->files = files;
 }
 
 const Vswitch__Config *
@@ -264,9 +284,13 @@ static void on_idle(uv_idle_t *);
 static void
 device_gone(struct bridge_port *port, int error)
 {
-    char reason[128];
+    char reason[PATH_MAX + 128];   /* A capture file's name, for one. */
 
-    snprintf(reason, sizeof reason, "device gone: %s", strerror(error));
+    if (port->class->describe_error) {
+        port->class->describe_error(port->port, error, reason, sizeof reason);
+    } else {
+        snprintf(reason, sizeof reason, "device gone: %s", strerror(error));
+    }
     LOG_WARN("bridge", "port %s: %s", port->config->name, reason);
     port_down(port, reason, false);
 }
@@ -406,7 +430,7 @@ open_port(struct bridge *b, struct bridge_port *port)
     const char **values = xcalloc(pc->n_options, sizeof *values);
     struct port_args args = {
         .name = pc->name, .owner = b->owner, .keys = keys,
-        .values = values, .n_options = pc->n_options,
+        .values = values, .n_options = pc->n_options, .files = b->files,
     };
     char error[256];
     int err;
@@ -628,8 +652,10 @@ bridge_port_state(const struct bridge *b, const char *name,
     state->up = port->port != NULL;
     state->error = port->error;
     dp_port_get_counters(b->dp, port->port_no, &state->counters);
+    /* The errors that took a port down stay counted once it is. */
+    state->device = port->closed;
     if (port->port) {
-        port->class->get_stats(port->port, &state->device);
+        add_device_stats(port, &state->device);
     }
     state->tx_while_down = port->tx_while_down;
     return true;

@@ -35,6 +35,10 @@ void bridge_destroy(struct bridge *);
  * by config_edit_*() or passed request_check() piece by piece. */
 void bridge_reconfigure(struct bridge *, Vswitch__Config *config);
 
+/* Has ports open the files their options name through 'files', which
+ * must outlive the bridge; without it they open them by name. */
+void bridge_set_files(struct bridge *, const struct port_files *files);
+
 const Vswitch__Config *bridge_config(const struct bridge *);
 struct dp *bridge_dp(const struct bridge *);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "capture-path.h"
 #include "config-edit.h"
 #include "config-store.h"
 #include "eth-addr.h"
@@ -23,6 +24,7 @@
 /* One request being handled. */
 struct rpc_call {
     const struct rpc_context *ctx;
+    const struct rpc_peer *peer;
     const Vswitch__Request *req;
     Vswitch__Response *resp;
     struct config_edit edit;
@@ -353,6 +355,13 @@ commit(struct rpc_call *call, Vswitch__Status status)
     struct config_edit *e = &call->edit;
 
     if (status == OK && e->changed) {
+        status = capture_path_check_config(call->ctx->capture,
+                                           call->peer->uid,
+                                           bridge_config(call->ctx->bridge),
+                                           e->config, call->error,
+                                           sizeof call->error);
+    }
+    if (status == OK && e->changed) {
         if (config_store_save(call->ctx->db_path, e->config, call->error,
                               sizeof call->error)) {
             LOG_ERR("rpc", "%s", call->error);
@@ -586,7 +595,7 @@ rpc_handle(const struct rpc_context *ctx, const struct rpc_peer *peer,
            const uint8_t *msg, size_t msg_len, size_t *len)
 {
     Vswitch__Request *req = vswitch__request__unpack(NULL, msg_len, msg);
-    struct rpc_call call = { .ctx = ctx, .req = req };
+    struct rpc_call call = { .ctx = ctx, .peer = peer, .req = req };
     const struct rpc_command *command;
     Vswitch__Status status;
 

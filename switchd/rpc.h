@@ -4,10 +4,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "vswitch.pb-c.h"
 
 struct bridge;
+struct capture_path;
 
 /* The control protocol's commands: one packed Request in, one framed
  * Response out.  Changes are checked, saved to the configuration file and
@@ -16,6 +18,7 @@ struct bridge;
 struct rpc_context {
     struct bridge *bridge;
     const char *db_path;
+    const struct capture_path *capture;     /* Files clients may name. */
     long long now_ms;           /* For entry ages. */
 };
 
@@ -23,6 +26,7 @@ struct rpc_peer {
     bool may_write;             /* Allowed to change the configuration. */
     const char *denied;         /* The message if it is not. */
     const char *name;           /* For the log, e.g. "uid 1000 pid 42". */
+    uid_t uid;                  /* Whose files it may name. */
 };
 
 /* Handles the Request in 'msg' and returns the Response as a frame (4-byte

@@ -22,6 +22,7 @@
 #include <uv.h>
 
 #include "bridge.h"
+#include "capture-path.h"
 #include "config-edit.h"
 #include "config-store.h"
 #include "control.h"
@@ -45,6 +46,7 @@ struct options {
     bool syslog;
     bool detach;
     const char *socket_group;   /* NULL: root's group. */
+    const char *pcap_dir;       /* NULL: "pcap" beside the db. */
     bool verbose;
 };
 
@@ -53,6 +55,7 @@ struct daemon {
     uv_loop_t loop;
     struct bridge *bridge;
     struct control_server *control;
+    struct capture_path *capture;
     uv_timer_t housekeeping_timer;
     uv_signal_t sigterm, sigint, sighup;
     gid_t socket_gid;
@@ -78,6 +81,8 @@ usage(FILE *out)
 "  --log-file[=PATH]    log to a file (default " DEFAULT_LOG ")\n"
 "  --syslog             log to syslog\n"
 "  --socket-group GROUP members of GROUP may change the configuration\n"
+"  --pcap-dir DIR       capture files clients name live here\n"
+"                       (default: pcap beside the configuration file)\n"
 "  -v, --verbose        log debug messages too\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n");
@@ -103,7 +108,7 @@ static void
 parse_options(int argc, char *argv[], struct options *opt)
 {
     enum { OPT_SOCKET = 256, OPT_DB, OPT_PIDFILE, OPT_DETACH, OPT_LOG_FILE,
-           OPT_SYSLOG, OPT_SOCKET_GROUP };
+           OPT_SYSLOG, OPT_SOCKET_GROUP, OPT_PCAP_DIR };
     static const struct option long_options[] = {
         { "socket", required_argument, NULL, OPT_SOCKET },
         { "db", required_argument, NULL, OPT_DB },
@@ -112,6 +117,7 @@ parse_options(int argc, char *argv[], struct options *opt)
         { "log-file", optional_argument, NULL, OPT_LOG_FILE },
         { "syslog", no_argument, NULL, OPT_SYSLOG },
         { "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
+        { "pcap-dir", required_argument, NULL, OPT_PCAP_DIR },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -143,6 +149,9 @@ parse_options(int argc, char *argv[], struct options *opt)
             break;
         case OPT_SOCKET_GROUP:
             opt->socket_group = optarg;
+            break;
+        case OPT_PCAP_DIR:
+            opt->pcap_dir = optarg;
             break;
         case 'v':
             opt->verbose = true;
@@ -380,6 +389,7 @@ handle_request(void *aux, const struct control_peer *peer,
     struct rpc_context ctx = {
         .bridge = d->bridge,
         .db_path = d->opt.db_path,
+        .capture = d->capture,
         .now_ms = (long long) uv_now(&d->loop),
     };
     char name[64];
@@ -387,6 +397,7 @@ handle_request(void *aux, const struct control_peer *peer,
         .may_write = may_write(d, peer),
         .denied = d->denied,
         .name = name,
+        .uid = peer->uid,
     };
     uint8_t *reply;
 
@@ -527,6 +538,43 @@ lookup_group(const char *name, char *denied, size_t size)
     return g->gr_gid;
 }
 
+/* The capture directory, and the daemon's own files that no capture may
+ * be. */
+static void
+open_capture_dir(struct daemon *d)
+{
+    char tmp[PATH_MAX + 8], dir[PATH_MAX + 8], error[PATH_MAX + 64];
+    const char *slash = strrchr(d->opt.db_path, '/');
+    const char *pcap_dir = d->opt.pcap_dir;
+    const char *own[7];
+    size_t n = 0;
+
+    if (!pcap_dir) {
+        snprintf(dir, sizeof dir, "%.*spcap",
+                 slash ? (int) (slash - d->opt.db_path + 1) : 0,
+                 d->opt.db_path);
+        pcap_dir = dir;
+    }
+
+    snprintf(tmp, sizeof tmp, "%s.tmp", d->opt.db_path);
+    own[n++] = d->opt.db_path;
+    own[n++] = tmp;
+    own[n++] = d->opt.socket_path;
+    own[n++] = d->lock_path;
+    own[n++] = d->db_lock_path;
+    if (d->opt.pidfile) {
+        own[n++] = d->opt.pidfile;
+    }
+    if (d->opt.log_file) {
+        own[n++] = d->opt.log_file;
+    }
+    make_parent_dirs(pcap_dir);
+    if (capture_path_create(pcap_dir, d->socket_gid, own, n, &d->capture,
+                            error, sizeof error)) {
+        die("capture directory: %s", error);
+    }
+}
+
 static void
 start(struct daemon *d)
 {
@@ -545,6 +593,7 @@ start(struct daemon *d)
         make_parent_dirs(d->opt.pidfile);
     }
     take_locks(d);
+    open_capture_dir(d);
 
     if (config_store_load(d->opt.db_path, &saved, error, sizeof error)) {
         die("%s", error);
@@ -555,6 +604,7 @@ start(struct daemon *d)
     if (!d->bridge) {
         die("out of memory");
     }
+    bridge_set_files(d->bridge, capture_path_files(d->capture));
     bridge_reconfigure(d->bridge, replay_config(saved, d->opt.db_path));
     vswitch__config__free_unpacked(saved, NULL);
 
@@ -590,6 +640,7 @@ stop(struct daemon *d)
 {
     control_server_destroy(d->control);
     bridge_destroy(d->bridge);
+    capture_path_destroy(d->capture);
     uv_walk(&d->loop, close_handle, NULL);
     uv_run(&d->loop, UV_RUN_DEFAULT);
     uv_loop_close(&d->loop);

@@ -55,6 +55,7 @@ SYSTEM_TESTS = \
 	tests/system/kernel-interop.sh \
 	tests/system/mtu.sh \
 	tests/system/pcap.sh \
+	tests/system/pcap-files.sh \
 	tests/system/three-hosts.sh \
 	tests/system/two-hosts.sh
 TESTS += $(SYSTEM_TESTS)

@@ -3,10 +3,13 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -349,15 +352,208 @@ START_TEST(test_refuses_files_that_are_not_regular)
 }
 END_TEST
 
+/* The reason names the file once, then says what is wrong. */
 START_TEST(test_refuses_a_tx_file_it_cannot_create)
 {
-    char file[256], error[512];
+    char file[256], error[512], want[512];
     struct port *port;
 
     path(file, sizeof file, "no-such-dir/out.pcap");
-    ck_assert_int_eq(open_port(NULL, file, &port, error, sizeof error), EIO);
+    ck_assert_int_eq(open_port(NULL, file, &port, error, sizeof error),
+                     ENOENT);
     ck_assert_ptr_null(port);
-    ck_assert_msg(strstr(error, file) != NULL, "%s", error);
+    snprintf(want, sizeof want, "tx: %s: No such file or directory", file);
+    ck_assert_str_eq(error, want);
+}
+END_TEST
+
+/* Reads the start of 'file' into 'buf' as a string, and returns it. */
+static const char *
+contents(const char *file, char *buf, size_t size)
+{
+    FILE *stream = fopen(file, "r");
+    size_t n;
+
+    ck_assert_ptr_nonnull(stream);
+    n = fread(buf, 1, size - 1, stream);
+    buf[n] = '\0';
+    fclose(stream);
+    return buf;
+}
+
+static void
+write_text(const char *file, const char *text)
+{
+    FILE *stream = fopen(file, "w");
+
+    ck_assert_ptr_nonnull(stream);
+    fputs(text, stream);
+    ck_assert_int_eq(fclose(stream), 0);
+}
+
+/* Emptying a file that is not a capture would destroy what it held. */
+START_TEST(test_never_empties_a_file_that_is_not_a_capture)
+{
+    char file[256], error[512], buf[64];
+    struct port *port;
+
+    write_text(path(file, sizeof file, "notes.txt"), "precious\n");
+    ck_assert_int_eq(open_port(NULL, file, &port, error, sizeof error),
+                     EEXIST);
+    ck_assert_ptr_null(port);
+    ck_assert_msg(strstr(error, "not a capture file") != NULL, "%s", error);
+    ck_assert_str_eq(contents(file, buf, sizeof buf), "precious\n");
+}
+END_TEST
+
+/* An old capture is replaced, from its first byte. */
+START_TEST(test_replaces_an_old_capture)
+{
+    char file[256];
+    struct fixture_frame *got;
+    struct port *port;
+
+    write_capture(path(file, sizeof file, "old.pcap"), DLT_EN10MB, 4);
+    port = must_open(NULL, file);
+    send_frames(port, 7, 1);
+    ck_assert_uint_eq(read_capture(file, &got), 1);
+    ck_assert_mem_eq(got[0].data, frames[7], frame_lens[7]);
+    fixture_frames_free(got, 1);
+    port_close(port);
+}
+END_TEST
+
+START_TEST(test_refuses_rx_and_tx_the_same_file)
+{
+    char file[256], error[512];
+    struct fixture_frame *got;
+    struct port *port;
+
+    write_capture(path(file, sizeof file, "both.pcap"), DLT_EN10MB, 3);
+    ck_assert_int_eq(open_port(file, file, &port, error, sizeof error),
+                     EINVAL);
+    ck_assert_ptr_null(port);
+    ck_assert_msg(strstr(error, "rx and tx must differ") != NULL, "%s",
+                  error);
+    ck_assert_uint_eq(read_capture(file, &got), 3);
+    fixture_frames_free(got, 3);
+}
+END_TEST
+
+/* A link could point at any file the daemon may write. */
+START_TEST(test_follows_no_symbolic_link)
+{
+    char file[256], link[256], error[512], buf[64];
+    struct port *port;
+
+    write_text(path(file, sizeof file, "target"), "precious\n");
+    ck_assert_int_eq(symlink(file, path(link, sizeof link, "link")), 0);
+    ck_assert_int_eq(open_port(NULL, link, &port, error, sizeof error),
+                     ELOOP);
+    ck_assert_ptr_null(port);
+    ck_assert_msg(strstr(error, "symbolic link") != NULL, "%s", error);
+    ck_assert_int_eq(open_port(link, NULL, &port, error, sizeof error),
+                     ELOOP);
+    ck_assert_str_eq(contents(file, buf, sizeof buf), "precious\n");
+}
+END_TEST
+
+START_TEST(test_creates_tx_files_for_owner_and_group_only)
+{
+    char file[256];
+    struct stat st;
+    struct port *port;
+    mode_t old = umask(0);
+
+    port = must_open(NULL, path(file, sizeof file, "new.pcap"));
+    umask(old);
+    ck_assert_int_eq(stat(file, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0640);
+    port_close(port);
+}
+END_TEST
+
+/* The daemon checks a change before it makes it: nothing is created. */
+START_TEST(test_check_files_creates_nothing)
+{
+    const struct port_class *class = port_class_find("pcap");
+    const char *keys[] = { "tx" };
+    char file[256], error[512];
+    const char *values[] = { path(file, sizeof file, "later.pcap") };
+    struct port_args args = { .name = "pcap0", .keys = keys,
+                              .values = values, .n_options = 1 };
+
+    ck_assert_int_eq(class->check_files(&args, error, sizeof error), 0);
+    ck_assert_int_eq(access(file, F_OK), -1);
+    write_text(file, "precious\n");
+    ck_assert_int_eq(class->check_files(&args, error, sizeof error), EEXIST);
+}
+END_TEST
+
+/* Sets the largest file this process may write ('limit' bytes), or puts
+ * back what it was (-1). */
+static void
+limit_file_size(off_t limit)
+{
+    static struct rlimit saved;
+    struct rlimit rl;
+
+    if (limit < 0) {
+        ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &saved), 0);
+        return;
+    }
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    rl = saved;
+    rl.rlim_cur = (rlim_t) limit;
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+/* A full disk, here a file size limit: the frames that did not reach the
+ * file whole are counted, the file keeps those that did and stays
+ * readable, and the port reports why it stopped. */
+START_TEST(test_counts_frames_a_full_file_did_not_take)
+{
+    char file[256], reason[512], want[512];
+    struct fixture_frame *got;
+    struct port *port;
+    off_t full = 24;
+    uint64_t errors;
+    int check;
+    size_t n;
+
+    for (size_t i = 0; i < 3; i++) {
+        full += 16 + (off_t) frame_lens[i];
+    }
+    signal(SIGXFSZ, SIG_IGN);
+    port = must_open(NULL, path(file, sizeof file, "full.pcap"));
+
+    /* Check reports its results through a file: the limit must be gone
+     * before the first assertion. */
+    limit_file_size(full + 20);
+    send_frames(port, 0, 5);
+    errors = get_stats(port).tx_errors;
+    check = port->class->check ? port->class->check(port) : 0;
+    send_frames(port, 5, 4);
+    limit_file_size(-1);
+    ck_assert_uint_eq(errors, 2);
+    ck_assert_int_eq(check, EFBIG);
+    ck_assert_uint_eq(get_stats(port).tx_errors, 6);
+
+    n = read_capture(file, &got);
+    ck_assert_uint_eq(n, 3);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_mem_eq(got[i].data, frames[i], frame_lens[i]);
+    }
+    fixture_frames_free(got, n);
+    port->class->describe_error(port, EFBIG, reason, sizeof reason);
+    snprintf(want, sizeof want, "tx: %s: File too large", file);
+    ck_assert_str_eq(reason, want);
+    port_close(port);
+
+    struct stat st;
+
+    ck_assert_int_eq(stat(file, &st), 0);
+    ck_assert_int_eq(st.st_size, full);
 }
 END_TEST
 
@@ -622,6 +818,23 @@ port_pcap_suite(void)
                      teardown);
     fixture_add_case(s, "refuses a tx file it cannot create",
                      test_refuses_a_tx_file_it_cannot_create, setup,
+                     teardown);
+    fixture_add_case(s, "never empties a file that is not a capture",
+                     test_never_empties_a_file_that_is_not_a_capture, setup,
+                     teardown);
+    fixture_add_case(s, "replaces an old capture",
+                     test_replaces_an_old_capture, setup, teardown);
+    fixture_add_case(s, "refuses rx and tx the same file",
+                     test_refuses_rx_and_tx_the_same_file, setup, teardown);
+    fixture_add_case(s, "follows no symbolic link",
+                     test_follows_no_symbolic_link, setup, teardown);
+    fixture_add_case(s, "creates tx files for owner and group only",
+                     test_creates_tx_files_for_owner_and_group_only, setup,
+                     teardown);
+    fixture_add_case(s, "check_files creates nothing",
+                     test_check_files_creates_nothing, setup, teardown);
+    fixture_add_case(s, "counts frames a full file did not take",
+                     test_counts_frames_a_full_file_did_not_take, setup,
                      teardown);
     fixture_add_case(s, "tx file is a capture before the first frame",
                      test_tx_file_is_a_capture_before_the_first_frame, setup,

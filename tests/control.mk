@@ -1,6 +1,7 @@
 # Unit tests of the control protocol and the daemon's configuration: they
 # link the proto and switchd libraries besides the datapath.
 CONTROL_TESTS = \
+	tests/check-capture-path \
 	tests/check-config-edit \
 	tests/check-config-store \
 	tests/check-frame \
@@ -9,6 +10,10 @@ CONTROL_TESTS = \
 
 check_PROGRAMS += $(CONTROL_TESTS)
 TESTS += $(CONTROL_TESTS)
+
+tests_check_capture_path_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_check_capture_path_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
+	$(CHECK_LIBS) $(PCAP_LIBS)
 
 tests_check_config_edit_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 tests_check_config_edit_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
