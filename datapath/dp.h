@@ -45,6 +45,7 @@ enum dp_drop_reason {
     DP_DROP_LOOPED,             /* Our own VXLAN frame came back to us. */
     DP_DROP_FAMILY,             /* Remote VTEP of the other IP family. */
     DP_DROP_BAD_GSO,            /* Super frame that cannot be segmented. */
+    DP_DROP_BAD_REMOTE,         /* Outer source not a unicast address. */
     DP_DROP_N_REASONS
 };
 
@@ -124,6 +125,13 @@ struct dp_vni_config {
     size_t n_flood;
     unsigned int ageing_s;      /* 0: MAC_TABLE_DEFAULT_AGEING. */
     size_t mac_limit;           /* 0: only the table's bound. */
+
+    /* Which remote VTEPs it learns from: with 'learn_listed_only' only the
+     * flood list's, and of those only the ones within 'learn_prefix'
+     * (length 0: any).  Frames from the others are forwarded, not
+     * learned. */
+    bool learn_listed_only;
+    struct inet_prefix learn_prefix;
 };
 
 #define DP_VNI_MAX_FLOOD 256
