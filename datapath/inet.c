@@ -3,6 +3,7 @@
 #include "inet.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +78,19 @@ inet_prefix_contains(const struct inet_prefix *prefix,
     }
     return !bits || !((a->s6_addr[whole] ^ prefix->addr.s6_addr[whole])
                       & (0xff00 >> bits));
+}
+
+char *
+inet_prefix_format(const struct inet_prefix *prefix,
+                   char buf[INET_PREFIX_STRLEN])
+{
+    char addr[INET_ADDR_STRLEN];
+    bool dotted = inet_is_ipv4(&prefix->addr) && prefix->len >= 96;
+
+    snprintf(buf, INET_PREFIX_STRLEN, "%s/%u",
+             inet_format(&prefix->addr, addr),
+             prefix->len - (dotted ? 96 : 0));
+    return buf;
 }
 
 bool

@@ -43,6 +43,13 @@ struct inet_prefix {
  * no bits set past the length.  Returns false if 's' is anything else. */
 bool inet_prefix_parse(const char *s, struct inet_prefix *);
 
+#define INET_PREFIX_STRLEN (INET_ADDR_STRLEN + 4)
+
+/* Formats 'prefix' as inet_prefix_parse() reads it (an IPv4 length counted
+ * from the start of the IPv4 address) into 'buf' and returns 'buf'. */
+char *inet_prefix_format(const struct inet_prefix *prefix,
+                         char buf[INET_PREFIX_STRLEN]);
+
 /* Says whether 'a' lies within 'prefix'. */
 bool inet_prefix_contains(const struct inet_prefix *prefix,
                           const struct in6_addr *a);
