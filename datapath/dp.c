@@ -294,7 +294,8 @@ dp_tunnel_configure(struct dp *dp, uint32_t port_no,
 static int
 check_vni_config(uint32_t vni, const struct dp_vni_config *c)
 {
-    if (!vni || vni > VXLAN_VNI_MAX || c->n_flood > DP_VNI_MAX_FLOOD) {
+    if (!vni || vni > VXLAN_VNI_MAX || c->n_flood > DP_VNI_MAX_FLOOD
+        || c->learn_prefix.len > 128) {
         return EINVAL;
     }
     if (!inet_is_unspecified(&c->group)

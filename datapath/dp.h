@@ -138,8 +138,8 @@ struct dp_vni_config {
 
 /* Adds 'vni' or, if it exists, changes its configuration.  Returns 0,
  * EINVAL (VNI out of range, both group and list, a group that is not
- * multicast, a list that is too long or holds a multicast address) or
- * ENOMEM. */
+ * multicast, a list that is too long or holds a multicast address, a
+ * prefix longer than 128 bits) or ENOMEM. */
 int dp_vni_set(struct dp *, uint32_t vni, const struct dp_vni_config *);
 
 /* Removes 'vni', its entries, and its bindings (the ports stay, unbound).

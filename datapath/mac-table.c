@@ -529,6 +529,9 @@ mac_table_set_learning(struct mac_table *t, uint32_t vni,
     if (!v) {
         return ENOENT;
     }
+    if (policy->prefix.len > 128) {
+        return EINVAL;
+    }
     if (policy->n_remotes) {
         remotes = malloc(policy->n_remotes * sizeof *remotes);
         if (!remotes) {

@@ -77,7 +77,7 @@ struct mac_learn_policy {
 /* Sets the learning policy of 'vni' (the default learns from every remote
  * VTEP) and forgets the entries learned from remote VTEPs that it refuses.
  * The policy is copied.  Returns 0, ENOENT if the VNI is not configured,
- * or ENOMEM. */
+ * EINVAL for a prefix longer than 128 bits, or ENOMEM. */
 int mac_table_set_learning(struct mac_table *, uint32_t vni,
                            const struct mac_learn_policy *);
 

@@ -1104,6 +1104,8 @@ START_TEST(test_config_errors)
     ck_assert_int_eq(dp_vni_set(dp, 42, &vc), EINVAL);
     vc = (struct dp_vni_config) { .flood_list = &group, .n_flood = 1 };
     ck_assert_int_eq(dp_vni_set(dp, 42, &vc), EINVAL);
+    vc = (struct dp_vni_config) { .learn_prefix = { .len = 129 } };
+    ck_assert_int_eq(dp_vni_set(dp, 42, &vc), EINVAL);
 
     ck_assert_int_eq(dp_port_add(dp, PORT_VM1, DP_PORT_LOCAL), EEXIST);
     ck_assert_int_eq(dp_port_add(dp, 0, DP_PORT_LOCAL), EINVAL);

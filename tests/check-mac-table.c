@@ -695,6 +695,8 @@ START_TEST(test_learning_policy_refuses_and_counts)
     struct mac_learn_policy any = { .listed_only = false };
 
     ck_assert_int_eq(mac_table_set_learning(t, VNI_B, &any), ENOENT);
+    any.prefix.len = 129;
+    ck_assert_int_eq(mac_table_set_learning(t, VNI_A, &any), EINVAL);
     mac_table_destroy(t);
 }
 END_TEST
