@@ -465,9 +465,28 @@ vni_key(struct build *b, void *vni_, char *key, char *value, bool *taken)
         }
         vni->has_mac_limit = true;
         return parse_u32(b, key, value, &vni->mac_limit);
+    } else if (!strcmp(key, "learn")) {
+        if (vni->has_learn) {
+            return invalid(b, "learn given twice");
+        }
+        vni->has_learn = true;
+        if (!strcmp(value, "any")) {
+            vni->learn = VSWITCH__LEARN__LEARN_ANY;
+        } else if (!strcmp(value, "list")) {
+            vni->learn = VSWITCH__LEARN__LEARN_LIST;
+        } else {
+            return invalid(b, "learn: '%s' is neither any nor list", value);
+        }
+        return 0;
+    } else if (!strcmp(key, "learn-prefix")) {
+        if (vni->learn_prefix) {
+            return invalid(b, "learn-prefix given twice");
+        }
+        vni->learn_prefix = value;
+        return 0;
     }
-    return invalid(b, "unknown key '%s' (group, flood, ageing or "
-                   "mac-limit)", key);
+    return invalid(b, "unknown key '%s' (group, flood, ageing, mac-limit, "
+                   "learn or learn-prefix)", key);
 }
 
 static int

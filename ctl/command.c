@@ -27,11 +27,13 @@ static const struct command commands[] = {
       "ports with their state, counters and options",
       build_list_ports, print_ports, PAYLOAD(PORTS), true },
     { "add-vni", 1, COMMAND_NO_MAX,
-      "VNI [group=IP | flood=IP[,IP...]] [ageing=SECS] [mac-limit=N]",
+      "VNI [group=IP | flood=IP[,IP...]] [ageing=SECS] [mac-limit=N] "
+      "[learn=any|list] [learn-prefix=IP/LEN]",
       "add a VNI, flooding to a multicast group or to a list of VTEPs",
       build_add_vni, NULL, NO_PAYLOAD, false },
     { "set-vni", 2, COMMAND_NO_MAX,
-      "VNI [group=IP | flood=IP[,IP...]] [ageing=SECS] [mac-limit=N]",
+      "VNI [group=IP | flood=IP[,IP...]] [ageing=SECS] [mac-limit=N] "
+      "[learn=any|list] [learn-prefix=IP/LEN]",
       "change the given settings of a VNI",
       build_set_vni, NULL, NO_PAYLOAD, false },
     { "del-vni", 1, 1, "VNI",

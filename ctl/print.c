@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "eth-addr.h"
+#include "request.h"
 
 /* Which counters become table columns; in JSON every counter is printed
  * inside a "counters" object. */
@@ -132,6 +133,24 @@ print_port_table(struct output *out, Vswitch__PortStatus *const *ports,
     output_end_table(out);
 }
 
+/* Which remote VTEPs the VNI learns from: "list" or "any", and the
+ * underlay prefix they must be in, if any ("any 172.31.0.0/16"). */
+static void
+print_learning(struct output *out, const Vswitch__VniConfig *c)
+{
+    bool list = request_vni_learns_from_list(c);
+
+    output_string(out, "learn", NULL, list ? "list" : "any");
+    if (c->learn_prefix && *c->learn_prefix) {
+        output_string(out, "learn_prefix", NULL, c->learn_prefix);
+        print_joined(out, "LEARN", join(list ? "list " : "any ",
+                                        &c->learn_prefix, 1));
+    } else {
+        output_null(out, "learn_prefix", NULL);
+        output_string(out, NULL, "LEARN", list ? "list" : "any");
+    }
+}
+
 static void
 print_vni(struct output *out, const Vswitch__VniStatus *v)
 {
@@ -168,6 +187,7 @@ print_vni(struct output *out, const Vswitch__VniStatus *v)
     } else {
         output_null(out, NULL, "LIMIT");
     }
+    print_learning(out, c);
     output_uint(out, "dynamic_macs", NULL, v->dynamic_macs);
     output_uint(out, "static_macs", NULL, v->static_macs);
     output_uint(out, NULL, "MACS",
@@ -181,7 +201,7 @@ print_vni_table(struct output *out, Vswitch__VniStatus *const *vnis,
                 size_t n)
 {
     static const char *const columns[] = {
-        "VNI", "FLOOD", "PORTS", "MACS", "LIMIT", "AGEING", NULL,
+        "VNI", "FLOOD", "LEARN", "PORTS", "MACS", "LIMIT", "AGEING", NULL,
     };
 
     output_begin_table(out, "vnis", columns);
@@ -327,6 +347,7 @@ print_fdb_stats(struct output *out, const struct print_context *ctx)
         { "evicted", s->evicted },
         { "static_kept", s->static_kept },
         { "multicast_ignored", s->multicast_ignored },
+        { "learn_refused", s->learn_refused },
     };
 
     for (size_t i = 0; i < sizeof stats / sizeof *stats; i++) {

@@ -38,8 +38,10 @@ void csum_complete_partial(struct packet *p);
  * sender leaves for offload.  A frame that crossed only virtual links (a
  * kernel vxlan device over a veth) arrives so, and a plain socket cannot
  * tell: the field is the one sign.  A finished checksum that happens to
- * equal that sum is recomputed to the same value, so no frame is harmed.
- * Returns true if it marked the frame. */
+ * equal that sum is recomputed to the same value; but a wrong one that a
+ * sender chose to equal it would be made right over damaged data, so the
+ * caller asks only of frames from this host's own stack.  Returns true if
+ * it marked the frame. */
 bool csum_detect_partial(struct packet *p);
 
 #endif /* datapath/csum.h */

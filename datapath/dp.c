@@ -74,6 +74,7 @@ static const char *const drop_reason_names[DP_DROP_N_REASONS] = {
     [DP_DROP_LOOPED] = "looped",
     [DP_DROP_FAMILY] = "family",
     [DP_DROP_BAD_GSO] = "bad_gso",
+    [DP_DROP_BAD_REMOTE] = "bad_remote",
 };
 
 const char *
@@ -293,7 +294,8 @@ dp_tunnel_configure(struct dp *dp, uint32_t port_no,
 static int
 check_vni_config(uint32_t vni, const struct dp_vni_config *c)
 {
-    if (!vni || vni > VXLAN_VNI_MAX || c->n_flood > DP_VNI_MAX_FLOOD) {
+    if (!vni || vni > VXLAN_VNI_MAX || c->n_flood > DP_VNI_MAX_FLOOD
+        || c->learn_prefix.len > 128) {
         return EINVAL;
     }
     if (!inet_is_unspecified(&c->group)
@@ -341,9 +343,20 @@ dp_vni_set(struct dp *dp, uint32_t vni, const struct dp_vni_config *c)
         v->vni = vni;
         list_init(&v->ports);
     }
+    struct mac_learn_policy policy = {
+        .listed_only = c->learn_listed_only,
+        .remotes = c->flood_list,
+        .n_remotes = c->n_flood,
+        .prefix = c->learn_prefix,
+    };
+
     error = mac_table_set_vni(dp->macs, vni, c->ageing_s, c->mac_limit);
+    if (!error) {
+        error = mac_table_set_learning(dp->macs, vni, &policy);
+    }
     if (error) {
         if (is_new) {
+            mac_table_del_vni(dp->macs, vni);
             hmap_remove(&dp->vnis, &v->node);
             free(v);
         }
@@ -675,7 +688,9 @@ vxlan_error_to_drop(enum vxlan_error error)
 
 /* Learns where the source of 'p' is, then forwards it.  A multicast or zero
  * source is no host's address: such frames are dropped, as the Linux
- * bridge and Open vSwitch do. */
+ * bridge and Open vSwitch do.  A frame from a remote VTEP that the VNI does
+ * not learn from is still forwarded, as the Linux vxlan driver forwards
+ * frames it does not learn from ("nolearning"). */
 static void
 learn_and_forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
                   struct packet *p, const struct mac_dest *src,
@@ -683,12 +698,11 @@ learn_and_forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
 {
     const struct eth_header *eth = packet_at(p, 0, ETH_HEADER_LEN);
 
-    if (eth_addr_is_multicast(&eth->eth_src)
-        || eth_addr_is_zero(&eth->eth_src)) {
+    if (mac_table_learn(dp->macs, v->vni, &eth->eth_src, src, now_ms)
+        == MAC_LEARN_MULTICAST) {
         drop(in, v, p, DP_DROP_BAD_SRC);
         return;
     }
-    mac_table_learn(dp->macs, v->vni, &eth->eth_src, src, now_ms);
     forward(dp, in, v, p);
 }
 
@@ -741,6 +755,19 @@ mark_super_frame(const struct dp_port *tunnel, struct packet *p)
     }
 }
 
+/* Says whether 'p' came from this host's own IP stack: its outer source is
+ * a loopback address or the very address it was sent to, neither of which
+ * the kernel accepts as the source of a datagram that arrives from outside
+ * (unless accept_local is set).  Only such a frame can carry an inner
+ * checksum left to offload: a frame that crossed a wire had it finished
+ * before it left, by the sender's device or stack. */
+static bool
+from_this_host(const struct packet *p)
+{
+    return inet_is_loopback(&p->md.tun_src)
+           || inet_equals(&p->md.tun_src, &p->md.tun_dst);
+}
+
 static void
 receive_tunnel(struct dp *dp, struct dp_port *in, struct packet *p,
                long long now_ms)
@@ -765,12 +792,24 @@ receive_tunnel(struct dp *dp, struct dp_port *in, struct packet *p,
         drop(in, v, p, DP_DROP_LOOPED);
         return;
     }
+    /* No VTEP sends from these, and the kernel's IP stack drops such
+     * "martian" sources before its own vxlan driver sees them. */
+    if (!inet_is_unicast(&p->md.tun_src)) {
+        drop(in, v, p, DP_DROP_BAD_REMOTE);
+        return;
+    }
     v->counters.rx_packets++;
     v->counters.rx_bytes += packet_size(p);
     p->md.in_port = in->port_no;
     /* A peer on this host may have left the inner checksum to offload;
-     * whoever sends the frame on finishes it. */
-    csum_detect_partial(p);
+     * whoever sends the frame on finishes it.  From anywhere else, a field
+     * that looks so is what the sender chose, and taking it at its word
+     * would give data damaged on the way a fresh checksum: such a frame
+     * goes on as it came, for its receiver to check, as the kernel's
+     * vxlan driver passes a frame it does not verify. */
+    if (from_this_host(p)) {
+        csum_detect_partial(p);
+    }
     mark_super_frame(in, p);
 
     struct mac_dest src = { .type = MAC_DEST_REMOTE,

@@ -45,6 +45,7 @@ enum dp_drop_reason {
     DP_DROP_LOOPED,             /* Our own VXLAN frame came back to us. */
     DP_DROP_FAMILY,             /* Remote VTEP of the other IP family. */
     DP_DROP_BAD_GSO,            /* Super frame that cannot be segmented. */
+    DP_DROP_BAD_REMOTE,         /* Outer source not a unicast address. */
     DP_DROP_N_REASONS
 };
 
@@ -124,14 +125,21 @@ struct dp_vni_config {
     size_t n_flood;
     unsigned int ageing_s;      /* 0: MAC_TABLE_DEFAULT_AGEING. */
     size_t mac_limit;           /* 0: only the table's bound. */
+
+    /* Which remote VTEPs it learns from: with 'learn_listed_only' only the
+     * flood list's, and of those only the ones within 'learn_prefix'
+     * (length 0: any).  Frames from the others are forwarded, not
+     * learned. */
+    bool learn_listed_only;
+    struct inet_prefix learn_prefix;
 };
 
 #define DP_VNI_MAX_FLOOD 256
 
 /* Adds 'vni' or, if it exists, changes its configuration.  Returns 0,
  * EINVAL (VNI out of range, both group and list, a group that is not
- * multicast, a list that is too long or holds a multicast address) or
- * ENOMEM. */
+ * multicast, a list that is too long or holds a multicast address, a
+ * prefix longer than 128 bits) or ENOMEM. */
 int dp_vni_set(struct dp *, uint32_t vni, const struct dp_vni_config *);
 
 /* Removes 'vni', its entries, and its bindings (the ports stay, unbound).

@@ -24,10 +24,36 @@ bool inet_is_ipv4(const struct in6_addr *);
 bool inet_is_multicast(const struct in6_addr *);
 bool inet_is_unspecified(const struct in6_addr *);
 
-/* Returns true if 'a' can be one host's address: neither unspecified,
- * multicast, nor IPv4's limited broadcast (255.255.255.255). */
-bool inet_is_unicast(const struct in6_addr *);
 bool inet_equals(const struct in6_addr *, const struct in6_addr *);
+
+/* Says whether 'a' is a loopback address: 127.0.0.0/8 or ::1. */
+bool inet_is_loopback(const struct in6_addr *a);
+
+/* Says whether 'a' can be the source of a datagram: not unspecified,
+ * multicast or the IPv4 limited broadcast address 255.255.255.255. */
+bool inet_is_unicast(const struct in6_addr *a);
+
+/* A prefix: the first 'len' bits of 'addr', counted over the IPv4-mapped
+ * form, so an IPv4 /16 has 'len' 112. */
+struct inet_prefix {
+    struct in6_addr addr;
+    unsigned int len;
+};
+
+/* Parses "ADDRESS/LENGTH" (IPv4 length 0-32, IPv6 0-128) whose address has
+ * no bits set past the length.  Returns false if 's' is anything else. */
+bool inet_prefix_parse(const char *s, struct inet_prefix *);
+
+#define INET_PREFIX_STRLEN (INET_ADDR_STRLEN + 4)
+
+/* Formats 'prefix' as inet_prefix_parse() reads it (an IPv4 length counted
+ * from the start of the IPv4 address) into 'buf' and returns 'buf'. */
+char *inet_prefix_format(const struct inet_prefix *prefix,
+                         char buf[INET_PREFIX_STRLEN]);
+
+/* Says whether 'a' lies within 'prefix'. */
+bool inet_prefix_contains(const struct inet_prefix *prefix,
+                          const struct in6_addr *a);
 
 /* Parses an IPv4 or IPv6 address in its usual text form.  Returns false if
  * 's' is anything else. */

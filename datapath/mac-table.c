@@ -30,16 +30,21 @@ struct mac_vni {
     size_t n_static;
     struct list owners;         /* struct mac_owner's 'vni_node'. */
     struct owner_hint biggest;  /* Among 'owners'. */
+    struct mac_owner *underlay; /* The owner of remote entries, or NULL. */
+    struct mac_learn_policy policy;
+    struct in6_addr *remotes;   /* 'policy.remotes', sorted, owned. */
 };
 
-/* The dynamic entries of one VNI learned at one place.  Its LRU list is in
- * order of last sighting, so the front is both the next to expire and the
- * one to evict. */
+/* The dynamic entries of one VNI learned at one local port, or from the
+ * underlay: all remote VTEPs of a VNI together are one owner, since any
+ * sender on the underlay can claim as many source addresses as it likes.
+ * Its LRU list is in order of last sighting, so the front is both the next
+ * to expire and the one to evict. */
 struct mac_owner {
-    struct hmap_node node;      /* In mac_table's 'owners', by VNI + dest. */
+    struct hmap_node node;      /* In mac_table's 'owners', by VNI + key. */
     struct list vni_node;       /* In mac_vni's 'owners'. */
     struct mac_vni *vni;
-    struct mac_dest dest;
+    struct mac_dest dest;       /* owner_key() of its entries' dests. */
     struct list lru;            /* struct mac_entry's 'lru_node'. */
     size_t n_entries;
 };
@@ -169,24 +174,40 @@ find_entry(const struct mac_table *t, uint32_t vni,
     return NULL;
 }
 
+/* Returns the owner key of entries learned at 'dest': the port itself, or
+ * for every remote VTEP the same remote key with no address. */
+static struct mac_dest
+owner_key(const struct mac_dest *dest)
+{
+    struct mac_dest key = { .type = dest->type };
+
+    if (dest->type == MAC_DEST_PORT) {
+        key.port_no = dest->port_no;
+    }
+    return key;
+}
+
 static struct mac_owner *
 find_owner(const struct mac_table *t, uint32_t vni,
-           const struct mac_dest *dest)
+           const struct mac_dest *key)
 {
     struct mac_owner *o;
 
-    HMAP_FOR_EACH_WITH_HASH (o, node, hash_owner(t, vni, dest), &t->owners) {
-        if (o->vni->vni == vni && mac_dest_equals(&o->dest, dest)) {
+    HMAP_FOR_EACH_WITH_HASH (o, node, hash_owner(t, vni, key), &t->owners) {
+        if (o->vni->vni == vni && mac_dest_equals(&o->dest, key)) {
             return o;
         }
     }
     return NULL;
 }
 
+/* Returns the owner of entries learned in 'v' at 'dest', creating it if
+ * need be, or NULL if memory is short. */
 static struct mac_owner *
-get_owner(struct mac_table *t, struct mac_vni *v, const struct mac_dest *dest)
+get_owner(struct mac_table *t, struct mac_vni *v, const struct mac_dest *at)
 {
-    struct mac_owner *o = find_owner(t, v->vni, dest);
+    struct mac_dest key = owner_key(at);
+    struct mac_owner *o = find_owner(t, v->vni, &key);
 
     if (o) {
         return o;
@@ -195,14 +216,17 @@ get_owner(struct mac_table *t, struct mac_vni *v, const struct mac_dest *dest)
     if (!o) {
         return NULL;
     }
-    if (hmap_insert(&t->owners, &o->node, hash_owner(t, v->vni, dest))) {
+    if (hmap_insert(&t->owners, &o->node, hash_owner(t, v->vni, &key))) {
         free(o);
         return NULL;
     }
     o->vni = v;
-    o->dest = *dest;
+    o->dest = key;
     list_init(&o->lru);
     list_push_back(&v->owners, &o->vni_node);
+    if (key.type == MAC_DEST_REMOTE) {
+        v->underlay = o;
+    }
     return o;
 }
 
@@ -237,6 +261,9 @@ free_owner(struct mac_table *t, struct mac_owner *o)
 {
     hint_forget(&t->biggest, o);
     hint_forget(&o->vni->biggest, o);
+    if (o->vni->underlay == o) {
+        o->vni->underlay = NULL;
+    }
     hmap_remove(&t->owners, &o->node);
     list_remove(&o->vni_node);
     free(o);
@@ -310,6 +337,14 @@ find_biggest(const struct mac_table *t, const struct mac_vni *v)
     return biggest;
 }
 
+static void
+evict_front(struct mac_table *t, struct mac_owner *o)
+{
+    remove_entry(t, CONTAINER_OF(list_front(&o->lru), struct mac_entry,
+                                 lru_node));
+    t->stats.evicted++;
+}
+
 /* Evicts the least recently seen entry of the biggest owner, in 'v' or, if
  * it is NULL, in the whole table.  The hint makes this O(1) while one owner
  * keeps growing, which is the case of a flood; it is trusted to within one
@@ -326,22 +361,32 @@ evict_one(struct mac_table *t, struct mac_vni *v)
     if (!hint->owner) {
         return false;
     }
-    remove_entry(t, CONTAINER_OF(list_front(&hint->owner->lru),
-                                 struct mac_entry, lru_node));
-    t->stats.evicted++;
+    evict_front(t, hint->owner);
     return true;
 }
 
-/* Evicts until there is room for one more dynamic entry in 'v'. */
+/* Evicts until there is room in 'v' for one more dynamic entry learned at
+ * a place of type 'type'.  Local ports and the underlay are owners alike
+ * when a port learns: the biggest gives way.  An entry from the underlay
+ * takes the place of the least recently seen entry of the VNI's underlay:
+ * a flood of frames from forged outer sources, each of which holds one
+ * entry, would otherwise make the biggest local port give way to it.  Only
+ * an underlay that holds nothing yet takes from the biggest owner, one
+ * entry, after which it makes room from its own. */
 static void
-make_room(struct mac_table *t, struct mac_vni *v)
+make_room(struct mac_table *t, struct mac_vni *v, enum mac_dest_type type)
 {
-    while (v->max_entries && v->n_dynamic >= v->max_entries
-           && evict_one(t, v)) {
-        continue;
-    }
-    while (t->stats.n_dynamic >= t->max_entries && evict_one(t, NULL)) {
-        continue;
+    for (;;) {
+        bool vni_full = v->max_entries && v->n_dynamic >= v->max_entries;
+
+        if (!vni_full && t->stats.n_dynamic < t->max_entries) {
+            return;
+        }
+        if (type == MAC_DEST_REMOTE && v->underlay) {
+            evict_front(t, v->underlay);
+        } else if (!evict_one(t, vni_full ? v : NULL)) {
+            return;
+        }
     }
 }
 
@@ -363,6 +408,7 @@ mac_table_destroy(struct mac_table *t)
         free(o);
     }
     HMAP_FOR_EACH_SAFE (v, node, &t->vnis) {
+        free(v->remotes);
         free(v);
     }
     hmap_destroy(&t->entries);
@@ -414,7 +460,95 @@ mac_table_del_vni(struct mac_table *t, uint32_t vni)
         }
     }
     hmap_remove(&t->vnis, &v->node);
+    free(v->remotes);
     free(v);
+}
+
+/* Removes the entries of owner 'o' for which 'doomed' returns true, and
+ * returns how many went.  The owner itself goes with its last entry. */
+static size_t
+remove_entries(struct mac_table *t, struct mac_owner *o,
+               bool (*doomed)(const struct mac_entry *, const void *aux),
+               const void *aux)
+{
+    struct list *node = list_front(&o->lru);
+    size_t count = o->n_entries;
+    size_t n = 0;
+
+    /* Count rather than walk to the list's end, which may go with 'o'. */
+    while (count--) {
+        struct mac_entry *e = CONTAINER_OF(node, struct mac_entry, lru_node);
+
+        node = node->next;
+        if (doomed(e, aux)) {
+            remove_entry(t, e);
+            n++;
+        }
+    }
+    return n;
+}
+
+static bool
+at_dest(const struct mac_entry *e, const void *dest)
+{
+    return !dest || mac_dest_equals(&e->dest, dest);
+}
+
+static int
+compare_addrs(const void *a, const void *b)
+{
+    return memcmp(a, b, sizeof(struct in6_addr));
+}
+
+/* Says whether 'v''s policy lets it learn from remote VTEP 'remote'. */
+static bool
+may_learn_from(const struct mac_vni *v, const struct in6_addr *remote)
+{
+    const struct mac_learn_policy *p = &v->policy;
+
+    return inet_is_unicast(remote)
+           && (!p->listed_only
+               || bsearch(remote, p->remotes, p->n_remotes, sizeof *remote,
+                          compare_addrs))
+           && inet_prefix_contains(&p->prefix, remote);
+}
+
+static bool
+refused(const struct mac_entry *e, const void *v)
+{
+    return !may_learn_from(v, &e->dest.remote);
+}
+
+int
+mac_table_set_learning(struct mac_table *t, uint32_t vni,
+                       const struct mac_learn_policy *policy)
+{
+    struct mac_vni *v = find_vni(t, vni);
+    struct in6_addr *remotes = NULL;
+
+    if (!v) {
+        return ENOENT;
+    }
+    if (policy->prefix.len > 128) {
+        return EINVAL;
+    }
+    if (policy->n_remotes) {
+        remotes = malloc(policy->n_remotes * sizeof *remotes);
+        if (!remotes) {
+            return ENOMEM;
+        }
+        memcpy(remotes, policy->remotes, policy->n_remotes * sizeof *remotes);
+        qsort(remotes, policy->n_remotes, sizeof *remotes, compare_addrs);
+    }
+    free(v->remotes);
+    v->remotes = remotes;
+    v->policy = *policy;
+    v->policy.remotes = remotes;
+
+    if (v->underlay) {
+        remove_entries(t, v->underlay, refused, v);
+    }
+    return 0;
 }
 
 enum mac_learn_result
@@ -442,14 +576,24 @@ mac_table_learn(struct mac_table *t, uint32_t vni, const struct eth_addr *mac,
             }
             return MAC_LEARN_REFRESHED;
         }
+        if (dest->type == MAC_DEST_REMOTE
+            && !may_learn_from(e->owner->vni, &dest->remote)) {
+            t->stats.learn_refused++;
+            return MAC_LEARN_REFUSED;
+        }
 
         struct mac_owner *o = get_owner(t, e->owner->vni, dest);
 
         if (!o) {
             return MAC_LEARN_NO_MEMORY;
         }
-        detach_from_owner(t, e);
-        attach_to_owner(t, e, o);
+        /* From one remote VTEP to another, the owner stays the same. */
+        if (o == e->owner) {
+            list_move_back(&o->lru, &e->lru_node);
+        } else {
+            detach_from_owner(t, e);
+            attach_to_owner(t, e, o);
+        }
         e->dest = *dest;
         e->used = now_ms;
         t->stats.moves++;
@@ -461,7 +605,11 @@ mac_table_learn(struct mac_table *t, uint32_t vni, const struct eth_addr *mac,
     if (!v) {
         return MAC_LEARN_NO_VNI;
     }
-    make_room(t, v);
+    if (dest->type == MAC_DEST_REMOTE && !may_learn_from(v, &dest->remote)) {
+        t->stats.learn_refused++;
+        return MAC_LEARN_REFUSED;
+    }
+    make_room(t, v, dest->type);
 
     struct mac_owner *o = get_owner(t, v, dest);
 
@@ -582,20 +730,12 @@ mac_table_flush(struct mac_table *t, uint32_t vni,
     struct mac_owner *o;
     size_t n = 0;
 
+    struct mac_dest key = dest ? owner_key(dest) : (struct mac_dest) { 0 };
+
     HMAP_FOR_EACH_SAFE (o, node, &t->owners) {
         if ((!vni || o->vni->vni == vni)
-            && (!dest || mac_dest_equals(&o->dest, dest))) {
-            struct mac_entry *e;
-
-            /* The owner is freed with its last entry. */
-            size_t count = o->n_entries;
-
-            for (size_t i = 0; i < count; i++) {
-                e = CONTAINER_OF(list_front(&o->lru), struct mac_entry,
-                                 lru_node);
-                remove_entry(t, e);
-                n++;
-            }
+            && (!dest || mac_dest_equals(&o->dest, &key))) {
+            n += remove_entries(t, o, at_dest, dest);
         }
     }
     return n;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "eth-addr.h"
+#include "inet.h"
 
 /* The forwarding database: where each (VNI, MAC) was last seen.
  *
@@ -14,10 +15,19 @@
  * after the VNI's ageing time without it.  Static entries are configured,
  * never age, and learning never overwrites them.
  *
- * The table is bounded twice: per VNI and overall.  When a bound is hit, the
- * entry evicted is the least recently seen one of the "owner" (the port or
- * remote VTEP, within a VNI) that holds the most entries, so a port that
- * floods random source addresses only pushes out its own entries.
+ * The table is bounded twice: per VNI and overall.  Within a VNI, entries
+ * have "owners": each local port, and the underlay, which stands for every
+ * remote VTEP together (anyone on the underlay can forge outer sources, so
+ * counting remote VTEPs one by one would let 20,000 forged ones, each with
+ * one entry, outweigh any local port).  When a bound is hit by an entry
+ * learned on a local port, the entry evicted is the least recently seen one
+ * of the owner that holds the most entries, so a port that floods random
+ * source addresses only pushes out its own entries.  An entry learned from
+ * the underlay evicts the least recently seen entry learned from the
+ * underlay in its VNI: the underlay never pushes out local entries, except
+ * one when it holds none at all.  Remote VTEPs are not protected from one
+ * another by eviction; the learning policy (mac_table_set_learning()) says
+ * which of them may be learned from.
  *
  * Time is whatever clock the caller passes, in milliseconds, so tests can
  * move it.  Ageing is one pass, mac_table_expire(), that the caller runs
@@ -54,6 +64,23 @@ void mac_table_destroy(struct mac_table *);
 int mac_table_set_vni(struct mac_table *, uint32_t vni,
                       unsigned int ageing_s, size_t max_entries);
 
+/* Which remote VTEPs a VNI learns from.  A source that is not unicast
+ * (inet_is_unicast()) is never learned, whatever the policy. */
+struct mac_learn_policy {
+    bool listed_only;                   /* Only from 'remotes'. */
+    const struct in6_addr *remotes;
+    size_t n_remotes;
+    struct inet_prefix prefix;          /* And only from within it; a length
+                                         * of 0 allows every address. */
+};
+
+/* Sets the learning policy of 'vni' (the default learns from every remote
+ * VTEP) and forgets the entries learned from remote VTEPs that it refuses.
+ * The policy is copied.  Returns 0, ENOENT if the VNI is not configured,
+ * EINVAL for a prefix longer than 128 bits, or ENOMEM. */
+int mac_table_set_learning(struct mac_table *, uint32_t vni,
+                           const struct mac_learn_policy *);
+
 /* Removes 'vni''s settings and all its entries, static ones included. */
 void mac_table_del_vni(struct mac_table *, uint32_t vni);
 
@@ -64,11 +91,13 @@ enum mac_learn_result {
     MAC_LEARN_STATIC,           /* A static entry exists: left alone. */
     MAC_LEARN_MULTICAST,        /* Multicast or zero source: not learned. */
     MAC_LEARN_NO_VNI,           /* The VNI is not configured. */
+    MAC_LEARN_REFUSED,          /* The VNI's policy refuses the remote. */
     MAC_LEARN_NO_MEMORY,        /* Allocation failed: not learned. */
 };
 
 /* Records that 'mac' was seen as a source in 'vni' at 'dest' at time
- * 'now_ms'. */
+ * 'now_ms'.  A multicast or zero 'mac' is counted as 'multicast_ignored'
+ * and a remote 'dest' the VNI's policy refuses as 'learn_refused'. */
 enum mac_learn_result mac_table_learn(struct mac_table *, uint32_t vni,
                                       const struct eth_addr *mac,
                                       const struct mac_dest *dest,
@@ -143,6 +172,7 @@ struct mac_table_stats {
     uint64_t evicted;           /* To make room, either bound. */
     uint64_t static_kept;       /* Learning that a static entry overrode. */
     uint64_t multicast_ignored; /* Multicast or zero sources not learned. */
+    uint64_t learn_refused;     /* Remote VTEPs a VNI's policy refused. */
 };
 
 void mac_table_get_stats(const struct mac_table *, struct mac_table_stats *);

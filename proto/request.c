@@ -152,7 +152,48 @@ request_check_vni_config(const Vswitch__VniConfig *c, char *error,
                  c->ageing);
         return false;
     }
+    if (c->has_learn && c->learn != VSWITCH__LEARN__LEARN_ANY
+        && c->learn != VSWITCH__LEARN__LEARN_LIST) {
+        snprintf(error, size, "learn: unknown mode %d", (int) c->learn);
+        return false;
+    }
+    if (c->has_learn && c->learn == VSWITCH__LEARN__LEARN_LIST
+        && c->group && *c->group) {
+        snprintf(error, size, "learn=list learns from the flood= list, and "
+                 "a VNI with group= has none");
+        return false;
+    }
+
+    struct inet_prefix prefix;
+
+    if (c->learn_prefix && *c->learn_prefix
+        && !inet_prefix_parse(c->learn_prefix, &prefix)) {
+        snprintf(error, size, "learn-prefix: '%s' is not a prefix such as "
+                 "172.31.0.0/16 (no bits set past its length)",
+                 c->learn_prefix);
+        return false;
+    }
     return true;
+}
+
+bool
+request_check_vni_whole(const Vswitch__VniConfig *c, char *error,
+                        size_t size)
+{
+    if (c->has_learn && c->learn == VSWITCH__LEARN__LEARN_LIST
+        && !c->n_flood) {
+        snprintf(error, size, "VNI %u: learn=list needs a flood= list",
+                 c->vni);
+        return false;
+    }
+    return true;
+}
+
+bool
+request_vni_learns_from_list(const Vswitch__VniConfig *c)
+{
+    return c->has_learn ? c->learn == VSWITCH__LEARN__LEARN_LIST
+                        : c->n_flood > 0;
 }
 
 bool

@@ -24,6 +24,15 @@ bool request_check_port_config(const Vswitch__PortConfig *, char *error,
 bool request_check_vni_config(const Vswitch__VniConfig *, char *error,
                               size_t size);
 
+/* Checks what only a VNI's whole configuration shows (a set-vni request
+ * holds only what changes): learn=list needs a flood list. */
+bool request_check_vni_whole(const Vswitch__VniConfig *, char *error,
+                             size_t size);
+
+/* Says whether the VNI configured by 'c' learns from the remote VTEPs of
+ * its flood list only: if told so, and by default when it has a list. */
+bool request_vni_learns_from_list(const Vswitch__VniConfig *c);
+
 bool request_check_static_mac(uint32_t vni, const char *mac,
                               const char *port, const char *remote,
                               char *error, size_t size);

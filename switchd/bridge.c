@@ -16,6 +16,7 @@
 #include "log.h"
 #include "packet.h"
 #include "port.h"
+#include "request.h"
 #include "xmalloc.h"
 
 /* Enough buffers for a batch in flight on every port and then some; a
@@ -248,6 +249,10 @@ vni_config_to_dp(const Vswitch__VniConfig *v, struct dp_vni_config *dc,
     dc->n_flood = v->n_flood;
     dc->ageing_s = v->has_ageing ? v->ageing : 0;
     dc->mac_limit = v->has_mac_limit ? v->mac_limit : 0;
+    dc->learn_listed_only = request_vni_learns_from_list(v);
+    if (v->learn_prefix) {
+        inet_prefix_parse(v->learn_prefix, &dc->learn_prefix);
+    }
 }
 
 static void

@@ -10,6 +10,7 @@
 #include "eth-addr.h"
 #include "inet.h"
 #include "port.h"
+#include "request.h"
 
 #define OK VSWITCH__STATUS__STATUS_OK
 
@@ -181,9 +182,20 @@ canonical_mac(char **s)
 }
 
 static bool
+canonical_prefix(char **s)
+{
+    struct inet_prefix prefix;
+    char buf[INET_PREFIX_STRLEN];
+
+    return !inet_prefix_parse(*s, &prefix)
+           || replace_string(s, inet_prefix_format(&prefix, buf));
+}
+
+static bool
 canonical_vni(Vswitch__VniConfig *v)
 {
-    bool ok = !v->group || canonical_ip(&v->group);
+    bool ok = (!v->group || canonical_ip(&v->group))
+              && (!v->learn_prefix || canonical_prefix(&v->learn_prefix));
 
     for (size_t i = 0; ok && i < v->n_flood; i++) {
         ok = canonical_ip(&v->flood[i]);
@@ -374,6 +386,17 @@ config_edit_set_port(struct config_edit *e, const Vswitch__SetPort *req)
     return OK;
 }
 
+/* Removes the string '*s' if it is empty: an empty value given to a key
+ * means "none". */
+static void
+drop_empty(char **s)
+{
+    if (*s && !**s) {
+        free(*s);
+        *s = NULL;
+    }
+}
+
 Vswitch__Status
 config_edit_add_vni(struct config_edit *e, const Vswitch__VniConfig *req)
 {
@@ -384,9 +407,14 @@ config_edit_add_vni(struct config_edit *e, const Vswitch__VniConfig *req)
         free_msg(vni);
         return out_of_memory(e);
     }
-    if (vni->group && !*vni->group) {
-        free(vni->group);
-        vni->group = NULL;
+    drop_empty(&vni->group);
+    drop_empty(&vni->learn_prefix);
+
+    char error[REQUEST_ERROR_SIZE];
+
+    if (!request_check_vni_whole(vni, error, sizeof error)) {
+        free_msg(vni);
+        return fail(e, VSWITCH__STATUS__STATUS_INVALID, "%s", error);
     }
 
     Vswitch__VniConfig *old = config_find_vni(c, req->vni);
@@ -420,9 +448,10 @@ config_edit_set_vni(struct config_edit *e, const Vswitch__VniConfig *req)
                     "VNI %u does not exist", req->vni);
     }
     if (!req->group && !req->n_flood && !req->has_ageing
-        && !req->has_mac_limit) {
+        && !req->has_mac_limit && !req->has_learn && !req->learn_prefix) {
         return fail(e, VSWITCH__STATUS__STATUS_INVALID,
-                    "set-vni needs group=, flood=, ageing= or mac-limit=");
+                    "set-vni needs group=, flood=, ageing=, mac-limit=, "
+                    "learn= or learn-prefix=");
     }
 
     Vswitch__VniConfig *merged = config_clone(&vni->base);
@@ -460,7 +489,25 @@ config_edit_set_vni(struct config_edit *e, const Vswitch__VniConfig *req)
         merged->has_mac_limit = true;
         merged->mac_limit = given->mac_limit;
     }
+    if (given->has_learn) {
+        merged->has_learn = true;
+        merged->learn = given->learn;
+    }
+    if (given->learn_prefix) {
+        /* Moved, not copied; an empty one removes the prefix. */
+        free(merged->learn_prefix);
+        merged->learn_prefix = given->learn_prefix;
+        given->learn_prefix = NULL;
+        drop_empty(&merged->learn_prefix);
+    }
     free_msg(given);
+
+    char error[REQUEST_ERROR_SIZE];
+
+    if (!request_check_vni_whole(merged, error, sizeof error)) {
+        free_msg(merged);
+        return fail(e, VSWITCH__STATUS__STATUS_INVALID, "%s", error);
+    }
     for (size_t i = 0; i < e->config->n_vnis; i++) {
         if (e->config->vnis[i] == vni) {
             e->changed = !config_equal(&vni->base, &merged->base);

@@ -327,6 +327,7 @@ do_fdb_stats(struct rpc_call *call)
     m->evicted = s.evicted;
     m->static_kept = s.static_kept;
     m->multicast_ignored = s.multicast_ignored;
+    m->learn_refused = s.learn_refused;
     call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FDB_STATS;
     call->resp->fdb_stats = m;
     return OK;

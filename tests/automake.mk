@@ -53,6 +53,7 @@ SYSTEM_TESTS = \
 	tests/system/daemon-files.sh \
 	tests/system/her.sh \
 	tests/system/kernel-interop.sh \
+	tests/system/learning.sh \
 	tests/system/mtu.sh \
 	tests/system/pcap.sh \
 	tests/system/pcap-files.sh \

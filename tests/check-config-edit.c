@@ -582,6 +582,61 @@ START_TEST(test_set_vni_changes_only_what_is_given)
 }
 END_TEST
 
+/* learn= and learn-prefix= are kept like the other settings, the prefix in
+ * canonical form; an empty prefix removes it; learn=list needs a list,
+ * whichever request would leave a VNI without one. */
+START_TEST(test_keeps_the_learning_options)
+{
+    struct vni_buf v;
+    Vswitch__VniConfig *vni;
+    struct snapshot before;
+
+    vni_config(&v, 6000, NULL, NULL, 0);
+    v.vni.learn_prefix = "FD00:0:0::/16";
+    expect_changed(config_edit_set_vni(&edit, &v.vni));
+    vni = config_find_vni(edit.config, 6000);
+    ck_assert_str_eq(vni->learn_prefix, "fd00::/16");
+    ck_assert_str_eq(vni->group, "239.1.1.1");
+
+    vni_config(&v, 5000, NULL, NULL, 0);
+    v.vni.has_learn = true;
+    v.vni.learn = VSWITCH__LEARN__LEARN_ANY;
+    begin(false, false);
+    expect_changed(config_edit_set_vni(&edit, &v.vni));
+    vni = config_find_vni(edit.config, 5000);
+    ck_assert(vni->has_learn);
+    ck_assert_int_eq(vni->learn, VSWITCH__LEARN__LEARN_ANY);
+    ck_assert_uint_eq(vni->n_flood, 2);
+
+    vni_config(&v, 6000, NULL, NULL, 0);
+    v.vni.learn_prefix = "";
+    begin(false, false);
+    expect_changed(config_edit_set_vni(&edit, &v.vni));
+    ck_assert_ptr_null(config_find_vni(edit.config, 6000)->learn_prefix);
+
+    /* A group in place of the list of a VNI told to learn from it. */
+    vni_config(&v, 5000, NULL, NULL, 0);
+    v.vni.has_learn = true;
+    v.vni.learn = VSWITCH__LEARN__LEARN_LIST;
+    begin(false, false);
+    expect_changed(config_edit_set_vni(&edit, &v.vni));
+    before = snapshot();
+    begin(false, false);
+    expect_refused(config_edit_set_vni(&edit, vni_config(&v, 5000,
+                                                         "239.2.2.2", NULL,
+                                                         0)),
+                   INVALID, "learn=list needs a flood= list", &before);
+
+    vni_config(&v, 7000, NULL, NULL, 0);
+    v.vni.has_learn = true;
+    v.vni.learn = VSWITCH__LEARN__LEARN_LIST;
+    before = snapshot();
+    begin(false, false);
+    expect_refused(config_edit_add_vni(&edit, &v.vni), INVALID,
+                   "learn=list needs a flood= list", &before);
+}
+END_TEST
+
 START_TEST(test_set_vni_refuses_a_missing_vni_or_no_change)
 {
     struct vni_buf v;
@@ -891,6 +946,7 @@ config_edit_suite(void)
           test_set_vni_changes_only_what_is_given },
         { "set-vni refuses a missing VNI or no change",
           test_set_vni_refuses_a_missing_vni_or_no_change },
+        { "keeps the learning options", test_keeps_the_learning_options },
         { "deletes a VNI with its bindings and static MACs",
           test_deletes_a_vni_with_its_bindings_and_static_macs },
         { "refuses to delete a missing VNI",

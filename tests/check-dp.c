@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csum.h"
 #include "dp.h"
 #include "fixture.h"
 #include "headers.h"
@@ -291,6 +292,30 @@ assert_learned(int host, uint32_t vni, uint16_t mac_id,
                   "host %d learned mac %u at the wrong place", host, mac_id);
 }
 
+/* Hands host 'to''s VTEP a VXLAN datagram holding 'inner' in VNI_A, from
+ * outer source 'src' to host 'to''s address. */
+static void
+deliver_from(int to, const struct in6_addr *src, const uint8_t *inner,
+             size_t len)
+{
+    static uint8_t payload[8192];
+    struct vxlan_header vx;
+    struct packet_batch batch;
+    struct packet *p;
+
+    ck_assert_uint_le(VXLAN_HEADER_LEN + len, sizeof payload);
+    be32_16_put(&vx.vx_flags, htonl(VXLAN_FLAG_I));
+    be32_16_put(&vx.vx_vni, htonl(VNI_A << 8));
+    memcpy(payload, &vx, sizeof vx);
+    memcpy(payload + VXLAN_HEADER_LEN, inner, len);
+    p = fixture_packet(pool, payload, VXLAN_HEADER_LEN + len);
+    p->md.tun_src = *src;
+    p->md.tun_dst = hosts[to].ip;
+    packet_batch_init(&batch);
+    packet_batch_add(&batch, p);
+    dp_receive(hosts[to].dp, PORT_VTEP, &batch, now);
+}
+
 static uint64_t
 port_drops(int host, uint32_t port_no, enum dp_drop_reason reason)
 {
@@ -539,6 +564,42 @@ START_TEST(test_head_end_replication)
 }
 END_TEST
 
+/* With learning limited to the list, a frame from a VTEP off the list is
+ * delivered but teaches nothing, however many source MACs it claims, and
+ * a listed VTEP's entry stays where it is. */
+START_TEST(test_learns_only_from_listed_vteps)
+{
+    struct in6_addr peers[] = { hosts[0].ip, hosts[2].ip };
+    struct dp_vni_config vc = { .flood_list = peers, .n_flood = 2,
+                                .learn_listed_only = true };
+    struct in6_addr forged = ip4(0xac1f0909);
+    struct mac_dest from0 = remote_dest(0);
+    struct mac_table_stats st;
+    uint8_t frame[128];
+    size_t len;
+
+    ck_assert_int_eq(dp_vni_set(hosts[1].dp, VNI_A, &vc), 0);
+    for (uint16_t id = 1; id <= 3; id++) {
+        struct eth_addr mac = fixture_mac(id);
+
+        len = fixture_arp_request(frame, &mac, 1, 2);
+        deliver_from(1, id == 1 ? &hosts[0].ip : &forged, frame, len);
+    }
+    /* And the forged VTEP claims the listed one's MAC. */
+    struct eth_addr mac1 = fixture_mac(1);
+
+    len = fixture_arp_request(frame, &mac1, 1, 2);
+    deliver_from(1, &forged, frame, len);
+
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM1), 4);
+    assert_learned(1, VNI_A, 1, &from0);
+    mac_table_get_stats(dp_mac_table(hosts[1].dp), &st);
+    ck_assert_uint_eq(st.n_dynamic, 1);
+    ck_assert_uint_eq(st.learn_refused, 3);
+    ck_assert_uint_eq(st.moves, 0);
+}
+END_TEST
+
 START_TEST(test_mtu_drops_oversized_frames)
 {
     struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
@@ -756,30 +817,20 @@ START_TEST(test_counts_super_frames_it_cannot_cut)
 }
 END_TEST
 
-/* A kernel vxlan device on the same host passes its TSO frames whole, and
- * they arrive without a segment size: the datapath gives them the largest
- * that the underlay would have carried. */
-/* Sends 't' from host 0's VTEP to host 1's in one datagram. */
+/* Sends 't' to host 1's VTEP in one datagram from a kernel vxlan device on
+ * host 1 itself, which sends from a loopback address. */
 static void
 deliver_inner(const struct fixture_tcp *t)
 {
-    static uint8_t payload[8192];
-    size_t len = fixture_tcp_frame(payload + VXLAN_HEADER_LEN, t);
-    struct vxlan_header vx;
-    struct packet_batch batch;
-    struct packet *p;
+    static uint8_t frame[8192];
+    struct in6_addr self = ip4(0x7f000001);
 
-    be32_16_put(&vx.vx_flags, htonl(VXLAN_FLAG_I));
-    be32_16_put(&vx.vx_vni, htonl(VNI_A << 8));
-    memcpy(payload, &vx, sizeof vx);
-    p = fixture_packet(pool, payload, VXLAN_HEADER_LEN + len);
-    p->md.tun_src = hosts[0].ip;
-    p->md.tun_dst = hosts[1].ip;
-    packet_batch_init(&batch);
-    packet_batch_add(&batch, p);
-    dp_receive(hosts[1].dp, PORT_VTEP, &batch, now);
+    deliver_from(1, &self, frame, fixture_tcp_frame(frame, t));
 }
 
+/* A kernel vxlan device on the same host passes its TSO frames whole, and
+ * they arrive without a segment size: the datapath gives them the largest
+ * that the underlay would have carried. */
 START_TEST(test_marks_oversized_tcp_from_the_underlay_as_super_frames)
 {
     struct fixture_tcp t = { .payload_len = 5000, .flags = TCP_ACK,
@@ -807,6 +858,112 @@ START_TEST(test_leaves_oversized_frames_with_finished_checksums_whole)
     ck_assert_uint_eq(packet_size(sent_on(&hosts[1], PORT_VM2)),
                       TCP_FRAME_HDR + 5000);
     ck_assert_uint_eq(sent_on(&hosts[1], PORT_VM2)->md.gso_size, 0);
+}
+END_TEST
+
+/* The checksum field of a frame from a remote VTEP is the sender's choice:
+ * one that equals the pseudo-header sum is not taken for a checksum left to
+ * offload, which would give data damaged on the way a fresh checksum.  The
+ * frame goes on as it came, for the VM's stack to refuse.  From this host's
+ * own kernel the same frame is finished. */
+START_TEST(test_finishes_checksums_left_to_offload_only_from_this_host)
+{
+    struct fixture_tcp t = { .payload_len = 100, .flags = TCP_ACK,
+                             .partial = true };
+    struct fixture_tcp done = t;
+    static uint8_t partial[512], finished[512];
+    size_t len = fixture_tcp_frame(partial, &t);
+    struct in6_addr self = ip4(0x7f000001);
+    const struct packet *out;
+
+    done.partial = false;
+    ck_assert_uint_eq(fixture_tcp_frame(finished, &done), len);
+    ck_assert_mem_ne(partial, finished, len);
+
+    deliver_from(1, &hosts[0].ip, partial, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM2), 1);
+    out = sent_on(&hosts[1], PORT_VM2);
+    ck_assert(!out->md.csum_partial);
+    ck_assert_uint_eq(packet_size(out), len);
+    ck_assert_mem_eq(packet_data(out), partial, len);
+    clear_sent(&hosts[1]);
+
+    /* The port that sends it finishes it. */
+    deliver_from(1, &self, partial, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM2), 1);
+    out = sent_on(&hosts[1], PORT_VM2);
+    ck_assert(out->md.csum_partial);
+    csum_complete_partial((struct packet *) out);
+    ck_assert_uint_eq(packet_size(out), len);
+    ck_assert_mem_eq(packet_data(out), finished, len);
+}
+END_TEST
+
+/* No VTEP sends from these: the frames are dropped, counted, and nothing
+ * is learned from them. */
+START_TEST(test_drops_frames_from_outer_sources_no_vtep_has)
+{
+    const char *sources[] = {
+        "0.0.0.0", "::", "255.255.255.255", "239.1.1.1", "ff02::1",
+    };
+    struct eth_addr a = fixture_mac(1);
+    uint8_t frame[128];
+    size_t len = fixture_arp_request(frame, &a, 1, 2);
+    struct mac_table_stats st;
+
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
+        struct in6_addr src;
+
+        ck_assert(inet_parse(sources[i], &src));
+        deliver_from(1, &src, frame, len);
+        ck_assert_uint_eq(port_drops(1, PORT_VTEP, DP_DROP_BAD_REMOTE),
+                          i + 1);
+    }
+    ck_assert_uint_eq(hosts[1].n_sent, 0);
+    mac_table_get_stats(dp_mac_table(hosts[1].dp), &st);
+    ck_assert_uint_eq(st.n_dynamic, 0);
+    ck_assert_str_eq(dp_drop_reason_name(DP_DROP_BAD_REMOTE), "bad_remote");
+}
+END_TEST
+
+/* Reconfigures host 1's VNI_A to the multicast group with 'prefix' as the
+ * underlay prefix it learns from. */
+static void
+set_learn_prefix(const char *prefix)
+{
+    struct dp_vni_config vc = { .group = group };
+
+    ck_assert(inet_prefix_parse(prefix, &vc.learn_prefix));
+    ck_assert_int_eq(dp_vni_set(hosts[1].dp, VNI_A, &vc), 0);
+}
+
+/* A frame from outside the prefix is delivered but not learned; what is
+ * refused is counted.  Narrowing the prefix forgets what it now refuses. */
+START_TEST(test_learns_only_within_the_underlay_prefix)
+{
+    struct eth_addr a = fixture_mac(1);
+    uint8_t frame[128];
+    size_t len = fixture_arp_request(frame, &a, 1, 2);
+    struct mac_dest from0 = remote_dest(0);
+    struct mac_table_stats st;
+    struct eth_addr mac1 = fixture_mac(1);
+
+    set_learn_prefix("10.9.0.0/16");
+    deliver_from(1, &hosts[0].ip, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM1), 1);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM2), 1);
+    ck_assert_ptr_null(mac_table_lookup(dp_mac_table(hosts[1].dp), VNI_A,
+                                        &mac1));
+    mac_table_get_stats(dp_mac_table(hosts[1].dp), &st);
+    ck_assert_uint_eq(st.learn_refused, 1);
+
+    set_learn_prefix("172.31.0.0/16");
+    deliver_from(1, &hosts[0].ip, frame, len);
+    assert_learned(1, VNI_A, 1, &from0);
+
+    set_learn_prefix("172.31.0.2/31");
+    ck_assert_ptr_null(mac_table_lookup(dp_mac_table(hosts[1].dp), VNI_A,
+                                        &mac1));
 }
 END_TEST
 
@@ -850,9 +1007,13 @@ START_TEST(test_decap_drops_counted_by_reason)
     be32_16_put(&vx.vx_flags, htonl(VXLAN_FLAG_I | 0xf70000ff));
     be32_16_put(&vx.vx_vni, htonl(VNI_A << 8 | 0xff));
     memcpy(payload, &vx, sizeof vx);
+
+    struct packet *p = fixture_packet(pool, payload,
+                                      VXLAN_HEADER_LEN + inner_len);
+
+    p->md.tun_src = hosts[1].ip;
     packet_batch_init(&batch);
-    packet_batch_add(&batch, fixture_packet(pool, payload,
-                                            VXLAN_HEADER_LEN + inner_len));
+    packet_batch_add(&batch, p);
     dp_receive(hosts[0].dp, PORT_VTEP, &batch, now);
     ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM1), 1);
 }
@@ -943,6 +1104,8 @@ START_TEST(test_config_errors)
     ck_assert_int_eq(dp_vni_set(dp, 42, &vc), EINVAL);
     vc = (struct dp_vni_config) { .flood_list = &group, .n_flood = 1 };
     ck_assert_int_eq(dp_vni_set(dp, 42, &vc), EINVAL);
+    vc = (struct dp_vni_config) { .learn_prefix = { .len = 129 } };
+    ck_assert_int_eq(dp_vni_set(dp, 42, &vc), EINVAL);
 
     ck_assert_int_eq(dp_port_add(dp, PORT_VM1, DP_PORT_LOCAL), EEXIST);
     ck_assert_int_eq(dp_port_add(dp, 0, DP_PORT_LOCAL), EINVAL);
@@ -1019,6 +1182,12 @@ START_TEST(test_drops_multicast_source)
     inject(0, PORT_VM1, frame, len);
     ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_BAD_SRC), 2);
     ck_assert_uint_eq(hosts[0].n_sent, 0);
+
+    /* The MAC table's count of sources it did not learn agrees. */
+    struct mac_table_stats st;
+
+    mac_table_get_stats(dp_mac_table(hosts[0].dp), &st);
+    ck_assert_uint_eq(st.multicast_ignored, 2);
 }
 END_TEST
 
@@ -1122,10 +1291,15 @@ dp_suite(void)
                    test_marks_oversized_tcp_from_the_underlay_as_super_frames);
     tcase_add_test(tc,
                    test_leaves_oversized_frames_with_finished_checksums_whole);
+    tcase_add_test(tc,
+                   test_finishes_checksums_left_to_offload_only_from_this_host);
+    tcase_add_test(tc, test_drops_frames_from_outer_sources_no_vtep_has);
+    tcase_add_test(tc, test_learns_only_within_the_underlay_prefix);
     suite_add_tcase(s, tc);
 
     tcase_add_checked_fixture(her, setup_her, teardown);
     tcase_add_test(her, test_head_end_replication);
+    tcase_add_test(her, test_learns_only_from_listed_vteps);
     suite_add_tcase(s, her);
     return s;
 }

@@ -99,24 +99,78 @@ START_TEST(test_classifies_unspecified)
 }
 END_TEST
 
-START_TEST(test_classifies_unicast)
+START_TEST(test_classifies_unicast_and_loopback)
 {
     static const struct {
-        const char *addr;
+        const char *s;
         bool unicast;
+        bool loopback;
     } cases[] = {
-        { "172.31.0.1", true }, { "127.0.0.1", true },
-        { "255.255.255.254", true }, { "fd00::1", true }, { "::1", true },
-        { "0.0.0.0", false }, { "::", false }, { "224.0.0.1", false },
-        { "239.1.1.1", false }, { "255.255.255.255", false },
-        { "ff02::1", false }, { "ff0e::1", false },
+        { "172.31.0.1", true, false }, { "127.0.0.1", true, true },
+        { "127.9.9.9", true, true }, { "::1", true, true },
+        { "fd00::1", true, false }, { "0.0.0.0", false, false },
+        { "::", false, false }, { "255.255.255.255", false, false },
+        { "224.0.0.1", false, false }, { "ff02::1", false, false },
+        { "172.31.255.255", true, false },
     };
 
-    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-        struct in6_addr a = fixture_ip(cases[i].addr);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct in6_addr a;
 
+        ck_assert(inet_parse(cases[i].s, &a));
         ck_assert_msg(inet_is_unicast(&a) == cases[i].unicast, "%s",
-                      cases[i].addr);
+                      cases[i].s);
+        ck_assert_msg(inet_is_loopback(&a) == cases[i].loopback, "%s",
+                      cases[i].s);
+    }
+}
+END_TEST
+
+START_TEST(test_parses_formats_and_matches_prefixes)
+{
+    static const struct {
+        const char *s;
+        const char *formatted;      /* NULL: refused. */
+        const char *inside;
+        const char *outside;
+    } cases[] = {
+        { "172.31.0.0/16", "172.31.0.0/16", "172.31.255.1", "172.32.0.1" },
+        { "10.0.0.128/25", "10.0.0.128/25", "10.0.0.200", "10.0.0.127" },
+        { "0.0.0.0/0", "0.0.0.0/0", "192.0.2.1", "fd00::1" },
+        { "192.0.2.7/32", "192.0.2.7/32", "192.0.2.7", "192.0.2.6" },
+        { "FD00::/8", "fd00::/8", "fd12::1", "fe80::1" },
+        { "::/0", "::/0", "fd00::1", NULL },
+        { "172.31.0.1/16", NULL, NULL, NULL },
+        { "172.31.0.0/33", NULL, NULL, NULL },
+        { "fd00::/129", NULL, NULL, NULL },
+        { "172.31.0.0", NULL, NULL, NULL },
+        { "172.31.0.0/", NULL, NULL, NULL },
+        { "172.31.0.0/+8", NULL, NULL, NULL },
+        { "/8", NULL, NULL, NULL },
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct inet_prefix prefix;
+        char buf[INET_PREFIX_STRLEN];
+        struct in6_addr a;
+
+        if (!cases[i].formatted) {
+            ck_assert_msg(!inet_prefix_parse(cases[i].s, &prefix), "%s",
+                          cases[i].s);
+            continue;
+        }
+        ck_assert_msg(inet_prefix_parse(cases[i].s, &prefix), "%s",
+                      cases[i].s);
+        ck_assert_str_eq(inet_prefix_format(&prefix, buf),
+                         cases[i].formatted);
+        ck_assert(inet_parse(cases[i].inside, &a));
+        ck_assert_msg(inet_prefix_contains(&prefix, &a), "%s in %s",
+                      cases[i].inside, cases[i].s);
+        if (cases[i].outside) {
+            ck_assert(inet_parse(cases[i].outside, &a));
+            ck_assert_msg(!inet_prefix_contains(&prefix, &a), "%s not in %s",
+                          cases[i].outside, cases[i].s);
+        }
     }
 }
 END_TEST
@@ -182,8 +236,10 @@ inet_suite(void)
                      NULL, NULL);
     fixture_add_case(s, "classifies unspecified",
                      test_classifies_unspecified, NULL, NULL);
-    fixture_add_case(s, "classifies unicast", test_classifies_unicast,
-                     NULL, NULL);
+    fixture_add_case(s, "classifies unicast and loopback",
+                     test_classifies_unicast_and_loopback, NULL, NULL);
+    fixture_add_case(s, "parses, formats and matches prefixes",
+                     test_parses_formats_and_matches_prefixes, NULL, NULL);
     fixture_add_case(s, "makes and reads socket addresses",
                      test_makes_and_reads_socket_addresses, NULL, NULL);
     fixture_add_case(s, "reads no address of another family",

@@ -517,6 +517,190 @@ START_TEST(test_flood_evicts_only_flooder_table_limit)
 }
 END_TEST
 
+/* Learns fixture_mac(first) to fixture_mac(last - 1) at 'dest', one
+ * millisecond apart from '*now'. */
+static void
+learn_range(struct mac_table *t, uint16_t first, uint16_t last,
+            const struct mac_dest *dest, long long *now)
+{
+    for (uint16_t i = first; i < last; i++) {
+        struct eth_addr mac = fixture_mac(i);
+
+        learn_new(t, VNI_A, &mac, dest, (*now)++);
+    }
+}
+
+/* Asserts that fixture_mac(first) to fixture_mac(last - 1) live at local
+ * port 'port_no'. */
+static void
+assert_range_at_port(const struct mac_table *t, uint16_t first,
+                     uint16_t last, uint32_t port_no)
+{
+    for (uint16_t i = first; i < last; i++) {
+        struct eth_addr mac = fixture_mac(i);
+
+        assert_at_port(t, VNI_A, &mac, port_no);
+    }
+}
+
+/* The story of the attack: a VNI at its limit with local entries and a few
+ * from a real remote VTEP, then 20,000 MACs from 20,000 forged outer
+ * sources.  Each forged VTEP would hold one entry, so counted one by one
+ * the biggest owner would be a local port.  The underlay is one owner and
+ * pays for its own newcomers: every local entry survives, and the
+ * underlay keeps the share it had.  (Remote entries are not protected from
+ * one another: the learning policy decides which VTEPs are learned.) */
+START_TEST(test_forged_remotes_cannot_evict_local_entries)
+{
+    enum { LIMIT = 1000, N_PORT1 = 600, N_PORT2 = 390, N_FORGED = 20000 };
+    struct mac_table *t = create_table(0);
+    struct mac_dest p1 = port_dest(1), p2 = port_dest(2);
+    struct mac_dest real = remote_dest(0xac1f0002);
+    uint64_t state = 0x2545f4914f6cdd1dULL;
+    long long now = 0;
+
+    set_vni(t, VNI_A, 0, LIMIT);
+    learn_range(t, 0, N_PORT1, &p1, &now);
+    learn_range(t, N_PORT1, N_PORT1 + N_PORT2, &p2, &now);
+    learn_range(t, N_PORT1 + N_PORT2, LIMIT, &real, &now);
+    for (uint32_t i = 0; i < N_FORGED; i++) {
+        struct eth_addr mac = random_mac(&state);
+        struct mac_dest forged = remote_dest(0x0a000001 + i);
+
+        learn_new(t, VNI_A, &mac, &forged, now++);
+    }
+
+    assert_range_at_port(t, 0, N_PORT1, 1);
+    assert_range_at_port(t, N_PORT1, N_PORT1 + N_PORT2, 2);
+    ck_assert_uint_eq(get_vni(t, VNI_A).n_dynamic, LIMIT);
+    ck_assert_uint_eq(get_stats(t).evicted, N_FORGED);
+    mac_table_destroy(t);
+}
+END_TEST
+
+/* Against local ports the underlay counts as one owner: when it holds the
+ * most, a port's newcomer takes the place of its least recently seen
+ * entry, although each remote VTEP alone holds only one. */
+START_TEST(test_underlay_is_one_owner_against_local_ports)
+{
+    struct mac_table *t = create_table(0);
+    struct mac_dest p1 = port_dest(1), p2 = port_dest(2);
+    long long now = 0;
+
+    set_vni(t, VNI_A, 0, 10);
+    learn_range(t, 0, 4, &p1, &now);
+    for (uint16_t i = 4; i < 10; i++) {
+        struct eth_addr mac = fixture_mac(i);
+        struct mac_dest vtep = remote_dest(0xac1f0000 + i);
+
+        learn_new(t, VNI_A, &mac, &vtep, now++);
+    }
+
+    struct eth_addr newcomer = fixture_mac(10);
+    struct eth_addr oldest_remote = fixture_mac(4);
+
+    learn_new(t, VNI_A, &newcomer, &p2, now++);
+    assert_absent(t, VNI_A, &oldest_remote);
+    assert_range_at_port(t, 0, 4, 1);
+    mac_table_destroy(t);
+}
+END_TEST
+
+/* An underlay that holds nothing in a VNI full of local entries takes one
+ * place, from the biggest port; after that it makes room from its own. */
+START_TEST(test_empty_underlay_takes_one_place)
+{
+    struct mac_table *t = create_table(0);
+    struct mac_dest p1 = port_dest(1);
+    struct mac_dest a = remote_dest(0xac1f0002), b = remote_dest(0xac1f0003);
+    struct eth_addr ma = fixture_mac(100), mb = fixture_mac(101);
+    struct eth_addr first = fixture_mac(0);
+    long long now = 0;
+
+    set_vni(t, VNI_A, 0, 5);
+    learn_range(t, 0, 5, &p1, &now);
+    learn_new(t, VNI_A, &ma, &a, now++);
+    assert_absent(t, VNI_A, &first);
+    learn_new(t, VNI_A, &mb, &b, now++);
+    assert_absent(t, VNI_A, &ma);
+    assert_range_at_port(t, 1, 5, 1);
+    ck_assert_uint_eq(get_stats(t).evicted, 2);
+    mac_table_destroy(t);
+}
+END_TEST
+
+static void
+set_learning(struct mac_table *t, const struct in6_addr *remotes,
+             size_t n_remotes, bool listed_only, const char *prefix)
+{
+    struct mac_learn_policy policy = { .listed_only = listed_only,
+                                       .remotes = remotes,
+                                       .n_remotes = n_remotes };
+
+    if (prefix) {
+        ck_assert(inet_prefix_parse(prefix, &policy.prefix));
+    }
+    ck_assert_int_eq(mac_table_set_learning(t, VNI_A, &policy), 0);
+}
+
+/* Sources no VTEP can have are refused under every policy; a list and a
+ * prefix refuse what they do not hold; a refused VTEP cannot move an entry
+ * either; and a narrower policy forgets what it now refuses. */
+START_TEST(test_learning_policy_refuses_and_counts)
+{
+    struct mac_table *t = create_table(0);
+    struct mac_dest r1 = remote_dest(0xac1f0001), r2 = remote_dest(0xac1f0002);
+    struct mac_dest off = remote_dest(0x0a000001);
+    const char *bad[] = { "0.0.0.0", "::", "255.255.255.255", "224.0.0.1",
+                          "ff02::1" };
+    struct eth_addr m1 = fixture_mac(1), m2 = fixture_mac(2);
+    struct eth_addr m3 = fixture_mac(3);
+    struct in6_addr list[] = { r2.remote, r1.remote };
+
+    set_vni(t, VNI_A, 0, 0);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct mac_dest d = { .type = MAC_DEST_REMOTE };
+
+        ck_assert(inet_parse(bad[i], &d.remote));
+        ck_assert_int_eq(mac_table_learn(t, VNI_A, &m1, &d, 0),
+                         MAC_LEARN_REFUSED);
+    }
+    ck_assert_uint_eq(get_stats(t).learn_refused, 5);
+    ck_assert_uint_eq(get_stats(t).n_dynamic, 0);
+
+    set_learning(t, list, 2, true, NULL);
+    learn_new(t, VNI_A, &m1, &r1, 1);
+    learn_new(t, VNI_A, &m2, &r2, 1);
+    ck_assert_int_eq(mac_table_learn(t, VNI_A, &m3, &off, 1),
+                     MAC_LEARN_REFUSED);
+    ck_assert_int_eq(mac_table_learn(t, VNI_A, &m1, &off, 1),
+                     MAC_LEARN_REFUSED);
+    ck_assert(mac_dest_equals(mac_table_lookup(t, VNI_A, &m1), &r1));
+    ck_assert_uint_eq(get_stats(t).learn_refused, 7);
+
+    /* Between remote VTEPs a move is still a move. */
+    ck_assert_int_eq(mac_table_learn(t, VNI_A, &m1, &r2, 2),
+                     MAC_LEARN_MOVED);
+    ck_assert(mac_dest_equals(mac_table_lookup(t, VNI_A, &m1), &r2));
+    ck_assert_uint_eq(mac_table_flush(t, VNI_A, &r1), 0);
+
+    /* The prefix holds r1 only, and m1 and m2 are both at r2 now. */
+    set_learning(t, NULL, 0, false, "172.31.0.1/32");
+    ck_assert_uint_eq(get_stats(t).n_dynamic, 0);
+    learn_new(t, VNI_A, &m1, &r1, 3);
+    ck_assert_int_eq(mac_table_learn(t, VNI_A, &m2, &r2, 3),
+                     MAC_LEARN_REFUSED);
+    ck_assert_uint_eq(mac_table_flush(t, VNI_A, &r1), 1);
+
+    struct mac_learn_policy any = { .listed_only = false };
+
+    ck_assert_int_eq(mac_table_set_learning(t, VNI_B, &any), ENOENT);
+    any.prefix.len = 129;
+    ck_assert_int_eq(mac_table_set_learning(t, VNI_A, &any), EINVAL);
+    mac_table_destroy(t);
+}
+END_TEST
+
 START_TEST(test_static_never_ages)
 {
     struct mac_table *t = create_table(0);
@@ -1211,6 +1395,16 @@ mac_table_suite(void)
                      test_flood_evicts_only_flooder_vni_limit, NULL, NULL);
     fixture_add_case(s, "flood evicts only the flooder's entries (table limit)",
                      test_flood_evicts_only_flooder_table_limit, NULL, NULL);
+    fixture_add_case(s, "forged remote VTEPs cannot evict local entries",
+                     test_forged_remotes_cannot_evict_local_entries, NULL,
+                     NULL);
+    fixture_add_case(s, "the underlay is one owner against local ports",
+                     test_underlay_is_one_owner_against_local_ports, NULL,
+                     NULL);
+    fixture_add_case(s, "an empty underlay takes one place, then its own",
+                     test_empty_underlay_takes_one_place, NULL, NULL);
+    fixture_add_case(s, "the learning policy refuses and counts",
+                     test_learning_policy_refuses_and_counts, NULL, NULL);
     fixture_add_case(s, "static entries never age",
                      test_static_never_ages, NULL, NULL);
     fixture_add_case(s, "learning never overwrites a static entry",

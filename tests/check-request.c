@@ -448,6 +448,45 @@ START_TEST(test_checks_the_ageing_time)
 }
 END_TEST
 
+START_TEST(test_checks_the_learning_options)
+{
+    static const struct {
+        const char *prefix;
+        bool ok;
+    } cases[] = {
+        { "172.31.0.0/16", true }, { "10.0.0.1/32", true },
+        { "0.0.0.0/0", true }, { "fd00::/8", true }, { "", true },
+        { "172.31.0.1/16", false }, { "172.31.0.0/33", false },
+        { "172.31.0.0", false }, { "172.31.0.0/", false },
+        { "172.31.0.0/-1", false }, { "172.31.0.0/16x", false },
+        { "fd00::/129", false }, { "bogus/8", false },
+    };
+    const char *flood[] = { "172.31.0.2" };
+    struct vni_request v;
+
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        vni_request(&v, i % 2, 5000, NULL, NULL, 0);
+        v.vni.learn_prefix = (char *) cases[i].prefix;
+        if (cases[i].ok) {
+            expect_ok(&v.req, cases[i].prefix);
+        } else {
+            expect_error(&v.req, cases[i].prefix, "is not a prefix");
+        }
+    }
+
+    vni_request(&v, false, 5000, NULL, flood, 1);
+    v.vni.has_learn = true;
+    v.vni.learn = VSWITCH__LEARN__LEARN_LIST;
+    expect_ok(&v.req, "learn=list with flood=");
+    vni_request(&v, true, 5000, "239.1.1.1", NULL, 0);
+    v.vni.has_learn = true;
+    v.vni.learn = VSWITCH__LEARN__LEARN_LIST;
+    expect_error(&v.req, "learn=list with group=", "has none");
+    v.vni.learn = 7;
+    expect_error(&v.req, "learn=7", "unknown mode");
+}
+END_TEST
+
 static void
 expect_port_name(const Vswitch__Request *req, const char *name, bool ok)
 {
@@ -762,6 +801,8 @@ request_suite(void)
                      test_limits_the_flood_list_to_256, NULL, NULL);
     fixture_add_case(s, "checks the ageing time",
                      test_checks_the_ageing_time, NULL, NULL);
+    fixture_add_case(s, "checks the learning options",
+                     test_checks_the_learning_options, NULL, NULL);
     fixture_add_case(s, "checks port names", test_checks_port_names,
                      NULL, NULL);
     fixture_add_case(s, "refuses an unknown port type",

@@ -82,6 +82,11 @@ receive(uint32_t port_no, const uint8_t *data, size_t size)
     struct packet_batch batch;
 
     if (p) {
+        /* From the listed peer: a frame from no VTEP's address (all zero)
+         * would be dropped before anything else read it. */
+        if (port_no == PORT_VTEP) {
+            p->md.tun_src = inet_from_ipv4(htonl(0xac1f0002));
+        }
         packet_batch_init(&batch);
         packet_batch_add(&batch, p);
         dp_receive(dp, port_no, &batch, 0);
