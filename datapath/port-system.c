@@ -298,19 +298,26 @@ system_send(struct port *port, struct packet_batch *batch)
                                                  .msg_iovlen = 1 };
         n_msgs++;
     }
+    /* sendmmsg() stops at the first frame that fails, and reports an
+     * error only if that is the first one: that frame is dropped and the
+     * rest tried again.  A full socket buffer fails the rest as well, and
+     * a switch drops rather than waits (or spins). */
     while (done < n_msgs) {
         int n = sendmmsg(sp->fd, msgs + done, (unsigned int) (n_msgs - done),
                          MSG_DONTWAIT);
 
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            /* The first frame failed; drop it and go on with the rest. */
+        if (n > 0) {
+            done += (size_t) n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK
+                             || errno == ENOBUFS)) {
+            sp->stats.tx_errors += n_msgs - done;
+            break;
+        } else {
             sp->stats.tx_errors++;
-            n = 1;
+            done++;
         }
-        done += (size_t) n;
     }
     packet_batch_free(batch);
 }
