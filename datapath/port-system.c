@@ -73,8 +73,13 @@ system_open(const struct port_args *args, struct port **portp, char *error,
     }
     err = port_netdev_info(args->name, true, &ifindex, NULL);
     if (err) {
-        snprintf(error, error_size, "%s: %s", args->name,
-                 err == ENODEV ? "no such interface" : strerror(err));
+        if (err == ENODEV) {
+            snprintf(error, error_size, "interface %s does not exist",
+                     args->name);
+        } else {
+            snprintf(error, error_size, "%s: %s", args->name,
+                     strerror(err));
+        }
         return err;
     }
     fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
@@ -331,9 +336,13 @@ system_fd(const struct port *port)
 /* An interface that went down before it was deleted leaves the socket no
  * error to report, so the port asks the kernel whether it is still there. */
 static int
-system_check(const struct port *port)
+system_check(struct port *port, char *reason, size_t reason_size)
 {
-    return interface_exists(system_cast(port)->ifindex) ? 0 : ENODEV;
+    if (interface_exists(system_cast(port)->ifindex)) {
+        return 0;
+    }
+    snprintf(reason, reason_size, "interface deleted");
+    return ENODEV;
 }
 
 static void
@@ -354,6 +363,7 @@ const struct port_class port_system_class = {
     .dp_kind = DP_PORT_LOCAL,
     .options = system_options,
     .help = "an existing kernel interface, in promiscuous mode",
+    .retry_on_link = true,
     .open = system_open,
     .close = system_close,
     .recv = system_recv,

@@ -52,6 +52,7 @@ SYSTEM_TESTS = \
 	tests/system/control.sh \
 	tests/system/her.sh \
 	tests/system/kernel-interop.sh \
+	tests/system/lifecycle.sh \
 	tests/system/mtu.sh \
 	tests/system/pcap.sh \
 	tests/system/three-hosts.sh \

@@ -302,7 +302,7 @@ START_TEST(test_refuses_a_missing_interface)
     ck_assert_int_eq(open_port("cknone0", &port, error, sizeof error),
                      ENODEV);
     ck_assert_ptr_null(port);
-    ck_assert_str_eq(error, "cknone0: no such interface");
+    ck_assert_str_eq(error, "interface cknone0 does not exist");
 }
 END_TEST
 
@@ -554,12 +554,16 @@ START_TEST(test_check_notices_an_interface_deleted_while_down)
     struct port *port = must_open();
     struct packet_batch batch;
 
-    ck_assert_int_eq(port->class->check(port), 0);
+    char reason[64] = "";
+
+    ck_assert_int_eq(port->class->check(port, reason, sizeof reason), 0);
     fixture_shell("ip link set " DEV " down");
-    ck_assert_int_eq(port->class->check(port), 0);
+    ck_assert_int_eq(port->class->check(port, reason, sizeof reason), 0);
     recv_batch(port, &batch);
     fixture_shell("ip link del " DEV);
-    ck_assert_int_eq(port->class->check(port), ENODEV);
+    ck_assert_int_eq(port->class->check(port, reason, sizeof reason),
+                     ENODEV);
+    ck_assert_str_eq(reason, "interface deleted");
     port_close(port);
 }
 END_TEST
