@@ -56,8 +56,10 @@ static void
 on_readable(uv_poll_t *poll, int status, int events)
 {
     struct link_monitor *monitor = poll->data;
-    /* MNL_SOCKET_BUFFER_SIZE, which libmnl computes at run time. */
-    static char buf[8192];
+    /* Room for the largest link message (MNL_SOCKET_BUFFER_SIZE, which
+     * libmnl computes at run time, may be a page: too small for a link
+     * with many attributes). */
+    static char buf[32768];
 
     (void) status;
     (void) events;
@@ -66,14 +68,16 @@ on_readable(uv_poll_t *poll, int status, int events)
     for (int i = 0; i < 16; i++) {
         ssize_t n = mnl_socket_recvfrom(monitor->nl, buf, sizeof buf);
 
-        if (n < 0) {
-            if (errno == ENOBUFS) {
-                LOG_WARN("link-monitor", "link events lost: looking at "
-                         "every port again");
-                monitor->cb(monitor->aux, NULL, false);
-                continue;
-            }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
             return;
+        }
+        if (n < 0) {
+            /* The queue overflowed (ENOBUFS) or a message was cut short:
+             * whatever it said is lost. */
+            LOG_WARN("link-monitor", "link events lost (%s): looking at "
+                     "every port again", strerror(errno));
+            monitor->cb(monitor->aux, NULL, false);
+            continue;
         }
         if (mnl_cb_run(buf, (size_t) n, 0, 0, on_message, monitor)
             == MNL_CB_ERROR) {
