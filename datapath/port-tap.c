@@ -197,8 +197,8 @@ attach(const char *name, bool offload, struct tap_attachment *at)
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     int error, mtu = 0;
 
-    at->fd = -errno;
     if (fd < 0) {
+        at->fd = -errno;
         return;
     }
     memset(&ifr, 0, sizeof ifr);

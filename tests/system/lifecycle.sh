@@ -99,6 +99,13 @@ sys0_comes_back() {
 plug_vm3 sys0 || fail "veth sys0"
 check "add-port sys0" vsctl h1 add-port sys0 type=system vni=5000
 check "vm1 pings vm3 through sys0" in_ns vm1 ping -c 2 -i 0.2 -W 2 10.97.0.3
+# A system port takes an option change by opening its socket again; the
+# port keeps what it learned.
+check "set-port sys0 offload=false" vsctl h1 set-port sys0 offload=false
+check_eq "sys0 is up after the change" up "$(port_field sys0 "['state']")"
+check_eq "sys0 kept its learned MAC" sys0 "$(fdb_port "$MAC3")"
+check "vm1 pings vm3 after the change" \
+    in_ns vm1 ping -c 2 -i 0.2 -W 2 10.97.0.3
 in_ns h1 ip link del sys0
 wait_state sys0 down "a deleted interface takes its system port down"
 check_eq "in words" "device gone: interface deleted" \
