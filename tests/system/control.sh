@@ -99,7 +99,7 @@ check_eq "list-ports: tap0 bound to 5000" 5000 \
 check_eq "list-ports: the TAP device is up" up \
     "$(json '[p for p in j["ports"] if p["name"] == "tap0"][0]["state"]' <"$WORK/ports.json")"
 check_eq "list-ports: a system port without its interface is down" \
-    "down: eth9: no such interface" \
+    "down: interface eth9 does not exist" \
     "$(json '[p["state"] + ": " + p["error"] for p in j["ports"] if p["name"] == "eth9"][0]' <"$WORK/ports.json")"
 check_eq "list-ports: vxlan options" 10 \
     "$(json '[p for p in j["ports"] if p["name"] == "vtep0"][0]["options"]["ttl"]' <"$WORK/ports.json")"
