@@ -136,8 +136,15 @@ statics() {
     jctl fdb-show | json '[e for e in j["entries"] if e["type"] == "static"]'
 }
 statics >"$WORK/fdb-before"
-kill -9 "$(cat "$PIDFILE")"
+pid=$(cat "$PIDFILE")
+kill -9 "$pid"
 wait_for 10 bash -c "! ctl ping" || fail "daemon still answers after SIGKILL"
+# Its lock goes only once it has closed every descriptor, which takes a
+# while after the socket (an inotify descriptor waits for the kernel's
+# grace period): gone, or a zombie where nothing reaps it.
+wait_for 10 bash -c "! kill -0 $pid 2>/dev/null \
+                     || ps -o stat= -p $pid | grep -q Z" \
+    || fail "daemon still running after SIGKILL"
 check "restart after SIGKILL" start_daemon
 jctl show | json 'json.dumps({"ports": [{k: p[k] for k in ("name", "type", "vni", "options")} for p in j["ports"]], "vnis": [{k: v[k] for k in ("vni", "group", "flood", "ageing", "mac_limit", "ports")} for v in j["vnis"]]}, sort_keys=True)' >"$WORK/after"
 check "show is the same after the restart" cmp "$WORK/before" "$WORK/after"
