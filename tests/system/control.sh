@@ -139,9 +139,9 @@ statics >"$WORK/fdb-before"
 pid=$(cat "$PIDFILE")
 kill -9 "$pid"
 wait_for 10 bash -c "! ctl ping" || fail "daemon still answers after SIGKILL"
-# Its lock goes only once it has closed every descriptor, which takes a
-# while after the socket (an inotify descriptor waits for the kernel's
-# grace period): gone, or a zombie where nothing reaps it.
+# Its lock goes only once it has closed every descriptor, which can take
+# tens of milliseconds after the socket (netlink and inotify descriptors
+# wait for the kernel): gone, or a zombie where nothing reaps it.
 wait_for 10 bash -c "! kill -0 $pid 2>/dev/null \
                      || ps -o stat= -p $pid | grep -q Z" \
     || fail "daemon still running after SIGKILL"
