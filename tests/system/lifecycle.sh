@@ -2,8 +2,9 @@
 # Ports across the life of what they attach to, on one host: a VM's TAP
 # keeps its place, addresses and learned MACs when its options change; a
 # deleted TAP comes back with --may-exist add-port and its static MACs;
-# a system port follows its interface out and back in by itself, also when
-# the interface appears only after the daemon started; and a restarted
+# a system port follows its interface (a veth, a VM's TAP) out and back in
+# by itself, also when the interface appears only after the daemon
+# started; and a restarted
 # daemon that found its TAP in a container's namespace lets that namespace
 # go when the container is deleted.
 . "$(dirname "$0")/lib.sh"
@@ -111,6 +112,17 @@ wait_state sys0 down "a deleted interface takes its system port down"
 check_eq "in words" "device gone: interface deleted" \
     "$(port_field sys0 "['error']")"
 sys0_comes_back "with its interface made again"
+
+# A VM's TAP as the hypervisor makes it, attached as a system port: gone
+# when the VM stops, back (the same name) when it starts again.
+in_ns h1 ip tuntap add vmtap0 mode tap
+check "add-port vmtap0 type=system" vsctl h1 add-port vmtap0 type=system
+wait_state vmtap0 up "the system port on a VM's TAP is up"
+in_ns h1 ip tuntap del vmtap0 mode tap
+wait_state vmtap0 down "the VM's TAP deleted takes the port down"
+in_ns h1 ip tuntap add vmtap0 mode tap
+wait_state vmtap0 up "the VM's TAP made again brings the port up by itself"
+check "del-port vmtap0" vsctl h1 del-port vmtap0
 
 # A daemon that starts before its interface exists.
 stop_vswitchd h1 || fail "stop vswitchd"
