@@ -4,9 +4,8 @@
 # deleted TAP comes back with --may-exist add-port and its static MACs;
 # a system port follows its interface (a veth, a VM's TAP) out and back in
 # by itself, also when the interface appears only after the daemon
-# started; and a restarted
-# daemon that found its TAP in a container's namespace lets that namespace
-# go when the container is deleted.
+# started; and a restarted daemon that found its TAP in a container's
+# namespace lets that namespace go when the container is deleted.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 
