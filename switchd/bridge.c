@@ -117,13 +117,13 @@ bridge_create(uv_loop_t *loop, const char *owner)
     list_init(&b->ports);
     b->next_port_no = 1;
 
-    /* Without link events, ports still notice a device that goes (by the
-     * housekeeping check) but not one that comes back. */
+    /* Without link events, ports notice a device that goes or comes back
+     * only at housekeeping, once a second. */
     int error = link_monitor_create(loop, on_link_event, b, &b->links);
 
     if (error) {
-        LOG_WARN("bridge", "cannot follow link events (%s): ports will not "
-                 "come back by themselves", strerror(error));
+        LOG_WARN("bridge", "cannot follow link events (%s): ports follow "
+                 "their devices once a second", strerror(error));
     }
     watch_netns(b);
     return b;
@@ -887,6 +887,9 @@ bridge_run(struct bridge *b, long long now_ms)
     LIST_FOR_EACH (port, node, &b->ports) {
         if (check_port(port) && port->class->dp_kind == DP_PORT_TUNNEL) {
             configure_tunnel(b, port);
+        } else if (!port->port && !b->links && port->class->retry_on_link) {
+            /* Without link events, ports come back by asking. */
+            revive(b, port, true);
         }
     }
     return dp_run_ageing(b->dp, now_ms);
