@@ -485,19 +485,18 @@ pcap_port_get_stats(const struct port *port, struct port_stats *stats)
     *stats = pcap_cast(port)->stats;
 }
 
+/* A tx file that could not take a frame (a full file system) takes the
+ * port down, saying so. */
 static int
-pcap_port_check(const struct port *port)
-{
-    return pcap_cast(port)->tx_error;
-}
-
-static void
-pcap_port_describe_error(const struct port *port, int error, char *reason,
-                         size_t size)
+pcap_port_check(struct port *port, char *reason, size_t reason_size)
 {
     const struct pcap_port *pp = pcap_cast(port);
 
-    fail(reason, size, error, "tx", pp->tx_path ? pp->tx_path : "-", NULL);
+    if (pp->tx_error) {
+        fail(reason, reason_size, pp->tx_error, "tx",
+             pp->tx_path ? pp->tx_path : "-", NULL);
+    }
+    return pp->tx_error;
 }
 
 int
@@ -557,6 +556,5 @@ const struct port_class port_pcap_class = {
     .get_stats = pcap_port_get_stats,
     .check = pcap_port_check,
     .check_files = pcap_check_files,
-    .describe_error = pcap_port_describe_error,
     .check_options = pcap_check_options,
 };

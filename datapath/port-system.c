@@ -73,8 +73,13 @@ system_open(const struct port_args *args, struct port **portp, char *error,
     }
     err = port_netdev_info(args->name, true, &ifindex, NULL);
     if (err) {
-        snprintf(error, error_size, "%s: %s", args->name,
-                 err == ENODEV ? "no such interface" : strerror(err));
+        if (err == ENODEV) {
+            snprintf(error, error_size, "interface %s does not exist",
+                     args->name);
+        } else {
+            snprintf(error, error_size, "%s: %s", args->name,
+                     strerror(err));
+        }
         return err;
     }
     fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
@@ -298,19 +303,26 @@ system_send(struct port *port, struct packet_batch *batch)
                                                  .msg_iovlen = 1 };
         n_msgs++;
     }
+    /* sendmmsg() stops at the first frame that fails, and reports an
+     * error only if that is the first one: that frame is dropped and the
+     * rest tried again.  A full socket buffer fails the rest as well, and
+     * a switch drops rather than waits (or spins). */
     while (done < n_msgs) {
         int n = sendmmsg(sp->fd, msgs + done, (unsigned int) (n_msgs - done),
                          MSG_DONTWAIT);
 
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            /* The first frame failed; drop it and go on with the rest. */
+        if (n > 0) {
+            done += (size_t) n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK
+                             || errno == ENOBUFS)) {
+            sp->stats.tx_errors += n_msgs - done;
+            break;
+        } else {
             sp->stats.tx_errors++;
-            n = 1;
+            done++;
         }
-        done += (size_t) n;
     }
     packet_batch_free(batch);
 }
@@ -324,9 +336,13 @@ system_fd(const struct port *port)
 /* An interface that went down before it was deleted leaves the socket no
  * error to report, so the port asks the kernel whether it is still there. */
 static int
-system_check(const struct port *port)
+system_check(struct port *port, char *reason, size_t reason_size)
 {
-    return interface_exists(system_cast(port)->ifindex) ? 0 : ENODEV;
+    if (interface_exists(system_cast(port)->ifindex)) {
+        return 0;
+    }
+    snprintf(reason, reason_size, "device gone: interface deleted");
+    return ENODEV;
 }
 
 static void
@@ -347,6 +363,7 @@ const struct port_class port_system_class = {
     .dp_kind = DP_PORT_LOCAL,
     .options = system_options,
     .help = "an existing kernel interface, in promiscuous mode",
+    .retry_on_link = true,
     .open = system_open,
     .close = system_close,
     .recv = system_recv,

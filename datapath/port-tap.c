@@ -8,14 +8,27 @@
  * then in the named namespaces of /run/netns, where "ip netns" keeps
  * them.  Interface names are only unique within a namespace, so a device
  * elsewhere is taken only if its alias says this daemon made it.  Deleting
- * the port removes the device.
+ * the port removes the device; changing its options does not.
+ *
+ * A descriptor of /dev/net/tun holds the namespace it was opened in, and
+ * one attached to a device in another namespace must be opened there.  So
+ * that the daemon never keeps alive a namespace its owner deleted, a port
+ * attached through a name of /run/netns lets go (its check fails) once
+ * that name is gone or names another namespace.
  *
  * With offloads (the default) every frame crosses the descriptor behind a
  * virtio-net header, as with a VM's vhost-net: the VM's stack hands over
  * TCP segments of up to 64 KB and leaves checksums to finish, which the
  * datapath cuts or finishes only where a frame leaves for a place that
  * cannot (tso.h), and it takes them back the same way.  One read() then
- * moves 64 KB instead of one wire-sized frame. */
+ * moves 64 KB instead of one wire-sized frame.  Without offloads the
+ * header is still there, all zero, so that offloads can be turned on and
+ * off on the same descriptor: the kernel fixes a descriptor's flags when
+ * it attaches.
+ *
+ * Like a Linux bridge (is_skb_forwardable()), the port drops, counted, a
+ * frame longer than the device's MTU allows unless it is a super frame:
+ * one that came whole out of a reassembled datagram, say. */
 
 #include <dirent.h>
 #include <errno.h>
@@ -29,9 +42,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "csum.h"
+#include "headers.h"
 #include "packet.h"
 #include "port-provider.h"
 #include "util.h"
@@ -45,10 +60,18 @@
 #define TAP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)
 
 
+/* Where a descriptor was attached. */
+struct tap_attachment {
+    int fd;
+    unsigned int mtu;
+    char netns[NAME_MAX + 1];   /* The name in NETNS_DIR, "" if ours. */
+    struct stat netns_id;       /* That namespace, while it lives. */
+};
+
 struct tap_port {
     struct port up;
-    int fd;
     bool owned;                 /* Made by this daemon: removed with it. */
+    struct tap_attachment at;
     struct port_stats stats;
 };
 
@@ -153,65 +176,109 @@ owned_by(const char *name, const char *owner)
            && !strcmp(alias, owner);
 }
 
+/* Turns the offloads of the device behind 'fd' on or off.  A persistent
+ * device keeps those of its last owner, so they are set either way.
+ * Returns 0 or an errno value. */
+static int
+set_offload(int fd, bool offload)
+{
+    return ioctl(fd, TUNSETOFFLOAD, offload ? TAP_OFFLOADS : 0) ? errno : 0;
+}
+
 /* Attaches a new descriptor to TAP device 'name' in the current network
  * namespace, creating the device if it does not exist, and brings it up
- * there; with 'offload', frames cross it behind a virtio-net header.
- * Returns the descriptor or a negative errno value. */
-static int
-attach(const char *name, bool offload)
+ * there.  Returns the descriptor in at->fd and the device's MTU in
+ * at->mtu, or a negative errno value in at->fd. */
+static void
+attach(const char *name, bool offload, struct tap_attachment *at)
 {
     int hdr_size = VNET_HDR_LEN;
     struct ifreq ifr;
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-    int error;
+    int error, mtu = 0;
 
     if (fd < 0) {
-        return -errno;
+        at->fd = -errno;
+        return;
     }
     memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
     snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
-    /* Offloads are set either way: a persistent device keeps those of
-     * its last owner, which a port without the header could not read. */
     if (ioctl(fd, TUNSETIFF, &ifr) || ioctl(fd, TUNSETPERSIST, 1)
-        || (offload && ioctl(fd, TUNSETVNETHDRSZ, &hdr_size))
-        || ioctl(fd, TUNSETOFFLOAD, offload ? TAP_OFFLOADS : 0)) {
+        || ioctl(fd, TUNSETVNETHDRSZ, &hdr_size)) {
         error = errno;
-        close(fd);
-        return -error;
+    } else {
+        error = set_offload(fd, offload);
     }
-    error = port_netdev_info(name, true, NULL, NULL);
+    if (!error) {
+        error = port_netdev_info(name, true, NULL, &mtu);
+    }
     if (!error) {
         error = port_set_nonblocking(fd);
     }
     if (error) {
         close(fd);
-        return -error;
+        at->fd = -error;
+        return;
     }
-    return fd;
+    at->fd = fd;
+    at->mtu = mtu > 0 ? (unsigned int) mtu : 0;
+}
+
+/* Runs 'fn' with 'aux' inside the network namespace that 'ns' refers to,
+ * and comes back to the one that 'home' refers to.  Returns what 'fn'
+ * returned, or an errno value if the namespace cannot be entered. */
+static int
+in_netns(int ns, int home, int (*fn)(void *), void *aux)
+{
+    int result;
+
+    if (setns(ns, CLONE_NEWNET)) {
+        return errno;
+    }
+    result = fn(aux);
+    if (setns(home, CLONE_NEWNET)) {
+        /* Stranded in another namespace: nothing else can be trusted. */
+        abort();
+    }
+    return result;
+}
+
+/* What attach_there() needs inside another namespace. */
+struct attach_there_args {
+    const char *name;
+    const char *owner;
+    bool offload;
+    struct tap_attachment *at;
+};
+
+static int
+attach_there(void *aux_)
+{
+    struct attach_there_args *aux = aux_;
+
+    if (if_nametoindex(aux->name) && owned_by(aux->name, aux->owner)) {
+        attach(aux->name, aux->offload, aux->at);
+        return 0;
+    }
+    return ENODEV;
 }
 
 /* Looks for 'name' in each namespace of NETNS_DIR and attaches to it where
- * it is.  Returns the descriptor, or a negative errno value (-ENODEV if no
- * namespace has it). */
-static int
-attach_in_other_netns(const char *name, const char *owner, bool offload)
+ * it is.  Returns the descriptor in at->fd, or a negative errno value
+ * (-ENODEV if no namespace has it). */
+static void
+attach_in_other_netns(const char *name, const char *owner, bool offload,
+                      struct tap_attachment *at)
 {
+    struct attach_there_args aux = { name, owner, offload, at };
     int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     DIR *dir = opendir(NETNS_DIR);
-    int result = -ENODEV;
     struct dirent *de;
 
-    if (home < 0 || !dir) {
-        if (home >= 0) {
-            close(home);
-        }
-        if (dir) {
-            closedir(dir);
-        }
-        return result;
-    }
-    while (result == -ENODEV && (de = readdir(dir)) != NULL) {
+    at->fd = -ENODEV;
+    while (home >= 0 && dir && at->fd == -ENODEV
+           && (de = readdir(dir)) != NULL) {
         char path[PATH_MAX];
         int ns;
 
@@ -223,21 +290,18 @@ attach_in_other_netns(const char *name, const char *owner, bool offload)
         if (ns < 0) {
             continue;
         }
-        if (!setns(ns, CLONE_NEWNET)) {
-            if (if_nametoindex(name) && owned_by(name, owner)) {
-                result = attach(name, offload);
-            }
-            if (setns(home, CLONE_NEWNET)) {
-                /* Stranded in another namespace: nothing else can be
-                 * trusted. */
-                abort();
-            }
+        if (!in_netns(ns, home, attach_there, &aux) && at->fd >= 0
+            && !fstat(ns, &at->netns_id)) {
+            snprintf(at->netns, sizeof at->netns, "%s", de->d_name);
         }
         close(ns);
     }
-    closedir(dir);
-    close(home);
-    return result;
+    if (dir) {
+        closedir(dir);
+    }
+    if (home >= 0) {
+        close(home);
+    }
 }
 
 static int
@@ -254,37 +318,65 @@ tap_open(const struct port_args *args, struct port **portp, char *error,
     /* A device found elsewhere carries our alias; one here may be someone
      * else's (made with "ip tuntap add"), to use but not to delete. */
     bool owned = !here || owned_by(args->name, args->owner);
-    int fd = here ? attach(args->name, offload)
-             : attach_in_other_netns(args->name, args->owner, offload);
+    struct tap_attachment at;
 
-    if (fd == -ENODEV) {
+    memset(&at, 0, sizeof at);
+    if (here) {
+        attach(args->name, offload, &at);
+    } else {
+        attach_in_other_netns(args->name, args->owner, offload, &at);
+    }
+    if (at.fd == -ENODEV) {
         owned = true;
-        fd = attach(args->name, offload);
+        attach(args->name, offload, &at);
         /* Marks the new device as ours, for the day it has moved to
          * another namespace and this daemon restarts. */
-        if (fd >= 0 && link_alias(args->name, args->owner, NULL, 0)) {
-            close(fd);
-            fd = -EIO;
+        if (at.fd >= 0 && link_alias(args->name, args->owner, NULL, 0)) {
+            close(at.fd);
+            at.fd = -EIO;
         }
     }
-    if (fd < 0) {
+    if (at.fd < 0) {
         snprintf(error, error_size, "tap %s: %s", args->name,
-                 strerror(-fd));
-        return -fd;
+                 strerror(-at.fd));
+        return -at.fd;
     }
 
     struct tap_port *tap = calloc(1, sizeof *tap);
 
     if (!tap) {
-        close(fd);
+        close(at.fd);
         snprintf(error, error_size, "out of memory");
         return ENOMEM;
     }
     tap->up.class = &port_tap_class;
     tap->up.takes_gso = offload;
-    tap->fd = fd;
+    tap->at = at;
     tap->owned = owned;
     *portp = &tap->up;
+    return 0;
+}
+
+/* Turns offloads on or off on the same descriptor, so that the device
+ * keeps its place, addresses and MTU. */
+static int
+tap_update(struct port *port, const struct port_args *args, char *error,
+           size_t error_size)
+{
+    struct tap_port *tap = tap_cast(port);
+    bool offload = true;
+    int err;
+
+    if (!port_args_get_bool(args, "offload", &offload, error, error_size)) {
+        return EINVAL;
+    }
+    err = set_offload(tap->at.fd, offload);
+    if (err) {
+        snprintf(error, error_size, "tap %s: offloads: %s", args->name,
+                 strerror(err));
+        return err;
+    }
+    port->takes_gso = offload;
     return 0;
 }
 
@@ -295,7 +387,7 @@ tap_remove(struct port *port)
 
     /* Without persistence the device goes with its last descriptor. */
     if (tap->owned) {
-        ioctl(tap->fd, TUNSETPERSIST, 0);
+        ioctl(tap->at.fd, TUNSETPERSIST, 0);
     }
 }
 
@@ -304,7 +396,7 @@ tap_close(struct port *port)
 {
     struct tap_port *tap = tap_cast(port);
 
-    close(tap->fd);
+    close(tap->at.fd);
     free(tap);
 }
 
@@ -323,7 +415,7 @@ tap_recv(struct port *port, struct packet_pool *pool,
          struct packet_batch *batch)
 {
     struct tap_port *tap = tap_cast(port);
-    size_t hdr_size = port->takes_gso ? VNET_HDR_LEN : 0;
+    size_t hdr_size = VNET_HDR_LEN;
 
     /* A TAP device hands over one frame per read(); the batch bounds how
      * many one wakeup takes, so a busy port cannot starve the others.  The
@@ -336,7 +428,7 @@ tap_recv(struct port *port, struct packet_pool *pool,
         if (!p) {
             break;
         }
-        n = read(tap->fd, packet_data(p) - hdr_size,
+        n = read(tap->at.fd, packet_data(p) - hdr_size,
                  hdr_size + packet_tailroom(p));
         if (n <= 0) {
             int error = n < 0 ? errno : EIO;
@@ -355,7 +447,7 @@ tap_recv(struct port *port, struct packet_pool *pool,
             continue;
         }
         p->size = (uint32_t) ((size_t) n - hdr_size);
-        if (hdr_size && !apply_vnet_hdr(p)) {
+        if (!apply_vnet_hdr(p)) {
             tap->stats.rx_errors++;
             packet_free(p);
             continue;
@@ -371,7 +463,13 @@ tap_send(struct port *port, struct packet_batch *batch)
     struct tap_port *tap = tap_cast(port);
     struct packet *p;
 
+    size_t max_len = tap->at.mtu + ETH_HEADER_LEN + VLAN_HEADER_LEN;
+
     PACKET_BATCH_FOR_EACH (i, p, batch) {
+        if (!p->md.gso_size && tap->at.mtu && packet_size(p) > max_len) {
+            tap->stats.tx_errors++;
+            continue;
+        }
         /* A capture inside the VM should show finished checksums on what
          * came from elsewhere; only a super frame, which the VM's stack
          * cuts (or takes whole) itself, keeps an unfinished checksum: GSO
@@ -379,11 +477,11 @@ tap_send(struct port *port, struct packet_batch *batch)
         if (!p->md.gso_size || !port->takes_gso) {
             csum_complete_partial(p);
         }
-        if (port->takes_gso && !vnet_hdr_push(p)) {
+        if (!vnet_hdr_push(p)) {
             tap->stats.tx_errors++;
             continue;
         }
-        if (write(tap->fd, packet_data(p), packet_size(p)) < 0) {
+        if (write(tap->at.fd, packet_data(p), packet_size(p)) < 0) {
             tap->stats.tx_errors++;
         }
     }
@@ -393,13 +491,87 @@ tap_send(struct port *port, struct packet_batch *batch)
 static int
 tap_fd(const struct port *port)
 {
-    return tap_cast(port)->fd;
+    return tap_cast(port)->at.fd;
 }
 
 static void
 tap_get_stats(const struct port *port, struct port_stats *stats)
 {
     *stats = tap_cast(port)->stats;
+}
+
+/* Reads the MTU of the device behind 'tap', wherever it is now.  */
+static int
+read_mtu(void *tap_)
+{
+    struct tap_port *tap = tap_;
+    struct ifreq ifr;
+    int mtu;
+
+    memset(&ifr, 0, sizeof ifr);
+    if (!ioctl(tap->at.fd, TUNGETIFF, &ifr)
+        && !port_netdev_info(ifr.ifr_name, false, NULL, &mtu) && mtu > 0) {
+        tap->at.mtu = (unsigned int) mtu;
+    }
+    return 0;
+}
+
+static bool
+same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Returns true if the name in NETNS_DIR through which the port attached
+ * is gone, or names another namespace now. */
+static bool
+netns_gone(const struct tap_port *tap)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    snprintf(path, sizeof path, "%s/%s", NETNS_DIR, tap->at.netns);
+    return stat(path, &st) || !same_file(&st, &tap->at.netns_id);
+}
+
+/* Follows the device's MTU, which the VM's side may change at any time,
+ * into whatever namespace the device is in now. */
+static void
+refresh_mtu(struct tap_port *tap)
+{
+    int ns = ioctl(tap->at.fd, TUNGETDEVNETNS);
+    int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    struct stat there, here;
+
+    if (ns >= 0 && home >= 0 && !fstat(ns, &there) && !fstat(home, &here)) {
+        if (same_file(&there, &here)) {
+            read_mtu(tap);
+        } else {
+            in_netns(ns, home, read_mtu, tap);
+        }
+    }
+    if (ns >= 0) {
+        close(ns);
+    }
+    if (home >= 0) {
+        close(home);
+    }
+}
+
+/* Lets go of a namespace whose name its owner deleted, and keeps up with
+ * the device's MTU. */
+static int
+tap_check(struct port *port, char *reason, size_t reason_size)
+{
+    struct tap_port *tap = tap_cast(port);
+
+    if (tap->at.netns[0] && netns_gone(tap)) {
+        snprintf(reason, reason_size, "device gone: namespace %s deleted",
+                 tap->at.netns);
+        return ENOENT;
+    }
+    refresh_mtu(tap);
+    return 0;
 }
 
 static const struct port_option tap_options[] = {
@@ -417,8 +589,10 @@ const struct port_class port_tap_class = {
     .open = tap_open,
     .close = tap_close,
     .remove = tap_remove,
+    .update = tap_update,
     .recv = tap_recv,
     .send = tap_send,
     .fd = tap_fd,
     .get_stats = tap_get_stats,
+    .check = tap_check,
 };

@@ -376,7 +376,10 @@ vxlan_open(const struct port_args *args, struct port **portp, char *error,
         if (!err) {
             err = port_netdev_mac(vp->dev, &vp->tunnel.encap.eth_src);
         }
-        if (err) {
+        if (err == ENODEV) {
+            snprintf(error, error_size, "underlay interface %s does not "
+                     "exist", vp->dev);
+        } else if (err) {
             snprintf(error, error_size, "dev %s: %s", vp->dev,
                      strerror(err));
         } else if (vp->mtu_from_dev && mtu > 0) {
@@ -794,6 +797,25 @@ port_vxlan_tunnel_config(const struct port *port,
     }
 }
 
+/* The memberships and the multicast output were made on the underlay
+ * device's index, which dies with it: a device of the same name made
+ * again is another device, which the port must be opened again to
+ * follow. */
+static int
+vxlan_check(struct port *port, char *reason, size_t reason_size)
+{
+    const struct vxlan_port *vp = vxlan_port_cast(port);
+    char name[IF_NAMESIZE];
+
+    if (!vp->ifindex || if_indextoname((unsigned int) vp->ifindex, name)
+        || (errno != ENXIO && errno != ENODEV)) {
+        return 0;
+    }
+    snprintf(reason, reason_size,
+             "device gone: underlay interface %s deleted", vp->dev);
+    return ENODEV;
+}
+
 /* Joins ('join' true) or leaves multicast 'group' on vp->rx_fd.  Returns 0
  * or an errno value. */
 static int
@@ -912,10 +934,12 @@ const struct port_class port_vxlan_class = {
     .dp_kind = DP_PORT_TUNNEL,
     .options = vxlan_options,
     .help = "the VTEP's underlay side (at most one)",
+    .retry_on_link = true,
     .open = vxlan_open,
     .close = vxlan_close,
     .recv = vxlan_recv,
     .send = vxlan_send,
     .fd = vxlan_fd,
     .get_stats = vxlan_get_stats,
+    .check = vxlan_check,
 };

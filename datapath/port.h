@@ -89,6 +89,11 @@ struct port_class {
     const struct port_option *options;  /* Ends with a null key. */
     const char *help;
 
+    /* True if opening creates nothing and fails only while what the port
+     * needs is missing (an interface): the owner opens a port that is
+     * down again when interfaces appear. */
+    bool retry_on_link;
+
     /* Opens a port.  Returns 0 and the port in '*portp', or an errno value
      * with a one-line reason in 'error'.  Free with 'close'. */
     int (*open)(const struct port_args *, struct port **portp, char *error,
@@ -120,11 +125,22 @@ struct port_class {
 
     void (*get_stats)(const struct port *, struct port_stats *);
 
-    /* Returns 0 while the port's device is there, or an errno value once
-     * it is gone for good: the owner, which asks now and then, reports
-     * the port down.  NULL where 'recv' tells (a TAP's read fails when its
-     * device goes). */
-    int (*check)(const struct port *);
+    /* Returns 0 while the port's device is there and works, or an errno
+     * value with the reason in words in 'reason' ("device gone: ...", or
+     * what broke, such as a capture file that filled up) once it does not:
+     * the owner, which asks now and then, reports the port down.  A port
+     * may also refresh here what it reads from its device (an MTU).  NULL
+     * if there is nothing to check. */
+    int (*check)(struct port *, char *reason, size_t reason_size);
+
+    /* Puts new options, already checked, into effect on the open port
+     * without closing its device: the device keeps its place, addresses
+     * and namespace.  Returns 0, or an errno value with a reason in
+     * 'error' (the port is then as it was).  NULL if the class has nothing
+     * to change in place: the owner closes the port, without 'remove', and
+     * opens it again. */
+    int (*update)(struct port *, const struct port_args *, char *error,
+                  size_t error_size);
 
     /* Checks, as 'args->files' allows, that the files the options name
      * could be opened, without creating or changing any: the daemon asks
@@ -133,12 +149,6 @@ struct port_class {
      * files. */
     int (*check_files)(const struct port_args *, char *error,
                        size_t error_size);
-
-    /* Writes into 'reason' why 'check' or 'recv' found the port broken
-     * with 'error', where that is not its device going away (a capture
-     * file that filled up).  NULL: the device went away. */
-    void (*describe_error)(const struct port *, int error, char *reason,
-                           size_t size);
 
     /* The class's own rule about which options go together, beyond each
      * option on its own; NULL if it has none. */

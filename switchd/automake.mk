@@ -7,6 +7,7 @@ switchd_libswitchd_a_SOURCES = \
 	switchd/config-edit.c switchd/config-edit.h \
 	switchd/config-store.c switchd/config-store.h \
 	switchd/control.c switchd/control.h \
+	switchd/link-monitor.c switchd/link-monitor.h \
 	switchd/log.c switchd/log.h \
 	switchd/rpc.c switchd/rpc.h \
 	switchd/xmalloc.c switchd/xmalloc.h
@@ -14,9 +15,9 @@ switchd_libswitchd_a_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 
 SWITCHD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/proto \
 	-I$(top_srcdir)/proto -I$(top_srcdir)/switchd $(PROTOBUF_C_CFLAGS) \
-	$(LIBUV_CFLAGS)
+	$(LIBUV_CFLAGS) $(LIBMNL_CFLAGS)
 SWITCHD_LDADD = switchd/libswitchd.a proto/libproto.a $(DATAPATH_LIBS) \
-	$(PROTOBUF_C_LIBS) $(LIBUV_LIBS)
+	$(PROTOBUF_C_LIBS) $(LIBUV_LIBS) $(LIBMNL_LIBS)
 
 sbin_PROGRAMS += switchd/vswitchd
 switchd_vswitchd_SOURCES = switchd/vswitchd.c

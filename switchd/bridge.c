@@ -3,6 +3,7 @@
 #include "bridge.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "eth-addr.h"
 #include "headers.h"
 #include "inet.h"
+#include "link-monitor.h"
 #include "list.h"
 #include "log.h"
 #include "packet.h"
@@ -47,10 +49,16 @@ struct bridge_port {
     bool idling;
 };
 
+/* Where "ip netns" names namespaces: a TAP port attached through one of
+ * these names lets go when it goes (port-tap.c). */
+#define BRIDGE_NETNS_DIR "/run/netns"
+
 struct bridge {
     uv_loop_t *loop;
     const char *owner;          /* Marks the devices this daemon makes. */
     const struct port_files *files;     /* How ports open files. */
+    struct link_monitor *links; /* NULL if link events are not to be had. */
+    uv_fs_event_t *netns_watch; /* NULL unless watching BRIDGE_NETNS_DIR. */
     struct packet_pool *pool;
     struct dp *dp;
     struct list ports;
@@ -86,6 +94,9 @@ send_to_port(void *aux, uint32_t port_no, struct packet_batch *batch)
     }
 }
 
+static void on_link_event(void *bridge, const char *name, bool exists);
+static void watch_netns(struct bridge *);
+
 struct bridge *
 bridge_create(uv_loop_t *loop, const char *owner)
 {
@@ -109,6 +120,16 @@ bridge_create(uv_loop_t *loop, const char *owner)
     b->config->end_marker = true;
     list_init(&b->ports);
     b->next_port_no = 1;
+
+    /* Without link events, ports notice a device that goes or comes back
+     * only at housekeeping, once a second. */
+    int error = link_monitor_create(loop, on_link_event, b, &b->links);
+
+    if (error) {
+        LOG_WARN("bridge", "cannot follow link events (%s): ports follow "
+                 "their devices once a second", strerror(error));
+    }
+    watch_netns(b);
     return b;
 }
 
@@ -185,6 +206,11 @@ bridge_destroy(struct bridge *b)
 {
     if (!b) {
         return;
+    }
+    link_monitor_destroy(b->links);
+    if (b->netns_watch) {
+        uv_fs_event_stop(b->netns_watch);
+        uv_close((uv_handle_t *) b->netns_watch, free_handle);
     }
     if (b->dp) {
         struct bridge_port *port;
@@ -285,19 +311,41 @@ apply_vnis(struct bridge *b, const Vswitch__Config *old,
 
 static void on_idle(uv_idle_t *);
 
-/* Reports 'port' down because its device broke with 'error'. */
+/* Reports 'port' down for 'reason' (words). */
 static void
-device_gone(struct bridge_port *port, int error)
+report_down(struct bridge_port *port, const char *reason)
 {
-    char reason[PATH_MAX + 128];   /* A capture file's name, for one. */
-
-    if (port->class->describe_error) {
-        port->class->describe_error(port->port, error, reason, sizeof reason);
-    } else {
-        snprintf(reason, sizeof reason, "device gone: %s", strerror(error));
-    }
     LOG_WARN("bridge", "port %s: %s", port->config->name, reason);
     port_down(port, reason, false);
+}
+
+/* Reports 'port' down because reading its device failed with 'error'.
+ * The kernel says a deleted device in several ways, none in words: a
+ * TAP's descriptor turns to EBADFD ("File descriptor in bad state"). */
+static void
+device_broke(struct bridge_port *port, int error)
+{
+    bool deleted = error == ENODEV || error == ENXIO || error == EBADFD
+                   || error == EIO;
+    char reason[256];
+
+    snprintf(reason, sizeof reason, "device gone: %s",
+             deleted ? "interface deleted" : strerror(error));
+    report_down(port, reason);
+}
+
+/* Asks the class of 'port', if up, whether its device is still there,
+ * and reports it down if not.  Returns true if it is still up. */
+static bool
+check_port(struct bridge_port *port)
+{
+    char reason[PATH_MAX + 128];        /* A capture file's name, for one. */
+
+    if (port->port && port->class->check
+        && port->class->check(port->port, reason, sizeof reason)) {
+        report_down(port, reason);
+    }
+    return port->port != NULL;
 }
 
 /* Has the loop call port_input() for 'port' on every iteration until it
@@ -332,7 +380,7 @@ port_input(struct bridge_port *port)
             port->idling = false;
         }
     } else {
-        device_gone(port, error);
+        device_broke(port, error);
     }
 }
 
@@ -427,40 +475,71 @@ configure_tunnel(struct bridge *b, struct bridge_port *port)
     }
 }
 
+/* Fills in 'args' from the configuration of 'port'; free with
+ * free_args(). */
 static void
-open_port(struct bridge *b, struct bridge_port *port)
+make_args(const struct bridge *b, const struct bridge_port *port,
+          struct port_args *args)
 {
     const Vswitch__PortConfig *pc = port->config;
     const char **keys = xcalloc(pc->n_options, sizeof *keys);
     const char **values = xcalloc(pc->n_options, sizeof *values);
-    struct port_args args = {
-        .name = pc->name, .owner = b->owner, .keys = keys,
-        .values = values, .n_options = pc->n_options, .files = b->files,
-    };
-    char error[256];
-    int err;
 
     for (size_t i = 0; i < pc->n_options; i++) {
         keys[i] = pc->options[i]->key;
         values[i] = pc->options[i]->value;
     }
-    err = port->class->open(&args, &port->port, error, sizeof error);
-    free(keys);
-    free(values);
-    if (err) {
-        LOG_WARN("bridge", "port %s: %s", pc->name, error);
-        free(port->error);
-        port->error = xstrdup(error);
-        return;
-    }
-    free(port->error);
-    port->error = NULL;
+    *args = (struct port_args) {
+        .name = pc->name, .owner = b->owner, .keys = keys,
+        .values = values, .n_options = pc->n_options, .files = b->files,
+    };
+}
+
+static void
+free_args(struct port_args *args)
+{
+    free((void *) args->keys);
+    free((void *) args->values);
+}
+
+/* Tells the datapath what the open 'port' takes. */
+static void
+port_settings_to_dp(struct bridge *b, struct bridge_port *port)
+{
     if (port->class->dp_kind == DP_PORT_TUNNEL) {
         configure_tunnel(b, port);
     } else {
         dp_port_set_gso(b->dp, port->port_no, port->port->takes_gso);
     }
+}
+
+/* Opens the device of 'port', which is down.  Returns true if it is up.
+ * A failed 'retry' leaves the reason the port went down as it was: a
+ * device deleted a moment ago is still "gone" rather than "missing". */
+static bool
+open_port(struct bridge *b, struct bridge_port *port, bool retry)
+{
+    struct port_args args;
+    char error[256];
+    int err;
+
+    make_args(b, port, &args);
+    err = port->class->open(&args, &port->port, error, sizeof error);
+    free_args(&args);
+    if (err) {
+        /* Tried again at each link event: say it once. */
+        if (!port->error || (!retry && strcmp(port->error, error))) {
+            LOG_WARN("bridge", "port %s: %s", port->config->name, error);
+            free(port->error);
+            port->error = xstrdup(error);
+        }
+        return false;
+    }
+    free(port->error);
+    port->error = NULL;
+    port_settings_to_dp(b, port);
     start_input(port);
+    return true;
 }
 
 static void
@@ -486,17 +565,60 @@ add_port(struct bridge *b, const Vswitch__PortConfig *pc)
         LOG_ERR("bridge", "port %s: %s", pc->name, strerror(error));
     }
     list_push_back(&b->ports, &port->node);
-    open_port(b, port);
+    open_port(b, port, false);
     LOG_INFO("bridge", "port %s: added (%s)%s%s", pc->name, pc->type,
              port->error ? ", down: " : "", port->error ? port->error : "");
 }
 
-/* Ports are rebuilt when their type or options change; a change of VNI
- * only rebinds them. */
-static bool
-same_port(const Vswitch__PortConfig *a, const Vswitch__PortConfig *b)
+/* Puts the new options 'pc' of 'port' into effect without removing its
+ * device, which only deleting the port does: in place where its class
+ * can, else by closing it and opening it again.  Its number, and so the
+ * MACs learned on it, stay. */
+static void
+update_port(struct bridge *b, struct bridge_port *port,
+            const Vswitch__PortConfig *pc)
 {
-    if (strcmp(a->type, b->type) || a->n_options != b->n_options) {
+    Vswitch__PortConfig *config = config_clone(&pc->base);
+
+    if (!config) {
+        LOG_ERR("bridge", "port %s: out of memory", pc->name);
+        return;
+    }
+    protobuf_c_message_free_unpacked(&port->config->base, NULL);
+    port->config = config;
+    if (port->port && port->class->update) {
+        struct port_args args;
+        char error[256];
+        int err;
+
+        make_args(b, port, &args);
+        err = port->class->update(port->port, &args, error, sizeof error);
+        free_args(&args);
+        if (err) {
+            /* Opening it again could make a new device where the old one
+             * is out of reach (moved into a VM's namespace). */
+            LOG_WARN("bridge", "port %s: %s", pc->name, error);
+            port_down(port, error, false);
+        } else {
+            port_settings_to_dp(b, port);
+            LOG_INFO("bridge", "port %s: options changed in place",
+                     pc->name);
+        }
+        return;
+    }
+    port_down(port, NULL, false);
+    open_port(b, port, false);
+    LOG_INFO("bridge", "port %s: opened again with new options%s%s",
+             pc->name, port->error ? ", down: " : "",
+             port->error ? port->error : "");
+}
+
+/* Whether two configurations of a port have the same options; a change
+ * of VNI only rebinds the port. */
+static bool
+same_options(const Vswitch__PortConfig *a, const Vswitch__PortConfig *b)
+{
+    if (a->n_options != b->n_options) {
         return false;
     }
     for (size_t i = 0; i < a->n_options; i++) {
@@ -517,9 +639,11 @@ apply_ports(struct bridge *b, const Vswitch__Config *new)
         const Vswitch__PortConfig *pc = config_find_port(new,
                                                          port->config->name);
 
-        if (!pc || !same_port(pc, port->config)) {
+        if (!pc || strcmp(pc->type, port->config->type)) {
             LOG_INFO("bridge", "port %s: removed", port->config->name);
             free_port(b, port, true);
+        } else if (!same_options(pc, port->config)) {
+            update_port(b, port, pc);
         }
     }
     for (size_t i = 0; i < new->n_ports; i++) {
@@ -706,22 +830,94 @@ bridge_port_no(const struct bridge *b, const char *name)
     return port ? port->port_no : 0;
 }
 
+/* Opens 'port' again if it is down, 'retry' as open_port() takes it. */
+static void
+revive(struct bridge *b, struct bridge_port *port, bool retry)
+{
+    if (!port->port && open_port(b, port, retry)) {
+        LOG_INFO("bridge", "port %s: up again", port->config->name);
+        if (port->class->dp_kind == DP_PORT_TUNNEL) {
+            sync_groups(b, b->config);
+        }
+    }
+}
+
+int
+bridge_port_revive(struct bridge *b, const char *name)
+{
+    struct bridge_port *port = find_port(b, name);
+
+    if (!port) {
+        return ENOENT;
+    }
+    revive(b, port, false);
+    return port->port ? 0 : ENODEV;
+}
+
+/* Checks every port that is up, and opens again those that are down
+ * because what they open was missing ('retry_on_link'), now that
+ * interface 'name' (NULL: any) exists. */
+static void
+on_link_event(void *b_, const char *name, bool exists)
+{
+    struct bridge *b = b_;
+    struct bridge_port *port;
+
+    LIST_FOR_EACH (port, node, &b->ports) {
+        /* A device deleted and made again at once is another device,
+         * which the port must open again. */
+        if (!check_port(port) && (exists || !name)
+            && port->class->retry_on_link) {
+            revive(b, port, true);
+        }
+    }
+}
+
+static void
+on_netns_change(uv_fs_event_t *handle, const char *filename, int events,
+                int status)
+{
+    struct bridge *b = handle->data;
+    struct bridge_port *port;
+
+    (void) filename;
+    (void) events;
+    (void) status;
+    LIST_FOR_EACH (port, node, &b->ports) {
+        check_port(port);
+    }
+}
+
+/* Watches BRIDGE_NETNS_DIR, so that a port lets go of a namespace as soon
+ * as its name is deleted rather than at the next housekeeping. */
+static void
+watch_netns(struct bridge *b)
+{
+    uv_fs_event_t *watch = xmalloc(sizeof *watch);
+
+    uv_fs_event_init(b->loop, watch);
+    watch->data = b;
+    if (uv_fs_event_start(watch, on_netns_change, BRIDGE_NETNS_DIR, 0)) {
+        uv_close((uv_handle_t *) watch, free_handle);
+        return;
+    }
+    b->netns_watch = watch;
+}
+
 long long
 bridge_run(struct bridge *b, long long now_ms)
 {
     struct bridge_port *port;
 
-    /* An operator who raises the underlay's MTU for jumbo frames expects
-     * the VTEP to follow without being told; a device can go without its
-     * descriptor saying so. */
+    /* A device can go without its descriptor saying so; an operator who
+     * raises the underlay's MTU for jumbo frames expects the VTEP to
+     * follow without being told. */
     LIST_FOR_EACH (port, node, &b->ports) {
-        int error;
-
-        if (port->port && port->class->dp_kind == DP_PORT_TUNNEL) {
+        if (check_port(port) && port->class->dp_kind == DP_PORT_TUNNEL) {
             configure_tunnel(b, port);
-        } else if (port->port && port->class->check
-                   && (error = port->class->check(port->port)) != 0) {
-            device_gone(port, error);
+        } else if (!port->port && !b->links && port->class->retry_on_link) {
+            /* Without link events, ports come back by asking. */
+            revive(b, port, true);
         }
     }
     return dp_run_ageing(b->dp, now_ms);

@@ -61,15 +61,22 @@ bool bridge_port_state(const struct bridge *, const char *name,
 int bridge_port_replay(struct bridge *, const char *name, char *error,
                        size_t error_size);
 
+/* Opens port 'name' again if it is down: a TAP device deleted underneath
+ * it is made again, with the port's number and static entries.  Returns 0
+ * if it is up, ENOENT if there is no such port, or another errno value if
+ * it stays down (its state says why). */
+int bridge_port_revive(struct bridge *, const char *name);
+
 /* Returns the name of the port with datapath number 'port_no', or NULL. */
 const char *bridge_port_name(const struct bridge *, uint32_t port_no);
 
 /* Returns the datapath number of port 'name', or 0. */
 uint32_t bridge_port_no(const struct bridge *, const char *name);
 
-/* Housekeeping: runs MAC ageing and refreshes what the VTEP reads from its
- * underlay device (the MTU).  Returns when ageing next needs to run (ms);
- * the caller runs it at least every BRIDGE_RUN_INTERVAL ms as well. */
+/* Housekeeping: runs MAC ageing, checks that the ports' devices are still
+ * there and refreshes what is read from them (MTUs).  Returns when ageing
+ * next needs to run (ms); the caller runs it at least every
+ * BRIDGE_RUN_INTERVAL ms as well. */
 #define BRIDGE_RUN_INTERVAL 1000
 long long bridge_run(struct bridge *, long long now_ms);
 

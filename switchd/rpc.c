@@ -382,8 +382,16 @@ commit(struct rpc_call *call, Vswitch__Status status)
 static Vswitch__Status
 do_add_port(struct rpc_call *call)
 {
-    return commit(call, config_edit_add_port(begin_edit(call),
-                                             call->req->add_port));
+    Vswitch__Status status = commit(call, config_edit_add_port(
+                                        begin_edit(call),
+                                        call->req->add_port));
+
+    /* Adding what exists (--may-exist) makes again a device that went
+     * away underneath the port. */
+    if (status == OK) {
+        bridge_port_revive(call->ctx->bridge, call->req->add_port->name);
+    }
+    return status;
 }
 
 static Vswitch__Status

@@ -54,6 +54,7 @@ SYSTEM_TESTS = \
 	tests/system/her.sh \
 	tests/system/kernel-interop.sh \
 	tests/system/learning.sh \
+	tests/system/lifecycle.sh \
 	tests/system/mtu.sh \
 	tests/system/pcap.sh \
 	tests/system/pcap-files.sh \

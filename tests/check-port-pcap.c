@@ -532,7 +532,7 @@ START_TEST(test_counts_frames_a_full_file_did_not_take)
     limit_file_size(full + 20);
     send_frames(port, 0, 5);
     errors = get_stats(port).tx_errors;
-    check = port->class->check ? port->class->check(port) : 0;
+    check = port->class->check(port, reason, sizeof reason);
     send_frames(port, 5, 4);
     limit_file_size(-1);
     ck_assert_uint_eq(errors, 2);
@@ -545,7 +545,6 @@ START_TEST(test_counts_frames_a_full_file_did_not_take)
         ck_assert_mem_eq(got[i].data, frames[i], frame_lens[i]);
     }
     fixture_frames_free(got, n);
-    port->class->describe_error(port, EFBIG, reason, sizeof reason);
     snprintf(want, sizeof want, "tx: %s: File too large", file);
     ck_assert_str_eq(reason, want);
     port_close(port);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "csum.h"
@@ -52,6 +53,18 @@ static void
 teardown(void)
 {
     fixture_pool_destroy(pool);
+}
+
+/* sendmmsg() as the port calls it: counted, then passed to the kernel.
+ * The tests link the port's code statically, so this definition takes
+ * the place of the C library's. */
+static unsigned int sendmmsg_calls;
+
+int
+sendmmsg(int fd, struct mmsghdr *msgs, unsigned int n, int flags)
+{
+    sendmmsg_calls++;
+    return (int) syscall(SYS_sendmmsg, fd, msgs, n, flags);
 }
 
 static int
@@ -289,7 +302,7 @@ START_TEST(test_refuses_a_missing_interface)
     ck_assert_int_eq(open_port("cknone0", &port, error, sizeof error),
                      ENODEV);
     ck_assert_ptr_null(port);
-    ck_assert_str_eq(error, "cknone0: no such interface");
+    ck_assert_str_eq(error, "interface cknone0 does not exist");
 }
 END_TEST
 
@@ -541,12 +554,46 @@ START_TEST(test_check_notices_an_interface_deleted_while_down)
     struct port *port = must_open();
     struct packet_batch batch;
 
-    ck_assert_int_eq(port->class->check(port), 0);
+    char reason[64] = "";
+
+    ck_assert_int_eq(port->class->check(port, reason, sizeof reason), 0);
     fixture_shell("ip link set " DEV " down");
-    ck_assert_int_eq(port->class->check(port), 0);
+    ck_assert_int_eq(port->class->check(port, reason, sizeof reason), 0);
     recv_batch(port, &batch);
     fixture_shell("ip link del " DEV);
-    ck_assert_int_eq(port->class->check(port), ENODEV);
+    ck_assert_int_eq(port->class->check(port, reason, sizeof reason),
+                     ENODEV);
+    ck_assert_str_eq(reason, "device gone: interface deleted");
+    port_close(port);
+}
+END_TEST
+
+/* A socket whose buffer is full: frames held in a slow queue on the
+ * interface stay charged to the socket's small send buffer, so that the
+ * rest of the batch cannot go.  They are dropped and counted in one go,
+ * not tried again one by one. */
+START_TEST(test_drops_the_rest_of_a_batch_on_a_full_socket)
+{
+    static const char *const options[] = { "offload=false", NULL };
+    struct port *port = must_open_with(options);
+    int fd = port->class->fd(port);
+    int size = 1;
+    struct port_stats stats;
+    int peer = packet_socket(PEER);
+
+    fixture_shell("tc qdisc add dev " DEV " root tbf rate 8kbit "
+                  "burst 1600 limit 1000000");
+    ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size,
+                                sizeof size), 0);
+    sendmmsg_calls = 0;
+    fixture_send_numbered_frames(port, pool, PACKET_BATCH_MAX);
+    stats = get_stats(port);
+    ck_assert_uint_gt(stats.tx_errors, 0);
+    ck_assert_uint_lt(stats.tx_errors, PACKET_BATCH_MAX);
+    /* One call sends what fits, the next finds the socket full. */
+    ck_assert_uint_le(sendmmsg_calls, 2);
+
+    close(peer);
     port_close(port);
 }
 END_TEST
@@ -602,6 +649,9 @@ port_system_suite(void)
     fixture_add_case(s, "check notices an interface deleted while down",
                      test_check_notices_an_interface_deleted_while_down,
                      setup, teardown);
+    fixture_add_case(s, "drops the rest of a batch on a full socket",
+                     test_drops_the_rest_of_a_batch_on_a_full_socket, setup,
+                     teardown);
     fixture_add_case(s, "deleted interface breaks recv",
                      test_deleted_interface_breaks_recv, setup, teardown);
     return s;

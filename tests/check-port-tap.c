@@ -591,6 +591,137 @@ START_TEST(test_leaves_a_same_named_device_it_does_not_own)
 }
 END_TEST
 
+/* Changes option 'key' of the open port to 'value' in place. */
+static void
+must_update(struct port *port, const char *key, const char *value)
+{
+    const char *keys[] = { key }, *values[] = { value };
+    struct port_args args = { .name = tap_name, .owner = OWNER,
+                              .keys = keys, .values = values,
+                              .n_options = 1 };
+    char error[256];
+    int err = port->class->update(port, &args, error, sizeof error);
+
+    ck_assert_msg(!err, "update: %s (%s)", strerror(err), error);
+}
+
+/* What a VM's side did to its interface (moved it, gave it an address)
+ * survives a change of offloads, which happens on the same descriptor. */
+START_TEST(test_changes_offloads_in_place)
+{
+    char netns[64], text[2048];
+    struct port *port = must_open();
+    int fd = port->class->fd(port);
+    unsigned long long before;
+
+    add_netns(netns, sizeof netns, 'o');
+    fixture_shell("ip link set %s netns %s", tap_name, netns);
+    fixture_shell("ip -n %s link set %s up", netns, tap_name);
+    fixture_shell("ip -n %s addr add 10.77.0.1/24 dev %s", netns, tap_name);
+    ck_assert(port->takes_gso);
+
+    must_update(port, "offload", "false");
+    ck_assert(!port->takes_gso);
+    ck_assert_int_eq(port->class->fd(port), fd);
+    link_show(text, sizeof text, netns, tap_name);
+    ck_assert_msg(strstr(text, ",UP") != NULL, "%s", text);
+    capture(text, sizeof text, "ip -n %s -o addr show dev %s", netns,
+            tap_name);
+    ck_assert_msg(strstr(text, "10.77.0.1/24") != NULL, "%s", text);
+    before = rx_packets(netns, tap_name);
+    fixture_send_numbered_frames(port, pool, 2);
+    ck_assert_uint_eq(rx_packets(netns, tap_name), before + 2);
+
+    must_update(port, "offload", "true");
+    ck_assert(port->takes_gso);
+    fixture_send_numbered_frames(port, pool, 1);
+    ck_assert_uint_eq(rx_packets(netns, tap_name), before + 3);
+    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    remove_port(port);
+    fixture_shell("ip netns del %s", netns);
+}
+END_TEST
+
+/* Sends one UDP frame of 'len' bytes from the wire's point of view (no
+ * super frame) to 'port'. */
+static void
+send_frame_of(struct port *port, size_t len)
+{
+    static uint8_t buf[2048];
+    struct eth_addr dst = fixture_mac(2), src = fixture_mac(1);
+    struct packet_batch batch;
+    size_t n = fixture_udp4_frame(buf, &dst, &src, 0x0a000001, 0x0a000002,
+                                  1000, 2000, len - ETH_HEADER_LEN
+                                  - IPV4_HEADER_LEN - UDP_HEADER_LEN);
+
+    ck_assert_uint_eq(n, len);
+    packet_batch_init(&batch);
+    packet_batch_add(&batch, fixture_packet(pool, buf, n));
+    port->class->send(port, &batch);
+}
+
+/* As a Linux bridge does: a frame over the MTU the VM's side set (the
+ * port learns it at its check, wherever the device is) is dropped and
+ * counted; up to the MTU, with room for a VLAN tag, it passes; a super
+ * frame passes whole. */
+START_TEST(test_drops_a_frame_over_the_mtu_unless_a_super_frame)
+{
+    char netns[64], reason[64];
+    struct port *port = must_open();
+    unsigned long long before;
+    int sock;
+
+    add_netns(netns, sizeof netns, 'm');
+    fixture_shell("ip link set %s netns %s", tap_name, netns);
+    fixture_shell("ip -n %s link set %s mtu 1450 up", netns, tap_name);
+    ck_assert_int_eq(port->class->check(port, reason, sizeof reason), 0);
+    before = rx_packets(netns, tap_name);
+
+    send_frame_of(port, 1450 + ETH_HEADER_LEN + VLAN_HEADER_LEN + 1);
+    ck_assert_uint_eq(get_stats(port).tx_errors, 1);
+    send_frame_of(port, 1450 + ETH_HEADER_LEN + VLAN_HEADER_LEN);
+    send_frame_of(port, 1450 + ETH_HEADER_LEN);
+    ck_assert_uint_eq(get_stats(port).tx_errors, 1);
+    ck_assert_uint_eq(rx_packets(netns, tap_name), before + 2);
+    port_close(port);
+
+    /* Back in our namespace with a small MTU, for the super frame. */
+    fixture_shell("ip -n %s link set %s netns 1", netns, tap_name);
+    fixture_shell("ip netns del %s", netns);
+    port = must_open();
+    fixture_shell("ip link set %s mtu 1400", tap_name);
+    ck_assert_int_eq(port->class->check(port, reason, sizeof reason), 0);
+    sock = fixture_vnet_packet_socket(tap_name);
+    fixture_expect_super_frame_sent(port, pool, sock);
+    close(sock);
+    remove_port(port);
+}
+END_TEST
+
+/* A daemon that attached to its device through a name of /run/netns (as
+ * at a restart) holds that namespace; when its owner deletes the name,
+ * the check says so in words, so that the owner closes the port and the
+ * namespace can go. */
+START_TEST(test_check_lets_go_of_a_deleted_netns)
+{
+    char netns[64], reason[64] = "", want[128];
+    struct port *port = must_open();
+
+    add_netns(netns, sizeof netns, 'd');
+    fixture_shell("ip link set %s netns %s", tap_name, netns);
+    port_close(port);
+    port = must_open();
+    ck_assert_int_eq(port->class->check(port, reason, sizeof reason), 0);
+    fixture_shell("ip netns del %s", netns);
+    ck_assert_int_eq(port->class->check(port, reason, sizeof reason),
+                     ENOENT);
+    snprintf(want, sizeof want, "device gone: namespace %s deleted",
+             netns);
+    ck_assert_str_eq(reason, want);
+    port_close(port);
+}
+END_TEST
+
 static Suite *
 port_tap_suite(void)
 {
@@ -637,6 +768,13 @@ port_tap_suite(void)
     fixture_add_case(s, "leaves a same-named device it does not own",
                      test_leaves_a_same_named_device_it_does_not_own, setup,
                      teardown);
+    fixture_add_case(s, "changes offloads in place",
+                     test_changes_offloads_in_place, setup, teardown);
+    fixture_add_case(s, "drops a frame over the MTU unless a super frame",
+                     test_drops_a_frame_over_the_mtu_unless_a_super_frame,
+                     setup, teardown);
+    fixture_add_case(s, "check lets go of a deleted netns",
+                     test_check_lets_go_of_a_deleted_netns, setup, teardown);
     return s;
 }
 

@@ -923,7 +923,7 @@ START_TEST(test_refuses_a_missing_dev)
     ck_assert_int_eq(open_port(options, &port, error, sizeof error),
                      ENODEV);
     ck_assert_ptr_null(port);
-    ck_assert_str_eq(error, "dev cknone0: No such device");
+    ck_assert_str_eq(error, "underlay interface cknone0 does not exist");
 }
 END_TEST
 

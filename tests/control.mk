@@ -5,6 +5,7 @@ CONTROL_TESTS = \
 	tests/check-config-edit \
 	tests/check-config-store \
 	tests/check-frame \
+	tests/check-link-monitor \
 	tests/check-log \
 	tests/check-request
 
@@ -25,6 +26,10 @@ tests_check_config_store_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
 
 tests_check_frame_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 tests_check_frame_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
+	$(CHECK_LIBS) $(PCAP_LIBS)
+
+tests_check_link_monitor_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_check_link_monitor_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
 	$(CHECK_LIBS) $(PCAP_LIBS)
 
 tests_check_log_CPPFLAGS = $(SWITCHD_CPPFLAGS)

@@ -111,7 +111,7 @@ check_eq "list-ports: tap0 bound to 5000" 5000 \
 check_eq "list-ports: the TAP device is up" up \
     "$(json '[p for p in j["ports"] if p["name"] == "tap0"][0]["state"]' <"$WORK/ports.json")"
 check_eq "list-ports: a system port without its interface is down" \
-    "down: eth9: no such interface" \
+    "down: interface eth9 does not exist" \
     "$(json '[p["state"] + ": " + p["error"] for p in j["ports"] if p["name"] == "eth9"][0]' <"$WORK/ports.json")"
 check_eq "list-ports: vxlan options" 10 \
     "$(json '[p for p in j["ports"] if p["name"] == "vtep0"][0]["options"]["ttl"]' <"$WORK/ports.json")"
@@ -151,8 +151,15 @@ statics() {
     jctl fdb-show | json '[e for e in j["entries"] if e["type"] == "static"]'
 }
 statics >"$WORK/fdb-before"
-kill -9 "$(cat "$PIDFILE")"
+pid=$(cat "$PIDFILE")
+kill -9 "$pid"
 wait_for 10 bash -c "! ctl ping" || fail "daemon still answers after SIGKILL"
+# Its lock goes only once it has closed every descriptor, which can take
+# tens of milliseconds after the socket (netlink and inotify descriptors
+# wait for the kernel): gone, or a zombie where nothing reaps it.
+wait_for 10 bash -c "! kill -0 $pid 2>/dev/null \
+                     || ps -o stat= -p $pid | grep -q Z" \
+    || fail "daemon still running after SIGKILL"
 check "restart after SIGKILL" start_daemon
 jctl show | json 'json.dumps({"ports": [{k: p[k] for k in ("name", "type", "vni", "options")} for p in j["ports"]], "vnis": [{k: v[k] for k in ("vni", "group", "flood", "ageing", "mac_limit", "ports")} for v in j["vnis"]]}, sort_keys=True)' >"$WORK/after"
 check "show is the same after the restart" cmp "$WORK/before" "$WORK/after"

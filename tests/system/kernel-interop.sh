@@ -17,6 +17,8 @@
 # decodes the underlay frames as VXLAN with VNI 5000 and the inner ICMP
 # intact.  Then unicast with static peers: the kernel's vx0 with
 # "remote A" and our VNI with head-end replication to B: ping both ways.
+# Last, a frame over the VM's MTU in a fragmented outer datagram is dropped
+# at the TAP port, counted.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 
@@ -219,6 +221,31 @@ check_eq "the kernel learned vmA behind our VTEP (unicast)" $A_IP \
     "$(kernel_dst $VM_MAC)"
 check_eq "we learned vx0 behind the kernel's VTEP (unicast)" $B_IP \
     "$(ours $VX_MAC)"
+
+# A frame over the VM's MTU that arrives whole but not as a super frame:
+# the kernel's vx0, given a large MTU (without an underlay device, which
+# would bound it), sends an 8000-byte ICMP echo whose outer datagram hB
+# fragments, and our UDP socket takes it reassembled.  As a Linux bridge does, the TAP port drops it, counted as
+# tx_error, rather than hand the VM a frame its MTU does not allow.
+tap_tx_errors() {
+    vsctl hA --format=json list-ports \
+        | json "[p for p in j['ports'] if p['name'] == 'tap0'][0]['counters']['drops'].get('tx_error', 0)"
+}
+in_ns hB ip link del vx0
+in_ns hB ip link add vx0 type vxlan id 5000 dstport 4789 local $B_IP \
+    remote $A_IP
+in_ns hB ip link set vx0 address $VX_MAC mtu 9000 up
+in_ns hB ip addr add "$VX_IP/24" dev vx0
+before=$(tap_tx_errors)
+if in_ns hB ping -c 1 -W 2 -s 8000 $VM_IP >/dev/null 2>&1; then
+    fail "an 8000-byte echo reached vmA, whose MTU is 1450"
+else
+    pass "an 8000-byte echo does not reach vmA, whose MTU is 1450"
+fi
+after=$(tap_tx_errors)
+check "it is counted as the TAP's tx_error ($before, then $after)" \
+    test "$after" -gt "$before"
+check "an echo that fits still does" in_ns hB ping -c 1 -W 2 -s 1400 $VM_IP
 
 stop_vswitchd hA
 finish

@@ -4,7 +4,8 @@
 # ping both ways; the first ARP goes to the group and later traffic is
 # unicast VTEP to VTEP; each side's fdb-show learns the other VM against
 # the other VTEP's address.  Then SIGKILL and restart of one daemon: its
-# ports come back from the configuration and traffic flows again.
+# ports come back from the configuration and traffic flows again.  Last,
+# one host's underlay device is deleted and made again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 
@@ -113,6 +114,27 @@ wait_for 10 state_is h2 sys0 down \
     || fail "sys0 on h2 still up after its interface was deleted"
 check_eq "with the reason" True \
     "$(port_field h2 sys0 "['error'].startswith('device gone')")"
+
+# The VTEP's underlay device deleted and made again: the port is down with
+# the reason meanwhile, then opens again by itself and joins its group on
+# the new device, so that a flood (an ARP request, with every cache and
+# table flushed) crosses again without del-port and add-port.
+in_ns h2 ip link del eth0
+wait_for 10 state_is h2 vtep0 down \
+    && pass "a deleted underlay device takes the VTEP down" \
+    || fail "vtep0 on h2 still up after eth0 was deleted"
+check_eq "with the reason" "device gone: underlay interface eth0 deleted" \
+    "$(port_field h2 vtep0 "['error']")"
+plug h2 sw 172.31.252.2/24 || fail "the underlay of h2 again"
+wait_for 10 state_is h2 vtep0 up \
+    && pass "the VTEP comes back with its underlay device" \
+    || fail "vtep0 on h2 not up again: $(port_field h2 vtep0 "['error']")"
+for i in 1 2; do
+    in_ns "vm$i" ip neigh flush all
+    vsctl "h$i" fdb-flush 5000 >/dev/null
+done
+check "vm1 pings vm2 through the group on the new underlay" \
+    in_ns vm1 ping -c 3 -W 2 10.99.0.2
 
 stop_vswitchd h1
 stop_vswitchd h2
