@@ -37,12 +37,17 @@ TESTS += tests/style.sh
 EXTRA_DIST += tests/style.sh tests/summary.sh tests/data
 
 # Fuzz targets: built only by ./configure CC=clang --enable-fuzzing.
+# The frame targets share the datapath of tests/fuzz/fuzz-dp.c.
 if ENABLE_FUZZING
+noinst_LIBRARIES += tests/fuzz/libfuzzdp.a
+tests_fuzz_libfuzzdp_a_SOURCES = tests/fuzz/fuzz-dp.c tests/fuzz/fuzz-dp.h
+FUZZER_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+FUZZER_DP_LIBS = tests/fuzz/libfuzzdp.a $(DATAPATH_LIBS)
+
 noinst_PROGRAMS += tests/fuzz/fuzz-decap
 tests_fuzz_fuzz_decap_SOURCES = tests/fuzz/fuzz-decap.c
-
-tests_fuzz_fuzz_decap_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
-tests_fuzz_fuzz_decap_LDADD = $(DATAPATH_LIBS)
+tests_fuzz_fuzz_decap_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_decap_LDADD = $(FUZZER_DP_LIBS)
 endif
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh tests/deps.sh tests/run-all.sh tests/build.sh tests/demo.sh
 
