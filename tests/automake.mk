@@ -48,6 +48,20 @@ noinst_PROGRAMS += tests/fuzz/fuzz-decap
 tests_fuzz_fuzz_decap_SOURCES = tests/fuzz/fuzz-decap.c
 tests_fuzz_fuzz_decap_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_decap_LDADD = $(FUZZER_DP_LIBS)
+
+noinst_PROGRAMS += tests/fuzz/fuzz-offload
+tests_fuzz_fuzz_offload_SOURCES = tests/fuzz/fuzz-offload.c
+tests_fuzz_fuzz_offload_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_offload_LDADD = $(FUZZER_DP_LIBS)
+
+# Writes the seed corpora that are not plain frames (see its comment).
+noinst_PROGRAMS += tests/fuzz/make-seeds
+tests_fuzz_make_seeds_SOURCES = tests/fuzz/make-seeds.c \
+	ctl/build.c ctl/command.c ctl/output.c ctl/print.c
+tests_fuzz_make_seeds_CPPFLAGS = $(SWITCHD_CPPFLAGS) -I$(top_srcdir)/ctl \
+	-I$(top_srcdir)/tests
+tests_fuzz_make_seeds_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
+	$(CHECK_LIBS)
 endif
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh tests/deps.sh tests/run-all.sh tests/build.sh tests/demo.sh
 
