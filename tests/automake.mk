@@ -54,6 +54,19 @@ tests_fuzz_fuzz_offload_SOURCES = tests/fuzz/fuzz-offload.c
 tests_fuzz_fuzz_offload_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_offload_LDADD = $(FUZZER_DP_LIBS)
 
+noinst_PROGRAMS += tests/fuzz/fuzz-request
+tests_fuzz_fuzz_request_SOURCES = tests/fuzz/fuzz-request.c
+tests_fuzz_fuzz_request_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_fuzz_fuzz_request_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_request_LDADD = proto/libproto.a $(DATAPATH_LIBS) \
+	$(PROTOBUF_C_LIBS)
+
+noinst_PROGRAMS += tests/fuzz/fuzz-config
+tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
+tests_fuzz_fuzz_config_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_fuzz_fuzz_config_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_config_LDADD = $(SWITCHD_LDADD)
+
 # Writes the seed corpora that are not plain frames (see its comment).
 noinst_PROGRAMS += tests/fuzz/make-seeds
 tests_fuzz_make_seeds_SOURCES = tests/fuzz/make-seeds.c \

@@ -177,9 +177,148 @@ write_offload(void)
     write_seed("offload", "arp", r.data, r.len);
 }
 
+/* Requests (fuzz-request.c) and configurations (fuzz-config.c). */
+
+/* Builds the request of the vswitch-ctl command line 'line' into 'b' as
+ * the tool does, checks it as the daemon does, and returns it framed (the
+ * caller frees it), with its length in '*len'. */
+static uint8_t *
+build_request(struct build *b, const char *line, size_t *len)
+{
+    static char words[1024];
+    char *argv[32], *save = NULL;
+    const struct command *cmd;
+    char error[REQUEST_ERROR_SIZE];
+    size_t argc = 0;
+    uint8_t *frame;
+
+    snprintf(words, sizeof words, "%s", line);
+    for (char *w = strtok_r(words, " ", &save); w && argc < 32;
+         w = strtok_r(NULL, " ", &save)) {
+        argv[argc++] = w;
+    }
+    cmd = command_find(argv[0]);
+    build_init(b);
+    if (!cmd || cmd->build(b, argv + 1, argc - 1)
+        || !request_check(&b->request, error, sizeof error)) {
+        die("%s: %s", line, cmd ? b->error : "no such command");
+    }
+    frame = frame_pack(&b->request.base, FRAME_MAX_REQUEST, len);
+    if (!frame) {
+        die("%s: cannot pack", line);
+    }
+    return frame;
+}
+
+/* Makes the change of 'request' to 'e' as the daemon would. */
+static void
+apply_request(struct config_edit *e, const Vswitch__Request *request)
+{
+    Vswitch__Status status;
+
+    switch (request->command_case) {
+    case VSWITCH__REQUEST__COMMAND_ADD_VNI:
+        status = config_edit_add_vni(e, request->add_vni);
+        break;
+    case VSWITCH__REQUEST__COMMAND_ADD_PORT:
+        status = config_edit_add_port(e, request->add_port);
+        break;
+    case VSWITCH__REQUEST__COMMAND_BIND_VNI:
+        status = config_edit_bind(e, request->bind_vni->port,
+                                  request->bind_vni->vni);
+        break;
+    case VSWITCH__REQUEST__COMMAND_FDB_ADD:
+        status = config_edit_fdb_add(e, request->fdb_add);
+        break;
+    default:
+        status = VSWITCH__STATUS__STATUS_INVALID;
+        snprintf(e->error, e->error_size, "not a configuration change");
+        break;
+    }
+    if (status) {
+        die("%s", e->error);
+    }
+}
+
+/* The configuration of a host of the kernel captures, made by commands. */
+static const char *const setup[] = {
+    "add-vni 5000 flood=172.31.250.1,172.31.250.3 ageing=600",
+    "add-vni 6000 flood=fd00:250::1 mac-limit=1000",
+    "add-vni 7000 group=239.1.1.1",
+    "add-port vtep0 type=vxlan local_ip=172.31.250.2 dst_port=4789 "
+    "src_port_range=32768-60999 ttl=64 df=true udp_csum=false mtu=1500",
+    "add-port vm1 type=tap vni=5000 offload=true",
+    "add-port eth1 type=system vni=6000",
+    "add-port replay type=pcap rx=/var/lib/vswitch/in.pcap "
+    "tx=/var/lib/vswitch/out.pcap",
+    "bind-vni replay 7000",
+    "fdb-add 5000 02:00:00:00:01:01 remote=172.31.250.1",
+    "fdb-add 5000 02:00:00:00:0a:0b vm1",
+};
+
+/* Queries and changes beyond the setup, one seed each. */
+static const char *const others[] = {
+    "show", "ping", "version", "list-ports", "list-vnis", "fdb-show",
+    "fdb-show 5000", "fdb-stats", "stats", "stats vm1", "fdb-flush 7000",
+    "del-port vm1", "set-port vm1 offload=false", "del-vni 6000",
+    "set-vni 5000 flood=172.31.250.9 mac-limit=10", "unbind-vni vm1",
+    "fdb-del 5000 02:00:00:00:01:01", "port-replay replay",
+};
+
+static void
+write_requests_and_config(void)
+{
+    static uint8_t stream[1 << 16];
+    char error[REQUEST_ERROR_SIZE];
+    struct config_edit e = {
+        .config = config_store_empty(),
+        .error = error,
+        .error_size = sizeof error,
+    };
+    size_t n = 0, len;
+
+    /* The setup as one stream, as a script of vswitch-ctl calls would
+     * send it over a long-lived connection, and the configuration it
+     * makes. */
+    for (size_t i = 0; i < sizeof setup / sizeof *setup; i++) {
+        struct build b;
+        uint8_t *frame = build_request(&b, setup[i], &len);
+
+        if (n + len > sizeof stream) {
+            die("request stream too long");
+        }
+        memcpy(stream + n, frame, len);
+        n += len;
+        apply_request(&e, &b.request);
+        free(frame);
+        build_destroy(&b);
+    }
+    write_seed("request", "setup", stream, n);
+    if (config_store_save(seed_path("config", "setup"), e.config, error,
+                          sizeof error)) {
+        die("%s", error);
+    }
+    vswitch__config__free_unpacked(e.config, NULL);
+
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+        struct build b;
+        uint8_t *frame = build_request(&b, others[i], &len);
+        char name[64];
+
+        snprintf(name, sizeof name, "%s", others[i]);
+        for (char *c = name; *c; c++) {
+            *c = *c == ' ' || *c == '=' || *c == ':' ? '-' : *c;
+        }
+        write_seed("request", name, frame, len);
+        free(frame);
+        build_destroy(&b);
+    }
+}
+
 START_TEST(write_seeds)
 {
     write_offload();
+    write_requests_and_config();
 }
 END_TEST
 
