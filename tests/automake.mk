@@ -37,12 +37,14 @@ TESTS += tests/style.sh
 EXTRA_DIST += tests/style.sh tests/summary.sh tests/data
 
 # Fuzz targets: built only by ./configure CC=clang --enable-fuzzing.
-# The frame targets share the datapath of tests/fuzz/fuzz-dp.c.
+# Helpers the targets share: the datapath the frame targets feed, and the
+# temporary file for those that read one.
 if ENABLE_FUZZING
-noinst_LIBRARIES += tests/fuzz/libfuzzdp.a
-tests_fuzz_libfuzzdp_a_SOURCES = tests/fuzz/fuzz-dp.c tests/fuzz/fuzz-dp.h
+noinst_LIBRARIES += tests/fuzz/libfuzz.a
+tests_fuzz_libfuzz_a_SOURCES = tests/fuzz/fuzz-dp.c tests/fuzz/fuzz-dp.h \
+	tests/fuzz/fuzz-file.c tests/fuzz/fuzz-file.h
 FUZZER_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
-FUZZER_DP_LIBS = tests/fuzz/libfuzzdp.a $(DATAPATH_LIBS)
+FUZZER_DP_LIBS = tests/fuzz/libfuzz.a $(DATAPATH_LIBS)
 
 noinst_PROGRAMS += tests/fuzz/fuzz-decap
 tests_fuzz_fuzz_decap_SOURCES = tests/fuzz/fuzz-decap.c
@@ -61,11 +63,16 @@ tests_fuzz_fuzz_request_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_request_LDADD = proto/libproto.a $(DATAPATH_LIBS) \
 	$(PROTOBUF_C_LIBS)
 
+noinst_PROGRAMS += tests/fuzz/fuzz-pcap
+tests_fuzz_fuzz_pcap_SOURCES = tests/fuzz/fuzz-pcap.c
+tests_fuzz_fuzz_pcap_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_pcap_LDADD = $(FUZZER_DP_LIBS)
+
 noinst_PROGRAMS += tests/fuzz/fuzz-config
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
 tests_fuzz_fuzz_config_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 tests_fuzz_fuzz_config_LDFLAGS = $(FUZZER_LINK_FLAGS)
-tests_fuzz_fuzz_config_LDADD = $(SWITCHD_LDADD)
+tests_fuzz_fuzz_config_LDADD = tests/fuzz/libfuzz.a $(SWITCHD_LDADD)
 
 # Writes the seed corpora that are not plain frames (see its comment).
 noinst_PROGRAMS += tests/fuzz/make-seeds

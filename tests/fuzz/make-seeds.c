@@ -177,6 +177,56 @@ write_offload(void)
     write_seed("offload", "arp", r.data, r.len);
 }
 
+/* Captures (fuzz-pcap.c): the kernel's VXLAN captures of tests/data/ are
+ * copied as they are; these add TCP and ARP frames, in microsecond and
+ * nanosecond captures. */
+
+static void
+write_capture(const char *name, int precision, const struct records *r)
+{
+    pcap_t *dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535,
+                                                        precision);
+    pcap_dumper_t *d = dead ? pcap_dump_open(dead, seed_path("pcap", name))
+                            : NULL;
+    size_t ofs = 1;
+
+    if (!d) {
+        die("%s: cannot write a capture", name);
+    }
+    /* The frames of offload records, without their headers. */
+    while (ofs < r->len) {
+        const uint8_t *h = r->data + ofs + 1 + VNET_HDR_LEN;
+        size_t len = (size_t) h[0] << 8 | h[1];
+        struct pcap_pkthdr hdr = { .ts = { 1700000000, (long) ofs },
+                                   .caplen = (bpf_u_int32) len,
+                                   .len = (bpf_u_int32) len };
+
+        pcap_dump((u_char *) d, &hdr, h + 2);
+        ofs += 1 + VNET_HDR_LEN + 2 + len;
+    }
+    pcap_dump_close(d);
+    pcap_close(dead);
+}
+
+static void
+write_pcap(void)
+{
+    static struct records r;
+    struct virtio_net_hdr none = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+    struct eth_addr vm = fixture_mac(1);
+    uint8_t frame[256];
+    size_t len;
+
+    r.len = 1;
+    len = fixture_arp_request(frame, &vm, 0x0a000001, 0x0a000002);
+    add_record(&r, 0, &none, frame, len);
+    for (uint32_t i = 0; i < 3; i++) {
+        add_tcp(&r, 0, i == 2, i == 1, 1 + i * 1448, 0, 1448, false);
+    }
+    write_capture("tcp-usec", PCAP_TSTAMP_PRECISION_MICRO, &r);
+    write_capture("tcp-nsec", PCAP_TSTAMP_PRECISION_NANO, &r);
+}
+
 /* Requests (fuzz-request.c) and configurations (fuzz-config.c). */
 
 /* Builds the request of the vswitch-ctl command line 'line' into 'b' as
@@ -319,6 +369,7 @@ START_TEST(write_seeds)
 {
     write_offload();
     write_requests_and_config();
+    write_pcap();
 }
 END_TEST
 
