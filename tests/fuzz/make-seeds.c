@@ -177,6 +177,31 @@ write_offload(void)
     write_seed("offload", "arp", r.data, r.len);
 }
 
+/* UDP payloads from a VTEP on this host (fuzz-decap.c): a VXLAN header
+ * and a TCP frame of 4 KB whose checksum is left to finish, as a kernel
+ * vxlan device hands its offloaded frames across a veth. */
+static void
+write_decap(void)
+{
+    static uint8_t payload[8 + 8192];
+    uint8_t vxlan[8] = { 0x08, 0, 0, 0, 0, 0x13, 0x88, 0 };  /* VNI 5000. */
+
+    for (int vlan = 0; vlan < 2; vlan++) {
+        struct fixture_tcp t = {
+            .vlan = vlan,
+            .payload_len = 4000,
+            .seq = 1,
+            .flags = 0x18,
+            .partial = true,
+        };
+        size_t len = fixture_tcp_frame(payload + 8, &t);
+
+        memcpy(payload, vxlan, sizeof vxlan);
+        write_seed("decap", vlan ? "payload-super-vlan" : "payload-super",
+                   payload, 8 + len);
+    }
+}
+
 /* Captures (fuzz-pcap.c): the kernel's VXLAN captures of tests/data/ are
  * copied as they are; these add TCP and ARP frames, in microsecond and
  * nanosecond captures. */
@@ -370,6 +395,7 @@ START_TEST(write_seeds)
     write_offload();
     write_requests_and_config();
     write_pcap();
+    write_decap();
 }
 END_TEST
 
