@@ -11,14 +11,27 @@
  * else the plain VM), the 10-byte virtio-net header in the host's byte
  * order, the frame's length (2 bytes, big-endian; the last record takes
  * what is left if it is short) and the frame.  Records from one port in a
- * row arrive in one batch, as one read of a TAP gives them. */
+ * row arrive in one batch, as one read of a TAP gives them.
+ *
+ * Each super frame the header makes is also cut and joined again on its
+ * own, to check TSO and GRO against each other (check_tso()). */
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "csum.h"
 #include "fuzz-dp.h"
+#include "headers.h"
 #include "packet.h"
+#include "tcp-gro.h"
+#include "tso.h"
 #include "vnet-hdr.h"
+
+/* Super frames of more segments than this are only sent, not checked, so
+ * that the pool does not run dry. */
+#define MAX_SEGMENTS 128
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -38,6 +51,135 @@ take(struct input *in, size_t n)
     in->data += n;
     in->size -= n;
     return p;
+}
+
+static void __attribute__((noreturn))
+fail(const char *what)
+{
+    fprintf(stderr, "fuzz-offload: %s\n", what);
+    abort();
+}
+
+struct segments {
+    size_t n;
+    struct packet *seg[MAX_SEGMENTS];
+};
+
+static void
+collect(void *segs_, struct packet *seg)
+{
+    struct segments *segs = segs_;
+
+    if (segs->n >= MAX_SEGMENTS) {
+        fail("more segments than the payload makes");
+    }
+    segs->seg[segs->n++] = seg;
+}
+
+/* Returns true if the IPv4 header (if any) and TCP checksums of 'seg',
+ * whose headers tso_header_len() has found, are finished and right. */
+static bool
+checksums_ok(const struct packet *seg)
+{
+    const uint8_t *l3 = packet_at(seg, seg->md.l3_ofs, IPV4_HEADER_LEN);
+    size_t tcp_len = packet_size(seg) - seg->md.l4_ofs;
+    uint32_t pseudo;
+
+    if (*l3 >> 4 == IPV4_VERSION) {
+        const struct ipv4_header *ip = (const void *) l3;
+
+        if (csum_finish(csum_add_bytes(0, l3,
+                                       seg->md.l4_ofs - seg->md.l3_ofs))) {
+            return false;
+        }
+        pseudo = csum_pseudo_ipv4(be32_16_get(&ip->ip_src),
+                                  be32_16_get(&ip->ip_dst), IP_PROTO_TCP,
+                                  (uint16_t) tcp_len);
+    } else {
+        const struct ipv6_header *ip6 = packet_at(seg, seg->md.l3_ofs,
+                                                  IPV6_HEADER_LEN);
+        struct in6_addr src, dst;
+
+        memcpy(&src, ip6->ip6_src, sizeof src);
+        memcpy(&dst, ip6->ip6_dst, sizeof dst);
+        pseudo = csum_pseudo_ipv6(&src, &dst, IP_PROTO_TCP,
+                                  (uint32_t) tcp_len);
+    }
+    return !csum_finish(csum_add_bytes(pseudo,
+                                       packet_data(seg) + seg->md.l4_ofs,
+                                       tcp_len));
+}
+
+/* Returns true if GRO may join the segments of 'p', whose headers end at
+ * 'hdr_len': flags ACK with at most PSH, IPv4 without options or IPv6. */
+static bool
+joinable(const struct packet *p, size_t hdr_len)
+{
+    const struct tcp_header *tcp = packet_at(p, p->md.l4_ofs,
+                                             TCP_HEADER_LEN);
+    const uint8_t *version = packet_at(p, p->md.l3_ofs, 1);
+    size_t ip_hdr = p->md.l4_ofs - p->md.l3_ofs;
+
+    return (ntohs(tcp->tcp_ctl) & 0x1f7) == 0x010
+           && ip_hdr == (*version >> 4 == IPV4_VERSION ? IPV4_HEADER_LEN
+                                                       : IPV6_HEADER_LEN)
+           && packet_size(p) > hdr_len;
+}
+
+/* Cuts super frame 'p' (which vnet_hdr_apply() accepted) and checks each
+ * segment: its headers, its share of the payload, finished checksums.
+ * Where GRO may join them, joins them back and checks that the payload
+ * is whole again.  'p' stays as it was. */
+static void
+check_tso(struct fuzz_dp *f, struct packet *p)
+{
+    size_t hdr_len = tso_header_len(p);
+    size_t mss = p->md.gso_size;
+    size_t payload = packet_size(p) - hdr_len;
+    struct segments segs = { .n = 0 };
+    size_t ofs = 0;
+
+    if (!hdr_len) {
+        fail("vnet_hdr_apply() took a super frame TSO cannot cut");
+    }
+    if (payload / mss >= MAX_SEGMENTS) {
+        return;
+    }
+    if (tso_segment(p, f->pool, collect, &segs)) {
+        fail("tso_segment() refused a super frame it should cut");
+    }
+    for (size_t i = 0; i < segs.n; i++) {
+        struct packet *seg = segs.seg[i];
+        size_t len = packet_size(seg) - hdr_len;
+
+        if (tso_header_len(seg) != hdr_len || len > mss
+            || (i + 1 < segs.n && len != mss)
+            || memcmp(packet_data(seg) + hdr_len,
+                      packet_data(p) + hdr_len + ofs, len)
+            || !checksums_ok(seg)) {
+            fail("a segment that is not its share of the super frame");
+        }
+        ofs += len;
+    }
+    if (ofs != payload) {
+        fail("segments that do not carry the whole payload");
+    }
+    if (joinable(p, hdr_len)) {
+        for (size_t i = 1; i < segs.n; i++) {
+            if (!tcp_gro_merge(segs.seg[0], segs.seg[i])) {
+                fail("GRO does not join what TSO cut");
+            }
+        }
+        if (packet_size(segs.seg[0]) != packet_size(p)
+            || memcmp(packet_data(segs.seg[0]) + hdr_len,
+                      packet_data(p) + hdr_len, payload)
+            || (segs.n > 1 && segs.seg[0]->md.gso_size != mss)) {
+            fail("GRO joined other than what TSO cut");
+        }
+    }
+    for (size_t i = 0; i < segs.n; i++) {
+        packet_free(segs.seg[i]);
+    }
 }
 
 /* Returns the frame of the next record, as the TAP port's read leaves it
@@ -65,6 +207,8 @@ next_record(struct fuzz_dp *f, struct input *in, struct packet **p,
         if (!vnet_hdr_apply(&h, *p)) {
             packet_free(*p);
             *p = NULL;
+        } else if ((*p)->md.gso_size) {
+            check_tso(f, *p);
         }
     }
     return true;
