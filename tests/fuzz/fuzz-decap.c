@@ -49,8 +49,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* The same bytes as a UDP payload from the peer VTEP, and as a
          * frame from VMs on VNIs that flood to a list and to a group. */
         receive(f, FUZZ_PORT_VTEP, data, size);
+        f->expect = data;
+        f->expect_len = size;
         receive(f, FUZZ_PORT_VM, data, size);
         receive(f, FUZZ_PORT_VM7, data, size);
+        f->expect = NULL;
         fuzz_dp_end(f);
     }
     return 0;

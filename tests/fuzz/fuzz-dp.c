@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "csum.h"
 #include "dp.h"
@@ -71,18 +72,30 @@ frame_fits_tap(struct packet *p)
                && vnet_hdr_push(p));
 }
 
+static bool
+frame_is_expected(const struct fuzz_dp *f, const struct packet *p)
+{
+    return !f->expect
+           || (packet_size(p) == f->expect_len
+               && !memcmp(packet_data(p), f->expect, f->expect_len));
+}
+
 /* Checks each frame as its port would take it, then frees them all. */
 static void
-check_and_discard(void *aux, uint32_t port_no, struct packet_batch *batch)
+check_and_discard(void *f_, uint32_t port_no, struct packet_batch *batch)
 {
+    const struct fuzz_dp *f = f_;
     struct packet *p;
 
-    (void) aux;
     PACKET_BATCH_FOR_EACH (i, p, batch) {
+        if (port_no == FUZZ_PORT_VTEP && !frame_fits_tunnel(p)) {
+            fail("a tunnel frame that does not fit or decapsulate");
+        }
+        if (!frame_is_expected(f, p)) {
+            fail("a frame from a VM changed on its way");
+        }
         if (port_no == FUZZ_PORT_VTEP) {
-            if (!frame_fits_tunnel(p)) {
-                fail("a tunnel frame that does not fit or decapsulate");
-            }
+            continue;
         } else if (port_no == FUZZ_PORT_TAP_GSO) {
             if (!frame_fits_tap(p)) {
                 fail("a super frame a TAP cannot be told about");
@@ -123,7 +136,7 @@ add_static(struct dp *dp, uint32_t vni, const char *s,
 static void
 configure(struct fuzz_dp *f)
 {
-    static const struct dp_callbacks cb = { .send = check_and_discard };
+    struct dp_callbacks cb = { .send = check_and_discard, .aux = f };
     struct in6_addr flood[] = { addr("172.31.250.1"), addr("fd00:250::1") };
     struct dp_vni_config her = { .flood_list = flood, .n_flood = 2 };
     struct dp_vni_config group = {

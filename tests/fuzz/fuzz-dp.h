@@ -37,6 +37,12 @@ struct fuzz_dp {
     struct dp *dp;              /* Made afresh for each input. */
     bool ipv6;                  /* IPv6 underlay. */
     struct in6_addr local, peer;
+
+    /* If not NULL, every frame sent (the inner frame, from the VTEP) must
+     * be these 'expect_len' bytes: for frames from a VM, which the
+     * datapath forwards or encapsulates but never changes. */
+    const uint8_t *expect;
+    size_t expect_len;
 };
 
 /* Returns a new datapath for an IPv4 or IPv6 underlay, so that nothing
