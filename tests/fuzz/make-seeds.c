@@ -26,6 +26,7 @@
 #include "fixture.h"
 #include "frame.h"
 #include "request.h"
+#include "util.h"
 #include "vnet-hdr.h"
 
 static const char *top;
@@ -315,7 +316,7 @@ apply_request(struct config_edit *e, const Vswitch__Request *request)
     }
 }
 
-/* The configuration of a host of the kernel captures, made by commands. */
+/* The configuration of a host of the kernel captures. */
 static const char *const setup[] = {
     "add-vni 5000 flood=172.31.250.1,172.31.250.3 ageing=600",
     "add-vni 6000 flood=fd00:250::1 mac-limit=1000",
@@ -340,8 +341,21 @@ static const char *const others[] = {
     "fdb-del 5000 02:00:00:00:01:01", "port-replay replay",
 };
 
+/* An IPv6 underlay, and a configuration with nothing in it. */
+static const char *const setup6[] = {
+    "add-vni 6000 flood=fd00:250::1,fd00:250::3",
+    "add-vni 16777215 group=ff05::1:1 ageing=10",
+    "add-port vtep6 type=vxlan local_ip=fd00:250::2 dev=veth0 gso=true",
+    "add-port tap6 type=tap vni=6000",
+    "fdb-add 6000 02:00:00:00:01:01 remote=fd00:250::1",
+    "fdb-add 6000 02:00:00:00:0a:0b tap6",
+};
+
+/* Writes the commands of 'lines' as one request stream, as a script of
+ * vswitch-ctl calls would send them over a long-lived connection, and the
+ * configuration they make, under 'name'. */
 static void
-write_requests_and_config(void)
+write_setup(const char *name, const char *const *lines, size_t n_lines)
 {
     static uint8_t stream[1 << 16];
     char error[REQUEST_ERROR_SIZE];
@@ -352,12 +366,9 @@ write_requests_and_config(void)
     };
     size_t n = 0, len;
 
-    /* The setup as one stream, as a script of vswitch-ctl calls would
-     * send it over a long-lived connection, and the configuration it
-     * makes. */
-    for (size_t i = 0; i < sizeof setup / sizeof *setup; i++) {
+    for (size_t i = 0; i < n_lines; i++) {
         struct build b;
-        uint8_t *frame = build_request(&b, setup[i], &len);
+        uint8_t *frame = build_request(&b, lines[i], &len);
 
         if (n + len > sizeof stream) {
             die("request stream too long");
@@ -368,14 +379,25 @@ write_requests_and_config(void)
         free(frame);
         build_destroy(&b);
     }
-    write_seed("request", "setup", stream, n);
-    if (config_store_save(seed_path("config", "setup"), e.config, error,
+    if (n_lines) {
+        write_seed("request", name, stream, n);
+    }
+    if (config_store_save(seed_path("config", name), e.config, error,
                           sizeof error)) {
         die("%s", error);
     }
     vswitch__config__free_unpacked(e.config, NULL);
+}
 
-    for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+static void
+write_requests_and_config(void)
+{
+    size_t len;
+
+    write_setup("setup", setup, ARRAY_SIZE(setup));
+    write_setup("setup-ipv6", setup6, ARRAY_SIZE(setup6));
+    write_setup("empty", NULL, 0);
+    for (size_t i = 0; i < ARRAY_SIZE(others); i++) {
         struct build b;
         uint8_t *frame = build_request(&b, others[i], &len);
         char name[64];
