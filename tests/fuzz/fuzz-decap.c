@@ -32,7 +32,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     for (int ipv6 = 0; ipv6 < 2; ipv6++) {
-        struct fuzz_dp *f = fuzz_dp_begin(ipv6);
+        struct fuzz_dp *f = fuzz_dp_begin(ipv6 ? FUZZ_DP_IPV6 : 0);
         struct packet *p = fuzz_dp_packet(f, data, size);
         struct flow_key key;
         uint32_t vni;

@@ -20,7 +20,6 @@
 /* Enough buffers for every copy of a flooded super frame and a batch of
  * its segments; full batches go out (and come back) as they fill. */
 #define FUZZ_POOL_SIZE 256
-#define FUZZ_MTU 1500
 
 static void __attribute__((noreturn))
 fail(const char *what)
@@ -52,12 +51,12 @@ mac(const char *s)
 }
 
 static bool
-frame_fits_tunnel(struct packet *p)
+frame_fits_tunnel(const struct fuzz_dp *f, struct packet *p)
 {
     uint32_t vni;
 
     return !p->md.gso_size
-           && packet_size(p) <= FUZZ_MTU + ETH_HEADER_LEN
+           && packet_size(p) <= f->mtu + ETH_HEADER_LEN
            && vxlan_decap_frame(p, htons(VXLAN_DST_PORT), &vni) == VXLAN_OK
            && (vni == 5000 || vni == 6000 || vni == 7000);
 }
@@ -88,7 +87,7 @@ check_and_discard(void *f_, uint32_t port_no, struct packet_batch *batch)
     struct packet *p;
 
     PACKET_BATCH_FOR_EACH (i, p, batch) {
-        if (port_no == FUZZ_PORT_VTEP && !frame_fits_tunnel(p)) {
+        if (port_no == FUZZ_PORT_VTEP && !frame_fits_tunnel(f, p)) {
             fail("a tunnel frame that does not fit or decapsulate");
         }
         if (!frame_is_expected(f, p)) {
@@ -134,7 +133,7 @@ add_static(struct dp *dp, uint32_t vni, const char *s,
 }
 
 static void
-configure(struct fuzz_dp *f)
+configure(struct fuzz_dp *f, unsigned int flags)
 {
     struct dp_callbacks cb = { .send = check_and_discard, .aux = f };
     struct in6_addr flood[] = { addr("172.31.250.1"), addr("fd00:250::1") };
@@ -151,9 +150,9 @@ configure(struct fuzz_dp *f)
             .src_port_min = VXLAN_SRC_PORT_MIN,
             .src_port_max = VXLAN_SRC_PORT_MAX,
             .df = true,
-            .udp_csum = true,
+            .udp_csum = !(flags & FUZZ_DP_NO_UDP_CSUM),
         },
-        .mtu = FUZZ_MTU,
+        .mtu = f->mtu,
     };
     struct dp *dp;
 
@@ -185,9 +184,10 @@ configure(struct fuzz_dp *f)
 }
 
 struct fuzz_dp *
-fuzz_dp_begin(bool ipv6)
+fuzz_dp_begin(unsigned int flags)
 {
     static struct fuzz_dp dps[2];
+    bool ipv6 = flags & FUZZ_DP_IPV6;
     struct fuzz_dp *f = &dps[ipv6];
 
     if (!f->pool) {
@@ -199,7 +199,8 @@ fuzz_dp_begin(bool ipv6)
         f->local = addr(ipv6 ? "fd00:250::2" : "172.31.250.2");
         f->peer = addr(ipv6 ? "fd00:250::1" : "172.31.250.1");
     }
-    configure(f);
+    f->mtu = flags & FUZZ_DP_JUMBO ? 9000 : 1500;
+    configure(f, flags);
     return f;
 }
 

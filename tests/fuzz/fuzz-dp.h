@@ -36,6 +36,7 @@ struct fuzz_dp {
     struct packet_pool *pool;   /* Kept for the whole run. */
     struct dp *dp;              /* Made afresh for each input. */
     bool ipv6;                  /* IPv6 underlay. */
+    unsigned int mtu;           /* Underlay MTU. */
     struct in6_addr local, peer;
 
     /* If not NULL, every frame sent (the inner frame, from the VTEP) must
@@ -45,10 +46,16 @@ struct fuzz_dp {
     size_t expect_len;
 };
 
-/* Returns a new datapath for an IPv4 or IPv6 underlay, so that nothing
- * learned from one input changes how the next runs.  Aborts if it cannot
- * be made.  Hand it back with fuzz_dp_end(). */
-struct fuzz_dp *fuzz_dp_begin(bool ipv6);
+/* Variants of the VTEP, for fuzz_dp_begin(). */
+#define FUZZ_DP_IPV6 1          /* IPv6 underlay (else IPv4). */
+#define FUZZ_DP_JUMBO 2         /* Underlay MTU 9000 (else 1500). */
+#define FUZZ_DP_NO_UDP_CSUM 4   /* Outer UDP checksum off (IPv4 only). */
+
+/* Returns a new datapath with a VTEP of the variant that 'flags' (a
+ * combination of FUZZ_DP_*) says, so that nothing learned from one input
+ * changes how the next runs.  Aborts if it cannot be made.  Hand it back
+ * with fuzz_dp_end(). */
+struct fuzz_dp *fuzz_dp_begin(unsigned int flags);
 
 /* Returns a packet from 'f's pool holding the 'size' bytes at 'data', or
  * NULL if they do not fit in one. */

@@ -6,7 +6,8 @@
  * and to a port without offloads (TSO cuts super frames for both), and to
  * a TAP with offloads (GRO joins runs of segments).
  *
- * The input is a byte that picks the underlay (bit 0: IPv6), then
+ * The input is a byte that picks the VTEP's variant (FUZZ_DP_* in its low
+ * three bits: IPv6, jumbo MTU, no outer UDP checksum), then
  * records: a byte that picks the VM's port (bit 0: the TAP with offloads,
  * else the plain VM), the 10-byte virtio-net header in the host's byte
  * order, the frame's length (2 bytes, big-endian; the last record takes
@@ -228,7 +229,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!first) {
         return 0;
     }
-    f = fuzz_dp_begin(*first & 1);
+    f = fuzz_dp_begin(*first & 7);
     packet_batch_init(&batch);
     while (next_record(f, &in, &p, &port_no)) {
         if (!p) {

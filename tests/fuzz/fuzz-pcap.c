@@ -41,7 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
-    struct fuzz_dp *f = fuzz_dp_begin(false);
+    struct fuzz_dp *f = fuzz_dp_begin(0);
     struct packet_batch batch;
 
     packet_batch_init(&batch);

@@ -148,6 +148,17 @@ write_offload(void)
         }
     }
 
+    /* Jumbo segments to a VTEP with an MTU of 9000; wire-sized ones to
+     * one that leaves the outer UDP checksum out (FUZZ_DP_*). */
+    r.len = 0;
+    r.data[r.len++] = 2;
+    add_tcp(&r, 0, false, false, 1000, 3, 8000, true);
+    write_seed("offload", "super-jumbo", r.data, r.len);
+    r.len = 0;
+    r.data[r.len++] = 4;
+    add_tcp(&r, 0, false, false, 1000, 3, 1000, true);
+    write_seed("offload", "super-no-udp-csum", r.data, r.len);
+
     /* A run of wire-sized segments, which GRO joins for the TAP with
      * offloads, ending with a short one; with checksums finished and not. */
     for (int partial = 0; partial < 2; partial++) {
