@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config-store.h"
 #include "eth-addr.h"
 #include "inet.h"
 #include "port.h"
@@ -695,4 +696,51 @@ config_edit_fdb_del(struct config_edit *e, const Vswitch__FdbDel *req)
     free_msg(victim);
     e->changed = true;
     return OK;
+}
+
+Vswitch__Status
+config_edit_replay(const Vswitch__Config *saved, Vswitch__Config **config,
+                   char *error, size_t error_size)
+{
+    struct config_edit e = {
+        .config = config_store_empty(),
+        .error = error,
+        .error_size = error_size,
+    };
+    Vswitch__Status status = VSWITCH__STATUS__STATUS_OK;
+
+    *config = NULL;
+    if (!e.config) {
+        return out_of_memory(&e);
+    }
+    for (size_t i = 0; !status && i < saved->n_vnis; i++) {
+        status = request_check_vni_config(saved->vnis[i], error, error_size)
+                 ? config_edit_add_vni(&e, saved->vnis[i])
+                 : VSWITCH__STATUS__STATUS_INVALID;
+    }
+    for (size_t i = 0; !status && i < saved->n_ports; i++) {
+        status = request_check_port_config(saved->ports[i], error,
+                                           error_size)
+                 ? config_edit_add_port(&e, saved->ports[i])
+                 : VSWITCH__STATUS__STATUS_INVALID;
+    }
+    for (size_t i = 0; !status && i < saved->n_static_macs; i++) {
+        const Vswitch__StaticMac *m = saved->static_macs[i];
+        Vswitch__FdbAdd add = VSWITCH__FDB_ADD__INIT;
+
+        add.vni = m->vni;
+        add.mac = m->mac;
+        add.port = m->port;
+        add.remote = m->remote;
+        status = request_check_static_mac(m->vni, m->mac, m->port, m->remote,
+                                          error, error_size)
+                 ? config_edit_fdb_add(&e, &add)
+                 : VSWITCH__STATUS__STATUS_INVALID;
+    }
+    if (status) {
+        vswitch__config__free_unpacked(e.config, NULL);
+    } else {
+        *config = e.config;
+    }
+    return status;
 }

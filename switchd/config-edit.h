@@ -44,6 +44,17 @@ Vswitch__Status config_edit_fdb_add(struct config_edit *,
 Vswitch__Status config_edit_fdb_del(struct config_edit *,
                                     const Vswitch__FdbDel *);
 
+/* Rebuilds 'saved', a configuration read from disk, from nothing through
+ * the checks and editing functions that requests go through, in an order
+ * where everything a piece refers to exists, so that the daemon never runs
+ * a configuration no requests could have made.  Returns STATUS_OK with the
+ * rebuilt configuration in '*config' (the caller frees it with
+ * vswitch__config__free_unpacked()), or an error status with a reason in
+ * 'error' (STATUS_FAILED: out of memory) and '*config' NULL. */
+Vswitch__Status config_edit_replay(const Vswitch__Config *saved,
+                                   Vswitch__Config **config, char *error,
+                                   size_t error_size);
+
 /* Lookups that the daemon shares with the editing functions. */
 Vswitch__PortConfig *config_find_port(const Vswitch__Config *,
                                       const char *name);

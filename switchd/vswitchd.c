@@ -273,51 +273,22 @@ write_pidfile(const char *path)
 }
 
 /* Checks a configuration read from disk as if its contents arrived as
- * requests, in an order where everything a piece refers to exists. */
+ * requests; one that no requests could have made stops the daemon. */
 static Vswitch__Config *
 replay_config(const Vswitch__Config *saved, const char *path)
 {
     char error[REQUEST_ERROR_SIZE];
-    struct config_edit e = {
-        .config = config_store_empty(),
-        .error = error,
-        .error_size = sizeof error,
-    };
-    Vswitch__Status status = VSWITCH__STATUS__STATUS_OK;
+    Vswitch__Config *config;
+    Vswitch__Status status = config_edit_replay(saved, &config, error,
+                                                sizeof error);
 
-    if (!e.config) {
-        die("out of memory");
-    }
-    for (size_t i = 0; !status && i < saved->n_vnis; i++) {
-        status = request_check_vni_config(saved->vnis[i], error,
-                                          sizeof error)
-                 ? config_edit_add_vni(&e, saved->vnis[i])
-                 : VSWITCH__STATUS__STATUS_INVALID;
-    }
-    for (size_t i = 0; !status && i < saved->n_ports; i++) {
-        status = request_check_port_config(saved->ports[i], error,
-                                           sizeof error)
-                 ? config_edit_add_port(&e, saved->ports[i])
-                 : VSWITCH__STATUS__STATUS_INVALID;
-    }
-    for (size_t i = 0; !status && i < saved->n_static_macs; i++) {
-        const Vswitch__StaticMac *m = saved->static_macs[i];
-        Vswitch__FdbAdd add = VSWITCH__FDB_ADD__INIT;
-
-        add.vni = m->vni;
-        add.mac = m->mac;
-        add.port = m->port;
-        add.remote = m->remote;
-        status = request_check_static_mac(m->vni, m->mac, m->port, m->remote,
-                                          error, sizeof error)
-                 ? config_edit_fdb_add(&e, &add)
-                 : VSWITCH__STATUS__STATUS_INVALID;
-    }
-    if (status) {
+    if (status == VSWITCH__STATUS__STATUS_FAILED) {
+        die("%s", error);
+    } else if (status) {
         die("%s: invalid configuration: %s; the file was left as it is",
             path, error);
     }
-    return e.config;
+    return config;
 }
 
 static void on_housekeeping(uv_timer_t *);

@@ -37,12 +37,51 @@ TESTS += tests/style.sh
 EXTRA_DIST += tests/style.sh tests/summary.sh tests/data
 
 # Fuzz targets: built only by ./configure CC=clang --enable-fuzzing.
+# Helpers the targets share: the datapath the frame targets feed, and the
+# temporary file for those that read one.
 if ENABLE_FUZZING
+noinst_LIBRARIES += tests/fuzz/libfuzz.a
+tests_fuzz_libfuzz_a_SOURCES = tests/fuzz/fuzz-dp.c tests/fuzz/fuzz-dp.h \
+	tests/fuzz/fuzz-file.c tests/fuzz/fuzz-file.h
+FUZZER_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+FUZZER_DP_LIBS = tests/fuzz/libfuzz.a $(DATAPATH_LIBS)
+
 noinst_PROGRAMS += tests/fuzz/fuzz-decap
 tests_fuzz_fuzz_decap_SOURCES = tests/fuzz/fuzz-decap.c
+tests_fuzz_fuzz_decap_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_decap_LDADD = $(FUZZER_DP_LIBS)
 
-tests_fuzz_fuzz_decap_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
-tests_fuzz_fuzz_decap_LDADD = $(DATAPATH_LIBS)
+noinst_PROGRAMS += tests/fuzz/fuzz-offload
+tests_fuzz_fuzz_offload_SOURCES = tests/fuzz/fuzz-offload.c
+tests_fuzz_fuzz_offload_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_offload_LDADD = $(FUZZER_DP_LIBS)
+
+noinst_PROGRAMS += tests/fuzz/fuzz-request
+tests_fuzz_fuzz_request_SOURCES = tests/fuzz/fuzz-request.c
+tests_fuzz_fuzz_request_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_fuzz_fuzz_request_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_request_LDADD = proto/libproto.a $(DATAPATH_LIBS) \
+	$(PROTOBUF_C_LIBS)
+
+noinst_PROGRAMS += tests/fuzz/fuzz-pcap
+tests_fuzz_fuzz_pcap_SOURCES = tests/fuzz/fuzz-pcap.c
+tests_fuzz_fuzz_pcap_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_pcap_LDADD = $(FUZZER_DP_LIBS)
+
+noinst_PROGRAMS += tests/fuzz/fuzz-config
+tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
+tests_fuzz_fuzz_config_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_fuzz_fuzz_config_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_config_LDADD = tests/fuzz/libfuzz.a $(SWITCHD_LDADD)
+
+# Writes the seed corpora that are not plain frames (see its comment).
+noinst_PROGRAMS += tests/fuzz/make-seeds
+tests_fuzz_make_seeds_SOURCES = tests/fuzz/make-seeds.c \
+	ctl/build.c ctl/command.c ctl/output.c ctl/print.c
+tests_fuzz_make_seeds_CPPFLAGS = $(SWITCHD_CPPFLAGS) -I$(top_srcdir)/ctl \
+	-I$(top_srcdir)/tests
+tests_fuzz_make_seeds_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
+	$(CHECK_LIBS)
 endif
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh tests/deps.sh tests/run-all.sh tests/build.sh tests/demo.sh
 

@@ -912,6 +912,39 @@ START_TEST(test_clones_and_compares_configurations)
 }
 END_TEST
 
+START_TEST(test_replays_a_configuration_to_itself)
+{
+    Vswitch__Config *replayed;
+
+    ck_assert_int_eq(config_edit_replay(edit.config, &replayed, error,
+                                        sizeof error), OK);
+    ck_assert_ptr_nonnull(replayed);
+    ck_assert_ptr_ne(replayed, edit.config);
+    ck_assert(config_equal(&replayed->base, &edit.config->base));
+    vswitch__config__free_unpacked(replayed, NULL);
+}
+END_TEST
+
+START_TEST(test_replay_refuses_what_no_request_could_make)
+{
+    Vswitch__Config *replayed = edit.config;
+
+    /* A static MAC whose VNI is gone, as an edited file may hold. */
+    edit.config->static_macs[0]->vni = 77;
+    ck_assert_int_eq(config_edit_replay(edit.config, &replayed, error,
+                                        sizeof error), NOT_FOUND);
+    ck_assert_ptr_null(replayed);
+    ck_assert_str_eq(error, "VNI 77 does not exist");
+
+    /* A port of no known type. */
+    edit.config->static_macs[0]->vni = 5000;
+    edit.config->ports[1]->type[0] = 'X';
+    ck_assert_int_eq(config_edit_replay(edit.config, &replayed, error,
+                                        sizeof error), INVALID);
+    ck_assert_ptr_null(replayed);
+}
+END_TEST
+
 static Suite *
 config_edit_suite(void)
 {
@@ -970,6 +1003,10 @@ config_edit_suite(void)
           test_refuses_to_delete_a_missing_static_mac },
         { "clones and compares configurations",
           test_clones_and_compares_configurations },
+        { "replays a configuration to itself",
+          test_replays_a_configuration_to_itself },
+        { "replay refuses what no request could make",
+          test_replay_refuses_what_no_request_could_make },
     };
     Suite *s = suite_create("config-edit");
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Builds the fuzz targets with clang and libFuzzer in build-fuzz/ and runs
-# each for the given number of seconds (default 60) from the seed corpus.
-# Fails on any crash, leak or sanitizer report.
+# each for the given number of seconds (default 60) from its seed corpus,
+# tests/fuzz/corpus/NAME/ for tests/fuzz/fuzz-NAME.c.  A target fails on
+# any crash, leak, timeout or sanitizer report.
 set -eu
 
 seconds=${1:-60}
@@ -10,18 +11,22 @@ bash "$top/tests/build.sh" fuzz CC=clang --enable-fuzzing
 build="$top/build-fuzz"
 cd "$build"
 
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 passed=0
 failed=0
-for target in fuzz-decap; do
-    corpus=$(mktemp -d)
-    trap 'rm -rf "$corpus"' EXIT
-    cp "$top"/tests/fuzz/corpus/* "$corpus"/
+for name in decap offload request config pcap; do
+    target=fuzz-$name
+    # The run adds what it finds to a copy, so the seeds stay as they are.
+    mkdir "$work/$name"
+    cp "$top/tests/fuzz/corpus/$name"/* "$work/$name"/
     if "./tests/fuzz/$target" -max_total_time="$seconds" -timeout=10 \
            -rss_limit_mb=2048 -artifact_prefix="$build/tests/fuzz/" \
-           -print_final_stats=1 "$corpus"; then
+           -print_final_stats=1 "$work/$name" >"$work/$name.log" 2>&1; then
         echo "PASS: $target ran ${seconds}s without a crash"
         passed=$((passed + 1))
     else
+        tail -n 40 "$work/$name.log"
         echo "FAIL: $target (artifacts in $build/tests/fuzz/)"
         failed=$((failed + 1))
     fi
