@@ -4,20 +4,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
 #include "vswitch.pb-c.h"
 
 struct bridge;
+struct control_request;
 
 /* The control protocol's commands: one packed Request in, one framed
  * Response out.  Changes are checked, saved to the configuration file and
- * only then put into effect, so a command that fails changes nothing. */
+ * only then put into effect, so a command that fails changes nothing.
+ *
+ * What would cost the forwarding loop more than a slice runs in libuv's
+ * worker threads: a change's save (write, fsync, rename, fsync of the
+ * directory) and the sorting, formatting and packing of fdb-show, whose
+ * entries are copied on the loop first.  Changes run one at a time in the
+ * order they come: while one is being saved, the next waits, and read-only
+ * requests go on. */
 
-struct rpc_context {
-    struct bridge *bridge;
-    const char *db_path;
-    long long now_ms;           /* For entry ages. */
-};
+struct rpc;
 
 struct rpc_peer {
     bool may_write;             /* Allowed to change the configuration. */
@@ -25,12 +30,21 @@ struct rpc_peer {
     const char *name;           /* For the log, e.g. "uid 1000 pid 42". */
 };
 
-/* Handles the Request in 'msg' and returns the Response as a frame (4-byte
- * length and message) that the caller frees, with its length in '*len'.
- * Never returns NULL: when memory is short it returns a static frame
- * saying so, which rpc_frame_free() knows not to free. */
-uint8_t *rpc_handle(const struct rpc_context *, const struct rpc_peer *,
-                    const uint8_t *msg, size_t msg_len, size_t *len);
+/* Returns the commands of 'bridge', saved to 'db_path' (copied). */
+struct rpc *rpc_create(uv_loop_t *, struct bridge *, const char *db_path);
+
+/* Refuses the changes still waiting for their turn, waits (running the
+ * loop) for the work in flight, whose answers go out, and frees 'rpc'.
+ * The bridge must outlive this call.  Accepts NULL. */
+void rpc_destroy(struct rpc *);
+
+/* Handles the Request in 'msg' (only read during the call) and answers
+ * 'req' through control_reply() with the Response as a frame: before
+ * returning or, for a change or a dump, later from the loop.  When memory
+ * is short the frame is a static one saying so, which rpc_frame_free()
+ * knows not to free. */
+void rpc_handle(struct rpc *, const struct rpc_peer *, const uint8_t *msg,
+                size_t msg_len, struct control_request *);
 
 /* Returns a framed Response with 'status' and 'error' and no payload, for
  * a request that could not even be read. */

@@ -3,6 +3,7 @@
 CONTROL_TESTS = \
 	tests/check-config-edit \
 	tests/check-config-store \
+	tests/check-fdb-dump \
 	tests/check-frame \
 	tests/check-request
 
@@ -15,6 +16,10 @@ tests_check_config_edit_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
 
 tests_check_config_store_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 tests_check_config_store_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
+	$(CHECK_LIBS) $(PCAP_LIBS)
+
+tests_check_fdb_dump_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_check_fdb_dump_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
 	$(CHECK_LIBS) $(PCAP_LIBS)
 
 tests_check_frame_CPPFLAGS = $(SWITCHD_CPPFLAGS)

@@ -1,0 +1,121 @@
+#!/bin/bash
+# Control load must not stall forwarding (vswitchd(8), LIMITS): with a full
+# MAC table of 262144 entries, eight clients loop "vswitch-ctl fdb-show"
+# for 10 seconds while one VM pings another across the switch every 10 ms;
+# no ping may be lost and none may take 100 ms or more.  Every dump still
+# holds the whole table.  Then 256 idle connections of an unprivileged
+# user hold every ordinary place and root can still run commands.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netns.sh"
+
+N_MACS=262144
+LOAD_SECONDS=10
+N_LOADERS=8
+
+make_ns h1
+start_vswitchd h1 || fail "vswitchd on h1"
+vsctl h1 add-vni 5000
+make_vm vm1 h1 tap0 5000 10.99.0.1/24 02:00:00:99:00:01 || fail "vm1"
+make_vm vm2 h1 tap1 5000 10.99.0.2/24 02:00:00:99:00:02 || fail "vm2"
+
+# The table is filled by a capture file of frames from distinct sources,
+# replayed into a VNI of its own so that their flooding reaches nobody.
+python3 - "$WORK/fill.pcap" "$N_MACS" <<'EOF'
+import struct, sys
+path, n = sys.argv[1], int(sys.argv[2])
+with open(path, "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i in range(n):
+        frame = (bytes.fromhex("020000fffffe") + b"\x06" + i.to_bytes(4, "big")
+                 + b"\x00" + b"\x88\xb5" + bytes(46))
+        f.write(struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame)
+EOF
+vsctl h1 add-vni 6000
+check "add a pcap port replaying $N_MACS sources" \
+    vsctl h1 add-port cap0 type=pcap rx="$WORK/fill.pcap" vni=6000
+n_dynamic() {
+    vsctl h1 --format=json fdb-stats | json "j['dynamic_macs']"
+}
+table_full() { [ "$(n_dynamic)" = "$N_MACS" ]; }
+wait_for 60 table_full && pass "the MAC table is full" \
+    || fail "the MAC table holds $(n_dynamic) entries, not $N_MACS"
+check "vm1 pings vm2 before the load" in_ns vm1 ping -c 3 -W 2 10.99.0.2
+
+start=$(date +%s%N)
+vsctl h1 fdb-show >/dev/null
+echo "one fdb-show of a full table: $((($(date +%s%N) - start) / 1000000)) ms"
+
+# The load: each client counts the dumps it finished.
+load() {
+    local end=$((SECONDS + LOAD_SECONDS)) n=0
+    while [ $SECONDS -lt "$end" ]; do
+        vsctl h1 fdb-show >/dev/null && n=$((n + 1))
+    done
+    echo "$n" >"$WORK/load.$1"
+}
+pids=()
+for i in $(seq "$N_LOADERS"); do
+    load "$i" &
+    pids+=($!)
+done
+in_ns vm1 ping -q -i 0.01 -w $((LOAD_SECONDS + 5)) -c $((LOAD_SECONDS * 100)) \
+    -W 2 10.99.0.2 >"$WORK/ping.txt" 2>&1
+wait "${pids[@]}"
+dumps=$(cat "$WORK"/load.* | paste -sd+ | bc)
+echo "fdb-show dumps during the load: $dumps"
+cat "$WORK/ping.txt"
+sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$WORK/ping.txt")
+received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/ping.txt")
+worst=$(sed -n 's|^rtt .* = [^/]*/[^/]*/\([0-9.]*\)/.*|\1|p' "$WORK/ping.txt")
+check_eq "no ping lost under control load" "$sent" "$received"
+if [ -n "$worst" ] && awk -v w="$worst" 'BEGIN { exit !(w < 100) }'; then
+    pass "worst round trip under control load is $worst ms (< 100 ms)"
+else
+    fail "worst round trip under control load is '${worst}' ms (>= 100 ms)"
+fi
+[ "${dumps:-0}" -ge "$N_LOADERS" ] && pass "the clients were served" \
+    || fail "only ${dumps:-0} dumps finished during the load"
+# The two VMs' entries pushed out two of the replayed ones.
+check_eq "fdb-show still returns the whole table" "$N_MACS" \
+    "$(vsctl h1 --format=json fdb-show | json "len(j['entries'])")"
+
+# Idle connections of a user who may not change anything fill the places
+# open to everyone; root (who may) still gets one of the places kept back.
+chmod 666 "$WORK/h1.sock"
+python3 - "$WORK/h1.sock" >"$WORK/idle.out" 2>&1 <<'PYEOF' &
+import os, pwd, socket, sys, time
+nobody = pwd.getpwnam("nobody")
+os.setgroups([])
+os.setgid(nobody.pw_gid)
+os.setuid(nobody.pw_uid)
+held = []
+for i in range(256):
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(sys.argv[1])
+        held.append(s)
+    except OSError:
+        pass
+time.sleep(1)
+# The daemon closes the connections it has no place for.
+open_ = 0
+for s in held:
+    s.setblocking(False)
+    try:
+        open_ += s.recv(1) != b""
+    except BlockingIOError:
+        open_ += 1
+    except OSError:
+        pass
+print(open_, flush=True)
+time.sleep(30)
+PYEOF
+idle_pid=$!
+at_exit "kill $idle_pid"
+wait_for 20 test -s "$WORK/idle.out"
+echo "idle connections of nobody kept open: $(cat "$WORK/idle.out")"
+check "root runs show while 256 idle connections are open" vsctl h1 show
+check "root changes the configuration meanwhile" vsctl h1 add-vni 7000
+kill "$idle_pid" 2>/dev/null
+
+finish
