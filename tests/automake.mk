@@ -51,6 +51,7 @@ EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh tests/deps.sh tests/run-all.sh
 SYSTEM_TESTS = \
 	tests/system/control.sh \
 	tests/system/control-load.sh \
+	tests/system/control-save.sh \
 	tests/system/her.sh \
 	tests/system/kernel-interop.sh \
 	tests/system/mtu.sh \
