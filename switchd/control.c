@@ -36,8 +36,8 @@ struct control_client {
     bool busy;                  /* A request is being answered. */
     bool in_handler;            /* ...and the handler has not returned. */
     bool timing_partial;        /* The timer runs for a partial request. */
-    int n_handles_open;         /* Freed when both handles are closed */
-                                /* and no request is being answered. */
+    /* Freed once both handles are closed and no request is answered. */
+    int n_handles_open;
     unsigned int id;
 };
 
@@ -51,7 +51,8 @@ struct control_server {
     struct list ready;          /* Clients whose request waits its turn. */
     size_t n_clients;
     size_t n_unprivileged;
-    size_t n_alive;             /* Clients not freed yet. */
+    size_t n_alive;             /* Clients not freed yet: the server's
+                                 * memory outlives them. */
     size_t held;                /* Reply bytes being built or unsent. */
     int n_handles_open;         /* Listener and idle handle. */
     unsigned int next_id;
@@ -65,9 +66,6 @@ struct control_write {
     uint8_t *frame;
     size_t len;
     bool close_after;
-    /* A copy: at shutdown libuv cancels queued writes after the server,
-     * which holds the callbacks, is gone. */
-    void (*free_reply)(uint8_t *);
 };
 
 static void client_close(struct control_client *);
@@ -172,7 +170,7 @@ on_write(uv_write_t *req, int status)
     struct control_server *server = client->server;
 
     client->pending -= w->len;
-    w->free_reply(w->frame);
+    server->cb.free_reply(w->frame);
     if (status < 0 && !client->closing) {
         LOG_DBG("control", "client %u: write failed: %s", client->id,
                 uv_strerror(status));
@@ -200,7 +198,6 @@ send_frame(struct control_client *client, uint8_t *frame, size_t len,
     w->frame = frame;
     w->len = len;
     w->close_after = close_after;
-    w->free_reply = server->cb.free_reply;
     client->pending += len;
     server->held += len;
     error = uv_write(&w->req, (uv_stream_t *) &client->pipe, &buf, 1,
