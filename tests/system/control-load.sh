@@ -64,6 +64,8 @@ in_ns vm1 ping -q -i 0.01 -w $((LOAD_SECONDS + 5)) -c $((LOAD_SECONDS * 100)) \
 wait "${pids[@]}"
 dumps=$(cat "$WORK"/load.* | paste -sd+ | bc)
 echo "fdb-show dumps during the load: $dumps"
+peak_kb=$(awk '/^VmHWM/ { print $2 }' "/proc/$(cat "$WORK/h1.pid")/status")
+echo "vswitchd's peak resident memory: $((peak_kb / 1024)) MiB"
 check_ping "under control load" "$WORK/ping.txt"
 [ "${dumps:-0}" -ge "$N_LOADERS" ] && pass "the clients were served" \
     || fail "only ${dumps:-0} dumps finished during the load"
