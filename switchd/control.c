@@ -16,7 +16,15 @@
 #include "xmalloc.h"
 
 struct control_request {
-    size_t held;                /* Bytes counted by control_request_hold. */
+    struct control_client *client;
+};
+
+/* What a client's timer runs for. */
+enum client_wait {
+    WAIT_NONE,                  /* Not running: a request is in hand. */
+    WAIT_IDLE,                  /* The next request. */
+    WAIT_PARTIAL,               /* The rest of a request. */
+    WAIT_UNREAD,                /* The client to take its answers. */
 };
 
 struct control_client {
@@ -35,7 +43,7 @@ struct control_client {
     bool queued;                /* A whole request waits for its turn. */
     bool busy;                  /* A request is being answered. */
     bool in_handler;            /* ...and the handler has not returned. */
-    bool timing_partial;        /* The timer runs for a partial request. */
+    enum client_wait waiting;   /* What the timer runs for. */
     /* Freed once both handles are closed and no request is answered. */
     int n_handles_open;
     unsigned int id;
@@ -53,7 +61,7 @@ struct control_server {
     size_t n_unprivileged;
     size_t n_alive;             /* Clients not freed yet: the server's
                                  * memory outlives them. */
-    size_t held;                /* Reply bytes being built or unsent. */
+    size_t unsent;              /* Reply bytes handed to uv_write(). */
     int n_handles_open;         /* Listener and idle handle. */
     unsigned int next_id;
     uint64_t next_full_warning; /* Loop time; rate-limits a warning. */
@@ -129,8 +137,8 @@ client_close(struct control_client *client)
 static void
 server_release(struct control_server *server, size_t bytes)
 {
-    server->held -= bytes;
-    if (server->held < CONTROL_MAX_HELD && !list_is_empty(&server->ready)
+    server->unsent -= bytes;
+    if (server->unsent < CONTROL_MAX_UNSENT && !list_is_empty(&server->ready)
         && !uv_is_closing((uv_handle_t *) &server->turn)) {
         uv_idle_start(&server->turn, on_turn);
     }
@@ -178,6 +186,7 @@ on_write(uv_write_t *req, int status)
     } else if (w->close_after) {
         client_close(client);
     } else if (!client->closing && !client->busy && !client->queued) {
+        client->waiting = WAIT_NONE;    /* Progress: time afresh. */
         client_next(client);
     }
     server_release(server, w->len);
@@ -199,7 +208,7 @@ send_frame(struct control_client *client, uint8_t *frame, size_t len,
     w->len = len;
     w->close_after = close_after;
     client->pending += len;
-    server->held += len;
+    server->unsent += len;
     error = uv_write(&w->req, (uv_stream_t *) &client->pipe, &buf, 1,
                      on_write);
     if (error) {
@@ -216,7 +225,11 @@ on_timeout(uv_timer_t *timer)
 {
     struct control_client *client = timer->data;
 
-    if (frame_reader_has_partial(&client->reader)) {
+    if (client->waiting == WAIT_UNREAD) {
+        LOG_WARN("control", "client %u: %zu bytes of answers unread after "
+                 "%d ms, closing", client->id, client->pending,
+                 CONTROL_PARTIAL_TIMEOUT);
+    } else if (client->waiting == WAIT_PARTIAL) {
         LOG_WARN("control", "client %u: request unfinished after %d ms, "
                  "closing", client->id, CONTROL_PARTIAL_TIMEOUT);
     } else {
@@ -228,20 +241,32 @@ on_timeout(uv_timer_t *timer)
 
 /* A connection gets CONTROL_IDLE_TIMEOUT to send a request and, once it
  * has started one, CONTROL_PARTIAL_TIMEOUT to finish it, so that idle or
- * stuck connections cannot hold the places of others.  A client that does
- * not read its answers is idle too. */
+ * stuck connections cannot hold the places of others.  It also gets
+ * CONTROL_PARTIAL_TIMEOUT to take its answers, timed from its last
+ * progress, since while they wait unread they count against
+ * CONTROL_MAX_UNSENT for everyone. */
 static void
 arm_timer(struct control_client *client)
 {
-    bool partial = frame_reader_has_partial(&client->reader);
+    enum client_wait why = (client->pending ? WAIT_UNREAD
+                            : frame_reader_has_partial(&client->reader)
+                            ? WAIT_PARTIAL
+                            : WAIT_IDLE);
 
-    if (partial && client->timing_partial) {
-        return;                 /* Already timing this request. */
+    if (why != WAIT_IDLE && why == client->waiting) {
+        return;                 /* Already timing this. */
     }
-    client->timing_partial = partial;
+    client->waiting = why;
     uv_timer_start(&client->timer, on_timeout,
-                   partial ? CONTROL_PARTIAL_TIMEOUT : CONTROL_IDLE_TIMEOUT,
-                   0);
+                   why == WAIT_IDLE ? CONTROL_IDLE_TIMEOUT
+                   : CONTROL_PARTIAL_TIMEOUT, 0);
+}
+
+static void
+stop_timer(struct control_client *client)
+{
+    uv_timer_stop(&client->timer);
+    client->waiting = WAIT_NONE;
 }
 
 static void
@@ -281,8 +306,7 @@ client_next(struct control_client *client)
     if (!error) {
         /* Whatever it pipelines stays in the socket meanwhile. */
         set_reading(client, false);
-        uv_timer_stop(&client->timer);
-        client->timing_partial = false;
+        stop_timer(client);
         client->queued = true;
         list_push_back(&server->ready, &client->turn_node);
         server_release(server, 0);
@@ -323,7 +347,7 @@ on_turn(uv_idle_t *turn)
     struct list *last = server->ready.prev;
     bool done = list_is_empty(&server->ready);
 
-    while (!done && server->held < CONTROL_MAX_HELD) {
+    while (!done && server->unsent < CONTROL_MAX_UNSENT) {
         client = CONTAINER_OF(list_front(&server->ready),
                               struct control_client, turn_node);
         done = &client->turn_node == last;
@@ -331,34 +355,21 @@ on_turn(uv_idle_t *turn)
         client->queued = false;
         start_request(client);
     }
-    if (list_is_empty(&server->ready) || server->held >= CONTROL_MAX_HELD) {
+    if (list_is_empty(&server->ready)
+        || server->unsent >= CONTROL_MAX_UNSENT) {
         uv_idle_stop(turn);
     }
 }
 
 void
-control_request_hold(struct control_request *req, size_t bytes)
-{
-    struct control_client *client = CONTAINER_OF(req, struct control_client,
-                                                 request);
-
-    req->held += bytes;
-    client->server->held += bytes;
-}
-
-void
 control_reply(struct control_request *req, uint8_t *frame, size_t len)
 {
-    struct control_client *client = CONTAINER_OF(req, struct control_client,
-                                                 request);
+    struct control_client *client = req->client;
     struct control_server *server = client->server;
-    size_t held = req->held;
 
-    req->held = 0;
     client->busy = false;
     if (client->closing) {
         server->cb.free_reply(frame);
-        server_release(server, held);
         client_maybe_free(client);
         return;
     }
@@ -366,7 +377,6 @@ control_reply(struct control_request *req, uint8_t *frame, size_t len)
     if (!client->in_handler && !client->closing) {
         client_next(client);
     }
-    server_release(server, held);
 }
 
 static void
@@ -423,6 +433,7 @@ on_connection(uv_stream_t *listener, int status)
     client->timer.data = client;
     client->n_handles_open = 2;
     client->privileged = true;  /* Until known, counted as neither. */
+    client->request.client = client;
     client->id = server->next_id++;
     frame_reader_init(&client->reader, FRAME_MAX_REQUEST);
     list_push_back(&server->clients, &client->node);

@@ -15,14 +15,15 @@
  *
  *   - a request frame over FRAME_MAX_REQUEST gets an error and the
  *     connection is closed;
- *   - a partial frame left unfinished for CONTROL_PARTIAL_TIMEOUT, or no
- *     request at all for CONTROL_IDLE_TIMEOUT, closes the connection;
+ *   - a partial frame left unfinished for CONTROL_PARTIAL_TIMEOUT, answers
+ *     left unread as long, or no request at all for CONTROL_IDLE_TIMEOUT,
+ *     closes the connection;
  *   - each loop turn starts at most one request of each client, and a
  *     client's next request waits until the answer to the previous one is
  *     built and mostly sent (less than CONTROL_READ_PAUSE unsent); the
  *     daemon reads no more of a client than its next request meanwhile;
- *   - no request starts while answers being built or unsent hold
- *     CONTROL_MAX_HELD bytes or more in all: the client waits its turn;
+ *   - no request starts while answers not sent yet hold CONTROL_MAX_UNSENT
+ *     bytes or more in all: the client waits its turn;
  *   - at most CONTROL_MAX_CLIENTS connections are served at once, and the
  *     last CONTROL_RESERVED_CLIENTS of those places are kept for clients
  *     allowed to change the configuration. */
@@ -32,7 +33,7 @@
 #define CONTROL_PARTIAL_TIMEOUT 10000           /* ms. */
 #define CONTROL_IDLE_TIMEOUT 60000              /* ms. */
 #define CONTROL_READ_PAUSE (1u << 20)           /* Unsent reply bytes. */
-#define CONTROL_MAX_HELD (64u << 20)            /* Bytes, all clients. */
+#define CONTROL_MAX_UNSENT (64u << 20)          /* Bytes, all clients. */
 
 struct control_peer {
     pid_t pid;
@@ -70,10 +71,6 @@ struct control_callbacks {
  * callbacks' 'free_reply'), which ends the request.  If the client went
  * away meanwhile the reply is only freed. */
 void control_reply(struct control_request *, uint8_t *frame, size_t len);
-
-/* Counts 'bytes' more that the answer to 'req' holds while it is built
- * against CONTROL_MAX_HELD, until control_reply(). */
-void control_request_hold(struct control_request *, size_t bytes);
 
 struct control_server;
 

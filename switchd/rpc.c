@@ -34,12 +34,17 @@
 /* The nice value of worker threads building answers. */
 #define RPC_WORKER_NICE 10
 
+/* No dump starts while those being copied and built hold this much. */
+#define RPC_MAX_BUILDING (64u << 20)
+
 struct rpc {
     uv_loop_t *loop;
     struct bridge *bridge;
     char *db_path;
     struct list waiting;        /* Changes waiting for 'changing' to end. */
     bool changing;              /* A change is being made (saved). */
+    struct list dumps;          /* fdb-show calls waiting for memory. */
+    size_t building;            /* Bytes the dumps under way hold. */
     struct list copying;        /* fdb-show calls copying the table. */
     uv_idle_t copier;           /* Runs while 'copying' is not empty. */
     bool copier_closed;
@@ -56,10 +61,11 @@ struct rpc_call {
     Vswitch__Response *resp;
     struct control_request *creq;
     char *peer_name;
-    struct list node;           /* In rpc's 'waiting' or 'copying'. */
+    struct list node;           /* In a list of rpc's. */
     uv_work_t work;
     struct config_edit edit;
     struct fdb_dump *dump;
+    size_t building;            /* The part of rpc's 'building'. */
     uint8_t *frame;             /* Packed by the worker. */
     size_t frame_len;
     int save_error;
@@ -304,15 +310,19 @@ build_fdb(uv_work_t *work)
 }
 
 static void reply(struct rpc_call *, uint8_t *frame, size_t len);
+static void start_dumps(struct rpc *);
 
 static void
 fdb_built(uv_work_t *work, int status)
 {
     struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+    struct rpc *rpc = call->rpc;
 
     (void) status;              /* Work queued is never cancelled. */
-    call->rpc->n_working--;
+    rpc->n_working--;
+    rpc->building -= call->building;
     reply(call, call->frame, call->frame_len);
+    start_dumps(rpc);
 }
 
 /* Copies a slice of the table for 'call'; once all of it is copied, has a
@@ -325,8 +335,10 @@ copy_fdb(struct rpc_call *call)
     bool done = fdb_dump_copy(call->dump, dp_mac_table(bridge_dp(rpc->bridge)),
                               (long long) uv_now(rpc->loop), RPC_DUMP_SLICE,
                               port_name, rpc->bridge);
+    size_t more = fdb_dump_size(call->dump) - before;
 
-    control_request_hold(call->creq, fdb_dump_size(call->dump) - before);
+    call->building += more;
+    rpc->building += more;
     if (done) {
         uv_queue_work(rpc->loop, &call->work, build_fdb, fdb_built);
         rpc->n_working++;
@@ -352,6 +364,24 @@ on_copy_turn(uv_idle_t *idle)
     }
 }
 
+/* Starts the dumps that waited longest, as far as memory allows.  The
+ * first slice tells how much a dump will hold (about the whole table's
+ * worth), so at least one dump is always under way. */
+static void
+start_dumps(struct rpc *rpc)
+{
+    while (rpc->building < RPC_MAX_BUILDING && !list_is_empty(&rpc->dumps)) {
+        struct rpc_call *call = CONTAINER_OF(list_front(&rpc->dumps),
+                                             struct rpc_call, node);
+
+        list_remove(&call->node);
+        if (!copy_fdb(call)) {
+            list_push_back(&rpc->copying, &call->node);
+            uv_idle_start(&rpc->copier, on_copy_turn);
+        }
+    }
+}
+
 static Vswitch__Status
 do_fdb_show(struct rpc_call *call)
 {
@@ -364,10 +394,8 @@ do_fdb_show(struct rpc_call *call)
         return VSWITCH__STATUS__STATUS_NOT_FOUND;
     }
     call->dump = fdb_dump_create(f->has_vni ? f->vni : 0);
-    if (!copy_fdb(call)) {
-        list_push_back(&rpc->copying, &call->node);
-        uv_idle_start(&rpc->copier, on_copy_turn);
-    }
+    list_push_back(&rpc->dumps, &call->node);
+    start_dumps(rpc);
     return IN_PROGRESS;
 }
 
@@ -818,6 +846,7 @@ rpc_create(uv_loop_t *loop, struct bridge *bridge, const char *db_path)
     rpc->bridge = bridge;
     rpc->db_path = xstrdup(db_path);
     list_init(&rpc->waiting);
+    list_init(&rpc->dumps);
     list_init(&rpc->copying);
     uv_idle_init(loop, &rpc->copier);
     rpc->copier.data = rpc;
@@ -852,6 +881,7 @@ rpc_destroy(struct rpc *rpc)
         return;
     }
     refuse_all(&rpc->waiting);
+    refuse_all(&rpc->dumps);
     refuse_all(&rpc->copying);
     uv_close((uv_handle_t *) &rpc->copier, on_copier_closed);
     while (rpc->n_working || !rpc->copier_closed) {

@@ -4,7 +4,7 @@
 # for 10 seconds while one VM pings another across the switch every 10 ms;
 # no ping may be lost and none may take 100 ms or more.  Every dump still
 # holds the whole table.  A client that pipelines 100 dumps holds back only
-# itself.  Then 256 idle connections of an unprivileged user hold every
+# itself, one that reads none is closed.  Then 256 idle connections of an unprivileged user hold every
 # ordinary place and root can still run commands.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
@@ -73,6 +73,26 @@ check_ping "under control load" "$WORK/ping.txt"
 check_eq "fdb-show still returns the whole table" "$N_MACS" \
     "$(vsctl h1 --format=json fdb-show | json "len(j['entries'])")"
 
+# A client that asks for the table and never reads the answer holds memory
+# that everyone's requests count against: it is closed after 10 seconds.
+python3 - "$WORK/h1.sock" >"$WORK/unread.out" 2>&1 <<'PYEOF' &
+import socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+req = bytes([0x08, 0x01, 0xba, 0x01, 0x00])    # protocol 1, fdb_show {}
+s.sendall(struct.pack(">I", len(req)) + req)
+time.sleep(15)
+s.settimeout(2)
+try:
+    while s.recv(1 << 20):
+        pass
+    print("closed")
+except socket.timeout:
+    print("open")
+PYEOF
+unread_pid=$!
+at_exit "kill $unread_pid"
+
 # One client pipelines 100 fdb-show requests and reads its answers slowly:
 # it is served one request at a time, and others are served meanwhile.
 python3 - "$WORK/h1.sock" >"$WORK/pipeline.out" 2>&1 <<'PYEOF' &
@@ -114,6 +134,10 @@ wait "$ping_pid"
 check_ping "while a client pipelines dumps" "$WORK/ping2.txt"
 wait "$pipeline_pid"
 check_eq "the pipelining client got its answers" 3 "$(cat "$WORK/pipeline.out")"
+
+wait "$unread_pid"
+check_eq "a client that leaves its answer unread is closed" closed \
+    "$(cat "$WORK/unread.out")"
 
 # Idle connections of a user who may not change anything fill the places
 # open to everyone; root (who may) still gets one of the places kept back.
