@@ -18,9 +18,10 @@ struct control_request;
  * What would cost the forwarding loop more than a slice runs in libuv's
  * worker threads: a change's save (write, fsync, rename, fsync of the
  * directory) and the sorting, formatting and packing of fdb-show, whose
- * entries are copied on the loop first.  Changes run one at a time in the
- * order they come: while one is being saved, the next waits, and read-only
- * requests go on. */
+ * entries are copied on the loop first, a slice per loop turn.  Changes
+ * run one at a time in the order they come: while one is being saved, the
+ * next waits, and read-only requests go on.  Dumps under way hold at most
+ * about 64 MiB in all (plus one): the next one waits meanwhile. */
 
 struct rpc;
 
