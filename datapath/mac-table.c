@@ -784,22 +784,60 @@ void
 mac_table_dump(const struct mac_table *t, uint32_t vni, long long now_ms,
                mac_table_dump_cb *cb, void *aux)
 {
-    struct mac_entry *e;
+    struct mac_table_cursor cursor = { 0, 0 };
 
-    HMAP_FOR_EACH (e, node, &t->entries) {
-        if (!vni || e->vni == vni) {
-            struct mac_table_entry_info info = {
-                .vni = e->vni,
-                .mac = e->mac,
-                .dest = e->dest,
-                .is_static = !e->owner,
-                .age_ms = e->owner ? MAX(now_ms - e->used, 0) : 0,
-            };
+    mac_table_dump_slice(t, vni, now_ms, &cursor, SIZE_MAX, cb, aux);
+}
 
-            cb(&info, aux);
-        }
+static void
+report_entry(const struct mac_entry *e, uint32_t vni, long long now_ms,
+             mac_table_dump_cb *cb, void *aux)
+{
+    if (!vni || e->vni == vni) {
+        struct mac_table_entry_info info = {
+            .vni = e->vni,
+            .mac = e->mac,
+            .dest = e->dest,
+            .is_static = !e->owner,
+            .age_ms = e->owner ? MAX(now_ms - e->used, 0) : 0,
+        };
+
+        cb(&info, aux);
     }
 }
+
+/* The table only grows, by doubling, so the entries of the bucket 'i' of
+ * the table as it was when the dump began are now in buckets i, i + n,
+ * i + 2n... for the 'n' buckets of then: visiting those together reports
+ * each entry once however the table grew between slices. */
+bool
+mac_table_dump_slice(const struct mac_table *t, uint32_t vni,
+                     long long now_ms, struct mac_table_cursor *cursor,
+                     size_t max, mac_table_dump_cb *cb, void *aux)
+{
+    const struct hmap *map = &t->entries;
+    size_t n_reported = 0;
+
+    if (!cursor->n_buckets) {
+        cursor->n_buckets = map->mask + 1;
+        cursor->bucket = 0;
+    }
+    while (cursor->bucket < cursor->n_buckets && n_reported < max) {
+        for (size_t i = cursor->bucket; i <= map->mask;
+             i += cursor->n_buckets) {
+            for (const struct hmap_node *node = map->buckets[i]; node;
+                 node = node->next) {
+                report_entry(CONTAINER_OF(node, struct mac_entry, node),
+                             vni, now_ms, cb, aux);
+                n_reported++;
+            }
+        }
+        cursor->bucket++;
+    }
+    return cursor->bucket >= cursor->n_buckets;
+}
+
+
 
 void
 mac_table_get_stats(const struct mac_table *t, struct mac_table_stats *s)

@@ -162,6 +162,21 @@ typedef void mac_table_dump_cb(const struct mac_table_entry_info *,
 void mac_table_dump(const struct mac_table *, uint32_t vni, long long now_ms,
                     mac_table_dump_cb *cb, void *aux);
 
+/* Where a dump in slices stands; { 0, 0 } to begin. */
+struct mac_table_cursor {
+    size_t bucket;
+    size_t n_buckets;
+};
+
+/* Like mac_table_dump(), but returns once about 'max' entries (of any VNI)
+ * were looked at, so that a large table is dumped a slice at a time; true
+ * once the whole table was.  The table may change between slices: an entry
+ * present all along is reported exactly once, one added or removed
+ * meanwhile may or may not be. */
+bool mac_table_dump_slice(const struct mac_table *, uint32_t vni,
+                          long long now_ms, struct mac_table_cursor *,
+                          size_t max, mac_table_dump_cb *cb, void *aux);
+
 struct mac_table_stats {
     size_t n_dynamic;           /* Entries now. */
     size_t n_static;

@@ -7,6 +7,7 @@ switchd_libswitchd_a_SOURCES = \
 	switchd/config-edit.c switchd/config-edit.h \
 	switchd/config-store.c switchd/config-store.h \
 	switchd/control.c switchd/control.h \
+	switchd/fdb-dump.c switchd/fdb-dump.h \
 	switchd/link-monitor.c switchd/link-monitor.h \
 	switchd/log.c switchd/log.h \
 	switchd/rpc.c switchd/rpc.h \

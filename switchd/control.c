@@ -15,31 +15,54 @@
 #include "log.h"
 #include "xmalloc.h"
 
-/* Stop reading from a client once this much of its replies is unsent. */
-#define CONTROL_READ_PAUSE (1u << 20)
+struct control_request {
+    struct control_client *client;
+};
+
+/* What a client's timer runs for. */
+enum client_wait {
+    WAIT_NONE,                  /* Not running: a request is in hand. */
+    WAIT_IDLE,                  /* The next request. */
+    WAIT_PARTIAL,               /* The rest of a request. */
+    WAIT_UNREAD,                /* The client to take its answers. */
+};
 
 struct control_client {
-    struct list node;           /* In server's 'clients'. */
+    struct list node;           /* In server's 'clients' until closed. */
+    struct list turn_node;      /* In server's 'ready' if 'queued'. */
     struct control_server *server;
     uv_pipe_t pipe;
     uv_timer_t timer;           /* Closes an idle or stuck connection. */
     struct frame_reader reader;
     struct control_peer peer;
+    struct control_request request;
     size_t pending;             /* Reply bytes handed to uv_write(). */
+    bool privileged;            /* Holds one of the reserved places. */
     bool reading;
     bool closing;
-    bool timing_partial;        /* The timer runs for a partial request. */
-    int n_handles_open;         /* Freed when both handles are closed. */
+    bool queued;                /* A whole request waits for its turn. */
+    bool busy;                  /* A request is being answered. */
+    bool in_handler;            /* ...and the handler has not returned. */
+    enum client_wait waiting;   /* What the timer runs for. */
+    /* Freed once both handles are closed and no request is answered. */
+    int n_handles_open;
     unsigned int id;
 };
 
 struct control_server {
     uv_loop_t *loop;
     uv_pipe_t listener;
+    uv_idle_t turn;             /* Runs while requests wait their turn. */
     char *path;
     struct control_callbacks cb;
     struct list clients;
+    struct list ready;          /* Clients whose request waits its turn. */
     size_t n_clients;
+    size_t n_unprivileged;
+    size_t n_alive;             /* Clients not freed yet: the server's
+                                 * memory outlives them. */
+    size_t unsent;              /* Reply bytes handed to uv_write(). */
+    int n_handles_open;         /* Listener and idle handle. */
     unsigned int next_id;
     uint64_t next_full_warning; /* Loop time; rate-limits a warning. */
     char read_buf[65536];       /* Shared: reads are handled at once. */
@@ -51,37 +74,74 @@ struct control_write {
     uint8_t *frame;
     size_t len;
     bool close_after;
-    /* A copy: at shutdown libuv cancels queued writes after the server,
-     * which holds the callbacks, is gone. */
-    void (*free_reply)(uint8_t *);
 };
 
 static void client_close(struct control_client *);
+static void client_next(struct control_client *);
+static void on_turn(uv_idle_t *);
+
+static void
+server_maybe_free(struct control_server *server)
+{
+    if (!server->n_handles_open && !server->n_alive) {
+        free(server->path);
+        free(server);
+    }
+}
+
+static void
+client_maybe_free(struct control_client *client)
+{
+    struct control_server *server = client->server;
+
+    if (!client->n_handles_open && !client->busy) {
+        frame_reader_destroy(&client->reader);
+        free(client);
+        server->n_alive--;
+        server_maybe_free(server);
+    }
+}
 
 static void
 on_handle_closed(uv_handle_t *handle)
 {
     struct control_client *client = handle->data;
 
-    if (!--client->n_handles_open) {
-        frame_reader_destroy(&client->reader);
-        free(client);
-    }
+    client->n_handles_open--;
+    client_maybe_free(client);
 }
 
 static void
 client_close(struct control_client *client)
 {
+    struct control_server *server = client->server;
+
     if (client->closing) {
         return;
     }
     client->closing = true;
     list_remove(&client->node);
-    client->server->n_clients--;
+    if (client->queued) {
+        list_remove(&client->turn_node);
+        client->queued = false;
+    }
+    server->n_clients--;
+    server->n_unprivileged -= !client->privileged;
     LOG_DBG("control", "client %u: closed", client->id);
     uv_timer_stop(&client->timer);
     uv_close((uv_handle_t *) &client->timer, on_handle_closed);
     uv_close((uv_handle_t *) &client->pipe, on_handle_closed);
+}
+
+/* Lets the requests that wait for their turn go on, if memory allows. */
+static void
+server_release(struct control_server *server, size_t bytes)
+{
+    server->unsent -= bytes;
+    if (server->unsent < CONTROL_MAX_UNSENT && !list_is_empty(&server->ready)
+        && !uv_is_closing((uv_handle_t *) &server->turn)) {
+        uv_idle_start(&server->turn, on_turn);
+    }
 }
 
 static void
@@ -115,18 +175,21 @@ on_write(uv_write_t *req, int status)
 {
     struct control_write *w = CONTAINER_OF(req, struct control_write, req);
     struct control_client *client = w->client;
+    struct control_server *server = client->server;
 
     client->pending -= w->len;
-    w->free_reply(w->frame);
+    server->cb.free_reply(w->frame);
     if (status < 0 && !client->closing) {
         LOG_DBG("control", "client %u: write failed: %s", client->id,
                 uv_strerror(status));
         client_close(client);
     } else if (w->close_after) {
         client_close(client);
-    } else if (client->pending < CONTROL_READ_PAUSE) {
-        set_reading(client, true);
+    } else if (!client->closing && !client->busy && !client->queued) {
+        client->waiting = WAIT_NONE;    /* Progress: time afresh. */
+        client_next(client);
     }
+    server_release(server, w->len);
     free(w);
 }
 
@@ -135,6 +198,7 @@ static void
 send_frame(struct control_client *client, uint8_t *frame, size_t len,
            bool close_after)
 {
+    struct control_server *server = client->server;
     struct control_write *w = xmalloc(sizeof *w);
     uv_buf_t buf = uv_buf_init((char *) frame, (unsigned int) len);
     int error;
@@ -143,23 +207,16 @@ send_frame(struct control_client *client, uint8_t *frame, size_t len,
     w->frame = frame;
     w->len = len;
     w->close_after = close_after;
-    w->free_reply = client->server->cb.free_reply;
     client->pending += len;
+    server->unsent += len;
     error = uv_write(&w->req, (uv_stream_t *) &client->pipe, &buf, 1,
                      on_write);
     if (error) {
         client->pending -= len;
-        client->server->cb.free_reply(frame);
+        server->cb.free_reply(frame);
         free(w);
         client_close(client);
-        return;
-    }
-    if (client->pending > CONTROL_MAX_PENDING) {
-        LOG_WARN("control", "client %u: %zu bytes of replies unread, "
-                 "closing", client->id, client->pending);
-        client_close(client);
-    } else if (client->pending >= CONTROL_READ_PAUSE) {
-        set_reading(client, false);
+        server_release(server, len);
     }
 }
 
@@ -168,7 +225,11 @@ on_timeout(uv_timer_t *timer)
 {
     struct control_client *client = timer->data;
 
-    if (frame_reader_has_partial(&client->reader)) {
+    if (client->waiting == WAIT_UNREAD) {
+        LOG_WARN("control", "client %u: %zu bytes of answers unread after "
+                 "%d ms, closing", client->id, client->pending,
+                 CONTROL_PARTIAL_TIMEOUT);
+    } else if (client->waiting == WAIT_PARTIAL) {
         LOG_WARN("control", "client %u: request unfinished after %d ms, "
                  "closing", client->id, CONTROL_PARTIAL_TIMEOUT);
     } else {
@@ -180,55 +241,141 @@ on_timeout(uv_timer_t *timer)
 
 /* A connection gets CONTROL_IDLE_TIMEOUT to send a request and, once it
  * has started one, CONTROL_PARTIAL_TIMEOUT to finish it, so that idle or
- * stuck connections cannot hold the places of others. */
+ * stuck connections cannot hold the places of others.  It also gets
+ * CONTROL_PARTIAL_TIMEOUT to take its answers, timed from its last
+ * progress, since while they wait unread they count against
+ * CONTROL_MAX_UNSENT for everyone. */
 static void
 arm_timer(struct control_client *client)
 {
-    bool partial = frame_reader_has_partial(&client->reader);
+    enum client_wait why = (client->pending ? WAIT_UNREAD
+                            : frame_reader_has_partial(&client->reader)
+                            ? WAIT_PARTIAL
+                            : WAIT_IDLE);
 
-    if (partial && client->timing_partial) {
-        return;                 /* Already timing this request. */
+    if (why != WAIT_IDLE && why == client->waiting) {
+        return;                 /* Already timing this. */
     }
-    client->timing_partial = partial;
+    client->waiting = why;
     uv_timer_start(&client->timer, on_timeout,
-                   partial ? CONTROL_PARTIAL_TIMEOUT : CONTROL_IDLE_TIMEOUT,
-                   0);
+                   why == WAIT_IDLE ? CONTROL_IDLE_TIMEOUT
+                   : CONTROL_PARTIAL_TIMEOUT, 0);
 }
 
 static void
-handle_frames(struct control_client *client)
+stop_timer(struct control_client *client)
+{
+    uv_timer_stop(&client->timer);
+    client->waiting = WAIT_NONE;
+}
+
+static void
+refuse(struct control_client *client)
+{
+    struct control_server *server = client->server;
+    const uint8_t *h = client->reader.buf;
+    size_t announced = (size_t) h[0] << 24 | (size_t) h[1] << 16
+                       | (size_t) h[2] << 8 | h[3];
+    size_t reply_len;
+    uint8_t *reply = server->cb.refuse(server->cb.aux, announced,
+                                       &reply_len);
+
+    LOG_WARN("control", "client %u: request of %zu bytes refused",
+             client->id, announced);
+    set_reading(client, false);
+    send_frame(client, reply, reply_len, true);
+}
+
+/* Decides what 'client', which has no request in progress, waits for: its
+ * answers to drain, its turn for a request it has sent whole, or more
+ * bytes. */
+static void
+client_next(struct control_client *client)
 {
     struct control_server *server = client->server;
     const uint8_t *msg;
     size_t len;
     int error;
 
-    while (!client->closing
-           && !(error = frame_reader_next(&client->reader, &msg, &len))) {
-        size_t reply_len;
-        uint8_t *reply = server->cb.handle(server->cb.aux, &client->peer,
-                                           msg, len, &reply_len);
-
-        frame_reader_consume(&client->reader);
-        send_frame(client, reply, reply_len, false);
-    }
-    if (client->closing) {
+    if (client->pending >= CONTROL_READ_PAUSE) {
+        set_reading(client, false);
+        arm_timer(client);
         return;
     }
-    if (error == EMSGSIZE) {
-        const uint8_t *h = client->reader.buf;
-        size_t announced = (size_t) h[0] << 24 | (size_t) h[1] << 16
-                           | (size_t) h[2] << 8 | h[3];
-        size_t reply_len;
-        uint8_t *reply = server->cb.refuse(server->cb.aux, announced,
-                                           &reply_len);
-
-        LOG_WARN("control", "client %u: request of %zu bytes refused",
-                 client->id, announced);
+    error = frame_reader_next(&client->reader, &msg, &len);
+    if (!error) {
+        /* Whatever it pipelines stays in the socket meanwhile. */
         set_reading(client, false);
-        send_frame(client, reply, reply_len, true);
+        stop_timer(client);
+        client->queued = true;
+        list_push_back(&server->ready, &client->turn_node);
+        server_release(server, 0);
+    } else if (error == EMSGSIZE) {
+        refuse(client);
     } else {
+        set_reading(client, true);
         arm_timer(client);
+    }
+}
+
+static void
+start_request(struct control_client *client)
+{
+    struct control_server *server = client->server;
+    const uint8_t *msg;
+    size_t len;
+
+    frame_reader_next(&client->reader, &msg, &len);
+    client->busy = true;
+    client->in_handler = true;
+    server->cb.handle(server->cb.aux, &client->peer, msg, len,
+                      &client->request);
+    client->in_handler = false;
+    frame_reader_consume(&client->reader);
+    if (!client->busy && !client->closing) {
+        client_next(client);
+    }
+}
+
+/* One turn: one request of each client that was waiting when it began,
+ * so that a client with many requests cannot starve the others. */
+static void
+on_turn(uv_idle_t *turn)
+{
+    struct control_server *server = turn->data;
+    struct control_client *client;
+    struct list *last = server->ready.prev;
+    bool done = list_is_empty(&server->ready);
+
+    while (!done && server->unsent < CONTROL_MAX_UNSENT) {
+        client = CONTAINER_OF(list_front(&server->ready),
+                              struct control_client, turn_node);
+        done = &client->turn_node == last;
+        list_remove(&client->turn_node);
+        client->queued = false;
+        start_request(client);
+    }
+    if (list_is_empty(&server->ready)
+        || server->unsent >= CONTROL_MAX_UNSENT) {
+        uv_idle_stop(turn);
+    }
+}
+
+void
+control_reply(struct control_request *req, uint8_t *frame, size_t len)
+{
+    struct control_client *client = req->client;
+    struct control_server *server = client->server;
+
+    client->busy = false;
+    if (client->closing) {
+        server->cb.free_reply(frame);
+        client_maybe_free(client);
+        return;
+    }
+    send_frame(client, frame, len, false);
+    if (!client->in_handler && !client->closing) {
+        client_next(client);
     }
 }
 
@@ -246,7 +393,9 @@ on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
             client_close(client);
             return;
         }
-        handle_frames(client);
+        if (!client->busy && !client->queued) {
+            client_next(client);
+        }
     }
 }
 
@@ -283,28 +432,39 @@ on_connection(uv_stream_t *listener, int status)
     client->pipe.data = client;
     client->timer.data = client;
     client->n_handles_open = 2;
+    client->privileged = true;  /* Until known, counted as neither. */
+    client->request.client = client;
     client->id = server->next_id++;
     frame_reader_init(&client->reader, FRAME_MAX_REQUEST);
     list_push_back(&server->clients, &client->node);
     server->n_clients++;
+    server->n_alive++;
 
     if (uv_accept(listener, (uv_stream_t *) &client->pipe)) {
         client_close(client);
         return;
     }
-    if (server->n_clients > CONTROL_MAX_CLIENTS) {
+    get_peer(client);
+    client->privileged = server->cb.privileged(server->cb.aux,
+                                               &client->peer);
+    server->n_unprivileged += !client->privileged;
+    /* The last places are kept for those who may change the
+     * configuration, so that idle readers cannot lock root out. */
+    if (server->n_clients > CONTROL_MAX_CLIENTS
+        || server->n_unprivileged > (CONTROL_MAX_CLIENTS
+                                     - CONTROL_RESERVED_CLIENTS)) {
         uint64_t now = uv_now(server->loop);
 
         /* A client retrying in a loop must not flood the log. */
         if (now >= server->next_full_warning) {
-            LOG_WARN("control", "more than %d clients, refusing new ones",
-                     CONTROL_MAX_CLIENTS);
+            LOG_WARN("control", "%zu clients, %zu of them read-only: "
+                     "refusing new ones", server->n_clients - 1,
+                     server->n_unprivileged - !client->privileged);
             server->next_full_warning = now + 10000;
         }
         client_close(client);
         return;
     }
-    get_peer(client);
     LOG_DBG("control", "client %u: connected (pid %d uid %d)", client->id,
             (int) client->peer.pid, (int) client->peer.uid);
     set_reading(client, true);
@@ -312,12 +472,12 @@ on_connection(uv_stream_t *listener, int status)
 }
 
 static void
-on_listener_closed(uv_handle_t *handle)
+on_server_handle_closed(uv_handle_t *handle)
 {
     struct control_server *server = handle->data;
 
-    free(server->path);
-    free(server);
+    server->n_handles_open--;
+    server_maybe_free(server);
 }
 
 /* Removes the socket at 'path', if there is one.  Returns 0, or a
@@ -351,8 +511,12 @@ control_server_create(uv_loop_t *loop, const char *path, gid_t gid,
     server->cb = *cb;
     server->path = xstrdup(path);
     list_init(&server->clients);
+    list_init(&server->ready);
+    uv_idle_init(loop, &server->turn);
+    server->turn.data = server;
     uv_pipe_init(loop, &server->listener, 0);
     server->listener.data = server;
+    server->n_handles_open = 2;
 
     /* The lock held by vswitchd guarantees a leftover socket is stale, so
      * it can go; anything else at 'path' is somebody's file. */
@@ -377,7 +541,8 @@ control_server_create(uv_loop_t *loop, const char *path, gid_t gid,
         if (bound) {
             unlink(path);
         }
-        uv_close((uv_handle_t *) &server->listener, on_listener_closed);
+        uv_close((uv_handle_t *) &server->turn, on_server_handle_closed);
+        uv_close((uv_handle_t *) &server->listener, on_server_handle_closed);
         return -err;
     }
     *serverp = server;
@@ -396,5 +561,6 @@ control_server_destroy(struct control_server *server)
         client_close(client);
     }
     unlink(server->path);
-    uv_close((uv_handle_t *) &server->listener, on_listener_closed);
+    uv_close((uv_handle_t *) &server->turn, on_server_handle_closed);
+    uv_close((uv_handle_t *) &server->listener, on_server_handle_closed);
 }

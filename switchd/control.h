@@ -9,21 +9,31 @@
 
 /* The control socket: a Unix stream socket on which clients send framed
  * requests and get framed responses, many clients at once.  Each client is
- * read and written without blocking, so a client that stops reading, sends
- * half a request or floods cannot stall forwarding or other clients:
+ * read and written without blocking, and served in turn, so that a client
+ * that stops reading, sends half a request, floods or asks for a lot cannot
+ * stall forwarding or other clients:
  *
  *   - a request frame over FRAME_MAX_REQUEST gets an error and the
  *     connection is closed;
- *   - a partial frame left unfinished for CONTROL_PARTIAL_TIMEOUT, or no
- *     request at all for CONTROL_IDLE_TIMEOUT, closes the connection;
- *   - the daemon stops reading from a client whose replies pile up unread,
- *     and closes it past CONTROL_MAX_PENDING bytes;
- *   - at most CONTROL_MAX_CLIENTS connections are served at once. */
+ *   - a partial frame left unfinished for CONTROL_PARTIAL_TIMEOUT, answers
+ *     left unread as long, or no request at all for CONTROL_IDLE_TIMEOUT,
+ *     closes the connection;
+ *   - each loop turn starts at most one request of each client, and a
+ *     client's next request waits until the answer to the previous one is
+ *     built and mostly sent (less than CONTROL_READ_PAUSE unsent); the
+ *     daemon reads no more of a client than its next request meanwhile;
+ *   - no request starts while answers not sent yet hold CONTROL_MAX_UNSENT
+ *     bytes or more in all: the client waits its turn;
+ *   - at most CONTROL_MAX_CLIENTS connections are served at once, and the
+ *     last CONTROL_RESERVED_CLIENTS of those places are kept for clients
+ *     allowed to change the configuration. */
 
 #define CONTROL_MAX_CLIENTS 256
+#define CONTROL_RESERVED_CLIENTS 16
 #define CONTROL_PARTIAL_TIMEOUT 10000           /* ms. */
 #define CONTROL_IDLE_TIMEOUT 60000              /* ms. */
-#define CONTROL_MAX_PENDING (64u << 20)         /* Unsent reply bytes. */
+#define CONTROL_READ_PAUSE (1u << 20)           /* Unsent reply bytes. */
+#define CONTROL_MAX_UNSENT (64u << 20)          /* Bytes, all clients. */
 
 struct control_peer {
     pid_t pid;
@@ -31,22 +41,36 @@ struct control_peer {
     gid_t gid;
 };
 
-/* Handles one request message and returns the framed reply (owned by the
- * server from then on; freed with 'free_reply'). */
-typedef uint8_t *control_handle_cb(void *aux, const struct control_peer *,
-                                   const uint8_t *msg, size_t len,
-                                   size_t *reply_len);
+/* One request of a client, from the handler's call until the handler
+ * answers it with control_reply(). */
+struct control_request;
+
+/* Handles one request message.  The message is valid only during the
+ * call; the answer is given to control_reply(), before the handler returns
+ * or later from the loop. */
+typedef void control_handle_cb(void *aux, const struct control_peer *,
+                               const uint8_t *msg, size_t len,
+                               struct control_request *);
 
 /* Returns a framed error reply for a request too large to read. */
 typedef uint8_t *control_refuse_cb(void *aux, size_t announced,
                                    size_t *reply_len);
 
+/* Returns true if 'peer' may change the configuration. */
+typedef bool control_privileged_cb(void *aux, const struct control_peer *);
+
 struct control_callbacks {
     control_handle_cb *handle;
     control_refuse_cb *refuse;
+    control_privileged_cb *privileged;
     void (*free_reply)(uint8_t *);
     void *aux;
 };
+
+/* Answers 'req' with the framed reply 'frame' (taken: freed with the
+ * callbacks' 'free_reply'), which ends the request.  If the client went
+ * away meanwhile the reply is only freed. */
+void control_reply(struct control_request *, uint8_t *frame, size_t len);
 
 struct control_server;
 
@@ -59,7 +83,8 @@ int control_server_create(uv_loop_t *, const char *path, gid_t gid,
                           size_t error_size);
 
 /* Closes the socket and every connection and removes the socket file; the
- * memory goes once the loop has run the close callbacks. */
+ * memory goes once the loop has run the close callbacks and every request
+ * in progress has been answered. */
 void control_server_destroy(struct control_server *);
 
 #endif /* switchd/control.h */

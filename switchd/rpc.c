@@ -6,14 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "bridge.h"
 #include "capture-path.h"
 #include "config-edit.h"
 #include "config-store.h"
+#include "control.h"
 #include "eth-addr.h"
+#include "fdb-dump.h"
 #include "frame.h"
-#include "inet.h"
+#include "list.h"
 #include "log.h"
 #include "mac-table.h"
 #include "request.h"
@@ -21,13 +25,54 @@
 
 #define OK VSWITCH__STATUS__STATUS_OK
 
+/* A handler's status when it answers later, from a worker's completion. */
+#define IN_PROGRESS ((Vswitch__Status) -1)
+
+/* fdb-show copies about this many entries of the MAC table per loop turn,
+ * about a millisecond's work. */
+#define RPC_DUMP_SLICE 8192
+
+/* The nice value of worker threads building answers. */
+#define RPC_WORKER_NICE 10
+
+/* No dump starts while those being copied and built hold this much. */
+#define RPC_MAX_BUILDING (64u << 20)
+
+struct rpc {
+    uv_loop_t *loop;
+    struct bridge *bridge;
+    char *db_path;
+    const struct capture_path *capture;     /* Files clients may name. */
+    struct list waiting;        /* Changes waiting for 'changing' to end. */
+    bool changing;              /* A change is being made (saved). */
+    struct list dumps;          /* fdb-show calls waiting for memory. */
+    size_t building;            /* Bytes the dumps under way hold. */
+    struct list copying;        /* fdb-show calls copying the table. */
+    uv_idle_t copier;           /* Runs while 'copying' is not empty. */
+    bool copier_closed;
+    size_t n_working;           /* Calls in a worker thread. */
+};
+
+struct rpc_command;
+
 /* One request being handled. */
 struct rpc_call {
-    const struct rpc_context *ctx;
-    const struct rpc_peer *peer;
-    const Vswitch__Request *req;
+    struct rpc *rpc;
+    const struct rpc_command *command;
+    Vswitch__Request *req;
     Vswitch__Response *resp;
+    struct control_request *creq;
+    char *peer_name;
+    uid_t peer_uid;             /* Whose files it may name. */
+    struct list node;           /* In a list of rpc's. */
+    uv_work_t work;
     struct config_edit edit;
+    struct fdb_dump *dump;
+    size_t building;            /* The part of rpc's 'building'. */
+    uint8_t *frame;             /* Packed by the worker. */
+    size_t frame_len;
+    int save_error;
+    bool has_turn;              /* The change being made. */
     char error[REQUEST_ERROR_SIZE + 128];
 };
 
@@ -188,8 +233,8 @@ do_show(struct rpc_call *call)
     Vswitch__ShowReply *m = xmalloc(sizeof *m);
 
     vswitch__show_reply__init(m);
-    ports_msg(call->ctx->bridge, NULL, &m->ports, &m->n_ports);
-    vnis_msg(call->ctx->bridge, &m->vnis, &m->n_vnis);
+    ports_msg(call->rpc->bridge, NULL, &m->ports, &m->n_ports);
+    vnis_msg(call->rpc->bridge, &m->vnis, &m->n_vnis);
     call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_SHOW;
     call->resp->show = m;
     return OK;
@@ -201,7 +246,7 @@ do_list_ports(struct rpc_call *call)
     Vswitch__PortList *m = xmalloc(sizeof *m);
 
     vswitch__port_list__init(m);
-    ports_msg(call->ctx->bridge, NULL, &m->ports, &m->n_ports);
+    ports_msg(call->rpc->bridge, NULL, &m->ports, &m->n_ports);
     call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_PORTS;
     call->resp->ports = m;
     return OK;
@@ -212,7 +257,7 @@ do_stats(struct rpc_call *call)
 {
     const char *only = call->req->stats->name;
 
-    if (only && !config_find_port(bridge_config(call->ctx->bridge), only)) {
+    if (only && !config_find_port(bridge_config(call->rpc->bridge), only)) {
         snprintf(call->error, sizeof call->error, "no port %s", only);
         return VSWITCH__STATUS__STATUS_NOT_FOUND;
     }
@@ -220,7 +265,7 @@ do_stats(struct rpc_call *call)
     Vswitch__PortList *m = xmalloc(sizeof *m);
 
     vswitch__port_list__init(m);
-    ports_msg(call->ctx->bridge, only, &m->ports, &m->n_ports);
+    ports_msg(call->rpc->bridge, only, &m->ports, &m->n_ports);
     call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_PORTS;
     call->resp->ports = m;
     return OK;
@@ -232,82 +277,129 @@ do_list_vnis(struct rpc_call *call)
     Vswitch__VniList *m = xmalloc(sizeof *m);
 
     vswitch__vni_list__init(m);
-    vnis_msg(call->ctx->bridge, &m->vnis, &m->n_vnis);
+    vnis_msg(call->rpc->bridge, &m->vnis, &m->n_vnis);
     call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_VNIS;
     call->resp->vnis = m;
     return OK;
 }
 
-struct fdb_dump {
-    const struct bridge *bridge;
-    Vswitch__FdbList *list;
-    size_t allocated;
-};
-
-static void
-collect_entry(const struct mac_table_entry_info *info, void *aux)
+static const char *
+port_name(const void *bridge, uint32_t port_no)
 {
-    struct fdb_dump *d = aux;
-    Vswitch__FdbEntry *e = xmalloc(sizeof *e);
-    char buf[INET_ADDR_STRLEN];
-
-    vswitch__fdb_entry__init(e);
-    e->vni = info->vni;
-    e->mac = xstrdup(eth_addr_format(&info->mac, buf));
-    if (info->dest.type == MAC_DEST_PORT) {
-        const char *name = bridge_port_name(d->bridge, info->dest.port_no);
-
-        e->port = xstrdup(name ? name : "?");
-    } else {
-        e->remote = xstrdup(inet_format(&info->dest.remote, buf));
-    }
-    e->static_ = info->is_static;
-    e->age_ms = (uint64_t) info->age_ms;
-    if (d->list->n_entries == d->allocated) {
-        d->allocated = d->allocated ? 2 * d->allocated : 64;
-        d->list->entries = xrealloc(d->list->entries,
-                                    d->allocated * sizeof *d->list->entries);
-    }
-    d->list->entries[d->list->n_entries++] = e;
+    return bridge_port_name(bridge, port_no);
 }
 
-static int
-compare_entries(const void *a_, const void *b_)
-{
-    const Vswitch__FdbEntry *a = *(const Vswitch__FdbEntry *const *) a_;
-    const Vswitch__FdbEntry *b = *(const Vswitch__FdbEntry *const *) b_;
+static uint8_t *pack_response(const Vswitch__Response *, size_t *len);
 
-    if (a->vni != b->vni) {
-        return a->vni < b->vni ? -1 : 1;
+/* In a worker: sorts and formats the copy of the table and packs the
+ * whole answer, which is the part that grows with the table. */
+static void
+build_fdb(uv_work_t *work)
+{
+    struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+
+    /* The loop thread forwards: on a busy host it must win the CPU over
+     * this.  Linux takes the nice value per thread. */
+    setpriority(PRIO_PROCESS, (id_t) gettid(), RPC_WORKER_NICE);
+
+    call->resp->status = OK;
+    call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FDB;
+    call->resp->fdb = fdb_dump_build(call->dump);
+    call->frame = pack_response(call->resp, &call->frame_len);
+    call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD__NOT_SET;
+    call->resp->fdb = NULL;
+    fdb_dump_destroy(call->dump);
+    call->dump = NULL;
+}
+
+static void reply(struct rpc_call *, uint8_t *frame, size_t len);
+static void start_dumps(struct rpc *);
+
+static void
+fdb_built(uv_work_t *work, int status)
+{
+    struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+    struct rpc *rpc = call->rpc;
+
+    (void) status;              /* Work queued is never cancelled. */
+    rpc->n_working--;
+    rpc->building -= call->building;
+    reply(call, call->frame, call->frame_len);
+    start_dumps(rpc);
+}
+
+/* Copies a slice of the table for 'call'; once all of it is copied, has a
+ * worker build the answer.  Returns true then. */
+static bool
+copy_fdb(struct rpc_call *call)
+{
+    struct rpc *rpc = call->rpc;
+    size_t before = fdb_dump_size(call->dump);
+    bool done = fdb_dump_copy(call->dump, dp_mac_table(bridge_dp(rpc->bridge)),
+                              (long long) uv_now(rpc->loop), RPC_DUMP_SLICE,
+                              port_name, rpc->bridge);
+    size_t more = fdb_dump_size(call->dump) - before;
+
+    call->building += more;
+    rpc->building += more;
+    if (done) {
+        uv_queue_work(rpc->loop, &call->work, build_fdb, fdb_built);
+        rpc->n_working++;
     }
-    return strcmp(a->mac, b->mac);
+    return done;
+}
+
+/* One slice per loop turn, of each dump in turn, so that the loop's cost
+ * does not grow with the number of clients. */
+static void
+on_copy_turn(uv_idle_t *idle)
+{
+    struct rpc *rpc = idle->data;
+    struct rpc_call *call = CONTAINER_OF(list_front(&rpc->copying),
+                                         struct rpc_call, node);
+
+    list_remove(&call->node);
+    if (!copy_fdb(call)) {
+        list_push_back(&rpc->copying, &call->node);
+    }
+    if (list_is_empty(&rpc->copying)) {
+        uv_idle_stop(idle);
+    }
+}
+
+/* Starts the dumps that waited longest, as far as memory allows.  The
+ * first slice tells how much a dump will hold (about the whole table's
+ * worth), so at least one dump is always under way. */
+static void
+start_dumps(struct rpc *rpc)
+{
+    while (rpc->building < RPC_MAX_BUILDING && !list_is_empty(&rpc->dumps)) {
+        struct rpc_call *call = CONTAINER_OF(list_front(&rpc->dumps),
+                                             struct rpc_call, node);
+
+        list_remove(&call->node);
+        if (!copy_fdb(call)) {
+            list_push_back(&rpc->copying, &call->node);
+            uv_idle_start(&rpc->copier, on_copy_turn);
+        }
+    }
 }
 
 static Vswitch__Status
 do_fdb_show(struct rpc_call *call)
 {
     const Vswitch__VniFilter *f = call->req->fdb_show;
-    struct bridge *b = call->ctx->bridge;
+    struct rpc *rpc = call->rpc;
 
-    if (f->has_vni && !config_find_vni(bridge_config(b), f->vni)) {
+    if (f->has_vni && !config_find_vni(bridge_config(rpc->bridge), f->vni)) {
         snprintf(call->error, sizeof call->error, "VNI %u does not exist",
                  f->vni);
         return VSWITCH__STATUS__STATUS_NOT_FOUND;
     }
-
-    struct fdb_dump dump = { .bridge = b };
-
-    dump.list = xmalloc(sizeof *dump.list);
-    vswitch__fdb_list__init(dump.list);
-    mac_table_dump(dp_mac_table(bridge_dp(b)), f->has_vni ? f->vni : 0,
-                   call->ctx->now_ms, collect_entry, &dump);
-    if (dump.list->n_entries > 1) {
-        qsort(dump.list->entries, dump.list->n_entries,
-              sizeof *dump.list->entries, compare_entries);
-    }
-    call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FDB;
-    call->resp->fdb = dump.list;
-    return OK;
+    call->dump = fdb_dump_create(f->has_vni ? f->vni : 0);
+    list_push_back(&rpc->dumps, &call->node);
+    start_dumps(rpc);
+    return IN_PROGRESS;
 }
 
 static Vswitch__Status
@@ -316,7 +408,7 @@ do_fdb_stats(struct rpc_call *call)
     Vswitch__FdbStats *m = xmalloc(sizeof *m);
     struct mac_table_stats s;
 
-    mac_table_get_stats(dp_mac_table(bridge_dp(call->ctx->bridge)), &s);
+    mac_table_get_stats(dp_mac_table(bridge_dp(call->rpc->bridge)), &s);
     vswitch__fdb_stats__init(m);
     m->dynamic_macs = s.n_dynamic;
     m->static_macs = s.n_static;
@@ -334,14 +426,15 @@ do_fdb_stats(struct rpc_call *call)
 }
 
 /* Changes.  begin_edit() starts from a copy of the configuration in effect;
- * commit() saves the edited copy and puts it into effect, or drops it. */
+ * commit() has a worker save the edited copy and, once it is durable, puts
+ * it into effect and answers; or it drops the copy and answers at once. */
 
 static struct config_edit *
 begin_edit(struct rpc_call *call)
 {
     struct config_edit *e = &call->edit;
 
-    e->config = clone_or_die(&bridge_config(call->ctx->bridge)->base);
+    e->config = clone_or_die(&bridge_config(call->rpc->bridge)->base);
     e->may_exist = call->req->has_may_exist && call->req->may_exist;
     e->if_exists = call->req->has_if_exists && call->req->if_exists;
     e->changed = false;
@@ -350,32 +443,64 @@ begin_edit(struct rpc_call *call)
     return e;
 }
 
-static Vswitch__Status
-commit(struct rpc_call *call, Vswitch__Status status)
+static void
+drop_edit(struct config_edit *e)
 {
-    struct config_edit *e = &call->edit;
-
-    if (status == OK && e->changed) {
-        status = capture_path_check_config(call->ctx->capture,
-                                           call->peer->uid,
-                                           bridge_config(call->ctx->bridge),
-                                           e->config, call->error,
-                                           sizeof call->error);
-    }
-    if (status == OK && e->changed) {
-        if (config_store_save(call->ctx->db_path, e->config, call->error,
-                              sizeof call->error)) {
-            LOG_ERR("rpc", "%s", call->error);
-            status = VSWITCH__STATUS__STATUS_FAILED;
-        } else {
-            bridge_reconfigure(call->ctx->bridge, e->config);
-            e->config = NULL;
-        }
-    }
     if (e->config) {
         protobuf_c_message_free_unpacked(&e->config->base, NULL);
         e->config = NULL;
     }
+}
+
+/* In a worker: the copy is the worker's alone until it is done. */
+static void
+save(uv_work_t *work)
+{
+    struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+
+    call->save_error = config_store_save(call->rpc->db_path,
+                                         call->edit.config, call->error,
+                                         sizeof call->error);
+}
+
+static void finish(struct rpc_call *, Vswitch__Status);
+
+static void
+saved(uv_work_t *work, int status)
+{
+    struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+    struct config_edit *e = &call->edit;
+
+    (void) status;              /* Work queued is never cancelled. */
+    call->rpc->n_working--;
+    if (call->save_error) {
+        LOG_ERR("rpc", "%s", call->error);
+        drop_edit(e);
+        finish(call, VSWITCH__STATUS__STATUS_FAILED);
+    } else {
+        bridge_reconfigure(call->rpc->bridge, e->config);
+        e->config = NULL;
+        finish(call, OK);
+    }
+}
+
+static Vswitch__Status
+commit(struct rpc_call *call, Vswitch__Status status)
+{
+    struct rpc *rpc = call->rpc;
+
+    if (status == OK && call->edit.changed) {
+        status = capture_path_check_config(rpc->capture, call->peer_uid,
+                                           bridge_config(rpc->bridge),
+                                           call->edit.config, call->error,
+                                           sizeof call->error);
+    }
+    if (status == OK && call->edit.changed) {
+        uv_queue_work(rpc->loop, &call->work, save, saved);
+        rpc->n_working++;
+        return IN_PROGRESS;
+    }
+    drop_edit(&call->edit);
     return status;
 }
 
@@ -389,7 +514,7 @@ do_add_port(struct rpc_call *call)
     /* Adding what exists (--may-exist) makes again a device that went
      * away underneath the port. */
     if (status == OK) {
-        bridge_port_revive(call->ctx->bridge, call->req->add_port->name);
+        bridge_port_revive(call->rpc->bridge, call->req->add_port->name);
     }
     return status;
 }
@@ -464,7 +589,7 @@ do_fdb_del(struct rpc_call *call)
     e->if_exists = false;
     status = config_edit_fdb_del(e, req);
     if (status == VSWITCH__STATUS__STATUS_NOT_FOUND) {
-        struct mac_table *macs = dp_mac_table(bridge_dp(call->ctx->bridge));
+        struct mac_table *macs = dp_mac_table(bridge_dp(call->rpc->bridge));
         struct eth_addr mac;
 
         eth_addr_parse(req->mac, &mac);
@@ -483,7 +608,7 @@ static Vswitch__Status
 do_fdb_flush(struct rpc_call *call)
 {
     const Vswitch__VniFilter *f = call->req->fdb_flush;
-    struct bridge *b = call->ctx->bridge;
+    struct bridge *b = call->rpc->bridge;
 
     if (f->has_vni && !config_find_vni(bridge_config(b), f->vni)) {
         snprintf(call->error, sizeof call->error, "VNI %u does not exist",
@@ -505,12 +630,12 @@ static Vswitch__Status
 do_port_replay(struct rpc_call *call)
 {
     const char *name = call->req->port_replay->name;
-    int error = bridge_port_replay(call->ctx->bridge, name, call->error,
+    int error = bridge_port_replay(call->rpc->bridge, name, call->error,
                                    sizeof call->error);
 
     return !error ? OK
            : error == ENOENT && !config_find_port(
-                 bridge_config(call->ctx->bridge), name)
+                 bridge_config(call->rpc->bridge), name)
            ? VSWITCH__STATUS__STATUS_NOT_FOUND
            : VSWITCH__STATUS__STATUS_FAILED;
 }
@@ -599,19 +724,104 @@ rpc_error_frame(Vswitch__Status status, const char *error, size_t *len)
     return pack_response(&resp, len);
 }
 
-uint8_t *
-rpc_handle(const struct rpc_context *ctx, const struct rpc_peer *peer,
-           const uint8_t *msg, size_t msg_len, size_t *len)
+static void
+free_call(struct rpc_call *call)
+{
+    drop_edit(&call->edit);
+    fdb_dump_destroy(call->dump);
+    vswitch__response__free_unpacked(call->resp, NULL);
+    vswitch__request__free_unpacked(call->req, NULL);
+    free(call->peer_name);
+    free(call);
+}
+
+static void next_change(struct rpc *);
+
+/* Sends the answer and ends 'call'; a change lets the next one go. */
+static void
+reply(struct rpc_call *call, uint8_t *frame, size_t len)
+{
+    struct rpc *rpc = call->rpc;
+    bool change = call->has_turn;
+
+    control_reply(call->creq, frame, len);
+    free_call(call);
+    if (change) {
+        rpc->changing = false;
+        next_change(rpc);
+    }
+}
+
+static void
+finish(struct rpc_call *call, Vswitch__Status status)
+{
+    const struct rpc_command *command = call->command;
+    uint8_t *frame;
+    size_t len;
+
+    if (command && !command->read_only) {
+        if (status == OK) {
+            LOG_INFO("rpc", "%s: %s", call->peer_name, command->name);
+        } else {
+            LOG_INFO("rpc", "%s: %s refused: %s", call->peer_name,
+                     command->name, call->error);
+        }
+    }
+    call->resp->status = status;
+    if (status != OK) {
+        call->resp->error = xstrdup(call->error);
+    }
+    frame = pack_response(call->resp, &len);
+    reply(call, frame, len);
+}
+
+static void
+run(struct rpc_call *call)
+{
+    Vswitch__Status status = call->command->handler(call);
+
+    if (status != IN_PROGRESS) {
+        finish(call, status);
+    }
+}
+
+/* Starts the change that waited longest, unless one is being made: each
+ * starts from the configuration the one before it left. */
+static void
+next_change(struct rpc *rpc)
+{
+    if (!rpc->changing && !list_is_empty(&rpc->waiting)) {
+        struct rpc_call *call = CONTAINER_OF(list_front(&rpc->waiting),
+                                             struct rpc_call, node);
+
+        list_remove(&call->node);
+        rpc->changing = true;
+        call->has_turn = true;
+        run(call);
+    }
+}
+
+static void
+reply_error(struct control_request *creq, Vswitch__Status status,
+            const char *error)
+{
+    size_t len;
+    uint8_t *frame = rpc_error_frame(status, error, &len);
+
+    control_reply(creq, frame, len);
+}
+
+void
+rpc_handle(struct rpc *rpc, const struct rpc_peer *peer, const uint8_t *msg,
+           size_t msg_len, struct control_request *creq)
 {
     Vswitch__Request *req = vswitch__request__unpack(NULL, msg_len, msg);
-    struct rpc_call call = { .ctx = ctx, .peer = peer, .req = req };
-    const struct rpc_command *command;
-    Vswitch__Status status;
+    struct rpc_call *call;
 
     if (!req) {
-        return rpc_error_frame(VSWITCH__STATUS__STATUS_INVALID,
-                               "malformed request: not a vswitch request "
-                               "message", len);
+        reply_error(creq, VSWITCH__STATUS__STATUS_INVALID,
+                    "malformed request: not a vswitch request message");
+        return;
     }
     if (req->protocol != VSWITCH__PROTOCOL__PROTOCOL_VERSION) {
         char error[128];
@@ -620,40 +830,88 @@ rpc_handle(const struct rpc_context *ctx, const struct rpc_peer *peer,
                  "supported: vswitchd %s speaks version %d", req->protocol,
                  PACKAGE_VERSION, VSWITCH__PROTOCOL__PROTOCOL_VERSION);
         vswitch__request__free_unpacked(req, NULL);
-        return rpc_error_frame(VSWITCH__STATUS__STATUS_VERSION, error, len);
+        reply_error(creq, VSWITCH__STATUS__STATUS_VERSION, error);
+        return;
     }
 
-    call.resp = xmalloc(sizeof *call.resp);
-    vswitch__response__init(call.resp);
-    call.resp->protocol = VSWITCH__PROTOCOL__PROTOCOL_VERSION;
-    command = find_command(req->command_case);
-    if (!request_check(req, call.error, sizeof call.error)) {
-        status = VSWITCH__STATUS__STATUS_INVALID;
-    } else if (!command) {
-        snprintf(call.error, sizeof call.error, "unknown command");
-        status = VSWITCH__STATUS__STATUS_INVALID;
-    } else if (!command->read_only && !peer->may_write) {
-        snprintf(call.error, sizeof call.error, "%s", peer->denied);
-        status = VSWITCH__STATUS__STATUS_DENIED;
+    call = xcalloc(1, sizeof *call);
+    call->rpc = rpc;
+    call->req = req;
+    call->creq = creq;
+    call->peer_name = xstrdup(peer->name);
+    call->peer_uid = peer->uid;
+    call->resp = xmalloc(sizeof *call->resp);
+    vswitch__response__init(call->resp);
+    call->resp->protocol = VSWITCH__PROTOCOL__PROTOCOL_VERSION;
+    call->command = find_command(req->command_case);
+    if (!request_check(req, call->error, sizeof call->error)) {
+        finish(call, VSWITCH__STATUS__STATUS_INVALID);
+    } else if (!call->command) {
+        snprintf(call->error, sizeof call->error, "unknown command");
+        finish(call, VSWITCH__STATUS__STATUS_INVALID);
+    } else if (!call->command->read_only && !peer->may_write) {
+        snprintf(call->error, sizeof call->error, "%s", peer->denied);
+        finish(call, VSWITCH__STATUS__STATUS_DENIED);
+    } else if (!call->command->read_only) {
+        list_push_back(&rpc->waiting, &call->node);
+        next_change(rpc);
     } else {
-        status = command->handler(&call);
+        run(call);
     }
-    if (command && !command->read_only) {
-        if (status == OK) {
-            LOG_INFO("rpc", "%s: %s", peer->name, command->name);
-        } else {
-            LOG_INFO("rpc", "%s: %s refused: %s", peer->name, command->name,
-                     call.error);
-        }
-    }
-    call.resp->status = status;
-    if (status != OK) {
-        call.resp->error = xstrdup(call.error);
-    }
+}
 
-    uint8_t *frame = pack_response(call.resp, len);
+struct rpc *
+rpc_create(uv_loop_t *loop, struct bridge *bridge, const char *db_path,
+           const struct capture_path *capture)
+{
+    struct rpc *rpc = xcalloc(1, sizeof *rpc);
 
-    vswitch__response__free_unpacked(call.resp, NULL);
-    vswitch__request__free_unpacked(req, NULL);
-    return frame;
+    rpc->loop = loop;
+    rpc->bridge = bridge;
+    rpc->db_path = xstrdup(db_path);
+    rpc->capture = capture;
+    list_init(&rpc->waiting);
+    list_init(&rpc->dumps);
+    list_init(&rpc->copying);
+    uv_idle_init(loop, &rpc->copier);
+    rpc->copier.data = rpc;
+    return rpc;
+}
+
+static void
+on_copier_closed(uv_handle_t *handle)
+{
+    struct rpc *rpc = handle->data;
+
+    rpc->copier_closed = true;
+}
+
+/* Answers the calls on 'list' that have not reached a worker. */
+static void
+refuse_all(struct list *list)
+{
+    struct rpc_call *call;
+
+    LIST_FOR_EACH_SAFE (call, node, list) {
+        list_remove(&call->node);
+        snprintf(call->error, sizeof call->error, "vswitchd is stopping");
+        finish(call, VSWITCH__STATUS__STATUS_FAILED);
+    }
+}
+
+void
+rpc_destroy(struct rpc *rpc)
+{
+    if (!rpc) {
+        return;
+    }
+    refuse_all(&rpc->waiting);
+    refuse_all(&rpc->dumps);
+    refuse_all(&rpc->copying);
+    uv_close((uv_handle_t *) &rpc->copier, on_copier_closed);
+    while (rpc->n_working || !rpc->copier_closed) {
+        uv_run(rpc->loop, UV_RUN_ONCE);
+    }
+    free(rpc->db_path);
+    free(rpc);
 }

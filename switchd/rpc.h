@@ -5,22 +5,27 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <uv.h>
 
 #include "vswitch.pb-c.h"
 
 struct bridge;
 struct capture_path;
+struct control_request;
 
 /* The control protocol's commands: one packed Request in, one framed
  * Response out.  Changes are checked, saved to the configuration file and
- * only then put into effect, so a command that fails changes nothing. */
+ * only then put into effect, so a command that fails changes nothing.
+ *
+ * What would cost the forwarding loop more than a slice runs in libuv's
+ * worker threads: a change's save (write, fsync, rename, fsync of the
+ * directory) and the sorting, formatting and packing of fdb-show, whose
+ * entries are copied on the loop first, a slice per loop turn.  Changes
+ * run one at a time in the order they come: while one is being saved, the
+ * next waits, and read-only requests go on.  Dumps under way hold at most
+ * about 64 MiB in all (plus one): the next one waits meanwhile. */
 
-struct rpc_context {
-    struct bridge *bridge;
-    const char *db_path;
-    const struct capture_path *capture;     /* Files clients may name. */
-    long long now_ms;           /* For entry ages. */
-};
+struct rpc;
 
 struct rpc_peer {
     bool may_write;             /* Allowed to change the configuration. */
@@ -29,12 +34,23 @@ struct rpc_peer {
     uid_t uid;                  /* Whose files it may name. */
 };
 
-/* Handles the Request in 'msg' and returns the Response as a frame (4-byte
- * length and message) that the caller frees, with its length in '*len'.
- * Never returns NULL: when memory is short it returns a static frame
- * saying so, which rpc_frame_free() knows not to free. */
-uint8_t *rpc_handle(const struct rpc_context *, const struct rpc_peer *,
-                    const uint8_t *msg, size_t msg_len, size_t *len);
+/* Returns the commands of 'bridge', saved to 'db_path' (copied), with the
+ * rules of 'capture' (which must outlive it) for the files clients name. */
+struct rpc *rpc_create(uv_loop_t *, struct bridge *, const char *db_path,
+                       const struct capture_path *capture);
+
+/* Refuses the changes still waiting for their turn, waits (running the
+ * loop) for the work in flight, whose answers go out, and frees 'rpc'.
+ * The bridge must outlive this call.  Accepts NULL. */
+void rpc_destroy(struct rpc *);
+
+/* Handles the Request in 'msg' (only read during the call) and answers
+ * 'req' through control_reply() with the Response as a frame: before
+ * returning or, for a change or a dump, later from the loop.  When memory
+ * is short the frame is a static one saying so, which rpc_frame_free()
+ * knows not to free. */
+void rpc_handle(struct rpc *, const struct rpc_peer *, const uint8_t *msg,
+                size_t msg_len, struct control_request *);
 
 /* Returns a framed Response with 'status' and 'error' and no payload, for
  * a request that could not even be read. */

@@ -56,6 +56,7 @@ struct daemon {
     struct bridge *bridge;
     struct control_server *control;
     struct capture_path *capture;
+    struct rpc *rpc;
     uv_timer_t housekeeping_timer;
     uv_signal_t sigterm, sigint, sighup;
     gid_t socket_gid;
@@ -352,17 +353,17 @@ may_write(const struct daemon *d, const struct control_peer *peer)
                    || in_supplementary_group(peer->pid, d->socket_gid)));
 }
 
-static uint8_t *
+static bool
+privileged(void *aux, const struct control_peer *peer)
+{
+    return may_write(aux, peer);
+}
+
+static void
 handle_request(void *aux, const struct control_peer *peer,
-               const uint8_t *msg, size_t len, size_t *reply_len)
+               const uint8_t *msg, size_t len, struct control_request *req)
 {
     struct daemon *d = aux;
-    struct rpc_context ctx = {
-        .bridge = d->bridge,
-        .db_path = d->opt.db_path,
-        .capture = d->capture,
-        .now_ms = (long long) uv_now(&d->loop),
-    };
     char name[64];
     struct rpc_peer rp = {
         .may_write = may_write(d, peer),
@@ -370,14 +371,12 @@ handle_request(void *aux, const struct control_peer *peer,
         .name = name,
         .uid = peer->uid,
     };
-    uint8_t *reply;
 
     snprintf(name, sizeof name, "uid %d pid %d", (int) peer->uid,
              (int) peer->pid);
     /* A change that shortens ageing is picked up by the next housekeeping
      * run, within BRIDGE_RUN_INTERVAL. */
-    reply = rpc_handle(&ctx, &rp, msg, len, reply_len);
-    return reply;
+    rpc_handle(d->rpc, &rp, msg, len, req);
 }
 
 static uint8_t *
@@ -554,6 +553,7 @@ start(struct daemon *d)
     struct control_callbacks cb = {
         .handle = handle_request,
         .refuse = refuse_request,
+        .privileged = privileged,
         .free_reply = rpc_frame_free,
         .aux = d,
     };
@@ -578,6 +578,7 @@ start(struct daemon *d)
     bridge_set_files(d->bridge, capture_path_files(d->capture));
     bridge_reconfigure(d->bridge, replay_config(saved, d->opt.db_path));
     vswitch__config__free_unpacked(saved, NULL);
+    d->rpc = rpc_create(&d->loop, d->bridge, d->opt.db_path, d->capture);
 
     uv_timer_init(&d->loop, &d->housekeeping_timer);
     d->housekeeping_timer.data = d;
@@ -610,6 +611,7 @@ static void
 stop(struct daemon *d)
 {
     control_server_destroy(d->control);
+    rpc_destroy(d->rpc);
     bridge_destroy(d->bridge);
     capture_path_destroy(d->capture);
     uv_walk(&d->loop, close_handle, NULL);

@@ -89,6 +89,8 @@ EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh tests/deps.sh tests/run-all.sh
 # traffic, network namespaces of their own).  They need root.
 SYSTEM_TESTS = \
 	tests/system/control.sh \
+	tests/system/control-load.sh \
+	tests/system/control-save.sh \
 	tests/system/daemon-files.sh \
 	tests/system/her.sh \
 	tests/system/kernel-interop.sh \

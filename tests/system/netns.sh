@@ -126,3 +126,19 @@ ping_all_pairs() {
         done
     done
 }
+
+# check_ping WHEN FILE: the output of "ping -q" in FILE shows no loss and
+# no round trip of 100 ms or more.
+check_ping() {
+    local when=$1 file=$2 sent received worst
+    cat "$file"
+    sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$file")
+    received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$file")
+    worst=$(sed -n 's|^rtt .* = [^/]*/[^/]*/\([0-9.]*\)/.*|\1|p' "$file")
+    check_eq "no ping lost $when" "$sent" "$received"
+    if [ -n "$worst" ] && awk -v w="$worst" 'BEGIN { exit !(w < 100) }'; then
+        pass "worst round trip $when is $worst ms (< 100 ms)"
+    else
+        fail "worst round trip $when is '$worst' ms (>= 100 ms)"
+    fi
+}

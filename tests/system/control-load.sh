@@ -1,0 +1,181 @@
+#!/bin/bash
+# Control load must not stall forwarding (vswitchd(8), LIMITS): with a full
+# MAC table of 262144 entries, eight clients loop "vswitch-ctl fdb-show"
+# for 10 seconds while one VM pings another across the switch every 10 ms;
+# no ping may be lost and none may take 100 ms or more.  Every dump still
+# holds the whole table.  A client that pipelines 100 dumps holds back only
+# itself, one that reads none is closed.  Then 256 idle connections of an unprivileged user hold every
+# ordinary place and root can still run commands.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netns.sh"
+
+N_MACS=262144
+LOAD_SECONDS=10
+N_LOADERS=8
+
+make_ns h1
+start_vswitchd h1 || fail "vswitchd on h1"
+vsctl h1 add-vni 5000
+make_vm vm1 h1 tap0 5000 10.99.0.1/24 02:00:00:99:00:01 || fail "vm1"
+make_vm vm2 h1 tap1 5000 10.99.0.2/24 02:00:00:99:00:02 || fail "vm2"
+
+# The table is filled by a capture file of frames from distinct sources,
+# replayed into a VNI of its own so that their flooding reaches nobody.
+python3 - "$WORK/fill.pcap" "$N_MACS" <<'EOF'
+import struct, sys
+path, n = sys.argv[1], int(sys.argv[2])
+with open(path, "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i in range(n):
+        frame = (bytes.fromhex("020000fffffe") + b"\x06" + i.to_bytes(4, "big")
+                 + b"\x00" + b"\x88\xb5" + bytes(46))
+        f.write(struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame)
+EOF
+vsctl h1 add-vni 6000
+check "add a pcap port replaying $N_MACS sources" \
+    vsctl h1 add-port cap0 type=pcap rx="$WORK/fill.pcap" vni=6000
+n_dynamic() {
+    vsctl h1 --format=json fdb-stats | json "j['dynamic_macs']"
+}
+table_full() { [ "$(n_dynamic)" = "$N_MACS" ]; }
+wait_for 60 table_full && pass "the MAC table is full" \
+    || fail "the MAC table holds $(n_dynamic) entries, not $N_MACS"
+check "vm1 pings vm2 before the load" in_ns vm1 ping -c 3 -W 2 10.99.0.2
+
+start=$(date +%s%N)
+vsctl h1 fdb-show >/dev/null
+echo "one fdb-show of a full table: $((($(date +%s%N) - start) / 1000000)) ms"
+
+# The load: each client counts the dumps it finished.
+load() {
+    local end=$((SECONDS + LOAD_SECONDS)) n=0
+    while [ $SECONDS -lt "$end" ]; do
+        vsctl h1 fdb-show >/dev/null && n=$((n + 1))
+    done
+    echo "$n" >"$WORK/load.$1"
+}
+pids=()
+for i in $(seq "$N_LOADERS"); do
+    load "$i" &
+    pids+=($!)
+done
+in_ns vm1 ping -q -i 0.01 -w $((LOAD_SECONDS + 5)) -c $((LOAD_SECONDS * 100)) \
+    -W 2 10.99.0.2 >"$WORK/ping.txt" 2>&1
+wait "${pids[@]}"
+dumps=$(cat "$WORK"/load.* | paste -sd+ | bc)
+echo "fdb-show dumps during the load: $dumps"
+peak_kb=$(awk '/^VmHWM/ { print $2 }' "/proc/$(cat "$WORK/h1.pid")/status")
+echo "vswitchd's peak resident memory: $((peak_kb / 1024)) MiB"
+check_ping "under control load" "$WORK/ping.txt"
+[ "${dumps:-0}" -ge "$N_LOADERS" ] && pass "the clients were served" \
+    || fail "only ${dumps:-0} dumps finished during the load"
+# The two VMs' entries pushed out two of the replayed ones.
+check_eq "fdb-show still returns the whole table" "$N_MACS" \
+    "$(vsctl h1 --format=json fdb-show | json "len(j['entries'])")"
+
+# A client that asks for the table and never reads the answer holds memory
+# that everyone's requests count against: it is closed after 10 seconds.
+python3 - "$WORK/h1.sock" >"$WORK/unread.out" 2>&1 <<'PYEOF' &
+import socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+req = bytes([0x08, 0x01, 0xba, 0x01, 0x00])    # protocol 1, fdb_show {}
+s.sendall(struct.pack(">I", len(req)) + req)
+time.sleep(15)
+s.settimeout(2)
+try:
+    while s.recv(1 << 20):
+        pass
+    print("closed")
+except socket.timeout:
+    print("open")
+PYEOF
+unread_pid=$!
+at_exit "kill $unread_pid"
+
+# One client pipelines 100 fdb-show requests and reads its answers slowly:
+# it is served one request at a time, and others are served meanwhile.
+python3 - "$WORK/h1.sock" >"$WORK/pipeline.out" 2>&1 <<'PYEOF' &
+import socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+req = bytes([0x08, 0x01, 0xba, 0x01, 0x00])    # protocol 1, fdb_show {}
+s.sendall((struct.pack(">I", len(req)) + req) * 100)
+s.settimeout(30)
+got = b""
+answers = 0
+while answers < 3:
+    time.sleep(0.05)
+    data = s.recv(1 << 16)
+    if not data:
+        break
+    got += data
+    while len(got) >= 4 and len(got) >= 4 + struct.unpack(">I", got[:4])[0]:
+        got = got[4 + struct.unpack(">I", got[:4])[0]:]
+        answers += 1
+print(answers)
+PYEOF
+pipeline_pid=$!
+at_exit "kill $pipeline_pid"
+in_ns vm1 ping -q -i 0.01 -c 500 -w 10 -W 2 10.99.0.2 >"$WORK/ping2.txt" 2>&1 &
+ping_pid=$!
+worst_ctl=0
+for i in $(seq 10); do
+    start=$(date +%s%N)
+    vsctl h1 ping >/dev/null || worst_ctl=99999
+    took=$((($(date +%s%N) - start) / 1000000))
+    [ "$took" -gt "$worst_ctl" ] && worst_ctl=$took
+    sleep 0.2
+done
+[ "$worst_ctl" -lt 500 ] \
+    && pass "other clients are answered meanwhile (worst $worst_ctl ms)" \
+    || fail "another client waited $worst_ctl ms behind a pipelining one"
+wait "$ping_pid"
+check_ping "while a client pipelines dumps" "$WORK/ping2.txt"
+wait "$pipeline_pid"
+check_eq "the pipelining client got its answers" 3 "$(cat "$WORK/pipeline.out")"
+
+wait "$unread_pid"
+check_eq "a client that leaves its answer unread is closed" closed \
+    "$(cat "$WORK/unread.out")"
+
+# Idle connections of a user who may not change anything fill the places
+# open to everyone; root (who may) still gets one of the places kept back.
+chmod 666 "$WORK/h1.sock"
+python3 - "$WORK/h1.sock" >"$WORK/idle.out" 2>&1 <<'PYEOF' &
+import os, pwd, socket, sys, time
+nobody = pwd.getpwnam("nobody")
+os.setgroups([])
+os.setgid(nobody.pw_gid)
+os.setuid(nobody.pw_uid)
+held = []
+for i in range(256):
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(sys.argv[1])
+        held.append(s)
+    except OSError:
+        pass
+time.sleep(1)
+# The daemon closes the connections it has no place for.
+open_ = 0
+for s in held:
+    s.setblocking(False)
+    try:
+        open_ += s.recv(1) != b""
+    except BlockingIOError:
+        open_ += 1
+    except OSError:
+        pass
+print(open_, flush=True)
+time.sleep(30)
+PYEOF
+idle_pid=$!
+at_exit "kill $idle_pid"
+wait_for 20 test -s "$WORK/idle.out"
+echo "idle connections of nobody kept open: $(cat "$WORK/idle.out")"
+check "root runs show while 256 idle connections are open" vsctl h1 show
+check "root changes the configuration meanwhile" vsctl h1 add-vni 7000
+kill "$idle_pid" 2>/dev/null
+
+finish
