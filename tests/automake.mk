@@ -101,5 +101,9 @@ SYSTEM_TESTS = \
 	tests/system/pcap-files.sh \
 	tests/system/three-hosts.sh \
 	tests/system/two-hosts.sh
+if !ENABLE_SANITIZERS
+SYSTEM_TESTS += tests/system/vm-lifecycle.sh
+endif
 TESTS += $(SYSTEM_TESTS)
-EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/netns.sh
+EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/netns.sh \
+	tests/system/guest.sh tests/system/vm-lifecycle.sh
