@@ -115,9 +115,7 @@ guest_start() {
 guest_stop() {
     local pid=${GUEST_PIDS[$1]:-}
     [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null
-    wait_for 20 bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    stop_child "$pid" 20
     unset "GUEST_PIDS[$1]"
     return 0
 }

@@ -90,6 +90,17 @@ json() {
     python3 -c 'import json, sys; j = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
 }
 
+# stop_child PID SECONDS: stops a background child of this shell with
+# TERM, or KILL if it is still there after SECONDS, and reaps it.
+stop_child() {
+    local pid=$1
+    kill -TERM "$pid" 2>/dev/null
+    # Our child stays a zombie until waited for: gone or defunct will do.
+    wait_for "$2" bash -c "! kill -0 $pid || ps -o stat= -p $pid | grep -q Z" \
+        || kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+}
+
 # public_ctl: prints the path of a copy of vswitch-ctl that any user may
 # run, for checks made as another user: the checkout may live where only
 # root can enter (a clone under /root, mode 0700).

@@ -103,11 +103,7 @@ start_capture() {
 stop_capture() {
     local pid=${CAPTURE_PIDS[$1]:-}
     [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null
-    # Our child stays a zombie until waited for: gone or defunct will do.
-    wait_for 10 bash -c "! kill -0 $pid || ps -o stat= -p $pid | grep -q Z" \
-        || kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    stop_child "$pid" 10
     unset "CAPTURE_PIDS[$1]"
     return 0
 }
