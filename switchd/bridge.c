@@ -311,11 +311,15 @@ apply_vnis(struct bridge *b, const Vswitch__Config *old,
 
 static void on_idle(uv_idle_t *);
 
+/* A device that flaps takes its port down and up as often as it likes. */
+static struct log_rate_limit flap_rl = LOG_RATE_LIMIT_INIT(30, 10);
+
 /* Reports 'port' down for 'reason' (words). */
 static void
 report_down(struct bridge_port *port, const char *reason)
 {
-    LOG_WARN("bridge", "port %s: %s", port->config->name, reason);
+    LOG_WARN_RL(&flap_rl, "bridge", "port %s: %s", port->config->name,
+                reason);
     port_down(port, reason, false);
 }
 
@@ -835,7 +839,8 @@ static void
 revive(struct bridge *b, struct bridge_port *port, bool retry)
 {
     if (!port->port && open_port(b, port, retry)) {
-        LOG_INFO("bridge", "port %s: up again", port->config->name);
+        LOG_INFO_RL(&flap_rl, "bridge", "port %s: up again",
+                    port->config->name);
         if (port->class->dp_kind == DP_PORT_TUNNEL) {
             sync_groups(b, b->config);
         }

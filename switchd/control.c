@@ -64,7 +64,6 @@ struct control_server {
     size_t unsent;              /* Reply bytes handed to uv_write(). */
     int n_handles_open;         /* Listener and idle handle. */
     unsigned int next_id;
-    uint64_t next_full_warning; /* Loop time; rate-limits a warning. */
     char read_buf[65536];       /* Shared: reads are handled at once. */
 };
 
@@ -220,18 +219,23 @@ send_frame(struct control_client *client, uint8_t *frame, size_t len,
     }
 }
 
+/* What one client does wrong, any number of clients can repeat: these
+ * warnings share one limit, so that nobody can fill the log. */
+static struct log_rate_limit client_rl = LOG_RATE_LIMIT_INIT(20, 10);
+
 static void
 on_timeout(uv_timer_t *timer)
 {
     struct control_client *client = timer->data;
 
     if (client->waiting == WAIT_UNREAD) {
-        LOG_WARN("control", "client %u: %zu bytes of answers unread after "
-                 "%d ms, closing", client->id, client->pending,
-                 CONTROL_PARTIAL_TIMEOUT);
+        LOG_WARN_RL(&client_rl, "control", "client %u: %zu bytes of "
+                    "answers unread after %d ms, closing", client->id,
+                    client->pending, CONTROL_PARTIAL_TIMEOUT);
     } else if (client->waiting == WAIT_PARTIAL) {
-        LOG_WARN("control", "client %u: request unfinished after %d ms, "
-                 "closing", client->id, CONTROL_PARTIAL_TIMEOUT);
+        LOG_WARN_RL(&client_rl, "control", "client %u: request unfinished "
+                    "after %d ms, closing", client->id,
+                    CONTROL_PARTIAL_TIMEOUT);
     } else {
         LOG_DBG("control", "client %u: idle for %d ms, closing",
                 client->id, CONTROL_IDLE_TIMEOUT);
@@ -280,8 +284,8 @@ refuse(struct control_client *client)
     uint8_t *reply = server->cb.refuse(server->cb.aux, announced,
                                        &reply_len);
 
-    LOG_WARN("control", "client %u: request of %zu bytes refused",
-             client->id, announced);
+    LOG_WARN_RL(&client_rl, "control", "client %u: request of %zu bytes "
+                "refused", client->id, announced);
     set_reading(client, false);
     send_frame(client, reply, reply_len, true);
 }
@@ -422,7 +426,8 @@ on_connection(uv_stream_t *listener, int status)
     struct control_client *client;
 
     if (status < 0) {
-        LOG_WARN("control", "accept: %s", uv_strerror(status));
+        LOG_WARN_RL(&client_rl, "control", "accept: %s",
+                    uv_strerror(status));
         return;
     }
     client = xcalloc(1, sizeof *client);
@@ -453,15 +458,9 @@ on_connection(uv_stream_t *listener, int status)
     if (server->n_clients > CONTROL_MAX_CLIENTS
         || server->n_unprivileged > (CONTROL_MAX_CLIENTS
                                      - CONTROL_RESERVED_CLIENTS)) {
-        uint64_t now = uv_now(server->loop);
-
-        /* A client retrying in a loop must not flood the log. */
-        if (now >= server->next_full_warning) {
-            LOG_WARN("control", "%zu clients, %zu of them read-only: "
-                     "refusing new ones", server->n_clients - 1,
-                     server->n_unprivileged - !client->privileged);
-            server->next_full_warning = now + 10000;
-        }
+        LOG_WARN_RL(&client_rl, "control", "%zu clients, %zu of them "
+                    "read-only: refusing new ones", server->n_clients - 1,
+                    server->n_unprivileged - !client->privileged);
         client_close(client);
         return;
     }

@@ -52,6 +52,9 @@ on_message(const struct nlmsghdr *nh, void *monitor_)
     return MNL_CB_OK;
 }
 
+/* A flood of link changes overflows the queue as often as it likes. */
+static struct log_rate_limit event_rl = LOG_RATE_LIMIT_INIT(20, 5);
+
 static void
 on_readable(uv_poll_t *poll, int status, int events)
 {
@@ -74,15 +77,15 @@ on_readable(uv_poll_t *poll, int status, int events)
         if (n < 0) {
             /* The queue overflowed (ENOBUFS) or a message was cut short:
              * whatever it said is lost. */
-            LOG_WARN("link-monitor", "link events lost (%s): looking at "
-                     "every port again", strerror(errno));
+            LOG_WARN_RL(&event_rl, "link-monitor", "link events lost (%s): "
+                        "looking at every port again", strerror(errno));
             monitor->cb(monitor->aux, NULL, false);
             continue;
         }
         if (mnl_cb_run(buf, (size_t) n, 0, 0, on_message, monitor)
             == MNL_CB_ERROR) {
-            LOG_WARN("link-monitor", "malformed link event: %s",
-                     strerror(errno));
+            LOG_WARN_RL(&event_rl, "link-monitor",
+                        "malformed link event: %s", strerror(errno));
         }
     }
 }

@@ -752,6 +752,10 @@ reply(struct rpc_call *call, uint8_t *frame, size_t len)
     }
 }
 
+/* Changes made are the log's record of who changed what; changes refused
+ * are anybody's to repeat, and limited. */
+static struct log_rate_limit refused_rl = LOG_RATE_LIMIT_INIT(20, 10);
+
 static void
 finish(struct rpc_call *call, Vswitch__Status status)
 {
@@ -763,8 +767,8 @@ finish(struct rpc_call *call, Vswitch__Status status)
         if (status == OK) {
             LOG_INFO("rpc", "%s: %s", call->peer_name, command->name);
         } else {
-            LOG_INFO("rpc", "%s: %s refused: %s", call->peer_name,
-                     command->name, call->error);
+            LOG_INFO_RL(&refused_rl, "rpc", "%s: %s refused: %s",
+                        call->peer_name, command->name, call->error);
         }
     }
     call->resp->status = status;

@@ -238,6 +238,22 @@ grep -q "permission denied" "$WORK/err" && pass "the refusal says permission den
     || fail "refusal message: $(cat "$WORK/err")"
 check_exit "the refused change did not happen" 1 ctl set-vni 9000 ageing=5
 
+# Refusals are anybody's to repeat: their log lines are rate limited.
+refused() { grep -c "add-vni refused" "$LOG"; }
+refused_before=$(refused)
+for _ in $(seq 200); do
+    nobody "$PUBLIC_CTL" --socket "$SOCK" add-vni 9000 2>/dev/null
+done
+refused_logged=$(($(refused) - refused_before))
+check "200 refused changes log a burst, not 200 lines ($refused_logged)" \
+    test "$refused_logged" -ge 5 -a "$refused_logged" -le 15
+refuse_and_look() {
+    nobody "$PUBLIC_CTL" --socket "$SOCK" add-vni 9000 2>/dev/null
+    grep -q "messages like the next one suppressed" "$LOG"
+}
+check "once the rate allows, the log says how many it suppressed" \
+    wait_for 10 refuse_and_look
+
 # Signals: HUP reopens the log, TERM stops cleanly.
 mv "$LOG" "$LOG.1"
 kill -HUP "$(cat "$PIDFILE")"
