@@ -756,16 +756,19 @@ mark_super_frame(const struct dp_port *tunnel, struct packet *p)
 }
 
 /* Says whether 'p' came from this host's own IP stack: its outer source is
- * a loopback address or the very address it was sent to, neither of which
- * the kernel accepts as the source of a datagram that arrives from outside
- * (unless accept_local is set).  Only such a frame can carry an inner
- * checksum left to offload: a frame that crossed a wire had it finished
- * before it left, by the sender's device or stack. */
+ * a loopback address, which the kernel accepts only from its loopback
+ * device, or over IPv4 the very address it was sent to, which IPv4 drops
+ * as the source of a datagram from outside (unless accept_local is set);
+ * IPv6 has no such rule, so there its own address proves nothing.  Only
+ * such a frame can carry an inner checksum left to offload: a frame that
+ * crossed a wire had it finished before it left, by the sender's device
+ * or stack. */
 static bool
 from_this_host(const struct packet *p)
 {
     return inet_is_loopback(&p->md.tun_src)
-           || inet_equals(&p->md.tun_src, &p->md.tun_dst);
+           || (inet_is_ipv4(&p->md.tun_src)
+               && inet_equals(&p->md.tun_src, &p->md.tun_dst));
 }
 
 static void

@@ -920,10 +920,16 @@ bridge_run(struct bridge *b, long long now_ms)
     LIST_FOR_EACH (port, node, &b->ports) {
         if (check_port(port) && port->class->dp_kind == DP_PORT_TUNNEL) {
             configure_tunnel(b, port);
-        } else if (!port->port && !b->links && port->class->retry_on_link) {
-            /* Without link events, ports come back by asking. */
+        } else if (!port->port && port->class->retry_on_link) {
+            /* Link events bring ports back at once; asking as well
+             * covers a daemon that cannot have them, and anything the
+             * events did not say. */
             revive(b, port, true);
         }
+    }
+    /* /run/netns appears with the first "ip netns add" after boot. */
+    if (!b->netns_watch) {
+        watch_netns(b);
     }
     return dp_run_ageing(b->dp, now_ms);
 }

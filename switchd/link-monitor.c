@@ -16,6 +16,7 @@ struct link_monitor {
     uv_poll_t poll;             /* Its close callback frees the monitor. */
     link_monitor_cb *cb;
     void *aux;
+    bool lost;                  /* Events were lost since the last resync. */
 };
 
 /* Receive buffer of a few hundred KB: a burst of link changes (a host
@@ -55,23 +56,31 @@ on_message(const struct nlmsghdr *nh, void *monitor_)
 /* A flood of link changes overflows the queue as often as it likes. */
 static struct log_rate_limit event_rl = LOG_RATE_LIMIT_INIT(20, 5);
 
+/* Reads what the kernel said, a few messages at most: link events are
+ * rare, and the loop has ports to serve. */
 static void
-on_readable(uv_poll_t *poll, int status, int events)
+read_events(struct link_monitor *monitor)
 {
-    struct link_monitor *monitor = poll->data;
     /* Room for the largest link message (MNL_SOCKET_BUFFER_SIZE, which
      * libmnl computes at run time, may be a page: too small for a link
      * with many attributes). */
     static char buf[32768];
 
-    (void) status;
-    (void) events;
-    /* A few messages per wakeup at most: link events are rare, and the
-     * loop has ports to serve. */
     for (int i = 0; i < 16; i++) {
         ssize_t n = mnl_socket_recvfrom(monitor->nl, buf, sizeof buf);
 
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        if (n < 0 && errno == EAGAIN) {
+            /* The queue is empty.  Only now may the owner look at
+             * everything again: the kernel reports an overflow once and
+             * then drops events silently until the queue is empty, so a
+             * look taken earlier could miss what it dropped later. */
+            if (monitor->lost) {
+                monitor->lost = false;
+                monitor->cb(monitor->aux, NULL, false);
+            }
+            return;
+        }
+        if (n < 0 && errno == EINTR) {
             return;
         }
         if (n < 0) {
@@ -79,7 +88,7 @@ on_readable(uv_poll_t *poll, int status, int events)
              * whatever it said is lost. */
             LOG_WARN_RL(&event_rl, "link-monitor", "link events lost (%s): "
                         "looking at every port again", strerror(errno));
-            monitor->cb(monitor->aux, NULL, false);
+            monitor->lost = true;
             continue;
         }
         if (mnl_cb_run(buf, (size_t) n, 0, 0, on_message, monitor)
@@ -87,6 +96,19 @@ on_readable(uv_poll_t *poll, int status, int events)
             LOG_WARN_RL(&event_rl, "link-monitor",
                         "malformed link event: %s", strerror(errno));
         }
+    }
+}
+
+static void
+on_readable(uv_poll_t *poll, int status, int events)
+{
+    (void) events;
+    read_events(poll->data);
+    /* An overflow of the kernel's queue is a socket error, which libuv
+     * reports by stopping the handle: the error is taken off by the read
+     * above, and following goes on. */
+    if (status < 0) {
+        uv_poll_start(poll, UV_READABLE, on_readable);
     }
 }
 

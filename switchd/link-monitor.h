@@ -14,7 +14,9 @@ struct link_monitor;
 
 /* Called for each event: interface 'name' now exists (it appeared, or
  * changed) or is gone.  A NULL 'name' says that events were lost (the
- * kernel's queue overflowed): anything may have changed. */
+ * kernel's queue overflowed): anything may have changed.  It comes once
+ * the queue is empty again, so that a look at everything then sees all
+ * that the lost events said. */
 typedef void link_monitor_cb(void *aux, const char *name, bool exists);
 
 /* Starts following link events on 'loop', calling 'cb' with 'aux' for

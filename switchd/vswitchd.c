@@ -620,9 +620,10 @@ stop(struct daemon *d)
     if (d->opt.pidfile) {
         unlink(d->opt.pidfile);
     }
-    unlink(d->lock_path);
+    /* The lock files stay: unlinking one would let a daemon that opened
+     * it a moment ago and one that makes a new one both hold "the"
+     * lock. */
     close(d->lock_fd);
-    unlink(d->db_lock_path);
     close(d->db_lock_fd);
     LOG_INFO("vswitchd", "stopped");
     log_close();

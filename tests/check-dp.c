@@ -295,8 +295,8 @@ assert_learned(int host, uint32_t vni, uint16_t mac_id,
 /* Hands host 'to''s VTEP a VXLAN datagram holding 'inner' in VNI_A, from
  * outer source 'src' to host 'to''s address. */
 static void
-deliver_from(int to, const struct in6_addr *src, const uint8_t *inner,
-             size_t len)
+deliver_from_to(int to, const struct in6_addr *src,
+                const struct in6_addr *dst, const uint8_t *inner, size_t len)
 {
     static uint8_t payload[8192];
     struct vxlan_header vx;
@@ -310,10 +310,17 @@ deliver_from(int to, const struct in6_addr *src, const uint8_t *inner,
     memcpy(payload + VXLAN_HEADER_LEN, inner, len);
     p = fixture_packet(pool, payload, VXLAN_HEADER_LEN + len);
     p->md.tun_src = *src;
-    p->md.tun_dst = hosts[to].ip;
+    p->md.tun_dst = *dst;
     packet_batch_init(&batch);
     packet_batch_add(&batch, p);
     dp_receive(hosts[to].dp, PORT_VTEP, &batch, now);
+}
+
+static void
+deliver_from(int to, const struct in6_addr *src, const uint8_t *inner,
+             size_t len)
+{
+    deliver_from_to(to, src, &hosts[to].ip, inner, len);
 }
 
 static uint64_t
@@ -896,6 +903,27 @@ START_TEST(test_finishes_checksums_left_to_offload_only_from_this_host)
     csum_complete_partial((struct packet *) out);
     ck_assert_uint_eq(packet_size(out), len);
     ck_assert_mem_eq(packet_data(out), finished, len);
+    clear_sent(&hosts[1]);
+
+    /* From another of this host's IPv4 addresses to itself: IPv4 drops
+     * that from outside, so it is this host's. */
+    struct in6_addr other4 = ip4(0xac1f0909);
+
+    deliver_from_to(1, &other4, &other4, partial, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM2), 1);
+    ck_assert(sent_on(&hosts[1], PORT_VM2)->md.csum_partial);
+    clear_sent(&hosts[1]);
+
+    /* IPv6 takes a datagram from outside whose source is the address it
+     * is sent to: it goes on as it came. */
+    struct in6_addr other6;
+
+    ck_assert(inet_parse("fd00:99::9", &other6));
+    deliver_from_to(1, &other6, &other6, partial, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM2), 1);
+    out = sent_on(&hosts[1], PORT_VM2);
+    ck_assert(!out->md.csum_partial);
+    ck_assert_mem_eq(packet_data(out), partial, len);
 }
 END_TEST
 

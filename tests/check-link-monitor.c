@@ -102,6 +102,56 @@ START_TEST(test_destroy_closes_its_handle)
 }
 END_TEST
 
+/* What the monitor reported after saying events were lost. */
+static int n_lost, n_after_lost;
+
+static void
+on_link_counting_losses(void *aux, const char *name, bool exists)
+{
+    n_lost += !name;
+    n_after_lost += name && n_lost;
+    on_link(aux, name, exists);
+}
+
+START_TEST(test_says_events_were_lost_once_its_queue_is_empty)
+{
+    struct link_monitor *monitor;
+    FILE *batch;
+
+    n_lost = n_after_lost = 0;
+    ck_assert_int_eq(link_monitor_create(&loop, on_link_counting_losses,
+                                         &loop, &monitor), 0);
+    /* Far more events than the queue holds, with the loop not reading;
+     * DEV's comes last and is lost with the rest. */
+    batch = popen("ip -batch -", "w");
+    ck_assert_ptr_nonnull(batch);
+    for (int i = 0; i < 300; i++) {
+        fprintf(batch, "link add ckflood%d type veth peer name ckpeer%d\n",
+                i, i);
+        fprintf(batch, "link del ckflood%d\n", i);
+    }
+    ck_assert_int_eq(pclose(batch), 0);
+    fixture_shell("ip link add " DEV " type veth peer name cklink1");
+    for (int i = 0; i < 1000 && !n_lost; i++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    ck_assert_int_eq(n_lost, 1);
+
+    /* The loss is reported after the last stale event, when a look at
+     * every interface finds DEV; and what happens next is followed. */
+    for (int i = 0; i < 10; i++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    ck_assert_int_eq(n_after_lost, 0);
+    fixture_shell("ip link del " DEV);
+    wait_for_report(false);
+    ck_assert_int_eq(n_lost, 1);
+    link_monitor_destroy(monitor);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+END_TEST
+
 static Suite *
 link_monitor_suite(void)
 {
@@ -110,6 +160,9 @@ link_monitor_suite(void)
     fixture_add_case(s, "reports an interface that appears and goes",
                      test_reports_an_interface_that_appears_and_goes, setup,
                      NULL);
+    fixture_add_case(s, "says events were lost once its queue is empty",
+                     test_says_events_were_lost_once_its_queue_is_empty,
+                     setup, NULL);
     fixture_add_case(s, "destroy closes its handle",
                      test_destroy_closes_its_handle, setup, NULL);
     return s;
