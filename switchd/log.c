@@ -104,6 +104,9 @@ log_enabled(enum log_level level)
     return level <= threshold;
 }
 
+static void log_vmsg(enum log_level, const char *module, const char *format,
+                     va_list) __attribute__((format(printf, 3, 0)));
+
 static void
 log_vmsg(enum log_level level, const char *module, const char *format,
          va_list args)
@@ -117,6 +120,14 @@ log_vmsg(enum log_level level, const char *module, const char *format,
     char text[1024];
 
     vsnprintf(text, sizeof text, format, args);
+    /* Messages quote what clients and the network said (a file name, a
+     * request's error): a newline there could forge a line of its own, an
+     * escape sequence drive the terminal of whoever reads the log. */
+    for (char *p = text; *p; p++) {
+        if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+            *p = '?';
+        }
+    }
     if (target == LOG_TO_SYSLOG) {
         syslog(syslog_levels[level], "%s|%s", module, text);
         return;

@@ -124,6 +124,27 @@ START_TEST(test_says_how_many_were_suppressed)
 }
 END_TEST
 
+START_TEST(test_a_message_is_one_line_whatever_it_quotes)
+{
+    char path[] = "/tmp/check-log-XXXXXX";
+    int fd = mkstemp(path);
+    const char *text;
+
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(log_open(LOG_TO_FILE, path), 0);
+    LOG_INFO("rpc", "refused: tx=%s", "x\n2026-12-06T20:31:00.002Z|INFO|rpc|"
+             "uid 0 pid 1: del-port p1\x1b[2J");
+    log_close();
+    text = read_log(path);
+    unlink(path);
+    ck_assert_int_eq(count_lines(text, "\n"), 1);
+    ck_assert_ptr_nonnull(strstr(text, "|INFO|rpc|refused: tx=x?2026-12-06T"
+                                 "20:31:00.002Z|INFO|rpc|uid 0 pid 1: "
+                                 "del-port p1?[2J\n"));
+}
+END_TEST
+
 START_TEST(test_a_level_below_the_threshold_takes_no_token)
 {
     struct log_rate_limit rl = LOG_RATE_LIMIT_INIT(60, 1);
@@ -154,6 +175,9 @@ log_suite(void)
                      test_a_clock_going_back_refills_nothing, NULL, NULL);
     fixture_add_case(s, "says how many were suppressed",
                      test_says_how_many_were_suppressed, NULL, NULL);
+    fixture_add_case(s, "a message is one line whatever it quotes",
+                     test_a_message_is_one_line_whatever_it_quotes, NULL,
+                     NULL);
     fixture_add_case(s, "a level below the threshold takes no token",
                      test_a_level_below_the_threshold_takes_no_token,
                      NULL, NULL);
