@@ -37,6 +37,7 @@ struct system_port {
     struct port up;
     int fd;
     int ifindex;
+    char name[IF_NAMESIZE];     /* The port's: what the interface is. */
     struct port_stats stats;
 };
 
@@ -121,6 +122,7 @@ system_open(const struct port_args *args, struct port **portp, char *error,
     sp->up.takes_gso = offload;
     sp->fd = fd;
     sp->ifindex = ifindex;
+    snprintf(sp->name, sizeof sp->name, "%s", args->name);
     *portp = &sp->up;
     return 0;
 }
@@ -334,15 +336,28 @@ system_fd(const struct port *port)
 }
 
 /* An interface that went down before it was deleted leaves the socket no
- * error to report, so the port asks the kernel whether it is still there. */
+ * error to report, so the port asks the kernel whether it is still there.
+ * One renamed is gone too: the port is the interface of its name, and
+ * another may take that name (a restarted VM's TAP, say). */
 static int
 system_check(struct port *port, char *reason, size_t reason_size)
 {
-    if (interface_exists(system_cast(port)->ifindex)) {
-        return 0;
+    const struct system_port *sp = system_cast(port);
+    char name[IF_NAMESIZE];
+
+    if (!if_indextoname((unsigned int) sp->ifindex, name)) {
+        if (errno != ENXIO && errno != ENODEV) {
+            return 0;           /* Out of descriptors: says nothing. */
+        }
+        snprintf(reason, reason_size, "device gone: interface deleted");
+        return ENODEV;
     }
-    snprintf(reason, reason_size, "device gone: interface deleted");
-    return ENODEV;
+    if (strcmp(name, sp->name)) {
+        snprintf(reason, reason_size,
+                 "device gone: interface renamed to %s", name);
+        return ENODEV;
+    }
+    return 0;
 }
 
 static void

@@ -568,6 +568,22 @@ START_TEST(test_check_notices_an_interface_deleted_while_down)
 }
 END_TEST
 
+/* The port is the interface of its name: one renamed away is gone. */
+START_TEST(test_check_notices_an_interface_renamed_away)
+{
+    struct port *port = must_open();
+    char reason[64] = "";
+
+    ck_assert_int_eq(port->class->check(port, reason, sizeof reason), 0);
+    fixture_shell("ip link set " DEV " name ckvr");
+    ck_assert_int_eq(port->class->check(port, reason, sizeof reason),
+                     ENODEV);
+    ck_assert_str_eq(reason, "device gone: interface renamed to ckvr");
+    port_close(port);
+    fixture_shell("ip link set ckvr name " DEV);
+}
+END_TEST
+
 /* A socket whose buffer is full: frames held in a slow queue on the
  * interface stay charged to the socket's small send buffer, so that the
  * rest of the batch cannot go.  They are dropped and counted in one go,
@@ -649,6 +665,9 @@ port_system_suite(void)
     fixture_add_case(s, "check notices an interface deleted while down",
                      test_check_notices_an_interface_deleted_while_down,
                      setup, teardown);
+    fixture_add_case(s, "check notices an interface renamed away",
+                     test_check_notices_an_interface_renamed_away, setup,
+                     teardown);
     fixture_add_case(s, "drops the rest of a batch on a full socket",
                      test_drops_the_rest_of_a_batch_on_a_full_socket, setup,
                      teardown);

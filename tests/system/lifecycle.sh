@@ -111,6 +111,13 @@ wait_state sys0 down "a deleted interface takes its system port down"
 check_eq "in words" "device gone: interface deleted" \
     "$(port_field sys0 "['error']")"
 sys0_comes_back "with its interface made again"
+# Renamed away, it is another interface; the port follows the name.
+in_ns h1 ip link set sys0 name sys0old
+wait_state sys0 down "an interface renamed away takes its system port down"
+check_eq "saying so" "device gone: interface renamed to sys0old" \
+    "$(port_field sys0 "['error']")"
+in_ns h1 ip link del sys0old
+sys0_comes_back "on the new interface of its name"
 
 # A VM's TAP as the hypervisor makes it, attached as a system port: gone
 # when the VM stops, back (the same name) when it starts again.
