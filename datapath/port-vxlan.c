@@ -235,6 +235,18 @@ open_tx_socket(struct vxlan_port *vp, char *error, size_t error_size)
                      vp->dev, strerror(err));
             return err;
         }
+        /* Whole outer packets leave by the underlay device only, as the
+         * kernel's vxlan driver routes them out of 'dev': were its route
+         * or local_ip to go, they must fail and be counted, not take the
+         * default route out of another interface with a source address
+         * that is not there. */
+        if (setsockopt(vp->tx_fd, SOL_SOCKET, SO_BINDTOIFINDEX,
+                       &vp->ifindex, sizeof vp->ifindex)) {
+            err = errno;
+            snprintf(error, error_size, "raw IP socket on %s: %s", vp->dev,
+                     strerror(err));
+            return err;
+        }
     }
     err = port_set_nonblocking(vp->tx_fd);
     if (err) {

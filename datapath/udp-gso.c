@@ -112,6 +112,13 @@ open_socket(const struct udp_gso_config *c, uint16_t port)
     err = sockopt_set_all(fd, v4 ? v4_opts : v6_opts,
                           v4 ? ARRAY_SIZE(v4_opts) : ARRAY_SIZE(v6_opts),
                           error, sizeof error);
+    /* Trains leave by the underlay device only, as single frames do
+     * (port-vxlan.c). */
+    if (!err && c->ifindex
+        && setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &c->ifindex,
+                      sizeof c->ifindex)) {
+        err = errno;
+    }
     if (!err) {
         len = inet_sockaddr_make(c->family, &c->local, port, c->ifindex,
                                  &sa);

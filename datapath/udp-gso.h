@@ -38,7 +38,7 @@
 struct udp_gso_config {
     int family;                 /* AF_INET or AF_INET6. */
     struct in6_addr local;      /* Source address; IPv4-mapped for IPv4. */
-    int ifindex;                /* For a link-local IPv6 'local', else 0. */
+    int ifindex;                /* The underlay device, or 0 for any. */
     uint8_t ttl;                /* Unicast TTL or hop limit. */
     uint8_t tos;                /* TOS or traffic class. */
     bool df;                    /* Set DF on IPv4. */

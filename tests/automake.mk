@@ -100,7 +100,8 @@ SYSTEM_TESTS = \
 	tests/system/pcap.sh \
 	tests/system/pcap-files.sh \
 	tests/system/three-hosts.sh \
-	tests/system/two-hosts.sh
+	tests/system/two-hosts.sh \
+	tests/system/underlay.sh
 if !ENABLE_SANITIZERS
 SYSTEM_TESTS += tests/system/vm-lifecycle.sh
 endif
