@@ -837,8 +837,6 @@ mac_table_dump_slice(const struct mac_table *t, uint32_t vni,
     return cursor->bucket >= cursor->n_buckets;
 }
 
-
-
 void
 mac_table_get_stats(const struct mac_table *t, struct mac_table_stats *s)
 {

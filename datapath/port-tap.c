@@ -59,7 +59,6 @@
  * then cuts frames with CWR itself, which keeps the rule for CWR simple. */
 #define TAP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)
 
-
 /* Where a descriptor was attached. */
 struct tap_attachment {
     int fd;

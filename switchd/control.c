@@ -479,21 +479,20 @@ on_server_handle_closed(uv_handle_t *handle)
     server_maybe_free(server);
 }
 
-/* Removes the socket at 'path', if there is one.  Returns 0, or a
- * negative errno value (as libuv's) if something other than a socket is
- * there. */
+/* Removes the socket at 'path', if there is one.  Returns 0, or EEXIST
+ * if something other than a socket is there, or another errno value. */
 static int
 remove_stale_socket(const char *path)
 {
     struct stat st;
 
     if (lstat(path, &st)) {
-        return errno == ENOENT ? 0 : -errno;
+        return errno == ENOENT ? 0 : errno;
     }
     if (!S_ISSOCK(st.st_mode)) {
-        return UV_EEXIST;
+        return EEXIST;
     }
-    return unlink(path) ? -errno : 0;
+    return unlink(path) ? errno : 0;
 }
 
 int
@@ -519,7 +518,8 @@ control_server_create(uv_loop_t *loop, const char *path, gid_t gid,
 
     /* The lock held by vswitchd guarantees a leftover socket is stale, so
      * it can go; anything else at 'path' is somebody's file. */
-    err = remove_stale_socket(path);
+    /* 'err' holds libuv's negative codes from here on. */
+    err = -remove_stale_socket(path);
     if (!err) {
         err = uv_pipe_bind(&server->listener, path);
         bound = !err;
