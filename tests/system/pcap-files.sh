@@ -125,6 +125,13 @@ echo "notes" >"$PCAP/notes.txt"
 check_exit "an existing file that is not a capture is not emptied" 1 \
     member add-port cap0 type=pcap tx=notes.txt
 check_eq "and keeps what it held" "notes" "$(cat "$PCAP/notes.txt")"
+check_exit "a file name with a newline is a bad argument" 2 \
+    member add-port cap0 type=pcap tx=$'a\nb.pcap'
+check_exit "so is one with an escape sequence" 2 \
+    member add-port cap0 type=pcap tx=$'\033[2Jx.pcap'
+grep -q "control characters" "$WORK/err" && ! grep -q $'\033' "$WORK/err" \
+    && pass "the refusal says why without echoing it" \
+    || fail "message: $(cat -v "$WORK/err")"
 
 check "a member may name a capture in the directory" \
     member add-port cap0 type=pcap tx=cap0.pcap vni=5000
