@@ -91,7 +91,7 @@ port_pcap_openat(int dirfd, const char *name, const char *what,
         fd = openat(dirfd, name,
                     (flags & ~O_TRUNC) | O_CREAT | O_EXCL | O_NOFOLLOW
                     | O_CLOEXEC, PORT_FILE_MODE);
-        if (fd < 0 || fstat(fd, &opened)) {
+        if (fd < 0 || fchmod(fd, PORT_FILE_MODE) || fstat(fd, &opened)) {
             err = errno;
             if (fd >= 0) {
                 close(fd);

@@ -4,7 +4,8 @@
 # --socket-group (user nobody, group nogroup) may name files in the
 # capture directory only: each way out (an absolute name, "..", a
 # symbolic link on the way or at the end) is refused with one line and
-# the file outside is untouched; created captures are mode 0640; rx and
+# the file outside is untouched; nor a file or directory in it that the
+# member could not use itself; created captures are mode 0660; rx and
 # tx are never the same file; the configuration file is never a capture,
 # not even for root, and the daemon still restarts; root names any other
 # path.  A name a client gave stays confined when the daemon, as root,
@@ -135,13 +136,48 @@ grep -q "control characters" "$WORK/err" && ! grep -q $'\033' "$WORK/err" \
 
 check "a member may name a capture in the directory" \
     member add-port cap0 type=pcap tx=cap0.pcap vni=5000
-check_eq "it is there, mode 0640" "640" "$(stat -c %a "$PCAP/cap0.pcap")"
+check_eq "it is there, mode 0660, group nogroup" "660 nogroup" \
+    "$(stat -c '%a %G' "$PCAP/cap0.pcap")"
 check_eq "the port is up" up "$(port cap0 state)"
 check_eq "the member's group reads it (a pcap file header)" "d4c3b2a1" \
     "$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
         od -An -tx1 -N4 "$PCAP/cap0.pcap" | tr -d ' ')"
 
+# What root left in the capture directory for itself: a member may not
+# make the daemon empty it or replay it (into a VNI where the member has
+# a port, to read it).
+capture "$PCAP/root.pcap" 2 100
+chmod 600 "$PCAP/root.pcap"
+mkdir -m 700 "$PCAP/priv"
+capture "$PCAP/priv/x.pcap" 2 100
+ROOT_SUM=$(sha256sum <"$PCAP/root.pcap")
+PRIV_SUM=$(sha256sum <"$PCAP/priv/x.pcap")
+check_exit "a member may not empty root's 0600 capture" 1 \
+    member add-port capr type=pcap tx=root.pcap
+grep -q "root.pcap: you may not write it" "$WORK/err" \
+    && pass "the refusal says why" || fail "message: $(cat "$WORK/err")"
+check_exit "nor replay it" 1 member add-port capr type=pcap rx=root.pcap
+grep -q "root.pcap: you may not read it" "$WORK/err" \
+    && pass "the refusal says why" || fail "message: $(cat "$WORK/err")"
+check_exit "nor empty a capture in root's 0700 directory" 1 \
+    member add-port capr type=pcap tx=priv/x.pcap
+grep -q "you may not enter directory priv" "$WORK/err" \
+    && pass "the refusal says why" || fail "message: $(cat "$WORK/err")"
+check_exit "nor replay it" 1 member add-port capr type=pcap rx=priv/x.pcap
+check_exit "nor create a capture there" 1 \
+    member add-port capr type=pcap tx=priv/new.pcap
+check_eq "root's captures are untouched" "$ROOT_SUM $PRIV_SUM" \
+    "$(sha256sum <"$PCAP/root.pcap") $(sha256sum <"$PCAP/priv/x.pcap")"
+check "root may" ctl add-port capr type=pcap rx=priv/x.pcap
+check "and delete the port" ctl del-port capr
+check "a member names again a capture it made" \
+    member add-port capm type=pcap tx=capm.pcap
+check "deletes the port" member del-port capm
+check "and names it again" member add-port capm type=pcap tx=capm.pcap
+check "and deletes the port again" member del-port capm
+
 cp "$WORK/in.pcap" "$PCAP/in.pcap"
+chmod 660 "$PCAP/in.pcap"
 check_exit "rx and tx may not be the same file" 1 \
     member add-port cap1 type=pcap rx=in.pcap tx=in.pcap
 grep -q "rx and tx must differ" "$WORK/err" \
@@ -161,12 +197,13 @@ check_eq "the configuration file is untouched" "$DB_SUM" "$(sha256sum <"$DB")"
 
 check "root may name a file anywhere else" \
     ctl add-port cap2 type=pcap tx="$WORK/secret/root.pcap"
-check_eq "created mode 0640" "640" "$(stat -c %a "$WORK/secret/root.pcap")"
+check_eq "created mode 0660" "660" "$(stat -c %a "$WORK/secret/root.pcap")"
 
 # A name a member gave stays inside the directory when the daemon replays
 # its configuration as root, whatever the directory became meanwhile.
 mkdir "$PCAP/dir1"
 chgrp nogroup "$PCAP/dir1"
+chmod g+w "$PCAP/dir1"
 check "a member names a capture in a subdirectory" \
     member add-port cap3 type=pcap tx=dir1/x.pcap
 check "vswitchd stops" stop_daemon
