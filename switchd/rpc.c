@@ -507,14 +507,23 @@ commit(struct rpc_call *call, Vswitch__Status status)
 static Vswitch__Status
 do_add_port(struct rpc_call *call)
 {
+    struct rpc *rpc = call->rpc;
+    const char *name = call->req->add_port->name;
     Vswitch__Status status = commit(call, config_edit_add_port(
                                         begin_edit(call),
                                         call->req->add_port));
+    const Vswitch__PortConfig *pc = config_find_port(
+        bridge_config(rpc->bridge), name);
 
-    /* Adding what exists (--may-exist) makes again a device that went
-     * away underneath the port. */
+    /* Adding what exists (--may-exist) opens again what the port opens, a
+     * device that went away or its files: only for a client that may name
+     * those files, as the unchanged configuration was not checked. */
+    if (status == OK && pc) {
+        status = capture_path_check_port(rpc->capture, &call->peer, pc,
+                                         call->error, sizeof call->error);
+    }
     if (status == OK) {
-        bridge_port_revive(call->rpc->bridge, call->req->add_port->name);
+        bridge_port_revive(rpc->bridge, name);
     }
     return status;
 }

@@ -238,4 +238,23 @@ check_eq "the file holds whole frames only" yes \
 check_eq "written and counted as tx_error make the 300 frames" 300 \
     "$((written + errors + down))"
 check_eq "cap0 got the 300 frames" 300 "$(frames "$PCAP/cap0.pcap")"
+
+# Adding the down port again with the same settings opens its files
+# again: not for a member, who may not name root's file outside the
+# capture directory, which would be emptied.
+FULL_SUM=$(sha256sum <"$WORK/full/out.pcap")
+check_exit "a member may not revive root's port through --may-exist" 1 \
+    member --may-exist add-port full0 type=pcap tx="$WORK/full/out.pcap" \
+    vni=5000
+grep -q "only root names files outside the capture directory" "$WORK/err" \
+    && pass "the refusal says why" || fail "message: $(cat "$WORK/err")"
+check_eq "the file is untouched" "$FULL_SUM" \
+    "$(sha256sum <"$WORK/full/out.pcap")"
+check_eq "the port stays down" down "$(port full0 state)"
+check "root may" \
+    ctl --may-exist add-port full0 type=pcap tx="$WORK/full/out.pcap" \
+    vni=5000
+check_eq "and the port is up again" up "$(port full0 state)"
+check_eq "with its file emptied" 0 "$(frames "$WORK/full/out.pcap")"
+check "root deletes it, which lets the file system go" ctl del-port full0
 finish
