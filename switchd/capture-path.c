@@ -90,6 +90,22 @@ capture_path_create(const char *dir, gid_t gid, const char *const *own,
     if (!S_ISDIR(st.st_mode)) {
         return fail_dir(dir, ENOTDIR, error, error_size);
     }
+    /* Whoever may write the directory may put anything under the names
+     * clients give: only the daemon's user, and the group that may change
+     * the configuration anyway. */
+    if (st.st_uid != geteuid()) {
+        snprintf(error, error_size, "%s: owned by uid %u, not by the "
+                 "daemon's user (uid %u): refused", dir,
+                 (unsigned) st.st_uid, (unsigned) geteuid());
+        return EPERM;
+    }
+    if (st.st_mode & S_IWOTH
+        || (st.st_mode & S_IWGRP && (gid == (gid_t) -1 || st.st_gid != gid))) {
+        snprintf(error, error_size, "%s: writable by %s: refused", dir,
+                 st.st_mode & S_IWOTH ? "others"
+                 : "a group other than --socket-group");
+        return EPERM;
+    }
     cp = xcalloc(1, sizeof *cp);
     cp->daemon = (struct capture_opener) {
         .up.open = capture_open, .cp = cp, .trusted = true,

@@ -533,15 +533,20 @@ open_capture_dir(struct daemon *d)
 {
     char tmp[PATH_MAX + 8], dir[PATH_MAX + 8], error[PATH_MAX + 64];
     const char *slash = strrchr(d->opt.db_path, '/');
-    const char *pcap_dir = d->opt.pcap_dir;
     const char *own[7];
     size_t n = 0;
 
-    if (!pcap_dir) {
+    if (d->opt.pcap_dir) {
+        snprintf(dir, sizeof dir, "%s", d->opt.pcap_dir);
+    } else {
         snprintf(dir, sizeof dir, "%.*spcap",
                  slash ? (int) (slash - d->opt.db_path + 1) : 0,
                  d->opt.db_path);
-        pcap_dir = dir;
+    }
+    /* With a trailing slash make_parent_dirs() would make the directory
+     * itself, without its mode and group. */
+    for (size_t len = strlen(dir); len > 1 && dir[len - 1] == '/'; len--) {
+        dir[len - 1] = '\0';
     }
 
     snprintf(tmp, sizeof tmp, "%s.tmp", d->opt.db_path);
@@ -556,8 +561,8 @@ open_capture_dir(struct daemon *d)
     if (d->opt.log_file) {
         own[n++] = d->opt.log_file;
     }
-    make_parent_dirs(pcap_dir);
-    if (capture_path_create(pcap_dir, d->socket_gid, own, n, &d->capture,
+    make_parent_dirs(dir);
+    if (capture_path_create(dir, d->socket_gid, own, n, &d->capture,
                             error, sizeof error)) {
         die("capture directory: %s", error);
     }

@@ -150,7 +150,8 @@ START_TEST(test_dot_dot_does_not_leave_the_directory)
 {
     ck_assert_int_eq(check_tx(&nobody, "../outside/x.pcap", NULL), DENIED);
     ck_assert_msg(strstr(error, "\"..\"") != NULL, "%s", error);
-    ck_assert_int_eq(check_tx(&root_client, "../outside/x.pcap", NULL), DENIED);
+    ck_assert_int_eq(check_tx(&root_client, "../outside/x.pcap", NULL),
+                     DENIED);
 }
 END_TEST
 
@@ -329,6 +330,46 @@ START_TEST(test_the_directory_must_be_one)
 }
 END_TEST
 
+/* One that others could fill with links or swap files in is refused. */
+START_TEST(test_the_directory_must_be_the_daemons)
+{
+    struct capture_path *other;
+    char dir[128];
+
+    snprintf(dir, sizeof dir, "%s/wide", outside);
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    ck_assert_int_eq(chmod(dir, 01777), 0);
+    ck_assert_int_eq(capture_path_create(dir, (gid_t) -1, NULL, 0, &other,
+                                         error, sizeof error), EPERM);
+    ck_assert_ptr_null(other);
+    ck_assert_msg(strstr(error, "writable by others") != NULL, "%s",
+                  error);
+
+    /* Group-writable only for the group that may change the
+     * configuration. */
+    ck_assert_int_eq(chmod(dir, 0770), 0);
+    ck_assert_int_eq(capture_path_create(dir, (gid_t) -1, NULL, 0, &other,
+                                         error, sizeof error), EPERM);
+    ck_assert_int_eq(capture_path_create(dir, getegid() + 1, NULL, 0,
+                                         &other, error, sizeof error),
+                     EPERM);
+    ck_assert_int_eq(capture_path_create(dir, getegid(), NULL, 0, &other,
+                                         error, sizeof error), 0);
+    capture_path_destroy(other);
+
+    /* Someone else's, such as a user's home. */
+    if (geteuid() == 0) {
+        ck_assert_int_eq(chmod(dir, 0750), 0);
+        ck_assert_int_eq(chown(dir, NOBODY, (gid_t) -1), 0);
+        ck_assert_int_eq(capture_path_create(dir, (gid_t) -1, NULL, 0,
+                                             &other, error, sizeof error),
+                         EPERM);
+        ck_assert_msg(strstr(error, "not by the daemon's user") != NULL,
+                      "%s", error);
+    }
+}
+END_TEST
+
 static Suite *
 capture_path_suite(void)
 {
@@ -368,6 +409,9 @@ capture_path_suite(void)
                      setup, teardown);
     fixture_add_case(s, "the directory must be one",
                      test_the_directory_must_be_one, setup, teardown);
+    fixture_add_case(s, "the directory must be the daemon's",
+                     test_the_directory_must_be_the_daemons, setup,
+                     teardown);
     return s;
 }
 

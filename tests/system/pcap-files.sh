@@ -9,7 +9,8 @@
 # tx are never the same file; the configuration file is never a capture,
 # not even for root, and the daemon still restarts; root names any other
 # path.  A name a client gave stays confined when the daemon, as root,
-# replays its configuration.  A tx file on a full file system: the frames
+# replays its configuration.  A capture directory others may write is
+# refused at start.  A tx file on a full file system: the frames
 # not written count as tx_error, the file keeps the whole frames written
 # before, and the port goes down saying why.
 
@@ -39,7 +40,7 @@ member() {
 }
 start_daemon() {
     timeout 15 "$VSWITCHD" --socket "$SOCK" --db "$DB" --pidfile="$PIDFILE" \
-        --log-file="$LOG" --socket-group nogroup --detach
+        --log-file="$LOG" --socket-group nogroup --detach "$@"
 }
 stop_daemon() {
     local pid
@@ -93,6 +94,32 @@ chmod 600 "$WORK/secret/data"
 SECRET=$(sha256sum <"$WORK/secret/data")
 capture "$WORK/in.pcap" 3 100
 IN=$(sha256sum <"$WORK/in.pcap")
+
+# A capture directory others may fill with links or swap files in is
+# refused; one given with a trailing slash is made as without it.
+mkdir -m 1777 "$WORK/wide"
+chmod 1777 "$WORK/wide"
+check_exit "vswitchd refuses a capture directory anyone may write" 1 \
+    start_daemon --pcap-dir "$WORK/wide"
+stop_daemon     # Should it have started.
+grep -q "wide: writable by others: refused" "$WORK/err" \
+    && pass "saying why" || fail "message: $(cat "$WORK/err")"
+mkdir -m 770 "$WORK/groupw"
+check_exit "or one another group may write" 1 \
+    start_daemon --pcap-dir "$WORK/groupw"
+stop_daemon
+chown nobody "$WORK/groupw"
+chmod 750 "$WORK/groupw"
+check_exit "or someone else's" 1 start_daemon --pcap-dir "$WORK/groupw"
+cp "$WORK/err" "$WORK/err.owner"
+stop_daemon
+grep -q "not by the daemon's user" "$WORK/err.owner" \
+    && pass "saying why" || fail "message: $(cat "$WORK/err.owner")"
+check "vswitchd starts with --pcap-dir DIR/" \
+    start_daemon --pcap-dir "$WORK/slash/"
+check_eq "DIR is made mode 2750, group nogroup" "2750 nogroup" \
+    "$(stat -c '%a %G' "$WORK/slash")"
+check "vswitchd stops" stop_daemon
 
 check "vswitchd starts" start_daemon
 check_eq "the capture directory is made, mode 2750, group nogroup" \
