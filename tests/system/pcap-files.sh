@@ -202,6 +202,16 @@ check "a member names again a capture it made" \
 check "deletes the port" member del-port capm
 check "and names it again" member add-port capm type=pcap tx=capm.pcap
 check "and deletes the port again" member del-port capm
+# The same as a member by a supplementary group only (usermod -aG).
+member_sup() {
+    timeout 15 setpriv --reuid=nobody --regid=12345 --groups=nogroup \
+        "$WORK/vswitch-ctl" --socket "$SOCK" --timeout 5 "$@"
+}
+check "a member by a supplementary group names it too" \
+    member_sup add-port capm type=pcap tx=capm.pcap
+check "and deletes the port" member_sup del-port capm
+check_exit "but not root's 0600 capture" 1 \
+    member_sup add-port capr type=pcap tx=root.pcap
 
 cp "$WORK/in.pcap" "$PCAP/in.pcap"
 chmod 660 "$PCAP/in.pcap"
