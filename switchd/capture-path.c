@@ -324,7 +324,8 @@ check_client(const struct capture_opener *o, const struct stat *dir,
                : refuse(error, error_size, what, path, reading
                         ? "you may not read it" : "you may not write it");
     }
-    if (!is_capture_dir(o->cp, dir) && !client_may(c, dir, W_OK | X_OK)) {
+    if (flags & O_CREAT && !is_capture_dir(o->cp, dir)
+        && !client_may(c, dir, W_OK | X_OK)) {
         return refuse(error, error_size, what, path, "you may not create "
                       "files in its directory");
     }
