@@ -65,14 +65,16 @@ same_file(const struct stat *a, const struct stat *b)
 /* Capture files are read and written on the daemon's loop, with libpcap's
  * blocking calls: a FIFO, a device or a socket could stop the loop, and
  * merely opening a device can act on it, so the name is looked at first
- * (O_PATH opens nothing) and only a regular file is opened, and checked to
- * be the one looked at. */
+ * (O_PATH opens nothing) and only a regular file is opened, through the
+ * descriptor that looked at it (/proc/self/fd), not through its name,
+ * which another file may have taken meanwhile. */
 int
 port_pcap_openat(int dirfd, const char *name, const char *what,
                  const char *path, int flags, bool probe, int *fdp,
                  struct stat *stp, char *error, size_t error_size)
 {
     struct stat st, opened;
+    char proc[64];
     int look, fd, err;
 
     *fdp = -1;
@@ -91,7 +93,7 @@ port_pcap_openat(int dirfd, const char *name, const char *what,
         fd = openat(dirfd, name,
                     (flags & ~O_TRUNC) | O_CREAT | O_EXCL | O_NOFOLLOW
                     | O_CLOEXEC, PORT_FILE_MODE);
-        if (fd < 0 || fstat(fd, &opened)) {
+        if (fd < 0 || fchmod(fd, PORT_FILE_MODE) || fstat(fd, &opened)) {
             err = errno;
             if (fd >= 0) {
                 close(fd);
@@ -105,7 +107,9 @@ port_pcap_openat(int dirfd, const char *name, const char *what,
         return 0;
     }
     err = fstat(look, &st) ? errno : 0;
-    close(look);
+    if (err || !S_ISREG(st.st_mode)) {
+        close(look);
+    }
     if (err) {
         return fail(error, error_size, err, what, path, NULL);
     }
@@ -117,9 +121,10 @@ port_pcap_openat(int dirfd, const char *name, const char *what,
         return fail(error, error_size, S_ISDIR(st.st_mode) ? EISDIR : EINVAL,
                     what, path, "not a regular file");
     }
-    fd = openat(dirfd, name,
-                (probe ? O_RDONLY : flags & ~(O_CREAT | O_EXCL | O_TRUNC))
-                | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", look);
+    fd = open(proc, (probe ? O_RDONLY : flags & ~(O_CREAT | O_EXCL | O_TRUNC))
+                    | O_NONBLOCK | O_CLOEXEC);
+    close(look);
     if (fd < 0 || fstat(fd, &opened)) {
         err = errno;
         if (fd >= 0) {

@@ -124,6 +124,15 @@ port_option_check_value(const struct port_option *o, const char *value,
     bool flag;
     bool ok = false;
 
+    /* A control character would reach the log and terminals raw: no
+     * value of any kind holds one, and the message does not echo it. */
+    for (const char *c = value; *c; c++) {
+        if ((unsigned char) *c < 0x20 || *c == 0x7f) {
+            snprintf(error, size, "%s: the value may not hold control "
+                     "characters (byte 0x%02x)", o->key, (unsigned char) *c);
+            return false;
+        }
+    }
     switch (o->kind) {
     case PORT_OPT_UNICAST_IP:
         ok = inet_parse(value, &addr) && inet_is_unicast(&addr);

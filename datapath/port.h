@@ -67,21 +67,23 @@ struct port_files {
     /* Opens 'path' for option 'what' ("rx", "tx"), as openat(2) would with
      * 'flags', but only a regular file and never through a symbolic link
      * in its last component; O_CREAT creates a missing file with mode
-     * PORT_FILE_MODE, and never opens one that exists through it (the
-     * caller decides what to do with an existing file).  With 'probe'
-     * nothing is created or opened for writing: an existing file is
-     * opened read-only, and a missing one is no error (0 with '*fd' -1)
-     * once its name is acceptable and its directory exists.  Returns 0
-     * and the descriptor (close-on-exec) in '*fd', or an errno value with
-     * "WHAT: PATH: reason" in 'error'. */
+     * PORT_FILE_MODE (whatever the umask), and never opens one that
+     * exists through it (the caller decides what to do with an existing
+     * file).  With 'probe' nothing is created or opened for writing: an
+     * existing file is opened read-only, and a missing one is no error
+     * (0 with '*fd' -1) once its name is acceptable and its directory
+     * exists.  Returns 0 and the descriptor (close-on-exec) in '*fd', or
+     * an errno value with "WHAT: PATH: reason" in 'error'. */
     int (*open)(const struct port_files *, const char *what,
                 const char *path, int flags, bool probe, int *fd,
                 char *error, size_t error_size);
 };
 
 /* Capture files hold the frames of a VM or a network: only their owner
- * and group read them. */
-#define PORT_FILE_MODE 0640
+ * and group read them.  The group writes them too: in the capture
+ * directory it is the group allowed to change the configuration, whose
+ * members may then name again the captures they made. */
+#define PORT_FILE_MODE 0660
 
 struct port_class {
     const char *type;           /* "tap", "system", "vxlan", "pcap". */

@@ -22,11 +22,13 @@ struct capture_opener {
     struct port_files up;
     const struct capture_path *cp;
     bool trusted;               /* May name absolute paths. */
+    const struct capture_client *client;    /* NULL if 'trusted'. */
 };
 
 struct capture_path {
     struct capture_opener daemon;       /* Trusted: the daemon's own. */
     char *dir;                  /* Absolute, without links. */
+    struct stat st;             /* The directory's. */
     char **own;                 /* Absolute. */
     size_t n_own;
 };
@@ -88,11 +90,28 @@ capture_path_create(const char *dir, gid_t gid, const char *const *own,
     if (!S_ISDIR(st.st_mode)) {
         return fail_dir(dir, ENOTDIR, error, error_size);
     }
+    /* Whoever may write the directory may put anything under the names
+     * clients give: only the daemon's user, and the group that may change
+     * the configuration anyway. */
+    if (st.st_uid != geteuid()) {
+        snprintf(error, error_size, "%s: owned by uid %u, not by the "
+                 "daemon's user (uid %u): refused", dir,
+                 (unsigned) st.st_uid, (unsigned) geteuid());
+        return EPERM;
+    }
+    if (st.st_mode & S_IWOTH
+        || (st.st_mode & S_IWGRP && (gid == (gid_t) -1 || st.st_gid != gid))) {
+        snprintf(error, error_size, "%s: writable by %s: refused", dir,
+                 st.st_mode & S_IWOTH ? "others"
+                 : "a group other than --socket-group");
+        return EPERM;
+    }
     cp = xcalloc(1, sizeof *cp);
     cp->daemon = (struct capture_opener) {
         .up.open = capture_open, .cp = cp, .trusted = true,
     };
     cp->dir = xstrdup(real);
+    cp->st = st;
     cp->own = xcalloc(n_own, sizeof *cp->own);
     for (; cp->n_own < n_own; cp->n_own++) {
         cp->own[cp->n_own] = absolute(own[cp->n_own]);
@@ -125,6 +144,36 @@ const struct port_files *
 capture_path_files(const struct capture_path *cp)
 {
     return &cp->daemon.up;
+}
+
+bool
+capture_client_in_group(const struct capture_client *c, gid_t gid)
+{
+    bool found = c->gid == gid;
+
+    for (size_t i = 0; !found && i < c->n_groups; i++) {
+        found = c->groups[i] == gid;
+    }
+    return found;
+}
+
+/* Whether the kernel would let client 'c' do 'want' (R_OK, W_OK, X_OK,
+ * which are the mode's rwx bits) to the file of status 'st', as the mode
+ * bits say. */
+static bool
+client_may(const struct capture_client *c, const struct stat *st, int want)
+{
+    mode_t bits = c->uid == st->st_uid ? st->st_mode >> 6
+                  : capture_client_in_group(c, st->st_gid) ? st->st_mode >> 3
+                  : st->st_mode;
+
+    return (bits & (mode_t) want) == (mode_t) want;
+}
+
+static bool
+is_capture_dir(const struct capture_path *cp, const struct stat *st)
+{
+    return st->st_dev == cp->st.st_dev && st->st_ino == cp->st.st_ino;
 }
 
 /* Opens, in '*dirfd', the directory that holds the file 'path' names, and
@@ -211,6 +260,20 @@ open_parent(const struct capture_opener *o, const char *what,
         }
         close(fd);
         fd = next;
+        if (!o->trusted) {
+            struct stat st;
+
+            /* The capture directory itself is the daemon's grant. */
+            if (fstat(fd, &st) || (!is_capture_dir(o->cp, &st)
+                                   && !client_may(o->client, &st, X_OK))) {
+                char reason[NAME_MAX + 64];
+
+                close(fd);
+                snprintf(reason, sizeof reason, "you may not enter "
+                         "directory %s", comp);
+                return refuse(error, error_size, what, path, reason);
+            }
+        }
     }
     *dirfd = fd;
     return 0;
@@ -244,6 +307,31 @@ is_own_file(const struct capture_path *cp, const struct stat *dir,
     return false;
 }
 
+/* Whether client 'c' may do to file 'st' (st_ino 0: missing) in
+ * directory 'dir' what 'flags' ask: read it, write it, or create it,
+ * which only the capture directory itself or a directory the client may
+ * write allows. */
+static int
+check_client(const struct capture_opener *o, const struct stat *dir,
+             const struct stat *st, int flags, const char *what,
+             const char *path, char *error, size_t error_size)
+{
+    const struct capture_client *c = o->client;
+    bool reading = (flags & O_ACCMODE) == O_RDONLY;
+
+    if (st->st_ino) {
+        return client_may(c, st, reading ? R_OK : W_OK) ? 0
+               : refuse(error, error_size, what, path, reading
+                        ? "you may not read it" : "you may not write it");
+    }
+    if (flags & O_CREAT && !is_capture_dir(o->cp, dir)
+        && !client_may(c, dir, W_OK | X_OK)) {
+        return refuse(error, error_size, what, path, "you may not create "
+                      "files in its directory");
+    }
+    return 0;
+}
+
 static int
 capture_open(const struct port_files *files, const char *what,
              const char *path, int flags, bool probe, int *fd, char *error,
@@ -257,6 +345,9 @@ capture_open(const struct port_files *files, const char *what,
     int err;
 
     *fd = -1;
+    /* A client's rights are judged before anything is made or opened for
+     * writing: its rules only look. */
+    probe = probe || !o->trusted;
     err = open_parent(o, what, path, &dirfd, name, sizeof name, error,
                       error_size);
     if (err) {
@@ -273,10 +364,15 @@ capture_open(const struct port_files *files, const char *what,
         err = port_pcap_openat(dirfd, name, what, path, flags, probe, fd,
                                &st, error, error_size);
         if (!err && is_own_file(o->cp, &dir, name, &st)) {
-            close(*fd);
-            *fd = -1;
             err = refuse(error, error_size, what, path,
                          "one of the daemon's own files");
+        } else if (!err && !o->trusted) {
+            err = check_client(o, &dir, &st, flags, what, path, error,
+                               error_size);
+        }
+        if (err && *fd >= 0) {
+            close(*fd);
+            *fd = -1;
         }
     }
     close(dirfd);
@@ -327,17 +423,27 @@ check_port(const struct capture_opener *o, const Vswitch__PortConfig *pc,
            : VSWITCH__STATUS__STATUS_INVALID;
 }
 
+static struct capture_opener
+client_opener(const struct capture_path *cp, const struct capture_client *c)
+{
+    bool trusted = c->uid == 0 || c->uid == geteuid();
+
+    return (struct capture_opener) {
+        .up.open = capture_open,
+        .cp = cp,
+        .trusted = trusted,
+        .client = trusted ? NULL : c,
+    };
+}
+
 Vswitch__Status
-capture_path_check_config(const struct capture_path *cp, uid_t uid,
+capture_path_check_config(const struct capture_path *cp,
+                          const struct capture_client *c,
                           const Vswitch__Config *old,
                           const Vswitch__Config *new, char *error,
                           size_t error_size)
 {
-    struct capture_opener client = {
-        .up.open = capture_open,
-        .cp = cp,
-        .trusted = uid == 0 || uid == geteuid(),
-    };
+    struct capture_opener client = client_opener(cp, c);
     Vswitch__Status status = VSWITCH__STATUS__STATUS_OK;
 
     for (size_t i = 0; !status && i < new->n_ports; i++) {
@@ -349,4 +455,15 @@ capture_path_check_config(const struct capture_path *cp, uid_t uid,
         }
     }
     return status;
+}
+
+Vswitch__Status
+capture_path_check_port(const struct capture_path *cp,
+                        const struct capture_client *c,
+                        const Vswitch__PortConfig *pc, char *error,
+                        size_t error_size)
+{
+    struct capture_opener client = client_opener(cp, c);
+
+    return check_port(&client, pc, error, error_size);
 }

@@ -1,6 +1,7 @@
 #ifndef SWITCHD_CAPTURE_PATH_H
 #define SWITCHD_CAPTURE_PATH_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -14,7 +15,11 @@ struct port_files;
  *
  * - A name relative to the capture directory (--pcap-dir) is resolved
  *   under it one component at a time: no "..", no symbolic link anywhere
- *   in it.  Anyone allowed to change the configuration may name one.
+ *   in it.  Anyone allowed to change the configuration may name one that
+ *   they could open themselves: each directory below the capture
+ *   directory searchable by them, an existing rx file readable, an
+ *   existing tx file writable, a new tx file only in the capture
+ *   directory itself or in a directory below it that they may write.
  * - An absolute name is root's alone (or the daemon's own user's): it
  *   points anywhere, as root's shell would.
  * - Never one of the daemon's own files (configuration, its temporary
@@ -28,6 +33,21 @@ struct port_files;
  * directory whatever it became in the meantime. */
 
 struct capture_path;
+
+/* Who names the files: a client's credentials.  Root and the daemon's own
+ * user may name any file; anyone else only files under the capture
+ * directory that the kernel would let them open themselves, judged by
+ * the mode bits (ACLs are not read, which errs towards refusing). */
+struct capture_client {
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups;        /* Supplementary groups. */
+    size_t n_groups;
+};
+
+/* Whether 'gid' is the client's group or one of its supplementary
+ * groups. */
+bool capture_client_in_group(const struct capture_client *, gid_t gid);
 
 /* Makes the capture directory 'dir' (mode 0750; with 'gid' other than -1,
  * group 'gid' and set-group-ID, so that the group reads the captures)
@@ -47,15 +67,21 @@ void capture_path_destroy(struct capture_path *);
  * bridge hands to ports.  Lives as long as 'cp'. */
 const struct port_files *capture_path_files(const struct capture_path *cp);
 
-/* Checks, as the rules allow a client of user 'uid', the files named by
- * every port of 'new' whose options differ from those it has in 'old'
- * (or that 'old' lacks).  Creates and changes nothing.  Returns
+/* Checks, as the rules allow 'client', the files named by every port of
+ * 'new' whose options differ from those it has in 'old' (or that 'old'
+ * lacks).  Creates and changes nothing.  Returns
  * VSWITCH__STATUS__STATUS_OK, or an error status with one line in
  * 'error'. */
 Vswitch__Status capture_path_check_config(const struct capture_path *,
-                                          uid_t uid,
+                                          const struct capture_client *,
                                           const Vswitch__Config *old,
                                           const Vswitch__Config *new,
                                           char *error, size_t error_size);
+
+/* Checks, as capture_path_check_config() does, the files of port 'pc'. */
+Vswitch__Status capture_path_check_port(const struct capture_path *,
+                                        const struct capture_client *,
+                                        const Vswitch__PortConfig *pc,
+                                        char *error, size_t error_size);
 
 #endif /* switchd/capture-path.h */

@@ -63,7 +63,7 @@ struct rpc_call {
     Vswitch__Response *resp;
     struct control_request *creq;
     char *peer_name;
-    uid_t peer_uid;             /* Whose files it may name. */
+    struct capture_client peer; /* Whose files it may name. */
     struct list node;           /* In a list of rpc's. */
     uv_work_t work;
     struct config_edit edit;
@@ -490,7 +490,7 @@ commit(struct rpc_call *call, Vswitch__Status status)
     struct rpc *rpc = call->rpc;
 
     if (status == OK && call->edit.changed) {
-        status = capture_path_check_config(rpc->capture, call->peer_uid,
+        status = capture_path_check_config(rpc->capture, &call->peer,
                                            bridge_config(rpc->bridge),
                                            call->edit.config, call->error,
                                            sizeof call->error);
@@ -507,14 +507,23 @@ commit(struct rpc_call *call, Vswitch__Status status)
 static Vswitch__Status
 do_add_port(struct rpc_call *call)
 {
+    struct rpc *rpc = call->rpc;
+    const char *name = call->req->add_port->name;
     Vswitch__Status status = commit(call, config_edit_add_port(
                                         begin_edit(call),
                                         call->req->add_port));
+    const Vswitch__PortConfig *pc = config_find_port(
+        bridge_config(rpc->bridge), name);
 
-    /* Adding what exists (--may-exist) makes again a device that went
-     * away underneath the port. */
+    /* Adding what exists (--may-exist) opens again what the port opens, a
+     * device that went away or its files: only for a client that may name
+     * those files, as the unchanged configuration was not checked. */
+    if (status == OK && pc) {
+        status = capture_path_check_port(rpc->capture, &call->peer, pc,
+                                         call->error, sizeof call->error);
+    }
     if (status == OK) {
-        bridge_port_revive(call->rpc->bridge, call->req->add_port->name);
+        bridge_port_revive(rpc->bridge, name);
     }
     return status;
 }
@@ -732,6 +741,7 @@ free_call(struct rpc_call *call)
     vswitch__response__free_unpacked(call->resp, NULL);
     vswitch__request__free_unpacked(call->req, NULL);
     free(call->peer_name);
+    free((gid_t *) call->peer.groups);
     free(call);
 }
 
@@ -821,6 +831,7 @@ rpc_handle(struct rpc *rpc, const struct rpc_peer *peer, const uint8_t *msg,
 {
     Vswitch__Request *req = vswitch__request__unpack(NULL, msg_len, msg);
     struct rpc_call *call;
+    gid_t *groups;
 
     if (!req) {
         reply_error(creq, VSWITCH__STATUS__STATUS_INVALID,
@@ -843,7 +854,11 @@ rpc_handle(struct rpc *rpc, const struct rpc_peer *peer, const uint8_t *msg,
     call->req = req;
     call->creq = creq;
     call->peer_name = xstrdup(peer->name);
-    call->peer_uid = peer->uid;
+    call->peer = peer->client;
+    groups = xcalloc(peer->client.n_groups + 1, sizeof *groups);
+    memcpy(groups, peer->client.groups,
+           peer->client.n_groups * sizeof *groups);
+    call->peer.groups = groups;
     call->resp = xmalloc(sizeof *call->resp);
     vswitch__response__init(call->resp);
     call->resp->protocol = VSWITCH__PROTOCOL__PROTOCOL_VERSION;

@@ -7,10 +7,10 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "capture-path.h"
 #include "vswitch.pb-c.h"
 
 struct bridge;
-struct capture_path;
 struct control_request;
 
 /* The control protocol's commands: one packed Request in, one framed
@@ -31,7 +31,7 @@ struct rpc_peer {
     bool may_write;             /* Allowed to change the configuration. */
     const char *denied;         /* The message if it is not. */
     const char *name;           /* For the log, e.g. "uid 1000 pid 42". */
-    uid_t uid;                  /* Whose files it may name. */
+    struct capture_client client;   /* Whose files it may name. */
 };
 
 /* Returns the commands of 'bridge', saved to 'db_path' (copied), with the

@@ -314,49 +314,68 @@ on_housekeeping(uv_timer_t *timer)
     schedule_housekeeping(timer->data);
 }
 
-/* Returns true if process 'pid' has 'gid' among its supplementary groups,
- * which SO_PEERCRED does not report: someone added to the socket's group
- * with "usermod -aG" should not need "sg" to use it. */
-static bool
-in_supplementary_group(pid_t pid, gid_t gid)
+/* Returns the credentials of 'peer' in '*c', with its supplementary
+ * groups, which SO_PEERCRED does not report, read from /proc into
+ * '*groups' (to free): someone added to the socket's group with "usermod
+ * -aG" should not need "sg" to use it, and a client's groups decide which
+ * capture files it may name. */
+static void
+peer_client(const struct control_peer *peer, struct capture_client *c,
+            gid_t **groups)
 {
-    char path[64], line[4096];
-    bool found = false;
+    char path[64], *line = NULL;
+    size_t n = 0, allocated = 0, line_size = 0;
     FILE *f;
 
-    snprintf(path, sizeof path, "/proc/%ld/status", (long) pid);
-    f = fopen(path, "r");
-    if (!f) {
-        return false;
-    }
-    while (!found && fgets(line, sizeof line, f)) {
+    *groups = NULL;
+    snprintf(path, sizeof path, "/proc/%ld/status", (long) peer->pid);
+    /* Root and the daemon's user need none: they may do anything. */
+    f = peer->uid == 0 || peer->uid == geteuid() ? NULL : fopen(path, "r");
+    /* getline(): a number cut in two by a buffer would be another group. */
+    while (f && getline(&line, &line_size, f) > 0) {
         if (!strncmp(line, "Groups:", 7)) {
             char *p = line + 7, *end;
 
             for (long g = strtol(p, &end, 10); end != p;
                  p = end, g = strtol(p, &end, 10)) {
-                found = found || (gid_t) g == gid;
+                if (n == allocated) {
+                    allocated = allocated ? 2 * allocated : 16;
+                    *groups = xrealloc(*groups, allocated * sizeof **groups);
+                }
+                (*groups)[n++] = (gid_t) g;
             }
             break;
         }
     }
-    fclose(f);
-    return found;
+    if (f) {
+        fclose(f);
+    }
+    free(line);
+    *c = (struct capture_client) {
+        .uid = peer->uid, .gid = peer->gid, .groups = *groups,
+        .n_groups = n,
+    };
 }
 
 static bool
-may_write(const struct daemon *d, const struct control_peer *peer)
+may_write(const struct daemon *d, const struct capture_client *c)
 {
-    return peer->uid == 0 || peer->uid == geteuid()
+    return c->uid == 0 || c->uid == geteuid()
            || (d->socket_gid != (gid_t) -1
-               && (peer->gid == d->socket_gid
-                   || in_supplementary_group(peer->pid, d->socket_gid)));
+               && capture_client_in_group(c, d->socket_gid));
 }
 
 static bool
 privileged(void *aux, const struct control_peer *peer)
 {
-    return may_write(aux, peer);
+    struct capture_client c;
+    gid_t *groups;
+    bool ok;
+
+    peer_client(peer, &c, &groups);
+    ok = may_write(aux, &c);
+    free(groups);
+    return ok;
 }
 
 static void
@@ -365,18 +384,20 @@ handle_request(void *aux, const struct control_peer *peer,
 {
     struct daemon *d = aux;
     char name[64];
+    gid_t *groups;
     struct rpc_peer rp = {
-        .may_write = may_write(d, peer),
         .denied = d->denied,
         .name = name,
-        .uid = peer->uid,
     };
 
+    peer_client(peer, &rp.client, &groups);
+    rp.may_write = may_write(d, &rp.client);
     snprintf(name, sizeof name, "uid %d pid %d", (int) peer->uid,
              (int) peer->pid);
     /* A change that shortens ageing is picked up by the next housekeeping
      * run, within BRIDGE_RUN_INTERVAL. */
     rpc_handle(d->rpc, &rp, msg, len, req);
+    free(groups);
 }
 
 static uint8_t *
@@ -515,15 +536,20 @@ open_capture_dir(struct daemon *d)
 {
     char tmp[PATH_MAX + 8], dir[PATH_MAX + 8], error[PATH_MAX + 64];
     const char *slash = strrchr(d->opt.db_path, '/');
-    const char *pcap_dir = d->opt.pcap_dir;
     const char *own[7];
     size_t n = 0;
 
-    if (!pcap_dir) {
+    if (d->opt.pcap_dir) {
+        snprintf(dir, sizeof dir, "%s", d->opt.pcap_dir);
+    } else {
         snprintf(dir, sizeof dir, "%.*spcap",
                  slash ? (int) (slash - d->opt.db_path + 1) : 0,
                  d->opt.db_path);
-        pcap_dir = dir;
+    }
+    /* With a trailing slash make_parent_dirs() would make the directory
+     * itself, without its mode and group. */
+    for (size_t len = strlen(dir); len > 1 && dir[len - 1] == '/'; len--) {
+        dir[len - 1] = '\0';
     }
 
     snprintf(tmp, sizeof tmp, "%s.tmp", d->opt.db_path);
@@ -538,8 +564,8 @@ open_capture_dir(struct daemon *d)
     if (d->opt.log_file) {
         own[n++] = d->opt.log_file;
     }
-    make_parent_dirs(pcap_dir);
-    if (capture_path_create(pcap_dir, d->socket_gid, own, n, &d->capture,
+    make_parent_dirs(dir);
+    if (capture_path_create(dir, d->socket_gid, own, n, &d->capture,
                             error, sizeof error)) {
         die("capture directory: %s", error);
     }

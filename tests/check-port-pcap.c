@@ -6,11 +6,13 @@
 #include <fcntl.h>
 #include <pcap/pcap.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "csum.h"
@@ -52,6 +54,37 @@ static void
 teardown(void)
 {
     fixture_pool_destroy(pool);
+}
+
+/* While not NULL, the file that openat() below swaps for a FIFO as soon
+ * as it has been looked at (O_PATH), as someone racing the daemon could;
+ * then NULL again. */
+static const char *swap_file;
+
+/* Interposes on the C library's, for the calls of the code under test. */
+int
+openat(int dirfd, const char *name, int flags, ...)
+{
+    mode_t mode = 0;
+    int fd;
+
+    if (flags & (O_CREAT | O_TMPFILE)) {
+        va_list args;
+
+        va_start(args, flags);
+        mode = va_arg(args, mode_t);
+        va_end(args);
+    }
+    fd = (int) syscall(SYS_openat, dirfd, name, flags, mode);
+    if (fd >= 0 && swap_file && flags & O_PATH && !strcmp(name, swap_file)) {
+        char aside[PATH_MAX + 8];
+
+        snprintf(aside, sizeof aside, "%s.aside", swap_file);
+        ck_assert_int_eq(rename(swap_file, aside), 0);
+        ck_assert_int_eq(mkfifo(swap_file, 0600), 0);
+        swap_file = NULL;
+    }
+    return fd;
 }
 
 /* Returns the name of file 'name' in the test directory, in 'buf'. */
@@ -333,6 +366,25 @@ START_TEST(test_refuses_an_rx_file_that_is_not_a_capture)
 }
 END_TEST
 
+/* A FIFO swapped in between the look at the name and the opening is
+ * never opened: the file looked at is. */
+START_TEST(test_opens_the_file_it_looked_at)
+{
+    char file[256];
+    struct port *port;
+    struct stat st;
+
+    write_capture(path(file, sizeof file, "swapped.pcap"), DLT_EN10MB, 3);
+    swap_file = file;
+    port = must_open(file, NULL);
+    ck_assert_ptr_null(swap_file);
+    ck_assert_int_eq(stat(file, &st), 0);
+    ck_assert(S_ISFIFO(st.st_mode));
+    expect_batch(port, 0, 3);
+    port_close(port);
+}
+END_TEST
+
 /* A FIFO would block the daemon's loop in libpcap's calls. */
 START_TEST(test_refuses_files_that_are_not_regular)
 {
@@ -463,12 +515,13 @@ START_TEST(test_creates_tx_files_for_owner_and_group_only)
     char file[256];
     struct stat st;
     struct port *port;
-    mode_t old = umask(0);
+    mode_t old = umask(022);
 
+    /* Whatever the umask: the group may name the file again. */
     port = must_open(NULL, path(file, sizeof file, "new.pcap"));
     umask(old);
     ck_assert_int_eq(stat(file, &st), 0);
-    ck_assert_uint_eq(st.st_mode & 07777, 0640);
+    ck_assert_uint_eq(st.st_mode & 07777, 0660);
     port_close(port);
 }
 END_TEST
@@ -815,6 +868,8 @@ port_pcap_suite(void)
     fixture_add_case(s, "refuses files that are not regular",
                      test_refuses_files_that_are_not_regular, setup,
                      teardown);
+    fixture_add_case(s, "opens the file it looked at",
+                     test_opens_the_file_it_looked_at, setup, teardown);
     fixture_add_case(s, "refuses a tx file it cannot create",
                      test_refuses_a_tx_file_it_cannot_create, setup,
                      teardown);

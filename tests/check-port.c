@@ -226,6 +226,19 @@ START_TEST(test_checks_path_options)
     assert_option("pcap", "rx=/tmp/in.pcap", true);
     assert_option("pcap", "tx=out.pcap", true);
     assert_option("pcap", "rx=", false);
+    /* Control characters would reach the log and terminals raw. */
+    assert_option("pcap", "tx=a\nb.pcap", false);
+    assert_option("pcap", "tx=\033[2Jx.pcap", false);
+    assert_option("pcap", "rx=a\tb.pcap", false);
+    assert_option("pcap", "rx=a\177b.pcap", false);
+    assert_option("pcap", "tx=caf\xc3\xa9.pcap", true);
+    {
+        const char *options[] = { "tx=a\nb" };
+        char error[256];
+
+        ck_assert(!check_options("pcap", options, 1, error, sizeof error));
+        ck_assert_msg(!strchr(error, '\n'), "error echoes it: %s", error);
+    }
 
     /* The longest name the system takes, and one byte more. */
     strcpy(option, "rx=");

@@ -4,11 +4,13 @@
 # --socket-group (user nobody, group nogroup) may name files in the
 # capture directory only: each way out (an absolute name, "..", a
 # symbolic link on the way or at the end) is refused with one line and
-# the file outside is untouched; created captures are mode 0640; rx and
+# the file outside is untouched; nor a file or directory in it that the
+# member could not use itself; created captures are mode 0660; rx and
 # tx are never the same file; the configuration file is never a capture,
 # not even for root, and the daemon still restarts; root names any other
 # path.  A name a client gave stays confined when the daemon, as root,
-# replays its configuration.  A tx file on a full file system: the frames
+# replays its configuration.  A capture directory others may write is
+# refused at start.  A tx file on a full file system: the frames
 # not written count as tx_error, the file keeps the whole frames written
 # before, and the port goes down saying why.
 
@@ -38,7 +40,7 @@ member() {
 }
 start_daemon() {
     timeout 15 "$VSWITCHD" --socket "$SOCK" --db "$DB" --pidfile="$PIDFILE" \
-        --log-file="$LOG" --socket-group nogroup --detach
+        --log-file="$LOG" --socket-group nogroup --detach "$@"
 }
 stop_daemon() {
     local pid
@@ -93,6 +95,32 @@ SECRET=$(sha256sum <"$WORK/secret/data")
 capture "$WORK/in.pcap" 3 100
 IN=$(sha256sum <"$WORK/in.pcap")
 
+# A capture directory others may fill with links or swap files in is
+# refused; one given with a trailing slash is made as without it.
+mkdir -m 1777 "$WORK/wide"
+chmod 1777 "$WORK/wide"
+check_exit "vswitchd refuses a capture directory anyone may write" 1 \
+    start_daemon --pcap-dir "$WORK/wide"
+stop_daemon     # Should it have started.
+grep -q "wide: writable by others: refused" "$WORK/err" \
+    && pass "saying why" || fail "message: $(cat "$WORK/err")"
+mkdir -m 770 "$WORK/groupw"
+check_exit "or one another group may write" 1 \
+    start_daemon --pcap-dir "$WORK/groupw"
+stop_daemon
+chown nobody "$WORK/groupw"
+chmod 750 "$WORK/groupw"
+check_exit "or someone else's" 1 start_daemon --pcap-dir "$WORK/groupw"
+cp "$WORK/err" "$WORK/err.owner"
+stop_daemon
+grep -q "not by the daemon's user" "$WORK/err.owner" \
+    && pass "saying why" || fail "message: $(cat "$WORK/err.owner")"
+check "vswitchd starts with --pcap-dir DIR/" \
+    start_daemon --pcap-dir "$WORK/slash/"
+check_eq "DIR is made mode 2750, group nogroup" "2750 nogroup" \
+    "$(stat -c '%a %G' "$WORK/slash")"
+check "vswitchd stops" stop_daemon
+
 check "vswitchd starts" start_daemon
 check_eq "the capture directory is made, mode 2750, group nogroup" \
     "2750 nogroup" "$(stat -c '%a %G' "$PCAP")"
@@ -125,16 +153,68 @@ echo "notes" >"$PCAP/notes.txt"
 check_exit "an existing file that is not a capture is not emptied" 1 \
     member add-port cap0 type=pcap tx=notes.txt
 check_eq "and keeps what it held" "notes" "$(cat "$PCAP/notes.txt")"
+check_exit "a file name with a newline is a bad argument" 2 \
+    member add-port cap0 type=pcap tx=$'a\nb.pcap'
+check_exit "so is one with an escape sequence" 2 \
+    member add-port cap0 type=pcap tx=$'\033[2Jx.pcap'
+grep -q "control characters" "$WORK/err" && ! grep -q $'\033' "$WORK/err" \
+    && pass "the refusal says why without echoing it" \
+    || fail "message: $(cat -v "$WORK/err")"
 
 check "a member may name a capture in the directory" \
     member add-port cap0 type=pcap tx=cap0.pcap vni=5000
-check_eq "it is there, mode 0640" "640" "$(stat -c %a "$PCAP/cap0.pcap")"
+check_eq "it is there, mode 0660, group nogroup" "660 nogroup" \
+    "$(stat -c '%a %G' "$PCAP/cap0.pcap")"
 check_eq "the port is up" up "$(port cap0 state)"
 check_eq "the member's group reads it (a pcap file header)" "d4c3b2a1" \
     "$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
         od -An -tx1 -N4 "$PCAP/cap0.pcap" | tr -d ' ')"
 
+# What root left in the capture directory for itself: a member may not
+# make the daemon empty it or replay it (into a VNI where the member has
+# a port, to read it).
+capture "$PCAP/root.pcap" 2 100
+chmod 600 "$PCAP/root.pcap"
+mkdir -m 700 "$PCAP/priv"
+capture "$PCAP/priv/x.pcap" 2 100
+ROOT_SUM=$(sha256sum <"$PCAP/root.pcap")
+PRIV_SUM=$(sha256sum <"$PCAP/priv/x.pcap")
+check_exit "a member may not empty root's 0600 capture" 1 \
+    member add-port capr type=pcap tx=root.pcap
+grep -q "root.pcap: you may not write it" "$WORK/err" \
+    && pass "the refusal says why" || fail "message: $(cat "$WORK/err")"
+check_exit "nor replay it" 1 member add-port capr type=pcap rx=root.pcap
+grep -q "root.pcap: you may not read it" "$WORK/err" \
+    && pass "the refusal says why" || fail "message: $(cat "$WORK/err")"
+check_exit "nor empty a capture in root's 0700 directory" 1 \
+    member add-port capr type=pcap tx=priv/x.pcap
+grep -q "you may not enter directory priv" "$WORK/err" \
+    && pass "the refusal says why" || fail "message: $(cat "$WORK/err")"
+check_exit "nor replay it" 1 member add-port capr type=pcap rx=priv/x.pcap
+check_exit "nor create a capture there" 1 \
+    member add-port capr type=pcap tx=priv/new.pcap
+check_eq "root's captures are untouched" "$ROOT_SUM $PRIV_SUM" \
+    "$(sha256sum <"$PCAP/root.pcap") $(sha256sum <"$PCAP/priv/x.pcap")"
+check "root may" ctl add-port capr type=pcap rx=priv/x.pcap
+check "and delete the port" ctl del-port capr
+check "a member names again a capture it made" \
+    member add-port capm type=pcap tx=capm.pcap
+check "deletes the port" member del-port capm
+check "and names it again" member add-port capm type=pcap tx=capm.pcap
+check "and deletes the port again" member del-port capm
+# The same as a member by a supplementary group only (usermod -aG).
+member_sup() {
+    timeout 15 setpriv --reuid=nobody --regid=12345 --groups=nogroup \
+        "$WORK/vswitch-ctl" --socket "$SOCK" --timeout 5 "$@"
+}
+check "a member by a supplementary group names it too" \
+    member_sup add-port capm type=pcap tx=capm.pcap
+check "and deletes the port" member_sup del-port capm
+check_exit "but not root's 0600 capture" 1 \
+    member_sup add-port capr type=pcap tx=root.pcap
+
 cp "$WORK/in.pcap" "$PCAP/in.pcap"
+chmod 660 "$PCAP/in.pcap"
 check_exit "rx and tx may not be the same file" 1 \
     member add-port cap1 type=pcap rx=in.pcap tx=in.pcap
 grep -q "rx and tx must differ" "$WORK/err" \
@@ -154,12 +234,13 @@ check_eq "the configuration file is untouched" "$DB_SUM" "$(sha256sum <"$DB")"
 
 check "root may name a file anywhere else" \
     ctl add-port cap2 type=pcap tx="$WORK/secret/root.pcap"
-check_eq "created mode 0640" "640" "$(stat -c %a "$WORK/secret/root.pcap")"
+check_eq "created mode 0660" "660" "$(stat -c %a "$WORK/secret/root.pcap")"
 
 # A name a member gave stays inside the directory when the daemon replays
 # its configuration as root, whatever the directory became meanwhile.
 mkdir "$PCAP/dir1"
 chgrp nogroup "$PCAP/dir1"
+chmod g+w "$PCAP/dir1"
 check "a member names a capture in a subdirectory" \
     member add-port cap3 type=pcap tx=dir1/x.pcap
 check "vswitchd stops" stop_daemon
@@ -194,4 +275,23 @@ check_eq "the file holds whole frames only" yes \
 check_eq "written and counted as tx_error make the 300 frames" 300 \
     "$((written + errors + down))"
 check_eq "cap0 got the 300 frames" 300 "$(frames "$PCAP/cap0.pcap")"
+
+# Adding the down port again with the same settings opens its files
+# again: not for a member, who may not name root's file outside the
+# capture directory, which would be emptied.
+FULL_SUM=$(sha256sum <"$WORK/full/out.pcap")
+check_exit "a member may not revive root's port through --may-exist" 1 \
+    member --may-exist add-port full0 type=pcap tx="$WORK/full/out.pcap" \
+    vni=5000
+grep -q "only root names files outside the capture directory" "$WORK/err" \
+    && pass "the refusal says why" || fail "message: $(cat "$WORK/err")"
+check_eq "the file is untouched" "$FULL_SUM" \
+    "$(sha256sum <"$WORK/full/out.pcap")"
+check_eq "the port stays down" down "$(port full0 state)"
+check "root may" \
+    ctl --may-exist add-port full0 type=pcap tx="$WORK/full/out.pcap" \
+    vni=5000
+check_eq "and the port is up again" up "$(port full0 state)"
+check_eq "with its file emptied" 0 "$(frames "$WORK/full/out.pcap")"
+check "root deletes it, which lets the file system go" ctl del-port full0
 finish
