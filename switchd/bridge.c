@@ -480,30 +480,17 @@ configure_tunnel(struct bridge *b, struct bridge_port *port)
 }
 
 /* Fills in 'args' from the configuration of 'port'; free with
- * free_args(). */
+ * config_free_port_args(). */
 static void
 make_args(const struct bridge *b, const struct bridge_port *port,
           struct port_args *args)
 {
-    const Vswitch__PortConfig *pc = port->config;
-    const char **keys = xcalloc(pc->n_options, sizeof *keys);
-    const char **values = xcalloc(pc->n_options, sizeof *values);
-
-    for (size_t i = 0; i < pc->n_options; i++) {
-        keys[i] = pc->options[i]->key;
-        values[i] = pc->options[i]->value;
+    if (!config_port_args(port->config, args)) {
+        fprintf(stderr, "vswitchd: out of memory\n");
+        abort();
     }
-    *args = (struct port_args) {
-        .name = pc->name, .owner = b->owner, .keys = keys,
-        .values = values, .n_options = pc->n_options, .files = b->files,
-    };
-}
-
-static void
-free_args(struct port_args *args)
-{
-    free((void *) args->keys);
-    free((void *) args->values);
+    args->owner = b->owner;
+    args->files = b->files;
 }
 
 /* Tells the datapath what the open 'port' takes. */
@@ -529,7 +516,7 @@ open_port(struct bridge *b, struct bridge_port *port, bool retry)
 
     make_args(b, port, &args);
     err = port->class->open(&args, &port->port, error, sizeof error);
-    free_args(&args);
+    config_free_port_args(&args);
     if (err) {
         /* Tried again at each link event: say it once. */
         if (!port->error || (!retry && strcmp(port->error, error))) {
@@ -597,7 +584,7 @@ update_port(struct bridge *b, struct bridge_port *port,
 
         make_args(b, port, &args);
         err = port->class->update(port->port, &args, error, sizeof error);
-        free_args(&args);
+        config_free_port_args(&args);
         if (err) {
             /* Opening it again could make a new device where the old one
              * is out of reach (moved into a VM's namespace). */
@@ -617,23 +604,6 @@ update_port(struct bridge *b, struct bridge_port *port,
              port->error ? port->error : "");
 }
 
-/* Whether two configurations of a port have the same options; a change
- * of VNI only rebinds the port. */
-static bool
-same_options(const Vswitch__PortConfig *a, const Vswitch__PortConfig *b)
-{
-    if (a->n_options != b->n_options) {
-        return false;
-    }
-    for (size_t i = 0; i < a->n_options; i++) {
-        if (strcmp(a->options[i]->key, b->options[i]->key)
-            || strcmp(a->options[i]->value, b->options[i]->value)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 static void
 apply_ports(struct bridge *b, const Vswitch__Config *new)
 {
@@ -646,7 +616,7 @@ apply_ports(struct bridge *b, const Vswitch__Config *new)
         if (!pc || strcmp(pc->type, port->config->type)) {
             LOG_INFO("bridge", "port %s: removed", port->config->name);
             free_port(b, port, true);
-        } else if (!same_options(pc, port->config)) {
+        } else if (!config_same_options(pc, port->config)) {
             update_port(b, port, pc);
         }
     }

@@ -379,44 +379,24 @@ capture_open(const struct port_files *files, const char *what,
     return err;
 }
 
-/* Whether 'a' and 'b' name the same files: the rest of a port (its VNI)
- * may change without the files being checked again. */
-static bool
-same_options(const Vswitch__PortConfig *a, const Vswitch__PortConfig *b)
-{
-    bool same = a->n_options == b->n_options;
-
-    for (size_t i = 0; same && i < a->n_options; i++) {
-        same = config_equal(&a->options[i]->base, &b->options[i]->base);
-    }
-    return same;
-}
-
 static Vswitch__Status
 check_port(const struct capture_opener *o, const Vswitch__PortConfig *pc,
            char *error, size_t error_size)
 {
     const struct port_class *class = port_class_find(pc->type);
-    const char **keys, **values;
+    struct port_args args;
     int err;
 
     if (!class || !class->check_files) {
         return VSWITCH__STATUS__STATUS_OK;
     }
-    keys = xcalloc(pc->n_options + 1, sizeof *keys);
-    values = xcalloc(pc->n_options + 1, sizeof *values);
-    for (size_t i = 0; i < pc->n_options; i++) {
-        keys[i] = pc->options[i]->key;
-        values[i] = pc->options[i]->value;
+    if (!config_port_args(pc, &args)) {
+        snprintf(error, error_size, "out of memory");
+        return VSWITCH__STATUS__STATUS_FAILED;
     }
-    err = class->check_files(&(struct port_args) {
-                                 .name = pc->name, .keys = keys,
-                                 .values = values,
-                                 .n_options = pc->n_options,
-                                 .files = &o->up,
-                             }, error, error_size);
-    free(keys);
-    free(values);
+    args.files = &o->up;
+    err = class->check_files(&args, error, error_size);
+    config_free_port_args(&args);
     return !err ? VSWITCH__STATUS__STATUS_OK
            : err == EACCES || err == EPERM || err == ELOOP || err == EEXIST
            ? VSWITCH__STATUS__STATUS_DENIED
@@ -450,7 +430,10 @@ capture_path_check_config(const struct capture_path *cp,
         const Vswitch__PortConfig *pc = new->ports[i];
         const Vswitch__PortConfig *was = config_find_port(old, pc->name);
 
-        if (!was || strcmp(was->type, pc->type) || !same_options(was, pc)) {
+        /* The rest of a port (its VNI) may change without its files being
+         * checked again. */
+        if (!was || strcmp(was->type, pc->type)
+            || !config_same_options(was, pc)) {
             status = check_port(&client, pc, error, error_size);
         }
     }

@@ -52,6 +52,51 @@ config_clone(const ProtobufCMessage *msg)
 }
 
 bool
+config_same_options(const Vswitch__PortConfig *a,
+                    const Vswitch__PortConfig *b)
+{
+    if (a->n_options != b->n_options) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_options; i++) {
+        if (strcmp(a->options[i]->key, b->options[i]->key)
+            || strcmp(a->options[i]->value, b->options[i]->value)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool
+config_port_args(const Vswitch__PortConfig *pc, struct port_args *args)
+{
+    const char **keys = calloc(pc->n_options + 1, sizeof *keys);
+    const char **values = calloc(pc->n_options + 1, sizeof *values);
+
+    if (!keys || !values) {
+        free(keys);
+        free(values);
+        return false;
+    }
+    for (size_t i = 0; i < pc->n_options; i++) {
+        keys[i] = pc->options[i]->key;
+        values[i] = pc->options[i]->value;
+    }
+    *args = (struct port_args) {
+        .name = pc->name, .keys = keys, .values = values,
+        .n_options = pc->n_options,
+    };
+    return true;
+}
+
+void
+config_free_port_args(struct port_args *args)
+{
+    free((void *) args->keys);
+    free((void *) args->values);
+}
+
+bool
 config_equal(const ProtobufCMessage *a, const ProtobufCMessage *b)
 {
     size_t size = protobuf_c_message_get_packed_size(a);
@@ -353,25 +398,19 @@ config_edit_set_port(struct config_edit *e, const Vswitch__SetPort *req)
 
     sort_options(merged);
 
-    const char **keys = calloc(merged->n_options + 1, sizeof *keys);
-    const char **values = calloc(merged->n_options + 1, sizeof *values);
+    struct port_args args;
     Vswitch__Status status = OK;
 
-    if (!keys || !values) {
+    if (!config_port_args(merged, &args)) {
         status = out_of_memory(e);
     } else {
-        for (size_t i = 0; i < merged->n_options; i++) {
-            keys[i] = merged->options[i]->key;
-            values[i] = merged->options[i]->value;
-        }
-        if (!port_class_check_options(class_of(merged), keys, values,
-                                      merged->n_options, e->error,
-                                      e->error_size)) {
+        if (!port_class_check_options(class_of(merged), args.keys,
+                                      args.values, args.n_options,
+                                      e->error, e->error_size)) {
             status = VSWITCH__STATUS__STATUS_INVALID;
         }
+        config_free_port_args(&args);
     }
-    free(keys);
-    free(values);
     if (status != OK) {
         free_msg(merged);
         return status;

@@ -6,6 +6,8 @@
 
 #include "vswitch.pb-c.h"
 
+struct port_args;
+
 /* Changes to a configuration, one function per command.  Each checks the
  * change against the rest of the configuration and either makes it or
  * leaves 'config' exactly as it was and returns why not: the daemon edits a
@@ -68,5 +70,16 @@ void *config_clone(const ProtobufCMessage *msg);
 
 /* Returns true if 'a' and 'b' encode to the same bytes. */
 bool config_equal(const ProtobufCMessage *a, const ProtobufCMessage *b);
+
+/* Returns true if ports 'a' and 'b' have the same options (kept sorted by
+ * key, so in the same order). */
+bool config_same_options(const Vswitch__PortConfig *a,
+                         const Vswitch__PortConfig *b);
+
+/* Fills in the name and options of 'args' from 'pc', whose strings it
+ * points to (the rest is zeroed).  Returns false if memory is short.  Free
+ * the arrays with config_free_port_args(). */
+bool config_port_args(const Vswitch__PortConfig *pc, struct port_args *args);
+void config_free_port_args(struct port_args *);
 
 #endif /* switchd/config-edit.h */
