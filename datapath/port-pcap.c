@@ -18,6 +18,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -165,6 +166,24 @@ open_file(const struct port_files *files, const char *what,
     return err;
 }
 
+/* Takes a lock on capture 'fd' for as long as it stays open: shared for a
+ * replay, exclusive for writing, so that no two ports (of this daemon or
+ * another) write one file, nor one replays what another writes.  Returns 0
+ * or an errno value with a reason in 'error'. */
+static int
+lock_capture(int fd, bool exclusive, const char *what, const char *path,
+             char *error, size_t error_size)
+{
+    if (!flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB)) {
+        return 0;
+    }
+    return errno == EWOULDBLOCK
+           ? fail(error, error_size, EBUSY, what, path, exclusive
+                  ? "in use by another port: refused"
+                  : "being written by another port: refused")
+           : fail(error, error_size, errno, what, path, NULL);
+}
+
 /* Opens capture 'path' for replay into '*rxp', unless it is the file
  * 'tx_st' (st_ino 0: none), which replaying would destroy. */
 static int
@@ -186,6 +205,11 @@ open_rx(const struct port_files *files, const char *path,
         close(fd);
         return fail(error, error_size, EINVAL, "rx", path,
                     "the tx file too: rx and tx must differ");
+    }
+    err = lock_capture(fd, false, "rx", path, error, error_size);
+    if (err) {
+        close(fd);
+        return err;
     }
     stream = fdopen(fd, "r");
     if (!stream) {
@@ -255,6 +279,9 @@ open_tx(struct pcap_port *pp, const char *path, const struct stat *rx_st,
 
     if (!err) {
         err = check_tx_file(fd, &pp->tx_st, rx_st, path, error, error_size);
+        if (!err) {
+            err = lock_capture(fd, true, "tx", path, error, error_size);
+        }
         if (!err && ftruncate(fd, 0)) {
             err = fail(error, error_size, errno, "tx", path, NULL);
         }

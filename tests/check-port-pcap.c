@@ -492,6 +492,40 @@ START_TEST(test_refuses_rx_and_tx_the_same_file)
 }
 END_TEST
 
+/* Two ports writing one file would interleave their records; one
+ * replaying what another writes would read a file being made. */
+START_TEST(test_no_two_ports_write_one_file)
+{
+    char file[256], other[256], dotted[256], error[512];
+    struct fixture_frame *got;
+    struct port *first, *second;
+
+    path(file, sizeof file, "shared.pcap");
+    path(other, sizeof other, "other.pcap");
+    first = must_open(NULL, file);
+    send_frames(first, 0, 2);
+    snprintf(dotted, sizeof dotted, "%s/./shared.pcap", dir);
+    ck_assert_int_eq(open_port(NULL, dotted, &second, error, sizeof error),
+                     EBUSY);
+    ck_assert_ptr_null(second);
+    ck_assert_msg(strstr(error, "in use by another port") != NULL, "%s",
+                  error);
+    ck_assert_int_eq(open_port(file, other, &second, error, sizeof error),
+                     EBUSY);
+    ck_assert_msg(strstr(error, "being written by another port") != NULL,
+                  "%s", error);
+    /* The first port's capture is whole. */
+    send_frames(first, 2, 1);
+    ck_assert_uint_eq(read_capture(file, &got), 3);
+    fixture_frames_free(got, 3);
+    port_close(first);
+
+    /* Once it is closed, the file is free again. */
+    second = must_open(file, other);
+    port_close(second);
+}
+END_TEST
+
 /* A link could point at any file the daemon may write. */
 START_TEST(test_follows_no_symbolic_link)
 {
@@ -880,6 +914,8 @@ port_pcap_suite(void)
                      test_replaces_an_old_capture, setup, teardown);
     fixture_add_case(s, "refuses rx and tx the same file",
                      test_refuses_rx_and_tx_the_same_file, setup, teardown);
+    fixture_add_case(s, "no two ports write one file",
+                     test_no_two_ports_write_one_file, setup, teardown);
     fixture_add_case(s, "follows no symbolic link",
                      test_follows_no_symbolic_link, setup, teardown);
     fixture_add_case(s, "creates tx files for owner and group only",
