@@ -17,6 +17,7 @@
 
 struct control_request {
     struct control_client *client;
+    size_t held;                /* Counted in the server's 'held'. */
 };
 
 /* What a client's timer runs for. */
@@ -61,7 +62,8 @@ struct control_server {
     size_t n_unprivileged;
     size_t n_alive;             /* Clients not freed yet: the server's
                                  * memory outlives them. */
-    size_t unsent;              /* Reply bytes handed to uv_write(). */
+    size_t held;                /* Reply bytes being built, or handed to
+                                 * uv_write() and not written yet. */
     int n_handles_open;         /* Listener and idle handle. */
     unsigned int next_id;
     char read_buf[65536];       /* Shared: reads are handled at once. */
@@ -136,8 +138,8 @@ client_close(struct control_client *client)
 static void
 server_release(struct control_server *server, size_t bytes)
 {
-    server->unsent -= bytes;
-    if (server->unsent < CONTROL_MAX_UNSENT && !list_is_empty(&server->ready)
+    server->held -= bytes;
+    if (server->held < CONTROL_MAX_HELD && !list_is_empty(&server->ready)
         && !uv_is_closing((uv_handle_t *) &server->turn)) {
         uv_idle_start(&server->turn, on_turn);
     }
@@ -207,7 +209,7 @@ send_frame(struct control_client *client, uint8_t *frame, size_t len,
     w->len = len;
     w->close_after = close_after;
     client->pending += len;
-    server->unsent += len;
+    server->held += len;
     error = uv_write(&w->req, (uv_stream_t *) &client->pipe, &buf, 1,
                      on_write);
     if (error) {
@@ -248,7 +250,7 @@ on_timeout(uv_timer_t *timer)
  * stuck connections cannot hold the places of others.  It also gets
  * CONTROL_PARTIAL_TIMEOUT to take its answers, timed from its last
  * progress, since while they wait unread they count against
- * CONTROL_MAX_UNSENT for everyone. */
+ * CONTROL_MAX_HELD for everyone. */
 static void
 arm_timer(struct control_client *client)
 {
@@ -351,7 +353,7 @@ on_turn(uv_idle_t *turn)
     struct list *last = server->ready.prev;
     bool done = list_is_empty(&server->ready);
 
-    while (!done && server->unsent < CONTROL_MAX_UNSENT) {
+    while (!done && server->held < CONTROL_MAX_HELD) {
         client = CONTAINER_OF(list_front(&server->ready),
                               struct control_client, turn_node);
         done = &client->turn_node == last;
@@ -360,9 +362,16 @@ on_turn(uv_idle_t *turn)
         start_request(client);
     }
     if (list_is_empty(&server->ready)
-        || server->unsent >= CONTROL_MAX_UNSENT) {
+        || server->held >= CONTROL_MAX_HELD) {
         uv_idle_stop(turn);
     }
+}
+
+void
+control_hold(struct control_request *req, size_t bytes)
+{
+    req->held += bytes;
+    req->client->server->held += bytes;
 }
 
 void
@@ -370,14 +379,20 @@ control_reply(struct control_request *req, uint8_t *frame, size_t len)
 {
     struct control_client *client = req->client;
     struct control_server *server = client->server;
+    size_t held = req->held;
 
+    /* What the answer held while it was built, the frame now holds: the
+     * bytes are counted from its start until its last one is written. */
+    req->held = 0;
     client->busy = false;
     if (client->closing) {
         server->cb.free_reply(frame);
+        server_release(server, held);
         client_maybe_free(client);
         return;
     }
     send_frame(client, frame, len, false);
+    server_release(server, held);
     if (!client->in_handler && !client->closing) {
         client_next(client);
     }

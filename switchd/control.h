@@ -22,8 +22,10 @@
  *     client's next request waits until the answer to the previous one is
  *     built and mostly sent (less than CONTROL_READ_PAUSE unsent); the
  *     daemon reads no more of a client than its next request meanwhile;
- *   - no request starts while answers not sent yet hold CONTROL_MAX_UNSENT
- *     bytes or more in all: the client waits its turn;
+ *   - no request starts while the answers being built (see control_hold())
+ *     or not written yet hold CONTROL_MAX_HELD bytes or more in all: the
+ *     client waits its turn, so that all of them hold at most that much
+ *     and one answer more;
  *   - at most CONTROL_MAX_CLIENTS connections are served at once, and the
  *     last CONTROL_RESERVED_CLIENTS of those places are kept for clients
  *     allowed to change the configuration. */
@@ -33,7 +35,7 @@
 #define CONTROL_PARTIAL_TIMEOUT 10000           /* ms. */
 #define CONTROL_IDLE_TIMEOUT 60000              /* ms. */
 #define CONTROL_READ_PAUSE (1u << 20)           /* Unsent reply bytes. */
-#define CONTROL_MAX_UNSENT (64u << 20)          /* Bytes, all clients. */
+#define CONTROL_MAX_HELD (64u << 20)            /* Bytes, all clients. */
 
 struct control_peer {
     pid_t pid;
@@ -66,6 +68,11 @@ struct control_callbacks {
     void (*free_reply)(uint8_t *);
     void *aux;
 };
+
+/* Counts 'bytes' more of memory held for the answer to 'req', which is
+ * built over several loop turns, against CONTROL_MAX_HELD until the answer
+ * is written: one budget for answers being built and answers unsent. */
+void control_hold(struct control_request *, size_t bytes);
 
 /* Answers 'req' with the framed reply 'frame' (taken: freed with the
  * callbacks' 'free_reply'), which ends the request.  If the client went

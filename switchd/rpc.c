@@ -35,9 +35,6 @@
 /* The nice value of worker threads building answers. */
 #define RPC_WORKER_NICE 10
 
-/* No dump starts while those being copied and built hold this much. */
-#define RPC_MAX_BUILDING (64u << 20)
-
 struct rpc {
     uv_loop_t *loop;
     struct bridge *bridge;
@@ -45,8 +42,6 @@ struct rpc {
     const struct capture_path *capture;     /* Files clients may name. */
     struct list waiting;        /* Changes waiting for 'changing' to end. */
     bool changing;              /* A change is being made (saved). */
-    struct list dumps;          /* fdb-show calls waiting for memory. */
-    size_t building;            /* Bytes the dumps under way hold. */
     struct list copying;        /* fdb-show calls copying the table. */
     uv_idle_t copier;           /* Runs while 'copying' is not empty. */
     bool copier_closed;
@@ -68,7 +63,6 @@ struct rpc_call {
     uv_work_t work;
     struct config_edit edit;
     struct fdb_dump *dump;
-    size_t building;            /* The part of rpc's 'building'. */
     uint8_t *frame;             /* Packed by the worker. */
     size_t frame_len;
     int save_error;
@@ -313,7 +307,6 @@ build_fdb(uv_work_t *work)
 }
 
 static void reply(struct rpc_call *, uint8_t *frame, size_t len);
-static void start_dumps(struct rpc *);
 
 static void
 fdb_built(uv_work_t *work, int status)
@@ -323,13 +316,14 @@ fdb_built(uv_work_t *work, int status)
 
     (void) status;              /* Work queued is never cancelled. */
     rpc->n_working--;
-    rpc->building -= call->building;
     reply(call, call->frame, call->frame_len);
-    start_dumps(rpc);
 }
 
 /* Copies a slice of the table for 'call'; once all of it is copied, has a
- * worker build the answer.  Returns true then. */
+ * worker build the answer.  Returns true then.  What the dump will hold is
+ * counted against the control server's memory for answers from the first
+ * slice on (about the whole table's worth), so that no other request
+ * starts while dumps and unsent answers hold too much. */
 static bool
 copy_fdb(struct rpc_call *call)
 {
@@ -340,8 +334,7 @@ copy_fdb(struct rpc_call *call)
                               port_name, rpc->bridge);
     size_t more = fdb_dump_size(call->dump) - before;
 
-    call->building += more;
-    rpc->building += more;
+    control_hold(call->creq, more);
     if (done) {
         uv_queue_work(rpc->loop, &call->work, build_fdb, fdb_built);
         rpc->n_working++;
@@ -367,24 +360,6 @@ on_copy_turn(uv_idle_t *idle)
     }
 }
 
-/* Starts the dumps that waited longest, as far as memory allows.  The
- * first slice tells how much a dump will hold (about the whole table's
- * worth), so at least one dump is always under way. */
-static void
-start_dumps(struct rpc *rpc)
-{
-    while (rpc->building < RPC_MAX_BUILDING && !list_is_empty(&rpc->dumps)) {
-        struct rpc_call *call = CONTAINER_OF(list_front(&rpc->dumps),
-                                             struct rpc_call, node);
-
-        list_remove(&call->node);
-        if (!copy_fdb(call)) {
-            list_push_back(&rpc->copying, &call->node);
-            uv_idle_start(&rpc->copier, on_copy_turn);
-        }
-    }
-}
-
 static Vswitch__Status
 do_fdb_show(struct rpc_call *call)
 {
@@ -397,8 +372,10 @@ do_fdb_show(struct rpc_call *call)
         return VSWITCH__STATUS__STATUS_NOT_FOUND;
     }
     call->dump = fdb_dump_create(f->has_vni ? f->vni : 0);
-    list_push_back(&rpc->dumps, &call->node);
-    start_dumps(rpc);
+    if (!copy_fdb(call)) {
+        list_push_back(&rpc->copying, &call->node);
+        uv_idle_start(&rpc->copier, on_copy_turn);
+    }
     return IN_PROGRESS;
 }
 
@@ -875,7 +852,6 @@ rpc_create(uv_loop_t *loop, struct bridge *bridge, const char *db_path,
     rpc->db_path = xstrdup(db_path);
     rpc->capture = capture;
     list_init(&rpc->waiting);
-    list_init(&rpc->dumps);
     list_init(&rpc->copying);
     uv_idle_init(loop, &rpc->copier);
     rpc->copier.data = rpc;
@@ -910,7 +886,6 @@ rpc_destroy(struct rpc *rpc)
         return;
     }
     refuse_all(&rpc->waiting);
-    refuse_all(&rpc->dumps);
     refuse_all(&rpc->copying);
     uv_close((uv_handle_t *) &rpc->copier, on_copier_closed);
     while (rpc->n_working || !rpc->copier_closed) {

@@ -22,8 +22,9 @@ struct control_request;
  * directory) and the sorting, formatting and packing of fdb-show, whose
  * entries are copied on the loop first, a slice per loop turn.  Changes
  * run one at a time in the order they come: while one is being saved, the
- * next waits, and read-only requests go on.  Dumps under way hold at most
- * about 64 MiB in all (plus one): the next one waits meanwhile. */
+ * next waits, and read-only requests go on.  What a dump will hold counts
+ * against the control server's memory for answers (control_hold()) from
+ * its first slice until its answer is written. */
 
 struct rpc;
 

@@ -4,8 +4,10 @@
 # for 10 seconds while one VM pings another across the switch every 10 ms;
 # no ping may be lost and none may take 100 ms or more.  Every dump still
 # holds the whole table.  A client that pipelines 100 dumps holds back only
-# itself, one that reads none is closed.  Then 256 idle connections of an unprivileged user hold every
-# ordinary place and root can still run commands.
+# itself, one that reads none is closed.  60 clients that each ask for the
+# table and read nothing keep the daemon's memory within the bound on
+# answers held.  Then 256 idle connections of an unprivileged user hold
+# every ordinary place and root can still run commands.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 
@@ -138,6 +140,64 @@ check_eq "the pipelining client got its answers" 3 "$(cat "$WORK/pipeline.out")"
 wait "$unread_pid"
 check_eq "a client that leaves its answer unread is closed" closed \
     "$(cat "$WORK/unread.out")"
+
+# Answers being built or left unsent hold at most CONTROL_MAX_HELD
+# (64 MiB) and one answer more in all, counted from the start of a dump to
+# the last byte written: 60 clients that each ask for the table at once and
+# never read wait their turn, and the daemon's memory stays bounded.
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$(cat "$WORK/h1.pid")/status"; }
+reply_bytes=$(python3 - "$WORK/h1.sock" <<'PYEOF'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+req = bytes([0x08, 0x01, 0xba, 0x01, 0x00])    # protocol 1, fdb_show {}
+s.sendall(struct.pack(">I", len(req)) + req)
+got = b""
+while len(got) < 4 or len(got) < 4 + struct.unpack(">I", got[:4])[0]:
+    data = s.recv(1 << 20)
+    if not data:
+        break
+    got += data
+print(len(got))
+PYEOF
+)
+base_kb=$(rss_kb)
+python3 - "$WORK/h1.sock" 60 >"$WORK/greedy.out" 2>&1 <<'PYEOF' &
+import socket, struct, sys, time
+req = bytes([0x08, 0x01, 0xba, 0x01, 0x00])    # protocol 1, fdb_show {}
+held = []
+for i in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(struct.pack(">I", len(req)) + req)
+    held.append(s)
+print(len(held), flush=True)
+time.sleep(14)
+PYEOF
+greedy_pid=$!
+at_exit "kill $greedy_pid"
+in_ns vm1 ping -q -i 0.01 -c 1200 -w 14 -W 2 10.99.0.2 >"$WORK/ping3.txt" 2>&1 &
+ping_pid=$!
+peak_kb=$base_kb
+end=$((SECONDS + 12))
+while [ $SECONDS -lt $end ]; do
+    kb=$(rss_kb)
+    [ "${kb:-0}" -gt "$peak_kb" ] && peak_kb=$kb
+    sleep 0.1
+done
+# A dump being built holds its copy of the table, the message made from
+# it and the packed answer: about five answers' worth (fdb_dump_size()).
+bound_kb=$((base_kb + 65536 + 5 * reply_bytes / 1024 + 32768))
+echo "one answer: $((reply_bytes / 1024)) KiB; resident memory before" \
+    "$((base_kb / 1024)) MiB, peak $((peak_kb / 1024)) MiB," \
+    "bound $((bound_kb / 1024)) MiB"
+[ "$peak_kb" -le "$bound_kb" ] \
+    && pass "60 unread dumps keep vswitchd under $((bound_kb / 1024)) MiB" \
+    || fail "60 unread dumps took vswitchd to $((peak_kb / 1024)) MiB"
+check_eq "the 60 greedy clients connected" 60 "$(head -1 "$WORK/greedy.out")"
+wait "$ping_pid"
+check_ping "while 60 clients leave their dumps unread" "$WORK/ping3.txt"
+kill "$greedy_pid" 2>/dev/null
 
 # Idle connections of a user who may not change anything fill the places
 # open to everyone; root (who may) still gets one of the places kept back.
