@@ -291,10 +291,22 @@ static void
 build_fdb(uv_work_t *work)
 {
     struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+    id_t tid = (id_t) gettid();
+    int nice_before;
 
     /* The loop thread forwards: on a busy host it must win the CPU over
-     * this.  Linux takes the nice value per thread. */
-    setpriority(PRIO_PROCESS, (id_t) gettid(), RPC_WORKER_NICE);
+     * this.  Linux takes the nice value per thread, and the thread goes
+     * back to the pool, where a save may run next: it gets its own value
+     * back at the end (which takes the right to raise a priority, as root
+     * has). */
+    errno = 0;
+    nice_before = getpriority(PRIO_PROCESS, tid);
+    if (errno) {
+        nice_before = RPC_WORKER_NICE;
+    }
+    if (nice_before < RPC_WORKER_NICE) {
+        setpriority(PRIO_PROCESS, tid, RPC_WORKER_NICE);
+    }
 
     call->resp->status = OK;
     call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FDB;
@@ -304,6 +316,10 @@ build_fdb(uv_work_t *work)
     call->resp->fdb = NULL;
     fdb_dump_destroy(call->dump);
     call->dump = NULL;
+
+    if (nice_before < RPC_WORKER_NICE) {
+        setpriority(PRIO_PROCESS, tid, nice_before);
+    }
 }
 
 static void reply(struct rpc_call *, uint8_t *frame, size_t len);

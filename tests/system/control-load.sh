@@ -3,7 +3,8 @@
 # MAC table of 262144 entries, eight clients loop "vswitch-ctl fdb-show"
 # for 10 seconds while one VM pings another across the switch every 10 ms;
 # no ping may be lost and none may take 100 ms or more.  Every dump still
-# holds the whole table.  A client that pipelines 100 dumps holds back only
+# holds the whole table, and the threads that built them are not left
+# niced.  A client that pipelines 100 dumps holds back only
 # itself, one that reads none is closed.  60 clients that each ask for the
 # table and read nothing keep the daemon's memory within the bound on
 # answers held.  Then 256 idle connections of an unprivileged user hold
@@ -74,6 +75,15 @@ check_ping "under control load" "$WORK/ping.txt"
 # The two VMs' entries pushed out two of the replayed ones.
 check_eq "fdb-show still returns the whole table" "$N_MACS" \
     "$(vsctl h1 --format=json fdb-show | json "len(j['entries'])")"
+
+# The worker threads that built those answers, niced meanwhile so that the
+# loop wins the CPU, are back at the daemon's priority: the saves that run
+# in them next must not be niced.
+nice_of() { awk '{ sub(/^.*\) /, ""); print $17 }' "$@"; }
+daemon_pid=$(cat "$WORK/h1.pid")
+niced=$(nice_of /proc/"$daemon_pid"/task/*/stat \
+            | grep -cvx -- "$(nice_of /proc/"$daemon_pid"/stat)")
+check_eq "no thread of vswitchd is left niced after the dumps" 0 "$niced"
 
 # A client that asks for the table and never reads the answer holds memory
 # that everyone's requests count against: it is closed after 10 seconds.
