@@ -64,6 +64,7 @@ struct control_server {
                                  * memory outlives them. */
     size_t held;                /* Reply bytes being built, or handed to
                                  * uv_write() and not written yet. */
+    bool memory_wanted;         /* control_try_hold() said no. */
     int n_handles_open;         /* Listener and idle handle. */
     unsigned int next_id;
     char read_buf[65536];       /* Shared: reads are handled at once. */
@@ -134,12 +135,18 @@ client_close(struct control_client *client)
     uv_close((uv_handle_t *) &client->pipe, on_handle_closed);
 }
 
-/* Lets the requests that wait for their turn go on, if memory allows. */
+static bool
+memory_freed(const struct control_server *server)
+{
+    return server->memory_wanted && server->held < CONTROL_MAX_HELD;
+}
+
+/* Lets the requests that wait for their turn, or for memory, go on. */
 static void
 server_release(struct control_server *server, size_t bytes)
 {
     server->held -= bytes;
-    if (server->held < CONTROL_MAX_HELD && !list_is_empty(&server->ready)
+    if ((!list_is_empty(&server->ready) || memory_freed(server))
         && !uv_is_closing((uv_handle_t *) &server->turn)) {
         uv_idle_start(&server->turn, on_turn);
     }
@@ -343,8 +350,9 @@ start_request(struct control_client *client)
     }
 }
 
-/* One turn: one request of each client that was waiting when it began,
- * so that a client with many requests cannot starve the others. */
+/* One turn: the answers that waited for memory, if there is some now, and
+ * one request of each client that was waiting when it began, so that a
+ * client with many requests cannot starve the others. */
 static void
 on_turn(uv_idle_t *turn)
 {
@@ -353,7 +361,11 @@ on_turn(uv_idle_t *turn)
     struct list *last = server->ready.prev;
     bool done = list_is_empty(&server->ready);
 
-    while (!done && server->held < CONTROL_MAX_HELD) {
+    if (memory_freed(server)) {
+        server->memory_wanted = false;
+        server->cb.released(server->cb.aux);
+    }
+    while (!done) {
         client = CONTAINER_OF(list_front(&server->ready),
                               struct control_client, turn_node);
         done = &client->turn_node == last;
@@ -361,10 +373,21 @@ on_turn(uv_idle_t *turn)
         client->queued = false;
         start_request(client);
     }
-    if (list_is_empty(&server->ready)
-        || server->held >= CONTROL_MAX_HELD) {
+    if (list_is_empty(&server->ready) && !memory_freed(server)) {
         uv_idle_stop(turn);
     }
+}
+
+bool
+control_try_hold(struct control_request *req)
+{
+    struct control_server *server = req->client->server;
+
+    if (server->held < CONTROL_MAX_HELD) {
+        return true;
+    }
+    server->memory_wanted = true;
+    return false;
 }
 
 void

@@ -22,10 +22,10 @@
  *     client's next request waits until the answer to the previous one is
  *     built and mostly sent (less than CONTROL_READ_PAUSE unsent); the
  *     daemon reads no more of a client than its next request meanwhile;
- *   - no request starts while the answers being built (see control_hold())
- *     or not written yet hold CONTROL_MAX_HELD bytes or more in all: the
- *     client waits its turn, so that all of them hold at most that much
- *     and one answer more;
+ *   - answers that hold much memory while they are built wait, their
+ *     clients paused, while the answers being built (see control_hold())
+ *     and those not written yet hold CONTROL_MAX_HELD bytes or more in
+ *     all, so that those hold at most that much and one answer more;
  *   - at most CONTROL_MAX_CLIENTS connections are served at once, and the
  *     last CONTROL_RESERVED_CLIENTS of those places are kept for clients
  *     allowed to change the configuration. */
@@ -66,8 +66,15 @@ struct control_callbacks {
     control_refuse_cb *refuse;
     control_privileged_cb *privileged;
     void (*free_reply)(uint8_t *);
+    void (*released)(void *aux);    /* See control_try_hold(). */
     void *aux;
 };
+
+/* Returns true if an answer that will hold much memory may start building
+ * for 'req': if the answers being built and those not written yet hold
+ * less than CONTROL_MAX_HELD.  If not, the callbacks' 'released' is called
+ * from a later loop turn, once they do: try again then. */
+bool control_try_hold(struct control_request *);
 
 /* Counts 'bytes' more of memory held for the answer to 'req', which is
  * built over several loop turns, against CONTROL_MAX_HELD until the answer

@@ -42,6 +42,7 @@ struct rpc {
     const struct capture_path *capture;     /* Files clients may name. */
     struct list waiting;        /* Changes waiting for 'changing' to end. */
     bool changing;              /* A change is being made (saved). */
+    struct list dumps;          /* fdb-show calls waiting for memory. */
     struct list copying;        /* fdb-show calls copying the table. */
     uv_idle_t copier;           /* Runs while 'copying' is not empty. */
     bool copier_closed;
@@ -338,8 +339,8 @@ fdb_built(uv_work_t *work, int status)
 /* Copies a slice of the table for 'call'; once all of it is copied, has a
  * worker build the answer.  Returns true then.  What the dump will hold is
  * counted against the control server's memory for answers from the first
- * slice on (about the whole table's worth), so that no other request
- * starts while dumps and unsent answers hold too much. */
+ * slice on (about the whole table's worth), so that no other dump starts
+ * while dumps and unsent answers hold too much. */
 static bool
 copy_fdb(struct rpc_call *call)
 {
@@ -376,6 +377,28 @@ on_copy_turn(uv_idle_t *idle)
     }
 }
 
+/* Starts the dumps that waited longest, as far as the control server's
+ * memory for answers allows.  The first slice tells how much a dump will
+ * hold (about the whole table's worth), so at least one dump is always
+ * under way. */
+void
+rpc_memory_released(struct rpc *rpc)
+{
+    while (!list_is_empty(&rpc->dumps)) {
+        struct rpc_call *call = CONTAINER_OF(list_front(&rpc->dumps),
+                                             struct rpc_call, node);
+
+        if (!control_try_hold(call->creq)) {
+            break;
+        }
+        list_remove(&call->node);
+        if (!copy_fdb(call)) {
+            list_push_back(&rpc->copying, &call->node);
+            uv_idle_start(&rpc->copier, on_copy_turn);
+        }
+    }
+}
+
 static Vswitch__Status
 do_fdb_show(struct rpc_call *call)
 {
@@ -388,10 +411,8 @@ do_fdb_show(struct rpc_call *call)
         return VSWITCH__STATUS__STATUS_NOT_FOUND;
     }
     call->dump = fdb_dump_create(f->has_vni ? f->vni : 0);
-    if (!copy_fdb(call)) {
-        list_push_back(&rpc->copying, &call->node);
-        uv_idle_start(&rpc->copier, on_copy_turn);
-    }
+    list_push_back(&rpc->dumps, &call->node);
+    rpc_memory_released(rpc);
     return IN_PROGRESS;
 }
 
@@ -868,6 +889,7 @@ rpc_create(uv_loop_t *loop, struct bridge *bridge, const char *db_path,
     rpc->db_path = xstrdup(db_path);
     rpc->capture = capture;
     list_init(&rpc->waiting);
+    list_init(&rpc->dumps);
     list_init(&rpc->copying);
     uv_idle_init(loop, &rpc->copier);
     rpc->copier.data = rpc;
@@ -902,6 +924,7 @@ rpc_destroy(struct rpc *rpc)
         return;
     }
     refuse_all(&rpc->waiting);
+    refuse_all(&rpc->dumps);
     refuse_all(&rpc->copying);
     uv_close((uv_handle_t *) &rpc->copier, on_copier_closed);
     while (rpc->n_working || !rpc->copier_closed) {
