@@ -70,12 +70,19 @@ struct control_server {
     char read_buf[65536];       /* Shared: reads are handled at once. */
 };
 
+/* An answer is written in chunks of this many bytes, each its own
+ * uv_write(): a chunk written is progress for a client that reads a large
+ * answer slowly (see arm_timer()). */
+#define WRITE_CHUNK (256u << 10)
+
+/* One frame being written, a chunk per uv_write(). */
 struct control_write {
-    uv_write_t req;
     struct control_client *client;
     uint8_t *frame;
     size_t len;
+    size_t n_left;              /* Chunks not completed yet. */
     bool close_after;
+    uv_write_t chunks[];        /* Each's 'data' points here. */
 };
 
 static void client_close(struct control_client *);
@@ -178,27 +185,48 @@ set_reading(struct control_client *client, bool reading)
     }
 }
 
+static size_t
+chunk_len(const struct control_write *w, size_t i)
+{
+    size_t rest = w->len - i * WRITE_CHUNK;
+
+    return rest < WRITE_CHUNK ? rest : WRITE_CHUNK;
+}
+
+/* Ends 'n' chunks of 'w', whose 'bytes' are written or never will be. */
+static void
+write_done(struct control_write *w, size_t n, size_t bytes)
+{
+    struct control_server *server = w->client->server;
+
+    w->client->pending -= bytes;
+    w->n_left -= n;
+    if (!w->n_left) {
+        server->cb.free_reply(w->frame);
+        free(w);
+    }
+    server_release(server, bytes);
+}
+
 static void
 on_write(uv_write_t *req, int status)
 {
-    struct control_write *w = CONTAINER_OF(req, struct control_write, req);
+    struct control_write *w = req->data;
     struct control_client *client = w->client;
-    struct control_server *server = client->server;
+    bool last = w->n_left == 1;
 
-    client->pending -= w->len;
-    server->cb.free_reply(w->frame);
     if (status < 0 && !client->closing) {
         LOG_DBG("control", "client %u: write failed: %s", client->id,
                 uv_strerror(status));
         client_close(client);
-    } else if (w->close_after) {
+    } else if (last && w->close_after) {
         client_close(client);
-    } else if (!client->closing && !client->busy && !client->queued) {
+    }
+    write_done(w, 1, chunk_len(w, (size_t) (req - w->chunks)));
+    if (!client->closing && !client->busy && !client->queued) {
         client->waiting = WAIT_NONE;    /* Progress: time afresh. */
         client_next(client);
     }
-    server_release(server, w->len);
-    free(w);
 }
 
 /* Queues 'frame' (taking it) to 'client'. */
@@ -206,25 +234,28 @@ static void
 send_frame(struct control_client *client, uint8_t *frame, size_t len,
            bool close_after)
 {
-    struct control_server *server = client->server;
-    struct control_write *w = xmalloc(sizeof *w);
-    uv_buf_t buf = uv_buf_init((char *) frame, (unsigned int) len);
-    int error;
+    size_t n = len / WRITE_CHUNK + (len % WRITE_CHUNK != 0);
+    struct control_write *w = xmalloc(sizeof *w + n * sizeof *w->chunks);
 
     w->client = client;
     w->frame = frame;
     w->len = len;
+    w->n_left = n;
     w->close_after = close_after;
     client->pending += len;
-    server->held += len;
-    error = uv_write(&w->req, (uv_stream_t *) &client->pipe, &buf, 1,
-                     on_write);
-    if (error) {
-        client->pending -= len;
-        server->cb.free_reply(frame);
-        free(w);
-        client_close(client);
-        server_release(server, len);
+    client->server->held += len;
+    for (size_t i = 0; i < n; i++) {
+        uv_buf_t buf = uv_buf_init((char *) frame + i * WRITE_CHUNK,
+                                   (unsigned int) chunk_len(w, i));
+
+        w->chunks[i].data = w;
+        if (uv_write(&w->chunks[i], (uv_stream_t *) &client->pipe, &buf, 1,
+                     on_write)) {
+            /* The chunks queued already are cancelled by the close. */
+            client_close(client);
+            write_done(w, n - i, len - i * WRITE_CHUNK);
+            return;
+        }
     }
 }
 
@@ -256,8 +287,9 @@ on_timeout(uv_timer_t *timer)
  * has started one, CONTROL_PARTIAL_TIMEOUT to finish it, so that idle or
  * stuck connections cannot hold the places of others.  It also gets
  * CONTROL_PARTIAL_TIMEOUT to take its answers, timed from its last
- * progress, since while they wait unread they count against
- * CONTROL_MAX_HELD for everyone. */
+ * progress (a chunk of an answer written, so that a slow reader of a
+ * large answer is not cut off), since while they wait unread they count
+ * against CONTROL_MAX_HELD for everyone. */
 static void
 arm_timer(struct control_client *client)
 {

@@ -16,8 +16,9 @@
  *   - a request frame over FRAME_MAX_REQUEST gets an error and the
  *     connection is closed;
  *   - a partial frame left unfinished for CONTROL_PARTIAL_TIMEOUT, answers
- *     left unread as long, or no request at all for CONTROL_IDLE_TIMEOUT,
- *     closes the connection;
+ *     of which not one chunk of 256 KiB is written for as long (the
+ *     client reads too little of them), or no request at all for
+ *     CONTROL_IDLE_TIMEOUT, closes the connection;
  *   - each loop turn starts at most one request of each client, and a
  *     client's next request waits until the answer to the previous one is
  *     built and mostly sent (less than CONTROL_READ_PAUSE unsent); the

@@ -5,7 +5,8 @@
 # no ping may be lost and none may take 100 ms or more.  Every dump still
 # holds the whole table, and the threads that built them are not left
 # niced.  A client that pipelines 100 dumps holds back only
-# itself, one that reads none is closed.  256 idle connections of an
+# itself, one that reads none is closed, one that reads a full table's
+# answer slowly is not.  256 idle connections of an
 # unprivileged user hold every ordinary place and root can still run
 # commands.  60 clients that each ask for the table and read nothing keep
 # the daemon's memory within the bound on answers held.
@@ -151,6 +152,52 @@ wait "$unread_pid"
 check_eq "a client that leaves its answer unread is closed" closed \
     "$(cat "$WORK/unread.out")"
 
+# The size of a full table's answer, read at once.
+reply_bytes=$(python3 - "$WORK/h1.sock" <<'PYEOF'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+req = bytes([0x08, 0x01, 0xba, 0x01, 0x00])    # protocol 1, fdb_show {}
+s.sendall(struct.pack(">I", len(req)) + req)
+got = b""
+while len(got) < 4 or len(got) < 4 + struct.unpack(">I", got[:4])[0]:
+    data = s.recv(1 << 20)
+    if not data:
+        break
+    got += data
+print(len(got))
+PYEOF
+)
+
+# A client that reads a full table's answer slowly, at 600 KB/s, makes
+# progress: it gets the whole of it though that takes longer than the
+# 10 seconds an answer may stay unread.
+python3 - "$WORK/h1.sock" >"$WORK/slow.out" 2>&1 <<'PYEOF'
+import socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+req = bytes([0x08, 0x01, 0xba, 0x01, 0x00])    # protocol 1, fdb_show {}
+s.sendall(struct.pack(">I", len(req)) + req)
+s.settimeout(15)
+got = b""
+start = time.monotonic()
+while len(got) < 4 or len(got) < 4 + struct.unpack(">I", got[:4])[0]:
+    data = s.recv(60000)
+    if not data:
+        break
+    got += data
+    time.sleep(max(0, start + len(got) / 600000 - time.monotonic()))
+took = time.monotonic() - start
+whole = len(got) >= 4 and len(got) == 4 + struct.unpack(">I", got[:4])[0]
+print("whole" if whole else "cut", len(got), int(took))
+PYEOF
+echo "slow reader: $(cat "$WORK/slow.out") (bytes, seconds)"
+check_eq "a client reading at 600 KB/s gets the whole answer" whole \
+    "$(cut -d' ' -f1 "$WORK/slow.out")"
+[ "$(cut -d' ' -f3 "$WORK/slow.out")" -ge 12 ] \
+    && pass "reading it took longer than the unread timeout" \
+    || fail "reading it took only $(cut -d' ' -f3 "$WORK/slow.out") s"
+
 # Idle connections of a user who may not change anything fill the places
 # open to everyone; root (who may) still gets one of the places kept back.
 chmod 666 "$WORK/h1.sock"
@@ -200,21 +247,6 @@ wait_for 10 few_sockets || fail "vswitchd still holds the idle connections"
 # never read wait their turn, and the daemon's memory stays bounded;
 # other requests go on meanwhile.
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$(cat "$WORK/h1.pid")/status"; }
-reply_bytes=$(python3 - "$WORK/h1.sock" <<'PYEOF'
-import socket, struct, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-req = bytes([0x08, 0x01, 0xba, 0x01, 0x00])    # protocol 1, fdb_show {}
-s.sendall(struct.pack(">I", len(req)) + req)
-got = b""
-while len(got) < 4 or len(got) < 4 + struct.unpack(">I", got[:4])[0]:
-    data = s.recv(1 << 20)
-    if not data:
-        break
-    got += data
-print(len(got))
-PYEOF
-)
 base_kb=$(rss_kb)
 python3 - "$WORK/h1.sock" 60 >"$WORK/greedy.out" 2>&1 <<'PYEOF' &
 import socket, struct, sys, time
