@@ -17,6 +17,7 @@
 
 struct control_request {
     struct control_client *client;
+    size_t held;                /* Counted in the server's 'held'. */
 };
 
 /* What a client's timer runs for. */
@@ -61,18 +62,27 @@ struct control_server {
     size_t n_unprivileged;
     size_t n_alive;             /* Clients not freed yet: the server's
                                  * memory outlives them. */
-    size_t unsent;              /* Reply bytes handed to uv_write(). */
+    size_t held;                /* Reply bytes being built, or handed to
+                                 * uv_write() and not written yet. */
+    bool memory_wanted;         /* control_try_hold() said no. */
     int n_handles_open;         /* Listener and idle handle. */
     unsigned int next_id;
     char read_buf[65536];       /* Shared: reads are handled at once. */
 };
 
+/* An answer is written in chunks of this many bytes, each its own
+ * uv_write(): a chunk written is progress for a client that reads a large
+ * answer slowly (see arm_timer()). */
+#define WRITE_CHUNK (256u << 10)
+
+/* One frame being written, a chunk per uv_write(). */
 struct control_write {
-    uv_write_t req;
     struct control_client *client;
     uint8_t *frame;
     size_t len;
+    size_t n_left;              /* Chunks not completed yet. */
     bool close_after;
+    uv_write_t chunks[];        /* Each's 'data' points here. */
 };
 
 static void client_close(struct control_client *);
@@ -132,12 +142,18 @@ client_close(struct control_client *client)
     uv_close((uv_handle_t *) &client->pipe, on_handle_closed);
 }
 
-/* Lets the requests that wait for their turn go on, if memory allows. */
+static bool
+memory_freed(const struct control_server *server)
+{
+    return server->memory_wanted && server->held < CONTROL_MAX_HELD;
+}
+
+/* Lets the requests that wait for their turn, or for memory, go on. */
 static void
 server_release(struct control_server *server, size_t bytes)
 {
-    server->unsent -= bytes;
-    if (server->unsent < CONTROL_MAX_UNSENT && !list_is_empty(&server->ready)
+    server->held -= bytes;
+    if ((!list_is_empty(&server->ready) || memory_freed(server))
         && !uv_is_closing((uv_handle_t *) &server->turn)) {
         uv_idle_start(&server->turn, on_turn);
     }
@@ -169,27 +185,48 @@ set_reading(struct control_client *client, bool reading)
     }
 }
 
+static size_t
+chunk_len(const struct control_write *w, size_t i)
+{
+    size_t rest = w->len - i * WRITE_CHUNK;
+
+    return rest < WRITE_CHUNK ? rest : WRITE_CHUNK;
+}
+
+/* Ends 'n' chunks of 'w', whose 'bytes' are written or never will be. */
+static void
+write_done(struct control_write *w, size_t n, size_t bytes)
+{
+    struct control_server *server = w->client->server;
+
+    w->client->pending -= bytes;
+    w->n_left -= n;
+    if (!w->n_left) {
+        server->cb.free_reply(w->frame);
+        free(w);
+    }
+    server_release(server, bytes);
+}
+
 static void
 on_write(uv_write_t *req, int status)
 {
-    struct control_write *w = CONTAINER_OF(req, struct control_write, req);
+    struct control_write *w = req->data;
     struct control_client *client = w->client;
-    struct control_server *server = client->server;
+    bool last = w->n_left == 1;
 
-    client->pending -= w->len;
-    server->cb.free_reply(w->frame);
     if (status < 0 && !client->closing) {
         LOG_DBG("control", "client %u: write failed: %s", client->id,
                 uv_strerror(status));
         client_close(client);
-    } else if (w->close_after) {
+    } else if (last && w->close_after) {
         client_close(client);
-    } else if (!client->closing && !client->busy && !client->queued) {
+    }
+    write_done(w, 1, chunk_len(w, (size_t) (req - w->chunks)));
+    if (!client->closing && !client->busy && !client->queued) {
         client->waiting = WAIT_NONE;    /* Progress: time afresh. */
         client_next(client);
     }
-    server_release(server, w->len);
-    free(w);
 }
 
 /* Queues 'frame' (taking it) to 'client'. */
@@ -197,25 +234,28 @@ static void
 send_frame(struct control_client *client, uint8_t *frame, size_t len,
            bool close_after)
 {
-    struct control_server *server = client->server;
-    struct control_write *w = xmalloc(sizeof *w);
-    uv_buf_t buf = uv_buf_init((char *) frame, (unsigned int) len);
-    int error;
+    size_t n = len / WRITE_CHUNK + (len % WRITE_CHUNK != 0);
+    struct control_write *w = xmalloc(sizeof *w + n * sizeof *w->chunks);
 
     w->client = client;
     w->frame = frame;
     w->len = len;
+    w->n_left = n;
     w->close_after = close_after;
     client->pending += len;
-    server->unsent += len;
-    error = uv_write(&w->req, (uv_stream_t *) &client->pipe, &buf, 1,
-                     on_write);
-    if (error) {
-        client->pending -= len;
-        server->cb.free_reply(frame);
-        free(w);
-        client_close(client);
-        server_release(server, len);
+    client->server->held += len;
+    for (size_t i = 0; i < n; i++) {
+        uv_buf_t buf = uv_buf_init((char *) frame + i * WRITE_CHUNK,
+                                   (unsigned int) chunk_len(w, i));
+
+        w->chunks[i].data = w;
+        if (uv_write(&w->chunks[i], (uv_stream_t *) &client->pipe, &buf, 1,
+                     on_write)) {
+            /* The chunks queued already are cancelled by the close. */
+            client_close(client);
+            write_done(w, n - i, len - i * WRITE_CHUNK);
+            return;
+        }
     }
 }
 
@@ -247,8 +287,9 @@ on_timeout(uv_timer_t *timer)
  * has started one, CONTROL_PARTIAL_TIMEOUT to finish it, so that idle or
  * stuck connections cannot hold the places of others.  It also gets
  * CONTROL_PARTIAL_TIMEOUT to take its answers, timed from its last
- * progress, since while they wait unread they count against
- * CONTROL_MAX_UNSENT for everyone. */
+ * progress (a chunk of an answer written, so that a slow reader of a
+ * large answer is not cut off), since while they wait unread they count
+ * against CONTROL_MAX_HELD for everyone. */
 static void
 arm_timer(struct control_client *client)
 {
@@ -341,8 +382,9 @@ start_request(struct control_client *client)
     }
 }
 
-/* One turn: one request of each client that was waiting when it began,
- * so that a client with many requests cannot starve the others. */
+/* One turn: the answers that waited for memory, if there is some now, and
+ * one request of each client that was waiting when it began, so that a
+ * client with many requests cannot starve the others. */
 static void
 on_turn(uv_idle_t *turn)
 {
@@ -351,7 +393,11 @@ on_turn(uv_idle_t *turn)
     struct list *last = server->ready.prev;
     bool done = list_is_empty(&server->ready);
 
-    while (!done && server->unsent < CONTROL_MAX_UNSENT) {
+    if (memory_freed(server)) {
+        server->memory_wanted = false;
+        server->cb.released(server->cb.aux);
+    }
+    while (!done) {
         client = CONTAINER_OF(list_front(&server->ready),
                               struct control_client, turn_node);
         done = &client->turn_node == last;
@@ -359,10 +405,28 @@ on_turn(uv_idle_t *turn)
         client->queued = false;
         start_request(client);
     }
-    if (list_is_empty(&server->ready)
-        || server->unsent >= CONTROL_MAX_UNSENT) {
+    if (list_is_empty(&server->ready) && !memory_freed(server)) {
         uv_idle_stop(turn);
     }
+}
+
+bool
+control_try_hold(struct control_request *req)
+{
+    struct control_server *server = req->client->server;
+
+    if (server->held < CONTROL_MAX_HELD) {
+        return true;
+    }
+    server->memory_wanted = true;
+    return false;
+}
+
+void
+control_hold(struct control_request *req, size_t bytes)
+{
+    req->held += bytes;
+    req->client->server->held += bytes;
 }
 
 void
@@ -370,14 +434,20 @@ control_reply(struct control_request *req, uint8_t *frame, size_t len)
 {
     struct control_client *client = req->client;
     struct control_server *server = client->server;
+    size_t held = req->held;
 
+    /* What the answer held while it was built, the frame now holds: the
+     * bytes are counted from its start until its last one is written. */
+    req->held = 0;
     client->busy = false;
     if (client->closing) {
         server->cb.free_reply(frame);
+        server_release(server, held);
         client_maybe_free(client);
         return;
     }
     send_frame(client, frame, len, false);
+    server_release(server, held);
     if (!client->in_handler && !client->closing) {
         client_next(client);
     }

@@ -16,14 +16,17 @@
  *   - a request frame over FRAME_MAX_REQUEST gets an error and the
  *     connection is closed;
  *   - a partial frame left unfinished for CONTROL_PARTIAL_TIMEOUT, answers
- *     left unread as long, or no request at all for CONTROL_IDLE_TIMEOUT,
- *     closes the connection;
+ *     of which not one chunk of 256 KiB is written for as long (the
+ *     client reads too little of them), or no request at all for
+ *     CONTROL_IDLE_TIMEOUT, closes the connection;
  *   - each loop turn starts at most one request of each client, and a
  *     client's next request waits until the answer to the previous one is
  *     built and mostly sent (less than CONTROL_READ_PAUSE unsent); the
  *     daemon reads no more of a client than its next request meanwhile;
- *   - no request starts while answers not sent yet hold CONTROL_MAX_UNSENT
- *     bytes or more in all: the client waits its turn;
+ *   - answers that hold much memory while they are built wait, their
+ *     clients paused, while the answers being built (see control_hold())
+ *     and those not written yet hold CONTROL_MAX_HELD bytes or more in
+ *     all, so that those hold at most that much and one answer more;
  *   - at most CONTROL_MAX_CLIENTS connections are served at once, and the
  *     last CONTROL_RESERVED_CLIENTS of those places are kept for clients
  *     allowed to change the configuration. */
@@ -33,7 +36,7 @@
 #define CONTROL_PARTIAL_TIMEOUT 10000           /* ms. */
 #define CONTROL_IDLE_TIMEOUT 60000              /* ms. */
 #define CONTROL_READ_PAUSE (1u << 20)           /* Unsent reply bytes. */
-#define CONTROL_MAX_UNSENT (64u << 20)          /* Bytes, all clients. */
+#define CONTROL_MAX_HELD (64u << 20)            /* Bytes, all clients. */
 
 struct control_peer {
     pid_t pid;
@@ -64,8 +67,20 @@ struct control_callbacks {
     control_refuse_cb *refuse;
     control_privileged_cb *privileged;
     void (*free_reply)(uint8_t *);
+    void (*released)(void *aux);    /* See control_try_hold(). */
     void *aux;
 };
+
+/* Returns true if an answer that will hold much memory may start building
+ * for 'req': if the answers being built and those not written yet hold
+ * less than CONTROL_MAX_HELD.  If not, the callbacks' 'released' is called
+ * from a later loop turn, once they do: try again then. */
+bool control_try_hold(struct control_request *);
+
+/* Counts 'bytes' more of memory held for the answer to 'req', which is
+ * built over several loop turns, against CONTROL_MAX_HELD until the answer
+ * is written: one budget for answers being built and answers unsent. */
+void control_hold(struct control_request *, size_t bytes);
 
 /* Answers 'req' with the framed reply 'frame' (taken: freed with the
  * callbacks' 'free_reply'), which ends the request.  If the client went

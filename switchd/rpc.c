@@ -35,9 +35,6 @@
 /* The nice value of worker threads building answers. */
 #define RPC_WORKER_NICE 10
 
-/* No dump starts while those being copied and built hold this much. */
-#define RPC_MAX_BUILDING (64u << 20)
-
 struct rpc {
     uv_loop_t *loop;
     struct bridge *bridge;
@@ -46,7 +43,6 @@ struct rpc {
     struct list waiting;        /* Changes waiting for 'changing' to end. */
     bool changing;              /* A change is being made (saved). */
     struct list dumps;          /* fdb-show calls waiting for memory. */
-    size_t building;            /* Bytes the dumps under way hold. */
     struct list copying;        /* fdb-show calls copying the table. */
     uv_idle_t copier;           /* Runs while 'copying' is not empty. */
     bool copier_closed;
@@ -68,7 +64,6 @@ struct rpc_call {
     uv_work_t work;
     struct config_edit edit;
     struct fdb_dump *dump;
-    size_t building;            /* The part of rpc's 'building'. */
     uint8_t *frame;             /* Packed by the worker. */
     size_t frame_len;
     int save_error;
@@ -297,10 +292,22 @@ static void
 build_fdb(uv_work_t *work)
 {
     struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+    id_t tid = (id_t) gettid();
+    int nice_before;
 
     /* The loop thread forwards: on a busy host it must win the CPU over
-     * this.  Linux takes the nice value per thread. */
-    setpriority(PRIO_PROCESS, (id_t) gettid(), RPC_WORKER_NICE);
+     * this.  Linux takes the nice value per thread, and the thread goes
+     * back to the pool, where a save may run next: it gets its own value
+     * back at the end (which takes the right to raise a priority, as root
+     * has). */
+    errno = 0;
+    nice_before = getpriority(PRIO_PROCESS, tid);
+    if (errno) {
+        nice_before = RPC_WORKER_NICE;
+    }
+    if (nice_before < RPC_WORKER_NICE) {
+        setpriority(PRIO_PROCESS, tid, RPC_WORKER_NICE);
+    }
 
     call->resp->status = OK;
     call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FDB;
@@ -310,10 +317,13 @@ build_fdb(uv_work_t *work)
     call->resp->fdb = NULL;
     fdb_dump_destroy(call->dump);
     call->dump = NULL;
+
+    if (nice_before < RPC_WORKER_NICE) {
+        setpriority(PRIO_PROCESS, tid, nice_before);
+    }
 }
 
 static void reply(struct rpc_call *, uint8_t *frame, size_t len);
-static void start_dumps(struct rpc *);
 
 static void
 fdb_built(uv_work_t *work, int status)
@@ -323,13 +333,14 @@ fdb_built(uv_work_t *work, int status)
 
     (void) status;              /* Work queued is never cancelled. */
     rpc->n_working--;
-    rpc->building -= call->building;
     reply(call, call->frame, call->frame_len);
-    start_dumps(rpc);
 }
 
 /* Copies a slice of the table for 'call'; once all of it is copied, has a
- * worker build the answer.  Returns true then. */
+ * worker build the answer.  Returns true then.  What the dump will hold is
+ * counted against the control server's memory for answers from the first
+ * slice on (about the whole table's worth), so that no other dump starts
+ * while dumps and unsent answers hold too much. */
 static bool
 copy_fdb(struct rpc_call *call)
 {
@@ -340,8 +351,7 @@ copy_fdb(struct rpc_call *call)
                               port_name, rpc->bridge);
     size_t more = fdb_dump_size(call->dump) - before;
 
-    call->building += more;
-    rpc->building += more;
+    control_hold(call->creq, more);
     if (done) {
         uv_queue_work(rpc->loop, &call->work, build_fdb, fdb_built);
         rpc->n_working++;
@@ -367,16 +377,20 @@ on_copy_turn(uv_idle_t *idle)
     }
 }
 
-/* Starts the dumps that waited longest, as far as memory allows.  The
- * first slice tells how much a dump will hold (about the whole table's
- * worth), so at least one dump is always under way. */
-static void
-start_dumps(struct rpc *rpc)
+/* Starts the dumps that waited longest, as far as the control server's
+ * memory for answers allows.  The first slice tells how much a dump will
+ * hold (about the whole table's worth), so at least one dump is always
+ * under way. */
+void
+rpc_memory_released(struct rpc *rpc)
 {
-    while (rpc->building < RPC_MAX_BUILDING && !list_is_empty(&rpc->dumps)) {
+    while (!list_is_empty(&rpc->dumps)) {
         struct rpc_call *call = CONTAINER_OF(list_front(&rpc->dumps),
                                              struct rpc_call, node);
 
+        if (!control_try_hold(call->creq)) {
+            break;
+        }
         list_remove(&call->node);
         if (!copy_fdb(call)) {
             list_push_back(&rpc->copying, &call->node);
@@ -398,7 +412,7 @@ do_fdb_show(struct rpc_call *call)
     }
     call->dump = fdb_dump_create(f->has_vni ? f->vni : 0);
     list_push_back(&rpc->dumps, &call->node);
-    start_dumps(rpc);
+    rpc_memory_released(rpc);
     return IN_PROGRESS;
 }
 

@@ -22,8 +22,10 @@ struct control_request;
  * directory) and the sorting, formatting and packing of fdb-show, whose
  * entries are copied on the loop first, a slice per loop turn.  Changes
  * run one at a time in the order they come: while one is being saved, the
- * next waits, and read-only requests go on.  Dumps under way hold at most
- * about 64 MiB in all (plus one): the next one waits meanwhile. */
+ * next waits, and read-only requests go on.  What a dump will hold counts
+ * against the control server's memory for answers (control_hold()) from
+ * its first slice until its answer is written; a dump waits, and the
+ * requests of others go on, while that memory is spent. */
 
 struct rpc;
 
@@ -58,5 +60,9 @@ uint8_t *rpc_error_frame(Vswitch__Status status, const char *error,
                          size_t *len);
 
 void rpc_frame_free(uint8_t *frame);
+
+/* Starts the dumps that wait for memory, as far as control_try_hold()
+ * allows: for the control callbacks' 'released'. */
+void rpc_memory_released(struct rpc *);
 
 #endif /* switchd/rpc.h */

@@ -400,6 +400,14 @@ handle_request(void *aux, const struct control_peer *peer,
     free(groups);
 }
 
+static void
+memory_released(void *aux)
+{
+    struct daemon *d = aux;
+
+    rpc_memory_released(d->rpc);
+}
+
 static uint8_t *
 refuse_request(void *aux, size_t announced, size_t *reply_len)
 {
@@ -581,6 +589,7 @@ start(struct daemon *d)
         .refuse = refuse_request,
         .privileged = privileged,
         .free_reply = rpc_frame_free,
+        .released = memory_released,
         .aux = d,
     };
 

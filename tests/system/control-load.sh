@@ -3,9 +3,13 @@
 # MAC table of 262144 entries, eight clients loop "vswitch-ctl fdb-show"
 # for 10 seconds while one VM pings another across the switch every 10 ms;
 # no ping may be lost and none may take 100 ms or more.  Every dump still
-# holds the whole table.  A client that pipelines 100 dumps holds back only
-# itself, one that reads none is closed.  Then 256 idle connections of an unprivileged user hold every
-# ordinary place and root can still run commands.
+# holds the whole table, and the threads that built them are not left
+# niced.  A client that pipelines 100 dumps holds back only
+# itself, one that reads none is closed, one that reads a full table's
+# answer slowly is not.  256 idle connections of an
+# unprivileged user hold every ordinary place and root can still run
+# commands.  60 clients that each ask for the table and read nothing keep
+# the daemon's memory within the bound on answers held.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 
@@ -73,6 +77,15 @@ check_ping "under control load" "$WORK/ping.txt"
 check_eq "fdb-show still returns the whole table" "$N_MACS" \
     "$(vsctl h1 --format=json fdb-show | json "len(j['entries'])")"
 
+# The worker threads that built those answers, niced meanwhile so that the
+# loop wins the CPU, are back at the daemon's priority: the saves that run
+# in them next must not be niced.
+nice_of() { awk '{ sub(/^.*\) /, ""); print $17 }' "$@"; }
+daemon_pid=$(cat "$WORK/h1.pid")
+niced=$(nice_of /proc/"$daemon_pid"/task/*/stat \
+            | grep -cvx -- "$(nice_of /proc/"$daemon_pid"/stat)")
+check_eq "no thread of vswitchd is left niced after the dumps" 0 "$niced"
+
 # A client that asks for the table and never reads the answer holds memory
 # that everyone's requests count against: it is closed after 10 seconds.
 python3 - "$WORK/h1.sock" >"$WORK/unread.out" 2>&1 <<'PYEOF' &
@@ -139,6 +152,52 @@ wait "$unread_pid"
 check_eq "a client that leaves its answer unread is closed" closed \
     "$(cat "$WORK/unread.out")"
 
+# The size of a full table's answer, read at once.
+reply_bytes=$(python3 - "$WORK/h1.sock" <<'PYEOF'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+req = bytes([0x08, 0x01, 0xba, 0x01, 0x00])    # protocol 1, fdb_show {}
+s.sendall(struct.pack(">I", len(req)) + req)
+got = b""
+while len(got) < 4 or len(got) < 4 + struct.unpack(">I", got[:4])[0]:
+    data = s.recv(1 << 20)
+    if not data:
+        break
+    got += data
+print(len(got))
+PYEOF
+)
+
+# A client that reads a full table's answer slowly, at 600 KB/s, makes
+# progress: it gets the whole of it though that takes longer than the
+# 10 seconds an answer may stay unread.
+python3 - "$WORK/h1.sock" >"$WORK/slow.out" 2>&1 <<'PYEOF'
+import socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+req = bytes([0x08, 0x01, 0xba, 0x01, 0x00])    # protocol 1, fdb_show {}
+s.sendall(struct.pack(">I", len(req)) + req)
+s.settimeout(15)
+got = b""
+start = time.monotonic()
+while len(got) < 4 or len(got) < 4 + struct.unpack(">I", got[:4])[0]:
+    data = s.recv(60000)
+    if not data:
+        break
+    got += data
+    time.sleep(max(0, start + len(got) / 600000 - time.monotonic()))
+took = time.monotonic() - start
+whole = len(got) >= 4 and len(got) == 4 + struct.unpack(">I", got[:4])[0]
+print("whole" if whole else "cut", len(got), int(took))
+PYEOF
+echo "slow reader: $(cat "$WORK/slow.out") (bytes, seconds)"
+check_eq "a client reading at 600 KB/s gets the whole answer" whole \
+    "$(cut -d' ' -f1 "$WORK/slow.out")"
+[ "$(cut -d' ' -f3 "$WORK/slow.out")" -ge 12 ] \
+    && pass "reading it took longer than the unread timeout" \
+    || fail "reading it took only $(cut -d' ' -f3 "$WORK/slow.out") s"
+
 # Idle connections of a user who may not change anything fill the places
 # open to everyone; root (who may) still gets one of the places kept back.
 chmod 666 "$WORK/h1.sock"
@@ -176,6 +235,54 @@ wait_for 20 test -s "$WORK/idle.out"
 echo "idle connections of nobody kept open: $(cat "$WORK/idle.out")"
 check "root runs show while 256 idle connections are open" vsctl h1 show
 check "root changes the configuration meanwhile" vsctl h1 add-vni 7000
-kill "$idle_pid" 2>/dev/null
+stop_child "$idle_pid" 5
+few_sockets() {
+    [ "$(find /proc/"$daemon_pid"/fd -lname 'socket:*' | wc -l)" -lt 50 ]
+}
+wait_for 10 few_sockets || fail "vswitchd still holds the idle connections"
+
+# Answers being built or left unsent hold at most CONTROL_MAX_HELD
+# (64 MiB) and one answer more in all, counted from the start of a dump to
+# the last byte written: 60 clients that each ask for the table at once and
+# never read wait their turn, and the daemon's memory stays bounded;
+# other requests go on meanwhile.
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$(cat "$WORK/h1.pid")/status"; }
+base_kb=$(rss_kb)
+python3 - "$WORK/h1.sock" 60 >"$WORK/greedy.out" 2>&1 <<'PYEOF' &
+import socket, struct, sys, time
+req = bytes([0x08, 0x01, 0xba, 0x01, 0x00])    # protocol 1, fdb_show {}
+held = []
+for i in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(struct.pack(">I", len(req)) + req)
+    held.append(s)
+print(len(held), flush=True)
+time.sleep(14)
+PYEOF
+greedy_pid=$!
+at_exit "kill $greedy_pid"
+in_ns vm1 ping -q -i 0.01 -c 1200 -w 14 -W 2 10.99.0.2 >"$WORK/ping3.txt" 2>&1 &
+ping_pid=$!
+peak_kb=$base_kb
+end=$((SECONDS + 12))
+while [ $SECONDS -lt $end ]; do
+    kb=$(rss_kb)
+    [ "${kb:-0}" -gt "$peak_kb" ] && peak_kb=$kb
+    sleep 0.1
+done
+# A dump being built holds its copy of the table, the message made from
+# it and the packed answer: about five answers' worth (fdb_dump_size()).
+bound_kb=$((base_kb + 65536 + 5 * reply_bytes / 1024 + 32768))
+echo "one answer: $((reply_bytes / 1024)) KiB; resident memory before" \
+    "$((base_kb / 1024)) MiB, peak $((peak_kb / 1024)) MiB," \
+    "bound $((bound_kb / 1024)) MiB"
+[ "$peak_kb" -le "$bound_kb" ] \
+    && pass "60 unread dumps keep vswitchd under $((bound_kb / 1024)) MiB" \
+    || fail "60 unread dumps took vswitchd to $((peak_kb / 1024)) MiB"
+check_eq "the 60 greedy clients connected" 60 "$(head -1 "$WORK/greedy.out")"
+wait "$ping_pid"
+check_ping "while 60 clients leave their dumps unread" "$WORK/ping3.txt"
+check "root runs show meanwhile" vsctl h1 show
 
 finish
