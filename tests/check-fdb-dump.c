@@ -219,9 +219,10 @@ elapsed_ms(const struct timespec *a, const struct timespec *b)
 }
 
 /* The loop's share of fdb-show is the copy, a slice per turn as vswitchd
- * takes it (8192 entries): for a full table each slice must be a small
- * fraction of the 100 ms that forwarding may wait (formatting the whole
- * table at once took 0.7 s). */
+ * takes it (8192 entries), so that each costs the loop a bounded slice of
+ * a full table.  How long a slice takes is printed, not asserted: timings
+ * on a shared machine belong to the system test that measures forwarding
+ * latency under load (tests/system/control-load.sh). */
 START_TEST(test_full_table_copy_in_slices)
 {
     struct mac_table *t = mac_table_create(0);
@@ -254,8 +255,7 @@ START_TEST(test_full_table_copy_in_slices)
     ck_assert_uint_eq(l->n_entries, MAC_TABLE_DEFAULT_MAX);
     ck_assert_str_eq(l->entries[MAC_TABLE_DEFAULT_MAX - 1]->mac,
                      "02:00:00:03:ff:ff");
-    ck_assert_uint_ge(n_slices, MAC_TABLE_DEFAULT_MAX / 8192 / 2);
-    ck_assert_double_lt(worst, 20);
+    ck_assert_uint_ge(n_slices, MAC_TABLE_DEFAULT_MAX / 8192);
     fdb_dump_destroy(d);
     mac_table_destroy(t);
 }
