@@ -38,7 +38,7 @@ struct control_client {
     struct control_peer peer;
     struct control_request request;
     size_t pending;             /* Reply bytes handed to uv_write(). */
-    bool privileged;            /* Holds one of the reserved places. */
+    enum control_rank rank;     /* Which places it may take. */
     bool reading;
     bool closing;
     bool queued;                /* A whole request waits for its turn. */
@@ -59,7 +59,7 @@ struct control_server {
     struct list clients;
     struct list ready;          /* Clients whose request waits its turn. */
     size_t n_clients;
-    size_t n_unprivileged;
+    size_t n_ranked[CONTROL_ADMIN];     /* Readers, writers. */
     size_t n_alive;             /* Clients not freed yet: the server's
                                  * memory outlives them. */
     size_t held;                /* Reply bytes being built, or handed to
@@ -135,7 +135,9 @@ client_close(struct control_client *client)
         client->queued = false;
     }
     server->n_clients--;
-    server->n_unprivileged -= !client->privileged;
+    if (client->rank < CONTROL_ADMIN) {
+        server->n_ranked[client->rank]--;
+    }
     LOG_DBG("control", "client %u: closed", client->id);
     uv_timer_stop(&client->timer);
     uv_close((uv_handle_t *) &client->timer, on_handle_closed);
@@ -507,7 +509,7 @@ on_connection(uv_stream_t *listener, int status)
     client->pipe.data = client;
     client->timer.data = client;
     client->n_handles_open = 2;
-    client->privileged = true;  /* Until known, counted as neither. */
+    client->rank = CONTROL_ADMIN;       /* Until known, counted as none. */
     client->request.client = client;
     client->id = server->next_id++;
     frame_reader_init(&client->reader, FRAME_MAX_REQUEST);
@@ -520,17 +522,23 @@ on_connection(uv_stream_t *listener, int status)
         return;
     }
     get_peer(client);
-    client->privileged = server->cb.privileged(server->cb.aux,
-                                               &client->peer);
-    server->n_unprivileged += !client->privileged;
+    client->rank = server->cb.rank(server->cb.aux, &client->peer);
+    if (client->rank < CONTROL_ADMIN) {
+        server->n_ranked[client->rank]++;
+    }
     /* The last places are kept for those who may change the
-     * configuration, so that idle readers cannot lock root out. */
+     * configuration, and the very last for root, so that neither idle
+     * readers nor a member of the socket's group can lock root out. */
     if (server->n_clients > CONTROL_MAX_CLIENTS
-        || server->n_unprivileged > (CONTROL_MAX_CLIENTS
-                                     - CONTROL_RESERVED_CLIENTS)) {
+        || server->n_ranked[CONTROL_READER] > (CONTROL_MAX_CLIENTS
+                                               - CONTROL_RESERVED_CLIENTS)
+        || (server->n_ranked[CONTROL_READER]
+            + server->n_ranked[CONTROL_WRITER]) > (CONTROL_MAX_CLIENTS
+                                                   - CONTROL_ADMIN_CLIENTS)) {
         LOG_WARN_RL(&client_rl, "control", "%zu clients, %zu of them "
                     "read-only: refusing new ones", server->n_clients - 1,
-                    server->n_unprivileged - !client->privileged);
+                    server->n_ranked[CONTROL_READER]
+                    - (client->rank == CONTROL_READER));
         client_close(client);
         return;
     }

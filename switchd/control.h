@@ -27,12 +27,16 @@
  *     clients paused, while the answers being built (see control_hold())
  *     and those not written yet hold CONTROL_MAX_HELD bytes or more in
  *     all, so that those hold at most that much and one answer more;
- *   - at most CONTROL_MAX_CLIENTS connections are served at once, and the
- *     last CONTROL_RESERVED_CLIENTS of those places are kept for clients
- *     allowed to change the configuration. */
+ *   - at most CONTROL_MAX_CLIENTS connections are served at once; the last
+ *     CONTROL_RESERVED_CLIENTS of those places are kept for clients
+ *     allowed to change the configuration, and the last
+ *     CONTROL_ADMIN_CLIENTS of those for root and the daemon's user, so
+ *     that neither idle readers nor a member of the socket's group can
+ *     lock root out. */
 
 #define CONTROL_MAX_CLIENTS 256
 #define CONTROL_RESERVED_CLIENTS 16
+#define CONTROL_ADMIN_CLIENTS 4
 #define CONTROL_PARTIAL_TIMEOUT 10000           /* ms. */
 #define CONTROL_IDLE_TIMEOUT 60000              /* ms. */
 #define CONTROL_READ_PAUSE (1u << 20)           /* Unsent reply bytes. */
@@ -60,12 +64,21 @@ typedef uint8_t *control_refuse_cb(void *aux, size_t announced,
                                    size_t *reply_len);
 
 /* Returns true if 'peer' may change the configuration. */
-typedef bool control_privileged_cb(void *aux, const struct control_peer *);
+/* How far a peer is trusted, for the places kept back for the more
+ * trusted (see CONTROL_RESERVED_CLIENTS). */
+enum control_rank {
+    CONTROL_READER,             /* May only read. */
+    CONTROL_WRITER,             /* May change the configuration. */
+    CONTROL_ADMIN,              /* Root, or the daemon's own user. */
+};
+
+typedef enum control_rank control_rank_cb(void *aux,
+                                          const struct control_peer *);
 
 struct control_callbacks {
     control_handle_cb *handle;
     control_refuse_cb *refuse;
-    control_privileged_cb *privileged;
+    control_rank_cb *rank;
     void (*free_reply)(uint8_t *);
     void (*released)(void *aux);    /* See control_try_hold(). */
     void *aux;

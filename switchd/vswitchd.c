@@ -365,17 +365,20 @@ may_write(const struct daemon *d, const struct capture_client *c)
                && capture_client_in_group(c, d->socket_gid));
 }
 
-static bool
-privileged(void *aux, const struct control_peer *peer)
+static enum control_rank
+rank(void *aux, const struct control_peer *peer)
 {
     struct capture_client c;
     gid_t *groups;
-    bool ok;
+    enum control_rank r;
 
+    if (peer->uid == 0 || peer->uid == geteuid()) {
+        return CONTROL_ADMIN;
+    }
     peer_client(peer, &c, &groups);
-    ok = may_write(aux, &c);
+    r = may_write(aux, &c) ? CONTROL_WRITER : CONTROL_READER;
     free(groups);
-    return ok;
+    return r;
 }
 
 static void
@@ -587,7 +590,7 @@ start(struct daemon *d)
     struct control_callbacks cb = {
         .handle = handle_request,
         .refuse = refuse_request,
-        .privileged = privileged,
+        .rank = rank,
         .free_reply = rpc_frame_free,
         .released = memory_released,
         .aux = d,

@@ -107,4 +107,5 @@ SYSTEM_TESTS += tests/system/vm-lifecycle.sh
 endif
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/netns.sh \
-	tests/system/guest.sh tests/system/vm-lifecycle.sh
+	tests/system/guest.sh tests/system/vm-lifecycle.sh \
+	tests/system/hold-connections.py

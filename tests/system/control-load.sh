@@ -201,34 +201,8 @@ check_eq "a client reading at 600 KB/s gets the whole answer" whole \
 # Idle connections of a user who may not change anything fill the places
 # open to everyone; root (who may) still gets one of the places kept back.
 chmod 666 "$WORK/h1.sock"
-python3 - "$WORK/h1.sock" >"$WORK/idle.out" 2>&1 <<'PYEOF' &
-import os, pwd, socket, sys, time
-nobody = pwd.getpwnam("nobody")
-os.setgroups([])
-os.setgid(nobody.pw_gid)
-os.setuid(nobody.pw_uid)
-held = []
-for i in range(256):
-    s = socket.socket(socket.AF_UNIX)
-    try:
-        s.connect(sys.argv[1])
-        held.append(s)
-    except OSError:
-        pass
-time.sleep(1)
-# The daemon closes the connections it has no place for.
-open_ = 0
-for s in held:
-    s.setblocking(False)
-    try:
-        open_ += s.recv(1) != b""
-    except BlockingIOError:
-        open_ += 1
-    except OSError:
-        pass
-print(open_, flush=True)
-time.sleep(30)
-PYEOF
+python3 "$(dirname "$0")/hold-connections.py" "$WORK/h1.sock" nobody \
+    "$(id -gn nobody)" 256 30 >"$WORK/idle.out" 2>&1 &
 idle_pid=$!
 at_exit "kill $idle_pid"
 wait_for 20 test -s "$WORK/idle.out"
