@@ -870,8 +870,10 @@ rpc_handle(struct rpc *rpc, const struct rpc_peer *peer, const uint8_t *msg,
     call->peer_name = xstrdup(peer->name);
     call->peer = peer->client;
     groups = xcalloc(peer->client.n_groups + 1, sizeof *groups);
-    memcpy(groups, peer->client.groups,
-           peer->client.n_groups * sizeof *groups);
+    if (peer->client.n_groups) {    /* A peer with none has NULL. */
+        memcpy(groups, peer->client.groups,
+               peer->client.n_groups * sizeof *groups);
+    }
     call->peer.groups = groups;
     call->resp = xmalloc(sizeof *call->resp);
     vswitch__response__init(call->resp);
