@@ -38,6 +38,19 @@ check "then the second daemon may start" start b
 check "and sees the first one's VNIs" ctl b set-vni 5001 ageing=30
 stop b
 
+# The loop runs at a higher priority than ordinary processes, as
+# ovs-vswitchd does, unless told otherwise.
+nice_of() { awk '{ print $19 }' "/proc/$(cat "$WORK/$1.pid")/stat"; }
+check "a daemon with the default priority starts" start e --db="$WORK/e.db"
+check_eq "it runs at nice -10" -10 "$(nice_of e)"
+stop e
+check "a daemon with --nice=5 starts" start e --db="$WORK/e.db" --nice=5
+check_eq "it runs at nice 5" 5 "$(nice_of e)"
+stop e
+check_exit "--nice=-21 is refused" 1 start e --db="$WORK/e.db" --nice=-21
+check_eq "saying why" "vswitchd: --nice: '-21' is not a number from -20 to 19" \
+    "$(cat "$WORK/err")"
+
 # --socket names something that is not a socket.
 echo "precious" >"$WORK/file"
 check_exit "a regular file at the socket path is refused" 1 \
