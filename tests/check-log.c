@@ -66,18 +66,37 @@ START_TEST(test_a_clock_going_back_refills_nothing)
 }
 END_TEST
 
-/* Returns the log file's contents (static buffer). */
+/* The log file of a test, in /tmp. */
+static char log_path[64];
+
+static void
+start_log(void)
+{
+    int fd;
+
+    snprintf(log_path, sizeof log_path, "/tmp/check-log-XXXXXX");
+    fd = mkstemp(log_path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(log_open(LOG_TO_FILE, log_path), 0);
+}
+
+/* Closes the log and returns what it holds (static buffer); the file is
+ * gone. */
 static const char *
-read_log(const char *path)
+finish_log(void)
 {
     static char text[4096];
-    FILE *f = fopen(path, "r");
+    FILE *f;
     size_t n;
 
+    log_close();
+    f = fopen(log_path, "r");
     ck_assert_ptr_nonnull(f);
     n = fread(text, 1, sizeof text - 1, f);
     text[n] = '\0';
     fclose(f);
+    unlink(log_path);
     return text;
 }
 
@@ -95,13 +114,9 @@ count_lines(const char *text, const char *needle)
 START_TEST(test_says_how_many_were_suppressed)
 {
     static struct log_rate_limit rl = LOG_RATE_LIMIT_INIT(60, 2);
-    char path[] = "/tmp/check-log-XXXXXX";
-    int fd = mkstemp(path);
     const char *text;
 
-    ck_assert_int_ge(fd, 0);
-    close(fd);
-    ck_assert_int_eq(log_open(LOG_TO_FILE, path), 0);
+    start_log();
     log_set_clock(fake_clock);
     fake_now = 10000;
     for (int i = 0; i < 50; i++) {
@@ -110,10 +125,7 @@ START_TEST(test_says_how_many_were_suppressed)
     fake_now += 3000;
     LOG_WARN_RL(&rl, "test", "client %d misbehaves", 50);
     log_set_clock(NULL);
-    log_close();
-
-    text = read_log(path);
-    unlink(path);
+    text = finish_log();
     ck_assert_int_eq(count_lines(text, "misbehaves"), 3);
     ck_assert_ptr_nonnull(strstr(text, "|WARN|test|client 0 misbehaves\n"));
     ck_assert_ptr_nonnull(strstr(text, "|WARN|test|client 1 misbehaves\n"));
@@ -126,18 +138,12 @@ END_TEST
 
 START_TEST(test_a_message_is_one_line_whatever_it_quotes)
 {
-    char path[] = "/tmp/check-log-XXXXXX";
-    int fd = mkstemp(path);
     const char *text;
 
-    ck_assert_int_ge(fd, 0);
-    close(fd);
-    ck_assert_int_eq(log_open(LOG_TO_FILE, path), 0);
+    start_log();
     LOG_INFO("rpc", "refused: tx=%s", "x\n2026-12-06T20:31:00.002Z|INFO|rpc|"
              "uid 0 pid 1: del-port p1\x1b[2J");
-    log_close();
-    text = read_log(path);
-    unlink(path);
+    text = finish_log();
     ck_assert_int_eq(count_lines(text, "\n"), 1);
     ck_assert_ptr_nonnull(strstr(text, "|INFO|rpc|refused: tx=x?2026-12-06T"
                                  "20:31:00.002Z|INFO|rpc|uid 0 pid 1: "
