@@ -26,12 +26,7 @@ start_daemon() {
         --log-file="$LOG" --detach "$@"
 }
 
-stop_daemon() {
-    local pid
-    pid=$(cat "$PIDFILE" 2>/dev/null) || return 0
-    kill -TERM "$pid" 2>/dev/null
-    wait_for 10 bash -c "! kill -0 $pid"
-}
+stop_daemon() { stop_daemon_of "$PIDFILE"; }
 at_exit 'kill -9 $(cat "$PIDFILE") 2>/dev/null'
 
 # Start-up.

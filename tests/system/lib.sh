@@ -90,6 +90,15 @@ json() {
     python3 -c 'import json, sys; j = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
 }
 
+# stop_daemon_of PIDFILE: stops the vswitchd whose pid PIDFILE holds with
+# TERM and waits (10 s at most) until it has exited.
+stop_daemon_of() {
+    local pid
+    pid=$(cat "$1" 2>/dev/null) || return 0
+    kill -TERM "$pid" 2>/dev/null
+    wait_for 10 bash -c "! kill -0 $pid"
+}
+
 # stop_child PID SECONDS: stops a background child of this shell with
 # TERM, or KILL if it is still there after SECONDS, and reaps it.
 stop_child() {

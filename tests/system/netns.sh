@@ -51,12 +51,7 @@ start_vswitchd() {
     at_exit "kill -9 \$(cat '$WORK/$host.pid')"
 }
 
-stop_vswitchd() {
-    local pid
-    pid=$(cat "$WORK/$1.pid" 2>/dev/null) || return 0
-    kill -TERM "$pid"
-    wait_for 10 bash -c "! kill -0 $pid"
-}
+stop_vswitchd() { stop_daemon_of "$WORK/$1.pid"; }
 
 # vsctl HOST ARGS...: vswitch-ctl against HOST's daemon.
 vsctl() {

@@ -42,12 +42,7 @@ start_daemon() {
     timeout 15 "$VSWITCHD" --socket "$SOCK" --db "$DB" --pidfile="$PIDFILE" \
         --log-file="$LOG" --socket-group nogroup --detach "$@"
 }
-stop_daemon() {
-    local pid
-    pid=$(cat "$PIDFILE" 2>/dev/null) || return 0
-    kill -TERM "$pid" 2>/dev/null
-    wait_for 10 bash -c "! kill -0 $pid"
-}
+stop_daemon() { stop_daemon_of "$PIDFILE"; }
 at_exit 'kill -9 $(cat "$PIDFILE") 2>/dev/null'
 port() {
     ctl --format=json show | json "[p['$2'] for p in j['ports'] if p['name'] == '$1'][0]"
