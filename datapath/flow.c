@@ -8,6 +8,12 @@
 #include "headers.h"
 #include "inet.h"
 #include "packet.h"
+#include "util.h"
+
+/* No padding: every byte of a key is a field, so whole-word hashing and
+ * comparing see only fields. */
+BUILD_ASSERT(sizeof(struct flow_key) == 112);
+BUILD_ASSERT(sizeof(struct flow_key) % 8 == 0);
 
 /* Extension headers a parser walks before it gives up. */
 #define IPV6_MAX_EXT_HEADERS 8
@@ -235,6 +241,11 @@ parse_l4(struct packet *p, size_t ofs, size_t end, struct flow_key *key)
         /* TCP and UDP both start with the two ports. */
         memcpy(&key->tp_src, l4, sizeof key->tp_src);
         memcpy(&key->tp_dst, l4 + 2, sizeof key->tp_dst);
+        if (need == TCP_HEADER_LEN) {
+            const struct tcp_header *tcp = (const void *) l4;
+
+            key->tcp_flags = tcp->tcp_ctl & htons(0x0fff);
+        }
     }
     key->layers = FLOW_LAYER_L4;
     p->md.l4_ofs = (uint16_t) ofs;
@@ -246,6 +257,8 @@ flow_extract(struct packet *p, struct flow_key *key)
     memset(key, 0, sizeof *key);
     key->in_port = p->md.in_port;
     key->vni = p->md.vni;
+    key->tun_src = p->md.tun_src;
+    key->tun_dst = p->md.tun_dst;
     packet_reset_offsets(p);
 
     size_t l3_ofs = parse_l2(p, key);

@@ -39,9 +39,18 @@ enum flow_error {
 #define FLOW_NW_FRAG_ANY 0x01   /* Any fragment. */
 #define FLOW_NW_FRAG_LATER 0x02 /* A fragment with nonzero offset. */
 
+/* Laid out so that it is a whole number of 64-bit words with no padding:
+ * the classifier and the exact-match cache hash and compare keys (and
+ * masks, which are flow_keys too) a word at a time.  flow_extract() zeroes
+ * every byte first. */
 struct flow_key {
     uint32_t in_port;
-    uint32_t vni;
+    uint32_t vni;               /* tun_id: the VXLAN header's, or the input
+                                 * port's binding. */
+
+    /* Outer addresses of a decapsulated frame (IPv4-mapped), else zero. */
+    struct in6_addr tun_src;
+    struct in6_addr tun_dst;
 
     struct eth_addr dl_dst;
     struct eth_addr dl_src;
@@ -61,10 +70,22 @@ struct flow_key {
 
     struct eth_addr arp_sha;
     struct eth_addr arp_tha;
+    be16 tcp_flags;             /* The low 12 bits of TCP's flags word. */
 
-    uint8_t layers;             /* enum flow_layer. */
-    uint8_t error;              /* enum flow_error. */
-};
+    uint8_t layers;             /* enum flow_layer; never matched on. */
+    uint8_t error;              /* enum flow_error; never matched on. */
+} __attribute__((aligned(8)));
+
+#define FLOW_KEY_U64S (sizeof (struct flow_key) / 8)
+
+/* Word access to a key or mask, without breaking the aliasing rules. */
+typedef uint64_t flow_u64 __attribute__((__may_alias__));
+
+static inline const flow_u64 *
+flow_key_u64s(const struct flow_key *key)
+{
+    return (const flow_u64 *) key;
+}
 
 /* Parses the frame in 'p' into 'key', never reading past its size and never
  * trusting a length field beyond it.  Also records the L3 and L4 offsets in
