@@ -75,6 +75,10 @@ static const char *const drop_reason_names[DP_DROP_N_REASONS] = {
     [DP_DROP_FAMILY] = "family",
     [DP_DROP_BAD_GSO] = "bad_gso",
     [DP_DROP_BAD_REMOTE] = "bad_remote",
+    [DP_DROP_NO_MATCH] = "no_match",
+    [DP_DROP_FLOW_DROP] = "flow_drop",
+    [DP_DROP_TOO_DEEP] = "too_deep",
+    [DP_DROP_NO_TUN_DST] = "no_tun_dst",
 };
 
 const char *

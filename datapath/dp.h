@@ -6,9 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dstring.h"
+#include "flow-text.h"
 #include "mac-table.h"
 #include "vxlan.h"
 
+struct flow_rule;
+struct flow_table;
+struct packet;
 struct packet_batch;
 struct packet_pool;
 
@@ -46,6 +51,12 @@ enum dp_drop_reason {
     DP_DROP_FAMILY,             /* Remote VTEP of the other IP family. */
     DP_DROP_BAD_GSO,            /* Super frame that cannot be segmented. */
     DP_DROP_BAD_REMOTE,         /* Outer source not a unicast address. */
+    DP_DROP_NO_MATCH,           /* No rule of table 0 or of a goto_table
+                                 * target matched. */
+    DP_DROP_FLOW_DROP,          /* The rule's actions were empty (drop). */
+    DP_DROP_TOO_DEEP,           /* Resubmits nested past
+                                 * FLOW_ACTION_MAX_DEPTH. */
+    DP_DROP_NO_TUN_DST,         /* output: to the VTEP with no tun_dst. */
     DP_DROP_N_REASONS
 };
 
@@ -89,6 +100,11 @@ void dp_destroy(struct dp *);
 /* The MAC table, for static entries, dumps and flushes.  Remove entries
  * through it only; VNIs come and go with dp_vni_add()/dp_vni_del(). */
 struct mac_table *dp_mac_table(struct dp *);
+
+/* The flow tables, for adding, changing, deleting and dumping rules.  A
+ * new datapath's tables hold the default rule (table=0,priority=0,
+ * actions=normal).  Port numbers in rules are the owner's. */
+struct flow_table *dp_flow_table(struct dp *);
 
 /* Ports.  Port numbers are the owner's; 0 is reserved.  Returns 0, EEXIST,
  * ENOENT, EINVAL or ENOMEM. */
@@ -153,7 +169,45 @@ int dp_vni_del(struct dp *, uint32_t vni);
 void dp_receive(struct dp *, uint32_t in_port, struct packet_batch *batch,
                 long long now_ms);
 
-/* Runs MAC ageing; returns when it next needs to run. */
+/* What dp_trace() found: the tables a frame visited, where it would go,
+ * and why it would be dropped. */
+struct dp_trace_step {
+    uint8_t table;
+    unsigned int depth;         /* Resubmit nesting, 0 at the start. */
+    const struct flow_rule *rule; /* NULL for a miss; the table's. */
+    struct ds notes;            /* What the actions did, one line each
+                                 * (normal: what the MAC table said). */
+};
+
+struct dp_trace_output {
+    uint32_t port_no;           /* A local port, or the VTEP's. */
+    bool remote;                /* Encapsulated to 'addr' with 'vni'. */
+    struct in6_addr addr;
+    uint32_t vni;
+};
+
+struct dp_trace {
+    struct dp_trace_step *steps;
+    size_t n_steps;
+    struct dp_trace_output *outputs;
+    size_t n_outputs;
+    int drop;                   /* enum dp_drop_reason of the first drop,
+                                 * or -1 if nothing was dropped. */
+};
+
+/* Runs frame 'p' (which it takes) as if it had been received on 'in_port'
+ * at 'now_ms', through the same lookups and actions as dp_receive(), with
+ * every side effect off: nothing is learned, counted or sent.  'ports'
+ * names ports in the notes (may be NULL).  The caller frees the result
+ * with dp_trace_uninit() while the rules it points to still exist.
+ * Returns 0, ENOENT (no such port) or ENOMEM. */
+int dp_trace(struct dp *, uint32_t in_port, struct packet *p,
+             long long now_ms, const struct flow_text_ports *ports,
+             struct dp_trace *trace);
+void dp_trace_uninit(struct dp_trace *);
+
+/* Runs MAC ageing and rule timeouts; returns when it next needs to
+ * run. */
 long long dp_run_ageing(struct dp *, long long now_ms);
 
 /* Counters of a port or a VNI.  Return false if there is no such one. */
