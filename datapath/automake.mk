@@ -3,6 +3,7 @@
 noinst_LIBRARIES += datapath/libdatapath.a
 datapath_libdatapath_a_SOURCES = \
 	datapath/byte-order.h \
+	datapath/classifier.c datapath/classifier.h \
 	datapath/csum.c datapath/csum.h \
 	datapath/dp.c datapath/dp.h \
 	datapath/eth-addr.c datapath/eth-addr.h \
@@ -13,6 +14,7 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/inet.c datapath/inet.h \
 	datapath/list.h \
 	datapath/mac-table.c datapath/mac-table.h \
+	datapath/match.c datapath/match.h \
 	datapath/packet.c datapath/packet.h \
 	datapath/port.c datapath/port.h datapath/port-provider.h \
 	datapath/port-pcap.c \
