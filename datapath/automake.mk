@@ -10,6 +10,9 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/dstring.c datapath/dstring.h \
 	datapath/eth-addr.c datapath/eth-addr.h \
 	datapath/flow.c datapath/flow.h \
+	datapath/emc.c datapath/emc.h \
+	datapath/flow-exec.c datapath/flow-exec.h \
+	datapath/flow-table.c datapath/flow-table.h \
 	datapath/flow-text.h \
 	datapath/classifier.h \
 	datapath/hash.c datapath/hash.h \
