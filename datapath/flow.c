@@ -337,7 +337,7 @@ flow_hash_5tuple(const struct flow_key *key, uint64_t basis)
 static size_t
 compose_l2(uint8_t *l2, const struct flow_key *key)
 {
-    struct eth_header *eth = (struct eth_header *) l2;
+    struct eth_header *eth = (void *) l2;
     /* An 802.3 frame's type field is its length: nothing follows. */
     be16 type = ntohs(key->dl_type) < ETH_TYPE_MIN ? 0 : key->dl_type;
 
@@ -348,7 +348,7 @@ compose_l2(uint8_t *l2, const struct flow_key *key)
         return ETH_HEADER_LEN;
     }
 
-    struct vlan_header *vlan = (struct vlan_header *) (l2 + ETH_HEADER_LEN);
+    struct vlan_header *vlan = (void *) (l2 + ETH_HEADER_LEN);
 
     eth->eth_type = htons(ETH_TYPE_VLAN);
     vlan->vlan_tci = key->vlan_tci & ~htons(FLOW_VLAN_PRESENT);
@@ -359,7 +359,7 @@ compose_l2(uint8_t *l2, const struct flow_key *key)
 static size_t
 compose_arp(uint8_t *l3, const struct flow_key *key)
 {
-    struct arp_eth_header *arp = (struct arp_eth_header *) l3;
+    struct arp_eth_header *arp = (void *) l3;
 
     arp->ar_hrd = htons(ARP_HTYPE_ETHERNET);
     arp->ar_pro = htons(ETH_TYPE_IPV4);
@@ -380,7 +380,7 @@ compose_l4(uint8_t *l4, const struct flow_key *key)
 {
     switch (key->nw_proto) {
     case IP_PROTO_TCP: {
-        struct tcp_header *tcp = (struct tcp_header *) l4;
+        struct tcp_header *tcp = (void *) l4;
 
         tcp->tcp_src = key->tp_src;
         tcp->tcp_dst = key->tp_dst;
@@ -389,7 +389,7 @@ compose_l4(uint8_t *l4, const struct flow_key *key)
         return TCP_HEADER_LEN;
     }
     case IP_PROTO_UDP: {
-        struct udp_header *udp = (struct udp_header *) l4;
+        struct udp_header *udp = (void *) l4;
 
         udp->udp_src = key->tp_src;
         udp->udp_dst = key->tp_dst;
@@ -398,7 +398,7 @@ compose_l4(uint8_t *l4, const struct flow_key *key)
     }
     case IP_PROTO_ICMP:
     case IP_PROTO_ICMPV6: {
-        struct icmp_header *icmp = (struct icmp_header *) l4;
+        struct icmp_header *icmp = (void *) l4;
 
         icmp->icmp_type = (uint8_t) ntohs(key->tp_src);
         icmp->icmp_code = (uint8_t) ntohs(key->tp_dst);
@@ -419,21 +419,21 @@ finish_l4_csum(uint8_t *l4, size_t len, uint8_t proto, uint32_t pseudo)
     }
 
     be16 csum = csum_finish(csum_add_bytes(pseudo, l4, len));
+    size_t ofs = proto == IP_PROTO_TCP ? offsetof(struct tcp_header, tcp_csum)
+                 : proto == IP_PROTO_UDP
+                 ? offsetof(struct udp_header, udp_csum)
+                 : offsetof(struct icmp_header, icmp_csum);
 
-    if (proto == IP_PROTO_TCP) {
-        ((struct tcp_header *) l4)->tcp_csum = csum;
-    } else if (proto == IP_PROTO_UDP) {
-        /* Zero would say "no checksum". */
-        ((struct udp_header *) l4)->udp_csum = csum ? csum : htons(0xffff);
-    } else {
-        ((struct icmp_header *) l4)->icmp_csum = csum;
+    if (proto == IP_PROTO_UDP && !csum) {
+        csum = htons(0xffff);   /* Zero would say "no checksum". */
     }
+    memcpy(l4 + ofs, &csum, sizeof csum);
 }
 
 static size_t
 compose_ipv4(uint8_t *l3, const struct flow_key *key)
 {
-    struct ipv4_header *ip = (struct ipv4_header *) l3;
+    struct ipv4_header *ip = (void *) l3;
     uint8_t *l4 = l3 + IPV4_HEADER_LEN;
     be32 src = inet_to_ipv4(&key->nw_src);
     be32 dst = inet_to_ipv4(&key->nw_dst);
@@ -461,13 +461,13 @@ compose_ipv4(uint8_t *l3, const struct flow_key *key)
 static size_t
 compose_ipv6(uint8_t *l3, const struct flow_key *key)
 {
-    struct ipv6_header *ip6 = (struct ipv6_header *) l3;
+    struct ipv6_header *ip6 = (void *) l3;
     size_t ext_len = 0;
 
     ip6->ip6_nxt = key->nw_proto;
     if (key->nw_frag & FLOW_NW_FRAG_ANY) {
         struct ipv6_frag_header *frag
-            = (struct ipv6_frag_header *) (l3 + IPV6_HEADER_LEN);
+            = (void *) (l3 + IPV6_HEADER_LEN);
 
         frag->ip6f_nxt = key->nw_proto;
         /* Offset 1 (8 bytes) for a later fragment; else the first one,
