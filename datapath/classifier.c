@@ -22,6 +22,7 @@ struct cls_subtable {
     size_t n_words;
     uint8_t words[FLOW_KEY_U64S]; /* Indexes of the nonzero mask words. */
     flow_u64 mask[FLOW_KEY_U64S]; /* The mask, word i at index words[i]. */
+    uint64_t mul[FLOW_KEY_U64S];  /* Odd multipliers from the seed. */
     struct flow_key full_mask;  /* The whole mask, to find the subtable. */
 };
 
@@ -38,17 +39,22 @@ hash_mask(const struct flow_key *mask, uint64_t basis)
 }
 
 /* Hashes 'key' under the subtable's mask.  A rule's key is normalized, so
- * the same function serves rules and frames. */
+ * the same function serves rules and frames.
+ *
+ * This runs once per subtable per lookup, so it is multilinear: the
+ * products are independent and run side by side, and one mixing round at
+ * the end spreads their sum, where a chain of hash_add64() would pay a
+ * whole round per word. */
 static inline uint32_t
 subtable_hash(const struct cls_subtable *st, const flow_u64 *key,
               uint64_t basis)
 {
-    uint64_t h = basis;
+    uint64_t h = 0;
 
     for (size_t i = 0; i < st->n_words; i++) {
-        h = hash_add64(h, key[st->words[i]] & st->mask[i]);
+        h += (key[st->words[i]] & st->mask[i]) * st->mul[i];
     }
-    return hash_finish(h);
+    return hash_finish(hash_add64(basis, h));
 }
 
 static inline bool
@@ -176,6 +182,7 @@ create_subtable(struct classifier *cls, const struct flow_key *mask)
         if (m[i]) {
             st->words[st->n_words] = (uint8_t) i;
             st->mask[st->n_words] = m[i];
+            st->mul[st->n_words] = hash_add64(cls->basis, i) | 1;
             st->n_words++;
         }
     }
