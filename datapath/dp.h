@@ -45,7 +45,8 @@ enum dp_drop_reason {
     DP_DROP_NO_BUFFER,          /* Packet pool empty while copying. */
     DP_DROP_SAME_PORT,          /* Destination is the port it came in on. */
     DP_DROP_SPLIT_HORIZON,      /* From a VTEP and destined to a VTEP. */
-    DP_DROP_BAD_DEST,           /* Static entry to a port not in the VNI. */
+    DP_DROP_BAD_DEST,           /* Static entry to a port not in the VNI,
+                                 * or output: to a port not there. */
     DP_DROP_BAD_SRC,            /* Multicast or zero source MAC. */
     DP_DROP_LOOPED,             /* Our own VXLAN frame came back to us. */
     DP_DROP_FAMILY,             /* Remote VTEP of the other IP family. */
