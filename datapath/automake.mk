@@ -2,17 +2,23 @@
 # the port implementations.
 noinst_LIBRARIES += datapath/libdatapath.a
 datapath_libdatapath_a_SOURCES = \
+	datapath/actions.c datapath/actions.h \
+	datapath/actions-text.c datapath/actions-text.h \
 	datapath/byte-order.h \
 	datapath/csum.c datapath/csum.h \
 	datapath/dp.c datapath/dp.h \
+	datapath/dstring.c datapath/dstring.h \
 	datapath/eth-addr.c datapath/eth-addr.h \
 	datapath/flow.c datapath/flow.h \
+	datapath/flow-scan.c datapath/flow-scan.h \
+	datapath/flow-text.c datapath/flow-text.h \
 	datapath/hash.c datapath/hash.h \
 	datapath/headers.h \
 	datapath/hmap.c datapath/hmap.h \
 	datapath/inet.c datapath/inet.h \
 	datapath/list.h \
 	datapath/mac-table.c datapath/mac-table.h \
+	datapath/match.c datapath/match.h \
 	datapath/packet.c datapath/packet.h \
 	datapath/port.c datapath/port.h datapath/port-provider.h \
 	datapath/port-pcap.c \
