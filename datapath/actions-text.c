@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "flow-scan.h"
@@ -265,11 +266,11 @@ parse_action(const struct parse_ctx *ctx, char *token,
     char sep = token[len];
     const struct action_syntax *syntax;
     char *arg = token + len;
+    char name[32];
 
-    token[len] = '\0';
-    syntax = find_syntax(token);
-    token[len] = sep;
     memset(act, 0, sizeof *act);
+    snprintf(name, sizeof name, "%.*s", (int) len, token);
+    syntax = len < sizeof name ? find_syntax(name) : NULL;
     if (!syntax) {
         /* A bare port is an output, as in ovs-ofctl. */
         if (!sep && flow_scan_port(token, ctx->ports, &act->port)) {
@@ -279,24 +280,23 @@ parse_action(const struct parse_ctx *ctx, char *token,
         ds_put_format(ctx->error, "unknown action '%.*s'", (int) len, token);
         return false;
     }
-    token[len] = '\0';
     act->type = syntax->type;
     if (!syntax->parse) {
-        return !sep || bad(ctx, token, "takes no argument");
+        return !sep || bad(ctx, name, "takes no argument");
     }
     if (sep == ':') {
         arg++;
     } else if (!sep) {
-        return bad(ctx, token, "needs an argument");
+        return bad(ctx, name, "needs an argument");
     } else if (syntax->type != FLOW_ACTION_RESUBMIT) {
-        return bad(ctx, token, "'%s' is not ':ARGUMENT'", arg);
+        return bad(ctx, name, "'%s' is not ':ARGUMENT'", arg);
     } else if (arg[strlen(arg) - 1] != ')') {
-        return bad(ctx, token, "'%s' lacks its ')'", arg);
+        return bad(ctx, name, "'%s' lacks its ')'", arg);
     }
     if (!*arg) {
-        return bad(ctx, token, "needs an argument");
+        return bad(ctx, name, "needs an argument");
     }
-    return syntax->parse(ctx, token, arg, act);
+    return syntax->parse(ctx, name, arg, act);
 }
 
 /* Checks the rules that concern the list as a whole. */

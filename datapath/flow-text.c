@@ -595,6 +595,9 @@ parse_tcp_flags(struct parser *p, const struct field *f, char *value)
     if (isdigit((unsigned char) value[0])) {
         return parse_tcp_flags_number(p, f, value);
     }
+    if (!*value) {
+        return bad(p, f->name, "'' is not VALUE[/MASK] nor flags");
+    }
     if (masked && p->mode == FLOW_TEXT_TRACE) {
         return bad(p, f->name, "no mask in %s", mode_name(p->mode));
     }
@@ -1125,6 +1128,7 @@ flow_text_format_spec(struct ds *s, const struct flow_spec *spec,
                       const struct flow_text_ports *ports)
 {
     size_t start = s->length;
+    size_t before, mark;
 
     if (spec->table >= 0) {
         ds_put_format(s, "table=%d", spec->table);
@@ -1144,10 +1148,15 @@ flow_text_format_spec(struct ds *s, const struct flow_spec *spec,
         put_separator(s, start);
         ds_put_format(s, "hard_timeout=%d", spec->hard_timeout);
     }
+    before = s->length;
     put_separator(s, start);
+    mark = s->length;
     flow_text_format_match(s, &spec->match, spec->priority, ports);
+    if (s->length == mark) {
+        ds_truncate(s, before);
+    }
     if (spec->actions) {
-        if (s->length > start && s->string[s->length - 1] != ',') {
+        if (s->length > start) {
             ds_put_char(s, ' ');
         }
         ds_put_cstr(s, "actions=");

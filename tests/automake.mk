@@ -7,6 +7,7 @@ UNIT_TESTS = \
 	tests/check-dp \
 	tests/check-eth-addr \
 	tests/check-flow \
+	tests/check-flow-text \
 	tests/check-hmap \
 	tests/check-inet \
 	tests/check-mac-table \
