@@ -277,8 +277,7 @@ parse_action(const struct parse_ctx *ctx, char *token,
             act->type = FLOW_ACTION_OUTPUT;
             return true;
         }
-        ds_put_format(ctx->error, "unknown action '%.*s'", (int) len, token);
-        return false;
+        return flow_scan_unknown(ctx->error, "action", token, len);
     }
     act->type = syntax->type;
     if (!syntax->parse) {

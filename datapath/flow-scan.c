@@ -56,14 +56,40 @@ flow_scan_keyword_eq(const char *a, const char *b)
     return !strcasecmp(a, b);
 }
 
+/* Shows the control characters of what 'error' got since 'start' as '?':
+ * messages quote the text at fault, which may hold anything, and must stay
+ * one line.  Returns false. */
+static bool
+one_line(struct ds *error, size_t start)
+{
+    for (size_t i = start; i < error->length; i++) {
+        if (iscntrl((unsigned char) error->string[i])) {
+            error->string[i] = '?';
+        }
+    }
+    return false;
+}
+
 bool
 flow_scan_error(struct ds *error, const char *name, const char *format, ...)
 {
+    size_t start = error->length;
     va_list args;
 
     ds_put_format(error, "%s: ", name);
     va_start(args, format);
     ds_put_format_valist(error, format, args);
     va_end(args);
-    return false;
+
+    return one_line(error, start);
+}
+
+bool
+flow_scan_unknown(struct ds *error, const char *what, const char *name,
+                  size_t len)
+{
+    size_t start = error->length;
+
+    ds_put_format(error, "unknown %s '%.*s'", what, (int) len, name);
+    return one_line(error, start);
 }

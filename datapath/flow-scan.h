@@ -2,6 +2,7 @@
 #define DATAPATH_FLOW_SCAN_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ds;
@@ -26,11 +27,17 @@ bool flow_scan_port(const char *s, const struct flow_text_ports *ports,
 #define FLOW_SCAN_PORT_MAX (UINT32_MAX - 1)
 
 /* Appends "NAME: MESSAGE" to 'error', the form of every error of the flow
- * syntax, and returns false, so that a parser can end with
+ * syntax, with control characters shown as '?' so that it stays one line,
+ * and returns false, so that a parser can end with
  * "return flow_scan_error(...)". */
 bool flow_scan_error(struct ds *error, const char *name,
                      const char *format, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Appends "unknown WHAT 'NAME'" ('len' bytes of 'name') to 'error' in the
+ * same way, and returns false. */
+bool flow_scan_unknown(struct ds *error, const char *what, const char *name,
+                       size_t len);
 
 /* Says whether 'a' and 'b' are equal, ignoring case, as keywords are. */
 bool flow_scan_keyword_eq(const char *a, const char *b);

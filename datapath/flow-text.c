@@ -692,8 +692,7 @@ parse_shorthand(struct parser *p, const char *name)
         }
         return true;
     }
-    ds_put_format(p->error, "unknown field '%s'", name);
-    return false;
+    return flow_scan_unknown(p->error, "field", name, strlen(name));
 }
 
 /* Parses 'value' of a setting of the rule itself ('name' in 'slot'),
@@ -788,8 +787,7 @@ parse_key_value(struct parser *p, const char *key, char *value)
                 return true;
             }
         }
-        ds_put_format(p->error, "unknown field '%s'", key);
-        return false;
+        return flow_scan_unknown(p->error, "field", key, strlen(key));
     }
     return true;
 }

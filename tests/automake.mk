@@ -75,6 +75,11 @@ tests_fuzz_fuzz_config_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 tests_fuzz_fuzz_config_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_config_LDADD = tests/fuzz/libfuzz.a $(SWITCHD_LDADD)
 
+noinst_PROGRAMS += tests/fuzz/fuzz-flow-text
+tests_fuzz_fuzz_flow_text_SOURCES = tests/fuzz/fuzz-flow-text.c
+tests_fuzz_fuzz_flow_text_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_flow_text_LDADD = $(DATAPATH_LIBS)
+
 # Writes the seed corpora that are not plain frames (see its comment).
 noinst_PROGRAMS += tests/fuzz/make-seeds
 tests_fuzz_make_seeds_SOURCES = tests/fuzz/make-seeds.c \

@@ -380,6 +380,9 @@ static const struct {
     /* Line level. */
     { FLOW_TEXT_ADD, "foo=1,actions=drop", "unknown field 'foo'" },
     { FLOW_TEXT_ADD, "bogus,actions=drop", "unknown field 'bogus'" },
+    { FLOW_TEXT_ADD, "fo\001o=1,actions=drop", "unknown field 'fo?o'" },
+    { FLOW_TEXT_ADD, "actions=resubmit(,1\n", "resubmit: '(,1?' lacks" },
+    { FLOW_TEXT_ADD, "actions=x\033y", "unknown action 'x?y'" },
     { FLOW_TEXT_ADD, "tcp", "actions: missing: a rule to add needs" },
     { FLOW_TEXT_MODIFY, "tcp", "actions: missing: mod-flows needs" },
     { FLOW_TEXT_ADD, "priority=65536,actions=drop",
