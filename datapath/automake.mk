@@ -11,7 +11,9 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/eth-addr.c datapath/eth-addr.h \
 	datapath/flow.c datapath/flow.h \
 	datapath/flow-scan.c datapath/flow-scan.h \
+	datapath/flow-fields.c datapath/flow-fields.h \
 	datapath/flow-text.c datapath/flow-text.h \
+	datapath/flow-text-format.c \
 	datapath/hash.c datapath/hash.h \
 	datapath/headers.h \
 	datapath/hmap.c datapath/hmap.h \
