@@ -371,6 +371,26 @@ START_TEST(test_formats_a_catchall_as_nothing)
 }
 END_TEST
 
+START_TEST(test_formats_a_match_as_dump_flows_shows_it)
+{
+    struct flow_spec spec = parse_ok("tp_dst=22,in_port=1,tcp,priority=100",
+                                     FLOW_TEXT_FILTER, &ports);
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    flow_text_format_match(&s, &spec.match, spec.priority, &ports);
+    ck_assert_str_eq(ds_cstr(&s), "priority=100,tcp,in_port=tap0,tp_dst=22");
+    ds_clear(&s);
+    flow_text_format_match(&s, &spec.match, spec.priority, NULL);
+    ck_assert_str_eq(ds_cstr(&s), "priority=100,tcp,in_port=1,tp_dst=22");
+    ds_clear(&s);
+    flow_text_format_match(&s, &spec.match, FLOW_TEXT_DEFAULT_PRIORITY,
+                           &ports);
+    ck_assert_str_eq(ds_cstr(&s), "tcp,in_port=tap0,tp_dst=22");
+    ds_destroy(&s);
+    flow_spec_uninit(&spec);
+}
+END_TEST
+
 /* Bad text and what the error must say. */
 static const struct {
     enum flow_text_mode mode;
@@ -675,6 +695,8 @@ flow_text_suite(void)
         { "modes take what they allow", test_modes_take_what_they_allow },
         { "without ports takes and prints numbers",
           test_without_ports_takes_and_prints_numbers },
+        { "formats a match as dump-flows shows it",
+          test_formats_a_match_as_dump_flows_shows_it },
         { "formats a catch-all as nothing",
           test_formats_a_catchall_as_nothing },
         { "refuses bad text saying why", test_refuses_bad_text_saying_why },
