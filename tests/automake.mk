@@ -8,6 +8,7 @@ UNIT_TESTS = \
 	tests/check-dp \
 	tests/check-eth-addr \
 	tests/check-flow \
+	tests/check-flow-text \
 	tests/check-hmap \
 	tests/check-inet \
 	tests/check-mac-table \
@@ -84,6 +85,11 @@ tests_fuzz_fuzz_classifier_SOURCES = tests/fuzz/fuzz-classifier.c
 tests_fuzz_fuzz_classifier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_fuzz_fuzz_classifier_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_classifier_LDADD = $(DATAPATH_LIBS)
+
+noinst_PROGRAMS += tests/fuzz/fuzz-flow-text
+tests_fuzz_fuzz_flow_text_SOURCES = tests/fuzz/fuzz-flow-text.c
+tests_fuzz_fuzz_flow_text_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_flow_text_LDADD = $(DATAPATH_LIBS)
 
 # Writes the seed corpora that are not plain frames (see its comment).
 noinst_PROGRAMS += tests/fuzz/make-seeds
