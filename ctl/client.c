@@ -166,7 +166,8 @@ static int
 send_request(const struct conversation *c, const Vswitch__Request *request)
 {
     size_t len;
-    uint8_t *frame = frame_pack(&request->base, FRAME_MAX_REQUEST, &len);
+    uint8_t *frame = frame_pack(&request->base, FRAME_MAX_LARGE_REQUEST,
+                                &len);
 
     if (!frame) {
         return ENOMEM;

@@ -359,9 +359,9 @@ prepare(const struct settings *s, const struct command *cmd,
         return false;
     }
     if (protobuf_c_message_get_packed_size(&b->request.base)
-        > FRAME_MAX_REQUEST) {
+        > FRAME_MAX_LARGE_REQUEST) {
         complain(STATUS_USAGE, "%s: the request is larger than %u MiB",
-                 cmd->name, FRAME_MAX_REQUEST >> 20);
+                 cmd->name, FRAME_MAX_LARGE_REQUEST >> 20);
         return false;
     }
     return true;
