@@ -4,11 +4,15 @@ noinst_LIBRARIES += datapath/libdatapath.a
 datapath_libdatapath_a_SOURCES = \
 	datapath/actions.c datapath/actions.h \
 	datapath/byte-order.h \
+	datapath/classifier.c datapath/classifier.h \
 	datapath/csum.c datapath/csum.h \
 	datapath/dp.c datapath/dp.h \
 	datapath/dstring.c datapath/dstring.h \
 	datapath/eth-addr.c datapath/eth-addr.h \
 	datapath/flow.c datapath/flow.h \
+	datapath/emc.c datapath/emc.h \
+	datapath/flow-exec.c datapath/flow-exec.h \
+	datapath/flow-table.c datapath/flow-table.h \
 	datapath/flow-text.h \
 	datapath/classifier.h \
 	datapath/hash.c datapath/hash.h \
@@ -18,6 +22,7 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/list.h \
 	datapath/match.c datapath/match.h \
 	datapath/mac-table.c datapath/mac-table.h \
+	datapath/match.c datapath/match.h \
 	datapath/packet.c datapath/packet.h \
 	datapath/port.c datapath/port.h datapath/port-provider.h \
 	datapath/port-pcap.c \

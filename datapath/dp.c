@@ -3,11 +3,18 @@
 #include "dp.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "actions.h"
 #include "csum.h"
+#include "emc.h"
 #include "flow.h"
+#include "flow-exec.h"
+#include "flow-table.h"
 #include "hash.h"
 #include "headers.h"
 #include "hmap.h"
@@ -45,9 +52,27 @@ struct dp_port {
     uint16_t ip_id;
 };
 
+/* Frames that met a rule in this batch, counted against it once the
+ * batch is done. */
+struct rule_hit {
+    struct flow_rule *rule;
+    uint64_t n_packets;
+    uint64_t n_bytes;
+};
+
+#define DP_MAX_HITS 16
+
 struct dp {
     struct packet_pool *pool;
     struct mac_table *macs;
+    struct flow_table *flows;
+    struct emc *emc;
+    struct rule_hit hits[DP_MAX_HITS];
+    size_t n_hits;
+    long long now_ms;           /* Of the batch being processed. */
+    struct dp_trace *trace;     /* Set while dp_trace() runs: nothing is
+                                 * learned, counted or sent. */
+    const struct flow_text_ports *trace_ports;
     struct hmap ports;
     struct hmap vnis;
     struct dp_port *tunnel;
@@ -130,7 +155,13 @@ dp_create(struct packet_pool *pool, size_t max_macs,
         return NULL;
     }
     dp->macs = mac_table_create(max_macs);
-    if (!dp->macs) {
+    dp->flows = flow_table_create(0);
+    dp->emc = emc_create();
+    if (!dp->macs || !dp->flows || !dp->emc
+        || flow_table_add_default(dp->flows, 0)) {
+        mac_table_destroy(dp->macs);
+        flow_table_destroy(dp->flows);
+        emc_destroy(dp->emc);
         free(dp);
         return NULL;
     }
@@ -164,6 +195,8 @@ dp_destroy(struct dp *dp)
     hmap_destroy(&dp->ports);
     hmap_destroy(&dp->vnis);
     mac_table_destroy(dp->macs);
+    flow_table_destroy(dp->flows);
+    emc_destroy(dp->emc);
     free(dp);
 }
 
@@ -171,6 +204,12 @@ struct mac_table *
 dp_mac_table(struct dp *dp)
 {
     return dp->macs;
+}
+
+struct flow_table *
+dp_flow_table(struct dp *dp)
+{
+    return dp->flows;
 }
 
 int
@@ -395,6 +434,73 @@ dp_vni_del(struct dp *dp, uint32_t vni)
     return 0;
 }
 
+/* Trace.  While dp->trace is set, the functions below record what they
+ * would do instead of doing it. */
+
+static struct dp_trace_step *
+trace_step(struct dp *dp)
+{
+    struct dp_trace *t = dp->trace;
+
+    return t->n_steps ? &t->steps[t->n_steps - 1] : NULL;
+}
+
+static void trace_note(struct dp *, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+trace_note(struct dp *dp, const char *format, ...)
+{
+    struct dp_trace_step *step = trace_step(dp);
+    va_list args;
+
+    if (!step) {
+        return;
+    }
+    if (step->notes.length) {
+        ds_put_char(&step->notes, '\n');
+    }
+    va_start(args, format);
+    ds_put_format_valist(&step->notes, format, args);
+    va_end(args);
+}
+
+static const char *
+port_label(const struct dp *dp, uint32_t port_no, char *buf, size_t size)
+{
+    const struct flow_text_ports *ports = dp->trace_ports;
+    const char *name = ports && ports->port_name
+                       ? ports->port_name(ports->aux, port_no) : NULL;
+
+    if (!name) {
+        snprintf(buf, size, "%"PRIu32, port_no);
+        name = buf;
+    }
+    return name;
+}
+
+static bool
+trace_grow(void **array, size_t n, size_t size)
+{
+    void *bigger = realloc(*array, (n + 1) * size);
+
+    if (!bigger) {
+        return false;
+    }
+    *array = bigger;
+    return true;
+}
+
+static void
+trace_output(struct dp *dp, const struct dp_trace_output *out)
+{
+    struct dp_trace *t = dp->trace;
+
+    if (trace_grow((void **) &t->outputs, t->n_outputs, sizeof *out)) {
+        t->outputs[t->n_outputs++] = *out;
+    }
+}
+
 /* Output. */
 
 static void
@@ -408,8 +514,16 @@ flush_port(struct dp *dp, struct dp_port *port)
 }
 
 static void
-count_drop(struct dp_port *in, struct dp_vni *v, enum dp_drop_reason reason)
+count_drop(struct dp *dp, struct dp_port *in, struct dp_vni *v,
+           enum dp_drop_reason reason)
 {
+    if (dp->trace) {
+        if (dp->trace->drop < 0) {
+            dp->trace->drop = (int) reason;
+        }
+        trace_note(dp, "dropped: %s", dp_drop_reason_name(reason));
+        return;
+    }
     in->counters.drops[reason]++;
     if (v) {
         v->counters.drops[reason]++;
@@ -417,24 +531,34 @@ count_drop(struct dp_port *in, struct dp_vni *v, enum dp_drop_reason reason)
 }
 
 static void
-drop(struct dp_port *in, struct dp_vni *v, struct packet *p,
+drop(struct dp *dp, struct dp_port *in, struct dp_vni *v, struct packet *p,
      enum dp_drop_reason reason)
 {
-    count_drop(in, v, reason);
+    count_drop(dp, in, v, reason);
     packet_free(p);
 }
 
 /* Queues 'p' for 'out'; sends a full batch at once.  A port that takes
  * super frames gets a TCP segment appended to the one queued before it,
- * where the two make a run (tcp-gro.h). */
+ * where the two make a run (tcp-gro.h).  'v' (counted) may be NULL. */
 static void
 enqueue(struct dp *dp, struct dp_port *out, struct dp_vni *v,
         struct packet *p)
 {
+    if (dp->trace) {
+        if (out != dp->tunnel) {
+            trace_output(dp, &(struct dp_trace_output) {
+                             .port_no = out->port_no });
+        }
+        packet_free(p);
+        return;
+    }
     out->counters.tx_packets++;
     out->counters.tx_bytes += packet_size(p);
-    v->counters.tx_packets++;
-    v->counters.tx_bytes += packet_size(p);
+    if (v) {
+        v->counters.tx_packets++;
+        v->counters.tx_bytes += packet_size(p);
+    }
     if (out->takes_gso && out->tx.count
         && tcp_gro_merge(out->tx.packets[out->tx.count - 1], p)) {
         packet_free(p);
@@ -449,19 +573,20 @@ enqueue(struct dp *dp, struct dp_port *out, struct dp_vni *v,
     }
 }
 
-/* Where the segments of a super frame go: to 'out', or encapsulated to
- * 'dst' if 'out' is NULL. */
+/* Where the segments of a super frame go: to 'out', or encapsulated with
+ * 'vni' to 'dst' if 'out' is NULL. */
 struct segment_output {
     struct dp *dp;
     struct dp_port *in;
     struct dp_vni *v;
     struct dp_port *out;
     const struct in6_addr *dst;
+    uint32_t vni;
 };
 
 static void encap_and_enqueue(struct dp *, struct dp_port *in,
-                              struct dp_vni *, struct packet *,
-                              const struct in6_addr *dst);
+                              struct dp_vni *, uint32_t vni,
+                              struct packet *, const struct in6_addr *dst);
 
 static void
 emit_segment(void *so_, struct packet *seg)
@@ -471,7 +596,7 @@ emit_segment(void *so_, struct packet *seg)
     if (so->out) {
         enqueue(so->dp, so->out, so->v, seg);
     } else {
-        encap_and_enqueue(so->dp, so->in, so->v, seg, so->dst);
+        encap_and_enqueue(so->dp, so->in, so->v, so->vni, seg, so->dst);
     }
 }
 
@@ -482,8 +607,8 @@ segment(struct segment_output *so, struct packet *p)
     int error = tso_segment(p, so->dp->pool, emit_segment, so);
 
     if (error) {
-        count_drop(so->in, so->v, error == ENOBUFS ? DP_DROP_NO_BUFFER
-                                                   : DP_DROP_BAD_GSO);
+        count_drop(so->dp, so->in, so->v,
+                   error == ENOBUFS ? DP_DROP_NO_BUFFER : DP_DROP_BAD_GSO);
     }
     packet_free(p);
 }
@@ -495,7 +620,7 @@ output(struct dp *dp, struct dp_port *in, struct dp_port *out,
        struct dp_vni *v, struct packet *p)
 {
     if (p->md.gso_size && !out->takes_gso) {
-        struct segment_output so = { dp, in, v, out, NULL };
+        struct segment_output so = { dp, in, v, out, NULL, 0 };
 
         segment(&so, p);
     } else {
@@ -516,43 +641,51 @@ inner_hash(struct dp *dp, struct packet *p)
     return p->md.hash;
 }
 
-/* Encapsulates 'p', which fits the underlay, for 'v' and queues it to the
- * tunnel port for underlay address 'dst'. */
+/* Encapsulates 'p', which fits the underlay, with 'vni' and queues it to
+ * the tunnel port for underlay address 'dst'. */
 static void
 encap_and_enqueue(struct dp *dp, struct dp_port *in, struct dp_vni *v,
-                  struct packet *p, const struct in6_addr *dst)
+                  uint32_t vni, struct packet *p, const struct in6_addr *dst)
 {
     struct dp_port *tunnel = dp->tunnel;
     struct eth_addr next_hop = {{ 0 }};
 
+    if (dp->trace) {
+        trace_output(dp, &(struct dp_trace_output) {
+                         .port_no = tunnel->port_no, .remote = true,
+                         .addr = *dst, .vni = vni });
+        packet_free(p);
+        return;
+    }
     if (inet_is_multicast(dst)) {
         next_hop = vxlan_multicast_eth(dst);
     } else if (dp->cb.neighbor) {
         dp->cb.neighbor(dp->cb.aux, dst, &next_hop);
     }
-    if (vxlan_encap(p, &tunnel->tunnel.encap, v->vni, dst, &next_hop,
+    if (vxlan_encap(p, &tunnel->tunnel.encap, vni, dst, &next_hop,
                     tunnel->ip_id++)) {
-        drop(in, v, p, DP_DROP_TOO_BIG);
+        drop(dp, in, v, p, DP_DROP_TOO_BIG);
         return;
     }
     enqueue(dp, tunnel, v, p);
 }
 
-/* Encapsulates 'p' for 'v' and queues it to the underlay address 'dst'; a
- * super frame is cut into segments first, each of which must fit. */
+/* Encapsulates 'p' with 'vni' (of 'v', which may be NULL for a VNI that is
+ * not configured) and queues it to the underlay address 'dst'; a super
+ * frame is cut into segments first, each of which must fit. */
 static void
 output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
-              struct packet *p, const struct in6_addr *dst)
+              uint32_t vni, struct packet *p, const struct in6_addr *dst)
 {
     struct dp_port *tunnel = dp->tunnel;
 
     /* A tunnel port without an address is one whose device never opened. */
     if (!tunnel || inet_is_unspecified(&tunnel->tunnel.encap.local)) {
-        drop(in, v, p, DP_DROP_NO_TUNNEL);
+        drop(dp, in, v, p, DP_DROP_NO_TUNNEL);
         return;
     }
     if (inet_is_ipv4(dst) != inet_is_ipv4(&tunnel->tunnel.encap.local)) {
-        drop(in, v, p, DP_DROP_FAMILY);
+        drop(dp, in, v, p, DP_DROP_FAMILY);
         return;
     }
 
@@ -565,23 +698,23 @@ output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         size_t hdr_len = tso_header_len(p);
 
         if (!hdr_len) {
-            drop(in, v, p, DP_DROP_BAD_GSO);
+            drop(dp, in, v, p, DP_DROP_BAD_GSO);
             return;
         }
         wire_len = MIN(wire_len, hdr_len + p->md.gso_size);
     }
     if (wire_len + vxlan_overhead(dst) - ETH_HEADER_LEN
         > tunnel->tunnel.mtu) {
-        drop(in, v, p, DP_DROP_TOO_BIG);
+        drop(dp, in, v, p, DP_DROP_TOO_BIG);
         return;
     }
     inner_hash(dp, p);
     if (p->md.gso_size) {
-        struct segment_output so = { dp, in, v, NULL, dst };
+        struct segment_output so = { dp, in, v, NULL, dst, vni };
 
         segment(&so, p);
     } else {
-        encap_and_enqueue(dp, in, v, p, dst);
+        encap_and_enqueue(dp, in, v, vni, p, dst);
     }
 }
 
@@ -599,6 +732,10 @@ flood(struct dp *dp, struct dp_port *in, struct dp_vni *v, struct packet *p,
     LIST_FOR_EACH (port, vni_node, &v->ports) {
         n_targets += port != in;
     }
+    if (dp->trace) {
+        trace_note(dp, "flooded in VNI %"PRIu32" to %zu port(s) and %zu "
+                   "remote VTEP(s)", v->vni, n_targets - n_remote, n_remote);
+    }
     if (!n_targets) {
         packet_free(p);
         return;
@@ -613,7 +750,7 @@ flood(struct dp *dp, struct dp_port *in, struct dp_vni *v, struct packet *p,
             if (copy) {
                 output(dp, in, port, v, copy);
             } else {
-                count_drop(in, v, DP_DROP_NO_BUFFER);
+                count_drop(dp, in, v, DP_DROP_NO_BUFFER);
             }
         }
     }
@@ -623,10 +760,30 @@ flood(struct dp *dp, struct dp_port *in, struct dp_vni *v, struct packet *p,
                                                   : &v->flood_list[i];
 
         if (copy) {
-            output_remote(dp, in, v, copy, dst);
+            output_remote(dp, in, v, v->vni, copy, dst);
         } else {
-            count_drop(in, v, DP_DROP_NO_BUFFER);
+            count_drop(dp, in, v, DP_DROP_NO_BUFFER);
         }
+    }
+}
+
+static void
+trace_mac_entry(struct dp *dp, const struct eth_header *eth,
+                const struct mac_dest *dest)
+{
+    char mac[ETH_ADDR_STRLEN], addr[INET_ADDR_STRLEN], buf[16];
+
+    eth_addr_format(&eth->eth_dst, mac);
+    if (!dest) {
+        trace_note(dp, "normal: %s is %s", mac,
+                   eth_addr_is_multicast(&eth->eth_dst) ? "multicast"
+                                                        : "unknown");
+    } else if (dest->type == MAC_DEST_REMOTE) {
+        trace_note(dp, "normal: %s is behind remote VTEP %s", mac,
+                   inet_format(&dest->remote, addr));
+    } else {
+        trace_note(dp, "normal: %s is on port %s", mac,
+                   port_label(dp, dest->port_no, buf, sizeof buf));
     }
 }
 
@@ -650,24 +807,27 @@ forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         copy = *entry;
         dest = &copy;
     }
+    if (dp->trace) {
+        trace_mac_entry(dp, eth, dest);
+    }
     if (!dest) {
         /* Split horizon: the sending VTEP flooded to the others itself. */
         flood(dp, in, v, p, !from_underlay);
     } else if (dest->type == MAC_DEST_REMOTE) {
         if (from_underlay) {
-            drop(in, v, p, DP_DROP_SPLIT_HORIZON);
+            drop(dp, in, v, p, DP_DROP_SPLIT_HORIZON);
         } else {
-            output_remote(dp, in, v, p, &dest->remote);
+            output_remote(dp, in, v, v->vni, p, &dest->remote);
         }
     } else if (dest->port_no == in->port_no) {
-        drop(in, v, p, DP_DROP_SAME_PORT);
+        drop(dp, in, v, p, DP_DROP_SAME_PORT);
     } else {
         struct dp_port *out = find_port(dp, dest->port_no);
 
         if (out && out->vni == v) {
             output(dp, in, out, v, p);
         } else {
-            drop(in, v, p, DP_DROP_BAD_DEST);
+            drop(dp, in, v, p, DP_DROP_BAD_DEST);
         }
     }
 }
@@ -697,41 +857,249 @@ vxlan_error_to_drop(enum vxlan_error error)
  * frames it does not learn from ("nolearning"). */
 static void
 learn_and_forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
-                  struct packet *p, const struct mac_dest *src,
-                  long long now_ms)
+                  struct packet *p, const struct mac_dest *src)
 {
     const struct eth_header *eth = packet_at(p, 0, ETH_HEADER_LEN);
+    bool bad_src;
 
-    if (mac_table_learn(dp->macs, v->vni, &eth->eth_src, src, now_ms)
-        == MAC_LEARN_MULTICAST) {
-        drop(in, v, p, DP_DROP_BAD_SRC);
+    if (dp->trace) {
+        bad_src = eth_addr_is_multicast(&eth->eth_src)
+                  || eth_addr_is_zero(&eth->eth_src);
+    } else {
+        bad_src = mac_table_learn(dp->macs, v->vni, &eth->eth_src, src,
+                                  dp->now_ms) == MAC_LEARN_MULTICAST;
+    }
+    if (bad_src) {
+        drop(dp, in, v, p, DP_DROP_BAD_SRC);
         return;
     }
     forward(dp, in, v, p);
 }
 
+/* The flow tables' side of a frame: where it came from, and the VNI it
+ * had when it reached them. */
+struct xlate {
+    struct dp *dp;
+    struct dp_port *in;
+    struct dp_vni *v;           /* VNI of p->md.vni when received, or
+                                 * NULL. */
+};
+
+/* Returns the configured VNI 'vni', or NULL. */
+static struct dp_vni *
+xlate_vni(const struct xlate *xl, uint32_t vni)
+{
+    return xl->v && xl->v->vni == vni ? xl->v
+           : vni ? find_vni(xl->dp, vni) : NULL;
+}
+
 static void
-receive_local(struct dp *dp, struct dp_port *in, struct packet *p,
-              long long now_ms)
+count_hit(struct dp *dp, struct flow_rule *rule, const struct packet *p)
+{
+    struct rule_hit *h = NULL;
+
+    for (size_t i = dp->n_hits; i-- > 0;) {
+        if (dp->hits[i].rule == rule) {
+            h = &dp->hits[i];
+            break;
+        }
+    }
+    if (!h) {
+        if (dp->n_hits == DP_MAX_HITS) {
+            for (size_t i = 0; i < dp->n_hits; i++) {
+                flow_rule_account(dp->hits[i].rule, dp->hits[i].n_packets,
+                                  dp->hits[i].n_bytes, dp->now_ms);
+            }
+            dp->n_hits = 0;
+        }
+        h = &dp->hits[dp->n_hits++];
+        *h = (struct rule_hit) { .rule = rule };
+    }
+    h->n_packets++;
+    h->n_bytes += packet_size(p);
+}
+
+static void
+flush_hits(struct dp *dp)
+{
+    for (size_t i = 0; i < dp->n_hits; i++) {
+        flow_rule_account(dp->hits[i].rule, dp->hits[i].n_packets,
+                          dp->hits[i].n_bytes, dp->now_ms);
+    }
+    dp->n_hits = 0;
+}
+
+static void
+trace_lookup(struct dp *dp, uint8_t table_id, unsigned int depth,
+             const struct flow_rule *rule)
+{
+    struct dp_trace *t = dp->trace;
+
+    if (trace_grow((void **) &t->steps, t->n_steps, sizeof *t->steps)) {
+        struct dp_trace_step *step = &t->steps[t->n_steps++];
+
+        *step = (struct dp_trace_step) { .table = table_id, .depth = depth,
+                                         .rule = rule };
+        ds_init(&step->notes);
+    }
+}
+
+static struct flow_rule *
+xlate_lookup(void *xl_, uint8_t table_id, const struct flow_key *key,
+             unsigned int depth, const struct packet *p)
+{
+    struct xlate *xl = xl_;
+    struct dp *dp = xl->dp;
+    struct flow_rule *rule;
+
+    if (dp->trace || !flow_table_needs_key(dp->flows, table_id)) {
+        rule = flow_table_lookup(dp->flows, table_id, key);
+    } else {
+        uint64_t generation = flow_table_generation(dp->flows);
+        uint32_t hash = emc_hash(dp->emc, table_id, key);
+
+        rule = emc_lookup(dp->emc, table_id, key, hash, generation);
+        if (!rule) {
+            rule = flow_table_lookup(dp->flows, table_id, key);
+            if (rule) {
+                emc_insert(dp->emc, table_id, key, hash, generation, rule);
+            }
+        }
+    }
+    if (dp->trace) {
+        trace_lookup(dp, table_id, depth, rule);
+    } else if (rule) {
+        count_hit(dp, rule, p);
+    }
+    return rule;
+}
+
+static void
+xlate_output(void *xl_, struct packet *p, const struct flow_key *key,
+             uint32_t port_no)
+{
+    struct xlate *xl = xl_;
+    struct dp *dp = xl->dp;
+    struct dp_port *out = find_port(dp, port_no);
+    struct dp_vni *v = xlate_vni(xl, key->vni);
+
+    if (!out) {
+        drop(dp, xl->in, v, p, DP_DROP_BAD_DEST);
+    } else if (out == xl->in) {
+        drop(dp, xl->in, v, p, DP_DROP_SAME_PORT);
+    } else if (out->kind != DP_PORT_TUNNEL) {
+        output(dp, xl->in, out, v, p);
+    } else if (inet_is_unspecified(&p->md.tun_dst) || !key->vni) {
+        drop(dp, xl->in, v, p, DP_DROP_NO_TUN_DST);
+    } else {
+        output_remote(dp, xl->in, v, key->vni, p, &p->md.tun_dst);
+    }
+}
+
+/* The VNI that normal and flood switch 'p' in, or NULL after counting the
+ * drop: a local port bound to none, or a VNI that is not configured. */
+static struct dp_vni *
+switching_vni(struct xlate *xl, struct packet *p, const struct flow_key *key)
+{
+    struct dp_vni *v = xlate_vni(xl, key->vni);
+
+    if (!v) {
+        drop(xl->dp, xl->in, NULL, p, xl->in->kind == DP_PORT_TUNNEL
+                                      ? DP_DROP_UNKNOWN_VNI
+                                      : DP_DROP_NO_VNI);
+    }
+    return v;
+}
+
+static void
+xlate_normal(void *xl_, struct packet *p, const struct flow_key *key)
+{
+    struct xlate *xl = xl_;
+    struct dp_vni *v = switching_vni(xl, p, key);
+    struct mac_dest src;
+
+    if (!v) {
+        return;
+    }
+    if (xl->in->kind == DP_PORT_TUNNEL) {
+        src = (struct mac_dest) { .type = MAC_DEST_REMOTE,
+                                  .remote = p->md.tun_src };
+    } else {
+        src = (struct mac_dest) { .type = MAC_DEST_PORT,
+                                  .port_no = xl->in->port_no };
+    }
+    learn_and_forward(xl->dp, xl->in, v, p, &src);
+}
+
+static void
+xlate_flood(void *xl_, struct packet *p, const struct flow_key *key)
+{
+    struct xlate *xl = xl_;
+    struct dp_vni *v = switching_vni(xl, p, key);
+
+    if (v) {
+        flood(xl->dp, xl->in, v, p, xl->in->kind != DP_PORT_TUNNEL);
+    }
+}
+
+static void
+xlate_drop(void *xl_, enum flow_exec_drop why)
+{
+    static const enum dp_drop_reason reasons[] = {
+        [FLOW_EXEC_NO_MATCH] = DP_DROP_NO_MATCH,
+        [FLOW_EXEC_FLOW_DROP] = DP_DROP_FLOW_DROP,
+        [FLOW_EXEC_TOO_DEEP] = DP_DROP_TOO_DEEP,
+        [FLOW_EXEC_NO_BUFFER] = DP_DROP_NO_BUFFER,
+    };
+    struct xlate *xl = xl_;
+
+    count_drop(xl->dp, xl->in, xl->v, reasons[why]);
+}
+
+static const struct flow_exec_ops xlate_ops = {
+    .lookup = xlate_lookup,
+    .output = xlate_output,
+    .normal = xlate_normal,
+    .flood = xlate_flood,
+    .drop = xlate_drop,
+};
+
+/* Runs 'p', received on 'in' and past the checks on the frame itself,
+ * through the flow tables.  'v' is its VNI if that is configured. */
+static void
+process(struct dp *dp, struct dp_port *in, struct dp_vni *v,
+        struct packet *p)
+{
+    struct xlate xl = { dp, in, v };
+    struct flow_key key;
+
+    if (v && !dp->trace) {
+        v->counters.rx_packets++;
+        v->counters.rx_bytes += packet_size(p);
+    }
+    if (flow_table_is_trivial(dp->flows)) {
+        /* Every frame meets the same rule: no need to parse. */
+        memset(&key, 0, sizeof key);
+        key.in_port = p->md.in_port;
+        key.vni = p->md.vni;
+    } else {
+        flow_extract(p, &key);
+    }
+    flow_exec_run(&xlate_ops, &xl, p, &key);
+}
+
+static void
+receive_local(struct dp *dp, struct dp_port *in, struct packet *p)
 {
     struct dp_vni *v = in->vni;
 
-    if (!v) {
-        drop(in, NULL, p, DP_DROP_NO_VNI);
-        return;
-    }
     if (packet_size(p) < ETH_HEADER_LEN) {
-        drop(in, v, p, DP_DROP_RUNT);
+        drop(dp, in, v, p, DP_DROP_RUNT);
         return;
     }
-    v->counters.rx_packets++;
-    v->counters.rx_bytes += packet_size(p);
     p->md.in_port = in->port_no;
-    p->md.vni = v->vni;
-
-    struct mac_dest src = { .type = MAC_DEST_PORT, .port_no = in->port_no };
-
-    learn_and_forward(dp, in, v, p, &src, now_ms);
+    p->md.vni = v ? v->vni : 0;
+    process(dp, in, v, p);
 }
 
 /* Frames from the tunnel port are UDP payloads (VXLAN header first) with
@@ -776,38 +1144,33 @@ from_this_host(const struct packet *p)
 }
 
 static void
-receive_tunnel(struct dp *dp, struct dp_port *in, struct packet *p,
-               long long now_ms)
+receive_tunnel(struct dp *dp, struct dp_port *in, struct packet *p)
 {
     uint32_t vni;
     enum vxlan_error error = vxlan_decap_payload(p, &vni);
 
     if (error) {
-        drop(in, NULL, p, vxlan_error_to_drop(error));
+        drop(dp, in, NULL, p, vxlan_error_to_drop(error));
         return;
     }
 
+    /* Not configured: a flow may still take it; normal drops it. */
     struct dp_vni *v = find_vni(dp, vni);
 
-    if (!v) {
-        drop(in, NULL, p, DP_DROP_UNKNOWN_VNI);
-        return;
-    }
     /* Multicast loopback or a misconfigured peer list: learning from it
      * would move local MACs onto ourselves. */
     if (inet_equals(&p->md.tun_src, &in->tunnel.encap.local)) {
-        drop(in, v, p, DP_DROP_LOOPED);
+        drop(dp, in, v, p, DP_DROP_LOOPED);
         return;
     }
     /* No VTEP sends from these, and the kernel's IP stack drops such
      * "martian" sources before its own vxlan driver sees them. */
     if (!inet_is_unicast(&p->md.tun_src)) {
-        drop(in, v, p, DP_DROP_BAD_REMOTE);
+        drop(dp, in, v, p, DP_DROP_BAD_REMOTE);
         return;
     }
-    v->counters.rx_packets++;
-    v->counters.rx_bytes += packet_size(p);
     p->md.in_port = in->port_no;
+    p->md.vni = vni;
     /* A peer on this host may have left the inner checksum to offload;
      * whoever sends the frame on finishes it.  From anywhere else, a field
      * that looks so is what the sender chose, and taking it at its word
@@ -818,11 +1181,7 @@ receive_tunnel(struct dp *dp, struct dp_port *in, struct packet *p,
         csum_detect_partial(p);
     }
     mark_super_frame(in, p);
-
-    struct mac_dest src = { .type = MAC_DEST_REMOTE,
-                            .remote = p->md.tun_src };
-
-    learn_and_forward(dp, in, v, p, &src, now_ms);
+    process(dp, in, v, p);
 }
 
 /* Returns the (inner) Ethernet header of 'p' and its VNI as far as they can
@@ -881,17 +1240,19 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
         packet_batch_free(batch);
         return;
     }
+    dp->now_ms = now_ms;
     prefetch_macs(dp, in, batch);
     PACKET_BATCH_FOR_EACH (i, p, batch) {
         in->counters.rx_packets++;
         in->counters.rx_bytes += packet_size(p);
         if (in->kind == DP_PORT_TUNNEL) {
-            receive_tunnel(dp, in, p, now_ms);
+            receive_tunnel(dp, in, p);
         } else {
-            receive_local(dp, in, p, now_ms);
+            receive_local(dp, in, p);
         }
     }
     packet_batch_init(batch);
+    flush_hits(dp);
 
     while (!list_is_empty(&dp->pending)) {
         flush_port(dp, CONTAINER_OF(list_front(&dp->pending),
@@ -899,10 +1260,56 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
     }
 }
 
+int
+dp_trace(struct dp *dp, uint32_t in_port, struct packet *p, long long now_ms,
+         const struct flow_text_ports *ports, struct dp_trace *trace)
+{
+    struct dp_port *in = find_port(dp, in_port);
+
+    memset(trace, 0, sizeof *trace);
+    trace->drop = -1;
+    if (!in) {
+        packet_free(p);
+        return ENOENT;
+    }
+    dp->trace = trace;
+    dp->trace_ports = ports;
+    dp->now_ms = now_ms;
+    p->md.in_port = in->port_no;
+    if (in->kind == DP_PORT_TUNNEL) {
+        process(dp, in, find_vni(dp, p->md.vni), p);
+    } else if (packet_size(p) < ETH_HEADER_LEN) {
+        drop(dp, in, in->vni, p, DP_DROP_RUNT);
+    } else {
+        p->md.vni = in->vni ? in->vni->vni : 0;
+        process(dp, in, in->vni, p);
+    }
+    dp->trace = NULL;
+    dp->trace_ports = NULL;
+    return 0;
+}
+
+void
+dp_trace_uninit(struct dp_trace *trace)
+{
+    if (trace) {
+        for (size_t i = 0; i < trace->n_steps; i++) {
+            ds_destroy(&trace->steps[i].notes);
+        }
+        free(trace->steps);
+        free(trace->outputs);
+        memset(trace, 0, sizeof *trace);
+        trace->drop = -1;
+    }
+}
+
 long long
 dp_run_ageing(struct dp *dp, long long now_ms)
 {
-    return mac_table_expire(dp->macs, now_ms);
+    long long macs = mac_table_expire(dp->macs, now_ms);
+    long long rules = flow_table_expire(dp->flows, now_ms, NULL, NULL);
+
+    return MIN(macs, rules);
 }
 
 bool

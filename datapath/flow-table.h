@@ -84,9 +84,9 @@ int flow_table_add(struct flow_table *, const struct flow_spec *spec,
 bool flow_rule_is_selected(const struct flow_rule *,
                            const struct flow_spec *filter, bool strict);
 
-/* Replaces the actions of every selected rule with spec's, and its cookie
- * unless the spec selects by cookie; counters and timeouts stay, as
- * ovs-ofctl mod-flows does.  Sets '*n_changed'.  Returns 0 or ENOMEM (no
+/* Replaces the actions of every selected rule with spec's; cookie,
+ * counters and timeouts stay, as OpenFlow 1.1's modify does.  Selecting
+ * no rule is not an error.  Sets '*n_changed'.  Returns 0 or ENOMEM (no
  * rule changed). */
 int flow_table_modify(struct flow_table *, const struct flow_spec *spec,
                       bool strict, size_t *n_changed);

@@ -3,6 +3,7 @@ AM_TESTS_ENVIRONMENT = export top_srcdir='$(abs_top_srcdir)' \
 	top_builddir='$(abs_top_builddir)' CK_DEFAULT_TIMEOUT=60;
 
 UNIT_TESTS = \
+	tests/check-classifier \
 	tests/check-csum \
 	tests/check-dp \
 	tests/check-eth-addr \
@@ -10,6 +11,7 @@ UNIT_TESTS = \
 	tests/check-hmap \
 	tests/check-inet \
 	tests/check-mac-table \
+	tests/check-match \
 	tests/check-packet \
 	tests/check-port \
 	tests/check-port-pcap \

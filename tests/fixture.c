@@ -22,6 +22,7 @@
 #include "csum.h"
 #include "headers.h"
 #include "inet.h"
+#include "match.h"
 #include "packet.h"
 #include "port.h"
 
@@ -231,6 +232,43 @@ fixture_mac(uint16_t n)
 {
     return (struct eth_addr) {{ 0x02, 0, 0, 0, (uint8_t) (n >> 8),
                                 (uint8_t) n }};
+}
+
+struct flow_key
+fixture_tcp4_key(const char *src, uint16_t tp_dst)
+{
+    struct flow_key key;
+
+    memset(&key, 0, sizeof key);
+    key.in_port = 3;
+    key.dl_src = fixture_mac(1);
+    key.dl_dst = fixture_mac(2);
+    key.dl_type = htons(ETH_TYPE_IPV4);
+    key.nw_src = fixture_ip(src);
+    key.nw_dst = fixture_ip("10.0.0.2");
+    key.nw_proto = IP_PROTO_TCP;
+    key.nw_ttl = 64;
+    key.tp_src = htons(40000);
+    key.tp_dst = htons(tp_dst);
+    key.layers = FLOW_LAYER_L4;
+    return key;
+}
+
+struct match
+fixture_tcp4_match(uint16_t tp_dst)
+{
+    struct match m;
+
+    match_init_catchall(&m);
+    m.key.dl_type = htons(ETH_TYPE_IPV4);
+    m.mask.dl_type = htons(0xffff);
+    m.key.nw_proto = IP_PROTO_TCP;
+    m.mask.nw_proto = 0xff;
+    if (tp_dst) {
+        m.key.tp_dst = htons(tp_dst);
+        m.mask.tp_dst = htons(0xffff);
+    }
+    return m;
 }
 
 void

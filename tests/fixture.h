@@ -10,6 +10,8 @@
 
 #include "eth-addr.h"
 
+struct flow_key;
+struct match;
 struct packet;
 struct packet_pool;
 struct port;
@@ -116,6 +118,15 @@ struct in6_addr fixture_ip(const char *s);
 
 /* Returns the Ethernet address 02:00:00:00:hi:lo for a test host. */
 struct eth_addr fixture_mac(uint16_t n);
+
+/* Returns the key flow_extract() gives for a TCP/IPv4 frame on port 3 from
+ * fixture_mac(1) to fixture_mac(2), from 'src' port 40000 to 10.0.0.2
+ * port 'tp_dst', TTL 64. */
+struct flow_key fixture_tcp4_key(const char *src, uint16_t tp_dst);
+
+/* Returns the match for TCP over IPv4 to port 'tp_dst', or to any port if
+ * 'tp_dst' is 0. */
+struct match fixture_tcp4_match(uint16_t tp_dst);
 
 /* Returns a non-blocking UDP socket bound to 'addr' (IPv4 or IPv6) and
  * 'port' that takes trains of datagrams whole (UDP_GRO) if 'gro'. */
