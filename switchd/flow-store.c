@@ -497,7 +497,7 @@ append(struct flow_store *s, const struct ds *record, bool truncate,
             err = config_store_write_all(fd, (const uint8_t *)
                                          ds_cstr(record), record->length);
         }
-        if (!err && fdatasync(fd)) {
+        if (!err && fsync(fd)) {
             err = errno;
         }
         if (close(fd) && !err) {
@@ -527,6 +527,9 @@ flow_store_save(struct flow_store *s, const struct flow_store_txn *t,
     bool compact;
     int err = 0;
 
+    if (!t->n && !s->stale) {
+        return 0;               /* Timed rules only, or nothing. */
+    }
     encode(t, &record);
     compact = s->stale || s->journal_size + record.length > limit;
     if (compact) {
