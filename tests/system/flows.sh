@@ -291,4 +291,41 @@ restart h1
 check_eq "and all 65535 rules come back after a restart" 65535 \
     "$(vsctl h1 dump-flows | wc -l)"
 
+# Requests over 1 MiB: only from clients that may change the
+# configuration, and 4 at a time.
+chmod 666 "$WORK/h1.sock"
+PUBLIC_CTL=$(public_ctl)
+check_exit "a client that may only read cannot send 1 MiB" 1 \
+    setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    timeout 15 "$PUBLIC_CTL" --socket "$WORK/h1.sock" diff-flows \
+    "$WORK/big.flows"
+cp "$WORK/err" "$WORK/error"
+check "and is told why" grep -q "refused: the limit is 1048576 bytes" \
+    "$WORK/error"
+python3 - "$WORK/h1.sock" >"$WORK/large.out" <<'EOF'
+import socket, struct, sys
+socks = []
+for i in range(5):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    s.sendall(struct.pack('!I', 2 << 20) + b'\x08\x01')
+    socks.append(s)
+socks[4].settimeout(10)
+reply = socks[4].recv(4096)
+print('refused' if b'the limit is 1048576 bytes' in reply else 'accepted')
+for s in socks[:4]:
+    s.settimeout(0.5)
+    try:
+        print('answered' if s.recv(4096) else 'closed')
+    except socket.timeout:
+        print('waiting')
+EOF
+check_eq "a fifth request over 1 MiB at once is refused, the four go on" \
+    "refused waiting waiting waiting waiting" "$(echo $(cat "$WORK/large.out"))"
+"$CTL_BIN" --socket "$WORK/h1.sock" --timeout 60 diff-flows \
+    "$WORK/big.flows" >"$WORK/out"
+check_eq "and once they are gone a large one goes through (diff-flows: \
+the default rule the file has)" "1 +table=0,priority=0 actions=normal" \
+    "$? $(cat "$WORK/out")"
+
 finish
