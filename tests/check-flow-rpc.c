@@ -2,7 +2,6 @@
 
 #include <check.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +40,6 @@ setup(void)
     store = flow_store_create(db);
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag,
-             struct FTW *ftw)
-{
-    (void) st;
-    (void) flag;
-    (void) ftw;
-    return remove(path);
-}
-
 static void
 stop_bridge(void)
 {
@@ -65,7 +54,7 @@ teardown(void)
     stop_bridge();
     flow_store_destroy(store);
     uv_loop_close(&loop);
-    ck_assert_int_eq(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+    fixture_remove_tree(dir);
 }
 
 static struct flow_table *
