@@ -2,6 +2,7 @@
 
 #include "classifier.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,16 @@
 
 /* The rules that share one mask.  Hashing and comparing touch only the mask
  * words that are not zero, kept in 'words' with their values in 'mask', so
- * that a rule on two fields costs two words rather than fourteen. */
+ * that a rule on two fields costs two words rather than fourteen.
+ *
+ * Of the rules with one masked key (which differ in priority), only the
+ * best is in 'rules': a lookup stops at the first rule that matches, however
+ * many priorities a match is written at.  The others wait in 'shadowed'
+ * until the one in front goes. */
 struct cls_subtable {
     struct hmap_node node;      /* In classifier's 'subtables', by mask. */
-    struct hmap rules;          /* cls_rule's, by masked key. */
+    struct hmap rules;          /* Best cls_rule per masked key. */
+    struct hmap shadowed;       /* The other cls_rule's, by masked key. */
     size_t n_rules;
     size_t pos;                 /* Index in the classifier's 'order'. */
     uint16_t max_priority;      /* Highest priority of its rules... */
@@ -22,6 +29,7 @@ struct cls_subtable {
     size_t n_words;
     uint8_t words[FLOW_KEY_U64S]; /* Indexes of the nonzero mask words. */
     flow_u64 mask[FLOW_KEY_U64S]; /* The mask, word i at index words[i]. */
+    uint64_t mul[FLOW_KEY_U64S];  /* Odd multipliers from the seed. */
     struct flow_key full_mask;  /* The whole mask, to find the subtable. */
 };
 
@@ -38,17 +46,22 @@ hash_mask(const struct flow_key *mask, uint64_t basis)
 }
 
 /* Hashes 'key' under the subtable's mask.  A rule's key is normalized, so
- * the same function serves rules and frames. */
+ * the same function serves rules and frames.
+ *
+ * This runs once per subtable per lookup, so it is multilinear: the
+ * products are independent and run side by side, and one mixing round at
+ * the end spreads their sum, where a chain of hash_add64() would pay a
+ * whole round per word. */
 static inline uint32_t
 subtable_hash(const struct cls_subtable *st, const flow_u64 *key,
               uint64_t basis)
 {
-    uint64_t h = basis;
+    uint64_t h = 0;
 
     for (size_t i = 0; i < st->n_words; i++) {
-        h = hash_add64(h, key[st->words[i]] & st->mask[i]);
+        h += (key[st->words[i]] & st->mask[i]) * st->mul[i];
     }
-    return hash_finish(h);
+    return hash_finish(hash_add64(basis, h));
 }
 
 static inline bool
@@ -75,19 +88,37 @@ rule_beats(const struct cls_rule *a, const struct cls_rule *b)
            || (a->priority == b->priority && a->seq < b->seq);
 }
 
-/* Returns the best rule of 'st' that matches 'key'.  Rules with the same
- * masked key but other priorities share the hash, so the chain is walked
- * to its end. */
+/* Returns the rule of 'st' that matches 'key'.  Within a subtable a frame
+ * has one masked key, and 'rules' holds one rule per masked key. */
 static inline const struct cls_rule *
 subtable_lookup(const struct cls_subtable *st, const flow_u64 *key,
                 uint64_t basis)
 {
-    const struct cls_rule *best = NULL;
     const struct cls_rule *rule;
 
     HMAP_FOR_EACH_WITH_HASH (rule, node, subtable_hash(st, key, basis),
                              &st->rules) {
-        if (subtable_matches(st, rule, key) && rule_beats(rule, best)) {
+        if (subtable_matches(st, rule, key)) {
+            return rule;
+        }
+    }
+    return NULL;
+}
+
+/* Returns the rule of highest priority in 'map', one of the maps of 'st',
+ * with masked key 'key' (whose hash is 'hash') and, unless it is
+ * negative, with 'priority'. */
+static struct cls_rule *
+find_key(const struct cls_subtable *st, const struct hmap *map,
+         const flow_u64 *key, uint32_t hash, int priority)
+{
+    struct cls_rule *best = NULL;
+    struct cls_rule *rule;
+
+    HMAP_FOR_EACH_WITH_HASH (rule, node, hash, map) {
+        if ((priority < 0 || rule->priority == priority)
+            && subtable_matches(st, rule, key)
+            && (!best || rule->priority > best->priority)) {
             best = rule;
         }
     }
@@ -114,15 +145,11 @@ subtable_find(const struct classifier *cls, const struct cls_subtable *st,
               const struct flow_key *key, uint16_t priority)
 {
     const flow_u64 *k = flow_key_u64s(key);
-    struct cls_rule *rule;
+    uint32_t hash = subtable_hash(st, k, cls->basis);
+    struct cls_rule *head = find_key(st, &st->rules, k, hash, -1);
 
-    HMAP_FOR_EACH_WITH_HASH (rule, node, subtable_hash(st, k, cls->basis),
-                             &st->rules) {
-        if (rule->priority == priority && subtable_matches(st, rule, k)) {
-            return rule;
-        }
-    }
-    return NULL;
+    return !head || head->priority == priority ? head
+           : find_key(st, &st->shadowed, k, hash, priority);
 }
 
 /* Moves 'st' within the classifier's 'order' after its max priority
@@ -168,6 +195,7 @@ create_subtable(struct classifier *cls, const struct flow_key *mask)
         return NULL;
     }
     hmap_init(&st->rules);
+    hmap_init(&st->shadowed);
     st->full_mask = *mask;
 
     const flow_u64 *m = flow_key_u64s(mask);
@@ -176,6 +204,7 @@ create_subtable(struct classifier *cls, const struct flow_key *mask)
         if (m[i]) {
             st->words[st->n_words] = (uint8_t) i;
             st->mask[st->n_words] = m[i];
+            st->mul[st->n_words] = hash_add64(cls->basis, i) | 1;
             st->n_words++;
         }
     }
@@ -195,6 +224,7 @@ destroy_subtable(struct classifier *cls, struct cls_subtable *st)
     }
     hmap_remove(&cls->subtables, &st->node);
     hmap_destroy(&st->rules);
+    hmap_destroy(&st->shadowed);
     free(st);
 }
 
@@ -217,6 +247,7 @@ classifier_destroy(struct classifier *cls)
     }
     for (size_t i = 0; i < cls->n_subtables; i++) {
         hmap_destroy(&cls->order[i]->rules);
+        hmap_destroy(&cls->order[i]->shadowed);
         free(cls->order[i]);
     }
     free(cls->order);
@@ -233,6 +264,39 @@ cls_rule_init(struct cls_rule *rule, const struct match *match,
     rule->priority = priority;
 }
 
+/* Files 'rule' in 'map' of 'st' just after a rule left that map, which
+ * leaves room: unlike hmap_insert() in general, this cannot fail. */
+static void
+refile(struct hmap *map, struct cls_rule *rule, uint32_t hash)
+{
+    int error = hmap_insert(map, &rule->node, hash);
+
+    assert(!error);
+    (void) error;
+}
+
+/* Files 'rule', with masked-key hash 'hash', in 'st', where 'head' is the
+ * rule in front for the same masked key, if any.  Returns 0 or ENOMEM,
+ * leaving 'st' as it was. */
+static int
+file_rule(struct cls_subtable *st, struct cls_rule *head,
+          struct cls_rule *rule, uint32_t hash)
+{
+    if (!head) {
+        return hmap_insert(&st->rules, &rule->node, hash);
+    }
+    if (rule->priority < head->priority) {
+        return hmap_insert(&st->shadowed, &rule->node, hash);
+    }
+    hmap_remove(&st->rules, &head->node);
+    if (hmap_insert(&st->shadowed, &head->node, hash)) {
+        refile(&st->rules, head, hash);
+        return ENOMEM;
+    }
+    refile(&st->rules, rule, hash);
+    return 0;
+}
+
 int
 classifier_insert(struct classifier *cls, struct cls_rule *rule)
 {
@@ -243,14 +307,17 @@ classifier_insert(struct classifier *cls, struct cls_rule *rule)
         if (!st) {
             return ENOMEM;
         }
-    } else if (subtable_find(cls, st, &rule->match.key, rule->priority)) {
-        return EEXIST;
     }
 
-    uint32_t hash = subtable_hash(st, flow_key_u64s(&rule->match.key),
-                                  cls->basis);
+    const flow_u64 *k = flow_key_u64s(&rule->match.key);
+    uint32_t hash = subtable_hash(st, k, cls->basis);
+    struct cls_rule *head = find_key(st, &st->rules, k, hash, -1);
 
-    if (hmap_insert(&st->rules, &rule->node, hash)) {
+    if (head && (head->priority == rule->priority
+                 || find_key(st, &st->shadowed, k, hash, rule->priority))) {
+        return EEXIST;
+    }
+    if (file_rule(st, head, rule, hash)) {
         if (!st->n_rules) {
             destroy_subtable(cls, st);
         }
@@ -270,7 +337,8 @@ classifier_insert(struct classifier *cls, struct cls_rule *rule)
 }
 
 /* Finds the highest priority left in 'st' after its last rule of the old
- * highest priority went.  Linear, but only when that last one goes. */
+ * highest priority went.  Linear, but only when that last one goes; the
+ * shadowed rules are behind better ones, so 'rules' is enough. */
 static void
 recompute_max(struct cls_subtable *st)
 {
@@ -288,12 +356,34 @@ recompute_max(struct cls_subtable *st)
     }
 }
 
+/* Takes 'rule' out of its subtable's maps; the next best rule of its
+ * masked key, if any, steps in front. */
+static void
+unfile_rule(struct cls_subtable *st, struct cls_rule *rule)
+{
+    const flow_u64 *k = flow_key_u64s(&rule->match.key);
+    uint32_t hash = rule->node.hash;
+
+    if (find_key(st, &st->rules, k, hash, -1) != rule) {
+        hmap_remove(&st->shadowed, &rule->node);
+        return;
+    }
+    hmap_remove(&st->rules, &rule->node);
+
+    struct cls_rule *next = find_key(st, &st->shadowed, k, hash, -1);
+
+    if (next) {
+        hmap_remove(&st->shadowed, &next->node);
+        refile(&st->rules, next, hash);
+    }
+}
+
 void
 classifier_remove(struct classifier *cls, struct cls_rule *rule)
 {
     struct cls_subtable *st = rule->subtable;
 
-    hmap_remove(&st->rules, &rule->node);
+    unfile_rule(st, rule);
     rule->subtable = NULL;
     cls->n_rules--;
     if (!--st->n_rules) {

@@ -70,6 +70,14 @@ struct dp {
     struct rule_hit hits[DP_MAX_HITS];
     size_t n_hits;
     long long now_ms;           /* Of the batch being processed. */
+
+    /* While a batch is processed: whether no rule looks at frames, and if
+     * so the rule every frame meets (NULL if none). */
+    bool trivial;
+    struct flow_rule *trivial_rule;
+    bool trivial_normal;        /* That rule's actions are just normal. */
+    uint64_t trivial_packets;   /* Frames and bytes that met it. */
+    uint64_t trivial_bytes;
     struct dp_trace *trace;     /* Set while dp_trace() runs: nothing is
                                  * learned, counted or sent. */
     const struct flow_text_ports *trace_ports;
@@ -501,6 +509,41 @@ trace_output(struct dp *dp, const struct dp_trace_output *out)
     }
 }
 
+/* Records that 'p' would leave through local port 'out', and frees it.
+ * Kept out of line: the packet path only tests for it. */
+static void __attribute__((noinline))
+trace_local_output(struct dp *dp, const struct dp_port *out,
+                   struct packet *p)
+{
+    if (out != dp->tunnel) {
+        trace_output(dp, &(struct dp_trace_output) {
+                         .port_no = out->port_no });
+    }
+    packet_free(p);
+}
+
+/* Records that 'p' would be encapsulated with 'vni' to 'dst', and frees
+ * it. */
+static void __attribute__((noinline))
+trace_remote_output(struct dp *dp, uint32_t vni, const struct in6_addr *dst,
+                    struct packet *p)
+{
+    trace_output(dp, &(struct dp_trace_output) {
+                     .port_no = dp->tunnel->port_no, .remote = true,
+                     .addr = *dst, .vni = vni });
+    packet_free(p);
+}
+
+/* Records the first reason to drop. */
+static void __attribute__((noinline))
+trace_drop(struct dp *dp, enum dp_drop_reason reason)
+{
+    if (dp->trace->drop < 0) {
+        dp->trace->drop = (int) reason;
+    }
+    trace_note(dp, "dropped: %s", dp_drop_reason_name(reason));
+}
+
 /* Output. */
 
 static void
@@ -517,11 +560,8 @@ static void
 count_drop(struct dp *dp, struct dp_port *in, struct dp_vni *v,
            enum dp_drop_reason reason)
 {
-    if (dp->trace) {
-        if (dp->trace->drop < 0) {
-            dp->trace->drop = (int) reason;
-        }
-        trace_note(dp, "dropped: %s", dp_drop_reason_name(reason));
+    if (UNLIKELY(dp->trace)) {
+        trace_drop(dp, reason);
         return;
     }
     in->counters.drops[reason]++;
@@ -545,12 +585,8 @@ static void
 enqueue(struct dp *dp, struct dp_port *out, struct dp_vni *v,
         struct packet *p)
 {
-    if (dp->trace) {
-        if (out != dp->tunnel) {
-            trace_output(dp, &(struct dp_trace_output) {
-                             .port_no = out->port_no });
-        }
-        packet_free(p);
+    if (UNLIKELY(dp->trace)) {
+        trace_local_output(dp, out, p);
         return;
     }
     out->counters.tx_packets++;
@@ -650,11 +686,8 @@ encap_and_enqueue(struct dp *dp, struct dp_port *in, struct dp_vni *v,
     struct dp_port *tunnel = dp->tunnel;
     struct eth_addr next_hop = {{ 0 }};
 
-    if (dp->trace) {
-        trace_output(dp, &(struct dp_trace_output) {
-                         .port_no = tunnel->port_no, .remote = true,
-                         .addr = *dst, .vni = vni });
-        packet_free(p);
+    if (UNLIKELY(dp->trace)) {
+        trace_remote_output(dp, vni, dst, p);
         return;
     }
     if (inet_is_multicast(dst)) {
@@ -732,7 +765,7 @@ flood(struct dp *dp, struct dp_port *in, struct dp_vni *v, struct packet *p,
     LIST_FOR_EACH (port, vni_node, &v->ports) {
         n_targets += port != in;
     }
-    if (dp->trace) {
+    if (UNLIKELY(dp->trace)) {
         trace_note(dp, "flooded in VNI %"PRIu32" to %zu port(s) and %zu "
                    "remote VTEP(s)", v->vni, n_targets - n_remote, n_remote);
     }
@@ -807,7 +840,7 @@ forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         copy = *entry;
         dest = &copy;
     }
-    if (dp->trace) {
+    if (UNLIKELY(dp->trace)) {
         trace_mac_entry(dp, eth, dest);
     }
     if (!dest) {
@@ -894,32 +927,6 @@ xlate_vni(const struct xlate *xl, uint32_t vni)
 }
 
 static void
-count_hit(struct dp *dp, struct flow_rule *rule, const struct packet *p)
-{
-    struct rule_hit *h = NULL;
-
-    for (size_t i = dp->n_hits; i-- > 0;) {
-        if (dp->hits[i].rule == rule) {
-            h = &dp->hits[i];
-            break;
-        }
-    }
-    if (!h) {
-        if (dp->n_hits == DP_MAX_HITS) {
-            for (size_t i = 0; i < dp->n_hits; i++) {
-                flow_rule_account(dp->hits[i].rule, dp->hits[i].n_packets,
-                                  dp->hits[i].n_bytes, dp->now_ms);
-            }
-            dp->n_hits = 0;
-        }
-        h = &dp->hits[dp->n_hits++];
-        *h = (struct rule_hit) { .rule = rule };
-    }
-    h->n_packets++;
-    h->n_bytes += packet_size(p);
-}
-
-static void
 flush_hits(struct dp *dp)
 {
     for (size_t i = 0; i < dp->n_hits; i++) {
@@ -927,6 +934,37 @@ flush_hits(struct dp *dp)
                           dp->hits[i].n_bytes, dp->now_ms);
     }
     dp->n_hits = 0;
+    if (dp->trivial_rule && dp->trivial_packets) {
+        flow_rule_account(dp->trivial_rule, dp->trivial_packets,
+                          dp->trivial_bytes, dp->now_ms);
+    }
+    dp->trivial_packets = dp->trivial_bytes = 0;
+}
+
+static void
+count_hit(struct dp *dp, struct flow_rule *rule, const struct packet *p)
+{
+    struct rule_hit *h = dp->n_hits ? &dp->hits[dp->n_hits - 1] : NULL;
+
+    /* Most frames of a batch meet the rule the one before met. */
+    if (!h || h->rule != rule) {
+        h = NULL;
+        for (size_t i = 0; i < dp->n_hits; i++) {
+            if (dp->hits[i].rule == rule) {
+                h = &dp->hits[i];
+                break;
+            }
+        }
+        if (!h) {
+            if (dp->n_hits == DP_MAX_HITS) {
+                flush_hits(dp);
+            }
+            h = &dp->hits[dp->n_hits++];
+            *h = (struct rule_hit) { .rule = rule };
+        }
+    }
+    h->n_packets++;
+    h->n_bytes += packet_size(p);
 }
 
 static void
@@ -952,7 +990,8 @@ xlate_lookup(void *xl_, uint8_t table_id, const struct flow_key *key,
     struct dp *dp = xl->dp;
     struct flow_rule *rule;
 
-    if (dp->trace || !flow_table_needs_key(dp->flows, table_id)) {
+    if (dp->trace || flow_table_is_trivial(dp->flows)
+        || !flow_table_needs_key(dp->flows, table_id)) {
         rule = flow_table_lookup(dp->flows, table_id, key);
     } else {
         uint64_t generation = flow_table_generation(dp->flows);
@@ -999,9 +1038,9 @@ xlate_output(void *xl_, struct packet *p, const struct flow_key *key,
 /* The VNI that normal and flood switch 'p' in, or NULL after counting the
  * drop: a local port bound to none, or a VNI that is not configured. */
 static struct dp_vni *
-switching_vni(struct xlate *xl, struct packet *p, const struct flow_key *key)
+switching_vni(struct xlate *xl, struct packet *p, uint32_t vni)
 {
-    struct dp_vni *v = xlate_vni(xl, key->vni);
+    struct dp_vni *v = xlate_vni(xl, vni);
 
     if (!v) {
         drop(xl->dp, xl->in, NULL, p, xl->in->kind == DP_PORT_TUNNEL
@@ -1011,11 +1050,11 @@ switching_vni(struct xlate *xl, struct packet *p, const struct flow_key *key)
     return v;
 }
 
+/* The learning switch, for 'p' in VNI 'vni'. */
 static void
-xlate_normal(void *xl_, struct packet *p, const struct flow_key *key)
+normal(struct xlate *xl, struct packet *p, uint32_t vni)
 {
-    struct xlate *xl = xl_;
-    struct dp_vni *v = switching_vni(xl, p, key);
+    struct dp_vni *v = switching_vni(xl, p, vni);
     struct mac_dest src;
 
     if (!v) {
@@ -1032,10 +1071,16 @@ xlate_normal(void *xl_, struct packet *p, const struct flow_key *key)
 }
 
 static void
+xlate_normal(void *xl, struct packet *p, const struct flow_key *key)
+{
+    normal(xl, p, key->vni);
+}
+
+static void
 xlate_flood(void *xl_, struct packet *p, const struct flow_key *key)
 {
     struct xlate *xl = xl_;
-    struct dp_vni *v = switching_vni(xl, p, key);
+    struct dp_vni *v = switching_vni(xl, p, key->vni);
 
     if (v) {
         flood(xl->dp, xl->in, v, p, xl->in->kind != DP_PORT_TUNNEL);
@@ -1077,15 +1122,24 @@ process(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         v->counters.rx_packets++;
         v->counters.rx_bytes += packet_size(p);
     }
-    if (flow_table_is_trivial(dp->flows)) {
-        /* Every frame meets the same rule: no need to parse. */
+    if (dp->trivial && !dp->trace) {
+        /* Every frame meets the same rule: no need to parse, nor to look
+         * it up again, and for the default rule no need to interpret its
+         * one action either. */
+        dp->trivial_packets++;
+        dp->trivial_bytes += packet_size(p);
+        if (dp->trivial_normal) {
+            normal(&xl, p, p->md.vni);
+            return;
+        }
         memset(&key, 0, sizeof key);
         key.in_port = p->md.in_port;
         key.vni = p->md.vni;
+        flow_exec_rule(&xlate_ops, &xl, p, &key, dp->trivial_rule);
     } else {
         flow_extract(p, &key);
+        flow_exec_run(&xlate_ops, &xl, p, &key);
     }
-    flow_exec_run(&xlate_ops, &xl, p, &key);
 }
 
 static void
@@ -1241,6 +1295,13 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
         return;
     }
     dp->now_ms = now_ms;
+    dp->trivial = flow_table_is_trivial(dp->flows);
+    dp->trivial_rule = dp->trivial ? flow_table_lookup(dp->flows, 0, NULL)
+                                   : NULL;
+    dp->trivial_normal = dp->trivial_rule
+                         && dp->trivial_rule->actions->n == 1
+                         && dp->trivial_rule->actions->acts[0].type
+                            == FLOW_ACTION_NORMAL;
     prefetch_macs(dp, in, batch);
     PACKET_BATCH_FOR_EACH (i, p, batch) {
         in->counters.rx_packets++;

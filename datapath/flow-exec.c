@@ -166,12 +166,12 @@ resubmit(struct exec *x, const struct flow_action *a, uint8_t table_id,
     }
 }
 
+/* Runs the actions of 'rule', which table 'table' gave, or counts the
+ * miss. */
 static void
-goto_table(struct exec *x, uint8_t table, unsigned int depth, bool last)
+run_rule(struct exec *x, const struct flow_rule *rule, uint8_t table,
+         unsigned int depth, bool last)
 {
-    struct flow_rule *rule = x->ops->lookup(x->aux, table, x->key, depth,
-                                            x->p);
-
     if (!rule) {
         x->ops->drop(x->aux, FLOW_EXEC_NO_MATCH);
     } else if (!rule->actions->n && !depth) {
@@ -179,6 +179,13 @@ goto_table(struct exec *x, uint8_t table, unsigned int depth, bool last)
     } else {
         run_list(x, rule->actions, table, depth, last);
     }
+}
+
+static void
+goto_table(struct exec *x, uint8_t table, unsigned int depth, bool last)
+{
+    run_rule(x, x->ops->lookup(x->aux, table, x->key, depth, x->p), table,
+             depth, last);
 }
 
 static void
@@ -265,5 +272,15 @@ flow_exec_run(const struct flow_exec_ops *ops, void *aux, struct packet *p,
     struct exec x = { ops, aux, p, key, false };
 
     goto_table(&x, 0, 0, true);
+    packet_free(x.p);
+}
+
+void
+flow_exec_rule(const struct flow_exec_ops *ops, void *aux, struct packet *p,
+               struct flow_key *key, const struct flow_rule *rule)
+{
+    struct exec x = { ops, aux, p, key, false };
+
+    run_rule(&x, rule, 0, 0, true);
     packet_free(x.p);
 }

@@ -48,6 +48,13 @@ struct flow_exec_ops {
 void flow_exec_run(const struct flow_exec_ops *, void *aux, struct packet *p,
                    struct flow_key *key);
 
+/* Does what flow_exec_run() does when table 0's lookup for 'key' gives
+ * 'rule' (NULL for a miss), which the caller already knows: when no rule
+ * looks at the frame, one lookup serves a whole batch. */
+void flow_exec_rule(const struct flow_exec_ops *, void *aux,
+                    struct packet *p, struct flow_key *key,
+                    const struct flow_rule *rule);
+
 /* Frame rewrites that actions make, exported for their tests.  Each keeps
  * p->md's header offsets and 'key' in step with the frame.  Return false
  * (frame unchanged) if the frame cannot take the change. */

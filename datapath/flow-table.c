@@ -17,6 +17,8 @@ struct flow_table {
     size_t max_rules;
     uint64_t generation;
     bool trivial;               /* See flow_table_is_trivial(). */
+    struct flow_rule *trivial_rule; /* If 'trivial', what table 0 gives
+                                     * every frame (NULL if empty). */
 };
 
 static const struct flow_action normal_action = {
@@ -104,6 +106,14 @@ changed(struct flow_table *ft)
         trivial = !classifier_count(&ft->tables[i]);
     }
     ft->trivial = trivial;
+    ft->trivial_rule = NULL;
+    if (trivial && classifier_count(&ft->tables[0])) {
+        /* No rule looks at the frame, so any key finds the same one. */
+        static const struct flow_key any;
+        const struct cls_rule *cr = classifier_lookup(&ft->tables[0], &any);
+
+        ft->trivial_rule = cr ? CONTAINER_OF(cr, struct flow_rule, cr) : NULL;
+    }
 }
 
 struct flow_rule *
@@ -112,6 +122,9 @@ flow_table_lookup(const struct flow_table *ft, uint8_t table_id,
 {
     const struct cls_rule *cr;
 
+    if (ft->trivial) {
+        return table_id ? NULL : ft->trivial_rule;
+    }
     if (table_id >= FLOW_TABLE_N_TABLES) {
         return NULL;
     }

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "csum.h"
 #include "hash.h"
 #include "headers.h"
 #include "inet.h"
@@ -320,4 +321,203 @@ flow_hash_5tuple(const struct flow_key *key, uint64_t basis)
         h += (w[i] ^ (w[i] >> 29)) * k[i];
     }
     return hash_finish(hash_add64(basis, h));
+}
+
+/* The longest frame flow_compose() builds: a tag, IPv6 with a fragment
+ * header, and TCP. */
+#define COMPOSE_MAX (ETH_HEADER_LEN + VLAN_HEADER_LEN + IPV6_HEADER_LEN \
+                     + IPV6_FRAG_HEADER_LEN + TCP_HEADER_LEN)
+
+/* What an ICMP header holds after type, code and checksum (identifier and
+ * sequence of an echo), so that the message is of a real length. */
+#define ICMP_REST_LEN 4
+
+/* Writes the Ethernet header and the tag of 'key' at 'l2'.  Returns their
+ * length. */
+static size_t
+compose_l2(uint8_t *l2, const struct flow_key *key)
+{
+    struct eth_header *eth = (void *) l2;
+    /* An 802.3 frame's type field is its length: nothing follows. */
+    be16 type = ntohs(key->dl_type) < ETH_TYPE_MIN ? 0 : key->dl_type;
+
+    eth->eth_dst = key->dl_dst;
+    eth->eth_src = key->dl_src;
+    if (!(key->vlan_tci & htons(FLOW_VLAN_PRESENT))) {
+        eth->eth_type = type;
+        return ETH_HEADER_LEN;
+    }
+
+    struct vlan_header *vlan = (void *) (l2 + ETH_HEADER_LEN);
+
+    eth->eth_type = htons(ETH_TYPE_VLAN);
+    vlan->vlan_tci = key->vlan_tci & ~htons(FLOW_VLAN_PRESENT);
+    vlan->vlan_next_type = type;
+    return ETH_HEADER_LEN + VLAN_HEADER_LEN;
+}
+
+static size_t
+compose_arp(uint8_t *l3, const struct flow_key *key)
+{
+    struct arp_eth_header *arp = (void *) l3;
+
+    arp->ar_hrd = htons(ARP_HTYPE_ETHERNET);
+    arp->ar_pro = htons(ETH_TYPE_IPV4);
+    arp->ar_hln = ETH_ADDR_LEN;
+    arp->ar_pln = 4;
+    arp->ar_op = htons(key->nw_proto);
+    arp->ar_sha = key->arp_sha;
+    be32_16_put(&arp->ar_spa, inet_to_ipv4(&key->nw_src));
+    arp->ar_tha = key->arp_tha;
+    be32_16_put(&arp->ar_tpa, inet_to_ipv4(&key->nw_dst));
+    return ARP_ETH_HEADER_LEN;
+}
+
+/* Writes the transport header of 'key' at 'l4', its checksum left zero.
+ * Returns its length, 0 for a protocol the parser does not look into. */
+static size_t
+compose_l4(uint8_t *l4, const struct flow_key *key)
+{
+    switch (key->nw_proto) {
+    case IP_PROTO_TCP: {
+        struct tcp_header *tcp = (void *) l4;
+
+        tcp->tcp_src = key->tp_src;
+        tcp->tcp_dst = key->tp_dst;
+        tcp->tcp_ctl = htons((TCP_HEADER_LEN / 4) << 12)
+                       | (key->tcp_flags & htons(0x0fff));
+        return TCP_HEADER_LEN;
+    }
+    case IP_PROTO_UDP: {
+        struct udp_header *udp = (void *) l4;
+
+        udp->udp_src = key->tp_src;
+        udp->udp_dst = key->tp_dst;
+        udp->udp_len = htons(UDP_HEADER_LEN);
+        return UDP_HEADER_LEN;
+    }
+    case IP_PROTO_ICMP:
+    case IP_PROTO_ICMPV6: {
+        struct icmp_header *icmp = (void *) l4;
+
+        icmp->icmp_type = (uint8_t) ntohs(key->tp_src);
+        icmp->icmp_code = (uint8_t) ntohs(key->tp_dst);
+        return ICMP_HEADER_LEN + ICMP_REST_LEN;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* Fills in the checksum of the transport header of 'len' bytes at 'l4',
+ * given its pseudo-header sum (0 for ICMP over IPv4, which has none). */
+static void
+finish_l4_csum(uint8_t *l4, size_t len, uint8_t proto, uint32_t pseudo)
+{
+    if (!len) {
+        return;
+    }
+
+    be16 csum = csum_finish(csum_add_bytes(pseudo, l4, len));
+    size_t ofs = proto == IP_PROTO_TCP ? offsetof(struct tcp_header, tcp_csum)
+                 : proto == IP_PROTO_UDP
+                 ? offsetof(struct udp_header, udp_csum)
+                 : offsetof(struct icmp_header, icmp_csum);
+
+    if (proto == IP_PROTO_UDP && !csum) {
+        csum = htons(0xffff);   /* Zero would say "no checksum". */
+    }
+    memcpy(l4 + ofs, &csum, sizeof csum);
+}
+
+static size_t
+compose_ipv4(uint8_t *l3, const struct flow_key *key)
+{
+    struct ipv4_header *ip = (void *) l3;
+    uint8_t *l4 = l3 + IPV4_HEADER_LEN;
+    be32 src = inet_to_ipv4(&key->nw_src);
+    be32 dst = inet_to_ipv4(&key->nw_dst);
+    /* A later fragment carries no transport header. */
+    size_t l4_len = key->nw_frag & FLOW_NW_FRAG_LATER ? 0
+                    : compose_l4(l4, key);
+
+    ip->ip_ihl_ver = IPV4_VERSION << 4 | IPV4_HEADER_LEN / 4;
+    ip->ip_tos = key->nw_tos;
+    ip->ip_tot_len = htons((uint16_t) (IPV4_HEADER_LEN + l4_len));
+    ip->ip_frag_off = htons(key->nw_frag & FLOW_NW_FRAG_LATER ? 1
+                            : key->nw_frag & FLOW_NW_FRAG_ANY ? IPV4_MF : 0);
+    ip->ip_ttl = key->nw_ttl;
+    ip->ip_proto = key->nw_proto;
+    be32_16_put(&ip->ip_src, src);
+    be32_16_put(&ip->ip_dst, dst);
+    ip->ip_csum = csum_finish(csum_add_bytes(0, ip, IPV4_HEADER_LEN));
+    finish_l4_csum(l4, l4_len, key->nw_proto,
+                   key->nw_proto == IP_PROTO_ICMP ? 0
+                   : csum_pseudo_ipv4(src, dst, key->nw_proto,
+                                      (uint16_t) l4_len));
+    return IPV4_HEADER_LEN + l4_len;
+}
+
+static size_t
+compose_ipv6(uint8_t *l3, const struct flow_key *key)
+{
+    struct ipv6_header *ip6 = (void *) l3;
+    size_t ext_len = 0;
+
+    ip6->ip6_nxt = key->nw_proto;
+    if (key->nw_frag & FLOW_NW_FRAG_ANY) {
+        struct ipv6_frag_header *frag
+            = (void *) (l3 + IPV6_HEADER_LEN);
+
+        frag->ip6f_nxt = key->nw_proto;
+        /* Offset 1 (8 bytes) for a later fragment; else the first one,
+         * with more to come. */
+        frag->ip6f_offlg = htons(key->nw_frag & FLOW_NW_FRAG_LATER
+                                 ? 1 << 3 : IPV6_FRAG_MORE);
+        ip6->ip6_nxt = IPV6_PROTO_FRAGMENT;
+        ext_len = IPV6_FRAG_HEADER_LEN;
+    }
+
+    uint8_t *l4 = l3 + IPV6_HEADER_LEN + ext_len;
+    size_t l4_len = key->nw_frag & FLOW_NW_FRAG_LATER ? 0
+                    : compose_l4(l4, key);
+
+    be32_16_put(&ip6->ip6_vtc_flow,
+                htonl((uint32_t) IPV6_VERSION << 28
+                      | (uint32_t) key->nw_tos << 20));
+    ip6->ip6_plen = htons((uint16_t) (ext_len + l4_len));
+    ip6->ip6_hlim = key->nw_ttl;
+    memcpy(ip6->ip6_src, &key->nw_src, sizeof ip6->ip6_src);
+    memcpy(ip6->ip6_dst, &key->nw_dst, sizeof ip6->ip6_dst);
+    finish_l4_csum(l4, l4_len, key->nw_proto,
+                   csum_pseudo_ipv6(&key->nw_src, &key->nw_dst,
+                                    key->nw_proto, (uint32_t) l4_len));
+    return IPV6_HEADER_LEN + ext_len + l4_len;
+}
+
+int
+flow_compose(struct packet *p, const struct flow_key *key)
+{
+    uint8_t frame[COMPOSE_MAX] __attribute__((aligned(8)));
+    size_t len;
+
+    memset(frame, 0, sizeof frame);
+    len = compose_l2(frame, key);
+    if (key->dl_type == htons(ETH_TYPE_ARP)) {
+        len += compose_arp(frame + len, key);
+    } else if (key->dl_type == htons(ETH_TYPE_IPV4)) {
+        len += compose_ipv4(frame + len, key);
+    } else if (key->dl_type == htons(ETH_TYPE_IPV6)) {
+        len += compose_ipv6(frame + len, key);
+    }
+
+    int error = packet_set_frame(p, frame, len);
+
+    if (!error) {
+        p->md.in_port = key->in_port;
+        p->md.vni = key->vni;
+        p->md.tun_src = key->tun_src;
+        p->md.tun_dst = key->tun_dst;
+    }
+    return error;
 }

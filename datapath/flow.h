@@ -92,6 +92,12 @@ flow_key_u64s(const struct flow_key *key)
  * p->md.  Returns how far it got. */
 enum flow_layer flow_extract(struct packet *p, struct flow_key *key);
 
+/* Replaces the frame in 'p' with one that flow_extract() turns back into
+ * 'key' (the frame 'trace' follows: what the key leaves zero is zero in
+ * the frame; lengths and checksums are valid), and sets p's in_port, VNI
+ * and tunnel addresses from it.  Returns 0 or EMSGSIZE. */
+int flow_compose(struct packet *p, const struct flow_key *key);
+
 /* Returns a hash of the flow's addresses, protocol and ports (the same in
  * both directions is not promised), mixed with 'basis'. */
 uint32_t flow_hash_5tuple(const struct flow_key *key, uint64_t basis);

@@ -82,6 +82,8 @@ struct mac_table {
     struct hmap owners;
     struct hmap vnis;
     uint64_t seed;
+    uint64_t vni_mult;          /* Random and odd: spreads a VNI over the
+                                 * bits a MAC leaves free. */
     size_t max_entries;
     struct owner_hint biggest;  /* Among all owners. */
     struct mac_table_stats stats;
@@ -111,7 +113,10 @@ hash_entry(const struct mac_table *t, uint32_t vni,
     memcpy(&lo, mac->ea + 4, sizeof lo);
     uint64_t mac_bits = (uint64_t) hi << 16 | lo;
 
-    return hash_finish(hash_add64(hash_add64(t->seed, vni), mac_bits));
+    /* One mixing round for both: the VNI goes in through a secret
+     * multiplier, so a sender cannot pick (VNI, MAC) pairs that meet
+     * before the round. */
+    return hash_finish(hash_add64(t->seed, mac_bits ^ (vni * t->vni_mult)));
 }
 
 static uint32_t
@@ -142,6 +147,7 @@ mac_table_create(size_t max_entries)
         hmap_init(&t->owners);
         hmap_init(&t->vnis);
         t->seed = hash_random_seed();
+        t->vni_mult = hash_random_seed() | 1;
         t->max_entries = max_entries ? max_entries : MAC_TABLE_DEFAULT_MAX;
     }
     return t;

@@ -38,6 +38,9 @@ LDADD = tests/libfixture.a $(DATAPATH_LIBS) $(CHECK_LIBS)
 TESTS += tests/style.sh
 EXTRA_DIST += tests/style.sh tests/summary.sh tests/data
 
+# The linear scan that check-classifier and fuzz-classifier compare with.
+EXTRA_DIST += tests/classifier-ref.h
+
 # Fuzz targets: built only by ./configure CC=clang --enable-fuzzing.
 # Helpers the targets share: the datapath the frame targets feed, and the
 # temporary file for those that read one.
@@ -75,6 +78,12 @@ tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
 tests_fuzz_fuzz_config_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 tests_fuzz_fuzz_config_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_config_LDADD = tests/fuzz/libfuzz.a $(SWITCHD_LDADD)
+
+noinst_PROGRAMS += tests/fuzz/fuzz-classifier
+tests_fuzz_fuzz_classifier_SOURCES = tests/fuzz/fuzz-classifier.c
+tests_fuzz_fuzz_classifier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_fuzz_fuzz_classifier_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_classifier_LDADD = $(DATAPATH_LIBS)
 
 # Writes the seed corpora that are not plain frames (see its comment).
 noinst_PROGRAMS += tests/fuzz/make-seeds

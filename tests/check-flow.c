@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csum.h"
 #include "fixture.h"
 #include "flow.h"
 #include "headers.h"
+#include "inet.h"
 #include "packet.h"
 #include "util.h"
 
@@ -1211,6 +1213,212 @@ START_TEST(test_hash_5tuple)
 }
 END_TEST
 
+/* flow_compose() then flow_extract() gives 'key' back, with 'layers'; the
+ * frame's lengths and checksums hold, and its metadata is the key's. */
+static void
+check_compose(const struct flow_key *key, enum flow_layer layers)
+{
+    struct flow_key got;
+
+    ck_assert_int_eq(flow_compose(pkt, key), 0);
+    ck_assert_uint_eq(pkt->md.in_port, key->in_port);
+    ck_assert_uint_eq(pkt->md.vni, key->vni);
+    ck_assert(!memcmp(&pkt->md.tun_src, &key->tun_src, sizeof key->tun_src));
+    ck_assert(!memcmp(&pkt->md.tun_dst, &key->tun_dst, sizeof key->tun_dst));
+
+    memset(&got, 0xa5, sizeof got);
+    ck_assert_int_eq(flow_extract(pkt, &got), layers);
+    ck_assert_int_eq(got.error, FLOW_OK);
+
+    struct flow_key want = *key;
+
+    want.layers = (uint8_t) layers;
+    ck_assert_mem_eq(&got, &want, sizeof want);
+
+    const uint8_t *l3 = packet_data(pkt) + pkt->md.l3_ofs;
+
+    if (key->dl_type == htons(ETH_TYPE_IPV4)) {
+        ck_assert_uint_eq(csum_finish(csum_add_bytes(0, l3, IPV4_HEADER_LEN)),
+                          0);
+        ck_assert_uint_eq(l3[2] << 8 | l3[3],
+                          packet_size(pkt) - pkt->md.l3_ofs);
+    } else if (key->dl_type == htons(ETH_TYPE_IPV6)) {
+        ck_assert_uint_eq(l3[4] << 8 | l3[5],
+                          packet_size(pkt) - pkt->md.l3_ofs - IPV6_HEADER_LEN);
+    }
+    if (layers == FLOW_LAYER_L4) {
+        size_t len = packet_size(pkt) - pkt->md.l4_ofs;
+        uint32_t sum = 0;
+
+        if (key->dl_type == htons(ETH_TYPE_IPV6)) {
+            sum = csum_pseudo_ipv6(&key->nw_src, &key->nw_dst, key->nw_proto,
+                                   (uint32_t) len);
+        } else if (key->nw_proto != IP_PROTO_ICMP) {
+            sum = csum_pseudo_ipv4(inet_to_ipv4(&key->nw_src),
+                                   inet_to_ipv4(&key->nw_dst), key->nw_proto,
+                                   (uint16_t) len);
+        }
+        sum = csum_add_bytes(sum, packet_data(pkt) + pkt->md.l4_ofs, len);
+        ck_assert_uint_eq(csum_finish(sum), 0);
+    }
+}
+
+/* A key with both addresses, a port and a VNI, and the given type. */
+static struct flow_key
+compose_key(uint16_t dl_type)
+{
+    struct flow_key key;
+
+    memset(&key, 0, sizeof key);
+    key.in_port = 7;
+    key.vni = 5001;
+    key.dl_src = fixture_mac(1);
+    key.dl_dst = fixture_mac(2);
+    key.dl_type = htons(dl_type);
+    if (dl_type == ETH_TYPE_IPV6) {
+        memcpy(&key.nw_src, ip6_a, sizeof ip6_a);
+        memcpy(&key.nw_dst, ip6_b, sizeof ip6_b);
+    } else {
+        key.nw_src = inet_from_ipv4(htonl(IP4_A));
+        key.nw_dst = inet_from_ipv4(htonl(IP4_B));
+    }
+    return key;
+}
+
+static void
+set_l4(struct flow_key *key, uint8_t proto, uint16_t tp_src, uint16_t tp_dst)
+{
+    key->nw_proto = proto;
+    key->tp_src = htons(tp_src);
+    key->tp_dst = htons(tp_dst);
+}
+
+START_TEST(test_compose_arp)
+{
+    struct flow_key key = compose_key(ETH_TYPE_ARP);
+
+    key.nw_proto = ARP_OP_REPLY;
+    key.arp_sha = fixture_mac(1);
+    key.arp_tha = fixture_mac(2);
+    check_compose(&key, FLOW_LAYER_L3);
+    key.nw_proto = ARP_OP_REQUEST;
+    memset(&key.arp_tha, 0, sizeof key.arp_tha);
+    key.dl_dst = (struct eth_addr) {{ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }};
+    check_compose(&key, FLOW_LAYER_L3);
+}
+END_TEST
+
+START_TEST(test_compose_tcp4)
+{
+    struct flow_key key = compose_key(ETH_TYPE_IPV4);
+
+    key.tun_src = inet_from_ipv4(htonl(0x0a000001));
+    key.tun_dst = inet_from_ipv4(htonl(0x0a000002));
+    key.nw_tos = 0xb8;
+    key.nw_ttl = 64;
+    set_l4(&key, IP_PROTO_TCP, 40000, 22);
+    key.tcp_flags = htons(0x112);       /* NS, ACK, SYN. */
+    check_compose(&key, FLOW_LAYER_L4);
+}
+END_TEST
+
+START_TEST(test_compose_udp4_icmp4)
+{
+    struct flow_key key = compose_key(ETH_TYPE_IPV4);
+
+    key.nw_ttl = 1;
+    set_l4(&key, IP_PROTO_UDP, 5353, 53);
+    check_compose(&key, FLOW_LAYER_L4);
+
+    set_l4(&key, IP_PROTO_ICMP, 3, 1);  /* Host unreachable. */
+    check_compose(&key, FLOW_LAYER_L4);
+
+    /* A protocol without ports ends at L3. */
+    set_l4(&key, 47, 0, 0);
+    check_compose(&key, FLOW_LAYER_L3);
+}
+END_TEST
+
+START_TEST(test_compose_ipv6)
+{
+    struct flow_key key = compose_key(ETH_TYPE_IPV6);
+
+    key.nw_tos = 0x28;
+    key.nw_ttl = 255;
+    set_l4(&key, IP_PROTO_TCP, 1000, 443);
+    key.tcp_flags = htons(0x002);
+    check_compose(&key, FLOW_LAYER_L4);
+
+    key.tcp_flags = 0;
+    set_l4(&key, IP_PROTO_ICMPV6, 135, 0); /* Neighbour solicitation. */
+    check_compose(&key, FLOW_LAYER_L4);
+}
+END_TEST
+
+START_TEST(test_compose_fragments)
+{
+    struct flow_key key4 = compose_key(ETH_TYPE_IPV4);
+    struct flow_key key6 = compose_key(ETH_TYPE_IPV6);
+
+    key4.nw_proto = key6.nw_proto = IP_PROTO_UDP;
+    key4.nw_frag = key6.nw_frag = FLOW_NW_FRAG_ANY;
+    key4.tp_src = key6.tp_src = htons(7);
+    key4.tp_dst = key6.tp_dst = htons(9);
+    check_compose(&key4, FLOW_LAYER_L4);
+    check_compose(&key6, FLOW_LAYER_L4);
+
+    /* Later fragments have no ports. */
+    key4.nw_frag = key6.nw_frag = FLOW_NW_FRAG_ANY | FLOW_NW_FRAG_LATER;
+    key4.tp_src = key6.tp_src = 0;
+    key4.tp_dst = key6.tp_dst = 0;
+    check_compose(&key4, FLOW_LAYER_L3);
+    check_compose(&key6, FLOW_LAYER_L3);
+}
+END_TEST
+
+START_TEST(test_compose_vlan)
+{
+    struct flow_key key = compose_key(ETH_TYPE_IPV4);
+
+    key.vlan_tci = htons(FLOW_VLAN_PRESENT | 5 << VLAN_PCP_SHIFT | 100);
+    set_l4(&key, IP_PROTO_UDP, 1, 4789);
+    check_compose(&key, FLOW_LAYER_L4);
+    ck_assert_uint_eq(packet_size(pkt), ETH_HEADER_LEN + VLAN_HEADER_LEN
+                                        + IPV4_HEADER_LEN + UDP_HEADER_LEN);
+    /* The tag on the wire has PCP 5 and VID 100, the DEI bit clear. */
+    ck_assert_uint_eq(packet_data(pkt)[14], 0xa0);
+    ck_assert_uint_eq(packet_data(pkt)[15], 100);
+
+    /* A tag of all zeros is still a tag. */
+    key.vlan_tci = htons(FLOW_VLAN_PRESENT);
+    check_compose(&key, FLOW_LAYER_L4);
+    ck_assert_uint_eq(packet_data(pkt)[12], 0x81);
+}
+END_TEST
+
+START_TEST(test_compose_l2)
+{
+    struct flow_key key;
+
+    memset(&key, 0, sizeof key);
+    key.in_port = 2;
+    key.dl_src = fixture_mac(3);
+    key.dl_dst = fixture_mac(4);
+    key.dl_type = htons(0x88cc);
+    check_compose(&key, FLOW_LAYER_L2);
+    ck_assert_uint_eq(packet_size(pkt), ETH_HEADER_LEN);
+
+    key.dl_type = htons(FLOW_DL_TYPE_NONE);
+    check_compose(&key, FLOW_LAYER_L2);
+
+    /* The key of 'trace in_port=2': an empty frame of unknown type. */
+    key.dl_type = 0;
+    ck_assert_int_eq(flow_compose(pkt, &key), 0);
+    ck_assert_uint_eq(packet_size(pkt), ETH_HEADER_LEN);
+    ck_assert_uint_eq(pkt->md.in_port, 2);
+}
+END_TEST
+
 static Suite *
 flow_suite(void)
 {
@@ -1248,6 +1456,13 @@ flow_suite(void)
         { "reads no ports past the IP length", test_ip_length_short_of_l4 },
         { "ignores Ethernet padding", test_ethernet_padding },
         { "hashes the 5-tuple", test_hash_5tuple },
+        { "composes ARP", test_compose_arp },
+        { "composes TCP/IPv4", test_compose_tcp4 },
+        { "composes UDP and ICMP over IPv4", test_compose_udp4_icmp4 },
+        { "composes TCP and ICMPv6 over IPv6", test_compose_ipv6 },
+        { "composes fragments", test_compose_fragments },
+        { "composes an 802.1Q tag", test_compose_vlan },
+        { "composes plain Ethernet", test_compose_l2 },
     };
     Suite *s = suite_create("flow");
 

@@ -159,6 +159,14 @@ START_TEST(test_is_subset_of)
     ck_assert(!match_is_subset_of(&net8, &net16));
     ck_assert(!match_is_subset_of(&other16, &net8));
     ck_assert(!match_is_subset_of(&ssh, &ssh_net));
+
+    /* A rule that ignores tp_dst has zero there, but is not selected by a
+     * filter that wants port 0. */
+    struct match port0 = fixture_tcp4_match(0);
+
+    port0.mask.tp_dst = htons(0xffff);
+    ck_assert(!match_is_subset_of(&tcp, &port0));
+    ck_assert(match_is_subset_of(&port0, &port0));
 }
 END_TEST
 
