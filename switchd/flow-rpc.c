@@ -12,7 +12,7 @@
 #include "config-store.h"
 #include "dp.h"
 #include "dstring.h"
-#include "flow-compose.h"
+#include "flow.h"
 #include "flow-store.h"
 #include "flow-table.h"
 #include "flow-text.h"
@@ -842,8 +842,9 @@ trace_frame(struct bridge *b, const Vswitch__Trace *t,
                 snprintf(error, error_size, "trace needs in_port= naming "
                          "a port that exists");
                 *in_port = 0;
-            } else {
-                flow_compose(&spec.match.key, p);
+            } else if (flow_compose(p, &spec.match.key)) {
+                snprintf(error, error_size, "the flow makes no frame");
+                *in_port = 0;
             }
             flow_spec_uninit(&spec);
         }
