@@ -2,13 +2,15 @@
 bin_PROGRAMS += ctl/vswitch-ctl
 ctl_vswitch_ctl_SOURCES = \
 	ctl/build.c ctl/build.h \
+	ctl/build-flows.c \
 	ctl/client.c ctl/client.h \
 	ctl/command.c ctl/command.h \
 	ctl/output.c ctl/output.h \
 	ctl/print.c ctl/print.h \
+	ctl/print-flows.c \
 	ctl/vswitch-ctl.c
 ctl_vswitch_ctl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proto \
-	-I$(top_builddir)/proto $(PROTOBUF_C_CFLAGS)
+	-I$(top_builddir)/proto $(PROTOBUF_C_CFLAGS) $(PCAP_CFLAGS)
 ctl_vswitch_ctl_LDADD = proto/libproto.a $(DATAPATH_LIBS) \
 	$(PROTOBUF_C_LIBS)
 

@@ -78,6 +78,22 @@ alloc_string(struct build *b, const char *s)
     return alloc_copy(b, s, strlen(s) + 1);
 }
 
+void *
+build_alloc(struct build *b, const void *init, size_t size)
+{
+    return alloc_copy(b, init, size);
+}
+
+void *
+build_alloc_zeroed(struct build *b, size_t n, size_t size)
+{
+    void *zeroes = calloc(n ? n : 1, size ? size : 1);
+    void *owned = zeroes ? alloc_copy(b, zeroes, n * size) : NULL;
+
+    free(zeroes);
+    return owned;
+}
+
 static int __attribute__((format(printf, 2, 3)))
 invalid(struct build *b, const char *format, ...)
 {

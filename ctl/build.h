@@ -27,6 +27,14 @@ void build_init(struct build *);
 /* Frees everything the request holds.  Accepts NULL. */
 void build_destroy(struct build *);
 
+/* Returns 'size' bytes, a copy of 'init', that 'b' frees with the
+ * request; NULL if memory is short. */
+void *build_alloc(struct build *b, const void *init, size_t size);
+
+/* Returns a zeroed array of 'n' elements of 'size' bytes that 'b' frees,
+ * or NULL. */
+void *build_alloc_zeroed(struct build *b, size_t n, size_t size);
+
 /* A builder fills in the command of 'b->request' from the 'argc'
  * arguments that follow the command's name, which the caller has already
  * counted against the command's minimum and maximum.  Returns 0, EINVAL
@@ -54,5 +62,13 @@ build_func build_fdb_del;
 build_func build_fdb_flush;
 build_func build_fdb_stats;
 build_func build_stats;
+build_func build_add_flow;
+build_func build_add_flows;
+build_func build_mod_flows;
+build_func build_del_flows;
+build_func build_dump_flows;
+build_func build_replace_flows;
+build_func build_diff_flows;
+build_func build_trace;
 
 #endif /* ctl/build.h */

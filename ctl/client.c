@@ -166,7 +166,8 @@ static int
 send_request(const struct conversation *c, const Vswitch__Request *request)
 {
     size_t len;
-    uint8_t *frame = frame_pack(&request->base, FRAME_MAX_REQUEST, &len);
+    uint8_t *frame = frame_pack(&request->base, FRAME_MAX_LARGE_REQUEST,
+                                &len);
 
     if (!frame) {
         return ENOMEM;
@@ -283,8 +284,15 @@ client_transact(const char *path, const Vswitch__Request *request,
         start = now_ms_exact();
         code = send_request(&c, request);
     }
-    if (!code) {
+    if (!code || (connected && (code == EPIPE || code == ECONNRESET))) {
+        /* A daemon that refuses a request too large answers before it
+         * closes: its answer says more than the broken pipe. */
+        int sent = code;
+
         code = receive_response(&c, response);
+        if (code && sent) {
+            code = sent;
+        }
     }
     if (c.fd >= 0) {
         close(c.fd);

@@ -29,6 +29,11 @@ struct command {
     Vswitch__Response__PayloadCase payload;
 
     bool read_only;             /* Allowed to any peer of the socket. */
+
+    /* Takes options of its own after its name (--strict, --pcap), which
+     * its builder reads; other commands refuse arguments that look like
+     * options, which go before the command. */
+    bool own_options;
 };
 
 /* Returns the command called 'name', or NULL. */

@@ -13,6 +13,9 @@ struct print_context {
                                          * command expects. */
     const char *socket;                 /* Where the daemon answered. */
     double rtt_ms;                      /* How fast it answered. */
+    int *exit_status;                   /* 0, unless the printer says
+                                         * otherwise (diff-flows: 1 when
+                                         * the tables differ). */
 };
 
 /* Prints the payload of 'ctx->response' to 'out'.  The caller has checked
@@ -30,5 +33,9 @@ print_func print_fdb_stats;
 print_func print_stats;
 print_func print_version;
 print_func print_ping;
+print_func print_flow_change;
+print_func print_flows;
+print_func print_flow_diff;
+print_func print_trace;
 
 #endif /* ctl/print.h */

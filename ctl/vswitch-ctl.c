@@ -300,7 +300,8 @@ handle_response(const struct settings *s, const struct command *cmd,
         return STATUS_SUCCESS;
     }
 
-    struct print_context ctx = { r, s->socket, rtt_ms };
+    int exit_status = STATUS_SUCCESS;
+    struct print_context ctx = { r, s->socket, rtt_ms, &exit_status };
     struct output *out = output_create(stdout, s->format);
     int code;
 
@@ -313,7 +314,7 @@ handle_response(const struct settings *s, const struct command *cmd,
         return complain(STATUS_REFUSED, "cannot write the output: %s",
                         strerror(code));
     }
-    return STATUS_SUCCESS;
+    return exit_status;
 }
 
 /* Builds and checks the request of 'cmd' from its 'argc' arguments into
@@ -333,7 +334,7 @@ prepare(const struct settings *s, const struct command *cmd,
                  cmd->usage);
         return false;
     }
-    for (size_t i = 0; i < argc; i++) {
+    for (size_t i = 0; i < argc && !cmd->own_options; i++) {
         if (!strncmp(argv[i], "--", 2)) {
             complain(STATUS_USAGE, "%s: options such as '%s' go before "
                      "the command", cmd->name, argv[i]);
@@ -359,9 +360,9 @@ prepare(const struct settings *s, const struct command *cmd,
         return false;
     }
     if (protobuf_c_message_get_packed_size(&b->request.base)
-        > FRAME_MAX_REQUEST) {
+        > FRAME_MAX_LARGE_REQUEST) {
         complain(STATUS_USAGE, "%s: the request is larger than %u MiB",
-                 cmd->name, FRAME_MAX_REQUEST >> 20);
+                 cmd->name, FRAME_MAX_LARGE_REQUEST >> 20);
         return false;
     }
     return true;

@@ -32,6 +32,12 @@ announced(const struct frame_reader *r)
            | (size_t) r->buf[2] << 8 | r->buf[3];
 }
 
+size_t
+frame_reader_announced(const struct frame_reader *r)
+{
+    return r->len < FRAME_HEADER_LEN ? 0 : announced(r);
+}
+
 int
 frame_reader_feed(struct frame_reader *r, const void *data, size_t n)
 {

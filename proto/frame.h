@@ -13,6 +13,9 @@
 
 #define FRAME_HEADER_LEN 4
 #define FRAME_MAX_REQUEST (1u << 20)        /* 1 MiB. */
+/* From a client that may change the configuration: a whole flow file of
+ * 65,536 rules, applied as one transaction. */
+#define FRAME_MAX_LARGE_REQUEST (16u << 20)  /* 16 MiB. */
 #define FRAME_MAX_RESPONSE (64u << 20)      /* 64 MiB: a full MAC table. */
 
 struct frame_reader {
@@ -35,6 +38,10 @@ int frame_reader_feed(struct frame_reader *, const void *data, size_t n);
  * that, and the connection should be closed. */
 int frame_reader_next(const struct frame_reader *, const uint8_t **msg,
                       size_t *len);
+
+/* Returns the length the next message announces, or 0 while fewer than
+ * FRAME_HEADER_LEN bytes are buffered. */
+size_t frame_reader_announced(const struct frame_reader *);
 
 /* Drops the message that frame_reader_next() returned. */
 void frame_reader_consume(struct frame_reader *);

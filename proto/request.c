@@ -10,6 +10,7 @@
 #include "eth-addr.h"
 #include "headers.h"
 #include "inet.h"
+#include "packet.h"
 #include "port.h"
 
 bool
@@ -226,6 +227,46 @@ request_check_static_mac(uint32_t vni, const char *mac, const char *port,
 }
 
 bool
+request_check_flow_lines(const Vswitch__FlowLines *f, char *error,
+                         size_t size)
+{
+    if (f->n_line_numbers && f->n_line_numbers != f->n_lines) {
+        snprintf(error, size, "%zu line numbers for %zu flow lines",
+                 f->n_line_numbers, f->n_lines);
+        return false;
+    }
+    return true;
+}
+
+bool
+request_check_trace(const Vswitch__Trace *t, char *error, size_t size)
+{
+    if (!t->flow == !t->has_frame) {
+        snprintf(error, size, "trace needs a flow or a frame, not both");
+        return false;
+    }
+    if (t->has_frame) {
+        if (t->frame.len < ETH_HEADER_LEN
+            || t->frame.len > PACKET_MAX_FRAME) {
+            snprintf(error, size, "a frame of %zu bytes cannot be traced "
+                     "(%d-%d)", t->frame.len, ETH_HEADER_LEN,
+                     PACKET_MAX_FRAME);
+            return false;
+        }
+        if (!t->in_port) {
+            snprintf(error, size, "tracing a frame needs in_port=PORT");
+            return false;
+        }
+        return request_check_port_name(t->in_port, error, size);
+    }
+    if (t->in_port) {
+        snprintf(error, size, "give the input port inside the flow");
+        return false;
+    }
+    return true;
+}
+
+bool
 request_check(const Vswitch__Request *req, char *error, size_t size)
 {
     switch (req->command_case) {
@@ -276,6 +317,19 @@ request_check(const Vswitch__Request *req, char *error, size_t size)
     case VSWITCH__REQUEST__COMMAND_STATS:
         return !req->stats->name
                || request_check_port_name(req->stats->name, error, size);
+    case VSWITCH__REQUEST__COMMAND_ADD_FLOWS:
+        return request_check_flow_lines(req->add_flows, error, size);
+    case VSWITCH__REQUEST__COMMAND_REPLACE_FLOWS:
+        return request_check_flow_lines(req->replace_flows, error, size);
+    case VSWITCH__REQUEST__COMMAND_DIFF_FLOWS:
+        return request_check_flow_lines(req->diff_flows, error, size);
+    case VSWITCH__REQUEST__COMMAND_TRACE:
+        return request_check_trace(req->trace, error, size);
+    case VSWITCH__REQUEST__COMMAND_MOD_FLOWS:
+    case VSWITCH__REQUEST__COMMAND_DEL_FLOWS:
+    case VSWITCH__REQUEST__COMMAND_DUMP_FLOWS:
+        /* The flow text is the daemon's to read: only it knows the
+         * ports' names. */
     case VSWITCH__REQUEST__COMMAND_PING:
     case VSWITCH__REQUEST__COMMAND_VERSION:
     case VSWITCH__REQUEST__COMMAND_SHOW:

@@ -37,6 +37,13 @@ bool request_check_static_mac(uint32_t vni, const char *mac,
                               const char *port, const char *remote,
                               char *error, size_t size);
 
+/* A flow file's lines: as many line numbers as lines, if any. */
+bool request_check_flow_lines(const Vswitch__FlowLines *, char *error,
+                              size_t size);
+
+/* A trace: a flow, or a frame of a sensible size with its input port. */
+bool request_check_trace(const Vswitch__Trace *, char *error, size_t size);
+
 /* Parses a VNI, 1 to 16777215, in decimal. */
 bool request_parse_vni(const char *s, uint32_t *vni);
 

@@ -11,6 +11,7 @@
 
 #include "config-edit.h"
 #include "eth-addr.h"
+#include "flow-table.h"
 #include "headers.h"
 #include "inet.h"
 #include "link-monitor.h"
@@ -62,8 +63,18 @@ struct bridge {
     struct packet_pool *pool;
     struct dp *dp;
     struct list ports;
+    struct list reserved;       /* Of port_reservation. */
     uint32_t next_port_no;
     Vswitch__Config *config;
+};
+
+/* A datapath number kept for the name of a port that does not exist, which
+ * flow rules name: a port added under the name takes the number, so that
+ * the rules apply to it. */
+struct port_reservation {
+    struct list node;           /* In bridge's 'reserved'. */
+    char *name;
+    uint32_t port_no;
 };
 
 static struct bridge_port *
@@ -119,6 +130,7 @@ bridge_create(uv_loop_t *loop, const char *owner)
     vswitch__config__init(b->config);
     b->config->end_marker = true;
     list_init(&b->ports);
+    list_init(&b->reserved);
     b->next_port_no = 1;
 
     /* Without link events, ports notice a device that goes or comes back
@@ -192,11 +204,19 @@ port_down(struct bridge_port *port, const char *reason, bool remove)
 
 /* Takes 'port' out of the bridge; its memory goes once libuv has closed
  * its handles. */
+static void reserve(struct bridge *, const char *name, uint32_t port_no);
+static void free_reservation(struct port_reservation *);
+static bool rules_use_port(const struct bridge *, uint32_t port_no);
+
 static void
 free_port(struct bridge *b, struct bridge_port *port, bool remove)
 {
     port_down(port, NULL, remove);
     dp_port_del(b->dp, port->port_no);
+    if (remove && rules_use_port(b, port->port_no)) {
+        /* The rules that name it apply again to a port of that name. */
+        reserve(b, port->config->name, port->port_no);
+    }
     list_remove(&port->node);
     uv_close((uv_handle_t *) &port->idle, on_port_closed);
 }
@@ -221,6 +241,13 @@ bridge_destroy(struct bridge *b)
             free_port(b, port, false);
         }
     }
+    if (b->reserved.next) {     /* Not if bridge_create() failed early. */
+        struct port_reservation *r;
+
+        LIST_FOR_EACH_SAFE (r, node, &b->reserved) {
+            free_reservation(r);
+        }
+    }
     dp_destroy(b->dp);
     packet_pool_destroy(b->pool);
     if (b->config) {
@@ -239,6 +266,12 @@ const Vswitch__Config *
 bridge_config(const struct bridge *b)
 {
     return b->config;
+}
+
+struct packet_pool *
+bridge_packet_pool(const struct bridge *b)
+{
+    return b->pool;
 }
 
 struct dp *
@@ -533,6 +566,77 @@ open_port(struct bridge *b, struct bridge_port *port, bool retry)
     return true;
 }
 
+static struct port_reservation *
+find_reservation(const struct bridge *b, const char *name)
+{
+    struct port_reservation *r;
+
+    LIST_FOR_EACH (r, node, &b->reserved) {
+        if (!strcmp(r->name, name)) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static void
+free_reservation(struct port_reservation *r)
+{
+    list_remove(&r->node);
+    free(r->name);
+    free(r);
+}
+
+static void
+reserve(struct bridge *b, const char *name, uint32_t port_no)
+{
+    struct port_reservation *r = xmalloc(sizeof *r);
+
+    r->name = xstrdup(name);
+    r->port_no = port_no;
+    list_push_back(&b->reserved, &r->node);
+}
+
+/* Returns the number for a new port called 'name': the one kept for it,
+ * or a new one. */
+static uint32_t
+take_reservation(struct bridge *b, const char *name)
+{
+    struct port_reservation *r = find_reservation(b, name);
+    uint32_t port_no;
+
+    if (!r) {
+        return b->next_port_no++;
+    }
+    port_no = r->port_no;
+    free_reservation(r);
+    return port_no;
+}
+
+static bool
+rule_uses_port(const struct flow_rule *rule, uint32_t port_no)
+{
+    const struct match *m = &rule->cr.match;
+
+    return (m->mask.in_port && m->key.in_port == port_no)
+           || flow_actions_use_port(rule->actions, port_no);
+}
+
+static bool
+rules_use_port(const struct bridge *b, uint32_t port_no)
+{
+    size_t n;
+    struct flow_rule **rules = flow_table_select(dp_flow_table(b->dp), NULL,
+                                                 false, &n);
+    bool used = false;
+
+    for (size_t i = 0; i < n && !used; i++) {
+        used = rule_uses_port(rules[i], port_no);
+    }
+    free(rules);
+    return used;
+}
+
 static void
 add_port(struct bridge *b, const Vswitch__PortConfig *pc)
 {
@@ -546,7 +650,7 @@ add_port(struct bridge *b, const Vswitch__PortConfig *pc)
     }
     port->bridge = b;
     port->class = port_class_find(pc->type);
-    port->port_no = b->next_port_no++;
+    port->port_no = take_reservation(b, pc->name);
     uv_idle_init(b->loop, &port->idle);
     port->idle.data = port;
 
@@ -802,6 +906,73 @@ bridge_port_no(const struct bridge *b, const char *name)
     const struct bridge_port *port = find_port(b, name);
 
     return port ? port->port_no : 0;
+}
+
+static uint32_t
+flow_port_no(void *bridge, const char *name)
+{
+    struct bridge *b = bridge;
+    struct port_reservation *r;
+    uint32_t port_no = bridge_port_no(b, name);
+
+    if (port_no || !port_option_is_ifname(name)) {
+        return port_no;
+    }
+    r = find_reservation(b, name);
+    if (!r) {
+        reserve(b, name, b->next_port_no++);
+        r = find_reservation(b, name);
+    }
+    return r->port_no;
+}
+
+static const char *
+flow_port_name(void *bridge, uint32_t port_no)
+{
+    const struct bridge *b = bridge;
+    const char *name = bridge_port_name(b, port_no);
+    struct port_reservation *r;
+
+    if (!name) {
+        LIST_FOR_EACH (r, node, &b->reserved) {
+            if (r->port_no == port_no) {
+                return r->name;
+            }
+        }
+    }
+    return name;
+}
+
+void
+bridge_flow_ports(struct bridge *b, struct flow_text_ports *ports)
+{
+    ports->port_no = flow_port_no;
+    ports->port_name = flow_port_name;
+    ports->aux = b;
+}
+
+void
+bridge_reclaim_port_names(struct bridge *b)
+{
+    struct port_reservation *r;
+    struct flow_rule **rules;
+    size_t n;
+
+    if (list_is_empty(&b->reserved)) {
+        return;
+    }
+    rules = flow_table_select(dp_flow_table(b->dp), NULL, false, &n);
+    LIST_FOR_EACH_SAFE (r, node, &b->reserved) {
+        bool used = false;
+
+        for (size_t i = 0; i < n && !used; i++) {
+            used = rule_uses_port(rules[i], r->port_no);
+        }
+        if (!used) {
+            free_reservation(r);
+        }
+    }
+    free(rules);
 }
 
 /* Opens 'port' again if it is down, 'retry' as open_port() takes it. */

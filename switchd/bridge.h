@@ -42,6 +42,9 @@ void bridge_set_files(struct bridge *, const struct port_files *files);
 const Vswitch__Config *bridge_config(const struct bridge *);
 struct dp *bridge_dp(const struct bridge *);
 
+/* The buffers of the bridge's frames, for a frame that a trace makes. */
+struct packet_pool *bridge_packet_pool(const struct bridge *);
+
 /* Runtime state of port 'name'. */
 struct bridge_port_state {
     bool up;
@@ -72,6 +75,18 @@ const char *bridge_port_name(const struct bridge *, uint32_t port_no);
 
 /* Returns the datapath number of port 'name', or 0. */
 uint32_t bridge_port_no(const struct bridge *, const char *name);
+
+/* Port names in flow rules, for flow_text_parse() and the formatters.  A
+ * rule may name a port that does not exist: the bridge keeps a datapath
+ * number for the name, which a port added later under that name takes, so
+ * that the rule matches nothing until the port exists and then applies to
+ * it.  A port deleted while rules name it leaves its number kept the same
+ * way.  The names of kept numbers print as the names of ports do. */
+void bridge_flow_ports(struct bridge *, struct flow_text_ports *);
+
+/* Forgets the numbers kept for names that no rule uses any more: after
+ * every change of the rules, so that what is kept is bounded by them. */
+void bridge_reclaim_port_names(struct bridge *);
 
 /* Housekeeping: runs MAC ageing, checks that the ports' devices are still
  * there and refreshes what is read from them (MTUs).  Returns when ageing

@@ -779,6 +779,9 @@ config_edit_replay(const Vswitch__Config *saved, Vswitch__Config **config,
     if (status) {
         vswitch__config__free_unpacked(e.config, NULL);
     } else {
+        /* The rules themselves are the flow store's (flow-store.h). */
+        e.config->has_flows_written = saved->has_flows_written;
+        e.config->flows_written = saved->flows_written;
         *config = e.config;
     }
     return status;

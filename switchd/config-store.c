@@ -28,15 +28,16 @@ config_store_empty(void)
     return config;
 }
 
-static int
-read_all(int fd, uint8_t **data, size_t *size)
+int
+config_store_read_all(int fd, size_t max_size, uint8_t **data,
+                      size_t *size)
 {
     struct stat st;
 
     if (fstat(fd, &st)) {
         return errno;
     }
-    if (!S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_SIZE) {
+    if (!S_ISREG(st.st_mode) || (uint64_t) st.st_size > max_size) {
         return EFBIG;
     }
 
@@ -82,7 +83,7 @@ config_store_load(const char *path, Vswitch__Config **config, char *error,
 
     uint8_t *data = NULL;
     size_t size = 0;
-    int err = read_all(fd, &data, &size);
+    int err = config_store_read_all(fd, CONFIG_MAX_SIZE, &data, &size);
 
     close(fd);
     if (err) {
@@ -109,8 +110,8 @@ config_store_load(const char *path, Vswitch__Config **config, char *error,
     return 0;
 }
 
-static int
-write_all(int fd, const uint8_t *data, size_t size)
+int
+config_store_write_all(int fd, const uint8_t *data, size_t size)
 {
     while (size) {
         ssize_t n = write(fd, data, size);
@@ -127,8 +128,8 @@ write_all(int fd, const uint8_t *data, size_t size)
     return 0;
 }
 
-static int
-fsync_directory_of(const char *path)
+int
+config_store_sync_directory(const char *path)
 {
     char *copy = strdup(path);
     int error = 0;
@@ -153,7 +154,26 @@ int
 config_store_save(const char *path, const Vswitch__Config *config,
                   char *error, size_t error_size)
 {
+    size_t size = vswitch__config__get_packed_size(config);
+    uint8_t *data = malloc(size ? size : 1);
+    int err;
+
+    if (!data) {
+        snprintf(error, error_size, "out of memory");
+        return ENOMEM;
+    }
+    vswitch__config__pack(config, data);
+    err = config_store_replace(path, data, size, error, error_size);
+    free(data);
+    return err;
+}
+
+int
+config_store_replace(const char *path, const uint8_t *data, size_t size,
+                     char *error, size_t error_size)
+{
     char tmp[4096];
+    int err = 0;
 
     if ((size_t) snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
         /* A cut temporary name could be 'path' itself, which would then be
@@ -162,16 +182,6 @@ config_store_save(const char *path, const Vswitch__Config *config,
                  path, strerror(ENAMETOOLONG));
         return ENAMETOOLONG;
     }
-
-    size_t size = vswitch__config__get_packed_size(config);
-    uint8_t *data = malloc(size ? size : 1);
-    int err = 0;
-
-    if (!data) {
-        snprintf(error, error_size, "out of memory");
-        return ENOMEM;
-    }
-    vswitch__config__pack(config, data);
 
     /* A leftover temporary file is ours (the daemon holds the database's
      * lock), and whatever was planted in its place, such as a link to a
@@ -184,7 +194,7 @@ config_store_save(const char *path, const Vswitch__Config *config,
     if (fd < 0) {
         err = errno;
     } else {
-        err = write_all(fd, data, size);
+        err = config_store_write_all(fd, data, size);
         if (!err && fsync(fd)) {
             err = errno;
         }
@@ -203,8 +213,7 @@ config_store_save(const char *path, const Vswitch__Config *config,
         /* The new file is in place whatever happens now; syncing the
          * directory only makes the rename itself survive a power cut, so
          * its failure does not undo the change. */
-        fsync_directory_of(path);
+        config_store_sync_directory(path);
     }
-    free(data);
     return err;
 }

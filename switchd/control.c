@@ -44,6 +44,7 @@ struct control_client {
     bool queued;                /* A whole request waits for its turn. */
     bool busy;                  /* A request is being answered. */
     bool in_handler;            /* ...and the handler has not returned. */
+    bool large;                 /* Counted in the server's 'n_large'. */
     enum client_wait waiting;   /* What the timer runs for. */
     /* Freed once both handles are closed and no request is answered. */
     int n_handles_open;
@@ -60,6 +61,8 @@ struct control_server {
     struct list ready;          /* Clients whose request waits its turn. */
     size_t n_clients;
     size_t n_ranked[CONTROL_ADMIN];     /* Readers, writers. */
+    size_t n_large;             /* Requests over FRAME_MAX_REQUEST being
+                                 * read or handled. */
     size_t n_alive;             /* Clients not freed yet: the server's
                                  * memory outlives them. */
     size_t held;                /* Reply bytes being built, or handed to
@@ -120,6 +123,16 @@ on_handle_closed(uv_handle_t *handle)
     client_maybe_free(client);
 }
 
+/* Gives back the place of 'client''s large request, if it has one. */
+static void
+end_large(struct control_client *client)
+{
+    if (client->large) {
+        client->large = false;
+        client->server->n_large--;
+    }
+}
+
 static void
 client_close(struct control_client *client)
 {
@@ -129,6 +142,7 @@ client_close(struct control_client *client)
         return;
     }
     client->closing = true;
+    end_large(client);
     list_remove(&client->node);
     if (client->queued) {
         list_remove(&client->turn_node);
@@ -320,11 +334,11 @@ static void
 refuse(struct control_client *client)
 {
     struct control_server *server = client->server;
-    const uint8_t *h = client->reader.buf;
-    size_t announced = (size_t) h[0] << 24 | (size_t) h[1] << 16
-                       | (size_t) h[2] << 8 | h[3];
+    size_t announced = frame_reader_announced(&client->reader);
+    size_t limit = client->large || announced > client->reader.max
+                   ? client->reader.max : FRAME_MAX_REQUEST;
     size_t reply_len;
-    uint8_t *reply = server->cb.refuse(server->cb.aux, announced,
+    uint8_t *reply = server->cb.refuse(server->cb.aux, announced, limit,
                                        &reply_len);
 
     LOG_WARN_RL(&client_rl, "control", "client %u: request of %zu bytes "
@@ -348,6 +362,16 @@ client_next(struct control_client *client)
         set_reading(client, false);
         arm_timer(client);
         return;
+    }
+    if (!client->large
+        && frame_reader_announced(&client->reader) > FRAME_MAX_REQUEST
+        && frame_reader_announced(&client->reader) <= client->reader.max) {
+        if (server->n_large >= CONTROL_MAX_LARGE_REQUESTS) {
+            refuse(client);
+            return;
+        }
+        client->large = true;
+        server->n_large++;
     }
     error = frame_reader_next(&client->reader, &msg, &len);
     if (!error) {
@@ -379,6 +403,7 @@ start_request(struct control_client *client)
                       &client->request);
     client->in_handler = false;
     frame_reader_consume(&client->reader);
+    end_large(client);
     if (!client->busy && !client->closing) {
         client_next(client);
     }
@@ -525,6 +550,9 @@ on_connection(uv_stream_t *listener, int status)
     client->rank = server->cb.rank(server->cb.aux, &client->peer);
     if (client->rank < CONTROL_ADMIN) {
         server->n_ranked[client->rank]++;
+    }
+    if (client->rank >= CONTROL_WRITER) {
+        client->reader.max = FRAME_MAX_LARGE_REQUEST;
     }
     /* The last places are kept for those who may change the
      * configuration, and the very last for root, so that neither idle

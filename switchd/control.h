@@ -13,8 +13,11 @@
  * that stops reading, sends half a request, floods or asks for a lot cannot
  * stall forwarding or other clients:
  *
- *   - a request frame over FRAME_MAX_REQUEST gets an error and the
- *     connection is closed;
+ *   - a request frame over FRAME_MAX_REQUEST (FRAME_MAX_LARGE_REQUEST
+ *     from a client that may change the configuration) gets an error and
+ *     the connection is closed, and so does one over FRAME_MAX_REQUEST
+ *     while CONTROL_MAX_LARGE_REQUESTS others are being read or handled,
+ *     so that requests hold at most that many large buffers in all;
  *   - a partial frame left unfinished for CONTROL_PARTIAL_TIMEOUT, answers
  *     of which not one chunk of 256 KiB is written for as long (the
  *     client reads too little of them), or no request at all for
@@ -41,6 +44,7 @@
 #define CONTROL_IDLE_TIMEOUT 60000              /* ms. */
 #define CONTROL_READ_PAUSE (1u << 20)           /* Unsent reply bytes. */
 #define CONTROL_MAX_HELD (64u << 20)            /* Bytes, all clients. */
+#define CONTROL_MAX_LARGE_REQUESTS 4
 
 struct control_peer {
     pid_t pid;
@@ -59,9 +63,10 @@ typedef void control_handle_cb(void *aux, const struct control_peer *,
                                const uint8_t *msg, size_t len,
                                struct control_request *);
 
-/* Returns a framed error reply for a request too large to read. */
+/* Returns a framed error reply for a request too large to read: it
+ * announces 'announced' bytes and 'limit' was the most it could have. */
 typedef uint8_t *control_refuse_cb(void *aux, size_t announced,
-                                   size_t *reply_len);
+                                   size_t limit, size_t *reply_len);
 
 /* Returns true if 'peer' may change the configuration. */
 /* How far a peer is trusted, for the places kept back for the more

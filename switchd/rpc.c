@@ -16,6 +16,7 @@
 #include "control.h"
 #include "eth-addr.h"
 #include "fdb-dump.h"
+#include "flow-rpc.h"
 #include "frame.h"
 #include "list.h"
 #include "log.h"
@@ -32,6 +33,9 @@
  * about a millisecond's work. */
 #define RPC_DUMP_SLICE 8192
 
+/* dump-flows copies about this many rules per loop turn. */
+#define RPC_FLOW_DUMP_SLICE 4096
+
 /* The nice value of worker threads building answers. */
 #define RPC_WORKER_NICE 10
 
@@ -39,6 +43,7 @@ struct rpc {
     uv_loop_t *loop;
     struct bridge *bridge;
     char *db_path;
+    struct flow_store *flows;   /* The permanent rules, saved. */
     const struct capture_path *capture;     /* Files clients may name. */
     struct list waiting;        /* Changes waiting for 'changing' to end. */
     bool changing;              /* A change is being made (saved). */
@@ -64,6 +69,8 @@ struct rpc_call {
     uv_work_t work;
     struct config_edit edit;
     struct fdb_dump *dump;
+    struct flow_dump *flow_dump;
+    struct flow_change *flow_change;
     uint8_t *frame;             /* Packed by the worker. */
     size_t frame_len;
     int save_error;
@@ -286,10 +293,11 @@ port_name(const void *bridge, uint32_t port_no)
 
 static uint8_t *pack_response(const Vswitch__Response *, size_t *len);
 
-/* In a worker: sorts and formats the copy of the table and packs the
- * whole answer, which is the part that grows with the table. */
+/* In a worker: sorts and formats the copy of the table (the MAC table's
+ * or the flow tables') and packs the whole answer, which is the part that
+ * grows with the table. */
 static void
-build_fdb(uv_work_t *work)
+build_dump(uv_work_t *work)
 {
     struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
     id_t tid = (id_t) gettid();
@@ -310,13 +318,22 @@ build_fdb(uv_work_t *work)
     }
 
     call->resp->status = OK;
-    call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FDB;
-    call->resp->fdb = fdb_dump_build(call->dump);
-    call->frame = pack_response(call->resp, &call->frame_len);
-    call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD__NOT_SET;
-    call->resp->fdb = NULL;
-    fdb_dump_destroy(call->dump);
-    call->dump = NULL;
+    if (call->dump) {
+        /* The entries stay the dump's. */
+        call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FDB;
+        call->resp->fdb = fdb_dump_build(call->dump);
+        call->frame = pack_response(call->resp, &call->frame_len);
+        call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD__NOT_SET;
+        call->resp->fdb = NULL;
+        fdb_dump_destroy(call->dump);
+        call->dump = NULL;
+    } else {
+        call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FLOWS;
+        call->resp->flows = flow_dump_build(call->flow_dump);
+        call->frame = pack_response(call->resp, &call->frame_len);
+        flow_dump_destroy(call->flow_dump);
+        call->flow_dump = NULL;
+    }
 
     if (nice_before < RPC_WORKER_NICE) {
         setpriority(PRIO_PROCESS, tid, nice_before);
@@ -326,7 +343,7 @@ build_fdb(uv_work_t *work)
 static void reply(struct rpc_call *, uint8_t *frame, size_t len);
 
 static void
-fdb_built(uv_work_t *work, int status)
+dump_built(uv_work_t *work, int status)
 {
     struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
     struct rpc *rpc = call->rpc;
@@ -342,18 +359,29 @@ fdb_built(uv_work_t *work, int status)
  * slice on (about the whole table's worth), so that no other dump starts
  * while dumps and unsent answers hold too much. */
 static bool
-copy_fdb(struct rpc_call *call)
+copy_dump(struct rpc_call *call)
 {
     struct rpc *rpc = call->rpc;
-    size_t before = fdb_dump_size(call->dump);
-    bool done = fdb_dump_copy(call->dump, dp_mac_table(bridge_dp(rpc->bridge)),
-                              (long long) uv_now(rpc->loop), RPC_DUMP_SLICE,
-                              port_name, rpc->bridge);
-    size_t more = fdb_dump_size(call->dump) - before;
+    long long now = (long long) uv_now(rpc->loop);
+    size_t before, more;
+    bool done;
 
+    if (call->dump) {
+        before = fdb_dump_size(call->dump);
+        done = fdb_dump_copy(call->dump,
+                             dp_mac_table(bridge_dp(rpc->bridge)), now,
+                             RPC_DUMP_SLICE, port_name, rpc->bridge);
+        more = fdb_dump_size(call->dump) - before;
+    } else {
+        /* A restart can shrink the copy: what was held stays held. */
+        before = flow_dump_size(call->flow_dump);
+        done = flow_dump_copy(call->flow_dump, now, RPC_FLOW_DUMP_SLICE);
+        more = flow_dump_size(call->flow_dump);
+        more = more > before ? more - before : 0;
+    }
     control_hold(call->creq, more);
     if (done) {
-        uv_queue_work(rpc->loop, &call->work, build_fdb, fdb_built);
+        uv_queue_work(rpc->loop, &call->work, build_dump, dump_built);
         rpc->n_working++;
     }
     return done;
@@ -369,7 +397,7 @@ on_copy_turn(uv_idle_t *idle)
                                          struct rpc_call, node);
 
     list_remove(&call->node);
-    if (!copy_fdb(call)) {
+    if (!copy_dump(call)) {
         list_push_back(&rpc->copying, &call->node);
     }
     if (list_is_empty(&rpc->copying)) {
@@ -392,7 +420,7 @@ rpc_memory_released(struct rpc *rpc)
             break;
         }
         list_remove(&call->node);
-        if (!copy_fdb(call)) {
+        if (!copy_dump(call)) {
             list_push_back(&rpc->copying, &call->node);
             uv_idle_start(&rpc->copier, on_copy_turn);
         }
@@ -414,6 +442,33 @@ do_fdb_show(struct rpc_call *call)
     list_push_back(&rpc->dumps, &call->node);
     rpc_memory_released(rpc);
     return IN_PROGRESS;
+}
+
+static Vswitch__Status
+do_dump_flows(struct rpc_call *call)
+{
+    struct rpc *rpc = call->rpc;
+    Vswitch__Status status = flow_dump_start(rpc->bridge,
+                                             call->req->dump_flows,
+                                             &call->flow_dump, call->error,
+                                             sizeof call->error);
+
+    if (status != OK) {
+        return status;
+    }
+    list_push_back(&rpc->dumps, &call->node);
+    rpc_memory_released(rpc);
+    return IN_PROGRESS;
+}
+
+static Vswitch__Status
+do_read_flows(struct rpc_call *call)
+{
+    struct rpc *rpc = call->rpc;
+
+    return flow_rpc_read(rpc->bridge, call->req,
+                         (long long) uv_now(rpc->loop), call->resp,
+                         call->error, sizeof call->error);
 }
 
 static Vswitch__Status
@@ -516,6 +571,53 @@ commit(struct rpc_call *call, Vswitch__Status status)
     }
     drop_edit(&call->edit);
     return status;
+}
+
+/* In a worker, as save(). */
+static void
+save_flows(uv_work_t *work)
+{
+    struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+
+    call->save_error = flow_change_save(call->flow_change, call->error,
+                                        sizeof call->error);
+}
+
+static void
+flows_saved(uv_work_t *work, int status)
+{
+    struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+    struct rpc *rpc = call->rpc;
+
+    (void) status;              /* Work queued is never cancelled. */
+    rpc->n_working--;
+    if (call->save_error) {
+        LOG_ERR("rpc", "%s", call->error);
+        finish(call, VSWITCH__STATUS__STATUS_FAILED);
+    } else {
+        flow_change_apply(call->flow_change, (long long) uv_now(rpc->loop),
+                          call->resp);
+        finish(call, OK);
+    }
+}
+
+/* add-flows, mod-flows, del-flows, replace-flows: prepared on the loop,
+ * saved in a worker, then put into effect at once (flow-rpc.h). */
+static Vswitch__Status
+do_change_flows(struct rpc_call *call)
+{
+    struct rpc *rpc = call->rpc;
+    Vswitch__Status status = flow_change_prepare(
+        rpc->bridge, rpc->flows, rpc->db_path, call->req,
+        (long long) uv_now(rpc->loop), &call->flow_change, call->error,
+        sizeof call->error);
+
+    if (status != OK) {
+        return status;
+    }
+    uv_queue_work(rpc->loop, &call->work, save_flows, flows_saved);
+    rpc->n_working++;
+    return IN_PROGRESS;
 }
 
 static Vswitch__Status
@@ -696,6 +798,19 @@ static const struct rpc_command commands[] = {
     { VSWITCH__REQUEST__COMMAND_STATS, "stats", true, do_stats },
     { VSWITCH__REQUEST__COMMAND_PORT_REPLAY, "port-replay", false,
       do_port_replay },
+    { VSWITCH__REQUEST__COMMAND_ADD_FLOWS, "add-flows", false,
+      do_change_flows },
+    { VSWITCH__REQUEST__COMMAND_MOD_FLOWS, "mod-flows", false,
+      do_change_flows },
+    { VSWITCH__REQUEST__COMMAND_DEL_FLOWS, "del-flows", false,
+      do_change_flows },
+    { VSWITCH__REQUEST__COMMAND_REPLACE_FLOWS, "replace-flows", false,
+      do_change_flows },
+    { VSWITCH__REQUEST__COMMAND_DUMP_FLOWS, "dump-flows", true,
+      do_dump_flows },
+    { VSWITCH__REQUEST__COMMAND_DIFF_FLOWS, "diff-flows", true,
+      do_read_flows },
+    { VSWITCH__REQUEST__COMMAND_TRACE, "trace", true, do_read_flows },
 };
 
 static const struct rpc_command *
@@ -752,6 +867,8 @@ free_call(struct rpc_call *call)
 {
     drop_edit(&call->edit);
     fdb_dump_destroy(call->dump);
+    flow_dump_destroy(call->flow_dump);
+    flow_change_destroy(call->flow_change);
     vswitch__response__free_unpacked(call->resp, NULL);
     vswitch__request__free_unpacked(call->req, NULL);
     free(call->peer_name);
@@ -897,13 +1014,14 @@ rpc_handle(struct rpc *rpc, const struct rpc_peer *peer, const uint8_t *msg,
 
 struct rpc *
 rpc_create(uv_loop_t *loop, struct bridge *bridge, const char *db_path,
-           const struct capture_path *capture)
+           struct flow_store *flows, const struct capture_path *capture)
 {
     struct rpc *rpc = xcalloc(1, sizeof *rpc);
 
     rpc->loop = loop;
     rpc->bridge = bridge;
     rpc->db_path = xstrdup(db_path);
+    rpc->flows = flows;
     rpc->capture = capture;
     list_init(&rpc->waiting);
     list_init(&rpc->dumps);

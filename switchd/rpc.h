@@ -11,6 +11,7 @@
 #include "vswitch.pb-c.h"
 
 struct bridge;
+struct flow_store;
 struct control_request;
 
 /* The control protocol's commands: one packed Request in, one framed
@@ -36,9 +37,11 @@ struct rpc_peer {
     struct capture_client client;   /* Whose files it may name. */
 };
 
-/* Returns the commands of 'bridge', saved to 'db_path' (copied), with the
- * rules of 'capture' (which must outlive it) for the files clients name. */
+/* Returns the commands of 'bridge', saved to 'db_path' (copied) and, for
+ * the flow rules, to 'flows' (which must outlive it), with the rules of
+ * 'capture' (which must outlive it) for the files clients name. */
 struct rpc *rpc_create(uv_loop_t *, struct bridge *, const char *db_path,
+                       struct flow_store *flows,
                        const struct capture_path *capture);
 
 /* Refuses the changes still waiting for their turn, waits (running the

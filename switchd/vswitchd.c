@@ -27,6 +27,9 @@
 #include "config-edit.h"
 #include "config-store.h"
 #include "control.h"
+#include "flow-rpc.h"
+#include "flow-store.h"
+#include "flow-table.h"
 #include "frame.h"
 #include "log.h"
 #include "request.h"
@@ -44,6 +47,11 @@
  * ovs-ctl starts ovs-vswitchd at -10. */
 #define DEFAULT_NICE -10
 
+/* The most --max-flows allows: a flow file of that many rules still fits
+ * a request (FRAME_MAX_LARGE_REQUEST) only if its lines are short, but a
+ * table may grow by many requests. */
+#define VSWITCHD_MAX_FLOWS (1 << 24)
+
 struct options {
     const char *socket_path;
     const char *db_path;
@@ -54,6 +62,7 @@ struct options {
     const char *socket_group;   /* NULL: root's group. */
     const char *pcap_dir;       /* NULL: "pcap" beside the db. */
     int nice;
+    size_t max_flows;
     bool verbose;
 };
 
@@ -64,6 +73,7 @@ struct daemon {
     struct control_server *control;
     struct capture_path *capture;
     struct rpc *rpc;
+    struct flow_store *flows;
     uv_timer_t housekeeping_timer;
     uv_signal_t sigterm, sigint, sighup;
     gid_t socket_gid;
@@ -92,6 +102,7 @@ usage(FILE *out)
 "  --pcap-dir DIR       capture files clients name live here\n"
 "                       (default: pcap beside the configuration file)\n"
 "  --nice N             scheduling priority, -20 to 19 (default -10)\n"
+"  --max-flows N        most flow rules, 1 to 16777216 (default 65536)\n"
 "  -v, --verbose        log debug messages too\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n");
@@ -117,7 +128,8 @@ static void
 parse_options(int argc, char *argv[], struct options *opt)
 {
     enum { OPT_SOCKET = 256, OPT_DB, OPT_PIDFILE, OPT_DETACH, OPT_LOG_FILE,
-           OPT_SYSLOG, OPT_SOCKET_GROUP, OPT_PCAP_DIR, OPT_NICE };
+           OPT_SYSLOG, OPT_SOCKET_GROUP, OPT_PCAP_DIR, OPT_NICE,
+           OPT_MAX_FLOWS };
     static const struct option long_options[] = {
         { "socket", required_argument, NULL, OPT_SOCKET },
         { "db", required_argument, NULL, OPT_DB },
@@ -128,6 +140,7 @@ parse_options(int argc, char *argv[], struct options *opt)
         { "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
         { "pcap-dir", required_argument, NULL, OPT_PCAP_DIR },
         { "nice", required_argument, NULL, OPT_NICE },
+        { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -137,7 +150,8 @@ parse_options(int argc, char *argv[], struct options *opt)
 
     *opt = (struct options) { .socket_path = DEFAULT_SOCKET,
                               .db_path = DEFAULT_DB,
-                              .nice = DEFAULT_NICE };
+                              .nice = DEFAULT_NICE,
+                              .max_flows = FLOW_TABLE_DEFAULT_MAX_RULES };
     while ((c = getopt_long(argc, argv, "vhV", long_options, NULL)) != -1) {
         switch (c) {
         case OPT_SOCKET:
@@ -172,6 +186,17 @@ parse_options(int argc, char *argv[], struct options *opt)
                 die("--nice: '%s' is not a number from -20 to 19", optarg);
             }
             opt->nice = (int) n;
+            break;
+        }
+        case OPT_MAX_FLOWS: {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+
+            if (!*optarg || *end || n < 1 || n > VSWITCHD_MAX_FLOWS) {
+                die("--max-flows: '%s' is not a number from 1 to %d", optarg,
+                    VSWITCHD_MAX_FLOWS);
+            }
+            opt->max_flows = (size_t) n;
             break;
         }
         case 'v':
@@ -432,13 +457,14 @@ memory_released(void *aux)
 }
 
 static uint8_t *
-refuse_request(void *aux, size_t announced, size_t *reply_len)
+refuse_request(void *aux, size_t announced, size_t limit,
+               size_t *reply_len)
 {
     char error[128];
 
     (void) aux;
     snprintf(error, sizeof error, "request of %zu bytes refused: the limit "
-             "is %u bytes", announced, FRAME_MAX_REQUEST);
+             "is %zu bytes", announced, limit);
     return rpc_error_frame(VSWITCH__STATUS__STATUS_INVALID, error,
                            reply_len);
 }
@@ -602,6 +628,28 @@ open_capture_dir(struct daemon *d)
     }
 }
 
+/* The flow rules: those saved if the configuration says rules were
+ * written, else the default rule of a new bridge. */
+static void
+start_flows(struct daemon *d)
+{
+    long long now = (long long) uv_now(&d->loop);
+    char error[512];
+
+    flow_table_set_max_rules(dp_flow_table(bridge_dp(d->bridge)),
+                             d->opt.max_flows);
+    d->flows = flow_store_create(d->opt.db_path);
+    if (!bridge_config(d->bridge)->flows_written) {
+        flow_rpc_start_default(d->bridge, d->flows, now);
+        return;
+    }
+    if (flow_store_load(d->flows, error, sizeof error)) {
+        die("%s", error);
+    }
+    LOG_INFO("vswitchd", "%zu flow rules replayed",
+             flow_rpc_replay(d->bridge, d->flows, now));
+}
+
 static void
 start(struct daemon *d)
 {
@@ -642,7 +690,9 @@ start(struct daemon *d)
     bridge_set_files(d->bridge, capture_path_files(d->capture));
     bridge_reconfigure(d->bridge, replay_config(saved, d->opt.db_path));
     vswitch__config__free_unpacked(saved, NULL);
-    d->rpc = rpc_create(&d->loop, d->bridge, d->opt.db_path, d->capture);
+    start_flows(d);
+    d->rpc = rpc_create(&d->loop, d->bridge, d->opt.db_path, d->flows,
+                        d->capture);
 
     uv_timer_init(&d->loop, &d->housekeeping_timer);
     d->housekeeping_timer.data = d;
@@ -677,6 +727,7 @@ stop(struct daemon *d)
     control_server_destroy(d->control);
     rpc_destroy(d->rpc);
     bridge_destroy(d->bridge);
+    flow_store_destroy(d->flows);
     capture_path_destroy(d->capture);
     uv_walk(&d->loop, close_handle, NULL);
     uv_run(&d->loop, UV_RUN_DEFAULT);

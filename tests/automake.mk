@@ -109,6 +109,7 @@ SYSTEM_TESTS = \
 	tests/system/control-load.sh \
 	tests/system/control-save.sh \
 	tests/system/daemon-files.sh \
+	tests/system/flows.sh \
 	tests/system/her.sh \
 	tests/system/kernel-interop.sh \
 	tests/system/learning.sh \

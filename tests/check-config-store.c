@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,20 +26,10 @@ setup(void)
     ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag,
-             struct FTW *ftw)
-{
-    (void) st;
-    (void) flag;
-    (void) ftw;
-    return remove(path);
-}
-
 static void
 teardown(void)
 {
-    ck_assert_int_eq(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+    fixture_remove_tree(dir);
 }
 
 /* Returns 'name' inside the test's directory, in one of a few static

@@ -778,6 +778,50 @@ START_TEST(test_accepts_commands_without_arguments)
 }
 END_TEST
 
+START_TEST(test_checks_flow_files_and_traces)
+{
+    static const uint8_t frame[60];
+    char *lines[] = { "priority=1,actions=drop", "actions=normal" };
+    uint32_t numbers[] = { 3, 7 };
+    Vswitch__Request req = VSWITCH__REQUEST__INIT;
+    Vswitch__FlowLines f = VSWITCH__FLOW_LINES__INIT;
+    Vswitch__Trace t = VSWITCH__TRACE__INIT;
+
+    req.protocol = VSWITCH__PROTOCOL__PROTOCOL_VERSION;
+    req.command_case = VSWITCH__REQUEST__COMMAND_ADD_FLOWS;
+    req.add_flows = &f;
+    f.lines = lines;
+    f.n_lines = 2;
+    expect_ok(&req, "lines without numbers");
+    f.line_numbers = numbers;
+    f.n_line_numbers = 2;
+    expect_ok(&req, "lines with their numbers");
+    f.n_line_numbers = 1;
+    expect_error(&req, "a number short", "1 line numbers for 2 flow lines");
+
+    req.command_case = VSWITCH__REQUEST__COMMAND_TRACE;
+    req.trace = &t;
+    expect_error(&req, "neither flow nor frame", "a flow or a frame");
+    t.flow = "in_port=tap0";
+    expect_ok(&req, "a flow");
+    t.in_port = "tap0";
+    expect_error(&req, "a flow and a port", "inside the flow");
+    t.has_frame = true;
+    t.frame.data = (uint8_t *) frame;
+    t.frame.len = sizeof frame;
+    expect_error(&req, "a flow and a frame", "not both");
+    t.flow = NULL;
+    expect_ok(&req, "a frame with its port");
+    t.in_port = NULL;
+    expect_error(&req, "a frame without its port", "in_port=PORT");
+    t.in_port = "a/b";
+    expect_error(&req, "a frame on a bad port name", "not a valid port");
+    t.in_port = "tap0";
+    t.frame.len = 13;
+    expect_error(&req, "a runt", "a frame of 13 bytes");
+}
+END_TEST
+
 static Suite *
 request_suite(void)
 {
@@ -824,6 +868,8 @@ request_suite(void)
                      test_fdb_add_needs_a_port_or_a_remote, NULL, NULL);
     fixture_add_case(s, "refuses a request without a command",
                      test_refuses_a_request_without_a_command, NULL, NULL);
+    fixture_add_case(s, "checks flow files and traces",
+                     test_checks_flow_files_and_traces, NULL, NULL);
     fixture_add_case(s, "accepts commands without arguments",
                      test_accepts_commands_without_arguments, NULL, NULL);
     return s;

@@ -5,6 +5,8 @@ CONTROL_TESTS = \
 	tests/check-config-edit \
 	tests/check-config-store \
 	tests/check-fdb-dump \
+	tests/check-flow-rpc \
+	tests/check-flow-store \
 	tests/check-frame \
 	tests/check-link-monitor \
 	tests/check-log \
@@ -27,6 +29,14 @@ tests_check_config_store_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
 
 tests_check_fdb_dump_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 tests_check_fdb_dump_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
+	$(CHECK_LIBS) $(PCAP_LIBS)
+
+tests_check_flow_rpc_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_check_flow_rpc_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
+	$(CHECK_LIBS) $(PCAP_LIBS)
+
+tests_check_flow_store_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_check_flow_store_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
 	$(CHECK_LIBS) $(PCAP_LIBS)
 
 tests_check_frame_CPPFLAGS = $(SWITCHD_CPPFLAGS)

@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <ftw.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
@@ -333,6 +334,22 @@ fixture_write_file(const char *file, const char *text)
     ck_assert_msg(stream != NULL, "%s: %s", file, strerror(errno));
     fputs(text, stream);
     ck_assert_int_eq(fclose(stream), 0);
+}
+
+static int
+remove_entry(const char *path, const struct stat *st, int flag,
+             struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    return remove(path);
+}
+
+void
+fixture_remove_tree(const char *dir)
+{
+    ck_assert_int_eq(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
 void

@@ -105,6 +105,10 @@ void fixture_shell(const char *format, ...)
  * cannot. */
 void fixture_write_file(const char *file, const char *text);
 
+/* Removes directory 'dir' and everything in it, failing the test if it
+ * cannot: the end of a test that worked in a directory of its own. */
+void fixture_remove_tree(const char *dir);
+
 /* Moves the test process into a network namespace of its own, with lo up,
  * so that the devices a test makes and the frames the kernel sends are
  * only its own.  Unless 'ipv6' is true, IPv6 is off: a device that comes

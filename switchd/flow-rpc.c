@@ -1,0 +1,1142 @@
+#include <config.h>
+
+#include "flow-rpc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge.h"
+#include "config-edit.h"
+#include "config-store.h"
+#include "dp.h"
+#include "dstring.h"
+#include "flow.h"
+#include "flow-store.h"
+#include "flow-table.h"
+#include "flow-text.h"
+#include "hash.h"
+#include "hmap.h"
+#include "inet.h"
+#include "log.h"
+#include "packet.h"
+#include "xmalloc.h"
+
+#define OK VSWITCH__STATUS__STATUS_OK
+#define INVALID VSWITCH__STATUS__STATUS_INVALID
+#define FAILED VSWITCH__STATUS__STATUS_FAILED
+
+/* A dump that saw the rules change under it this many times copies the
+ * rest in one go. */
+#define FLOW_DUMP_MAX_RESTARTS 3
+
+enum change_kind {
+    CHANGE_ADD,
+    CHANGE_MODIFY,
+    CHANGE_DELETE,
+    CHANGE_REPLACE,
+};
+
+struct flow_change {
+    enum change_kind kind;
+    struct bridge *bridge;
+    struct flow_store *store;
+    char *db_path;
+    struct flow_spec *adds;     /* ADD, REPLACE: rules to add, in order;
+                                 * MODIFY: the one spec. */
+    size_t n_adds;
+    struct flow_spec *dels;     /* REPLACE: rules to delete, by identity;
+                                 * DELETE: the filter, if any. */
+    size_t n_dels;
+    bool strict;
+    struct flow_store_txn *txn;
+    Vswitch__Config *config;    /* To save, recording that rules were
+                                 * written; NULL if it does already. */
+};
+
+/* The identities of rules, as text, for telling which lines of a file
+ * name the same rule, and which rules of the tables a file names. */
+struct id_node {
+    struct hmap_node node;
+    char *id;
+    size_t index;               /* Of the last line with this identity. */
+};
+
+static struct flow_table *
+table_of(const struct bridge *b)
+{
+    return dp_flow_table(bridge_dp(b));
+}
+
+static bool
+is_permanent(uint16_t idle_timeout, uint16_t hard_timeout)
+{
+    return !idle_timeout && !hard_timeout;
+}
+
+/* Returns the identity of a rule (table, priority, match) as text, which
+ * the caller frees. */
+static char *
+identity(int table, uint16_t priority, const struct match *m,
+         const struct flow_text_ports *ports)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    ds_put_format(&ds, "table=%d,priority=%u,", table, priority);
+    flow_text_format_match(&ds, m, FLOW_TEXT_DEFAULT_PRIORITY, ports);
+    return ds_steal_cstr(&ds);
+}
+
+static char *
+spec_identity(const struct flow_spec *s, const struct flow_text_ports *ports)
+{
+    return identity(s->table < 0 ? 0 : s->table, s->priority, &s->match,
+                    ports);
+}
+
+static char *
+rule_identity(const struct flow_rule *r, const struct flow_text_ports *ports)
+{
+    return identity(r->table_id, r->cr.priority, &r->cr.match, ports);
+}
+
+static char *
+spec_text(const struct flow_spec *s, const struct flow_text_ports *ports)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    flow_text_format_spec(&ds, s, ports);
+    return ds_steal_cstr(&ds);
+}
+
+static char *
+rule_text(const struct flow_rule *r, const struct flow_text_ports *ports)
+{
+    struct flow_spec view;
+
+    flow_rule_to_spec(r, &view);
+    return spec_text(&view, ports);
+}
+
+static struct id_node *
+find_id(const struct hmap *ids, const char *id)
+{
+    struct id_node *n;
+
+    HMAP_FOR_EACH_WITH_HASH (n, node, hash_bytes(id, strlen(id), 0), ids) {
+        if (!strcmp(n->id, id)) {
+            return n;
+        }
+    }
+    return NULL;
+}
+
+/* Files 'id' (taken) for line 'index'.  Returns true if it was new. */
+static bool
+add_id(struct hmap *ids, char *id, size_t index)
+{
+    struct id_node *n = find_id(ids, id);
+
+    if (n) {
+        n->index = index;
+        free(id);
+        return false;
+    }
+    n = xmalloc(sizeof *n);
+    n->id = id;
+    n->index = index;
+    if (hmap_insert(ids, &n->node, hash_bytes(id, strlen(id), 0))) {
+        fprintf(stderr, "vswitchd: out of memory\n");
+        abort();
+    }
+    return true;
+}
+
+static void
+free_ids(struct hmap *ids)
+{
+    struct id_node *n;
+
+    HMAP_FOR_EACH_SAFE (n, node, ids) {
+        hmap_remove(ids, &n->node);
+        free(n->id);
+        free(n);
+    }
+    hmap_destroy(ids);
+}
+
+static void
+free_specs(struct flow_spec *specs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        flow_spec_uninit(&specs[i]);
+    }
+    free(specs);
+}
+
+/* Parses the lines of 'f' for 'mode' into a new array of specs.  Returns
+ * 0, or EINVAL with the first bad line's number and fault in 'error'. */
+static int
+parse_lines(const Vswitch__FlowLines *f, enum flow_text_mode mode,
+            const struct flow_text_ports *ports, struct flow_spec **specsp,
+            char *error, size_t error_size)
+{
+    struct flow_spec *specs = xcalloc(f->n_lines, sizeof *specs);
+    struct ds why = DS_EMPTY_INITIALIZER;
+
+    for (size_t i = 0; i < f->n_lines; i++) {
+        int err = flow_text_parse(f->lines[i], mode, ports, &specs[i], &why);
+
+        if (err) {
+            snprintf(error, error_size, "line %u: %s",
+                     f->n_line_numbers ? f->line_numbers[i]
+                                       : (unsigned int) i + 1,
+                     err == EINVAL ? ds_cstr(&why) : strerror(err));
+            ds_destroy(&why);
+            free_specs(specs, i);
+            return err;
+        }
+        if (specs[i].table < 0) {
+            specs[i].table = 0;
+        }
+    }
+    ds_destroy(&why);
+    *specsp = specs;
+    return 0;
+}
+
+static int
+parse_one(const char *text, enum flow_text_mode mode,
+          const struct flow_text_ports *ports, struct flow_spec *spec,
+          char *error, size_t error_size)
+{
+    struct ds why = DS_EMPTY_INITIALIZER;
+    int err = flow_text_parse(text, mode, ports, spec, &why);
+
+    if (err) {
+        snprintf(error, error_size, "%s",
+                 err == EINVAL ? ds_cstr(&why) : strerror(err));
+    }
+    ds_destroy(&why);
+    return err;
+}
+
+/* What adding 'spec' does to the saved rules. */
+static void
+save_add(struct flow_change *c, const struct flow_spec *spec, const char *id,
+         const struct flow_text_ports *ports)
+{
+    if (is_permanent(spec->idle_timeout, spec->hard_timeout)) {
+        char *text = spec_text(spec, ports);
+
+        flow_store_txn_set(c->txn, id, text);
+        free(text);
+    } else if (flow_store_find(c->store, id)) {
+        flow_store_txn_remove(c->txn, id);
+    }
+}
+
+static void
+save_delete(struct flow_change *c, const char *id)
+{
+    if (flow_store_find(c->store, id)) {
+        flow_store_txn_remove(c->txn, id);
+    }
+}
+
+static Vswitch__Status
+check_room(const struct flow_change *c, size_t n_new, size_t n_gone,
+           char *error, size_t error_size)
+{
+    const struct flow_table *ft = table_of(c->bridge);
+    size_t max = flow_table_max_rules(ft);
+
+    if (flow_table_count(ft) - n_gone + n_new > max) {
+        snprintf(error, error_size, "flow table full (%zu rules)", max);
+        return FAILED;
+    }
+    return OK;
+}
+
+static Vswitch__Status
+prepare_add(struct flow_change *c, const Vswitch__FlowLines *f,
+            const struct flow_text_ports *ports, char *error,
+            size_t error_size)
+{
+    const struct flow_table *ft = table_of(c->bridge);
+    struct hmap ids;
+    size_t n_new = 0;
+
+    if (parse_lines(f, FLOW_TEXT_ADD, ports, &c->adds, error, error_size)) {
+        return INVALID;
+    }
+    c->n_adds = f->n_lines;
+    hmap_init(&ids);
+    for (size_t i = 0; i < c->n_adds; i++) {
+        char *id = spec_identity(&c->adds[i], ports);
+
+        save_add(c, &c->adds[i], id, ports);
+        if (add_id(&ids, id, i) && !flow_table_find(ft, &c->adds[i])) {
+            n_new++;
+        }
+    }
+    free_ids(&ids);
+    return check_room(c, n_new, 0, error, error_size);
+}
+
+static Vswitch__Status
+prepare_modify(struct flow_change *c, const Vswitch__FlowMod *m,
+               const struct flow_text_ports *ports, char *error,
+               size_t error_size)
+{
+    struct flow_rule **rules;
+    size_t n;
+
+    c->adds = xcalloc(1, sizeof *c->adds);
+    if (parse_one(m->flow, FLOW_TEXT_MODIFY, ports, c->adds, error,
+                  error_size)) {
+        return INVALID;
+    }
+    c->n_adds = 1;
+    c->strict = m->has_strict && m->strict;
+
+    /* The saved rules get the new actions, and the new cookie unless the
+     * cookie selects them, as flow_table_modify() does. */
+    rules = flow_table_select(table_of(c->bridge), c->adds, c->strict, &n);
+    for (size_t i = 0; i < n; i++) {
+        char *id = rule_identity(rules[i], ports);
+
+        if (flow_store_find(c->store, id)) {
+            struct flow_spec view;
+            char *text;
+
+            flow_rule_to_spec(rules[i], &view);
+            view.actions = c->adds->actions;
+            if (!c->adds->cookie_mask) {
+                view.cookie = c->adds->cookie;
+            }
+            text = spec_text(&view, ports);
+            flow_store_txn_set(c->txn, id, text);
+            free(text);
+        }
+        free(id);
+    }
+    free(rules);
+    return OK;
+}
+
+static Vswitch__Status
+prepare_delete(struct flow_change *c, const Vswitch__FlowFilter *f,
+               const struct flow_text_ports *ports, char *error,
+               size_t error_size)
+{
+    struct flow_rule **rules;
+    size_t n;
+
+    c->strict = f->has_strict && f->strict;
+    if (!f->flow) {
+        if (flow_store_count(c->store)) {
+            flow_store_txn_clear(c->txn);
+        }
+        return OK;
+    }
+    c->dels = xcalloc(1, sizeof *c->dels);
+    if (parse_one(f->flow, FLOW_TEXT_FILTER, ports, c->dels, error,
+                  error_size)) {
+        return INVALID;
+    }
+    c->n_dels = 1;
+    rules = flow_table_select(table_of(c->bridge), c->dels, c->strict, &n);
+    for (size_t i = 0; i < n; i++) {
+        char *id = rule_identity(rules[i], ports);
+
+        save_delete(c, id);
+        free(id);
+    }
+    free(rules);
+    return OK;
+}
+
+/* Fills 'filter' to select rule 'r' alone (with 'strict'). */
+static void
+identity_filter(const struct flow_rule *r, struct flow_spec *filter)
+{
+    memset(filter, 0, sizeof *filter);
+    filter->table = r->table_id;
+    filter->has_priority = true;
+    filter->priority = r->cr.priority;
+    filter->match = r->cr.match;
+}
+
+static Vswitch__Status
+prepare_replace(struct flow_change *c, const Vswitch__FlowLines *f,
+                const struct flow_text_ports *ports, char *error,
+                size_t error_size)
+{
+    const struct flow_table *ft = table_of(c->bridge);
+    struct flow_spec *specs;
+    struct flow_rule **rules;
+    struct hmap ids;
+    size_t n, n_new = 0;
+
+    if (parse_lines(f, FLOW_TEXT_ADD, ports, &specs, error, error_size)) {
+        return INVALID;
+    }
+    hmap_init(&ids);
+    c->adds = xcalloc(f->n_lines, sizeof *c->adds);
+    for (size_t i = 0; i < f->n_lines; i++) {
+        char *id = spec_identity(&specs[i], ports);
+        const struct flow_rule *r = flow_table_find(ft, &specs[i]);
+
+        if (r && flow_rule_equals_spec(r, &specs[i])) {
+            /* Left alone, with its counters. */
+            add_id(&ids, id, i);
+            flow_spec_uninit(&specs[i]);
+            continue;
+        }
+        save_add(c, &specs[i], id, ports);
+        if (add_id(&ids, id, i) && !r) {
+            n_new++;
+        }
+        c->adds[c->n_adds++] = specs[i];
+    }
+    free(specs);
+
+    rules = flow_table_select(ft, NULL, false, &n);
+    c->dels = xcalloc(n, sizeof *c->dels);
+    for (size_t i = 0; i < n; i++) {
+        char *id = rule_identity(rules[i], ports);
+
+        if (!find_id(&ids, id)) {
+            identity_filter(rules[i], &c->dels[c->n_dels++]);
+            save_delete(c, id);
+        }
+        free(id);
+    }
+    free(rules);
+    free_ids(&ids);
+    return check_room(c, n_new, c->n_dels, error, error_size);
+}
+
+Vswitch__Status
+flow_change_prepare(struct bridge *b, struct flow_store *store,
+                    const char *db_path, const Vswitch__Request *req,
+                    long long now_ms, struct flow_change **changep,
+                    char *error, size_t error_size)
+{
+    struct flow_change *c = xcalloc(1, sizeof *c);
+    struct flow_text_ports ports;
+    Vswitch__Status status;
+
+    (void) now_ms;
+    c->bridge = b;
+    c->store = store;
+    c->db_path = xstrdup(db_path);
+    c->txn = flow_store_txn_create();
+    bridge_flow_ports(b, &ports);
+    switch (req->command_case) {
+    case VSWITCH__REQUEST__COMMAND_ADD_FLOWS:
+        c->kind = CHANGE_ADD;
+        status = prepare_add(c, req->add_flows, &ports, error, error_size);
+        break;
+    case VSWITCH__REQUEST__COMMAND_MOD_FLOWS:
+        c->kind = CHANGE_MODIFY;
+        status = prepare_modify(c, req->mod_flows, &ports, error,
+                                error_size);
+        break;
+    case VSWITCH__REQUEST__COMMAND_DEL_FLOWS:
+        c->kind = CHANGE_DELETE;
+        status = prepare_delete(c, req->del_flows, &ports, error,
+                                error_size);
+        break;
+    case VSWITCH__REQUEST__COMMAND_REPLACE_FLOWS:
+        c->kind = CHANGE_REPLACE;
+        status = prepare_replace(c, req->replace_flows, &ports, error,
+                                 error_size);
+        break;
+    default:
+        snprintf(error, error_size, "not a change of flows");
+        status = INVALID;
+        break;
+    }
+    if (status == OK && !bridge_config(b)->flows_written) {
+        c->config = config_clone(&bridge_config(b)->base);
+        if (!c->config) {
+            snprintf(error, error_size, "out of memory");
+            status = FAILED;
+        } else {
+            c->config->has_flows_written = true;
+            c->config->flows_written = true;
+        }
+    }
+    if (status != OK) {
+        flow_change_destroy(c);
+        /* Names that only the refused lines gave numbers to go. */
+        bridge_reclaim_port_names(b);
+        return status;
+    }
+    *changep = c;
+    return OK;
+}
+
+int
+flow_change_save(struct flow_change *c, char *error, size_t error_size)
+{
+    int err = flow_store_save(c->store, c->txn, error, error_size);
+
+    if (!err && c->config) {
+        err = config_store_save(c->db_path, c->config, error, error_size);
+    }
+    return err;
+}
+
+static void
+log_apply_error(const struct flow_spec *spec, int err)
+{
+    char *text = spec_text(spec, NULL);
+
+    LOG_ERR("flows", "%s: not added after it was saved: %s", text,
+            strerror(err));
+    free(text);
+}
+
+void
+flow_change_apply(struct flow_change *c, long long now_ms,
+                  Vswitch__Response *resp)
+{
+    struct flow_table *ft = table_of(c->bridge);
+    Vswitch__FlowChange *m = xmalloc(sizeof *m);
+    size_t n;
+
+    vswitch__flow_change__init(m);
+    for (size_t i = 0; i < c->n_dels; i++) {
+        if (c->kind == CHANGE_DELETE) {
+            flow_table_delete(ft, &c->dels[i], c->strict, &n, NULL, NULL);
+        } else {
+            flow_table_delete(ft, &c->dels[i], true, &n, NULL, NULL);
+        }
+        m->deleted += n;
+    }
+    if (c->kind == CHANGE_DELETE && !c->n_dels) {
+        flow_table_delete(ft, NULL, false, &n, NULL, NULL);
+        m->deleted += n;
+    }
+    if (c->kind == CHANGE_MODIFY) {
+        int err = flow_table_modify(ft, c->adds, c->strict, &n);
+
+        if (err) {
+            log_apply_error(c->adds, err);
+        }
+        m->modified = err ? 0 : n;
+    } else {
+        for (size_t i = 0; i < c->n_adds; i++) {
+            bool replaced = false;
+            int err = flow_table_add(ft, &c->adds[i], now_ms, &replaced);
+
+            if (err) {
+                log_apply_error(&c->adds[i], err);
+            } else if (replaced) {
+                m->modified++;
+            } else {
+                m->added++;
+            }
+        }
+    }
+    flow_store_apply(c->store, c->txn);
+    bridge_reclaim_port_names(c->bridge);
+    if (c->config) {
+        bridge_reconfigure(c->bridge, c->config);
+        c->config = NULL;
+    }
+    resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FLOW_CHANGE;
+    resp->flow_change = m;
+}
+
+void
+flow_change_destroy(struct flow_change *c)
+{
+    if (c) {
+        free_specs(c->adds, c->n_adds);
+        free(c->dels);          /* Views: they own nothing. */
+        flow_store_txn_destroy(c->txn);
+        if (c->config) {
+            protobuf_c_message_free_unpacked(&c->config->base, NULL);
+        }
+        free(c->db_path);
+        free(c);
+    }
+}
+
+/* Start. */
+
+void
+flow_rpc_start_default(struct bridge *b, struct flow_store *store,
+                       long long now_ms)
+{
+    struct flow_table *ft = table_of(b);
+    struct flow_text_ports ports;
+    struct flow_store_txn *txn = flow_store_txn_create();
+    struct flow_rule **rules;
+    size_t n;
+
+    bridge_flow_ports(b, &ports);
+    flow_table_delete(ft, NULL, false, NULL, NULL, NULL);
+    if (flow_table_add_default(ft, now_ms)) {
+        LOG_ERR("flows", "cannot add the default rule: out of memory");
+    }
+
+    /* What the files hold is not this (they were not read): the next save
+     * writes the rules whole, the default rule with them. */
+    flow_store_clear(store);
+    rules = flow_table_select(ft, NULL, false, &n);
+    for (size_t i = 0; i < n; i++) {
+        char *id = rule_identity(rules[i], &ports);
+        char *text = rule_text(rules[i], &ports);
+
+        flow_store_txn_set(txn, id, text);
+        free(id);
+        free(text);
+    }
+    free(rules);
+    flow_store_apply(store, txn);
+    flow_store_set_stale(store);
+    flow_store_txn_destroy(txn);
+}
+
+struct replay {
+    struct flow_table *ft;
+    const struct flow_text_ports *ports;
+    long long now_ms;
+    size_t n_added;
+};
+
+static void
+replay_one(const char *text, void *replay_)
+{
+    struct replay *r = replay_;
+    struct flow_spec spec;
+    char error[256];
+    int err = parse_one(text, FLOW_TEXT_ADD, r->ports, &spec, error,
+                        sizeof error);
+
+    if (!err) {
+        err = flow_table_add(r->ft, &spec, r->now_ms, NULL);
+        snprintf(error, sizeof error, "%s", err == ENOSPC
+                 ? "the flow table is full" : strerror(err));
+        flow_spec_uninit(&spec);
+    }
+    if (err) {
+        LOG_ERR("flows", "saved rule \"%s\" left out: %s", text, error);
+    } else {
+        r->n_added++;
+    }
+}
+
+size_t
+flow_rpc_replay(struct bridge *b, struct flow_store *store, long long now_ms)
+{
+    struct flow_text_ports ports;
+    struct replay r = { table_of(b), &ports, now_ms, 0 };
+
+    bridge_flow_ports(b, &ports);
+    flow_table_delete(r.ft, NULL, false, NULL, NULL, NULL);
+    flow_store_for_each(store, replay_one, &r);
+    bridge_reclaim_port_names(b);
+    return r.n_added;
+}
+
+/* diff-flows. */
+
+static void
+add_line(Vswitch__FlowDiff *d, size_t *cap, char sign, char *text)
+{
+    if (d->n_lines == *cap) {
+        *cap = *cap ? 2 * *cap : 16;
+        d->lines = xrealloc(d->lines, *cap * sizeof *d->lines);
+    }
+    d->lines[d->n_lines] = xmalloc(strlen(text) + 2);
+    d->lines[d->n_lines][0] = sign;
+    strcpy(d->lines[d->n_lines] + 1, text);
+    d->n_lines++;
+    free(text);
+}
+
+static Vswitch__Status
+read_diff(struct bridge *b, const Vswitch__FlowLines *f,
+          Vswitch__Response *resp, char *error, size_t error_size)
+{
+    const struct flow_table *ft = table_of(b);
+    Vswitch__FlowDiff *d = xmalloc(sizeof *d);
+    struct flow_text_ports ports;
+    struct flow_spec *specs;
+    struct flow_rule **rules;
+    struct hmap ids;
+    bool *in_table;
+    size_t n, cap = 0;
+
+    bridge_flow_ports(b, &ports);
+    if (parse_lines(f, FLOW_TEXT_ADD, &ports, &specs, error, error_size)) {
+        free(d);
+        bridge_reclaim_port_names(b);
+        return INVALID;
+    }
+    vswitch__flow_diff__init(d);
+    hmap_init(&ids);
+    for (size_t i = 0; i < f->n_lines; i++) {
+        add_id(&ids, spec_identity(&specs[i], &ports), i);
+    }
+
+    /* The rules of the tables, in order, each followed by the file's
+     * version if it differs; then the file's rules the tables lack. */
+    in_table = xcalloc(f->n_lines + 1, sizeof *in_table);
+    rules = flow_table_select(ft, NULL, false, &n);
+    for (size_t i = 0; i < n; i++) {
+        char *id = rule_identity(rules[i], &ports);
+        const struct id_node *in_file = find_id(&ids, id);
+
+        free(id);
+        if (in_file) {
+            in_table[in_file->index] = true;
+            if (flow_rule_equals_spec(rules[i], &specs[in_file->index])) {
+                continue;
+            }
+        }
+        add_line(d, &cap, '-', rule_text(rules[i], &ports));
+        if (in_file) {
+            add_line(d, &cap, '+', spec_text(&specs[in_file->index],
+                                             &ports));
+        }
+    }
+    free(rules);
+    for (size_t i = 0; i < f->n_lines; i++) {
+        char *id = spec_identity(&specs[i], &ports);
+        const struct id_node *last = find_id(&ids, id);
+
+        free(id);
+        if (last->index == i && !in_table[i]) {
+            add_line(d, &cap, '+', spec_text(&specs[i], &ports));
+        }
+    }
+    free(in_table);
+    free_ids(&ids);
+    free_specs(specs, f->n_lines);
+    bridge_reclaim_port_names(b);
+    resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FLOW_DIFF;
+    resp->flow_diff = d;
+    return OK;
+}
+
+/* trace. */
+
+static Vswitch__TraceStep *
+trace_step_msg(const struct dp_trace_step *s,
+               const struct flow_text_ports *ports)
+{
+    Vswitch__TraceStep *m = xmalloc(sizeof *m);
+    const char *notes = ds_cstr(&s->notes);
+    size_t n = 0;
+
+    vswitch__trace_step__init(m);
+    m->table = s->table;
+    m->depth = s->depth;
+    if (s->rule) {
+        struct ds ds = DS_EMPTY_INITIALIZER;
+
+        flow_text_format_match(&ds, &s->rule->cr.match, s->rule->cr.priority,
+                               ports);
+        m->rule = ds_steal_cstr(&ds);
+        flow_text_format_actions(&ds, s->rule->actions, ports);
+        m->actions = ds_steal_cstr(&ds);
+    } else {
+        m->actions = xstrdup("");
+    }
+    for (const char *p = notes; *p; p++) {
+        n += *p == '\n';
+    }
+    m->notes = xcalloc(n + 1, sizeof *m->notes);
+    while (*notes) {
+        const char *nl = strchr(notes, '\n');
+        size_t len = nl ? (size_t) (nl - notes) : strlen(notes);
+
+        m->notes[m->n_notes] = xmalloc(len + 1);
+        memcpy(m->notes[m->n_notes], notes, len);
+        m->notes[m->n_notes++][len] = '\0';
+        notes += len + (nl != NULL);
+    }
+    return m;
+}
+
+static Vswitch__TraceOutput *
+trace_output_msg(const struct dp_trace_output *o,
+                 const struct flow_text_ports *ports)
+{
+    Vswitch__TraceOutput *m = xmalloc(sizeof *m);
+
+    vswitch__trace_output__init(m);
+    if (o->remote) {
+        char addr[INET_ADDR_STRLEN];
+
+        m->remote = xstrdup(inet_format(&o->addr, addr));
+        m->has_vni = true;
+        m->vni = o->vni;
+    } else {
+        const char *name = ports->port_name(ports->aux, o->port_no);
+        char number[16];
+
+        snprintf(number, sizeof number, "%u", o->port_no);
+        m->port = xstrdup(name ? name : number);
+    }
+    return m;
+}
+
+static Vswitch__TraceReply *
+trace_msg(const struct dp_trace *t, const struct flow_text_ports *ports)
+{
+    Vswitch__TraceReply *m = xmalloc(sizeof *m);
+
+    vswitch__trace_reply__init(m);
+    m->steps = xcalloc(t->n_steps + 1, sizeof *m->steps);
+    for (size_t i = 0; i < t->n_steps; i++) {
+        m->steps[m->n_steps++] = trace_step_msg(&t->steps[i], ports);
+    }
+    m->outputs = xcalloc(t->n_outputs + 1, sizeof *m->outputs);
+    for (size_t i = 0; i < t->n_outputs; i++) {
+        m->outputs[m->n_outputs++] = trace_output_msg(&t->outputs[i], ports);
+    }
+    if (t->drop >= 0) {
+        m->drop = xstrdup(dp_drop_reason_name(t->drop));
+    }
+    return m;
+}
+
+/* Makes the frame that trace 't' describes, arriving on '*in_port'. */
+static Vswitch__Status
+trace_frame(struct bridge *b, const Vswitch__Trace *t,
+            const struct flow_text_ports *ports, struct packet **pp,
+            uint32_t *in_port, char *error, size_t error_size)
+{
+    struct packet *p = packet_alloc(bridge_packet_pool(b));
+
+    if (!p) {
+        snprintf(error, error_size, "no packet buffer free for the trace");
+        return FAILED;
+    }
+    if (t->has_frame) {
+        *in_port = bridge_port_no(b, t->in_port);
+        if (!*in_port) {
+            snprintf(error, error_size, "no port %s", t->in_port);
+        } else if (packet_set_frame(p, t->frame.data, t->frame.len)) {
+            snprintf(error, error_size, "a frame of %zu bytes does not fit",
+                     t->frame.len);
+            *in_port = 0;
+        }
+    } else {
+        struct flow_spec spec;
+
+        if (!parse_one(t->flow, FLOW_TEXT_TRACE, ports, &spec, error,
+                       error_size)) {
+            *in_port = spec.match.key.in_port;
+            if (!spec.match.mask.in_port
+                || !bridge_port_name(b, *in_port)) {
+                snprintf(error, error_size, "trace needs in_port= naming "
+                         "a port that exists");
+                *in_port = 0;
+            } else if (flow_compose(p, &spec.match.key)) {
+                snprintf(error, error_size, "the flow makes no frame");
+                *in_port = 0;
+            }
+            flow_spec_uninit(&spec);
+        }
+    }
+    if (!*in_port) {
+        packet_free(p);
+        return INVALID;
+    }
+    *pp = p;
+    return OK;
+}
+
+static Vswitch__Status
+read_trace(struct bridge *b, const Vswitch__Trace *t, long long now_ms,
+           Vswitch__Response *resp, char *error, size_t error_size)
+{
+    struct flow_text_ports ports;
+    struct dp_trace trace;
+    struct packet *p;
+    uint32_t in_port = 0;
+    Vswitch__Status status;
+    int err;
+
+    bridge_flow_ports(b, &ports);
+    status = trace_frame(b, t, &ports, &p, &in_port, error, error_size);
+    bridge_reclaim_port_names(b);
+    if (status != OK) {
+        return status;
+    }
+    err = dp_trace(bridge_dp(b), in_port, p, now_ms, &ports, &trace);
+    if (err) {
+        snprintf(error, error_size, "trace: %s", strerror(err));
+        return FAILED;
+    }
+    resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_TRACE;
+    resp->trace = trace_msg(&trace, &ports);
+    dp_trace_uninit(&trace);
+    return OK;
+}
+
+Vswitch__Status
+flow_rpc_read(struct bridge *b, const Vswitch__Request *req, long long now_ms,
+              Vswitch__Response *resp, char *error, size_t error_size)
+{
+    switch (req->command_case) {
+    case VSWITCH__REQUEST__COMMAND_DIFF_FLOWS:
+        return read_diff(b, req->diff_flows, resp, error, error_size);
+    case VSWITCH__REQUEST__COMMAND_TRACE:
+        return read_trace(b, req->trace, now_ms, resp, error, error_size);
+    default:
+        snprintf(error, error_size, "not a read of flows");
+        return INVALID;
+    }
+}
+
+/* dump-flows. */
+
+/* One rule as copied: what the answer says of it. */
+struct dumped_rule {
+    uint8_t table;
+    uint16_t priority;
+    uint16_t idle_timeout, hard_timeout;
+    uint64_t cookie;
+    uint64_t n_packets, n_bytes;
+    uint64_t duration_ms, idle_age_ms;
+    struct match match;
+    struct flow_actions *actions;       /* A copy. */
+};
+
+/* The names of the ports and of the numbers kept for rules, copied so
+ * that the worker formats without reading the bridge. */
+struct dumped_name {
+    uint32_t port_no;
+    char *name;
+};
+
+struct flow_dump {
+    struct bridge *bridge;
+    struct flow_spec filter;
+    bool has_filter, strict;
+    struct flow_rule **rules;   /* The table's, while copying. */
+    size_t n_rules;
+    uint64_t generation;        /* Of the tables when 'rules' was made. */
+    int restarts;
+    struct dumped_rule *copies;
+    size_t n_copies;
+    struct dumped_name *names;
+    size_t n_names, names_cap;
+};
+
+static void
+free_copies(struct flow_dump *d)
+{
+    for (size_t i = 0; i < d->n_copies; i++) {
+        free(d->copies[i].actions);
+    }
+    free(d->copies);
+    d->copies = NULL;
+    d->n_copies = 0;
+}
+
+static void
+select_rules(struct flow_dump *d)
+{
+    const struct flow_table *ft = table_of(d->bridge);
+
+    free(d->rules);
+    free_copies(d);
+    d->rules = flow_table_select(ft, d->has_filter ? &d->filter : NULL,
+                                 d->strict, &d->n_rules);
+    d->generation = flow_table_generation(ft);
+    d->copies = xcalloc(d->n_rules + 1, sizeof *d->copies);
+}
+
+Vswitch__Status
+flow_dump_start(struct bridge *b, const Vswitch__FlowFilter *f,
+                struct flow_dump **dumpp, char *error, size_t error_size)
+{
+    struct flow_dump *d = xcalloc(1, sizeof *d);
+    struct flow_text_ports ports;
+
+    d->bridge = b;
+    d->strict = f->has_strict && f->strict;
+    if (f->flow) {
+        bridge_flow_ports(b, &ports);
+        if (parse_one(f->flow, FLOW_TEXT_FILTER, &ports, &d->filter, error,
+                      error_size)) {
+            bridge_reclaim_port_names(b);
+            free(d);
+            return INVALID;
+        }
+        d->has_filter = true;
+    }
+    select_rules(d);
+    *dumpp = d;
+    return OK;
+}
+
+static const char *
+find_name(const struct flow_dump *d, uint32_t port_no)
+{
+    for (size_t i = 0; i < d->n_names; i++) {
+        if (d->names[i].port_no == port_no) {
+            return d->names[i].name;
+        }
+    }
+    return NULL;
+}
+
+/* Copies the name of 'port_no', if it has one and it is not copied. */
+static void
+copy_name(struct flow_dump *d, const struct flow_text_ports *ports,
+          uint32_t port_no)
+{
+    const char *name;
+
+    if (find_name(d, port_no)) {
+        return;
+    }
+    name = ports->port_name(ports->aux, port_no);
+    if (name) {
+        if (d->n_names == d->names_cap) {
+            d->names_cap = d->names_cap ? 2 * d->names_cap : 16;
+            d->names = xrealloc(d->names, d->names_cap * sizeof *d->names);
+        }
+        d->names[d->n_names++] = (struct dumped_name) { port_no,
+                                                        xstrdup(name) };
+    }
+}
+
+static void
+copy_rule(struct flow_dump *d, const struct flow_rule *r, long long now_ms,
+          const struct flow_text_ports *ports)
+{
+    struct dumped_rule *c = &d->copies[d->n_copies++];
+    const struct flow_actions *a = r->actions;
+    size_t size = sizeof *a + a->n * sizeof a->acts[0];
+
+    c->table = r->table_id;
+    c->priority = r->cr.priority;
+    c->idle_timeout = r->idle_timeout;
+    c->hard_timeout = r->hard_timeout;
+    c->cookie = r->cookie;
+    c->n_packets = r->n_packets;
+    c->n_bytes = r->n_bytes;
+    c->duration_ms = (uint64_t) (now_ms > r->created_ms
+                                 ? now_ms - r->created_ms : 0);
+    c->idle_age_ms = (uint64_t) (now_ms > r->used_ms ? now_ms - r->used_ms
+                                                     : 0);
+    c->match = r->cr.match;
+    c->actions = xmalloc(size);
+    memcpy(c->actions, a, size);
+
+    /* The port numbers that the formatter will ask names for. */
+    if (c->match.mask.in_port) {
+        copy_name(d, ports, c->match.key.in_port);
+    }
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->acts[i].type == FLOW_ACTION_OUTPUT) {
+            copy_name(d, ports, a->acts[i].port);
+        } else if (a->acts[i].type == FLOW_ACTION_RESUBMIT) {
+            copy_name(d, ports, a->acts[i].resubmit.port);
+        }
+    }
+}
+
+bool
+flow_dump_copy(struct flow_dump *d, long long now_ms, size_t max)
+{
+    const struct flow_table *ft = table_of(d->bridge);
+    struct flow_text_ports ports;
+
+    if (flow_table_generation(ft) != d->generation) {
+        /* A rule copied, or to copy, may be gone. */
+        d->restarts++;
+        select_rules(d);
+    }
+    if (d->restarts >= FLOW_DUMP_MAX_RESTARTS) {
+        max = SIZE_MAX;
+    }
+    bridge_flow_ports(d->bridge, &ports);
+    while (max-- && d->n_copies < d->n_rules) {
+        copy_rule(d, d->rules[d->n_copies], now_ms, &ports);
+    }
+    return d->n_copies == d->n_rules;
+}
+
+size_t
+flow_dump_size(const struct flow_dump *d)
+{
+    /* The text of a rule is about as long as its match and actions. */
+    return d->n_copies * (sizeof(struct dumped_rule)
+                          + sizeof(Vswitch__FlowStats) + 64);
+}
+
+static const char *
+dumped_port_name(void *dump, uint32_t port_no)
+{
+    return find_name(dump, port_no);
+}
+
+static Vswitch__FlowStats *
+flow_stats_msg(const struct dumped_rule *c,
+               const struct flow_text_ports *ports)
+{
+    Vswitch__FlowStats *m = xmalloc(sizeof *m);
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    vswitch__flow_stats__init(m);
+    m->table = c->table;
+    m->priority = c->priority;
+    m->cookie = c->cookie;
+    m->duration_ms = c->duration_ms;
+    m->n_packets = c->n_packets;
+    m->n_bytes = c->n_bytes;
+    m->idle_age_ms = c->idle_age_ms;
+    m->idle_timeout = c->idle_timeout;
+    m->hard_timeout = c->hard_timeout;
+    flow_text_format_match(&ds, &c->match, c->priority, ports);
+    m->match = ds_steal_cstr(&ds);
+    flow_text_format_actions(&ds, c->actions, ports);
+    m->actions = ds_steal_cstr(&ds);
+    return m;
+}
+
+Vswitch__FlowList *
+flow_dump_build(struct flow_dump *d)
+{
+    Vswitch__FlowList *m = xmalloc(sizeof *m);
+    struct flow_text_ports ports = { NULL, dumped_port_name, d };
+
+    vswitch__flow_list__init(m);
+    m->flows = xcalloc(d->n_copies + 1, sizeof *m->flows);
+    for (size_t i = 0; i < d->n_copies; i++) {
+        m->flows[m->n_flows++] = flow_stats_msg(&d->copies[i], &ports);
+    }
+    return m;
+}
+
+void
+flow_dump_destroy(struct flow_dump *d)
+{
+    if (d) {
+        if (d->has_filter) {
+            flow_spec_uninit(&d->filter);
+        }
+        free(d->rules);
+        free_copies(d);
+        for (size_t i = 0; i < d->n_names; i++) {
+            free(d->names[i].name);
+        }
+        free(d->names);
+        free(d);
+    }
+}
