@@ -110,6 +110,8 @@ SYSTEM_TESTS = \
 	tests/system/control-save.sh \
 	tests/system/daemon-files.sh \
 	tests/system/flows.sh \
+	tests/system/flows-acl.sh \
+	tests/system/flows-tunnel.sh \
 	tests/system/her.sh \
 	tests/system/kernel-interop.sh \
 	tests/system/learning.sh \

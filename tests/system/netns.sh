@@ -60,6 +60,61 @@ vsctl() {
     timeout 20 "$CTL_BIN" --socket "$WORK/$host.sock" --timeout 10 "$@"
 }
 
+# make_hosts N UNDERLAY VMNET MAC [ADD-VNI-ARGS...]: hosts h1..hN on one
+# underlay segment, hI at UNDERLAY.I/24, each with its vswitchd, a VTEP
+# vtep0 and VNI 5000 (given ADD-VNI-ARGS), and a VM vmI on the TAP port
+# tap0 at VMNET.I/24 with the MAC address MAC:0I.  The VMs have no IPv6,
+# so that nothing crosses the switch but what the test sends.
+make_hosts() {
+    local n=$1 underlay=$2 vmnet=$3 mac=$4 i
+    shift 4
+    make_underlay sw
+    for i in $(seq "$n"); do
+        make_ns "h$i"
+        plug "h$i" sw "$underlay.$i/24"
+        start_vswitchd "h$i" || fail "vswitchd on h$i"
+        vsctl "h$i" add-port vtep0 type=vxlan local_ip="$underlay.$i" \
+            dev=eth0
+        vsctl "h$i" add-vni 5000 "$@"
+        make_ns "vm$i"
+        in_ns "vm$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+            net.ipv6.conf.default.disable_ipv6=1
+        make_vm_tap "vm$i" "h$i" tap0 5000 "$vmnet.$i/24" "$mac:0$i" \
+            || fail "VM on h$i"
+    done
+}
+
+# flow_stat HOST MATCH KEY: the KEY (n_packets, n_bytes, duration...) of
+# HOST's rule whose match dump-flows prints as MATCH; nothing if there is
+# no such rule.
+flow_stat() {
+    vsctl "$1" --format=json dump-flows \
+        | json "''.join(str(r['$3']) for r in j['flows'] if r['match'] == '$2')"
+}
+
+# trace_result HOST TRACE-ARGS...: where "vswitch-ctl trace" says the frame
+# goes, as "remote IP vni N" or "port NAME" sorted and joined by ';', then
+# " drop REASON" if it is dropped.
+trace_result() {
+    local host=$1
+    shift
+    vsctl "$host" --format=json trace "$@" \
+        | json "(';'.join(sorted('remote %s vni %s' % (o['remote'], o['vni'])
+                           if 'remote' in o else 'port ' + o['port']
+                           for o in j['outputs']))
+                 + (' drop ' + j['drop'] if j['drop'] else ''))"
+}
+
+# vxlan_result FILE FILTER: where the frames of the underlay capture FILE
+# that the tshark display FILTER selects went, as trace_result says it
+# ("remote IP vni N": the outer destination and the VNI).
+vxlan_result() {
+    tshark -r "$1" -Y "vxlan && ($2)" -T fields -e ip.dst -e vxlan.vni \
+        2>/dev/null \
+        | awk -F'\t' '{ split($1, a, ","); print "remote " a[1] " vni " $2 }' \
+        | sort -u | paste -sd';'
+}
+
 # make_vm VM HOST TAP VNI IP/LEN MAC: a "VM" namespace whose interface is
 # the TAP port TAP of HOST's switch, bound to VNI.
 make_vm() {

@@ -1,0 +1,224 @@
+#!/bin/bash
+# Flow rules with traffic across VXLAN (vswitch-ctl(8), Flows): two hosts
+# that flood and learn through a group, as in two-hosts.sh, and on h1 an
+# ACL that drops TCP port 22 while ping and TCP port 80 pass, counted in
+# dump-flows as the SYNs really sent; trace agrees with what the frames
+# really did on the underlay (a learned destination, the ACL, an unknown
+# destination), from a flow and from a frame of a capture; replace-flows
+# run twice with traffic between; and a restart that keeps the permanent
+# rules (the ACL still working) and not the timed ones.  flows.sh tests
+# the commands themselves.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netns.sh"
+
+MAC1=02:00:00:97:00:01
+MAC2=02:00:00:97:00:02
+MAC_NOWHERE=02:00:00:97:00:77
+ACL="priority=100,tcp,tp_dst=22"
+ICMP_FLOW="in_port=tap0,icmp,dl_src=$MAC1,dl_dst=$MAC2,nw_src=10.97.0.1,nw_dst=10.97.0.2,icmp_type=8"
+SSH_FLOW="in_port=tap0,tcp,dl_src=$MAC1,dl_dst=$MAC2,nw_src=10.97.0.1,nw_dst=10.97.0.2,tp_dst=22"
+
+make_hosts 2 172.31.241 10.97.0 02:00:00:97:00 group=239.1.1.1
+
+# vm2 serves TCP ports 22 and 80: each connection is told "hello" and its
+# port is written to a log, one a line.
+timeout 300 ip netns exec "$(ns vm2)" python3 -c '
+import selectors, socket, sys
+sel = selectors.DefaultSelector()
+for port in (22, 80):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port))
+    s.listen(16)
+    sel.register(s, selectors.EVENT_READ)
+log = open(sys.argv[1], "a", buffering=1)
+log.write("ready\n")
+while True:
+    for key, _ in sel.select():
+        c, _ = key.fileobj.accept()
+        log.write("%d\n" % key.fileobj.getsockname()[1])
+        c.sendall(b"hello\n")
+        c.close()
+' "$WORK/server.log" &
+at_exit "kill $!"
+wait_for 10 grep -q ready "$WORK/server.log" || fail "vm2's server"
+
+# tcp_try PORT: vm1 connects to vm2's PORT and is told "hello", within 3 s.
+tcp_try() {
+    in_ns vm1 python3 -c '
+import socket, sys
+try:
+    s = socket.create_connection(("10.97.0.2", int(sys.argv[1])), timeout=3)
+    sys.exit(s.recv(16) != b"hello\n")
+except OSError:
+    sys.exit(1)' "$1"
+}
+# accepted PORT: how many connections vm2's server took on PORT.
+accepted() {
+    grep -c "^$1\$" "$WORK/server.log"
+}
+
+check "vm1 pings vm2 across VXLAN" in_ns vm1 ping -c 2 -W 2 10.97.0.2
+check "TCP port 22 passes without the ACL" tcp_try 22
+check "and so does port 80" tcp_try 80
+
+check "add-flow of the ACL on h1" vsctl h1 add-flow "$ACL,actions=drop"
+start_capture tap h1 eth0 "$WORK/underlay.pcap" udp port 4789
+timeout 120 ip netns exec "$(ns vm1)" tcpdump -i tap0 -n -U \
+    --immediate-mode -w "$WORK/tap.pcap" >/dev/null 2>"$WORK/tap.err" &
+TAP_CAPTURE=$!
+at_exit "kill $TAP_CAPTURE"
+wait_for 10 grep -q "listening on" "$WORK/tap.err" || fail "capture on tap0"
+
+ATTEMPTS=3
+for i in $(seq $ATTEMPTS); do
+    tcp_try 22 && fail "TCP port 22 connection $i passed the ACL"
+done
+check "TCP port 80 passes beside the ACL" tcp_try 80
+check "and a second time" tcp_try 80
+check "ping passes beside the ACL" in_ns vm1 ping -c 3 -i 0.2 -W 2 10.97.0.2
+check_eq "vm2 took one connection on port 22 (before the ACL)" 1 \
+    "$(accepted 22)"
+check_eq "and three on port 80" 3 "$(accepted 80)"
+
+# An unknown destination: a frame to a MAC no one has.
+in_ns vm1 ip neigh replace 10.97.0.77 lladdr $MAC_NOWHERE dev tap0 \
+    nud permanent
+in_ns vm1 ping -c 1 -W 1 10.97.0.77 >/dev/null
+stop_child "$TAP_CAPTURE" 10
+stop_capture tap
+
+# The ACL's counters are the SYNs vm1 really sent to port 22.
+syns=$(tshark -r "$WORK/tap.pcap" -Y 'tcp.dstport == 22 && tcp.flags.syn == 1' \
+           -T fields -e frame.len 2>/dev/null)
+n_syns=$(echo "$syns" | grep -c .)
+syn_bytes=$(echo "$syns" | awk '{ n += $1 } END { print n + 0 }')
+if [ "$n_syns" -ge $ATTEMPTS ]; then
+    pass "vm1 sent $n_syns SYNs to port 22 in $ATTEMPTS attempts"
+else
+    fail "vm1 sent $n_syns SYNs to port 22 in $ATTEMPTS attempts"
+fi
+check_eq "the ACL counted every SYN" "$n_syns" "$(flow_stat h1 "$ACL" n_packets)"
+check_eq "and their bytes" "$syn_bytes" "$(flow_stat h1 "$ACL" n_bytes)"
+check_eq "no frame to port 22 reached the underlay" "" \
+    "$(vxlan_result "$WORK/underlay.pcap" 'tcp.dstport == 22')"
+
+# trace against what happened.
+check_eq "trace of TCP port 22 from vm1: dropped by the ACL" " drop flow_drop" \
+    "$(trace_result h1 "$SSH_FLOW")"
+check_eq "trace of vm1's ping once learned: to h2's VTEP in VNI 5000" \
+    "remote 172.31.241.2 vni 5000" "$(trace_result h1 "$ICMP_FLOW")"
+check_eq "where the echo requests really went" \
+    "$(trace_result h1 "$ICMP_FLOW")" \
+    "$(vxlan_result "$WORK/underlay.pcap" "icmp.type == 8 && eth.dst == $MAC2")"
+check_eq "trace of TCP port 80: to h2's VTEP too" \
+    "remote 172.31.241.2 vni 5000" \
+    "$(trace_result h1 "${SSH_FLOW/tp_dst=22/tp_dst=80}")"
+check_eq "where the SYNs to port 80 really went" \
+    "$(trace_result h1 "${SSH_FLOW/tp_dst=22/tp_dst=80}")" \
+    "$(vxlan_result "$WORK/underlay.pcap" \
+           'tcp.dstport == 80 && tcp.flags.syn == 1 && tcp.flags.ack == 0')"
+NOWHERE_FLOW="${ICMP_FLOW/dl_dst=$MAC2/dl_dst=$MAC_NOWHERE}"
+NOWHERE_FLOW="${NOWHERE_FLOW/nw_dst=10.97.0.2/nw_dst=10.97.0.77}"
+check_eq "trace to an unknown MAC: flooded to the group" \
+    "remote 239.1.1.1 vni 5000" "$(trace_result h1 "$NOWHERE_FLOW")"
+check_eq "where that frame really went" \
+    "$(trace_result h1 "$NOWHERE_FLOW")" \
+    "$(vxlan_result "$WORK/underlay.pcap" "eth.dst == $MAC_NOWHERE")"
+vsctl h1 --format=json trace "$NOWHERE_FLOW" >"$WORK/trace.json"
+check_eq "saying that normal found the destination unknown" True \
+    "$(json "any('flood' in n for t in j['tables'] for n in t['notes'])" \
+           <"$WORK/trace.json")"
+check_eq "trace counted nothing" "$n_syns" "$(flow_stat h1 "$ACL" n_packets)"
+
+# trace --pcap of frames from vm1's capture gives the flow form's answer:
+# the same tables, rules, actions, outputs and drop.
+trace_json() {
+    vsctl h1 --format=json trace "$@" \
+        | json '([(t["table"], t["rule"], t["actions"]) for t in j["tables"]],
+                 j["outputs"], j["drop"])'
+}
+# check_trace_frame WHAT FILTER FLOW: the first frame of vm1's capture that
+# FILTER selects traces as FLOW does.
+check_trace_frame() {
+    local frame want got
+    frame=$(tshark -r "$WORK/tap.pcap" -Y "$2" -T fields -e frame.number \
+                2>/dev/null | head -1)
+    want=$(trace_json "$3")
+    got=$(trace_json --pcap "$WORK/tap.pcap" --frame "$frame" in_port=tap0)
+    if [ -n "$want" ] && [ "$want" = "$got" ]; then
+        pass "trace of $1 (frame $frame of a capture) = the flow form: $got"
+    else
+        fail "trace of $1 (frame '$frame'): '$got', the flow form '$want'"
+    fi
+}
+check_trace_frame "an echo request" 'icmp.type == 8' "$ICMP_FLOW"
+check_trace_frame "a SYN to port 22" 'tcp.dstport == 22' "$SSH_FLOW"
+
+# replace-flows twice, with traffic between: the second run changes
+# nothing and the ACL keeps its counters and its age.
+cat >"$WORK/rules.flows" <<EOF
+$ACL,actions=drop
+priority=90,tcp,tp_dst=23,actions=drop
+priority=0,actions=normal
+EOF
+acl_packets=$(flow_stat h1 "$ACL" n_packets)
+acl_age=$(flow_stat h1 "$ACL" duration)
+vsctl h1 --format=json replace-flows "$WORK/rules.flows" >"$WORK/replace.json"
+check_eq "replace-flows adds the one new rule" "1 0 0" \
+    "$(json '"%d %d %d" % (j["added"], j["modified"], j["deleted"])' \
+           <"$WORK/replace.json")"
+check_eq "and leaves the ACL's counters alone" "$acl_packets" \
+    "$(flow_stat h1 "$ACL" n_packets)"
+tcp_try 22 && fail "TCP port 22 passed the ACL after replace-flows"
+check "TCP port 80 passes after replace-flows" tcp_try 80
+acl_packets=$(flow_stat h1 "$ACL" n_packets)
+if [ "$acl_packets" -gt "$n_syns" ]; then
+    pass "the ACL still counts ($acl_packets packets)"
+else
+    fail "the ACL counted no new SYN ($acl_packets packets)"
+fi
+vsctl h1 --format=json replace-flows "$WORK/rules.flows" >"$WORK/replace.json"
+check_eq "replace-flows again changes nothing" "0 0 0" \
+    "$(json '"%d %d %d" % (j["added"], j["modified"], j["deleted"])' \
+           <"$WORK/replace.json")"
+check_exit "diff-flows of the file exits 0 after it" 0 \
+    vsctl h1 diff-flows "$WORK/rules.flows"
+check_eq "the ACL keeps its packets" "$acl_packets" \
+    "$(flow_stat h1 "$ACL" n_packets)"
+check_eq "and its age" True \
+    "$(python3 -c "print($(flow_stat h1 "$ACL" duration) > $acl_age)")"
+
+# A restart keeps the permanent rules, not the timed ones.
+vsctl h1 add-flow "priority=60,hard_timeout=300,udp,actions=drop"
+vsctl h1 add-flow "priority=61,idle_timeout=300,udp,actions=drop"
+matches() {
+    vsctl h1 --format=json dump-flows \
+        | json '" ".join(r["match"] + ":" + r["actions"] for r in j["flows"])'
+}
+before=$(matches)
+stop_vswitchd h1
+check "vswitchd on h1 restarts" start_vswitchd h1
+check_eq "with the permanent rules" \
+    "$ACL:drop priority=90,tcp,tp_dst=23:drop priority=0:normal" "$(matches)"
+tap_up() {
+    [ "$(vsctl h1 --format=json list-ports \
+         | json "[p['state'] for p in j['ports'] if p['name'] == 'tap0'][0]")" \
+      = up ]
+}
+wait_for 20 tap_up || fail "tap0 on h1 is not up after the restart"
+check "vm1 pings vm2 after the restart" in_ns vm1 ping -c 3 -i 0.2 -W 2 10.97.0.2
+check "TCP port 80 passes after the restart" tcp_try 80
+tcp_try 22 && fail "TCP port 22 passed the ACL after the restart"
+acl_packets=$(flow_stat h1 "$ACL" n_packets)
+if [ "$acl_packets" -ge 1 ]; then
+    pass "the ACL drops port 22 after the restart ($acl_packets packets)"
+else
+    fail "the ACL counted nothing after the restart ($acl_packets packets)"
+fi
+check_eq "vm2 took no connection on port 22 since the ACL" 1 "$(accepted 22)"
+echo "# before the restart: $before"
+
+stop_vswitchd h1
+stop_vswitchd h2
+finish

@@ -1,0 +1,127 @@
+#!/bin/bash
+# A tunnel made of flow rules (vswitch-ctl(8), FLOW SYNTAX, Actions): VNI
+# 5000 has no group and no flood list on either host, and the VMs have
+# static ARP entries, so nothing is flooded and h1 learns nothing.  On h1
+# one rule sends what vm1 sends to h2's VTEP (set_field:...->tun_dst,
+# set_tunnel, output:vtep0) and one gives vm1 what comes from the tunnel;
+# h2 decapsulates into its learning switch (normal), and mirrors its TAP
+# port into a pcap port that tshark reads back.  Then a rule with
+# idle_timeout=2 stays while traffic matches it and goes once it stops.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netns.sh"
+
+MAC1=02:00:00:96:00:01
+MAC2=02:00:00:96:00:02
+TUNNEL="priority=100,in_port=tap0"
+TUNNEL_ACTIONS="set_field:172.31.242.2->tun_dst,set_tunnel:5000,output:vtep0"
+FROM_TUNNEL="priority=100,in_port=vtep0"
+
+make_hosts 2 172.31.242 10.96.0 02:00:00:96:00
+in_ns vm1 ip neigh replace 10.96.0.2 lladdr $MAC2 dev tap0 nud permanent
+in_ns vm2 ip neigh replace 10.96.0.1 lladdr $MAC1 dev tap0 nud permanent
+
+# fdb HOST: HOST's MAC table for VNI 5000, "MAC@WHERE" sorted.
+fdb() {
+    vsctl "$1" --format=json fdb-show 5000 \
+        | json "' '.join(sorted('%s@%s' % (e['mac'], e['remote'] or e['port'])
+                                for e in j['entries']))"
+}
+
+check "without a flood target, vm1 does not reach vm2" \
+    bash -c "! timeout 60 ip netns exec $(ns vm1) ping -c 2 -W 1 10.96.0.2"
+
+check "add-flow of the tunnel on h1" \
+    vsctl h1 add-flow "$TUNNEL,actions=$TUNNEL_ACTIONS"
+check "add-flow of the way back on h1" \
+    vsctl h1 add-flow "$FROM_TUNNEL,actions=output:tap0"
+# Forget what normal learned before the rules came.
+vsctl h1 fdb-flush 5000 >/dev/null
+check_eq "trace: vm1's frames go to h2's VTEP in VNI 5000" \
+    "remote 172.31.242.2 vni 5000" \
+    "$(trace_result h1 "in_port=tap0,icmp,dl_src=$MAC1,dl_dst=$MAC2")"
+
+start_capture underlay h1 eth0 "$WORK/underlay.pcap" udp port 4789
+check "vm1 pings vm2 through the flow tunnel" \
+    in_ns vm1 ping -c 4 -i 0.2 -W 2 10.96.0.2
+stop_capture underlay
+check_eq "the echo requests went to h2's VTEP, as trace said" \
+    "remote 172.31.242.2 vni 5000" \
+    "$(vxlan_result "$WORK/underlay.pcap" 'icmp.type == 8')"
+check_eq "4 of them" 4 \
+    "$(tshark -r "$WORK/underlay.pcap" -Y 'vxlan && icmp.type == 8' \
+           2>/dev/null | wc -l)"
+check_eq "nothing went to a group or was flooded" "" \
+    "$(tshark -r "$WORK/underlay.pcap" -Y 'ip.dst == 224.0.0.0/4' \
+           2>/dev/null)"
+check_eq "the tunnel rule counted every frame from vm1" True \
+    "$(python3 -c "print($(flow_stat h1 "$TUNNEL" n_packets) >= 4)")"
+check_eq "h1 learned nothing: neither vm2 nor vm1" "" "$(fdb h1)"
+check_eq "h2 learned vm1 behind h1's VTEP, from the decapsulated frames" \
+    "$MAC1@172.31.242.1" "$(fdb h2 | tr ' ' '\n' | grep "^$MAC1@")"
+
+# A mirror of h2's TAP port into a pcap port: the normal switch and a copy.
+check "add a pcap port to mirror into on h2" \
+    vsctl h2 add-port cap0 type=pcap tx="$WORK/mirror.pcap"
+check "add-flow of the mirror on h2" \
+    vsctl h2 add-flow "in_port=tap0,actions=normal,output:cap0"
+check "vm2 pings vm1 through the mirror" \
+    in_ns vm2 ping -c 5 -i 0.2 -W 2 10.96.0.1
+mirrored=$(flow_stat h2 in_port=tap0 n_packets)
+check "del-port of the pcap port, which closes its file" \
+    vsctl h2 del-port cap0
+check_eq "tshark reads vm2's 5 echo requests back from the file" \
+    "5 10.96.0.2 10.96.0.1" \
+    "$(tshark -r "$WORK/mirror.pcap" -Y 'icmp.type == 8' -T fields \
+           -e ip.src -e ip.dst 2>/dev/null \
+       | awk '{ n++; s = $1 " " $2 } END { print n, s }')"
+check_eq "and none of the replies, which came through vtep0" 0 \
+    "$(tshark -r "$WORK/mirror.pcap" -Y 'icmp.type == 0' 2>/dev/null \
+       | wc -l)"
+check_eq "the file holds every frame the mirror rule counted" "$mirrored" \
+    "$(tshark -r "$WORK/mirror.pcap" 2>/dev/null | wc -l)"
+vsctl h2 del-flows --strict in_port=tap0
+
+# idle_timeout: a rule that carries vm1's ICMP stays while vm1 pings, for
+# more than twice its timeout, and goes within a bounded time after.
+IDLE="priority=200,icmp,in_port=tap0"
+check "add-flow of a rule with idle_timeout=2" \
+    vsctl h1 add-flow "$IDLE,idle_timeout=2,actions=$TUNNEL_ACTIONS"
+timeout 60 ip netns exec "$(ns vm1)" ping -c 30 -i 0.2 -W 2 10.96.0.2 \
+    >"$WORK/ping.out" 2>&1 &
+PING=$!
+at_exit "kill $PING"
+start=$SECONDS
+seen=0
+missing=0
+while kill -0 $PING 2>/dev/null && [ $((SECONDS - start)) -lt 60 ]; do
+    n=$(flow_stat h1 "$IDLE" n_packets)
+    if [ -n "$n" ]; then
+        seen=$n
+    else
+        missing=$((missing + 1))
+    fi
+    sleep 0.5
+done
+wait $PING
+check_eq "vm1's 30 pings all came back" 0 "$?"
+check_eq "the rule was there at every look while they flowed" 0 "$missing"
+if [ "$seen" -ge 20 ]; then
+    pass "and carried them ($seen packets at the last look)"
+else
+    fail "the idle rule carried $seen packets at the last look"
+fi
+gone=$SECONDS
+wait_for 20 bash -c "[ -z \"\$(timeout 20 $CTL_BIN --socket $WORK/h1.sock \
+    dump-flows | grep idle_timeout)\" ]" \
+    && pass "the rule goes once the pings stop (in $((SECONDS - gone)) s)" \
+    || fail "the idle rule is still there 20 s after the pings stopped"
+check_eq "leaving the permanent rules" \
+    "priority=0 $TUNNEL $FROM_TUNNEL" \
+    "$(vsctl h1 --format=json dump-flows \
+       | json '" ".join(sorted(r["match"] for r in j["flows"]))')"
+check "vm1 still pings vm2 through the tunnel rule" \
+    in_ns vm1 ping -c 2 -i 0.2 -W 2 10.96.0.2
+
+stop_vswitchd h1
+stop_vswitchd h2
+finish
