@@ -20,9 +20,10 @@ SSH_FLOW="in_port=tap0,tcp,dl_src=$MAC1,dl_dst=$MAC2,nw_src=10.97.0.1,nw_dst=10.
 
 make_hosts 2 172.31.241 10.97.0 02:00:00:97:00 group=239.1.1.1
 
-# vm2 serves TCP ports 22 and 80: each connection is told "hello" and its
-# port is written to a log, one a line.
-timeout 300 ip netns exec "$(ns vm2)" python3 -c '
+# serve VM: VM serves TCP ports 22 and 80; each connection is told
+# "hello" and its port is written to VM's log, one a line.
+serve() {
+    timeout 300 ip netns exec "$(ns "$1")" python3 -c '
 import selectors, socket, sys
 sel = selectors.DefaultSelector()
 for port in (22, 80):
@@ -39,23 +40,27 @@ while True:
         log.write("%d\n" % key.fileobj.getsockname()[1])
         c.sendall(b"hello\n")
         c.close()
-' "$WORK/server.log" &
-at_exit "kill $!"
-wait_for 10 grep -q ready "$WORK/server.log" || fail "vm2's server"
+' "$WORK/$1.log" &
+    at_exit "kill $!"
+    wait_for 10 grep -q ready "$WORK/$1.log" || fail "$1's server"
+}
+serve vm1
+serve vm2
 
-# tcp_try PORT: vm1 connects to vm2's PORT and is told "hello", within 3 s.
+# tcp_try PORT [FROM TO]: FROM (vm1) connects to PORT of TO (vm2) and is
+# told "hello", within 3 s.
 tcp_try() {
-    in_ns vm1 python3 -c '
+    in_ns "${2:-vm1}" python3 -c '
 import socket, sys
 try:
-    s = socket.create_connection(("10.97.0.2", int(sys.argv[1])), timeout=3)
+    s = socket.create_connection((sys.argv[2], int(sys.argv[1])), timeout=3)
     sys.exit(s.recv(16) != b"hello\n")
 except OSError:
-    sys.exit(1)' "$1"
+    sys.exit(1)' "$1" "10.97.0.${3:-2}"
 }
-# accepted PORT: how many connections vm2's server took on PORT.
+# accepted PORT [VM]: how many connections VM's (vm2's) server took on PORT.
 accepted() {
-    grep -c "^$1\$" "$WORK/server.log"
+    grep -c "^$1\$" "$WORK/${2:-vm2}.log"
 }
 
 check "vm1 pings vm2 across VXLAN" in_ns vm1 ping -c 2 -W 2 10.97.0.2
@@ -63,12 +68,8 @@ check "TCP port 22 passes without the ACL" tcp_try 22
 check "and so does port 80" tcp_try 80
 
 check "add-flow of the ACL on h1" vsctl h1 add-flow "$ACL,actions=drop"
-start_capture tap h1 eth0 "$WORK/underlay.pcap" udp port 4789
-timeout 120 ip netns exec "$(ns vm1)" tcpdump -i tap0 -n -U \
-    --immediate-mode -w "$WORK/tap.pcap" >/dev/null 2>"$WORK/tap.err" &
-TAP_CAPTURE=$!
-at_exit "kill $TAP_CAPTURE"
-wait_for 10 grep -q "listening on" "$WORK/tap.err" || fail "capture on tap0"
+start_capture underlay h1 eth0 "$WORK/underlay.pcap" udp port 4789
+start_capture tap vm1 tap0 "$WORK/tap.pcap"
 
 ATTEMPTS=3
 for i in $(seq $ATTEMPTS); do
@@ -85,8 +86,8 @@ check_eq "and three on port 80" 3 "$(accepted 80)"
 in_ns vm1 ip neigh replace 10.97.0.77 lladdr $MAC_NOWHERE dev tap0 \
     nud permanent
 in_ns vm1 ping -c 1 -W 1 10.97.0.77 >/dev/null
-stop_child "$TAP_CAPTURE" 10
 stop_capture tap
+stop_capture underlay
 
 # The ACL's counters are the SYNs vm1 really sent to port 22.
 syns=$(tshark -r "$WORK/tap.pcap" -Y 'tcp.dstport == 22 && tcp.flags.syn == 1' \
@@ -154,6 +155,31 @@ check_trace_frame() {
 }
 check_trace_frame "an echo request" 'icmp.type == 8' "$ICMP_FLOW"
 check_trace_frame "a SYN to port 22" 'tcp.dstport == 22' "$SSH_FLOW"
+
+# The ACL (no in_port) drops what comes out of the tunnel too: vm2's SYNs
+# to vm1's port 22 cross the underlay and stop at h1.
+before=$(flow_stat h1 "$ACL" n_packets)
+start_capture back h1 eth0 "$WORK/back.pcap" udp port 4789
+tcp_try 22 vm2 1 && fail "vm2 reached vm1's port 22 through h1's ACL"
+check "vm2 reaches vm1's port 80" tcp_try 80 vm2 1
+stop_capture back
+n=$(tshark -r "$WORK/back.pcap" 2>/dev/null \
+        -Y 'vxlan && tcp.dstport == 22 && tcp.flags.syn == 1' | wc -l)
+if [ "$n" -ge 1 ]; then
+    pass "vm2's SYNs to port 22 reached h1 ($n)"
+else
+    fail "no SYN from vm2 to port 22 reached h1"
+fi
+check_eq "the ACL counted every one as it came out of the tunnel" \
+    $((before + n)) "$(flow_stat h1 "$ACL" n_packets)"
+check_eq "vm1 took no connection on port 22" 0 "$(accepted 22 vm1)"
+DECAP_FLOW="in_port=vtep0,tun_id=5000,tun_src=172.31.241.2,tun_dst=172.31.241.1"
+DECAP_FLOW="$DECAP_FLOW,tcp,dl_src=$MAC2,dl_dst=$MAC1,nw_src=10.97.0.2"
+DECAP_FLOW="$DECAP_FLOW,nw_dst=10.97.0.1"
+check_eq "trace of a decapsulated SYN to port 22: dropped by the ACL" \
+    " drop flow_drop" "$(trace_result h1 "$DECAP_FLOW,tp_dst=22")"
+check_eq "trace of one to port 80: to vm1's port" "port tap0" \
+    "$(trace_result h1 "$DECAP_FLOW,tp_dst=80")"
 
 # replace-flows twice, with traffic between: the second run changes
 # nothing and the ACL keeps its counters and its age.

@@ -59,6 +59,38 @@ check_eq "h1 learned nothing: neither vm2 nor vm1" "" "$(fdb h1)"
 check_eq "h2 learned vm1 behind h1's VTEP, from the decapsulated frames" \
     "$MAC1@172.31.242.1" "$(fdb h2 | tr ' ' '\n' | grep "^$MAC1@")"
 
+# Another VNI that only the rules know on h1: frames for vm3, in VNI
+# 6000 on h2, cross with set_tunnel:6000; h1 has no VNI 6000 at all.
+vsctl h2 add-vni 6000
+make_ns vm3
+in_ns vm3 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+    net.ipv6.conf.default.disable_ipv6=1
+make_vm_tap vm3 h2 tap1 6000 10.96.0.3/24 02:00:00:96:00:03 || fail "vm3"
+in_ns vm1 ip neigh replace 10.96.0.3 lladdr 02:00:00:96:00:03 dev tap0 \
+    nud permanent
+in_ns vm3 ip neigh replace 10.96.0.1 lladdr $MAC1 dev tap1 nud permanent
+TO_VM3="priority=110,ip,in_port=tap0,nw_dst=10.96.0.3"
+check "add-flow of a tunnel into VNI 6000 for vm3" vsctl h1 add-flow \
+    "$TO_VM3,actions=${TUNNEL_ACTIONS/set_tunnel:5000/set_tunnel:6000}"
+check_eq "trace: frames for vm3 go to h2's VTEP in VNI 6000" \
+    "remote 172.31.242.2 vni 6000" \
+    "$(trace_result h1 "in_port=tap0,icmp,dl_src=$MAC1,nw_dst=10.96.0.3")"
+start_capture vni6000 h1 eth0 "$WORK/vni6000.pcap" udp port 4789
+check "vm1 pings vm3 in VNI 6000 through the rule" \
+    in_ns vm1 ping -c 3 -i 0.2 -W 2 10.96.0.3
+stop_capture vni6000
+check_eq "the requests crossed in VNI 6000, as trace said" \
+    "remote 172.31.242.2 vni 6000" \
+    "$(vxlan_result "$WORK/vni6000.pcap" 'icmp.type == 8')"
+check_eq "h2 learned vm1 in VNI 6000 behind h1's VTEP" "['172.31.242.1']" \
+    "$(vsctl h2 --format=json fdb-show 6000 \
+       | json "[e['remote'] for e in j['entries'] if e['mac'] == '$MAC1']")"
+check_eq "trace of a frame out of the tunnel on h2: to vm2's port" \
+    "port tap0" \
+    "$(trace_result h2 "in_port=vtep0,tun_id=5000,tun_src=172.31.242.1,\
+tun_dst=172.31.242.2,icmp,dl_src=$MAC1,dl_dst=$MAC2")"
+check_eq "h1 still learned nothing" "" "$(fdb h1)"
+
 # A mirror of h2's TAP port into a pcap port: the normal switch and a copy.
 check "add a pcap port to mirror into on h2" \
     vsctl h2 add-port cap0 type=pcap tx="$WORK/mirror.pcap"
@@ -116,7 +148,7 @@ wait_for 20 bash -c "[ -z \"\$(timeout 20 $CTL_BIN --socket $WORK/h1.sock \
     && pass "the rule goes once the pings stop (in $((SECONDS - gone)) s)" \
     || fail "the idle rule is still there 20 s after the pings stopped"
 check_eq "leaving the permanent rules" \
-    "priority=0 $TUNNEL $FROM_TUNNEL" \
+    "priority=0 $TUNNEL $FROM_TUNNEL $TO_VM3" \
     "$(vsctl h1 --format=json dump-flows \
        | json '" ".join(sorted(r["match"] for r in j["flows"]))')"
 check "vm1 still pings vm2 through the tunnel rule" \
