@@ -15,8 +15,10 @@ MAC1=02:00:00:97:00:01
 MAC2=02:00:00:97:00:02
 MAC_NOWHERE=02:00:00:97:00:77
 ACL="priority=100,tcp,tp_dst=22"
-ICMP_FLOW="in_port=tap0,icmp,dl_src=$MAC1,dl_dst=$MAC2,nw_src=10.97.0.1,nw_dst=10.97.0.2,icmp_type=8"
-SSH_FLOW="in_port=tap0,tcp,dl_src=$MAC1,dl_dst=$MAC2,nw_src=10.97.0.1,nw_dst=10.97.0.2,tp_dst=22"
+# Frames from vm1 to vm2, for trace.
+FROM_VM1="in_port=tap0,dl_src=$MAC1,dl_dst=$MAC2,nw_src=10.97.0.1"
+ICMP_FLOW="$FROM_VM1,icmp,nw_dst=10.97.0.2,icmp_type=8"
+SSH_FLOW="$FROM_VM1,tcp,nw_dst=10.97.0.2,tp_dst=22"
 
 make_hosts 2 172.31.241 10.97.0 02:00:00:97:00 group=239.1.1.1
 
@@ -99,7 +101,8 @@ if [ "$n_syns" -ge $ATTEMPTS ]; then
 else
     fail "vm1 sent $n_syns SYNs to port 22 in $ATTEMPTS attempts"
 fi
-check_eq "the ACL counted every SYN" "$n_syns" "$(flow_stat h1 "$ACL" n_packets)"
+check_eq "the ACL counted every SYN" "$n_syns" \
+    "$(flow_stat h1 "$ACL" n_packets)"
 check_eq "and their bytes" "$syn_bytes" "$(flow_stat h1 "$ACL" n_bytes)"
 check_eq "no frame to port 22 reached the underlay" "" \
     "$(vxlan_result "$WORK/underlay.pcap" 'tcp.dstport == 22')"
@@ -233,7 +236,8 @@ tap_up() {
       = up ]
 }
 wait_for 20 tap_up || fail "tap0 on h1 is not up after the restart"
-check "vm1 pings vm2 after the restart" in_ns vm1 ping -c 3 -i 0.2 -W 2 10.97.0.2
+check "vm1 pings vm2 after the restart" \
+    in_ns vm1 ping -c 3 -i 0.2 -W 2 10.97.0.2
 check "TCP port 80 passes after the restart" tcp_try 80
 tcp_try 22 && fail "TCP port 22 passed the ACL after the restart"
 acl_packets=$(flow_stat h1 "$ACL" n_packets)

@@ -27,6 +27,28 @@ fdb() {
                                 for e in j['entries']))"
 }
 
+# ping_across IP MAC VNI COUNT: trace says that vm1's frames for IP (at
+# MAC) go to h2's VTEP in VNI; vm1 pings IP COUNT times; the echo requests
+# really crossed the underlay so, all COUNT of them, and nothing went to a
+# group.
+ping_across() {
+    local ip=$1 mac=$2 vni=$3 count=$4 file="$WORK/to-$1.pcap"
+    local want="remote 172.31.242.2 vni $vni"
+    local flow="in_port=tap0,icmp,dl_src=$MAC1,dl_dst=$mac,nw_dst=$ip"
+    check_eq "trace: vm1's frames for $ip go to h2's VTEP in VNI $vni" \
+        "$want" "$(trace_result h1 "$flow")"
+    start_capture "$ip" h1 eth0 "$file" udp port 4789
+    check "vm1 pings $ip through the rules" \
+        in_ns vm1 ping -c "$count" -i 0.2 -W 2 "$ip"
+    stop_capture "$ip"
+    check_eq "the echo requests crossed so, as trace said" "$want" \
+        "$(vxlan_result "$file" 'icmp.type == 8')"
+    check_eq "all $count of them, and nothing went to a group" "$count 0" \
+        "$(tshark -r "$file" -Y 'vxlan && icmp.type == 8' 2>/dev/null \
+           | wc -l) $(tshark -r "$file" -Y 'ip.dst == 224.0.0.0/4' \
+                          2>/dev/null | wc -l)"
+}
+
 check "without a flood target, vm1 does not reach vm2" \
     bash -c "! timeout 60 ip netns exec $(ns vm1) ping -c 2 -W 1 10.96.0.2"
 
@@ -36,23 +58,7 @@ check "add-flow of the way back on h1" \
     vsctl h1 add-flow "$FROM_TUNNEL,actions=output:tap0"
 # Forget what normal learned before the rules came.
 vsctl h1 fdb-flush 5000 >/dev/null
-check_eq "trace: vm1's frames go to h2's VTEP in VNI 5000" \
-    "remote 172.31.242.2 vni 5000" \
-    "$(trace_result h1 "in_port=tap0,icmp,dl_src=$MAC1,dl_dst=$MAC2")"
-
-start_capture underlay h1 eth0 "$WORK/underlay.pcap" udp port 4789
-check "vm1 pings vm2 through the flow tunnel" \
-    in_ns vm1 ping -c 4 -i 0.2 -W 2 10.96.0.2
-stop_capture underlay
-check_eq "the echo requests went to h2's VTEP, as trace said" \
-    "remote 172.31.242.2 vni 5000" \
-    "$(vxlan_result "$WORK/underlay.pcap" 'icmp.type == 8')"
-check_eq "4 of them" 4 \
-    "$(tshark -r "$WORK/underlay.pcap" -Y 'vxlan && icmp.type == 8' \
-           2>/dev/null | wc -l)"
-check_eq "nothing went to a group or was flooded" "" \
-    "$(tshark -r "$WORK/underlay.pcap" -Y 'ip.dst == 224.0.0.0/4' \
-           2>/dev/null)"
+ping_across 10.96.0.2 $MAC2 5000 4
 check_eq "the tunnel rule counted every frame from vm1" True \
     "$(python3 -c "print($(flow_stat h1 "$TUNNEL" n_packets) >= 4)")"
 check_eq "h1 learned nothing: neither vm2 nor vm1" "" "$(fdb h1)"
@@ -72,16 +78,7 @@ in_ns vm3 ip neigh replace 10.96.0.1 lladdr $MAC1 dev tap1 nud permanent
 TO_VM3="priority=110,ip,in_port=tap0,nw_dst=10.96.0.3"
 check "add-flow of a tunnel into VNI 6000 for vm3" vsctl h1 add-flow \
     "$TO_VM3,actions=${TUNNEL_ACTIONS/set_tunnel:5000/set_tunnel:6000}"
-check_eq "trace: frames for vm3 go to h2's VTEP in VNI 6000" \
-    "remote 172.31.242.2 vni 6000" \
-    "$(trace_result h1 "in_port=tap0,icmp,dl_src=$MAC1,nw_dst=10.96.0.3")"
-start_capture vni6000 h1 eth0 "$WORK/vni6000.pcap" udp port 4789
-check "vm1 pings vm3 in VNI 6000 through the rule" \
-    in_ns vm1 ping -c 3 -i 0.2 -W 2 10.96.0.3
-stop_capture vni6000
-check_eq "the requests crossed in VNI 6000, as trace said" \
-    "remote 172.31.242.2 vni 6000" \
-    "$(vxlan_result "$WORK/vni6000.pcap" 'icmp.type == 8')"
+ping_across 10.96.0.3 02:00:00:96:00:03 6000 3
 check_eq "h2 learned vm1 in VNI 6000 behind h1's VTEP" "['172.31.242.1']" \
     "$(vsctl h2 --format=json fdb-show 6000 \
        | json "[e['remote'] for e in j['entries'] if e['mac'] == '$MAC1']")"
