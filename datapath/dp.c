@@ -1276,10 +1276,13 @@ dp_trace(struct dp *dp, uint32_t in_port, struct packet *p, long long now_ms,
     dp->trace_ports = ports;
     dp->now_ms = now_ms;
     p->md.in_port = in->port_no;
-    if (in->kind == DP_PORT_TUNNEL) {
+    /* The frame a tunnel port traces is the inner one, which
+     * dp_receive() would have refused as short after decapsulating. */
+    if (packet_size(p) < ETH_HEADER_LEN) {
+        drop(dp, in, in->vni, p, in->kind == DP_PORT_TUNNEL
+                                 ? DP_DROP_BAD_INNER : DP_DROP_RUNT);
+    } else if (in->kind == DP_PORT_TUNNEL) {
         process(dp, in, find_vni(dp, p->md.vni), p);
-    } else if (packet_size(p) < ETH_HEADER_LEN) {
-        drop(dp, in, in->vni, p, DP_DROP_RUNT);
     } else {
         p->md.vni = in->vni ? in->vni->vni : 0;
         process(dp, in, in->vni, p);

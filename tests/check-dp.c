@@ -1725,6 +1725,37 @@ START_TEST(test_flows_trace_agrees_with_receive)
 }
 END_TEST
 
+START_TEST(test_flows_trace_refuses_short_frames)
+{
+    uint8_t frame[ETH_HEADER_LEN] = { 0 };
+    struct dp_trace t;
+    struct packet *p;
+
+    /* A trace of what the VTEP decapsulated: the inner frame, with its
+     * VNI beside it, too short to hold an Ethernet header. */
+    for (size_t len = 0; len < ETH_HEADER_LEN; len += 6) {
+        p = fixture_packet(pool, frame, len);
+        p->md.vni = VNI_A;
+        p->md.tun_src = hosts[1].ip;
+        ck_assert_int_eq(dp_trace(hosts[0].dp, PORT_VTEP, p, now, NULL,
+                                  &t), 0);
+        ck_assert_int_eq(t.drop, DP_DROP_BAD_INNER);
+        ck_assert_uint_eq(t.n_outputs, 0);
+        dp_trace_uninit(&t);
+
+        p = fixture_packet(pool, frame, len);
+        ck_assert_int_eq(dp_trace(hosts[0].dp, PORT_VM1, p, now, NULL, &t),
+                         0);
+        ck_assert_int_eq(t.drop, DP_DROP_RUNT);
+        dp_trace_uninit(&t);
+    }
+    ck_assert_int_eq(dp_trace(hosts[0].dp, 99,
+                              fixture_packet(pool, frame, sizeof frame),
+                              now, NULL, &t), ENOENT);
+    ck_assert_int_eq(t.drop, -1);
+}
+END_TEST
+
 START_TEST(test_flows_cache_follows_rule_changes)
 {
     struct match tcp22 = fixture_tcp4_match(22);
@@ -1832,6 +1863,7 @@ dp_suite(void)
     tcase_add_test(flows_tc, test_flows_give_an_unbound_port_a_vni);
     tcase_add_test(flows_tc, test_flows_see_unconfigured_vnis);
     tcase_add_test(flows_tc, test_flows_trace_agrees_with_receive);
+    tcase_add_test(flows_tc, test_flows_trace_refuses_short_frames);
     tcase_add_test(flows_tc, test_flows_cache_follows_rule_changes);
     suite_add_tcase(s, flows_tc);
 
