@@ -1756,6 +1756,37 @@ START_TEST(test_flows_trace_refuses_short_frames)
 }
 END_TEST
 
+START_TEST(test_flows_idle_rule_kept_by_traffic)
+{
+    struct match tcp22 = fixture_tcp4_match(22);
+    struct flow_spec spec = fixture_spec(0, 100, &tcp22, FIXTURE_NO_ACTIONS);
+    uint8_t frame[256];
+    size_t len = tcp_frame(frame, 22, 10);
+
+    learn_mac2_on_vm2();
+    spec.idle_timeout = 10;
+    ck_assert_int_eq(flow_table_add(flows(0), &spec, now, NULL), 0);
+    free(spec.actions);
+    ck_assert_int_eq(dp_run_ageing(hosts[0].dp, now), now + 10000);
+
+    /* A frame at 5 s moves the expiry to 15 s. */
+    now += 5000;
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_int_eq(dp_run_ageing(hosts[0].dp, now + 9999),
+                     now + 10000);
+    ck_assert_uint_eq(flow_table_count(flows(0)), 2);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_FLOW_DROP), 2);
+
+    now += 10000;
+    dp_run_ageing(hosts[0].dp, now);
+    ck_assert_uint_eq(flow_table_count(flows(0)), 1);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_FLOW_DROP), 2);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
+}
+END_TEST
+
 START_TEST(test_flows_cache_follows_rule_changes)
 {
     struct match tcp22 = fixture_tcp4_match(22);
@@ -1865,6 +1896,7 @@ dp_suite(void)
     tcase_add_test(flows_tc, test_flows_trace_agrees_with_receive);
     tcase_add_test(flows_tc, test_flows_trace_refuses_short_frames);
     tcase_add_test(flows_tc, test_flows_cache_follows_rule_changes);
+    tcase_add_test(flows_tc, test_flows_idle_rule_kept_by_traffic);
     suite_add_tcase(s, flows_tc);
 
     tcase_add_checked_fixture(her, setup_her, teardown);
