@@ -1706,6 +1706,7 @@ START_TEST(test_flows_trace_agrees_with_receive)
 {
     struct match tcp22 = fixture_tcp4_match(22);
     struct match tcp443 = fixture_tcp4_match(443);
+    struct match tcp25 = fixture_tcp4_match(25);
     struct match from_vm1 = in_port_match(PORT_VM1);
     struct eth_addr src = fixture_mac(1), other = fixture_mac(0x333);
     uint8_t frame[256];
@@ -1713,6 +1714,8 @@ START_TEST(test_flows_trace_agrees_with_receive)
 
     add_flow(0, 0, 100, &tcp22, FIXTURE_NO_ACTIONS);
     add_flow(0, 0, 100, &tcp443, tunnel_to(1, VNI_A));
+    add_flow(0, 0, 100, &tcp25, FIXTURE_ACTIONS(
+                 { .type = FLOW_ACTION_SET_TUNNEL, .vni = VNI_B }));
     add_flow(0, 0, 50, &from_vm1, FIXTURE_ACTIONS(
                  { .type = FLOW_ACTION_NORMAL },
                  { .type = FLOW_ACTION_OUTPUT, .port = PORT_OTHER_VNI }));
@@ -1733,6 +1736,10 @@ START_TEST(test_flows_trace_agrees_with_receive)
     len = tcp_frame(frame, 443, 10);
     trace_then_receive(PORT_VM1, frame, len);
     ck_assert_uint_eq(hosts[0].n_sent, 1);
+    /* Actions that send it nowhere. */
+    len = tcp_frame(frame, 25, 10);
+    trace_then_receive(PORT_VM1, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_FLOW_DROP), 2);
     /* Normal's own drop: back out of its port. */
     len = fixture_udp4_frame(frame, &src, &other, 1, 2, 3, 4, 10);
     trace_then_receive(PORT_VM2, frame, len);

@@ -251,6 +251,30 @@ START_TEST(test_frame_freed_when_no_output_is_last)
     ck_assert_uint_eq(sends[0].key.vni, 0);
     ck_assert_uint_eq(sends[0].p->md.vni, 0);
     assert_free_buffers(15);
+    ck_assert_uint_eq(n_drops, 0);
+}
+END_TEST
+
+START_TEST(test_actions_sending_nowhere_drop)
+{
+    struct flow_key key;
+
+    /* A list that changes the frame and stops. */
+    add(0, 0, 0, FIXTURE_ACTIONS(
+            { .type = FLOW_ACTION_SET_TUNNEL, .vni = 9 },
+            { .type = FLOW_ACTION_RESUBMIT,
+              .resubmit = { FLOW_ACTION_IN_PORT, 1 } }));
+    run(false, &key);
+    ck_assert_uint_eq(drops[FLOW_EXEC_FLOW_DROP], 1);
+    ck_assert_uint_eq(n_drops, 1);
+
+    /* A resubmit to a rule that drops, with nothing after it. */
+    add(1, 0, 0, FIXTURE_NO_ACTIONS);
+    run(false, &key);
+    ck_assert_uint_eq(drops[FLOW_EXEC_FLOW_DROP], 2);
+    ck_assert_uint_eq(n_drops, 2);
+    ck_assert_uint_eq(n_sends, 0);
+    assert_free_buffers(16);
 }
 END_TEST
 
@@ -598,6 +622,8 @@ main(void)
     fixture_add_case(s, "frame freed when no output is last",
                      test_frame_freed_when_no_output_is_last, setup,
                      teardown);
+    fixture_add_case(s, "actions sending nowhere drop",
+                     test_actions_sending_nowhere_drop, setup, teardown);
     fixture_add_case(s, "copy without a buffer counted",
                      test_copy_without_buffer_counted, setup, teardown);
     fixture_add_case(s, "goto_table", test_goto_table, setup, teardown);
