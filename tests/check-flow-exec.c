@@ -528,6 +528,14 @@ START_TEST(test_push_vlan_shifts_headers)
     ck_assert_uint_eq(ntohs(key.vlan_tci), FLOW_VLAN_PRESENT | 0x123);
     assert_in_step(p, &key);
 
+    /* The priority stays when the VID changes. */
+    packet_data(p)[14] |= 5 << (VLAN_PCP_SHIFT - 8);
+    ck_assert(flow_exec_set_vlan_vid(p, &key, 0xfff));
+    ck_assert_uint_eq(be16_at(p, 14), 5 << VLAN_PCP_SHIFT | 0xfff);
+    ck_assert_uint_eq(ntohs(key.vlan_tci),
+                      5 << VLAN_PCP_SHIFT | FLOW_VLAN_PRESENT | 0xfff);
+    assert_in_step(p, &key);
+
     ck_assert(flow_exec_strip_vlan(p, &key));
     ck_assert_uint_eq(packet_size(p), size);
     ck_assert_mem_eq(packet_data(p), before, size);

@@ -141,6 +141,11 @@ START_TEST(test_goto_table_only_forward)
     ck_assert_int_eq(flow_table_add(ft, &spec, 1000, NULL), EINVAL);
     spec.actions->acts[0].table = 255;
     ck_assert_int_eq(flow_table_add(ft, &spec, 1000, NULL), EINVAL);
+    /* Table 254 is the last. */
+    spec.actions->acts[0].table = 2;
+    spec.table = FLOW_TABLE_N_TABLES;
+    ck_assert_int_eq(flow_table_add(ft, &spec, 1000, NULL), EINVAL);
+    spec.table = 1;
     ck_assert_uint_eq(flow_table_count(ft), 0);
     spec.actions->acts[0].table = 2;
     ck_assert_int_eq(flow_table_add(ft, &spec, 1000, NULL), 0);
