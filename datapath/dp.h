@@ -54,7 +54,8 @@ enum dp_drop_reason {
     DP_DROP_BAD_REMOTE,         /* Outer source not a unicast address. */
     DP_DROP_NO_MATCH,           /* No rule of table 0 or of a goto_table
                                  * target matched. */
-    DP_DROP_FLOW_DROP,          /* The rule's actions were empty (drop). */
+    DP_DROP_FLOW_DROP,          /* The actions sent the frame nowhere
+                                 * (actions=drop, say). */
     DP_DROP_TOO_DEEP,           /* Resubmits nested past
                                  * FLOW_ACTION_MAX_DEPTH. */
     DP_DROP_NO_TUN_DST,         /* output: to the VTEP with no tun_dst. */

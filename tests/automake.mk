@@ -3,11 +3,16 @@ AM_TESTS_ENVIRONMENT = export top_srcdir='$(abs_top_srcdir)' \
 	top_builddir='$(abs_top_builddir)' CK_DEFAULT_TIMEOUT=60;
 
 UNIT_TESTS = \
+	tests/check-actions \
 	tests/check-classifier \
 	tests/check-csum \
 	tests/check-dp \
+	tests/check-dstring \
+	tests/check-emc \
 	tests/check-eth-addr \
 	tests/check-flow \
+	tests/check-flow-exec \
+	tests/check-flow-table \
 	tests/check-flow-text \
 	tests/check-hmap \
 	tests/check-inet \
