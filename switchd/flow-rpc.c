@@ -472,8 +472,6 @@ flow_change_prepare(struct bridge *b, struct flow_store *store,
     }
     if (status != OK) {
         flow_change_destroy(c);
-        /* Names that only the refused lines gave numbers to go. */
-        bridge_reclaim_port_names(b);
         return status;
     }
     *changep = c;
@@ -544,7 +542,6 @@ flow_change_apply(struct flow_change *c, long long now_ms,
         }
     }
     flow_store_apply(c->store, c->txn);
-    bridge_reclaim_port_names(c->bridge);
     if (c->config) {
         bridge_reconfigure(c->bridge, c->config);
         c->config = NULL;
@@ -557,6 +554,9 @@ void
 flow_change_destroy(struct flow_change *c)
 {
     if (c) {
+        /* Names that only a refused or failed change gave numbers to, or
+         * that only deleted rules named, go. */
+        bridge_reclaim_port_names(c->bridge);
         free_specs(c->adds, c->n_adds);
         free(c->dels);          /* Views: they own nothing. */
         flow_store_txn_destroy(c->txn);
