@@ -422,14 +422,13 @@ prepare_replace(struct flow_change *c, const Vswitch__FlowLines *f,
 Vswitch__Status
 flow_change_prepare(struct bridge *b, struct flow_store *store,
                     const char *db_path, const Vswitch__Request *req,
-                    long long now_ms, struct flow_change **changep,
-                    char *error, size_t error_size)
+                    struct flow_change **changep, char *error,
+                    size_t error_size)
 {
     struct flow_change *c = xcalloc(1, sizeof *c);
     struct flow_text_ports ports;
     Vswitch__Status status;
 
-    (void) now_ms;
     c->bridge = b;
     c->store = store;
     c->db_path = xstrdup(db_path);

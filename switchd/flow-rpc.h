@@ -34,7 +34,6 @@ struct flow_change;
 Vswitch__Status flow_change_prepare(struct bridge *, struct flow_store *,
                                     const char *db_path,
                                     const Vswitch__Request *req,
-                                    long long now_ms,
                                     struct flow_change **change,
                                     char *error, size_t error_size);
 
