@@ -3,6 +3,7 @@
 noinst_LIBRARIES += datapath/libdatapath.a
 datapath_libdatapath_a_SOURCES = \
 	datapath/actions.c datapath/actions.h \
+	datapath/actions-text.c datapath/actions-text.h \
 	datapath/byte-order.h \
 	datapath/classifier.c datapath/classifier.h \
 	datapath/csum.c datapath/csum.h \
@@ -12,9 +13,11 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/flow.c datapath/flow.h \
 	datapath/emc.c datapath/emc.h \
 	datapath/flow-exec.c datapath/flow-exec.h \
+	datapath/flow-fields.c datapath/flow-fields.h \
+	datapath/flow-scan.c datapath/flow-scan.h \
 	datapath/flow-table.c datapath/flow-table.h \
-	datapath/flow-text.h \
-	datapath/classifier.h \
+	datapath/flow-text.c datapath/flow-text.h \
+	datapath/flow-text-format.c \
 	datapath/hash.c datapath/hash.h \
 	datapath/headers.h \
 	datapath/hmap.c datapath/hmap.h \

@@ -1197,6 +1197,27 @@ from_this_host(const struct packet *p)
                && inet_equals(&p->md.tun_src, &p->md.tun_dst));
 }
 
+/* Drops 'p', decapsulated on 'in' in 'v' (which may be NULL), if its
+ * outer source is one no peer VTEP sends from; says whether it did. */
+static bool
+drop_bad_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
+                struct packet *p)
+{
+    /* Multicast loopback or a misconfigured peer list: learning from it
+     * would move local MACs onto ourselves. */
+    if (inet_equals(&p->md.tun_src, &in->tunnel.encap.local)) {
+        drop(dp, in, v, p, DP_DROP_LOOPED);
+        return true;
+    }
+    /* No VTEP sends from these, and the kernel's IP stack drops such
+     * "martian" sources before its own vxlan driver sees them. */
+    if (!inet_is_unicast(&p->md.tun_src)) {
+        drop(dp, in, v, p, DP_DROP_BAD_REMOTE);
+        return true;
+    }
+    return false;
+}
+
 static void
 receive_tunnel(struct dp *dp, struct dp_port *in, struct packet *p)
 {
@@ -1211,16 +1232,7 @@ receive_tunnel(struct dp *dp, struct dp_port *in, struct packet *p)
     /* Not configured: a flow may still take it; normal drops it. */
     struct dp_vni *v = find_vni(dp, vni);
 
-    /* Multicast loopback or a misconfigured peer list: learning from it
-     * would move local MACs onto ourselves. */
-    if (inet_equals(&p->md.tun_src, &in->tunnel.encap.local)) {
-        drop(dp, in, v, p, DP_DROP_LOOPED);
-        return;
-    }
-    /* No VTEP sends from these, and the kernel's IP stack drops such
-     * "martian" sources before its own vxlan driver sees them. */
-    if (!inet_is_unicast(&p->md.tun_src)) {
-        drop(dp, in, v, p, DP_DROP_BAD_REMOTE);
+    if (drop_bad_remote(dp, in, v, p)) {
         return;
     }
     p->md.in_port = in->port_no;
@@ -1337,10 +1349,17 @@ dp_trace(struct dp *dp, uint32_t in_port, struct packet *p, long long now_ms,
     dp->trace_ports = ports;
     dp->now_ms = now_ms;
     p->md.in_port = in->port_no;
-    if (in->kind == DP_PORT_TUNNEL) {
-        process(dp, in, find_vni(dp, p->md.vni), p);
-    } else if (packet_size(p) < ETH_HEADER_LEN) {
-        drop(dp, in, in->vni, p, DP_DROP_RUNT);
+    /* The frame a tunnel port traces is the inner one, which
+     * dp_receive() would have refused as short after decapsulating. */
+    if (packet_size(p) < ETH_HEADER_LEN) {
+        drop(dp, in, in->vni, p, in->kind == DP_PORT_TUNNEL
+                                 ? DP_DROP_BAD_INNER : DP_DROP_RUNT);
+    } else if (in->kind == DP_PORT_TUNNEL) {
+        struct dp_vni *v = find_vni(dp, p->md.vni);
+
+        if (!drop_bad_remote(dp, in, v, p)) {
+            process(dp, in, v, p);
+        }
     } else {
         p->md.vni = in->vni ? in->vni->vni : 0;
         process(dp, in, in->vni, p);

@@ -45,7 +45,8 @@ enum dp_drop_reason {
     DP_DROP_NO_BUFFER,          /* Packet pool empty while copying. */
     DP_DROP_SAME_PORT,          /* Destination is the port it came in on. */
     DP_DROP_SPLIT_HORIZON,      /* From a VTEP and destined to a VTEP. */
-    DP_DROP_BAD_DEST,           /* Static entry to a port not in the VNI. */
+    DP_DROP_BAD_DEST,           /* Static entry to a port not in the VNI,
+                                 * or output: to a port not there. */
     DP_DROP_BAD_SRC,            /* Multicast or zero source MAC. */
     DP_DROP_LOOPED,             /* Our own VXLAN frame came back to us. */
     DP_DROP_FAMILY,             /* Remote VTEP of the other IP family. */
@@ -53,7 +54,8 @@ enum dp_drop_reason {
     DP_DROP_BAD_REMOTE,         /* Outer source not a unicast address. */
     DP_DROP_NO_MATCH,           /* No rule of table 0 or of a goto_table
                                  * target matched. */
-    DP_DROP_FLOW_DROP,          /* The rule's actions were empty (drop). */
+    DP_DROP_FLOW_DROP,          /* The actions sent the frame nowhere
+                                 * (actions=drop, say). */
     DP_DROP_TOO_DEEP,           /* Resubmits nested past
                                  * FLOW_ACTION_MAX_DEPTH. */
     DP_DROP_NO_TUN_DST,         /* output: to the VTEP with no tun_dst. */

@@ -23,7 +23,8 @@ void ds_put_char(struct ds *, char);
 void ds_put_cstr(struct ds *, const char *);
 void ds_put_format(struct ds *, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
-void ds_put_format_valist(struct ds *, const char *format, va_list);
+void ds_put_format_valist(struct ds *, const char *format, va_list)
+    __attribute__((format(printf, 2, 0)));
 
 /* Returns the text ("" if none); it stays the string's. */
 const char *ds_cstr(const struct ds *);

@@ -17,6 +17,7 @@ struct emc_entry {
 
 struct emc {
     uint64_t basis;
+    uint64_t mult[FLOW_KEY_U64S]; /* Random and odd, one per key word. */
     struct emc_entry entries[EMC_ENTRIES];
 };
 
@@ -27,6 +28,9 @@ emc_create(void)
 
     if (emc) {
         emc->basis = hash_random_seed();
+        for (size_t i = 0; i < FLOW_KEY_U64S; i++) {
+            emc->mult[i] = hash_random_seed() | 1;
+        }
         /* calloc()'s zero generation is one the tables have at their
          * start: mark every entry as from no generation at all. */
         for (size_t i = 0; i < EMC_ENTRIES; i++) {
@@ -48,12 +52,14 @@ emc_hash(const struct emc *emc, uint8_t table_id, const struct flow_key *key)
     const flow_u64 *w = flow_key_u64s(key);
     uint64_t h = emc->basis ^ table_id;
 
-    /* 'layers' and 'error' share the last word with TCP flags; they follow
-     * from the frame's bytes like everything else, so they may stay in. */
+    /* Multilinear with secret multipliers: the products are independent,
+     * so they run side by side, and one final round mixes them.  'layers'
+     * and 'error' share the last word with TCP flags; they follow from the
+     * frame's bytes like everything else, so they may stay in. */
     for (size_t i = 0; i < FLOW_KEY_U64S; i++) {
-        h = hash_add64(h, w[i]);
+        h += (w[i] ^ (w[i] >> 29)) * emc->mult[i];
     }
-    return hash_finish(h);
+    return hash_finish(hash_add64(0, h));
 }
 
 static bool

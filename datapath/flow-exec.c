@@ -16,7 +16,16 @@ struct exec {
     struct packet *p;           /* NULL once the last action took it. */
     struct flow_key *key;
     bool stopped;               /* Too deep: nothing more happens. */
+    bool sent;                  /* An action sent the frame or a copy. */
+    bool dropped;               /* A drop was counted. */
 };
+
+static void
+exec_drop(struct exec *x, enum flow_exec_drop why)
+{
+    x->ops->drop(x->aux, why);
+    x->dropped = true;
+}
 
 /* Moves the header offsets that follow the Ethernet addresses by 'delta'
  * bytes, after a tag was pushed (4) or pulled (-4). */
@@ -130,12 +139,13 @@ frame_to_send(struct exec *x, bool last)
     if (last) {
         p = x->p;
         x->p = NULL;
-        return p;
+    } else {
+        p = packet_clone(x->p);
+        if (!p) {
+            exec_drop(x, FLOW_EXEC_NO_BUFFER);
+        }
     }
-    p = packet_clone(x->p);
-    if (!p) {
-        x->ops->drop(x->aux, FLOW_EXEC_NO_BUFFER);
-    }
+    x->sent |= p != NULL;
     return p;
 }
 
@@ -148,7 +158,7 @@ resubmit(struct exec *x, const struct flow_action *a, uint8_t table_id,
     uint32_t saved_port = x->key->in_port;
 
     if (depth + 1 > FLOW_ACTION_MAX_DEPTH) {
-        x->ops->drop(x->aux, FLOW_EXEC_TOO_DEEP);
+        exec_drop(x, FLOW_EXEC_TOO_DEEP);
         x->stopped = true;
         return;
     }
@@ -173,9 +183,7 @@ run_rule(struct exec *x, const struct flow_rule *rule, uint8_t table,
          unsigned int depth, bool last)
 {
     if (!rule) {
-        x->ops->drop(x->aux, FLOW_EXEC_NO_MATCH);
-    } else if (!rule->actions->n && !depth) {
-        x->ops->drop(x->aux, FLOW_EXEC_FLOW_DROP);
+        exec_drop(x, FLOW_EXEC_NO_MATCH);
     } else {
         run_list(x, rule->actions, table, depth, last);
     }
@@ -265,22 +273,33 @@ run_list(struct exec *x, const struct flow_actions *a, uint8_t table_id,
     }
 }
 
+/* Counts a frame that the actions sent nowhere as dropped, as an empty
+ * list does, and frees what is left. */
+static void
+finish(struct exec *x)
+{
+    if (!x->sent && !x->dropped) {
+        exec_drop(x, FLOW_EXEC_FLOW_DROP);
+    }
+    packet_free(x->p);
+}
+
 void
 flow_exec_run(const struct flow_exec_ops *ops, void *aux, struct packet *p,
               struct flow_key *key)
 {
-    struct exec x = { ops, aux, p, key, false };
+    struct exec x = { ops, aux, p, key, false, false, false };
 
     goto_table(&x, 0, 0, true);
-    packet_free(x.p);
+    finish(&x);
 }
 
 void
 flow_exec_rule(const struct flow_exec_ops *ops, void *aux, struct packet *p,
                struct flow_key *key, const struct flow_rule *rule)
 {
-    struct exec x = { ops, aux, p, key, false };
+    struct exec x = { ops, aux, p, key, false, false, false };
 
     run_rule(&x, rule, 0, 0, true);
-    packet_free(x.p);
+    finish(&x);
 }

@@ -19,7 +19,8 @@ struct packet;
 /* Why the tables dropped a frame. */
 enum flow_exec_drop {
     FLOW_EXEC_NO_MATCH,         /* Table 0 or a goto_table target missed. */
-    FLOW_EXEC_FLOW_DROP,        /* The rule's action list was empty. */
+    FLOW_EXEC_FLOW_DROP,        /* The actions sent the frame nowhere (an
+                                 * empty list, say). */
     FLOW_EXEC_TOO_DEEP,         /* Resubmits nested past the limit. */
     FLOW_EXEC_NO_BUFFER,        /* No buffer for a copy. */
 };

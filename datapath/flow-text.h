@@ -84,7 +84,9 @@ void flow_text_format_actions(struct ds *, const struct flow_actions *a,
 
 /* Appends the whole rule as flow text that flow_text_parse() in
  * FLOW_TEXT_ADD mode takes back: table, priority, cookie and timeouts
- * where they differ from the defaults, the match, then "actions=". */
+ * where they differ from the defaults, the match, then "actions=".  A spec
+ * of another mode prints as text of that mode (no "actions=" when
+ * 'spec->actions' is NULL; "cookie=V/MASK" for a partial mask). */
 void flow_text_format_spec(struct ds *, const struct flow_spec *spec,
                            const struct flow_text_ports *ports);
 

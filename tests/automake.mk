@@ -3,11 +3,17 @@ AM_TESTS_ENVIRONMENT = export top_srcdir='$(abs_top_srcdir)' \
 	top_builddir='$(abs_top_builddir)' CK_DEFAULT_TIMEOUT=60;
 
 UNIT_TESTS = \
+	tests/check-actions \
 	tests/check-classifier \
 	tests/check-csum \
 	tests/check-dp \
+	tests/check-dstring \
+	tests/check-emc \
 	tests/check-eth-addr \
 	tests/check-flow \
+	tests/check-flow-exec \
+	tests/check-flow-table \
+	tests/check-flow-text \
 	tests/check-hmap \
 	tests/check-inet \
 	tests/check-mac-table \
@@ -84,6 +90,11 @@ tests_fuzz_fuzz_classifier_SOURCES = tests/fuzz/fuzz-classifier.c
 tests_fuzz_fuzz_classifier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_fuzz_fuzz_classifier_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_classifier_LDADD = $(DATAPATH_LIBS)
+
+noinst_PROGRAMS += tests/fuzz/fuzz-flow-text
+tests_fuzz_fuzz_flow_text_SOURCES = tests/fuzz/fuzz-flow-text.c
+tests_fuzz_fuzz_flow_text_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_flow_text_LDADD = $(DATAPATH_LIBS)
 
 # Writes the seed corpora that are not plain frames (see its comment).
 noinst_PROGRAMS += tests/fuzz/make-seeds

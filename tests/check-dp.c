@@ -8,6 +8,7 @@
 
 #include "csum.h"
 #include "dp.h"
+#include "flow-table.h"
 #include "fixture.h"
 #include "headers.h"
 #include "inet.h"
@@ -1287,12 +1288,608 @@ START_TEST(test_unconfigured_tunnel_counts_no_tunnel)
 }
 END_TEST
 
+/* The flow tables in front of normal. */
+
+static struct flow_table *
+flows(int host)
+{
+    return dp_flow_table(hosts[host].dp);
+}
+
+/* Adds a rule to host 'host''s tables; takes 'acts'. */
+static struct flow_rule *
+add_flow(int host, int table, uint16_t priority, const struct match *m,
+         struct flow_actions *acts)
+{
+    struct flow_spec spec = fixture_spec(table, priority, m, acts);
+    struct flow_rule *r;
+
+    ck_assert_int_eq(flow_table_add(flows(host), &spec, now, NULL), 0);
+    r = flow_table_find(flows(host), &spec);
+    ck_assert_ptr_nonnull(r);
+    free(acts);
+    return r;
+}
+
+static struct flow_rule *
+default_rule(int host)
+{
+    struct flow_spec spec = fixture_spec(0, 0, NULL, NULL);
+
+    return flow_table_find(flows(host), &spec);
+}
+
+static struct match
+in_port_match(uint32_t port_no)
+{
+    struct match m;
+
+    match_init_catchall(&m);
+    m.key.in_port = port_no;
+    m.mask.in_port = UINT32_MAX;
+    return m;
+}
+
+/* Builds a TCP/IPv4 frame from fixture_mac(1) to fixture_mac(2) to port
+ * 'tp_dst' with 'payload_len' bytes of payload. */
+static size_t
+tcp_frame(uint8_t *buf, uint16_t tp_dst, size_t payload_len)
+{
+    struct fixture_tcp t = { .payload_len = payload_len };
+    size_t len = fixture_tcp_frame(buf, &t);
+    size_t ofs = ETH_HEADER_LEN + IPV4_HEADER_LEN + 2;
+
+    buf[ofs] = (uint8_t) (tp_dst >> 8);
+    buf[ofs + 1] = (uint8_t) tp_dst;
+    return len;
+}
+
+/* Makes host 0 learn fixture_mac(2) on PORT_VM2. */
+static void
+learn_mac2_on_vm2(void)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+    uint8_t frame[128];
+    size_t len = fixture_udp4_frame(frame, &a, &b, 2, 1, 4, 3, 10);
+
+    inject(0, PORT_VM2, frame, len);
+    clear_sent(&hosts[0]);
+}
+
+/* The VNI in the VXLAN header of 'p', which host sent to the underlay. */
+static uint32_t
+outer_vni(const struct packet *p)
+{
+    const uint8_t *vni = packet_at(p, ETH_HEADER_LEN + IPV4_HEADER_LEN
+                                   + UDP_HEADER_LEN + 4, 3);
+
+    ck_assert_ptr_nonnull(vni);
+    return (uint32_t) vni[0] << 16 | (uint32_t) vni[1] << 8 | vni[2];
+}
+
+START_TEST(test_flows_default_rule_counts_frames)
+{
+    struct flow_rule *def = default_rule(0);
+    uint8_t frame[256];
+    size_t len = tcp_frame(frame, 80, 10);
+
+    ck_assert_ptr_nonnull(def);
+    ck_assert_uint_eq(flow_table_count(flows(0)), 1);
+    inject(0, PORT_VM1, frame, len);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(def->n_packets, 2);
+    ck_assert_uint_eq(def->n_bytes, 2 * len);
+}
+END_TEST
+
+START_TEST(test_flows_no_rules_drop_no_match)
+{
+    struct eth_addr src = fixture_mac(1);
+    uint8_t frame[256];
+    size_t len = tcp_frame(frame, 80, 10);
+    struct dp_counters c;
+
+    flow_table_delete(flows(0), NULL, false, NULL, NULL, NULL);
+    inject(0, PORT_VM1, frame, len);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 0);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_NO_MATCH), 2);
+    ck_assert(dp_vni_get_counters(hosts[0].dp, VNI_A, &c));
+    ck_assert_uint_eq(c.drops[DP_DROP_NO_MATCH], 2);
+    /* Normal never ran: nothing learned. */
+    ck_assert_ptr_null(mac_table_lookup(dp_mac_table(hosts[0].dp), VNI_A,
+                                        &src));
+}
+END_TEST
+
+/* Injects 'n' frames in one batch. */
+static void
+inject_batch(int host, uint32_t port_no, uint8_t frames[][256],
+             const size_t *lens, size_t n)
+{
+    struct packet_batch batch;
+
+    packet_batch_init(&batch);
+    for (size_t i = 0; i < n; i++) {
+        packet_batch_add(&batch, fixture_packet(pool, frames[i], lens[i]));
+    }
+    dp_receive(hosts[host].dp, port_no, &batch, now);
+}
+
+START_TEST(test_flows_acl_drops_tcp_22_counted_per_batch)
+{
+    struct match tcp22 = fixture_tcp4_match(22);
+    struct flow_rule *acl = add_flow(0, 0, 100, &tcp22, FIXTURE_NO_ACTIONS);
+    struct flow_rule *def = default_rule(0);
+    uint8_t frames[5][256];
+    size_t lens[5], bytes_22 = 0, bytes_80 = 0;
+
+    learn_mac2_on_vm2();
+
+    uint64_t def_packets = def->n_packets, def_bytes = def->n_bytes;
+
+    for (size_t i = 0; i < 5; i++) {
+        bool ssh = i % 2 == 0;
+
+        lens[i] = tcp_frame(frames[i], ssh ? 22 : 80, 10 + i * 7);
+        *(ssh ? &bytes_22 : &bytes_80) += lens[i];
+    }
+    now = 4321;
+    inject_batch(0, PORT_VM1, frames, lens, 5);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_FLOW_DROP), 3);
+    ck_assert_uint_eq(hosts[0].n_sent, 2);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 2);
+    ck_assert_uint_eq(packet_size(hosts[0].sent[0].p), lens[1]);
+    ck_assert_uint_eq(packet_size(hosts[0].sent[1].p), lens[3]);
+    ck_assert_uint_eq(acl->n_packets, 3);
+    ck_assert_uint_eq(acl->n_bytes, bytes_22);
+    ck_assert_int_eq(acl->used_ms, 4321);
+    ck_assert_uint_eq(def->n_packets - def_packets, 2);
+    ck_assert_uint_eq(def->n_bytes - def_bytes, bytes_80);
+}
+END_TEST
+
+START_TEST(test_flows_mirror_gives_a_copy)
+{
+    struct match from_vm1 = in_port_match(PORT_VM1);
+    uint8_t frame[256];
+    size_t len = tcp_frame(frame, 80, 10);
+
+    learn_mac2_on_vm2();
+    add_flow(0, 0, 100, &from_vm1, FIXTURE_ACTIONS(
+                 { .type = FLOW_ACTION_NORMAL },
+                 { .type = FLOW_ACTION_OUTPUT, .port = PORT_OTHER_VNI }));
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 2);
+    ck_assert_mem_eq(packet_data(sent_on(&hosts[0], PORT_VM2)), frame, len);
+    ck_assert_mem_eq(packet_data(sent_on(&hosts[0], PORT_OTHER_VNI)), frame,
+                     len);
+    ck_assert_uint_eq(packet_size(sent_on(&hosts[0], PORT_OTHER_VNI)), len);
+}
+END_TEST
+
+/* set_field:HOST->tun_dst,set_tunnel:VNI,output:vtep. */
+static struct flow_actions *
+tunnel_to(int host, uint32_t vni)
+{
+    return FIXTURE_ACTIONS(
+        { .type = FLOW_ACTION_SET_TUN_DST, .addr = hosts[host].ip },
+        { .type = FLOW_ACTION_SET_TUNNEL, .vni = vni },
+        { .type = FLOW_ACTION_OUTPUT, .port = PORT_VTEP });
+}
+
+START_TEST(test_flows_tunnel_without_learning)
+{
+    struct match from_vm1 = in_port_match(PORT_VM1);
+    struct eth_addr src = fixture_mac(1), dst = fixture_mac(0x333);
+    uint8_t frame[256];
+    size_t len = fixture_udp4_frame(frame, &dst, &src, 1, 2, 3, 4, 20);
+
+    add_flow(0, 0, 100, &from_vm1, tunnel_to(2, VNI_B));
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 1);
+    assert_outer_dst(sent_on(&hosts[0], PORT_VTEP), &hosts[2].ip);
+    ck_assert_uint_eq(outer_vni(sent_on(&hosts[0], PORT_VTEP)), VNI_B);
+    ck_assert_ptr_null(mac_table_lookup(dp_mac_table(hosts[0].dp), VNI_A,
+                                        &src));
+
+    /* Host 2 takes it in VNI_B, which only PORT_OTHER_VNI is in. */
+    ck_assert_uint_eq(deliver_underlay(0), 1);
+    ck_assert_uint_eq(hosts[2].n_sent, 1);
+    ck_assert_uint_eq(n_sent_on(&hosts[2], PORT_OTHER_VNI), 1);
+    ck_assert_mem_eq(packet_data(sent_on(&hosts[2], PORT_OTHER_VNI)),
+                     frame, len);
+    ck_assert_uint_eq(hosts[1].n_sent, 0);
+}
+END_TEST
+
+START_TEST(test_flows_output_to_vtep_needs_tun_dst)
+{
+    struct match from_vm1 = in_port_match(PORT_VM1);
+    uint8_t frame[256];
+    size_t len = tcp_frame(frame, 80, 10);
+
+    add_flow(0, 0, 100, &from_vm1, FIXTURE_ACTIONS(
+                 { .type = FLOW_ACTION_SET_TUNNEL, .vni = VNI_A },
+                 { .type = FLOW_ACTION_OUTPUT, .port = PORT_VTEP }));
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 0);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_NO_TUN_DST), 1);
+}
+END_TEST
+
+START_TEST(test_flows_give_an_unbound_port_a_vni)
+{
+    struct match from_vm2 = in_port_match(PORT_VM2);
+    struct eth_addr src = fixture_mac(0x44), dst = fixture_mac(0x333);
+    struct mac_dest vm2 = port_dest(PORT_VM2);
+    uint8_t frame[256];
+    size_t len = fixture_udp4_frame(frame, &dst, &src, 1, 2, 3, 4, 20);
+
+    ck_assert_int_eq(dp_port_bind(hosts[0].dp, PORT_VM2, 0), 0);
+    inject(0, PORT_VM2, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VM2, DP_DROP_NO_VNI), 1);
+    ck_assert_uint_eq(hosts[0].n_sent, 0);
+
+    add_flow(0, 0, 100, &from_vm2, FIXTURE_ACTIONS(
+                 { .type = FLOW_ACTION_SET_TUN_ID, .vni = VNI_A },
+                 { .type = FLOW_ACTION_NORMAL }));
+    inject(0, PORT_VM2, frame, len);
+    /* Flooded in VNI_A: its other port and its group. */
+    ck_assert_uint_eq(hosts[0].n_sent, 2);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM1), 1);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VTEP), 1);
+    assert_outer_dst(sent_on(&hosts[0], PORT_VTEP), &group);
+    ck_assert_uint_eq(outer_vni(sent_on(&hosts[0], PORT_VTEP)), VNI_A);
+    assert_learned(0, VNI_A, 0x44, &vm2);
+    ck_assert_uint_eq(port_drops(0, PORT_VM2, DP_DROP_NO_VNI), 1);
+}
+END_TEST
+
+/* Hands host 'to''s VTEP 'inner' in 'vni' from host 1. */
+static void
+deliver_in_vni(int to, uint32_t vni, const uint8_t *inner, size_t len)
+{
+    uint8_t payload[512];
+    struct vxlan_header vx;
+    struct packet_batch batch;
+    struct packet *p;
+
+    ck_assert_uint_le(VXLAN_HEADER_LEN + len, sizeof payload);
+    be32_16_put(&vx.vx_flags, htonl(VXLAN_FLAG_I));
+    be32_16_put(&vx.vx_vni, htonl(vni << 8));
+    memcpy(payload, &vx, sizeof vx);
+    memcpy(payload + VXLAN_HEADER_LEN, inner, len);
+    p = fixture_packet(pool, payload, VXLAN_HEADER_LEN + len);
+    p->md.tun_src = hosts[1].ip;
+    p->md.tun_dst = hosts[to].ip;
+    packet_batch_init(&batch);
+    packet_batch_add(&batch, p);
+    dp_receive(hosts[to].dp, PORT_VTEP, &batch, now);
+}
+
+START_TEST(test_flows_see_unconfigured_vnis)
+{
+    struct match m;
+    uint8_t frame[256];
+    size_t len = tcp_frame(frame, 80, 10);
+
+    deliver_in_vni(0, 7777, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VTEP, DP_DROP_UNKNOWN_VNI), 1);
+    ck_assert_uint_eq(hosts[0].n_sent, 0);
+
+    match_init_catchall(&m);
+    m.key.vni = 7777;
+    m.mask.vni = UINT32_MAX;
+    add_flow(0, 0, 100, &m, FIXTURE_ACTIONS(
+                 { .type = FLOW_ACTION_OUTPUT, .port = PORT_VM1 }));
+    deliver_in_vni(0, 7777, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 1);
+    ck_assert_uint_eq(packet_size(sent_on(&hosts[0], PORT_VM1)), len);
+    ck_assert_mem_eq(packet_data(sent_on(&hosts[0], PORT_VM1)), frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VTEP, DP_DROP_UNKNOWN_VNI), 1);
+}
+END_TEST
+
+/* Says whether host 0 sent something to 'o'. */
+static bool
+sent_to(const struct dp_trace_output *o)
+{
+    const struct host *h = &hosts[0];
+
+    for (size_t j = 0; j < h->n_sent; j++) {
+        const struct packet *p = h->sent[j].p;
+
+        if (h->sent[j].port_no != o->port_no) {
+            continue;
+        }
+        if (!o->remote) {
+            return true;
+        }
+
+        struct in6_addr dst = outer_dst(p);
+
+        if (inet_equals(&o->addr, &dst) && o->vni == outer_vni(p)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Copies the packet counters of every rule of host 0 into 'packets'. */
+static size_t
+rule_packets(uint64_t *packets, size_t max)
+{
+    size_t n;
+    struct flow_rule **rules = flow_table_select(flows(0), NULL, false, &n);
+
+    ck_assert_uint_le(n, max);
+    for (size_t i = 0; i < n; i++) {
+        packets[i] = rules[i]->n_packets;
+    }
+    free(rules);
+    return n;
+}
+
+/* Traces 'frame' on host 0's 'port_no' (decapsulated from outer source
+ * 'tun_src' in VNI_A if that is the VTEP), checks that the trace changed
+ * no counter, MAC entry or rule counter, then sends it for real and checks
+ * that it did what the trace said. */
+static void
+trace_from_then_receive(uint32_t port_no, const struct in6_addr *tun_src,
+                        const uint8_t *frame, size_t len)
+{
+    struct host *h = &hosts[0];
+    struct eth_addr src;
+    struct dp_counters in_before, in_after, vtep_before, vtep_after;
+    uint64_t before[16], after[16];
+    size_t n_rules = rule_packets(before, 16);
+    struct dp_trace t;
+
+    memcpy(&src, frame + ETH_ADDR_LEN, sizeof src);
+
+    bool knew_src = mac_table_lookup(dp_mac_table(h->dp), VNI_A,
+                                     &src) != NULL;
+
+    clear_sent(h);
+    ck_assert(dp_port_get_counters(h->dp, port_no, &in_before));
+    ck_assert(dp_port_get_counters(h->dp, PORT_VTEP, &vtep_before));
+    struct packet *p = fixture_packet(pool, frame, len);
+
+    if (port_no == PORT_VTEP) {
+        p->md.vni = VNI_A;
+        p->md.tun_src = *tun_src;
+        p->md.tun_dst = h->ip;
+    }
+    ck_assert_int_eq(dp_trace(h->dp, port_no, p, now, NULL, &t), 0);
+    ck_assert_uint_eq(h->n_sent, 0);
+    ck_assert(dp_port_get_counters(h->dp, port_no, &in_after));
+    ck_assert(dp_port_get_counters(h->dp, PORT_VTEP, &vtep_after));
+    ck_assert_mem_eq(&in_before, &in_after, sizeof in_before);
+    ck_assert_mem_eq(&vtep_before, &vtep_after, sizeof vtep_before);
+    ck_assert_uint_eq(rule_packets(after, 16), n_rules);
+    ck_assert_mem_eq(before, after, n_rules * sizeof before[0]);
+    ck_assert_int_eq(mac_table_lookup(dp_mac_table(h->dp), VNI_A,
+                                      &src) != NULL, knew_src);
+    /* Only a frame dropped before the tables visits none. */
+    ck_assert(t.n_steps >= 1 || t.drop >= 0);
+    ck_assert(!t.n_steps || t.steps[0].table == 0);
+
+    if (port_no == PORT_VTEP) {
+        deliver_from(0, tun_src, frame, len);
+    } else {
+        inject(0, port_no, frame, len);
+    }
+    ck_assert_uint_eq(h->n_sent, t.n_outputs);
+    for (size_t i = 0; i < t.n_outputs; i++) {
+        ck_assert_msg(sent_to(&t.outputs[i]),
+                      "traced output %zu to port %u not sent", i,
+                      t.outputs[i].port_no);
+    }
+    ck_assert(dp_port_get_counters(h->dp, port_no, &in_after));
+    for (int r = 0; r < DP_DROP_N_REASONS; r++) {
+        ck_assert_msg(in_after.drops[r] == in_before.drops[r]
+                                           + (r == t.drop),
+                      "drop %s: trace and receive disagree",
+                      dp_drop_reason_name((enum dp_drop_reason) r));
+    }
+    dp_trace_uninit(&t);
+}
+
+static void
+trace_then_receive(uint32_t port_no, const uint8_t *frame, size_t len)
+{
+    trace_from_then_receive(port_no, NULL, frame, len);
+}
+
+START_TEST(test_flows_trace_agrees_with_receive)
+{
+    struct match tcp22 = fixture_tcp4_match(22);
+    struct match tcp443 = fixture_tcp4_match(443);
+    struct match tcp25 = fixture_tcp4_match(25);
+    struct match from_vm1 = in_port_match(PORT_VM1);
+    struct eth_addr src = fixture_mac(1), other = fixture_mac(0x333);
+    uint8_t frame[256];
+    size_t len;
+
+    add_flow(0, 0, 100, &tcp22, FIXTURE_NO_ACTIONS);
+    add_flow(0, 0, 100, &tcp443, tunnel_to(1, VNI_A));
+    add_flow(0, 0, 100, &tcp25, FIXTURE_ACTIONS(
+                 { .type = FLOW_ACTION_SET_TUNNEL, .vni = VNI_B }));
+    add_flow(0, 0, 50, &from_vm1, FIXTURE_ACTIONS(
+                 { .type = FLOW_ACTION_NORMAL },
+                 { .type = FLOW_ACTION_OUTPUT, .port = PORT_OTHER_VNI }));
+
+    /* Unknown destination, source not yet learned: flood plus mirror. */
+    len = tcp_frame(frame, 80, 10);
+    trace_then_receive(PORT_VM1, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 3);
+    /* Known destination: one port plus the mirror. */
+    learn_mac2_on_vm2();
+    trace_then_receive(PORT_VM1, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 2);
+    /* The ACL. */
+    len = tcp_frame(frame, 22, 10);
+    trace_then_receive(PORT_VM1, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 0);
+    /* A flow-based tunnel. */
+    len = tcp_frame(frame, 443, 10);
+    trace_then_receive(PORT_VM1, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 1);
+    /* Actions that send it nowhere. */
+    len = tcp_frame(frame, 25, 10);
+    trace_then_receive(PORT_VM1, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_FLOW_DROP), 2);
+    /* Normal's own drop: back out of its port. */
+    len = fixture_udp4_frame(frame, &src, &other, 1, 2, 3, 4, 10);
+    trace_then_receive(PORT_VM2, frame, len);
+    /* No rule at all. */
+    flow_table_delete(flows(0), NULL, false, NULL, NULL, NULL);
+    trace_then_receive(PORT_VM1, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_NO_MATCH), 1);
+}
+END_TEST
+
+START_TEST(test_flows_trace_of_decapsulated_frames_agrees)
+{
+    struct eth_addr src = fixture_mac(0x55), dst = fixture_mac(0x333);
+    uint8_t frame[256];
+    size_t len = fixture_udp4_frame(frame, &dst, &src, 1, 2, 3, 4, 10);
+    struct in6_addr multicast = ip4(0xef000001);
+
+    /* Our own frame back, a source no VTEP has, and a real peer. */
+    trace_from_then_receive(PORT_VTEP, &hosts[0].ip, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VTEP, DP_DROP_LOOPED), 1);
+    trace_from_then_receive(PORT_VTEP, &multicast, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VTEP, DP_DROP_BAD_REMOTE), 1);
+    trace_from_then_receive(PORT_VTEP, &hosts[1].ip, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 2);
+}
+END_TEST
+
+START_TEST(test_flows_trace_refuses_short_frames)
+{
+    uint8_t frame[ETH_HEADER_LEN] = { 0 };
+    struct dp_trace t;
+    struct packet *p;
+
+    /* A trace of what the VTEP decapsulated: the inner frame, with its
+     * VNI beside it, too short to hold an Ethernet header. */
+    for (size_t len = 0; len < ETH_HEADER_LEN; len += 6) {
+        p = fixture_packet(pool, frame, len);
+        p->md.vni = VNI_A;
+        p->md.tun_src = hosts[1].ip;
+        ck_assert_int_eq(dp_trace(hosts[0].dp, PORT_VTEP, p, now, NULL,
+                                  &t), 0);
+        ck_assert_int_eq(t.drop, DP_DROP_BAD_INNER);
+        ck_assert_uint_eq(t.n_outputs, 0);
+        dp_trace_uninit(&t);
+
+        p = fixture_packet(pool, frame, len);
+        ck_assert_int_eq(dp_trace(hosts[0].dp, PORT_VM1, p, now, NULL, &t),
+                         0);
+        ck_assert_int_eq(t.drop, DP_DROP_RUNT);
+        dp_trace_uninit(&t);
+    }
+    ck_assert_int_eq(dp_trace(hosts[0].dp, 99,
+                              fixture_packet(pool, frame, sizeof frame),
+                              now, NULL, &t), ENOENT);
+    ck_assert_int_eq(t.drop, -1);
+}
+END_TEST
+
+START_TEST(test_flows_idle_rule_kept_by_traffic)
+{
+    struct match tcp22 = fixture_tcp4_match(22);
+    struct flow_spec spec = fixture_spec(0, 100, &tcp22, FIXTURE_NO_ACTIONS);
+    uint8_t frame[256];
+    size_t len = tcp_frame(frame, 22, 10);
+
+    learn_mac2_on_vm2();
+    spec.idle_timeout = 10;
+    ck_assert_int_eq(flow_table_add(flows(0), &spec, now, NULL), 0);
+    free(spec.actions);
+    ck_assert_int_eq(dp_run_ageing(hosts[0].dp, now), now + 10000);
+
+    /* A frame at 5 s moves the expiry to 15 s. */
+    now += 5000;
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_int_eq(dp_run_ageing(hosts[0].dp, now + 9999),
+                     now + 10000);
+    ck_assert_uint_eq(flow_table_count(flows(0)), 2);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_FLOW_DROP), 2);
+
+    now += 10000;
+    dp_run_ageing(hosts[0].dp, now);
+    ck_assert_uint_eq(flow_table_count(flows(0)), 1);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_FLOW_DROP), 2);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
+}
+END_TEST
+
+START_TEST(test_flows_cache_follows_rule_changes)
+{
+    struct match tcp22 = fixture_tcp4_match(22);
+    struct match tcp80 = fixture_tcp4_match(80);
+    uint8_t frame22[256], frame80[256];
+    size_t len22 = tcp_frame(frame22, 22, 10);
+    size_t len80 = tcp_frame(frame80, 80, 10);
+    struct flow_spec acl = fixture_spec(0, 100, &tcp22, NULL);
+
+    learn_mac2_on_vm2();
+    add_flow(0, 0, 100, &tcp22, FIXTURE_NO_ACTIONS);
+    add_flow(0, 0, 100, &tcp80, FIXTURE_ACTIONS(
+                 { .type = FLOW_ACTION_OUTPUT, .port = PORT_OTHER_VNI }));
+    for (int i = 0; i < 2; i++) {
+        inject(0, PORT_VM1, frame22, len22);
+        inject(0, PORT_VM1, frame80, len80);
+    }
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_FLOW_DROP), 2);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_OTHER_VNI), 2);
+    ck_assert_uint_eq(hosts[0].n_sent, 2);
+    clear_sent(&hosts[0]);
+
+    /* Delete the ACL: TCP/22 goes through normal now. */
+    flow_table_delete(flows(0), &acl, true, NULL, NULL, NULL);
+    inject(0, PORT_VM1, frame22, len22);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_FLOW_DROP), 2);
+    ck_assert_uint_eq(hosts[0].n_sent, 1);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
+
+    /* A better rule for cached TCP/80 takes over at once. */
+    struct match tcp80_vm1 = tcp80;
+
+    tcp80_vm1.key.in_port = PORT_VM1;
+    tcp80_vm1.mask.in_port = UINT32_MAX;
+    add_flow(0, 0, 200, &tcp80_vm1, FIXTURE_NO_ACTIONS);
+    inject(0, PORT_VM1, frame80, len80);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_FLOW_DROP), 3);
+    ck_assert_uint_eq(hosts[0].n_sent, 1);
+
+    /* And a modified one changes what it does. */
+    struct flow_spec mod = fixture_spec(0, 200, &tcp80_vm1, FIXTURE_ACTIONS(
+                                 { .type = FLOW_ACTION_OUTPUT,
+                                   .port = PORT_OTHER_VNI }));
+    size_t n;
+
+    ck_assert_int_eq(flow_table_modify(flows(0), &mod, true, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    free(mod.actions);
+    inject(0, PORT_VM1, frame80, len80);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_OTHER_VNI), 1);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_FLOW_DROP), 3);
+}
+END_TEST
+
 static Suite *
 dp_suite(void)
 {
     Suite *s = suite_create("dp");
     TCase *tc = tcase_create("forwarding");
     TCase *her = tcase_create("head-end replication");
+    TCase *flows_tc = tcase_create("flow tables");
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_packet_story_flood_learn_unicast);
@@ -1328,6 +1925,22 @@ dp_suite(void)
     tcase_add_test(tc, test_drops_frames_from_outer_sources_no_vtep_has);
     tcase_add_test(tc, test_learns_only_within_the_underlay_prefix);
     suite_add_tcase(s, tc);
+
+    tcase_add_checked_fixture(flows_tc, setup, teardown);
+    tcase_add_test(flows_tc, test_flows_default_rule_counts_frames);
+    tcase_add_test(flows_tc, test_flows_no_rules_drop_no_match);
+    tcase_add_test(flows_tc, test_flows_acl_drops_tcp_22_counted_per_batch);
+    tcase_add_test(flows_tc, test_flows_mirror_gives_a_copy);
+    tcase_add_test(flows_tc, test_flows_tunnel_without_learning);
+    tcase_add_test(flows_tc, test_flows_output_to_vtep_needs_tun_dst);
+    tcase_add_test(flows_tc, test_flows_give_an_unbound_port_a_vni);
+    tcase_add_test(flows_tc, test_flows_see_unconfigured_vnis);
+    tcase_add_test(flows_tc, test_flows_trace_agrees_with_receive);
+    tcase_add_test(flows_tc, test_flows_trace_refuses_short_frames);
+    tcase_add_test(flows_tc, test_flows_trace_of_decapsulated_frames_agrees);
+    tcase_add_test(flows_tc, test_flows_cache_follows_rule_changes);
+    tcase_add_test(flows_tc, test_flows_idle_rule_kept_by_traffic);
+    suite_add_tcase(s, flows_tc);
 
     tcase_add_checked_fixture(her, setup_her, teardown);
     tcase_add_test(her, test_head_end_replication);

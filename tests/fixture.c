@@ -20,7 +20,9 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "actions.h"
 #include "csum.h"
+#include "flow-text.h"
 #include "headers.h"
 #include "inet.h"
 #include "match.h"
@@ -270,6 +272,35 @@ fixture_tcp4_match(uint16_t tp_dst)
         m.mask.tp_dst = htons(0xffff);
     }
     return m;
+}
+
+struct flow_actions *
+fixture_actions(const struct flow_action *acts, size_t n)
+{
+    struct flow_actions *a = flow_actions_create(acts, n);
+
+    ck_assert_ptr_nonnull(a);
+    return a;
+}
+
+struct flow_spec
+fixture_spec(int table, uint16_t priority, const struct match *m,
+             struct flow_actions *acts)
+{
+    struct flow_spec spec = {
+        .table = table,
+        .has_priority = true,
+        .priority = priority,
+        .actions = acts,
+    };
+
+    if (m) {
+        spec.match = *m;
+        match_normalize(&spec.match);
+    } else {
+        match_init_catchall(&spec.match);
+    }
+    return spec;
 }
 
 void

@@ -10,7 +10,10 @@
 
 #include "eth-addr.h"
 
+struct flow_action;
+struct flow_actions;
 struct flow_key;
+struct flow_spec;
 struct match;
 struct packet;
 struct packet_pool;
@@ -131,6 +134,24 @@ struct flow_key fixture_tcp4_key(const char *src, uint16_t tp_dst);
 /* Returns the match for TCP over IPv4 to port 'tp_dst', or to any port if
  * 'tp_dst' is 0. */
 struct match fixture_tcp4_match(uint16_t tp_dst);
+
+/* Returns a new action list holding the 'n' actions of 'acts' (free it
+ * with free()); FIXTURE_ACTIONS(...) takes the actions as arguments and
+ * FIXTURE_NO_ACTIONS is the empty list (drop). */
+struct flow_actions *fixture_actions(const struct flow_action *acts,
+                                     size_t n);
+#define FIXTURE_ACTIONS(...)                                              \
+    fixture_actions((const struct flow_action[]) { __VA_ARGS__ },         \
+                    sizeof ((const struct flow_action[]) { __VA_ARGS__ }) \
+                    / sizeof (struct flow_action))
+#define FIXTURE_NO_ACTIONS fixture_actions(NULL, 0)
+
+/* Returns the rule text "table=TABLE,priority=PRIORITY,MATCH,actions=..."
+ * would parse to for adding ('m' NULL: catch-all), which takes 'acts'
+ * (NULL for none, as in a filter).  The caller frees spec.actions. */
+struct flow_spec fixture_spec(int table, uint16_t priority,
+                              const struct match *m,
+                              struct flow_actions *acts);
 
 /* Returns a non-blocking UDP socket bound to 'addr' (IPv4 or IPv6) and
  * 'port' that takes trains of datagrams whole (UDP_GRO) if 'gro'. */
