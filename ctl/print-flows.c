@@ -27,7 +27,6 @@ print_flow(struct output *out, const Vswitch__FlowStats *f)
     char cookie[32];
     double duration = (double) f->duration_ms / 1000;
     uint64_t idle_age = f->idle_age_ms / 1000;
-    const char *match = f->match;
 
     snprintf(cookie, sizeof cookie, "0x%"PRIx64, f->cookie);
     output_begin_row(out);
@@ -40,7 +39,7 @@ print_flow(struct output *out, const Vswitch__FlowStats *f)
     output_uint(out, "idle_age", NULL, idle_age);
     output_uint(out, "idle_timeout", NULL, f->idle_timeout);
     output_uint(out, "hard_timeout", NULL, f->hard_timeout);
-    output_string(out, "match", NULL, match);
+    output_string(out, "match", NULL, f->match);
     output_string(out, "actions", NULL, f->actions);
     output_end_row(out);
 }

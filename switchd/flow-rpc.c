@@ -422,14 +422,13 @@ prepare_replace(struct flow_change *c, const Vswitch__FlowLines *f,
 Vswitch__Status
 flow_change_prepare(struct bridge *b, struct flow_store *store,
                     const char *db_path, const Vswitch__Request *req,
-                    long long now_ms, struct flow_change **changep,
-                    char *error, size_t error_size)
+                    struct flow_change **changep, char *error,
+                    size_t error_size)
 {
     struct flow_change *c = xcalloc(1, sizeof *c);
     struct flow_text_ports ports;
     Vswitch__Status status;
 
-    (void) now_ms;
     c->bridge = b;
     c->store = store;
     c->db_path = xstrdup(db_path);
@@ -472,8 +471,6 @@ flow_change_prepare(struct bridge *b, struct flow_store *store,
     }
     if (status != OK) {
         flow_change_destroy(c);
-        /* Names that only the refused lines gave numbers to go. */
-        bridge_reclaim_port_names(b);
         return status;
     }
     *changep = c;
@@ -544,7 +541,6 @@ flow_change_apply(struct flow_change *c, long long now_ms,
         }
     }
     flow_store_apply(c->store, c->txn);
-    bridge_reclaim_port_names(c->bridge);
     if (c->config) {
         bridge_reconfigure(c->bridge, c->config);
         c->config = NULL;
@@ -557,6 +553,9 @@ void
 flow_change_destroy(struct flow_change *c)
 {
     if (c) {
+        /* Names that only a refused or failed change gave numbers to, or
+         * that only deleted rules named, go. */
+        bridge_reclaim_port_names(c->bridge);
         free_specs(c->adds, c->n_adds);
         free(c->dels);          /* Views: they own nothing. */
         flow_store_txn_destroy(c->txn);

@@ -34,7 +34,6 @@ struct flow_change;
 Vswitch__Status flow_change_prepare(struct bridge *, struct flow_store *,
                                     const char *db_path,
                                     const Vswitch__Request *req,
-                                    long long now_ms,
                                     struct flow_change **change,
                                     char *error, size_t error_size);
 
@@ -48,7 +47,9 @@ int flow_change_save(struct flow_change *, char *error, size_t error_size);
 void flow_change_apply(struct flow_change *, long long now_ms,
                        Vswitch__Response *resp);
 
-/* Frees the change; accepts NULL. */
+/* Frees the change, and forgets the numbers kept for port names that no
+ * rule names (bridge_reclaim_port_names()), whether the change was applied
+ * or not.  Accepts NULL. */
 void flow_change_destroy(struct flow_change *);
 
 /* The rules of a configuration that does not record that rules were

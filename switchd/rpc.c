@@ -608,9 +608,8 @@ do_change_flows(struct rpc_call *call)
 {
     struct rpc *rpc = call->rpc;
     Vswitch__Status status = flow_change_prepare(
-        rpc->bridge, rpc->flows, rpc->db_path, call->req,
-        (long long) uv_now(rpc->loop), &call->flow_change, call->error,
-        sizeof call->error);
+        rpc->bridge, rpc->flows, rpc->db_path, call->req, &call->flow_change,
+        call->error, sizeof call->error);
 
     if (status != OK) {
         return status;

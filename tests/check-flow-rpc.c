@@ -105,8 +105,8 @@ run_change(const Vswitch__Request *req, char *error, size_t size,
 {
     Vswitch__Response resp = VSWITCH__RESPONSE__INIT;
     struct flow_change *c;
-    Vswitch__Status status = flow_change_prepare(bridge, store, db, req, 0,
-                                                 &c, error, size);
+    Vswitch__Status status = flow_change_prepare(bridge, store, db, req, &c,
+                                                 error, size);
 
     if (status) {
         return status;

@@ -259,7 +259,24 @@ check "replacing a rule at the bound is no new rule" \
 check_eq "three rules" 3 "$(flows h2 | wc -l)"
 stop_vswitchd h2
 
-# 65,536 rules in one command, and add-flow beside them.
+# 65,536 rules in one command, and add-flow beside them, as fast as
+# beside none: saving a change appends it to a journal.
+
+# change_latency HOST: the mean time of 20 add-flow and 20 del-flows, in
+# microseconds.
+change_latency() {
+    local start i
+    start=$(date +%s%N)
+    for i in $(seq 1 20); do
+        vsctl "$1" add-flow "priority=65002,tcp,tp_dst=$i,actions=drop" \
+            || fail "add-flow $i"
+        vsctl "$1" del-flows --strict "priority=65002,tcp,tp_dst=$i"
+    done
+    echo $((($(date +%s%N) - start) / 40000))
+}
+
+echo "# add-flow or del-flows beside no rule:" \
+     "$(change_latency h1) us per command (client included)"
 python3 -c '
 for i in range(65535):
     print("priority=%d,udp,nw_dst=10.%d.%d.0/24,tp_dst=%d,actions=output:cap1"
@@ -279,14 +296,8 @@ vsctl h1 del-flows --strict "priority=0"
 # The first change after the big one may write the snapshot anew.
 vsctl h1 add-flow "priority=65001,tcp,actions=drop"
 vsctl h1 del-flows --strict "priority=65001,tcp"
-start=$(date +%s%N)
-for i in $(seq 1 20); do
-    vsctl h1 add-flow "priority=65002,tcp,tp_dst=$i,actions=drop" \
-        || fail "add-flow $i beside 65535 rules"
-    vsctl h1 del-flows --strict "priority=65002,tcp,tp_dst=$i"
-done
 echo "# add-flow or del-flows beside 65535 rules:" \
-     "$((($(date +%s%N) - start) / 40000)) us per command (client included)"
+     "$(change_latency h1) us per command (client included)"
 restart h1
 check_eq "and all 65535 rules come back after a restart" 65535 \
     "$(vsctl h1 dump-flows | wc -l)"
