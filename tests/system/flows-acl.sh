@@ -159,6 +159,29 @@ check_trace_frame() {
 check_trace_frame "an echo request" 'icmp.type == 8' "$ICMP_FLOW"
 check_trace_frame "a SYN to port 22" 'tcp.dstport == 22' "$SSH_FLOW"
 
+# A change of the rules applies at once to a flow the switch has seen
+# (the exact-match cache in front of the tables forgets it): vm1's pings,
+# which the default rule carried, stop under a new drop rule, which counts
+# exactly the requests; they pass again once mod-flows changes its actions,
+# and stop again when it is added back as a drop.
+STOP="priority=300,icmp,in_port=tap0"
+check "vm1 pings vm2 (the flow is known)" \
+    in_ns vm1 ping -c 3 -i 0.2 -W 2 10.97.0.2
+check "add-flow of a rule dropping vm1's ICMP" \
+    vsctl h1 add-flow "$STOP,actions=drop"
+check "vm1's pings stop at once" \
+    bash -c "! timeout 60 ip netns exec $(ns vm1) \
+                 ping -c 3 -i 0.2 -W 1 10.97.0.2"
+check_eq "the drop rule counted the 3 requests" 3 \
+    "$(flow_stat h1 "$STOP" n_packets)"
+check "mod-flows gives it normal" \
+    vsctl h1 mod-flows --strict "$STOP,actions=normal"
+check "vm1's pings pass at once" \
+    in_ns vm1 ping -c 3 -i 0.2 -W 2 10.97.0.2
+check_eq "through the modified rule" 6 "$(flow_stat h1 "$STOP" n_packets)"
+check "del-flows of it" vsctl h1 del-flows --strict "$STOP"
+check "vm1's pings still pass" in_ns vm1 ping -c 2 -i 0.2 -W 2 10.97.0.2
+
 # The ACL (no in_port) drops what comes out of the tunnel too: vm2's SYNs
 # to vm1's port 22 cross the underlay and stop at h1.
 before=$(flow_stat h1 "$ACL" n_packets)

@@ -110,6 +110,17 @@ check_eq "the file holds every frame the mirror rule counted" "$mirrored" \
     "$(tshark -r "$WORK/mirror.pcap" 2>/dev/null | wc -l)"
 vsctl h2 del-flows --strict in_port=tap0
 
+# rule_gone MATCH: h1 has no rule MATCH.
+rule_gone() {
+    vsctl h1 --format=json dump-flows >"$WORK/gone.json" \
+        && [ "$(json "[r for r in j['flows'] if r['match'] == '$1']" \
+                <"$WORK/gone.json")" = "[]" ]
+}
+# counted_over MATCH N: h1's rule MATCH counted more than N packets.
+counted_over() {
+    [ "$(flow_stat h1 "$1" n_packets)" -gt "$2" ]
+}
+
 # idle_timeout: a rule that carries vm1's ICMP stays while vm1 pings, for
 # more than twice its timeout, and goes within a bounded time after.
 IDLE="priority=200,icmp,in_port=tap0"
@@ -140,16 +151,36 @@ else
     fail "the idle rule carried $seen packets at the last look"
 fi
 gone=$SECONDS
-wait_for 20 bash -c "[ -z \"\$(timeout 20 $CTL_BIN --socket $WORK/h1.sock \
-    dump-flows | grep idle_timeout)\" ]" \
+wait_for 20 rule_gone "$IDLE" \
     && pass "the rule goes once the pings stop (in $((SECONDS - gone)) s)" \
     || fail "the idle rule is still there 20 s after the pings stopped"
 check_eq "leaving the permanent rules" \
     "priority=0 $TUNNEL $FROM_TUNNEL $TO_VM3" \
     "$(vsctl h1 --format=json dump-flows \
        | json '" ".join(sorted(r["match"] for r in j["flows"]))')"
-check "vm1 still pings vm2 through the tunnel rule" \
+before=$(flow_stat h1 "$TUNNEL" n_packets)
+check "vm1 still pings vm2, through the tunnel rule again" \
     in_ns vm1 ping -c 2 -i 0.2 -W 2 10.96.0.2
+check_eq "which counts the 2 requests" $((before + 2)) \
+    "$(flow_stat h1 "$TUNNEL" n_packets)"
+
+# hard_timeout: the rule goes however much traffic it carries.
+HARD="priority=200,icmp,in_port=tap0,nw_dst=10.96.0.2"
+check "add-flow of a rule with hard_timeout=3" \
+    vsctl h1 add-flow "$HARD,hard_timeout=3,actions=$TUNNEL_ACTIONS"
+timeout 60 ip netns exec "$(ns vm1)" ping -c 100 -i 0.2 -W 2 10.96.0.2 \
+    >"$WORK/ping.out" 2>&1 &
+PING=$!
+at_exit "kill $PING"
+added=$SECONDS
+wait_for 20 rule_gone "$HARD" \
+    && pass "the rule goes while vm1 pings (after $((SECONDS - added)) s)" \
+    || fail "the hard_timeout rule is still there after 20 s"
+hard_packets=$(flow_stat h1 "$TUNNEL" n_packets)
+wait_for 20 counted_over "$TUNNEL" "$hard_packets" \
+    && pass "and the pings go on through the tunnel rule" \
+    || fail "the tunnel rule counted no ping after the hard_timeout rule went"
+stop_child $PING 10
 
 stop_vswitchd h1
 stop_vswitchd h2
