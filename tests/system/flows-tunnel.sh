@@ -121,15 +121,21 @@ counted_over() {
     [ "$(flow_stat h1 "$1" n_packets)" -gt "$2" ]
 }
 
+# timed_rule_and_pings RULE COUNT: adds RULE (a match and a timeout)
+# with the tunnel's actions to h1, then starts COUNT pings from vm1 to
+# vm2, 5 a second, in the background (PING).
+timed_rule_and_pings() {
+    check "add-flow of $1" vsctl h1 add-flow "$1,actions=$TUNNEL_ACTIONS"
+    timeout 60 ip netns exec "$(ns vm1)" ping -c "$2" -i 0.2 -W 2 10.96.0.2 \
+        >"$WORK/ping.out" 2>&1 &
+    PING=$!
+    at_exit "kill $PING"
+}
+
 # idle_timeout: a rule that carries vm1's ICMP stays while vm1 pings, for
 # more than twice its timeout, and goes within a bounded time after.
 IDLE="priority=200,icmp,in_port=tap0"
-check "add-flow of a rule with idle_timeout=2" \
-    vsctl h1 add-flow "$IDLE,idle_timeout=2,actions=$TUNNEL_ACTIONS"
-timeout 60 ip netns exec "$(ns vm1)" ping -c 30 -i 0.2 -W 2 10.96.0.2 \
-    >"$WORK/ping.out" 2>&1 &
-PING=$!
-at_exit "kill $PING"
+timed_rule_and_pings "$IDLE,idle_timeout=2" 30
 start=$SECONDS
 seen=0
 missing=0
@@ -166,12 +172,7 @@ check_eq "which counts the 2 requests" $((before + 2)) \
 
 # hard_timeout: the rule goes however much traffic it carries.
 HARD="priority=200,icmp,in_port=tap0,nw_dst=10.96.0.2"
-check "add-flow of a rule with hard_timeout=3" \
-    vsctl h1 add-flow "$HARD,hard_timeout=3,actions=$TUNNEL_ACTIONS"
-timeout 60 ip netns exec "$(ns vm1)" ping -c 100 -i 0.2 -W 2 10.96.0.2 \
-    >"$WORK/ping.out" 2>&1 &
-PING=$!
-at_exit "kill $PING"
+timed_rule_and_pings "$HARD,hard_timeout=3" 100
 added=$SECONDS
 wait_for 20 rule_gone "$HARD" \
     && pass "the rule goes while vm1 pings (after $((SECONDS - added)) s)" \
