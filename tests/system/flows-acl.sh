@@ -185,12 +185,16 @@ check "vm1's pings still pass" in_ns vm1 ping -c 2 -i 0.2 -W 2 10.97.0.2
 # The ACL (no in_port) drops what comes out of the tunnel too: vm2's SYNs
 # to vm1's port 22 cross the underlay and stop at h1.
 before=$(flow_stat h1 "$ACL" n_packets)
+before_bytes=$(flow_stat h1 "$ACL" n_bytes)
 start_capture back h1 eth0 "$WORK/back.pcap" udp port 4789
 tcp_try 22 vm2 1 && fail "vm2 reached vm1's port 22 through h1's ACL"
 check "vm2 reaches vm1's port 80" tcp_try 80 vm2 1
 stop_capture back
-n=$(tshark -r "$WORK/back.pcap" 2>/dev/null \
-        -Y 'vxlan && tcp.dstport == 22 && tcp.flags.syn == 1' | wc -l)
+# The inner frames: 50 bytes of outer Ethernet, IPv4, UDP and VXLAN less.
+tshark -r "$WORK/back.pcap" -T fields -e frame.len 2>/dev/null \
+    -Y 'vxlan && tcp.dstport == 22 && tcp.flags.syn == 1' >"$WORK/back.txt"
+n=$(wc -l <"$WORK/back.txt")
+inner_bytes=$(awk '{ n += $1 - 50 } END { print n + 0 }' "$WORK/back.txt")
 if [ "$n" -ge 1 ]; then
     pass "vm2's SYNs to port 22 reached h1 ($n)"
 else
@@ -198,6 +202,8 @@ else
 fi
 check_eq "the ACL counted every one as it came out of the tunnel" \
     $((before + n)) "$(flow_stat h1 "$ACL" n_packets)"
+check_eq "and their inner bytes" $((before_bytes + inner_bytes)) \
+    "$(flow_stat h1 "$ACL" n_bytes)"
 check_eq "vm1 took no connection on port 22" 0 "$(accepted 22 vm1)"
 DECAP_FLOW="in_port=vtep0,tun_id=5000,tun_src=172.31.241.2,tun_dst=172.31.241.1"
 DECAP_FLOW="$DECAP_FLOW,tcp,dl_src=$MAC2,dl_dst=$MAC1,nw_src=10.97.0.2"

@@ -63,14 +63,16 @@ vsctl() {
 # make_hosts N UNDERLAY VMNET MAC [ADD-VNI-ARGS...]: hosts h1..hN on one
 # underlay segment, hI at UNDERLAY.I/24, each with its vswitchd, a VTEP
 # vtep0 and VNI 5000 (given ADD-VNI-ARGS), and a VM vmI on the TAP port
-# tap0 at VMNET.I/24 with the MAC address MAC:0I.  The VMs have no IPv6,
-# so that nothing crosses the switch but what the test sends.
+# tap0 at VMNET.I/24 with the MAC address MAC:0I.  Hosts and VMs have no
+# IPv6, so that nothing crosses the switch but what the test sends.
 make_hosts() {
     local n=$1 underlay=$2 vmnet=$3 mac=$4 i
     shift 4
     make_underlay sw
     for i in $(seq "$n"); do
         make_ns "h$i"
+        in_ns "h$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+            net.ipv6.conf.default.disable_ipv6=1
         plug "h$i" sw "$underlay.$i/24"
         start_vswitchd "h$i" || fail "vswitchd on h$i"
         vsctl "h$i" add-port vtep0 type=vxlan local_ip="$underlay.$i" \
