@@ -65,6 +65,25 @@ check_eq "h1 learned nothing: neither vm2 nor vm1" "" "$(fdb h1)"
 check_eq "h2 learned vm1 behind h1's VTEP, from the decapsulated frames" \
     "$MAC1@172.31.242.1 $MAC2@tap0" "$(fdb h2)"
 
+# h2's rules see the outer addresses and the VNI of what came out of the
+# tunnel: a rule that drops vm1's ICMP by them catches the 2 requests of
+# 2 pings when they agree, none when one differs.
+# outcome RC: "passes" or "fails", as a ping's exit status RC says.
+outcome() {
+    [ "$1" = 0 ] && echo passes || echo fails
+}
+for m in "tun_src=172.31.242.0/24,tun_dst=172.31.242.2,tun_id=5000:2" \
+         "tun_src=172.31.242.9:0" "tun_dst=172.31.242.1:0" "tun_id=5001:0"; do
+    match=${m%:*} want=${m##*:}
+    vsctl h2 add-flow "priority=300,icmp,in_port=vtep0,$match,actions=drop"
+    in_ns vm1 ping -c 2 -i 0.2 -W 1 10.96.0.2 >/dev/null
+    got="$(outcome $?) $(vsctl h2 --format=json dump-flows \
+        | json "[r['n_packets'] for r in j['flows'] if r['priority'] == 300]")"
+    check_eq "a rule on h2 with $match catches $want of 2 requests" \
+        "$(outcome "$want") [$want]" "$got"
+    vsctl h2 del-flows --strict "priority=300,icmp,in_port=vtep0,$match"
+done
+
 # Another VNI that only the rules know on h1: frames for vm3, in VNI
 # 6000 on h2, cross with set_tunnel:6000; h1 has no VNI 6000 at all.
 vsctl h2 add-vni 6000
