@@ -1,12 +1,16 @@
 #!/bin/bash
-# A tunnel made of flow rules (vswitch-ctl(8), FLOW SYNTAX, Actions): VNI
-# 5000 has no group and no flood list on either host, and the VMs have
-# static ARP entries, so nothing is flooded and h1 learns nothing.  On h1
-# one rule sends what vm1 sends to h2's VTEP (set_field:...->tun_dst,
-# set_tunnel, output:vtep0) and one gives vm1 what comes from the tunnel;
-# h2 decapsulates into its learning switch (normal), and mirrors its TAP
-# port into a pcap port that tshark reads back.  Then a rule with
-# idle_timeout=2 stays while traffic matches it and goes once it stops.
+# Tunnels made of flow rules (vswitch-ctl(8), FLOW SYNTAX, Actions) between
+# three hosts: VNI 5000 has no group and no flood list anywhere, and the
+# VMs have static ARP entries, so nothing is flooded and h1 learns
+# nothing.  On h1 rules send what vm1 sends to h2's or h3's VTEP
+# (set_field:...->tun_dst, set_tunnel, output:vtep0), or into VNI 6000
+# that only h2 has, and one gives vm1 what comes from the tunnel; trace
+# agrees with the underlay each time.  h2 and h3 decapsulate into their
+# learning switch (normal); h2's rules match the outer addresses and VNI;
+# h2 mirrors its TAP port into a pcap port that tshark reads back.  Last,
+# a rule with idle_timeout=2 stays while traffic matches it (traced or
+# not) and goes once it stops, and one with hard_timeout=3 goes while it
+# does.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 
@@ -16,9 +20,15 @@ TUNNEL="priority=100,in_port=tap0"
 TUNNEL_ACTIONS="set_field:172.31.242.2->tun_dst,set_tunnel:5000,output:vtep0"
 FROM_TUNNEL="priority=100,in_port=vtep0"
 
-make_hosts 2 172.31.242 10.96.0 02:00:00:96:00
-in_ns vm1 ip neigh replace 10.96.0.2 lladdr $MAC2 dev tap0 nud permanent
-in_ns vm2 ip neigh replace 10.96.0.1 lladdr $MAC1 dev tap0 nud permanent
+MAC3=02:00:00:96:00:03
+
+make_hosts 3 172.31.242 10.96.0 02:00:00:96:00
+for i in 2 3; do
+    in_ns vm1 ip neigh replace "10.96.0.$i" lladdr "02:00:00:96:00:0$i" \
+        dev tap0 nud permanent
+    in_ns "vm$i" ip neigh replace 10.96.0.1 lladdr $MAC1 dev tap0 \
+        nud permanent
+done
 
 # fdb HOST: HOST's MAC table for VNI 5000, "MAC@WHERE" sorted.
 fdb() {
@@ -27,15 +37,15 @@ fdb() {
                                 for e in j['entries']))"
 }
 
-# ping_across IP MAC VNI COUNT: trace says that vm1's frames for IP (at
-# MAC) go to h2's VTEP in VNI; vm1 pings IP COUNT times; the echo requests
-# really crossed the underlay so, all COUNT of them, and nothing went to a
-# group.
+# ping_across IP MAC HOST VNI COUNT: trace says that vm1's frames for IP
+# (at MAC) go to the VTEP of HOST (a number) in VNI; vm1 pings IP COUNT
+# times; the echo requests really crossed the underlay so, all COUNT of
+# them, and nothing went to a group.
 ping_across() {
-    local ip=$1 mac=$2 vni=$3 count=$4 file="$WORK/to-$1.pcap"
-    local want="remote 172.31.242.2 vni $vni"
+    local ip=$1 mac=$2 host=$3 vni=$4 count=$5 file="$WORK/to-$1.pcap"
+    local want="remote 172.31.242.$host vni $vni"
     local flow="in_port=tap0,icmp,dl_src=$MAC1,dl_dst=$mac,nw_dst=$ip"
-    check_eq "trace: vm1's frames for $ip go to h2's VTEP in VNI $vni" \
+    check_eq "trace: vm1's frames for $ip go to h$host's VTEP in VNI $vni" \
         "$want" "$(trace_result h1 "$flow")"
     start_capture "$ip" h1 eth0 "$file" udp port 4789
     check "vm1 pings $ip through the rules" \
@@ -58,12 +68,20 @@ check "add-flow of the way back on h1" \
     vsctl h1 add-flow "$FROM_TUNNEL,actions=output:tap0"
 # Forget what normal learned before the rules came.
 vsctl h1 fdb-flush 5000 >/dev/null
-ping_across 10.96.0.2 $MAC2 5000 4
+ping_across 10.96.0.2 $MAC2 2 5000 4
 check_eq "the tunnel rule counted every frame from vm1" True \
     "$(python3 -c "print($(flow_stat h1 "$TUNNEL" n_packets) >= 4)")"
-check_eq "h1 learned nothing: neither vm2 nor vm1" "" "$(fdb h1)"
 check_eq "h2 learned vm1 behind h1's VTEP, from the decapsulated frames" \
     "$MAC1@172.31.242.1 $MAC2@tap0" "$(fdb h2)"
+
+# A third host: a rule for vm3's MAC picks h3's VTEP.
+TO_VM3="priority=120,in_port=tap0,dl_dst=$MAC3"
+check "add-flow of a tunnel to h3 for vm3" vsctl h1 add-flow \
+    "$TO_VM3,actions=${TUNNEL_ACTIONS/172.31.242.2/172.31.242.3}"
+ping_across 10.96.0.3 $MAC3 3 5000 3
+check_eq "h3 learned vm1 behind h1's VTEP" "$MAC1@172.31.242.1 $MAC3@tap0" \
+    "$(fdb h3)"
+check_eq "h1 learned nothing: neither vm2, vm3 nor vm1" "" "$(fdb h1)"
 
 # h2's rules see the outer addresses and the VNI of what came out of the
 # tunnel: a rule that drops vm1's ICMP by them catches the 2 requests of
@@ -84,20 +102,20 @@ for m in "tun_src=172.31.242.0/24,tun_dst=172.31.242.2,tun_id=5000:2" \
     vsctl h2 del-flows --strict "priority=300,icmp,in_port=vtep0,$match"
 done
 
-# Another VNI that only the rules know on h1: frames for vm3, in VNI
+# Another VNI that only the rules know on h1: frames for vm4, in VNI
 # 6000 on h2, cross with set_tunnel:6000; h1 has no VNI 6000 at all.
 vsctl h2 add-vni 6000
-make_ns vm3
-in_ns vm3 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+make_ns vm4
+in_ns vm4 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
     net.ipv6.conf.default.disable_ipv6=1
-make_vm_tap vm3 h2 tap1 6000 10.96.0.3/24 02:00:00:96:00:03 || fail "vm3"
-in_ns vm1 ip neigh replace 10.96.0.3 lladdr 02:00:00:96:00:03 dev tap0 \
+make_vm_tap vm4 h2 tap1 6000 10.96.0.4/24 02:00:00:96:00:04 || fail "vm4"
+in_ns vm1 ip neigh replace 10.96.0.4 lladdr 02:00:00:96:00:04 dev tap0 \
     nud permanent
-in_ns vm3 ip neigh replace 10.96.0.1 lladdr $MAC1 dev tap1 nud permanent
-TO_VM3="priority=110,ip,in_port=tap0,nw_dst=10.96.0.3"
-check "add-flow of a tunnel into VNI 6000 for vm3" vsctl h1 add-flow \
-    "$TO_VM3,actions=${TUNNEL_ACTIONS/set_tunnel:5000/set_tunnel:6000}"
-ping_across 10.96.0.3 02:00:00:96:00:03 6000 3
+in_ns vm4 ip neigh replace 10.96.0.1 lladdr $MAC1 dev tap1 nud permanent
+TO_VM4="priority=110,ip,in_port=tap0,nw_dst=10.96.0.4"
+check "add-flow of a tunnel into VNI 6000 for vm4" vsctl h1 add-flow \
+    "$TO_VM4,actions=${TUNNEL_ACTIONS/set_tunnel:5000/set_tunnel:6000}"
+ping_across 10.96.0.4 02:00:00:96:00:04 2 6000 3
 check_eq "h2 learned vm1 in VNI 6000 behind h1's VTEP" "['172.31.242.1']" \
     "$(vsctl h2 --format=json fdb-show 6000 \
        | json "[e['remote'] for e in j['entries'] if e['mac'] == '$MAC1']")"
@@ -187,7 +205,8 @@ wait_for 20 trace_then_gone \
  (in $((SECONDS - gone)) s)" \
     || fail "the idle rule is still there 20 s after the pings stopped"
 check_eq "leaving the permanent rules" \
-    "priority=0 $TUNNEL $FROM_TUNNEL $TO_VM3" \
+    "$(printf '%s\n' priority=0 "$TUNNEL" "$FROM_TUNNEL" "$TO_VM3" "$TO_VM4" \
+       | LC_ALL=C sort | paste -sd' ')" \
     "$(vsctl h1 --format=json dump-flows \
        | json '" ".join(sorted(r["match"] for r in j["flows"]))')"
 before=$(flow_stat h1 "$TUNNEL" n_packets)
