@@ -125,6 +125,28 @@ check_eq "trace of a frame out of the tunnel on h2: to vm2's port" \
 tun_dst=172.31.242.2,icmp,dl_src=$MAC1,dl_dst=$MAC2")"
 check_eq "h1 still learned nothing" "" "$(fdb h1)"
 
+# A VNI that h2 does not have: trace on h2 says unknown_vni, and so do
+# h2's counters for what really came.
+in_ns vm1 ip neigh replace 10.96.0.7 lladdr 02:00:00:96:00:07 dev tap0 \
+    nud permanent
+vsctl h1 add-flow "priority=110,ip,in_port=tap0,nw_dst=10.96.0.7,\
+actions=${TUNNEL_ACTIONS/set_tunnel:5000/set_tunnel:7000}"
+check_eq "trace on h2 of a frame in VNI 7000: dropped as unknown_vni" \
+    " drop unknown_vni" \
+    "$(trace_result h2 "in_port=vtep0,tun_id=7000,tun_src=172.31.242.1,\
+tun_dst=172.31.242.2,icmp,dl_src=$MAC1,dl_dst=02:00:00:96:00:07")"
+# unknown_vni: what h2's VTEP counted so.
+unknown_vni() {
+    vsctl h2 --format=json list-ports \
+        | json "[p['counters']['drops'].get('unknown_vni', 0)
+                 for p in j['ports'] if p['name'] == 'vtep0'][0]"
+}
+before=$(unknown_vni)
+in_ns vm1 ping -c 2 -i 0.2 -W 1 10.96.0.7 >/dev/null
+check_eq "h2 counted vm1's 2 requests in VNI 7000 as unknown_vni" \
+    $((before + 2)) "$(unknown_vni)"
+vsctl h1 del-flows --strict "priority=110,ip,in_port=tap0,nw_dst=10.96.0.7"
+
 # A mirror of h2's TAP port into a pcap port: the normal switch and a copy.
 check "add a pcap port to mirror into on h2" \
     vsctl h2 add-port cap0 type=pcap tx="$WORK/mirror.pcap"
