@@ -611,7 +611,7 @@ struct replay {
 };
 
 static void
-replay_one(const char *text, void *replay_)
+replay_one(const char *id, const char *text, void *replay_)
 {
     struct replay *r = replay_;
     struct flow_spec spec;
@@ -619,6 +619,7 @@ replay_one(const char *text, void *replay_)
     int err = parse_one(text, FLOW_TEXT_ADD, r->ports, &spec, error,
                         sizeof error);
 
+    (void) id;                  /* The text says it again. */
     if (!err) {
         err = flow_table_add(r->ft, &spec, r->now_ms, NULL);
         snprintf(error, sizeof error, "%s", err == ENOSPC

@@ -143,12 +143,13 @@ flow_store_find(const struct flow_store *s, const char *id)
 
 void
 flow_store_for_each(const struct flow_store *s,
-                    void (*cb)(const char *text, void *aux), void *aux)
+                    void (*cb)(const char *id, const char *text, void *aux),
+                    void *aux)
 {
     struct saved_rule *r;
 
     HMAP_FOR_EACH_SAFE (r, node, &s->rules) {
-        cb(r->text, aux);
+        cb(r->id, r->text, aux);
     }
 }
 

@@ -59,9 +59,12 @@ size_t flow_store_count(const struct flow_store *);
 /* Returns the text of the rule saved under identity 'id', or NULL. */
 const char *flow_store_find(const struct flow_store *, const char *id);
 
-/* Calls 'cb' with the text of every rule saved, in no order. */
+/* Calls 'cb' with the identity and the text of every rule saved, in no
+ * order. */
 void flow_store_for_each(const struct flow_store *,
-                         void (*cb)(const char *text, void *aux), void *aux);
+                         void (*cb)(const char *id, const char *text,
+                                    void *aux),
+                         void *aux);
 
 /* A transaction: operations applied in order.  The store copies the
  * strings.  flow_store_txn_destroy() accepts NULL. */
