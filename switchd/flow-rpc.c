@@ -484,6 +484,10 @@ flow_change_save(struct flow_change *c, char *error, size_t error_size)
 
     if (!err && c->config) {
         err = config_store_save(c->db_path, c->config, error, error_size);
+        if (err) {
+            /* The journal holds a change that will not be made. */
+            flow_store_set_stale(c->store);
+        }
     }
     return err;
 }

@@ -78,7 +78,7 @@ bool flow_store_txn_is_empty(const struct flow_store_txn *);
 
 /* Writes 'txn' durably (see above).  Returns 0, or an errno value with a
  * reason in 'error'; on failure the rules saved are still those before
- * the transaction. */
+ * the transaction, and the next save writes them whole. */
 int flow_store_save(struct flow_store *, const struct flow_store_txn *,
                     char *error, size_t error_size);
 
