@@ -499,15 +499,28 @@ output(struct dp *dp, struct dp_port *in, struct dp_port *out,
     }
 }
 
+/* Extracts the key of 'p' into 'key', the caller's storage, and records
+ * in p->md its header offsets (flow_extract()) and its flow hash, so that
+ * every stage after it (a flow lookup, the MAC lookup, the UDP source
+ * port of encapsulation, segmentation, GRO, checksum offload) shares this
+ * one parse.  Call it once per frame, before anything else parses. */
+static void
+extract_key(const struct dp *dp, struct packet *p, struct flow_key *key)
+{
+    flow_extract(p, key);
+    p->md.hash = flow_hash_5tuple(key, dp->hash_basis);
+    p->md.hash_valid = true;
+}
+
+/* Returns the flow hash of 'p', extracting its key if no stage before did
+ * (with no flow table in front, only encapsulation needs one). */
 static uint32_t
-inner_hash(struct dp *dp, struct packet *p)
+inner_hash(const struct dp *dp, struct packet *p)
 {
     if (!p->md.hash_valid) {
         struct flow_key key;
 
-        flow_extract(p, &key);
-        p->md.hash = flow_hash_5tuple(&key, dp->hash_basis);
-        p->md.hash_valid = true;
+        extract_key(dp, p, &key);
     }
     return p->md.hash;
 }
@@ -552,10 +565,13 @@ output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         return;
     }
 
-    /* The underlay MTU bounds the outer IP packet: the whole inner frame
+    /* The hash goes first, so that segmentation finds the headers parsed.
+     * The underlay MTU bounds the outer IP packet: the whole inner frame
      * (for a super frame, its largest segment) plus the outer headers
      * after the outer Ethernet header. */
     size_t wire_len = packet_size(p);
+
+    inner_hash(dp, p);
 
     if (p->md.gso_size) {
         size_t hdr_len = tso_header_len(p);
@@ -571,7 +587,6 @@ output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         drop(in, v, p, DP_DROP_TOO_BIG);
         return;
     }
-    inner_hash(dp, p);
     if (p->md.gso_size) {
         struct segment_output so = { dp, in, v, NULL, dst };
 
@@ -598,6 +613,10 @@ flood(struct dp *dp, struct dp_port *in, struct dp_vni *v, struct packet *p,
     if (!n_targets) {
         packet_free(p);
         return;
+    }
+    /* Every copy to the underlay needs the hash: one parse serves all. */
+    if (n_remote) {
+        inner_hash(dp, p);
     }
 
     size_t left = n_targets;
@@ -811,6 +830,9 @@ receive_tunnel(struct dp *dp, struct dp_port *in, struct packet *p,
      * goes on as it came, for its receiver to check, as the kernel's
      * vxlan driver passes a frame it does not verify. */
     if (from_this_host(p)) {
+        struct flow_key key;
+
+        extract_key(dp, p, &key);
         csum_detect_partial(p);
     }
     mark_super_frame(in, p);

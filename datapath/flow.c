@@ -259,7 +259,10 @@ flow_extract(struct packet *p, struct flow_key *key)
     key->vni = p->md.vni;
     key->tun_src = p->md.tun_src;
     key->tun_dst = p->md.tun_dst;
-    packet_reset_offsets(p);
+    p->md.l3_ofs = PACKET_OFS_NONE;
+    p->md.l4_ofs = PACKET_OFS_NONE;
+    p->md.l4_proto = 0;
+    p->md.parsed = true;
 
     size_t l3_ofs = parse_l2(p, key);
 
@@ -280,7 +283,20 @@ flow_extract(struct packet *p, struct flow_key *key)
     if (end) {
         parse_l4(p, l4_ofs, end, key);
     }
+    if (key->layers == FLOW_LAYER_L4 && !key->nw_frag) {
+        p->md.l4_proto = key->nw_proto;
+    }
     return key->layers;
+}
+
+void
+flow_parse(struct packet *p)
+{
+    if (!p->md.parsed) {
+        struct flow_key key;
+
+        flow_extract(p, &key);
+    }
 }
 
 uint32_t

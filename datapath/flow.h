@@ -88,9 +88,17 @@ flow_key_u64s(const struct flow_key *key)
 }
 
 /* Parses the frame in 'p' into 'key', never reading past its size and never
- * trusting a length field beyond it.  Also records the L3 and L4 offsets in
- * p->md.  Returns how far it got. */
+ * trusting a length field beyond it.  Also records in p->md the L3 and L4
+ * offsets and the transport protocol, and marks it parsed (packet.h), so
+ * that segmentation, GRO and checksum offload find the headers without
+ * parsing again.  Returns how far it got. */
 enum flow_layer flow_extract(struct packet *p, struct flow_key *key);
+
+/* Makes p->md describe the headers of the frame in 'p': parses it, with a
+ * key of its own that it throws away, unless it is already parsed.  For
+ * whoever needs the header offsets but not the key; the datapath, which
+ * needs the key too, extracts it once before anything else needs it. */
+void flow_parse(struct packet *p);
 
 /* Returns a hash of the flow's addresses, protocol and ports (the same in
  * both directions is not promised), mixed with 'basis'. */
