@@ -42,7 +42,6 @@ struct dp_port {
 
     /* Tunnel port only. */
     struct dp_tunnel_config tunnel;
-    uint16_t ip_id;
 };
 
 struct dp {
@@ -427,10 +426,17 @@ static void
 enqueue(struct dp *dp, struct dp_port *out, struct dp_vni *v,
         struct packet *p)
 {
+    /* The tunnel port counts the whole outer frame, as it goes on the
+     * wire, though the port builds the outer headers after this. */
+    size_t bytes = packet_size(p)
+                   + (out->kind == DP_PORT_TUNNEL
+                      ? vxlan_overhead(&p->md.tun_dst) - VXLAN_HEADER_LEN
+                      : 0);
+
     out->counters.tx_packets++;
-    out->counters.tx_bytes += packet_size(p);
+    out->counters.tx_bytes += bytes;
     v->counters.tx_packets++;
-    v->counters.tx_bytes += packet_size(p);
+    v->counters.tx_bytes += bytes;
     if (out->takes_gso && out->tx.count
         && tcp_gro_merge(out->tx.packets[out->tx.count - 1], p)) {
         packet_free(p);
@@ -526,21 +532,16 @@ inner_hash(const struct dp *dp, struct packet *p)
 }
 
 /* Encapsulates 'p', which fits the underlay, for 'v' and queues it to the
- * tunnel port for underlay address 'dst'. */
+ * tunnel port for underlay address 'dst'.  Only the VXLAN header goes on
+ * here: the port builds the outer headers, or has the kernel build them
+ * (vxlan.h). */
 static void
 encap_and_enqueue(struct dp *dp, struct dp_port *in, struct dp_vni *v,
                   struct packet *p, const struct in6_addr *dst)
 {
     struct dp_port *tunnel = dp->tunnel;
-    struct eth_addr next_hop = {{ 0 }};
 
-    if (inet_is_multicast(dst)) {
-        next_hop = vxlan_multicast_eth(dst);
-    } else if (dp->cb.neighbor) {
-        dp->cb.neighbor(dp->cb.aux, dst, &next_hop);
-    }
-    if (vxlan_encap(p, &tunnel->tunnel.encap, v->vni, dst, &next_hop,
-                    tunnel->ip_id++)) {
+    if (vxlan_encap(p, &tunnel->tunnel.encap, v->vni, dst)) {
         drop(in, v, p, DP_DROP_TOO_BIG);
         return;
     }

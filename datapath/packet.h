@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "byte-order.h"
+
 /* Packet buffers and batches.
  *
  * A packet is one contiguous buffer from a pool: PACKET_HEADROOM bytes in
@@ -50,9 +52,10 @@ struct packet_meta {
     uint32_t hash;              /* Inner flow hash, valid if 'hash_valid'. */
     bool hash_valid;
 
-    /* UDP source port (host order) that vxlan_encap() chose for the outer
-     * header, which whoever sends the frame builds (vxlan.h). */
-    uint16_t tun_udp_src;
+    /* UDP ports that vxlan_encap() chose for the outer header, which
+     * whoever sends the frame builds (vxlan.h). */
+    uint16_t tun_udp_src;       /* Host order. */
+    be16 tun_udp_dst;
 
     /* Checksum offload: the L4 checksum still has to be completed by
      * summing from 'csum_start' and storing at 'csum_start + csum_offset'

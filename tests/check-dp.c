@@ -36,6 +36,8 @@ struct sent {
 struct host {
     struct dp *dp;
     struct in6_addr ip;
+    struct dp_tunnel_config tunnel;
+    uint16_t ip_id;
     struct sent sent[MAX_SENT];
     size_t n_sent;
 };
@@ -53,6 +55,18 @@ record_send(void *aux, uint32_t port_no, struct packet_batch *batch)
 
     PACKET_BATCH_FOR_EACH (i, p, batch) {
         ck_assert_uint_lt(h->n_sent, MAX_SENT);
+        /* What the datapath hands the tunnel port, the VXLAN port puts on
+         * the wire with outer headers of its own; the kernel adds the
+         * Ethernet header (for multicast, to the group's address). */
+        if (port_no == PORT_VTEP) {
+            struct eth_addr eth_dst = {{ 0 }};
+
+            if (inet_is_multicast(&p->md.tun_dst)) {
+                eth_dst = vxlan_multicast_eth(&p->md.tun_dst);
+            }
+            fixture_vxlan_wire_outer(p, &h->tunnel.encap, &eth_dst,
+                                     h->ip_id++);
+        }
         h->sent[h->n_sent++] = (struct sent) { port_no, p };
     }
 }
@@ -118,6 +132,7 @@ host_init(int i, bool her)
     ck_assert_int_eq(dp_port_add(h->dp, PORT_OTHER_VNI, DP_PORT_LOCAL), 0);
     ck_assert_int_eq(dp_port_add(h->dp, PORT_VTEP, DP_PORT_TUNNEL), 0);
     ck_assert_int_eq(dp_tunnel_configure(h->dp, PORT_VTEP, &tc), 0);
+    h->tunnel = tc;
     ck_assert_int_eq(dp_port_bind(h->dp, PORT_VM1, VNI_A), 0);
     ck_assert_int_eq(dp_port_bind(h->dp, PORT_VM2, VNI_A), 0);
     ck_assert_int_eq(dp_port_bind(h->dp, PORT_OTHER_VNI, VNI_B), 0);

@@ -24,6 +24,7 @@
 #include "inet.h"
 #include "packet.h"
 #include "port.h"
+#include "vxlan.h"
 
 size_t
 fixture_pcap_read(const char *name, struct fixture_frame **framesp)
@@ -231,6 +232,35 @@ fixture_mac(uint16_t n)
 {
     return (struct eth_addr) {{ 0x02, 0, 0, 0, (uint8_t) (n >> 8),
                                 (uint8_t) n }};
+}
+
+void
+fixture_vxlan_wire_outer(struct packet *p,
+                         const struct vxlan_encap_params *params,
+                         const struct eth_addr *eth_dst, uint16_t ip_id)
+{
+    bool ipv4 = inet_is_ipv4(&p->md.tun_dst);
+    struct eth_header *eth;
+
+    vxlan_push_outer(p, params, ip_id);
+    eth = packet_push(p, ETH_HEADER_LEN);
+    ck_assert_ptr_nonnull(eth);
+    eth->eth_dst = *eth_dst;
+    eth->eth_src = params->eth_src;
+    eth->eth_type = htons(ipv4 ? ETH_TYPE_IPV4 : ETH_TYPE_IPV6);
+}
+
+int
+fixture_vxlan_wire(struct packet *p, const struct vxlan_encap_params *params,
+                   uint32_t vni, const struct in6_addr *dst,
+                   const struct eth_addr *eth_dst, uint16_t ip_id)
+{
+    int error = vxlan_encap(p, params, vni, dst);
+
+    if (!error) {
+        fixture_vxlan_wire_outer(p, params, eth_dst, ip_id);
+    }
+    return error;
 }
 
 void
