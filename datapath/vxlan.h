@@ -67,8 +67,8 @@ int vxlan_encap(struct packet *p, const struct vxlan_encap_params *,
 /* Pushes the outer IP and UDP headers in front of 'p', which
  * vxlan_encap() made (with the same 'params'), from p->md and 'params':
  * IPv4 with identification 'ip_id' and a header checksum, and the UDP
- * checksum where 'params' or IPv6 ask for it.  The headroom vxlan_encap() checked
- * is enough. */
+ * checksum where 'params' or IPv6 ask for it.  The headroom that
+ * vxlan_encap() checked is enough. */
 void vxlan_push_outer(struct packet *p, const struct vxlan_encap_params *,
                       uint16_t ip_id);
 
