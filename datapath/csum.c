@@ -10,47 +10,6 @@
 #include "packet.h"
 
 uint32_t
-csum_add_bytes(uint32_t sum, const void *data_, size_t n)
-{
-    const uint8_t *data = data_;
-    uint64_t acc = sum;
-
-    for (; n >= 4; n -= 4, data += 4) {
-        uint32_t word;
-
-        memcpy(&word, data, 4);
-        acc += word;
-    }
-    if (n >= 2) {
-        uint16_t half;
-
-        memcpy(&half, data, 2);
-        acc += half;
-        data += 2;
-        n -= 2;
-    }
-    if (n) {
-        uint16_t last = 0;
-
-        memcpy(&last, data, 1);
-        acc += last;
-    }
-    while (acc >> 32) {
-        acc = (acc & 0xffffffff) + (acc >> 32);
-    }
-    return (uint32_t) acc;
-}
-
-be16
-csum_finish(uint32_t sum)
-{
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return (be16) ~sum;
-}
-
-uint32_t
 csum_pseudo_ipv4(be32 src, be32 dst, uint8_t proto, uint16_t len)
 {
     be16 tail[2] = { htons(proto), htons(len) };

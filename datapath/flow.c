@@ -299,6 +299,12 @@ flow_parse(struct packet *p)
     }
 }
 
+static inline uint64_t
+mix_word(uint64_t w, uint64_t k)
+{
+    return (w ^ (w >> 29)) * k;
+}
+
 uint32_t
 flow_hash_5tuple(const struct flow_key *key, uint64_t basis)
 {
@@ -330,10 +336,10 @@ flow_hash_5tuple(const struct flow_key *key, uint64_t basis)
            ^ ((uint64_t) src_lo << 48 | (uint64_t) dst_lo << 16
               | key->dl_type);
 
-    uint64_t h = 0;
+    /* Written out: a loop over 'k' is not unrolled at -O2. */
+    uint64_t h = mix_word(w[0], k[0]) + mix_word(w[1], k[1])
+                 + mix_word(w[2], k[2]) + mix_word(w[3], k[3])
+                 + mix_word(w[4], k[4]) + mix_word(w[5], k[5]);
 
-    for (size_t i = 0; i < 6; i++) {
-        h += (w[i] ^ (w[i] >> 29)) * k[i];
-    }
     return hash_finish(hash_add64(basis, h));
 }

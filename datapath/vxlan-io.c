@@ -184,28 +184,61 @@ train_ports(const struct packet *p)
            ? 0 : (uint32_t) p->md.tun_udp_src << 16 | ntohs(p->md.tun_udp_dst);
 }
 
+/* Sets next[i] to the index of the next frame of 'batch' after 'i' with
+ * the same 'ports', or to the batch's size if there is none, so that
+ * gathering a train visits only the frames that may join it. */
+static void
+link_same_ports(const struct packet_batch *batch, const uint32_t *ports,
+                uint8_t *next)
+{
+    /* Open addressing, twice the batch in size: the last index seen for
+     * a value of 'ports', walking backwards. */
+    enum { N_SLOTS = 2 * PACKET_BATCH_MAX };
+    uint32_t keys[N_SLOTS];
+    uint8_t last[N_SLOTS];
+    bool used[N_SLOTS] = { false };
+
+    BUILD_ASSERT(PACKET_BATCH_MAX < UINT8_MAX);
+    for (size_t i = batch->count; i-- > 0;) {
+        size_t slot = (ports[i] * UINT32_C(0x9e3779b1)) >> 26;
+
+        next[i] = (uint8_t) batch->count;
+        if (!ports[i]) {
+            continue;
+        }
+        while (used[slot] && keys[slot] != ports[i]) {
+            slot = (slot + 1) % N_SLOTS;
+        }
+        if (used[slot]) {
+            next[i] = last[slot];
+        }
+        used[slot] = true;
+        keys[slot] = ports[i];
+        last[slot] = (uint8_t) i;
+    }
+}
+
 /* Gathers into tx->train the frames of 'batch', from 'first' on, that can
  * go in one UDP GSO send with it: to the same VTEP and UDP ports (the
- * same inner flow, or flows that share its source port), all as long
- * as 'first' but the last.  Frames of other flows may be passed over,
- * since only a flow's own order matters, but not a frame of this one that
- * cannot join.  Marks what it takes in 'taken'; returns how many. */
+ * same inner flow, or flows that share its source port), all as long as
+ * 'first' but the last.  Frames of other flows may be passed over, since
+ * only a flow's own order matters, but not a frame of this one that
+ * cannot join.  'next' links the frames with the same ports.  Marks what
+ * it takes in 'taken'; returns how many. */
 static size_t
 collect_train(const struct packet_batch *batch, size_t first,
-              const uint32_t *ports, bool *taken, struct vxlan_io_tx *tx)
+              const uint8_t *next, bool *taken, struct vxlan_io_tx *tx)
 {
     const struct packet *head = batch->packets[first];
     size_t seg_size = packet_size(head);
     size_t n = 0, bytes = 0;
 
-    for (size_t i = first; i < batch->count; i++) {
+    for (size_t i = first; i < batch->count; i = next[i]) {
         struct packet *p = batch->packets[i];
         size_t len = packet_size(p);
 
-        if (taken[i] || (i > first && (!ports[first]
-                                       || ports[i] != ports[first]
-                                       || !inet_equals(&p->md.tun_dst,
-                                                       &head->md.tun_dst)))) {
+        if (taken[i] || (i > first && !inet_equals(&p->md.tun_dst,
+                                                   &head->md.tun_dst))) {
             continue;
         }
         /* The first frame is always taken, if only to go alone. */
@@ -246,6 +279,7 @@ vxlan_io_tx_plan(struct vxlan_io_tx_config *cfg,
                  const struct packet_batch *batch, struct vxlan_io_tx *tx)
 {
     uint32_t ports[PACKET_BATCH_MAX];
+    uint8_t next[PACKET_BATCH_MAX];
     bool taken[PACKET_BATCH_MAX];
     struct packet *p;
 
@@ -259,13 +293,14 @@ vxlan_io_tx_plan(struct vxlan_io_tx_config *cfg,
         taken[i] = !usable;
         ports[i] = usable && cfg->trains ? train_ports(p) : 0;
     }
+    link_same_ports(batch, ports, next);
 
     PACKET_BATCH_FOR_EACH (i, p, batch) {
         if (taken[i]) {
             continue;
         }
 
-        size_t n = collect_train(batch, i, ports, taken, tx);
+        size_t n = collect_train(batch, i, next, taken, tx);
 
         if (n > 1) {
             tx->ops[tx->n_ops++] = (struct vxlan_io_op) {

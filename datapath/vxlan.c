@@ -65,7 +65,7 @@ put_ipv4(struct ipv4_header *ip, const struct vxlan_encap_params *params,
     ip->ip_csum = 0;
     be32_16_put(&ip->ip_src, inet_to_ipv4(&params->local));
     be32_16_put(&ip->ip_dst, inet_to_ipv4(dst));
-    ip->ip_csum = csum_finish(csum_add_bytes(0, ip, IPV4_HEADER_LEN));
+    ip->ip_csum = csum_ipv4_header(ip);
 }
 
 static void
