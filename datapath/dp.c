@@ -53,6 +53,12 @@ struct dp {
     struct list pending;        /* Ports with frames in 'tx'. */
     struct dp_callbacks cb;
     uint64_t hash_basis;
+
+    /* The port and the VNI that frames were last forwarded to or came in
+     * with: consecutive frames mostly share them, so these save a hash
+     * lookup each per frame.  Cleared when what they point to goes. */
+    struct dp_port *hot_port;
+    struct dp_vni *hot_vni;
 };
 
 static const char *const drop_reason_names[DP_DROP_N_REASONS] = {
@@ -113,6 +119,35 @@ find_vni(const struct dp *dp, uint32_t vni)
         }
     }
     return NULL;
+}
+
+/* find_port() and find_vni() for the packet path, through the cache. */
+static struct dp_port *
+lookup_port(struct dp *dp, uint32_t port_no)
+{
+    if (!dp->hot_port || dp->hot_port->port_no != port_no) {
+        struct dp_port *port = find_port(dp, port_no);
+
+        if (!port) {
+            return NULL;
+        }
+        dp->hot_port = port;
+    }
+    return dp->hot_port;
+}
+
+static struct dp_vni *
+lookup_vni(struct dp *dp, uint32_t vni)
+{
+    if (!dp->hot_vni || dp->hot_vni->vni != vni) {
+        struct dp_vni *v = find_vni(dp, vni);
+
+        if (!v) {
+            return NULL;
+        }
+        dp->hot_vni = v;
+    }
+    return dp->hot_vni;
 }
 
 struct dp *
@@ -242,6 +277,9 @@ dp_port_del(struct dp *dp, uint32_t port_no)
     unbind(dp, port);
     if (port == dp->tunnel) {
         dp->tunnel = NULL;
+    }
+    if (dp->hot_port == port) {
+        dp->hot_port = NULL;
     }
     packet_batch_free(&port->tx);
     list_remove(&port->pending_node);
@@ -382,6 +420,9 @@ dp_vni_del(struct dp *dp, uint32_t vni)
     LIST_FOR_EACH_SAFE (port, vni_node, &v->ports) {
         list_remove(&port->vni_node);
         port->vni = NULL;
+    }
+    if (dp->hot_vni == v) {
+        dp->hot_vni = NULL;
     }
     mac_table_del_vni(dp->macs, vni);
     hmap_remove(&dp->vnis, &v->node);
@@ -678,7 +719,7 @@ forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
     } else if (dest->port_no == in->port_no) {
         drop(in, v, p, DP_DROP_SAME_PORT);
     } else {
-        struct dp_port *out = find_port(dp, dest->port_no);
+        struct dp_port *out = lookup_port(dp, dest->port_no);
 
         if (out && out->vni == v) {
             output(dp, in, out, v, p);
@@ -803,7 +844,7 @@ receive_tunnel(struct dp *dp, struct dp_port *in, struct packet *p,
         return;
     }
 
-    struct dp_vni *v = find_vni(dp, vni);
+    struct dp_vni *v = lookup_vni(dp, vni);
 
     if (!v) {
         drop(in, NULL, p, DP_DROP_UNKNOWN_VNI);

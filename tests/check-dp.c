@@ -421,6 +421,49 @@ START_TEST(test_packet_story_flood_learn_unicast)
 }
 END_TEST
 
+/* The datapath remembers the port and the VNI it used last; a port or a
+ * VNI that goes must not be found there afterwards. */
+START_TEST(test_forgets_a_deleted_port_and_vni)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+    struct dp_counters c;
+    uint8_t frame[128];
+    size_t len;
+
+    len = fixture_udp4_frame(frame, &a, &b, 1, 2, 3, 4, 10);
+    inject(0, PORT_VM2, frame, len);        /* Learns b on VM2. */
+    len = fixture_udp4_frame(frame, &b, &a, 2, 1, 4, 3, 10);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
+
+    /* VM2 goes and comes back: the new port gets the frame and counts
+     * it. */
+    clear_sent(&hosts[0]);
+    ck_assert_int_eq(dp_port_del(hosts[0].dp, PORT_VM2), 0);
+    ck_assert_int_eq(dp_port_add(hosts[0].dp, PORT_VM2, DP_PORT_LOCAL), 0);
+    ck_assert_int_eq(dp_port_bind(hosts[0].dp, PORT_VM2, VNI_A), 0);
+    len = fixture_udp4_frame(frame, &a, &b, 1, 2, 3, 4, 10);
+    inject(0, PORT_VM2, frame, len);
+    clear_sent(&hosts[0]);
+    len = fixture_udp4_frame(frame, &b, &a, 2, 1, 4, 3, 10);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
+    ck_assert(dp_port_get_counters(hosts[0].dp, PORT_VM2, &c));
+    ck_assert_uint_eq(c.tx_packets, 1);
+
+    /* A frame from the underlay in VNI_A, then VNI_A goes: the next frame
+     * in it is dropped as of an unknown VNI. */
+    clear_sent(&hosts[0]);
+    deliver_from_to(0, &hosts[1].ip, &hosts[0].ip, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
+    ck_assert_int_eq(dp_vni_del(hosts[0].dp, VNI_A), 0);
+    deliver_from_to(0, &hosts[1].ip, &hosts[0].ip, frame, len);
+    ck_assert(dp_port_get_counters(hosts[0].dp, PORT_VTEP, &c));
+    ck_assert_uint_eq(c.drops[DP_DROP_UNKNOWN_VNI], 1);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
+}
+END_TEST
+
 START_TEST(test_local_switching_known_unicast)
 {
     struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
@@ -1338,6 +1381,7 @@ dp_suite(void)
                    test_finishes_checksums_left_to_offload_only_from_this_host);
     tcase_add_test(tc, test_drops_frames_from_outer_sources_no_vtep_has);
     tcase_add_test(tc, test_learns_only_within_the_underlay_prefix);
+    tcase_add_test(tc, test_forgets_a_deleted_port_and_vni);
     suite_add_tcase(s, tc);
 
     tcase_add_checked_fixture(her, setup_her, teardown);
