@@ -138,6 +138,16 @@ START_TEST(test_plans_trains_and_raw_datagrams)
 }
 END_TEST
 
+/* Fills 'batch' with three frames of one flow. */
+static void
+one_flow(struct packet_batch *batch)
+{
+    packet_batch_init(batch);
+    for (size_t i = 0; i < 3; i++) {
+        packet_batch_add(batch, encapsulated("172.31.0.2", 5, 100));
+    }
+}
+
 /* Without trains, or for a train the kernel refused, every frame gets its
  * outer headers, with identifications that count up. */
 START_TEST(test_builds_outer_headers_for_the_raw_socket)
@@ -148,10 +158,7 @@ START_TEST(test_builds_outer_headers_for_the_raw_socket)
     struct vxlan_io_tx tx;
     struct vxlan_io_op raw;
 
-    packet_batch_init(&batch);
-    for (size_t i = 0; i < 3; i++) {
-        packet_batch_add(&batch, encapsulated("172.31.0.2", 5, 100));
-    }
+    one_flow(&batch);
     vxlan_io_tx_plan(&cfg, &batch, &tx);
     ck_assert_uint_eq(tx.n_ops, 1);
     ck_assert_int_eq(tx.ops[0].type, VXLAN_IO_TRAIN);
@@ -172,10 +179,7 @@ START_TEST(test_builds_outer_headers_for_the_raw_socket)
 
     /* Trains off. */
     cfg.trains = false;
-    packet_batch_init(&batch);
-    for (size_t i = 0; i < 3; i++) {
-        packet_batch_add(&batch, encapsulated("172.31.0.2", 5, 100));
-    }
+    one_flow(&batch);
     vxlan_io_tx_plan(&cfg, &batch, &tx);
     ck_assert_uint_eq(tx.n_ops, 1);
     ck_assert_int_eq(tx.ops[0].type, VXLAN_IO_RAW);
