@@ -37,12 +37,6 @@ vxlan_src_port(const struct vxlan_encap_params *params, uint32_t hash)
                        + (uint32_t) (((uint64_t) hash * range) >> 32));
 }
 
-unsigned int
-vxlan_overhead(const struct in6_addr *dst)
-{
-    return inet_is_ipv4(dst) ? VXLAN_IPV4_OVERHEAD : VXLAN_IPV6_OVERHEAD;
-}
-
 static void
 put_vxlan(struct vxlan_header *vx, uint32_t vni)
 {

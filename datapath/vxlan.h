@@ -7,6 +7,8 @@
 
 #include "byte-order.h"
 #include "eth-addr.h"
+#include "headers.h"
+#include "inet.h"
 
 struct packet;
 
@@ -40,8 +42,13 @@ struct vxlan_encap_params {
 uint16_t vxlan_src_port(const struct vxlan_encap_params *, uint32_t hash);
 
 /* Returns the bytes of outer headers that go in front of a frame sent to
- * 'dst': 50 over IPv4, 70 over IPv6. */
-unsigned int vxlan_overhead(const struct in6_addr *dst);
+ * 'dst': 50 over IPv4, 70 over IPv6.  Inline: asked several times per
+ * frame. */
+static inline unsigned int
+vxlan_overhead(const struct in6_addr *dst)
+{
+    return inet_is_ipv4(dst) ? VXLAN_IPV4_OVERHEAD : VXLAN_IPV6_OVERHEAD;
+}
 
 /* Encapsulation is split between the datapath and whoever sends, so that
  * every outer header is built once, by the one that sends it: the VXLAN
