@@ -14,8 +14,9 @@
  * encap and decap also run the ports' own work on each frame, up to the
  * system call, with the code the ports run (vxlan-io.h, vnet-hdr.h): the
  * VXLAN port's send plan (trains, outer headers, checksums, addresses) on
- * encap; on decap its receive completion of each datagram and the TAP
- * port's virtio-net header on output.  So the figures cannot change when
+ * encap, and on flood for the copy to the multicast group; on decap its
+ * receive completion of each datagram and the TAP port's virtio-net
+ * header on output.  So the figures cannot change when
  * work moves between the datapath and the ports.  What the kernel would
  * do (copying the datagram in, writing its address and control messages)
  * is done here too but outside the timed part. */
@@ -60,12 +61,13 @@ struct bench {
 };
 
 /* What each port does to the frames of a batch before its system call:
- * the VXLAN port's plan on encap, the TAP port's header on decap. */
+ * the VXLAN port's plan (encap, and flood's copy to the group), the TAP
+ * port's header on decap. */
 static void
 port_send_work(struct bench *b, uint32_t port_no,
                struct packet_batch *batch)
 {
-    if (b->scenario == ENCAP && port_no == PORT_VTEP) {
+    if (port_no == PORT_VTEP) {
         struct vxlan_io_tx tx;
 
         vxlan_io_tx_plan(&b->vxlan_tx, batch, &tx);
