@@ -52,7 +52,6 @@ struct dp {
     struct dp_port *tunnel;
     struct list pending;        /* Ports with frames in 'tx'. */
     struct dp_callbacks cb;
-    uint64_t hash_basis;
 
     /* The port and the VNI that frames were last forwarded to or came in
      * with: consecutive frames mostly share them, so these save a hash
@@ -169,7 +168,6 @@ dp_create(struct packet_pool *pool, size_t max_macs,
     hmap_init(&dp->vnis);
     list_init(&dp->pending);
     dp->cb = *cb;
-    dp->hash_basis = hash_random_seed();
     return dp;
 }
 
@@ -552,22 +550,21 @@ output(struct dp *dp, struct dp_port *in, struct dp_port *out,
  * port of encapsulation, segmentation, GRO, checksum offload) shares this
  * one parse.  Call it once per frame, before anything else parses. */
 static void
-extract_key(const struct dp *dp, struct packet *p, struct flow_key *key)
+extract_key(struct packet *p, struct flow_key *key)
 {
-    flow_extract(p, key);
-    p->md.hash = flow_hash_5tuple(key, dp->hash_basis);
-    p->md.hash_valid = true;
+    flow_extract_hashed(p, key);
 }
 
-/* Returns the flow hash of 'p', extracting its key if no stage before did
- * (with no flow table in front, only encapsulation needs one). */
+/* Returns the flow hash of 'p', extracting its key if no stage before did:
+ * with no flow table in front, only encapsulation needs one, and a frame
+ * that a port parsed on receive (a TAP's super frame) has it already. */
 static uint32_t
-inner_hash(const struct dp *dp, struct packet *p)
+inner_hash(struct packet *p)
 {
     if (!p->md.hash_valid) {
         struct flow_key key;
 
-        extract_key(dp, p, &key);
+        extract_key(p, &key);
     }
     return p->md.hash;
 }
@@ -613,7 +610,7 @@ output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
      * after the outer Ethernet header. */
     size_t wire_len = packet_size(p);
 
-    inner_hash(dp, p);
+    inner_hash(p);
 
     if (p->md.gso_size) {
         size_t hdr_len = tso_header_len(p);
@@ -658,7 +655,7 @@ flood(struct dp *dp, struct dp_port *in, struct dp_vni *v, struct packet *p,
     }
     /* Every copy to the underlay needs the hash: one parse serves all. */
     if (n_remote) {
-        inner_hash(dp, p);
+        inner_hash(p);
     }
 
     size_t left = n_targets;
@@ -874,7 +871,7 @@ receive_tunnel(struct dp *dp, struct dp_port *in, struct packet *p,
     if (from_this_host(p)) {
         struct flow_key key;
 
-        extract_key(dp, p, &key);
+        extract_key(p, &key);
         csum_detect_partial(p);
     }
     mark_super_frame(in, p);

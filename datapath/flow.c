@@ -2,6 +2,7 @@
 
 #include "flow.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "hash.h"
@@ -289,13 +290,37 @@ flow_extract(struct packet *p, struct flow_key *key)
     return key->layers;
 }
 
+/* The basis of the flow hashes that flow_extract_hashed() records: one per
+ * process, chosen at random, since the hash only spreads flows over UDP
+ * source ports. */
+static uint64_t
+hash_basis(void)
+{
+    static uint64_t basis;
+    static bool ready;
+
+    if (!ready) {
+        basis = hash_random_seed();
+        ready = true;
+    }
+    return basis;
+}
+
+void
+flow_extract_hashed(struct packet *p, struct flow_key *key)
+{
+    flow_extract(p, key);
+    p->md.hash = flow_hash_5tuple(key, hash_basis());
+    p->md.hash_valid = true;
+}
+
 void
 flow_parse(struct packet *p)
 {
     if (!p->md.parsed) {
         struct flow_key key;
 
-        flow_extract(p, &key);
+        flow_extract_hashed(p, &key);
     }
 }
 

@@ -94,10 +94,18 @@ flow_key_u64s(const struct flow_key *key)
  * parsing again.  Returns how far it got. */
 enum flow_layer flow_extract(struct packet *p, struct flow_key *key);
 
-/* Makes p->md describe the headers of the frame in 'p': parses it, with a
- * key of its own that it throws away, unless it is already parsed.  For
- * whoever needs the header offsets but not the key; the datapath, which
- * needs the key too, extracts it once before anything else needs it. */
+/* flow_extract(), and records in p->md the flow hash of the key as well,
+ * flow_hash_5tuple() with a basis chosen at random once per process, so
+ * that whoever parses a frame first leaves its hash (for the UDP source
+ * port of encapsulation) with its offsets. */
+void flow_extract_hashed(struct packet *p, struct flow_key *key);
+
+/* Makes p->md describe the headers of the frame in 'p' and hold its flow
+ * hash: flow_extract_hashed(), with a key of its own that it throws away,
+ * unless the frame is already parsed.  For whoever needs the header
+ * offsets but not the key (segmentation, GRO, checksum offload, a port
+ * checking a super frame on receive); the datapath, which needs the key
+ * too, extracts it before anything else needs it. */
 void flow_parse(struct packet *p);
 
 /* Returns a hash of the flow's addresses, protocol and ports (the same in
