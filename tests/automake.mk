@@ -29,6 +29,7 @@ UNIT_TESTS = \
 	tests/check-tso \
 	tests/check-udp-gso \
 	tests/check-vnet-hdr \
+	tests/check-vxlan-io \
 	tests/check-vxlan
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
