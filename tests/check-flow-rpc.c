@@ -12,8 +12,10 @@
 #include "config-edit.h"
 #include "config-store.h"
 #include "fixture.h"
+#include "flow-dump.h"
 #include "flow-rpc.h"
 #include "flow-store.h"
+#include "flow-trace.h"
 #include "flow-table.h"
 #include "flow-text.h"
 #include "util.h"
@@ -315,7 +317,7 @@ START_TEST(test_diff_flows_names_each_difference)
     add("priority=20,tcp,actions=drop");
     add("priority=5,ip,actions=drop");
     lines_request(&r, VSWITCH__REQUEST__COMMAND_DIFF_FLOWS, lines, 3);
-    ck_assert_int_eq(flow_rpc_read(bridge, &r.req, 0, &resp, error,
+    ck_assert_int_eq(flow_rpc_diff(bridge, &r.f, &resp, error,
                                    sizeof error), 0);
     d = resp.flow_diff;
     ck_assert_uint_eq(d->n_lines, 4);
@@ -480,6 +482,68 @@ START_TEST(test_a_dump_starts_again_when_the_rules_change)
 }
 END_TEST
 
+/* trace goes through the tables as forwarding would, and changes
+ * nothing. */
+START_TEST(test_trace_follows_the_rules_and_counts_nothing)
+{
+    static const uint8_t frame[60] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1,
+                                       0x08, 0x06 };
+    Vswitch__Trace t = VSWITCH__TRACE__INIT;
+    Vswitch__Response resp = VSWITCH__RESPONSE__INIT;
+    const Vswitch__TraceReply *r;
+    struct flow_rule **rules;
+    char error[256] = "";
+    size_t n;
+
+    add_port("p0");
+    add_port("p1");
+    add("priority=100,in_port=p0,tcp,tp_dst=22,actions=drop");
+    add("priority=50,in_port=p0,arp,actions=output:p1");
+    t.flow = "in_port=p0,tcp,dl_src=02:00:00:00:00:01,tp_dst=22";
+    ck_assert_int_eq(flow_trace(bridge, &t, 0, &resp, error, sizeof error),
+                     0);
+    r = resp.trace;
+    ck_assert_uint_eq(r->n_steps, 1);
+    ck_assert_str_eq(r->steps[0]->rule, "priority=100,tcp,in_port=p0,"
+                     "tp_dst=22");
+    ck_assert_str_eq(r->steps[0]->actions, "drop");
+    ck_assert_uint_eq(r->n_outputs, 0);
+    ck_assert_str_eq(r->drop, "flow_drop");
+    vswitch__trace_reply__free_unpacked(resp.trace, NULL);
+
+    /* A frame, as taken from a capture: an ARP request. */
+    t.flow = NULL;
+    t.has_frame = true;
+    t.frame.data = (uint8_t *) frame;
+    t.frame.len = sizeof frame;
+    t.in_port = "p0";
+    ck_assert_int_eq(flow_trace(bridge, &t, 0, &resp, error, sizeof error),
+                     0);
+    r = resp.trace;
+    ck_assert_uint_eq(r->n_outputs, 1);
+    ck_assert_str_eq(r->outputs[0]->port, "p1");
+    ck_assert_ptr_null(r->drop);
+    vswitch__trace_reply__free_unpacked(resp.trace, NULL);
+
+    rules = flow_table_select(table(), NULL, false, &n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(rules[i]->n_packets, 0);
+    }
+    free(rules);
+
+    t.in_port = "nosuch";
+    ck_assert_int_eq(flow_trace(bridge, &t, 0, &resp, error, sizeof error),
+                     VSWITCH__STATUS__STATUS_INVALID);
+    ck_assert_str_eq(error, "no port nosuch");
+    t.has_frame = false;
+    t.in_port = NULL;
+    t.flow = "tcp";
+    ck_assert_int_eq(flow_trace(bridge, &t, 0, &resp, error, sizeof error),
+                     VSWITCH__STATUS__STATUS_INVALID);
+    ck_assert_msg(strstr(error, "in_port="), "%s", error);
+}
+END_TEST
+
 static Suite *
 flow_rpc_suite(void)
 {
@@ -512,6 +576,9 @@ flow_rpc_suite(void)
     fixture_add_case(s, "the first change records that rules were written",
                      test_the_first_change_records_that_rules_were_written,
                      setup, teardown);
+    fixture_add_case(s, "trace follows the rules and counts nothing",
+                     test_trace_follows_the_rules_and_counts_nothing, setup,
+                     teardown);
     fixture_add_case(s, "a dump starts again when the rules change",
                      test_a_dump_starts_again_when_the_rules_change, setup,
                      teardown);
