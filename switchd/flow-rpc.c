@@ -215,17 +215,20 @@ flow_rpc_parse(const char *text, enum flow_text_mode mode,
     return err;
 }
 
-/* What adding 'spec' does to the saved rules. */
+/* What adding 'spec' does to the saved rules; 'ids' holds the identities
+ * of the earlier lines of the change. */
 static void
 save_add(struct flow_change *c, const struct flow_spec *spec, const char *id,
-         const struct flow_text_ports *ports)
+         const struct hmap *ids, const struct flow_text_ports *ports)
 {
     if (is_permanent(spec->idle_timeout, spec->hard_timeout)) {
         char *text = spec_text(spec, ports);
 
         flow_store_txn_set(c->txn, id, text);
         free(text);
-    } else if (flow_store_find(c->store, id)) {
+    } else if (flow_store_find(c->store, id) || find_id(ids, id)) {
+        /* A timed rule replaces a saved one, or one an earlier line of
+         * this change would save. */
         flow_store_txn_remove(c->txn, id);
     }
 }
@@ -269,7 +272,7 @@ prepare_add(struct flow_change *c, const Vswitch__FlowLines *f,
     for (size_t i = 0; i < c->n_adds; i++) {
         char *id = spec_identity(&c->adds[i], ports);
 
-        save_add(c, &c->adds[i], id, ports);
+        save_add(c, &c->adds[i], id, &ids, ports);
         if (add_id(&ids, id, i) && !flow_table_find(ft, &c->adds[i])) {
             n_new++;
         }
@@ -382,13 +385,14 @@ prepare_replace(struct flow_change *c, const Vswitch__FlowLines *f,
         char *id = spec_identity(&specs[i], ports);
         const struct flow_rule *r = flow_table_find(ft, &specs[i]);
 
-        if (r && flow_rule_equals_spec(r, &specs[i])) {
-            /* Left alone, with its counters. */
+        if (r && !find_id(&ids, id) && flow_rule_equals_spec(r, &specs[i])) {
+            /* Left alone, with its counters (unless an earlier line of the
+             * file replaces it first: then the last line wins). */
             add_id(&ids, id, i);
             flow_spec_uninit(&specs[i]);
             continue;
         }
-        save_add(c, &specs[i], id, ports);
+        save_add(c, &specs[i], id, &ids, ports);
         if (add_id(&ids, id, i) && !r) {
             n_new++;
         }

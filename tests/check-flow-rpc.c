@@ -425,6 +425,28 @@ START_TEST(test_a_new_daemon_replays_the_permanent_rules)
 }
 END_TEST
 
+/* The last line of a file wins, also in what is saved. */
+START_TEST(test_a_timed_rule_after_a_permanent_one_saves_neither)
+{
+    char *lines[] = { "priority=5,udp,actions=drop",
+                      "priority=5,idle_timeout=60,udp,actions=drop",
+                      "priority=6,udp,actions=drop",
+                      "priority=6,udp,actions=normal" };
+    struct lines_request r;
+    char error[256];
+
+    flow_rpc_start_default(bridge, store, 0);
+    lines_request(&r, VSWITCH__REQUEST__COMMAND_ADD_FLOWS, lines, 4);
+    ck_assert_int_eq(run_change(&r.req, error, sizeof error, NULL), 0);
+    flow_store_destroy(store);
+    store = flow_store_create(db);
+    ck_assert_int_eq(flow_store_load(store, error, sizeof error), 0);
+    ck_assert_uint_eq(flow_rpc_replay(bridge, store, 0), 2);
+    expect_dump("priority=6,udp actions=normal\n"
+                "priority=0 actions=normal");
+}
+END_TEST
+
 START_TEST(test_deleting_every_rule_saves_none)
 {
     char error[256];
@@ -571,6 +593,9 @@ flow_rpc_suite(void)
     fixture_add_case(s, "a new daemon replays the permanent rules",
                      test_a_new_daemon_replays_the_permanent_rules, setup,
                      teardown);
+    fixture_add_case(s, "a timed rule after a permanent one saves neither",
+                     test_a_timed_rule_after_a_permanent_one_saves_neither,
+                     setup, teardown);
     fixture_add_case(s, "deleting every rule saves none",
                      test_deleting_every_rule_saves_none, setup, teardown);
     fixture_add_case(s, "the first change records that rules were written",
