@@ -103,12 +103,21 @@ spec_text(const struct flow_spec *s, const struct flow_text_ports *ports)
     return ds_steal_cstr(&ds);
 }
 
+/* Fills 'view' with rule 'r' as flow_text_parse() would give it for
+ * FLOW_TEXT_ADD: a cookie, if any, with a full mask, so that it prints. */
+static void
+rule_view(const struct flow_rule *r, struct flow_spec *view)
+{
+    flow_rule_to_spec(r, view);
+    view->cookie_mask = view->cookie ? UINT64_MAX : 0;
+}
+
 static char *
 rule_text(const struct flow_rule *r, const struct flow_text_ports *ports)
 {
     struct flow_spec view;
 
-    flow_rule_to_spec(r, &view);
+    rule_view(r, &view);
     return spec_text(&view, ports);
 }
 
@@ -281,37 +290,55 @@ prepare_add(struct flow_change *c, const Vswitch__FlowLines *f,
     return check_room(c, n_new, 0, error, error_size);
 }
 
+/* A goto_table must go to a later table than the rule's own, which a
+ * rule of a later table than the flow of mod-flows named may not be. */
+static Vswitch__Status
+check_goto(const struct flow_actions *a, uint8_t table, char *error,
+           size_t error_size)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->acts[i].type == FLOW_ACTION_GOTO_TABLE
+            && a->acts[i].table <= table) {
+            snprintf(error, error_size, "goto_table:%u is not a later table "
+                     "than table %u of a rule selected", a->acts[i].table,
+                     table);
+            return INVALID;
+        }
+    }
+    return OK;
+}
+
 static Vswitch__Status
 prepare_modify(struct flow_change *c, const Vswitch__FlowMod *m,
                const struct flow_text_ports *ports, char *error,
                size_t error_size)
 {
+    Vswitch__Status status = OK;
     struct flow_rule **rules;
     size_t n;
 
     c->adds = xcalloc(1, sizeof *c->adds);
     if (flow_rpc_parse(m->flow, FLOW_TEXT_MODIFY, ports, c->adds, error,
-                  error_size)) {
+                       error_size)) {
         return INVALID;
     }
     c->n_adds = 1;
     c->strict = m->has_strict && m->strict;
 
-    /* The saved rules get the new actions, and the new cookie unless the
-     * cookie selects them, as flow_table_modify() does. */
+    /* The saved rules get the new actions, as flow_table_modify() gives
+     * them; cookies, timeouts and counters stay. */
     rules = flow_table_select(table_of(c->bridge), c->adds, c->strict, &n);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !status; i++) {
         char *id = rule_identity(rules[i], ports);
 
-        if (flow_store_find(c->store, id)) {
+        status = check_goto(c->adds->actions, rules[i]->table_id, error,
+                            error_size);
+        if (!status && flow_store_find(c->store, id)) {
             struct flow_spec view;
             char *text;
 
-            flow_rule_to_spec(rules[i], &view);
+            rule_view(rules[i], &view);
             view.actions = c->adds->actions;
-            if (!c->adds->cookie_mask) {
-                view.cookie = c->adds->cookie;
-            }
             text = spec_text(&view, ports);
             flow_store_txn_set(c->txn, id, text);
             free(text);
@@ -319,7 +346,7 @@ prepare_modify(struct flow_change *c, const Vswitch__FlowMod *m,
         free(id);
     }
     free(rules);
-    return OK;
+    return status;
 }
 
 static Vswitch__Status
@@ -339,7 +366,7 @@ prepare_delete(struct flow_change *c, const Vswitch__FlowFilter *f,
     }
     c->dels = xcalloc(1, sizeof *c->dels);
     if (flow_rpc_parse(f->flow, FLOW_TEXT_FILTER, ports, c->dels, error,
-                  error_size)) {
+                       error_size)) {
         return INVALID;
     }
     c->n_dels = 1;
@@ -558,7 +585,7 @@ flow_change_destroy(struct flow_change *c)
          * that only deleted rules named, go. */
         bridge_reclaim_port_names(c->bridge);
         free_specs(c->adds, c->n_adds);
-        free(c->dels);          /* Views: they own nothing. */
+        free_specs(c->dels, c->n_dels);
         flow_store_txn_destroy(c->txn);
         if (c->config) {
             protobuf_c_message_free_unpacked(&c->config->base, NULL);
@@ -618,7 +645,7 @@ replay_one(const char *id, const char *text, void *replay_)
     struct flow_spec spec;
     char error[256];
     int err = flow_rpc_parse(text, FLOW_TEXT_ADD, r->ports, &spec, error,
-                        sizeof error);
+                             sizeof error);
 
     (void) id;                  /* The text says it again. */
     if (!err) {

@@ -314,14 +314,15 @@ START_TEST(test_diff_flows_names_each_difference)
 
     del_all();
     add("priority=10,udp,actions=drop");
-    add("priority=20,tcp,actions=drop");
+    add("cookie=0x9,priority=20,tcp,actions=drop");
     add("priority=5,ip,actions=drop");
     lines_request(&r, VSWITCH__REQUEST__COMMAND_DIFF_FLOWS, lines, 3);
     ck_assert_int_eq(flow_rpc_diff(bridge, &r.f, &resp, error,
                                    sizeof error), 0);
     d = resp.flow_diff;
     ck_assert_uint_eq(d->n_lines, 4);
-    ck_assert_str_eq(d->lines[0], "-table=0,priority=20,tcp actions=drop");
+    ck_assert_str_eq(d->lines[0],
+                     "-table=0,cookie=0x9,priority=20,tcp actions=drop");
     ck_assert_str_eq(d->lines[1], "-table=0,priority=10,udp actions=drop");
     ck_assert_str_eq(d->lines[2], "+table=0,priority=10,udp actions=normal");
     ck_assert_str_eq(d->lines[3], "+table=0,priority=30,arp actions=flood");
@@ -422,6 +423,47 @@ START_TEST(test_a_new_daemon_replays_the_permanent_rules)
                 "priority=0 actions=normal");
     ck_assert_str_ne(before, "");
     free(before);
+}
+END_TEST
+
+static Vswitch__Status
+mod_flows(char *flow, char *error, size_t size)
+{
+    Vswitch__Request req = VSWITCH__REQUEST__INIT;
+    Vswitch__FlowMod m = VSWITCH__FLOW_MOD__INIT;
+
+    req.command_case = VSWITCH__REQUEST__COMMAND_MOD_FLOWS;
+    req.mod_flows = &m;
+    m.flow = flow;
+    return run_change(&req, error, size, NULL);
+}
+
+/* mod-flows changes the actions, saved too, and nothing else; actions
+ * that would go back a table are refused whole. */
+START_TEST(test_mod_flows_saves_new_actions_and_refuses_going_back)
+{
+    char error[256];
+
+    del_all();
+    add("cookie=0x7,table=0,priority=5,udp,actions=drop");
+    add("table=2,priority=5,udp,actions=drop");
+    ck_assert_int_eq(mod_flows("udp,actions=goto_table:1", error,
+                               sizeof error),
+                     VSWITCH__STATUS__STATUS_INVALID);
+    ck_assert_msg(strstr(error, "goto_table:1 is not a later table than "
+                         "table 2"), "%s", error);
+    expect_dump("priority=5,udp actions=drop\n"
+                "priority=5,udp actions=drop");
+    ck_assert_int_eq(mod_flows("table=0,udp,actions=goto_table:1", error,
+                               sizeof error), 0);
+    flow_store_destroy(store);
+    store = flow_store_create(db);
+    ck_assert_int_eq(flow_store_load(store, error, sizeof error), 0);
+    ck_assert_uint_eq(flow_rpc_replay(bridge, store, 0), 2);
+    expect_dump("priority=5,udp actions=goto_table:1\n"
+                "priority=5,udp actions=drop");
+    ck_assert_uint_eq(flow_table_select(table(), NULL, false,
+                                        &(size_t) { 0 })[0]->cookie, 7);
 }
 END_TEST
 
@@ -593,6 +635,10 @@ flow_rpc_suite(void)
     fixture_add_case(s, "a new daemon replays the permanent rules",
                      test_a_new_daemon_replays_the_permanent_rules, setup,
                      teardown);
+    fixture_add_case(s, "mod-flows saves new actions and refuses going "
+                     "back",
+                     test_mod_flows_saves_new_actions_and_refuses_going_back,
+                     setup, teardown);
     fixture_add_case(s, "a timed rule after a permanent one saves neither",
                      test_a_timed_rule_after_a_permanent_one_saves_neither,
                      setup, teardown);
