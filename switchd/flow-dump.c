@@ -90,14 +90,18 @@ flow_dump_start(struct bridge *b, const Vswitch__FlowFilter *f,
 {
     struct flow_dump *d = xcalloc(1, sizeof *d);
     struct flow_text_ports ports;
+    int err;
 
     d->bridge = b;
     d->strict = f->has_strict && f->strict;
     if (f->flow) {
         bridge_flow_ports(b, &ports);
-        if (flow_rpc_parse(f->flow, FLOW_TEXT_FILTER, &ports, &d->filter, error,
-                      error_size)) {
-            bridge_reclaim_port_names(b);
+        err = flow_rpc_parse(f->flow, FLOW_TEXT_FILTER, &ports, &d->filter,
+                             error, error_size);
+
+        /* A name of no port selects nothing, and keeps no number. */
+        bridge_reclaim_port_names(b);
+        if (err) {
             free(d);
             return INVALID;
         }

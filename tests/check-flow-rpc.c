@@ -369,10 +369,13 @@ START_TEST(test_numbers_no_rule_names_are_forgotten)
 {
     char *lines[] = { "priority=1,in_port=ghost0,actions=drop",
                       "priority=2,bad_field=1,actions=drop" };
+    Vswitch__FlowFilter filter = VSWITCH__FLOW_FILTER__INIT;
     struct lines_request r;
+    struct flow_dump *d;
     char error[256];
     uint32_t first;
 
+    filter.flow = "in_port=ghost2";
     add_port("p0");
     first = bridge_port_no(bridge, "p0");
     lines_request(&r, VSWITCH__REQUEST__COMMAND_ADD_FLOWS, lines, 2);
@@ -385,6 +388,13 @@ START_TEST(test_numbers_no_rule_names_are_forgotten)
     /* ghost0 and ghost1 had first + 1 and first + 2 kept for them. */
     ck_assert_uint_eq(bridge_port_no(bridge, "ghost0"), first + 3);
     ck_assert_uint_eq(bridge_port_no(bridge, "ghost1"), first + 4);
+
+    /* Nor does a dump's filter keep one. */
+    ck_assert_int_eq(flow_dump_start(bridge, &filter, &d, error,
+                                     sizeof error), 0);
+    flow_dump_destroy(d);
+    add_port("ghost2");
+    ck_assert_uint_eq(bridge_port_no(bridge, "ghost2"), first + 6);
 }
 END_TEST
 
