@@ -128,7 +128,7 @@ trace_frame(struct bridge *b, const Vswitch__Trace *t,
         struct flow_spec spec;
 
         if (!flow_rpc_parse(t->flow, FLOW_TEXT_TRACE, ports, &spec, error,
-                       error_size)) {
+                            error_size)) {
             *in_port = spec.match.key.in_port;
             if (!spec.match.mask.in_port
                 || !bridge_port_name(b, *in_port)) {

@@ -198,6 +198,15 @@ check_eq "a port added later takes the rule" \
     "$(vsctl h1 --format=json trace "in_port=later0,dl_src=$MAC1" \
        | json '"%s %s" % ([{"table": t["table"], "rule": t["rule"]} for t in j["tables"]], j["outputs"])')"
 
+# The files of the saved rules are the daemon's own: no capture, also
+# where none is yet.
+check_exit "a pcap port may not write where the rules' snapshot is made" 1 \
+    vsctl h1 add-port bad0 type=pcap tx="$WORK/h1.db.flows.tmp"
+cp "$WORK/err" "$WORK/error"
+check "saying it is the daemon's own file" grep -q "own" "$WORK/error"
+check_exit "nor into their journal" 1 \
+    vsctl h1 add-port bad0 type=pcap tx="$WORK/h1.db.flows.log"
+
 # Garbage on the socket changes nothing.
 before=$(flows h1)
 python3 - "$WORK/h1.sock" <<'EOF'
