@@ -75,6 +75,7 @@ struct dp {
     bool trivial;
     struct flow_rule *trivial_rule;
     bool trivial_normal;        /* That rule's actions are just normal. */
+    uint64_t generation;        /* The flow tables'. */
     uint64_t trivial_packets;   /* Frames and bytes that met it. */
     uint64_t trivial_bytes;
     struct dp_trace *trace;     /* Set while dp_trace() runs: nothing is
@@ -1049,12 +1050,11 @@ xlate_lookup(void *xl_, uint8_t table_id, const struct flow_key *key,
     struct dp *dp = xl->dp;
     struct flow_rule *rule;
 
-    if (dp->trace || flow_table_is_trivial(dp->flows)
-        || !flow_table_needs_key(dp->flows, table_id)) {
+    if (dp->trace || dp->trivial) {
         rule = flow_table_lookup(dp->flows, table_id, key);
     } else {
-        uint64_t generation = flow_table_generation(dp->flows);
-        uint32_t hash = emc_hash(dp->emc, table_id, key);
+        uint64_t generation = dp->generation;
+        uint32_t hash = emc_hash(dp->emc, table_id, key, p->md.hash);
 
         rule = emc_lookup(dp->emc, table_id, key, hash, generation);
         if (!rule) {
@@ -1380,6 +1380,7 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
     }
     dp->now_ms = now_ms;
     dp->trivial = flow_table_is_trivial(dp->flows);
+    dp->generation = flow_table_generation(dp->flows);
     dp->trivial_rule = dp->trivial ? flow_table_lookup(dp->flows, 0, NULL)
                                    : NULL;
     dp->trivial_normal = dp->trivial_rule
