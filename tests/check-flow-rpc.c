@@ -452,7 +452,9 @@ mod_flows(char *flow, char *error, size_t size)
  * that would go back a table are refused whole. */
 START_TEST(test_mod_flows_saves_new_actions_and_refuses_going_back)
 {
+    struct flow_rule **rules;
     char error[256];
+    size_t n;
 
     del_all();
     add("cookie=0x7,table=0,priority=5,udp,actions=drop");
@@ -472,8 +474,10 @@ START_TEST(test_mod_flows_saves_new_actions_and_refuses_going_back)
     ck_assert_uint_eq(flow_rpc_replay(bridge, store, 0), 2);
     expect_dump("priority=5,udp actions=goto_table:1\n"
                 "priority=5,udp actions=drop");
-    ck_assert_uint_eq(flow_table_select(table(), NULL, false,
-                                        &(size_t) { 0 })[0]->cookie, 7);
+    rules = flow_table_select(table(), NULL, false, &n);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(rules[0]->cookie, 7);
+    free(rules);
 }
 END_TEST
 
