@@ -631,11 +631,16 @@ flow_rpc_start_default(struct bridge *b, struct flow_store *store,
     flow_store_txn_destroy(txn);
 }
 
+/* A table whose bound was lowered may leave out thousands of saved rules:
+ * the log names this many and counts the rest. */
+#define REPLAY_ERRORS_LOGGED 10
+
 struct replay {
     struct flow_table *ft;
     const struct flow_text_ports *ports;
     long long now_ms;
     size_t n_added;
+    size_t n_left_out;
 };
 
 static void
@@ -654,10 +659,10 @@ replay_one(const char *id, const char *text, void *replay_)
                  ? "the flow table is full" : strerror(err));
         flow_spec_uninit(&spec);
     }
-    if (err) {
-        LOG_ERR("flows", "saved rule \"%s\" left out: %s", text, error);
-    } else {
+    if (!err) {
         r->n_added++;
+    } else if (r->n_left_out++ < REPLAY_ERRORS_LOGGED) {
+        LOG_ERR("flows", "saved rule \"%s\" left out: %s", text, error);
     }
 }
 
@@ -665,11 +670,15 @@ size_t
 flow_rpc_replay(struct bridge *b, struct flow_store *store, long long now_ms)
 {
     struct flow_text_ports ports;
-    struct replay r = { table_of(b), &ports, now_ms, 0 };
+    struct replay r = { table_of(b), &ports, now_ms, 0, 0 };
 
     bridge_flow_ports(b, &ports);
     flow_table_delete(r.ft, NULL, false, NULL, NULL, NULL);
     flow_store_for_each(store, replay_one, &r);
+    if (r.n_left_out > REPLAY_ERRORS_LOGGED) {
+        LOG_ERR("flows", "%zu saved rules left out in all",
+                r.n_left_out);
+    }
     bridge_reclaim_port_names(b);
     return r.n_added;
 }

@@ -348,4 +348,17 @@ check_eq "and once they are gone a large one goes through (diff-flows: \
 the default rule the file has)" "1 +table=0,priority=0 actions=normal" \
     "$? $(cat "$WORK/out")"
 
+# A bound lowered below the saved rules: as many as fit, and a log that
+# does not list them all.
+stop_vswitchd h1
+in_ns h1 "$VSWITCHD" --socket "$WORK/h1.sock" --db "$WORK/h1.db" \
+    --pidfile="$WORK/h1.pid" --log-file="$WORK/h1.log" --detach \
+    --max-flows 100 || fail "vswitchd --max-flows 100"
+check_eq "a lowered bound replays as many saved rules as it allows" 100 \
+    "$(vsctl h1 dump-flows | wc -l)"
+check_eq "and logs how many it left out" 1 \
+    "$(grep -c '65435 saved rules left out in all' "$WORK/h1.log")"
+check_eq "naming the first 10 only" 10 \
+    "$(grep -c 'left out: the flow table is full' "$WORK/h1.log")"
+
 finish
