@@ -103,21 +103,12 @@ spec_text(const struct flow_spec *s, const struct flow_text_ports *ports)
     return ds_steal_cstr(&ds);
 }
 
-/* Fills 'view' with rule 'r' as flow_text_parse() would give it for
- * FLOW_TEXT_ADD: a cookie, if any, with a full mask, so that it prints. */
-static void
-rule_view(const struct flow_rule *r, struct flow_spec *view)
-{
-    flow_rule_to_spec(r, view);
-    view->cookie_mask = view->cookie ? UINT64_MAX : 0;
-}
-
 static char *
 rule_text(const struct flow_rule *r, const struct flow_text_ports *ports)
 {
     struct flow_spec view;
 
-    rule_view(r, &view);
+    flow_rule_to_spec(r, &view);
     return spec_text(&view, ports);
 }
 
@@ -337,7 +328,7 @@ prepare_modify(struct flow_change *c, const Vswitch__FlowMod *m,
             struct flow_spec view;
             char *text;
 
-            rule_view(rules[i], &view);
+            flow_rule_to_spec(rules[i], &view);
             view.actions = c->adds->actions;
             text = spec_text(&view, ports);
             flow_store_txn_set(c->txn, id, text);
