@@ -86,8 +86,8 @@ static const struct command commands[] = {
       build_del_flows, print_flow_change, PAYLOAD(FLOW_CHANGE), false,
       true },
     { "replace-flows", 1, 1, "FILE",
-      "make the flow tables hold the rules of FILE, changing only those "
-      "that differ",
+      "make the tables hold the rules of FILE, changing only those that "
+      "differ",
       build_replace_flows, print_flow_change, PAYLOAD(FLOW_CHANGE), false,
       false },
     { "dump-flows", 0, 2, "[--strict] [FLOW]",

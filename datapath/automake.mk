@@ -38,6 +38,7 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/tso.c datapath/tso.h \
 	datapath/util.h \
 	datapath/vnet-hdr.c datapath/vnet-hdr.h \
+	datapath/vxlan-io.c datapath/vxlan-io.h \
 	datapath/vxlan.c datapath/vxlan.h
 
 # What a program linking the datapath needs (pcap ports use libpcap).

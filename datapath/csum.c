@@ -10,47 +10,6 @@
 #include "packet.h"
 
 uint32_t
-csum_add_bytes(uint32_t sum, const void *data_, size_t n)
-{
-    const uint8_t *data = data_;
-    uint64_t acc = sum;
-
-    for (; n >= 4; n -= 4, data += 4) {
-        uint32_t word;
-
-        memcpy(&word, data, 4);
-        acc += word;
-    }
-    if (n >= 2) {
-        uint16_t half;
-
-        memcpy(&half, data, 2);
-        acc += half;
-        data += 2;
-        n -= 2;
-    }
-    if (n) {
-        uint16_t last = 0;
-
-        memcpy(&last, data, 1);
-        acc += last;
-    }
-    while (acc >> 32) {
-        acc = (acc & 0xffffffff) + (acc >> 32);
-    }
-    return (uint32_t) acc;
-}
-
-be16
-csum_finish(uint32_t sum)
-{
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return (be16) ~sum;
-}
-
-uint32_t
 csum_pseudo_ipv4(be32 src, be32 dst, uint8_t proto, uint16_t len)
 {
     be16 tail[2] = { htons(proto), htons(len) };
@@ -99,18 +58,16 @@ csum_complete_partial(struct packet *p)
 bool
 csum_detect_partial(struct packet *p)
 {
-    struct flow_key key;
     uint16_t offset;
     uint32_t len, pseudo;
     const uint8_t *at;
+    const uint8_t *version;
     be16 field;
 
-    if (flow_extract(p, &key) != FLOW_LAYER_L4 || key.nw_frag) {
-        return false;
-    }
-    if (key.nw_proto == IP_PROTO_TCP) {
+    flow_parse(p);
+    if (p->md.l4_proto == IP_PROTO_TCP) {
         offset = 16;
-    } else if (key.nw_proto == IP_PROTO_UDP) {
+    } else if (p->md.l4_proto == IP_PROTO_UDP) {
         offset = 6;
     } else {
         return false;
@@ -125,22 +82,25 @@ csum_detect_partial(struct packet *p)
     }
     /* The L4 length from the IP header, not the frame, which may carry
      * Ethernet padding. */
-    if (inet_is_ipv4(&key.nw_src)) {
+    version = packet_at(p, p->md.l3_ofs, 1);
+    if (*version >> 4 == IPV4_VERSION) {
         const struct ipv4_header *ip = packet_at(p, p->md.l3_ofs,
                                                  IPV4_HEADER_LEN);
 
         len = ntohs(ip->ip_tot_len) - (p->md.l4_ofs - p->md.l3_ofs);
-        pseudo = csum_pseudo_ipv4(inet_to_ipv4(&key.nw_src),
-                                  inet_to_ipv4(&key.nw_dst), key.nw_proto,
+        pseudo = csum_pseudo_ipv4(be32_16_get(&ip->ip_src),
+                                  be32_16_get(&ip->ip_dst), p->md.l4_proto,
                                   (uint16_t) len);
     } else {
         const struct ipv6_header *ip6 = packet_at(p, p->md.l3_ofs,
                                                   IPV6_HEADER_LEN);
+        struct in6_addr src, dst;
 
+        memcpy(&src, ip6->ip6_src, sizeof src);
+        memcpy(&dst, ip6->ip6_dst, sizeof dst);
         len = ntohs(ip6->ip6_plen) + IPV6_HEADER_LEN
               - (p->md.l4_ofs - p->md.l3_ofs);
-        pseudo = csum_pseudo_ipv6(&key.nw_src, &key.nw_dst, key.nw_proto,
-                                  len);
+        pseudo = csum_pseudo_ipv6(&src, &dst, p->md.l4_proto, len);
     }
     /* What a sender leaves in the field: the folded pseudo-header sum,
      * which is the complement of the finished pseudo-header checksum. */

@@ -49,7 +49,6 @@ struct dp_port {
 
     /* Tunnel port only. */
     struct dp_tunnel_config tunnel;
-    uint16_t ip_id;
 };
 
 /* Frames that met a rule in this batch, counted against it once the
@@ -76,6 +75,7 @@ struct dp {
     bool trivial;
     struct flow_rule *trivial_rule;
     bool trivial_normal;        /* That rule's actions are just normal. */
+    uint64_t generation;        /* The flow tables'. */
     uint64_t trivial_packets;   /* Frames and bytes that met it. */
     uint64_t trivial_bytes;
     struct dp_trace *trace;     /* Set while dp_trace() runs: nothing is
@@ -86,7 +86,12 @@ struct dp {
     struct dp_port *tunnel;
     struct list pending;        /* Ports with frames in 'tx'. */
     struct dp_callbacks cb;
-    uint64_t hash_basis;
+
+    /* The port and the VNI that frames were last forwarded to or came in
+     * with: consecutive frames mostly share them, so these save a hash
+     * lookup each per frame.  Cleared when what they point to goes. */
+    struct dp_port *hot_port;
+    struct dp_vni *hot_vni;
 };
 
 static const char *const drop_reason_names[DP_DROP_N_REASONS] = {
@@ -153,6 +158,35 @@ find_vni(const struct dp *dp, uint32_t vni)
     return NULL;
 }
 
+/* find_port() and find_vni() for the packet path, through the cache. */
+static struct dp_port *
+lookup_port(struct dp *dp, uint32_t port_no)
+{
+    if (!dp->hot_port || dp->hot_port->port_no != port_no) {
+        struct dp_port *port = find_port(dp, port_no);
+
+        if (!port) {
+            return NULL;
+        }
+        dp->hot_port = port;
+    }
+    return dp->hot_port;
+}
+
+static struct dp_vni *
+lookup_vni(struct dp *dp, uint32_t vni)
+{
+    if (!dp->hot_vni || dp->hot_vni->vni != vni) {
+        struct dp_vni *v = find_vni(dp, vni);
+
+        if (!v) {
+            return NULL;
+        }
+        dp->hot_vni = v;
+    }
+    return dp->hot_vni;
+}
+
 struct dp *
 dp_create(struct packet_pool *pool, size_t max_macs,
           const struct dp_callbacks *cb)
@@ -178,7 +212,6 @@ dp_create(struct packet_pool *pool, size_t max_macs,
     hmap_init(&dp->vnis);
     list_init(&dp->pending);
     dp->cb = *cb;
-    dp->hash_basis = hash_random_seed();
     return dp;
 }
 
@@ -294,6 +327,9 @@ dp_port_del(struct dp *dp, uint32_t port_no)
     unbind(dp, port);
     if (port == dp->tunnel) {
         dp->tunnel = NULL;
+    }
+    if (dp->hot_port == port) {
+        dp->hot_port = NULL;
     }
     packet_batch_free(&port->tx);
     list_remove(&port->pending_node);
@@ -434,6 +470,9 @@ dp_vni_del(struct dp *dp, uint32_t vni)
     LIST_FOR_EACH_SAFE (port, vni_node, &v->ports) {
         list_remove(&port->vni_node);
         port->vni = NULL;
+    }
+    if (dp->hot_vni == v) {
+        dp->hot_vni = NULL;
     }
     mac_table_del_vni(dp->macs, vni);
     hmap_remove(&dp->vnis, &v->node);
@@ -589,11 +628,19 @@ enqueue(struct dp *dp, struct dp_port *out, struct dp_vni *v,
         trace_local_output(dp, out, p);
         return;
     }
+
+    /* The tunnel port counts the whole outer frame, as it goes on the
+     * wire, though the port builds the outer headers after this. */
+    size_t bytes = packet_size(p)
+                   + (out->kind == DP_PORT_TUNNEL
+                      ? vxlan_overhead(&p->md.tun_dst) - VXLAN_HEADER_LEN
+                      : 0);
+
     out->counters.tx_packets++;
-    out->counters.tx_bytes += packet_size(p);
+    out->counters.tx_bytes += bytes;
     if (v) {
         v->counters.tx_packets++;
-        v->counters.tx_bytes += packet_size(p);
+        v->counters.tx_bytes += bytes;
     }
     if (out->takes_gso && out->tx.count
         && tcp_gro_merge(out->tx.packets[out->tx.count - 1], p)) {
@@ -664,39 +711,46 @@ output(struct dp *dp, struct dp_port *in, struct dp_port *out,
     }
 }
 
+/* Extracts the key of 'p' into 'key', the caller's storage, and records
+ * in p->md its header offsets (flow_extract()) and its flow hash, so that
+ * every stage after it (a flow lookup, the MAC lookup, the UDP source
+ * port of encapsulation, segmentation, GRO, checksum offload) shares this
+ * one parse.  Call it once per frame, before anything else parses. */
+static void
+extract_key(struct packet *p, struct flow_key *key)
+{
+    flow_extract_hashed(p, key);
+}
+
+/* Returns the flow hash of 'p', extracting its key if no stage before did:
+ * with no flow table in front, only encapsulation needs one, and a frame
+ * that a port parsed on receive (a TAP's super frame) has it already. */
 static uint32_t
-inner_hash(struct dp *dp, struct packet *p)
+inner_hash(struct packet *p)
 {
     if (!p->md.hash_valid) {
         struct flow_key key;
 
-        flow_extract(p, &key);
-        p->md.hash = flow_hash_5tuple(&key, dp->hash_basis);
-        p->md.hash_valid = true;
+        extract_key(p, &key);
     }
     return p->md.hash;
 }
 
 /* Encapsulates 'p', which fits the underlay, with 'vni' and queues it to
- * the tunnel port for underlay address 'dst'. */
+ * the tunnel port for underlay address 'dst'.  Only the VXLAN header goes
+ * on here: the port builds the outer headers, or has the kernel build them
+ * (vxlan.h). */
 static void
 encap_and_enqueue(struct dp *dp, struct dp_port *in, struct dp_vni *v,
                   uint32_t vni, struct packet *p, const struct in6_addr *dst)
 {
     struct dp_port *tunnel = dp->tunnel;
-    struct eth_addr next_hop = {{ 0 }};
 
     if (UNLIKELY(dp->trace)) {
         trace_remote_output(dp, vni, dst, p);
         return;
     }
-    if (inet_is_multicast(dst)) {
-        next_hop = vxlan_multicast_eth(dst);
-    } else if (dp->cb.neighbor) {
-        dp->cb.neighbor(dp->cb.aux, dst, &next_hop);
-    }
-    if (vxlan_encap(p, &tunnel->tunnel.encap, vni, dst, &next_hop,
-                    tunnel->ip_id++)) {
+    if (vxlan_encap(p, &tunnel->tunnel.encap, vni, dst)) {
         drop(dp, in, v, p, DP_DROP_TOO_BIG);
         return;
     }
@@ -722,10 +776,13 @@ output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         return;
     }
 
-    /* The underlay MTU bounds the outer IP packet: the whole inner frame
+    /* The hash goes first, so that segmentation finds the headers parsed.
+     * The underlay MTU bounds the outer IP packet: the whole inner frame
      * (for a super frame, its largest segment) plus the outer headers
      * after the outer Ethernet header. */
     size_t wire_len = packet_size(p);
+
+    inner_hash(p);
 
     if (p->md.gso_size) {
         size_t hdr_len = tso_header_len(p);
@@ -741,7 +798,6 @@ output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         drop(dp, in, v, p, DP_DROP_TOO_BIG);
         return;
     }
-    inner_hash(dp, p);
     if (p->md.gso_size) {
         struct segment_output so = { dp, in, v, NULL, dst, vni };
 
@@ -772,6 +828,10 @@ flood(struct dp *dp, struct dp_port *in, struct dp_vni *v, struct packet *p,
     if (!n_targets) {
         packet_free(p);
         return;
+    }
+    /* Every copy to the underlay needs the hash: one parse serves all. */
+    if (n_remote) {
+        inner_hash(p);
     }
 
     size_t left = n_targets;
@@ -855,7 +915,7 @@ forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
     } else if (dest->port_no == in->port_no) {
         drop(dp, in, v, p, DP_DROP_SAME_PORT);
     } else {
-        struct dp_port *out = find_port(dp, dest->port_no);
+        struct dp_port *out = lookup_port(dp, dest->port_no);
 
         if (out && out->vni == v) {
             output(dp, in, out, v, p);
@@ -990,12 +1050,11 @@ xlate_lookup(void *xl_, uint8_t table_id, const struct flow_key *key,
     struct dp *dp = xl->dp;
     struct flow_rule *rule;
 
-    if (dp->trace || flow_table_is_trivial(dp->flows)
-        || !flow_table_needs_key(dp->flows, table_id)) {
+    if (dp->trace || dp->trivial) {
         rule = flow_table_lookup(dp->flows, table_id, key);
     } else {
-        uint64_t generation = flow_table_generation(dp->flows);
-        uint32_t hash = emc_hash(dp->emc, table_id, key);
+        uint64_t generation = dp->generation;
+        uint32_t hash = emc_hash(dp->emc, table_id, key, p->md.hash);
 
         rule = emc_lookup(dp->emc, table_id, key, hash, generation);
         if (!rule) {
@@ -1109,53 +1168,6 @@ static const struct flow_exec_ops xlate_ops = {
     .drop = xlate_drop,
 };
 
-/* Runs 'p', received on 'in' and past the checks on the frame itself,
- * through the flow tables.  'v' is its VNI if that is configured. */
-static void
-process(struct dp *dp, struct dp_port *in, struct dp_vni *v,
-        struct packet *p)
-{
-    struct xlate xl = { dp, in, v };
-    struct flow_key key;
-
-    if (v && !dp->trace) {
-        v->counters.rx_packets++;
-        v->counters.rx_bytes += packet_size(p);
-    }
-    if (dp->trivial && !dp->trace) {
-        /* Every frame meets the same rule: no need to parse, nor to look
-         * it up again, and for the default rule no need to interpret its
-         * one action either. */
-        dp->trivial_packets++;
-        dp->trivial_bytes += packet_size(p);
-        if (dp->trivial_normal) {
-            normal(&xl, p, p->md.vni);
-            return;
-        }
-        memset(&key, 0, sizeof key);
-        key.in_port = p->md.in_port;
-        key.vni = p->md.vni;
-        flow_exec_rule(&xlate_ops, &xl, p, &key, dp->trivial_rule);
-    } else {
-        flow_extract(p, &key);
-        flow_exec_run(&xlate_ops, &xl, p, &key);
-    }
-}
-
-static void
-receive_local(struct dp *dp, struct dp_port *in, struct packet *p)
-{
-    struct dp_vni *v = in->vni;
-
-    if (packet_size(p) < ETH_HEADER_LEN) {
-        drop(dp, in, v, p, DP_DROP_RUNT);
-        return;
-    }
-    p->md.in_port = in->port_no;
-    p->md.vni = v ? v->vni : 0;
-    process(dp, in, v, p);
-}
-
 /* Frames from the tunnel port are UDP payloads (VXLAN header first) with
  * the outer addresses in p->md, as the VTEP's socket delivers them. */
 /* A kernel vxlan device on this host hands its TCP segmentation offload
@@ -1218,6 +1230,76 @@ drop_bad_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
     return false;
 }
 
+/* Runs 'p', received on 'in' and past the checks on the frame itself,
+ * through the flow tables.  'v' is its VNI if that is configured.  This
+ * is where a frame is parsed, once, if anything needs it: a table that
+ * looks at frames, or a decapsulated frame from this host's own stack,
+ * whose offloads need its headers. */
+static void
+process(struct dp *dp, struct dp_port *in, struct dp_vni *v,
+        struct packet *p)
+{
+    struct xlate xl = { dp, in, v };
+    bool trivial = dp->trivial && !dp->trace;
+    bool from_tunnel = in->kind == DP_PORT_TUNNEL;
+    bool offloaded = from_tunnel && from_this_host(p);
+    struct flow_key key;
+
+    if (!trivial || offloaded) {
+        extract_key(p, &key);
+    }
+    if (from_tunnel) {
+        /* A peer on this host may have left the inner checksum to
+         * offload; whoever sends the frame on finishes it.  From anywhere
+         * else, a field that looks so is what the sender chose, and taking
+         * it at its word would give data damaged on the way a fresh
+         * checksum: such a frame goes on as it came, for its receiver to
+         * check, as the kernel's vxlan driver passes a frame it does not
+         * verify. */
+        if (offloaded) {
+            csum_detect_partial(p);
+        }
+        mark_super_frame(in, p);
+    }
+    if (v && !dp->trace) {
+        v->counters.rx_packets++;
+        v->counters.rx_bytes += packet_size(p);
+    }
+    if (!trivial) {
+        flow_exec_run(&xlate_ops, &xl, p, &key);
+        return;
+    }
+
+    /* Every frame meets the same rule: no need to look it up again, and
+     * for the default rule no need to interpret its one action either. */
+    dp->trivial_packets++;
+    dp->trivial_bytes += packet_size(p);
+    if (dp->trivial_normal) {
+        normal(&xl, p, p->md.vni);
+        return;
+    }
+    if (!offloaded) {
+        memset(&key, 0, sizeof key);
+        key.in_port = p->md.in_port;
+        key.vni = p->md.vni;
+    }
+    flow_exec_rule(&xlate_ops, &xl, p, &key, dp->trivial_rule);
+}
+
+static void
+receive_local(struct dp *dp, struct dp_port *in, struct packet *p)
+{
+    struct dp_vni *v = in->vni;
+
+    if (packet_size(p) < ETH_HEADER_LEN) {
+        drop(dp, in, v, p, DP_DROP_RUNT);
+        return;
+    }
+    p->md.in_port = in->port_no;
+    p->md.vni = v ? v->vni : 0;
+    process(dp, in, v, p);
+}
+
 static void
 receive_tunnel(struct dp *dp, struct dp_port *in, struct packet *p)
 {
@@ -1230,23 +1312,13 @@ receive_tunnel(struct dp *dp, struct dp_port *in, struct packet *p)
     }
 
     /* Not configured: a flow may still take it; normal drops it. */
-    struct dp_vni *v = find_vni(dp, vni);
+    struct dp_vni *v = lookup_vni(dp, vni);
 
     if (drop_bad_remote(dp, in, v, p)) {
         return;
     }
     p->md.in_port = in->port_no;
     p->md.vni = vni;
-    /* A peer on this host may have left the inner checksum to offload;
-     * whoever sends the frame on finishes it.  From anywhere else, a field
-     * that looks so is what the sender chose, and taking it at its word
-     * would give data damaged on the way a fresh checksum: such a frame
-     * goes on as it came, for its receiver to check, as the kernel's
-     * vxlan driver passes a frame it does not verify. */
-    if (from_this_host(p)) {
-        csum_detect_partial(p);
-    }
-    mark_super_frame(in, p);
     process(dp, in, v, p);
 }
 
@@ -1308,6 +1380,7 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
     }
     dp->now_ms = now_ms;
     dp->trivial = flow_table_is_trivial(dp->flows);
+    dp->generation = flow_table_generation(dp->flows);
     dp->trivial_rule = dp->trivial ? flow_table_lookup(dp->flows, 0, NULL)
                                    : NULL;
     dp->trivial_normal = dp->trivial_rule

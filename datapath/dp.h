@@ -78,8 +78,9 @@ typedef void dp_send_cb(void *aux, uint32_t port_no,
                         struct packet_batch *batch);
 
 /* Finds the next-hop Ethernet address for underlay address 'dst'.  Returns
- * false if it is not known (the frame then leaves with a zero destination,
- * for an owner that sends through the kernel's IP stack). */
+ * false if it is not known.  Not called at present: encapsulated frames
+ * leave through the kernel's IP stack, which resolves the next hop, and
+ * carry no outer Ethernet header (vxlan.h). */
 typedef bool dp_neighbor_cb(void *aux, const struct in6_addr *dst,
                             struct eth_addr *mac);
 

@@ -3,6 +3,7 @@
 #include "emc.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "hash.h"
 #include "util.h"
@@ -10,14 +11,17 @@
 struct emc_entry {
     struct flow_key key;
     struct flow_rule *rule;
-    uint64_t generation;
+    uint64_t stamp;             /* The tables' generation plus one when it
+                                 * was made: 0 never matches, so memory
+                                 * fresh from calloc() is empty without
+                                 * being touched. */
     uint32_t hash;
     uint8_t table_id;
 };
 
 struct emc {
     uint64_t basis;
-    uint64_t mult[FLOW_KEY_U64S]; /* Random and odd, one per key word. */
+    uint64_t mult;              /* Random and odd. */
     struct emc_entry entries[EMC_ENTRIES];
 };
 
@@ -28,14 +32,7 @@ emc_create(void)
 
     if (emc) {
         emc->basis = hash_random_seed();
-        for (size_t i = 0; i < FLOW_KEY_U64S; i++) {
-            emc->mult[i] = hash_random_seed() | 1;
-        }
-        /* calloc()'s zero generation is one the tables have at their
-         * start: mark every entry as from no generation at all. */
-        for (size_t i = 0; i < EMC_ENTRIES; i++) {
-            emc->entries[i].generation = UINT64_MAX;
-        }
+        emc->mult = hash_random_seed() | 1;
     }
     return emc;
 }
@@ -47,32 +44,19 @@ emc_destroy(struct emc *emc)
 }
 
 uint32_t
-emc_hash(const struct emc *emc, uint8_t table_id, const struct flow_key *key)
+emc_hash(const struct emc *emc, uint8_t table_id, const struct flow_key *key,
+         uint32_t flow_hash)
 {
-    const flow_u64 *w = flow_key_u64s(key);
-    uint64_t h = emc->basis ^ table_id;
+    uint64_t h = flow_hash ^ ((uint64_t) key->in_port << 32);
 
-    /* Multilinear with secret multipliers: the products are independent,
-     * so they run side by side, and one final round mixes them.  'layers'
-     * and 'error' share the last word with TCP flags; they follow from the
-     * frame's bytes like everything else, so they may stay in. */
-    for (size_t i = 0; i < FLOW_KEY_U64S; i++) {
-        h += (w[i] ^ (w[i] >> 29)) * emc->mult[i];
-    }
-    return hash_finish(hash_add64(0, h));
+    h += (key->vni | (uint64_t) table_id << 32) * emc->mult;
+    return hash_finish(hash_add64(emc->basis, h));
 }
 
 static bool
 keys_equal(const struct flow_key *a, const struct flow_key *b)
 {
-    const flow_u64 *x = flow_key_u64s(a);
-    const flow_u64 *y = flow_key_u64s(b);
-    uint64_t diff = 0;
-
-    for (size_t i = 0; i < FLOW_KEY_U64S; i++) {
-        diff |= x[i] ^ y[i];
-    }
-    return !diff;
+    return !memcmp(a, b, sizeof *a);
 }
 
 /* The two slots 'hash' may use. */
@@ -86,10 +70,12 @@ struct flow_rule *
 emc_lookup(const struct emc *emc, uint8_t table_id,
            const struct flow_key *key, uint32_t hash, uint64_t generation)
 {
+    uint64_t stamp = generation + 1;
+
     for (int way = 0; way < 2; way++) {
         const struct emc_entry *e = &emc->entries[slot(hash, way)];
 
-        if (e->hash == hash && e->generation == generation
+        if (e->hash == hash && e->stamp == stamp
             && e->table_id == table_id && keys_equal(&e->key, key)) {
             return e->rule;
         }
@@ -101,17 +87,18 @@ void
 emc_insert(struct emc *emc, uint8_t table_id, const struct flow_key *key,
            uint32_t hash, uint64_t generation, struct flow_rule *rule)
 {
+    uint64_t stamp = generation + 1;
     struct emc_entry *a = &emc->entries[slot(hash, 0)];
     struct emc_entry *b = &emc->entries[slot(hash, 1)];
     /* A stale slot first; else the second way, so that two flows that
      * share a first slot can both stay. */
-    struct emc_entry *e = a->generation != generation ? a
-                          : b->generation != generation ? b
+    struct emc_entry *e = a->stamp != stamp ? a
+                          : b->stamp != stamp ? b
                           : a->hash & 1 ? a : b;
 
     e->key = *key;
     e->rule = rule;
-    e->generation = generation;
+    e->stamp = stamp;
     e->hash = hash;
     e->table_id = table_id;
 }

@@ -454,6 +454,9 @@ flow_rule_to_spec(const struct flow_rule *r, struct flow_spec *spec)
         .has_priority = true,
         .priority = r->cr.priority,
         .cookie = r->cookie,
+        /* As flow_text_parse() gives an added rule: a cookie, if any,
+         * with a full mask, so that it prints. */
+        .cookie_mask = r->cookie ? UINT64_MAX : 0,
         .idle_timeout = r->idle_timeout,
         .hard_timeout = r->hard_timeout,
         .match = r->cr.match,

@@ -117,8 +117,8 @@ struct flow_rule *flow_table_find(const struct flow_table *,
 bool flow_rule_equals_spec(const struct flow_rule *r,
                            const struct flow_spec *spec);
 
-/* Fills 'spec' with a view of 'r' (its actions stay the rule's: do not
- * uninit the spec). */
+/* Fills 'spec' with a view of 'r' as flow_text_parse() would give it for
+ * FLOW_TEXT_ADD (its actions stay the rule's: do not uninit the spec). */
 void flow_rule_to_spec(const struct flow_rule *r, struct flow_spec *spec);
 
 /* Counts 'n_packets' frames of 'n_bytes' against 'r' at 'now_ms'.  The

@@ -2,6 +2,7 @@
 
 #include "flow.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "csum.h"
@@ -260,7 +261,10 @@ flow_extract(struct packet *p, struct flow_key *key)
     key->vni = p->md.vni;
     key->tun_src = p->md.tun_src;
     key->tun_dst = p->md.tun_dst;
-    packet_reset_offsets(p);
+    p->md.l3_ofs = PACKET_OFS_NONE;
+    p->md.l4_ofs = PACKET_OFS_NONE;
+    p->md.l4_proto = 0;
+    p->md.parsed = true;
 
     size_t l3_ofs = parse_l2(p, key);
 
@@ -281,7 +285,50 @@ flow_extract(struct packet *p, struct flow_key *key)
     if (end) {
         parse_l4(p, l4_ofs, end, key);
     }
+    if (key->layers == FLOW_LAYER_L4 && !key->nw_frag) {
+        p->md.l4_proto = key->nw_proto;
+    }
     return key->layers;
+}
+
+/* The basis of the flow hashes that flow_extract_hashed() records: one per
+ * process, chosen at random, since the hash only spreads flows over UDP
+ * source ports. */
+static uint64_t
+hash_basis(void)
+{
+    static uint64_t basis;
+    static bool ready;
+
+    if (!ready) {
+        basis = hash_random_seed();
+        ready = true;
+    }
+    return basis;
+}
+
+void
+flow_extract_hashed(struct packet *p, struct flow_key *key)
+{
+    flow_extract(p, key);
+    p->md.hash = flow_hash_5tuple(key, hash_basis());
+    p->md.hash_valid = true;
+}
+
+void
+flow_parse(struct packet *p)
+{
+    if (!p->md.parsed) {
+        struct flow_key key;
+
+        flow_extract_hashed(p, &key);
+    }
+}
+
+static inline uint64_t
+mix_word(uint64_t w, uint64_t k)
+{
+    return (w ^ (w >> 29)) * k;
 }
 
 uint32_t
@@ -315,11 +362,11 @@ flow_hash_5tuple(const struct flow_key *key, uint64_t basis)
            ^ ((uint64_t) src_lo << 48 | (uint64_t) dst_lo << 16
               | key->dl_type);
 
-    uint64_t h = 0;
+    /* Written out: a loop over 'k' is not unrolled at -O2. */
+    uint64_t h = mix_word(w[0], k[0]) + mix_word(w[1], k[1])
+                 + mix_word(w[2], k[2]) + mix_word(w[3], k[3])
+                 + mix_word(w[4], k[4]) + mix_word(w[5], k[5]);
 
-    for (size_t i = 0; i < 6; i++) {
-        h += (w[i] ^ (w[i] >> 29)) * k[i];
-    }
     return hash_finish(hash_add64(basis, h));
 }
 

@@ -88,8 +88,10 @@ flow_key_u64s(const struct flow_key *key)
 }
 
 /* Parses the frame in 'p' into 'key', never reading past its size and never
- * trusting a length field beyond it.  Also records the L3 and L4 offsets in
- * p->md.  Returns how far it got. */
+ * trusting a length field beyond it.  Also records in p->md the L3 and L4
+ * offsets and the transport protocol, and marks it parsed (packet.h), so
+ * that segmentation, GRO and checksum offload find the headers without
+ * parsing again.  Returns how far it got. */
 enum flow_layer flow_extract(struct packet *p, struct flow_key *key);
 
 /* Replaces the frame in 'p' with one that flow_extract() turns back into
@@ -97,6 +99,20 @@ enum flow_layer flow_extract(struct packet *p, struct flow_key *key);
  * the frame; lengths and checksums are valid), and sets p's in_port, VNI
  * and tunnel addresses from it.  Returns 0 or EMSGSIZE. */
 int flow_compose(struct packet *p, const struct flow_key *key);
+
+/* flow_extract(), and records in p->md the flow hash of the key as well,
+ * flow_hash_5tuple() with a basis chosen at random once per process, so
+ * that whoever parses a frame first leaves its hash (for the UDP source
+ * port of encapsulation) with its offsets. */
+void flow_extract_hashed(struct packet *p, struct flow_key *key);
+
+/* Makes p->md describe the headers of the frame in 'p' and hold its flow
+ * hash: flow_extract_hashed(), with a key of its own that it throws away,
+ * unless the frame is already parsed.  For whoever needs the header
+ * offsets but not the key (segmentation, GRO, checksum offload, a port
+ * checking a super frame on receive); the datapath, which needs the key
+ * too, extracts it before anything else needs it. */
+void flow_parse(struct packet *p);
 
 /* Returns a hash of the flow's addresses, protocol and ports (the same in
  * both directions is not promised), mixed with 'basis'. */

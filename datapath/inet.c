@@ -7,66 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct in6_addr
-inet_from_ipv4(be32 addr)
-{
-    struct in6_addr a;
-
-    memset(&a, 0, sizeof a);
-    a.s6_addr[10] = 0xff;
-    a.s6_addr[11] = 0xff;
-    memcpy(&a.s6_addr[12], &addr, 4);
-    return a;
-}
-
-be32
-inet_to_ipv4(const struct in6_addr *a)
-{
-    be32 v4;
-
-    memcpy(&v4, &a->s6_addr[12], 4);
-    return v4;
-}
-
-bool
-inet_is_ipv4(const struct in6_addr *a)
-{
-    return IN6_IS_ADDR_V4MAPPED(a);
-}
-
-bool
-inet_is_multicast(const struct in6_addr *a)
-{
-    return inet_is_ipv4(a) ? (a->s6_addr[12] & 0xf0) == 0xe0
-                           : a->s6_addr[0] == 0xff;
-}
-
-bool
-inet_is_unspecified(const struct in6_addr *a)
-{
-    return IN6_IS_ADDR_UNSPECIFIED(a)
-           || (inet_is_ipv4(a) && !inet_to_ipv4(a));
-}
-
-bool
-inet_equals(const struct in6_addr *a, const struct in6_addr *b)
-{
-    return !memcmp(a, b, sizeof *a);
-}
-
-bool
-inet_is_loopback(const struct in6_addr *a)
-{
-    return inet_is_ipv4(a) ? a->s6_addr[12] == 127 : IN6_IS_ADDR_LOOPBACK(a);
-}
-
-bool
-inet_is_unicast(const struct in6_addr *a)
-{
-    return !inet_is_unspecified(a) && !inet_is_multicast(a)
-           && !(inet_is_ipv4(a) && inet_to_ipv4(a) == htonl(0xffffffff));
-}
-
 bool
 inet_prefix_contains(const struct inet_prefix *prefix,
                      const struct in6_addr *a)

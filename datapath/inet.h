@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "byte-order.h"
@@ -14,24 +15,73 @@
 
 #define INET_ADDR_STRLEN 46     /* INET6_ADDRSTRLEN. */
 
+/* These predicates are inline: the datapath asks them several times per
+ * frame, and a call costs more than the question. */
+
 /* Returns IPv4 address 'addr' in its IPv4-mapped form. */
-struct in6_addr inet_from_ipv4(be32 addr);
+static inline struct in6_addr
+inet_from_ipv4(be32 addr)
+{
+    struct in6_addr a;
+
+    memset(&a, 0, sizeof a);
+    a.s6_addr[10] = 0xff;
+    a.s6_addr[11] = 0xff;
+    memcpy(&a.s6_addr[12], &addr, 4);
+    return a;
+}
 
 /* Returns the IPv4 address of an IPv4-mapped 'a'. */
-be32 inet_to_ipv4(const struct in6_addr *a);
+static inline be32
+inet_to_ipv4(const struct in6_addr *a)
+{
+    be32 v4;
 
-bool inet_is_ipv4(const struct in6_addr *);
-bool inet_is_multicast(const struct in6_addr *);
-bool inet_is_unspecified(const struct in6_addr *);
+    memcpy(&v4, &a->s6_addr[12], 4);
+    return v4;
+}
 
-bool inet_equals(const struct in6_addr *, const struct in6_addr *);
+static inline bool
+inet_is_ipv4(const struct in6_addr *a)
+{
+    return IN6_IS_ADDR_V4MAPPED(a);
+}
+
+static inline bool
+inet_is_multicast(const struct in6_addr *a)
+{
+    return inet_is_ipv4(a) ? (a->s6_addr[12] & 0xf0) == 0xe0
+                           : a->s6_addr[0] == 0xff;
+}
+
+static inline bool
+inet_is_unspecified(const struct in6_addr *a)
+{
+    return IN6_IS_ADDR_UNSPECIFIED(a)
+           || (inet_is_ipv4(a) && !inet_to_ipv4(a));
+}
+
+static inline bool
+inet_equals(const struct in6_addr *a, const struct in6_addr *b)
+{
+    return !memcmp(a, b, sizeof *a);
+}
 
 /* Says whether 'a' is a loopback address: 127.0.0.0/8 or ::1. */
-bool inet_is_loopback(const struct in6_addr *a);
+static inline bool
+inet_is_loopback(const struct in6_addr *a)
+{
+    return inet_is_ipv4(a) ? a->s6_addr[12] == 127 : IN6_IS_ADDR_LOOPBACK(a);
+}
 
 /* Says whether 'a' can be the source of a datagram: not unspecified,
  * multicast or the IPv4 limited broadcast address 255.255.255.255. */
-bool inet_is_unicast(const struct in6_addr *a);
+static inline bool
+inet_is_unicast(const struct in6_addr *a)
+{
+    return !inet_is_unspecified(a) && !inet_is_multicast(a)
+           && !(inet_is_ipv4(a) && inet_to_ipv4(a) == htonl(0xffffffff));
+}
 
 /* A prefix: the first 'len' bits of 'addr', counted over the IPv4-mapped
  * form, so an IPv4 /16 has 'len' 112. */

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "byte-order.h"
+
 /* Packet buffers and batches.
  *
  * A packet is one contiguous buffer from a pool: PACKET_HEADROOM bytes in
@@ -36,13 +38,24 @@ struct packet_meta {
     struct in6_addr tun_src;
     struct in6_addr tun_dst;
 
-    /* Offsets from the start of the frame, PACKET_OFS_NONE where the parser
-     * did not get that far. */
+    /* What flow_extract() found, so that nobody parses a frame twice:
+     * offsets from the start of the frame (PACKET_OFS_NONE where the
+     * parser did not get that far) and the IP protocol of the transport
+     * header at 'l4_ofs' (0 if there is none, or it is in a fragment).
+     * Valid only while 'parsed' is set: whoever changes the headers calls
+     * packet_shift_offsets() or packet_reset_offsets(). */
     uint16_t l3_ofs;
     uint16_t l4_ofs;
+    bool parsed;
+    uint8_t l4_proto;
 
     uint32_t hash;              /* Inner flow hash, valid if 'hash_valid'. */
     bool hash_valid;
+
+    /* UDP ports that vxlan_encap() chose for the outer header, which
+     * whoever sends the frame builds (vxlan.h). */
+    uint16_t tun_udp_src;       /* Host order. */
+    be16 tun_udp_dst;
 
     /* Checksum offload: the L4 checksum still has to be completed by
      * summing from 'csum_start' and storing at 'csum_start + csum_offset'
@@ -152,12 +165,36 @@ void *packet_pull(struct packet *p, size_t len);
  * tailroom is short. */
 void *packet_put_uninit(struct packet *p, size_t len);
 
-/* Forgets every parsed header position. */
+/* Forgets every parsed header position and the flow hash: for whoever
+ * replaces the frame's headers, such as encapsulation or decapsulation. */
 static inline void
 packet_reset_offsets(struct packet *p)
 {
     p->md.l3_ofs = PACKET_OFS_NONE;
     p->md.l4_ofs = PACKET_OFS_NONE;
+    p->md.parsed = false;
+    p->md.l4_proto = 0;
+    p->md.hash_valid = false;
+}
+
+/* Moves the parsed header positions of 'p' by 'delta' bytes, for whoever
+ * inserts (positive) or removes (negative) 'delta' bytes in front of the
+ * L3 header without changing any parsed field, such as a VLAN tag pushed
+ * or stripped: the offsets, the checksum start and the flow hash stay
+ * valid (the hash covers the type after the tags, not the tags).  Header
+ * positions that the parser did not reach stay unset. */
+static inline void
+packet_shift_offsets(struct packet *p, int delta)
+{
+    if (p->md.l3_ofs != PACKET_OFS_NONE) {
+        p->md.l3_ofs = (uint16_t) (p->md.l3_ofs + delta);
+    }
+    if (p->md.l4_ofs != PACKET_OFS_NONE) {
+        p->md.l4_ofs = (uint16_t) (p->md.l4_ofs + delta);
+    }
+    if (p->md.csum_partial) {
+        p->md.csum_start = (uint16_t) (p->md.csum_start + delta);
+    }
 }
 
 /* A batch is how packets move between every stage: at most

@@ -45,7 +45,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "csum.h"
 #include "headers.h"
 #include "packet.h"
 #include "port-provider.h"
@@ -469,14 +468,7 @@ tap_send(struct port *port, struct packet_batch *batch)
             tap->stats.tx_errors++;
             continue;
         }
-        /* A capture inside the VM should show finished checksums on what
-         * came from elsewhere; only a super frame, which the VM's stack
-         * cuts (or takes whole) itself, keeps an unfinished checksum: GSO
-         * finishes it per segment. */
-        if (!p->md.gso_size || !port->takes_gso) {
-            csum_complete_partial(p);
-        }
-        if (!vnet_hdr_push(p)) {
+        if (!vnet_hdr_output(p, port->takes_gso)) {
             tap->stats.tx_errors++;
             continue;
         }

@@ -14,11 +14,13 @@
  * underlay ECMP needs to spread flows, so no single UDP socket can send.
  * Frames of one flow that leave in the same batch go out as one train
  * (udp-gso.h) from a socket bound to that flow's source port: one trip
- * through the kernel for up to 64 datagrams.  Lone frames, multicast and
- * trains that cannot go that way leave through a raw IP socket that takes
- * the whole outer IP packet vxlan_encap() built.  The kernel still routes
- * either and resolves the next hop, so the outer Ethernet header in front
- * of each frame is skipped.
+ * through the kernel for up to 64 datagrams, the UDP payloads as the
+ * datapath made them, with outer headers the kernel builds.  Lone frames,
+ * multicast and trains that cannot go that way get outer IP and UDP
+ * headers here (vxlan_push_outer()) and leave through a raw IP socket.
+ * The kernel routes either and resolves the next hop: no outer Ethernet
+ * header is ever built.  What is done to each frame besides the system
+ * calls is in vxlan-io.c, where dp-bench runs it too.
  *
  * Neither receive nor raw socket is bound to 'dev': unicast may come in
  * and leave on any interface the routes choose.  'dev' only names the
@@ -46,6 +48,7 @@
 #include "sockopt.h"
 #include "udp-gso.h"
 #include "util.h"
+#include "vxlan-io.h"
 
 /* IP_ADD_MEMBERSHIP costs the kernel a little per group and the set is
  * kept in the port, so it is bounded.  (IPv4 has its own, lower, limit:
@@ -58,11 +61,11 @@ struct vxlan_port {
     struct port up;
     int rx_fd;                  /* UDP socket bound to the VXLAN port. */
 
-    /* Trains of datagrams that rx_fd received whole (UDP GRO), each with
-     * md.gso_size set, and not yet cut into the frames they hold. */
-    struct packet_batch trains;
-    size_t trains_next;         /* The first of 'trains' not yet cut. */
+    /* Datagrams and trains of them (UDP GRO) that rx_fd received, not yet
+     * handed on. */
+    struct vxlan_io_trains trains;
     int tx_fd;                  /* Raw socket for whole outer IP packets. */
+    uint16_t ip_id;             /* Next outer IPv4 identification. */
     bool use_gso;               /* The gso option. */
     struct udp_gso *gso;        /* Trains of datagrams, NULL if disabled. */
     int family;                 /* AF_INET or AF_INET6, as 'local_ip'. */
@@ -77,53 +80,11 @@ struct vxlan_port {
     struct in6_addr groups[VXLAN_PORT_MAX_GROUPS];
 };
 
-/* Room for the control messages a datagram brings (its destination, and
- * the segment size of a train the kernel kept whole), aligned as the
- * CMSG_* macros expect. */
-union rx_cmsg {
-    struct cmsghdr align;
-    uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))
-                + CMSG_SPACE(sizeof(int))];
-};
-BUILD_ASSERT(sizeof(struct in6_pktinfo) >= sizeof(struct in_pktinfo));
-
 static struct vxlan_port *
 vxlan_port_cast(const struct port *port)
 {
     assert(port->class == &port_vxlan_class);
     return CONTAINER_OF(port, struct vxlan_port, up);
-}
-
-/* Reads the datagram's destination address from its IP_PKTINFO or
- * IPV6_PKTINFO control message into '*addr', and the segment size of a
- * train of datagrams from UDP_GRO into '*gso_size'.  Leaves either as it
- * was if there is no such message. */
-static void
-parse_rx_cmsgs(struct msghdr *msg, struct in6_addr *addr, uint16_t *gso_size)
-{
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c;
-         c = CMSG_NXTHDR(msg, c)) {
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO
-            && c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
-            struct in_pktinfo info;
-
-            memcpy(&info, CMSG_DATA(c), sizeof info);
-            *addr = inet_from_ipv4(info.ipi_addr.s_addr);
-        } else if (c->cmsg_level == IPPROTO_IPV6
-                   && c->cmsg_type == IPV6_PKTINFO
-                   && c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
-            struct in6_pktinfo info;
-
-            memcpy(&info, CMSG_DATA(c), sizeof info);
-            *addr = info.ipi6_addr;
-        } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO
-                   && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-            int size;
-
-            memcpy(&size, CMSG_DATA(c), sizeof size);
-            *gso_size = size > 0 && size <= UINT16_MAX ? (uint16_t) size : 0;
-        }
-    }
 }
 
 /* Opens the receive socket into vp->rx_fd.  Returns 0 or an errno value
@@ -334,8 +295,8 @@ vxlan_close(struct port *port)
         if (vp->tx_fd >= 0) {
             close(vp->tx_fd);
         }
-        for (size_t i = vp->trains_next; i < vp->trains.count; i++) {
-            packet_free(vp->trains.packets[i]);
+        for (size_t i = vp->trains.next; i < vp->trains.batch.count; i++) {
+            packet_free(vp->trains.batch.packets[i]);
         }
         udp_gso_destroy(vp->gso);
         free(vp);
@@ -423,126 +384,6 @@ is_transient(int err)
            || err == EHOSTUNREACH || err == ENETUNREACH;
 }
 
-/* What recvmmsg() needs for one datagram beside its header. */
-struct rx_slot {
-    struct iovec iov;
-    union inet_sockaddr addr;
-    union rx_cmsg cmsg;
-};
-
-/* Takes up to 'max' buffers from 'pool' into 'packets' and points 'msgs'
- * at them through 'slots'.  Returns how many. */
-static size_t
-rx_prepare(struct packet_pool *pool, size_t max, struct packet **packets,
-           struct mmsghdr *msgs, struct rx_slot *slots)
-{
-    struct packet_pool_stats pool_stats;
-    size_t n;
-
-    /* Take only buffers the pool has, so that a busy pool does not count
-     * allocation failures for datagrams that may not even be there, and
-     * at most half of them, so that the trains among the datagrams have
-     * buffers left to be cut into. */
-    packet_pool_get_stats(pool, &pool_stats);
-    n = MIN((pool_stats.n_free + 1) / 2, max);
-    for (size_t i = 0; i < n; i++) {
-        struct packet *p = packet_alloc(pool);
-        struct rx_slot *slot = &slots[i];
-
-        packets[i] = p;
-        slot->iov = (struct iovec) { .iov_base = packet_data(p),
-                                     .iov_len = packet_tailroom(p) };
-        msgs[i].msg_hdr = (struct msghdr) {
-            .msg_name = &slot->addr,
-            .msg_namelen = sizeof slot->addr,
-            .msg_iov = &slot->iov,
-            .msg_iovlen = 1,
-            .msg_control = &slot->cmsg,
-            .msg_controllen = sizeof slot->cmsg,
-        };
-    }
-    return n;
-}
-
-/* Sets the size and outer addresses of 'p' from the datagram that 'msg'
- * received into it.  Returns false if the datagram is unusable. */
-static bool
-rx_complete(struct mmsghdr *msg, struct packet *p)
-{
-    struct msghdr *hdr = &msg->msg_hdr;
-
-    /* No UDP payload outgrows a buffer, so truncation means a datagram we
-     * cannot make sense of. */
-    if (hdr->msg_flags & MSG_TRUNC
-        || !inet_sockaddr_get(hdr->msg_name, hdr->msg_namelen,
-                             &p->md.tun_src)) {
-        return false;
-    }
-    /* Without the control message (which the socket option always
-     * brings) the destination stays unspecified; the datapath does not
-     * need it to forward. */
-    parse_rx_cmsgs(hdr, &p->md.tun_dst, &p->md.gso_size);
-    p->size = msg->msg_len;
-    if (p->md.gso_size >= p->size) {
-        p->md.gso_size = 0;
-    }
-    return true;
-}
-
-/* Copies 'len' bytes at 'data', a datagram of the train in 'train', into a
- * packet of its own from 'pool' and adds it to 'batch'.  Counts a receive
- * error if the pool is empty. */
-static void
-copy_datagram(struct vxlan_port *vp, const struct packet *train,
-              const uint8_t *data, size_t len, struct packet_pool *pool,
-              struct packet_batch *batch)
-{
-    struct packet *p = packet_alloc(pool);
-
-    if (!p || packet_set_frame(p, data, len)) {
-        vp->stats.rx_errors++;
-        packet_free(p);
-        return;
-    }
-    p->md.tun_src = train->md.tun_src;
-    p->md.tun_dst = train->md.tun_dst;
-    packet_batch_add(batch, p);
-}
-
-/* Moves what vp->trains holds into 'batch', in the order it came, until
- * 'batch' is full: a lone datagram as it is, a train cut into its
- * datagrams. */
-static void
-cut_trains(struct vxlan_port *vp, struct packet_pool *pool,
-           struct packet_batch *batch)
-{
-    while (vp->trains_next < vp->trains.count
-           && !packet_batch_is_full(batch)) {
-        struct packet *p = vp->trains.packets[vp->trains_next];
-        size_t seg = p->md.gso_size;
-
-        if (seg && packet_size(p) > seg) {
-            copy_datagram(vp, p, packet_data(p), seg, pool, batch);
-            packet_pull(p, seg);
-            continue;
-        }
-        /* The last datagram of a train may start at an odd address, where
-         * frames must not: it is copied too. */
-        if (seg && (uintptr_t) packet_data(p) % 2) {
-            copy_datagram(vp, p, packet_data(p), packet_size(p), pool,
-                          batch);
-            packet_free(p);
-        } else {
-            p->md.gso_size = 0;
-            packet_batch_add(batch, p);
-        }
-        vp->trains_next++;
-    }
-    if (vp->trains_next == vp->trains.count) {
-        vp->trains_next = vp->trains.count = 0;
-    }
-}
-
 /* Receives up to 'max' datagrams or trains of them into vp->trains, which
  * must be empty.  Returns 0 or an errno value. */
 static int
@@ -550,8 +391,8 @@ receive_trains(struct vxlan_port *vp, struct packet_pool *pool, size_t max)
 {
     struct packet *packets[PACKET_BATCH_MAX];
     struct mmsghdr msgs[PACKET_BATCH_MAX];
-    struct rx_slot slots[PACKET_BATCH_MAX];
-    size_t n = rx_prepare(pool, max, packets, msgs, slots);
+    struct vxlan_io_rx_slot slots[PACKET_BATCH_MAX];
+    size_t n = vxlan_io_rx_prepare(pool, max, packets, msgs, slots);
     int retval, err;
     size_t n_read;
 
@@ -562,8 +403,8 @@ receive_trains(struct vxlan_port *vp, struct packet_pool *pool, size_t max)
     err = retval < 0 ? errno : 0;
     n_read = retval < 0 ? 0 : (size_t) retval;
     for (size_t i = 0; i < n; i++) {
-        if (i < n_read && rx_complete(&msgs[i], packets[i])) {
-            packet_batch_add(&vp->trains, packets[i]);
+        if (i < n_read && vxlan_io_rx_complete(&msgs[i], packets[i])) {
+            packet_batch_add(&vp->trains.batch, packets[i]);
         } else {
             vp->stats.rx_errors += i < n_read;
             packet_free(packets[i]);
@@ -579,10 +420,10 @@ vxlan_recv(struct port *port, struct packet_pool *pool,
     struct vxlan_port *vp = vxlan_port_cast(port);
     int err = 0;
 
-    cut_trains(vp, pool, batch);
-    if (!vp->trains.count && !packet_batch_is_full(batch)) {
+    vxlan_io_rx_cut(&vp->trains, pool, batch, &vp->stats.rx_errors);
+    if (!vp->trains.batch.count && !packet_batch_is_full(batch)) {
         err = receive_trains(vp, pool, PACKET_BATCH_MAX - batch->count);
-        cut_trains(vp, pool, batch);
+        vxlan_io_rx_cut(&vp->trains, pool, batch, &vp->stats.rx_errors);
     }
 
     if (batch->count) {
@@ -596,143 +437,49 @@ vxlan_recv(struct port *port, struct packet_pool *pool,
     return err;
 }
 
-/* Datagrams for the raw socket, sent together with sendmmsg(). */
-struct raw_queue {
-    size_t n;
-    struct mmsghdr msgs[PACKET_BATCH_MAX];
-    struct iovec iovs[PACKET_BATCH_MAX];
-    union inet_sockaddr addrs[PACKET_BATCH_MAX];
-};
-
+/* Sends the raw datagrams that 'op' names, together with sendmmsg(). */
 static void
-raw_queue_add(struct raw_queue *q, const struct vxlan_port *vp,
-              struct packet *p)
+send_raw(struct vxlan_port *vp, struct vxlan_io_tx *tx,
+         const struct vxlan_io_op *op)
 {
-    size_t i = q->n++;
+    struct mmsghdr *msgs = &tx->msgs[op->first];
 
-    /* The kernel routes and puts on the Ethernet header itself.  A raw
-     * socket takes port 0 (or its own protocol) in the address. */
-    q->iovs[i] = (struct iovec) {
-        .iov_base = packet_data(p) + ETH_HEADER_LEN,
-        .iov_len = packet_size(p) - ETH_HEADER_LEN,
-    };
-    q->msgs[i].msg_hdr = (struct msghdr) {
-        .msg_name = &q->addrs[i],
-        .msg_namelen = inet_sockaddr_make(vp->family, &p->md.tun_dst, 0,
-                                          vp->ifindex, &q->addrs[i]),
-        .msg_iov = &q->iovs[i],
-        .msg_iovlen = 1,
-    };
-}
-
-static void
-raw_queue_flush(struct raw_queue *q, struct vxlan_port *vp)
-{
     /* sendmmsg() stops at the first datagram that fails and reports an
      * error only if that is the first one, so each error accounts for one
      * datagram, skipped, and the rest is tried again.  A full socket buffer
      * fails the rest too: a switch drops rather than waits. */
-    for (size_t i = 0; i < q->n;) {
-        int retval = sendmmsg(vp->tx_fd, &q->msgs[i],
-                              (unsigned int) (q->n - i), MSG_DONTWAIT);
+    for (size_t i = 0; i < op->n;) {
+        int retval = sendmmsg(vp->tx_fd, &msgs[i], (unsigned int) (op->n - i),
+                              MSG_DONTWAIT);
 
         if (retval > 0) {
             i += (size_t) retval;
         } else if (retval < 0 && errno == EINTR) {
             continue;
         } else if (retval < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            vp->stats.tx_errors += q->n - i;
+            vp->stats.tx_errors += op->n - i;
             break;
         } else {
             vp->stats.tx_errors++;
             i++;
         }
     }
-    q->n = 0;
 }
 
-/* Where the UDP payload starts in a frame that vxlan_encap() built. */
-static size_t
-payload_ofs(const struct vxlan_port *vp)
-{
-    return ETH_HEADER_LEN + UDP_HEADER_LEN
-           + (vp->family == AF_INET ? IPV4_HEADER_LEN : IPV6_HEADER_LEN);
-}
-
-/* Returns the UDP ports of 'p', source in the high half and destination in
- * the low half (host order), if it is a frame that may travel in a train,
- * or 0 if it may not: multicast goes out on 'dev' through the raw socket,
- * which knows it. */
-static uint32_t
-train_ports(const struct vxlan_port *vp, const struct packet *p)
-{
-    const struct udp_header *udp
-        = packet_at(p, payload_ofs(vp) - UDP_HEADER_LEN, UDP_HEADER_LEN);
-
-    return udp && !inet_is_multicast(&p->md.tun_dst)
-           ? (uint32_t) ntohs(udp->udp_src) << 16 | ntohs(udp->udp_dst) : 0;
-}
-
-/* Gathers into 'train' the frames of 'batch', from 'first' on, that can go
- * in one UDP GSO send with it: to the same VTEP and UDP ports (the same
- * inner flow, or flows that share its source port), all as long as
- * 'first' but the last.  Frames of other flows may be passed over, since
- * only a flow's own order matters, but not a frame of this one that
- * cannot join.  Marks what it takes in 'taken'; returns how many. */
-static size_t
-collect_train(const struct vxlan_port *vp, const struct packet_batch *batch,
-              size_t first, const uint32_t *ports, bool *taken,
-              struct packet **train)
-{
-    const struct packet *head = batch->packets[first];
-    size_t seg_size = packet_size(head) - payload_ofs(vp);
-    size_t n = 0, bytes = 0;
-
-    for (size_t i = first; i < batch->count; i++) {
-        struct packet *p = batch->packets[i];
-        size_t len = packet_size(p) - payload_ofs(vp);
-
-        if (taken[i] || (i > first && (!ports[first]
-                                       || ports[i] != ports[first]
-                                       || !inet_equals(&p->md.tun_dst,
-                                                       &head->md.tun_dst)))) {
-            continue;
-        }
-        /* The first frame is always taken, if only to go alone. */
-        if (n && (len > seg_size || n == UDP_GSO_MAX_SEGMENTS
-                  || bytes + len > UDP_GSO_MAX_BYTES)) {
-            break;
-        }
-        taken[i] = true;
-        train[n++] = p;
-        bytes += len;
-        if (len < seg_size) {
-            break;
-        }
-    }
-    return n;
-}
-
-/* Sends the 'n' frames of 'train', whose UDP ports train_ports() gave as
- * 'ports', in one UDP GSO send.  Returns false if they must go some other
- * way. */
+/* Sends the train that 'op' names in one UDP GSO send.  Returns false if
+ * it must go some other way. */
 static bool
-send_train(struct vxlan_port *vp, struct packet **train, size_t n,
-           uint32_t ports)
+send_train(struct vxlan_port *vp, const struct vxlan_io_tx *tx,
+           const struct vxlan_io_op *op)
 {
-    struct iovec iovs[PACKET_BATCH_MAX];
-    size_t ofs = payload_ofs(vp);
-    int error;
+    const struct packet *head = tx->train[op->first];
+    const struct iovec *iovs = &tx->train_iovs[op->first];
+    int error = udp_gso_send(vp->gso, head->md.tun_udp_src,
+                             &head->md.tun_dst, head->md.tun_udp_dst,
+                             iovs, op->n, iovs[0].iov_len);
 
-    for (size_t i = 0; i < n; i++) {
-        iovs[i] = (struct iovec) { .iov_base = packet_data(train[i]) + ofs,
-                                   .iov_len = packet_size(train[i]) - ofs };
-    }
-    error = udp_gso_send(vp->gso, (uint16_t) (ports >> 16),
-                         &train[0]->md.tun_dst, htons((uint16_t) ports),
-                         iovs, n, iovs[0].iov_len);
     if (error == EAGAIN) {
-        vp->stats.tx_errors += n;
+        vp->stats.tx_errors += op->n;
     }
     return !error || error == EAGAIN;
 }
@@ -741,42 +488,30 @@ static void
 vxlan_send(struct port *port, struct packet_batch *batch)
 {
     struct vxlan_port *vp = vxlan_port_cast(port);
-    uint32_t ports[PACKET_BATCH_MAX];
-    bool taken[PACKET_BATCH_MAX];
-    struct raw_queue raw;
-    struct packet *p;
+    struct vxlan_io_tx_config cfg = {
+        .encap = &vp->tunnel.encap,
+        .family = vp->family,
+        .ifindex = vp->ifindex,
+        .trains = vp->gso != NULL,
+        .ip_id = vp->ip_id,
+    };
+    struct vxlan_io_tx tx;
 
-    raw.n = 0;
-    PACKET_BATCH_FOR_EACH (i, p, batch) {
-        bool usable = packet_size(p) >= payload_ofs(vp)
-                      && inet_is_ipv4(&p->md.tun_dst)
-                         == (vp->family == AF_INET);
+    vxlan_io_tx_plan(&cfg, batch, &tx);
+    vp->stats.tx_errors += tx.n_unusable;
+    for (size_t i = 0; i < tx.n_ops; i++) {
+        const struct vxlan_io_op *op = &tx.ops[i];
 
-        vp->stats.tx_errors += !usable;
-        taken[i] = !usable;
-        ports[i] = usable && vp->gso ? train_ports(vp, p) : 0;
-    }
+        if (op->type == VXLAN_IO_RAW) {
+            send_raw(vp, &tx, op);
+        } else if (!send_train(vp, &tx, op)) {
+            struct vxlan_io_op raw;
 
-    PACKET_BATCH_FOR_EACH (i, p, batch) {
-        struct packet *train[PACKET_BATCH_MAX];
-        size_t n;
-
-        if (taken[i]) {
-            continue;
-        }
-        n = collect_train(vp, batch, i, ports, taken, train);
-        if (n > 1) {
-            /* What went before, of this flow too, leaves first. */
-            raw_queue_flush(&raw, vp);
-            if (send_train(vp, train, n, ports[i])) {
-                continue;
-            }
-        }
-        for (size_t j = 0; j < n; j++) {
-            raw_queue_add(&raw, vp, train[j]);
+            vxlan_io_tx_unpack_train(&cfg, &tx, op, &raw);
+            send_raw(vp, &tx, &raw);
         }
     }
-    raw_queue_flush(&raw, vp);
+    vp->ip_id = cfg.ip_id;
     packet_batch_free(batch);
 }
 

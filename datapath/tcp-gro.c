@@ -93,9 +93,7 @@ static bool
 checksum_ok(const struct packet *p, const struct segment *s)
 {
     return p->md.csum_partial
-           || ((!s->ipv4 || !csum_finish(csum_add_bytes(
-                                 0, packet_data(p) + s->l3,
-                                 IPV4_HEADER_LEN)))
+           || ((!s->ipv4 || !csum_ipv4_header(packet_data(p) + s->l3))
                && !csum_finish(csum_add_bytes(pseudo_sum(p, s),
                                               packet_data(p) + s->l4,
                                               packet_size(p) - s->l4)));
@@ -178,7 +176,7 @@ finish_head(struct packet *head, const struct segment *h, size_t mss,
 
         ip->ip_tot_len = htons((uint16_t) (packet_size(head) - h->l3));
         ip->ip_csum = 0;
-        ip->ip_csum = csum_finish(csum_add_bytes(0, ip, IPV4_HEADER_LEN));
+        ip->ip_csum = csum_ipv4_header(ip);
     } else {
         struct ipv6_header *ip6 = packet_at_rw(head, h->l3,
                                                IPV6_HEADER_LEN);

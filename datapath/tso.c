@@ -17,13 +17,12 @@
 size_t
 tso_header_len(struct packet *p)
 {
-    struct flow_key key;
     const struct tcp_header *tcp;
     const uint8_t *version;
     size_t doff, ip_len;
 
-    if (flow_extract(p, &key) < FLOW_LAYER_L4 || key.nw_proto != IP_PROTO_TCP
-        || key.nw_frag) {
+    flow_parse(p);
+    if (p->md.l4_proto != IP_PROTO_TCP) {
         return 0;
     }
     /* IPv6 extension headers are refused: a routing header would change

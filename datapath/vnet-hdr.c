@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "csum.h"
 #include "headers.h"
 #include "tso.h"
 
@@ -67,4 +68,13 @@ vnet_hdr_push(struct packet *p)
         memcpy(room, &h, sizeof h);
     }
     return room != NULL;
+}
+
+bool
+vnet_hdr_output(struct packet *p, bool takes_gso)
+{
+    if (!p->md.gso_size || !takes_gso) {
+        csum_complete_partial(p);
+    }
+    return vnet_hdr_push(p);
 }

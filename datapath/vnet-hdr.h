@@ -32,4 +32,12 @@ bool vnet_hdr_apply(const struct virtio_net_hdr *h, struct packet *p);
  * metadata, in the headroom.  Returns false if the headroom is short. */
 bool vnet_hdr_push(struct packet *p);
 
+/* Readies 'p' to be written to a device that takes the header: finishes a
+ * checksum left to offload, unless 'p' is a super frame that the device
+ * takes whole ('takes_gso'), whose segments the receiving stack finishes,
+ * then pushes the header.  A capture inside the VM then shows finished
+ * checksums on what came from elsewhere.  Returns false if the headroom
+ * is short. */
+bool vnet_hdr_output(struct packet *p, bool takes_gso);
+
 #endif /* datapath/vnet-hdr.h */

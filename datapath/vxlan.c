@@ -37,12 +37,6 @@ vxlan_src_port(const struct vxlan_encap_params *params, uint32_t hash)
                        + (uint32_t) (((uint64_t) hash * range) >> 32));
 }
 
-unsigned int
-vxlan_overhead(const struct in6_addr *dst)
-{
-    return inet_is_ipv4(dst) ? VXLAN_IPV4_OVERHEAD : VXLAN_IPV6_OVERHEAD;
-}
-
 static void
 put_vxlan(struct vxlan_header *vx, uint32_t vni)
 {
@@ -65,7 +59,7 @@ put_ipv4(struct ipv4_header *ip, const struct vxlan_encap_params *params,
     ip->ip_csum = 0;
     be32_16_put(&ip->ip_src, inet_to_ipv4(&params->local));
     be32_16_put(&ip->ip_dst, inet_to_ipv4(dst));
-    ip->ip_csum = csum_finish(csum_add_bytes(0, ip, IPV4_HEADER_LEN));
+    ip->ip_csum = csum_ipv4_header(ip);
 }
 
 static void
@@ -84,69 +78,67 @@ put_ipv6(struct ipv6_header *ip6, const struct vxlan_encap_params *params,
 
 int
 vxlan_encap(struct packet *p, const struct vxlan_encap_params *params,
-            uint32_t vni, const struct in6_addr *dst,
-            const struct eth_addr *eth_dst, uint16_t ip_id)
+            uint32_t vni, const struct in6_addr *dst)
 {
-    bool ipv4 = inet_is_ipv4(dst);
-    size_t ip_len = ipv4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    size_t ip_len = inet_is_ipv4(dst) ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
     size_t udp_len = UDP_HEADER_LEN + VXLAN_HEADER_LEN + packet_size(p);
 
     if (udp_len > UINT16_MAX - ip_len
-        || packet_headroom(p) < ETH_HEADER_LEN + ip_len + UDP_HEADER_LEN
-                                + VXLAN_HEADER_LEN) {
+        || packet_headroom(p) < vxlan_overhead(dst)) {
         return EMSGSIZE;
     }
     /* The receiving VTEP hands the inner frame to a host that expects a
      * finished checksum. */
     csum_complete_partial(p);
-
-    uint8_t *outer = packet_push(p, ETH_HEADER_LEN + ip_len + UDP_HEADER_LEN
-                                    + VXLAN_HEADER_LEN);
-    struct eth_header *eth = (void *) outer;
-    struct udp_header *udp = (void *) (outer + ETH_HEADER_LEN + ip_len);
-    struct vxlan_header *vx = (void *) (udp + 1);
-    uint8_t ttl = params->ttl ? params->ttl
-                  : inet_is_multicast(dst) ? VXLAN_TTL_MULTICAST
-                  : VXLAN_TTL_UNICAST;
-
-    eth->eth_dst = *eth_dst;
-    eth->eth_src = params->eth_src;
-    eth->eth_type = htons(ipv4 ? ETH_TYPE_IPV4 : ETH_TYPE_IPV6);
-
-    udp->udp_src = htons(vxlan_src_port(params, p->md.hash));
-    udp->udp_dst = params->dst_port;
-    udp->udp_len = htons((uint16_t) udp_len);
-    udp->udp_csum = 0;
-    put_vxlan(vx, vni);
-
-    uint32_t pseudo;
-
-    if (ipv4) {
-        put_ipv4((void *) (eth + 1), params, dst,
-                 (uint16_t) (ip_len + udp_len), ttl, ip_id);
-        pseudo = params->udp_csum
-                 ? csum_pseudo_ipv4(inet_to_ipv4(&params->local),
-                                    inet_to_ipv4(dst), IP_PROTO_UDP,
-                                    (uint16_t) udp_len)
-                 : 0;
-    } else {
-        put_ipv6((void *) (eth + 1), params, dst,
-                 (uint16_t) udp_len, ttl);
-        pseudo = csum_pseudo_ipv6(&params->local, dst, IP_PROTO_UDP,
-                                  (uint32_t) udp_len);
-    }
-    if (!ipv4 || params->udp_csum) {
-        be16 csum = csum_finish(csum_add_bytes(pseudo, udp, udp_len));
-
-        /* Zero means "no checksum"; a real zero is sent as all ones. */
-        udp->udp_csum = csum ? csum : 0xffff;
-    }
+    put_vxlan(packet_push(p, VXLAN_HEADER_LEN), vni);
 
     p->md.vni = vni;
     p->md.tun_src = params->local;
     p->md.tun_dst = *dst;
+    p->md.tun_udp_src = vxlan_src_port(params, p->md.hash);
+    p->md.tun_udp_dst = params->dst_port;
     packet_reset_offsets(p);
     return 0;
+}
+
+void
+vxlan_push_outer(struct packet *p, const struct vxlan_encap_params *params,
+                 uint16_t ip_id)
+{
+    const struct in6_addr *dst = &p->md.tun_dst;
+    bool ipv4 = inet_is_ipv4(dst);
+    size_t ip_len = ipv4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    size_t udp_len = UDP_HEADER_LEN + packet_size(p);
+    uint8_t *outer = packet_push(p, ip_len + UDP_HEADER_LEN);
+    struct udp_header *udp = (void *) (outer + ip_len);
+    uint8_t ttl = params->ttl ? params->ttl
+                  : inet_is_multicast(dst) ? VXLAN_TTL_MULTICAST
+                  : VXLAN_TTL_UNICAST;
+    uint32_t pseudo;
+
+    udp->udp_src = htons(p->md.tun_udp_src);
+    udp->udp_dst = p->md.tun_udp_dst;
+    udp->udp_len = htons((uint16_t) udp_len);
+    udp->udp_csum = 0;
+    if (ipv4) {
+        put_ipv4((void *) outer, params, dst, (uint16_t) (ip_len + udp_len),
+                 ttl, ip_id);
+        if (!params->udp_csum) {
+            return;
+        }
+        pseudo = csum_pseudo_ipv4(inet_to_ipv4(&params->local),
+                                  inet_to_ipv4(dst), IP_PROTO_UDP,
+                                  (uint16_t) udp_len);
+    } else {
+        put_ipv6((void *) outer, params, dst, (uint16_t) udp_len, ttl);
+        pseudo = csum_pseudo_ipv6(&params->local, dst, IP_PROTO_UDP,
+                                  (uint32_t) udp_len);
+    }
+
+    be16 csum = csum_finish(csum_add_bytes(pseudo, udp, udp_len));
+
+    /* Zero means "no checksum"; a real zero is sent as all ones. */
+    udp->udp_csum = csum ? csum : 0xffff;
 }
 
 /* Checks the UDP checksum against the outer addresses in p->md. */
@@ -304,7 +296,6 @@ vxlan_decap_payload(struct packet *p, uint32_t *vni)
     packet_pull(p, VXLAN_HEADER_LEN);
     p->md.vni = *vni;
     p->md.csum_partial = false;
-    p->md.hash_valid = false;
     packet_reset_offsets(p);
     return VXLAN_OK;
 }

@@ -7,6 +7,8 @@
 
 #include "byte-order.h"
 #include "eth-addr.h"
+#include "headers.h"
+#include "inet.h"
 
 struct packet;
 
@@ -40,18 +42,42 @@ struct vxlan_encap_params {
 uint16_t vxlan_src_port(const struct vxlan_encap_params *, uint32_t hash);
 
 /* Returns the bytes of outer headers that go in front of a frame sent to
- * 'dst': 50 over IPv4, 70 over IPv6. */
-unsigned int vxlan_overhead(const struct in6_addr *dst);
+ * 'dst': 50 over IPv4, 70 over IPv6.  Inline: asked several times per
+ * frame. */
+static inline unsigned int
+vxlan_overhead(const struct in6_addr *dst)
+{
+    return inet_is_ipv4(dst) ? VXLAN_IPV4_OVERHEAD : VXLAN_IPV6_OVERHEAD;
+}
 
-/* Pushes outer Ethernet, IP, UDP and VXLAN headers for 'vni' in front of the
- * frame in 'p', addressed to 'dst' and the next hop 'eth_dst'.  The UDP
- * source port comes from p->md.hash, which must be valid.  'ip_id' is the
- * IPv4 identification to use.  Completes any partial inner checksum first,
- * since the receiver cannot.  Returns 0, or EMSGSIZE if the headroom is
- * short. */
+/* Encapsulation is split between the datapath and whoever sends, so that
+ * every outer header is built once, by the one that sends it: the VXLAN
+ * port's UDP GSO sockets send the UDP payload as it is and the kernel
+ * builds the outer IP and UDP headers; only what leaves through its raw
+ * socket gets them from vxlan_push_outer().  No outer Ethernet header is
+ * built: the kernel routes and resolves the next hop either way. */
+
+/* Pushes the VXLAN header for 'vni' in front of the frame in 'p' and
+ * records in p->md where the datagram goes: the VNI, tun_src (the local
+ * address), tun_dst ('dst'), and the UDP ports tun_udp_dst (the params')
+ * and tun_udp_src, taken from p->md.hash, which must be valid.  Completes
+ * any partial inner checksum first, since the receiver cannot.  The
+ * parsed offsets are reset, since they described the inner frame.
+ * Returns 0, or EMSGSIZE
+ * (frame unchanged) if the outer IP packet would be too long or the
+ * headroom is short of every outer header, vxlan_overhead(dst) bytes, so
+ * that vxlan_push_outer() and anyone adding an outer Ethernet header find
+ * room. */
 int vxlan_encap(struct packet *p, const struct vxlan_encap_params *,
-                uint32_t vni, const struct in6_addr *dst,
-                const struct eth_addr *eth_dst, uint16_t ip_id);
+                uint32_t vni, const struct in6_addr *dst);
+
+/* Pushes the outer IP and UDP headers in front of 'p', which
+ * vxlan_encap() made (with the same 'params'), from p->md and 'params':
+ * IPv4 with identification 'ip_id' and a header checksum, and the UDP
+ * checksum where 'params' or IPv6 ask for it.  The headroom that
+ * vxlan_encap() checked is enough. */
+void vxlan_push_outer(struct packet *p, const struct vxlan_encap_params *,
+                      uint16_t ip_id);
 
 /* Returns the Ethernet address that IPv4 or IPv6 multicast group 'group'
  * maps to (RFC 1112, RFC 2464). */

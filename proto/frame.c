@@ -88,6 +88,17 @@ frame_reader_consume(struct frame_reader *r)
 
     memmove(r->buf, r->buf + used, r->len - used);
     r->len -= used;
+
+    /* A buffer grown for a large message goes back once it is consumed,
+     * so that a connection that sent one holds little while it idles. */
+    if (r->cap > FRAME_READER_KEEP && r->len <= FRAME_READER_KEEP) {
+        uint8_t *buf = realloc(r->buf, FRAME_READER_KEEP);
+
+        if (buf) {
+            r->buf = buf;
+            r->cap = FRAME_READER_KEEP;
+        }
+    }
 }
 
 uint8_t *

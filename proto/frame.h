@@ -43,7 +43,9 @@ int frame_reader_next(const struct frame_reader *, const uint8_t **msg,
  * FRAME_HEADER_LEN bytes are buffered. */
 size_t frame_reader_announced(const struct frame_reader *);
 
-/* Drops the message that frame_reader_next() returned. */
+/* Drops the message that frame_reader_next() returned.  A buffer that grew
+ * past FRAME_READER_KEEP bytes shrinks back to that if what remains fits. */
+#define FRAME_READER_KEEP (64u << 10)
 void frame_reader_consume(struct frame_reader *);
 
 /* Returns true if part of a message is buffered. */

@@ -8,7 +8,9 @@ switchd_libswitchd_a_SOURCES = \
 	switchd/config-store.c switchd/config-store.h \
 	switchd/control.c switchd/control.h \
 	switchd/fdb-dump.c switchd/fdb-dump.h \
+	switchd/flow-dump.c switchd/flow-dump.h \
 	switchd/flow-rpc.c switchd/flow-rpc.h \
+	switchd/flow-trace.c switchd/flow-trace.h \
 	switchd/flow-store.c switchd/flow-store.h \
 	switchd/link-monitor.c switchd/link-monitor.h \
 	switchd/log.c switchd/log.h \

@@ -142,7 +142,9 @@ client_close(struct control_client *client)
         return;
     }
     client->closing = true;
-    end_large(client);
+    if (!client->busy) {
+        end_large(client);     /* Else once it is answered. */
+    }
     list_remove(&client->node);
     if (client->queued) {
         list_remove(&client->turn_node);
@@ -403,7 +405,6 @@ start_request(struct control_client *client)
                       &client->request);
     client->in_handler = false;
     frame_reader_consume(&client->reader);
-    end_large(client);
     if (!client->busy && !client->closing) {
         client_next(client);
     }
@@ -467,6 +468,8 @@ control_reply(struct control_request *req, uint8_t *frame, size_t len)
      * bytes are counted from its start until its last one is written. */
     req->held = 0;
     client->busy = false;
+    /* The request, unpacked, was held until now. */
+    end_large(client);
     if (client->closing) {
         server->cb.free_reply(frame);
         server_release(server, held);

@@ -16,8 +16,9 @@
  *   - a request frame over FRAME_MAX_REQUEST (FRAME_MAX_LARGE_REQUEST
  *     from a client that may change the configuration) gets an error and
  *     the connection is closed, and so does one over FRAME_MAX_REQUEST
- *     while CONTROL_MAX_LARGE_REQUESTS others are being read or handled,
- *     so that requests hold at most that many large buffers in all;
+ *     while CONTROL_MAX_LARGE_REQUESTS others are being read, wait for
+ *     their turn or are being answered, so that at most that many large
+ *     requests are held in all;
  *   - a partial frame left unfinished for CONTROL_PARTIAL_TIMEOUT, answers
  *     of which not one chunk of 256 KiB is written for as long (the
  *     client reads too little of them), or no request at all for

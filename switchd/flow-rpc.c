@@ -12,24 +12,17 @@
 #include "config-store.h"
 #include "dp.h"
 #include "dstring.h"
-#include "flow.h"
 #include "flow-store.h"
 #include "flow-table.h"
 #include "flow-text.h"
 #include "hash.h"
 #include "hmap.h"
-#include "inet.h"
 #include "log.h"
-#include "packet.h"
 #include "xmalloc.h"
 
 #define OK VSWITCH__STATUS__STATUS_OK
 #define INVALID VSWITCH__STATUS__STATUS_INVALID
 #define FAILED VSWITCH__STATUS__STATUS_FAILED
-
-/* A dump that saw the rules change under it this many times copies the
- * rest in one go. */
-#define FLOW_DUMP_MAX_RESTARTS 3
 
 enum change_kind {
     CHANGE_ADD,
@@ -206,10 +199,10 @@ parse_lines(const Vswitch__FlowLines *f, enum flow_text_mode mode,
     return 0;
 }
 
-static int
-parse_one(const char *text, enum flow_text_mode mode,
-          const struct flow_text_ports *ports, struct flow_spec *spec,
-          char *error, size_t error_size)
+int
+flow_rpc_parse(const char *text, enum flow_text_mode mode,
+               const struct flow_text_ports *ports, struct flow_spec *spec,
+               char *error, size_t error_size)
 {
     struct ds why = DS_EMPTY_INITIALIZER;
     int err = flow_text_parse(text, mode, ports, spec, &why);
@@ -222,17 +215,20 @@ parse_one(const char *text, enum flow_text_mode mode,
     return err;
 }
 
-/* What adding 'spec' does to the saved rules. */
+/* What adding 'spec' does to the saved rules; 'ids' holds the identities
+ * of the earlier lines of the change. */
 static void
 save_add(struct flow_change *c, const struct flow_spec *spec, const char *id,
-         const struct flow_text_ports *ports)
+         const struct hmap *ids, const struct flow_text_ports *ports)
 {
     if (is_permanent(spec->idle_timeout, spec->hard_timeout)) {
         char *text = spec_text(spec, ports);
 
         flow_store_txn_set(c->txn, id, text);
         free(text);
-    } else if (flow_store_find(c->store, id)) {
+    } else if (flow_store_find(c->store, id) || find_id(ids, id)) {
+        /* A timed rule replaces a saved one, or one an earlier line of
+         * this change would save. */
         flow_store_txn_remove(c->txn, id);
     }
 }
@@ -276,7 +272,7 @@ prepare_add(struct flow_change *c, const Vswitch__FlowLines *f,
     for (size_t i = 0; i < c->n_adds; i++) {
         char *id = spec_identity(&c->adds[i], ports);
 
-        save_add(c, &c->adds[i], id, ports);
+        save_add(c, &c->adds[i], id, &ids, ports);
         if (add_id(&ids, id, i) && !flow_table_find(ft, &c->adds[i])) {
             n_new++;
         }
@@ -285,37 +281,55 @@ prepare_add(struct flow_change *c, const Vswitch__FlowLines *f,
     return check_room(c, n_new, 0, error, error_size);
 }
 
+/* A goto_table must go to a later table than the rule's own, which a
+ * rule of a later table than the flow of mod-flows named may not be. */
+static Vswitch__Status
+check_goto(const struct flow_actions *a, uint8_t table, char *error,
+           size_t error_size)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->acts[i].type == FLOW_ACTION_GOTO_TABLE
+            && a->acts[i].table <= table) {
+            snprintf(error, error_size, "goto_table:%u is not a later table "
+                     "than table %u of a rule selected", a->acts[i].table,
+                     table);
+            return INVALID;
+        }
+    }
+    return OK;
+}
+
 static Vswitch__Status
 prepare_modify(struct flow_change *c, const Vswitch__FlowMod *m,
                const struct flow_text_ports *ports, char *error,
                size_t error_size)
 {
+    Vswitch__Status status = OK;
     struct flow_rule **rules;
     size_t n;
 
     c->adds = xcalloc(1, sizeof *c->adds);
-    if (parse_one(m->flow, FLOW_TEXT_MODIFY, ports, c->adds, error,
-                  error_size)) {
+    if (flow_rpc_parse(m->flow, FLOW_TEXT_MODIFY, ports, c->adds, error,
+                       error_size)) {
         return INVALID;
     }
     c->n_adds = 1;
     c->strict = m->has_strict && m->strict;
 
-    /* The saved rules get the new actions, and the new cookie unless the
-     * cookie selects them, as flow_table_modify() does. */
+    /* The saved rules get the new actions, as flow_table_modify() gives
+     * them; cookies, timeouts and counters stay. */
     rules = flow_table_select(table_of(c->bridge), c->adds, c->strict, &n);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !status; i++) {
         char *id = rule_identity(rules[i], ports);
 
-        if (flow_store_find(c->store, id)) {
+        status = check_goto(c->adds->actions, rules[i]->table_id, error,
+                            error_size);
+        if (!status && flow_store_find(c->store, id)) {
             struct flow_spec view;
             char *text;
 
             flow_rule_to_spec(rules[i], &view);
             view.actions = c->adds->actions;
-            if (!c->adds->cookie_mask) {
-                view.cookie = c->adds->cookie;
-            }
             text = spec_text(&view, ports);
             flow_store_txn_set(c->txn, id, text);
             free(text);
@@ -323,7 +337,7 @@ prepare_modify(struct flow_change *c, const Vswitch__FlowMod *m,
         free(id);
     }
     free(rules);
-    return OK;
+    return status;
 }
 
 static Vswitch__Status
@@ -342,8 +356,8 @@ prepare_delete(struct flow_change *c, const Vswitch__FlowFilter *f,
         return OK;
     }
     c->dels = xcalloc(1, sizeof *c->dels);
-    if (parse_one(f->flow, FLOW_TEXT_FILTER, ports, c->dels, error,
-                  error_size)) {
+    if (flow_rpc_parse(f->flow, FLOW_TEXT_FILTER, ports, c->dels, error,
+                       error_size)) {
         return INVALID;
     }
     c->n_dels = 1;
@@ -389,13 +403,14 @@ prepare_replace(struct flow_change *c, const Vswitch__FlowLines *f,
         char *id = spec_identity(&specs[i], ports);
         const struct flow_rule *r = flow_table_find(ft, &specs[i]);
 
-        if (r && flow_rule_equals_spec(r, &specs[i])) {
-            /* Left alone, with its counters. */
+        if (r && !find_id(&ids, id) && flow_rule_equals_spec(r, &specs[i])) {
+            /* Left alone, with its counters (unless an earlier line of the
+             * file replaces it first: then the last line wins). */
             add_id(&ids, id, i);
             flow_spec_uninit(&specs[i]);
             continue;
         }
-        save_add(c, &specs[i], id, ports);
+        save_add(c, &specs[i], id, &ids, ports);
         if (add_id(&ids, id, i) && !r) {
             n_new++;
         }
@@ -484,6 +499,10 @@ flow_change_save(struct flow_change *c, char *error, size_t error_size)
 
     if (!err && c->config) {
         err = config_store_save(c->db_path, c->config, error, error_size);
+        if (err) {
+            /* The journal holds a change that will not be made. */
+            flow_store_set_stale(c->store);
+        }
     }
     return err;
 }
@@ -557,7 +576,7 @@ flow_change_destroy(struct flow_change *c)
          * that only deleted rules named, go. */
         bridge_reclaim_port_names(c->bridge);
         free_specs(c->adds, c->n_adds);
-        free(c->dels);          /* Views: they own nothing. */
+        free_specs(c->dels, c->n_dels);
         flow_store_txn_destroy(c->txn);
         if (c->config) {
             protobuf_c_message_free_unpacked(&c->config->base, NULL);
@@ -603,32 +622,38 @@ flow_rpc_start_default(struct bridge *b, struct flow_store *store,
     flow_store_txn_destroy(txn);
 }
 
+/* A table whose bound was lowered may leave out thousands of saved rules:
+ * the log names this many and counts the rest. */
+#define REPLAY_ERRORS_LOGGED 10
+
 struct replay {
     struct flow_table *ft;
     const struct flow_text_ports *ports;
     long long now_ms;
     size_t n_added;
+    size_t n_left_out;
 };
 
 static void
-replay_one(const char *text, void *replay_)
+replay_one(const char *id, const char *text, void *replay_)
 {
     struct replay *r = replay_;
     struct flow_spec spec;
     char error[256];
-    int err = parse_one(text, FLOW_TEXT_ADD, r->ports, &spec, error,
-                        sizeof error);
+    int err = flow_rpc_parse(text, FLOW_TEXT_ADD, r->ports, &spec, error,
+                             sizeof error);
 
+    (void) id;                  /* The text says it again. */
     if (!err) {
         err = flow_table_add(r->ft, &spec, r->now_ms, NULL);
         snprintf(error, sizeof error, "%s", err == ENOSPC
                  ? "the flow table is full" : strerror(err));
         flow_spec_uninit(&spec);
     }
-    if (err) {
-        LOG_ERR("flows", "saved rule \"%s\" left out: %s", text, error);
-    } else {
+    if (!err) {
         r->n_added++;
+    } else if (r->n_left_out++ < REPLAY_ERRORS_LOGGED) {
+        LOG_ERR("flows", "saved rule \"%s\" left out: %s", text, error);
     }
 }
 
@@ -636,11 +661,15 @@ size_t
 flow_rpc_replay(struct bridge *b, struct flow_store *store, long long now_ms)
 {
     struct flow_text_ports ports;
-    struct replay r = { table_of(b), &ports, now_ms, 0 };
+    struct replay r = { table_of(b), &ports, now_ms, 0, 0 };
 
     bridge_flow_ports(b, &ports);
     flow_table_delete(r.ft, NULL, false, NULL, NULL, NULL);
     flow_store_for_each(store, replay_one, &r);
+    if (r.n_left_out > REPLAY_ERRORS_LOGGED) {
+        LOG_ERR("flows", "%zu saved rules left out in all",
+                r.n_left_out);
+    }
     bridge_reclaim_port_names(b);
     return r.n_added;
 }
@@ -661,9 +690,9 @@ add_line(Vswitch__FlowDiff *d, size_t *cap, char sign, char *text)
     free(text);
 }
 
-static Vswitch__Status
-read_diff(struct bridge *b, const Vswitch__FlowLines *f,
-          Vswitch__Response *resp, char *error, size_t error_size)
+Vswitch__Status
+flow_rpc_diff(struct bridge *b, const Vswitch__FlowLines *f,
+              Vswitch__Response *resp, char *error, size_t error_size)
 {
     const struct flow_table *ft = table_of(b);
     Vswitch__FlowDiff *d = xmalloc(sizeof *d);
@@ -724,418 +753,4 @@ read_diff(struct bridge *b, const Vswitch__FlowLines *f,
     resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FLOW_DIFF;
     resp->flow_diff = d;
     return OK;
-}
-
-/* trace. */
-
-static Vswitch__TraceStep *
-trace_step_msg(const struct dp_trace_step *s,
-               const struct flow_text_ports *ports)
-{
-    Vswitch__TraceStep *m = xmalloc(sizeof *m);
-    const char *notes = ds_cstr(&s->notes);
-    size_t n = 0;
-
-    vswitch__trace_step__init(m);
-    m->table = s->table;
-    m->depth = s->depth;
-    if (s->rule) {
-        struct ds ds = DS_EMPTY_INITIALIZER;
-
-        flow_text_format_match(&ds, &s->rule->cr.match, s->rule->cr.priority,
-                               ports);
-        m->rule = ds_steal_cstr(&ds);
-        flow_text_format_actions(&ds, s->rule->actions, ports);
-        m->actions = ds_steal_cstr(&ds);
-    } else {
-        m->actions = xstrdup("");
-    }
-    for (const char *p = notes; *p; p++) {
-        n += *p == '\n';
-    }
-    m->notes = xcalloc(n + 1, sizeof *m->notes);
-    while (*notes) {
-        const char *nl = strchr(notes, '\n');
-        size_t len = nl ? (size_t) (nl - notes) : strlen(notes);
-
-        m->notes[m->n_notes] = xmalloc(len + 1);
-        memcpy(m->notes[m->n_notes], notes, len);
-        m->notes[m->n_notes++][len] = '\0';
-        notes += len + (nl != NULL);
-    }
-    return m;
-}
-
-static Vswitch__TraceOutput *
-trace_output_msg(const struct dp_trace_output *o,
-                 const struct flow_text_ports *ports)
-{
-    Vswitch__TraceOutput *m = xmalloc(sizeof *m);
-
-    vswitch__trace_output__init(m);
-    if (o->remote) {
-        char addr[INET_ADDR_STRLEN];
-
-        m->remote = xstrdup(inet_format(&o->addr, addr));
-        m->has_vni = true;
-        m->vni = o->vni;
-    } else {
-        const char *name = ports->port_name(ports->aux, o->port_no);
-        char number[16];
-
-        snprintf(number, sizeof number, "%u", o->port_no);
-        m->port = xstrdup(name ? name : number);
-    }
-    return m;
-}
-
-static Vswitch__TraceReply *
-trace_msg(const struct dp_trace *t, const struct flow_text_ports *ports)
-{
-    Vswitch__TraceReply *m = xmalloc(sizeof *m);
-
-    vswitch__trace_reply__init(m);
-    m->steps = xcalloc(t->n_steps + 1, sizeof *m->steps);
-    for (size_t i = 0; i < t->n_steps; i++) {
-        m->steps[m->n_steps++] = trace_step_msg(&t->steps[i], ports);
-    }
-    m->outputs = xcalloc(t->n_outputs + 1, sizeof *m->outputs);
-    for (size_t i = 0; i < t->n_outputs; i++) {
-        m->outputs[m->n_outputs++] = trace_output_msg(&t->outputs[i], ports);
-    }
-    if (t->drop >= 0) {
-        m->drop = xstrdup(dp_drop_reason_name(t->drop));
-    }
-    return m;
-}
-
-/* Makes the frame that trace 't' describes, arriving on '*in_port'. */
-static Vswitch__Status
-trace_frame(struct bridge *b, const Vswitch__Trace *t,
-            const struct flow_text_ports *ports, struct packet **pp,
-            uint32_t *in_port, char *error, size_t error_size)
-{
-    struct packet *p = packet_alloc(bridge_packet_pool(b));
-
-    if (!p) {
-        snprintf(error, error_size, "no packet buffer free for the trace");
-        return FAILED;
-    }
-    if (t->has_frame) {
-        *in_port = bridge_port_no(b, t->in_port);
-        if (!*in_port) {
-            snprintf(error, error_size, "no port %s", t->in_port);
-        } else if (packet_set_frame(p, t->frame.data, t->frame.len)) {
-            snprintf(error, error_size, "a frame of %zu bytes does not fit",
-                     t->frame.len);
-            *in_port = 0;
-        }
-    } else {
-        struct flow_spec spec;
-
-        if (!parse_one(t->flow, FLOW_TEXT_TRACE, ports, &spec, error,
-                       error_size)) {
-            *in_port = spec.match.key.in_port;
-            if (!spec.match.mask.in_port
-                || !bridge_port_name(b, *in_port)) {
-                snprintf(error, error_size, "trace needs in_port= naming "
-                         "a port that exists");
-                *in_port = 0;
-            } else if (flow_compose(p, &spec.match.key)) {
-                snprintf(error, error_size, "the flow makes no frame");
-                *in_port = 0;
-            }
-            flow_spec_uninit(&spec);
-        }
-    }
-    if (!*in_port) {
-        packet_free(p);
-        return INVALID;
-    }
-    *pp = p;
-    return OK;
-}
-
-static Vswitch__Status
-read_trace(struct bridge *b, const Vswitch__Trace *t, long long now_ms,
-           Vswitch__Response *resp, char *error, size_t error_size)
-{
-    struct flow_text_ports ports;
-    struct dp_trace trace;
-    struct packet *p;
-    uint32_t in_port = 0;
-    Vswitch__Status status;
-    int err;
-
-    bridge_flow_ports(b, &ports);
-    status = trace_frame(b, t, &ports, &p, &in_port, error, error_size);
-    bridge_reclaim_port_names(b);
-    if (status != OK) {
-        return status;
-    }
-    err = dp_trace(bridge_dp(b), in_port, p, now_ms, &ports, &trace);
-    if (err) {
-        snprintf(error, error_size, "trace: %s", strerror(err));
-        return FAILED;
-    }
-    resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_TRACE;
-    resp->trace = trace_msg(&trace, &ports);
-    dp_trace_uninit(&trace);
-    return OK;
-}
-
-Vswitch__Status
-flow_rpc_read(struct bridge *b, const Vswitch__Request *req, long long now_ms,
-              Vswitch__Response *resp, char *error, size_t error_size)
-{
-    switch (req->command_case) {
-    case VSWITCH__REQUEST__COMMAND_DIFF_FLOWS:
-        return read_diff(b, req->diff_flows, resp, error, error_size);
-    case VSWITCH__REQUEST__COMMAND_TRACE:
-        return read_trace(b, req->trace, now_ms, resp, error, error_size);
-    default:
-        snprintf(error, error_size, "not a read of flows");
-        return INVALID;
-    }
-}
-
-/* dump-flows. */
-
-/* One rule as copied: what the answer says of it. */
-struct dumped_rule {
-    uint8_t table;
-    uint16_t priority;
-    uint16_t idle_timeout, hard_timeout;
-    uint64_t cookie;
-    uint64_t n_packets, n_bytes;
-    uint64_t duration_ms, idle_age_ms;
-    struct match match;
-    struct flow_actions *actions;       /* A copy. */
-};
-
-/* The names of the ports and of the numbers kept for rules, copied so
- * that the worker formats without reading the bridge. */
-struct dumped_name {
-    uint32_t port_no;
-    char *name;
-};
-
-struct flow_dump {
-    struct bridge *bridge;
-    struct flow_spec filter;
-    bool has_filter, strict;
-    struct flow_rule **rules;   /* The table's, while copying. */
-    size_t n_rules;
-    uint64_t generation;        /* Of the tables when 'rules' was made. */
-    int restarts;
-    struct dumped_rule *copies;
-    size_t n_copies;
-    struct dumped_name *names;
-    size_t n_names, names_cap;
-};
-
-static void
-free_copies(struct flow_dump *d)
-{
-    for (size_t i = 0; i < d->n_copies; i++) {
-        free(d->copies[i].actions);
-    }
-    free(d->copies);
-    d->copies = NULL;
-    d->n_copies = 0;
-}
-
-static void
-select_rules(struct flow_dump *d)
-{
-    const struct flow_table *ft = table_of(d->bridge);
-
-    free(d->rules);
-    free_copies(d);
-    d->rules = flow_table_select(ft, d->has_filter ? &d->filter : NULL,
-                                 d->strict, &d->n_rules);
-    d->generation = flow_table_generation(ft);
-    d->copies = xcalloc(d->n_rules + 1, sizeof *d->copies);
-}
-
-Vswitch__Status
-flow_dump_start(struct bridge *b, const Vswitch__FlowFilter *f,
-                struct flow_dump **dumpp, char *error, size_t error_size)
-{
-    struct flow_dump *d = xcalloc(1, sizeof *d);
-    struct flow_text_ports ports;
-
-    d->bridge = b;
-    d->strict = f->has_strict && f->strict;
-    if (f->flow) {
-        bridge_flow_ports(b, &ports);
-        if (parse_one(f->flow, FLOW_TEXT_FILTER, &ports, &d->filter, error,
-                      error_size)) {
-            bridge_reclaim_port_names(b);
-            free(d);
-            return INVALID;
-        }
-        d->has_filter = true;
-    }
-    select_rules(d);
-    *dumpp = d;
-    return OK;
-}
-
-static const char *
-find_name(const struct flow_dump *d, uint32_t port_no)
-{
-    for (size_t i = 0; i < d->n_names; i++) {
-        if (d->names[i].port_no == port_no) {
-            return d->names[i].name;
-        }
-    }
-    return NULL;
-}
-
-/* Copies the name of 'port_no', if it has one and it is not copied. */
-static void
-copy_name(struct flow_dump *d, const struct flow_text_ports *ports,
-          uint32_t port_no)
-{
-    const char *name;
-
-    if (find_name(d, port_no)) {
-        return;
-    }
-    name = ports->port_name(ports->aux, port_no);
-    if (name) {
-        if (d->n_names == d->names_cap) {
-            d->names_cap = d->names_cap ? 2 * d->names_cap : 16;
-            d->names = xrealloc(d->names, d->names_cap * sizeof *d->names);
-        }
-        d->names[d->n_names++] = (struct dumped_name) { port_no,
-                                                        xstrdup(name) };
-    }
-}
-
-static void
-copy_rule(struct flow_dump *d, const struct flow_rule *r, long long now_ms,
-          const struct flow_text_ports *ports)
-{
-    struct dumped_rule *c = &d->copies[d->n_copies++];
-    const struct flow_actions *a = r->actions;
-    size_t size = sizeof *a + a->n * sizeof a->acts[0];
-
-    c->table = r->table_id;
-    c->priority = r->cr.priority;
-    c->idle_timeout = r->idle_timeout;
-    c->hard_timeout = r->hard_timeout;
-    c->cookie = r->cookie;
-    c->n_packets = r->n_packets;
-    c->n_bytes = r->n_bytes;
-    c->duration_ms = (uint64_t) (now_ms > r->created_ms
-                                 ? now_ms - r->created_ms : 0);
-    c->idle_age_ms = (uint64_t) (now_ms > r->used_ms ? now_ms - r->used_ms
-                                                     : 0);
-    c->match = r->cr.match;
-    c->actions = xmalloc(size);
-    memcpy(c->actions, a, size);
-
-    /* The port numbers that the formatter will ask names for. */
-    if (c->match.mask.in_port) {
-        copy_name(d, ports, c->match.key.in_port);
-    }
-    for (size_t i = 0; i < a->n; i++) {
-        if (a->acts[i].type == FLOW_ACTION_OUTPUT) {
-            copy_name(d, ports, a->acts[i].port);
-        } else if (a->acts[i].type == FLOW_ACTION_RESUBMIT) {
-            copy_name(d, ports, a->acts[i].resubmit.port);
-        }
-    }
-}
-
-bool
-flow_dump_copy(struct flow_dump *d, long long now_ms, size_t max)
-{
-    const struct flow_table *ft = table_of(d->bridge);
-    struct flow_text_ports ports;
-
-    if (flow_table_generation(ft) != d->generation) {
-        /* A rule copied, or to copy, may be gone. */
-        d->restarts++;
-        select_rules(d);
-    }
-    if (d->restarts >= FLOW_DUMP_MAX_RESTARTS) {
-        max = SIZE_MAX;
-    }
-    bridge_flow_ports(d->bridge, &ports);
-    while (max-- && d->n_copies < d->n_rules) {
-        copy_rule(d, d->rules[d->n_copies], now_ms, &ports);
-    }
-    return d->n_copies == d->n_rules;
-}
-
-size_t
-flow_dump_size(const struct flow_dump *d)
-{
-    /* The text of a rule is about as long as its match and actions. */
-    return d->n_copies * (sizeof(struct dumped_rule)
-                          + sizeof(Vswitch__FlowStats) + 64);
-}
-
-static const char *
-dumped_port_name(void *dump, uint32_t port_no)
-{
-    return find_name(dump, port_no);
-}
-
-static Vswitch__FlowStats *
-flow_stats_msg(const struct dumped_rule *c,
-               const struct flow_text_ports *ports)
-{
-    Vswitch__FlowStats *m = xmalloc(sizeof *m);
-    struct ds ds = DS_EMPTY_INITIALIZER;
-
-    vswitch__flow_stats__init(m);
-    m->table = c->table;
-    m->priority = c->priority;
-    m->cookie = c->cookie;
-    m->duration_ms = c->duration_ms;
-    m->n_packets = c->n_packets;
-    m->n_bytes = c->n_bytes;
-    m->idle_age_ms = c->idle_age_ms;
-    m->idle_timeout = c->idle_timeout;
-    m->hard_timeout = c->hard_timeout;
-    flow_text_format_match(&ds, &c->match, c->priority, ports);
-    m->match = ds_steal_cstr(&ds);
-    flow_text_format_actions(&ds, c->actions, ports);
-    m->actions = ds_steal_cstr(&ds);
-    return m;
-}
-
-Vswitch__FlowList *
-flow_dump_build(struct flow_dump *d)
-{
-    Vswitch__FlowList *m = xmalloc(sizeof *m);
-    struct flow_text_ports ports = { NULL, dumped_port_name, d };
-
-    vswitch__flow_list__init(m);
-    m->flows = xcalloc(d->n_copies + 1, sizeof *m->flows);
-    for (size_t i = 0; i < d->n_copies; i++) {
-        m->flows[m->n_flows++] = flow_stats_msg(&d->copies[i], &ports);
-    }
-    return m;
-}
-
-void
-flow_dump_destroy(struct flow_dump *d)
-{
-    if (d) {
-        if (d->has_filter) {
-            flow_spec_uninit(&d->filter);
-        }
-        free(d->rules);
-        free_copies(d);
-        for (size_t i = 0; i < d->n_names; i++) {
-            free(d->names[i].name);
-        }
-        free(d->names);
-        free(d);
-    }
 }

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "flow-text.h"
 #include "vswitch.pb-c.h"
 
 struct bridge;
@@ -22,9 +23,8 @@ struct flow_store;
  * which only touch rules that are never saved) between the first step and
  * the last.
  *
- * Reads (dump-flows, diff-flows, trace) answer at once, except a dump,
- * which copies the rules a slice at a time (flow_dump_copy()) and is
- * formatted and packed in a worker (flow_dump_build()). */
+ * diff-flows answers at once; dump-flows (flow-dump.h) and trace
+ * (flow-trace.h) have modules of their own. */
 
 struct flow_change;
 
@@ -64,35 +64,18 @@ void flow_rpc_start_default(struct bridge *, struct flow_store *,
 size_t flow_rpc_replay(struct bridge *, struct flow_store *,
                        long long now_ms);
 
-/* diff-flows and trace: answers 'req' into 'resp'.  Returns STATUS_OK or
- * another status with a reason in 'error'. */
-Vswitch__Status flow_rpc_read(struct bridge *, const Vswitch__Request *req,
-                              long long now_ms, Vswitch__Response *resp,
-                              char *error, size_t error_size);
+/* diff-flows: answers with the differences between the tables and the
+ * lines of 'f'.  Returns STATUS_OK or another status with a reason in
+ * 'error'. */
+Vswitch__Status flow_rpc_diff(struct bridge *, const Vswitch__FlowLines *f,
+                              Vswitch__Response *resp, char *error,
+                              size_t error_size);
 
-/* dump-flows. */
-struct flow_dump;
-
-/* Starts a dump of the rules 'f' selects.  Returns STATUS_OK with the
- * dump in '*dump', or another status with a reason in 'error'. */
-Vswitch__Status flow_dump_start(struct bridge *, const Vswitch__FlowFilter *f,
-                                struct flow_dump **dump, char *error,
-                                size_t error_size);
-
-/* Copies up to 'max' more rules.  Returns true once all are copied.  If
- * the rules changed since the last slice, starts again from the first,
- * so that a dump never mixes two states of the tables (after a few
- * restarts it copies the rest in one go). */
-bool flow_dump_copy(struct flow_dump *, long long now_ms, size_t max);
-
-/* Bytes the copy holds so far, about what the answer will. */
-size_t flow_dump_size(const struct flow_dump *);
-
-/* In a worker, once copied: formats the rules into a new FlowList, which
- * the caller frees. */
-Vswitch__FlowList *flow_dump_build(struct flow_dump *);
-
-/* Accepts NULL. */
-void flow_dump_destroy(struct flow_dump *);
+/* Parses one line of flow text for 'mode' into 'spec', as
+ * flow_text_parse() does, with the reason of a failure in 'error'.
+ * Returns 0, EINVAL or ENOMEM. */
+int flow_rpc_parse(const char *text, enum flow_text_mode mode,
+                   const struct flow_text_ports *ports,
+                   struct flow_spec *spec, char *error, size_t error_size);
 
 #endif /* switchd/flow-rpc.h */

@@ -143,12 +143,13 @@ flow_store_find(const struct flow_store *s, const char *id)
 
 void
 flow_store_for_each(const struct flow_store *s,
-                    void (*cb)(const char *text, void *aux), void *aux)
+                    void (*cb)(const char *id, const char *text, void *aux),
+                    void *aux)
 {
     struct saved_rule *r;
 
     HMAP_FOR_EACH_SAFE (r, node, &s->rules) {
-        cb(r->text, aux);
+        cb(r->id, r->text, aux);
     }
 }
 
@@ -538,9 +539,10 @@ flow_store_save(struct flow_store *s, const struct flow_store_txn *t,
     if (!err) {
         err = append(s, &record, compact, error, error_size);
     }
-    if (!err) {
-        s->stale = false;
-    }
+    /* After a failure the journal may hold part of a record, or be
+     * emptied after a new snapshot: the next save writes the rules whole
+     * rather than trust it. */
+    s->stale = err != 0;
     ds_destroy(&record);
     return err;
 }

@@ -59,9 +59,12 @@ size_t flow_store_count(const struct flow_store *);
 /* Returns the text of the rule saved under identity 'id', or NULL. */
 const char *flow_store_find(const struct flow_store *, const char *id);
 
-/* Calls 'cb' with the text of every rule saved, in no order. */
+/* Calls 'cb' with the identity and the text of every rule saved, in no
+ * order. */
 void flow_store_for_each(const struct flow_store *,
-                         void (*cb)(const char *text, void *aux), void *aux);
+                         void (*cb)(const char *id, const char *text,
+                                    void *aux),
+                         void *aux);
 
 /* A transaction: operations applied in order.  The store copies the
  * strings.  flow_store_txn_destroy() accepts NULL. */
@@ -75,7 +78,7 @@ bool flow_store_txn_is_empty(const struct flow_store_txn *);
 
 /* Writes 'txn' durably (see above).  Returns 0, or an errno value with a
  * reason in 'error'; on failure the rules saved are still those before
- * the transaction. */
+ * the transaction, and the next save writes them whole. */
 int flow_store_save(struct flow_store *, const struct flow_store_txn *,
                     char *error, size_t error_size);
 

@@ -16,7 +16,9 @@
 #include "control.h"
 #include "eth-addr.h"
 #include "fdb-dump.h"
+#include "flow-dump.h"
 #include "flow-rpc.h"
+#include "flow-trace.h"
 #include "frame.h"
 #include "list.h"
 #include "log.h"
@@ -462,13 +464,20 @@ do_dump_flows(struct rpc_call *call)
 }
 
 static Vswitch__Status
-do_read_flows(struct rpc_call *call)
+do_diff_flows(struct rpc_call *call)
+{
+    return flow_rpc_diff(call->rpc->bridge, call->req->diff_flows,
+                         call->resp, call->error, sizeof call->error);
+}
+
+static Vswitch__Status
+do_trace(struct rpc_call *call)
 {
     struct rpc *rpc = call->rpc;
 
-    return flow_rpc_read(rpc->bridge, call->req,
-                         (long long) uv_now(rpc->loop), call->resp,
-                         call->error, sizeof call->error);
+    return flow_trace(rpc->bridge, call->req->trace,
+                      (long long) uv_now(rpc->loop), call->resp, call->error,
+                      sizeof call->error);
 }
 
 static Vswitch__Status
@@ -808,8 +817,8 @@ static const struct rpc_command commands[] = {
     { VSWITCH__REQUEST__COMMAND_DUMP_FLOWS, "dump-flows", true,
       do_dump_flows },
     { VSWITCH__REQUEST__COMMAND_DIFF_FLOWS, "diff-flows", true,
-      do_read_flows },
-    { VSWITCH__REQUEST__COMMAND_TRACE, "trace", true, do_read_flows },
+      do_diff_flows },
+    { VSWITCH__REQUEST__COMMAND_TRACE, "trace", true, do_trace },
 };
 
 static const struct rpc_command *

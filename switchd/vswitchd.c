@@ -592,8 +592,10 @@ static void
 open_capture_dir(struct daemon *d)
 {
     char tmp[PATH_MAX + 8], dir[PATH_MAX + 8], error[PATH_MAX + 64];
+    char flows[PATH_MAX + 16], flows_tmp[PATH_MAX + 16];
+    char flows_log[PATH_MAX + 16];
     const char *slash = strrchr(d->opt.db_path, '/');
-    const char *own[7];
+    const char *own[10];
     size_t n = 0;
 
     if (d->opt.pcap_dir) {
@@ -610,8 +612,14 @@ open_capture_dir(struct daemon *d)
     }
 
     snprintf(tmp, sizeof tmp, "%s.tmp", d->opt.db_path);
+    snprintf(flows, sizeof flows, "%s.flows", d->opt.db_path);
+    snprintf(flows_tmp, sizeof flows_tmp, "%s.flows.tmp", d->opt.db_path);
+    snprintf(flows_log, sizeof flows_log, "%s.flows.log", d->opt.db_path);
     own[n++] = d->opt.db_path;
     own[n++] = tmp;
+    own[n++] = flows;           /* The saved flow rules (flow-store.h). */
+    own[n++] = flows_tmp;
+    own[n++] = flows_log;
     own[n++] = d->opt.socket_path;
     own[n++] = d->lock_path;
     own[n++] = d->db_lock_path;

@@ -29,6 +29,7 @@ UNIT_TESTS = \
 	tests/check-tso \
 	tests/check-udp-gso \
 	tests/check-vnet-hdr \
+	tests/check-vxlan-io \
 	tests/check-vxlan
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -85,6 +86,12 @@ tests_fuzz_fuzz_config_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 tests_fuzz_fuzz_config_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_config_LDADD = tests/fuzz/libfuzz.a $(SWITCHD_LDADD)
 
+noinst_PROGRAMS += tests/fuzz/fuzz-flow-store
+tests_fuzz_fuzz_flow_store_SOURCES = tests/fuzz/fuzz-flow-store.c
+tests_fuzz_fuzz_flow_store_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_fuzz_fuzz_flow_store_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_flow_store_LDADD = $(SWITCHD_LDADD)
+
 noinst_PROGRAMS += tests/fuzz/fuzz-classifier
 tests_fuzz_fuzz_classifier_SOURCES = tests/fuzz/fuzz-classifier.c
 tests_fuzz_fuzz_classifier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
@@ -99,7 +106,8 @@ tests_fuzz_fuzz_flow_text_LDADD = $(DATAPATH_LIBS)
 # Writes the seed corpora that are not plain frames (see its comment).
 noinst_PROGRAMS += tests/fuzz/make-seeds
 tests_fuzz_make_seeds_SOURCES = tests/fuzz/make-seeds.c \
-	ctl/build.c ctl/command.c ctl/output.c ctl/print.c
+	ctl/build.c ctl/build-flows.c ctl/command.c ctl/output.c ctl/print.c \
+	ctl/print-flows.c
 tests_fuzz_make_seeds_CPPFLAGS = $(SWITCHD_CPPFLAGS) -I$(top_srcdir)/ctl \
 	-I$(top_srcdir)/tests
 tests_fuzz_make_seeds_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \

@@ -202,6 +202,7 @@ START_TEST(test_ipv4_header_from_capture)
             /* A received header, checksum included, checks as zero. */
             ck_assert_uint_eq(csum_finish(csum_add_bytes(0, ip, sizeof ip)),
                               0);
+            ck_assert_uint_eq(csum_ipv4_header(ip), 0);
 
             be16 stored;
 
@@ -209,6 +210,8 @@ START_TEST(test_ipv4_header_from_capture)
             memset(ip + csum_ofs, 0, 2);
             ck_assert_msg(csum_finish(csum_add_bytes(0, ip, sizeof ip))
                           == stored, "%s frame %zu", cap->name, i + 1);
+            ck_assert_msg(csum_ipv4_header(ip) == stored, "%s frame %zu",
+                          cap->name, i + 1);
         }
         fixture_frames_free(frames, n);
     }

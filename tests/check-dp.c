@@ -37,6 +37,8 @@ struct sent {
 struct host {
     struct dp *dp;
     struct in6_addr ip;
+    struct dp_tunnel_config tunnel;
+    uint16_t ip_id;
     struct sent sent[MAX_SENT];
     size_t n_sent;
 };
@@ -54,6 +56,18 @@ record_send(void *aux, uint32_t port_no, struct packet_batch *batch)
 
     PACKET_BATCH_FOR_EACH (i, p, batch) {
         ck_assert_uint_lt(h->n_sent, MAX_SENT);
+        /* What the datapath hands the tunnel port, the VXLAN port puts on
+         * the wire with outer headers of its own; the kernel adds the
+         * Ethernet header (for multicast, to the group's address). */
+        if (port_no == PORT_VTEP) {
+            struct eth_addr eth_dst = {{ 0 }};
+
+            if (inet_is_multicast(&p->md.tun_dst)) {
+                eth_dst = vxlan_multicast_eth(&p->md.tun_dst);
+            }
+            fixture_vxlan_wire_outer(p, &h->tunnel.encap, &eth_dst,
+                                     h->ip_id++);
+        }
         h->sent[h->n_sent++] = (struct sent) { port_no, p };
     }
 }
@@ -119,6 +133,7 @@ host_init(int i, bool her)
     ck_assert_int_eq(dp_port_add(h->dp, PORT_OTHER_VNI, DP_PORT_LOCAL), 0);
     ck_assert_int_eq(dp_port_add(h->dp, PORT_VTEP, DP_PORT_TUNNEL), 0);
     ck_assert_int_eq(dp_tunnel_configure(h->dp, PORT_VTEP, &tc), 0);
+    h->tunnel = tc;
     ck_assert_int_eq(dp_port_bind(h->dp, PORT_VM1, VNI_A), 0);
     ck_assert_int_eq(dp_port_bind(h->dp, PORT_VM2, VNI_A), 0);
     ck_assert_int_eq(dp_port_bind(h->dp, PORT_OTHER_VNI, VNI_B), 0);
@@ -404,6 +419,49 @@ START_TEST(test_packet_story_flood_learn_unicast)
     ck_assert_uint_eq(deliver_underlay(0), 1);
     ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM1), 1);
     ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM2), 0);
+}
+END_TEST
+
+/* The datapath remembers the port and the VNI it used last; a port or a
+ * VNI that goes must not be found there afterwards. */
+START_TEST(test_forgets_a_deleted_port_and_vni)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+    struct dp_counters c;
+    uint8_t frame[128];
+    size_t len;
+
+    len = fixture_udp4_frame(frame, &a, &b, 1, 2, 3, 4, 10);
+    inject(0, PORT_VM2, frame, len);        /* Learns b on VM2. */
+    len = fixture_udp4_frame(frame, &b, &a, 2, 1, 4, 3, 10);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
+
+    /* VM2 goes and comes back: the new port gets the frame and counts
+     * it. */
+    clear_sent(&hosts[0]);
+    ck_assert_int_eq(dp_port_del(hosts[0].dp, PORT_VM2), 0);
+    ck_assert_int_eq(dp_port_add(hosts[0].dp, PORT_VM2, DP_PORT_LOCAL), 0);
+    ck_assert_int_eq(dp_port_bind(hosts[0].dp, PORT_VM2, VNI_A), 0);
+    len = fixture_udp4_frame(frame, &a, &b, 1, 2, 3, 4, 10);
+    inject(0, PORT_VM2, frame, len);
+    clear_sent(&hosts[0]);
+    len = fixture_udp4_frame(frame, &b, &a, 2, 1, 4, 3, 10);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
+    ck_assert(dp_port_get_counters(hosts[0].dp, PORT_VM2, &c));
+    ck_assert_uint_eq(c.tx_packets, 1);
+
+    /* A frame from the underlay in VNI_A, then VNI_A goes: the next frame
+     * in it is dropped as of an unknown VNI. */
+    clear_sent(&hosts[0]);
+    deliver_from_to(0, &hosts[1].ip, &hosts[0].ip, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
+    ck_assert_int_eq(dp_vni_del(hosts[0].dp, VNI_A), 0);
+    deliver_from_to(0, &hosts[1].ip, &hosts[0].ip, frame, len);
+    ck_assert(dp_port_get_counters(hosts[0].dp, PORT_VTEP, &c));
+    ck_assert_uint_eq(c.drops[DP_DROP_UNKNOWN_VNI], 1);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
 }
 END_TEST
 
@@ -1924,6 +1982,7 @@ dp_suite(void)
                    test_finishes_checksums_left_to_offload_only_from_this_host);
     tcase_add_test(tc, test_drops_frames_from_outer_sources_no_vtep_has);
     tcase_add_test(tc, test_learns_only_within_the_underlay_prefix);
+    tcase_add_test(tc, test_forgets_a_deleted_port_and_vni);
     suite_add_tcase(s, tc);
 
     tcase_add_checked_fixture(flows_tc, setup, teardown);

@@ -12,8 +12,10 @@
 #include "config-edit.h"
 #include "config-store.h"
 #include "fixture.h"
+#include "flow-dump.h"
 #include "flow-rpc.h"
 #include "flow-store.h"
+#include "flow-trace.h"
 #include "flow-table.h"
 #include "flow-text.h"
 #include "util.h"
@@ -312,14 +314,15 @@ START_TEST(test_diff_flows_names_each_difference)
 
     del_all();
     add("priority=10,udp,actions=drop");
-    add("priority=20,tcp,actions=drop");
+    add("cookie=0x9,priority=20,tcp,actions=drop");
     add("priority=5,ip,actions=drop");
     lines_request(&r, VSWITCH__REQUEST__COMMAND_DIFF_FLOWS, lines, 3);
-    ck_assert_int_eq(flow_rpc_read(bridge, &r.req, 0, &resp, error,
+    ck_assert_int_eq(flow_rpc_diff(bridge, &r.f, &resp, error,
                                    sizeof error), 0);
     d = resp.flow_diff;
     ck_assert_uint_eq(d->n_lines, 4);
-    ck_assert_str_eq(d->lines[0], "-table=0,priority=20,tcp actions=drop");
+    ck_assert_str_eq(d->lines[0],
+                     "-table=0,cookie=0x9,priority=20,tcp actions=drop");
     ck_assert_str_eq(d->lines[1], "-table=0,priority=10,udp actions=drop");
     ck_assert_str_eq(d->lines[2], "+table=0,priority=10,udp actions=normal");
     ck_assert_str_eq(d->lines[3], "+table=0,priority=30,arp actions=flood");
@@ -366,10 +369,13 @@ START_TEST(test_numbers_no_rule_names_are_forgotten)
 {
     char *lines[] = { "priority=1,in_port=ghost0,actions=drop",
                       "priority=2,bad_field=1,actions=drop" };
+    Vswitch__FlowFilter filter = VSWITCH__FLOW_FILTER__INIT;
     struct lines_request r;
+    struct flow_dump *d;
     char error[256];
     uint32_t first;
 
+    filter.flow = "in_port=ghost2";
     add_port("p0");
     first = bridge_port_no(bridge, "p0");
     lines_request(&r, VSWITCH__REQUEST__COMMAND_ADD_FLOWS, lines, 2);
@@ -382,6 +388,13 @@ START_TEST(test_numbers_no_rule_names_are_forgotten)
     /* ghost0 and ghost1 had first + 1 and first + 2 kept for them. */
     ck_assert_uint_eq(bridge_port_no(bridge, "ghost0"), first + 3);
     ck_assert_uint_eq(bridge_port_no(bridge, "ghost1"), first + 4);
+
+    /* Nor does a dump's filter keep one. */
+    ck_assert_int_eq(flow_dump_start(bridge, &filter, &d, error,
+                                     sizeof error), 0);
+    flow_dump_destroy(d);
+    add_port("ghost2");
+    ck_assert_uint_eq(bridge_port_no(bridge, "ghost2"), first + 6);
 }
 END_TEST
 
@@ -420,6 +433,73 @@ START_TEST(test_a_new_daemon_replays_the_permanent_rules)
                 "priority=0 actions=normal");
     ck_assert_str_ne(before, "");
     free(before);
+}
+END_TEST
+
+static Vswitch__Status
+mod_flows(char *flow, char *error, size_t size)
+{
+    Vswitch__Request req = VSWITCH__REQUEST__INIT;
+    Vswitch__FlowMod m = VSWITCH__FLOW_MOD__INIT;
+
+    req.command_case = VSWITCH__REQUEST__COMMAND_MOD_FLOWS;
+    req.mod_flows = &m;
+    m.flow = flow;
+    return run_change(&req, error, size, NULL);
+}
+
+/* mod-flows changes the actions, saved too, and nothing else; actions
+ * that would go back a table are refused whole. */
+START_TEST(test_mod_flows_saves_new_actions_and_refuses_going_back)
+{
+    struct flow_rule **rules;
+    char error[256];
+    size_t n;
+
+    del_all();
+    add("cookie=0x7,table=0,priority=5,udp,actions=drop");
+    add("table=2,priority=5,udp,actions=drop");
+    ck_assert_int_eq(mod_flows("udp,actions=goto_table:1", error,
+                               sizeof error),
+                     VSWITCH__STATUS__STATUS_INVALID);
+    ck_assert_msg(strstr(error, "goto_table:1 is not a later table than "
+                         "table 2"), "%s", error);
+    expect_dump("priority=5,udp actions=drop\n"
+                "priority=5,udp actions=drop");
+    ck_assert_int_eq(mod_flows("table=0,udp,actions=goto_table:1", error,
+                               sizeof error), 0);
+    flow_store_destroy(store);
+    store = flow_store_create(db);
+    ck_assert_int_eq(flow_store_load(store, error, sizeof error), 0);
+    ck_assert_uint_eq(flow_rpc_replay(bridge, store, 0), 2);
+    expect_dump("priority=5,udp actions=goto_table:1\n"
+                "priority=5,udp actions=drop");
+    rules = flow_table_select(table(), NULL, false, &n);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(rules[0]->cookie, 7);
+    free(rules);
+}
+END_TEST
+
+/* The last line of a file wins, also in what is saved. */
+START_TEST(test_a_timed_rule_after_a_permanent_one_saves_neither)
+{
+    char *lines[] = { "priority=5,udp,actions=drop",
+                      "priority=5,idle_timeout=60,udp,actions=drop",
+                      "priority=6,udp,actions=drop",
+                      "priority=6,udp,actions=normal" };
+    struct lines_request r;
+    char error[256];
+
+    flow_rpc_start_default(bridge, store, 0);
+    lines_request(&r, VSWITCH__REQUEST__COMMAND_ADD_FLOWS, lines, 4);
+    ck_assert_int_eq(run_change(&r.req, error, sizeof error, NULL), 0);
+    flow_store_destroy(store);
+    store = flow_store_create(db);
+    ck_assert_int_eq(flow_store_load(store, error, sizeof error), 0);
+    ck_assert_uint_eq(flow_rpc_replay(bridge, store, 0), 2);
+    expect_dump("priority=6,udp actions=normal\n"
+                "priority=0 actions=normal");
 }
 END_TEST
 
@@ -480,6 +560,68 @@ START_TEST(test_a_dump_starts_again_when_the_rules_change)
 }
 END_TEST
 
+/* trace goes through the tables as forwarding would, and changes
+ * nothing. */
+START_TEST(test_trace_follows_the_rules_and_counts_nothing)
+{
+    static const uint8_t frame[60] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1,
+                                       0x08, 0x06 };
+    Vswitch__Trace t = VSWITCH__TRACE__INIT;
+    Vswitch__Response resp = VSWITCH__RESPONSE__INIT;
+    const Vswitch__TraceReply *r;
+    struct flow_rule **rules;
+    char error[256] = "";
+    size_t n;
+
+    add_port("p0");
+    add_port("p1");
+    add("priority=100,in_port=p0,tcp,tp_dst=22,actions=drop");
+    add("priority=50,in_port=p0,arp,actions=output:p1");
+    t.flow = "in_port=p0,tcp,dl_src=02:00:00:00:00:01,tp_dst=22";
+    ck_assert_int_eq(flow_trace(bridge, &t, 0, &resp, error, sizeof error),
+                     0);
+    r = resp.trace;
+    ck_assert_uint_eq(r->n_steps, 1);
+    ck_assert_str_eq(r->steps[0]->rule, "priority=100,tcp,in_port=p0,"
+                     "tp_dst=22");
+    ck_assert_str_eq(r->steps[0]->actions, "drop");
+    ck_assert_uint_eq(r->n_outputs, 0);
+    ck_assert_str_eq(r->drop, "flow_drop");
+    vswitch__trace_reply__free_unpacked(resp.trace, NULL);
+
+    /* A frame, as taken from a capture: an ARP request. */
+    t.flow = NULL;
+    t.has_frame = true;
+    t.frame.data = (uint8_t *) frame;
+    t.frame.len = sizeof frame;
+    t.in_port = "p0";
+    ck_assert_int_eq(flow_trace(bridge, &t, 0, &resp, error, sizeof error),
+                     0);
+    r = resp.trace;
+    ck_assert_uint_eq(r->n_outputs, 1);
+    ck_assert_str_eq(r->outputs[0]->port, "p1");
+    ck_assert_ptr_null(r->drop);
+    vswitch__trace_reply__free_unpacked(resp.trace, NULL);
+
+    rules = flow_table_select(table(), NULL, false, &n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(rules[i]->n_packets, 0);
+    }
+    free(rules);
+
+    t.in_port = "nosuch";
+    ck_assert_int_eq(flow_trace(bridge, &t, 0, &resp, error, sizeof error),
+                     VSWITCH__STATUS__STATUS_INVALID);
+    ck_assert_str_eq(error, "no port nosuch");
+    t.has_frame = false;
+    t.in_port = NULL;
+    t.flow = "tcp";
+    ck_assert_int_eq(flow_trace(bridge, &t, 0, &resp, error, sizeof error),
+                     VSWITCH__STATUS__STATUS_INVALID);
+    ck_assert_msg(strstr(error, "in_port="), "%s", error);
+}
+END_TEST
+
 static Suite *
 flow_rpc_suite(void)
 {
@@ -507,11 +649,21 @@ flow_rpc_suite(void)
     fixture_add_case(s, "a new daemon replays the permanent rules",
                      test_a_new_daemon_replays_the_permanent_rules, setup,
                      teardown);
+    fixture_add_case(s, "mod-flows saves new actions and refuses going "
+                     "back",
+                     test_mod_flows_saves_new_actions_and_refuses_going_back,
+                     setup, teardown);
+    fixture_add_case(s, "a timed rule after a permanent one saves neither",
+                     test_a_timed_rule_after_a_permanent_one_saves_neither,
+                     setup, teardown);
     fixture_add_case(s, "deleting every rule saves none",
                      test_deleting_every_rule_saves_none, setup, teardown);
     fixture_add_case(s, "the first change records that rules were written",
                      test_the_first_change_records_that_rules_were_written,
                      setup, teardown);
+    fixture_add_case(s, "trace follows the rules and counts nothing",
+                     test_trace_follows_the_rules_and_counts_nothing, setup,
+                     teardown);
     fixture_add_case(s, "a dump starts again when the rules change",
                      test_a_dump_starts_again_when_the_rules_change, setup,
                      teardown);

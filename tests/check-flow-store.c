@@ -266,6 +266,35 @@ START_TEST(test_a_stale_store_is_written_whole)
 }
 END_TEST
 
+/* A save that fails leaves the journal in doubt: the next one writes the
+ * rules whole, so that no later change is lost behind the failed one. */
+START_TEST(test_after_a_failed_save_the_next_writes_the_rules_whole)
+{
+    struct flow_store *s = flow_store_create(db);
+    struct flow_store_txn *t = flow_store_txn_create();
+    char error[256];
+
+    save_one(s, "a", "a,actions=drop");
+    save_one(s, "b", "b,actions=drop");
+    ck_assert_int_eq(unlink(journal), 0);
+    ck_assert_int_eq(mkdir(journal, 0700), 0);
+    flow_store_txn_set(t, "c", "c,actions=drop");
+    ck_assert_int_ne(flow_store_save(s, t, error, sizeof error), 0);
+    flow_store_txn_destroy(t);
+    ck_assert_int_eq(rmdir(journal), 0);
+    save_one(s, "d", "d,actions=drop");
+    flow_store_destroy(s);
+
+    s = reload();
+    ck_assert_uint_eq(flow_store_count(s), 3);
+    ck_assert_ptr_nonnull(flow_store_find(s, "a"));
+    ck_assert_ptr_nonnull(flow_store_find(s, "b"));
+    ck_assert_ptr_null(flow_store_find(s, "c"));
+    ck_assert_ptr_nonnull(flow_store_find(s, "d"));
+    flow_store_destroy(s);
+}
+END_TEST
+
 START_TEST(test_save_into_a_missing_directory_fails)
 {
     struct flow_store *s = flow_store_create("/nonexistent/dir/conf.db");
@@ -305,6 +334,10 @@ flow_store_suite(void)
                      test_refuses_a_file_that_is_not_ours, setup, teardown);
     fixture_add_case(s, "a stale store is written whole",
                      test_a_stale_store_is_written_whole, setup, teardown);
+    fixture_add_case(s, "after a failed save the next writes the rules "
+                     "whole",
+                     test_after_a_failed_save_the_next_writes_the_rules_whole,
+                     setup, teardown);
     fixture_add_case(s, "save into a missing directory fails",
                      test_save_into_a_missing_directory_fails, setup,
                      teardown);

@@ -1419,6 +1419,54 @@ START_TEST(test_compose_l2)
 }
 END_TEST
 
+/* Whoever parses a frame first leaves its offsets and its flow hash in the
+ * metadata; the hash is the same for frames of one flow, and flow_parse()
+ * does not parse a frame again. */
+START_TEST(test_parse_records_offsets_and_hash)
+{
+    struct eth_addr dst = fixture_mac(2), src = fixture_mac(1);
+    uint8_t buf[128];
+    size_t len = fixture_udp4_frame(buf, &dst, &src, IP4_A, IP4_B, 67, 68,
+                                    10);
+    struct flow_key key;
+    uint32_t hash;
+
+    ck_assert_int_eq(packet_set_frame(pkt, buf, len), 0);
+    ck_assert(!pkt->md.parsed && !pkt->md.hash_valid);
+    flow_parse(pkt);
+    ck_assert(pkt->md.parsed && pkt->md.hash_valid);
+    ck_assert_uint_eq(pkt->md.l3_ofs, ETH_HEADER_LEN);
+    ck_assert_uint_eq(pkt->md.l4_ofs, ETH_HEADER_LEN + IPV4_HEADER_LEN);
+    ck_assert_uint_eq(pkt->md.l4_proto, IP_PROTO_UDP);
+    hash = pkt->md.hash;
+
+    /* Parsed already: a changed frame is not looked at again. */
+    buf[ETH_HEADER_LEN + IPV4_HEADER_LEN] ^= 0xff;
+    ck_assert_int_eq(packet_set_frame(pkt, buf, len), 0);
+    pkt->md.parsed = true;
+    pkt->md.hash = hash;
+    pkt->md.hash_valid = true;
+    flow_parse(pkt);
+    ck_assert_uint_eq(pkt->md.hash, hash);
+
+    /* Another source port is another flow; the same frame again, the
+     * same hash, from either function. */
+    flow_extract_hashed(pkt, &key);
+    ck_assert_uint_ne(pkt->md.hash, hash);
+    buf[ETH_HEADER_LEN + IPV4_HEADER_LEN] ^= 0xff;
+    ck_assert_int_eq(packet_set_frame(pkt, buf, len), 0);
+    flow_extract_hashed(pkt, &key);
+    ck_assert_uint_eq(pkt->md.hash, hash);
+    ck_assert_uint_eq(ntohs(key.tp_src), 67);
+
+    /* A fragment has no transport header to hand on. */
+    buf[ETH_HEADER_LEN + offsetof(struct ipv4_header, ip_frag_off)] = 0x20;
+    ck_assert_int_eq(packet_set_frame(pkt, buf, len), 0);
+    flow_parse(pkt);
+    ck_assert_uint_eq(pkt->md.l4_proto, 0);
+}
+END_TEST
+
 static Suite *
 flow_suite(void)
 {
@@ -1428,6 +1476,8 @@ flow_suite(void)
         const TTest *test;
     } cases[] = {
         { "parses every field of a UDP/IPv4 frame", test_udp4_every_field },
+        { "records offsets and hash once",
+          test_parse_records_offsets_and_hash },
         { "moves the L4 offset past IPv4 options", test_tcp4_options },
         { "reads ICMP type and code as ports", test_icmp_type_code },
         { "reads ICMPv6 type and code as ports", test_icmpv6_type_code },

@@ -290,6 +290,35 @@ START_TEST(test_accepts_a_message_of_exactly_the_maximum)
 }
 END_TEST
 
+/* A reader that took a large message gives its memory back, keeping what
+ * follows the message. */
+START_TEST(test_gives_back_the_memory_of_a_large_message)
+{
+    size_t big = 4u << 20;
+    uint8_t *data = calloc(1, FRAME_HEADER_LEN + big + 3);
+    struct frame_reader r;
+    const uint8_t *msg;
+    size_t len;
+
+    ck_assert_ptr_nonnull(data);
+    put_header(data, big);
+    memcpy(data + FRAME_HEADER_LEN + big, "\0\0\0", 3);
+    frame_reader_init(&r, FRAME_MAX_LARGE_REQUEST);
+    ck_assert_int_eq(frame_reader_feed(&r, data, FRAME_HEADER_LEN + big + 3),
+                     0);
+    ck_assert_uint_ge(r.cap, big);
+    ck_assert_int_eq(frame_reader_announced(&r), big);
+    ck_assert_int_eq(frame_reader_next(&r, &msg, &len), 0);
+    ck_assert_uint_eq(len, big);
+    frame_reader_consume(&r);
+    ck_assert_uint_eq(r.cap, FRAME_READER_KEEP);
+    ck_assert_uint_eq(r.len, 3);
+    ck_assert_int_eq(frame_reader_announced(&r), 0);
+    frame_reader_destroy(&r);
+    free(data);
+}
+END_TEST
+
 START_TEST(test_waits_while_the_header_is_partial)
 {
     struct frame_reader r;
@@ -440,6 +469,9 @@ frame_suite(void)
     fixture_add_case(s, "accepts a message of exactly the maximum",
                      test_accepts_a_message_of_exactly_the_maximum,
                      NULL, NULL);
+    fixture_add_case(s, "gives back the memory of a large message",
+                     test_gives_back_the_memory_of_a_large_message, NULL,
+                     NULL);
     fixture_add_case(s, "waits while the header is partial",
                      test_waits_while_the_header_is_partial, NULL, NULL);
     fixture_add_case(s, "delivers a zero-length message",

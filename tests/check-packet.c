@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "headers.h"
 #include "packet.h"
 #include "util.h"
 
@@ -516,6 +517,44 @@ START_TEST(test_batch_for_each_order)
 }
 END_TEST
 
+/* A VLAN tag pushed or stripped moves the parsed headers; a header that
+ * was not reached stays unset, and resetting forgets the parse and the
+ * hash. */
+START_TEST(test_shift_and_reset_offsets)
+{
+    struct packet_pool *pool = packet_pool_create(1);
+    struct packet *p = packet_alloc(pool);
+
+    p->md.parsed = true;
+    p->md.l4_proto = IP_PROTO_TCP;
+    p->md.l3_ofs = 14;
+    p->md.l4_ofs = PACKET_OFS_NONE;
+    p->md.hash = 1234;
+    p->md.hash_valid = true;
+    p->md.csum_partial = true;
+    p->md.csum_start = 34;
+    packet_shift_offsets(p, 4);
+    ck_assert_uint_eq(p->md.l3_ofs, 18);
+    ck_assert_uint_eq(p->md.l4_ofs, PACKET_OFS_NONE);
+    ck_assert_uint_eq(p->md.csum_start, 38);
+    ck_assert(p->md.parsed && p->md.hash_valid);
+    p->md.l4_ofs = 38;
+    packet_shift_offsets(p, -4);
+    ck_assert_uint_eq(p->md.l3_ofs, 14);
+    ck_assert_uint_eq(p->md.l4_ofs, 34);
+    ck_assert_uint_eq(p->md.csum_start, 34);
+
+    packet_reset_offsets(p);
+    ck_assert(!p->md.parsed);
+    ck_assert(!p->md.hash_valid);
+    ck_assert_uint_eq(p->md.l4_proto, 0);
+    ck_assert_uint_eq(p->md.l3_ofs, PACKET_OFS_NONE);
+    ck_assert_uint_eq(p->md.l4_ofs, PACKET_OFS_NONE);
+    packet_free(p);
+    packet_pool_destroy(pool);
+}
+END_TEST
+
 static Suite *
 packet_suite(void)
 {
@@ -540,6 +579,7 @@ packet_suite(void)
         { "frees every packet of a batch back to the pool",
           test_batch_free_partial },
         { "visits batch packets in order", test_batch_for_each_order },
+        { "shifts and resets parsed offsets", test_shift_and_reset_offsets },
     };
     Suite *s = suite_create("packet");
 

@@ -105,14 +105,13 @@ static void
 send_encapsulated(struct port *port, const struct vxlan_encap_params *params,
                   const struct in6_addr *dst, size_t i, uint32_t hash)
 {
-    struct eth_addr next_hop = fixture_mac(9);
     struct packet_batch batch;
     uint8_t buf[256];
     struct packet *p = fixture_packet(pool, buf, inner_frame(buf, i));
 
     p->md.hash = hash;
     p->md.hash_valid = true;
-    ck_assert_int_eq(vxlan_encap(p, params, VNI, dst, &next_hop, 1), 0);
+    ck_assert_int_eq(vxlan_encap(p, params, VNI, dst), 0);
     packet_batch_init(&batch);
     packet_batch_add(&batch, p);
     port->class->send(port, &batch);
@@ -327,7 +326,9 @@ START_TEST(test_counts_frames_it_cannot_send)
     uint8_t buf[256];
     struct packet *other_family = fixture_packet(pool, buf,
                                                  inner_frame(buf, 0));
-    struct packet *runt = fixture_packet(pool, buf, ETH_HEADER_LEN);
+    /* Shorter than the VXLAN header that every frame the datapath
+     * encapsulates starts with. */
+    struct packet *runt = fixture_packet(pool, buf, VXLAN_HEADER_LEN - 1);
 
     other_family->md.tun_dst = fixture_ip("::1");
     runt->md.tun_dst = fixture_ip("127.0.0.1");
@@ -370,7 +371,6 @@ send_frames(struct port *port, const struct frame_spec *specs, size_t n)
 {
     struct dp_tunnel_config tc = tunnel_config(port);
     struct in6_addr dst = fixture_ip("127.0.0.1");
-    struct eth_addr next_hop = fixture_mac(9);
     struct packet_batch batch;
 
     tc.encap.dst_port = htons(RECEIVER_PORT);
@@ -382,8 +382,7 @@ send_frames(struct port *port, const struct frame_spec *specs, size_t n)
 
         p->md.hash = specs[i].hash;
         p->md.hash_valid = true;
-        ck_assert_int_eq(vxlan_encap(p, &tc.encap, VNI, &dst, &next_hop, 1),
-                         0);
+        ck_assert_int_eq(vxlan_encap(p, &tc.encap, VNI, &dst), 0);
         packet_batch_add(&batch, p);
     }
     port->class->send(port, &batch);

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "csum.h"
@@ -303,6 +304,37 @@ START_TEST(test_stops_when_the_pool_runs_dry)
 }
 END_TEST
 
+/* One parse per packet: the offsets and protocol that flow_extract()
+ * recorded are used as they are, until whoever changes the headers says
+ * so. */
+START_TEST(test_reuses_the_recorded_parse)
+{
+    struct fixture_tcp t = { .payload_len = 2000, .flags = 0x010 };
+    struct packet *p = super_frame(&t, 1000);
+    uint8_t *proto = packet_at_rw(p, ETH_HEADER_LEN
+                                     + offsetof(struct ipv4_header,
+                                                ip_proto), 1);
+    size_t hdr_len = tso_header_len(p);
+
+    ck_assert_uint_eq(hdr_len, ETH_HEADER_LEN + IPV4_HEADER_LEN + TCP_LEN);
+    ck_assert(p->md.parsed);
+    ck_assert_uint_eq(p->md.l4_proto, IP_PROTO_TCP);
+
+    /* Not parsed again: a frame whose protocol byte now says UDP is still
+     * the TCP frame that was parsed... */
+    *proto = IP_PROTO_UDP;
+    ck_assert_uint_eq(tso_header_len(p), hdr_len);
+
+    /* ...until the headers are declared changed. */
+    packet_reset_offsets(p);
+    ck_assert(!p->md.parsed);
+    ck_assert_uint_eq(tso_header_len(p), 0);
+    ck_assert(p->md.parsed);
+    ck_assert_uint_eq(p->md.l4_proto, IP_PROTO_UDP);
+    packet_free(p);
+}
+END_TEST
+
 static Suite *
 tso_suite(void)
 {
@@ -322,6 +354,8 @@ tso_suite(void)
                      test_refuses_what_it_cannot_cut, setup, teardown);
     fixture_add_case(s, "stops when the pool runs dry",
                      test_stops_when_the_pool_runs_dry, setup, teardown);
+    fixture_add_case(s, "reuses the recorded parse",
+                     test_reuses_the_recorded_parse, setup, teardown);
     return s;
 }
 

@@ -82,6 +82,15 @@ START_TEST(test_carries_offloads_both_ways)
         ck_assert_uint_eq(p->md.csum_start, l4);
         ck_assert_uint_eq(p->md.csum_offset, 16);
 
+        /* Checking a super frame parsed it, once for everyone after: its
+         * offsets and flow hash travel with it. */
+        if (cases[i].gso_size) {
+            ck_assert(p->md.parsed);
+            ck_assert_uint_eq(p->md.l4_proto, IP_PROTO_TCP);
+            ck_assert_uint_eq(p->md.l4_ofs, l4);
+            ck_assert(p->md.hash_valid);
+        }
+
         /* And back: the same header goes in front of the frame. */
         size = packet_size(p);
         ck_assert(vnet_hdr_push(p));

@@ -340,7 +340,8 @@ decap_success(const uint8_t *f, size_t len, bool csum_partial,
     return p;
 }
 
-/* The arguments that make vxlan_encap() rebuild a captured frame. */
+/* The arguments that make vxlan_encap() and the outer headers of
+ * fixture_vxlan_wire() rebuild a captured frame. */
 struct kernel_encap {
     struct vxlan_encap_params params;
     struct in6_addr dst;
@@ -391,8 +392,8 @@ encap_inner(const uint8_t *f, size_t len, const struct kernel_encap *k)
 
     p->md.hash = k->hash;
     p->md.hash_valid = true;
-    ck_assert_int_eq(vxlan_encap(p, &k->params, k->vni, &k->dst,
-                                 &k->eth_dst, k->ip_id), 0);
+    ck_assert_int_eq(fixture_vxlan_wire(p, &k->params, k->vni, &k->dst,
+                                        &k->eth_dst, k->ip_id), 0);
     return p;
 }
 
@@ -718,16 +719,16 @@ START_TEST(test_encap_fails_on_short_headroom)
         memcpy(before, packet_data(p), size);
         md = p->md;
 
-        ck_assert_int_eq(vxlan_encap(p, &params, 5000, &dst, &eth_dst, 1),
-                         EMSGSIZE);
+        ck_assert_int_eq(fixture_vxlan_wire(p, &params, 5000, &dst,
+                                            &eth_dst, 1), EMSGSIZE);
         ck_assert_uint_eq(packet_headroom(p), overhead - 1);
         ck_assert_uint_eq(packet_size(p), size);
         ck_assert_mem_eq(packet_data(p), before, size);
         ck_assert_mem_eq(&p->md, &md, sizeof md);
 
         ck_assert_ptr_nonnull(packet_pull(p, 1));
-        ck_assert_int_eq(vxlan_encap(p, &params, 5000, &dst, &eth_dst, 1),
-                         0);
+        ck_assert_int_eq(fixture_vxlan_wire(p, &params, 5000, &dst,
+                                            &eth_dst, 1), 0);
         ck_assert_uint_eq(packet_headroom(p), 0);
         ck_assert_uint_eq(packet_size(p), size - 1 + overhead);
         packet_free(p);
@@ -759,7 +760,8 @@ START_TEST(test_encap_fails_when_ipv4_total_length_overflows)
     ck_assert_ptr_nonnull(d);
     memset(d, 0xa5, fits);
     p->md.hash_valid = true;
-    ck_assert_int_eq(vxlan_encap(p, &params, 5000, &dst, &eth_dst, 1), 0);
+    ck_assert_int_eq(fixture_vxlan_wire(p, &params, 5000, &dst, &eth_dst,
+                                        1), 0);
     ck_assert_uint_eq(packet_size(p), fits + VXLAN_IPV4_OVERHEAD);
     ck_assert_uint_eq(get16(packet_data(p) + OFS_IP4_TOT_LEN), 65535);
     ck_assert_uint_eq(get16(packet_data(p) + OFS_IP + IPV4_HEADER_LEN
@@ -770,8 +772,8 @@ START_TEST(test_encap_fails_when_ipv4_total_length_overflows)
 
     ck_assert_ptr_nonnull(packet_put_uninit(p, 1));
     packet_data(p)[fits] = 0xa5;
-    ck_assert_int_eq(vxlan_encap(p, &params, 5000, &dst, &eth_dst, 1),
-                     EMSGSIZE);
+    ck_assert_int_eq(fixture_vxlan_wire(p, &params, 5000, &dst, &eth_dst,
+                                        1), EMSGSIZE);
     ck_assert_uint_eq(packet_size(p), fits + 1);
     ck_assert_uint_eq(packet_headroom(p), PACKET_HEADROOM);
     for (size_t i = 0; i < fits + 1; i++) {
@@ -817,8 +819,8 @@ START_TEST(test_encap_completes_partial_inner_csum)
     p->md.csum_start = (uint16_t) l4;
     p->md.csum_offset = UDP_CSUM;
     p->md.hash_valid = true;
-    ck_assert_int_eq(vxlan_encap(p, &k.params, 5000, &k.dst, &k.eth_dst, 1),
-                     0);
+    ck_assert_int_eq(fixture_vxlan_wire(p, &k.params, 5000, &k.dst,
+                                        &k.eth_dst, 1), 0);
     ck_assert(!p->md.csum_partial);
 
     out = packet_data(p) + VXLAN_IPV4_OVERHEAD;
@@ -1506,7 +1508,8 @@ START_TEST(test_encap_completes_partial_csum_zero_as_ffff)
     p->md.csum_start = (uint16_t) l4;
     p->md.csum_offset = UDP_CSUM;
     p->md.hash_valid = true;
-    ck_assert_int_eq(vxlan_encap(p, &params, 5000, &dst, &eth_dst, 1), 0);
+    ck_assert_int_eq(fixture_vxlan_wire(p, &params, 5000, &dst, &eth_dst,
+                                        1), 0);
     ck_assert_uint_eq(get16(packet_data(p) + VXLAN_IPV4_OVERHEAD + l4
                             + UDP_CSUM), 0xffff);
     packet_free(p);

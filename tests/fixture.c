@@ -28,6 +28,7 @@
 #include "match.h"
 #include "packet.h"
 #include "port.h"
+#include "vxlan.h"
 
 size_t
 fixture_pcap_read(const char *name, struct fixture_frame **framesp)
@@ -301,6 +302,35 @@ fixture_spec(int table, uint16_t priority, const struct match *m,
         match_init_catchall(&spec.match);
     }
     return spec;
+}
+
+void
+fixture_vxlan_wire_outer(struct packet *p,
+                         const struct vxlan_encap_params *params,
+                         const struct eth_addr *eth_dst, uint16_t ip_id)
+{
+    bool ipv4 = inet_is_ipv4(&p->md.tun_dst);
+    struct eth_header *eth;
+
+    vxlan_push_outer(p, params, ip_id);
+    eth = packet_push(p, ETH_HEADER_LEN);
+    ck_assert_ptr_nonnull(eth);
+    eth->eth_dst = *eth_dst;
+    eth->eth_src = params->eth_src;
+    eth->eth_type = htons(ipv4 ? ETH_TYPE_IPV4 : ETH_TYPE_IPV6);
+}
+
+int
+fixture_vxlan_wire(struct packet *p, const struct vxlan_encap_params *params,
+                   uint32_t vni, const struct in6_addr *dst,
+                   const struct eth_addr *eth_dst, uint16_t ip_id)
+{
+    int error = vxlan_encap(p, params, vni, dst);
+
+    if (!error) {
+        fixture_vxlan_wire_outer(p, params, eth_dst, ip_id);
+    }
+    return error;
 }
 
 void

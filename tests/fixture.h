@@ -153,6 +153,24 @@ struct flow_spec fixture_spec(int table, uint16_t priority,
                               const struct match *m,
                               struct flow_actions *acts);
 
+struct vxlan_encap_params;
+
+/* Encapsulates the frame in 'p' as it goes on the wire: vxlan_encap() for
+ * 'vni' to 'dst', then the outer IP and UDP headers the VXLAN port builds
+ * (vxlan_push_outer(), identification 'ip_id') and an Ethernet header from
+ * params->eth_src to 'eth_dst', which no part of the switch builds.
+ * Returns what vxlan_encap() returned. */
+int fixture_vxlan_wire(struct packet *p, const struct vxlan_encap_params *,
+                       uint32_t vni, const struct in6_addr *dst,
+                       const struct eth_addr *eth_dst, uint16_t ip_id);
+
+/* Turns 'p', which a datapath sent to its tunnel port configured with
+ * 'params', into the whole outer frame, as fixture_vxlan_wire() does. */
+void fixture_vxlan_wire_outer(struct packet *p,
+                              const struct vxlan_encap_params *,
+                              const struct eth_addr *eth_dst,
+                              uint16_t ip_id);
+
 /* Returns a non-blocking UDP socket bound to 'addr' (IPv4 or IPv6) and
  * 'port' that takes trains of datagrams whole (UDP_GRO) if 'gro'. */
 int fixture_udp_receiver(const char *addr, uint16_t port, bool gro);

@@ -50,13 +50,26 @@ mac(const char *s)
     return a;
 }
 
+/* Puts on the outer headers the VXLAN port and the kernel would, then
+ * checks the whole outer frame. */
 static bool
 frame_fits_tunnel(const struct fuzz_dp *f, struct packet *p)
 {
+    struct eth_header *eth;
     uint32_t vni;
 
-    return !p->md.gso_size
-           && packet_size(p) <= f->mtu + ETH_HEADER_LEN
+    if (p->md.gso_size || packet_size(p) < VXLAN_HEADER_LEN) {
+        return false;
+    }
+    vxlan_push_outer(p, &f->encap, 1);
+    eth = packet_push(p, ETH_HEADER_LEN);
+    if (!eth) {
+        return false;
+    }
+    memset(eth, 0, ETH_HEADER_LEN);
+    eth->eth_type = htons(inet_is_ipv4(&p->md.tun_dst) ? ETH_TYPE_IPV4
+                                                       : ETH_TYPE_IPV6);
+    return packet_size(p) <= f->mtu + ETH_HEADER_LEN
            && vxlan_decap_frame(p, htons(VXLAN_DST_PORT), &vni) == VXLAN_OK
            && (vni == 5000 || vni == 6000 || vni == 7000);
 }
@@ -156,6 +169,7 @@ configure(struct fuzz_dp *f, unsigned int flags)
     };
     struct dp *dp;
 
+    f->encap = tunnel.encap;
     f->dp = dp = dp_create(f->pool, 4096, &cb);
     if (!dp) {
         fail("out of memory");

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vxlan.h"
+
 /* The datapath that the frame-reading fuzz targets feed: a configured VTEP
  * (a local address, VNIs flooding to a group or to a head-end replication
  * list, static entries for remote MACs) and local ports with and without
@@ -38,6 +40,7 @@ struct fuzz_dp {
     bool ipv6;                  /* IPv6 underlay. */
     unsigned int mtu;           /* Underlay MTU. */
     struct in6_addr local, peer;
+    struct vxlan_encap_params encap;    /* The VTEP's, for outer headers. */
 
     /* If not NULL, every frame sent (the inner frame, from the VTEP) must
      * be these 'expect_len' bytes: for frames from a VM, which the

@@ -350,6 +350,10 @@ static const char *const others[] = {
     "del-port vm1", "set-port vm1 offload=false", "del-vni 6000",
     "set-vni 5000 flood=172.31.250.9 mac-limit=10", "unbind-vni vm1",
     "fdb-del 5000 02:00:00:00:01:01", "port-replay replay",
+    "add-flow priority=100,tcp,in_port=vm1,tp_dst=22,actions=drop",
+    "mod-flows --strict priority=100,tcp,tp_dst=22,actions=normal",
+    "del-flows tcp", "dump-flows", "dump-flows --strict priority=0",
+    "trace in_port=vm1,tcp,tp_dst=22",
 };
 
 /* An IPv6 underlay, and a configuration with nothing in it. */

@@ -201,7 +201,7 @@ import socket, struct, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(5)
 s.connect(sys.argv[1])
-s.sendall(struct.pack(">I", 2 << 20) + b"x" * 1000)
+s.sendall(struct.pack(">I", (16 << 20) + 1) + b"x" * 1000)   # Root may send 16 MiB.
 reply = b""
 while True:
     chunk = s.recv(4096)

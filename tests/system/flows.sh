@@ -198,6 +198,15 @@ check_eq "a port added later takes the rule" \
     "$(vsctl h1 --format=json trace "in_port=later0,dl_src=$MAC1" \
        | json '"%s %s" % ([{"table": t["table"], "rule": t["rule"]} for t in j["tables"]], j["outputs"])')"
 
+# The files of the saved rules are the daemon's own: no capture, also
+# where none is yet.
+check_exit "a pcap port may not write where the rules' snapshot is made" 1 \
+    vsctl h1 add-port bad0 type=pcap tx="$WORK/h1.db.flows.tmp"
+cp "$WORK/err" "$WORK/error"
+check "saying it is the daemon's own file" grep -q "own" "$WORK/error"
+check_exit "nor into their journal" 1 \
+    vsctl h1 add-port bad0 type=pcap tx="$WORK/h1.db.flows.log"
+
 # Garbage on the socket changes nothing.
 before=$(flows h1)
 python3 - "$WORK/h1.sock" <<'EOF'
@@ -338,5 +347,18 @@ check_eq "a fifth request over 1 MiB at once is refused, the four go on" \
 check_eq "and once they are gone a large one goes through (diff-flows: \
 the default rule the file has)" "1 +table=0,priority=0 actions=normal" \
     "$? $(cat "$WORK/out")"
+
+# A bound lowered below the saved rules: as many as fit, and a log that
+# does not list them all.
+stop_vswitchd h1
+in_ns h1 "$VSWITCHD" --socket "$WORK/h1.sock" --db "$WORK/h1.db" \
+    --pidfile="$WORK/h1.pid" --log-file="$WORK/h1.log" --detach \
+    --max-flows 100 || fail "vswitchd --max-flows 100"
+check_eq "a lowered bound replays as many saved rules as it allows" 100 \
+    "$(vsctl h1 dump-flows | wc -l)"
+check_eq "and logs how many it left out" 1 \
+    "$(grep -c '65435 saved rules left out in all' "$WORK/h1.log")"
+check_eq "naming the first 10 only" 10 \
+    "$(grep -c 'left out: the flow table is full' "$WORK/h1.log")"
 
 finish

@@ -1,0 +1,326 @@
+#include <config.h>
+
+#include "vxlan-io.h"
+
+#include <netinet/udp.h>
+#include <string.h>
+
+#include "headers.h"
+#include "udp-gso.h"
+#include "util.h"
+#include "vxlan.h"
+
+BUILD_ASSERT(sizeof(struct in6_pktinfo) >= sizeof(struct in_pktinfo));
+
+/* Reads the datagram's destination address from its IP_PKTINFO or
+ * IPV6_PKTINFO control message into '*addr', and the segment size of a
+ * train of datagrams from UDP_GRO into '*gso_size'.  Leaves either as it
+ * was if there is no such message. */
+static void
+parse_rx_cmsgs(struct msghdr *msg, struct in6_addr *addr, uint16_t *gso_size)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c;
+         c = CMSG_NXTHDR(msg, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO
+            && c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+            struct in_pktinfo info;
+
+            memcpy(&info, CMSG_DATA(c), sizeof info);
+            *addr = inet_from_ipv4(info.ipi_addr.s_addr);
+        } else if (c->cmsg_level == IPPROTO_IPV6
+                   && c->cmsg_type == IPV6_PKTINFO
+                   && c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+            struct in6_pktinfo info;
+
+            memcpy(&info, CMSG_DATA(c), sizeof info);
+            *addr = info.ipi6_addr;
+        } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO
+                   && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+            int size;
+
+            memcpy(&size, CMSG_DATA(c), sizeof size);
+            *gso_size = size > 0 && size <= UINT16_MAX ? (uint16_t) size : 0;
+        }
+    }
+}
+
+size_t
+vxlan_io_rx_prepare(struct packet_pool *pool, size_t max,
+                    struct packet **packets, struct mmsghdr *msgs,
+                    struct vxlan_io_rx_slot *slots)
+{
+    struct packet_pool_stats pool_stats;
+    size_t n;
+
+    /* Take only buffers the pool has, so that a busy pool does not count
+     * allocation failures for datagrams that may not even be there, and
+     * at most half of them, so that the trains among the datagrams have
+     * buffers left to be cut into. */
+    packet_pool_get_stats(pool, &pool_stats);
+    n = MIN((pool_stats.n_free + 1) / 2, max);
+    for (size_t i = 0; i < n; i++) {
+        struct packet *p = packet_alloc(pool);
+        struct vxlan_io_rx_slot *slot = &slots[i];
+
+        packets[i] = p;
+        slot->iov = (struct iovec) { .iov_base = packet_data(p),
+                                     .iov_len = packet_tailroom(p) };
+        msgs[i].msg_hdr = (struct msghdr) {
+            .msg_name = &slot->addr,
+            .msg_namelen = sizeof slot->addr,
+            .msg_iov = &slot->iov,
+            .msg_iovlen = 1,
+            .msg_control = &slot->cmsg,
+            .msg_controllen = sizeof slot->cmsg,
+        };
+    }
+    return n;
+}
+
+bool
+vxlan_io_rx_complete(struct mmsghdr *msg, struct packet *p)
+{
+    struct msghdr *hdr = &msg->msg_hdr;
+
+    /* No UDP payload outgrows a buffer, so truncation means a datagram we
+     * cannot make sense of. */
+    if (hdr->msg_flags & MSG_TRUNC
+        || !inet_sockaddr_get(hdr->msg_name, hdr->msg_namelen,
+                             &p->md.tun_src)) {
+        return false;
+    }
+    /* Without the control message (which the socket option always
+     * brings) the destination stays unspecified; the datapath does not
+     * need it to forward. */
+    parse_rx_cmsgs(hdr, &p->md.tun_dst, &p->md.gso_size);
+    p->size = msg->msg_len;
+    if (p->md.gso_size >= p->size) {
+        p->md.gso_size = 0;
+    }
+    return true;
+}
+
+/* Copies 'len' bytes at 'data', a datagram of the train in 'train', into a
+ * packet of its own from 'pool' and adds it to 'batch'.  Counts a receive
+ * error if the pool is empty. */
+static void
+copy_datagram(const struct packet *train, const uint8_t *data, size_t len,
+              struct packet_pool *pool, struct packet_batch *batch,
+              uint64_t *rx_errors)
+{
+    struct packet *p = packet_alloc(pool);
+
+    if (!p || packet_set_frame(p, data, len)) {
+        ++*rx_errors;
+        packet_free(p);
+        return;
+    }
+    p->md.tun_src = train->md.tun_src;
+    p->md.tun_dst = train->md.tun_dst;
+    packet_batch_add(batch, p);
+}
+
+void
+vxlan_io_rx_cut(struct vxlan_io_trains *t, struct packet_pool *pool,
+                struct packet_batch *batch, uint64_t *rx_errors)
+{
+    while (t->next < t->batch.count && !packet_batch_is_full(batch)) {
+        struct packet *p = t->batch.packets[t->next];
+        size_t seg = p->md.gso_size;
+
+        if (seg && packet_size(p) > seg) {
+            copy_datagram(p, packet_data(p), seg, pool, batch, rx_errors);
+            packet_pull(p, seg);
+            continue;
+        }
+        /* The last datagram of a train may start at an odd address, where
+         * frames must not: it is copied too. */
+        if (seg && (uintptr_t) packet_data(p) % 2) {
+            copy_datagram(p, packet_data(p), packet_size(p), pool, batch,
+                          rx_errors);
+            packet_free(p);
+        } else {
+            p->md.gso_size = 0;
+            packet_batch_add(batch, p);
+        }
+        t->next++;
+    }
+    if (t->next == t->batch.count) {
+        t->next = t->batch.count = 0;
+    }
+}
+
+/* Adds a raw datagram for 'p' to 'tx', outer headers built, and returns
+ * its index in tx->msgs.  The kernel routes and puts on the Ethernet
+ * header itself.  A raw socket takes port 0 (or its own protocol) in the
+ * address. */
+static size_t
+add_raw(struct vxlan_io_tx_config *cfg, struct vxlan_io_tx *tx,
+        struct packet *p)
+{
+    size_t i = tx->n_msgs++;
+
+    vxlan_push_outer(p, cfg->encap, cfg->ip_id++);
+    tx->raw_iovs[i] = (struct iovec) { .iov_base = packet_data(p),
+                                       .iov_len = packet_size(p) };
+    tx->msgs[i].msg_hdr = (struct msghdr) {
+        .msg_name = &tx->addrs[i],
+        .msg_namelen = inet_sockaddr_make(cfg->family, &p->md.tun_dst, 0,
+                                          cfg->ifindex, &tx->addrs[i]),
+        .msg_iov = &tx->raw_iovs[i],
+        .msg_iovlen = 1,
+    };
+    return i;
+}
+
+/* Returns the UDP ports of 'p', source in the high half and destination in
+ * the low half (host order), if it is a frame that may travel in a train,
+ * or 0 if it may not: multicast goes out on 'dev' through the raw socket,
+ * which knows it. */
+static uint32_t
+train_ports(const struct packet *p)
+{
+    return inet_is_multicast(&p->md.tun_dst)
+           ? 0 : (uint32_t) p->md.tun_udp_src << 16 | ntohs(p->md.tun_udp_dst);
+}
+
+/* Sets next[i] to the index of the next frame of 'batch' after 'i' with
+ * the same 'ports', or to the batch's size if there is none, so that
+ * gathering a train visits only the frames that may join it. */
+static void
+link_same_ports(const struct packet_batch *batch, const uint32_t *ports,
+                uint8_t *next)
+{
+    /* Open addressing, twice the batch in size: the last index seen for
+     * a value of 'ports', walking backwards. */
+    enum { N_SLOTS = 2 * PACKET_BATCH_MAX };
+    uint32_t keys[N_SLOTS];
+    uint8_t last[N_SLOTS];
+    bool used[N_SLOTS] = { false };
+
+    BUILD_ASSERT(PACKET_BATCH_MAX < UINT8_MAX);
+    for (size_t i = batch->count; i-- > 0;) {
+        size_t slot = (ports[i] * UINT32_C(0x9e3779b1)) >> 26;
+
+        next[i] = (uint8_t) batch->count;
+        if (!ports[i]) {
+            continue;
+        }
+        while (used[slot] && keys[slot] != ports[i]) {
+            slot = (slot + 1) % N_SLOTS;
+        }
+        if (used[slot]) {
+            next[i] = last[slot];
+        }
+        used[slot] = true;
+        keys[slot] = ports[i];
+        last[slot] = (uint8_t) i;
+    }
+}
+
+/* Gathers into tx->train the frames of 'batch', from 'first' on, that can
+ * go in one UDP GSO send with it: to the same VTEP and UDP ports (the
+ * same inner flow, or flows that share its source port), all as long as
+ * 'first' but the last.  Frames of other flows may be passed over, since
+ * only a flow's own order matters, but not a frame of this one that
+ * cannot join.  'next' links the frames with the same ports.  Marks what
+ * it takes in 'taken'; returns how many. */
+static size_t
+collect_train(const struct packet_batch *batch, size_t first,
+              const uint8_t *next, bool *taken, struct vxlan_io_tx *tx)
+{
+    const struct packet *head = batch->packets[first];
+    size_t seg_size = packet_size(head);
+    size_t n = 0, bytes = 0;
+
+    for (size_t i = first; i < batch->count; i = next[i]) {
+        struct packet *p = batch->packets[i];
+        size_t len = packet_size(p);
+
+        if (taken[i] || (i > first && !inet_equals(&p->md.tun_dst,
+                                                   &head->md.tun_dst))) {
+            continue;
+        }
+        /* The first frame is always taken, if only to go alone. */
+        if (n && (len > seg_size || n == UDP_GSO_MAX_SEGMENTS
+                  || bytes + len > UDP_GSO_MAX_BYTES)) {
+            break;
+        }
+        taken[i] = true;
+        tx->train[tx->n_train + n] = p;
+        tx->train_iovs[tx->n_train + n] = (struct iovec) {
+            .iov_base = packet_data(p), .iov_len = len,
+        };
+        n++;
+        bytes += len;
+        if (len < seg_size) {
+            break;
+        }
+    }
+    return n;
+}
+
+/* Appends raw datagram 'i' to the last operation of 'tx' if that is a run
+ * of raw datagrams, else starts one. */
+static void
+extend_raw_run(struct vxlan_io_tx *tx, size_t i)
+{
+    struct vxlan_io_op *last = tx->n_ops ? &tx->ops[tx->n_ops - 1] : NULL;
+
+    if (last && last->type == VXLAN_IO_RAW) {
+        last->n++;
+    } else {
+        tx->ops[tx->n_ops++] = (struct vxlan_io_op) { VXLAN_IO_RAW, i, 1 };
+    }
+}
+
+void
+vxlan_io_tx_plan(struct vxlan_io_tx_config *cfg,
+                 const struct packet_batch *batch, struct vxlan_io_tx *tx)
+{
+    uint32_t ports[PACKET_BATCH_MAX];
+    uint8_t next[PACKET_BATCH_MAX];
+    bool taken[PACKET_BATCH_MAX];
+    struct packet *p;
+
+    tx->n_ops = tx->n_msgs = tx->n_train = tx->n_unusable = 0;
+    PACKET_BATCH_FOR_EACH (i, p, batch) {
+        bool usable = packet_size(p) >= VXLAN_HEADER_LEN
+                      && inet_is_ipv4(&p->md.tun_dst)
+                         == (cfg->family == AF_INET);
+
+        tx->n_unusable += !usable;
+        taken[i] = !usable;
+        ports[i] = usable && cfg->trains ? train_ports(p) : 0;
+    }
+    link_same_ports(batch, ports, next);
+
+    PACKET_BATCH_FOR_EACH (i, p, batch) {
+        if (taken[i]) {
+            continue;
+        }
+
+        size_t n = collect_train(batch, i, next, taken, tx);
+
+        if (n > 1) {
+            tx->ops[tx->n_ops++] = (struct vxlan_io_op) {
+                VXLAN_IO_TRAIN, tx->n_train, n,
+            };
+            tx->n_train += n;
+        } else {
+            extend_raw_run(tx, add_raw(cfg, tx, p));
+        }
+    }
+}
+
+void
+vxlan_io_tx_unpack_train(struct vxlan_io_tx_config *cfg,
+                         struct vxlan_io_tx *tx,
+                         const struct vxlan_io_op *train,
+                         struct vxlan_io_op *op)
+{
+    *op = (struct vxlan_io_op) { VXLAN_IO_RAW, tx->n_msgs, train->n };
+    for (size_t j = 0; j < train->n; j++) {
+        add_raw(cfg, tx, tx->train[train->first + j]);
+    }
+}
