@@ -5,9 +5,10 @@
 # dump-flows as the SYNs really sent; trace agrees with what the frames
 # really did on the underlay (a learned destination, the ACL, an unknown
 # destination), from a flow and from a frame of a capture; replace-flows
-# run twice with traffic between; and a restart that keeps the permanent
-# rules (the ACL still working) and not the timed ones.  flows.sh tests
-# the commands themselves.
+# run twice with traffic between; a change of the rules applied at once
+# to a flow already seen; a restart that keeps the permanent rules (the
+# ACL still working) and not the timed ones; and a SIGKILL right after a
+# change, which comes back.  flows.sh tests the commands themselves.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 
@@ -266,18 +267,36 @@ tap_up() {
          | json "[p['state'] for p in j['ports'] if p['name'] == 'tap0'][0]")" \
       = up ]
 }
-wait_for 20 tap_up || fail "tap0 on h1 is not up after the restart"
-check "vm1 pings vm2 after the restart" \
-    in_ns vm1 ping -c 3 -i 0.2 -W 2 10.97.0.2
-check "TCP port 80 passes after the restart" tcp_try 80
-tcp_try 22 && fail "TCP port 22 passed the ACL after the restart"
-acl_packets=$(flow_stat h1 "$ACL" n_packets)
-if [ "$acl_packets" -ge 1 ]; then
-    pass "the ACL drops port 22 after the restart ($acl_packets packets)"
-else
-    fail "the ACL counted nothing after the restart ($acl_packets packets)"
-fi
-check_eq "vm2 took no connection on port 22 since the ACL" 1 "$(accepted 22)"
+# acl_works WHEN: once tap0 is up again, vm1 pings vm2, reaches its port
+# 80 but not its port 22, which the ACL counts.
+acl_works() {
+    local n
+    wait_for 20 tap_up || fail "tap0 on h1 is not up $1"
+    check "vm1 pings vm2 $1" in_ns vm1 ping -c 3 -i 0.2 -W 2 10.97.0.2
+    check "TCP port 80 passes $1" tcp_try 80
+    tcp_try 22 && fail "TCP port 22 passed the ACL $1"
+    n=$(flow_stat h1 "$ACL" n_packets)
+    if [ "${n:-0}" -ge 1 ]; then
+        pass "the ACL drops port 22 $1 ($n packets)"
+    else
+        fail "the ACL counted nothing $1 ('$n' packets)"
+    fi
+    check_eq "vm2 took no connection on port 22 since the ACL" 1 \
+        "$(accepted 22)"
+}
+acl_works "after the restart"
+
+# A crash right after a change: what add-flow acknowledged comes back.
+check "add-flow of one more rule" \
+    vsctl h1 add-flow "priority=95,tcp,tp_dst=8080,actions=drop"
+pid=$(cat "$WORK/h1.pid")
+kill -9 "$pid"
+wait_for 10 bash -c "! kill -0 $pid 2>/dev/null"
+check "vswitchd on h1 restarts after SIGKILL" start_vswitchd h1
+check_eq "with every permanent rule, the last one too" \
+    "$ACL:drop priority=95,tcp,tp_dst=8080:drop priority=90,tcp,tp_dst=23:drop \
+priority=0:normal" "$(matches)"
+acl_works "after SIGKILL"
 
 stop_vswitchd h1
 stop_vswitchd h2
