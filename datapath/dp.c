@@ -1442,6 +1442,32 @@ dp_trace(struct dp *dp, uint32_t in_port, struct packet *p, long long now_ms,
     return 0;
 }
 
+int
+dp_trace_wire(struct dp *dp, uint32_t in_port, struct packet *p,
+              long long now_ms, const struct flow_text_ports *ports,
+              struct dp_trace *trace)
+{
+    struct dp_port *in = find_port(dp, in_port);
+    enum vxlan_error error;
+    uint32_t vni;
+
+    if (!in || in->kind != DP_PORT_TUNNEL) {
+        return dp_trace(dp, in_port, p, now_ms, ports, trace);
+    }
+    /* The socket delivers only datagrams to our port that passed the
+     * kernel's checks; whatever else a capture holds is a bad outer
+     * frame. */
+    error = vxlan_decap_frame(p, in->tunnel.encap.dst_port, &vni);
+    if (error) {
+        memset(trace, 0, sizeof *trace);
+        trace->drop = vxlan_error_to_drop(error);
+        packet_free(p);
+        return 0;
+    }
+    p->md.vni = vni;
+    return dp_trace(dp, in_port, p, now_ms, ports, trace);
+}
+
 void
 dp_trace_uninit(struct dp_trace *trace)
 {

@@ -209,6 +209,16 @@ int dp_trace(struct dp *, uint32_t in_port, struct packet *p,
              struct dp_trace *trace);
 void dp_trace_uninit(struct dp_trace *);
 
+/* dp_trace() for a frame as a capture of the port's device shows it: on a
+ * local port the same, on the tunnel port the whole outer frame (outer
+ * Ethernet, IP, UDP and VXLAN headers, as on the underlay), which is
+ * decapsulated first as the VTEP's socket and dp_receive() would; an
+ * outer frame that does not decapsulate is traced as dropped, for the
+ * reason dp_receive() would count. */
+int dp_trace_wire(struct dp *, uint32_t in_port, struct packet *p,
+                  long long now_ms, const struct flow_text_ports *ports,
+                  struct dp_trace *trace);
+
 /* Runs MAC ageing and rule timeouts; returns when it next needs to
  * run. */
 long long dp_run_ageing(struct dp *, long long now_ms);

@@ -167,7 +167,9 @@ flow_trace(struct bridge *b, const Vswitch__Trace *t, long long now_ms,
     if (status != OK) {
         return status;
     }
-    err = dp_trace(bridge_dp(b), in_port, p, now_ms, &ports, &trace);
+    err = t->has_frame
+          ? dp_trace_wire(bridge_dp(b), in_port, p, now_ms, &ports, &trace)
+          : dp_trace(bridge_dp(b), in_port, p, now_ms, &ports, &trace);
     if (err) {
         snprintf(error, error_size, "trace: %s", strerror(err));
         return FAILED;

@@ -1825,6 +1825,51 @@ START_TEST(test_flows_trace_of_decapsulated_frames_agrees)
 }
 END_TEST
 
+/* A frame captured on the underlay is traced as the VTEP would take it:
+ * decapsulated first, or dropped for the reason receive would count. */
+START_TEST(test_flows_trace_of_wire_frames)
+{
+    struct eth_addr src = fixture_mac(0x56), dst = fixture_mac(0x334);
+    struct eth_addr next_hop = fixture_mac(0x777);
+    uint8_t frame[256];
+    size_t len = fixture_udp4_frame(frame, &dst, &src, 1, 2, 3, 4, 10);
+    struct dp_trace t;
+    struct packet *p;
+
+    p = fixture_packet(pool, frame, len);
+    ck_assert_int_eq(fixture_vxlan_wire(p, &hosts[1].tunnel.encap, VNI_A,
+                                        &hosts[0].ip, &next_hop, 1), 0);
+    ck_assert_int_eq(dp_trace_wire(hosts[0].dp, PORT_VTEP, p, now, NULL,
+                                   &t), 0);
+    /* An unknown destination from the underlay floods to the local ports
+     * of the VNI only (split horizon); nothing was learned. */
+    ck_assert_int_eq(t.drop, -1);
+    ck_assert_uint_gt(t.n_outputs, 0);
+    for (size_t i = 0; i < t.n_outputs; i++) {
+        ck_assert(!t.outputs[i].remote);
+    }
+    ck_assert_ptr_null(mac_table_lookup(dp_mac_table(hosts[0].dp), VNI_A,
+                                        &src));
+    dp_trace_uninit(&t);
+
+    /* The inner frame alone is no VXLAN frame. */
+    p = fixture_packet(pool, frame, len);
+    ck_assert_int_eq(dp_trace_wire(hosts[0].dp, PORT_VTEP, p, now, NULL,
+                                   &t), 0);
+    ck_assert_int_eq(t.drop, DP_DROP_BAD_OUTER);
+    ck_assert_uint_eq(t.n_outputs, 0);
+    dp_trace_uninit(&t);
+
+    /* On a local port the frame is what the port delivers. */
+    p = fixture_packet(pool, frame, len);
+    ck_assert_int_eq(dp_trace_wire(hosts[0].dp, PORT_VM1, p, now, NULL,
+                                   &t), 0);
+    ck_assert_int_eq(t.drop, -1);
+    ck_assert_uint_gt(t.n_outputs, 0);
+    dp_trace_uninit(&t);
+}
+END_TEST
+
 START_TEST(test_flows_trace_refuses_short_frames)
 {
     uint8_t frame[ETH_HEADER_LEN] = { 0 };
@@ -1997,6 +2042,7 @@ dp_suite(void)
     tcase_add_test(flows_tc, test_flows_trace_agrees_with_receive);
     tcase_add_test(flows_tc, test_flows_trace_refuses_short_frames);
     tcase_add_test(flows_tc, test_flows_trace_of_decapsulated_frames_agrees);
+    tcase_add_test(flows_tc, test_flows_trace_of_wire_frames);
     tcase_add_test(flows_tc, test_flows_cache_follows_rule_changes);
     tcase_add_test(flows_tc, test_flows_idle_rule_kept_by_traffic);
     suite_add_tcase(s, flows_tc);
