@@ -4,7 +4,8 @@
 # ACL that drops TCP port 22 while ping and TCP port 80 pass, counted in
 # dump-flows as the SYNs really sent; trace agrees with what the frames
 # really did on the underlay (a learned destination, the ACL, an unknown
-# destination), from a flow and from a frame of a capture; replace-flows
+# destination, frames out of the tunnel), from a flow and from a frame of
+# a capture of vm1's TAP or of the underlay; replace-flows
 # run twice with traffic between; a change of the rules applied at once
 # to a flow already seen; a restart that keeps the permanent rules (the
 # ACL still working) and not the timed ones; and a SIGKILL right after a
@@ -143,22 +144,24 @@ trace_json() {
         | json '([(t["table"], t["rule"], t["actions"]) for t in j["tables"]],
                  j["outputs"], j["drop"])'
 }
-# check_trace_frame WHAT FILTER FLOW: the first frame of vm1's capture that
-# FILTER selects traces as FLOW does.
+# check_trace_frame WHAT FILE PORT FILTER FLOW: the first frame of the
+# capture FILE that FILTER selects, arriving on PORT, traces as FLOW does.
 check_trace_frame() {
     local frame want got
-    frame=$(tshark -r "$WORK/tap.pcap" -Y "$2" -T fields -e frame.number \
-                2>/dev/null | head -1)
-    want=$(trace_json "$3")
-    got=$(trace_json --pcap "$WORK/tap.pcap" --frame "$frame" in_port=tap0)
+    frame=$(tshark -r "$2" -Y "$4" -T fields -e frame.number 2>/dev/null \
+                | head -1)
+    want=$(trace_json "$5")
+    got=$(trace_json --pcap "$2" --frame "$frame" in_port="$3")
     if [ -n "$want" ] && [ "$want" = "$got" ]; then
         pass "trace of $1 (frame $frame of a capture) = the flow form: $got"
     else
         fail "trace of $1 (frame '$frame'): '$got', the flow form '$want'"
     fi
 }
-check_trace_frame "an echo request" 'icmp.type == 8' "$ICMP_FLOW"
-check_trace_frame "a SYN to port 22" 'tcp.dstport == 22' "$SSH_FLOW"
+check_trace_frame "an echo request" "$WORK/tap.pcap" tap0 'icmp.type == 8' \
+    "$ICMP_FLOW"
+check_trace_frame "a SYN to port 22" "$WORK/tap.pcap" tap0 \
+    'tcp.dstport == 22' "$SSH_FLOW"
 
 # A change of the rules applies at once to a flow the switch has seen
 # (the exact-match cache in front of the tables forgets it): vm1's pings,
@@ -213,6 +216,22 @@ check_eq "trace of a decapsulated SYN to port 22: dropped by the ACL" \
     " drop flow_drop" "$(trace_result h1 "$DECAP_FLOW,tp_dst=22")"
 check_eq "trace of one to port 80: to vm1's port" "port tap0" \
     "$(trace_result h1 "$DECAP_FLOW,tp_dst=80")"
+# The same from the frames of the underlay capture, as they came to vtep0.
+check_trace_frame "vm2's SYN to port 22 from the underlay" \
+    "$WORK/back.pcap" vtep0 'vxlan && tcp.dstport == 22' \
+    "$DECAP_FLOW,tp_dst=22"
+# A rule on the outer source and the VNI: the frame of the capture gets
+# them from its outer headers.
+TUN_RULE="priority=150,tcp,tun_id=0x1388,tun_src=172.31.241.2,tp_dst=80"
+vsctl h1 add-flow "$TUN_RULE,actions=output:tap0"
+check_eq "trace of a decapsulated SYN to port 80 by the rule on tun_src" \
+    "$TUN_RULE" \
+    "$(vsctl h1 --format=json trace "$DECAP_FLOW,tp_dst=80" \
+       | json 'j["tables"][0]["rule"]')"
+check_trace_frame "vm2's SYN to port 80 from the underlay" \
+    "$WORK/back.pcap" vtep0 'vxlan && tcp.dstport == 80' \
+    "$DECAP_FLOW,tp_dst=80"
+vsctl h1 del-flows --strict "$TUN_RULE"
 
 # replace-flows twice, with traffic between: the second run changes
 # nothing and the ACL keeps its counters and its age.
