@@ -880,10 +880,11 @@ trace_mac_entry(struct dp *dp, const struct eth_header *eth,
     }
 }
 
-/* Sends 'p', whose source has been learned, where its destination is. */
+/* Sends 'p', whose source has been learned at 'src', where its destination
+ * is. */
 static void
 forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
-        struct packet *p)
+        struct packet *p, const struct mac_dest *src)
 {
     const struct eth_header *eth = packet_at(p, 0, ETH_HEADER_LEN);
     bool from_underlay = in->kind == DP_PORT_TUNNEL;
@@ -891,7 +892,12 @@ forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
     struct mac_dest copy;
     const struct mac_dest *dest = NULL;
 
-    if (!eth_addr_is_multicast(&eth->eth_dst)) {
+    if (UNLIKELY(dp->trace)
+        && eth_addr_equals(&eth->eth_dst, &eth->eth_src)
+        && mac_table_would_learn(dp->macs, v->vni, &eth->eth_src, src)) {
+        /* Forwarding would find the source it just learned. */
+        entry = src;
+    } else if (!eth_addr_is_multicast(&eth->eth_dst)) {
         entry = mac_table_lookup(dp->macs, v->vni, &eth->eth_dst);
     }
     if (entry) {
@@ -966,7 +972,7 @@ learn_and_forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         drop(dp, in, v, p, DP_DROP_BAD_SRC);
         return;
     }
-    forward(dp, in, v, p);
+    forward(dp, in, v, p, src);
 }
 
 /* The flow tables' side of a frame: where it came from, and the VNI it

@@ -557,6 +557,26 @@ mac_table_set_learning(struct mac_table *t, uint32_t vni,
     return 0;
 }
 
+bool
+mac_table_would_learn(const struct mac_table *t, uint32_t vni,
+                      const struct eth_addr *mac, const struct mac_dest *dest)
+{
+    if (eth_addr_is_multicast(mac) || eth_addr_is_zero(mac)) {
+        return false;
+    }
+
+    const struct mac_entry *e = find_entry(t, vni, mac);
+    const struct mac_vni *v = e ? (e->owner ? e->owner->vni : NULL)
+                                : find_vni(t, vni);
+
+    if (e && !e->owner) {
+        return mac_dest_equals(&e->dest, dest);
+    }
+    return v && (dest->type != MAC_DEST_REMOTE
+                 || (e && mac_dest_equals(&e->dest, dest))
+                 || may_learn_from(v, &dest->remote));
+}
+
 enum mac_learn_result
 mac_table_learn(struct mac_table *t, uint32_t vni, const struct eth_addr *mac,
                 const struct mac_dest *dest, long long now_ms)

@@ -103,6 +103,15 @@ enum mac_learn_result mac_table_learn(struct mac_table *, uint32_t vni,
                                       const struct mac_dest *dest,
                                       long long now_ms);
 
+/* Says whether mac_table_learn() with these arguments would leave 'mac'
+ * at 'dest' (learned, refreshed or moved there), without changing
+ * anything: for trace, which must see what forwarding would after
+ * learning the source.  (Which entry learning would evict from a full
+ * table, it does not say.) */
+bool mac_table_would_learn(const struct mac_table *, uint32_t vni,
+                           const struct eth_addr *mac,
+                           const struct mac_dest *dest);
+
 /* Returns where 'mac' lives in 'vni', or NULL if unknown.  The pointer is
  * valid until the table is next changed. */
 const struct mac_dest *mac_table_lookup(const struct mac_table *,

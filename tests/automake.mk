@@ -92,6 +92,11 @@ tests_fuzz_fuzz_flow_store_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 tests_fuzz_fuzz_flow_store_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_flow_store_LDADD = $(SWITCHD_LDADD)
 
+noinst_PROGRAMS += tests/fuzz/fuzz-flows
+tests_fuzz_fuzz_flows_SOURCES = tests/fuzz/fuzz-flows.c
+tests_fuzz_fuzz_flows_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_flows_LDADD = $(FUZZER_DP_LIBS)
+
 noinst_PROGRAMS += tests/fuzz/fuzz-classifier
 tests_fuzz_fuzz_classifier_SOURCES = tests/fuzz/fuzz-classifier.c
 tests_fuzz_fuzz_classifier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests

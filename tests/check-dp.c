@@ -1827,6 +1827,21 @@ END_TEST
 
 /* A frame captured on the underlay is traced as the VTEP would take it:
  * decapsulated first, or dropped for the reason receive would count. */
+/* A frame whose destination is its own source: forwarding learns the
+ * source first and finds it on the input port, and trace must say so
+ * although it learns nothing.  (Found by fuzz-flows.) */
+START_TEST(test_flows_trace_sees_the_source_it_would_learn)
+{
+    struct eth_addr self = fixture_mac(0x66);
+    uint8_t frame[256];
+    size_t len = fixture_udp4_frame(frame, &self, &self, 1, 2, 3, 4, 10);
+
+    trace_from_then_receive(PORT_VM1, NULL, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_SAME_PORT), 1);
+    ck_assert_uint_eq(hosts[0].n_sent, 0);
+}
+END_TEST
+
 START_TEST(test_flows_trace_of_wire_frames)
 {
     struct eth_addr src = fixture_mac(0x56), dst = fixture_mac(0x334);
@@ -2043,6 +2058,7 @@ dp_suite(void)
     tcase_add_test(flows_tc, test_flows_trace_refuses_short_frames);
     tcase_add_test(flows_tc, test_flows_trace_of_decapsulated_frames_agrees);
     tcase_add_test(flows_tc, test_flows_trace_of_wire_frames);
+    tcase_add_test(flows_tc, test_flows_trace_sees_the_source_it_would_learn);
     tcase_add_test(flows_tc, test_flows_cache_follows_rule_changes);
     tcase_add_test(flows_tc, test_flows_idle_rule_kept_by_traffic);
     suite_add_tcase(s, flows_tc);

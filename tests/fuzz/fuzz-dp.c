@@ -71,7 +71,7 @@ frame_fits_tunnel(const struct fuzz_dp *f, struct packet *p)
                                                        : ETH_TYPE_IPV6);
     return packet_size(p) <= f->mtu + ETH_HEADER_LEN
            && vxlan_decap_frame(p, htons(VXLAN_DST_PORT), &vni) == VXLAN_OK
-           && (vni == 5000 || vni == 6000 || vni == 7000);
+           && (f->any_vni || vni == 5000 || vni == 6000 || vni == 7000);
 }
 
 /* A super frame for a TAP must be one its virtio-net header can describe
@@ -96,9 +96,13 @@ frame_is_expected(const struct fuzz_dp *f, const struct packet *p)
 static void
 check_and_discard(void *f_, uint32_t port_no, struct packet_batch *batch)
 {
-    const struct fuzz_dp *f = f_;
+    struct fuzz_dp *f = f_;
     struct packet *p;
 
+    if (port_no >= FUZZ_N_PORTS) {
+        fail("a frame for a port that is not there");
+    }
+    f->n_sent[port_no] += batch->count;
     PACKET_BATCH_FOR_EACH (i, p, batch) {
         if (port_no == FUZZ_PORT_VTEP && !frame_fits_tunnel(f, p)) {
             fail("a tunnel frame that does not fit or decapsulate");

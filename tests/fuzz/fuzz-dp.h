@@ -33,6 +33,7 @@ struct dp;
 #define FUZZ_PORT_VM7 6         /* VNI 7000, whose MAC limit is small. */
 /* The VTEP. */
 #define FUZZ_PORT_VTEP 4
+#define FUZZ_N_PORTS 7          /* Port numbers are below this. */
 
 struct fuzz_dp {
     struct packet_pool *pool;   /* Kept for the whole run. */
@@ -47,6 +48,13 @@ struct fuzz_dp {
      * datapath forwards or encapsulates but never changes. */
     const uint8_t *expect;
     size_t expect_len;
+
+    /* Whether flows may send a frame to the VTEP with a VNI of their
+     * choosing (else it must be one configured). */
+    bool any_vni;
+
+    /* Frames sent out of each port number, for targets that compare. */
+    uint64_t n_sent[FUZZ_N_PORTS];
 };
 
 /* Variants of the VTEP, for fuzz_dp_begin(). */

@@ -15,7 +15,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0
 failed=0
-for name in decap offload request config flow-store pcap classifier \
+for name in decap offload request config flow-store pcap classifier flows \
         flow-text; do
     target=fuzz-$name
     # The run adds what it finds to a copy, so the seeds stay as they are.
