@@ -33,7 +33,10 @@ static bool
 parse_port(const struct parse_ctx *ctx, const char *name, const char *arg,
            struct flow_action *act)
 {
-    if (!flow_scan_port(arg, ctx->ports, &act->port)) {
+    if (act->type == FLOW_ACTION_OUTPUT
+        && flow_scan_keyword_eq(arg, "in_port")) {
+        act->type = FLOW_ACTION_OUTPUT_IN_PORT;
+    } else if (!flow_scan_port(arg, ctx->ports, &act->port)) {
         return bad(ctx, name, "'%s' is no port", arg);
     }
     return true;
@@ -208,6 +211,7 @@ static const struct action_syntax {
     { "normal", FLOW_ACTION_NORMAL, NULL },
     { "flood", FLOW_ACTION_FLOOD, NULL },
     { "output", FLOW_ACTION_OUTPUT, parse_port },
+    { "in_port", FLOW_ACTION_OUTPUT_IN_PORT, NULL },
     { "set_field", FLOW_ACTION_SET_TUN_ID, parse_set_field },
     { "set_tunnel", FLOW_ACTION_SET_TUNNEL, parse_vni },
     { "mod_dl_src", FLOW_ACTION_MOD_DL_SRC, parse_mac },
@@ -398,6 +402,9 @@ format_action(struct ds *s, const struct flow_action *act,
         break;
     case FLOW_ACTION_FLOOD:
         ds_put_cstr(s, "flood");
+        break;
+    case FLOW_ACTION_OUTPUT_IN_PORT:
+        ds_put_cstr(s, "in_port");
         break;
     case FLOW_ACTION_OUTPUT:
         ds_put_cstr(s, "output:");

@@ -37,6 +37,9 @@ enum flow_action_type {
     FLOW_ACTION_GOTO_TABLE,     /* goto_table:T ('table'), a later table;
                                  * ends the list. */
     FLOW_ACTION_RESUBMIT,       /* resubmit(PORT,T) ('resubmit'). */
+    FLOW_ACTION_OUTPUT_IN_PORT, /* in_port (also output:in_port): out of
+                                 * the port the frame came in on, which
+                                 * output:PORT never sends to. */
     FLOW_ACTION_N_TYPES
 };
 

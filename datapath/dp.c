@@ -1084,12 +1084,15 @@ xlate_output(void *xl_, struct packet *p, const struct flow_key *key,
 {
     struct xlate *xl = xl_;
     struct dp *dp = xl->dp;
-    struct dp_port *out = find_port(dp, port_no);
+    bool to_in_port = port_no == FLOW_ACTION_IN_PORT;
+    struct dp_port *out = to_in_port ? xl->in : find_port(dp, port_no);
     struct dp_vni *v = xlate_vni(xl, key->vni);
 
+    /* Only the in_port action sends a frame back where it came from, as
+     * in OpenFlow: a VTEP may relay between peers that way. */
     if (!out) {
         drop(dp, xl->in, v, p, DP_DROP_BAD_DEST);
-    } else if (out == xl->in) {
+    } else if (out == xl->in && !to_in_port) {
         drop(dp, xl->in, v, p, DP_DROP_SAME_PORT);
     } else if (out->kind != DP_PORT_TUNNEL) {
         output(dp, xl->in, out, v, p);

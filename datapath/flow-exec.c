@@ -206,6 +206,7 @@ run_action(struct exec *x, const struct flow_action *a, uint8_t table_id,
     case FLOW_ACTION_NORMAL:
     case FLOW_ACTION_FLOOD:
     case FLOW_ACTION_OUTPUT:
+    case FLOW_ACTION_OUTPUT_IN_PORT:
         p = frame_to_send(x, last);
         if (!p) {
             break;
@@ -215,7 +216,9 @@ run_action(struct exec *x, const struct flow_action *a, uint8_t table_id,
         } else if (a->type == FLOW_ACTION_FLOOD) {
             x->ops->flood(x->aux, p, x->key);
         } else {
-            x->ops->output(x->aux, p, x->key, a->port);
+            x->ops->output(x->aux, p, x->key,
+                           a->type == FLOW_ACTION_OUTPUT_IN_PORT
+                           ? FLOW_ACTION_IN_PORT : a->port);
         }
         break;
     case FLOW_ACTION_SET_TUN_ID:

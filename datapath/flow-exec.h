@@ -32,7 +32,8 @@ struct flow_exec_ops {
                                 const struct flow_key *key,
                                 unsigned int depth, const struct packet *p);
 
-    /* Each takes 'p'.  'key' describes it as the actions left it. */
+    /* Each takes 'p'.  'key' describes it as the actions left it.
+     * output's 'port_no' is FLOW_ACTION_IN_PORT for the in_port action. */
     void (*output)(void *aux, struct packet *p, const struct flow_key *key,
                    uint32_t port_no);
     void (*normal)(void *aux, struct packet *p, const struct flow_key *key);

@@ -1561,6 +1561,30 @@ START_TEST(test_flows_tunnel_without_learning)
 }
 END_TEST
 
+/* A VTEP relays between peers only with in_port: output: to the port a
+ * frame came in on is refused, as OpenFlow says. */
+START_TEST(test_flows_in_port_relays_between_vteps)
+{
+    struct match from_vtep = in_port_match(PORT_VTEP);
+    struct eth_addr src = fixture_mac(0x44), dst = fixture_mac(0x333);
+    uint8_t frame[256];
+    size_t len = fixture_udp4_frame(frame, &dst, &src, 1, 2, 3, 4, 20);
+
+    add_flow(0, 0, 100, &from_vtep, tunnel_to(2, VNI_A));
+    deliver_from(0, &hosts[1].ip, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 0);
+    ck_assert_uint_eq(port_drops(0, PORT_VTEP, DP_DROP_SAME_PORT), 1);
+
+    add_flow(0, 0, 100, &from_vtep, FIXTURE_ACTIONS(
+                 { .type = FLOW_ACTION_SET_TUN_DST, .addr = hosts[2].ip },
+                 { .type = FLOW_ACTION_OUTPUT_IN_PORT }));
+    deliver_from(0, &hosts[1].ip, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 1);
+    assert_outer_dst(sent_on(&hosts[0], PORT_VTEP), &hosts[2].ip);
+    ck_assert_uint_eq(outer_vni(sent_on(&hosts[0], PORT_VTEP)), VNI_A);
+}
+END_TEST
+
 START_TEST(test_flows_output_to_vtep_needs_tun_dst)
 {
     struct match from_vm1 = in_port_match(PORT_VM1);
@@ -2058,6 +2082,7 @@ dp_suite(void)
     tcase_add_test(flows_tc, test_flows_trace_refuses_short_frames);
     tcase_add_test(flows_tc, test_flows_trace_of_decapsulated_frames_agrees);
     tcase_add_test(flows_tc, test_flows_trace_of_wire_frames);
+    tcase_add_test(flows_tc, test_flows_in_port_relays_between_vteps);
     tcase_add_test(flows_tc, test_flows_trace_sees_the_source_it_would_learn);
     tcase_add_test(flows_tc, test_flows_cache_follows_rule_changes);
     tcase_add_test(flows_tc, test_flows_idle_rule_kept_by_traffic);

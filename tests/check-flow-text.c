@@ -175,6 +175,8 @@ static const struct {
     { "actions=FLOOD,Normal", "actions=flood,normal" },
     { "actions=output:tap1,output:4,tap0,5",
       "actions=output:tap1,output:pcap0,output:tap0,output:5" },
+    { "actions=in_port,output:in_port,IN_PORT",
+      "actions=in_port,in_port,in_port" },
     { "actions=set_field:5->tun_id,set_tunnel:0x10,"
       "set_field:192.168.0.2->tun_dst,output:vtep0",
       "actions=set_field:0x5->tun_id,set_tunnel:0x10,"
@@ -280,12 +282,13 @@ START_TEST(test_parses_actions_into_their_types)
 {
     struct flow_spec spec = parse_ok(
         "actions=set_tunnel:7,set_field:10.0.0.9->tun_dst,resubmit(,3),"
-        "resubmit:tap0,push_vlan:0x88a8,output:vtep0",
+        "resubmit:tap0,push_vlan:0x88a8,output:vtep0,in_port",
         FLOW_TEXT_ADD, &ports);
     const struct flow_action *a = spec.actions->acts;
     struct in6_addr dst = inet_from_ipv4(htonl(0x0a000009));
 
-    ck_assert_uint_eq(spec.actions->n, 6);
+    ck_assert_uint_eq(spec.actions->n, 7);
+    ck_assert_uint_eq(a[6].type, FLOW_ACTION_OUTPUT_IN_PORT);
     ck_assert_uint_eq(a[0].type, FLOW_ACTION_SET_TUNNEL);
     ck_assert_uint_eq(a[0].vni, 7);
     ck_assert_uint_eq(a[1].type, FLOW_ACTION_SET_TUN_DST);
