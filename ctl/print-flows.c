@@ -182,7 +182,11 @@ print_trace(struct output *out, const struct print_context *ctx)
         }
     }
     output_text(out, "%s\n", t->n_outputs ? "" : " none");
-    if (t->drop) {
+    if (t->drop && t->n_outputs) {
+        /* Copies went out, and one was dropped on its way elsewhere. */
+        output_text(out, "Result: forwarded, a copy dropped (%s)\n",
+                    t->drop);
+    } else if (t->drop) {
         output_text(out, "Result: dropped (%s)\n", t->drop);
     } else {
         output_text(out, "Result: %s\n", t->n_outputs ? "forwarded"

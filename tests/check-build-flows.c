@@ -292,6 +292,15 @@ START_TEST(test_trace_prints_tables_outputs_and_the_result)
                      "Outputs: remote 172.31.0.2 vni 5000\n"
                      "Result: forwarded\n");
     free(text);
+
+    /* A copy that went out and another dropped (a flood that could not
+     * reach the underlay): both said. */
+    t.drop = "no_tunnel";
+    text = print_to_string(print_trace, &resp, OUTPUT_TABLE, &status);
+    ck_assert_ptr_nonnull(strstr(text, "Outputs: remote 172.31.0.2 vni 5000\n"
+                                       "Result: forwarded, a copy dropped "
+                                       "(no_tunnel)\n"));
+    free(text);
 }
 END_TEST
 
