@@ -643,6 +643,46 @@ set_learning(struct mac_table *t, const struct in6_addr *remotes,
     ck_assert_int_eq(mac_table_set_learning(t, VNI_A, &policy), 0);
 }
 
+/* would_learn says what learning would do, and changes nothing: for
+ * trace, which must see a source it would learn. */
+START_TEST(test_would_learn_predicts_learning)
+{
+    struct mac_table *t = create_table(0);
+    struct mac_dest p1 = port_dest(1), p2 = port_dest(2);
+    struct mac_dest r1 = remote_dest(0xac1f0001);
+    struct mac_dest off = remote_dest(0x0a000001);
+    struct eth_addr m1 = fixture_mac(1), m2 = fixture_mac(2);
+    struct eth_addr bcast = {{ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }};
+    struct eth_addr zero = {{ 0 }};
+    struct in6_addr list[] = { r1.remote };
+    struct mac_table_stats before, after;
+
+    ck_assert(!mac_table_would_learn(t, VNI_A, &m1, &p1));   /* No VNI. */
+    set_vni(t, VNI_A, 0, 0);
+    ck_assert(mac_table_would_learn(t, VNI_A, &m1, &p1));
+    ck_assert(!mac_table_would_learn(t, VNI_A, &bcast, &p1));
+    ck_assert(!mac_table_would_learn(t, VNI_A, &zero, &p1));
+    ck_assert_ptr_null(mac_table_lookup(t, VNI_A, &m1));
+
+    /* A dynamic entry moves; a static one stays. */
+    learn_new(t, VNI_A, &m1, &p1, 0);
+    ck_assert(mac_table_would_learn(t, VNI_A, &m1, &p2));
+    ck_assert_int_eq(mac_table_add_static(t, VNI_A, &m2, &p1), 0);
+    ck_assert(mac_table_would_learn(t, VNI_A, &m2, &p1));
+    ck_assert(!mac_table_would_learn(t, VNI_A, &m2, &p2));
+
+    /* A policy of listed VTEPs refuses the others. */
+    set_learning(t, list, 1, true, NULL);
+    mac_table_get_stats(t, &before);
+    ck_assert(mac_table_would_learn(t, VNI_A, &m1, &r1));
+    ck_assert(!mac_table_would_learn(t, VNI_A, &m1, &off));
+    mac_table_get_stats(t, &after);
+    ck_assert_mem_eq(&before, &after, sizeof before);
+    assert_at_port(t, VNI_A, &m1, 1);
+    mac_table_destroy(t);
+}
+END_TEST
+
 /* Sources no VTEP can have are refused under every policy; a list and a
  * prefix refuse what they do not hold; a refused VTEP cannot move an entry
  * either; and a narrower policy forgets what it now refuses. */
@@ -1405,6 +1445,8 @@ mac_table_suite(void)
                      test_empty_underlay_takes_one_place, NULL, NULL);
     fixture_add_case(s, "the learning policy refuses and counts",
                      test_learning_policy_refuses_and_counts, NULL, NULL);
+    fixture_add_case(s, "would_learn predicts learning",
+                     test_would_learn_predicts_learning, NULL, NULL);
     fixture_add_case(s, "static entries never age",
                      test_static_never_ages, NULL, NULL);
     fixture_add_case(s, "learning never overwrites a static entry",
