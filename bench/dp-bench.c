@@ -8,9 +8,9 @@
  * Without options it runs every scenario (switch, encap, decap, flood, acl)
  * with 1, 1,000 and 100,000 learned MACs.  acl is encap behind an access
  * list of 1,000 rules over 20 masks that the traffic, 10,000 flows, passes
- * (bench-acl.h): the cost of a flow table in front of normal.  Traffic cycles through all learned
- * destinations, so with many MACs the lookups miss the CPU caches the way
- * real traffic would.  Run it under valgrind --tool=callgrind with a small
+ * (bench-acl.h): the cost of a flow table in front of normal.  Traffic
+ * cycles through all learned destinations, so with many MACs the lookups
+ * miss the CPU caches the way real traffic would.  Run it under valgrind --tool=callgrind with a small
  * --packets for an instruction count that machine noise cannot move.
  *
  * encap and decap also run the ports' own work on each frame, up to the

@@ -91,6 +91,11 @@ struct dp {
      * lookup each per frame.  Cleared when what they point to goes. */
     struct dp_port *hot_port;
     struct dp_vni *hot_vni;
+
+    /* The MAC table's hashes of the source and destination of the frame
+     * being received, from the batch's prefetch, or NULL: valid only
+     * until something may have changed its addresses or VNI. */
+    const uint32_t *frame_mac_hashes;
 };
 
 static const char *const drop_reason_names[DP_DROP_N_REASONS] = {
@@ -721,18 +726,13 @@ extract_key(struct packet *p, struct flow_key *key)
     flow_extract_hashed(p, key);
 }
 
-/* Returns the flow hash of 'p', extracting its key if no stage before did:
- * with no flow table in front, only encapsulation needs one, and a frame
- * that a port parsed on receive (a TAP's super frame) has it already. */
+/* Returns the flow hash of 'p', parsing it if no stage before did: with
+ * no flow table in front, only encapsulation needs it, and a frame that a
+ * port parsed on receive (a TAP's super frame) has it already. */
 static uint32_t
 inner_hash(struct packet *p)
 {
-    if (!p->md.hash_valid) {
-        struct flow_key key;
-
-        extract_key(p, &key);
-    }
-    return p->md.hash;
+    return flow_hash(p);
 }
 
 /* Encapsulates 'p', which fits the underlay, with 'vni' and queues it to
@@ -882,7 +882,7 @@ trace_mac_entry(struct dp *dp, const struct eth_header *eth,
 /* Sends 'p', whose source has been learned, where its destination is. */
 static void
 forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
-        struct packet *p)
+        struct packet *p, const uint32_t *dst_hash)
 {
     const struct eth_header *eth = packet_at(p, 0, ETH_HEADER_LEN);
     bool from_underlay = in->kind == DP_PORT_TUNNEL;
@@ -891,7 +891,10 @@ forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
     const struct mac_dest *dest = NULL;
 
     if (!eth_addr_is_multicast(&eth->eth_dst)) {
-        entry = mac_table_lookup(dp->macs, v->vni, &eth->eth_dst);
+        entry = dst_hash
+                ? mac_table_lookup_hashed(dp->macs, v->vni, &eth->eth_dst,
+                                          *dst_hash)
+                : mac_table_lookup(dp->macs, v->vni, &eth->eth_dst);
     }
     if (entry) {
         /* The entry may go while the frame is on its way (a callback may
@@ -946,10 +949,12 @@ vxlan_error_to_drop(enum vxlan_error error)
  * source is no host's address: such frames are dropped, as the Linux
  * bridge and Open vSwitch do.  A frame from a remote VTEP that the VNI does
  * not learn from is still forwarded, as the Linux vxlan driver forwards
- * frames it does not learn from ("nolearning"). */
+ * frames it does not learn from ("nolearning").  'hashes' are the MAC
+ * table's hashes of its source and destination, or NULL. */
 static void
 learn_and_forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
-                  struct packet *p, const struct mac_dest *src)
+                  struct packet *p, const struct mac_dest *src,
+                  const uint32_t *hashes)
 {
     const struct eth_header *eth = packet_at(p, 0, ETH_HEADER_LEN);
     bool bad_src;
@@ -957,6 +962,10 @@ learn_and_forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
     if (dp->trace) {
         bad_src = eth_addr_is_multicast(&eth->eth_src)
                   || eth_addr_is_zero(&eth->eth_src);
+    } else if (hashes) {
+        bad_src = mac_table_learn_hashed(dp->macs, v->vni, &eth->eth_src,
+                                         hashes[0], src, dp->now_ms)
+                  == MAC_LEARN_MULTICAST;
     } else {
         bad_src = mac_table_learn(dp->macs, v->vni, &eth->eth_src, src,
                                   dp->now_ms) == MAC_LEARN_MULTICAST;
@@ -965,7 +974,7 @@ learn_and_forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         drop(dp, in, v, p, DP_DROP_BAD_SRC);
         return;
     }
-    forward(dp, in, v, p);
+    forward(dp, in, v, p, hashes ? &hashes[1] : NULL);
 }
 
 /* The flow tables' side of a frame: where it came from, and the VNI it
@@ -1109,9 +1118,11 @@ switching_vni(struct xlate *xl, struct packet *p, uint32_t vni)
     return v;
 }
 
-/* The learning switch, for 'p' in VNI 'vni'. */
+/* The learning switch, for 'p' in VNI 'vni'.  'mac_hashes' are the MAC
+ * table's hashes of its addresses in 'vni', or NULL. */
 static void
-normal(struct xlate *xl, struct packet *p, uint32_t vni)
+normal(struct xlate *xl, struct packet *p, uint32_t vni,
+       const uint32_t *mac_hashes)
 {
     struct dp_vni *v = switching_vni(xl, p, vni);
     struct mac_dest src;
@@ -1126,13 +1137,13 @@ normal(struct xlate *xl, struct packet *p, uint32_t vni)
         src = (struct mac_dest) { .type = MAC_DEST_PORT,
                                   .port_no = xl->in->port_no };
     }
-    learn_and_forward(xl->dp, xl->in, v, p, &src);
+    learn_and_forward(xl->dp, xl->in, v, p, &src, mac_hashes);
 }
 
 static void
 xlate_normal(void *xl, struct packet *p, const struct flow_key *key)
 {
-    normal(xl, p, key->vni);
+    normal(xl, p, key->vni, NULL);
 }
 
 static void
@@ -1275,7 +1286,8 @@ process(struct dp *dp, struct dp_port *in, struct dp_vni *v,
     dp->trivial_packets++;
     dp->trivial_bytes += packet_size(p);
     if (dp->trivial_normal) {
-        normal(&xl, p, p->md.vni);
+        /* Nothing changed the frame or its VNI since the prefetch. */
+        normal(&xl, p, p->md.vni, dp->frame_mac_hashes);
         return;
     }
     if (!offloaded) {
@@ -1344,27 +1356,42 @@ peek_eth(const struct dp_port *in, const struct packet *p, uint32_t *vni)
     return packet_at(p, 0, ETH_HEADER_LEN);
 }
 
+/* The MAC table's hashes of a batch's addresses: source and destination
+ * of frame i at hashes[slot[i]] and the next, or slot[i] is
+ * MAC_HASH_NONE. */
+struct mac_hashes {
+    uint32_t hashes[2 * PACKET_BATCH_MAX];
+    uint8_t slot[PACKET_BATCH_MAX];
+};
+
+#define MAC_HASH_NONE UINT8_MAX
+
 /* With many MACs, every lookup misses the cache: asking for the whole
- * batch's entries at once lets those misses overlap. */
+ * batch's entries at once lets those misses overlap.  Their hashes go to
+ * 'mh', so that learning and lookup do not hash again. */
 static void
 prefetch_macs(const struct dp *dp, const struct dp_port *in,
-              const struct packet_batch *batch)
+              const struct packet_batch *batch, struct mac_hashes *mh)
 {
     struct mac_key keys[2 * PACKET_BATCH_MAX];
     const struct packet *p;
     size_t n = 0;
 
     BUILD_ASSERT(2 * PACKET_BATCH_MAX <= MAC_TABLE_PREFETCH_MAX);
+    BUILD_ASSERT(2 * PACKET_BATCH_MAX < MAC_HASH_NONE);
     PACKET_BATCH_FOR_EACH (i, p, batch) {
         uint32_t vni;
         const struct eth_header *eth = peek_eth(in, p, &vni);
 
         if (eth) {
+            mh->slot[i] = (uint8_t) n;
             keys[n++] = (struct mac_key) { vni, eth->eth_src };
             keys[n++] = (struct mac_key) { vni, eth->eth_dst };
+        } else {
+            mh->slot[i] = MAC_HASH_NONE;
         }
     }
-    mac_table_prefetch(dp->macs, keys, n);
+    mac_table_prefetch(dp->macs, keys, n, mh->hashes);
 }
 
 void
@@ -1372,6 +1399,7 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
            long long now_ms)
 {
     struct dp_port *in = find_port(dp, in_port);
+    struct mac_hashes mh;
     struct packet *p;
 
     if (!in) {
@@ -1386,8 +1414,14 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
                          && dp->trivial_rule->actions->n == 1
                          && dp->trivial_rule->actions->acts[0].type
                             == FLOW_ACTION_NORMAL;
-    prefetch_macs(dp, in, batch);
+    prefetch_macs(dp, in, batch, &mh);
     PACKET_BATCH_FOR_EACH (i, p, batch) {
+        uint8_t slot = mh.slot[i];
+
+        /* On this stack, not in 'dp': a port's send callback may run
+         * another batch through before this one is done. */
+        dp->frame_mac_hashes = slot != MAC_HASH_NONE ? &mh.hashes[slot]
+                                                     : NULL;
         in->counters.rx_packets++;
         in->counters.rx_bytes += packet_size(p);
         if (in->kind == DP_PORT_TUNNEL) {
@@ -1396,6 +1430,7 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
             receive_local(dp, in, p);
         }
     }
+    dp->frame_mac_hashes = NULL;
     packet_batch_init(batch);
     flush_hits(dp);
 
