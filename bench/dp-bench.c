@@ -10,8 +10,9 @@
  * list of 1,000 rules over 20 masks that the traffic, 10,000 flows, passes
  * (bench-acl.h): the cost of a flow table in front of normal.  Traffic
  * cycles through all learned destinations, so with many MACs the lookups
- * miss the CPU caches the way real traffic would.  Run it under valgrind --tool=callgrind with a small
- * --packets for an instruction count that machine noise cannot move.
+ * miss the CPU caches the way real traffic would.  Run it under valgrind
+ * --tool=callgrind with a small --packets for an instruction count that
+ * machine noise cannot move.
  *
  * encap and decap also run the ports' own work on each frame, up to the
  * system call, with the code the ports run (vxlan-io.h, vnet-hdr.h): the
