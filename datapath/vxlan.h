@@ -79,6 +79,25 @@ int vxlan_encap(struct packet *p, const struct vxlan_encap_params *,
 void vxlan_push_outer(struct packet *p, const struct vxlan_encap_params *,
                       uint16_t ip_id);
 
+/* The outer IPv4 and UDP headers of 'params' with only the fields that
+ * are the same for every frame filled in, and the TTL for multicast
+ * destinations: whoever sends many frames builds it once and copies it
+ * in front of each (vxlan_push_outer_ipv4()). */
+struct vxlan_outer_ipv4 {
+    struct ipv4_header ip;
+    struct udp_header udp;
+    uint8_t ttl_multicast;
+};
+
+void vxlan_outer_ipv4_init(struct vxlan_outer_ipv4 *,
+                           const struct vxlan_encap_params *);
+
+/* vxlan_push_outer() for a frame to an IPv4 address, from the headers
+ * that vxlan_outer_ipv4_init() built for the same 'params'. */
+void vxlan_push_outer_ipv4(struct packet *p,
+                           const struct vxlan_encap_params *,
+                           const struct vxlan_outer_ipv4 *, uint16_t ip_id);
+
 /* Returns the Ethernet address that IPv4 or IPv6 multicast group 'group'
  * maps to (RFC 1112, RFC 2464). */
 struct eth_addr vxlan_multicast_eth(const struct in6_addr *group);
