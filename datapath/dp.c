@@ -49,6 +49,10 @@ struct dp_port {
 
     /* Tunnel port only. */
     struct dp_tunnel_config tunnel;
+    bool has_local;             /* tunnel.encap.local is an address: a port
+                                 * without one is one whose device never
+                                 * opened. */
+    bool local_ipv4;            /* Of that address. */
 };
 
 /* Frames that met a rule in this batch, counted against it once the
@@ -379,6 +383,8 @@ dp_tunnel_configure(struct dp *dp, uint32_t port_no,
         return EINVAL;
     }
     port->tunnel = *config;
+    port->has_local = !inet_is_unspecified(&config->encap.local);
+    port->local_ipv4 = inet_is_ipv4(&config->encap.local);
     return 0;
 }
 
@@ -671,7 +677,7 @@ struct segment_output {
     uint32_t vni;
 };
 
-static void encap_and_enqueue(struct dp *, struct dp_port *in,
+static inline void encap_and_enqueue(struct dp *, struct dp_port *in,
                               struct dp_vni *, uint32_t vni,
                               struct packet *, const struct in6_addr *dst);
 
@@ -738,8 +744,8 @@ inner_hash(struct packet *p)
 /* Encapsulates 'p', which fits the underlay, with 'vni' and queues it to
  * the tunnel port for underlay address 'dst'.  Only the VXLAN header goes
  * on here: the port builds the outer headers, or has the kernel build them
- * (vxlan.h). */
-static void
+ * (vxlan.h).  Inlined: every frame to the underlay comes this way. */
+static inline __attribute__((always_inline)) void
 encap_and_enqueue(struct dp *dp, struct dp_port *in, struct dp_vni *v,
                   uint32_t vni, struct packet *p, const struct in6_addr *dst)
 {
@@ -765,12 +771,11 @@ output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
 {
     struct dp_port *tunnel = dp->tunnel;
 
-    /* A tunnel port without an address is one whose device never opened. */
-    if (!tunnel || inet_is_unspecified(&tunnel->tunnel.encap.local)) {
+    if (!tunnel || !tunnel->has_local) {
         drop(dp, in, v, p, DP_DROP_NO_TUNNEL);
         return;
     }
-    if (inet_is_ipv4(dst) != inet_is_ipv4(&tunnel->tunnel.encap.local)) {
+    if (inet_is_ipv4(dst) != tunnel->local_ipv4) {
         drop(dp, in, v, p, DP_DROP_FAMILY);
         return;
     }
@@ -792,8 +797,9 @@ output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         }
         wire_len = MIN(wire_len, hdr_len + p->md.gso_size);
     }
-    if (wire_len + vxlan_overhead(dst) - ETH_HEADER_LEN
-        > tunnel->tunnel.mtu) {
+    if (wire_len + (tunnel->local_ipv4 ? VXLAN_IPV4_OVERHEAD
+                                       : VXLAN_IPV6_OVERHEAD)
+        - ETH_HEADER_LEN > tunnel->tunnel.mtu) {
         drop(dp, in, v, p, DP_DROP_TOO_BIG);
         return;
     }

@@ -315,7 +315,7 @@ flow_extract_hashed(struct packet *p, struct flow_key *key)
     p->md.hash_valid = true;
 }
 
-static bool parse_hash_fast(struct packet *);
+static inline bool parse_hash_fast(struct packet *);
 
 void
 flow_parse(struct packet *p)
@@ -415,7 +415,7 @@ word_ipv4_mapped(be32 addr)
  * header.  Records in p->md what flow_extract_hashed() would and returns
  * true, or returns false with 'p' untouched for any other frame, which
  * the full parser handles. */
-static bool
+static inline __attribute__((always_inline)) bool
 parse_hash_fast(struct packet *p)
 {
     const struct eth_header *eth

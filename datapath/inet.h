@@ -86,8 +86,12 @@ inet_is_loopback(const struct in6_addr *a)
 static inline bool
 inet_is_unicast(const struct in6_addr *a)
 {
-    return !inet_is_unspecified(a) && !inet_is_multicast(a)
-           && !(inet_is_ipv4(a) && inet_to_ipv4(a) == htonl(0xffffffff));
+    if (inet_is_ipv4(a)) {
+        uint32_t v4 = ntohl(inet_to_ipv4(a));
+
+        return v4 && (v4 & 0xf0000000) != 0xe0000000 && v4 != 0xffffffff;
+    }
+    return !IN6_IS_ADDR_UNSPECIFIED(a) && a->s6_addr[0] != 0xff;
 }
 
 /* A prefix: the first 'len' bits of 'addr', counted over the IPv4-mapped

@@ -55,6 +55,14 @@ outer_ttl(const struct vxlan_encap_params *params, bool multicast)
            : multicast ? VXLAN_TTL_MULTICAST : VXLAN_TTL_UNICAST;
 }
 
+/* The sum of the IPv4 header at 'ip', folded to 16 bits so that adding
+ * a frame's words to it cannot carry out of 32. */
+static uint32_t
+header_sum(const struct ipv4_header *ip)
+{
+    return (uint16_t) ~csum_finish(csum_add_bytes(0, ip, IPV4_HEADER_LEN));
+}
+
 void
 vxlan_outer_ipv4_init(struct vxlan_outer_ipv4 *t,
                       const struct vxlan_encap_params *params)
@@ -66,7 +74,11 @@ vxlan_outer_ipv4_init(struct vxlan_outer_ipv4 *t,
     t->ip.ip_ttl = outer_ttl(params, false);
     t->ip.ip_proto = IP_PROTO_UDP;
     be32_16_put(&t->ip.ip_src, inet_to_ipv4(&params->local));
+    t->sum = header_sum(&t->ip);
     t->ttl_multicast = outer_ttl(params, true);
+    t->ip.ip_ttl = t->ttl_multicast;
+    t->sum_multicast = header_sum(&t->ip);
+    t->ip.ip_ttl = outer_ttl(params, false);
 }
 
 /* Sets the UDP checksum of the datagram of 'udp_len' bytes at 'udp' that
@@ -104,15 +116,22 @@ vxlan_push_outer_ipv4(struct packet *p,
     struct ipv4_header *ip = (void *) outer;
     struct udp_header *udp = (void *) (outer + IPV4_HEADER_LEN);
 
-    /* The constant fields at once, then those of this frame. */
+    be16 tot_len = htons((uint16_t) (IPV4_HEADER_LEN + udp_len));
+    be16 id = htons(ip_id);
+    uint32_t sum = t->sum;
+
+    /* The constant fields at once, then those of this frame, whose words
+     * the checksum adds to the template's. */
     memcpy(outer, &t->ip, IPV4_HEADER_LEN + UDP_HEADER_LEN);
-    ip->ip_tot_len = htons((uint16_t) (IPV4_HEADER_LEN + udp_len));
-    ip->ip_id = htons(ip_id);
     if ((ntohl(dst) & 0xf0000000) == 0xe0000000) {
         ip->ip_ttl = t->ttl_multicast;
+        sum = t->sum_multicast;
     }
+    ip->ip_tot_len = tot_len;
+    ip->ip_id = id;
     be32_16_put(&ip->ip_dst, dst);
-    ip->ip_csum = csum_ipv4_header(ip);
+    ip->ip_csum = csum_finish(sum + tot_len + id + (dst & 0xffff)
+                              + (dst >> 16));
     udp->udp_src = htons(p->md.tun_udp_src);
     udp->udp_dst = p->md.tun_udp_dst;
     udp->udp_len = htons((uint16_t) udp_len);
@@ -139,16 +158,20 @@ int
 vxlan_encap(struct packet *p, const struct vxlan_encap_params *params,
             uint32_t vni, const struct in6_addr *dst)
 {
-    size_t ip_len = inet_is_ipv4(dst) ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    bool ipv4 = inet_is_ipv4(dst);
+    size_t ip_len = ipv4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
     size_t udp_len = UDP_HEADER_LEN + VXLAN_HEADER_LEN + packet_size(p);
 
     if (udp_len > UINT16_MAX - ip_len
-        || packet_headroom(p) < vxlan_overhead(dst)) {
+        || packet_headroom(p) < (ipv4 ? VXLAN_IPV4_OVERHEAD
+                                      : VXLAN_IPV6_OVERHEAD)) {
         return EMSGSIZE;
     }
     /* The receiving VTEP hands the inner frame to a host that expects a
      * finished checksum. */
-    csum_complete_partial(p);
+    if (p->md.csum_partial) {
+        csum_complete_partial(p);
+    }
     put_vxlan(packet_push(p, VXLAN_HEADER_LEN), vni);
 
     p->md.vni = vni;

@@ -87,6 +87,8 @@ struct vxlan_outer_ipv4 {
     struct ipv4_header ip;
     struct udp_header udp;
     uint8_t ttl_multicast;
+    uint32_t sum;               /* Partial checksum of 'ip' as it is. */
+    uint32_t sum_multicast;     /* The same with 'ttl_multicast'. */
 };
 
 void vxlan_outer_ipv4_init(struct vxlan_outer_ipv4 *,
