@@ -629,8 +629,10 @@ drop(struct dp *dp, struct dp_port *in, struct dp_vni *v, struct packet *p,
 
 /* Queues 'p' for 'out'; sends a full batch at once.  A port that takes
  * super frames gets a TCP segment appended to the one queued before it,
- * where the two make a run (tcp-gro.h).  'v' (counted) may be NULL. */
-static void
+ * where the two make a run (tcp-gro.h).  'v' (counted) may be NULL.
+ * Inlined, as the other steps every frame takes: a call per step costs
+ * more than many of them. */
+static inline __attribute__((always_inline)) void
 enqueue(struct dp *dp, struct dp_port *out, struct dp_vni *v,
         struct packet *p)
 {
@@ -764,8 +766,9 @@ encap_and_enqueue(struct dp *dp, struct dp_port *in, struct dp_vni *v,
 
 /* Encapsulates 'p' with 'vni' (of 'v', which may be NULL for a VNI that is
  * not configured) and queues it to the underlay address 'dst'; a super
- * frame is cut into segments first, each of which must fit. */
-static void
+ * frame is cut into segments first, each of which must fit.  Inlined
+ * (see enqueue()). */
+static inline __attribute__((always_inline)) void
 output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
               uint32_t vni, struct packet *p, const struct in6_addr *dst)
 {
@@ -1251,8 +1254,9 @@ drop_bad_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
  * through the flow tables.  'v' is its VNI if that is configured.  This
  * is where a frame is parsed, once, if anything needs it: a table that
  * looks at frames, or a decapsulated frame from this host's own stack,
- * whose offloads need its headers. */
-static void
+ * whose offloads need its headers.  Inlined
+ * (see enqueue()). */
+static inline __attribute__((always_inline)) void
 process(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         struct packet *p)
 {
