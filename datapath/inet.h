@@ -133,14 +133,42 @@ union inet_sockaddr {
 /* Fills 'sa' with 'addr' and host-order 'port' and returns its length: a
  * sockaddr_in for an IPv4-mapped 'addr' if 'family' is AF_INET, else a
  * sockaddr_in6.  Link-local IPv6 addresses need the interface they are on,
- * 'ifindex'. */
-socklen_t inet_sockaddr_make(int family, const struct in6_addr *addr,
-                             uint16_t port, int ifindex,
-                             union inet_sockaddr *sa);
+ * 'ifindex'.  Inline, as the predicates above: every datagram the VXLAN
+ * port sends or receives has its address made or read. */
+static inline socklen_t
+inet_sockaddr_make(int family, const struct in6_addr *addr, uint16_t port,
+                   int ifindex, union inet_sockaddr *sa)
+{
+    memset(sa, 0, sizeof *sa);
+    if (family == AF_INET) {
+        sa->sin.sin_family = AF_INET;
+        sa->sin.sin_port = htons(port);
+        sa->sin.sin_addr.s_addr = inet_to_ipv4(addr);
+        return sizeof sa->sin;
+    }
+    sa->sin6.sin6_family = AF_INET6;
+    sa->sin6.sin6_port = htons(port);
+    sa->sin6.sin6_addr = *addr;
+    if (IN6_IS_ADDR_LINKLOCAL(addr) || IN6_IS_ADDR_MC_LINKLOCAL(addr)) {
+        sa->sin6.sin6_scope_id = (uint32_t) ifindex;
+    }
+    return sizeof sa->sin6;
+}
 
 /* Stores the address in 'sa' (of 'len' bytes) in '*addr', IPv4-mapped for
  * IPv4.  Returns false if 'sa' is neither family. */
-bool inet_sockaddr_get(const union inet_sockaddr *sa, socklen_t len,
-                       struct in6_addr *addr);
+static inline bool
+inet_sockaddr_get(const union inet_sockaddr *sa, socklen_t len,
+                  struct in6_addr *addr)
+{
+    if (sa->sa.sa_family == AF_INET && len >= sizeof sa->sin) {
+        *addr = inet_from_ipv4(sa->sin.sin_addr.s_addr);
+        return true;
+    } else if (sa->sa.sa_family == AF_INET6 && len >= sizeof sa->sin6) {
+        *addr = sa->sin6.sin6_addr;
+        return true;
+    }
+    return false;
+}
 
 #endif /* datapath/inet.h */

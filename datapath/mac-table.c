@@ -166,7 +166,9 @@ find_vni(const struct mac_table *t, uint32_t vni)
     return NULL;
 }
 
-static struct mac_entry *
+/* Inlined: a lookup and a refresh, once each per frame, are little more
+ * than this. */
+static inline __attribute__((always_inline)) struct mac_entry *
 find_entry_hashed(const struct mac_table *t, uint32_t vni,
                   const struct eth_addr *mac, uint32_t hash)
 {
