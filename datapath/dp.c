@@ -709,8 +709,8 @@ segment(struct segment_output *so, struct packet *p)
 }
 
 /* Sends 'p' out of local port 'out', cut into segments first if it is a
- * super frame that 'out' does not take whole. */
-static void
+ * super frame that 'out' does not take whole.  Inlined (see enqueue()). */
+static inline __attribute__((always_inline)) void
 output(struct dp *dp, struct dp_port *in, struct dp_port *out,
        struct dp_vni *v, struct packet *p)
 {
@@ -1198,8 +1198,9 @@ static const struct flow_exec_ops xlate_ops = {
  * is marked as a super frame of the largest segments that would have fit,
  * so that each output cuts it (or, a TAP, takes it whole) as it would a
  * VM's.  A long frame with a finished checksum (a peer with a larger MTU)
- * is left as it is: cutting it would give damaged data fresh checksums. */
-static void
+ * is left as it is: cutting it would give damaged data fresh checksums.
+ * Inlined (see enqueue()). */
+static inline __attribute__((always_inline)) void
 mark_super_frame(const struct dp_port *tunnel, struct packet *p)
 {
     size_t max_frame = tunnel->tunnel.mtu + ETH_HEADER_LEN
@@ -1220,8 +1221,8 @@ mark_super_frame(const struct dp_port *tunnel, struct packet *p)
  * IPv6 has no such rule, so there its own address proves nothing.  Only
  * such a frame can carry an inner checksum left to offload: a frame that
  * crossed a wire had it finished before it left, by the sender's device
- * or stack. */
-static bool
+ * or stack.  Inlined (see enqueue()). */
+static inline __attribute__((always_inline)) bool
 from_this_host(const struct packet *p)
 {
     return inet_is_loopback(&p->md.tun_src)
@@ -1230,8 +1231,9 @@ from_this_host(const struct packet *p)
 }
 
 /* Drops 'p', decapsulated on 'in' in 'v' (which may be NULL), if its
- * outer source is one no peer VTEP sends from; says whether it did. */
-static bool
+ * outer source is one no peer VTEP sends from; says whether it did.
+ * Inlined (see enqueue()). */
+static inline __attribute__((always_inline)) bool
 drop_bad_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
                 struct packet *p)
 {
