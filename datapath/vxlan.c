@@ -27,24 +27,6 @@ vxlan_multicast_eth(const struct in6_addr *group)
     return ea;
 }
 
-uint16_t
-vxlan_src_port(const struct vxlan_encap_params *params, uint32_t hash)
-{
-    uint32_t range = (uint32_t) params->src_port_max - params->src_port_min
-                     + 1;
-
-    /* Multiply-shift maps the hash onto the range without a division. */
-    return (uint16_t) (params->src_port_min
-                       + (uint32_t) (((uint64_t) hash * range) >> 32));
-}
-
-static void
-put_vxlan(struct vxlan_header *vx, uint32_t vni)
-{
-    be32_16_put(&vx->vx_flags, htonl(VXLAN_FLAG_I));
-    be32_16_put(&vx->vx_vni, htonl(vni << 8));
-}
-
 BUILD_ASSERT(offsetof(struct vxlan_outer_ipv4, udp) == IPV4_HEADER_LEN);
 
 /* The TTL of frames to 'dst' under 'params'. */
@@ -152,35 +134,6 @@ put_ipv6(struct ipv6_header *ip6, const struct vxlan_encap_params *params,
     ip6->ip6_hlim = hlim;
     memcpy(ip6->ip6_src, &params->local, 16);
     memcpy(ip6->ip6_dst, dst, 16);
-}
-
-int
-vxlan_encap(struct packet *p, const struct vxlan_encap_params *params,
-            uint32_t vni, const struct in6_addr *dst)
-{
-    bool ipv4 = inet_is_ipv4(dst);
-    size_t ip_len = ipv4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
-    size_t udp_len = UDP_HEADER_LEN + VXLAN_HEADER_LEN + packet_size(p);
-
-    if (udp_len > UINT16_MAX - ip_len
-        || packet_headroom(p) < (ipv4 ? VXLAN_IPV4_OVERHEAD
-                                      : VXLAN_IPV6_OVERHEAD)) {
-        return EMSGSIZE;
-    }
-    /* The receiving VTEP hands the inner frame to a host that expects a
-     * finished checksum. */
-    if (p->md.csum_partial) {
-        csum_complete_partial(p);
-    }
-    put_vxlan(packet_push(p, VXLAN_HEADER_LEN), vni);
-
-    p->md.vni = vni;
-    p->md.tun_src = params->local;
-    p->md.tun_dst = *dst;
-    p->md.tun_udp_src = vxlan_src_port(params, p->md.hash);
-    p->md.tun_udp_dst = params->dst_port;
-    packet_reset_offsets(p);
-    return 0;
 }
 
 void
@@ -349,24 +302,3 @@ vxlan_decap_frame(struct packet *p, be16 dst_port, uint32_t *vni)
     return error;
 }
 
-enum vxlan_error
-vxlan_decap_payload(struct packet *p, uint32_t *vni)
-{
-    const struct vxlan_header *vx = packet_at(p, 0, VXLAN_HEADER_LEN);
-
-    if (!vx) {
-        return VXLAN_ERR_SHORT;
-    }
-    if (!(ntohl(be32_16_get(&vx->vx_flags)) & VXLAN_FLAG_I)) {
-        return VXLAN_ERR_NO_I_FLAG;
-    }
-    if (packet_size(p) < VXLAN_HEADER_LEN + ETH_HEADER_LEN) {
-        return VXLAN_ERR_BAD_INNER;
-    }
-    *vni = ntohl(be32_16_get(&vx->vx_vni)) >> 8;
-    packet_pull(p, VXLAN_HEADER_LEN);
-    p->md.vni = *vni;
-    p->md.csum_partial = false;
-    packet_reset_offsets(p);
-    return VXLAN_OK;
-}
