@@ -1203,11 +1203,16 @@ static const struct flow_exec_ops xlate_ops = {
 static inline __attribute__((always_inline)) void
 mark_super_frame(const struct dp_port *tunnel, struct packet *p)
 {
+    /* Only a frame from this host's stack can be one: most are not. */
+    if (!p->md.csum_partial || p->md.gso_size) {
+        return;
+    }
+
     size_t max_frame = tunnel->tunnel.mtu + ETH_HEADER_LEN
                        - vxlan_overhead(&p->md.tun_src);
     size_t hdr_len;
 
-    if (packet_size(p) > max_frame && p->md.csum_partial && !p->md.gso_size
+    if (packet_size(p) > max_frame
         && (hdr_len = tso_header_len(p)) != 0 && hdr_len < max_frame) {
         p->md.gso_size = (uint16_t) MAX(max_frame - hdr_len,
                                         TSO_MIN_SEGMENT);

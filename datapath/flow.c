@@ -316,14 +316,13 @@ flow_extract_hashed(struct packet *p, struct flow_key *key)
 }
 
 static inline bool parse_hash_fast(struct packet *);
+static void extract_hashed_alone(struct packet *);
 
 void
 flow_parse(struct packet *p)
 {
     if (!p->md.parsed && !parse_hash_fast(p)) {
-        struct flow_key key;
-
-        flow_extract_hashed(p, &key);
+        extract_hashed_alone(p);
     }
 }
 
@@ -463,13 +462,21 @@ parse_hash_fast(struct packet *p)
     return true;
 }
 
+/* flow_extract_hashed() with a key of its own.  Not inlined, so that the
+ * common frame does not pay for room for a key. */
+static void __attribute__((noinline))
+extract_hashed_alone(struct packet *p)
+{
+    struct flow_key key;
+
+    flow_extract_hashed(p, &key);
+}
+
 uint32_t
 flow_hash(struct packet *p)
 {
     if (!p->md.hash_valid && !parse_hash_fast(p)) {
-        struct flow_key key;
-
-        flow_extract_hashed(p, &key);
+        extract_hashed_alone(p);
     }
     return p->md.hash;
 }

@@ -22,11 +22,15 @@
 static inline struct in6_addr
 inet_from_ipv4(be32 addr)
 {
+    /* Whole words rather than byte stores: every datagram received over
+     * IPv4 has two addresses made so. */
+    static const uint8_t mapped[4] = { 0, 0, 0xff, 0xff };
     struct in6_addr a;
+    uint32_t high;
 
-    memset(&a, 0, sizeof a);
-    a.s6_addr[10] = 0xff;
-    a.s6_addr[11] = 0xff;
+    memcpy(&high, mapped, sizeof high);
+    memset(&a, 0, 8);
+    memcpy(&a.s6_addr[8], &high, 4);
     memcpy(&a.s6_addr[12], &addr, 4);
     return a;
 }

@@ -566,6 +566,14 @@ mac_table_set_learning(struct mac_table *t, uint32_t vni,
     return 0;
 }
 
+static enum mac_learn_result learn_new_or_moved(struct mac_table *,
+                                                uint32_t vni,
+                                                const struct eth_addr *,
+                                                uint32_t hash,
+                                                const struct mac_dest *,
+                                                long long now_ms,
+                                                struct mac_entry *);
+
 enum mac_learn_result
 mac_table_learn(struct mac_table *t, uint32_t vni, const struct eth_addr *mac,
                 const struct mac_dest *dest, long long now_ms)
@@ -586,19 +594,32 @@ mac_table_learn_hashed(struct mac_table *t, uint32_t vni,
 
     struct mac_entry *e = find_entry_hashed(t, vni, mac, hash);
 
+    /* Most frames come from where their source was seen last. */
+    if (LIKELY(e && e->owner && mac_dest_equals(&e->dest, dest))) {
+        if (e->used != now_ms) {
+            e->used = now_ms;
+            list_move_back(&e->owner->lru, &e->lru_node);
+        }
+        return MAC_LEARN_REFRESHED;
+    }
+    return learn_new_or_moved(t, vni, mac, hash, dest, now_ms, e);
+}
+
+/* mac_table_learn_hashed() for a source that is new, moved, or static:
+ * 'e' is its entry, or NULL.  Not inlined, so that the common refresh
+ * does not pay for the registers this needs. */
+static enum mac_learn_result __attribute__((noinline))
+learn_new_or_moved(struct mac_table *t, uint32_t vni,
+                   const struct eth_addr *mac, uint32_t hash,
+                   const struct mac_dest *dest, long long now_ms,
+                   struct mac_entry *e)
+{
     if (e) {
         if (!e->owner) {
             if (!mac_dest_equals(&e->dest, dest)) {
                 t->stats.static_kept++;
             }
             return MAC_LEARN_STATIC;
-        }
-        if (LIKELY(mac_dest_equals(&e->dest, dest))) {
-            if (e->used != now_ms) {
-                e->used = now_ms;
-                list_move_back(&e->owner->lru, &e->lru_node);
-            }
-            return MAC_LEARN_REFRESHED;
         }
         if (dest->type == MAC_DEST_REMOTE
             && !may_learn_from(e->owner->vni, &dest->remote)) {
