@@ -49,6 +49,10 @@ struct dp_port {
 
     /* Tunnel port only. */
     struct dp_tunnel_config tunnel;
+    bool has_local;             /* tunnel.encap.local is an address: a port
+                                 * without one is one whose device never
+                                 * opened. */
+    bool local_ipv4;            /* Of that address. */
 };
 
 /* Frames that met a rule in this batch, counted against it once the
@@ -92,6 +96,11 @@ struct dp {
      * lookup each per frame.  Cleared when what they point to goes. */
     struct dp_port *hot_port;
     struct dp_vni *hot_vni;
+
+    /* The MAC table's hashes of the source and destination of the frame
+     * being received, from the batch's prefetch, or NULL: valid only
+     * until something may have changed its addresses or VNI. */
+    const uint32_t *frame_mac_hashes;
 };
 
 static const char *const drop_reason_names[DP_DROP_N_REASONS] = {
@@ -375,6 +384,8 @@ dp_tunnel_configure(struct dp *dp, uint32_t port_no,
         return EINVAL;
     }
     port->tunnel = *config;
+    port->has_local = !inet_is_unspecified(&config->encap.local);
+    port->local_ipv4 = inet_is_ipv4(&config->encap.local);
     return 0;
 }
 
@@ -619,8 +630,10 @@ drop(struct dp *dp, struct dp_port *in, struct dp_vni *v, struct packet *p,
 
 /* Queues 'p' for 'out'; sends a full batch at once.  A port that takes
  * super frames gets a TCP segment appended to the one queued before it,
- * where the two make a run (tcp-gro.h).  'v' (counted) may be NULL. */
-static void
+ * where the two make a run (tcp-gro.h).  'v' (counted) may be NULL.
+ * Inlined, as the other steps every frame takes: a call per step costs
+ * more than many of them. */
+static inline __attribute__((always_inline)) void
 enqueue(struct dp *dp, struct dp_port *out, struct dp_vni *v,
         struct packet *p)
 {
@@ -667,7 +680,7 @@ struct segment_output {
     uint32_t vni;
 };
 
-static void encap_and_enqueue(struct dp *, struct dp_port *in,
+static inline void encap_and_enqueue(struct dp *, struct dp_port *in,
                               struct dp_vni *, uint32_t vni,
                               struct packet *, const struct in6_addr *dst);
 
@@ -697,8 +710,8 @@ segment(struct segment_output *so, struct packet *p)
 }
 
 /* Sends 'p' out of local port 'out', cut into segments first if it is a
- * super frame that 'out' does not take whole. */
-static void
+ * super frame that 'out' does not take whole.  Inlined (see enqueue()). */
+static inline __attribute__((always_inline)) void
 output(struct dp *dp, struct dp_port *in, struct dp_port *out,
        struct dp_vni *v, struct packet *p)
 {
@@ -722,25 +735,20 @@ extract_key(struct packet *p, struct flow_key *key)
     flow_extract_hashed(p, key);
 }
 
-/* Returns the flow hash of 'p', extracting its key if no stage before did:
- * with no flow table in front, only encapsulation needs one, and a frame
- * that a port parsed on receive (a TAP's super frame) has it already. */
+/* Returns the flow hash of 'p', parsing it if no stage before did: with
+ * no flow table in front, only encapsulation needs it, and a frame that a
+ * port parsed on receive (a TAP's super frame) has it already. */
 static uint32_t
 inner_hash(struct packet *p)
 {
-    if (!p->md.hash_valid) {
-        struct flow_key key;
-
-        extract_key(p, &key);
-    }
-    return p->md.hash;
+    return flow_hash(p);
 }
 
 /* Encapsulates 'p', which fits the underlay, with 'vni' and queues it to
  * the tunnel port for underlay address 'dst'.  Only the VXLAN header goes
  * on here: the port builds the outer headers, or has the kernel build them
- * (vxlan.h). */
-static void
+ * (vxlan.h).  Inlined: every frame to the underlay comes this way. */
+static inline __attribute__((always_inline)) void
 encap_and_enqueue(struct dp *dp, struct dp_port *in, struct dp_vni *v,
                   uint32_t vni, struct packet *p, const struct in6_addr *dst)
 {
@@ -759,19 +767,19 @@ encap_and_enqueue(struct dp *dp, struct dp_port *in, struct dp_vni *v,
 
 /* Encapsulates 'p' with 'vni' (of 'v', which may be NULL for a VNI that is
  * not configured) and queues it to the underlay address 'dst'; a super
- * frame is cut into segments first, each of which must fit. */
-static void
+ * frame is cut into segments first, each of which must fit.  Inlined
+ * (see enqueue()). */
+static inline __attribute__((always_inline)) void
 output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
               uint32_t vni, struct packet *p, const struct in6_addr *dst)
 {
     struct dp_port *tunnel = dp->tunnel;
 
-    /* A tunnel port without an address is one whose device never opened. */
-    if (!tunnel || inet_is_unspecified(&tunnel->tunnel.encap.local)) {
+    if (!tunnel || !tunnel->has_local) {
         drop(dp, in, v, p, DP_DROP_NO_TUNNEL);
         return;
     }
-    if (inet_is_ipv4(dst) != inet_is_ipv4(&tunnel->tunnel.encap.local)) {
+    if (inet_is_ipv4(dst) != tunnel->local_ipv4) {
         drop(dp, in, v, p, DP_DROP_FAMILY);
         return;
     }
@@ -793,8 +801,9 @@ output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         }
         wire_len = MIN(wire_len, hdr_len + p->md.gso_size);
     }
-    if (wire_len + vxlan_overhead(dst) - ETH_HEADER_LEN
-        > tunnel->tunnel.mtu) {
+    if (wire_len + (tunnel->local_ipv4 ? VXLAN_IPV4_OVERHEAD
+                                       : VXLAN_IPV6_OVERHEAD)
+        - ETH_HEADER_LEN > tunnel->tunnel.mtu) {
         drop(dp, in, v, p, DP_DROP_TOO_BIG);
         return;
     }
@@ -881,10 +890,12 @@ trace_mac_entry(struct dp *dp, const struct eth_header *eth,
 }
 
 /* Sends 'p', whose source has been learned at 'src', where its destination
- * is. */
+ * is.  'dst_hash', if not NULL, is the MAC table's hash of the destination,
+ * from the batch's prefetch. */
 static void
 forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
-        struct packet *p, const struct mac_dest *src)
+        struct packet *p, const struct mac_dest *src,
+        const uint32_t *dst_hash)
 {
     const struct eth_header *eth = packet_at(p, 0, ETH_HEADER_LEN);
     bool from_underlay = in->kind == DP_PORT_TUNNEL;
@@ -898,7 +909,10 @@ forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         /* Forwarding would find the source it just learned. */
         entry = src;
     } else if (!eth_addr_is_multicast(&eth->eth_dst)) {
-        entry = mac_table_lookup(dp->macs, v->vni, &eth->eth_dst);
+        entry = dst_hash
+                ? mac_table_lookup_hashed(dp->macs, v->vni, &eth->eth_dst,
+                                          *dst_hash)
+                : mac_table_lookup(dp->macs, v->vni, &eth->eth_dst);
     }
     if (entry) {
         /* The entry may go while the frame is on its way (a callback may
@@ -953,10 +967,12 @@ vxlan_error_to_drop(enum vxlan_error error)
  * source is no host's address: such frames are dropped, as the Linux
  * bridge and Open vSwitch do.  A frame from a remote VTEP that the VNI does
  * not learn from is still forwarded, as the Linux vxlan driver forwards
- * frames it does not learn from ("nolearning"). */
+ * frames it does not learn from ("nolearning").  'hashes' are the MAC
+ * table's hashes of its source and destination, or NULL. */
 static void
 learn_and_forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
-                  struct packet *p, const struct mac_dest *src)
+                  struct packet *p, const struct mac_dest *src,
+                  const uint32_t *hashes)
 {
     const struct eth_header *eth = packet_at(p, 0, ETH_HEADER_LEN);
     bool bad_src;
@@ -964,6 +980,10 @@ learn_and_forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
     if (dp->trace) {
         bad_src = eth_addr_is_multicast(&eth->eth_src)
                   || eth_addr_is_zero(&eth->eth_src);
+    } else if (hashes) {
+        bad_src = mac_table_learn_hashed(dp->macs, v->vni, &eth->eth_src,
+                                         hashes[0], src, dp->now_ms)
+                  == MAC_LEARN_MULTICAST;
     } else {
         bad_src = mac_table_learn(dp->macs, v->vni, &eth->eth_src, src,
                                   dp->now_ms) == MAC_LEARN_MULTICAST;
@@ -972,7 +992,7 @@ learn_and_forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         drop(dp, in, v, p, DP_DROP_BAD_SRC);
         return;
     }
-    forward(dp, in, v, p, src);
+    forward(dp, in, v, p, src, hashes ? &hashes[1] : NULL);
 }
 
 /* The flow tables' side of a frame: where it came from, and the VNI it
@@ -1118,9 +1138,11 @@ switching_vni(struct xlate *xl, struct packet *p, uint32_t vni)
     return v;
 }
 
-/* The learning switch, for 'p' in VNI 'vni'. */
+/* The learning switch, for 'p' in VNI 'vni'.  'mac_hashes' are the MAC
+ * table's hashes of its addresses in 'vni', or NULL. */
 static void
-normal(struct xlate *xl, struct packet *p, uint32_t vni)
+normal(struct xlate *xl, struct packet *p, uint32_t vni,
+       const uint32_t *mac_hashes)
 {
     struct dp_vni *v = switching_vni(xl, p, vni);
     struct mac_dest src;
@@ -1135,13 +1157,13 @@ normal(struct xlate *xl, struct packet *p, uint32_t vni)
         src = (struct mac_dest) { .type = MAC_DEST_PORT,
                                   .port_no = xl->in->port_no };
     }
-    learn_and_forward(xl->dp, xl->in, v, p, &src);
+    learn_and_forward(xl->dp, xl->in, v, p, &src, mac_hashes);
 }
 
 static void
 xlate_normal(void *xl, struct packet *p, const struct flow_key *key)
 {
-    normal(xl, p, key->vni);
+    normal(xl, p, key->vni, NULL);
 }
 
 static void
@@ -1187,15 +1209,21 @@ static const struct flow_exec_ops xlate_ops = {
  * is marked as a super frame of the largest segments that would have fit,
  * so that each output cuts it (or, a TAP, takes it whole) as it would a
  * VM's.  A long frame with a finished checksum (a peer with a larger MTU)
- * is left as it is: cutting it would give damaged data fresh checksums. */
-static void
+ * is left as it is: cutting it would give damaged data fresh checksums.
+ * Inlined (see enqueue()). */
+static inline __attribute__((always_inline)) void
 mark_super_frame(const struct dp_port *tunnel, struct packet *p)
 {
+    /* Only a frame from this host's stack can be one: most are not. */
+    if (!p->md.csum_partial || p->md.gso_size) {
+        return;
+    }
+
     size_t max_frame = tunnel->tunnel.mtu + ETH_HEADER_LEN
                        - vxlan_overhead(&p->md.tun_src);
     size_t hdr_len;
 
-    if (packet_size(p) > max_frame && p->md.csum_partial && !p->md.gso_size
+    if (packet_size(p) > max_frame
         && (hdr_len = tso_header_len(p)) != 0 && hdr_len < max_frame) {
         p->md.gso_size = (uint16_t) MAX(max_frame - hdr_len,
                                         TSO_MIN_SEGMENT);
@@ -1209,8 +1237,8 @@ mark_super_frame(const struct dp_port *tunnel, struct packet *p)
  * IPv6 has no such rule, so there its own address proves nothing.  Only
  * such a frame can carry an inner checksum left to offload: a frame that
  * crossed a wire had it finished before it left, by the sender's device
- * or stack. */
-static bool
+ * or stack.  Inlined (see enqueue()). */
+static inline __attribute__((always_inline)) bool
 from_this_host(const struct packet *p)
 {
     return inet_is_loopback(&p->md.tun_src)
@@ -1219,8 +1247,9 @@ from_this_host(const struct packet *p)
 }
 
 /* Drops 'p', decapsulated on 'in' in 'v' (which may be NULL), if its
- * outer source is one no peer VTEP sends from; says whether it did. */
-static bool
+ * outer source is one no peer VTEP sends from; says whether it did.
+ * Inlined (see enqueue()). */
+static inline __attribute__((always_inline)) bool
 drop_bad_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
                 struct packet *p)
 {
@@ -1243,8 +1272,9 @@ drop_bad_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
  * through the flow tables.  'v' is its VNI if that is configured.  This
  * is where a frame is parsed, once, if anything needs it: a table that
  * looks at frames, or a decapsulated frame from this host's own stack,
- * whose offloads need its headers. */
-static void
+ * whose offloads need its headers.  Inlined
+ * (see enqueue()). */
+static inline __attribute__((always_inline)) void
 process(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         struct packet *p)
 {
@@ -1284,7 +1314,8 @@ process(struct dp *dp, struct dp_port *in, struct dp_vni *v,
     dp->trivial_packets++;
     dp->trivial_bytes += packet_size(p);
     if (dp->trivial_normal) {
-        normal(&xl, p, p->md.vni);
+        /* Nothing changed the frame or its VNI since the prefetch. */
+        normal(&xl, p, p->md.vni, dp->frame_mac_hashes);
         return;
     }
     if (!offloaded) {
@@ -1353,27 +1384,42 @@ peek_eth(const struct dp_port *in, const struct packet *p, uint32_t *vni)
     return packet_at(p, 0, ETH_HEADER_LEN);
 }
 
+/* The MAC table's hashes of a batch's addresses: source and destination
+ * of frame i at hashes[slot[i]] and the next, or slot[i] is
+ * MAC_HASH_NONE. */
+struct mac_hashes {
+    uint32_t hashes[2 * PACKET_BATCH_MAX];
+    uint8_t slot[PACKET_BATCH_MAX];
+};
+
+#define MAC_HASH_NONE UINT8_MAX
+
 /* With many MACs, every lookup misses the cache: asking for the whole
- * batch's entries at once lets those misses overlap. */
+ * batch's entries at once lets those misses overlap.  Their hashes go to
+ * 'mh', so that learning and lookup do not hash again. */
 static void
 prefetch_macs(const struct dp *dp, const struct dp_port *in,
-              const struct packet_batch *batch)
+              const struct packet_batch *batch, struct mac_hashes *mh)
 {
     struct mac_key keys[2 * PACKET_BATCH_MAX];
     const struct packet *p;
     size_t n = 0;
 
     BUILD_ASSERT(2 * PACKET_BATCH_MAX <= MAC_TABLE_PREFETCH_MAX);
+    BUILD_ASSERT(2 * PACKET_BATCH_MAX < MAC_HASH_NONE);
     PACKET_BATCH_FOR_EACH (i, p, batch) {
         uint32_t vni;
         const struct eth_header *eth = peek_eth(in, p, &vni);
 
         if (eth) {
+            mh->slot[i] = (uint8_t) n;
             keys[n++] = (struct mac_key) { vni, eth->eth_src };
             keys[n++] = (struct mac_key) { vni, eth->eth_dst };
+        } else {
+            mh->slot[i] = MAC_HASH_NONE;
         }
     }
-    mac_table_prefetch(dp->macs, keys, n);
+    mac_table_prefetch(dp->macs, keys, n, mh->hashes);
 }
 
 void
@@ -1381,6 +1427,7 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
            long long now_ms)
 {
     struct dp_port *in = find_port(dp, in_port);
+    struct mac_hashes mh;
     struct packet *p;
 
     if (!in) {
@@ -1396,8 +1443,14 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
                          && dp->trivial_rule->actions->n == 1
                          && dp->trivial_rule->actions->acts[0].type
                             == FLOW_ACTION_NORMAL;
-    prefetch_macs(dp, in, batch);
+    prefetch_macs(dp, in, batch, &mh);
     PACKET_BATCH_FOR_EACH (i, p, batch) {
+        uint8_t slot = mh.slot[i];
+
+        /* On this stack, not in 'dp': a port's send callback may run
+         * another batch through before this one is done. */
+        dp->frame_mac_hashes = slot != MAC_HASH_NONE ? &mh.hashes[slot]
+                                                     : NULL;
         in->counters.rx_packets++;
         in->counters.rx_bytes += packet_size(p);
         if (in->kind == DP_PORT_TUNNEL) {
@@ -1406,6 +1459,7 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
             receive_local(dp, in, p);
         }
     }
+    dp->frame_mac_hashes = NULL;
     packet_batch_init(batch);
     flush_hits(dp);
 

@@ -315,13 +315,14 @@ flow_extract_hashed(struct packet *p, struct flow_key *key)
     p->md.hash_valid = true;
 }
 
+static inline bool parse_hash_fast(struct packet *);
+static void extract_hashed_alone(struct packet *);
+
 void
 flow_parse(struct packet *p)
 {
-    if (!p->md.parsed) {
-        struct flow_key key;
-
-        flow_extract_hashed(p, &key);
+    if (!p->md.parsed && !parse_hash_fast(p)) {
+        extract_hashed_alone(p);
     }
 }
 
@@ -331,8 +332,12 @@ mix_word(uint64_t w, uint64_t k)
     return (w ^ (w >> 29)) * k;
 }
 
-uint32_t
-flow_hash_5tuple(const struct flow_key *key, uint64_t basis)
+/* The words flow_hash_5tuple() hashes, wherever they come from: the
+ * addresses (IPv4-mapped), the protocol and ports, and the Ethernet
+ * addresses and type (word_eth()).  Inlined, so that the words an IPv4
+ * frame leaves zero cost nothing. */
+static inline __attribute__((always_inline)) uint32_t
+hash_words(const uint64_t w[6], uint64_t basis)
 {
     /* Multilinear: the products are independent, so they run side by side
      * instead of as a chain of mixing rounds; one final mix spreads the
@@ -342,25 +347,6 @@ flow_hash_5tuple(const struct flow_key *key, uint64_t basis)
         UINT64_C(0x165667b19e3779f9), UINT64_C(0xd6e8feb86659fd93),
         UINT64_C(0xa0761d6478bd642f), UINT64_C(0xe7037ed1a0b428db),
     };
-    uint64_t w[6];
-    uint16_t src_lo, dst_lo;
-    uint32_t src_hi, dst_hi;
-
-    memcpy(w, &key->nw_src, 16);
-    memcpy(w + 2, &key->nw_dst, 16);
-    /* Later fragments carry no ports, so no fragment hashes them: all the
-     * pieces of a datagram take one path. */
-    w[4] = key->nw_frag ? key->nw_proto
-           : ((uint64_t) key->nw_proto << 32)
-             | ((uint64_t) key->tp_src << 16) | key->tp_dst;
-    /* Frames without L3 still spread, by their Ethernet addresses. */
-    memcpy(&src_hi, key->dl_src.ea, 4);
-    memcpy(&src_lo, key->dl_src.ea + 4, 2);
-    memcpy(&dst_hi, key->dl_dst.ea, 4);
-    memcpy(&dst_lo, key->dl_dst.ea + 4, 2);
-    w[5] = ((uint64_t) src_hi << 32 | dst_hi)
-           ^ ((uint64_t) src_lo << 48 | (uint64_t) dst_lo << 16
-              | key->dl_type);
 
     /* Written out: a loop over 'k' is not unrolled at -O2. */
     uint64_t h = mix_word(w[0], k[0]) + mix_word(w[1], k[1])
@@ -368,6 +354,131 @@ flow_hash_5tuple(const struct flow_key *key, uint64_t basis)
                  + mix_word(w[4], k[4]) + mix_word(w[5], k[5]);
 
     return hash_finish(hash_add64(basis, h));
+}
+
+/* The last word of hash_words(): frames without L3 still spread, by their
+ * Ethernet addresses. */
+static inline uint64_t
+word_eth(const struct eth_addr *src, const struct eth_addr *dst,
+         be16 dl_type)
+{
+    uint16_t src_lo, dst_lo;
+    uint32_t src_hi, dst_hi;
+
+    memcpy(&src_hi, src->ea, 4);
+    memcpy(&src_lo, src->ea + 4, 2);
+    memcpy(&dst_hi, dst->ea, 4);
+    memcpy(&dst_lo, dst->ea + 4, 2);
+    return ((uint64_t) src_hi << 32 | dst_hi)
+           ^ ((uint64_t) src_lo << 48 | (uint64_t) dst_lo << 16 | dl_type);
+}
+
+/* The word of hash_words() for transport ports 'tp_src' and 'tp_dst' (as
+ * they are on the wire) of 'nw_proto'. */
+static inline uint64_t
+word_ports(uint8_t nw_proto, be16 tp_src, be16 tp_dst)
+{
+    return ((uint64_t) nw_proto << 32) | ((uint64_t) tp_src << 16) | tp_dst;
+}
+
+uint32_t
+flow_hash_5tuple(const struct flow_key *key, uint64_t basis)
+{
+    uint64_t w[6];
+
+    memcpy(w, &key->nw_src, 16);
+    memcpy(w + 2, &key->nw_dst, 16);
+    /* Later fragments carry no ports, so no fragment hashes them: all the
+     * pieces of a datagram take one path. */
+    w[4] = key->nw_frag ? key->nw_proto
+           : word_ports(key->nw_proto, key->tp_src, key->tp_dst);
+    w[5] = word_eth(&key->dl_src, &key->dl_dst, key->dl_type);
+    return hash_words(w, basis);
+}
+
+/* The second word of an IPv4-mapped address in memory, for IPv4 address
+ * 'addr': ::ffff:0:0 and the address. */
+static inline uint64_t
+word_ipv4_mapped(be32 addr)
+{
+    uint8_t bytes[8] = { 0, 0, 0xff, 0xff };
+    uint64_t w;
+
+    memcpy(bytes + 4, &addr, 4);
+    memcpy(&w, bytes, 8);
+    return w;
+}
+
+/* flow_extract_hashed() without the key, for the frame most traffic is:
+ * untagged Ethernet, IPv4 that is not a fragment, and a whole TCP or UDP
+ * header.  Records in p->md what flow_extract_hashed() would and returns
+ * true, or returns false with 'p' untouched for any other frame, which
+ * the full parser handles. */
+static inline __attribute__((always_inline)) bool
+parse_hash_fast(struct packet *p)
+{
+    const struct eth_header *eth
+        = packet_at(p, 0, ETH_HEADER_LEN + IPV4_HEADER_LEN);
+
+    if (!eth || eth->eth_type != htons(ETH_TYPE_IPV4)) {
+        return false;
+    }
+
+    const struct ipv4_header *ip = (const void *) (eth + 1);
+    size_t ihl = (size_t) (ip->ip_ihl_ver & 0x0f) * 4;
+    size_t tot_len = ntohs(ip->ip_tot_len);
+    uint8_t proto = ip->ip_proto;
+    size_t need = proto == IP_PROTO_TCP ? TCP_HEADER_LEN
+                  : proto == IP_PROTO_UDP ? UDP_HEADER_LEN : 0;
+    size_t l4_ofs = ETH_HEADER_LEN + ihl;
+    size_t end = MIN(ETH_HEADER_LEN + tot_len, packet_size(p));
+
+    if (ip->ip_ihl_ver >> 4 != IPV4_VERSION || ihl < IPV4_HEADER_LEN
+        || tot_len < ihl || !need
+        || ip->ip_frag_off & htons(IPV4_MF | IPV4_FRAG_OFF_MASK)
+        || l4_ofs > end || need > end - l4_ofs) {
+        return false;
+    }
+
+    const uint8_t *l4 = packet_data(p) + l4_ofs;
+    be16 tp_src, tp_dst;
+    uint64_t w[6];
+
+    memcpy(&tp_src, l4, 2);
+    memcpy(&tp_dst, l4 + 2, 2);
+    w[0] = 0;
+    w[1] = word_ipv4_mapped(be32_16_get(&ip->ip_src));
+    w[2] = 0;
+    w[3] = word_ipv4_mapped(be32_16_get(&ip->ip_dst));
+    w[4] = word_ports(proto, tp_src, tp_dst);
+    w[5] = word_eth(&eth->eth_src, &eth->eth_dst, eth->eth_type);
+
+    p->md.l3_ofs = ETH_HEADER_LEN;
+    p->md.l4_ofs = (uint16_t) l4_ofs;
+    p->md.l4_proto = proto;
+    p->md.parsed = true;
+    p->md.hash = hash_words(w, hash_basis());
+    p->md.hash_valid = true;
+    return true;
+}
+
+/* flow_extract_hashed() with a key of its own.  Not inlined, so that the
+ * common frame does not pay for room for a key. */
+static void __attribute__((noinline))
+extract_hashed_alone(struct packet *p)
+{
+    struct flow_key key;
+
+    flow_extract_hashed(p, &key);
+}
+
+uint32_t
+flow_hash(struct packet *p)
+{
+    if (!p->md.hash_valid && !parse_hash_fast(p)) {
+        extract_hashed_alone(p);
+    }
+    return p->md.hash;
 }
 
 /* The longest frame flow_compose() builds: a tag, IPv6 with a fragment

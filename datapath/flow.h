@@ -114,6 +114,13 @@ void flow_extract_hashed(struct packet *p, struct flow_key *key);
  * too, extracts it before anything else needs it. */
 void flow_parse(struct packet *p);
 
+/* Returns the flow hash of 'p' (flow_extract_hashed()'s), parsing it
+ * first if no one did: for whoever needs the hash and the header offsets
+ * but not the key, such as encapsulation with no flow rule looking at
+ * frames.  The common frame (untagged IPv4 TCP or UDP) is parsed straight
+ * into p->md, without a key. */
+uint32_t flow_hash(struct packet *p);
+
 /* Returns a hash of the flow's addresses, protocol and ports (the same in
  * both directions is not promised), mixed with 'basis'. */
 uint32_t flow_hash_5tuple(const struct flow_key *key, uint64_t basis);

@@ -92,36 +92,3 @@ inet_format(const struct in6_addr *a, char buf[INET_ADDR_STRLEN])
     return buf;
 }
 
-socklen_t
-inet_sockaddr_make(int family, const struct in6_addr *addr, uint16_t port,
-                   int ifindex, union inet_sockaddr *sa)
-{
-    memset(sa, 0, sizeof *sa);
-    if (family == AF_INET) {
-        sa->sin.sin_family = AF_INET;
-        sa->sin.sin_port = htons(port);
-        sa->sin.sin_addr.s_addr = inet_to_ipv4(addr);
-        return sizeof sa->sin;
-    }
-    sa->sin6.sin6_family = AF_INET6;
-    sa->sin6.sin6_port = htons(port);
-    sa->sin6.sin6_addr = *addr;
-    if (IN6_IS_ADDR_LINKLOCAL(addr) || IN6_IS_ADDR_MC_LINKLOCAL(addr)) {
-        sa->sin6.sin6_scope_id = (uint32_t) ifindex;
-    }
-    return sizeof sa->sin6;
-}
-
-bool
-inet_sockaddr_get(const union inet_sockaddr *sa, socklen_t len,
-                  struct in6_addr *addr)
-{
-    if (sa->sa.sa_family == AF_INET && len >= sizeof sa->sin) {
-        *addr = inet_from_ipv4(sa->sin.sin_addr.s_addr);
-        return true;
-    } else if (sa->sa.sa_family == AF_INET6 && len >= sizeof sa->sin6) {
-        *addr = sa->sin6.sin6_addr;
-        return true;
-    }
-    return false;
-}

@@ -22,11 +22,15 @@
 static inline struct in6_addr
 inet_from_ipv4(be32 addr)
 {
+    /* Whole words rather than byte stores: every datagram received over
+     * IPv4 has two addresses made so. */
+    static const uint8_t mapped[4] = { 0, 0, 0xff, 0xff };
     struct in6_addr a;
+    uint32_t high;
 
-    memset(&a, 0, sizeof a);
-    a.s6_addr[10] = 0xff;
-    a.s6_addr[11] = 0xff;
+    memcpy(&high, mapped, sizeof high);
+    memset(&a, 0, 8);
+    memcpy(&a.s6_addr[8], &high, 4);
     memcpy(&a.s6_addr[12], &addr, 4);
     return a;
 }
@@ -41,10 +45,17 @@ inet_to_ipv4(const struct in6_addr *a)
     return v4;
 }
 
+/* Two loads and compares rather than IN6_IS_ADDR_V4MAPPED()'s three: it
+ * is asked several times per frame on the way to the underlay. */
 static inline bool
 inet_is_ipv4(const struct in6_addr *a)
 {
-    return IN6_IS_ADDR_V4MAPPED(a);
+    uint64_t head;
+    uint32_t mid;
+
+    memcpy(&head, a->s6_addr, sizeof head);
+    memcpy(&mid, a->s6_addr + 8, sizeof mid);
+    return !head && mid == htonl(0xffff);
 }
 
 static inline bool
@@ -79,8 +90,12 @@ inet_is_loopback(const struct in6_addr *a)
 static inline bool
 inet_is_unicast(const struct in6_addr *a)
 {
-    return !inet_is_unspecified(a) && !inet_is_multicast(a)
-           && !(inet_is_ipv4(a) && inet_to_ipv4(a) == htonl(0xffffffff));
+    if (inet_is_ipv4(a)) {
+        uint32_t v4 = ntohl(inet_to_ipv4(a));
+
+        return v4 && (v4 & 0xf0000000) != 0xe0000000 && v4 != 0xffffffff;
+    }
+    return !IN6_IS_ADDR_UNSPECIFIED(a) && a->s6_addr[0] != 0xff;
 }
 
 /* A prefix: the first 'len' bits of 'addr', counted over the IPv4-mapped
@@ -122,14 +137,42 @@ union inet_sockaddr {
 /* Fills 'sa' with 'addr' and host-order 'port' and returns its length: a
  * sockaddr_in for an IPv4-mapped 'addr' if 'family' is AF_INET, else a
  * sockaddr_in6.  Link-local IPv6 addresses need the interface they are on,
- * 'ifindex'. */
-socklen_t inet_sockaddr_make(int family, const struct in6_addr *addr,
-                             uint16_t port, int ifindex,
-                             union inet_sockaddr *sa);
+ * 'ifindex'.  Inline, as the predicates above: every datagram the VXLAN
+ * port sends or receives has its address made or read. */
+static inline socklen_t
+inet_sockaddr_make(int family, const struct in6_addr *addr, uint16_t port,
+                   int ifindex, union inet_sockaddr *sa)
+{
+    memset(sa, 0, sizeof *sa);
+    if (family == AF_INET) {
+        sa->sin.sin_family = AF_INET;
+        sa->sin.sin_port = htons(port);
+        sa->sin.sin_addr.s_addr = inet_to_ipv4(addr);
+        return sizeof sa->sin;
+    }
+    sa->sin6.sin6_family = AF_INET6;
+    sa->sin6.sin6_port = htons(port);
+    sa->sin6.sin6_addr = *addr;
+    if (IN6_IS_ADDR_LINKLOCAL(addr) || IN6_IS_ADDR_MC_LINKLOCAL(addr)) {
+        sa->sin6.sin6_scope_id = (uint32_t) ifindex;
+    }
+    return sizeof sa->sin6;
+}
 
 /* Stores the address in 'sa' (of 'len' bytes) in '*addr', IPv4-mapped for
  * IPv4.  Returns false if 'sa' is neither family. */
-bool inet_sockaddr_get(const union inet_sockaddr *sa, socklen_t len,
-                       struct in6_addr *addr);
+static inline bool
+inet_sockaddr_get(const union inet_sockaddr *sa, socklen_t len,
+                  struct in6_addr *addr)
+{
+    if (sa->sa.sa_family == AF_INET && len >= sizeof sa->sin) {
+        *addr = inet_from_ipv4(sa->sin.sin_addr.s_addr);
+        return true;
+    } else if (sa->sa.sa_family == AF_INET6 && len >= sizeof sa->sin6) {
+        *addr = sa->sin6.sin6_addr;
+        return true;
+    }
+    return false;
+}
 
 #endif /* datapath/inet.h */

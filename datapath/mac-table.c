@@ -166,18 +166,27 @@ find_vni(const struct mac_table *t, uint32_t vni)
     return NULL;
 }
 
-static struct mac_entry *
-find_entry(const struct mac_table *t, uint32_t vni,
-           const struct eth_addr *mac)
+/* Inlined: a lookup and a refresh, once each per frame, are little more
+ * than this. */
+static inline __attribute__((always_inline)) struct mac_entry *
+find_entry_hashed(const struct mac_table *t, uint32_t vni,
+                  const struct eth_addr *mac, uint32_t hash)
 {
     struct mac_entry *e;
 
-    HMAP_FOR_EACH_WITH_HASH (e, node, hash_entry(t, vni, mac), &t->entries) {
+    HMAP_FOR_EACH_WITH_HASH (e, node, hash, &t->entries) {
         if (e->vni == vni && eth_addr_equals(&e->mac, mac)) {
             return e;
         }
     }
     return NULL;
+}
+
+static struct mac_entry *
+find_entry(const struct mac_table *t, uint32_t vni,
+           const struct eth_addr *mac)
+{
+    return find_entry_hashed(t, vni, mac, hash_entry(t, vni, mac));
 }
 
 /* Returns the owner key of entries learned at 'dest': the port itself, or
@@ -577,30 +586,60 @@ mac_table_would_learn(const struct mac_table *t, uint32_t vni,
                  || may_learn_from(v, &dest->remote));
 }
 
+static enum mac_learn_result learn_new_or_moved(struct mac_table *,
+                                                uint32_t vni,
+                                                const struct eth_addr *,
+                                                uint32_t hash,
+                                                const struct mac_dest *,
+                                                long long now_ms,
+                                                struct mac_entry *);
+
 enum mac_learn_result
 mac_table_learn(struct mac_table *t, uint32_t vni, const struct eth_addr *mac,
                 const struct mac_dest *dest, long long now_ms)
+{
+    return mac_table_learn_hashed(t, vni, mac, hash_entry(t, vni, mac), dest,
+                                  now_ms);
+}
+
+enum mac_learn_result
+mac_table_learn_hashed(struct mac_table *t, uint32_t vni,
+                       const struct eth_addr *mac, uint32_t hash,
+                       const struct mac_dest *dest, long long now_ms)
 {
     if (eth_addr_is_multicast(mac) || eth_addr_is_zero(mac)) {
         t->stats.multicast_ignored++;
         return MAC_LEARN_MULTICAST;
     }
 
-    struct mac_entry *e = find_entry(t, vni, mac);
+    struct mac_entry *e = find_entry_hashed(t, vni, mac, hash);
 
+    /* Most frames come from where their source was seen last. */
+    if (LIKELY(e && e->owner && mac_dest_equals(&e->dest, dest))) {
+        if (e->used != now_ms) {
+            e->used = now_ms;
+            list_move_back(&e->owner->lru, &e->lru_node);
+        }
+        return MAC_LEARN_REFRESHED;
+    }
+    return learn_new_or_moved(t, vni, mac, hash, dest, now_ms, e);
+}
+
+/* mac_table_learn_hashed() for a source that is new, moved, or static:
+ * 'e' is its entry, or NULL.  Not inlined, so that the common refresh
+ * does not pay for the registers this needs. */
+static enum mac_learn_result __attribute__((noinline))
+learn_new_or_moved(struct mac_table *t, uint32_t vni,
+                   const struct eth_addr *mac, uint32_t hash,
+                   const struct mac_dest *dest, long long now_ms,
+                   struct mac_entry *e)
+{
     if (e) {
         if (!e->owner) {
             if (!mac_dest_equals(&e->dest, dest)) {
                 t->stats.static_kept++;
             }
             return MAC_LEARN_STATIC;
-        }
-        if (LIKELY(mac_dest_equals(&e->dest, dest))) {
-            if (e->used != now_ms) {
-                e->used = now_ms;
-                list_move_back(&e->owner->lru, &e->lru_node);
-            }
-            return MAC_LEARN_REFRESHED;
         }
         if (dest->type == MAC_DEST_REMOTE
             && !may_learn_from(e->owner->vni, &dest->remote)) {
@@ -640,7 +679,7 @@ mac_table_learn(struct mac_table *t, uint32_t vni, const struct eth_addr *mac,
     struct mac_owner *o = get_owner(t, v, dest);
 
     e = o ? alloc_entry() : NULL;
-    if (!e || hmap_insert(&t->entries, &e->node, hash_entry(t, vni, mac))) {
+    if (!e || hmap_insert(&t->entries, &e->node, hash)) {
         free(e);
         if (o && !o->n_entries) {
             free_owner(t, o);
@@ -660,17 +699,23 @@ const struct mac_dest *
 mac_table_lookup(const struct mac_table *t, uint32_t vni,
                  const struct eth_addr *mac)
 {
-    const struct mac_entry *e = find_entry(t, vni, mac);
+    return mac_table_lookup_hashed(t, vni, mac, hash_entry(t, vni, mac));
+}
+
+const struct mac_dest *
+mac_table_lookup_hashed(const struct mac_table *t, uint32_t vni,
+                        const struct eth_addr *mac, uint32_t hash)
+{
+    const struct mac_entry *e = find_entry_hashed(t, vni, mac, hash);
 
     return e ? &e->dest : NULL;
 }
 
 void
 mac_table_prefetch(const struct mac_table *t, const struct mac_key *keys,
-                   size_t n)
+                   size_t n, uint32_t *hashes)
 {
     const struct hmap *map = &t->entries;
-    uint32_t hashes[MAC_TABLE_PREFETCH_MAX];
 
     n = MIN(n, MAC_TABLE_PREFETCH_MAX);
 

@@ -121,7 +121,11 @@ const struct mac_dest *mac_table_lookup(const struct mac_table *,
 /* Software pipelining for a batch: before looking up or learning many
  * addresses, a caller passes them all here, so that the cache misses of
  * the whole batch overlap instead of following one another.  Only a hint:
- * it changes nothing, and keys past MAC_TABLE_PREFETCH_MAX are ignored. */
+ * it changes nothing, and keys past MAC_TABLE_PREFETCH_MAX are ignored.
+ * Writes the hash of each key it takes to 'hashes' (room for 'n', or
+ * MAC_TABLE_PREFETCH_MAX if fewer), for mac_table_learn_hashed() and
+ * mac_table_lookup_hashed(): the batch's addresses are hashed once.  A
+ * hash stays valid as long as the table does, whatever changes in it. */
 #define MAC_TABLE_PREFETCH_MAX 64
 
 struct mac_key {
@@ -130,7 +134,20 @@ struct mac_key {
 };
 
 void mac_table_prefetch(const struct mac_table *, const struct mac_key *,
-                        size_t n);
+                        size_t n, uint32_t *hashes);
+
+/* mac_table_learn() and mac_table_lookup() for an address whose 'hash'
+ * mac_table_prefetch() gave. */
+enum mac_learn_result mac_table_learn_hashed(struct mac_table *,
+                                             uint32_t vni,
+                                             const struct eth_addr *mac,
+                                             uint32_t hash,
+                                             const struct mac_dest *dest,
+                                             long long now_ms);
+const struct mac_dest *mac_table_lookup_hashed(const struct mac_table *,
+                                               uint32_t vni,
+                                               const struct eth_addr *mac,
+                                               uint32_t hash);
 
 /* Adds or replaces a static entry.  Returns 0, ENOENT if the VNI is not
  * configured, EINVAL for a multicast or zero MAC, or ENOMEM. */

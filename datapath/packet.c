@@ -128,28 +128,6 @@ packet_set_frame(struct packet *p, const void *data, size_t len)
 }
 
 void *
-packet_push(struct packet *p, size_t len)
-{
-    if (len > p->data_ofs) {
-        return NULL;
-    }
-    p->data_ofs -= (uint32_t) len;
-    p->size += (uint32_t) len;
-    return packet_data(p);
-}
-
-void *
-packet_pull(struct packet *p, size_t len)
-{
-    if (len > p->size) {
-        return NULL;
-    }
-    p->data_ofs += (uint32_t) len;
-    p->size -= (uint32_t) len;
-    return packet_data(p);
-}
-
-void *
 packet_put_uninit(struct packet *p, size_t len)
 {
     if (len > packet_tailroom(p)) {

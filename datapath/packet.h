@@ -155,11 +155,29 @@ int packet_set_frame(struct packet *p, const void *data, size_t len);
 /* Adds 'len' bytes in front of the frame and returns them, or NULL if the
  * headroom is short.  Header offsets are left as they were: whoever pushes
  * or pulls headers resets or re-parses them. */
-void *packet_push(struct packet *p, size_t len);
+static inline void *
+packet_push(struct packet *p, size_t len)
+{
+    if (len > p->data_ofs) {
+        return NULL;
+    }
+    p->data_ofs -= (uint32_t) len;
+    p->size += (uint32_t) len;
+    return packet_data(p);
+}
 
 /* Removes 'len' bytes from the front of the frame and returns the new start,
  * or NULL (frame unchanged) if the frame is shorter than 'len'. */
-void *packet_pull(struct packet *p, size_t len);
+static inline void *
+packet_pull(struct packet *p, size_t len)
+{
+    if (len > p->size) {
+        return NULL;
+    }
+    p->data_ofs += (uint32_t) len;
+    p->size -= (uint32_t) len;
+    return packet_data(p);
+}
 
 /* Appends 'len' uninitialized bytes and returns them, or NULL if the
  * tailroom is short. */

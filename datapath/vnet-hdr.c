@@ -73,7 +73,7 @@ vnet_hdr_push(struct packet *p)
 bool
 vnet_hdr_output(struct packet *p, bool takes_gso)
 {
-    if (!p->md.gso_size || !takes_gso) {
+    if (p->md.csum_partial && (!p->md.gso_size || !takes_gso)) {
         csum_complete_partial(p);
     }
     return vnet_hdr_push(p);

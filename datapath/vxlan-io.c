@@ -154,13 +154,17 @@ vxlan_io_rx_cut(struct vxlan_io_trains *t, struct packet_pool *pool,
  * its index in tx->msgs.  The kernel routes and puts on the Ethernet
  * header itself.  A raw socket takes port 0 (or its own protocol) in the
  * address. */
-static size_t
+static inline size_t
 add_raw(struct vxlan_io_tx_config *cfg, struct vxlan_io_tx *tx,
         struct packet *p)
 {
     size_t i = tx->n_msgs++;
 
-    vxlan_push_outer(p, cfg->encap, cfg->ip_id++);
+    if (cfg->family == AF_INET) {
+        vxlan_push_outer_ipv4(p, cfg->encap, &tx->outer, cfg->ip_id++);
+    } else {
+        vxlan_push_outer(p, cfg->encap, cfg->ip_id++);
+    }
     tx->raw_iovs[i] = (struct iovec) { .iov_base = packet_data(p),
                                        .iov_len = packet_size(p) };
     tx->msgs[i].msg_hdr = (struct msghdr) {
@@ -281,13 +285,16 @@ vxlan_io_tx_plan(struct vxlan_io_tx_config *cfg,
     uint32_t ports[PACKET_BATCH_MAX];
     uint8_t next[PACKET_BATCH_MAX];
     bool taken[PACKET_BATCH_MAX];
+    bool ipv4 = cfg->family == AF_INET;
     struct packet *p;
 
     tx->n_ops = tx->n_msgs = tx->n_train = tx->n_unusable = 0;
+    if (ipv4) {
+        vxlan_outer_ipv4_init(&tx->outer, cfg->encap);
+    }
     PACKET_BATCH_FOR_EACH (i, p, batch) {
         bool usable = packet_size(p) >= VXLAN_HEADER_LEN
-                      && inet_is_ipv4(&p->md.tun_dst)
-                         == (cfg->family == AF_INET);
+                      && inet_is_ipv4(&p->md.tun_dst) == ipv4;
 
         tx->n_unusable += !usable;
         taken[i] = !usable;
@@ -300,7 +307,9 @@ vxlan_io_tx_plan(struct vxlan_io_tx_config *cfg,
             continue;
         }
 
-        size_t n = collect_train(batch, i, next, taken, tx);
+        /* A frame no later one shares its ports with goes alone. */
+        size_t n = next[i] < batch->count
+                   ? collect_train(batch, i, next, taken, tx) : 1;
 
         if (n > 1) {
             tx->ops[tx->n_ops++] = (struct vxlan_io_op) {

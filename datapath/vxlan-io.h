@@ -10,8 +10,7 @@
 
 #include "inet.h"
 #include "packet.h"
-
-struct vxlan_encap_params;
+#include "vxlan.h"
 
 /* The VXLAN port's own work on each datagram, apart from its system
  * calls: on receive, the buffers and control messages recvmmsg() fills
@@ -106,6 +105,10 @@ struct vxlan_io_tx {
     struct iovec train_iovs[PACKET_BATCH_MAX];
 
     size_t n_unusable;          /* Frames of 'batch' that cannot be sent. */
+
+    /* The outer headers of this batch's frames, if the port's family is
+     * IPv4: built once per batch, since 'cfg' may change between them. */
+    struct vxlan_outer_ipv4 outer;
 };
 
 /* Plans the sending of 'batch', whose frames vxlan_encap() made: frames of

@@ -1,6 +1,7 @@
 #ifndef DATAPATH_VXLAN_H
 #define DATAPATH_VXLAN_H 1
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -8,9 +9,10 @@
 #include "byte-order.h"
 #include "eth-addr.h"
 #include "headers.h"
+#include "csum.h"
 #include "inet.h"
+#include "packet.h"
 
-struct packet;
 
 /* VXLAN encapsulation and decapsulation of one frame (RFC 7348).  These
  * functions only rewrite headers; which VNIs exist and where frames go is
@@ -38,8 +40,17 @@ struct vxlan_encap_params {
 
 /* Returns the UDP source port for an inner flow with 'hash': spread over the
  * range so that underlay ECMP spreads flows, the same for every frame of a
- * flow. */
-uint16_t vxlan_src_port(const struct vxlan_encap_params *, uint32_t hash);
+ * flow.  Inline: vxlan_encap() asks it for every frame. */
+static inline uint16_t
+vxlan_src_port(const struct vxlan_encap_params *params, uint32_t hash)
+{
+    uint32_t range = (uint32_t) params->src_port_max - params->src_port_min
+                     + 1;
+
+    /* Multiply-shift maps the hash onto the range without a division. */
+    return (uint16_t) (params->src_port_min
+                       + (uint32_t) (((uint64_t) hash * range) >> 32));
+}
 
 /* Returns the bytes of outer headers that go in front of a frame sent to
  * 'dst': 50 over IPv4, 70 over IPv6.  Inline: asked several times per
@@ -48,6 +59,14 @@ static inline unsigned int
 vxlan_overhead(const struct in6_addr *dst)
 {
     return inet_is_ipv4(dst) ? VXLAN_IPV4_OVERHEAD : VXLAN_IPV6_OVERHEAD;
+}
+
+/* Writes the VXLAN header for 'vni' at 'vx'. */
+static inline void
+vxlan_put_header(struct vxlan_header *vx, uint32_t vni)
+{
+    be32_16_put(&vx->vx_flags, htonl(VXLAN_FLAG_I));
+    be32_16_put(&vx->vx_vni, htonl(vni << 8));
 }
 
 /* Encapsulation is split between the datapath and whoever sends, so that
@@ -67,9 +86,35 @@ vxlan_overhead(const struct in6_addr *dst)
  * (frame unchanged) if the outer IP packet would be too long or the
  * headroom is short of every outer header, vxlan_overhead(dst) bytes, so
  * that vxlan_push_outer() and anyone adding an outer Ethernet header find
- * room. */
-int vxlan_encap(struct packet *p, const struct vxlan_encap_params *,
-                uint32_t vni, const struct in6_addr *dst);
+ * room.  Inline, as the datapath's steps every frame takes. */
+static inline int
+vxlan_encap(struct packet *p, const struct vxlan_encap_params *params,
+            uint32_t vni, const struct in6_addr *dst)
+{
+    bool ipv4 = inet_is_ipv4(dst);
+    size_t ip_len = ipv4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    size_t udp_len = UDP_HEADER_LEN + VXLAN_HEADER_LEN + packet_size(p);
+
+    if (udp_len > UINT16_MAX - ip_len
+        || packet_headroom(p) < (ipv4 ? VXLAN_IPV4_OVERHEAD
+                                      : VXLAN_IPV6_OVERHEAD)) {
+        return EMSGSIZE;
+    }
+    /* The receiving VTEP hands the inner frame to a host that expects a
+     * finished checksum. */
+    if (p->md.csum_partial) {
+        csum_complete_partial(p);
+    }
+    vxlan_put_header(packet_push(p, VXLAN_HEADER_LEN), vni);
+
+    p->md.vni = vni;
+    p->md.tun_src = params->local;
+    p->md.tun_dst = *dst;
+    p->md.tun_udp_src = vxlan_src_port(params, p->md.hash);
+    p->md.tun_udp_dst = params->dst_port;
+    packet_reset_offsets(p);
+    return 0;
+}
 
 /* Pushes the outer IP and UDP headers in front of 'p', which
  * vxlan_encap() made (with the same 'params'), from p->md and 'params':
@@ -78,6 +123,27 @@ int vxlan_encap(struct packet *p, const struct vxlan_encap_params *,
  * vxlan_encap() checked is enough. */
 void vxlan_push_outer(struct packet *p, const struct vxlan_encap_params *,
                       uint16_t ip_id);
+
+/* The outer IPv4 and UDP headers of 'params' with only the fields that
+ * are the same for every frame filled in, and the TTL for multicast
+ * destinations: whoever sends many frames builds it once and copies it
+ * in front of each (vxlan_push_outer_ipv4()). */
+struct vxlan_outer_ipv4 {
+    struct ipv4_header ip;
+    struct udp_header udp;
+    uint8_t ttl_multicast;
+    uint32_t sum;               /* Partial checksum of 'ip' as it is. */
+    uint32_t sum_multicast;     /* The same with 'ttl_multicast'. */
+};
+
+void vxlan_outer_ipv4_init(struct vxlan_outer_ipv4 *,
+                           const struct vxlan_encap_params *);
+
+/* vxlan_push_outer() for a frame to an IPv4 address, from the headers
+ * that vxlan_outer_ipv4_init() built for the same 'params'. */
+void vxlan_push_outer_ipv4(struct packet *p,
+                           const struct vxlan_encap_params *,
+                           const struct vxlan_outer_ipv4 *, uint16_t ip_id);
 
 /* Returns the Ethernet address that IPv4 or IPv6 multicast group 'group'
  * maps to (RFC 1112, RFC 2464). */
@@ -104,7 +170,28 @@ enum vxlan_error vxlan_decap_frame(struct packet *p, be16 dst_port,
 
 /* Decapsulates a UDP payload whose outer headers the kernel's socket has
  * already removed (the caller fills in the outer addresses).  Reserved bits
- * are ignored, as RFC 7348 asks of receivers. */
-enum vxlan_error vxlan_decap_payload(struct packet *p, uint32_t *vni);
+ * are ignored, as RFC 7348 asks of receivers.  Inline: every datagram the
+ * VXLAN port receives comes this way. */
+static inline enum vxlan_error
+vxlan_decap_payload(struct packet *p, uint32_t *vni)
+{
+    const struct vxlan_header *vx = packet_at(p, 0, VXLAN_HEADER_LEN);
+
+    if (!vx) {
+        return VXLAN_ERR_SHORT;
+    }
+    if (!(ntohl(be32_16_get(&vx->vx_flags)) & VXLAN_FLAG_I)) {
+        return VXLAN_ERR_NO_I_FLAG;
+    }
+    if (packet_size(p) < VXLAN_HEADER_LEN + ETH_HEADER_LEN) {
+        return VXLAN_ERR_BAD_INNER;
+    }
+    *vni = ntohl(be32_16_get(&vx->vx_vni)) >> 8;
+    packet_pull(p, VXLAN_HEADER_LEN);
+    p->md.vni = *vni;
+    p->md.csum_partial = false;
+    packet_reset_offsets(p);
+    return VXLAN_OK;
+}
 
 #endif /* datapath/vxlan.h */

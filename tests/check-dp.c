@@ -1346,6 +1346,41 @@ START_TEST(test_unconfigured_tunnel_counts_no_tunnel)
 }
 END_TEST
 
+/* What the tunnel's local address says (whether there is one, and its
+ * family) follows every reconfiguration: IPv4, then IPv6, then none. */
+START_TEST(test_tunnel_reconfigured_family)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+    struct mac_dest there = remote_dest(1);
+    struct dp_tunnel_config tc = hosts[0].tunnel;
+    uint8_t frame[128];
+    size_t len;
+
+    ck_assert_int_eq(mac_table_add_static(dp_mac_table(hosts[0].dp), VNI_A,
+                                          &b, &there), 0);
+    len = fixture_udp4_frame(frame, &b, &a, 1, 2, 3, 4, 10);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 1);
+
+    ck_assert(inet_parse("fd00::1", &tc.encap.local));
+    ck_assert_int_eq(dp_tunnel_configure(hosts[0].dp, PORT_VTEP, &tc), 0);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_FAMILY), 1);
+    ck_assert_uint_eq(hosts[0].n_sent, 1);
+
+    memset(&tc.encap.local, 0, sizeof tc.encap.local);
+    ck_assert_int_eq(dp_tunnel_configure(hosts[0].dp, PORT_VTEP, &tc), 0);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_NO_TUNNEL), 1);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_FAMILY), 1);
+
+    tc.encap.local = hosts[0].tunnel.encap.local;
+    ck_assert_int_eq(dp_tunnel_configure(hosts[0].dp, PORT_VTEP, &tc), 0);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(hosts[0].n_sent, 2);
+}
+END_TEST
+
 /* The flow tables in front of normal. */
 
 static struct flow_table *
@@ -2051,6 +2086,7 @@ dp_suite(void)
     tcase_add_test(tc, test_drops_own_frames_from_underlay);
     tcase_add_test(tc, test_drops_remote_of_other_family);
     tcase_add_test(tc, test_unconfigured_tunnel_counts_no_tunnel);
+    tcase_add_test(tc, test_tunnel_reconfigured_family);
     tcase_add_test(tc, test_cuts_super_frames_for_outputs_that_need_segments);
     tcase_add_test(tc,
                    test_hands_super_frames_whole_to_a_port_that_takes_them);

@@ -1213,6 +1213,76 @@ START_TEST(test_hash_5tuple)
 }
 END_TEST
 
+/* Parses the frame in 'buf' with flow_hash() and with
+ * flow_extract_hashed(), and checks that both leave the same header
+ * offsets, protocol and hash in p->md. */
+static void
+check_flow_hash(const uint8_t *buf, size_t len)
+{
+    struct packet_meta fast, full;
+    struct flow_key key;
+
+    ck_assert_int_eq(packet_set_frame(pkt, buf, len), 0);
+    uint32_t hash = flow_hash(pkt);
+
+    fast = pkt->md;
+    ck_assert_int_eq(packet_set_frame(pkt, buf, len), 0);
+    flow_extract_hashed(pkt, &key);
+    full = pkt->md;
+
+    ck_assert(fast.parsed && fast.hash_valid);
+    ck_assert_uint_eq(hash, full.hash);
+    ck_assert_uint_eq(fast.hash, full.hash);
+    ck_assert_uint_eq(fast.l3_ofs, full.l3_ofs);
+    ck_assert_uint_eq(fast.l4_ofs, full.l4_ofs);
+    ck_assert_uint_eq(fast.l4_proto, full.l4_proto);
+}
+
+/* flow_hash() parses the common frame without a key and hands the others
+ * to the full parser: either way p->md must be what flow_extract_hashed()
+ * makes of the frame.  Random damage to the headers a fast path reads
+ * (type, version and length, total length, fragment field, protocol,
+ * ports) and random lengths reach every branch of both. */
+START_TEST(test_flow_hash_matches_extract)
+{
+    static const size_t spots[] = {
+        12, 13,                                         /* Ethernet type. */
+        ETH_HEADER_LEN, ETH_HEADER_LEN + 2, ETH_HEADER_LEN + 3,
+        ETH_HEADER_LEN + 6, ETH_HEADER_LEN + 7,         /* Fragment. */
+        ETH_HEADER_LEN + 9,                             /* Protocol. */
+        ETH_HEADER_LEN + 12, ETH_HEADER_LEN + 19,       /* Addresses. */
+        ETH_HEADER_LEN + 20, ETH_HEADER_LEN + 23,       /* Ports. */
+        ETH_HEADER_LEN + 24, ETH_HEADER_LEN + 32,
+    };
+    static const uint8_t protos[] = {
+        IP_PROTO_UDP, IP_PROTO_TCP, IP_PROTO_ICMP, 47,
+    };
+    struct eth_addr dst = fixture_mac(2), src = fixture_mac(1);
+    uint32_t seed = 12345;
+
+    for (int i = 0; i < 100000; i++) {
+        uint8_t buf[128];
+        size_t len = fixture_udp4_frame(buf, &dst, &src, IP4_A + (uint32_t) i,
+                                        IP4_B, (uint16_t) i, 80, 40);
+
+        seed = seed * 1103515245 + 12345;
+        buf[ETH_HEADER_LEN + offsetof(struct ipv4_header, ip_proto)]
+            = protos[(seed >> 16) % ARRAY_SIZE(protos)];
+        for (int n = (int) (seed >> 28) % 3; n > 0; n--) {
+            seed = seed * 1103515245 + 12345;
+            buf[spots[(seed >> 16) % ARRAY_SIZE(spots)]] ^= (uint8_t)
+                                                             (1 << (seed
+                                                                    >> 29));
+        }
+        seed = seed * 1103515245 + 12345;
+        if (seed >> 31) {
+            len = (seed >> 16) % (len + 1);
+        }
+        check_flow_hash(buf, len);
+    }
+}
+END_TEST
+
 /* flow_compose() then flow_extract() gives 'key' back, with 'layers'; the
  * frame's lengths and checksums hold, and its metadata is the key's. */
 static void
@@ -1506,6 +1576,8 @@ flow_suite(void)
         { "reads no ports past the IP length", test_ip_length_short_of_l4 },
         { "ignores Ethernet padding", test_ethernet_padding },
         { "hashes the 5-tuple", test_hash_5tuple },
+        { "hashes without a key as with one",
+          test_flow_hash_matches_extract },
         { "composes ARP", test_compose_arp },
         { "composes TCP/IPv4", test_compose_tcp4 },
         { "composes UDP and ICMP over IPv4", test_compose_udp4_icmp4 },

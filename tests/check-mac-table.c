@@ -245,6 +245,57 @@ START_TEST(test_learn_then_lookup)
 }
 END_TEST
 
+/* The hashes mac_table_prefetch() hands out are the ones the table files
+ * entries under: learning and lookup with them agree with the plain
+ * calls, and stay valid while the table grows. */
+START_TEST(test_prefetch_hashes)
+{
+    enum { N = 40 };
+    struct mac_table *t = create_table(0);
+    struct mac_key keys[N];
+    uint32_t hashes[N];
+    struct mac_dest port = port_dest(3);
+
+    set_vni(t, VNI_A, 0, 0);
+    set_vni(t, VNI_B, 0, 0);
+    for (size_t i = 0; i < N; i++) {
+        keys[i] = (struct mac_key) { i % 2 ? VNI_B : VNI_A,
+                                     fixture_mac((uint32_t) (i / 2 + 1)) };
+    }
+    mac_table_prefetch(t, keys, N, hashes);
+
+    /* The even keys learned through their hashes, the odd ones plainly:
+     * every table growth happens in between. */
+    for (size_t i = 0; i < N; i++) {
+        struct mac_dest dest = port_dest((uint32_t) (10 + i));
+
+        ck_assert_int_eq(i % 2 ? mac_table_learn(t, keys[i].vni, &keys[i].mac,
+                                                 &dest, 0)
+                               : mac_table_learn_hashed(t, keys[i].vni,
+                                                        &keys[i].mac,
+                                                        hashes[i], &dest, 0),
+                         MAC_LEARN_NEW);
+    }
+    for (size_t i = 0; i < N; i++) {
+        const struct mac_dest *plain = mac_table_lookup(t, keys[i].vni,
+                                                        &keys[i].mac);
+        const struct mac_dest *hashed
+            = mac_table_lookup_hashed(t, keys[i].vni, &keys[i].mac,
+                                      hashes[i]);
+
+        ck_assert_ptr_nonnull(plain);
+        ck_assert_ptr_eq(plain, hashed);
+        ck_assert_uint_eq(plain->port_no, 10 + i);
+        ck_assert_int_eq(mac_table_learn_hashed(t, keys[i].vni, &keys[i].mac,
+                                                hashes[i], &port, 0),
+                         MAC_LEARN_MOVED);
+    }
+    ck_assert_uint_eq(get_stats(t).n_dynamic, N);
+    assert_at_port(t, VNI_A, &keys[0].mac, 3);
+    mac_table_destroy(t);
+}
+END_TEST
+
 START_TEST(test_refresh_restarts_ageing)
 {
     struct mac_table *t = create_table(0);
@@ -1419,6 +1470,8 @@ mac_table_suite(void)
 
     fixture_add_case(s, "learns a MAC and finds it only in its VNI",
                      test_learn_then_lookup, NULL, NULL);
+    fixture_add_case(s, "learns and looks up with the prefetch's hashes",
+                     test_prefetch_hashes, NULL, NULL);
     fixture_add_case(s, "refreshing restarts ageing",
                      test_refresh_restarts_ageing, NULL, NULL);
     fixture_add_case(s, "expire's deadline covers a faster VNI",

@@ -840,6 +840,59 @@ START_TEST(test_encap_completes_partial_inner_csum)
 }
 END_TEST
 
+/* Outer headers built from one template for many frames, unicast and
+ * multicast in turn, are those vxlan_push_outer() builds for each: with
+ * and without the UDP checksum, the auto and a set TTL, DF and TOS. */
+START_TEST(test_push_outer_template_reused)
+{
+    static const uint32_t dsts[] = {
+        0xc0000207, 0xef010101, 0xc0000208, 0xe0000001, 0xc0000209,
+    };
+    uint8_t inner[FRAME_BUF];
+    size_t inner_len = inner_udp_frame(inner);
+
+    for (int variant = 0; variant < 4; variant++) {
+        struct vxlan_encap_params params = {
+            .local = inet_from_ipv4(htonl(0xc0000201)),
+            .dst_port = htons(VXLAN_DST_PORT),
+            .src_port_min = VXLAN_SRC_PORT_MIN,
+            .src_port_max = VXLAN_SRC_PORT_MAX,
+            .ttl = variant & 1 ? 7 : 0,
+            .udp_csum = variant & 2,
+            .df = variant == 3,
+            .tos = variant == 3 ? 0xb8 : 0,
+        };
+        struct vxlan_outer_ipv4 t;
+
+        vxlan_outer_ipv4_init(&t, &params);
+        for (size_t i = 0; i < sizeof dsts / sizeof dsts[0]; i++) {
+            struct in6_addr dst = inet_from_ipv4(htonl(dsts[i]));
+            struct packet *a = fixture_packet(pool, inner, inner_len);
+            struct packet *b;
+            uint16_t id = (uint16_t) (0xfff0 + i * 7);
+
+            a->md.hash = (uint32_t) (i * 0x9e3779b9);
+            a->md.hash_valid = true;
+            ck_assert_int_eq(vxlan_encap(a, &params, 5000, &dst), 0);
+            b = packet_clone(a);
+            ck_assert_ptr_nonnull(b);
+            vxlan_push_outer(a, &params, id);
+            vxlan_push_outer_ipv4(b, &params, &t, id);
+            ck_assert_uint_eq(packet_size(a), packet_size(b));
+            ck_assert_mem_eq(packet_data(a), packet_data(b), packet_size(a));
+            ck_assert_uint_eq(packet_data(b)[8],
+                              params.ttl ? params.ttl
+                              : (dsts[i] >> 28) == 0xe ? 1 : 64);
+            ck_assert_uint_eq(csum_finish(csum_add_bytes(0, packet_data(b),
+                                                         IPV4_HEADER_LEN)),
+                              0);
+            packet_free(a);
+            packet_free(b);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_src_port_stays_in_range)
 {
     struct vxlan_encap_params params = {
@@ -1541,6 +1594,7 @@ vxlan_suite(void)
     tcase_add_test(tc, test_encap_fails_when_ipv4_total_length_overflows);
     tcase_add_test(tc, test_encap_completes_partial_inner_csum);
     tcase_add_test(tc, test_encap_completes_partial_csum_zero_as_ffff);
+    tcase_add_test(tc, test_push_outer_template_reused);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("spreads source ports");
