@@ -101,6 +101,7 @@ struct dp {
      * being received, from the batch's prefetch, or NULL: valid only
      * until something may have changed its addresses or VNI. */
     const uint32_t *frame_mac_hashes;
+    const struct mac_key *frame_mac_keys; /* What they are hashes of. */
 };
 
 static const char *const drop_reason_names[DP_DROP_N_REASONS] = {
@@ -1161,9 +1162,20 @@ normal(struct xlate *xl, struct packet *p, uint32_t vni,
 }
 
 static void
-xlate_normal(void *xl, struct packet *p, const struct flow_key *key)
+xlate_normal(void *xl_, struct packet *p, const struct flow_key *key)
 {
-    normal(xl, p, key->vni, NULL);
+    struct xlate *xl = xl_;
+    const uint32_t *hashes = xl->dp->frame_mac_hashes;
+    const struct mac_key *keys = xl->dp->frame_mac_keys;
+
+    /* The prefetch's hashes serve while the actions left the addresses
+     * and the VNI as they were. */
+    if (hashes && (keys[0].vni != key->vni
+                   || !eth_addr_equals(&keys[0].mac, &key->dl_src)
+                   || !eth_addr_equals(&keys[1].mac, &key->dl_dst))) {
+        hashes = NULL;
+    }
+    normal(xl, p, key->vni, hashes);
 }
 
 static void
@@ -1305,7 +1317,10 @@ process(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         v->counters.rx_bytes += packet_size(p);
     }
     if (!trivial) {
-        flow_exec_run(&xlate_ops, &xl, p, &key);
+        /* flow_exec_run(), with table 0's lookup made here, where it needs
+         * no indirect call. */
+        flow_exec_rule(&xlate_ops, &xl, p, &key,
+                       xlate_lookup(&xl, 0, &key, 0, p));
         return;
     }
 
@@ -1389,6 +1404,7 @@ peek_eth(const struct dp_port *in, const struct packet *p, uint32_t *vni)
  * MAC_HASH_NONE. */
 struct mac_hashes {
     uint32_t hashes[2 * PACKET_BATCH_MAX];
+    struct mac_key keys[2 * PACKET_BATCH_MAX];
     uint8_t slot[PACKET_BATCH_MAX];
 };
 
@@ -1401,7 +1417,7 @@ static void
 prefetch_macs(const struct dp *dp, const struct dp_port *in,
               const struct packet_batch *batch, struct mac_hashes *mh)
 {
-    struct mac_key keys[2 * PACKET_BATCH_MAX];
+    struct mac_key *keys = mh->keys;
     const struct packet *p;
     size_t n = 0;
 
@@ -1451,6 +1467,7 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
          * another batch through before this one is done. */
         dp->frame_mac_hashes = slot != MAC_HASH_NONE ? &mh.hashes[slot]
                                                      : NULL;
+        dp->frame_mac_keys = &mh.keys[slot != MAC_HASH_NONE ? slot : 0];
         in->counters.rx_packets++;
         in->counters.rx_bytes += packet_size(p);
         if (in->kind == DP_PORT_TUNNEL) {

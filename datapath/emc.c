@@ -31,7 +31,7 @@ emc_create(void)
     struct emc *emc = calloc(1, sizeof *emc);
 
     if (emc) {
-        emc->basis = hash_random_seed();
+        emc->basis = hash_random_seed() | 1;
         emc->mult = hash_random_seed() | 1;
     }
     return emc;
@@ -47,10 +47,12 @@ uint32_t
 emc_hash(const struct emc *emc, uint8_t table_id, const struct flow_key *key,
          uint32_t flow_hash)
 {
-    uint64_t h = flow_hash ^ ((uint64_t) key->in_port << 32);
+    /* The flow hash is mixed already: the rest goes in through a secret
+     * multiplier, whose high half spreads every bit of its input. */
+    uint64_t x = ((uint64_t) key->in_port << 32 | flow_hash)
+                 ^ ((key->vni | (uint64_t) table_id << 24) * emc->mult);
 
-    h += (key->vni | (uint64_t) table_id << 32) * emc->mult;
-    return hash_finish(hash_add64(emc->basis, h));
+    return (uint32_t) ((x * emc->basis) >> 32);
 }
 
 static bool

@@ -131,7 +131,7 @@ static void run_list(struct exec *, const struct flow_actions *,
 
 /* Returns the frame for an action that sends it: the frame itself if the
  * action is the last thing that will happen to it, else a copy. */
-static struct packet *
+static inline struct packet *
 frame_to_send(struct exec *x, bool last)
 {
     struct packet *p;
@@ -196,7 +196,9 @@ goto_table(struct exec *x, uint8_t table, unsigned int depth, bool last)
              depth, last);
 }
 
-static void
+/* Inlined into run_list(), its one caller, which the nesting of resubmit
+ * and goto_table goes through. */
+static inline __attribute__((always_inline)) void
 run_action(struct exec *x, const struct flow_action *a, uint8_t table_id,
            unsigned int depth, bool last)
 {

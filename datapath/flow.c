@@ -253,6 +253,88 @@ parse_l4(struct packet *p, size_t ofs, size_t end, struct flow_key *key)
     p->md.l4_ofs = (uint16_t) ofs;
 }
 
+/* The frame most traffic is: untagged Ethernet, IPv4 that is not a
+ * fragment, and a whole TCP or UDP header.  Where its headers are. */
+struct fast_frame {
+    const struct eth_header *eth;
+    const struct ipv4_header *ip;
+    const uint8_t *l4;
+    size_t l4_ofs;
+    uint8_t proto;
+};
+
+/* Fills 'f' and returns true if 'p' holds such a frame, which the full
+ * parser would take apart the same way; returns false for any other. */
+static inline __attribute__((always_inline)) bool
+find_fast_frame(const struct packet *p, struct fast_frame *f)
+{
+    const struct eth_header *eth
+        = packet_at(p, 0, ETH_HEADER_LEN + IPV4_HEADER_LEN);
+
+    if (!eth || eth->eth_type != htons(ETH_TYPE_IPV4)) {
+        return false;
+    }
+
+    const struct ipv4_header *ip = (const void *) (eth + 1);
+    size_t ihl = (size_t) (ip->ip_ihl_ver & 0x0f) * 4;
+    size_t tot_len = ntohs(ip->ip_tot_len);
+    uint8_t proto = ip->ip_proto;
+    size_t need = proto == IP_PROTO_TCP ? TCP_HEADER_LEN
+                  : proto == IP_PROTO_UDP ? UDP_HEADER_LEN : 0;
+    size_t l4_ofs = ETH_HEADER_LEN + ihl;
+    size_t end = MIN(ETH_HEADER_LEN + tot_len, packet_size(p));
+
+    if (ip->ip_ihl_ver >> 4 != IPV4_VERSION || ihl < IPV4_HEADER_LEN
+        || tot_len < ihl || !need
+        || ip->ip_frag_off & htons(IPV4_MF | IPV4_FRAG_OFF_MASK)
+        || l4_ofs > end || need > end - l4_ofs) {
+        return false;
+    }
+    f->eth = eth;
+    f->ip = ip;
+    f->l4 = packet_data(p) + l4_ofs;
+    f->l4_ofs = l4_ofs;
+    f->proto = proto;
+    return true;
+}
+
+/* Records in p->md the headers of fast frame 'f', as the full parser
+ * would. */
+static inline void
+record_fast_frame(struct packet *p, const struct fast_frame *f)
+{
+    p->md.l3_ofs = ETH_HEADER_LEN;
+    p->md.l4_ofs = (uint16_t) f->l4_ofs;
+    p->md.l4_proto = f->proto;
+    p->md.parsed = true;
+}
+
+/* flow_extract()'s work for a fast frame 'f', on a key zeroed but for
+ * the metadata. */
+static inline void
+extract_fast_frame(struct packet *p, const struct fast_frame *f,
+                   struct flow_key *key)
+{
+    key->dl_dst = f->eth->eth_dst;
+    key->dl_src = f->eth->eth_src;
+    key->dl_type = f->eth->eth_type;
+    key->nw_src = inet_from_ipv4(be32_16_get(&f->ip->ip_src));
+    key->nw_dst = inet_from_ipv4(be32_16_get(&f->ip->ip_dst));
+    key->nw_proto = f->proto;
+    key->nw_tos = f->ip->ip_tos;
+    key->nw_ttl = f->ip->ip_ttl;
+    /* TCP and UDP both start with the two ports. */
+    memcpy(&key->tp_src, f->l4, sizeof key->tp_src);
+    memcpy(&key->tp_dst, f->l4 + 2, sizeof key->tp_dst);
+    if (f->proto == IP_PROTO_TCP) {
+        const struct tcp_header *tcp = (const void *) f->l4;
+
+        key->tcp_flags = tcp->tcp_ctl & htons(0x0fff);
+    }
+    key->layers = FLOW_LAYER_L4;
+    record_fast_frame(p, f);
+}
+
 enum flow_layer
 flow_extract(struct packet *p, struct flow_key *key)
 {
@@ -261,6 +343,13 @@ flow_extract(struct packet *p, struct flow_key *key)
     key->vni = p->md.vni;
     key->tun_src = p->md.tun_src;
     key->tun_dst = p->md.tun_dst;
+
+    struct fast_frame f;
+
+    if (find_fast_frame(p, &f)) {
+        extract_fast_frame(p, &f, key);
+        return FLOW_LAYER_L4;
+    }
     p->md.l3_ofs = PACKET_OFS_NONE;
     p->md.l4_ofs = PACKET_OFS_NONE;
     p->md.l4_proto = 0;
@@ -409,38 +498,23 @@ word_ipv4_mapped(be32 addr)
     return w;
 }
 
-/* flow_extract_hashed() without the key, for the frame most traffic is:
- * untagged Ethernet, IPv4 that is not a fragment, and a whole TCP or UDP
- * header.  Records in p->md what flow_extract_hashed() would and returns
- * true, or returns false with 'p' untouched for any other frame, which
- * the full parser handles. */
+/* flow_extract_hashed() without the key, for a fast frame.  Records in
+ * p->md what flow_extract_hashed() would and returns true, or returns
+ * false with 'p' untouched for any other frame, which the full parser
+ * handles. */
 static inline __attribute__((always_inline)) bool
 parse_hash_fast(struct packet *p)
 {
-    const struct eth_header *eth
-        = packet_at(p, 0, ETH_HEADER_LEN + IPV4_HEADER_LEN);
+    struct fast_frame f;
 
-    if (!eth || eth->eth_type != htons(ETH_TYPE_IPV4)) {
+    if (!find_fast_frame(p, &f)) {
         return false;
     }
 
-    const struct ipv4_header *ip = (const void *) (eth + 1);
-    size_t ihl = (size_t) (ip->ip_ihl_ver & 0x0f) * 4;
-    size_t tot_len = ntohs(ip->ip_tot_len);
-    uint8_t proto = ip->ip_proto;
-    size_t need = proto == IP_PROTO_TCP ? TCP_HEADER_LEN
-                  : proto == IP_PROTO_UDP ? UDP_HEADER_LEN : 0;
-    size_t l4_ofs = ETH_HEADER_LEN + ihl;
-    size_t end = MIN(ETH_HEADER_LEN + tot_len, packet_size(p));
-
-    if (ip->ip_ihl_ver >> 4 != IPV4_VERSION || ihl < IPV4_HEADER_LEN
-        || tot_len < ihl || !need
-        || ip->ip_frag_off & htons(IPV4_MF | IPV4_FRAG_OFF_MASK)
-        || l4_ofs > end || need > end - l4_ofs) {
-        return false;
-    }
-
-    const uint8_t *l4 = packet_data(p) + l4_ofs;
+    const struct eth_header *eth = f.eth;
+    const struct ipv4_header *ip = f.ip;
+    uint8_t proto = f.proto;
+    const uint8_t *l4 = f.l4;
     be16 tp_src, tp_dst;
     uint64_t w[6];
 
@@ -453,10 +527,7 @@ parse_hash_fast(struct packet *p)
     w[4] = word_ports(proto, tp_src, tp_dst);
     w[5] = word_eth(&eth->eth_src, &eth->eth_dst, eth->eth_type);
 
-    p->md.l3_ofs = ETH_HEADER_LEN;
-    p->md.l4_ofs = (uint16_t) l4_ofs;
-    p->md.l4_proto = proto;
-    p->md.parsed = true;
+    record_fast_frame(p, &f);
     p->md.hash = hash_words(w, hash_basis());
     p->md.hash_valid = true;
     return true;
