@@ -685,8 +685,11 @@ START_TEST(test_drops_a_frame_over_the_mtu_unless_a_super_frame)
     ck_assert_uint_eq(rx_packets(netns, tap_name), before + 2);
     port_close(port);
 
-    /* Back in our namespace with a small MTU, for the super frame. */
-    fixture_shell("ip -n %s link set %s netns 1", netns, tap_name);
+    /* Back in our own namespace (that of our process, not PID 1's: the
+     * host's, where the device would outlive the test) with a small MTU,
+     * for the super frame. */
+    fixture_shell("ip -n %s link set %s netns %d", netns, tap_name,
+                  (int) getpid());
     fixture_shell("ip netns del %s", netns);
     port = must_open();
     fixture_shell("ip link set %s mtu 1400", tap_name);
