@@ -710,12 +710,26 @@ flow_change_apply(struct flow_change *c, long long now_ms,
 }
 
 void
+flow_change_end(struct flow_change *c)
+{
+    /* Names that only a refused or failed change gave numbers to, or that
+     * only deleted rules named, go. */
+    bridge_reclaim_port_names(c->bridge);
+}
+
+void
 flow_change_destroy(struct flow_change *c)
 {
     if (c) {
-        /* Names that only a refused or failed change gave numbers to, or
-         * that only deleted rules named, go. */
-        bridge_reclaim_port_names(c->bridge);
+        flow_change_end(c);
+        flow_change_free(c);
+    }
+}
+
+void
+flow_change_free(struct flow_change *c)
+{
+    if (c) {
         free_specs(c->adds, c->n_adds);
         free_specs(c->dels, c->n_dels);
         free_ids(&c->ids);

@@ -71,9 +71,16 @@ int flow_change_save(struct flow_change *, char *error, size_t error_size);
 void flow_change_apply(struct flow_change *, long long now_ms,
                        Vswitch__Response *resp);
 
-/* Frees the change, and forgets the numbers kept for port names that no
- * rule names (bridge_reclaim_port_names()), whether the change was applied
- * or not.  Accepts NULL. */
+/* On the loop, once the change was applied or refused: forgets the
+ * numbers kept for port names that no rule names
+ * (bridge_reclaim_port_names()). */
+void flow_change_end(struct flow_change *);
+
+/* Frees the change, after flow_change_end(); as it touches nothing but
+ * the change, it may run in a worker.  Accepts NULL. */
+void flow_change_free(struct flow_change *);
+
+/* flow_change_end() and flow_change_free().  Accepts NULL. */
 void flow_change_destroy(struct flow_change *);
 
 /* The rules of a configuration that does not record that rules were

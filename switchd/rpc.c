@@ -907,18 +907,54 @@ rpc_error_frame(Vswitch__Status status, const char *error, size_t *len)
     return pack_response(&resp, len);
 }
 
+/* Frees what 'call' holds but the call itself; a change of flows must
+ * have ended (flow_change_end()).  Touches nothing else, so that it may
+ * run in a worker. */
 static void
-free_call(struct rpc_call *call)
+free_call_contents(struct rpc_call *call)
 {
     drop_edit(&call->edit);
     fdb_dump_destroy(call->dump);
     flow_dump_destroy(call->flow_dump);
-    flow_change_destroy(call->flow_change);
+    flow_change_free(call->flow_change);
     vswitch__response__free_unpacked(call->resp, NULL);
     vswitch__request__free_unpacked(call->req, NULL);
     free(call->peer_name);
     free((gid_t *) call->peer.groups);
+}
+
+static void
+free_call_work(uv_work_t *work)
+{
+    free_call_contents(CONTAINER_OF(work, struct rpc_call, work));
+}
+
+static void
+call_freed(uv_work_t *work, int status)
+{
+    struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+
+    (void) status;              /* Work queued is never cancelled. */
+    call->rpc->n_working--;
     free(call);
+}
+
+/* Frees 'call'.  A change of flows ends here; one of 65,536 rules holds
+ * as many specs, and the request as many lines, which take a good part of
+ * a loop turn to free: a worker frees them. */
+static void
+free_call(struct rpc_call *call)
+{
+    struct rpc *rpc = call->rpc;
+
+    if (call->flow_change) {
+        flow_change_end(call->flow_change);
+        uv_queue_work(rpc->loop, &call->work, free_call_work, call_freed);
+        rpc->n_working++;
+    } else {
+        free_call_contents(call);
+        free(call);
+    }
 }
 
 static void next_change(struct rpc *);
