@@ -528,6 +528,7 @@ flow_change_start(struct bridge *b, struct flow_store *store,
     c->store = store;
     c->db_path = xstrdup(db_path);
     hmap_init(&c->ids);
+    bridge_hold_port_names(b);
     bridge_flow_ports(b, &ports);
     switch (req->command_case) {
     case VSWITCH__REQUEST__COMMAND_ADD_FLOWS:
@@ -714,6 +715,7 @@ flow_change_end(struct flow_change *c)
 {
     /* Names that only a refused or failed change gave numbers to, or that
      * only deleted rules named, go. */
+    bridge_release_port_names(c->bridge);
     bridge_reclaim_port_names(c->bridge);
 }
 

@@ -724,6 +724,37 @@ START_TEST(test_a_change_starts_again_when_rules_time_out)
 }
 END_TEST
 
+/* A name that a change being prepared gave a number to keeps it while
+ * readers come and go in between, which forget the names no rule uses. */
+START_TEST(test_a_change_keeps_its_names_between_steps)
+{
+    Vswitch__FlowFilter filter = VSWITCH__FLOW_FILTER__INIT;
+    char *lines[] = { "priority=5,in_port=later,actions=drop",
+                      "priority=6,arp,actions=drop" };
+    struct flow_change *c;
+    struct flow_dump *d;
+    struct lines_request r;
+    Vswitch__Status status;
+    char error[256] = "";
+
+    lines_request(&r, VSWITCH__REQUEST__COMMAND_ADD_FLOWS, lines, 2);
+    ck_assert_int_eq(flow_change_start(bridge, store, db, &r.req, &c, error,
+                                       sizeof error), 0);
+    ck_assert(!flow_change_step(c, 1, &status, error, sizeof error));
+    filter.flow = "in_port=other";
+    ck_assert_int_eq(flow_dump_start(bridge, &filter, &d, error,
+                                     sizeof error), 0);
+    flow_dump_destroy(d);
+    ck_assert(flow_change_step(c, 1, &status, error, sizeof error));
+    ck_assert_msg(status == VSWITCH__STATUS__STATUS_OK, "%s", error);
+    save_and_apply(c, "priority=0 actions=normal");
+    add_port("later");
+    expect_dump("priority=6,arp actions=drop\n"
+                "priority=5,in_port=later actions=drop\n"
+                "priority=0 actions=normal");
+}
+END_TEST
+
 /* trace goes through the tables as forwarding would, and changes
  * nothing. */
 START_TEST(test_trace_follows_the_rules_and_counts_nothing)
@@ -833,6 +864,9 @@ flow_rpc_suite(void)
                      setup, teardown);
     fixture_add_case(s, "a change starts again when rules time out",
                      test_a_change_starts_again_when_rules_time_out, setup,
+                     teardown);
+    fixture_add_case(s, "a change keeps its names between steps",
+                     test_a_change_keeps_its_names_between_steps, setup,
                      teardown);
     fixture_add_case(s, "a dump starts again when the rules change",
                      test_a_dump_starts_again_when_the_rules_change, setup,
