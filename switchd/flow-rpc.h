@@ -45,14 +45,15 @@ Vswitch__Status flow_change_start(struct bridge *, struct flow_store *,
 /* Prepares up to 'max' more lines or rules of the change.  Returns true
  * once it is prepared, with STATUS_OK in '*status', or refused, with
  * another status and a one-line reason in 'error': then the caller
- * destroys it, and nothing changed.  If the rules changed since the last
- * step, starts again from the first line (after a few restarts it
- * prepares the rest in one go). */
+ * destroys it, and nothing changed.  Selecting the rules of the tables
+ * that the change looks at takes a step of its own.  If the rules changed
+ * since the last step, starts again from the first line (after a few
+ * restarts it takes every line, or every rule, in one step). */
 bool flow_change_step(struct flow_change *, size_t max,
                       Vswitch__Status *status, char *error,
                       size_t error_size);
 
-/* flow_change_start() and every step at once. */
+/* flow_change_start() and every step, all at once. */
 Vswitch__Status flow_change_prepare(struct bridge *, struct flow_store *,
                                     const char *db_path,
                                     const Vswitch__Request *req,

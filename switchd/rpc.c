@@ -40,7 +40,7 @@
 
 /* A change of flows prepares about this many lines or rules per loop
  * turn, a few milliseconds' work. */
-#define RPC_FLOW_CHANGE_SLICE 2048
+#define RPC_FLOW_CHANGE_SLICE 1024
 
 /* The nice value of worker threads building answers. */
 #define RPC_WORKER_NICE 10

@@ -643,13 +643,15 @@ START_TEST(test_a_change_is_prepared_in_steps_and_applied_at_once)
     flow_change_destroy(c);
     expect_dump(after);
 
-    /* One line changed: the lines, then the rules, a slice at a time;
-     * the default rule, which the file lacks, goes. */
+    /* One line changed: the lines, then the rules (selected in a step
+     * of their own), a slice at a time; the default rule, which the file
+     * lacks, goes. */
     lines[94] = "priority=95,udp,tp_dst=95,actions=normal";
     ck_assert_int_eq(flow_change_start(bridge, store, db, &r.req, &c, error,
                                        sizeof error), 0);
     ck_assert_int_eq(step_to_end(c, 7, after, &status, error,
-                                 sizeof error), (N + N + 1 + 6) / 7);
+                                 sizeof error),
+                     (N + 6) / 7 + (N + 1 + 6) / 7);
     ck_assert_msg(status == VSWITCH__STATUS__STATUS_OK, "%s", error);
     counts = save_and_apply(c, after);
     ck_assert_uint_eq(counts.added, 0);
@@ -670,7 +672,7 @@ START_TEST(test_a_change_is_prepared_in_steps_and_applied_at_once)
                                            error, sizeof error), 0);
         after = dump();
         ck_assert_int_eq(step_to_end(c, 1, after, &status, error,
-                                     sizeof error), N);
+                                     sizeof error), 1 + N);
         counts = save_and_apply(c, after);
         free(after);
         ck_assert_uint_eq(counts.deleted, N);
@@ -713,6 +715,7 @@ START_TEST(test_a_change_starts_again_when_rules_time_out)
 
     /* Three lines and one rule, the default one, from the first again. */
     ck_assert(!flow_change_step(c, 3, &status, error, sizeof error));
+    ck_assert(!flow_change_step(c, 1, &status, error, sizeof error));
     ck_assert(flow_change_step(c, 1, &status, error, sizeof error));
     ck_assert_msg(status == VSWITCH__STATUS__STATUS_OK, "%s", error);
     counts = save_and_apply(c, "priority=0 actions=normal");
