@@ -64,6 +64,7 @@ struct bridge {
     struct dp *dp;
     struct list ports;
     struct list reserved;       /* Of port_reservation. */
+    unsigned int names_held;    /* bridge_hold_port_names() calls. */
     uint32_t next_port_no;
     Vswitch__Config *config;
 };
@@ -952,13 +953,25 @@ bridge_flow_ports(struct bridge *b, struct flow_text_ports *ports)
 }
 
 void
+bridge_hold_port_names(struct bridge *b)
+{
+    b->names_held++;
+}
+
+void
+bridge_release_port_names(struct bridge *b)
+{
+    b->names_held--;
+}
+
+void
 bridge_reclaim_port_names(struct bridge *b)
 {
     struct port_reservation *r;
     struct flow_rule **rules;
     size_t n;
 
-    if (list_is_empty(&b->reserved)) {
+    if (list_is_empty(&b->reserved) || b->names_held) {
         return;
     }
     rules = flow_table_select(dp_flow_table(b->dp), NULL, false, &n);

@@ -88,6 +88,13 @@ void bridge_flow_ports(struct bridge *, struct flow_text_ports *);
  * every change of the rules, so that what is kept is bounded by them. */
 void bridge_reclaim_port_names(struct bridge *);
 
+/* A change of the rules being made (prepared a slice at a time, then
+ * saved) names ports that its rules, not in the tables yet, need numbers
+ * for: between these two calls bridge_reclaim_port_names(), which readers
+ * call too, forgets none. */
+void bridge_hold_port_names(struct bridge *);
+void bridge_release_port_names(struct bridge *);
+
 /* Housekeeping: runs MAC ageing, checks that the ports' devices are still
  * there and refreshes what is read from them (MTUs).  Returns when ageing
  * next needs to run (ms); the caller runs it at least every

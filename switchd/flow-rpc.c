@@ -3,6 +3,7 @@
 #include "flow-rpc.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +32,32 @@ enum change_kind {
     CHANGE_REPLACE,
 };
 
+/* A change is prepared in steps, each taking a slice of the lines of the
+ * request and then of the rules it selects. */
+enum change_step {
+    STEP_LINES,                 /* ADD, REPLACE: parsing the lines. */
+    STEP_RULES,                 /* The rules of the tables selected. */
+    STEP_DONE,
+};
+
+/* A change that saw the rules change under it (a timeout) this many times
+ * prepares the rest in one go. */
+#define FLOW_CHANGE_MAX_RESTARTS 3
+
 struct flow_change {
     enum change_kind kind;
     struct bridge *bridge;
     struct flow_store *store;
     char *db_path;
+    const Vswitch__FlowLines *lines;    /* ADD, REPLACE: the caller's. */
+    enum change_step step;
+    size_t pos;                 /* The next line or rule of 'step'. */
+    uint64_t generation;        /* Of the tables when the step began. */
+    int restarts;
+    struct hmap ids;            /* The lines' identities (id_node). */
+    size_t n_new;               /* Identities the tables lack. */
+    struct flow_rule **rules;   /* STEP_RULES: the tables'. */
+    size_t n_rules;
     struct flow_spec *adds;     /* ADD, REPLACE: rules to add, in order;
                                  * MODIFY: the one spec. */
     size_t n_adds;
@@ -168,33 +190,44 @@ free_specs(struct flow_spec *specs, size_t n)
     free(specs);
 }
 
-/* Parses the lines of 'f' for 'mode' into a new array of specs.  Returns
- * 0, or EINVAL with the first bad line's number and fault in 'error'. */
+/* Parses line 'i' of 'f' into 'spec' (a missing table is 0).  Returns 0,
+ * or an errno value with the line's number and fault in 'error'. */
 static int
-parse_lines(const Vswitch__FlowLines *f, enum flow_text_mode mode,
-            const struct flow_text_ports *ports, struct flow_spec **specsp,
-            char *error, size_t error_size)
+parse_line(const Vswitch__FlowLines *f, size_t i,
+           const struct flow_text_ports *ports, struct flow_spec *spec,
+           char *error, size_t error_size)
 {
-    struct flow_spec *specs = xcalloc(f->n_lines, sizeof *specs);
     struct ds why = DS_EMPTY_INITIALIZER;
+    int err = flow_text_parse(f->lines[i], FLOW_TEXT_ADD, ports, spec, &why);
+
+    if (err) {
+        snprintf(error, error_size, "line %u: %s",
+                 f->n_line_numbers ? f->line_numbers[i]
+                                   : (unsigned int) i + 1,
+                 err == EINVAL ? ds_cstr(&why) : strerror(err));
+    } else if (spec->table < 0) {
+        spec->table = 0;
+    }
+    ds_destroy(&why);
+    return err;
+}
+
+/* Parses the lines of 'f' into a new array of specs.  Returns 0, or an
+ * errno value with the first bad line's number and fault in 'error'. */
+static int
+parse_lines(const Vswitch__FlowLines *f, const struct flow_text_ports *ports,
+            struct flow_spec **specsp, char *error, size_t error_size)
+{
+    struct flow_spec *specs = xcalloc(f->n_lines + 1, sizeof *specs);
 
     for (size_t i = 0; i < f->n_lines; i++) {
-        int err = flow_text_parse(f->lines[i], mode, ports, &specs[i], &why);
+        int err = parse_line(f, i, ports, &specs[i], error, error_size);
 
         if (err) {
-            snprintf(error, error_size, "line %u: %s",
-                     f->n_line_numbers ? f->line_numbers[i]
-                                       : (unsigned int) i + 1,
-                     err == EINVAL ? ds_cstr(&why) : strerror(err));
-            ds_destroy(&why);
             free_specs(specs, i);
             return err;
         }
-        if (specs[i].table < 0) {
-            specs[i].table = 0;
-        }
     }
-    ds_destroy(&why);
     *specsp = specs;
     return 0;
 }
@@ -255,30 +288,41 @@ check_room(const struct flow_change *c, size_t n_new, size_t n_gone,
     return OK;
 }
 
-static Vswitch__Status
-prepare_add(struct flow_change *c, const Vswitch__FlowLines *f,
-            const struct flow_text_ports *ports, char *error,
-            size_t error_size)
+/* ADD: what line 'i', parsed into c->adds[i], does. */
+static void
+add_line_spec(struct flow_change *c, size_t i,
+              const struct flow_text_ports *ports)
 {
-    const struct flow_table *ft = table_of(c->bridge);
-    struct hmap ids;
-    size_t n_new = 0;
+    const struct flow_spec *spec = &c->adds[i];
+    char *id = spec_identity(spec, ports);
 
-    if (parse_lines(f, FLOW_TEXT_ADD, ports, &c->adds, error, error_size)) {
-        return INVALID;
+    save_add(c, spec, id, &c->ids, ports);
+    if (add_id(&c->ids, id, i) && !flow_table_find(table_of(c->bridge),
+                                                   spec)) {
+        c->n_new++;
     }
-    c->n_adds = f->n_lines;
-    hmap_init(&ids);
-    for (size_t i = 0; i < c->n_adds; i++) {
-        char *id = spec_identity(&c->adds[i], ports);
+}
 
-        save_add(c, &c->adds[i], id, &ids, ports);
-        if (add_id(&ids, id, i) && !flow_table_find(ft, &c->adds[i])) {
-            n_new++;
-        }
+/* REPLACE: what line 'i', parsed into 'spec' (taken), does. */
+static void
+replace_line_spec(struct flow_change *c, struct flow_spec *spec, size_t i,
+                  const struct flow_text_ports *ports)
+{
+    char *id = spec_identity(spec, ports);
+    const struct flow_rule *r = flow_table_find(table_of(c->bridge), spec);
+
+    if (r && !find_id(&c->ids, id) && flow_rule_equals_spec(r, spec)) {
+        /* Left alone, with its counters (unless an earlier line of the
+         * file replaces it first: then the last line wins). */
+        add_id(&c->ids, id, i);
+        flow_spec_uninit(spec);
+        return;
     }
-    free_ids(&ids);
-    return check_room(c, n_new, 0, error, error_size);
+    save_add(c, spec, id, &c->ids, ports);
+    if (add_id(&c->ids, id, i) && !r) {
+        c->n_new++;
+    }
+    c->adds[c->n_adds++] = *spec;
 }
 
 /* A goto_table must go to a later table than the rule's own, which a
@@ -299,77 +343,27 @@ check_goto(const struct flow_actions *a, uint8_t table, char *error,
     return OK;
 }
 
+/* MODIFY: the saved rules get the new actions, as flow_table_modify()
+ * gives them; cookies, timeouts and counters stay. */
 static Vswitch__Status
-prepare_modify(struct flow_change *c, const Vswitch__FlowMod *m,
-               const struct flow_text_ports *ports, char *error,
-               size_t error_size)
+modify_rule(struct flow_change *c, const struct flow_rule *r, const char *id,
+            const struct flow_text_ports *ports, char *error,
+            size_t error_size)
 {
-    Vswitch__Status status = OK;
-    struct flow_rule **rules;
-    size_t n;
+    Vswitch__Status status = check_goto(c->adds->actions, r->table_id,
+                                        error, error_size);
 
-    c->adds = xcalloc(1, sizeof *c->adds);
-    if (flow_rpc_parse(m->flow, FLOW_TEXT_MODIFY, ports, c->adds, error,
-                       error_size)) {
-        return INVALID;
+    if (!status && flow_store_find(c->store, id)) {
+        struct flow_spec view;
+        char *text;
+
+        flow_rule_to_spec(r, &view);
+        view.actions = c->adds->actions;
+        text = spec_text(&view, ports);
+        flow_store_txn_set(c->txn, id, text);
+        free(text);
     }
-    c->n_adds = 1;
-    c->strict = m->has_strict && m->strict;
-
-    /* The saved rules get the new actions, as flow_table_modify() gives
-     * them; cookies, timeouts and counters stay. */
-    rules = flow_table_select(table_of(c->bridge), c->adds, c->strict, &n);
-    for (size_t i = 0; i < n && !status; i++) {
-        char *id = rule_identity(rules[i], ports);
-
-        status = check_goto(c->adds->actions, rules[i]->table_id, error,
-                            error_size);
-        if (!status && flow_store_find(c->store, id)) {
-            struct flow_spec view;
-            char *text;
-
-            flow_rule_to_spec(rules[i], &view);
-            view.actions = c->adds->actions;
-            text = spec_text(&view, ports);
-            flow_store_txn_set(c->txn, id, text);
-            free(text);
-        }
-        free(id);
-    }
-    free(rules);
     return status;
-}
-
-static Vswitch__Status
-prepare_delete(struct flow_change *c, const Vswitch__FlowFilter *f,
-               const struct flow_text_ports *ports, char *error,
-               size_t error_size)
-{
-    struct flow_rule **rules;
-    size_t n;
-
-    c->strict = f->has_strict && f->strict;
-    if (!f->flow) {
-        if (flow_store_count(c->store)) {
-            flow_store_txn_clear(c->txn);
-        }
-        return OK;
-    }
-    c->dels = xcalloc(1, sizeof *c->dels);
-    if (flow_rpc_parse(f->flow, FLOW_TEXT_FILTER, ports, c->dels, error,
-                       error_size)) {
-        return INVALID;
-    }
-    c->n_dels = 1;
-    rules = flow_table_select(table_of(c->bridge), c->dels, c->strict, &n);
-    for (size_t i = 0; i < n; i++) {
-        char *id = rule_identity(rules[i], ports);
-
-        save_delete(c, id);
-        free(id);
-    }
-    free(rules);
-    return OK;
 }
 
 /* Fills 'filter' to select rule 'r' alone (with 'strict'). */
@@ -383,99 +377,136 @@ identity_filter(const struct flow_rule *r, struct flow_spec *filter)
     filter->match = r->cr.match;
 }
 
+/* What the change does to rule 'r' of the tables, which it selected. */
 static Vswitch__Status
-prepare_replace(struct flow_change *c, const Vswitch__FlowLines *f,
-                const struct flow_text_ports *ports, char *error,
-                size_t error_size)
+change_rule(struct flow_change *c, const struct flow_rule *r,
+            const struct flow_text_ports *ports, char *error,
+            size_t error_size)
 {
-    const struct flow_table *ft = table_of(c->bridge);
-    struct flow_spec *specs;
-    struct flow_rule **rules;
-    struct hmap ids;
-    size_t n, n_new = 0;
+    Vswitch__Status status = OK;
+    char *id = rule_identity(r, ports);
 
-    if (parse_lines(f, FLOW_TEXT_ADD, ports, &specs, error, error_size)) {
-        return INVALID;
+    if (c->kind == CHANGE_MODIFY) {
+        status = modify_rule(c, r, id, ports, error, error_size);
+    } else if (c->kind == CHANGE_DELETE) {
+        save_delete(c, id);
+    } else if (!find_id(&c->ids, id)) {
+        /* REPLACE: a rule that no line of the file names goes. */
+        identity_filter(r, &c->dels[c->n_dels++]);
+        save_delete(c, id);
     }
-    hmap_init(&ids);
-    c->adds = xcalloc(f->n_lines, sizeof *c->adds);
-    for (size_t i = 0; i < f->n_lines; i++) {
-        char *id = spec_identity(&specs[i], ports);
-        const struct flow_rule *r = flow_table_find(ft, &specs[i]);
-
-        if (r && !find_id(&ids, id) && flow_rule_equals_spec(r, &specs[i])) {
-            /* Left alone, with its counters (unless an earlier line of the
-             * file replaces it first: then the last line wins). */
-            add_id(&ids, id, i);
-            flow_spec_uninit(&specs[i]);
-            continue;
-        }
-        save_add(c, &specs[i], id, &ids, ports);
-        if (add_id(&ids, id, i) && !r) {
-            n_new++;
-        }
-        c->adds[c->n_adds++] = specs[i];
-    }
-    free(specs);
-
-    rules = flow_table_select(ft, NULL, false, &n);
-    c->dels = xcalloc(n, sizeof *c->dels);
-    for (size_t i = 0; i < n; i++) {
-        char *id = rule_identity(rules[i], ports);
-
-        if (!find_id(&ids, id)) {
-            identity_filter(rules[i], &c->dels[c->n_dels++]);
-            save_delete(c, id);
-        }
-        free(id);
-    }
-    free(rules);
-    free_ids(&ids);
-    return check_room(c, n_new, c->n_dels, error, error_size);
+    free(id);
+    return status;
 }
 
-Vswitch__Status
-flow_change_prepare(struct bridge *b, struct flow_store *store,
-                    const char *db_path, const Vswitch__Request *req,
-                    struct flow_change **changep, char *error,
-                    size_t error_size)
+/* Forgets what was worked out, and starts again from the first line, or
+ * the first rule, on the tables as they are. */
+static void
+restart(struct flow_change *c)
 {
-    struct flow_change *c = xcalloc(1, sizeof *c);
-    struct flow_text_ports ports;
-    Vswitch__Status status;
-
-    c->bridge = b;
-    c->store = store;
-    c->db_path = xstrdup(db_path);
+    flow_store_txn_destroy(c->txn);
     c->txn = flow_store_txn_create();
-    bridge_flow_ports(b, &ports);
-    switch (req->command_case) {
-    case VSWITCH__REQUEST__COMMAND_ADD_FLOWS:
-        c->kind = CHANGE_ADD;
-        status = prepare_add(c, req->add_flows, &ports, error, error_size);
-        break;
-    case VSWITCH__REQUEST__COMMAND_MOD_FLOWS:
-        c->kind = CHANGE_MODIFY;
-        status = prepare_modify(c, req->mod_flows, &ports, error,
-                                error_size);
-        break;
-    case VSWITCH__REQUEST__COMMAND_DEL_FLOWS:
-        c->kind = CHANGE_DELETE;
-        status = prepare_delete(c, req->del_flows, &ports, error,
-                                error_size);
-        break;
-    case VSWITCH__REQUEST__COMMAND_REPLACE_FLOWS:
-        c->kind = CHANGE_REPLACE;
-        status = prepare_replace(c, req->replace_flows, &ports, error,
-                                 error_size);
-        break;
-    default:
-        snprintf(error, error_size, "not a change of flows");
-        status = INVALID;
-        break;
+    free_ids(&c->ids);
+    hmap_init(&c->ids);
+    free(c->rules);
+    c->rules = NULL;
+    c->n_rules = 0;
+    c->pos = 0;
+    c->n_new = 0;
+    c->generation = flow_table_generation(table_of(c->bridge));
+    if (c->lines) {
+        free_specs(c->adds, c->n_adds);
+        free_specs(c->dels, c->n_dels);
+        c->adds = xcalloc(c->lines->n_lines + 1, sizeof *c->adds);
+        c->n_adds = 0;
+        c->dels = NULL;
+        c->n_dels = 0;
+        c->step = STEP_LINES;
+    } else if (c->kind == CHANGE_DELETE && !c->n_dels) {
+        if (flow_store_count(c->store)) {
+            flow_store_txn_clear(c->txn);
+        }
+        c->step = STEP_DONE;
+    } else {
+        c->step = STEP_RULES;
     }
-    if (status == OK && !bridge_config(b)->flows_written) {
-        c->config = config_clone(&bridge_config(b)->base);
+}
+
+/* Takes up to '*max' lines, less what it took. */
+static Vswitch__Status
+step_lines(struct flow_change *c, size_t *max,
+           const struct flow_text_ports *ports, char *error,
+           size_t error_size)
+{
+    for (; *max && c->pos < c->lines->n_lines; (*max)--, c->pos++) {
+        struct flow_spec spec;
+
+        if (parse_line(c->lines, c->pos, ports, &spec, error, error_size)) {
+            return INVALID;
+        }
+        if (c->kind == CHANGE_ADD) {
+            c->adds[c->n_adds++] = spec;
+            add_line_spec(c, c->n_adds - 1, ports);
+        } else {
+            replace_line_spec(c, &spec, c->pos, ports);
+        }
+    }
+    if (c->pos == c->lines->n_lines) {
+        c->step = c->kind == CHANGE_ADD ? STEP_DONE : STEP_RULES;
+        c->pos = 0;
+    }
+    return OK;
+}
+
+/* Takes up to '*max' rules of those the change selects, less what it
+ * took.  Selecting them (and sorting them, some 10 ms for 65,536 rules)
+ * takes the rest of a step. */
+static Vswitch__Status
+step_rules(struct flow_change *c, size_t *max,
+           const struct flow_text_ports *ports, char *error,
+           size_t error_size)
+{
+    if (!c->rules) {
+        const struct flow_spec *filter = (c->kind == CHANGE_MODIFY ? c->adds
+                                          : c->kind == CHANGE_DELETE
+                                          ? c->dels : NULL);
+
+        c->rules = flow_table_select(table_of(c->bridge), filter, c->strict,
+                                     &c->n_rules);
+        if (c->kind == CHANGE_REPLACE) {
+            c->dels = xcalloc(c->n_rules + 1, sizeof *c->dels);
+        }
+        if (c->n_rules) {
+            *max = 0;
+            return OK;
+        }
+    }
+    for (; *max && c->pos < c->n_rules; (*max)--, c->pos++) {
+        Vswitch__Status status = change_rule(c, c->rules[c->pos], ports,
+                                             error, error_size);
+
+        if (status != OK) {
+            return status;
+        }
+    }
+    if (c->pos == c->n_rules) {
+        c->step = STEP_DONE;
+    }
+    return OK;
+}
+
+/* Once every line and rule is taken: the bound, and the record that rules
+ * were written. */
+static Vswitch__Status
+conclude(struct flow_change *c, char *error, size_t error_size)
+{
+    Vswitch__Status status = OK;
+
+    if (c->kind == CHANGE_ADD || c->kind == CHANGE_REPLACE) {
+        status = check_room(c, c->n_new, c->n_dels, error, error_size);
+    }
+    if (status == OK && !bridge_config(c->bridge)->flows_written) {
+        c->config = config_clone(&bridge_config(c->bridge)->base);
         if (!c->config) {
             snprintf(error, error_size, "out of memory");
             status = FAILED;
@@ -484,12 +515,121 @@ flow_change_prepare(struct bridge *b, struct flow_store *store,
             c->config->flows_written = true;
         }
     }
+    return status;
+}
+
+Vswitch__Status
+flow_change_start(struct bridge *b, struct flow_store *store,
+                  const char *db_path, const Vswitch__Request *req,
+                  struct flow_change **changep, char *error,
+                  size_t error_size)
+{
+    struct flow_change *c = xcalloc(1, sizeof *c);
+    const Vswitch__FlowFilter *f = req->del_flows;
+    struct flow_text_ports ports;
+    Vswitch__Status status = OK;
+
+    c->bridge = b;
+    c->store = store;
+    c->db_path = xstrdup(db_path);
+    hmap_init(&c->ids);
+    bridge_hold_port_names(b);
+    bridge_flow_ports(b, &ports);
+    switch (req->command_case) {
+    case VSWITCH__REQUEST__COMMAND_ADD_FLOWS:
+        c->kind = CHANGE_ADD;
+        c->lines = req->add_flows;
+        break;
+    case VSWITCH__REQUEST__COMMAND_REPLACE_FLOWS:
+        c->kind = CHANGE_REPLACE;
+        c->lines = req->replace_flows;
+        break;
+    case VSWITCH__REQUEST__COMMAND_MOD_FLOWS:
+        c->kind = CHANGE_MODIFY;
+        c->strict = req->mod_flows->has_strict && req->mod_flows->strict;
+        c->adds = xcalloc(1, sizeof *c->adds);
+        if (flow_rpc_parse(req->mod_flows->flow, FLOW_TEXT_MODIFY, &ports,
+                           c->adds, error, error_size)) {
+            status = INVALID;
+        } else {
+            c->n_adds = 1;
+        }
+        break;
+    case VSWITCH__REQUEST__COMMAND_DEL_FLOWS:
+        c->kind = CHANGE_DELETE;
+        c->strict = f->has_strict && f->strict;
+        if (!f->flow) {
+            break;
+        }
+        c->dels = xcalloc(1, sizeof *c->dels);
+        if (flow_rpc_parse(f->flow, FLOW_TEXT_FILTER, &ports, c->dels,
+                           error, error_size)) {
+            status = INVALID;
+        } else {
+            c->n_dels = 1;
+        }
+        break;
+    default:
+        snprintf(error, error_size, "not a change of flows");
+        status = INVALID;
+        break;
+    }
     if (status != OK) {
         flow_change_destroy(c);
         return status;
     }
+    restart(c);
     *changep = c;
     return OK;
+}
+
+bool
+flow_change_step(struct flow_change *c, size_t max, Vswitch__Status *status,
+                 char *error, size_t error_size)
+{
+    struct flow_text_ports ports;
+
+    *status = OK;
+    if (flow_table_generation(table_of(c->bridge)) != c->generation) {
+        /* A rule looked at, or to look at, may be gone: a timeout. */
+        c->restarts++;
+        restart(c);
+    }
+    if (c->restarts >= FLOW_CHANGE_MAX_RESTARTS) {
+        max = SIZE_MAX;
+    }
+    bridge_flow_ports(c->bridge, &ports);
+    while (c->step != STEP_DONE && max && *status == OK) {
+        *status = (c->step == STEP_LINES
+                   ? step_lines(c, &max, &ports, error, error_size)
+                   : step_rules(c, &max, &ports, error, error_size));
+    }
+    if (*status == OK && c->step == STEP_DONE) {
+        *status = conclude(c, error, error_size);
+    }
+    return *status != OK || c->step == STEP_DONE;
+}
+
+Vswitch__Status
+flow_change_prepare(struct bridge *b, struct flow_store *store,
+                    const char *db_path, const Vswitch__Request *req,
+                    struct flow_change **changep, char *error,
+                    size_t error_size)
+{
+    Vswitch__Status status = flow_change_start(b, store, db_path, req,
+                                               changep, error, error_size);
+
+    if (status == OK) {
+        while (!flow_change_step(*changep, SIZE_MAX, &status, error,
+                                 error_size)) {
+            continue;
+        }
+        if (status != OK) {
+            flow_change_destroy(*changep);
+            *changep = NULL;
+        }
+    }
+    return status;
 }
 
 int
@@ -504,6 +644,17 @@ flow_change_save(struct flow_change *c, char *error, size_t error_size)
             flow_store_set_stale(c->store);
         }
     }
+    if (!err) {
+        /* Here rather than on the loop, as it grows with the change:
+         * nothing else reads the store while the change has its turn. */
+        flow_store_apply(c->store, c->txn);
+    }
+
+    /* What only preparing and saving needed is freed here too. */
+    flow_store_txn_destroy(c->txn);
+    c->txn = NULL;
+    free_ids(&c->ids);
+    hmap_init(&c->ids);
     return err;
 }
 
@@ -559,7 +710,6 @@ flow_change_apply(struct flow_change *c, long long now_ms,
             }
         }
     }
-    flow_store_apply(c->store, c->txn);
     if (c->config) {
         bridge_reconfigure(c->bridge, c->config);
         c->config = NULL;
@@ -569,14 +719,31 @@ flow_change_apply(struct flow_change *c, long long now_ms,
 }
 
 void
+flow_change_end(struct flow_change *c)
+{
+    /* Names that only a refused or failed change gave numbers to, or that
+     * only deleted rules named, go. */
+    bridge_release_port_names(c->bridge);
+    bridge_reclaim_port_names(c->bridge);
+}
+
+void
 flow_change_destroy(struct flow_change *c)
 {
     if (c) {
-        /* Names that only a refused or failed change gave numbers to, or
-         * that only deleted rules named, go. */
-        bridge_reclaim_port_names(c->bridge);
+        flow_change_end(c);
+        flow_change_free(c);
+    }
+}
+
+void
+flow_change_free(struct flow_change *c)
+{
+    if (c) {
         free_specs(c->adds, c->n_adds);
         free_specs(c->dels, c->n_dels);
+        free_ids(&c->ids);
+        free(c->rules);
         flow_store_txn_destroy(c->txn);
         if (c->config) {
             protobuf_c_message_free_unpacked(&c->config->base, NULL);
@@ -704,7 +871,7 @@ flow_rpc_diff(struct bridge *b, const Vswitch__FlowLines *f,
     size_t n, cap = 0;
 
     bridge_flow_ports(b, &ports);
-    if (parse_lines(f, FLOW_TEXT_ADD, &ports, &specs, error, error_size)) {
+    if (parse_lines(f, &ports, &specs, error, error_size)) {
         free(d);
         bridge_reclaim_port_names(b);
         return INVALID;

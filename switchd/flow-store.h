@@ -27,8 +27,9 @@
  * (table, priority and match, as text) and its whole text.  A change is a
  * transaction of operations on identities.  flow_store_save() writes it
  * and may run in a worker thread, as it only reads the store's rules;
- * flow_store_apply() then puts it into the store, on the loop.  Nothing
- * may change the store in between. */
+ * flow_store_apply() then puts it into the store, on the loop or in the
+ * same worker.  Nothing may change the store in between, nor read it
+ * while it is applied elsewhere than on the loop. */
 
 #define FLOW_STORE_MIN_JOURNAL (1u << 20)
 

@@ -38,6 +38,10 @@
 /* dump-flows copies about this many rules per loop turn. */
 #define RPC_FLOW_DUMP_SLICE 4096
 
+/* A change of flows prepares about this many lines or rules per loop
+ * turn, a few milliseconds' work. */
+#define RPC_FLOW_CHANGE_SLICE 1024
+
 /* The nice value of worker threads building answers. */
 #define RPC_WORKER_NICE 10
 
@@ -51,7 +55,9 @@ struct rpc {
     bool changing;              /* A change is being made (saved). */
     struct list dumps;          /* fdb-show calls waiting for memory. */
     struct list copying;        /* fdb-show calls copying the table. */
-    uv_idle_t copier;           /* Runs while 'copying' is not empty. */
+    struct rpc_call *preparing; /* The change of flows being prepared. */
+    uv_idle_t copier;           /* Runs while 'copying' is not empty or a
+                                 * change is being prepared. */
     bool copier_closed;
     size_t n_working;           /* Calls in a worker thread. */
 };
@@ -389,20 +395,29 @@ copy_dump(struct rpc_call *call)
     return done;
 }
 
-/* One slice per loop turn, of each dump in turn, so that the loop's cost
- * does not grow with the number of clients. */
+static void prepare_flows(struct rpc *);
+
+/* One slice per loop turn, of the change of flows being prepared and of
+ * each dump in turn, so that the loop's cost does not grow with the
+ * number of clients. */
 static void
 on_copy_turn(uv_idle_t *idle)
 {
     struct rpc *rpc = idle->data;
-    struct rpc_call *call = CONTAINER_OF(list_front(&rpc->copying),
-                                         struct rpc_call, node);
 
-    list_remove(&call->node);
-    if (!copy_dump(call)) {
-        list_push_back(&rpc->copying, &call->node);
+    if (rpc->preparing) {
+        prepare_flows(rpc);
     }
-    if (list_is_empty(&rpc->copying)) {
+    if (!list_is_empty(&rpc->copying)) {
+        struct rpc_call *call = CONTAINER_OF(list_front(&rpc->copying),
+                                             struct rpc_call, node);
+
+        list_remove(&call->node);
+        if (!copy_dump(call)) {
+            list_push_back(&rpc->copying, &call->node);
+        }
+    }
+    if (list_is_empty(&rpc->copying) && !rpc->preparing) {
         uv_idle_stop(idle);
     }
 }
@@ -610,21 +625,43 @@ flows_saved(uv_work_t *work, int status)
     }
 }
 
-/* add-flows, mod-flows, del-flows, replace-flows: prepared on the loop,
- * saved in a worker, then put into effect at once (flow-rpc.h). */
+/* Prepares a slice of the change being prepared; once it is prepared,
+ * has a worker save it, or answers if it was refused. */
+static void
+prepare_flows(struct rpc *rpc)
+{
+    struct rpc_call *call = rpc->preparing;
+    Vswitch__Status status;
+
+    if (!flow_change_step(call->flow_change, RPC_FLOW_CHANGE_SLICE, &status,
+                          call->error, sizeof call->error)) {
+        return;
+    }
+    rpc->preparing = NULL;
+    if (status != OK) {
+        finish(call, status);
+    } else {
+        uv_queue_work(rpc->loop, &call->work, save_flows, flows_saved);
+        rpc->n_working++;
+    }
+}
+
+/* add-flows, mod-flows, del-flows, replace-flows: prepared on the loop a
+ * slice per turn, saved in a worker, then put into effect at once
+ * (flow-rpc.h). */
 static Vswitch__Status
 do_change_flows(struct rpc_call *call)
 {
     struct rpc *rpc = call->rpc;
-    Vswitch__Status status = flow_change_prepare(
+    Vswitch__Status status = flow_change_start(
         rpc->bridge, rpc->flows, rpc->db_path, call->req, &call->flow_change,
         call->error, sizeof call->error);
 
     if (status != OK) {
         return status;
     }
-    uv_queue_work(rpc->loop, &call->work, save_flows, flows_saved);
-    rpc->n_working++;
+    rpc->preparing = call;
+    uv_idle_start(&rpc->copier, on_copy_turn);
     return IN_PROGRESS;
 }
 
@@ -870,18 +907,54 @@ rpc_error_frame(Vswitch__Status status, const char *error, size_t *len)
     return pack_response(&resp, len);
 }
 
+/* Frees what 'call' holds but the call itself; a change of flows must
+ * have ended (flow_change_end()).  Touches nothing else, so that it may
+ * run in a worker. */
 static void
-free_call(struct rpc_call *call)
+free_call_contents(struct rpc_call *call)
 {
     drop_edit(&call->edit);
     fdb_dump_destroy(call->dump);
     flow_dump_destroy(call->flow_dump);
-    flow_change_destroy(call->flow_change);
+    flow_change_free(call->flow_change);
     vswitch__response__free_unpacked(call->resp, NULL);
     vswitch__request__free_unpacked(call->req, NULL);
     free(call->peer_name);
     free((gid_t *) call->peer.groups);
+}
+
+static void
+free_call_work(uv_work_t *work)
+{
+    free_call_contents(CONTAINER_OF(work, struct rpc_call, work));
+}
+
+static void
+call_freed(uv_work_t *work, int status)
+{
+    struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+
+    (void) status;              /* Work queued is never cancelled. */
+    call->rpc->n_working--;
     free(call);
+}
+
+/* Frees 'call'.  A change of flows ends here; one of 65,536 rules holds
+ * as many specs, and the request as many lines, which take a good part of
+ * a loop turn to free: a worker frees them. */
+static void
+free_call(struct rpc_call *call)
+{
+    struct rpc *rpc = call->rpc;
+
+    if (call->flow_change) {
+        flow_change_end(call->flow_change);
+        uv_queue_work(rpc->loop, &call->work, free_call_work, call_freed);
+        rpc->n_working++;
+    } else {
+        free_call_contents(call);
+        free(call);
+    }
 }
 
 static void next_change(struct rpc *);
@@ -1047,6 +1120,13 @@ on_copier_closed(uv_handle_t *handle)
     rpc->copier_closed = true;
 }
 
+static void
+refuse(struct rpc_call *call)
+{
+    snprintf(call->error, sizeof call->error, "vswitchd is stopping");
+    finish(call, VSWITCH__STATUS__STATUS_FAILED);
+}
+
 /* Answers the calls on 'list' that have not reached a worker. */
 static void
 refuse_all(struct list *list)
@@ -1055,8 +1135,7 @@ refuse_all(struct list *list)
 
     LIST_FOR_EACH_SAFE (call, node, list) {
         list_remove(&call->node);
-        snprintf(call->error, sizeof call->error, "vswitchd is stopping");
-        finish(call, VSWITCH__STATUS__STATUS_FAILED);
+        refuse(call);
     }
 }
 
@@ -1067,6 +1146,12 @@ rpc_destroy(struct rpc *rpc)
         return;
     }
     refuse_all(&rpc->waiting);
+    if (rpc->preparing) {
+        struct rpc_call *call = rpc->preparing;
+
+        rpc->preparing = NULL;
+        refuse(call);
+    }
     refuse_all(&rpc->dumps);
     refuse_all(&rpc->copying);
     uv_close((uv_handle_t *) &rpc->copier, on_copier_closed);

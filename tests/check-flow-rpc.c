@@ -560,6 +560,204 @@ START_TEST(test_a_dump_starts_again_when_the_rules_change)
 }
 END_TEST
 
+/* Lines "priority=I,udp,tp_dst=I,actions=drop" for I from 1 to 'n', in
+ * 'buf' (n * 64 bytes), with 'prefix' before each. */
+static void
+numbered_lines(char **lines, char *buf, size_t n, const char *prefix)
+{
+    for (size_t i = 0; i < n; i++) {
+        lines[i] = buf + 64 * i;
+        snprintf(lines[i], 64, "%spriority=%zu,udp,tp_dst=%zu,actions=drop",
+                 prefix, i + 1, i + 1);
+    }
+}
+
+/* Steps 'c' 'max' at a time to its end, checking before each step that
+ * the rules are still 'before'.  Returns the number of steps. */
+static int
+step_to_end(struct flow_change *c, size_t max, const char *before,
+            Vswitch__Status *status, char *error, size_t size)
+{
+    int steps = 1;
+
+    expect_dump(before);
+    while (!flow_change_step(c, max, status, error, size)) {
+        expect_dump(before);
+        steps++;
+    }
+    return steps;
+}
+
+static Vswitch__FlowChange
+save_and_apply(struct flow_change *c, const char *before)
+{
+    Vswitch__Response resp = VSWITCH__RESPONSE__INIT;
+    Vswitch__FlowChange counts;
+    char error[256] = "";
+
+    ck_assert_msg(!flow_change_save(c, error, sizeof error), "%s", error);
+    expect_dump(before);
+    flow_change_apply(c, 0, &resp);
+    flow_change_destroy(c);
+    counts = *resp.flow_change;
+    free(resp.flow_change);
+    return counts;
+}
+
+/* A change of many lines is prepared a slice at a time, with the rules
+ * as they were in between, and applied at once; a bad line late in the
+ * file still changes nothing. */
+START_TEST(test_a_change_is_prepared_in_steps_and_applied_at_once)
+{
+    enum { N = 100 };
+    static char buf[N * 64];
+    char *lines[N];
+    struct lines_request r;
+    struct flow_change *c;
+    Vswitch__FlowChange counts;
+    Vswitch__Status status;
+    char error[256] = "";
+    char *after;
+
+    numbered_lines(lines, buf, N, "");
+    lines_request(&r, VSWITCH__REQUEST__COMMAND_ADD_FLOWS, lines, N);
+    ck_assert_int_eq(flow_change_start(bridge, store, db, &r.req, &c, error,
+                                       sizeof error), 0);
+    ck_assert_int_eq(step_to_end(c, 10, "priority=0 actions=normal",
+                                 &status, error, sizeof error), 10);
+    ck_assert_msg(status == VSWITCH__STATUS__STATUS_OK, "%s", error);
+    counts = save_and_apply(c, "priority=0 actions=normal");
+    ck_assert_uint_eq(counts.added, N);
+    ck_assert_uint_eq(flow_table_count(table()), N + 1);
+    after = dump();
+
+    /* replace-flows with line 95 bad: refused after nine steps. */
+    lines[94] = "priority=7,tcp,tp_dst=99999,actions=drop";
+    lines_request(&r, VSWITCH__REQUEST__COMMAND_REPLACE_FLOWS, lines, N);
+    ck_assert_int_eq(flow_change_start(bridge, store, db, &r.req, &c, error,
+                                       sizeof error), 0);
+    ck_assert_int_eq(step_to_end(c, 10, after, &status, error,
+                                 sizeof error), 10);
+    ck_assert_int_eq(status, VSWITCH__STATUS__STATUS_INVALID);
+    ck_assert_msg(!strncmp(error, "line 95: ", 9), "%s", error);
+    flow_change_destroy(c);
+    expect_dump(after);
+
+    /* One line changed: the lines, then the rules (selected in a step
+     * of their own), a slice at a time; the default rule, which the file
+     * lacks, goes. */
+    lines[94] = "priority=95,udp,tp_dst=95,actions=normal";
+    ck_assert_int_eq(flow_change_start(bridge, store, db, &r.req, &c, error,
+                                       sizeof error), 0);
+    ck_assert_int_eq(step_to_end(c, 7, after, &status, error,
+                                 sizeof error),
+                     (N + 6) / 7 + (N + 1 + 6) / 7);
+    ck_assert_msg(status == VSWITCH__STATUS__STATUS_OK, "%s", error);
+    counts = save_and_apply(c, after);
+    ck_assert_uint_eq(counts.added, 0);
+    ck_assert_uint_eq(counts.modified, 1);
+    ck_assert_uint_eq(counts.deleted, 1);
+    ck_assert_uint_eq(flow_table_count(table()), N);
+    free(after);
+
+    /* del-flows by a filter, a rule at a time. */
+    {
+        Vswitch__Request req = VSWITCH__REQUEST__INIT;
+        Vswitch__FlowFilter f = VSWITCH__FLOW_FILTER__INIT;
+
+        req.command_case = VSWITCH__REQUEST__COMMAND_DEL_FLOWS;
+        req.del_flows = &f;
+        f.flow = "udp";
+        ck_assert_int_eq(flow_change_start(bridge, store, db, &req, &c,
+                                           error, sizeof error), 0);
+        after = dump();
+        ck_assert_int_eq(step_to_end(c, 1, after, &status, error,
+                                     sizeof error), 1 + N);
+        counts = save_and_apply(c, after);
+        free(after);
+        ck_assert_uint_eq(counts.deleted, N);
+        expect_dump("");
+    }
+
+    /* What was saved is what the tables hold. */
+    flow_table_set_max_rules(table(), 1);
+    ck_assert_uint_eq(flow_rpc_replay(bridge, store, 0), 0);
+}
+END_TEST
+
+/* Rules that time out while a change is prepared make it start again, so
+ * that it never looks at a rule that is gone. */
+START_TEST(test_a_change_starts_again_when_rules_time_out)
+{
+    enum { N = 30 };
+    static char buf[N * 64];
+    char *lines[N];
+    char *file[] = { "priority=1,arp,actions=drop",
+                     "priority=2,arp,actions=drop",
+                     "priority=3,arp,actions=drop" };
+    struct lines_request r;
+    struct flow_change *c;
+    Vswitch__FlowChange counts;
+    Vswitch__Status status;
+    char error[256] = "";
+
+    numbered_lines(lines, buf, N, "hard_timeout=1,");
+    lines_request(&r, VSWITCH__REQUEST__COMMAND_ADD_FLOWS, lines, N);
+    ck_assert_int_eq(run_change(&r.req, error, sizeof error, NULL), 0);
+    ck_assert_uint_eq(flow_table_count(table()), N + 1);
+
+    lines_request(&r, VSWITCH__REQUEST__COMMAND_REPLACE_FLOWS, file, 3);
+    ck_assert_int_eq(flow_change_start(bridge, store, db, &r.req, &c, error,
+                                       sizeof error), 0);
+    ck_assert(!flow_change_step(c, 10, &status, error, sizeof error));
+    flow_table_expire(table(), 5000, NULL, NULL);
+    ck_assert_uint_eq(flow_table_count(table()), 1);
+
+    /* Three lines and one rule, the default one, from the first again. */
+    ck_assert(!flow_change_step(c, 3, &status, error, sizeof error));
+    ck_assert(!flow_change_step(c, 1, &status, error, sizeof error));
+    ck_assert(flow_change_step(c, 1, &status, error, sizeof error));
+    ck_assert_msg(status == VSWITCH__STATUS__STATUS_OK, "%s", error);
+    counts = save_and_apply(c, "priority=0 actions=normal");
+    ck_assert_uint_eq(counts.added, 3);
+    ck_assert_uint_eq(counts.deleted, 1);
+    expect_dump("priority=3,arp actions=drop\n"
+                "priority=2,arp actions=drop\n"
+                "priority=1,arp actions=drop");
+}
+END_TEST
+
+/* A name that a change being prepared gave a number to keeps it while
+ * readers come and go in between, which forget the names no rule uses. */
+START_TEST(test_a_change_keeps_its_names_between_steps)
+{
+    Vswitch__FlowFilter filter = VSWITCH__FLOW_FILTER__INIT;
+    char *lines[] = { "priority=5,in_port=later,actions=drop",
+                      "priority=6,arp,actions=drop" };
+    struct flow_change *c;
+    struct flow_dump *d;
+    struct lines_request r;
+    Vswitch__Status status;
+    char error[256] = "";
+
+    lines_request(&r, VSWITCH__REQUEST__COMMAND_ADD_FLOWS, lines, 2);
+    ck_assert_int_eq(flow_change_start(bridge, store, db, &r.req, &c, error,
+                                       sizeof error), 0);
+    ck_assert(!flow_change_step(c, 1, &status, error, sizeof error));
+    filter.flow = "in_port=other";
+    ck_assert_int_eq(flow_dump_start(bridge, &filter, &d, error,
+                                     sizeof error), 0);
+    flow_dump_destroy(d);
+    ck_assert(flow_change_step(c, 1, &status, error, sizeof error));
+    ck_assert_msg(status == VSWITCH__STATUS__STATUS_OK, "%s", error);
+    save_and_apply(c, "priority=0 actions=normal");
+    add_port("later");
+    expect_dump("priority=6,arp actions=drop\n"
+                "priority=5,in_port=later actions=drop\n"
+                "priority=0 actions=normal");
+}
+END_TEST
+
 /* trace goes through the tables as forwarding would, and changes
  * nothing. */
 START_TEST(test_trace_follows_the_rules_and_counts_nothing)
@@ -663,6 +861,15 @@ flow_rpc_suite(void)
                      setup, teardown);
     fixture_add_case(s, "trace follows the rules and counts nothing",
                      test_trace_follows_the_rules_and_counts_nothing, setup,
+                     teardown);
+    fixture_add_case(s, "a change is prepared in steps and applied at once",
+                     test_a_change_is_prepared_in_steps_and_applied_at_once,
+                     setup, teardown);
+    fixture_add_case(s, "a change starts again when rules time out",
+                     test_a_change_starts_again_when_rules_time_out, setup,
+                     teardown);
+    fixture_add_case(s, "a change keeps its names between steps",
+                     test_a_change_keeps_its_names_between_steps, setup,
                      teardown);
     fixture_add_case(s, "a dump starts again when the rules change",
                      test_a_dump_starts_again_when_the_rules_change, setup,
