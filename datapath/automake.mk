@@ -7,7 +7,8 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/byte-order.h \
 	datapath/classifier.c datapath/classifier.h \
 	datapath/csum.c datapath/csum.h \
-	datapath/dp.c datapath/dp.h \
+	datapath/dp.c datapath/dp.h datapath/dp-private.h \
+	datapath/dp-trace.c \
 	datapath/dstring.c datapath/dstring.h \
 	datapath/eth-addr.c datapath/eth-addr.h \
 	datapath/flow.c datapath/flow.h \

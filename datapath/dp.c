@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include "dp.h"
+#include "dp-private.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -25,84 +26,6 @@
 #include "tso.h"
 #include "util.h"
 
-struct dp_vni {
-    struct hmap_node node;      /* In dp's 'vnis'. */
-    uint32_t vni;
-    bool has_group;
-    struct in6_addr group;
-    struct in6_addr *flood_list;
-    size_t n_flood;
-    struct list ports;          /* Bound local ports: dp_port's 'vni_node'. */
-    struct dp_counters counters;
-};
-
-struct dp_port {
-    struct hmap_node node;      /* In dp's 'ports'. */
-    uint32_t port_no;
-    enum dp_port_kind kind;
-    bool takes_gso;             /* Takes TCP super frames whole. */
-    struct dp_vni *vni;         /* Local ports: the bound VNI, or NULL. */
-    struct list vni_node;       /* In the VNI's 'ports' if bound. */
-    struct packet_batch tx;     /* Frames waiting for the send callback. */
-    struct list pending_node;   /* In dp's 'pending' while 'tx' has any. */
-    struct dp_counters counters;
-
-    /* Tunnel port only. */
-    struct dp_tunnel_config tunnel;
-    bool has_local;             /* tunnel.encap.local is an address: a port
-                                 * without one is one whose device never
-                                 * opened. */
-    bool local_ipv4;            /* Of that address. */
-};
-
-/* Frames that met a rule in this batch, counted against it once the
- * batch is done. */
-struct rule_hit {
-    struct flow_rule *rule;
-    uint64_t n_packets;
-    uint64_t n_bytes;
-};
-
-#define DP_MAX_HITS 16
-
-struct dp {
-    struct packet_pool *pool;
-    struct mac_table *macs;
-    struct flow_table *flows;
-    struct emc *emc;
-    struct rule_hit hits[DP_MAX_HITS];
-    size_t n_hits;
-    long long now_ms;           /* Of the batch being processed. */
-
-    /* While a batch is processed: whether no rule looks at frames, and if
-     * so the rule every frame meets (NULL if none). */
-    bool trivial;
-    struct flow_rule *trivial_rule;
-    bool trivial_normal;        /* That rule's actions are just normal. */
-    uint64_t generation;        /* The flow tables'. */
-    uint64_t trivial_packets;   /* Frames and bytes that met it. */
-    uint64_t trivial_bytes;
-    struct dp_trace *trace;     /* Set while dp_trace() runs: nothing is
-                                 * learned, counted or sent. */
-    const struct flow_text_ports *trace_ports;
-    struct hmap ports;
-    struct hmap vnis;
-    struct dp_port *tunnel;
-    struct list pending;        /* Ports with frames in 'tx'. */
-    struct dp_callbacks cb;
-
-    /* The port and the VNI that frames were last forwarded to or came in
-     * with: consecutive frames mostly share them, so these save a hash
-     * lookup each per frame.  Cleared when what they point to goes. */
-    struct dp_port *hot_port;
-    struct dp_vni *hot_vni;
-
-    /* The MAC table's hashes of the source and destination of the frame
-     * being received, from the batch's prefetch, or NULL: valid only
-     * until something may have changed its addresses or VNI. */
-    const uint32_t *frame_mac_hashes;
-    const struct mac_key *frame_mac_keys; /* What they are hashes of. */
-};
 
 static const char *const drop_reason_names[DP_DROP_N_REASONS] = {
     [DP_DROP_RUNT] = "runt",
@@ -493,108 +416,6 @@ dp_vni_del(struct dp *dp, uint32_t vni)
     return 0;
 }
 
-/* Trace.  While dp->trace is set, the functions below record what they
- * would do instead of doing it. */
-
-static struct dp_trace_step *
-trace_step(struct dp *dp)
-{
-    struct dp_trace *t = dp->trace;
-
-    return t->n_steps ? &t->steps[t->n_steps - 1] : NULL;
-}
-
-static void trace_note(struct dp *, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-trace_note(struct dp *dp, const char *format, ...)
-{
-    struct dp_trace_step *step = trace_step(dp);
-    va_list args;
-
-    if (!step) {
-        return;
-    }
-    if (step->notes.length) {
-        ds_put_char(&step->notes, '\n');
-    }
-    va_start(args, format);
-    ds_put_format_valist(&step->notes, format, args);
-    va_end(args);
-}
-
-static const char *
-port_label(const struct dp *dp, uint32_t port_no, char *buf, size_t size)
-{
-    const struct flow_text_ports *ports = dp->trace_ports;
-    const char *name = ports && ports->port_name
-                       ? ports->port_name(ports->aux, port_no) : NULL;
-
-    if (!name) {
-        snprintf(buf, size, "%"PRIu32, port_no);
-        name = buf;
-    }
-    return name;
-}
-
-static bool
-trace_grow(void **array, size_t n, size_t size)
-{
-    void *bigger = realloc(*array, (n + 1) * size);
-
-    if (!bigger) {
-        return false;
-    }
-    *array = bigger;
-    return true;
-}
-
-static void
-trace_output(struct dp *dp, const struct dp_trace_output *out)
-{
-    struct dp_trace *t = dp->trace;
-
-    if (trace_grow((void **) &t->outputs, t->n_outputs, sizeof *out)) {
-        t->outputs[t->n_outputs++] = *out;
-    }
-}
-
-/* Records that 'p' would leave through local port 'out', and frees it.
- * Kept out of line: the packet path only tests for it. */
-static void __attribute__((noinline))
-trace_local_output(struct dp *dp, const struct dp_port *out,
-                   struct packet *p)
-{
-    if (out != dp->tunnel) {
-        trace_output(dp, &(struct dp_trace_output) {
-                         .port_no = out->port_no });
-    }
-    packet_free(p);
-}
-
-/* Records that 'p' would be encapsulated with 'vni' to 'dst', and frees
- * it. */
-static void __attribute__((noinline))
-trace_remote_output(struct dp *dp, uint32_t vni, const struct in6_addr *dst,
-                    struct packet *p)
-{
-    trace_output(dp, &(struct dp_trace_output) {
-                     .port_no = dp->tunnel->port_no, .remote = true,
-                     .addr = *dst, .vni = vni });
-    packet_free(p);
-}
-
-/* Records the first reason to drop. */
-static void __attribute__((noinline))
-trace_drop(struct dp *dp, enum dp_drop_reason reason)
-{
-    if (dp->trace->drop < 0) {
-        dp->trace->drop = (int) reason;
-    }
-    trace_note(dp, "dropped: %s", dp_drop_reason_name(reason));
-}
-
 /* Output. */
 
 static void
@@ -612,7 +433,7 @@ count_drop(struct dp *dp, struct dp_port *in, struct dp_vni *v,
            enum dp_drop_reason reason)
 {
     if (UNLIKELY(dp->trace)) {
-        trace_drop(dp, reason);
+        dp_trace_drop(dp, reason);
         return;
     }
     in->counters.drops[reason]++;
@@ -639,7 +460,7 @@ enqueue(struct dp *dp, struct dp_port *out, struct dp_vni *v,
         struct packet *p)
 {
     if (UNLIKELY(dp->trace)) {
-        trace_local_output(dp, out, p);
+        dp_trace_local_output(dp, out, p);
         return;
     }
 
@@ -756,7 +577,7 @@ encap_and_enqueue(struct dp *dp, struct dp_port *in, struct dp_vni *v,
     struct dp_port *tunnel = dp->tunnel;
 
     if (UNLIKELY(dp->trace)) {
-        trace_remote_output(dp, vni, dst, p);
+        dp_trace_remote_output(dp, vni, dst, p);
         return;
     }
     if (vxlan_encap(p, &tunnel->tunnel.encap, vni, dst)) {
@@ -832,7 +653,7 @@ flood(struct dp *dp, struct dp_port *in, struct dp_vni *v, struct packet *p,
         n_targets += port != in;
     }
     if (UNLIKELY(dp->trace)) {
-        trace_note(dp, "flooded in VNI %"PRIu32" to %zu port(s) and %zu "
+        dp_trace_note(dp, "flooded in VNI %"PRIu32" to %zu port(s) and %zu "
                    "remote VTEP(s)", v->vni, n_targets - n_remote, n_remote);
     }
     if (!n_targets) {
@@ -870,26 +691,6 @@ flood(struct dp *dp, struct dp_port *in, struct dp_vni *v, struct packet *p,
     }
 }
 
-static void
-trace_mac_entry(struct dp *dp, const struct eth_header *eth,
-                const struct mac_dest *dest)
-{
-    char mac[ETH_ADDR_STRLEN], addr[INET_ADDR_STRLEN], buf[16];
-
-    eth_addr_format(&eth->eth_dst, mac);
-    if (!dest) {
-        trace_note(dp, "normal: %s is %s", mac,
-                   eth_addr_is_multicast(&eth->eth_dst) ? "multicast"
-                                                        : "unknown");
-    } else if (dest->type == MAC_DEST_REMOTE) {
-        trace_note(dp, "normal: %s is behind remote VTEP %s", mac,
-                   inet_format(&dest->remote, addr));
-    } else {
-        trace_note(dp, "normal: %s is on port %s", mac,
-                   port_label(dp, dest->port_no, buf, sizeof buf));
-    }
-}
-
 /* Sends 'p', whose source has been learned at 'src', where its destination
  * is.  'dst_hash', if not NULL, is the MAC table's hash of the destination,
  * from the batch's prefetch. */
@@ -922,7 +723,7 @@ forward(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         dest = &copy;
     }
     if (UNLIKELY(dp->trace)) {
-        trace_mac_entry(dp, eth, dest);
+        dp_trace_mac_entry(dp, eth, dest);
     }
     if (!dest) {
         /* Split horizon: the sending VTEP flooded to the others itself. */
@@ -1054,21 +855,6 @@ count_hit(struct dp *dp, struct flow_rule *rule, const struct packet *p)
     h->n_bytes += packet_size(p);
 }
 
-static void
-trace_lookup(struct dp *dp, uint8_t table_id, unsigned int depth,
-             const struct flow_rule *rule)
-{
-    struct dp_trace *t = dp->trace;
-
-    if (trace_grow((void **) &t->steps, t->n_steps, sizeof *t->steps)) {
-        struct dp_trace_step *step = &t->steps[t->n_steps++];
-
-        *step = (struct dp_trace_step) { .table = table_id, .depth = depth,
-                                         .rule = rule };
-        ds_init(&step->notes);
-    }
-}
-
 static struct flow_rule *
 xlate_lookup(void *xl_, uint8_t table_id, const struct flow_key *key,
              unsigned int depth, const struct packet *p)
@@ -1092,7 +878,7 @@ xlate_lookup(void *xl_, uint8_t table_id, const struct flow_key *key,
         }
     }
     if (dp->trace) {
-        trace_lookup(dp, table_id, depth, rule);
+        dp_trace_lookup(dp, table_id, depth, rule);
     } else if (rule) {
         count_hit(dp, rule, p);
     }
@@ -1546,20 +1332,6 @@ dp_trace_wire(struct dp *dp, uint32_t in_port, struct packet *p,
     }
     p->md.vni = vni;
     return dp_trace(dp, in_port, p, now_ms, ports, trace);
-}
-
-void
-dp_trace_uninit(struct dp_trace *trace)
-{
-    if (trace) {
-        for (size_t i = 0; i < trace->n_steps; i++) {
-            ds_destroy(&trace->steps[i].notes);
-        }
-        free(trace->steps);
-        free(trace->outputs);
-        memset(trace, 0, sizeof *trace);
-        trace->drop = -1;
-    }
 }
 
 long long
