@@ -65,6 +65,17 @@ struct rule_hit {
 
 #define DP_MAX_HITS 16
 
+/* The MAC table's hashes of a batch's addresses: source and destination
+ * of frame i at hashes[slot[i]] and the next, or slot[i] is
+ * MAC_HASH_NONE. */
+struct mac_hashes {
+    uint32_t hashes[2 * PACKET_BATCH_MAX];
+    struct mac_key keys[2 * PACKET_BATCH_MAX];
+    uint8_t slot[PACKET_BATCH_MAX];
+};
+
+#define MAC_HASH_NONE UINT8_MAX
+
 struct dp {
     struct packet_pool *pool;
     struct mac_table *macs;
@@ -101,7 +112,8 @@ struct dp {
      * being received, from the batch's prefetch, or NULL: valid only
      * until something may have changed its addresses or VNI. */
     const uint32_t *frame_mac_hashes;
-    const struct mac_key *frame_mac_keys; /* What they are hashes of. */
+    const struct mac_hashes *frame_macs;  /* Where they are, with the
+                                           * keys they are hashes of. */
 };
 
 static const char *const drop_reason_names[DP_DROP_N_REASONS] = {
@@ -644,11 +656,13 @@ enqueue(struct dp *dp, struct dp_port *out, struct dp_vni *v,
     }
 
     /* The tunnel port counts the whole outer frame, as it goes on the
-     * wire, though the port builds the outer headers after this. */
+     * wire, though the port builds the outer headers after this.  What
+     * reaches it is of its family (output_remote()). */
     size_t bytes = packet_size(p)
-                   + (out->kind == DP_PORT_TUNNEL
-                      ? vxlan_overhead(&p->md.tun_dst) - VXLAN_HEADER_LEN
-                      : 0);
+                   + (out->kind != DP_PORT_TUNNEL ? 0
+                      : out->local_ipv4 ? VXLAN_IPV4_OVERHEAD
+                                          - VXLAN_HEADER_LEN
+                      : VXLAN_IPV6_OVERHEAD - VXLAN_HEADER_LEN);
 
     out->counters.tx_packets++;
     out->counters.tx_bytes += bytes;
@@ -1166,7 +1180,9 @@ xlate_normal(void *xl_, struct packet *p, const struct flow_key *key)
 {
     struct xlate *xl = xl_;
     const uint32_t *hashes = xl->dp->frame_mac_hashes;
-    const struct mac_key *keys = xl->dp->frame_mac_keys;
+    const struct mac_hashes *mh = xl->dp->frame_macs;
+    const struct mac_key *keys = hashes ? &mh->keys[hashes - mh->hashes]
+                                        : NULL;
 
     /* The prefetch's hashes serve while the actions left the addresses
      * and the VNI as they were. */
@@ -1399,17 +1415,6 @@ peek_eth(const struct dp_port *in, const struct packet *p, uint32_t *vni)
     return packet_at(p, 0, ETH_HEADER_LEN);
 }
 
-/* The MAC table's hashes of a batch's addresses: source and destination
- * of frame i at hashes[slot[i]] and the next, or slot[i] is
- * MAC_HASH_NONE. */
-struct mac_hashes {
-    uint32_t hashes[2 * PACKET_BATCH_MAX];
-    struct mac_key keys[2 * PACKET_BATCH_MAX];
-    uint8_t slot[PACKET_BATCH_MAX];
-};
-
-#define MAC_HASH_NONE UINT8_MAX
-
 /* With many MACs, every lookup misses the cache: asking for the whole
  * batch's entries at once lets those misses overlap.  Their hashes go to
  * 'mh', so that learning and lookup do not hash again. */
@@ -1467,7 +1472,7 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
          * another batch through before this one is done. */
         dp->frame_mac_hashes = slot != MAC_HASH_NONE ? &mh.hashes[slot]
                                                      : NULL;
-        dp->frame_mac_keys = &mh.keys[slot != MAC_HASH_NONE ? slot : 0];
+        dp->frame_macs = &mh;
         in->counters.rx_packets++;
         in->counters.rx_bytes += packet_size(p);
         if (in->kind == DP_PORT_TUNNEL) {
