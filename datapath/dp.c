@@ -1449,6 +1449,7 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
 {
     struct dp_port *in = find_port(dp, in_port);
     struct mac_hashes mh;
+    uint64_t rx_bytes = 0;      /* Counted once for the batch. */
     struct packet *p;
 
     if (!in) {
@@ -1473,8 +1474,7 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
         dp->frame_mac_hashes = slot != MAC_HASH_NONE ? &mh.hashes[slot]
                                                      : NULL;
         dp->frame_macs = &mh;
-        in->counters.rx_packets++;
-        in->counters.rx_bytes += packet_size(p);
+        rx_bytes += packet_size(p);
         if (in->kind == DP_PORT_TUNNEL) {
             receive_tunnel(dp, in, p);
         } else {
@@ -1482,6 +1482,8 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
         }
     }
     dp->frame_mac_hashes = NULL;
+    in->counters.rx_packets += batch->count;
+    in->counters.rx_bytes += rx_bytes;
     packet_batch_init(batch);
     flush_hits(dp);
 

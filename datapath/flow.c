@@ -440,7 +440,12 @@ hash_words(const uint64_t w[4], uint64_t basis)
     uint64_t h = mix_word(w[0], k[0]) + mix_word(w[1], k[1])
                  + mix_word(w[2], k[2]) + mix_word(w[3], k[3]);
 
-    return hash_finish(hash_add64(basis, h));
+    /* A bit of the sum moves only the bits above it: the high half,
+     * folded onto the low one, moves all of the product's high half,
+     * which is what the hash is. */
+    h ^= basis;
+    h ^= h >> 32;
+    return (uint32_t) ((h * UINT64_C(0xbf58476d1ce4e5b9)) >> 32);
 }
 
 static inline uint64_t

@@ -1213,6 +1213,38 @@ START_TEST(test_hash_5tuple)
 }
 END_TEST
 
+/* Checks that the top 6 bits of the hashes of 4096 flows, which differ
+ * only in the source port ('field' 0), the source address (1) or the
+ * destination address (2), fill 64 buckets evenly: each within half its
+ * share of the mean, as the UDP source ports of encapsulation need. */
+static void
+check_hash_spread(int field)
+{
+    unsigned int counts[64] = { 0 };
+
+    for (uint32_t i = 0; i < 4096; i++) {
+        struct flow_key key;
+
+        hash_key(&key, IP4_A + (field == 1 ? i : 0),
+                 IP4_B + (field == 2 ? i << 8 : 0), IP_PROTO_UDP,
+                 (uint16_t) (1024 + (field == 0 ? i : 0)), 4789, 12);
+        counts[flow_hash_5tuple(&key, 0x5eed) >> 26]++;
+    }
+    for (size_t b = 0; b < 64; b++) {
+        ck_assert_msg(counts[b] >= 32 && counts[b] <= 96,
+                      "field %d: bucket %zu holds %u of 4096", field, b,
+                      counts[b]);
+    }
+}
+
+START_TEST(test_hash_spreads_flows)
+{
+    check_hash_spread(0);
+    check_hash_spread(1);
+    check_hash_spread(2);
+}
+END_TEST
+
 /* Parses the frame in 'buf' with flow_hash() and with
  * flow_extract_hashed(), and checks that both leave the same header
  * offsets, protocol and hash in p->md. */
@@ -1612,6 +1644,7 @@ flow_suite(void)
         { "reads no ports past the IP length", test_ip_length_short_of_l4 },
         { "ignores Ethernet padding", test_ethernet_padding },
         { "hashes the 5-tuple", test_hash_5tuple },
+        { "hash spreads flows", test_hash_spreads_flows },
         { "hashes and extracts the common frame as the full parser",
           test_flow_hash_matches_extract },
         { "composes ARP", test_compose_arp },
