@@ -752,11 +752,12 @@ extract_key(struct packet *p, struct flow_key *key)
 
 /* Returns the flow hash of 'p', parsing it if no stage before did: with
  * no flow table in front, only encapsulation needs it, and a frame that a
- * port parsed on receive (a TAP's super frame) has it already. */
-static uint32_t
+ * port parsed on receive (a TAP's super frame) has it already.  The
+ * question whether it has is asked here, where it costs no call. */
+static inline uint32_t
 inner_hash(struct packet *p)
 {
-    return flow_hash(p);
+    return p->md.hash_valid ? p->md.hash : flow_hash(p);
 }
 
 /* Encapsulates 'p', which fits the underlay, with 'vni' and queues it to

@@ -335,17 +335,23 @@ extract_fast_frame(struct packet *p, const struct fast_frame *f,
     record_fast_frame(p, f);
 }
 
-enum flow_layer
-flow_extract(struct packet *p, struct flow_key *key)
+/* flow_extract()'s start: 'key' zeroed but for what p->md says. */
+static inline void
+init_key(const struct packet *p, struct flow_key *key)
 {
     memset(key, 0, sizeof *key);
     key->in_port = p->md.in_port;
     key->vni = p->md.vni;
     key->tun_src = p->md.tun_src;
     key->tun_dst = p->md.tun_dst;
+}
 
+enum flow_layer
+flow_extract(struct packet *p, struct flow_key *key)
+{
     struct fast_frame f;
 
+    init_key(p, key);
     if (find_fast_frame(p, &f)) {
         extract_fast_frame(p, &f, key);
         return FLOW_LAYER_L4;
@@ -394,14 +400,6 @@ hash_basis(void)
         ready = true;
     }
     return basis;
-}
-
-void
-flow_extract_hashed(struct packet *p, struct flow_key *key)
-{
-    flow_extract(p, key);
-    p->md.hash = flow_hash_5tuple(key, hash_basis());
-    p->md.hash_valid = true;
 }
 
 static inline bool parse_hash_fast(struct packet *);
@@ -508,26 +506,48 @@ ports_word(uint8_t nw_proto, const void *ports)
     return (uint64_t) nw_proto << 32 | both;
 }
 
+/* The key keeps the Ethernet header's fields in its order, and the ports
+ * side by side, so that the words are loads, as from the frame. */
+BUILD_ASSERT(offsetof(struct flow_key, dl_src)
+             == offsetof(struct flow_key, dl_dst) + ETH_ADDR_LEN);
+BUILD_ASSERT(offsetof(struct flow_key, dl_type)
+             == offsetof(struct flow_key, dl_src) + ETH_ADDR_LEN);
+BUILD_ASSERT(offsetof(struct flow_key, tp_dst)
+             == offsetof(struct flow_key, tp_src) + 2);
+
 uint32_t
 flow_hash_5tuple(const struct flow_key *key, uint64_t basis)
 {
-    uint8_t eth[ETH_HEADER_LEN];
-    be16 ports[2] = { key->tp_src, key->tp_dst };
+    static const uint8_t no_ports[4];
     uint64_t w[4];
 
-    memcpy(eth, &key->dl_dst, ETH_ADDR_LEN);
-    memcpy(eth + ETH_ADDR_LEN, &key->dl_src, ETH_ADDR_LEN);
-    memcpy(eth + 2 * ETH_ADDR_LEN, &key->dl_type, 2);
     w[0] = addr_word(key->nw_src.s6_addr, key->nw_dst.s6_addr);
     w[1] = addr_word(key->nw_src.s6_addr + 8, key->nw_dst.s6_addr + 8);
     /* Later fragments carry no ports, so no fragment hashes them: all the
      * pieces of a datagram take one path. */
-    if (key->nw_frag) {
-        memset(ports, 0, sizeof ports);
-    }
+    const void *ports = key->nw_frag ? (const void *) no_ports
+                                     : (const void *) &key->tp_src;
+
     w[2] = ports_word(key->nw_proto, ports);
-    w[3] = eth_word(eth);
+    w[3] = eth_word(key->dl_dst.ea);
     return hash_words(w, basis);
+}
+
+/* flow_hash_5tuple() of the key of fast frame 'f', with the basis of
+ * flow_extract_hashed(), straight from the frame: the IPv4 addresses lie
+ * side by side in their header. */
+static inline __attribute__((always_inline)) uint32_t
+fast_frame_hash(const struct fast_frame *f)
+{
+    uint64_t w[4];
+
+    BUILD_ASSERT(offsetof(struct ipv4_header, ip_dst)
+                 == offsetof(struct ipv4_header, ip_src) + 4);
+    w[0] = 0;
+    w[1] = load64(&f->ip->ip_src) ^ ipv4_addrs_mask();
+    w[2] = ports_word(f->proto, f->l4);
+    w[3] = eth_word((const uint8_t *) f->eth);
+    return hash_words(w, hash_basis());
 }
 
 /* flow_extract_hashed() without the key, for a fast frame.  Records in
@@ -543,21 +563,28 @@ parse_hash_fast(struct packet *p)
         return false;
     }
 
-    uint64_t w[4];
-
-    /* The words flow_hash_5tuple() makes of the key, straight from the
-     * frame: the IPv4 addresses lie side by side in their header. */
-    BUILD_ASSERT(offsetof(struct ipv4_header, ip_dst)
-                 == offsetof(struct ipv4_header, ip_src) + 4);
-    w[0] = 0;
-    w[1] = load64(&f.ip->ip_src) ^ ipv4_addrs_mask();
-    w[2] = ports_word(f.proto, f.l4);
-    w[3] = eth_word((const uint8_t *) f.eth);
-
     record_fast_frame(p, &f);
-    p->md.hash = hash_words(w, hash_basis());
+    p->md.hash = fast_frame_hash(&f);
     p->md.hash_valid = true;
     return true;
+}
+
+void
+flow_extract_hashed(struct packet *p, struct flow_key *key)
+{
+    struct fast_frame f;
+
+    /* The common frame is hashed from its bytes, as flow_hash() hashes
+     * it, which is cheaper than from the key and gives the same. */
+    if (find_fast_frame(p, &f)) {
+        init_key(p, key);
+        extract_fast_frame(p, &f, key);
+        p->md.hash = fast_frame_hash(&f);
+    } else {
+        flow_extract(p, key);
+        p->md.hash = flow_hash_5tuple(key, hash_basis());
+    }
+    p->md.hash_valid = true;
 }
 
 /* flow_extract_hashed() with a key of its own.  Not inlined, so that the

@@ -1247,10 +1247,15 @@ END_TEST
 
 /* Parses the frame in 'buf' with flow_hash() and with
  * flow_extract_hashed(), and checks that both leave the same header
- * offsets, protocol and hash in p->md. */
+ * offsets, protocol and hash in p->md, and that the hash is the one the
+ * key gives (flow_hash_5tuple()): the same frame with an 802.1Q tag,
+ * which the hash leaves out, goes the full parser's way, hashed from its
+ * key, where the common frame is hashed from its bytes. */
 static void
 check_flow_hash(const uint8_t *buf, size_t len)
 {
+    static const uint8_t tag[4] = { 0x81, 0x00, 0x00, 0x05 };
+    uint8_t tagged[256];
     struct packet_meta fast, full;
     struct flow_key key;
 
@@ -1268,6 +1273,23 @@ check_flow_hash(const uint8_t *buf, size_t len)
     ck_assert_uint_eq(fast.l3_ofs, full.l3_ofs);
     ck_assert_uint_eq(fast.l4_ofs, full.l4_ofs);
     ck_assert_uint_eq(fast.l4_proto, full.l4_proto);
+
+    be16 type;
+
+    if (len < ETH_HEADER_LEN || len + sizeof tag > sizeof tagged) {
+        return;
+    }
+    memcpy(&type, buf + 2 * ETH_ADDR_LEN, sizeof type);
+    if (type == htons(ETH_TYPE_VLAN) || type == htons(ETH_TYPE_VLAN_QINQ)) {
+        return;
+    }
+    memcpy(tagged, buf, 2 * ETH_ADDR_LEN);
+    memcpy(tagged + 2 * ETH_ADDR_LEN, tag, sizeof tag);
+    memcpy(tagged + 2 * ETH_ADDR_LEN + sizeof tag, buf + 2 * ETH_ADDR_LEN,
+           len - 2 * ETH_ADDR_LEN);
+    ck_assert_int_eq(packet_set_frame(pkt, tagged, len + sizeof tag), 0);
+    flow_extract_hashed(pkt, &key);
+    ck_assert_uint_eq(pkt->md.hash, hash);
 }
 
 /* flow_hash() parses the common frame without a key and hands the others
