@@ -60,6 +60,7 @@ struct bench {
     struct dp *dp;
     struct dp_tunnel_config tunnel;
     struct vxlan_io_tx_config vxlan_tx;   /* The VXLAN port's, on encap. */
+    struct vxlan_io_tx tx;                /* The plan it keeps. */
     struct vxlan_io_trains trains;        /* The VXLAN port's, on decap. */
     uint64_t rx_errors;
     uint64_t sent;              /* Frames handed to the send callback. */
@@ -73,10 +74,8 @@ port_send_work(struct bench *b, uint32_t port_no,
                struct packet_batch *batch)
 {
     if (port_no == PORT_VTEP) {
-        struct vxlan_io_tx tx;
-
-        vxlan_io_tx_plan(&b->vxlan_tx, batch, &tx);
-        if (tx.n_unusable) {
+        vxlan_io_tx_plan(&b->vxlan_tx, batch, &b->tx);
+        if (b->tx.n_unusable) {
             fprintf(stderr, "dp-bench: the VXLAN port refused frames\n");
             exit(EXIT_FAILURE);
         }
@@ -190,6 +189,7 @@ setup(struct bench *b, enum scenario s, uint32_t n_macs)
     b->rx_errors = 0;
     packet_batch_init(&b->trains.batch);
     b->trains.next = 0;
+    vxlan_io_tx_init(&b->tx);
 
     group = inet_from_ipv4(htonl(0xef010101));
     local = inet_from_ipv4(htonl(0xac1effff));

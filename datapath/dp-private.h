@@ -58,6 +58,17 @@ struct rule_hit {
 
 #define DP_MAX_HITS 16
 
+/* The MAC table's hashes of a batch's addresses: source and destination
+ * of frame i at hashes[slot[i]] and the next, or slot[i] is
+ * MAC_HASH_NONE. */
+struct mac_hashes {
+    uint32_t hashes[2 * PACKET_BATCH_MAX];
+    struct mac_key keys[2 * PACKET_BATCH_MAX];
+    uint8_t slot[PACKET_BATCH_MAX];
+};
+
+#define MAC_HASH_NONE UINT8_MAX
+
 struct dp {
     struct packet_pool *pool;
     struct mac_table *macs;
@@ -94,7 +105,8 @@ struct dp {
      * being received, from the batch's prefetch, or NULL: valid only
      * until something may have changed its addresses or VNI. */
     const uint32_t *frame_mac_hashes;
-    const struct mac_key *frame_mac_keys; /* What they are hashes of. */
+    const struct mac_hashes *frame_macs;  /* Where they are, with the
+                                           * keys they are hashes of. */
 };
 
 /* Trace.  While dp->trace is set, the packet path records what it would

@@ -465,11 +465,13 @@ enqueue(struct dp *dp, struct dp_port *out, struct dp_vni *v,
     }
 
     /* The tunnel port counts the whole outer frame, as it goes on the
-     * wire, though the port builds the outer headers after this. */
+     * wire, though the port builds the outer headers after this.  What
+     * reaches it is of its family (output_remote()). */
     size_t bytes = packet_size(p)
-                   + (out->kind == DP_PORT_TUNNEL
-                      ? vxlan_overhead(&p->md.tun_dst) - VXLAN_HEADER_LEN
-                      : 0);
+                   + (out->kind != DP_PORT_TUNNEL ? 0
+                      : out->local_ipv4 ? VXLAN_IPV4_OVERHEAD
+                                          - VXLAN_HEADER_LEN
+                      : VXLAN_IPV6_OVERHEAD - VXLAN_HEADER_LEN);
 
     out->counters.tx_packets++;
     out->counters.tx_bytes += bytes;
@@ -559,11 +561,12 @@ extract_key(struct packet *p, struct flow_key *key)
 
 /* Returns the flow hash of 'p', parsing it if no stage before did: with
  * no flow table in front, only encapsulation needs it, and a frame that a
- * port parsed on receive (a TAP's super frame) has it already. */
-static uint32_t
+ * port parsed on receive (a TAP's super frame) has it already.  The
+ * question whether it has is asked here, where it costs no call. */
+static inline uint32_t
 inner_hash(struct packet *p)
 {
-    return flow_hash(p);
+    return p->md.hash_valid ? p->md.hash : flow_hash(p);
 }
 
 /* Encapsulates 'p', which fits the underlay, with 'vni' and queues it to
@@ -952,7 +955,9 @@ xlate_normal(void *xl_, struct packet *p, const struct flow_key *key)
 {
     struct xlate *xl = xl_;
     const uint32_t *hashes = xl->dp->frame_mac_hashes;
-    const struct mac_key *keys = xl->dp->frame_mac_keys;
+    const struct mac_hashes *mh = xl->dp->frame_macs;
+    const struct mac_key *keys = hashes ? &mh->keys[hashes - mh->hashes]
+                                        : NULL;
 
     /* The prefetch's hashes serve while the actions left the addresses
      * and the VNI as they were. */
@@ -1185,17 +1190,6 @@ peek_eth(const struct dp_port *in, const struct packet *p, uint32_t *vni)
     return packet_at(p, 0, ETH_HEADER_LEN);
 }
 
-/* The MAC table's hashes of a batch's addresses: source and destination
- * of frame i at hashes[slot[i]] and the next, or slot[i] is
- * MAC_HASH_NONE. */
-struct mac_hashes {
-    uint32_t hashes[2 * PACKET_BATCH_MAX];
-    struct mac_key keys[2 * PACKET_BATCH_MAX];
-    uint8_t slot[PACKET_BATCH_MAX];
-};
-
-#define MAC_HASH_NONE UINT8_MAX
-
 /* With many MACs, every lookup misses the cache: asking for the whole
  * batch's entries at once lets those misses overlap.  Their hashes go to
  * 'mh', so that learning and lookup do not hash again. */
@@ -1230,6 +1224,7 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
 {
     struct dp_port *in = find_port(dp, in_port);
     struct mac_hashes mh;
+    uint64_t rx_bytes = 0;      /* Counted once for the batch. */
     struct packet *p;
 
     if (!in) {
@@ -1253,9 +1248,8 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
          * another batch through before this one is done. */
         dp->frame_mac_hashes = slot != MAC_HASH_NONE ? &mh.hashes[slot]
                                                      : NULL;
-        dp->frame_mac_keys = &mh.keys[slot != MAC_HASH_NONE ? slot : 0];
-        in->counters.rx_packets++;
-        in->counters.rx_bytes += packet_size(p);
+        dp->frame_macs = &mh;
+        rx_bytes += packet_size(p);
         if (in->kind == DP_PORT_TUNNEL) {
             receive_tunnel(dp, in, p);
         } else {
@@ -1263,6 +1257,8 @@ dp_receive(struct dp *dp, uint32_t in_port, struct packet_batch *batch,
         }
     }
     dp->frame_mac_hashes = NULL;
+    in->counters.rx_packets += batch->count;
+    in->counters.rx_bytes += rx_bytes;
     packet_batch_init(batch);
     flush_hits(dp);
 

@@ -335,17 +335,23 @@ extract_fast_frame(struct packet *p, const struct fast_frame *f,
     record_fast_frame(p, f);
 }
 
-enum flow_layer
-flow_extract(struct packet *p, struct flow_key *key)
+/* flow_extract()'s start: 'key' zeroed but for what p->md says. */
+static inline void
+init_key(const struct packet *p, struct flow_key *key)
 {
     memset(key, 0, sizeof *key);
     key->in_port = p->md.in_port;
     key->vni = p->md.vni;
     key->tun_src = p->md.tun_src;
     key->tun_dst = p->md.tun_dst;
+}
 
+enum flow_layer
+flow_extract(struct packet *p, struct flow_key *key)
+{
     struct fast_frame f;
 
+    init_key(p, key);
     if (find_fast_frame(p, &f)) {
         extract_fast_frame(p, &f, key);
         return FLOW_LAYER_L4;
@@ -396,14 +402,6 @@ hash_basis(void)
     return basis;
 }
 
-void
-flow_extract_hashed(struct packet *p, struct flow_key *key)
-{
-    flow_extract(p, key);
-    p->md.hash = flow_hash_5tuple(key, hash_basis());
-    p->md.hash_valid = true;
-}
-
 static inline bool parse_hash_fast(struct packet *);
 static void extract_hashed_alone(struct packet *);
 
@@ -422,80 +420,134 @@ mix_word(uint64_t w, uint64_t k)
 }
 
 /* The words flow_hash_5tuple() hashes, wherever they come from: the
- * addresses (IPv4-mapped), the protocol and ports, and the Ethernet
- * addresses and type (word_eth()).  Inlined, so that the words an IPv4
- * frame leaves zero cost nothing. */
+ * addresses (addr_word()), the protocol and ports (ports_word()), and the
+ * Ethernet addresses and type (eth_word()).  Inlined, so that the word an
+ * IPv4 frame leaves zero costs nothing. */
 static inline __attribute__((always_inline)) uint32_t
-hash_words(const uint64_t w[6], uint64_t basis)
+hash_words(const uint64_t w[4], uint64_t basis)
 {
     /* Multilinear: the products are independent, so they run side by side
      * instead of as a chain of mixing rounds; one final mix spreads the
      * bits.  Good enough to spread flows, which is all this is for. */
-    static const uint64_t k[6] = {
+    static const uint64_t k[4] = {
         UINT64_C(0x9e3779b97f4a7c15), UINT64_C(0xc2b2ae3d27d4eb4f),
         UINT64_C(0x165667b19e3779f9), UINT64_C(0xd6e8feb86659fd93),
-        UINT64_C(0xa0761d6478bd642f), UINT64_C(0xe7037ed1a0b428db),
     };
 
     /* Written out: a loop over 'k' is not unrolled at -O2. */
     uint64_t h = mix_word(w[0], k[0]) + mix_word(w[1], k[1])
-                 + mix_word(w[2], k[2]) + mix_word(w[3], k[3])
-                 + mix_word(w[4], k[4]) + mix_word(w[5], k[5]);
+                 + mix_word(w[2], k[2]) + mix_word(w[3], k[3]);
 
-    return hash_finish(hash_add64(basis, h));
+    /* A bit of the sum moves only the bits above it: the high half,
+     * folded onto the low one, moves all of the product's high half,
+     * which is what the hash is. */
+    h ^= basis;
+    h ^= h >> 32;
+    return (uint32_t) ((h * UINT64_C(0xbf58476d1ce4e5b9)) >> 32);
 }
 
-/* The last word of hash_words(): frames without L3 still spread, by their
- * Ethernet addresses. */
 static inline uint64_t
-word_eth(const struct eth_addr *src, const struct eth_addr *dst,
-         be16 dl_type)
+load64(const void *p)
 {
-    uint16_t src_lo, dst_lo;
-    uint32_t src_hi, dst_hi;
+    uint64_t w;
 
-    memcpy(&src_hi, src->ea, 4);
-    memcpy(&src_lo, src->ea + 4, 2);
-    memcpy(&dst_hi, dst->ea, 4);
-    memcpy(&dst_lo, dst->ea + 4, 2);
-    return ((uint64_t) src_hi << 32 | dst_hi)
-           ^ ((uint64_t) src_lo << 48 | (uint64_t) dst_lo << 16 | dl_type);
+    memcpy(&w, p, sizeof w);
+    return w;
 }
 
-/* The word of hash_words() for transport ports 'tp_src' and 'tp_dst' (as
- * they are on the wire) of 'nw_proto'. */
+/* Swaps the two 4-byte halves of 'w' as it lies in memory, whatever the
+ * byte order. */
 static inline uint64_t
-word_ports(uint8_t nw_proto, be16 tp_src, be16 tp_dst)
+swap_halves(uint64_t w)
 {
-    return ((uint64_t) nw_proto << 32) | ((uint64_t) tp_src << 16) | tp_dst;
+    return w << 32 | w >> 32;
 }
+
+/* The word of hash_words() for 8 bytes of the source address at 'src' and
+ * the same 8 of the destination at 'dst', which fold into one: the source
+ * bytes with their halves swapped, XORed with the destination bytes.  So
+ * for IPv4-mapped addresses, whose last 8 bytes are ::ffff:S and
+ * ::ffff:D, the word is the 8 bytes S D as they lie in the IPv4 header,
+ * XORed with the constant ipv4_addrs_mask(). */
+static inline uint64_t
+addr_word(const uint8_t *src, const uint8_t *dst)
+{
+    return swap_halves(load64(src)) ^ load64(dst);
+}
+
+/* What addr_word() XORs into the two IPv4 addresses of an IPv4-mapped
+ * pair: 0:0:ff:ff in each half. */
+static inline uint64_t
+ipv4_addrs_mask(void)
+{
+    static const uint8_t bytes[8] = { 0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff };
+
+    return load64(bytes);
+}
+
+/* The word of hash_words() for the Ethernet header in 'eth' (14 bytes:
+ * destination, source, type): its first 8 bytes XORed with the last 8,
+ * halves swapped, so that frames without L3 still spread by their
+ * addresses. */
+static inline uint64_t
+eth_word(const uint8_t *eth)
+{
+    return load64(eth) ^ swap_halves(load64(eth + 6));
+}
+
+/* The word of hash_words() for 'nw_proto' and the 4 bytes of transport
+ * ports at 'ports', source then destination, as on the wire. */
+static inline uint64_t
+ports_word(uint8_t nw_proto, const void *ports)
+{
+    uint32_t both;
+
+    memcpy(&both, ports, sizeof both);
+    return (uint64_t) nw_proto << 32 | both;
+}
+
+/* The key keeps the Ethernet header's fields in its order, and the ports
+ * side by side, so that the words are loads, as from the frame. */
+BUILD_ASSERT(offsetof(struct flow_key, dl_src)
+             == offsetof(struct flow_key, dl_dst) + ETH_ADDR_LEN);
+BUILD_ASSERT(offsetof(struct flow_key, dl_type)
+             == offsetof(struct flow_key, dl_src) + ETH_ADDR_LEN);
+BUILD_ASSERT(offsetof(struct flow_key, tp_dst)
+             == offsetof(struct flow_key, tp_src) + 2);
 
 uint32_t
 flow_hash_5tuple(const struct flow_key *key, uint64_t basis)
 {
-    uint64_t w[6];
+    static const uint8_t no_ports[4];
+    uint64_t w[4];
 
-    memcpy(w, &key->nw_src, 16);
-    memcpy(w + 2, &key->nw_dst, 16);
+    w[0] = addr_word(key->nw_src.s6_addr, key->nw_dst.s6_addr);
+    w[1] = addr_word(key->nw_src.s6_addr + 8, key->nw_dst.s6_addr + 8);
     /* Later fragments carry no ports, so no fragment hashes them: all the
      * pieces of a datagram take one path. */
-    w[4] = key->nw_frag ? key->nw_proto
-           : word_ports(key->nw_proto, key->tp_src, key->tp_dst);
-    w[5] = word_eth(&key->dl_src, &key->dl_dst, key->dl_type);
+    const void *ports = key->nw_frag ? (const void *) no_ports
+                                     : (const void *) &key->tp_src;
+
+    w[2] = ports_word(key->nw_proto, ports);
+    w[3] = eth_word(key->dl_dst.ea);
     return hash_words(w, basis);
 }
 
-/* The second word of an IPv4-mapped address in memory, for IPv4 address
- * 'addr': ::ffff:0:0 and the address. */
-static inline uint64_t
-word_ipv4_mapped(be32 addr)
+/* flow_hash_5tuple() of the key of fast frame 'f', with the basis of
+ * flow_extract_hashed(), straight from the frame: the IPv4 addresses lie
+ * side by side in their header. */
+static inline __attribute__((always_inline)) uint32_t
+fast_frame_hash(const struct fast_frame *f)
 {
-    uint8_t bytes[8] = { 0, 0, 0xff, 0xff };
-    uint64_t w;
+    uint64_t w[4];
 
-    memcpy(bytes + 4, &addr, 4);
-    memcpy(&w, bytes, 8);
-    return w;
+    BUILD_ASSERT(offsetof(struct ipv4_header, ip_dst)
+                 == offsetof(struct ipv4_header, ip_src) + 4);
+    w[0] = 0;
+    w[1] = load64(&f->ip->ip_src) ^ ipv4_addrs_mask();
+    w[2] = ports_word(f->proto, f->l4);
+    w[3] = eth_word((const uint8_t *) f->eth);
+    return hash_words(w, hash_basis());
 }
 
 /* flow_extract_hashed() without the key, for a fast frame.  Records in
@@ -511,26 +563,28 @@ parse_hash_fast(struct packet *p)
         return false;
     }
 
-    const struct eth_header *eth = f.eth;
-    const struct ipv4_header *ip = f.ip;
-    uint8_t proto = f.proto;
-    const uint8_t *l4 = f.l4;
-    be16 tp_src, tp_dst;
-    uint64_t w[6];
-
-    memcpy(&tp_src, l4, 2);
-    memcpy(&tp_dst, l4 + 2, 2);
-    w[0] = 0;
-    w[1] = word_ipv4_mapped(be32_16_get(&ip->ip_src));
-    w[2] = 0;
-    w[3] = word_ipv4_mapped(be32_16_get(&ip->ip_dst));
-    w[4] = word_ports(proto, tp_src, tp_dst);
-    w[5] = word_eth(&eth->eth_src, &eth->eth_dst, eth->eth_type);
-
     record_fast_frame(p, &f);
-    p->md.hash = hash_words(w, hash_basis());
+    p->md.hash = fast_frame_hash(&f);
     p->md.hash_valid = true;
     return true;
+}
+
+void
+flow_extract_hashed(struct packet *p, struct flow_key *key)
+{
+    struct fast_frame f;
+
+    /* The common frame is hashed from its bytes, as flow_hash() hashes
+     * it, which is cheaper than from the key and gives the same. */
+    if (find_fast_frame(p, &f)) {
+        init_key(p, key);
+        extract_fast_frame(p, &f, key);
+        p->md.hash = fast_frame_hash(&f);
+    } else {
+        flow_extract(p, key);
+        p->md.hash = flow_hash_5tuple(key, hash_basis());
+    }
+    p->md.hash_valid = true;
 }
 
 /* flow_extract_hashed() with a key of its own.  Not inlined, so that the

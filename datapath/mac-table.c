@@ -722,19 +722,20 @@ mac_table_prefetch(const struct mac_table *t, const struct mac_key *keys,
     /* Each pass touches what the previous one asked for and asks for the
      * next: the bucket, the first node of its chain, and the second node
      * if the first does not match. */
+    const struct hmap_node *first[MAC_TABLE_PREFETCH_MAX];
+
     for (size_t i = 0; i < n; i++) {
         hashes[i] = hash_entry(t, keys[i].vni, &keys[i].mac);
         __builtin_prefetch(&map->buckets[hashes[i] & map->mask]);
     }
     for (size_t i = 0; i < n; i++) {
-        const struct hmap_node *node = map->buckets[hashes[i] & map->mask];
-
-        if (node) {
-            __builtin_prefetch(node);
+        first[i] = map->buckets[hashes[i] & map->mask];
+        if (first[i]) {
+            __builtin_prefetch(first[i]);
         }
     }
     for (size_t i = 0; i < n; i++) {
-        const struct hmap_node *node = map->buckets[hashes[i] & map->mask];
+        const struct hmap_node *node = first[i];
 
         if (node && node->hash != hashes[i] && node->next) {
             __builtin_prefetch(node->next);

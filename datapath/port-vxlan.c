@@ -68,6 +68,7 @@ struct vxlan_port {
     uint16_t ip_id;             /* Next outer IPv4 identification. */
     bool use_gso;               /* The gso option. */
     struct udp_gso *gso;        /* Trains of datagrams, NULL if disabled. */
+    struct vxlan_io_tx tx;      /* The plan of the batch being sent. */
     int family;                 /* AF_INET or AF_INET6, as 'local_ip'. */
     char dev[IFNAMSIZ];         /* Underlay interface, "" if none. */
     int ifindex;                /* Index of 'dev', 0 if none. */
@@ -340,6 +341,7 @@ vxlan_open(const struct port_args *args, struct port **portp, char *error,
     }
     vp->up.class = &port_vxlan_class;
     vp->rx_fd = vp->tx_fd = -1;
+    vxlan_io_tx_init(&vp->tx);
 
     err = parse_options(args, vp, error, error_size);
     if (!err && vp->dev[0]) {
@@ -495,20 +497,20 @@ vxlan_send(struct port *port, struct packet_batch *batch)
         .trains = vp->gso != NULL,
         .ip_id = vp->ip_id,
     };
-    struct vxlan_io_tx tx;
+    struct vxlan_io_tx *tx = &vp->tx;
 
-    vxlan_io_tx_plan(&cfg, batch, &tx);
-    vp->stats.tx_errors += tx.n_unusable;
-    for (size_t i = 0; i < tx.n_ops; i++) {
-        const struct vxlan_io_op *op = &tx.ops[i];
+    vxlan_io_tx_plan(&cfg, batch, tx);
+    vp->stats.tx_errors += tx->n_unusable;
+    for (size_t i = 0; i < tx->n_ops; i++) {
+        const struct vxlan_io_op *op = &tx->ops[i];
 
         if (op->type == VXLAN_IO_RAW) {
-            send_raw(vp, &tx, op);
-        } else if (!send_train(vp, &tx, op)) {
+            send_raw(vp, tx, op);
+        } else if (!send_train(vp, tx, op)) {
             struct vxlan_io_op raw;
 
-            vxlan_io_tx_unpack_train(&cfg, &tx, op, &raw);
-            send_raw(vp, &tx, &raw);
+            vxlan_io_tx_unpack_train(&cfg, tx, op, &raw);
+            send_raw(vp, tx, &raw);
         }
     }
     vp->ip_id = cfg.ip_id;

@@ -153,28 +153,55 @@ vxlan_io_rx_cut(struct vxlan_io_trains *t, struct packet_pool *pool,
 /* Adds a raw datagram for 'p' to 'tx', outer headers built, and returns
  * its index in tx->msgs.  The kernel routes and puts on the Ethernet
  * header itself.  A raw socket takes port 0 (or its own protocol) in the
- * address. */
-static inline size_t
+ * address.  The message already points at its address and payload
+ * (vxlan_io_tx_init()), and over IPv4 its address has all but the
+ * frame's destination (prepare_ipv4_addrs()). */
+static inline __attribute__((always_inline)) size_t
 add_raw(struct vxlan_io_tx_config *cfg, struct vxlan_io_tx *tx,
         struct packet *p)
 {
     size_t i = tx->n_msgs++;
 
     if (cfg->family == AF_INET) {
+        tx->addrs[i].sin.sin_addr.s_addr = inet_to_ipv4(&p->md.tun_dst);
         vxlan_push_outer_ipv4(p, cfg->encap, &tx->outer, cfg->ip_id++);
     } else {
+        tx->msgs[i].msg_hdr.msg_namelen
+            = inet_sockaddr_make(cfg->family, &p->md.tun_dst, 0,
+                                 cfg->ifindex, &tx->addrs[i]);
         vxlan_push_outer(p, cfg->encap, cfg->ip_id++);
     }
     tx->raw_iovs[i] = (struct iovec) { .iov_base = packet_data(p),
                                        .iov_len = packet_size(p) };
-    tx->msgs[i].msg_hdr = (struct msghdr) {
-        .msg_name = &tx->addrs[i],
-        .msg_namelen = inet_sockaddr_make(cfg->family, &p->md.tun_dst, 0,
-                                          cfg->ifindex, &tx->addrs[i]),
-        .msg_iov = &tx->raw_iovs[i],
-        .msg_iovlen = 1,
-    };
     return i;
+}
+
+void
+vxlan_io_tx_init(struct vxlan_io_tx *tx)
+{
+    memset(tx, 0, sizeof *tx);
+    for (size_t i = 0; i < PACKET_BATCH_MAX; i++) {
+        tx->msgs[i].msg_hdr = (struct msghdr) {
+            .msg_name = &tx->addrs[i],
+            .msg_iov = &tx->raw_iovs[i],
+            .msg_iovlen = 1,
+        };
+    }
+}
+
+/* Makes every address of 'tx' an IPv4 one with port 0, as add_raw()
+ * expects over IPv4, unless they are so already. */
+static void
+prepare_ipv4_addrs(struct vxlan_io_tx *tx)
+{
+    if (tx->addr_family == AF_INET) {
+        return;
+    }
+    for (size_t i = 0; i < PACKET_BATCH_MAX; i++) {
+        tx->msgs[i].msg_hdr.msg_namelen
+            = inet_sockaddr_make(AF_INET, &in6addr_any, 0, 0, &tx->addrs[i]);
+    }
+    tx->addr_family = AF_INET;
 }
 
 /* Returns the UDP ports of 'p', source in the high half and destination in
@@ -188,38 +215,37 @@ train_ports(const struct packet *p)
            ? 0 : (uint32_t) p->md.tun_udp_src << 16 | ntohs(p->md.tun_udp_dst);
 }
 
-/* Sets next[i] to the index of the next frame of 'batch' after 'i' with
- * the same 'ports', or to the batch's size if there is none, so that
- * gathering a train visits only the frames that may join it. */
-static void
-link_same_ports(const struct packet_batch *batch, const uint32_t *ports,
+/* Links frames with the same ports, so that gathering a train visits
+ * only the frames that may join it: next[i] becomes the index of the
+ * next frame after 'i' with the same ports, or the batch's size if there
+ * is none.  Open addressing, twice the batch in size: the last index
+ * seen for a value of 'ports'. */
+struct port_links {
+    uint32_t keys[2 * PACKET_BATCH_MAX];
+    uint8_t last[2 * PACKET_BATCH_MAX];
+    bool used[2 * PACKET_BATCH_MAX];
+};
+
+/* Adds frame 'i' of a batch, with 'ports' (not 0), to 'links', after
+ * the frames before it. */
+static inline void
+link_same_ports(struct port_links *links, size_t i, uint32_t ports,
                 uint8_t *next)
 {
-    /* Open addressing, twice the batch in size: the last index seen for
-     * a value of 'ports', walking backwards. */
     enum { N_SLOTS = 2 * PACKET_BATCH_MAX };
-    uint32_t keys[N_SLOTS];
-    uint8_t last[N_SLOTS];
-    bool used[N_SLOTS] = { false };
+    size_t slot = (ports * UINT32_C(0x9e3779b1)) >> 26;
 
     BUILD_ASSERT(PACKET_BATCH_MAX < UINT8_MAX);
-    for (size_t i = batch->count; i-- > 0;) {
-        size_t slot = (ports[i] * UINT32_C(0x9e3779b1)) >> 26;
-
-        next[i] = (uint8_t) batch->count;
-        if (!ports[i]) {
-            continue;
-        }
-        while (used[slot] && keys[slot] != ports[i]) {
-            slot = (slot + 1) % N_SLOTS;
-        }
-        if (used[slot]) {
-            next[i] = last[slot];
-        }
-        used[slot] = true;
-        keys[slot] = ports[i];
-        last[slot] = (uint8_t) i;
+    BUILD_ASSERT(N_SLOTS == 64);
+    while (links->used[slot] && links->keys[slot] != ports) {
+        slot = (slot + 1) % N_SLOTS;
     }
+    if (links->used[slot]) {
+        next[links->last[slot]] = (uint8_t) i;
+    }
+    links->used[slot] = true;
+    links->keys[slot] = ports;
+    links->last[slot] = (uint8_t) i;
 }
 
 /* Gathers into tx->train the frames of 'batch', from 'first' on, that can
@@ -264,43 +290,37 @@ collect_train(const struct packet_batch *batch, size_t first,
     return n;
 }
 
-/* Appends raw datagram 'i' to the last operation of 'tx' if that is a run
- * of raw datagrams, else starts one. */
-static void
-extend_raw_run(struct vxlan_io_tx *tx, size_t i)
-{
-    struct vxlan_io_op *last = tx->n_ops ? &tx->ops[tx->n_ops - 1] : NULL;
-
-    if (last && last->type == VXLAN_IO_RAW) {
-        last->n++;
-    } else {
-        tx->ops[tx->n_ops++] = (struct vxlan_io_op) { VXLAN_IO_RAW, i, 1 };
-    }
-}
-
 void
 vxlan_io_tx_plan(struct vxlan_io_tx_config *cfg,
                  const struct packet_batch *batch, struct vxlan_io_tx *tx)
 {
-    uint32_t ports[PACKET_BATCH_MAX];
+    struct port_links links;
     uint8_t next[PACKET_BATCH_MAX];
     bool taken[PACKET_BATCH_MAX];
     bool ipv4 = cfg->family == AF_INET;
+    struct vxlan_io_op *raw_run = NULL;
     struct packet *p;
 
     tx->n_ops = tx->n_msgs = tx->n_train = tx->n_unusable = 0;
     if (ipv4) {
         vxlan_outer_ipv4_init(&tx->outer, cfg->encap);
+        prepare_ipv4_addrs(tx);
+    } else {
+        tx->addr_family = cfg->family;
     }
+    memset(links.used, 0, sizeof links.used);
     PACKET_BATCH_FOR_EACH (i, p, batch) {
         bool usable = packet_size(p) >= VXLAN_HEADER_LEN
                       && inet_is_ipv4(&p->md.tun_dst) == ipv4;
+        uint32_t ports = usable && cfg->trains ? train_ports(p) : 0;
 
         tx->n_unusable += !usable;
         taken[i] = !usable;
-        ports[i] = usable && cfg->trains ? train_ports(p) : 0;
+        next[i] = (uint8_t) batch->count;
+        if (ports) {
+            link_same_ports(&links, i, ports, next);
+        }
     }
-    link_same_ports(batch, ports, next);
 
     PACKET_BATCH_FOR_EACH (i, p, batch) {
         if (taken[i]) {
@@ -316,8 +336,17 @@ vxlan_io_tx_plan(struct vxlan_io_tx_config *cfg,
                 VXLAN_IO_TRAIN, tx->n_train, n,
             };
             tx->n_train += n;
+            raw_run = NULL;
         } else {
-            extend_raw_run(tx, add_raw(cfg, tx, p));
+            size_t m = add_raw(cfg, tx, p);
+
+            /* Raw datagrams in a row go in one sendmmsg(). */
+            if (raw_run) {
+                raw_run->n++;
+            } else {
+                raw_run = &tx->ops[tx->n_ops++];
+                *raw_run = (struct vxlan_io_op) { VXLAN_IO_RAW, m, 1 };
+            }
         }
     }
 }
@@ -329,6 +358,9 @@ vxlan_io_tx_unpack_train(struct vxlan_io_tx_config *cfg,
                          struct vxlan_io_op *op)
 {
     *op = (struct vxlan_io_op) { VXLAN_IO_RAW, tx->n_msgs, train->n };
+    if (cfg->family == AF_INET) {
+        prepare_ipv4_addrs(tx);
+    }
     for (size_t j = 0; j < train->n; j++) {
         add_raw(cfg, tx, tx->train[train->first + j]);
     }

@@ -106,17 +106,29 @@ struct vxlan_io_tx {
 
     size_t n_unusable;          /* Frames of 'batch' that cannot be sent. */
 
+    /* The family of 'addrs' as they are, apart from each datagram's
+     * destination, or 0 if none yet: over IPv4 they are made ready for a
+     * batch at once, not for each frame. */
+    int addr_family;
+
     /* The outer headers of this batch's frames, if the port's family is
      * IPv4: built once per batch, since 'cfg' may change between them. */
     struct vxlan_outer_ipv4 outer;
 };
+
+/* Makes 'tx' ready for vxlan_io_tx_plan(): each message pointed at its
+ * address and payload, which stay where they are from one batch to the
+ * next, so that planning a frame fills in only what is its own.  Whoever
+ * sends keeps 'tx', its own, from one batch to the next. */
+void vxlan_io_tx_init(struct vxlan_io_tx *tx);
 
 /* Plans the sending of 'batch', whose frames vxlan_encap() made: frames of
  * one flow to one VTEP go in trains (to the same VTEP and UDP ports, all
  * as long as the first but the last); the others, multicast and lone
  * frames get their outer IP and UDP headers (vxlan_push_outer()) and go to
  * the raw socket.  Frames of other flows may overtake each other, never
- * frames of the same flow.  The packets stay in 'batch', the caller's. */
+ * frames of the same flow.  The packets stay in 'batch', the caller's.
+ * 'tx' is one that vxlan_io_tx_init() made ready. */
 void vxlan_io_tx_plan(struct vxlan_io_tx_config *,
                       const struct packet_batch *batch,
                       struct vxlan_io_tx *tx);

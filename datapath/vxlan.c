@@ -74,52 +74,14 @@ put_udp_csum(struct udp_header *udp, uint32_t pseudo, size_t udp_len)
     udp->udp_csum = csum ? csum : 0xffff;
 }
 
-/* put_udp_csum() over IPv4 from 'params' to 'dst'.  Not inlined: over
- * IPv4 the checksum is the exception, and the registers it needs would
- * cost every frame. */
-static void __attribute__((noinline))
-put_udp_csum_ipv4(struct udp_header *udp,
-                  const struct vxlan_encap_params *params, be32 dst,
-                  size_t udp_len)
+void
+vxlan_put_udp_csum_ipv4(struct udp_header *udp,
+                        const struct vxlan_encap_params *params, be32 dst,
+                        size_t udp_len)
 {
     put_udp_csum(udp, csum_pseudo_ipv4(inet_to_ipv4(&params->local), dst,
                                        IP_PROTO_UDP, (uint16_t) udp_len),
                  udp_len);
-}
-
-void
-vxlan_push_outer_ipv4(struct packet *p,
-                      const struct vxlan_encap_params *params,
-                      const struct vxlan_outer_ipv4 *t, uint16_t ip_id)
-{
-    be32 dst = inet_to_ipv4(&p->md.tun_dst);
-    size_t udp_len = UDP_HEADER_LEN + packet_size(p);
-    uint8_t *outer = packet_push(p, IPV4_HEADER_LEN + UDP_HEADER_LEN);
-    struct ipv4_header *ip = (void *) outer;
-    struct udp_header *udp = (void *) (outer + IPV4_HEADER_LEN);
-
-    be16 tot_len = htons((uint16_t) (IPV4_HEADER_LEN + udp_len));
-    be16 id = htons(ip_id);
-    uint32_t sum = t->sum;
-
-    /* The constant fields at once, then those of this frame, whose words
-     * the checksum adds to the template's. */
-    memcpy(outer, &t->ip, IPV4_HEADER_LEN + UDP_HEADER_LEN);
-    if ((ntohl(dst) & 0xf0000000) == 0xe0000000) {
-        ip->ip_ttl = t->ttl_multicast;
-        sum = t->sum_multicast;
-    }
-    ip->ip_tot_len = tot_len;
-    ip->ip_id = id;
-    be32_16_put(&ip->ip_dst, dst);
-    ip->ip_csum = csum_finish(sum + tot_len + id + (dst & 0xffff)
-                              + (dst >> 16));
-    udp->udp_src = htons(p->md.tun_udp_src);
-    udp->udp_dst = p->md.tun_udp_dst;
-    udp->udp_len = htons((uint16_t) udp_len);
-    if (params->udp_csum) {
-        put_udp_csum_ipv4(udp, params, dst, udp_len);
-    }
 }
 
 static void

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "byte-order.h"
 #include "eth-addr.h"
@@ -139,11 +140,51 @@ struct vxlan_outer_ipv4 {
 void vxlan_outer_ipv4_init(struct vxlan_outer_ipv4 *,
                            const struct vxlan_encap_params *);
 
+/* Sets the UDP checksum of the datagram of 'udp_len' bytes at 'udp' from
+ * 'params' to 'dst'.  Not inline: over IPv4 the checksum is the
+ * exception, and the registers it needs would cost every frame. */
+void vxlan_put_udp_csum_ipv4(struct udp_header *udp,
+                             const struct vxlan_encap_params *params,
+                             be32 dst, size_t udp_len);
+
 /* vxlan_push_outer() for a frame to an IPv4 address, from the headers
- * that vxlan_outer_ipv4_init() built for the same 'params'. */
-void vxlan_push_outer_ipv4(struct packet *p,
-                           const struct vxlan_encap_params *,
-                           const struct vxlan_outer_ipv4 *, uint16_t ip_id);
+ * that vxlan_outer_ipv4_init() built for the same 'params'.  Inline:
+ * every frame the VXLAN port sends through its raw socket over IPv4
+ * comes this way. */
+static inline void
+vxlan_push_outer_ipv4(struct packet *p,
+                      const struct vxlan_encap_params *params,
+                      const struct vxlan_outer_ipv4 *t, uint16_t ip_id)
+{
+    be32 dst = inet_to_ipv4(&p->md.tun_dst);
+    size_t udp_len = UDP_HEADER_LEN + packet_size(p);
+    uint8_t *outer = packet_push(p, IPV4_HEADER_LEN + UDP_HEADER_LEN);
+    struct ipv4_header *ip = (void *) outer;
+    struct udp_header *udp = (void *) (outer + IPV4_HEADER_LEN);
+
+    be16 tot_len = htons((uint16_t) (IPV4_HEADER_LEN + udp_len));
+    be16 id = htons(ip_id);
+    uint32_t sum = t->sum;
+
+    /* The constant fields at once, then those of this frame, whose words
+     * the checksum adds to the template's. */
+    memcpy(outer, &t->ip, IPV4_HEADER_LEN + UDP_HEADER_LEN);
+    if ((ntohl(dst) & 0xf0000000) == 0xe0000000) {
+        ip->ip_ttl = t->ttl_multicast;
+        sum = t->sum_multicast;
+    }
+    ip->ip_tot_len = tot_len;
+    ip->ip_id = id;
+    be32_16_put(&ip->ip_dst, dst);
+    ip->ip_csum = csum_finish(sum + tot_len + id + (dst & 0xffff)
+                              + (dst >> 16));
+    udp->udp_src = htons(p->md.tun_udp_src);
+    udp->udp_dst = p->md.tun_udp_dst;
+    udp->udp_len = htons((uint16_t) udp_len);
+    if (params->udp_csum) {
+        vxlan_put_udp_csum_ipv4(udp, params, dst, udp_len);
+    }
+}
 
 /* Returns the Ethernet address that IPv4 or IPv6 multicast group 'group'
  * maps to (RFC 1112, RFC 2464). */

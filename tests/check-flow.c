@@ -1213,12 +1213,49 @@ START_TEST(test_hash_5tuple)
 }
 END_TEST
 
+/* Checks that the top 6 bits of the hashes of 4096 flows, which differ
+ * only in the source port ('field' 0), the source address (1) or the
+ * destination address (2), fill 64 buckets evenly: each within half its
+ * share of the mean, as the UDP source ports of encapsulation need. */
+static void
+check_hash_spread(int field)
+{
+    unsigned int counts[64] = { 0 };
+
+    for (uint32_t i = 0; i < 4096; i++) {
+        struct flow_key key;
+
+        hash_key(&key, IP4_A + (field == 1 ? i : 0),
+                 IP4_B + (field == 2 ? i << 8 : 0), IP_PROTO_UDP,
+                 (uint16_t) (1024 + (field == 0 ? i : 0)), 4789, 12);
+        counts[flow_hash_5tuple(&key, 0x5eed) >> 26]++;
+    }
+    for (size_t b = 0; b < 64; b++) {
+        ck_assert_msg(counts[b] >= 32 && counts[b] <= 96,
+                      "field %d: bucket %zu holds %u of 4096", field, b,
+                      counts[b]);
+    }
+}
+
+START_TEST(test_hash_spreads_flows)
+{
+    check_hash_spread(0);
+    check_hash_spread(1);
+    check_hash_spread(2);
+}
+END_TEST
+
 /* Parses the frame in 'buf' with flow_hash() and with
  * flow_extract_hashed(), and checks that both leave the same header
- * offsets, protocol and hash in p->md. */
+ * offsets, protocol and hash in p->md, and that the hash is the one the
+ * key gives (flow_hash_5tuple()): the same frame with an 802.1Q tag,
+ * which the hash leaves out, goes the full parser's way, hashed from its
+ * key, where the common frame is hashed from its bytes. */
 static void
 check_flow_hash(const uint8_t *buf, size_t len)
 {
+    static const uint8_t tag[4] = { 0x81, 0x00, 0x00, 0x05 };
+    uint8_t tagged[256];
     struct packet_meta fast, full;
     struct flow_key key;
 
@@ -1236,6 +1273,23 @@ check_flow_hash(const uint8_t *buf, size_t len)
     ck_assert_uint_eq(fast.l3_ofs, full.l3_ofs);
     ck_assert_uint_eq(fast.l4_ofs, full.l4_ofs);
     ck_assert_uint_eq(fast.l4_proto, full.l4_proto);
+
+    be16 type;
+
+    if (len < ETH_HEADER_LEN || len + sizeof tag > sizeof tagged) {
+        return;
+    }
+    memcpy(&type, buf + 2 * ETH_ADDR_LEN, sizeof type);
+    if (type == htons(ETH_TYPE_VLAN) || type == htons(ETH_TYPE_VLAN_QINQ)) {
+        return;
+    }
+    memcpy(tagged, buf, 2 * ETH_ADDR_LEN);
+    memcpy(tagged + 2 * ETH_ADDR_LEN, tag, sizeof tag);
+    memcpy(tagged + 2 * ETH_ADDR_LEN + sizeof tag, buf + 2 * ETH_ADDR_LEN,
+           len - 2 * ETH_ADDR_LEN);
+    ck_assert_int_eq(packet_set_frame(pkt, tagged, len + sizeof tag), 0);
+    flow_extract_hashed(pkt, &key);
+    ck_assert_uint_eq(pkt->md.hash, hash);
 }
 
 /* flow_hash() parses the common frame without a key and hands the others
@@ -1612,6 +1666,7 @@ flow_suite(void)
         { "reads no ports past the IP length", test_ip_length_short_of_l4 },
         { "ignores Ethernet padding", test_ethernet_padding },
         { "hashes the 5-tuple", test_hash_5tuple },
+        { "hash spreads flows", test_hash_spreads_flows },
         { "hashes and extracts the common frame as the full parser",
           test_flow_hash_matches_extract },
         { "composes ARP", test_compose_arp },

@@ -88,6 +88,7 @@ START_TEST(test_plans_trains_and_raw_datagrams)
     for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
         packet_batch_add(&batch, all[i]);
     }
+    vxlan_io_tx_init(&tx);
     vxlan_io_tx_plan(&cfg, &batch, &tx);
 
     ck_assert_uint_eq(tx.n_unusable, 0);
@@ -159,6 +160,7 @@ START_TEST(test_builds_outer_headers_for_the_raw_socket)
     struct vxlan_io_op raw;
 
     one_flow(&batch);
+    vxlan_io_tx_init(&tx);
     vxlan_io_tx_plan(&cfg, &batch, &tx);
     ck_assert_uint_eq(tx.n_ops, 1);
     ck_assert_int_eq(tx.ops[0].type, VXLAN_IO_TRAIN);
@@ -204,6 +206,7 @@ START_TEST(test_leaves_out_unusable_frames)
     packet_batch_init(&batch);
     packet_batch_add(&batch, v6);
     packet_batch_add(&batch, runt);
+    vxlan_io_tx_init(&tx);
     vxlan_io_tx_plan(&cfg, &batch, &tx);
     ck_assert_uint_eq(tx.n_unusable, 2);
     ck_assert_uint_eq(tx.n_ops, 0);
@@ -280,6 +283,71 @@ START_TEST(test_completes_received_datagrams)
 }
 END_TEST
 
+/* Checks that raw datagram 'i' of 'tx' goes to 'dst' as a socket address
+ * of 'family' with port 0, as the raw socket wants it. */
+static void
+assert_raw_address(const struct vxlan_io_tx *tx, size_t i, int family,
+                   const char *dst)
+{
+    const struct msghdr *h = &tx->msgs[i].msg_hdr;
+    const union inet_sockaddr *sa = h->msg_name;
+    struct in6_addr to;
+    struct in6_addr want = fixture_ip(dst);
+
+    ck_assert_int_eq(sa->sa.sa_family, family);
+    ck_assert_uint_eq(h->msg_namelen, family == AF_INET ? sizeof sa->sin
+                                                        : sizeof sa->sin6);
+    ck_assert_uint_eq(family == AF_INET ? sa->sin.sin_port
+                                        : sa->sin6.sin6_port, 0);
+    ck_assert(inet_sockaddr_get(sa, h->msg_namelen, &to));
+    ck_assert(inet_equals(&to, &want));
+    ck_assert_ptr_eq(h->msg_iov, &tx->raw_iovs[i]);
+    ck_assert_uint_eq(h->msg_iovlen, 1);
+    ck_assert_ptr_null(h->msg_control);
+    ck_assert_uint_eq(h->msg_controllen, 0);
+}
+
+/* Plans raw datagrams to 'dsts' (of 'n') of 'family' with 'tx'. */
+static void
+plan_raw(struct vxlan_io_tx *tx, int family, const char *const *dsts,
+         size_t n)
+{
+    struct vxlan_io_tx_config cfg = { .encap = &params, .family = family };
+    struct packet_batch batch;
+
+    packet_batch_init(&batch);
+    for (size_t i = 0; i < n; i++) {
+        packet_batch_add(&batch, encapsulated(dsts[i], 5, 100));
+    }
+    vxlan_io_tx_plan(&cfg, &batch, tx);
+    ck_assert_uint_eq(tx->n_unusable, 0);
+    ck_assert_uint_eq(tx->n_msgs, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_raw_address(tx, i, family, dsts[i]);
+    }
+    packet_batch_free(&batch);
+}
+
+/* A port keeps its plan from one batch to the next, and its family may
+ * change between them: each datagram still goes to its own destination,
+ * in a socket address of the port's family. */
+START_TEST(test_kept_plan_addresses_each_batch)
+{
+    static const char *const v4[] = { "172.31.0.2", "172.31.0.3",
+                                      "239.1.1.1" };
+    static const char *const v4_again[] = { "172.31.0.9" };
+    static const char *const v6[] = { "fd00::2", "fe80::5" };
+    struct vxlan_io_tx tx;
+
+    vxlan_io_tx_init(&tx);
+    plan_raw(&tx, AF_INET6, v6, ARRAY_SIZE(v6));
+    plan_raw(&tx, AF_INET, v4, ARRAY_SIZE(v4));
+    plan_raw(&tx, AF_INET, v4_again, ARRAY_SIZE(v4_again));
+    plan_raw(&tx, AF_INET6, v6, ARRAY_SIZE(v6));
+    plan_raw(&tx, AF_INET, v4, ARRAY_SIZE(v4));
+}
+END_TEST
+
 static Suite *
 vxlan_io_suite(void)
 {
@@ -292,6 +360,8 @@ vxlan_io_suite(void)
                      teardown);
     fixture_add_case(s, "leaves out unusable frames",
                      test_leaves_out_unusable_frames, setup, teardown);
+    fixture_add_case(s, "kept plan addresses each batch",
+                     test_kept_plan_addresses_each_batch, setup, teardown);
     fixture_add_case(s, "completes received datagrams",
                      test_completes_received_datagrams, setup, teardown);
     return s;
