@@ -12,6 +12,8 @@
 #include "flow-rpc.h"
 #include "flow-table.h"
 #include "flow-text.h"
+#include "hash.h"
+#include "hmap.h"
 #include "xmalloc.h"
 
 #define OK VSWITCH__STATUS__STATUS_OK
@@ -58,6 +60,12 @@ struct flow_dump {
     size_t n_copies;
     struct dumped_name *names;
     size_t n_names, names_cap;
+
+    /* diff-flows: the file's rules (NULL for a dump), and whether port
+     * numbers are kept for them. */
+    struct flow_spec *specs;
+    size_t n_specs;
+    bool holds_names;
 };
 
 static void
@@ -144,6 +152,23 @@ copy_name(struct flow_dump *d, const struct flow_text_ports *ports,
     }
 }
 
+/* Copies the names of the ports 'm' and 'a' name. */
+static void
+copy_names_of(struct flow_dump *d, const struct flow_text_ports *ports,
+              const struct match *m, const struct flow_actions *a)
+{
+    if (m->mask.in_port) {
+        copy_name(d, ports, m->key.in_port);
+    }
+    for (size_t i = 0; a && i < a->n; i++) {
+        if (a->acts[i].type == FLOW_ACTION_OUTPUT) {
+            copy_name(d, ports, a->acts[i].port);
+        } else if (a->acts[i].type == FLOW_ACTION_RESUBMIT) {
+            copy_name(d, ports, a->acts[i].resubmit.port);
+        }
+    }
+}
+
 static void
 copy_rule(struct flow_dump *d, const struct flow_rule *r, long long now_ms,
           const struct flow_text_ports *ports)
@@ -168,16 +193,7 @@ copy_rule(struct flow_dump *d, const struct flow_rule *r, long long now_ms,
     memcpy(c->actions, a, size);
 
     /* The port numbers that the formatter will ask names for. */
-    if (c->match.mask.in_port) {
-        copy_name(d, ports, c->match.key.in_port);
-    }
-    for (size_t i = 0; i < a->n; i++) {
-        if (a->acts[i].type == FLOW_ACTION_OUTPUT) {
-            copy_name(d, ports, a->acts[i].port);
-        } else if (a->acts[i].type == FLOW_ACTION_RESUBMIT) {
-            copy_name(d, ports, a->acts[i].resubmit.port);
-        }
-    }
+    copy_names_of(d, ports, &c->match, a);
 }
 
 bool
@@ -198,7 +214,15 @@ flow_dump_copy(struct flow_dump *d, long long now_ms, size_t max)
     while (max-- && d->n_copies < d->n_rules) {
         copy_rule(d, d->rules[d->n_copies], now_ms, &ports);
     }
-    return d->n_copies == d->n_rules;
+    if (d->n_copies < d->n_rules) {
+        return false;
+    }
+    /* The worker needs no more of the bridge. */
+    if (d->holds_names) {
+        bridge_release_port_names(d->bridge);
+        d->holds_names = false;
+    }
+    return true;
 }
 
 size_t
@@ -253,10 +277,179 @@ flow_dump_build(struct flow_dump *d)
     return m;
 }
 
+Vswitch__Status
+flow_dump_start_diff(struct bridge *b, const Vswitch__FlowLines *f,
+                     struct flow_dump **dumpp, char *error,
+                     size_t error_size)
+{
+    struct flow_dump *d = xcalloc(1, sizeof *d);
+    struct flow_text_ports ports;
+
+    d->bridge = b;
+    bridge_flow_ports(b, &ports);
+    bridge_hold_port_names(b);
+    d->holds_names = true;
+    if (flow_rpc_parse_lines(f, &ports, &d->specs, error, error_size)) {
+        flow_dump_destroy(d);
+        return INVALID;
+    }
+    d->n_specs = f->n_lines;
+    for (size_t i = 0; i < d->n_specs; i++) {
+        copy_names_of(d, &ports, &d->specs[i].match, d->specs[i].actions);
+    }
+    select_rules(d);
+    *dumpp = d;
+    return OK;
+}
+
+bool
+flow_dump_is_diff(const struct flow_dump *d)
+{
+    return d->specs != NULL;
+}
+
+/* A rule's identity in OpenFlow's terms: table, priority, match. */
+struct identity {
+    struct hmap_node node;
+    size_t index;               /* Of the last line with this identity. */
+};
+
+static uint32_t
+hash_identity(int table, uint16_t priority, const struct match *m)
+{
+    return hash_bytes(m, sizeof *m, (uint64_t) table << 16 | priority);
+}
+
+static bool
+spec_has_identity(const struct flow_spec *s, int table, uint16_t priority,
+                  const struct match *m)
+{
+    return s->table == table && s->priority == priority
+           && match_equal(&s->match, m);
+}
+
+static struct identity *
+find_identity(const struct hmap *ids, const struct flow_spec *specs,
+              int table, uint16_t priority, const struct match *m)
+{
+    struct identity *id;
+
+    HMAP_FOR_EACH_WITH_HASH (id, node, hash_identity(table, priority, m),
+                             ids) {
+        if (spec_has_identity(&specs[id->index], table, priority, m)) {
+            return id;
+        }
+    }
+    return NULL;
+}
+
+static void
+add_line(Vswitch__FlowDiff *m, size_t *cap, char sign,
+         const struct flow_spec *spec, const struct flow_text_ports *ports)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    if (m->n_lines == *cap) {
+        *cap = *cap ? 2 * *cap : 16;
+        m->lines = xrealloc(m->lines, *cap * sizeof *m->lines);
+    }
+    ds_put_char(&ds, sign);
+    flow_text_format_spec(&ds, spec, ports);
+    m->lines[m->n_lines++] = ds_steal_cstr(&ds);
+}
+
+/* Views copy 'c' as flow_text_parse() would give its rule. */
+static void
+copy_to_spec(const struct dumped_rule *c, struct flow_spec *s)
+{
+    *s = (struct flow_spec) {
+        .table = c->table,
+        .has_priority = true,
+        .priority = c->priority,
+        .cookie = c->cookie,
+        .cookie_mask = c->cookie ? UINT64_MAX : 0,
+        .idle_timeout = c->idle_timeout,
+        .hard_timeout = c->hard_timeout,
+        .match = c->match,
+        .actions = c->actions,
+    };
+}
+
+Vswitch__FlowDiff *
+flow_dump_build_diff(struct flow_dump *d)
+{
+    Vswitch__FlowDiff *m = xmalloc(sizeof *m);
+    struct flow_text_ports ports = { NULL, dumped_port_name, d };
+    bool *in_table = xcalloc(d->n_specs + 1, sizeof *in_table);
+    struct identity *ids = xcalloc(d->n_specs + 1, sizeof *ids);
+    struct hmap map;
+    size_t cap = 0;
+
+    vswitch__flow_diff__init(m);
+    hmap_init(&map);
+    for (size_t i = 0; i < d->n_specs; i++) {
+        const struct flow_spec *s = &d->specs[i];
+        struct identity *id = find_identity(&map, d->specs, s->table,
+                                            s->priority, &s->match);
+
+        if (id) {
+            id->index = i;
+        } else {
+            ids[i].index = i;
+            /* Out of memory is fatal here, as for every xmalloc(). */
+            if (hmap_insert(&map, &ids[i].node,
+                            hash_identity(s->table, s->priority,
+                                          &s->match))) {
+                abort();
+            }
+        }
+    }
+
+    for (size_t i = 0; i < d->n_copies; i++) {
+        const struct dumped_rule *c = &d->copies[i];
+        const struct identity *id = find_identity(&map, d->specs, c->table,
+                                                  c->priority, &c->match);
+        const struct flow_spec *s = id ? &d->specs[id->index] : NULL;
+        struct flow_spec view;
+
+        if (s) {
+            in_table[id->index] = true;
+            if (s->cookie == c->cookie
+                && s->idle_timeout == c->idle_timeout
+                && s->hard_timeout == c->hard_timeout
+                && flow_actions_equal(s->actions, c->actions)) {
+                continue;
+            }
+        }
+        copy_to_spec(c, &view);
+        add_line(m, &cap, '-', &view, &ports);
+        if (s) {
+            add_line(m, &cap, '+', s, &ports);
+        }
+    }
+    for (size_t i = 0; i < d->n_specs; i++) {
+        const struct flow_spec *s = &d->specs[i];
+        const struct identity *id = find_identity(&map, d->specs, s->table,
+                                                  s->priority, &s->match);
+
+        if (id->index == i && !in_table[i]) {
+            add_line(m, &cap, '+', s, &ports);
+        }
+    }
+    hmap_destroy(&map);
+    free(ids);
+    free(in_table);
+    return m;
+}
+
 void
 flow_dump_destroy(struct flow_dump *d)
 {
     if (d) {
+        if (d->holds_names) {
+            bridge_release_port_names(d->bridge);
+        }
+        flow_rpc_free_specs(d->specs, d->n_specs);
         if (d->has_filter) {
             flow_spec_uninit(&d->filter);
         }

@@ -33,6 +33,24 @@ size_t flow_dump_size(const struct flow_dump *);
  * the caller frees. */
 Vswitch__FlowList *flow_dump_build(struct flow_dump *);
 
+/* diff-flows, built the same way: the lines of 'f' are parsed at once
+ * (a bad line fails the start, naming it), every rule of the tables is
+ * copied by flow_dump_copy(), and flow_dump_build_diff() works out and
+ * formats the differences in a worker.  Until the copy is done, the port
+ * numbers the lines named stay kept (bridge_hold_port_names()), so that
+ * the lines and the rules copied mean the same ports. */
+Vswitch__Status flow_dump_start_diff(struct bridge *,
+                                     const Vswitch__FlowLines *f,
+                                     struct flow_dump **dump, char *error,
+                                     size_t error_size);
+bool flow_dump_is_diff(const struct flow_dump *);
+
+/* In a worker, once copied: the rules of the tables that differ from the
+ * file's, in order, each "-" and its text followed by "+" and the file's
+ * version if the file has one; then "+" and each rule the tables lack (of
+ * lines with one identity, the last).  The caller frees it. */
+Vswitch__FlowDiff *flow_dump_build_diff(struct flow_dump *);
+
 /* Accepts NULL. */
 void flow_dump_destroy(struct flow_dump *);
 

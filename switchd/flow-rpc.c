@@ -181,8 +181,8 @@ free_ids(struct hmap *ids)
     hmap_destroy(ids);
 }
 
-static void
-free_specs(struct flow_spec *specs, size_t n)
+void
+flow_rpc_free_specs(struct flow_spec *specs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         flow_spec_uninit(&specs[i]);
@@ -212,11 +212,11 @@ parse_line(const Vswitch__FlowLines *f, size_t i,
     return err;
 }
 
-/* Parses the lines of 'f' into a new array of specs.  Returns 0, or an
- * errno value with the first bad line's number and fault in 'error'. */
-static int
-parse_lines(const Vswitch__FlowLines *f, const struct flow_text_ports *ports,
-            struct flow_spec **specsp, char *error, size_t error_size)
+int
+flow_rpc_parse_lines(const Vswitch__FlowLines *f,
+                     const struct flow_text_ports *ports,
+                     struct flow_spec **specsp, char *error,
+                     size_t error_size)
 {
     struct flow_spec *specs = xcalloc(f->n_lines + 1, sizeof *specs);
 
@@ -224,7 +224,7 @@ parse_lines(const Vswitch__FlowLines *f, const struct flow_text_ports *ports,
         int err = parse_line(f, i, ports, &specs[i], error, error_size);
 
         if (err) {
-            free_specs(specs, i);
+            flow_rpc_free_specs(specs, i);
             return err;
         }
     }
@@ -415,8 +415,8 @@ restart(struct flow_change *c)
     c->n_new = 0;
     c->generation = flow_table_generation(table_of(c->bridge));
     if (c->lines) {
-        free_specs(c->adds, c->n_adds);
-        free_specs(c->dels, c->n_dels);
+        flow_rpc_free_specs(c->adds, c->n_adds);
+        flow_rpc_free_specs(c->dels, c->n_dels);
         c->adds = xcalloc(c->lines->n_lines + 1, sizeof *c->adds);
         c->n_adds = 0;
         c->dels = NULL;
@@ -740,8 +740,8 @@ void
 flow_change_free(struct flow_change *c)
 {
     if (c) {
-        free_specs(c->adds, c->n_adds);
-        free_specs(c->dels, c->n_dels);
+        flow_rpc_free_specs(c->adds, c->n_adds);
+        flow_rpc_free_specs(c->dels, c->n_dels);
         free_ids(&c->ids);
         free(c->rules);
         flow_store_txn_destroy(c->txn);
@@ -839,85 +839,4 @@ flow_rpc_replay(struct bridge *b, struct flow_store *store, long long now_ms)
     }
     bridge_reclaim_port_names(b);
     return r.n_added;
-}
-
-/* diff-flows. */
-
-static void
-add_line(Vswitch__FlowDiff *d, size_t *cap, char sign, char *text)
-{
-    if (d->n_lines == *cap) {
-        *cap = *cap ? 2 * *cap : 16;
-        d->lines = xrealloc(d->lines, *cap * sizeof *d->lines);
-    }
-    d->lines[d->n_lines] = xmalloc(strlen(text) + 2);
-    d->lines[d->n_lines][0] = sign;
-    strcpy(d->lines[d->n_lines] + 1, text);
-    d->n_lines++;
-    free(text);
-}
-
-Vswitch__Status
-flow_rpc_diff(struct bridge *b, const Vswitch__FlowLines *f,
-              Vswitch__Response *resp, char *error, size_t error_size)
-{
-    const struct flow_table *ft = table_of(b);
-    Vswitch__FlowDiff *d = xmalloc(sizeof *d);
-    struct flow_text_ports ports;
-    struct flow_spec *specs;
-    struct flow_rule **rules;
-    struct hmap ids;
-    bool *in_table;
-    size_t n, cap = 0;
-
-    bridge_flow_ports(b, &ports);
-    if (parse_lines(f, &ports, &specs, error, error_size)) {
-        free(d);
-        bridge_reclaim_port_names(b);
-        return INVALID;
-    }
-    vswitch__flow_diff__init(d);
-    hmap_init(&ids);
-    for (size_t i = 0; i < f->n_lines; i++) {
-        add_id(&ids, spec_identity(&specs[i], &ports), i);
-    }
-
-    /* The rules of the tables, in order, each followed by the file's
-     * version if it differs; then the file's rules the tables lack. */
-    in_table = xcalloc(f->n_lines + 1, sizeof *in_table);
-    rules = flow_table_select(ft, NULL, false, &n);
-    for (size_t i = 0; i < n; i++) {
-        char *id = rule_identity(rules[i], &ports);
-        const struct id_node *in_file = find_id(&ids, id);
-
-        free(id);
-        if (in_file) {
-            in_table[in_file->index] = true;
-            if (flow_rule_equals_spec(rules[i], &specs[in_file->index])) {
-                continue;
-            }
-        }
-        add_line(d, &cap, '-', rule_text(rules[i], &ports));
-        if (in_file) {
-            add_line(d, &cap, '+', spec_text(&specs[in_file->index],
-                                             &ports));
-        }
-    }
-    free(rules);
-    for (size_t i = 0; i < f->n_lines; i++) {
-        char *id = spec_identity(&specs[i], &ports);
-        const struct id_node *last = find_id(&ids, id);
-
-        free(id);
-        if (last->index == i && !in_table[i]) {
-            add_line(d, &cap, '+', spec_text(&specs[i], &ports));
-        }
-    }
-    free(in_table);
-    free_ids(&ids);
-    free_specs(specs, f->n_lines);
-    bridge_reclaim_port_names(b);
-    resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FLOW_DIFF;
-    resp->flow_diff = d;
-    return OK;
 }

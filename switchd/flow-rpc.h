@@ -96,12 +96,15 @@ void flow_rpc_start_default(struct bridge *, struct flow_store *,
 size_t flow_rpc_replay(struct bridge *, struct flow_store *,
                        long long now_ms);
 
-/* diff-flows: answers with the differences between the tables and the
- * lines of 'f'.  Returns STATUS_OK or another status with a reason in
- * 'error'. */
-Vswitch__Status flow_rpc_diff(struct bridge *, const Vswitch__FlowLines *f,
-                              Vswitch__Response *resp, char *error,
-                              size_t error_size);
+/* Parses the lines of 'f' (FLOW_TEXT_ADD, a missing table is 0) into a
+ * new array of specs, which flow_rpc_free_specs() frees with what they
+ * own.  Returns 0, or an errno value with the first bad line's number and
+ * fault in 'error'. */
+int flow_rpc_parse_lines(const Vswitch__FlowLines *f,
+                         const struct flow_text_ports *ports,
+                         struct flow_spec **specs, char *error,
+                         size_t error_size);
+void flow_rpc_free_specs(struct flow_spec *specs, size_t n);
 
 /* Parses one line of flow text for 'mode' into 'spec', as
  * flow_text_parse() does, with the reason of a failure in 'error'.

@@ -335,6 +335,12 @@ build_dump(uv_work_t *work)
         call->resp->fdb = NULL;
         fdb_dump_destroy(call->dump);
         call->dump = NULL;
+    } else if (flow_dump_is_diff(call->flow_dump)) {
+        call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FLOW_DIFF;
+        call->resp->flow_diff = flow_dump_build_diff(call->flow_dump);
+        call->frame = pack_response(call->resp, &call->frame_len);
+        flow_dump_destroy(call->flow_dump);
+        call->flow_dump = NULL;
     } else {
         call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FLOWS;
         call->resp->flows = flow_dump_build(call->flow_dump);
@@ -478,11 +484,24 @@ do_dump_flows(struct rpc_call *call)
     return IN_PROGRESS;
 }
 
+/* Built as dump-flows is: the tables copied a slice per loop turn, the
+ * differences worked out in a worker (flow-dump.h). */
 static Vswitch__Status
 do_diff_flows(struct rpc_call *call)
 {
-    return flow_rpc_diff(call->rpc->bridge, call->req->diff_flows,
-                         call->resp, call->error, sizeof call->error);
+    struct rpc *rpc = call->rpc;
+    Vswitch__Status status = flow_dump_start_diff(rpc->bridge,
+                                                  call->req->diff_flows,
+                                                  &call->flow_dump,
+                                                  call->error,
+                                                  sizeof call->error);
+
+    if (status != OK) {
+        return status;
+    }
+    list_push_back(&rpc->dumps, &call->node);
+    rpc_memory_released(rpc);
+    return IN_PROGRESS;
 }
 
 static Vswitch__Status

@@ -307,19 +307,28 @@ START_TEST(test_diff_flows_names_each_difference)
     char *lines[] = { "priority=10,udp,actions=normal",
                       "priority=30,arp,actions=flood",
                       "priority=5,ip,actions=drop" };
-    Vswitch__Response resp = VSWITCH__RESPONSE__INIT;
     struct lines_request r;
     char error[256];
     Vswitch__FlowDiff *d;
+    struct flow_dump *dump;
+    size_t n_steps = 0;
 
     del_all();
     add("priority=10,udp,actions=drop");
     add("cookie=0x9,priority=20,tcp,actions=drop");
     add("priority=5,ip,actions=drop");
     lines_request(&r, VSWITCH__REQUEST__COMMAND_DIFF_FLOWS, lines, 3);
-    ck_assert_int_eq(flow_rpc_diff(bridge, &r.f, &resp, error,
-                                   sizeof error), 0);
-    d = resp.flow_diff;
+    ck_assert_int_eq(flow_dump_start_diff(bridge, &r.f, &dump, error,
+                                          sizeof error), 0);
+    ck_assert(flow_dump_is_diff(dump));
+    /* The tables are copied a rule per step here, as a loop turn would
+     * copy a slice of them. */
+    while (!flow_dump_copy(dump, 0, 1)) {
+        n_steps++;
+    }
+    ck_assert_uint_eq(n_steps, 2);
+    d = flow_dump_build_diff(dump);
+    flow_dump_destroy(dump);
     ck_assert_uint_eq(d->n_lines, 4);
     ck_assert_str_eq(d->lines[0],
                      "-table=0,cookie=0x9,priority=20,tcp actions=drop");
@@ -327,6 +336,32 @@ START_TEST(test_diff_flows_names_each_difference)
     ck_assert_str_eq(d->lines[2], "+table=0,priority=10,udp actions=normal");
     ck_assert_str_eq(d->lines[3], "+table=0,priority=30,arp actions=flood");
     vswitch__flow_diff__free_unpacked(d, NULL);
+
+    /* A port that does not exist keeps its name while the tables are
+     * copied, whatever readers reclaim between the steps. */
+    char *later[] = { "priority=40,in_port=later,actions=drop" };
+
+    lines_request(&r, VSWITCH__REQUEST__COMMAND_DIFF_FLOWS, later, 1);
+    ck_assert_int_eq(flow_dump_start_diff(bridge, &r.f, &dump, error,
+                                          sizeof error), 0);
+    while (!flow_dump_copy(dump, 0, 1)) {
+        bridge_reclaim_port_names(bridge);
+    }
+    d = flow_dump_build_diff(dump);
+    flow_dump_destroy(dump);
+    ck_assert_uint_eq(d->n_lines, 4);
+    ck_assert_str_eq(d->lines[3],
+                     "+table=0,priority=40,in_port=later actions=drop");
+    vswitch__flow_diff__free_unpacked(d, NULL);
+
+    /* A bad line fails the start and names the line. */
+    char *bad[] = { "priority=1,actions=drop", "priority=2,bogus=1" };
+
+    lines_request(&r, VSWITCH__REQUEST__COMMAND_DIFF_FLOWS, bad, 2);
+    ck_assert_int_eq(flow_dump_start_diff(bridge, &r.f, &dump, error,
+                                          sizeof error),
+                     VSWITCH__STATUS__STATUS_INVALID);
+    ck_assert_ptr_nonnull(strstr(error, "line 2: "));
 }
 END_TEST
 
