@@ -467,21 +467,27 @@ do_fdb_show(struct rpc_call *call)
     return IN_PROGRESS;
 }
 
+/* Queues 'call', whose flow dump 'status' says was started, for its
+ * slices. */
 static Vswitch__Status
-do_dump_flows(struct rpc_call *call)
+queue_flow_dump(struct rpc_call *call, Vswitch__Status status)
 {
-    struct rpc *rpc = call->rpc;
-    Vswitch__Status status = flow_dump_start(rpc->bridge,
-                                             call->req->dump_flows,
-                                             &call->flow_dump, call->error,
-                                             sizeof call->error);
-
     if (status != OK) {
         return status;
     }
-    list_push_back(&rpc->dumps, &call->node);
-    rpc_memory_released(rpc);
+    list_push_back(&call->rpc->dumps, &call->node);
+    rpc_memory_released(call->rpc);
     return IN_PROGRESS;
+}
+
+static Vswitch__Status
+do_dump_flows(struct rpc_call *call)
+{
+    return queue_flow_dump(call, flow_dump_start(call->rpc->bridge,
+                                                 call->req->dump_flows,
+                                                 &call->flow_dump,
+                                                 call->error,
+                                                 sizeof call->error));
 }
 
 /* Built as dump-flows is: the tables copied a slice per loop turn, the
@@ -489,19 +495,11 @@ do_dump_flows(struct rpc_call *call)
 static Vswitch__Status
 do_diff_flows(struct rpc_call *call)
 {
-    struct rpc *rpc = call->rpc;
-    Vswitch__Status status = flow_dump_start_diff(rpc->bridge,
-                                                  call->req->diff_flows,
-                                                  &call->flow_dump,
-                                                  call->error,
-                                                  sizeof call->error);
-
-    if (status != OK) {
-        return status;
-    }
-    list_push_back(&rpc->dumps, &call->node);
-    rpc_memory_released(rpc);
-    return IN_PROGRESS;
+    return queue_flow_dump(call, flow_dump_start_diff(call->rpc->bridge,
+                                                      call->req->diff_flows,
+                                                      &call->flow_dump,
+                                                      call->error,
+                                                      sizeof call->error));
 }
 
 static Vswitch__Status
