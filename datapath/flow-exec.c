@@ -27,22 +27,6 @@ exec_drop(struct exec *x, enum flow_exec_drop why)
     x->dropped = true;
 }
 
-/* Moves the header offsets that follow the Ethernet addresses by 'delta'
- * bytes, after a tag was pushed (4) or pulled (-4). */
-static void
-shift_offsets(struct packet *p, int delta)
-{
-    if (p->md.l3_ofs != PACKET_OFS_NONE) {
-        p->md.l3_ofs = (uint16_t) (p->md.l3_ofs + delta);
-    }
-    if (p->md.l4_ofs != PACKET_OFS_NONE) {
-        p->md.l4_ofs = (uint16_t) (p->md.l4_ofs + delta);
-    }
-    if (p->md.csum_partial) {
-        p->md.csum_start = (uint16_t) (p->md.csum_start + delta);
-    }
-}
-
 bool
 flow_exec_push_vlan(struct packet *p, struct flow_key *key, be16 tpid)
 {
@@ -57,7 +41,7 @@ flow_exec_push_vlan(struct packet *p, struct flow_key *key, be16 tpid)
     memmove(frame, frame + VLAN_HEADER_LEN, 2 * ETH_ADDR_LEN);
     memcpy(frame + 2 * ETH_ADDR_LEN, &tpid, sizeof tpid);
     memset(frame + 2 * ETH_ADDR_LEN + 2, 0, 2);
-    shift_offsets(p, VLAN_HEADER_LEN);
+    packet_shift_offsets(p, VLAN_HEADER_LEN);
     key->vlan_tci = tci;
     return true;
 }
@@ -86,7 +70,7 @@ flow_exec_strip_vlan(struct packet *p, struct flow_key *key)
 
     memmove(frame + VLAN_HEADER_LEN, frame, 2 * ETH_ADDR_LEN);
     packet_pull(p, VLAN_HEADER_LEN);
-    shift_offsets(p, -VLAN_HEADER_LEN);
+    packet_shift_offsets(p, -VLAN_HEADER_LEN);
 
     /* An inner tag, if any, is the frame's tag now. */
     struct vlan_header *inner = outer_tag(p);
