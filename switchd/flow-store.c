@@ -157,12 +157,9 @@ static void
 set_rule(struct flow_store *s, const char *id, size_t id_len,
          const char *text, size_t text_len)
 {
-    char *key = xmalloc(id_len + 1);
-    struct saved_rule *r;
+    char *key = xmemdup0(id, id_len);
+    struct saved_rule *r = find_rule(s, key);
 
-    memcpy(key, id, id_len);
-    key[id_len] = '\0';
-    r = find_rule(s, key);
     if (r) {
         free(key);
         free(r->text);
@@ -174,20 +171,15 @@ set_rule(struct flow_store *s, const char *id, size_t id_len,
             abort();
         }
     }
-    r->text = xmalloc(text_len + 1);
-    memcpy(r->text, text, text_len);
-    r->text[text_len] = '\0';
+    r->text = xmemdup0(text, text_len);
 }
 
 static void
 remove_rule(struct flow_store *s, const char *id, size_t id_len)
 {
-    char *key = xmalloc(id_len + 1);
-    struct saved_rule *r;
+    char *key = xmemdup0(id, id_len);
+    struct saved_rule *r = find_rule(s, key);
 
-    memcpy(key, id, id_len);
-    key[id_len] = '\0';
-    r = find_rule(s, key);
     if (r) {
         hmap_remove(&s->rules, &r->node);
         free(r->id);

@@ -39,3 +39,13 @@ xstrdup(const char *s)
 {
     return check(strdup(s));
 }
+
+char *
+xmemdup0(const void *s, size_t n)
+{
+    char *copy = xmalloc(n + 1);
+
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    return copy;
+}

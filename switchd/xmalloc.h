@@ -12,4 +12,8 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *, size_t);
 char *xstrdup(const char *);
 
+/* Returns a new string of the 'n' bytes at 's' (which need not end in a
+ * NUL) and a NUL. */
+char *xmemdup0(const void *s, size_t n);
+
 #endif /* switchd/xmalloc.h */
