@@ -140,6 +140,11 @@ parse_resubmit(const struct parse_ctx *ctx, const char *name,
     if (strlen(arg) >= sizeof buf) {
         return bad(ctx, name, "argument too long");
     }
+    /* resubmit:(... reaches here too, without the ')' the parenthesized
+     * form was checked for. */
+    if (strlen(arg) < 2 || arg[strlen(arg) - 1] != ')') {
+        return bad(ctx, name, "'%s' lacks its ')'", arg);
+    }
     strcpy(buf, arg + 1);
     buf[strlen(buf) - 1] = '\0';
     table = strchr(buf, ',');

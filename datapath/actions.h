@@ -48,8 +48,11 @@ enum flow_action_type {
 /* resubmit()'s table when none is given: the current table. */
 #define FLOW_ACTION_TABLE_SAME 255
 
-/* Resubmits nested deeper than this drop the frame (counted). */
+/* Resubmits nested deeper than this, or more of them in all for one frame
+ * (a tree of resubmits may branch), drop the frame (counted), as Open
+ * vSwitch limits both. */
 #define FLOW_ACTION_MAX_DEPTH 64
+#define FLOW_ACTION_MAX_RESUBMITS 4096
 
 /* The most actions one rule may have. */
 #define FLOW_ACTIONS_MAX 256

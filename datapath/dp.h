@@ -57,7 +57,8 @@ enum dp_drop_reason {
     DP_DROP_FLOW_DROP,          /* The actions sent the frame nowhere
                                  * (actions=drop, say). */
     DP_DROP_TOO_DEEP,           /* Resubmits nested past
-                                 * FLOW_ACTION_MAX_DEPTH. */
+                                 * FLOW_ACTION_MAX_DEPTH, or more than
+                                 * FLOW_ACTION_MAX_RESUBMITS in all. */
     DP_DROP_NO_TUN_DST,         /* output: to the VTEP with no tun_dst. */
     DP_DROP_N_REASONS
 };

@@ -16,6 +16,7 @@ struct exec {
     struct packet *p;           /* NULL once the last action took it. */
     struct flow_key *key;
     bool stopped;               /* Too deep: nothing more happens. */
+    unsigned int n_resubmits;   /* So far, for this frame. */
     bool sent;                  /* An action sent the frame or a copy. */
     bool dropped;               /* A drop was counted. */
 };
@@ -141,7 +142,8 @@ resubmit(struct exec *x, const struct flow_action *a, uint8_t table_id,
                     ? table_id : a->resubmit.table;
     uint32_t saved_port = x->key->in_port;
 
-    if (depth + 1 > FLOW_ACTION_MAX_DEPTH) {
+    if (depth + 1 > FLOW_ACTION_MAX_DEPTH
+        || ++x->n_resubmits > FLOW_ACTION_MAX_RESUBMITS) {
         exec_drop(x, FLOW_EXEC_TOO_DEEP);
         x->stopped = true;
         return;
@@ -277,7 +279,7 @@ void
 flow_exec_run(const struct flow_exec_ops *ops, void *aux, struct packet *p,
               struct flow_key *key)
 {
-    struct exec x = { ops, aux, p, key, false, false, false };
+    struct exec x = { .ops = ops, .aux = aux, .p = p, .key = key };
 
     goto_table(&x, 0, 0, true);
     finish(&x);
@@ -287,7 +289,7 @@ void
 flow_exec_rule(const struct flow_exec_ops *ops, void *aux, struct packet *p,
                struct flow_key *key, const struct flow_rule *rule)
 {
-    struct exec x = { ops, aux, p, key, false, false, false };
+    struct exec x = { .ops = ops, .aux = aux, .p = p, .key = key };
 
     run_rule(&x, rule, 0, 0, true);
     finish(&x);

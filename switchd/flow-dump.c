@@ -217,9 +217,11 @@ flow_dump_copy(struct flow_dump *d, long long now_ms, size_t max)
     if (d->n_copies < d->n_rules) {
         return false;
     }
-    /* The worker needs no more of the bridge. */
+    /* The worker needs no more of the bridge; what the lines named and
+     * no rule does is forgotten, as after every reader. */
     if (d->holds_names) {
         bridge_release_port_names(d->bridge);
+        bridge_reclaim_port_names(d->bridge);
         d->holds_names = false;
     }
     return true;
@@ -448,6 +450,7 @@ flow_dump_destroy(struct flow_dump *d)
     if (d) {
         if (d->holds_names) {
             bridge_release_port_names(d->bridge);
+            bridge_reclaim_port_names(d->bridge);
         }
         flow_rpc_free_specs(d->specs, d->n_specs);
         if (d->has_filter) {

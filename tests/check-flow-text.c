@@ -611,6 +611,8 @@ static const struct {
     { FLOW_TEXT_ADD, "actions=resubmit:nosuch",
       "resubmit: 'nosuch' is no port" },
     { FLOW_TEXT_ADD, "actions=resubmit(,1", "resubmit: '(,1' lacks its ')'" },
+    { FLOW_TEXT_ADD, "actions=resubmit:(", "resubmit: '(' lacks its ')'" },
+    { FLOW_TEXT_ADD, "actions=resubmit:(,5", "resubmit: '(,5' lacks its ')'" },
     { FLOW_TEXT_ADD, "actions=set_field:5",
       "set_field: '5' is not VALUE->FIELD" },
     { FLOW_TEXT_ADD, "actions=set_field:5->nw_ttl",
