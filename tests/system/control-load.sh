@@ -63,7 +63,8 @@ for i in $(seq "$N_LOADERS"); do
     load "$i" &
     pids+=($!)
 done
-in_ns vm1 ping -q -i 0.01 -w $((LOAD_SECONDS + 5)) -c $((LOAD_SECONDS * 100)) \
+in_ns vm1 ping -q -i 0.01 -w $((2 * LOAD_SECONDS + 5)) \
+    -c $((LOAD_SECONDS * 100)) \
     -W 2 10.99.0.2 >"$WORK/ping.txt" 2>&1
 wait "${pids[@]}"
 dumps=$(cat "$WORK"/load.* | paste -sd+ | bc)
@@ -130,7 +131,7 @@ print(answers)
 PYEOF
 pipeline_pid=$!
 at_exit "kill $pipeline_pid"
-in_ns vm1 ping -q -i 0.01 -c 500 -w 10 -W 2 10.99.0.2 >"$WORK/ping2.txt" 2>&1 &
+in_ns vm1 ping -q -i 0.01 -c 500 -w 20 -W 2 10.99.0.2 >"$WORK/ping2.txt" 2>&1 &
 ping_pid=$!
 worst_ctl=0
 for i in $(seq 10); do
@@ -236,7 +237,7 @@ time.sleep(14)
 PYEOF
 greedy_pid=$!
 at_exit "kill $greedy_pid"
-in_ns vm1 ping -q -i 0.01 -c 1200 -w 14 -W 2 10.99.0.2 >"$WORK/ping3.txt" 2>&1 &
+in_ns vm1 ping -q -i 0.01 -c 1200 -w 30 -W 2 10.99.0.2 >"$WORK/ping3.txt" 2>&1 &
 ping_pid=$!
 peak_kb=$base_kb
 end=$((SECONDS + 12))

@@ -66,6 +66,10 @@ check_eq "the kernel's vx0 has MTU 1450" 1450 \
 start_capture underlay hA eth0 "$WORK/underlay.pcap" udp port 4789
 check "vmA pings the kernel's vx0 (multicast)" in_ns vmA ping -c 3 -W 2 $VX_IP
 check "the kernel's vx0 pings vmA (multicast)" in_ns hB ping -c 3 -W 2 $VM_IP
+# The last reply reached hB as it left hA, maybe before tcpdump wrote it:
+# let the file hold all 12 echoes (bounded) before stopping the capture.
+wait_for 10 bash -c "[ \$(tshark -r '$WORK/underlay.pcap' \
+    -Y 'vxlan.vni == 5000 && icmp' 2>/dev/null | wc -l) -ge 12 ]"
 stop_capture underlay
 
 # Each side learned the other behind the other's VTEP.  bridge -j prints

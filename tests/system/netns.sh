@@ -176,7 +176,9 @@ ping_all_pairs() {
 }
 
 # check_ping WHEN FILE: the output of "ping -q" in FILE shows no loss and
-# no round trip of 100 ms or more.
+# no round trip of 100 ms or more.  Give ping a deadline (-w) well past
+# what its count (-c) takes, slow builds included: a ping that stops at
+# its deadline counts the reply still on its way as lost.
 check_ping() {
     local when=$1 file=$2 sent received worst
     cat "$file"
