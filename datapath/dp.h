@@ -78,16 +78,10 @@ struct dp_counters {
 typedef void dp_send_cb(void *aux, uint32_t port_no,
                         struct packet_batch *batch);
 
-/* Finds the next-hop Ethernet address for underlay address 'dst'.  Returns
- * false if it is not known.  Not called at present: encapsulated frames
- * leave through the kernel's IP stack, which resolves the next hop, and
- * carry no outer Ethernet header (vxlan.h). */
-typedef bool dp_neighbor_cb(void *aux, const struct in6_addr *dst,
-                            struct eth_addr *mac);
-
+/* Encapsulated frames leave through the kernel's IP stack, which resolves
+ * the next hop: they carry no outer Ethernet header (vxlan.h). */
 struct dp_callbacks {
     dp_send_cb *send;
-    dp_neighbor_cb *neighbor;   /* May be NULL. */
     void *aux;
 };
 

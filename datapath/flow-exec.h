@@ -45,8 +45,7 @@ struct flow_exec_ops {
 
 /* Runs 'p', whose key is 'key', through the tables from table 0, and
  * takes it.  'key' may be rewritten.  If the tables do not look at keys
- * (flow_table_needs_key() false for every table visited), 'key' need only
- * hold in_port and vni. */
+ * (flow_table_is_trivial()), 'key' need only hold in_port and vni. */
 void flow_exec_run(const struct flow_exec_ops *, void *aux, struct packet *p,
                    struct flow_key *key);
 

@@ -133,13 +133,6 @@ flow_table_lookup(const struct flow_table *ft, uint8_t table_id,
 }
 
 bool
-flow_table_needs_key(const struct flow_table *ft, uint8_t table_id)
-{
-    return table_id < FLOW_TABLE_N_TABLES
-           && classifier_needs_key(&ft->tables[table_id]);
-}
-
-bool
 flow_table_is_trivial(const struct flow_table *ft)
 {
     return ft->trivial;

@@ -57,13 +57,10 @@ uint64_t flow_table_generation(const struct flow_table *);
 int flow_table_add_default(struct flow_table *, long long now_ms);
 
 /* Returns the best rule of table 'table_id' for 'key', or NULL for a
- * miss.  'key' may be NULL if flow_table_needs_key() said no. */
+ * miss.  'key' may be NULL while flow_table_is_trivial(). */
 struct flow_rule *flow_table_lookup(const struct flow_table *,
                                     uint8_t table_id,
                                     const struct flow_key *key);
-
-/* Says whether a lookup in 'table_id' depends on the frame at all. */
-bool flow_table_needs_key(const struct flow_table *, uint8_t table_id);
 
 /* Says whether any table but 0 has rules, or table 0 has a rule that
  * looks at the frame: if not, every frame meets the same rule and no

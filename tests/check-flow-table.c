@@ -445,21 +445,16 @@ START_TEST(test_trivial_only_with_catchall_table_0)
     ck_assert(flow_table_is_trivial(ft));
     ck_assert_int_eq(flow_table_add_default(ft, 0), 0);
     ck_assert(flow_table_is_trivial(ft));
-    ck_assert(!flow_table_needs_key(ft, 0));
     ck_assert_ptr_nonnull(flow_table_lookup(ft, 0, NULL));
 
     add_rule(0, 100, &tcp22, 0, 1);
     ck_assert(!flow_table_is_trivial(ft));
-    ck_assert(flow_table_needs_key(ft, 0));
     flow_table_delete(ft, &f, false, NULL, NULL, NULL);
     ck_assert(flow_table_is_trivial(ft));
-    ck_assert(!flow_table_needs_key(ft, 0));
 
     /* A catch-all elsewhere still means a second lookup. */
     add_rule(1, 0, NULL, 0, 1);
     ck_assert(!flow_table_is_trivial(ft));
-    ck_assert(!flow_table_needs_key(ft, 1));
-    ck_assert(!flow_table_needs_key(ft, 255));
     ck_assert_ptr_null(flow_table_lookup(ft, 255, NULL));
 }
 END_TEST
