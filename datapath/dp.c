@@ -814,7 +814,7 @@ static struct dp_vni *
 xlate_vni(const struct xlate *xl, uint32_t vni)
 {
     return xl->v && xl->v->vni == vni ? xl->v
-           : vni ? find_vni(xl->dp, vni) : NULL;
+           : vni ? lookup_vni(xl->dp, vni) : NULL;
 }
 
 static void
@@ -895,7 +895,7 @@ xlate_output(void *xl_, struct packet *p, const struct flow_key *key,
     struct xlate *xl = xl_;
     struct dp *dp = xl->dp;
     bool to_in_port = port_no == FLOW_ACTION_IN_PORT;
-    struct dp_port *out = to_in_port ? xl->in : find_port(dp, port_no);
+    struct dp_port *out = to_in_port ? xl->in : lookup_port(dp, port_no);
     struct dp_vni *v = xlate_vni(xl, key->vni);
 
     /* Only the in_port action sends a frame back where it came from, as

@@ -279,10 +279,7 @@ void
 flow_exec_run(const struct flow_exec_ops *ops, void *aux, struct packet *p,
               struct flow_key *key)
 {
-    struct exec x = { .ops = ops, .aux = aux, .p = p, .key = key };
-
-    goto_table(&x, 0, 0, true);
-    finish(&x);
+    flow_exec_rule(ops, aux, p, key, ops->lookup(aux, 0, key, 0, p));
 }
 
 void
