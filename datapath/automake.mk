@@ -37,6 +37,7 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/udp-gso.c datapath/udp-gso.h \
 	datapath/tcp-gro.c datapath/tcp-gro.h \
 	datapath/tso.c datapath/tso.h \
+	datapath/tunnel-tap.c datapath/tunnel-tap.h \
 	datapath/util.h \
 	datapath/vnet-hdr.c datapath/vnet-hdr.h \
 	datapath/vxlan-io.c datapath/vxlan-io.h \

@@ -23,6 +23,7 @@
 #include "list.h"
 #include "packet.h"
 #include "tcp-gro.h"
+#include "tunnel-tap.h"
 #include "tso.h"
 #include "util.h"
 
@@ -632,7 +633,8 @@ output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
         drop(dp, in, v, p, DP_DROP_TOO_BIG);
         return;
     }
-    if (p->md.gso_size) {
+    if (p->md.gso_size && !(tunnel->tunnel.takes_super_frames
+                            && tunnel_tap_takes(p, dst))) {
         struct segment_output so = { dp, in, v, NULL, dst, vni };
 
         segment(&so, p);
@@ -1002,6 +1004,19 @@ static const struct flow_exec_ops xlate_ops = {
     .drop = xlate_drop,
 };
 
+/* Says whether 'p', decapsulated on tunnel port 'tunnel', is longer than
+ * any frame the underlay MTU lets through: a super frame that a sender on
+ * this host handed over whole (a kernel vxlan device's, or a VTEP's
+ * through a TAP with UDP-tunnel GSO, tunnel-tap.h), since no wire carries
+ * one.  Like a frame from this host's stack it may carry an inner
+ * checksum left to offload.  Inlined (see enqueue()). */
+static inline __attribute__((always_inline)) bool
+beyond_underlay_mtu(const struct dp_port *tunnel, const struct packet *p)
+{
+    return packet_size(p) > tunnel->tunnel.mtu + ETH_HEADER_LEN
+                            - vxlan_overhead(&p->md.tun_src);
+}
+
 /* Frames from the tunnel port are UDP payloads (VXLAN header first) with
  * the outer addresses in p->md, as the VTEP's socket delivers them. */
 /* A kernel vxlan device on this host hands its TCP segmentation offload
@@ -1026,7 +1041,7 @@ mark_super_frame(const struct dp_port *tunnel, struct packet *p)
                        - vxlan_overhead(&p->md.tun_src);
     size_t hdr_len;
 
-    if (packet_size(p) > max_frame
+    if (beyond_underlay_mtu(tunnel, p)
         && (hdr_len = tso_header_len(p)) != 0 && hdr_len < max_frame) {
         p->md.gso_size = (uint16_t) MAX(max_frame - hdr_len,
                                         TSO_MIN_SEGMENT);
@@ -1084,7 +1099,8 @@ process(struct dp *dp, struct dp_port *in, struct dp_vni *v,
     struct xlate xl = { dp, in, v };
     bool trivial = dp->trivial && !dp->trace;
     bool from_tunnel = in->kind == DP_PORT_TUNNEL;
-    bool offloaded = from_tunnel && from_this_host(p);
+    bool offloaded = from_tunnel && (from_this_host(p)
+                                     || beyond_underlay_mtu(in, p));
     struct flow_key key;
 
     if (!trivial || offloaded) {

@@ -123,6 +123,10 @@ int dp_port_bind(struct dp *, uint32_t port_no, uint32_t vni);
 struct dp_tunnel_config {
     struct vxlan_encap_params encap;
     unsigned int mtu;           /* Underlay MTU (IP packet size). */
+
+    /* The port takes TCP super frames whole, encapsulated, where
+     * tunnel_tap_takes() says so (tunnel-tap.h). */
+    bool takes_super_frames;
 };
 
 /* Sets the tunnel port's configuration.  Returns ENOENT if 'port_no' is not

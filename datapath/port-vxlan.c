@@ -46,6 +46,7 @@
 #include "inet.h"
 #include "packet.h"
 #include "sockopt.h"
+#include "tunnel-tap.h"
 #include "udp-gso.h"
 #include "util.h"
 #include "vxlan-io.h"
@@ -68,6 +69,9 @@ struct vxlan_port {
     uint16_t ip_id;             /* Next outer IPv4 identification. */
     bool use_gso;               /* The gso option. */
     struct udp_gso *gso;        /* Trains of datagrams, NULL if disabled. */
+    bool use_gso_tap;           /* The gso_tap option. */
+    struct tunnel_tap *gso_tap; /* Whole super frames, NULL if not used. */
+    char gso_tap_reason[160];   /* Why not, if not. */
     struct vxlan_io_tx tx;      /* The plan of the batch being sent. */
     int family;                 /* AF_INET or AF_INET6, as 'local_ip'. */
     char dev[IFNAMSIZ];         /* Underlay interface, "" if none. */
@@ -245,6 +249,7 @@ parse_options(const struct port_args *args, struct vxlan_port *vp,
     unsigned int ttl = 0, tos = 0, mtu = 0;
 
     vp->use_gso = true;
+    vp->use_gso_tap = true;
 
     if (!local || !inet_parse(local, &encap->local)
         || !inet_is_unicast(&encap->local)) {
@@ -260,6 +265,8 @@ parse_options(const struct port_args *args, struct vxlan_port *vp,
         || !port_args_get_bool(args, "udp_csum", &encap->udp_csum, error,
                                error_size)
         || !port_args_get_bool(args, "gso", &vp->use_gso, error,
+                               error_size)
+        || !port_args_get_bool(args, "gso_tap", &vp->use_gso_tap, error,
                                error_size)) {
         return EINVAL;
     }
@@ -300,6 +307,7 @@ vxlan_close(struct port *port)
             packet_free(vp->trains.batch.packets[i]);
         }
         udp_gso_destroy(vp->gso);
+        tunnel_tap_close(vp->gso_tap);
         free(vp);
     }
 }
@@ -325,6 +333,24 @@ open_gso(struct vxlan_port *vp, char *error, size_t error_size)
         return ENOMEM;
     }
     return 0;
+}
+
+/* Opens vp->gso_tap where the options and the kernel allow; otherwise
+ * says why not in vp->gso_tap_reason.  The port works either way. */
+static void
+open_gso_tap(struct vxlan_port *vp)
+{
+    const char *why = !vp->use_gso_tap ? "gso_tap=false"
+                      : vp->family != AF_INET ? "IPv6 underlay"
+                      : vp->tunnel.encap.udp_csum ? "udp_csum=true"
+                      : NULL;
+
+    if (why) {
+        snprintf(vp->gso_tap_reason, sizeof vp->gso_tap_reason, "%s", why);
+    } else if (!tunnel_tap_open(&vp->gso_tap, vp->gso_tap_reason,
+                                sizeof vp->gso_tap_reason)) {
+        vp->gso_tap_reason[0] = '\0';
+    }
 }
 
 static int
@@ -374,6 +400,7 @@ vxlan_open(const struct port_args *args, struct port **portp, char *error,
         vxlan_close(&vp->up);
         return err;
     }
+    open_gso_tap(vp);
     *portp = &vp->up;
     return 0;
 }
@@ -486,10 +513,10 @@ send_train(struct vxlan_port *vp, const struct vxlan_io_tx *tx,
     return !error || error == EAGAIN;
 }
 
+/* Sends the frames of 'batch', none a super frame, and empties it. */
 static void
-vxlan_send(struct port *port, struct packet_batch *batch)
+send_frames(struct vxlan_port *vp, struct packet_batch *batch)
 {
-    struct vxlan_port *vp = vxlan_port_cast(port);
     struct vxlan_io_tx_config cfg = {
         .encap = &vp->tunnel.encap,
         .family = vp->family,
@@ -517,6 +544,48 @@ vxlan_send(struct port *port, struct packet_batch *batch)
     packet_batch_free(batch);
 }
 
+/* Sends super frame 'p', whole, through the tunnel TAP, and frees it. */
+static void
+send_super_frame(struct vxlan_port *vp, struct packet *p)
+{
+    if (!vp->gso_tap) {
+        vp->stats.tx_errors++;
+    } else {
+        vxlan_push_outer(p, &vp->tunnel.encap, vp->ip_id++);
+        if (tunnel_tap_send(vp->gso_tap, p)) {
+            vp->stats.tx_errors++;
+        }
+    }
+    packet_free(p);
+}
+
+/* The datapath hands over whole only the super frames that the tunnel TAP
+ * takes (dp_tunnel_config's 'takes_super_frames'); the frames before one
+ * leave before it, so that a flow's frames keep their order. */
+static void
+vxlan_send(struct port *port, struct packet_batch *batch)
+{
+    struct vxlan_port *vp = vxlan_port_cast(port);
+    struct packet_batch frames;
+    struct packet *p;
+
+    packet_batch_init(&frames);
+    PACKET_BATCH_FOR_EACH (i, p, batch) {
+        if (!p->md.gso_size) {
+            packet_batch_add(&frames, p);
+            continue;
+        }
+        if (frames.count) {
+            send_frames(vp, &frames);
+        }
+        send_super_frame(vp, p);
+    }
+    if (frames.count) {
+        send_frames(vp, &frames);
+    }
+    batch->count = 0;
+}
+
 static int
 vxlan_fd(const struct port *port)
 {
@@ -537,6 +606,7 @@ port_vxlan_tunnel_config(const struct port *port,
     int mtu;
 
     *tc = vp->tunnel;
+    tc->takes_super_frames = vp->gso_tap != NULL;
 
     /* The operator may have raised the underlay MTU since the port was
      * opened (for jumbo frames); the MTU at open time is the fallback. */
@@ -673,6 +743,9 @@ static const struct port_option vxlan_options[] = {
       "compute the outer UDP checksum over IPv4 (default false)" },
     { "gso", PORT_OPT_BOOL, 0, 0, false,
       "send a flow's frames in trains with UDP GSO (default true)" },
+    { "gso_tap", PORT_OPT_BOOL, 0, 0, false,
+      "send whole TCP super frames into the host through a TAP with "
+      "UDP-tunnel GSO, where the kernel takes it (default true)" },
     { "mtu", PORT_OPT_UINT, 576, 65535, false,
       "underlay MTU, 576 or more (default: the MTU of dev, else 1500)" },
     { .key = NULL },

@@ -81,13 +81,14 @@ vxlan_put_header(struct vxlan_header *vx, uint32_t vni)
  * records in p->md where the datagram goes: the VNI, tun_src (the local
  * address), tun_dst ('dst'), and the UDP ports tun_udp_dst (the params')
  * and tun_udp_src, taken from p->md.hash, which must be valid.  Completes
- * any partial inner checksum first, since the receiver cannot.  The
+ * any partial inner checksum first, since the receiver cannot, but not
+ * that of a super frame, whoever cuts it finishes each segment's.  The
  * parsed offsets are reset, since they described the inner frame.
- * Returns 0, or EMSGSIZE
- * (frame unchanged) if the outer IP packet would be too long or the
- * headroom is short of every outer header, vxlan_overhead(dst) bytes, so
- * that vxlan_push_outer() and anyone adding an outer Ethernet header find
- * room.  Inline, as the datapath's steps every frame takes. */
+ * Returns 0, or EMSGSIZE (frame unchanged) if the outer IP packet would be
+ * too long or the headroom is short of every outer header,
+ * vxlan_overhead(dst) bytes, so that vxlan_push_outer() and anyone adding
+ * an outer Ethernet header find room.  Inline, as the datapath's steps
+ * every frame takes. */
 static inline int
 vxlan_encap(struct packet *p, const struct vxlan_encap_params *params,
             uint32_t vni, const struct in6_addr *dst)
@@ -102,8 +103,9 @@ vxlan_encap(struct packet *p, const struct vxlan_encap_params *params,
         return EMSGSIZE;
     }
     /* The receiving VTEP hands the inner frame to a host that expects a
-     * finished checksum. */
-    if (p->md.csum_partial) {
+     * finished checksum.  A super frame that goes whole keeps it for
+     * whoever cuts it (tunnel-tap.h). */
+    if (p->md.csum_partial && !p->md.gso_size) {
         csum_complete_partial(p);
     }
     vxlan_put_header(packet_push(p, VXLAN_HEADER_LEN), vni);

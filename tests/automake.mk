@@ -138,6 +138,7 @@ SYSTEM_TESTS = \
 	tests/system/pcap.sh \
 	tests/system/pcap-files.sh \
 	tests/system/three-hosts.sh \
+	tests/system/tunnel-gso.sh \
 	tests/system/two-hosts.sh \
 	tests/system/underlay.sh
 if !ENABLE_SANITIZERS
@@ -146,4 +147,4 @@ endif
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/netns.sh \
 	tests/system/guest.sh tests/system/vm-lifecycle.sh \
-	tests/system/hold-connections.py
+	tests/system/hold-connections.py tests/system/xfer.py

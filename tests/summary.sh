@@ -1,5 +1,7 @@
 #!/bin/bash
 # Prints "N passed, N failed" for a build directory's last "make check",
+# with ", N skipped" when a test could not run here (exit status 77 after
+# a "SKIP: why" line; a skip never counts as a pass),
 # counting every test: each Check test case of the unit suites, and each
 # check of the shell tests (lines "PASS: ..." and "FAIL: ..." in their
 # logs).  A test program that ended without reporting its checks counts as
@@ -10,6 +12,7 @@ set -eu
 build=${1:?usage: summary.sh BUILD_DIR}
 passed=0
 failed=0
+skipped=0
 
 while IFS= read -r trs; do
     [ -e "$trs" ] || continue
@@ -26,7 +29,12 @@ while IFS= read -r trs; do
     fi
     # A program that failed without saying which check failed (a crash, a
     # timeout, nothing run) counts as one failure more.
-    if [ "$result" != PASS ] && [ "$result" != SKIP ]; then
+    if [ "$result" = SKIP ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+        echo "skipped: $(basename "${trs%.trs}"):" \
+            "$(sed -n 's/^SKIP: //p' "$log" | head -n 1)"
+        skipped=$((skipped + 1))
+        continue
+    elif [ "$result" != PASS ] && [ "$result" != SKIP ]; then
         echo "failed: $(basename "${trs%.trs}") ($result)"
         [ "$f" -eq 0 ] && f=1
     elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
@@ -36,5 +44,9 @@ while IFS= read -r trs; do
     failed=$((failed + f))
 done < <(find "$build/tests" -name "*.trs" | sort)
 
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -111,36 +111,7 @@ n_ours=$(awk -F'\t' -v a=$A_IP '{ split($1, s, ",") } s[1] == a' \
              "$WORK/wire.txt" | wc -l)
 check "tshark sees all 6 of our ICMP frames ($n_ours)" test "$n_ours" -ge 6
 
-# TCP both ways, 16 MiB of random data, compared by SHA-256.  The helper
-# receives on a port and prints the byte count and digest of what came,
-# or sends a file; every socket operation has a time-out.
-cat >"$WORK/xfer.py" <<'EOF'
-import hashlib, socket, sys
-if sys.argv[1] == "recv":
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("0.0.0.0", int(sys.argv[2])))
-    srv.listen(1)
-    srv.settimeout(20)
-    conn, _ = srv.accept()
-    conn.settimeout(20)
-    digest, n = hashlib.sha256(), 0
-    while True:
-        data = conn.recv(1 << 16)
-        if not data:
-            break
-        digest.update(data)
-        n += len(data)
-    print(n, digest.hexdigest())
-else:
-    conn = socket.create_connection((sys.argv[2], int(sys.argv[3])), 10)
-    conn.settimeout(20)
-    with open(sys.argv[4], "rb") as f:
-        conn.sendall(f.read())
-    conn.shutdown(socket.SHUT_WR)
-    conn.recv(1)            # the receiver's close
-    conn.close()
-EOF
+# TCP both ways, 16 MiB of random data, compared by SHA-256 (xfer.py).
 head -c $((16 << 20)) /dev/urandom >"$WORK/data.bin"
 want="$(stat -c %s "$WORK/data.bin")"
 want+=" $(sha256sum "$WORK/data.bin" | cut -d' ' -f1)"
@@ -153,13 +124,13 @@ transfer() {
     local from=$1 to=$2 ip=$3 port=$4 rx start
     start_capture "tap$port" vmA tap0 "$WORK/tap.$port.pcap" -c 300 \
         tcp and src host $VX_IP
-    timeout 60 ip netns exec "$(ns "$to")" python3 "$WORK/xfer.py" recv \
+    timeout 60 ip netns exec "$(ns "$to")" python3 "$XFER" recv \
         "$port" >"$WORK/rx.$port" 2>"$WORK/rx.$port.err" &
     rx=$!
     wait_for 10 in_ns "$to" sh -c "ss -Hltn 'sport = :$port' | grep -q ." \
         || echo "receiver did not listen"
     start=$(date +%s.%N)
-    in_ns "$from" timeout 60 python3 "$WORK/xfer.py" send "$ip" "$port" \
+    in_ns "$from" timeout 60 python3 "$XFER" send "$ip" "$port" \
         "$WORK/data.bin" 2>"$WORK/tx.$port.err" \
         || echo "sender failed: $(tail -n 1 "$WORK/tx.$port.err")"
     wait $rx

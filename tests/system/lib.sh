@@ -9,6 +9,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 VSWITCHD=$top_builddir/switchd/vswitchd
 CTL_BIN=$top_builddir/ctl/vswitch-ctl
+XFER=$top_srcdir/tests/system/xfer.py   # TCP transfers checked by SHA-256
 
 if [ "$(id -u)" != 0 ]; then
     echo "FAIL: $(basename "$0") needs root"
