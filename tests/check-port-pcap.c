@@ -182,10 +182,7 @@ expect_eagain(struct port *port)
 static struct port_stats
 get_stats(const struct port *port)
 {
-    struct port_stats stats;
-
-    port->class->get_stats(port, &stats);
-    return stats;
+    return port->stats;
 }
 
 /* Reads every frame of capture 'file' (opened afresh, as another program
@@ -262,13 +259,13 @@ START_TEST(test_replay_starts_again_from_first_frame)
 
     /* In the middle of the file. */
     expect_batch(port, 0, PACKET_BATCH_MAX);
-    ck_assert_int_eq(port_pcap_replay(port, error, sizeof error), 0);
+    ck_assert_int_eq(port_replay(port, error, sizeof error), 0);
     expect_batch(port, 0, PACKET_BATCH_MAX);
     expect_batch(port, 32, 8);
     expect_eagain(port);
 
     /* After the end. */
-    ck_assert_int_eq(port_pcap_replay(port, error, sizeof error), 0);
+    ck_assert_int_eq(port_replay(port, error, sizeof error), 0);
     expect_batch(port, 0, PACKET_BATCH_MAX);
     expect_batch(port, 32, 8);
     expect_eagain(port);
@@ -285,7 +282,7 @@ START_TEST(test_replay_picks_up_a_rewritten_file)
     port = must_open(file, NULL);
     expect_batch(port, 0, 3);
     write_capture(file, DLT_EN10MB, 5);
-    ck_assert_int_eq(port_pcap_replay(port, error, sizeof error), 0);
+    ck_assert_int_eq(port_replay(port, error, sizeof error), 0);
     expect_batch(port, 0, 5);
     port_close(port);
 }
@@ -296,7 +293,7 @@ START_TEST(test_replay_without_rx_file_is_refused)
     char file[256], error[256] = "";
     struct port *port = must_open(NULL, path(file, sizeof file, "o.pcap"));
 
-    ck_assert_int_eq(port_pcap_replay(port, error, sizeof error), ENOENT);
+    ck_assert_int_eq(port_replay(port, error, sizeof error), ENOENT);
     ck_assert_str_eq(error, "the port has no rx file to replay");
     expect_eagain(port);
     port_close(port);

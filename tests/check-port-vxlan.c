@@ -123,17 +123,14 @@ tunnel_config(const struct port *port)
 {
     struct dp_tunnel_config tc;
 
-    port_vxlan_tunnel_config(port, &tc);
+    ck_assert(port_tunnel_config(port, &tc));
     return tc;
 }
 
 static struct port_stats
 get_stats(const struct port *port)
 {
-    struct port_stats stats;
-
-    port->class->get_stats(port, &stats);
-    return stats;
+    return port->stats;
 }
 
 static int
@@ -808,7 +805,7 @@ set_groups(struct port *port, const char *const *groups, size_t n,
     for (size_t i = 0; i < n; i++) {
         addrs[i] = fixture_ip(groups[i]);
     }
-    ck_assert_int_eq(port_vxlan_set_groups(port, addrs, n), want);
+    ck_assert_int_eq(port_set_groups(port, addrs, n), want);
 }
 
 START_TEST(test_joins_and_leaves_groups_on_dev)
@@ -858,7 +855,7 @@ START_TEST(test_refuses_more_than_1024_groups)
     for (size_t i = 0; i < 1025; i++) {
         many[i] = inet_from_ipv4(htonl(0xef020000 + (uint32_t) i));
     }
-    ck_assert_int_eq(port_vxlan_set_groups(port, many, 1025), EINVAL);
+    ck_assert_int_eq(port_set_groups(port, many, 1025), EINVAL);
 
     /* Refused whole: the groups it had are kept. */
     ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 1);
@@ -900,12 +897,12 @@ START_TEST(test_retries_groups_that_failed_to_join)
     for (size_t i = 0; i < ARRAY_SIZE(groups); i++) {
         groups[i] = inet_from_ipv4(htonl(0xef030000 + (uint32_t) i));
     }
-    ck_assert_int_eq(port_vxlan_set_groups(port, groups, 21), ENOBUFS);
+    ck_assert_int_eq(port_set_groups(port, groups, 21), ENOBUFS);
     ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 20);
     ck_assert(!igmp_has(UNDERLAY, "239.3.0.20"));
 
     fixture_write_file("/proc/sys/net/ipv4/igmp_max_memberships", "21");
-    ck_assert_int_eq(port_vxlan_set_groups(port, groups, 21), 0);
+    ck_assert_int_eq(port_set_groups(port, groups, 21), 0);
     ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 21);
     ck_assert(igmp_has(UNDERLAY, "239.3.0.20"));
     port_close(port);
