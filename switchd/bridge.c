@@ -871,6 +871,7 @@ bridge_port_state(const struct bridge *b, const char *name,
     state->device = port->closed;
     if (port->port) {
         add_device_stats(port, &state->device);
+        state->offloads = port->port->offloads;
     }
     state->tx_while_down = port->tx_while_down;
     return true;
