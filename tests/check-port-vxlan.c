@@ -127,12 +127,6 @@ tunnel_config(const struct port *port)
     return tc;
 }
 
-static struct port_stats
-get_stats(const struct port *port)
-{
-    return port->stats;
-}
-
 static int
 recv_batch(struct port *port, struct packet_batch *batch)
 {
@@ -180,8 +174,8 @@ START_TEST(test_receives_what_it_sends_to_itself)
     send_encapsulated(port, &tc.encap, &self, 0, 1);
     expect_own_frame(port, 0, &self, &self);
     ck_assert_int_eq(recv_batch(port, &batch), EAGAIN);
-    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
-    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    ck_assert_uint_eq(port->stats.tx_errors, 0);
+    ck_assert_uint_eq(port->stats.rx_errors, 0);
     port_close(port);
 }
 END_TEST
@@ -196,7 +190,7 @@ START_TEST(test_receives_what_it_sends_to_itself_over_ipv6)
 
     send_encapsulated(port, &tc.encap, &self, 3, 1);
     expect_own_frame(port, 3, &self, &self);
-    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    ck_assert_uint_eq(port->stats.tx_errors, 0);
     port_close(port);
 }
 END_TEST
@@ -281,7 +275,7 @@ START_TEST(test_recv_returns_eagain_when_idle)
 
     ck_assert_int_eq(recv_batch(port, &batch), EAGAIN);
     ck_assert_uint_eq(batch.count, 0);
-    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    ck_assert_uint_eq(port->stats.rx_errors, 0);
     port_close(port);
 }
 END_TEST
@@ -310,7 +304,7 @@ START_TEST(test_keeps_datagrams_while_the_pool_is_dry)
         packet_free(held[--n_held]);
     }
     expect_own_frame(port, 7, &self, &self);
-    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    ck_assert_uint_eq(port->stats.rx_errors, 0);
     port_close(port);
 }
 END_TEST
@@ -334,7 +328,7 @@ START_TEST(test_counts_frames_it_cannot_send)
     packet_batch_add(&batch, runt);
     port->class->send(port, &batch);
     ck_assert_uint_eq(batch.count, 0);
-    ck_assert_uint_eq(get_stats(port).tx_errors, 2);
+    ck_assert_uint_eq(port->stats.tx_errors, 2);
     port_close(port);
 }
 END_TEST
@@ -432,7 +426,7 @@ START_TEST(test_sends_a_flows_frames_in_one_train)
     }
     ck_assert_uint_eq(src_port, vxlan_src_port(&tc.encap, 7));
     ck_assert_int_eq(recv(sock, buf, sizeof buf, MSG_DONTWAIT), -1);
-    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    ck_assert_uint_eq(port->stats.tx_errors, 0);
     close(sock);
     port_close(port);
 }
@@ -484,7 +478,7 @@ START_TEST(test_keeps_each_flows_order_when_flows_interleave)
         ck_assert_uint_eq(ofs, len);
     }
     ck_assert_int_eq(recv(sock, buf, sizeof buf, MSG_DONTWAIT), -1);
-    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    ck_assert_uint_eq(port->stats.tx_errors, 0);
     close(sock);
     port_close(port);
 }
@@ -510,7 +504,7 @@ START_TEST(test_sends_a_frame_too_big_for_a_train_alone)
         len = fixture_recv_train(sock, buf, sizeof buf, &seg, &src_port);
         expect_payload(buf, len, &specs[i]);
     }
-    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    ck_assert_uint_eq(port->stats.tx_errors, 0);
     close(sock);
     port_close(port);
 }
@@ -539,7 +533,7 @@ expect_one_at_a_time(const char *const *options)
         ck_assert_uint_eq(src_port, 10000);
         expect_payload(buf, len, &specs[i]);
     }
-    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    ck_assert_uint_eq(port->stats.tx_errors, 0);
     close(sock);
     port_close(port);
 }
@@ -637,7 +631,7 @@ START_TEST(test_cuts_a_train_it_receives_into_its_datagrams)
         }
     }
     ck_assert_uint_eq(n_got, ARRAY_SIZE(specs));
-    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    ck_assert_uint_eq(port->stats.rx_errors, 0);
     close(peer);
     port_close(port);
 }
