@@ -38,6 +38,8 @@ struct system_port {
     int fd;
     int ifindex;
     char name[IF_NAMESIZE];     /* The port's: what the interface is. */
+    bool vnet_hdr;              /* Frames cross behind a virtio-net header
+                                 * (PACKET_VNET_HDR). */
 };
 
 static struct system_port *
@@ -121,6 +123,7 @@ system_open(const struct port_args *args, struct port **portp, char *error,
     /* The virtio-net header carries TCP super frames over both versions
      * and unfinished checksums, which the kernel finishes for a device
      * that cannot. */
+    sp->vnet_hdr = offload;
     sp->up.offloads = offload ? PORT_OFFLOAD_CSUM | PORT_OFFLOAD_TSO4
                                 | PORT_OFFLOAD_TSO6 : 0;
     sp->fd = fd;
@@ -227,7 +230,7 @@ system_recv(struct port *port, struct packet_pool *pool,
             struct packet_batch *batch)
 {
     struct system_port *sp = system_cast(port);
-    size_t hdr_size = port->offloads ? VNET_HDR_LEN : 0;
+    size_t hdr_size = sp->vnet_hdr ? VNET_HDR_LEN : 0;
     struct mmsghdr msgs[PACKET_BATCH_MAX];
     struct iovec iovs[PACKET_BATCH_MAX];
     struct sockaddr_ll from[PACKET_BATCH_MAX];
@@ -297,7 +300,7 @@ system_send(struct port *port, struct packet_batch *batch)
 
         /* With offloads the device (or the kernel, for it) finishes the
          * checksum and cuts a super frame; without, nothing would. */
-        if (!port->offloads) {
+        if (!sp->vnet_hdr) {
             csum_complete_partial(p);
         } else if (!vnet_hdr_push(p)) {
             port->stats.tx_errors++;

@@ -61,7 +61,7 @@
 /* Returns the port's offloads once its device took 'tun_flags' (TUN_F_*,
  * as TUNSETOFFLOAD takes them). */
 static uint32_t
-port_offloads(unsigned int tun_flags)
+offloads_of(unsigned int tun_flags)
 {
     return (tun_flags & TUN_F_CSUM ? PORT_OFFLOAD_CSUM : 0)
            | (tun_flags & TUN_F_TSO4 ? PORT_OFFLOAD_TSO4 : 0)
@@ -357,7 +357,7 @@ tap_open(const struct port_args *args, struct port **portp, char *error,
         return ENOMEM;
     }
     tap->up.class = &port_tap_class;
-    tap->up.offloads = port_offloads(offload ? TAP_OFFLOADS : 0);
+    tap->up.offloads = offloads_of(offload ? TAP_OFFLOADS : 0);
     tap->at = at;
     tap->owned = owned;
     *portp = &tap->up;
@@ -383,7 +383,7 @@ tap_update(struct port *port, const struct port_args *args, char *error,
                  strerror(err));
         return err;
     }
-    port->offloads = port_offloads(offload ? TAP_OFFLOADS : 0);
+    port->offloads = offloads_of(offload ? TAP_OFFLOADS : 0);
     return 0;
 }
 
