@@ -170,6 +170,9 @@ check_eq "cap1's file is the input twice" "$IN $IN" "$(digests "$WORK/cap1.pcap"
 check_eq "the underlay carried the input twice" "$IN $IN" \
     "$(digests "$WORK/underlay.pcap" vxlan)"
 check_eq "nothing went back out of cap0" "" "$(digests "$WORK/cap0.pcap")"
+check_eq "port-replay on a port of a type that cannot replay says so" \
+    "vswitch-ctl: a vxlan port has nothing to replay" \
+    "$(vsctl h1 port-replay vtep0 2>&1)"
 # A tx file with no frame yet must be readable too: the pcap header
 # written, not left in a stdio buffer until the first frame.
 check "cap0's tx file, with no frame, is readable while vswitchd runs" \
