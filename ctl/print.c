@@ -114,6 +114,11 @@ print_port(struct output *out, const Vswitch__PortStatus *p)
     }
     output_end_object(out);
     print_counters(out, p->counters, COUNTERS_PACKETS);
+    output_begin_list(out, "offloads", "OFFLOADS");
+    for (size_t i = 0; i < p->n_offloads; i++) {
+        output_string(out, NULL, NULL, p->offloads[i]);
+    }
+    output_end_list(out);
     output_end_row(out);
 }
 
@@ -123,7 +128,7 @@ print_port_table(struct output *out, Vswitch__PortStatus *const *ports,
 {
     static const char *const columns[] = {
         "NAME", "TYPE", "VNI", "STATE", "RX_PACKETS", "TX_PACKETS", "DROPS",
-        "OPTIONS", NULL,
+        "OFFLOADS", "OPTIONS", NULL,
     };
 
     output_begin_table(out, "ports", columns);

@@ -29,6 +29,7 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/match.c datapath/match.h \
 	datapath/packet.c datapath/packet.h \
 	datapath/port.c datapath/port.h datapath/port-provider.h \
+	datapath/port-offload.c datapath/port-offload.h \
 	datapath/port-pcap.c \
 	datapath/port-system.c \
 	datapath/port-tap.c \

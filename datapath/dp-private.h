@@ -33,7 +33,7 @@ struct dp_port {
     struct hmap_node node;      /* In dp's 'ports'. */
     uint32_t port_no;
     enum dp_port_kind kind;
-    bool takes_gso;             /* Takes TCP super frames whole. */
+    uint32_t offloads;          /* PORT_OFFLOAD_*: what it takes. */
     struct dp_vni *vni;         /* Local ports: the bound VNI, or NULL. */
     struct list vni_node;       /* In the VNI's 'ports' if bound. */
     struct packet_batch tx;     /* Frames waiting for the send callback. */

@@ -226,14 +226,14 @@ dp_port_add(struct dp *dp, uint32_t port_no, enum dp_port_kind kind)
 }
 
 int
-dp_port_set_gso(struct dp *dp, uint32_t port_no, bool takes_gso)
+dp_port_set_offloads(struct dp *dp, uint32_t port_no, uint32_t offloads)
 {
     struct dp_port *port = find_port(dp, port_no);
 
     if (!port || port->kind != DP_PORT_LOCAL) {
         return port ? EINVAL : ENOENT;
     }
-    port->takes_gso = takes_gso;
+    port->offloads = offloads;
     return 0;
 }
 
@@ -451,6 +451,23 @@ drop(struct dp *dp, struct dp_port *in, struct dp_vni *v, struct packet *p,
     packet_free(p);
 }
 
+/* Returns true if 'out' takes TCP super frame 'p' whole: its device has
+ * TSO for the frame's IP version. */
+static inline bool
+takes_whole(const struct dp_port *out, const struct packet *p)
+{
+    uint32_t tso = out->offloads & (PORT_OFFLOAD_TSO4 | PORT_OFFLOAD_TSO6);
+    const uint8_t *ip;
+
+    if (!tso || tso == (PORT_OFFLOAD_TSO4 | PORT_OFFLOAD_TSO6)) {
+        return tso != 0;
+    }
+    ip = p->md.parsed && p->md.l3_ofs != PACKET_OFS_NONE
+         ? packet_at(p, p->md.l3_ofs, 1) : NULL;
+    return ip && tso == (*ip >> 4 == 6 ? PORT_OFFLOAD_TSO6
+                                       : PORT_OFFLOAD_TSO4);
+}
+
 /* Queues 'p' for 'out'; sends a full batch at once.  A port that takes
  * super frames gets a TCP segment appended to the one queued before it,
  * where the two make a run (tcp-gro.h).  'v' (counted) may be NULL.
@@ -480,7 +497,7 @@ enqueue(struct dp *dp, struct dp_port *out, struct dp_vni *v,
         v->counters.tx_packets++;
         v->counters.tx_bytes += bytes;
     }
-    if (out->takes_gso && out->tx.count
+    if (out->tx.count && takes_whole(out, p)
         && tcp_gro_merge(out->tx.packets[out->tx.count - 1], p)) {
         packet_free(p);
         return;
@@ -540,7 +557,7 @@ static inline __attribute__((always_inline)) void
 output(struct dp *dp, struct dp_port *in, struct dp_port *out,
        struct dp_vni *v, struct packet *p)
 {
-    if (p->md.gso_size && !out->takes_gso) {
+    if (p->md.gso_size && !takes_whole(out, p)) {
         struct segment_output so = { dp, in, v, out, NULL, 0 };
 
         segment(&so, p);

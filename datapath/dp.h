@@ -9,6 +9,7 @@
 #include "dstring.h"
 #include "flow-text.h"
 #include "mac-table.h"
+#include "port-offload.h"
 #include "vxlan.h"
 
 struct flow_rule;
@@ -109,12 +110,14 @@ struct flow_table *dp_flow_table(struct dp *);
 int dp_port_add(struct dp *, uint32_t port_no, enum dp_port_kind);
 int dp_port_del(struct dp *, uint32_t port_no);
 
-/* Says whether local port 'port_no' takes TCP super frames (p->md.gso_size
- * set) whole, as a TAP device with offloads does; the datapath cuts them
- * into segments for every other output (tso.h).  Off when a port is added.
- * Returns 0, ENOENT, or EINVAL for the tunnel port, which always gets
- * segments. */
-int dp_port_set_gso(struct dp *, uint32_t port_no, bool takes_gso);
+/* Says what the device of local port 'port_no' takes: 'offloads' is a set
+ * of PORT_OFFLOAD_* flags (port-offload.h).  A TCP super frame
+ * (p->md.gso_size set) leaves whole through a port with TSO for its IP
+ * version, as through a TAP device with offloads; the datapath cuts it
+ * into segments for every other output (tso.h).  None when a port is
+ * added.  Returns 0, ENOENT, or EINVAL for the tunnel port, which always
+ * gets segments. */
+int dp_port_set_offloads(struct dp *, uint32_t port_no, uint32_t offloads);
 
 /* Binds local port 'port_no' to 'vni' (0 unbinds).  Entries learned on the
  * port are forgotten, since they belonged to the old VNI. */

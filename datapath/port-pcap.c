@@ -4,7 +4,7 @@
  * attached to a problem report is replayed through the switch.
  *
  * rx=FILE is read once, from the start, when the port is opened and on
- * each port_pcap_replay(); tx=FILE receives every frame sent to the port
+ * each port_replay(); tx=FILE receives every frame sent to the port
  * and is flushed after each batch, so that another program can read it
  * while the daemon runs.  Both are opened through the port's struct
  * port_files, the daemon's rules about which files a client may name; a
@@ -39,7 +39,6 @@ struct pcap_port {
     struct stat tx_st;          /* The tx file, to keep rx off it. */
     off_t tx_end;               /* Where the last frame written whole ends. */
     int tx_error;               /* Why writing stopped; 0 while it goes. */
-    struct port_stats stats;
 };
 
 static struct pcap_port *
@@ -426,7 +425,7 @@ pcap_port_recv(struct port *port, struct packet_pool *pool,
         if (n != 1) {
             /* The end of the file, or a damaged one: replay is over. */
             if (n == PCAP_ERROR) {
-                pp->stats.rx_errors++;
+                pp->up.stats.rx_errors++;
             }
             packet_free(p);
             pcap_close(pp->rx);
@@ -434,7 +433,7 @@ pcap_port_recv(struct port *port, struct packet_pool *pool,
             break;
         }
         if (packet_set_frame(p, data, hdr->caplen)) {
-            pp->stats.rx_errors++;
+            pp->up.stats.rx_errors++;
             packet_free(p);
             continue;
         }
@@ -466,7 +465,7 @@ tx_failed(struct pcap_port *pp, const off_t *ends, size_t n, int err)
     if (ftruncate(fd, pp->tx_end)) {
         /* The reader stops at the record cut short: nothing more to do. */
     }
-    pp->stats.tx_errors += n - written;
+    pp->up.stats.tx_errors += n - written;
     pp->tx_error = err;
 }
 
@@ -480,7 +479,7 @@ pcap_port_send(struct port *port, struct packet_batch *batch)
 
     if (pp->tx && pp->tx_error) {
         /* The file stopped taking frames: each one sent is lost. */
-        pp->stats.tx_errors += batch->count;
+        pp->up.stats.tx_errors += batch->count;
     } else if (pp->tx) {
         FILE *stream = pcap_dump_file(pp->tx);
         struct pcap_pkthdr hdr;
@@ -511,12 +510,6 @@ pcap_port_fd(const struct port *port)
     return -1;
 }
 
-static void
-pcap_port_get_stats(const struct port *port, struct port_stats *stats)
-{
-    *stats = pcap_cast(port)->stats;
-}
-
 /* A tx file that could not take a frame (a full file system) takes the
  * port down, saying so. */
 static int
@@ -531,15 +524,15 @@ pcap_port_check(struct port *port, char *reason, size_t reason_size)
     return pp->tx_error;
 }
 
-int
-port_pcap_replay(struct port *port, char *error, size_t error_size)
+static int
+pcap_port_replay(struct port *port, char *error, size_t error_size)
 {
     struct pcap_port *pp = pcap_cast(port);
     struct stat st;
     pcap_t *rx;
     int err;
 
-    if (port->class != &port_pcap_class || !pp->rx_path) {
+    if (!pp->rx_path) {
         snprintf(error, error_size, "the port has no rx file to replay");
         return ENOENT;
     }
@@ -585,8 +578,8 @@ const struct port_class port_pcap_class = {
     .recv = pcap_port_recv,
     .send = pcap_port_send,
     .fd = pcap_port_fd,
-    .get_stats = pcap_port_get_stats,
     .check = pcap_port_check,
     .check_files = pcap_check_files,
     .check_options = pcap_check_options,
+    .replay = pcap_port_replay,
 };

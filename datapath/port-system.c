@@ -38,7 +38,8 @@ struct system_port {
     int fd;
     int ifindex;
     char name[IF_NAMESIZE];     /* The port's: what the interface is. */
-    struct port_stats stats;
+    bool vnet_hdr;              /* Frames cross behind a virtio-net header
+                                 * (PACKET_VNET_HDR). */
 };
 
 static struct system_port *
@@ -119,7 +120,12 @@ system_open(const struct port_args *args, struct port **portp, char *error,
         return err;
     }
     sp->up.class = &port_system_class;
-    sp->up.takes_gso = offload;
+    /* The virtio-net header carries TCP super frames over both versions
+     * and unfinished checksums, which the kernel finishes for a device
+     * that cannot. */
+    sp->vnet_hdr = offload;
+    sp->up.offloads = offload ? PORT_OFFLOAD_CSUM | PORT_OFFLOAD_TSO4
+                                | PORT_OFFLOAD_TSO6 : 0;
     sp->fd = fd;
     sp->ifindex = ifindex;
     snprintf(sp->name, sizeof sp->name, "%s", args->name);
@@ -224,7 +230,7 @@ system_recv(struct port *port, struct packet_pool *pool,
             struct packet_batch *batch)
 {
     struct system_port *sp = system_cast(port);
-    size_t hdr_size = port->takes_gso ? VNET_HDR_LEN : 0;
+    size_t hdr_size = sp->vnet_hdr ? VNET_HDR_LEN : 0;
     struct mmsghdr msgs[PACKET_BATCH_MAX];
     struct iovec iovs[PACKET_BATCH_MAX];
     struct sockaddr_ll from[PACKET_BATCH_MAX];
@@ -259,7 +265,7 @@ system_recv(struct port *port, struct packet_pool *pool,
         if (i >= n || from[i].sll_pkttype == PACKET_OUTGOING) {
             packet_free(p);
         } else if (!complete_frame(p, &msgs[i], hdr_size)) {
-            sp->stats.rx_errors++;
+            port->stats.rx_errors++;
             packet_free(p);
         } else {
             packet_batch_add(batch, p);
@@ -268,7 +274,7 @@ system_recv(struct port *port, struct packet_pool *pool,
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
         int error = errno;
 
-        sp->stats.rx_errors++;
+        port->stats.rx_errors++;
         /* ENETDOWN is transient; a vanished interface is not, but the
          * kernel reports its deletion as ENETDOWN too. */
         if (error == ENETDOWN && !interface_exists(sp->ifindex)) {
@@ -294,10 +300,10 @@ system_send(struct port *port, struct packet_batch *batch)
 
         /* With offloads the device (or the kernel, for it) finishes the
          * checksum and cuts a super frame; without, nothing would. */
-        if (!port->takes_gso) {
+        if (!sp->vnet_hdr) {
             csum_complete_partial(p);
         } else if (!vnet_hdr_push(p)) {
-            sp->stats.tx_errors++;
+            port->stats.tx_errors++;
             continue;
         }
         iovs[n_msgs] = (struct iovec) { packet_data(p), packet_size(p) };
@@ -319,10 +325,10 @@ system_send(struct port *port, struct packet_batch *batch)
             continue;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK
                              || errno == ENOBUFS)) {
-            sp->stats.tx_errors += n_msgs - done;
+            port->stats.tx_errors += n_msgs - done;
             break;
         } else {
-            sp->stats.tx_errors++;
+            port->stats.tx_errors++;
             done++;
         }
     }
@@ -360,12 +366,6 @@ system_check(struct port *port, char *reason, size_t reason_size)
     return 0;
 }
 
-static void
-system_get_stats(const struct port *port, struct port_stats *stats)
-{
-    *stats = system_cast(port)->stats;
-}
-
 static const struct port_option system_options[] = {
     { "offload", PORT_OPT_BOOL, 0, 0, false,
       "take TCP super frames and unfinished checksums from the device, "
@@ -384,6 +384,5 @@ const struct port_class port_system_class = {
     .recv = system_recv,
     .send = system_send,
     .fd = system_fd,
-    .get_stats = system_get_stats,
     .check = system_check,
 };

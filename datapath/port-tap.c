@@ -58,6 +58,16 @@
  * then cuts frames with CWR itself, which keeps the rule for CWR simple. */
 #define TAP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)
 
+/* Returns the port's offloads once its device took 'tun_flags' (TUN_F_*,
+ * as TUNSETOFFLOAD takes them). */
+static uint32_t
+offloads_of(unsigned int tun_flags)
+{
+    return (tun_flags & TUN_F_CSUM ? PORT_OFFLOAD_CSUM : 0)
+           | (tun_flags & TUN_F_TSO4 ? PORT_OFFLOAD_TSO4 : 0)
+           | (tun_flags & TUN_F_TSO6 ? PORT_OFFLOAD_TSO6 : 0);
+}
+
 /* Where a descriptor was attached. */
 struct tap_attachment {
     int fd;
@@ -70,7 +80,6 @@ struct tap_port {
     struct port up;
     bool owned;                 /* Made by this daemon: removed with it. */
     struct tap_attachment at;
-    struct port_stats stats;
 };
 
 static struct tap_port *
@@ -348,7 +357,7 @@ tap_open(const struct port_args *args, struct port **portp, char *error,
         return ENOMEM;
     }
     tap->up.class = &port_tap_class;
-    tap->up.takes_gso = offload;
+    tap->up.offloads = offloads_of(offload ? TAP_OFFLOADS : 0);
     tap->at = at;
     tap->owned = owned;
     *portp = &tap->up;
@@ -374,7 +383,7 @@ tap_update(struct port *port, const struct port_args *args, char *error,
                  strerror(err));
         return err;
     }
-    port->takes_gso = offload;
+    port->offloads = offloads_of(offload ? TAP_OFFLOADS : 0);
     return 0;
 }
 
@@ -435,18 +444,18 @@ tap_recv(struct port *port, struct packet_pool *pool,
             if (error == EAGAIN || error == EINTR) {
                 break;
             }
-            tap->stats.rx_errors++;
+            port->stats.rx_errors++;
             /* The device was deleted underneath us. */
             return batch->count ? 0 : error;
         }
         if ((size_t) n <= hdr_size) {
-            tap->stats.rx_errors++;
+            port->stats.rx_errors++;
             packet_free(p);
             continue;
         }
         p->size = (uint32_t) ((size_t) n - hdr_size);
         if (!apply_vnet_hdr(p)) {
-            tap->stats.rx_errors++;
+            port->stats.rx_errors++;
             packet_free(p);
             continue;
         }
@@ -465,15 +474,15 @@ tap_send(struct port *port, struct packet_batch *batch)
 
     PACKET_BATCH_FOR_EACH (i, p, batch) {
         if (!p->md.gso_size && tap->at.mtu && packet_size(p) > max_len) {
-            tap->stats.tx_errors++;
+            port->stats.tx_errors++;
             continue;
         }
-        if (!vnet_hdr_output(p, port->takes_gso)) {
-            tap->stats.tx_errors++;
+        if (!vnet_hdr_output(p, port_takes_tso(port))) {
+            port->stats.tx_errors++;
             continue;
         }
         if (write(tap->at.fd, packet_data(p), packet_size(p)) < 0) {
-            tap->stats.tx_errors++;
+            port->stats.tx_errors++;
         }
     }
     packet_batch_free(batch);
@@ -483,12 +492,6 @@ static int
 tap_fd(const struct port *port)
 {
     return tap_cast(port)->at.fd;
-}
-
-static void
-tap_get_stats(const struct port *port, struct port_stats *stats)
-{
-    *stats = tap_cast(port)->stats;
 }
 
 /* Reads the MTU of the device behind 'tap', wherever it is now.  */
@@ -584,6 +587,5 @@ const struct port_class port_tap_class = {
     .recv = tap_recv,
     .send = tap_send,
     .fd = tap_fd,
-    .get_stats = tap_get_stats,
     .check = tap_check,
 };

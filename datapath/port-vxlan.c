@@ -78,7 +78,6 @@ struct vxlan_port {
     int ifindex;                /* Index of 'dev', 0 if none. */
     bool mtu_from_dev;          /* No mtu option: follow 'dev'. */
     struct dp_tunnel_config tunnel;
-    struct port_stats stats;
 
     /* The multicast groups 'rx_fd' is a member of. */
     size_t n_groups;
@@ -435,7 +434,7 @@ receive_trains(struct vxlan_port *vp, struct packet_pool *pool, size_t max)
         if (i < n_read && vxlan_io_rx_complete(&msgs[i], packets[i])) {
             packet_batch_add(&vp->trains.batch, packets[i]);
         } else {
-            vp->stats.rx_errors += i < n_read;
+            vp->up.stats.rx_errors += i < n_read;
             packet_free(packets[i]);
         }
     }
@@ -449,10 +448,10 @@ vxlan_recv(struct port *port, struct packet_pool *pool,
     struct vxlan_port *vp = vxlan_port_cast(port);
     int err = 0;
 
-    vxlan_io_rx_cut(&vp->trains, pool, batch, &vp->stats.rx_errors);
+    vxlan_io_rx_cut(&vp->trains, pool, batch, &vp->up.stats.rx_errors);
     if (!vp->trains.batch.count && !packet_batch_is_full(batch)) {
         err = receive_trains(vp, pool, PACKET_BATCH_MAX - batch->count);
-        vxlan_io_rx_cut(&vp->trains, pool, batch, &vp->stats.rx_errors);
+        vxlan_io_rx_cut(&vp->trains, pool, batch, &vp->up.stats.rx_errors);
     }
 
     if (batch->count) {
@@ -460,7 +459,7 @@ vxlan_recv(struct port *port, struct packet_pool *pool,
     } else if (!err || err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
         return EAGAIN;
     } else if (is_transient(err)) {
-        vp->stats.rx_errors++;
+        vp->up.stats.rx_errors++;
         return EAGAIN;
     }
     return err;
@@ -486,10 +485,10 @@ send_raw(struct vxlan_port *vp, struct vxlan_io_tx *tx,
         } else if (retval < 0 && errno == EINTR) {
             continue;
         } else if (retval < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            vp->stats.tx_errors += op->n - i;
+            vp->up.stats.tx_errors += op->n - i;
             break;
         } else {
-            vp->stats.tx_errors++;
+            vp->up.stats.tx_errors++;
             i++;
         }
     }
@@ -508,7 +507,7 @@ send_train(struct vxlan_port *vp, const struct vxlan_io_tx *tx,
                              iovs, op->n, iovs[0].iov_len);
 
     if (error == EAGAIN) {
-        vp->stats.tx_errors += op->n;
+        vp->up.stats.tx_errors += op->n;
     }
     return !error || error == EAGAIN;
 }
@@ -527,7 +526,7 @@ send_frames(struct vxlan_port *vp, struct packet_batch *batch)
     struct vxlan_io_tx *tx = &vp->tx;
 
     vxlan_io_tx_plan(&cfg, batch, tx);
-    vp->stats.tx_errors += tx->n_unusable;
+    vp->up.stats.tx_errors += tx->n_unusable;
     for (size_t i = 0; i < tx->n_ops; i++) {
         const struct vxlan_io_op *op = &tx->ops[i];
 
@@ -593,14 +592,7 @@ vxlan_fd(const struct port *port)
 }
 
 static void
-vxlan_get_stats(const struct port *port, struct port_stats *stats)
-{
-    *stats = vxlan_port_cast(port)->stats;
-}
-
-void
-port_vxlan_tunnel_config(const struct port *port,
-                         struct dp_tunnel_config *tc)
+vxlan_tunnel_config(const struct port *port, struct dp_tunnel_config *tc)
 {
     const struct vxlan_port *vp = vxlan_port_cast(port);
     int mtu;
@@ -677,9 +669,9 @@ contains_group(const struct in6_addr *groups, size_t n,
     return false;
 }
 
-int
-port_vxlan_set_groups(struct port *port, const struct in6_addr *groups,
-                      size_t n_groups)
+static int
+vxlan_set_groups(struct port *port, const struct in6_addr *groups,
+                 size_t n_groups)
 {
     struct vxlan_port *vp = vxlan_port_cast(port);
     size_t n_kept = 0;
@@ -762,6 +754,7 @@ const struct port_class port_vxlan_class = {
     .recv = vxlan_recv,
     .send = vxlan_send,
     .fd = vxlan_fd,
-    .get_stats = vxlan_get_stats,
     .check = vxlan_check,
+    .tunnel_config = vxlan_tunnel_config,
+    .set_groups = vxlan_set_groups,
 };

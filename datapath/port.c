@@ -214,6 +214,35 @@ port_class_check_options(const struct port_class *class,
            || class->check_options(keys, n, error, size);
 }
 
+bool
+port_tunnel_config(const struct port *port, struct dp_tunnel_config *tc)
+{
+    if (!port->class->tunnel_config) {
+        return false;
+    }
+    port->class->tunnel_config(port, tc);
+    return true;
+}
+
+int
+port_set_groups(struct port *port, const struct in6_addr *groups,
+                size_t n_groups)
+{
+    return port->class->set_groups
+           ? port->class->set_groups(port, groups, n_groups) : 0;
+}
+
+int
+port_replay(struct port *port, char *error, size_t error_size)
+{
+    if (!port->class->replay) {
+        snprintf(error, error_size, "a %s port has nothing to replay",
+                 port->class->type);
+        return ENOENT;
+    }
+    return port->class->replay(port, error, error_size);
+}
+
 const char *
 port_args_get(const struct port_args *args, const char *key)
 {

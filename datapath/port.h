@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "dp.h"
+#include "port-offload.h"
 
 /* Port types.
  *
@@ -38,7 +39,8 @@ struct port;
 struct port_files;
 struct stat;
 
-/* What a port counts beyond what the datapath sees. */
+/* What a port counts beyond what the datapath sees: the same figures for
+ * every type, which each class counts in its struct port. */
 struct port_stats {
     uint64_t rx_errors;         /* Receive failures and malformed input. */
     uint64_t tx_errors;         /* Frames the device refused or lost. */
@@ -117,15 +119,14 @@ struct port_class {
                 struct packet_batch *batch);
 
     /* Sends every packet of 'batch' and frees them; frames a tunnel port
-     * sends carry full outer headers.  Failures are counted in tx_errors,
-     * never reported: a switch drops what it cannot send. */
+     * sends carry full outer headers.  Failures are counted in
+     * stats.tx_errors, never reported: a switch drops what it cannot
+     * send. */
     void (*send)(struct port *, struct packet_batch *batch);
 
     /* Returns the descriptor to poll for input, or -1 if the port has none
      * and must be polled with 'recv' until it returns EAGAIN (pcap). */
     int (*fd)(const struct port *);
-
-    void (*get_stats)(const struct port *, struct port_stats *);
 
     /* Returns 0 while the port's device is there and works, or an errno
      * value with the reason in words in 'reason' ("device gone: ...", or
@@ -156,17 +157,57 @@ struct port_class {
      * option on its own; NULL if it has none. */
     bool (*check_options)(const char *const *keys, size_t n, char *error,
                           size_t error_size);
+
+    /* What only some types do.  The owner calls them for every port, as
+     * port_tunnel_config(), port_set_groups() and port_replay() below,
+     * without asking its type: a class without one leaves it NULL. */
+
+    /* The datapath's settings for the tunnel port (with the underlay MTU
+     * read from its device unless set), which the owner hands on now and
+     * then, so that the tunnel follows its device.  The class of the
+     * datapath's DP_PORT_TUNNEL has it. */
+    void (*tunnel_config)(const struct port *, struct dp_tunnel_config *);
+
+    /* Makes the port a member of exactly the multicast 'groups', those the
+     * owner's VNIs flood to (a VXLAN port joins them on its underlay).
+     * Returns 0 or an errno value; a group that failed is tried again at
+     * the next call. */
+    int (*set_groups)(struct port *, const struct in6_addr *groups,
+                      size_t n_groups);
+
+    /* Starts reading the frames the port replays into the switch again
+     * from the start (a pcap port's rx file).  Returns 0, or an errno
+     * value (ENOENT if it has nothing to replay) with a one-line reason in
+     * 'error'. */
+    int (*replay)(struct port *, char *error, size_t error_size);
 };
 
 /* Every port implementation embeds this and converts back with
- * CONTAINER_OF(). */
+ * CONTAINER_OF().  What every type has in common lives here rather than
+ * in each implementation, so that the owner reads it without asking the
+ * class. */
 struct port {
     const struct port_class *class;
 
-    /* Set by 'open': 'send' takes TCP super frames (p->md.gso_size) and
-     * unfinished checksums whole, and 'recv' may return them. */
-    bool takes_gso;
+    /* What the port's device accepted when 'open' (or 'update') set it up,
+     * a set of PORT_OFFLOAD_* flags: 'send' takes frames with these
+     * offloads whole (a TCP super frame of an IP version it has TSO for, a
+     * checksum left to finish), and 'recv' may return them.  The owner
+     * hands it on to the datapath (dp_port_set_offloads()), which finishes
+     * or cuts what the port cannot take. */
+    uint32_t offloads;
+
+    struct port_stats stats;    /* Counted by the class. */
 };
+
+/* Returns true if 'port' takes TCP super frames whole, of at least one IP
+ * version: the datapath cuts those of a version it has no TSO for before
+ * they reach it. */
+static inline bool
+port_takes_tso(const struct port *port)
+{
+    return (port->offloads & (PORT_OFFLOAD_TSO4 | PORT_OFFLOAD_TSO6)) != 0;
+}
 
 /* Returns the class named 'type', or NULL. */
 const struct port_class *port_class_find(const char *type);
@@ -212,17 +253,22 @@ const char *port_args_get(const struct port_args *, const char *key);
 bool port_args_get_bool(const struct port_args *, const char *key,
                         bool *value, char *error, size_t error_size);
 
-/* The VXLAN port's extras, which the datapath and the owner need: its
- * tunnel settings (with the underlay MTU read from its device unless set)
- * and the multicast groups it should be a member of. */
-void port_vxlan_tunnel_config(const struct port *,
-                              struct dp_tunnel_config *);
-int port_vxlan_set_groups(struct port *, const struct in6_addr *groups,
-                          size_t n_groups);
+/* The class operations that only some types have (see struct
+ * port_class), for any port. */
 
-/* The pcap port's replay: starts reading its rx file again from the
- * start.  Returns 0 or an errno value (ENOENT if it has no rx file). */
-int port_pcap_replay(struct port *, char *error, size_t error_size);
+/* Fills in 'tc' and returns true if 'port' is the datapath's tunnel port;
+ * returns false for any other. */
+bool port_tunnel_config(const struct port *, struct dp_tunnel_config *tc);
+
+/* Makes 'port' a member of 'groups' if its type joins multicast groups.
+ * Returns 0 (always, for a type that joins none) or an errno value. */
+int port_set_groups(struct port *, const struct in6_addr *groups,
+                    size_t n_groups);
+
+/* Replays the frames of 'port' again from the start.  Returns 0, or an
+ * errno value with a one-line reason in 'error': ENOENT if the port has
+ * nothing to replay, whatever its type. */
+int port_replay(struct port *, char *error, size_t error_size);
 
 /* The heart of struct port_files' 'open' for the file 'name' in directory
  * 'dirfd' (or AT_FDCWD), named 'path' in messages: the rules it states

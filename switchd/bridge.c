@@ -166,11 +166,8 @@ free_handle(uv_handle_t *handle)
 static void
 add_device_stats(const struct bridge_port *port, struct port_stats *stats)
 {
-    struct port_stats now;
-
-    port->class->get_stats(port->port, &now);
-    stats->rx_errors += now.rx_errors;
-    stats->tx_errors += now.tx_errors;
+    stats->rx_errors += port->port->stats.rx_errors;
+    stats->tx_errors += port->port->stats.tx_errors;
 }
 
 /* Stops reading from 'port' and closes its device; 'reason' (if not NULL)
@@ -490,21 +487,19 @@ start_input(struct bridge_port *port)
     }
 }
 
-/* Gives the datapath the VXLAN port's settings, which include the MTU of
- * its underlay device as it is now. */
+/* Gives the datapath the tunnel port's settings 'tc', which include the
+ * MTU of its underlay device as it is now. */
 static void
-configure_tunnel(struct bridge *b, struct bridge_port *port)
+configure_tunnel(struct bridge *b, struct bridge_port *port,
+                 const struct dp_tunnel_config *tc)
 {
-    struct dp_tunnel_config tc;
-    int error;
+    int error = dp_tunnel_configure(b->dp, port->port_no, tc);
 
-    port_vxlan_tunnel_config(port->port, &tc);
-    error = dp_tunnel_configure(b->dp, port->port_no, &tc);
     /* This runs every second: say it once, when it starts or stops. */
     if (error != port->tunnel_error) {
         if (error) {
             LOG_ERR("bridge", "port %s: tunnel settings refused (MTU %u): "
-                    "%s", port->config->name, tc.mtu, strerror(error));
+                    "%s", port->config->name, tc->mtu, strerror(error));
         } else {
             LOG_INFO("bridge", "port %s: tunnel settings accepted",
                      port->config->name);
@@ -527,14 +522,17 @@ make_args(const struct bridge *b, const struct bridge_port *port,
     args->files = b->files;
 }
 
-/* Tells the datapath what the open 'port' takes. */
+/* Tells the datapath what the open 'port' takes, as its device has it
+ * now. */
 static void
 port_settings_to_dp(struct bridge *b, struct bridge_port *port)
 {
-    if (port->class->dp_kind == DP_PORT_TUNNEL) {
-        configure_tunnel(b, port);
+    struct dp_tunnel_config tc;
+
+    if (port_tunnel_config(port->port, &tc)) {
+        configure_tunnel(b, port, &tc);
     } else {
-        dp_port_set_gso(b->dp, port->port_no, port->port->takes_gso);
+        dp_port_set_offloads(b->dp, port->port_no, port->port->offloads);
     }
 }
 
@@ -803,13 +801,14 @@ add_statics(struct bridge *b, const Vswitch__Config *new)
     }
 }
 
-/* Makes the VXLAN port a member of the groups its VNIs flood to. */
+/* Makes the open 'port' a member of the groups the VNIs of 'config' flood
+ * to, if its type joins groups (a VXLAN port). */
 static void
-sync_groups(struct bridge *b, const Vswitch__Config *config)
+sync_port_groups(struct bridge_port *port, const Vswitch__Config *config)
 {
     struct in6_addr *groups = xcalloc(config->n_vnis, sizeof *groups);
-    struct bridge_port *port;
     size_t n = 0;
+    int error;
 
     for (size_t i = 0; i < config->n_vnis; i++) {
         const char *group = config->vnis[i]->group;
@@ -818,17 +817,25 @@ sync_groups(struct bridge *b, const Vswitch__Config *config)
             n++;
         }
     }
-    LIST_FOR_EACH (port, node, &b->ports) {
-        if (port->port && port->class->dp_kind == DP_PORT_TUNNEL) {
-            int error = port_vxlan_set_groups(port->port, groups, n);
-
-            if (error) {
-                LOG_WARN("bridge", "port %s: multicast membership: %s",
-                         port->config->name, strerror(error));
-            }
-        }
+    error = port_set_groups(port->port, groups, n);
+    if (error) {
+        LOG_WARN("bridge", "port %s: multicast membership: %s",
+                 port->config->name, strerror(error));
     }
     free(groups);
+}
+
+/* Makes every open port a member of the groups it should be in. */
+static void
+sync_groups(struct bridge *b, const Vswitch__Config *config)
+{
+    struct bridge_port *port;
+
+    LIST_FOR_EACH (port, node, &b->ports) {
+        if (port->port) {
+            sync_port_groups(port, config);
+        }
+    }
 }
 
 void
@@ -864,6 +871,7 @@ bridge_port_state(const struct bridge *b, const char *name,
     state->device = port->closed;
     if (port->port) {
         add_device_stats(port, &state->device);
+        state->offloads = port->port->offloads;
     }
     state->tx_while_down = port->tx_while_down;
     return true;
@@ -881,7 +889,7 @@ bridge_port_replay(struct bridge *b, const char *name, char *error,
                  name);
         return port ? ENETDOWN : ENOENT;
     }
-    err = port_pcap_replay(port->port, error, error_size);
+    err = port_replay(port->port, error, error_size);
     if (!err) {
         start_idling(port);
     }
@@ -995,9 +1003,7 @@ revive(struct bridge *b, struct bridge_port *port, bool retry)
     if (!port->port && open_port(b, port, retry)) {
         LOG_INFO_RL(&flap_rl, "bridge", "port %s: up again",
                     port->config->name);
-        if (port->class->dp_kind == DP_PORT_TUNNEL) {
-            sync_groups(b, b->config);
-        }
+        sync_port_groups(port, b->config);
     }
 }
 
@@ -1072,8 +1078,8 @@ bridge_run(struct bridge *b, long long now_ms)
      * raises the underlay's MTU for jumbo frames expects the VTEP to
      * follow without being told. */
     LIST_FOR_EACH (port, node, &b->ports) {
-        if (check_port(port) && port->class->dp_kind == DP_PORT_TUNNEL) {
-            configure_tunnel(b, port);
+        if (check_port(port)) {
+            port_settings_to_dp(b, port);
         } else if (!port->port && port->class->retry_on_link) {
             /* Link events bring ports back at once; asking as well
              * covers a daemon that cannot have them, and anything the

@@ -51,6 +51,7 @@ struct bridge_port_state {
     const char *error;          /* Why it is down; NULL if up. */
     struct dp_counters counters;        /* As the datapath saw it. */
     struct port_stats device;   /* As the device saw it. */
+    uint32_t offloads;          /* PORT_OFFLOAD_*: what its device took. */
     uint64_t tx_while_down;     /* Frames for it while it was down. */
 };
 

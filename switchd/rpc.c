@@ -23,6 +23,7 @@
 #include "list.h"
 #include "log.h"
 #include "mac-table.h"
+#include "port-offload.h"
 #include "request.h"
 #include "xmalloc.h"
 
@@ -141,6 +142,20 @@ clone_or_die(const ProtobufCMessage *msg)
     return copy;
 }
 
+/* Names the offloads of set 'offloads' in '*names', '*n' of them. */
+static void
+offloads_msg(uint32_t offloads, char ***names, size_t *n)
+{
+    *names = xcalloc((size_t) __builtin_popcount(PORT_OFFLOAD_ALL),
+                     sizeof **names);
+    *n = 0;
+    for (uint32_t bit = 1; bit & PORT_OFFLOAD_ALL; bit <<= 1) {
+        if (offloads & bit) {
+            (*names)[(*n)++] = xstrdup(port_offload_name(bit));
+        }
+    }
+}
+
 static Vswitch__PortStatus *
 port_status_msg(const struct bridge *b, const Vswitch__PortConfig *pc)
 {
@@ -155,6 +170,7 @@ port_status_msg(const struct bridge *b, const Vswitch__PortConfig *pc)
     m->state = xstrdup(state.up ? "up" : "down");
     m->error = state.error ? xstrdup(state.error) : NULL;
     m->counters = counters_msg(&state.counters, &state);
+    offloads_msg(state.offloads, &m->offloads, &m->n_offloads);
     return m;
 }
 

@@ -709,6 +709,10 @@ END_TEST
 
 #define TCP_ACK 0x010
 
+/* What a TAP with offloads takes. */
+#define TSO_OFFLOADS (PORT_OFFLOAD_CSUM | PORT_OFFLOAD_TSO4 \
+                      | PORT_OFFLOAD_TSO6)
+
 /* Headers of fixture_tcp_frame() over IPv4: Ethernet, IPv4, TCP with 12
  * bytes of options. */
 #define TCP_FRAME_HDR (ETH_HEADER_LEN + IPV4_HEADER_LEN + TCP_HEADER_LEN + 12)
@@ -785,22 +789,52 @@ START_TEST(test_cuts_super_frames_for_outputs_that_need_segments)
 }
 END_TEST
 
-START_TEST(test_hands_super_frames_whole_to_a_port_that_takes_them)
+/* Says that PORT_VM2 of host 0 takes 'offloads', then floods from PORT_VM1
+ * a TCP super frame over IPv4 with 3000 bytes of payload to cut at 1000,
+ * built in 'frame'.  Returns its length. */
+static size_t
+flood_super(uint32_t offloads, uint8_t *frame)
 {
     struct fixture_tcp t = { .payload_len = 3000, .flags = TCP_ACK };
-    static uint8_t frame[4096];
     size_t len = fixture_tcp_frame(frame, &t);
 
-    ck_assert_int_eq(dp_port_set_gso(hosts[0].dp, PORT_VM2, true), 0);
+    ck_assert_int_eq(dp_port_set_offloads(hosts[0].dp, PORT_VM2, offloads),
+                     0);
     inject_super(0, PORT_VM1, frame, len, 1000);
+    return len;
+}
+
+START_TEST(test_hands_super_frames_whole_to_a_port_that_takes_them)
+{
+    static uint8_t frame[4096];
+    size_t len = flood_super(TSO_OFFLOADS, frame);
+
     ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
     ck_assert_uint_eq(packet_size(sent_on(&hosts[0], PORT_VM2)), len);
     ck_assert_uint_eq(sent_on(&hosts[0], PORT_VM2)->md.gso_size, 1000);
     ck_assert_mem_eq(packet_data(sent_on(&hosts[0], PORT_VM2)), frame, len);
     expect_segments(&hosts[0], PORT_VTEP, 3, 1000, 3000, VXLAN_IPV4_OVERHEAD);
 
-    ck_assert_int_eq(dp_port_set_gso(hosts[0].dp, PORT_VTEP, true), EINVAL);
-    ck_assert_int_eq(dp_port_set_gso(hosts[0].dp, 99, true), ENOENT);
+    ck_assert_int_eq(dp_port_set_offloads(hosts[0].dp, PORT_VTEP,
+                                          TSO_OFFLOADS), EINVAL);
+    ck_assert_int_eq(dp_port_set_offloads(hosts[0].dp, 99, TSO_OFFLOADS),
+                     ENOENT);
+}
+END_TEST
+
+/* A device may take TCP super frames of one IP version only: those of the
+ * other are cut for it. */
+START_TEST(test_cuts_super_frames_of_a_version_the_port_has_no_tso_for)
+{
+    static uint8_t frame[4096];
+
+    flood_super(PORT_OFFLOAD_CSUM | PORT_OFFLOAD_TSO6, frame);
+    expect_segments(&hosts[0], PORT_VM2, 3, 1000, 3000, 0);
+
+    clear_sent(&hosts[0]);
+    flood_super(PORT_OFFLOAD_TSO4, frame);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
+    ck_assert_uint_eq(sent_on(&hosts[0], PORT_VM2)->md.gso_size, 1000);
 }
 END_TEST
 
@@ -852,7 +886,8 @@ START_TEST(test_joins_segments_for_a_port_that_takes_super_frames)
     const struct packet *joined;
     struct dp_counters c;
 
-    ck_assert_int_eq(dp_port_set_gso(hosts[1].dp, PORT_VM1, true), 0);
+    ck_assert_int_eq(dp_port_set_offloads(hosts[1].dp, PORT_VM1,
+                                          TSO_OFFLOADS), 0);
     inject_super(0, PORT_VM1, frame, len, 1000);
     deliver_underlay_batch(0, 1);
 
@@ -902,7 +937,8 @@ START_TEST(test_marks_oversized_tcp_from_the_underlay_as_super_frames)
     struct fixture_tcp t = { .payload_len = 5000, .flags = TCP_ACK,
                              .partial = true };
 
-    ck_assert_int_eq(dp_port_set_gso(hosts[1].dp, PORT_VM1, true), 0);
+    ck_assert_int_eq(dp_port_set_offloads(hosts[1].dp, PORT_VM1,
+                                          TSO_OFFLOADS), 0);
     deliver_inner(&t);
     ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM1), 1);
     ck_assert_uint_eq(sent_on(&hosts[1], PORT_VM1)->md.gso_size,
@@ -2090,6 +2126,8 @@ dp_suite(void)
     tcase_add_test(tc, test_cuts_super_frames_for_outputs_that_need_segments);
     tcase_add_test(tc,
                    test_hands_super_frames_whole_to_a_port_that_takes_them);
+    tcase_add_test(tc,
+                   test_cuts_super_frames_of_a_version_the_port_has_no_tso_for);
     tcase_add_test(tc, test_mtu_bounds_each_segment);
     tcase_add_test(tc, test_counts_super_frames_it_cannot_cut);
     tcase_add_test(tc,

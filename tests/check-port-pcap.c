@@ -179,15 +179,6 @@ expect_eagain(struct port *port)
     ck_assert_uint_eq(batch.count, 0);
 }
 
-static struct port_stats
-get_stats(const struct port *port)
-{
-    struct port_stats stats;
-
-    port->class->get_stats(port, &stats);
-    return stats;
-}
-
 /* Reads every frame of capture 'file' (opened afresh, as another program
  * would) into a new array; returns how many. */
 static size_t
@@ -246,8 +237,8 @@ START_TEST(test_replays_rx_in_order_in_full_batches)
     for (int i = 0; i < 3; i++) {
         expect_eagain(port);
     }
-    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
-    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    ck_assert_uint_eq(port->stats.rx_errors, 0);
+    ck_assert_uint_eq(port->stats.tx_errors, 0);
     port_close(port);
 }
 END_TEST
@@ -262,13 +253,13 @@ START_TEST(test_replay_starts_again_from_first_frame)
 
     /* In the middle of the file. */
     expect_batch(port, 0, PACKET_BATCH_MAX);
-    ck_assert_int_eq(port_pcap_replay(port, error, sizeof error), 0);
+    ck_assert_int_eq(port_replay(port, error, sizeof error), 0);
     expect_batch(port, 0, PACKET_BATCH_MAX);
     expect_batch(port, 32, 8);
     expect_eagain(port);
 
     /* After the end. */
-    ck_assert_int_eq(port_pcap_replay(port, error, sizeof error), 0);
+    ck_assert_int_eq(port_replay(port, error, sizeof error), 0);
     expect_batch(port, 0, PACKET_BATCH_MAX);
     expect_batch(port, 32, 8);
     expect_eagain(port);
@@ -285,7 +276,7 @@ START_TEST(test_replay_picks_up_a_rewritten_file)
     port = must_open(file, NULL);
     expect_batch(port, 0, 3);
     write_capture(file, DLT_EN10MB, 5);
-    ck_assert_int_eq(port_pcap_replay(port, error, sizeof error), 0);
+    ck_assert_int_eq(port_replay(port, error, sizeof error), 0);
     expect_batch(port, 0, 5);
     port_close(port);
 }
@@ -296,7 +287,7 @@ START_TEST(test_replay_without_rx_file_is_refused)
     char file[256], error[256] = "";
     struct port *port = must_open(NULL, path(file, sizeof file, "o.pcap"));
 
-    ck_assert_int_eq(port_pcap_replay(port, error, sizeof error), ENOENT);
+    ck_assert_int_eq(port_replay(port, error, sizeof error), ENOENT);
     ck_assert_str_eq(error, "the port has no rx file to replay");
     expect_eagain(port);
     port_close(port);
@@ -618,13 +609,13 @@ START_TEST(test_counts_frames_a_full_file_did_not_take)
      * before the first assertion. */
     limit_file_size(full + 20);
     send_frames(port, 0, 5);
-    errors = get_stats(port).tx_errors;
+    errors = port->stats.tx_errors;
     check = port->class->check(port, reason, sizeof reason);
     send_frames(port, 5, 4);
     limit_file_size(-1);
     ck_assert_uint_eq(errors, 2);
     ck_assert_int_eq(check, EFBIG);
-    ck_assert_uint_eq(get_stats(port).tx_errors, 6);
+    ck_assert_uint_eq(port->stats.tx_errors, 6);
 
     n = read_capture(file, &got);
     ck_assert_uint_eq(n, 3);
@@ -676,7 +667,7 @@ START_TEST(test_flushes_tx_after_each_batch)
     ck_assert_uint_eq(n, 5);
     ck_assert_mem_eq(got[4].data, frames[4], frame_lens[4]);
     fixture_frames_free(got, n);
-    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    ck_assert_uint_eq(port->stats.tx_errors, 0);
     port_close(port);
 }
 END_TEST
@@ -727,7 +718,7 @@ START_TEST(test_rx_only_port_drops_what_it_is_sent)
     write_capture(path(file, sizeof file, "in.pcap"), DLT_EN10MB, 2);
     port = must_open(file, NULL);
     send_frames(port, 0, 4);
-    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    ck_assert_uint_eq(port->stats.tx_errors, 0);
     expect_batch(port, 0, 2);
     port_close(port);
 }
@@ -756,10 +747,10 @@ START_TEST(test_stops_at_a_record_cut_in_its_data)
     truncate_in_record(file, 3, 16 + frame_lens[3] / 2);
     port = must_open(file, NULL);
     expect_batch(port, 0, 3);
-    ck_assert_uint_eq(get_stats(port).rx_errors, 1);
+    ck_assert_uint_eq(port->stats.rx_errors, 1);
     expect_eagain(port);
     expect_eagain(port);
-    ck_assert_uint_eq(get_stats(port).rx_errors, 1);
+    ck_assert_uint_eq(port->stats.rx_errors, 1);
     port_close(port);
 }
 END_TEST
@@ -773,7 +764,7 @@ START_TEST(test_stops_at_a_record_cut_in_its_header)
     truncate_in_record(file, 2, 7);
     port = must_open(file, NULL);
     expect_batch(port, 0, 2);
-    ck_assert_uint_eq(get_stats(port).rx_errors, 1);
+    ck_assert_uint_eq(port->stats.rx_errors, 1);
     expect_eagain(port);
     port_close(port);
 }
@@ -789,7 +780,7 @@ START_TEST(test_ends_cleanly_at_a_record_boundary)
     port = must_open(file, NULL);
     expect_batch(port, 0, 4);
     expect_eagain(port);
-    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    ck_assert_uint_eq(port->stats.rx_errors, 0);
     port_close(port);
 }
 END_TEST
@@ -820,7 +811,7 @@ START_TEST(test_skips_and_counts_a_frame_too_big_for_a_buffer)
 
     port = must_open(file, NULL);
     expect_batch(port, 0, 3);
-    ck_assert_uint_eq(get_stats(port).rx_errors, 1);
+    ck_assert_uint_eq(port->stats.rx_errors, 1);
     expect_eagain(port);
     port_close(port);
 }
@@ -853,7 +844,7 @@ START_TEST(test_keeps_frames_while_the_pool_is_dry)
     }
     expect_batch(port, 8, 2);
     expect_eagain(port);
-    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    ck_assert_uint_eq(port->stats.rx_errors, 0);
     port_close(port);
 }
 END_TEST

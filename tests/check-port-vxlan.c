@@ -123,17 +123,8 @@ tunnel_config(const struct port *port)
 {
     struct dp_tunnel_config tc;
 
-    port_vxlan_tunnel_config(port, &tc);
+    ck_assert(port_tunnel_config(port, &tc));
     return tc;
-}
-
-static struct port_stats
-get_stats(const struct port *port)
-{
-    struct port_stats stats;
-
-    port->class->get_stats(port, &stats);
-    return stats;
 }
 
 static int
@@ -183,8 +174,8 @@ START_TEST(test_receives_what_it_sends_to_itself)
     send_encapsulated(port, &tc.encap, &self, 0, 1);
     expect_own_frame(port, 0, &self, &self);
     ck_assert_int_eq(recv_batch(port, &batch), EAGAIN);
-    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
-    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    ck_assert_uint_eq(port->stats.tx_errors, 0);
+    ck_assert_uint_eq(port->stats.rx_errors, 0);
     port_close(port);
 }
 END_TEST
@@ -199,7 +190,7 @@ START_TEST(test_receives_what_it_sends_to_itself_over_ipv6)
 
     send_encapsulated(port, &tc.encap, &self, 3, 1);
     expect_own_frame(port, 3, &self, &self);
-    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    ck_assert_uint_eq(port->stats.tx_errors, 0);
     port_close(port);
 }
 END_TEST
@@ -284,7 +275,7 @@ START_TEST(test_recv_returns_eagain_when_idle)
 
     ck_assert_int_eq(recv_batch(port, &batch), EAGAIN);
     ck_assert_uint_eq(batch.count, 0);
-    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    ck_assert_uint_eq(port->stats.rx_errors, 0);
     port_close(port);
 }
 END_TEST
@@ -313,7 +304,7 @@ START_TEST(test_keeps_datagrams_while_the_pool_is_dry)
         packet_free(held[--n_held]);
     }
     expect_own_frame(port, 7, &self, &self);
-    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    ck_assert_uint_eq(port->stats.rx_errors, 0);
     port_close(port);
 }
 END_TEST
@@ -337,7 +328,7 @@ START_TEST(test_counts_frames_it_cannot_send)
     packet_batch_add(&batch, runt);
     port->class->send(port, &batch);
     ck_assert_uint_eq(batch.count, 0);
-    ck_assert_uint_eq(get_stats(port).tx_errors, 2);
+    ck_assert_uint_eq(port->stats.tx_errors, 2);
     port_close(port);
 }
 END_TEST
@@ -435,7 +426,7 @@ START_TEST(test_sends_a_flows_frames_in_one_train)
     }
     ck_assert_uint_eq(src_port, vxlan_src_port(&tc.encap, 7));
     ck_assert_int_eq(recv(sock, buf, sizeof buf, MSG_DONTWAIT), -1);
-    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    ck_assert_uint_eq(port->stats.tx_errors, 0);
     close(sock);
     port_close(port);
 }
@@ -487,7 +478,7 @@ START_TEST(test_keeps_each_flows_order_when_flows_interleave)
         ck_assert_uint_eq(ofs, len);
     }
     ck_assert_int_eq(recv(sock, buf, sizeof buf, MSG_DONTWAIT), -1);
-    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    ck_assert_uint_eq(port->stats.tx_errors, 0);
     close(sock);
     port_close(port);
 }
@@ -513,7 +504,7 @@ START_TEST(test_sends_a_frame_too_big_for_a_train_alone)
         len = fixture_recv_train(sock, buf, sizeof buf, &seg, &src_port);
         expect_payload(buf, len, &specs[i]);
     }
-    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    ck_assert_uint_eq(port->stats.tx_errors, 0);
     close(sock);
     port_close(port);
 }
@@ -542,7 +533,7 @@ expect_one_at_a_time(const char *const *options)
         ck_assert_uint_eq(src_port, 10000);
         expect_payload(buf, len, &specs[i]);
     }
-    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    ck_assert_uint_eq(port->stats.tx_errors, 0);
     close(sock);
     port_close(port);
 }
@@ -640,7 +631,7 @@ START_TEST(test_cuts_a_train_it_receives_into_its_datagrams)
         }
     }
     ck_assert_uint_eq(n_got, ARRAY_SIZE(specs));
-    ck_assert_uint_eq(get_stats(port).rx_errors, 0);
+    ck_assert_uint_eq(port->stats.rx_errors, 0);
     close(peer);
     port_close(port);
 }
@@ -808,7 +799,7 @@ set_groups(struct port *port, const char *const *groups, size_t n,
     for (size_t i = 0; i < n; i++) {
         addrs[i] = fixture_ip(groups[i]);
     }
-    ck_assert_int_eq(port_vxlan_set_groups(port, addrs, n), want);
+    ck_assert_int_eq(port_set_groups(port, addrs, n), want);
 }
 
 START_TEST(test_joins_and_leaves_groups_on_dev)
@@ -858,7 +849,7 @@ START_TEST(test_refuses_more_than_1024_groups)
     for (size_t i = 0; i < 1025; i++) {
         many[i] = inet_from_ipv4(htonl(0xef020000 + (uint32_t) i));
     }
-    ck_assert_int_eq(port_vxlan_set_groups(port, many, 1025), EINVAL);
+    ck_assert_int_eq(port_set_groups(port, many, 1025), EINVAL);
 
     /* Refused whole: the groups it had are kept. */
     ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 1);
@@ -900,12 +891,12 @@ START_TEST(test_retries_groups_that_failed_to_join)
     for (size_t i = 0; i < ARRAY_SIZE(groups); i++) {
         groups[i] = inet_from_ipv4(htonl(0xef030000 + (uint32_t) i));
     }
-    ck_assert_int_eq(port_vxlan_set_groups(port, groups, 21), ENOBUFS);
+    ck_assert_int_eq(port_set_groups(port, groups, 21), ENOBUFS);
     ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 20);
     ck_assert(!igmp_has(UNDERLAY, "239.3.0.20"));
 
     fixture_write_file("/proc/sys/net/ipv4/igmp_max_memberships", "21");
-    ck_assert_int_eq(port_vxlan_set_groups(port, groups, 21), 0);
+    ck_assert_int_eq(port_set_groups(port, groups, 21), 0);
     ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 21);
     ck_assert(igmp_has(UNDERLAY, "239.3.0.20"));
     port_close(port);

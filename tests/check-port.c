@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include <check.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "dp.h"
 #include "fixture.h"
+#include "inet.h"
 #include "port.h"
 #include "util.h"
 
@@ -458,6 +460,71 @@ START_TEST(test_gets_args_by_exact_key)
 }
 END_TEST
 
+/* The tunnel port's settings come from its class only; the operations a
+ * type lacks answer for any port without the owner asking its type. */
+START_TEST(test_answers_for_operations_a_type_lacks)
+{
+    size_t n;
+    const struct port_class *const *classes = port_classes(&n);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct port_class *class = classes[i];
+        struct port port = { .class = class };
+        struct dp_tunnel_config tc;
+        struct in6_addr group;
+        char error[128], want[128];
+
+        ck_assert_int_eq(class->tunnel_config != NULL,
+                         class->dp_kind == DP_PORT_TUNNEL);
+        if (!class->tunnel_config) {
+            ck_assert(!port_tunnel_config(&port, &tc));
+        }
+        if (!class->set_groups) {
+            ck_assert(inet_parse("239.1.1.1", &group));
+            ck_assert_int_eq(port_set_groups(&port, &group, 1), 0);
+        }
+        if (!class->replay) {
+            snprintf(want, sizeof want, "a %s port has nothing to replay",
+                     class->type);
+            ck_assert_int_eq(port_replay(&port, error, sizeof error),
+                             ENOENT);
+            ck_assert_str_eq(error, want);
+        }
+    }
+    ck_assert_ptr_nonnull(must_find("vxlan")->set_groups);
+    ck_assert_ptr_null(must_find("tap")->set_groups);
+    ck_assert_ptr_nonnull(must_find("pcap")->replay);
+    ck_assert_ptr_null(must_find("system")->replay);
+}
+END_TEST
+
+/* What show prints for each offload. */
+START_TEST(test_names_each_offload)
+{
+    static const struct {
+        uint32_t flag;
+        const char *name;
+    } cases[] = {
+        { PORT_OFFLOAD_CSUM, "csum" },
+        { PORT_OFFLOAD_TSO4, "tso4" },
+        { PORT_OFFLOAD_TSO6, "tso6" },
+        { PORT_OFFLOAD_USO, "uso" },
+        { PORT_OFFLOAD_TUNNEL_GSO, "tunnel_gso" },
+    };
+    uint32_t all = 0;
+
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        ck_assert_str_eq(port_offload_name(cases[i].flag), cases[i].name);
+        all |= cases[i].flag;
+    }
+    ck_assert_uint_eq(all, PORT_OFFLOAD_ALL);
+    ck_assert_ptr_null(port_offload_name(0));
+    ck_assert_ptr_null(port_offload_name(PORT_OFFLOAD_TSO4
+                                         | PORT_OFFLOAD_TSO6));
+    ck_assert_ptr_null(port_offload_name(PORT_OFFLOAD_ALL + 1));
+}
+END_TEST
+
 static Suite *
 port_suite(void)
 {
@@ -466,6 +533,10 @@ port_suite(void)
     fixture_add_case(s, "finds each class by type",
                      test_finds_each_class_by_type, NULL, NULL);
     fixture_add_case(s, "finds no unknown type", test_finds_no_unknown_type,
+                     NULL, NULL);
+    fixture_add_case(s, "answers for operations a type lacks",
+                     test_answers_for_operations_a_type_lacks, NULL, NULL);
+    fixture_add_case(s, "names each offload", test_names_each_offload,
                      NULL, NULL);
     fixture_add_case(s, "lists classes in documented order",
                      test_lists_classes_in_documented_order, NULL, NULL);

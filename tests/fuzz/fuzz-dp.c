@@ -21,6 +21,10 @@
  * its segments; full batches go out (and come back) as they fill. */
 #define FUZZ_POOL_SIZE 256
 
+/* What a TAP with offloads takes. */
+#define GSO_OFFLOADS (PORT_OFFLOAD_CSUM | PORT_OFFLOAD_TSO4 \
+                      | PORT_OFFLOAD_TSO6)
+
 static void __attribute__((noreturn))
 fail(const char *what)
 {
@@ -185,7 +189,7 @@ configure(struct fuzz_dp *f, unsigned int flags)
     check(dp_tunnel_configure(dp, FUZZ_PORT_VTEP, &tunnel));
     add_local_port(dp, FUZZ_PORT_VM, 5000);
     add_local_port(dp, FUZZ_PORT_TAP_GSO, 5000);
-    check(dp_port_set_gso(dp, FUZZ_PORT_TAP_GSO, true));
+    check(dp_port_set_offloads(dp, FUZZ_PORT_TAP_GSO, GSO_OFFLOADS));
     add_local_port(dp, FUZZ_PORT_PLAIN, 5000);
     add_local_port(dp, FUZZ_PORT_VM6, 6000);
     add_local_port(dp, FUZZ_PORT_VM7, 7000);

@@ -43,6 +43,16 @@ wait_state() {
 has_address() {
     in_ns "$1" ip -o addr show dev "$2" | grep -q " $3 "
 }
+# offloads PORT: what its device took, as show's table prints it.
+offloads() {
+    vsctl h1 show | awk -v port="$1" '
+        NR == 1 { for (i = 1; i <= NF; i++) if ($i == "OFFLOADS") col = i }
+        $1 == port { print $col; exit }'
+}
+# The offloads a TAP or a veth's socket takes with offload=true, and
+# without.
+OFFLOADS_true="['csum', 'tso4', 'tso6'] csum,tso4,tso6"
+OFFLOADS_false="[] -"
 
 check "vm1 pings vm2" in_ns vm1 ping -c 2 -i 0.2 -W 2 10.97.0.2
 
@@ -58,6 +68,9 @@ for value in false true; do
     check_eq "tap0 kept its counters (offload=$value)" True \
         "$(port_field tap0 "['counters']['rx_packets'] >= $rx")"
     check_eq "tap0 is up (offload=$value)" up "$(port_field tap0 "['state']")"
+    want=OFFLOADS_$value
+    check_eq "tap0 shows the offloads its device took (offload=$value)" \
+        "${!want}" "$(port_field tap0 "['offloads']") $(offloads tap0)"
     check "vm1 pings vm2 after offload=$value" \
         in_ns vm1 ping -c 2 -i 0.2 -W 2 10.97.0.2
 done
@@ -99,10 +112,14 @@ sys0_comes_back() {
 plug_vm3 sys0 || fail "veth sys0"
 check "add-port sys0" vsctl h1 add-port sys0 type=system vni=5000
 check "vm1 pings vm3 through sys0" in_ns vm1 ping -c 2 -i 0.2 -W 2 10.97.0.3
+check_eq "sys0 shows the offloads its socket took" "$OFFLOADS_true" \
+    "$(port_field sys0 "['offloads']") $(offloads sys0)"
 # A system port takes an option change by opening its socket again; the
 # port keeps what it learned.
 check "set-port sys0 offload=false" vsctl h1 set-port sys0 offload=false
 check_eq "sys0 is up after the change" up "$(port_field sys0 "['state']")"
+check_eq "sys0 shows no offloads after offload=false" "$OFFLOADS_false" \
+    "$(port_field sys0 "['offloads']") $(offloads sys0)"
 check_eq "sys0 kept its learned MAC" sys0 "$(fdb_port "$MAC3")"
 check "vm1 pings vm3 after the change" \
     in_ns vm1 ping -c 2 -i 0.2 -W 2 10.97.0.3

@@ -135,6 +135,9 @@ check "add cap0 with rx and tx (replays in.pcap)" \
     vsctl h1 add-port cap0 type=pcap rx="$WORK/in.pcap" tx="$WORK/cap0.pcap" \
     vni=5000
 check "cap1's file gets 5 frames" wait_for 10 has_frames "$WORK/cap1.pcap" 5
+check_eq "a capture file takes no offloads, nor does the VXLAN port" \
+    "[[], [], []]" "$(vsctl h1 --format=json show \
+        | json "[p['offloads'] for p in j['ports']]")"
 check "the underlay carries 5 VXLAN frames" \
     wait_for 10 has_frames "$WORK/underlay.pcap" 5 vxlan
 
@@ -167,6 +170,9 @@ check_eq "cap1's file is the input twice" "$IN $IN" "$(digests "$WORK/cap1.pcap"
 check_eq "the underlay carried the input twice" "$IN $IN" \
     "$(digests "$WORK/underlay.pcap" vxlan)"
 check_eq "nothing went back out of cap0" "" "$(digests "$WORK/cap0.pcap")"
+check_eq "port-replay on a port of a type that cannot replay says so" \
+    "vswitch-ctl: a vxlan port has nothing to replay" \
+    "$(vsctl h1 port-replay vtep0 2>&1)"
 # A tx file with no frame yet must be readable too: the pcap header
 # written, not left in a stdio buffer until the first frame.
 check "cap0's tx file, with no frame, is readable while vswitchd runs" \
