@@ -349,6 +349,7 @@ open_gso_tap(struct vxlan_port *vp)
     } else if (!tunnel_tap_open(&vp->gso_tap, vp->gso_tap_reason,
                                 sizeof vp->gso_tap_reason)) {
         vp->gso_tap_reason[0] = '\0';
+        vp->up.offloads = PORT_OFFLOAD_TUNNEL_GSO;
     }
 }
 
@@ -548,11 +549,11 @@ static void
 send_super_frame(struct vxlan_port *vp, struct packet *p)
 {
     if (!vp->gso_tap) {
-        vp->stats.tx_errors++;
+        vp->up.stats.tx_errors++;
     } else {
         vxlan_push_outer(p, &vp->tunnel.encap, vp->ip_id++);
         if (tunnel_tap_send(vp->gso_tap, p)) {
-            vp->stats.tx_errors++;
+            vp->up.stats.tx_errors++;
         }
     }
     packet_free(p);

@@ -53,6 +53,12 @@ gso_dev() {
     in_ns h1 ip -o link show type tun | awk -F': ' '$2 ~ /^vswgso/ { print $2 }'
 }
 check_eq "the VXLAN port made a tunnel TAP" vswgso0 "$(gso_dev)"
+vxlan_offloads() {
+    vsctl h1 --format=json show \
+        | json "[p['offloads'] for p in j['ports'] if p['name'] == 'vtep0'][0]"
+}
+check_eq "show says the VXLAN port sends super frames whole" \
+    "['tunnel_gso']" "$(vxlan_offloads)"
 
 # dev_stat NS DEV FIELD: a counter of DEV in NS.
 dev_stat() {
@@ -103,6 +109,7 @@ check_eq "16 MiB from vm1 to the kernel's vx0, SHA-256 intact" "$want" \
 
 check "gso_tap=false" vsctl h1 set-port vtep0 gso_tap=false
 check_eq "the tunnel TAP is gone" "" "$(gso_dev)"
+check_eq "and show says so" "[]" "$(vxlan_offloads)"
 check_eq "16 MiB from vm1 to vm2 without it, SHA-256 intact" "$want" \
     "$(transfer vm2 10.95.0.2 5003)"
 finish
