@@ -606,6 +606,30 @@ START_TEST(test_skips_a_source_port_held_elsewhere)
 }
 END_TEST
 
+/* The same over IPv6: the set is bound on the IPv6 address, where another
+ * socket holds the range's first port. */
+START_TEST(test_skips_a_source_port_held_elsewhere_over_ipv6)
+{
+    static const char *const options[] = {
+        "local_ip=::1", "src_port_range=10000-10001", NULL,
+    };
+    struct sockaddr_in6 addr = { .sin6_family = AF_INET6,
+                                 .sin6_port = htons(10000),
+                                 .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    int holder = socket(AF_INET6, SOCK_DGRAM, 0);
+    struct port *port;
+    struct dp_tunnel_config tc;
+
+    ck_assert_int_eq(bind(holder, (struct sockaddr *) &addr, sizeof addr), 0);
+    port = must_open(options);
+    tc = tunnel_config(port);
+    ck_assert_uint_eq(tc.encap.n_src_ports, 1);
+    ck_assert_uint_eq(tc.encap.src_ports[0], 10001);
+    port_close(port);
+    close(holder);
+}
+END_TEST
+
 /* Without a free source port there is no train to send: the port says so
  * when it opens, rather than sending every train another way. */
 START_TEST(test_refuses_to_open_if_every_source_port_is_held)
@@ -1133,6 +1157,9 @@ port_vxlan_suite(void)
     fixture_add_case(s, "skips a source port held elsewhere",
                      test_skips_a_source_port_held_elsewhere, setup,
                      teardown);
+    fixture_add_case(s, "skips a source port held elsewhere over IPv6",
+                     test_skips_a_source_port_held_elsewhere_over_ipv6,
+                     setup, teardown);
     fixture_add_case(s, "refuses to open if every source port is held",
                      test_refuses_to_open_if_every_source_port_is_held,
                      setup, teardown);
