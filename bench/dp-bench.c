@@ -203,6 +203,15 @@ setup(struct bench *b, enum scenario s, uint32_t n_macs)
         .mtu = 1500,
     };
 
+    /* The source ports the VXLAN port gives the datapath: its UDP GSO
+     * sockets' set over the default range (udp-gso.h). */
+    for (uint32_t i = 0; i < VXLAN_SRC_PORTS_MAX; i++) {
+        tc.encap.src_ports[i] = (uint16_t) (VXLAN_SRC_PORT_MIN
+            + i * (VXLAN_SRC_PORT_MAX - VXLAN_SRC_PORT_MIN + 1)
+              / VXLAN_SRC_PORTS_MAX);
+    }
+    tc.encap.n_src_ports = VXLAN_SRC_PORTS_MAX;
+
     if (dp_vni_set(b->dp, BENCH_VNI, &vc)
         || dp_port_add(b->dp, PORT_A, DP_PORT_LOCAL)
         || dp_port_add(b->dp, PORT_B, DP_PORT_LOCAL)

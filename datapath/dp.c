@@ -304,6 +304,7 @@ dp_tunnel_configure(struct dp *dp, uint32_t port_no,
         return ENOENT;
     }
     if (config->encap.src_port_min > config->encap.src_port_max
+        || config->encap.n_src_ports > VXLAN_SRC_PORTS_MAX
         || config->mtu < IPV6_HEADER_LEN + UDP_HEADER_LEN + VXLAN_HEADER_LEN
                          + ETH_HEADER_LEN) {
         return EINVAL;

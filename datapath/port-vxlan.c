@@ -13,7 +13,8 @@
  * Every inner flow must leave from a UDP source port of its own, which
  * underlay ECMP needs to spread flows, so no single UDP socket can send.
  * Frames of one flow that leave in the same batch go out as one train
- * (udp-gso.h) from a socket bound to that flow's source port: one trip
+ * (udp-gso.h) from the socket of that flow's source port, one of a set
+ * bound when the port opens, which the flow hash chooses among: one trip
  * through the kernel for up to 64 datagrams, the UDP payloads as the
  * datapath made them, with outer headers the kernel builds.  Lone frames,
  * multicast and trains that cannot go that way get outer IP and UDP
@@ -311,12 +312,13 @@ vxlan_close(struct port *port)
     }
 }
 
-/* Sets up vp->gso, for unicast with the port's TTL, TOS and DF.  Returns 0
- * or an errno value with a reason in 'error'. */
+/* Sets up vp->gso, for unicast with the port's TTL, TOS and DF, and
+ * restricts the source ports to its set.  Returns 0 or an errno value
+ * with a reason in 'error'. */
 static int
 open_gso(struct vxlan_port *vp, char *error, size_t error_size)
 {
-    const struct vxlan_encap_params *encap = &vp->tunnel.encap;
+    struct vxlan_encap_params *encap = &vp->tunnel.encap;
     struct udp_gso_config config = {
         .family = vp->family,
         .local = encap->local,
@@ -324,14 +326,23 @@ open_gso(struct vxlan_port *vp, char *error, size_t error_size)
         .ttl = encap->ttl ? encap->ttl : VXLAN_TTL_UNICAST,
         .tos = encap->tos,
         .df = encap->df,
+        .port_min = encap->src_port_min,
+        .port_max = encap->src_port_max,
     };
+    int err = udp_gso_create(&config, &vp->gso);
 
-    vp->gso = udp_gso_create(&config);
-    if (!vp->gso) {
-        snprintf(error, error_size, "out of memory");
-        return ENOMEM;
+    /* Each flow leaves from one of the set's ports, raw frames too, so
+     * that a flow's trains and lone frames share a path. */
+    if (!err) {
+        encap->n_src_ports = (uint16_t) udp_gso_get_ports(
+            vp->gso, encap->src_ports, ARRAY_SIZE(encap->src_ports));
+    } else if (err == EADDRINUSE) {
+        snprintf(error, error_size, "src_port_range %u-%u: every port is "
+                 "in use", encap->src_port_min, encap->src_port_max);
+    } else {
+        snprintf(error, error_size, "UDP GSO sockets: %s", strerror(err));
     }
-    return 0;
+    return err;
 }
 
 /* Opens vp->gso_tap where the options and the kernel allow; otherwise

@@ -13,54 +13,23 @@
 #include "sockopt.h"
 #include "util.h"
 
-BUILD_ASSERT((UDP_GSO_SOCKETS & (UDP_GSO_SOCKETS - 1)) == 0);
-
 /* Room for a few trains at once (the kernel caps it at wmem_max). */
 #define UDP_GSO_SNDBUF (1 << 20)
-
-struct gso_socket {
-    int fd;                     /* -1 if none. */
-    uint16_t port;              /* Source port 'fd' is bound to. */
-    bool busy;                  /* No socket could be opened for 'port'. */
-    int error;                  /* Why, if 'busy'. */
-};
 
 struct udp_gso {
     struct udp_gso_config config;
     struct udp_gso_stats stats;
-    struct gso_socket sockets[UDP_GSO_SOCKETS];
+    size_t n;                   /* Sockets in the set. */
+    uint16_t ports[UDP_GSO_SOCKETS];  /* Their ports, ascending. */
+    int fds[UDP_GSO_SOCKETS];         /* fds[i] is bound to ports[i]. */
 };
-
-struct udp_gso *
-udp_gso_create(const struct udp_gso_config *config)
-{
-    struct udp_gso *g = malloc(sizeof *g);
-
-    if (g) {
-        g->config = *config;
-        memset(&g->stats, 0, sizeof g->stats);
-        for (size_t i = 0; i < UDP_GSO_SOCKETS; i++) {
-            g->sockets[i] = (struct gso_socket) { .fd = -1 };
-        }
-    }
-    return g;
-}
-
-static void
-close_socket(struct gso_socket *s)
-{
-    if (s->fd >= 0) {
-        close(s->fd);
-    }
-    *s = (struct gso_socket) { .fd = -1 };
-}
 
 void
 udp_gso_destroy(struct udp_gso *g)
 {
     if (g) {
-        for (size_t i = 0; i < UDP_GSO_SOCKETS; i++) {
-            close_socket(&g->sockets[i]);
+        for (size_t i = 0; i < g->n; i++) {
+            close(g->fds[i]);
         }
         free(g);
     }
@@ -77,7 +46,8 @@ open_socket(const struct udp_gso_config *c, uint16_t port)
      * without heeding path MTU reports, the way the raw socket sends what
      * the datapath already sized.  IPv6 flow label 0, as the raw socket's
      * frames carry: ECMP that hashes the label must keep a flow's trains
-     * and lone frames on one path. */
+     * and lone frames on one path.  FREEBIND lets the set be bound before
+     * 'local' is up: the raw socket sends from it all the same. */
     const struct sockopt v4_opts[] = {
         { SOL_SOCKET, SO_RCVBUF, 0, "SO_RCVBUF", false },
         { SOL_SOCKET, SO_SNDBUF, UDP_GSO_SNDBUF, "SO_SNDBUF", false },
@@ -86,6 +56,7 @@ open_socket(const struct udp_gso_config *c, uint16_t port)
         { IPPROTO_IP, IP_MTU_DISCOVER,
           c->df ? IP_PMTUDISC_PROBE : IP_PMTUDISC_DONT, "IP_MTU_DISCOVER",
           false },
+        { IPPROTO_IP, IP_FREEBIND, 1, "IP_FREEBIND", false },
     };
     const struct sockopt v6_opts[] = {
         { SOL_SOCKET, SO_RCVBUF, 0, "SO_RCVBUF", false },
@@ -97,6 +68,7 @@ open_socket(const struct udp_gso_config *c, uint16_t port)
         { IPPROTO_IPV6, IPV6_TCLASS, c->tos, "IPV6_TCLASS", false },
         { IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE,
           "IPV6_MTU_DISCOVER", false },
+        { IPPROTO_IPV6, IPV6_FREEBIND, 1, "IPV6_FREEBIND", false },
     };
     bool v4 = c->family == AF_INET;
     union inet_sockaddr sa;
@@ -131,32 +103,86 @@ open_socket(const struct udp_gso_config *c, uint16_t port)
     return fd;
 }
 
-/* Returns the socket for source port 'port', opening it if need be, or a
- * negative errno value. */
+/* Binds a socket of 'g' in the share of its range from 'first' to 'last'
+ * (inclusive): to the first port that is free.  Returns 0 (also when the
+ * whole share is held by others, which 'g''s stats count), or an errno
+ * value if no socket can be made at all. */
 static int
-get_socket(struct udp_gso *g, uint16_t port)
+bind_share(struct udp_gso *g, uint32_t first, uint32_t last)
 {
-    struct gso_socket *s = &g->sockets[port & (UDP_GSO_SOCKETS - 1)];
-    int fd;
+    for (uint32_t port = first; port <= last; port++) {
+        int fd = open_socket(&g->config, (uint16_t) port);
 
-    if (s->port == port && (s->fd >= 0 || s->busy)) {
-        return s->busy ? -s->error : s->fd;
+        if (fd >= 0) {
+            g->ports[g->n] = (uint16_t) port;
+            g->fds[g->n++] = fd;
+            g->stats.sockets++;
+            return 0;
+        } else if (fd != -EADDRINUSE && fd != -EACCES) {
+            return -fd;
+        }
+        g->stats.ports_skipped++;
     }
-    close_socket(s);
-    s->port = port;
-    fd = open_socket(&g->config, port);
-    if (fd >= 0) {
-        s->fd = fd;
-        g->stats.sockets_opened++;
-        return fd;
+    return 0;
+}
+
+int
+udp_gso_create(const struct udp_gso_config *config, struct udp_gso **gp)
+{
+    uint32_t min = config->port_min, max = config->port_max;
+    uint32_t range = max >= min ? max - min + 1 : 0;
+    uint32_t shares = MIN(range, UDP_GSO_SOCKETS);
+    struct udp_gso *g = calloc(1, sizeof *g);
+    int err = 0;
+
+    *gp = NULL;
+    if (!g) {
+        return ENOMEM;
     }
-    /* Whatever the reason (another program holds the port, the address
-     * is gone, descriptors ran out), the slot remembers it until another
-     * port takes it over, rather than trying again for every train. */
-    s->busy = true;
-    s->error = -fd;
-    g->stats.open_failures++;
-    return fd;
+    g->config = *config;
+    /* Share i is [min + i * range / shares, min + (i + 1) * range / shares),
+     * so that the shares tile the range and differ by at most one port. */
+    for (uint32_t i = 0; i < shares && !err; i++) {
+        err = bind_share(g, min + i * range / shares,
+                         min + (i + 1) * range / shares - 1);
+    }
+    if (!err && !g->n) {
+        err = EADDRINUSE;
+    }
+    if (err) {
+        udp_gso_destroy(g);
+        return err;
+    }
+    *gp = g;
+    return 0;
+}
+
+size_t
+udp_gso_get_ports(const struct udp_gso *g, uint16_t *ports, size_t max)
+{
+    memcpy(ports, g->ports, MIN(max, g->n) * sizeof *ports);
+    return g->n;
+}
+
+/* Returns the socket bound to 'port', or -1 if the set has none. */
+static int
+find_socket(const struct udp_gso *g, uint16_t port)
+{
+    size_t lo = 0, hi = g->n;
+
+    /* The ports are in ascending order. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (g->ports[mid] == port) {
+            return g->fds[mid];
+        } else if (g->ports[mid] < port) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return -1;
 }
 
 int
@@ -177,9 +203,9 @@ udp_gso_send(struct udp_gso *g, uint16_t src_port,
     if (!n || n > UDP_GSO_MAX_SEGMENTS || seg_size > UINT16_MAX) {
         return EINVAL;
     }
-    fd = get_socket(g, src_port);
+    fd = find_socket(g, src_port);
     if (fd < 0) {
-        return -fd;
+        return EADDRNOTAVAIL;
     }
 
     memset(&control, 0, sizeof control);

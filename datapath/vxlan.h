@@ -19,6 +19,10 @@
  * functions only rewrite headers; which VNIs exist and where frames go is
  * the datapath's business (dp.h). */
 
+/* The most source ports a VTEP may restrict itself to, such as those its
+ * sender has sockets bound to (udp-gso.h). */
+#define VXLAN_SRC_PORTS_MAX 256
+
 /* How this VTEP builds outer headers. */
 struct vxlan_encap_params {
     struct in6_addr local;      /* Outer source; IPv4-mapped for IPv4. */
@@ -30,6 +34,8 @@ struct vxlan_encap_params {
     uint8_t tos;
     bool df;                    /* Set DF in the outer IPv4 header. */
     bool udp_csum;              /* IPv4 only: IPv6 always sums (RFC 6935). */
+    uint16_t n_src_ports;       /* If nonzero, the only source ports are */
+    uint16_t src_ports[VXLAN_SRC_PORTS_MAX];  /* these, in the range. */
 };
 
 /* Outer TTLs when the port sets none. */
@@ -40,15 +46,21 @@ struct vxlan_encap_params {
 #define VXLAN_SRC_PORT_MAX 65535
 
 /* Returns the UDP source port for an inner flow with 'hash': spread over the
- * range so that underlay ECMP spreads flows, the same for every frame of a
- * flow.  Inline: vxlan_encap() asks it for every frame. */
+ * range, or over the ports of 'src_ports' if there are any, so that
+ * underlay ECMP spreads flows, the same for every frame of a flow.
+ * Inline: vxlan_encap() asks it for every frame. */
 static inline uint16_t
 vxlan_src_port(const struct vxlan_encap_params *params, uint32_t hash)
 {
     uint32_t range = (uint32_t) params->src_port_max - params->src_port_min
                      + 1;
 
-    /* Multiply-shift maps the hash onto the range without a division. */
+    /* Multiply-shift maps the hash onto the range, or onto the table,
+     * without a division. */
+    if (params->n_src_ports) {
+        return params->src_ports[((uint64_t) hash * params->n_src_ports)
+                                 >> 32];
+    }
     return (uint16_t) (params->src_port_min
                        + (uint32_t) (((uint64_t) hash * range) >> 32));
 }

@@ -137,6 +137,7 @@ SYSTEM_TESTS = \
 	tests/system/mtu.sh \
 	tests/system/pcap.sh \
 	tests/system/pcap-files.sh \
+	tests/system/src-ports.sh \
 	tests/system/three-hosts.sh \
 	tests/system/tunnel-gso.sh \
 	tests/system/two-hosts.sh \

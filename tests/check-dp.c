@@ -1248,6 +1248,13 @@ START_TEST(test_config_errors)
 
     ck_assert_int_eq(dp_tunnel_configure(dp, PORT_VTEP, &tc), EINVAL);
     ck_assert_int_eq(dp_tunnel_configure(dp, PORT_VM1, &tc), ENOENT);
+
+    /* A table of source ports longer than its array. */
+    tc.encap.src_port_max = 10;
+    tc.encap.n_src_ports = VXLAN_SRC_PORTS_MAX + 1;
+    ck_assert_int_eq(dp_tunnel_configure(dp, PORT_VTEP, &tc), EINVAL);
+    tc.encap.n_src_ports = 0;
+    ck_assert_int_eq(dp_tunnel_configure(dp, PORT_VTEP, &tc), 0);
 }
 END_TEST
 

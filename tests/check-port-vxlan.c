@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -548,19 +549,167 @@ START_TEST(test_sends_one_at_a_time_with_gso_off)
 }
 END_TEST
 
-START_TEST(test_sends_one_at_a_time_from_a_source_port_held_elsewhere)
+/* Returns a UDP socket bound to 127.0.0.1:'port'. */
+static int
+hold_port(uint16_t port)
 {
-    static const char *const options[] = {
-        "local_ip=127.0.0.1", "src_port_range=10000-10000", NULL,
-    };
     struct sockaddr_in addr = { .sin_family = AF_INET,
-                                .sin_port = htons(10000),
+                                .sin_port = htons(port),
                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     int holder = socket(AF_INET, SOCK_DGRAM, 0);
 
     ck_assert_int_eq(bind(holder, (struct sockaddr *) &addr, sizeof addr), 0);
-    expect_one_at_a_time(options);
+    return holder;
+}
+
+/* A source port that another program holds is left out of the port's
+ * set, so that no flow is given it: the flows it would have had leave
+ * from the next port, in trains. */
+START_TEST(test_skips_a_source_port_held_elsewhere)
+{
+    static const char *const options[] = {
+        "local_ip=127.0.0.1", "src_port_range=10000-10001", NULL,
+    };
+    int holder = hold_port(10000);
+    struct port *port = must_open(options);
+    struct dp_tunnel_config tc = tunnel_config(port);
+    int sock = open_receiver(true);
+    struct frame_spec specs[5];
+    static uint8_t buf[65536];
+    size_t seg, len;
+    uint16_t src_port;
+
+    ck_assert_uint_eq(tc.encap.n_src_ports, 1);
+    ck_assert_uint_eq(tc.encap.src_ports[0], 10001);
+    ck_assert_uint_eq(vxlan_src_port(&tc.encap, 0), 10001);
+    for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+        specs[i] = (struct frame_spec) { 0, (uint16_t) (300 + i), 58 };
+    }
+    send_frames(port, specs, ARRAY_SIZE(specs));
+    len = fixture_recv_train(sock, buf, sizeof buf, &seg, &src_port);
+    ck_assert_uint_eq(src_port, 10001);
+    ck_assert_uint_eq(seg, VXLAN_HEADER_LEN + spec_frame(buf, &specs[0]));
+    ck_assert_uint_eq(len, seg * ARRAY_SIZE(specs));
+    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    close(sock);
+    port_close(port);
     close(holder);
+}
+END_TEST
+
+/* The same over IPv6: the set is bound on the IPv6 address, where another
+ * socket holds the range's first port. */
+START_TEST(test_skips_a_source_port_held_elsewhere_over_ipv6)
+{
+    static const char *const options[] = {
+        "local_ip=::1", "src_port_range=10000-10001", NULL,
+    };
+    struct sockaddr_in6 addr = { .sin6_family = AF_INET6,
+                                 .sin6_port = htons(10000),
+                                 .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    int holder = socket(AF_INET6, SOCK_DGRAM, 0);
+    struct port *port;
+    struct dp_tunnel_config tc;
+
+    ck_assert_int_eq(bind(holder, (struct sockaddr *) &addr, sizeof addr), 0);
+    port = must_open(options);
+    tc = tunnel_config(port);
+    ck_assert_uint_eq(tc.encap.n_src_ports, 1);
+    ck_assert_uint_eq(tc.encap.src_ports[0], 10001);
+    port_close(port);
+    close(holder);
+}
+END_TEST
+
+/* Without a free source port there is no train to send: the port says so
+ * when it opens, rather than sending every train another way. */
+START_TEST(test_refuses_to_open_if_every_source_port_is_held)
+{
+    static const char *const options[] = {
+        "local_ip=127.0.0.1", "src_port_range=10000-10000", NULL,
+    };
+    int holder = hold_port(10000);
+    struct port *port;
+    char error[256];
+
+    ck_assert_int_eq(open_port(options, &port, error, sizeof error),
+                     EADDRINUSE);
+    ck_assert_ptr_null(port);
+    ck_assert_str_eq(error, "src_port_range 10000-10000: every port is in "
+                     "use");
+    close(holder);
+}
+END_TEST
+
+/* Returns how many descriptors this process has open. */
+static size_t
+count_fds(void)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    size_t n = 0;
+
+    ck_assert_ptr_nonnull(dir);
+    while (readdir(dir)) {
+        n++;
+    }
+    closedir(dir);
+    return n;
+}
+
+/* Every flow leaves from one of the set's ports, spread over all of them
+ * and the same for every frame of the flow; sending trains of many flows,
+ * two of whose ports once shared a socket (16,384 ports to 256), opens
+ * and closes no socket. */
+START_TEST(test_sends_every_flow_from_the_set_it_opened)
+{
+    static const char *const options[] = { "local_ip=127.0.0.1", NULL };
+    struct port *port = must_open(options);
+    struct dp_tunnel_config tc = tunnel_config(port);
+    int sock = open_receiver(true);
+    static uint8_t buf[65536];
+    bool used[VXLAN_SRC_PORTS_MAX] = { false };
+    size_t n_used = 0, fds;
+
+    ck_assert_uint_eq(tc.encap.n_src_ports, VXLAN_SRC_PORTS_MAX);
+    for (uint32_t i = 0; i < 4096; i++) {
+        uint32_t hash = i * 2654435761u;
+        uint16_t sport = vxlan_src_port(&tc.encap, hash);
+        size_t k = 0;
+
+        while (k < tc.encap.n_src_ports && tc.encap.src_ports[k] != sport) {
+            k++;
+        }
+        ck_assert_uint_lt(k, tc.encap.n_src_ports);
+        ck_assert_uint_ge(sport, VXLAN_SRC_PORT_MIN);
+        ck_assert_uint_eq(vxlan_src_port(&tc.encap, hash), sport);
+        n_used += !used[k];
+        used[k] = true;
+    }
+    ck_assert_uint_eq(n_used, VXLAN_SRC_PORTS_MAX);
+
+    /* Two flows on ports 49152 and 49408 (the set's every 64th port):
+     * the old cache of 256 slots by port & 255 gave them one socket,
+     * closed, opened and bound again for each train. */
+    fds = count_fds();
+    for (size_t round = 0; round < 8; round++) {
+        for (size_t f = 0; f < 2; f++) {
+            uint32_t hash = (uint32_t) (f * 4) << 24;
+            struct frame_spec specs[3];
+            size_t seg;
+            uint16_t sport;
+
+            for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+                specs[i] = (struct frame_spec) { hash, (uint16_t) i, 58 };
+            }
+            send_frames(port, specs, ARRAY_SIZE(specs));
+            fixture_recv_train(sock, buf, sizeof buf, &seg, &sport);
+            ck_assert_uint_ne(seg, 0);
+            ck_assert_uint_eq(sport, VXLAN_SRC_PORT_MIN + 256 * f);
+        }
+    }
+    ck_assert_uint_eq(count_fds(), fds);
+    close(sock);
+    port_close(port);
 }
 END_TEST
 
@@ -996,10 +1145,18 @@ port_vxlan_suite(void)
                      teardown);
     fixture_add_case(s, "sends one at a time with gso off",
                      test_sends_one_at_a_time_with_gso_off, setup, teardown);
-    fixture_add_case(s, "sends one at a time from a source port held "
-                     "elsewhere",
-                     test_sends_one_at_a_time_from_a_source_port_held_elsewhere,
+    fixture_add_case(s, "skips a source port held elsewhere",
+                     test_skips_a_source_port_held_elsewhere, setup,
+                     teardown);
+    fixture_add_case(s, "skips a source port held elsewhere over IPv6",
+                     test_skips_a_source_port_held_elsewhere_over_ipv6,
                      setup, teardown);
+    fixture_add_case(s, "refuses to open if every source port is held",
+                     test_refuses_to_open_if_every_source_port_is_held,
+                     setup, teardown);
+    fixture_add_case(s, "sends every flow from the set it opened",
+                     test_sends_every_flow_from_the_set_it_opened, setup,
+                     teardown);
     fixture_add_case(s, "cuts a train it receives into its datagrams",
                      test_cuts_a_train_it_receives_into_its_datagrams, setup,
                      teardown);

@@ -32,18 +32,52 @@ setup(void)
     fixture_private_netns(true);
 }
 
-static struct udp_gso *
-must_create(const char *local)
+/* Creates a sender on 'local' with sockets spread over 'min'-'max' into
+ * '*gp'.  Returns what udp_gso_create() returns. */
+static int
+create(const char *local, uint16_t min, uint16_t max, struct udp_gso **gp)
 {
     struct udp_gso_config config = {
         .local = fixture_ip(local), .ttl = 64, .tos = 0, .df = true,
+        .port_min = min, .port_max = max,
     };
-    struct udp_gso *g;
 
     config.family = inet_is_ipv4(&config.local) ? AF_INET : AF_INET6;
-    g = udp_gso_create(&config);
+    return udp_gso_create(&config, gp);
+}
+
+/* A sender on 'local' whose set holds port 50000 to 50002 and more. */
+static struct udp_gso *
+must_create(const char *local)
+{
+    struct udp_gso *g;
+
+    ck_assert_int_eq(create(local, 50000, 50000 + UDP_GSO_SOCKETS - 1, &g),
+                     0);
     ck_assert_ptr_nonnull(g);
     return g;
+}
+
+/* Returns a UDP socket bound to 'port' of 'addr', which must succeed. */
+static int
+hold_port(const char *addr, uint16_t port)
+{
+    struct in6_addr a = fixture_ip(addr);
+    int family = inet_is_ipv4(&a) ? AF_INET : AF_INET6;
+    int fd = socket(family, SOCK_DGRAM, 0);
+    union inet_sockaddr sa;
+    socklen_t len = inet_sockaddr_make(family, &a, port, 0, &sa);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, &sa.sa, len), 0);
+    return fd;
+}
+
+/* Returns the set's ports in 'ports', asserting there are 'n'. */
+static void
+get_ports(const struct udp_gso *g, uint16_t ports[UDP_GSO_SOCKETS], size_t n)
+{
+    ck_assert_uint_eq(udp_gso_get_ports(g, ports, UDP_GSO_SOCKETS), n);
 }
 
 /* Returns a socket on 'local':RECEIVER_PORT that takes trains whole. */
@@ -128,60 +162,166 @@ START_TEST(test_sends_a_train_over_ipv6)
 }
 END_TEST
 
-/* A source port's socket is opened once; one that maps to the same cache
- * slot takes the slot over, and the first is opened again after. */
-START_TEST(test_keeps_a_socket_per_source_port)
+/* The sockets are bound once, when the sender is made, spread evenly
+ * over the range: with 16,384 ports, every 64th. */
+START_TEST(test_binds_a_set_spread_over_the_range)
 {
-    static const uint16_t ports[] = { 50000, 50000, 50001,
-                                      50000 + UDP_GSO_SOCKETS, 50000 };
-    static const uint64_t opened[] = { 1, 1, 2, 3, 4 };
-    struct udp_gso *g = must_create("127.0.0.1");
+    uint16_t ports[UDP_GSO_SOCKETS];
+    struct udp_gso *g;
+
+    ck_assert_int_eq(create("127.0.0.1", 49152, 65535, &g), 0);
+    get_ports(g, ports, UDP_GSO_SOCKETS);
+    for (size_t i = 0; i < UDP_GSO_SOCKETS; i++) {
+        ck_assert_uint_eq(ports[i], 49152 + 64 * i);
+    }
+    ck_assert_uint_eq(get_stats(g).sockets, UDP_GSO_SOCKETS);
+    ck_assert_uint_eq(get_stats(g).ports_skipped, 0);
+
+    /* Each port is bound already: nobody else can take it. */
+    for (size_t i = 0; i < UDP_GSO_SOCKETS; i += 51) {
+        struct sockaddr_in sin = { .sin_family = AF_INET,
+                                   .sin_port = htons(ports[i]),
+                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+        ck_assert_int_eq(bind(fd, (struct sockaddr *) &sin, sizeof sin), -1);
+        ck_assert_int_eq(errno, EADDRINUSE);
+        close(fd);
+    }
+    udp_gso_destroy(g);
+}
+END_TEST
+
+/* Creates a sender on 'local' for 'min'-'max' and asserts that its set
+ * is the 'n' ports of 'want'. */
+static void
+expect_ports(const char *local, uint16_t min, uint16_t max,
+             const uint16_t *want, size_t n)
+{
+    uint16_t ports[UDP_GSO_SOCKETS];
+    struct udp_gso *g;
+
+    ck_assert_int_eq(create(local, min, max, &g), 0);
+    get_ports(g, ports, n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(ports[i], want[i]);
+    }
+    ck_assert_uint_eq(get_stats(g).sockets, n);
+    udp_gso_destroy(g);
+}
+
+/* A range smaller than the set has a socket on each of its ports. */
+START_TEST(test_binds_every_port_of_a_small_range)
+{
+    static const uint16_t want[] = { 40000, 40001, 40002 };
+
+    expect_ports("::1", 40000, 40002, want, 3);
+    expect_ports("127.0.0.1", 40000, 40000, want, 1);
+}
+END_TEST
+
+/* Trains from any of the set's ports leave from that port, and trains
+ * after trains open nothing more. */
+START_TEST(test_sends_from_each_port_of_the_set)
+{
+    uint16_t ports[UDP_GSO_SOCKETS];
+    struct udp_gso *g;
     int sock = open_receiver("127.0.0.1");
 
-    for (size_t i = 0; i < ARRAY_SIZE(ports); i++) {
-        ck_assert_int_eq(send_train(g, ports[i], "127.0.0.1", 3, SEG), 0);
-        expect_train(sock, 3, SEG, ports[i]);
-        ck_assert_uint_eq(get_stats(g).sockets_opened, opened[i]);
+    ck_assert_int_eq(create("127.0.0.1", 49152, 65535, &g), 0);
+    get_ports(g, ports, UDP_GSO_SOCKETS);
+    for (size_t round = 0; round < 2; round++) {
+        for (size_t i = 0; i < UDP_GSO_SOCKETS; i += 17) {
+            ck_assert_int_eq(send_train(g, ports[i], "127.0.0.1", 3, SEG),
+                             0);
+            expect_train(sock, 3, SEG, ports[i]);
+        }
     }
+    ck_assert_uint_eq(get_stats(g).sockets, UDP_GSO_SOCKETS);
+    ck_assert_uint_eq(get_stats(g).trains, 2 * 16);
     close(sock);
     udp_gso_destroy(g);
 }
 END_TEST
 
-START_TEST(test_refuses_a_source_port_another_socket_holds)
+/* A port of the set that another socket holds is skipped for the next one
+ * of its share, which is not in anybody's share but its own. */
+START_TEST(test_skips_a_port_another_socket_holds)
 {
-    struct sockaddr_in addr = { .sin_family = AF_INET,
-                                .sin_port = htons(50000),
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    struct udp_gso *g = must_create("127.0.0.1");
-    int holder = socket(AF_INET, SOCK_DGRAM, 0);
+    uint16_t ports[UDP_GSO_SOCKETS];
+    int holder = hold_port("127.0.0.1", 49152 + 64);
+    int holder2 = hold_port("127.0.0.1", 49152 + 65);
+    struct udp_gso *g;
 
-    ck_assert_int_eq(bind(holder, (struct sockaddr *) &addr, sizeof addr), 0);
-    ck_assert_int_eq(send_train(g, 50000, "127.0.0.1", 3, SEG), EADDRINUSE);
+    ck_assert_int_eq(create("127.0.0.1", 49152, 65535, &g), 0);
+    get_ports(g, ports, UDP_GSO_SOCKETS);
+    ck_assert_uint_eq(ports[0], 49152);
+    ck_assert_uint_eq(ports[1], 49152 + 66);
+    ck_assert_uint_eq(ports[2], 49152 + 128);
+    ck_assert_uint_eq(get_stats(g).ports_skipped, 2);
+    ck_assert_uint_eq(get_stats(g).sockets, UDP_GSO_SOCKETS);
 
-    /* Remembered: the second train does not try to bind again. */
-    ck_assert_int_eq(send_train(g, 50000, "127.0.0.1", 3, SEG), EADDRINUSE);
-    ck_assert_uint_eq(get_stats(g).open_failures, 1);
-    ck_assert_uint_eq(get_stats(g).sockets_opened, 0);
+    /* The held port is not the set's: its trains go another way. */
+    ck_assert_int_eq(send_train(g, 49152 + 64, "127.0.0.1", 3, SEG),
+                     EADDRNOTAVAIL);
     ck_assert_uint_eq(get_stats(g).trains, 0);
     close(holder);
+    close(holder2);
     udp_gso_destroy(g);
 }
 END_TEST
 
-START_TEST(test_refuses_an_address_the_host_lacks)
+/* A share whose every port is held has no socket; a range whose every
+ * port is held has no set, and says why. */
+START_TEST(test_fails_if_every_port_is_held)
 {
-    struct udp_gso *g = must_create("172.31.251.1");
+    uint16_t ports[UDP_GSO_SOCKETS];
+    int holders[3];
+    struct udp_gso *g;
 
-    ck_assert_int_eq(send_train(g, 50000, "127.0.0.1", 3, SEG),
-                     EADDRNOTAVAIL);
-
-    /* Remembered, with its reason, until another port takes the slot. */
-    ck_assert_int_eq(send_train(g, 50000, "127.0.0.1", 3, SEG),
-                     EADDRNOTAVAIL);
-    ck_assert_uint_eq(get_stats(g).open_failures, 1);
-    ck_assert_uint_eq(get_stats(g).trains, 0);
+    for (size_t i = 0; i < ARRAY_SIZE(holders); i++) {
+        holders[i] = hold_port("::1", (uint16_t) (40000 + i));
+    }
+    ck_assert_int_eq(create("::1", 40000, 40003, &g), 0);
+    get_ports(g, ports, 1);
+    ck_assert_uint_eq(ports[0], 40003);
+    ck_assert_uint_eq(get_stats(g).ports_skipped, 3);
     udp_gso_destroy(g);
+
+    g = (struct udp_gso *) 1;
+    ck_assert_int_eq(create("::1", 40000, 40002, &g), EADDRINUSE);
+    ck_assert_ptr_null(g);
+    for (size_t i = 0; i < ARRAY_SIZE(holders); i++) {
+        close(holders[i]);
+    }
+}
+END_TEST
+
+/* A port outside the set is refused, never bound on the send path. */
+START_TEST(test_refuses_a_port_outside_the_set)
+{
+    struct udp_gso *g;
+
+    ck_assert_int_eq(create("127.0.0.1", 50000,
+                            50000 + 2 * UDP_GSO_SOCKETS - 1, &g), 0);
+    ck_assert_int_eq(send_train(g, 50001, "127.0.0.1", 3, SEG),
+                     EADDRNOTAVAIL);
+    ck_assert_int_eq(send_train(g, 49999, "127.0.0.1", 3, SEG),
+                     EADDRNOTAVAIL);
+    ck_assert_int_eq(send_train(g, 50002, "127.0.0.1", 3, SEG), 0);
+    ck_assert_uint_eq(get_stats(g).sockets, UDP_GSO_SOCKETS);
+    ck_assert_uint_eq(get_stats(g).trains, 1);
+    udp_gso_destroy(g);
+}
+END_TEST
+
+/* The set is bound before 'local' is an address of the host. */
+START_TEST(test_binds_an_address_the_host_lacks)
+{
+    static const uint16_t want[] = { 50000, 50001, 50002, 50003 };
+
+    expect_ports("172.31.251.1", 50000, 50003, want, ARRAY_SIZE(want));
+    expect_ports("2001:db8::1", 50000, 50003, want, ARRAY_SIZE(want));
 }
 END_TEST
 
@@ -192,7 +332,7 @@ START_TEST(test_refuses_too_many_datagrams)
     ck_assert_int_eq(send_train(g, 50000, "127.0.0.1",
                                 UDP_GSO_MAX_SEGMENTS + 1, SEG), EINVAL);
     ck_assert_int_eq(send_train(g, 50000, "127.0.0.1", 0, SEG), EINVAL);
-    ck_assert_uint_eq(get_stats(g).sockets_opened, 0);
+    ck_assert_uint_eq(get_stats(g).trains, 0);
     udp_gso_destroy(g);
 }
 END_TEST
@@ -251,13 +391,20 @@ udp_gso_suite(void)
                      test_sends_a_train_that_arrives_whole, setup, NULL);
     fixture_add_case(s, "sends a train over IPv6",
                      test_sends_a_train_over_ipv6, setup, NULL);
-    fixture_add_case(s, "keeps a socket per source port",
-                     test_keeps_a_socket_per_source_port, setup, NULL);
-    fixture_add_case(s, "refuses a source port another socket holds",
-                     test_refuses_a_source_port_another_socket_holds, setup,
-                     NULL);
-    fixture_add_case(s, "refuses an address the host lacks",
-                     test_refuses_an_address_the_host_lacks, setup, NULL);
+    fixture_add_case(s, "binds a set spread over the range",
+                     test_binds_a_set_spread_over_the_range, setup, NULL);
+    fixture_add_case(s, "binds every port of a small range",
+                     test_binds_every_port_of_a_small_range, setup, NULL);
+    fixture_add_case(s, "sends from each port of the set",
+                     test_sends_from_each_port_of_the_set, setup, NULL);
+    fixture_add_case(s, "skips a port another socket holds",
+                     test_skips_a_port_another_socket_holds, setup, NULL);
+    fixture_add_case(s, "fails if every port is held",
+                     test_fails_if_every_port_is_held, setup, NULL);
+    fixture_add_case(s, "refuses a port outside the set",
+                     test_refuses_a_port_outside_the_set, setup, NULL);
+    fixture_add_case(s, "binds an address the host lacks",
+                     test_binds_an_address_the_host_lacks, setup, NULL);
     fixture_add_case(s, "refuses too many datagrams",
                      test_refuses_too_many_datagrams, setup, NULL);
     fixture_add_case(s, "sends IPv6 with flow label zero",
