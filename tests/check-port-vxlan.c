@@ -590,7 +590,7 @@ START_TEST(test_skips_a_source_port_held_elsewhere)
     ck_assert_uint_eq(src_port, 10001);
     ck_assert_uint_eq(seg, VXLAN_HEADER_LEN + spec_frame(buf, &specs[0]));
     ck_assert_uint_eq(len, seg * ARRAY_SIZE(specs));
-    ck_assert_uint_eq(get_stats(port).tx_errors, 0);
+    ck_assert_uint_eq(port->stats.tx_errors, 0);
     close(sock);
     port_close(port);
     close(holder);
