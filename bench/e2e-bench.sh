@@ -4,61 +4,88 @@
 # `e2e-bench.sh` builds two hosts in network namespaces on a veth
 # underlay (a Linux bridge in a namespace of its own, as the system tests
 # do), sends traffic across VNI 5000 from one side to the other, and
-# compares three set-ups:
+# compares five set-ups:
 #
 # | set-up | sender side | receiver side |
 # |---|---|---|
 # | `kernel` (a) | Linux vxlan device | Linux vxlan device |
 # | `vswitchd` (b) | vswitchd, TAP "VM" | vswitchd, TAP "VM" |
 # | `mixed` (c) | vswitchd, TAP "VM" | Linux vxlan device |
+# | `ovs` (d) | Open vSwitch (userspace), TAP "VM" | Linux vxlan device |
+# | `system` (e) | vswitchd, veth "VM" on a system port | the same |
 #
 # The kernel's side has its overlay address on its vxlan device itself,
-# the leanest path the kernel has and so the reference; a vswitchd side
-# has it on a TAP port inside a "VM" namespace.  Peers are static
-# (`remote` on a vxlan device, head-end replication `flood=` on a VNI).
-# Overlay MTUs are 1450 everywhere, offloads are the defaults.
+# the leanest path the kernel has and so the reference; a switch side has
+# it in a "VM" namespace.  Peers are static (`remote` on a vxlan device,
+# head-end replication `flood=` on a VNI, `options:remote_ip` in Open
+# vSwitch).  Overlay MTUs are 1450 everywhere, offloads are the defaults.
 #
-# Two figures per set-up:
+# Open vSwitch (Debian's openvswitch-switch; the set-up is skipped with a
+# line saying so if it is not installed) is set up as its guide to
+# userspace tunneling has a new user do it: bridges with
+# datapath_type=netdev, br-int holding a vxlan port (remote_ip, key=5000)
+# and a `type=tap` port that Open vSwitch makes and that is moved into
+# the VM's namespace, br-phy holding eth0 and its address.  Its
+# ovsdb-server and ovs-vswitchd run at nice -10 as ovs-ctl runs them,
+# with their database, sockets, pid files and logs in the run's own
+# directory, never the host's.  Set-up (e) attaches the VM as libvirt
+# attaches a QEMU TAP: a veth pair, one end in the VM, the other a
+# vswitchd `system` port.
 #
-# - TCP throughput: one iperf3 stream for 10 s (`iperf3 -c -t 10`), as the
-#   receiver counts it.
-# - 64-byte packet rate: a UDP sender with an 18-byte payload (a 64-byte
-#   frame on the overlay, counting the FCS), as fast as it can for 7 s,
-#   measured on the receiver side as the growth of the receiving overlay
-#   interface's `rx_packets` (`/sys/class/net/IF/statistics`) over the
-#   middle 5 s: the frames the receiving VTEP delivered, whatever the
-#   sender offered.  The sender is a small C program, compiled at run
-#   time, that calls `sendmmsg()` with 64 datagrams a time, so that it
-#   offers more than any set-up delivers (the `64B tx` column says how
-#   much).  Not `iperf3 -u -l 18 -b 0`: it needs its TCP control
-#   connection to work both ways, which a one-way rate should not depend
-#   on, and it sends one datagram per system call.  The receiver binds a
-#   socket that never reads, so that no ICMP errors flow back.
-# - 64-byte frames per core: the same frames divided by the CPU time
-#   (user and system, from /proc/PID/stat) that the sending and the
-#   receiving vswitchd used over the same 5 s.  With both daemons, the
-#   traffic's two ends and the kernel sharing two cores, this is the
-#   figure to set beside a per-core rate measured elsewhere.  Softirq
-#   work that the kernel runs outside a daemon's system calls is not
-#   counted in it.
+# Per set-up:
 #
-# It prints one table, with the ratio of each figure to the kernel's:
+# - TCP throughput: one iperf3 stream for 10 s, as the receiver counts it.
+# - 64-byte packet rate: a UDP sender (bench/udpblast, `sendmmsg()` of 64
+#   datagrams of 18 bytes: 64-byte frames on the overlay, counting the
+#   FCS) as fast as it can for 7 s, measured on the receiver side as the
+#   growth of the receiving overlay interface's `rx_packets` over the
+#   middle 5 s: the frames the receiving side delivered, whatever the
+#   sender offered (the `64B tx` column).  Not `iperf3 -u`: its TCP
+#   control connection would tie a one-way rate to the return path.  The
+#   receiver binds a socket that never reads, so that no ICMP errors flow
+#   back.  `tx/c` and `rx/c` divide those frames by the CPU time (user and
+#   system, /proc/PID/stat, all threads) the sending and the receiving
+#   daemon used over the same 5 s; kernel work of the peer that runs in
+#   the daemon's context on veth is charged to it, so they are for
+#   orientation only.
+# - Request/response: bench/tcp-rr sends 1 byte over TCP (TCP_NODELAY),
+#   the other end echoes it, for 4 s: transactions per second, the round
+#   trip at no load.
+#
+# Then the 64-byte forwarding ceiling of one daemon (vswitchd in (c), Open
+# vSwitch in (d), each with the kernel peer), the daemon and all its
+# threads pinned to CPU 1 (taskset -a), the generator to CPU 0, 6 s each
+# way, counted over the middle 4 s:
+#
+# - TAP -> VXLAN: udpblast in the VM sends through the TAP; the peer's
+#   vxlan device is removed and bench/udpsink, bound to port 4789 with
+#   UDP_GRO, counts the datagrams that arrive (a UDP GSO train counted
+#   as the datagrams it holds, without the kernel cutting it).
+# - VXLAN -> TAP: udpblast -x in the peer sends prebuilt VXLAN packets
+#   (VNI 5000, to the VM's MAC) to the daemon's port 4789; the VM's
+#   TAP's `rx_packets` counts the frames written to it, and the VM's IP
+#   layer drops them at once (their address is nobody's).
+#
+# The ceiling table gives what the generator offered, the frames
+# delivered, the daemon's share of CPU 1 (user and system time, all
+# threads), how busy CPU 1 was in all (softirq part apart), and the
+# frames per second at 100% of the daemon's CPU.
 #
 # ```
 # make                           # the tree must be built
 # sudo bench/e2e-bench.sh        # or: bench/e2e-bench.sh --build DIR
+# bench/e2e-bench.sh --only tcp,rr,kernel,ovs   # a subset
 # ```
 #
-# The whole run takes about 50 s.  It needs root, iperf3, python3 and a C
-# compiler (tests/deps.sh installs them); every namespace, daemon and
-# file it makes is removed when it ends.  It is not a test: the figures
-# depend on the machine and its load.  On a 2-core machine the sender,
-# the receiver and the daemons (and the kernel's softirq work) compete
-# for both cores: the kernel's whole path runs in the sender's system
-# calls, on one core, while two vswitchd and the two ends of the traffic
-# share both.  After the table it prints where frames were lost: in the
-# sending VM's TAP queue (vswitchd did not read them in time) and in the
-# receiving vswitchd's UDP socket buffer.
+# The whole run takes under 3 minutes.  It needs root, iperf3, python3,
+# taskset and, for (d), openvswitch-switch (tests/deps.sh installs them);
+# every namespace, daemon and file it makes is removed when it ends.  It
+# is not a test: the figures depend on the machine and its load.  On a
+# 2-core machine the sender, the receiver and the daemons (and the
+# kernel's softirq work) compete for both cores.  After the tables it
+# prints where frames were lost in the 64-byte runs: in the sending VM's
+# interface (the switch did not read them in time) and in the receiving
+# vswitchd's UDP socket buffer.
 #
 # What it measured here, and why, is in bench/README.md.
 
@@ -230,7 +257,8 @@ ovs_start() {
     shift 2
     in_ns "$host" nice -n -10 "$prog" "$@" --pidfile="$OVS_DIR/$prog.pid" \
         --unixctl="$OVS_DIR/$prog.ctl" --log-file="$OVS_DIR/$prog.log" \
-        -vconsole:off --detach --no-chdir || return 1
+        -vconsole:off --detach --no-chdir 2>"$OVS_DIR/$prog.err" \
+        || { cat "$OVS_DIR/$prog.err" >&2; return 1; }
     at_exit "kill -9 \$(cat '$OVS_DIR/$prog.pid')"
 }
 
@@ -474,7 +502,7 @@ sink_count() {
     local n
     n=$(wc -l <"$WORK/sink.out")
     kill -USR1 "$SINK_PID" 2>/dev/null || return 1
-    wait_for 2 test "$(wc -l <"$WORK/sink.out")" -gt "$n" || return 1
+    wait_for 5 test "$(wc -l <"$WORK/sink.out")" -gt "$n" || return 1
     tail -n 1 "$WORK/sink.out"
 }
 
