@@ -530,13 +530,14 @@ ceiling_report() {
 # threads, the generator on CPU 0, both directions.
 ceiling() {
     local x=$1 pid peer_mac peer_port window sent blast
-    pid=$(cat "$SRC_PID")
-    taskset -a -p -c 1 "$pid" >/dev/null || return 1
     if [ "$x" = d ]; then
         # No PMD thread polls these ports (they are no DPDK ports), but
         # one that came would be on CPU 1 too.
         ovs_vsctl set open_vswitch . other_config:pmd-cpu-mask=0x2
     fi
+    # Every thread now; threads made later inherit it.
+    pid=$(cat "$SRC_PID")
+    taskset -a -p -c 1 "$pid" >/dev/null || return 1
     # TAP -> VXLAN.  The peer's vxlan device gives its port to a sink
     # that counts datagrams; the VM keeps the peer's MAC without ARP.
     peer_mac=$(in_ns "${x}2" cat /sys/class/net/vx0/address)
