@@ -590,6 +590,7 @@ for x in "${SETUPS[@]}"; do
         echo "${NAME[$x]}: skipped, Open vSwitch is not installed" \
              "(apt-get install openvswitch-switch)" >&2
         TCP[$x]=skipped RX[$x]=skipped RR[$x]=skipped
+        CEIL["d tx"]=skipped CEIL["d rx"]=skipped
         continue
     fi
     echo "${NAME[$x]}: setting up" >&2
