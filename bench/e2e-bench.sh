@@ -57,14 +57,17 @@
 # threads pinned to CPU 1 (taskset -a), the generator to CPU 0, 6 s each
 # way, counted over the middle 4 s:
 #
-# - TAP -> VXLAN: udpblast in the VM sends through the TAP; the peer's
-#   vxlan device is removed and bench/udpsink, bound to port 4789 with
-#   UDP_GRO, counts the datagrams that arrive (a UDP GSO train counted
-#   as the datagrams it holds, without the kernel cutting it).
-# - VXLAN -> TAP: udpblast -x in the peer sends prebuilt VXLAN packets
-#   (VNI 5000, to the VM's MAC) to the daemon's port 4789; the VM's
-#   TAP's `rx_packets` counts the frames written to it, and the VM's IP
-#   layer drops them at once (their address is nobody's).
+# - TAP -> VXLAN: udpblast -i in the VM sends whole frames into the TAP
+#   through AF_PACKET, past the queueing discipline (a TAP whose queue is
+#   full then refuses them, so what it offered can fall to what the
+#   daemon takes); the peer's vxlan device is removed and bench/udpsink,
+#   bound to port 4789 with UDP_GRO, counts the datagrams that arrive (a
+#   UDP GSO train counted as the datagrams it holds, without the kernel
+#   cutting it).
+# - VXLAN -> TAP: udpblast -x -i in the peer sends prebuilt VXLAN packets
+#   (VNI 5000, to the VM's MAC) in whole frames to the daemon's port
+#   4789; the VM's TAP's `rx_packets` counts the frames written to it,
+#   and the VM's IP layer drops them at once (their address is nobody's).
 #
 # The ceiling table gives what the generator offered, the frames
 # delivered, the daemon's share of CPU 1 (user and system time, all
@@ -529,7 +532,8 @@ ceiling_report() {
 # of set-up X (c or d: a kernel peer), pinned to CPU 1 with all its
 # threads, the generator on CPU 0, both directions.
 ceiling() {
-    local x=$1 pid peer_mac peer_port window sent blast
+    local x=$1 pid peer_mac host_mac window blast
+    local eth0_mac=/sys/class/net/eth0/address
     if [ "$x" = d ]; then
         # No PMD thread polls these ports (they are no DPDK ports), but
         # one that came would be on CPU 1 too.
@@ -538,9 +542,13 @@ ceiling() {
     # Every thread now; threads made later inherit it.
     pid=$(cat "$SRC_PID")
     taskset -a -p -c 1 "$pid" >/dev/null || return 1
+    # The generator sends whole Ethernet frames (udpblast -i): to the
+    # peer's vxlan device from the VM, to the daemon's host (Open
+    # vSwitch's br-phy has eth0's address) from the peer.
+    peer_mac=$(in_ns "${x}2" cat /sys/class/net/vx0/address)
+    host_mac=$(in_ns "${x}1" cat "$eth0_mac")
     # TAP -> VXLAN.  The peer's vxlan device gives its port to a sink
     # that counts datagrams; the VM keeps the peer's MAC without ARP.
-    peer_mac=$(in_ns "${x}2" cat /sys/class/net/vx0/address)
     in_ns "$SRC_NS" ip neigh replace $DST_IP lladdr "$peer_mac" \
         dev "$SRC_IF" nud permanent
     in_ns "${x}2" ip link del vx0
@@ -553,8 +561,9 @@ ceiling() {
     at_exit "kill $SINK_PID"
     listening "${x}2" u $VXLAN_PORT
     timeout $((CEIL_SECS + 10)) taskset -c 0 \
-        ip netns exec "$(ns "$SRC_NS")" \
-        "$UDPBLAST" $DST_IP $UDP_PORT $CEIL_SECS 18 >"$WORK/sent" &
+        ip netns exec "$(ns "$SRC_NS")" "$UDPBLAST" \
+        -i "$SRC_IF" -e "$peer_mac,$SRC_MAC,$SRC_IP" \
+        $DST_IP $UDP_PORT $CEIL_SECS 18 >"$WORK/sent" &
     blast=$!
     sleep 1
     window=$(ceiling_window sink_count)
@@ -565,6 +574,7 @@ ceiling() {
     timeout $((CEIL_SECS + 10)) taskset -c 0 \
         ip netns exec "$(ns "${x}2")" "$UDPBLAST" \
         -x 5000,$SRC_MAC,$REMOTE_MAC,$DST_IP,$NOBODY_IP \
+        -i eth0 -e "$host_mac,$(in_ns "${x}2" cat "$eth0_mac"),$B_IP" \
         $A_IP $VXLAN_PORT $CEIL_SECS 18 >"$WORK/sent" &
     blast=$!
     sleep 1

@@ -4,7 +4,8 @@
 # that counts wrong: udpsink counts a UDP GSO train as the datagrams it
 # holds and a plain datagram as one; udpblast -x sends the VXLAN packet
 # asked for (VNI, inner MACs and addresses, a valid inner IPv4 checksum,
-# an 18-byte payload: a 64-byte inner frame with the FCS); tcp-rr counts
+# an 18-byte payload: a 64-byte inner frame with the FCS), and with -i
+# and -e whole frames with the outer headers asked; tcp-rr counts
 # transactions and its server ends with its client.  All on the loopback
 # of a namespace of the test's own.
 . "$(dirname "$0")/lib.sh"
@@ -60,6 +61,20 @@ if [ "$(cat "$WORK/sent")" -gt 0 ] 2>/dev/null; then
 else
     fail "udpblast counts what it sent (printed '$(cat "$WORK/sent")')"
 fi
+
+# -i and -e: whole frames through AF_PACKET, with the outer headers asked.
+start_capture eth t lo "$WORK/eth.pcap" -c 3 udp dst port 4790
+in_ns t "$BENCH/udpblast" -i lo \
+    -e 02:00:00:97:03:03,02:00:00:97:04:04,10.0.0.4 10.0.0.3 4790 1 18 \
+    >"$WORK/sent"
+stop_capture eth
+fields=$(tshark -r "$WORK/eth.pcap" -o ip.check_checksum:TRUE -c 1 \
+             -T fields -E separator=' ' -e eth.dst -e eth.src -e ip.src \
+             -e ip.dst -e ip.checksum.status -e udp.srcport -e udp.length \
+             2>/dev/null)
+check_eq "udpblast -i -e: MACs, addresses, checksum, ports, length" \
+    "02:00:00:97:03:03 02:00:00:97:04:04 10.0.0.4 10.0.0.3 1 49152 26" \
+    "$fields"
 
 ip netns exec "$(ns t)" "$BENCH/tcp-rr" -s 5202 &
 srv=$!
