@@ -7,3 +7,10 @@ EXTRA_DIST += bench/README.md
 noinst_PROGRAMS += bench/capture-bench
 bench_capture_bench_SOURCES = bench/capture-bench.c
 bench_capture_bench_LDADD = $(DATAPATH_LIBS)
+
+# The traffic programs of e2e-bench.sh.
+noinst_PROGRAMS += bench/udpblast bench/udpsink bench/tcp-rr
+bench_udpblast_SOURCES = bench/udpblast.c
+bench_udpsink_SOURCES = bench/udpsink.c
+bench_tcp_rr_SOURCES = bench/tcp-rr.c
+EXTRA_DIST += bench/e2e-bench.sh

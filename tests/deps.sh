@@ -8,6 +8,7 @@ packages=(
     libuv1-dev libprotobuf-c-dev protobuf-c-compiler libpcap-dev check libmnl-dev
     clang iproute2 iputils-ping tcpdump tshark ethtool python3 valgrind iperf3
     groff-base procps qemu-system-x86 busybox-static
+    openvswitch-switch
 )
 
 missing=()
@@ -17,6 +18,15 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
+    # openvswitch-switch (for bench/e2e-bench.sh, which starts its own
+    # daemons) would start the host's Open vSwitch as it installs: a
+    # policy that refuses service starts stops that, for this run only.
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e $policy ]; then
+        printf '#!/bin/sh\nexit 101\n' >$policy
+        chmod 755 $policy
+        trap 'rm -f $policy' EXIT
+    fi
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
