@@ -62,15 +62,17 @@ struct tunnel_tap {
     struct eth_header eth;      /* To the TAP's own address. */
 };
 
-/* Writes 'value' to /proc/sys/net/ipv4/conf/'dev'/'key'.  Returns 0 or an
- * errno value. */
+/* Writes 'value' to /proc/sys/net/'family'/conf/'dev'/'key'.  Returns 0 or
+ * an errno value. */
 static int
-set_conf(const char *dev, const char *key, const char *value)
+set_conf(const char *family, const char *dev, const char *key,
+         const char *value)
 {
     char path[128];
     int fd, error = 0;
 
-    snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/%s", dev, key);
+    snprintf(path, sizeof path, "/proc/sys/net/%s/conf/%s/%s", family, dev,
+             key);
     fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0) {
         return errno;
@@ -171,7 +173,7 @@ tunnel_tap_open(struct tunnel_tap **tapp, char *error, size_t error_size)
         };
 
         for (size_t i = 0; !err && i < ARRAY_SIZE(conf); i++) {
-            err = set_conf(tap->name, conf[i][0], conf[i][1]);
+            err = set_conf("ipv4", tap->name, conf[i][0], conf[i][1]);
             if (err) {
                 snprintf(error, error_size, "net.ipv4.conf.%s.%s: %s",
                          tap->name, conf[i][0], strerror(err));
@@ -182,6 +184,11 @@ tunnel_tap_open(struct tunnel_tap **tapp, char *error, size_t error_size)
         tunnel_tap_close(tap);
         return err;
     }
+
+    /* Nothing is ever read from the device: keep IPv6 from queueing its
+     * router solicitations there (a host without IPv6 has no such file,
+     * and loses nothing). */
+    set_conf("ipv6", tap->name, "disable_ipv6", "1");
 
     /* The source only has to be some other unicast address. */
     tap->eth.eth_dst = mac;
