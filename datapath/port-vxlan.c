@@ -47,6 +47,7 @@
 #include "inet.h"
 #include "packet.h"
 #include "sockopt.h"
+#include "tso.h"
 #include "tunnel-tap.h"
 #include "udp-gso.h"
 #include "util.h"
@@ -555,18 +556,91 @@ send_frames(struct vxlan_port *vp, struct packet_batch *batch)
     packet_batch_free(batch);
 }
 
-/* Sends super frame 'p', whole, through the tunnel TAP, and frees it. */
+/* Where the segments of a super frame go that the tunnel TAP cannot
+ * take: each gets the VXLAN header of the frame it came from, and leaves
+ * as the port's other frames do. */
+struct segment_sink {
+    struct vxlan_port *vp;
+    uint8_t vxlan[VXLAN_HEADER_LEN];
+    struct packet_batch batch;
+};
+
+static void
+emit_segment(void *sink_, struct packet *seg)
+{
+    struct segment_sink *sink = sink_;
+
+    memcpy(packet_push(seg, VXLAN_HEADER_LEN), sink->vxlan,
+           VXLAN_HEADER_LEN);
+    packet_reset_offsets(seg);
+    packet_batch_add(&sink->batch, seg);
+    if (packet_batch_is_full(&sink->batch)) {
+        send_frames(sink->vp, &sink->batch);
+    }
+}
+
+/* Cuts super frame 'p' (VXLAN header first) into segments and sends them,
+ * as the datapath would have before it handed the frame over whole. */
+static void
+send_segments(struct vxlan_port *vp, struct packet *p)
+{
+    struct segment_sink sink = { .vp = vp };
+
+    memcpy(sink.vxlan, packet_data(p), VXLAN_HEADER_LEN);
+    packet_pull(p, VXLAN_HEADER_LEN);
+    packet_batch_init(&sink.batch);
+    if (tso_segment(p, p->pool, emit_segment, &sink)) {
+        vp->up.stats.tx_errors++;
+    }
+    if (sink.batch.count) {
+        send_frames(vp, &sink.batch);
+    }
+}
+
+/* Says whether 'error', from writing to the tunnel TAP, means that the
+ * device is gone (deleted by hand), rather than that one frame failed. */
+static bool
+device_gone(int error)
+{
+    return error == EBADFD || error == EIO || error == ENODEV
+           || error == ENXIO;
+}
+
+/* Sends super frame 'p' whole through the tunnel TAP, or in segments if
+ * the port has none (any more), and frees it.  A tunnel TAP that someone
+ * deleted is closed: the datapath then learns, within a second, to cut
+ * super frames itself (dp_tunnel_config's 'takes_super_frames'), and the
+ * ones that arrive before that are cut here. */
 static void
 send_super_frame(struct vxlan_port *vp, struct packet *p)
 {
-    if (!vp->gso_tap) {
-        vp->up.stats.tx_errors++;
-    } else {
+    if (vp->gso_tap) {
+        struct packet_meta md = p->md;
+        int error;
+
         vxlan_push_outer(p, &vp->tunnel.encap, vp->ip_id++);
-        if (tunnel_tap_send(vp->gso_tap, p)) {
-            vp->up.stats.tx_errors++;
+        error = tunnel_tap_send(vp->gso_tap, p);
+        if (!error) {
+            packet_free(p);
+            return;
         }
+        if (!device_gone(error)) {
+            vp->up.stats.tx_errors++;
+            packet_free(p);
+            return;
+        }
+        snprintf(vp->gso_tap_reason, sizeof vp->gso_tap_reason,
+                 "%s: %s", tunnel_tap_name(vp->gso_tap), strerror(error));
+        tunnel_tap_close(vp->gso_tap);
+        vp->gso_tap = NULL;
+        vp->up.offloads &= ~(uint32_t) PORT_OFFLOAD_TUNNEL_GSO;
+
+        /* Back to the frame that vxlan_encap() made. */
+        packet_pull(p, vxlan_overhead(&md.tun_dst) - ETH_HEADER_LEN
+                       - VXLAN_HEADER_LEN);
+        p->md = md;
     }
+    send_segments(vp, p);
     packet_free(p);
 }
 

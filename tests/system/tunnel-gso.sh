@@ -11,7 +11,8 @@
 # SHA-256; the tunnel TAP and the underlay count packets longer than any
 # MTU, so the frames did go whole; vm2's stack counts no bad checksum.
 # Then gso_tap=false takes the path away (the device goes) and the same
-# transfer is still intact.
+# transfer is still intact; and so it is when the device is deleted under
+# the port, which stops using it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 
@@ -112,4 +113,16 @@ check_eq "the tunnel TAP is gone" "" "$(gso_dev)"
 check_eq "and show says so" "[]" "$(vxlan_offloads)"
 check_eq "16 MiB from vm1 to vm2 without it, SHA-256 intact" "$want" \
     "$(transfer vm2 10.95.0.2 5003)"
+
+# Someone deletes the device under the port: the super frames on their
+# way are cut in software, and the port stops using it.
+check "gso_tap=true" vsctl h1 set-port vtep0 gso_tap=true
+check_eq "the tunnel TAP is back" vswgso0 "$(gso_dev)"
+check "delete the tunnel TAP by hand" in_ns h1 ip link del vswgso0
+check_eq "16 MiB from vm1 to vm2 after that, SHA-256 intact" "$want" \
+    "$(transfer vm2 10.95.0.2 5004)"
+check_eq "show no longer lists tunnel_gso" "[]" "$(vxlan_offloads)"
+check_eq "no frame was lost on the way" 0 \
+    "$(vsctl h1 --format=json show \
+       | json "[p for p in j['ports'] if p['name'] == 'vtep0'][0]['counters']['drops'].get('tx_error', 0)")"
 finish
