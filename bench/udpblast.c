@@ -95,6 +95,9 @@ put_headers(uint8_t *eth, const char *dmac, const char *smac,
     put16(eth + 12, 0x0800);
     ip[0] = 0x45;
     put16(ip + 2, (unsigned int) (IP_LEN + UDP_LEN + len));
+    /* DF and identification 0, as Linux sends a datagram from an
+     * unconnected UDP socket. */
+    put16(ip + 6, 0x4000);
     ip[8] = 64;
     ip[9] = 17;
     put16(ip + 10, ip_csum(ip));
