@@ -30,6 +30,31 @@ csum_pseudo_ipv6(const struct in6_addr *src, const struct in6_addr *dst,
     return csum_add_bytes(sum, tail, sizeof tail);
 }
 
+uint32_t
+csum_copy(uint32_t sum, void *dst_, const void *src_, size_t n)
+{
+    const uint8_t *src = src_;
+    uint8_t *dst = dst_;
+    uint64_t acc = sum;
+
+    /* Eight bytes a step, summed as two 32-bit words so that the 64-bit
+     * accumulator cannot overflow within a 64 KB frame. */
+    for (; n >= 8; n -= 8, src += 8, dst += 8) {
+        uint64_t word;
+
+        memcpy(&word, src, 8);
+        memcpy(dst, &word, 8);
+        acc += (uint32_t) word;
+        acc += word >> 32;
+    }
+    memcpy(dst, src, n);
+    acc += csum_add_bytes(0, src, n);
+    while (acc >> 32) {
+        acc = (acc & 0xffffffff) + (acc >> 32);
+    }
+    return (uint32_t) acc;
+}
+
 void
 csum_complete_partial(struct packet *p)
 {
