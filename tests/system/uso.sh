@@ -107,6 +107,12 @@ check_transfer() {
 rx_packets() {
     port_field "$1" "$2" "['counters']['rx_packets']"
 }
+# tx_errors HOST PORT: what PORT could not write.  A TAP counts frames
+# flooded to it before its VM brought it up, so only the change counts.
+tx_errors() {
+    port_field "$1" "$2" "['counters']['drops'].get('tx_error', 0)"
+}
+tx_errors_before=$(tx_errors h2 tap0)
 
 # From a TAP VM: across VXLAN (cut before encapsulation), and to a TAP
 # and a system port on the same host (passed whole).
@@ -130,7 +136,7 @@ for port in tap0 sys0; do
     check_eq "h1's $port counted no rx_error" 0 \
         "$(port_field h1 $port "['counters']['drops'].get('rx_error', 0)")"
 done
-check_eq "h2's tap0 counted no tx_error" 0 \
-    "$(port_field h2 tap0 "['counters']['drops'].get('tx_error', 0)")"
+check_eq "h2's tap0 counted no tx_error" "$tx_errors_before" \
+    "$(tx_errors h2 tap0)"
 
 finish
