@@ -37,8 +37,19 @@ csum_copy(uint32_t sum, void *dst_, const void *src_, size_t n)
     uint8_t *dst = dst_;
     uint64_t acc = sum;
 
-    /* Eight bytes a step, summed as two 32-bit words so that the 64-bit
-     * accumulator cannot overflow within a 64 KB frame. */
+    /* 32 bytes a step, in four 64-bit words, each summed as two 32-bit
+     * halves so that the 64-bit accumulator cannot overflow within a
+     * 64 KB frame; then 8 bytes a step. */
+    for (; n >= 32; n -= 32, src += 32, dst += 32) {
+        uint64_t w[4];
+
+        memcpy(w, src, sizeof w);
+        memcpy(dst, w, sizeof w);
+        acc += (uint64_t) (uint32_t) w[0] + (w[0] >> 32)
+               + (uint32_t) w[1] + (w[1] >> 32)
+               + (uint32_t) w[2] + (w[2] >> 32)
+               + (uint32_t) w[3] + (w[3] >> 32);
+    }
     for (; n >= 8; n -= 8, src += 8, dst += 8) {
         uint64_t word;
 
