@@ -30,6 +30,42 @@ csum_pseudo_ipv6(const struct in6_addr *src, const struct in6_addr *dst,
     return csum_add_bytes(sum, tail, sizeof tail);
 }
 
+uint32_t
+csum_copy(uint32_t sum, void *dst_, const void *src_, size_t n)
+{
+    const uint8_t *src = src_;
+    uint8_t *dst = dst_;
+    uint64_t acc = sum;
+
+    /* 32 bytes a step, in four 64-bit words, each summed as two 32-bit
+     * halves so that the 64-bit accumulator cannot overflow within a
+     * 64 KB frame; then 8 bytes a step. */
+    for (; n >= 32; n -= 32, src += 32, dst += 32) {
+        uint64_t w[4];
+
+        memcpy(w, src, sizeof w);
+        memcpy(dst, w, sizeof w);
+        acc += (uint64_t) (uint32_t) w[0] + (w[0] >> 32)
+               + (uint32_t) w[1] + (w[1] >> 32)
+               + (uint32_t) w[2] + (w[2] >> 32)
+               + (uint32_t) w[3] + (w[3] >> 32);
+    }
+    for (; n >= 8; n -= 8, src += 8, dst += 8) {
+        uint64_t word;
+
+        memcpy(&word, src, 8);
+        memcpy(dst, &word, 8);
+        acc += (uint32_t) word;
+        acc += word >> 32;
+    }
+    memcpy(dst, src, n);
+    acc += csum_add_bytes(0, src, n);
+    while (acc >> 32) {
+        acc = (acc & 0xffffffff) + (acc >> 32);
+    }
+    return (uint32_t) acc;
+}
+
 void
 csum_complete_partial(struct packet *p)
 {

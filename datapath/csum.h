@@ -49,6 +49,12 @@ csum_add_bytes(uint32_t sum, const void *data_, size_t n)
     return (uint32_t) acc;
 }
 
+/* Copies 'n' bytes from 'src' to 'dst' (which must not overlap) and adds
+ * them to the partial sum 'sum', as csum_add_bytes() would, in one pass
+ * over the bytes: segmentation copies each payload once anyway, and a
+ * second pass to sum it would read it again. */
+uint32_t csum_copy(uint32_t sum, void *dst, const void *src, size_t n);
+
 /* Folds a partial sum and returns its complement: the value to store. */
 static inline be16
 csum_finish(uint32_t sum)

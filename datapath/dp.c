@@ -452,14 +452,17 @@ drop(struct dp *dp, struct dp_port *in, struct dp_vni *v, struct packet *p,
     packet_free(p);
 }
 
-/* Returns true if 'out' takes TCP super frame 'p' whole: its device has
- * TSO for the frame's IP version. */
+/* Returns true if 'out' takes super frame 'p' whole: its device has TSO
+ * for the frame's IP version, or USO for a UDP one. */
 static inline bool
 takes_whole(const struct dp_port *out, const struct packet *p)
 {
     uint32_t tso = out->offloads & (PORT_OFFLOAD_TSO4 | PORT_OFFLOAD_TSO6);
     const uint8_t *ip;
 
+    if (p->md.gso_udp) {
+        return (out->offloads & PORT_OFFLOAD_USO) != 0;
+    }
     if (!tso || tso == (PORT_OFFLOAD_TSO4 | PORT_OFFLOAD_TSO6)) {
         return tso != 0;
     }
@@ -637,7 +640,7 @@ output_remote(struct dp *dp, struct dp_port *in, struct dp_vni *v,
     inner_hash(p);
 
     if (p->md.gso_size) {
-        size_t hdr_len = tso_header_len(p);
+        size_t hdr_len = tso_super_header_len(p);
 
         if (!hdr_len) {
             drop(dp, in, v, p, DP_DROP_BAD_GSO);

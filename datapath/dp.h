@@ -113,8 +113,9 @@ int dp_port_del(struct dp *, uint32_t port_no);
 /* Says what the device of local port 'port_no' takes: 'offloads' is a set
  * of PORT_OFFLOAD_* flags (port-offload.h).  A TCP super frame
  * (p->md.gso_size set) leaves whole through a port with TSO for its IP
- * version, as through a TAP device with offloads; the datapath cuts it
- * into segments for every other output (tso.h).  None when a port is
+ * version, and a UDP one (p->md.gso_udp too) through a port with USO, as
+ * through a TAP device with offloads; the datapath cuts it into segments
+ * for every other output (tso.h).  None when a port is
  * added.  Returns 0, ENOENT, or EINVAL for the tunnel port, which always
  * gets segments. */
 int dp_port_set_offloads(struct dp *, uint32_t port_no, uint32_t offloads);

@@ -64,12 +64,15 @@ struct packet_meta {
     uint16_t csum_start;
     uint16_t csum_offset;
 
-    /* Segmentation offload: if nonzero, the frame is a TCP super frame to
-     * be cut into segments of this many payload bytes.  'gso_ecn' says its
-     * sender uses ECN, so that CWR stays on the first segment only, which
-     * whoever cuts it must know (VIRTIO_NET_HDR_GSO_ECN). */
+    /* Segmentation offload: if nonzero, the frame is a super frame to be
+     * cut into segments of this many payload bytes: TCP segments, or UDP
+     * datagrams if 'gso_udp' (a sender's UDP_SEGMENT, which a port passes
+     * on only to a device with USO).  'gso_ecn' says a TCP sender uses
+     * ECN, so that CWR stays on the first segment only, which whoever cuts
+     * it must know (VIRTIO_NET_HDR_GSO_ECN). */
     uint16_t gso_size;
     bool gso_ecn;
+    bool gso_udp;
 };
 
 struct packet_pool;

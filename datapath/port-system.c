@@ -13,7 +13,8 @@
  * virtio-net header (PACKET_VNET_HDR), as with a TAP: the kernel hands
  * over a TCP super frame whole with its segment size (a veth peer's TSO
  * frame, or what the NIC's GRO joined), and takes one the same way, which
- * the device or the kernel cuts on the wire. */
+ * the device or the kernel cuts on the wire.  So too, from Linux 6.2, a
+ * UDP super frame (a veth peer's UDP_SEGMENT datagram). */
 
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "csum.h"
@@ -57,6 +59,20 @@ interface_exists(int ifindex)
 
     return if_indextoname((unsigned int) ifindex, name)
            || (errno != ENXIO && errno != ENODEV);
+}
+
+/* Returns true if the kernel passes UDP super frames (SKB_GSO_UDP_L4)
+ * through an AF_PACKET socket's virtio-net header both ways, as Linux 6.2
+ * and later do.  An older one drops such a frame on receive and refuses
+ * it on send, and no socket option tells, so the release decides. */
+static bool
+kernel_passes_uso(void)
+{
+    unsigned int major, minor;
+    struct utsname u;
+
+    return !uname(&u) && sscanf(u.release, "%u.%u", &major, &minor) == 2
+           && (major > 6 || (major == 6 && minor >= 2));
 }
 
 static int
@@ -120,12 +136,14 @@ system_open(const struct port_args *args, struct port **portp, char *error,
         return err;
     }
     sp->up.class = &port_system_class;
-    /* The virtio-net header carries TCP super frames over both versions
-     * and unfinished checksums, which the kernel finishes for a device
-     * that cannot. */
+    /* The virtio-net header carries TCP (and UDP) super frames over both
+     * versions and unfinished checksums, which the kernel finishes, or
+     * cuts, for a device that cannot. */
     sp->vnet_hdr = offload;
-    sp->up.offloads = offload ? PORT_OFFLOAD_CSUM | PORT_OFFLOAD_TSO4
-                                | PORT_OFFLOAD_TSO6 : 0;
+    sp->up.offloads = !offload ? 0
+                      : PORT_OFFLOAD_CSUM | PORT_OFFLOAD_TSO4
+                        | PORT_OFFLOAD_TSO6
+                        | (kernel_passes_uso() ? PORT_OFFLOAD_USO : 0);
     sp->fd = fd;
     sp->ifindex = ifindex;
     snprintf(sp->name, sizeof sp->name, "%s", args->name);

@@ -53,10 +53,20 @@
 
 #define NETNS_DIR "/run/netns"
 
+/* UDP segmentation offload on TUN/TAP came with Linux 6.2; Debian 12's
+ * headers (Linux 6.1) lack its flags, spelled out here as the kernel's
+ * linux/if_tun.h defines them. */
+#define TAP_F_USO4 0x20
+#define TAP_F_USO6 0x40
+
 /* What the VM's side may hand over with offloads on: TCP super frames
  * over IPv4 and IPv6 and unfinished checksums.  Not TSO_ECN: the kernel
  * then cuts frames with CWR itself, which keeps the rule for CWR simple. */
 #define TAP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)
+
+/* The same and UDP super frames (an application's UDP_SEGMENT), which a
+ * kernel before 6.2 refuses: then the port makes do with TAP_OFFLOADS. */
+#define TAP_OFFLOADS_USO (TAP_OFFLOADS | TAP_F_USO4 | TAP_F_USO6)
 
 /* Returns the port's offloads once its device took 'tun_flags' (TUN_F_*,
  * as TUNSETOFFLOAD takes them). */
@@ -65,13 +75,16 @@ offloads_of(unsigned int tun_flags)
 {
     return (tun_flags & TUN_F_CSUM ? PORT_OFFLOAD_CSUM : 0)
            | (tun_flags & TUN_F_TSO4 ? PORT_OFFLOAD_TSO4 : 0)
-           | (tun_flags & TUN_F_TSO6 ? PORT_OFFLOAD_TSO6 : 0);
+           | (tun_flags & TUN_F_TSO6 ? PORT_OFFLOAD_TSO6 : 0)
+           | ((tun_flags & (TAP_F_USO4 | TAP_F_USO6))
+              == (TAP_F_USO4 | TAP_F_USO6) ? PORT_OFFLOAD_USO : 0);
 }
 
 /* Where a descriptor was attached. */
 struct tap_attachment {
     int fd;
     unsigned int mtu;
+    unsigned int tun_flags;     /* The offloads the device took. */
     char netns[NAME_MAX + 1];   /* The name in NETNS_DIR, "" if ours. */
     struct stat netns_id;       /* That namespace, while it lives. */
 };
@@ -183,13 +196,21 @@ owned_by(const char *name, const char *owner)
            && !strcmp(alias, owner);
 }
 
-/* Turns the offloads of the device behind 'fd' on or off.  A persistent
- * device keeps those of its last owner, so they are set either way.
- * Returns 0 or an errno value. */
+/* Turns the offloads of the device behind 'fd' on or off, and stores in
+ * '*tun_flags' those it took.  A persistent device keeps those of its
+ * last owner, so they are set either way.  Returns 0 or an errno value. */
 static int
-set_offload(int fd, bool offload)
+set_offload(int fd, bool offload, unsigned int *tun_flags)
 {
-    return ioctl(fd, TUNSETOFFLOAD, offload ? TAP_OFFLOADS : 0) ? errno : 0;
+    *tun_flags = offload ? TAP_OFFLOADS_USO : 0;
+    if (!ioctl(fd, TUNSETOFFLOAD, *tun_flags)) {
+        return 0;
+    }
+    if (errno != EINVAL || !offload) {
+        return errno;
+    }
+    *tun_flags = TAP_OFFLOADS;
+    return ioctl(fd, TUNSETOFFLOAD, *tun_flags) ? errno : 0;
 }
 
 /* Attaches a new descriptor to TAP device 'name' in the current network
@@ -215,7 +236,7 @@ attach(const char *name, bool offload, struct tap_attachment *at)
         || ioctl(fd, TUNSETVNETHDRSZ, &hdr_size)) {
         error = errno;
     } else {
-        error = set_offload(fd, offload);
+        error = set_offload(fd, offload, &at->tun_flags);
     }
     if (!error) {
         error = port_netdev_info(name, true, NULL, &mtu);
@@ -357,7 +378,7 @@ tap_open(const struct port_args *args, struct port **portp, char *error,
         return ENOMEM;
     }
     tap->up.class = &port_tap_class;
-    tap->up.offloads = offloads_of(offload ? TAP_OFFLOADS : 0);
+    tap->up.offloads = offloads_of(at.tun_flags);
     tap->at = at;
     tap->owned = owned;
     *portp = &tap->up;
@@ -372,18 +393,20 @@ tap_update(struct port *port, const struct port_args *args, char *error,
 {
     struct tap_port *tap = tap_cast(port);
     bool offload = true;
+    unsigned int tun_flags;
     int err;
 
     if (!port_args_get_bool(args, "offload", &offload, error, error_size)) {
         return EINVAL;
     }
-    err = set_offload(tap->at.fd, offload);
+    err = set_offload(tap->at.fd, offload, &tun_flags);
     if (err) {
         snprintf(error, error_size, "tap %s: offloads: %s", args->name,
                  strerror(err));
         return err;
     }
-    port->offloads = offloads_of(offload ? TAP_OFFLOADS : 0);
+    tap->at.tun_flags = tun_flags;
+    port->offloads = offloads_of(tun_flags);
     return 0;
 }
 

@@ -192,7 +192,8 @@ struct port {
     /* What the port's device accepted when 'open' (or 'update') set it up,
      * a set of PORT_OFFLOAD_* flags: 'send' takes frames with these
      * offloads whole (a TCP super frame of an IP version it has TSO for, a
-     * checksum left to finish), and 'recv' may return them.  The owner
+     * UDP one if it has USO, a checksum left to finish), and 'recv' may
+     * return them.  The owner
      * hands it on to the datapath (dp_port_set_offloads()), which finishes
      * or cuts what the port cannot take. */
     uint32_t offloads;

@@ -241,7 +241,7 @@ inner_l3_offset(const struct packet *p, size_t inner)
 bool
 tunnel_tap_takes(const struct packet *p, const struct in6_addr *dst)
 {
-    return p->md.gso_size && p->md.csum_partial
+    return p->md.gso_size && !p->md.gso_udp && p->md.csum_partial
            && inet_is_ipv4(dst) && !inet_is_multicast(dst)
            && packet_headroom(p) >= TUNNEL_VNET_HDR_LEN + OUTER_LEN
            && packet_size(p) + OUTER_LEN - ETH_HEADER_LEN <= UINT16_MAX;

@@ -45,9 +45,10 @@ void tunnel_tap_close(struct tunnel_tap *);
 const char *tunnel_tap_name(const struct tunnel_tap *);
 
 /* Says whether tunnel_tap_send() takes frame 'p' once vxlan_encap() has
- * made it for 'dst': a TCP super frame with its checksum left to finish,
- * to a unicast IPv4 destination, with room for every header in front of
- * it and an outer IP length that fits 16 bits. */
+ * made it for 'dst': a TCP super frame (not a UDP one, which is cut
+ * before encapsulation) with its checksum left to finish, to a unicast
+ * IPv4 destination, with room for every header in front of it and an
+ * outer IP length that fits 16 bits. */
 bool tunnel_tap_takes(const struct packet *p, const struct in6_addr *dst);
 
 /* Sends 'p', which tunnel_tap_takes() accepted and whose outer IPv4 and

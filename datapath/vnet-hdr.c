@@ -2,6 +2,7 @@
 
 #include "vnet-hdr.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "csum.h"
@@ -35,7 +36,17 @@ vnet_hdr_apply(const struct virtio_net_hdr *h, struct packet *p)
         /* Checked here once, so that every output may take it as sound. */
         p->md.gso_size = h->gso_size;
         p->md.gso_ecn = (h->gso_type & VIRTIO_NET_HDR_GSO_ECN) != 0;
-        return h->gso_size >= TSO_MIN_SEGMENT && tso_header_len(p);
+        return tso_super_header_len(p) != 0;
+    }
+    if (h->gso_type == VNET_HDR_GSO_UDP_L4) {
+        /* As the kernel takes it back from a device (no ECN, the checksum
+         * left to finish in the UDP header), so that a port with USO may
+         * pass it on whole. */
+        p->md.gso_size = h->gso_size;
+        p->md.gso_udp = true;
+        return tso_super_header_len(p) && p->md.csum_partial
+               && p->md.csum_start == p->md.l4_ofs
+               && p->md.csum_offset == offsetof(struct udp_header, udp_csum);
     }
     return gso_type == VIRTIO_NET_HDR_GSO_NONE;
 }
@@ -52,10 +63,11 @@ vnet_hdr_push(struct packet *p)
         h.csum_start = p->md.csum_start;
         h.csum_offset = p->md.csum_offset;
     }
-    if (p->md.gso_size && (hdr_len = tso_header_len(p)) != 0) {
+    if (p->md.gso_size && (hdr_len = tso_super_header_len(p)) != 0) {
         const uint8_t *version = packet_at(p, p->md.l3_ofs, 1);
 
-        h.gso_type = *version >> 4 == IPV4_VERSION
+        h.gso_type = p->md.gso_udp ? VNET_HDR_GSO_UDP_L4
+                     : *version >> 4 == IPV4_VERSION
                      ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
         if (p->md.gso_ecn) {
             h.gso_type |= VIRTIO_NET_HDR_GSO_ECN;

@@ -142,11 +142,13 @@ SYSTEM_TESTS = \
 	tests/system/three-hosts.sh \
 	tests/system/tunnel-gso.sh \
 	tests/system/two-hosts.sh \
-	tests/system/underlay.sh
+	tests/system/underlay.sh \
+	tests/system/uso.sh
 if !ENABLE_SANITIZERS
 SYSTEM_TESTS += tests/system/vm-lifecycle.sh
 endif
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/netns.sh \
 	tests/system/guest.sh tests/system/vm-lifecycle.sh \
-	tests/system/hold-connections.py tests/system/xfer.py
+	tests/system/hold-connections.py tests/system/xfer.py \
+	tests/system/uso.py

@@ -161,6 +161,65 @@ START_TEST(test_even_pieces_chain)
 }
 END_TEST
 
+/* Returns the folded 16-bit sum of 'n' bytes at 'data' after 'start', the
+ * slow way of RFC 1071 (big-endian 16-bit words, an odd last byte padded
+ * with zero), to check csum_copy() against something it does not share. */
+static uint16_t
+reference_sum(uint16_t start, const uint8_t *data, size_t n)
+{
+    uint32_t sum = start;
+
+    for (size_t i = 0; i < n; i += 2) {
+        sum += i + 1 < n ? get16(data + i) : (uint32_t) data[i] << 8;
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return (uint16_t) sum;
+}
+
+START_TEST(test_copy_sums_what_it_copies)
+{
+    static uint8_t src[65536 + 8], dst[65536 + 8];
+    static const uint8_t head[6] = { 0xf0, 0x0f, 0xff, 0xff, 0x12, 0x34 };
+    uint32_t start = csum_add_bytes(0, head, sizeof head);
+
+    for (size_t i = 0; i < sizeof src; i++) {
+        src[i] = (uint8_t) (0xf7 - i * 13 + (i >> 8));
+    }
+
+    /* Every length through several 8-byte steps and a tail, from and to
+     * addresses off any alignment, after a sum already started. */
+    for (size_t n = 0; n <= 70; n++) {
+        for (size_t ofs = 0; ofs < 8; ofs++) {
+            uint32_t sum;
+
+            memset(dst, 0xa5, sizeof dst);
+            sum = csum_copy(start, dst + (7 - ofs), src + ofs, n);
+            ck_assert_msg(!memcmp(dst + (7 - ofs), src + ofs, n),
+                          "length %zu, offset %zu: copy differs", n, ofs);
+            ck_assert_uint_eq(dst[7 - ofs + n], 0xa5);
+            ck_assert_msg(folded_sum(sum)
+                          == reference_sum(folded_sum(start), src + ofs, n),
+                          "length %zu, offset %zu: %#x != %#x", n, ofs,
+                          folded_sum(sum),
+                          reference_sum(folded_sum(start), src + ofs, n));
+        }
+    }
+
+    /* 64 KB of all ones: the accumulator carries on every word. */
+    memset(src, 0xff, sizeof src);
+    ck_assert_uint_eq(folded_sum(csum_copy(0xffffffff, dst, src, 65536)),
+                      0xffff);
+    ck_assert(!memcmp(dst, src, 65536));
+    for (size_t i = 0; i < sizeof src; i++) {
+        src[i] = (uint8_t) (i * 7);
+    }
+    ck_assert_uint_eq(folded_sum(csum_copy(0, dst, src, 65535)),
+                      reference_sum(0, src, 65535));
+}
+END_TEST
+
 /* Stored checksums of the captured frames, as tests/data/README.md lists
  * them, so that a test reading the wrong bytes cannot pass. */
 struct capture {
@@ -414,6 +473,8 @@ csum_suite(void)
         { "pads an odd length with a zero byte", test_odd_length_padded },
         { "chains even-length pieces like one call",
           test_even_pieces_chain },
+        { "copies and sums in one pass",
+          test_copy_sums_what_it_copies },
         { "recomputes captured IPv4 header checksums",
           test_ipv4_header_from_capture },
         { "recomputes captured UDP checksums over IPv4",

@@ -744,12 +744,15 @@ inner_seq(const struct packet *p, size_t ofs)
 }
 
 /* Asserts that host 'h' sent on 'port_no', in order, 'n' segments of 'mss'
- * payload bytes (the last what is left of 'payload') starting at sequence
- * number 0, each 'outer' bytes of outer headers in. */
+ * payload bytes (the last of each super frame what is left of 'payload'),
+ * each 'outer' bytes of outer headers in: TCP segments from sequence
+ * number 0, or if 'udp' UDP datagrams with UDP lengths to match. */
 static void
-expect_segments(const struct host *h, uint32_t port_no, size_t n,
-                size_t mss, size_t payload, size_t outer)
+expect_cut_on(const struct host *h, uint32_t port_no, size_t n, size_t mss,
+              size_t payload, size_t outer, bool udp)
 {
+    size_t hdr = udp ? ETH_HEADER_LEN + IPV4_HEADER_LEN + UDP_HEADER_LEN
+                     : TCP_FRAME_HDR;
     size_t k = 0;
 
     ck_assert_uint_eq(n_sent_on(h, port_no), n);
@@ -757,14 +760,30 @@ expect_segments(const struct host *h, uint32_t port_no, size_t n,
         const struct packet *p = h->sent[i].p;
 
         if (h->sent[i].port_no == port_no) {
-            size_t len = MIN(mss, payload - k * mss);
+            size_t j = k % ((payload + mss - 1) / mss);
+            size_t len = MIN(mss, payload - j * mss);
+            const struct udp_header *udp_hdr
+                = packet_at(p, outer + ETH_HEADER_LEN + IPV4_HEADER_LEN,
+                            UDP_HEADER_LEN);
 
-            ck_assert_uint_eq(packet_size(p), outer + TCP_FRAME_HDR + len);
+            ck_assert_uint_eq(packet_size(p), outer + hdr + len);
             ck_assert_uint_eq(p->md.gso_size, 0);
-            ck_assert_uint_eq(inner_seq(p, outer), k * mss);
+            if (udp) {
+                ck_assert_uint_eq(ntohs(udp_hdr->udp_len),
+                                  UDP_HEADER_LEN + len);
+            } else {
+                ck_assert_uint_eq(inner_seq(p, outer), j * mss);
+            }
             k++;
         }
     }
+}
+
+static void
+expect_segments(const struct host *h, uint32_t port_no, size_t n,
+                size_t mss, size_t payload, size_t outer)
+{
+    expect_cut_on(h, port_no, n, mss, payload, outer, false);
 }
 
 START_TEST(test_cuts_super_frames_for_outputs_that_need_segments)
@@ -856,6 +875,83 @@ START_TEST(test_mtu_bounds_each_segment)
     ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VTEP), 0);
     ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_TOO_BIG), 1);
     expect_segments(&hosts[0], PORT_VM2, 15, 1399, 20000, 0);
+}
+END_TEST
+
+/* UDP super frames (a sender's UDP_SEGMENT): passed whole only to a port
+ * with USO, cut into datagrams for every other output. */
+
+/* Injects on PORT_VM1 of host 0 a UDP super frame over IPv4 of 'payload'
+ * bytes to cut at 'seg', with its checksum left to finish, built in
+ * 'frame'.  Returns its length. */
+static size_t
+inject_udp_super(uint8_t *frame, size_t payload, uint16_t seg)
+{
+    struct fixture_tcp t = { .payload_len = payload, .partial = true,
+                             .udp = true };
+    size_t len = fixture_tcp_frame(frame, &t);
+    struct packet_batch batch;
+    struct packet *p = fixture_packet(pool, frame, len);
+
+    p->md.gso_size = seg;
+    p->md.gso_udp = true;
+    p->md.csum_partial = true;
+    p->md.csum_start = ETH_HEADER_LEN + IPV4_HEADER_LEN;
+    p->md.csum_offset = 6;
+    packet_batch_init(&batch);
+    packet_batch_add(&batch, p);
+    dp_receive(hosts[0].dp, PORT_VM1, &batch, now);
+    return len;
+}
+
+static void
+expect_datagrams(const struct host *h, uint32_t port_no, size_t n,
+                 size_t seg, size_t payload, size_t outer)
+{
+    expect_cut_on(h, port_no, n, seg, payload, outer, true);
+}
+
+START_TEST(test_cuts_udp_super_frames_for_ports_without_uso)
+{
+    static uint8_t frame[32768];
+
+    /* A TAP with TSO but no USO, and the underlay, whose 1500-byte MTU
+     * bounds each datagram (1400 bytes of payload), not the super frame
+     * of 20000. */
+    ck_assert_int_eq(dp_port_set_offloads(hosts[0].dp, PORT_VM2,
+                                          TSO_OFFLOADS), 0);
+    inject_udp_super(frame, 20000, 1400);
+    expect_datagrams(&hosts[0], PORT_VM2, 15, 1400, 20000, 0);
+    expect_datagrams(&hosts[0], PORT_VTEP, 15, 1400, 20000,
+                     VXLAN_IPV4_OVERHEAD);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_TOO_BIG), 0);
+    ck_assert_uint_eq(port_drops(0, PORT_VM1, DP_DROP_BAD_GSO), 0);
+
+    /* The receiving VTEP sees 15 ordinary datagrams. */
+    ck_assert_uint_eq(deliver_underlay(0), 30);
+    expect_datagrams(&hosts[1], PORT_VM1, 15, 1400, 20000, 0);
+}
+END_TEST
+
+START_TEST(test_hands_udp_super_frames_whole_to_a_port_with_uso)
+{
+    static uint8_t frame[8192];
+    size_t len;
+
+    ck_assert_int_eq(dp_port_set_offloads(hosts[0].dp, PORT_VM2,
+                                          TSO_OFFLOADS | PORT_OFFLOAD_USO),
+                     0);
+
+    /* Two back to back stay two: TCP's GRO joins no UDP. */
+    len = inject_udp_super(frame, 3000, 1000);
+    inject_udp_super(frame, 3000, 1000);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 2);
+    ck_assert_uint_eq(packet_size(sent_on(&hosts[0], PORT_VM2)), len);
+    ck_assert_uint_eq(sent_on(&hosts[0], PORT_VM2)->md.gso_size, 1000);
+    ck_assert(sent_on(&hosts[0], PORT_VM2)->md.gso_udp);
+    ck_assert_mem_eq(packet_data(sent_on(&hosts[0], PORT_VM2)), frame, len);
+    expect_datagrams(&hosts[0], PORT_VTEP, 6, 1000, 3000,
+                     VXLAN_IPV4_OVERHEAD);
 }
 END_TEST
 
@@ -2136,6 +2232,8 @@ dp_suite(void)
     tcase_add_test(tc,
                    test_cuts_super_frames_of_a_version_the_port_has_no_tso_for);
     tcase_add_test(tc, test_mtu_bounds_each_segment);
+    tcase_add_test(tc, test_cuts_udp_super_frames_for_ports_without_uso);
+    tcase_add_test(tc, test_hands_udp_super_frames_whole_to_a_port_with_uso);
     tcase_add_test(tc, test_counts_super_frames_it_cannot_cut);
     tcase_add_test(tc,
                    test_joins_segments_for_a_port_that_takes_super_frames);

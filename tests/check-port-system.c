@@ -351,7 +351,7 @@ expect_checksum_owed(const char *const *options)
     /* The virtio-net header is what offloads take. */
     ck_assert_uint_eq(port->offloads,
                       options ? 0 : PORT_OFFLOAD_CSUM | PORT_OFFLOAD_TSO4
-                                    | PORT_OFFLOAD_TSO6);
+                                    | PORT_OFFLOAD_TSO6 | PORT_OFFLOAD_USO);
     fixture_shell("ip addr add 172.31.253.1/24 dev " PEER);
     fixture_shell("ip neigh add 172.31.253.2 lladdr 02:00:00:00:00:02 "
                   "dev " PEER);

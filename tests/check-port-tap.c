@@ -36,7 +36,8 @@
 #define OWNER "test"
 
 /* What the device takes with offloads on. */
-#define TAP_OFFLOADS (PORT_OFFLOAD_CSUM | PORT_OFFLOAD_TSO4 | PORT_OFFLOAD_TSO6)
+#define TAP_OFFLOADS (PORT_OFFLOAD_CSUM | PORT_OFFLOAD_TSO4                \
+                      | PORT_OFFLOAD_TSO6 | PORT_OFFLOAD_USO)
 
 /* How long a test waits for the kernel to pass a frame on: far longer
  * than it takes, so that only a frame that never comes fails. */

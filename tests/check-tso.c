@@ -106,6 +106,23 @@ expect_segment(const struct packet *seg, const struct fixture_tcp *t,
     }
 }
 
+/* Asserts that super frame 'p' is refused with bytes after the end of its
+ * IP packet, and with an IP packet longer than the frame; frees 'p'. */
+static void
+expect_ip_length_ends_the_frame(struct packet *p)
+{
+    struct fixture_segments segs = { 0 };
+
+    memset(packet_put_uninit(p, 100), 0xee, 100);
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), EINVAL);
+    p->size -= 101;
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), EINVAL);
+    ck_assert_uint_eq(segs.n, 0);
+    packet_free(p);
+}
+
 /* Cuts the super frame of 't' with 'mss' and checks every segment. */
 static void
 expect_cut(const struct fixture_tcp *t, uint16_t mss, size_t want_n)
@@ -240,16 +257,7 @@ START_TEST(test_refuses_what_it_cannot_cut)
                                  &segs), EINVAL);
     packet_free(p);
 
-    /* Bytes after the end of the IP packet, and an IP packet longer than
-     * the frame. */
-    p = super_frame(&t, 1000);
-    memset(packet_put_uninit(p, 100), 0xee, 100);
-    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
-                                 &segs), EINVAL);
-    p->size -= 101;
-    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
-                                 &segs), EINVAL);
-    packet_free(p);
+    expect_ip_length_ends_the_frame(super_frame(&t, 1000));
 
     /* A segment size under TCP's smallest. */
     p = super_frame(&t, TSO_MIN_SEGMENT - 1);
@@ -275,6 +283,155 @@ START_TEST(test_refuses_what_it_cannot_cut)
     ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
                                  &segs), EINVAL);
     packet_free(p);
+    ck_assert_uint_eq(segs.n, 0);
+}
+END_TEST
+
+/* Builds the UDP super frame that 't' describes with segment size
+ * 'seg', its checksum left to finish (and the field spoiled), as a
+ * sender's UDP_SEGMENT hands it over. */
+static struct packet *
+udp_super_frame(const struct fixture_tcp *t, uint16_t seg)
+{
+    struct fixture_tcp u = *t;
+    struct packet *p;
+    size_t l4;
+
+    u.udp = true;
+    p = super_frame(&u, seg);
+    p->md.gso_udp = true;
+    l4 = ETH_HEADER_LEN + (t->vlan ? VLAN_HEADER_LEN : 0)
+         + (t->ipv6 ? IPV6_HEADER_LEN : IPV4_HEADER_LEN);
+    memset(packet_data(p) + l4 + 6, 0xab, 2);
+    p->md.csum_partial = true;
+    p->md.csum_start = (uint16_t) l4;
+    p->md.csum_offset = 6;
+    return p;
+}
+
+/* Asserts that 'seg' is datagram 'i' of the UDP super frame that 't' and
+ * 'mss' describe: lengths, identification, payload and checksums, summed
+ * here from the bytes with csum_add_bytes() alone. */
+static void
+expect_datagram(const struct packet *seg, const struct fixture_tcp *t,
+                size_t mss, size_t i)
+{
+    size_t l3 = ETH_HEADER_LEN + (t->vlan ? VLAN_HEADER_LEN : 0);
+    size_t l4 = l3 + (t->ipv6 ? IPV6_HEADER_LEN : IPV4_HEADER_LEN);
+    size_t ofs = i * mss;
+    size_t len = MIN(mss, t->payload_len - ofs);
+    size_t udp_len = UDP_HEADER_LEN + len;
+    const uint8_t *data = packet_data(seg);
+    struct udp_header udp;
+    uint32_t pseudo;
+
+    ck_assert_uint_eq(packet_size(seg), l4 + udp_len);
+    ck_assert_uint_eq(seg->md.gso_size, 0);
+    ck_assert(!seg->md.gso_udp);
+    ck_assert(!seg->md.csum_partial);
+    if (t->ipv6) {
+        struct ipv6_header ip6;
+        struct in6_addr src, dst;
+
+        memcpy(&ip6, data + l3, sizeof ip6);
+        ck_assert_uint_eq(ntohs(ip6.ip6_plen), udp_len);
+        ck_assert_uint_eq(ip6.ip6_nxt, IP_PROTO_UDP);
+        memcpy(&src, ip6.ip6_src, 16);
+        memcpy(&dst, ip6.ip6_dst, 16);
+        pseudo = csum_pseudo_ipv6(&src, &dst, IP_PROTO_UDP,
+                                  (uint32_t) udp_len);
+    } else {
+        struct ipv4_header ip;
+
+        memcpy(&ip, data + l3, sizeof ip);
+        ck_assert_uint_eq(ntohs(ip.ip_tot_len), IPV4_HEADER_LEN + udp_len);
+        ck_assert_uint_eq(ntohs(ip.ip_id), 0x1234 + i);
+        ck_assert_uint_eq(csum_finish(csum_add_bytes(0, data + l3,
+                                                     IPV4_HEADER_LEN)), 0);
+        pseudo = csum_pseudo_ipv4(be32_16_get(&ip.ip_src),
+                                  be32_16_get(&ip.ip_dst), IP_PROTO_UDP,
+                                  (uint16_t) udp_len);
+    }
+    memcpy(&udp, data + l4, sizeof udp);
+    ck_assert_uint_eq(ntohs(udp.udp_src), 1000);
+    ck_assert_uint_eq(ntohs(udp.udp_dst), 80);
+    ck_assert_uint_eq(ntohs(udp.udp_len), udp_len);
+    ck_assert_uint_ne(udp.udp_csum, 0);
+    ck_assert_uint_eq(csum_finish(csum_add_bytes(pseudo, data + l4,
+                                                 udp_len)), 0);
+    for (size_t k = 0; k < len; k++) {
+        ck_assert_uint_eq(data[l4 + UDP_HEADER_LEN + k],
+                          (uint8_t) ((ofs + k) * 7));
+    }
+}
+
+/* Cuts the UDP super frame of 't' with 'mss' into 'want_n' datagrams and
+ * checks every one. */
+static void
+expect_udp_cut(const struct fixture_tcp *t, uint16_t mss, size_t want_n)
+{
+    struct packet *p = udp_super_frame(t, mss);
+    struct fixture_segments segs = { 0 };
+    size_t hdr_len = tso_super_header_len(p);
+
+    ck_assert_uint_eq(hdr_len, p->md.l4_ofs + UDP_HEADER_LEN);
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), 0);
+    ck_assert_uint_eq(segs.n, want_n);
+    for (size_t i = 0; i < segs.n; i++) {
+        expect_datagram(segs.seg[i], t, mss, i);
+    }
+    fixture_free_segments(&segs, 0);
+    packet_free(p);
+}
+
+START_TEST(test_cuts_a_udp_super_frame_into_datagrams)
+{
+    struct fixture_tcp t4 = { .payload_len = 3000 };
+    struct fixture_tcp t6 = { .ipv6 = true, .vlan = true,
+                              .payload_len = 40000 };
+    struct fixture_tcp exact = { .payload_len = 2800 };
+    struct fixture_tcp odd = { .ipv6 = true, .payload_len = 4001 };
+
+    /* The last datagram is short (200 bytes; 40000 = 28 * 1400 + 800). */
+    expect_udp_cut(&t4, 1400, 3);
+    expect_udp_cut(&t6, 1400, 29);
+    expect_udp_cut(&exact, 1400, 2);
+    expect_udp_cut(&odd, 999, 5);
+}
+END_TEST
+
+START_TEST(test_refuses_udp_it_cannot_cut)
+{
+    struct fixture_tcp t = { .payload_len = 2000 };
+    struct fixture_segments segs = { 0 };
+    struct packet *p;
+
+    /* No segment size. */
+    p = udp_super_frame(&t, 0);
+    ck_assert_uint_eq(tso_super_header_len(p), 0);
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), EINVAL);
+    packet_free(p);
+
+    /* More datagrams than a UDP sender may make of one, and just as
+     * many. */
+    p = udp_super_frame(&t, 15);
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), EINVAL);
+    p->md.gso_size = 16;
+    ck_assert_uint_eq(tso_super_header_len(p),
+                      ETH_HEADER_LEN + IPV4_HEADER_LEN + UDP_HEADER_LEN);
+    packet_free(p);
+
+    /* Not UDP: a TCP frame marked as a UDP super frame. */
+    p = super_frame(&t, 1000);
+    p->md.gso_udp = true;
+    ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment,
+                                 &segs), EINVAL);
+    packet_free(p);
+
+    expect_ip_length_ends_the_frame(udp_super_frame(&t, 1000));
     ck_assert_uint_eq(segs.n, 0);
 }
 END_TEST
@@ -352,6 +509,11 @@ tso_suite(void)
                      teardown);
     fixture_add_case(s, "refuses what it cannot cut",
                      test_refuses_what_it_cannot_cut, setup, teardown);
+    fixture_add_case(s, "cuts a UDP super frame into datagrams",
+                     test_cuts_a_udp_super_frame_into_datagrams, setup,
+                     teardown);
+    fixture_add_case(s, "refuses UDP it cannot cut",
+                     test_refuses_udp_it_cannot_cut, setup, teardown);
     fixture_add_case(s, "stops when the pool runs dry",
                      test_stops_when_the_pool_runs_dry, setup, teardown);
     fixture_add_case(s, "reuses the recorded parse",

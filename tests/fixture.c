@@ -12,6 +12,7 @@
 #include <netinet/udp.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
@@ -132,7 +133,11 @@ fixture_tcp_frame(uint8_t *buf, const struct fixture_tcp *t)
     static const uint8_t options[12] = { 1, 1, 8, 10, 0, 0, 0, 1,
                                          0, 0, 0, 2 };
     struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
-    size_t tcp_len = TCP_HEADER_LEN + sizeof options + t->payload_len;
+    uint8_t proto = t->udp ? IP_PROTO_UDP : IP_PROTO_TCP;
+    size_t hdr_len = t->udp ? UDP_HEADER_LEN : TCP_HEADER_LEN + sizeof options;
+    size_t tcp_len = hdr_len + t->payload_len;
+    size_t csum_ofs = t->udp ? offsetof(struct udp_header, udp_csum)
+                             : offsetof(struct tcp_header, tcp_csum);
     struct in6_addr src = fixture_ip(t->ipv6 ? "fd00::1" : "10.0.0.1");
     struct in6_addr dst = fixture_ip(t->ipv6 ? "fd00::2" : "10.0.0.2");
     struct tcp_header tcp = {
@@ -155,7 +160,7 @@ fixture_tcp_frame(uint8_t *buf, const struct fixture_tcp *t)
     }
     if (t->ipv6) {
         struct ipv6_header ip6 = { .ip6_plen = htons((uint16_t) tcp_len),
-                                   .ip6_nxt = IP_PROTO_TCP,
+                                   .ip6_nxt = proto,
                                    .ip6_hlim = 64 };
 
         be32_16_put(&ip6.ip6_vtc_flow, htonl(0x60000000));
@@ -163,8 +168,7 @@ fixture_tcp_frame(uint8_t *buf, const struct fixture_tcp *t)
         memcpy(ip6.ip6_dst, &dst, 16);
         memcpy(buf + n, &ip6, sizeof ip6);
         n += sizeof ip6;
-        pseudo = csum_pseudo_ipv6(&src, &dst, IP_PROTO_TCP,
-                                  (uint32_t) tcp_len);
+        pseudo = csum_pseudo_ipv6(&src, &dst, proto, (uint32_t) tcp_len);
     } else {
         struct ipv4_header ip = {
             .ip_ihl_ver = 0x45,
@@ -172,7 +176,7 @@ fixture_tcp_frame(uint8_t *buf, const struct fixture_tcp *t)
             .ip_id = htons(0x1234),
             .ip_frag_off = htons(IPV4_DF),
             .ip_ttl = 64,
-            .ip_proto = IP_PROTO_TCP,
+            .ip_proto = proto,
         };
 
         be32_16_put(&ip.ip_src, inet_to_ipv4(&src));
@@ -181,22 +185,31 @@ fixture_tcp_frame(uint8_t *buf, const struct fixture_tcp *t)
         memcpy(buf + n, &ip, sizeof ip);
         n += sizeof ip;
         pseudo = csum_pseudo_ipv4(inet_to_ipv4(&src), inet_to_ipv4(&dst),
-                                  IP_PROTO_TCP, (uint16_t) tcp_len);
+                                  proto, (uint16_t) tcp_len);
     }
     be32_16_put(&tcp.tcp_seq, htonl(t->seq));
     be32_16_put(&tcp.tcp_ack, htonl(7));
     l4 = n;
-    memcpy(buf + n, &tcp, sizeof tcp);
-    n += sizeof tcp;
-    memcpy(buf + n, options, sizeof options);
-    n += sizeof options;
+    if (t->udp) {
+        struct udp_header udp = { .udp_src = htons(1000),
+                                  .udp_dst = htons(80),
+                                  .udp_len = htons((uint16_t) tcp_len) };
+
+        memcpy(buf + n, &udp, sizeof udp);
+        n += sizeof udp;
+    } else {
+        memcpy(buf + n, &tcp, sizeof tcp);
+        n += sizeof tcp;
+        memcpy(buf + n, options, sizeof options);
+        n += sizeof options;
+    }
     for (size_t i = 0; i < t->payload_len; i++) {
         buf[n++] = (uint8_t) (i * 7);
     }
     tcp.tcp_csum = t->partial
                    ? (be16) ~csum_finish(pseudo)
                    : csum_finish(csum_add_bytes(pseudo, buf + l4, tcp_len));
-    memcpy(buf + l4 + 16, &tcp.tcp_csum, 2);
+    memcpy(buf + l4 + csum_ofs, &tcp.tcp_csum, 2);
     return n;
 }
 

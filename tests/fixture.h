@@ -54,12 +54,16 @@ struct fixture_tcp {
     uint16_t flags;             /* TCP flags, the low 9 bits of tcp_ctl. */
     bool partial;               /* TCP checksum left to offload: the field
                                  * holds the pseudo-header sum. */
+    bool udp;                   /* A UDP datagram instead: 'seq' and
+                                 * 'flags' unused, 'partial' for its UDP
+                                 * checksum. */
 };
 
 /* Builds a TCP frame from fixture_mac(1) to fixture_mac(2), 10.0.0.1 (or
  * fd00::1) port 1000 to 10.0.0.2 (fd00::2) port 80, with 12 bytes of TCP
- * options, IPv4 identification 0x1234 and DF, and finished checksums (but
- * the TCP one if 'partial').  Returns its length. */
+ * options (or a UDP datagram between the same ports), IPv4 identification
+ * 0x1234 and DF, and finished checksums (but the TCP or UDP one if
+ * 'partial').  Returns its length. */
 size_t fixture_tcp_frame(uint8_t *buf, const struct fixture_tcp *);
 
 /* Builds a broadcast ARP request from 'src' asking for 'target_ip'. */

@@ -23,7 +23,7 @@
 
 /* What a TAP with offloads takes. */
 #define GSO_OFFLOADS (PORT_OFFLOAD_CSUM | PORT_OFFLOAD_TSO4 \
-                      | PORT_OFFLOAD_TSO6)
+                      | PORT_OFFLOAD_TSO6 | PORT_OFFLOAD_USO)
 
 static void __attribute__((noreturn))
 fail(const char *what)
@@ -84,8 +84,7 @@ static bool
 frame_fits_tap(struct packet *p)
 {
     return !p->md.gso_size
-           || (p->md.gso_size >= TSO_MIN_SEGMENT && tso_header_len(p)
-               && vnet_hdr_push(p));
+           || (tso_super_header_len(p) && vnet_hdr_push(p));
 }
 
 static bool

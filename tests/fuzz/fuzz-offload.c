@@ -77,8 +77,9 @@ collect(void *segs_, struct packet *seg)
     segs->seg[segs->n++] = seg;
 }
 
-/* Returns true if the IPv4 header (if any) and TCP checksums of 'seg',
- * whose headers tso_header_len() has found, are finished and right. */
+/* Returns true if the IPv4 header (if any) and TCP or UDP checksums of
+ * 'seg', whose headers tso_super_header_len() has found, are finished and
+ * right. */
 static bool
 checksums_ok(const struct packet *seg)
 {
@@ -94,8 +95,8 @@ checksums_ok(const struct packet *seg)
             return false;
         }
         pseudo = csum_pseudo_ipv4(be32_16_get(&ip->ip_src),
-                                  be32_16_get(&ip->ip_dst), IP_PROTO_TCP,
-                                  (uint16_t) tcp_len);
+                                  be32_16_get(&ip->ip_dst),
+                                  seg->md.l4_proto, (uint16_t) tcp_len);
     } else {
         const struct ipv6_header *ip6 = packet_at(seg, seg->md.l3_ofs,
                                                   IPV6_HEADER_LEN);
@@ -103,7 +104,7 @@ checksums_ok(const struct packet *seg)
 
         memcpy(&src, ip6->ip6_src, sizeof src);
         memcpy(&dst, ip6->ip6_dst, sizeof dst);
-        pseudo = csum_pseudo_ipv6(&src, &dst, IP_PROTO_TCP,
+        pseudo = csum_pseudo_ipv6(&src, &dst, seg->md.l4_proto,
                                   (uint32_t) tcp_len);
     }
     return !csum_finish(csum_add_bytes(pseudo,
@@ -134,7 +135,7 @@ joinable(const struct packet *p, size_t hdr_len)
 static void
 check_tso(struct fuzz_dp *f, struct packet *p)
 {
-    size_t hdr_len = tso_header_len(p);
+    size_t hdr_len = tso_super_header_len(p);
     size_t mss = p->md.gso_size;
     size_t payload = packet_size(p) - hdr_len;
     struct segments segs = { .n = 0 };
@@ -153,7 +154,9 @@ check_tso(struct fuzz_dp *f, struct packet *p)
         struct packet *seg = segs.seg[i];
         size_t len = packet_size(seg) - hdr_len;
 
-        if (tso_header_len(seg) != hdr_len || len > mss
+        if ((p->md.gso_udp ? seg->md.l4_proto != IP_PROTO_UDP
+                           : tso_header_len(seg) != hdr_len)
+            || len > mss
             || (i + 1 < segs.n && len != mss)
             || memcmp(packet_data(seg) + hdr_len,
                       packet_data(p) + hdr_len + ofs, len)
@@ -165,7 +168,7 @@ check_tso(struct fuzz_dp *f, struct packet *p)
     if (ofs != payload) {
         fail("segments that do not carry the whole payload");
     }
-    if (joinable(p, hdr_len)) {
+    if (!p->md.gso_udp && joinable(p, hdr_len)) {
         for (size_t i = 1; i < segs.n; i++) {
             if (!tcp_gro_merge(segs.seg[0], segs.seg[i])) {
                 fail("GRO does not join what TSO cut");

@@ -49,9 +49,9 @@ offloads() {
         NR == 1 { for (i = 1; i <= NF; i++) if ($i == "OFFLOADS") col = i }
         $1 == port { print $col; exit }'
 }
-# The offloads a TAP or a veth's socket takes with offload=true, and
-# without.
-OFFLOADS_true="['csum', 'tso4', 'tso6'] csum,tso4,tso6"
+# The offloads a TAP or a veth's socket takes with offload=true (UDP super
+# frames too on this kernel, 6.2 or later), and without.
+OFFLOADS_true="['csum', 'tso4', 'tso6', 'uso'] csum,tso4,tso6,uso"
 OFFLOADS_false="[] -"
 
 check "vm1 pings vm2" in_ns vm1 ping -c 2 -i 0.2 -W 2 10.97.0.2
