@@ -36,7 +36,7 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/port-vxlan.c \
 	datapath/sockopt.c datapath/sockopt.h \
 	datapath/udp-gso.c datapath/udp-gso.h \
-	datapath/tcp-gro.c datapath/tcp-gro.h \
+	datapath/gro.c datapath/gro.h \
 	datapath/tso.c datapath/tso.h \
 	datapath/tunnel-tap.c datapath/tunnel-tap.h \
 	datapath/util.h \

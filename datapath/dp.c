@@ -16,13 +16,13 @@
 #include "flow.h"
 #include "flow-exec.h"
 #include "flow-table.h"
+#include "gro.h"
 #include "hash.h"
 #include "headers.h"
 #include "hmap.h"
 #include "inet.h"
 #include "list.h"
 #include "packet.h"
-#include "tcp-gro.h"
 #include "tunnel-tap.h"
 #include "tso.h"
 #include "util.h"
@@ -473,10 +473,10 @@ takes_whole(const struct dp_port *out, const struct packet *p)
 }
 
 /* Queues 'p' for 'out'; sends a full batch at once.  A port that takes
- * super frames gets a TCP segment appended to the one queued before it,
- * where the two make a run (tcp-gro.h).  'v' (counted) may be NULL.
- * Inlined, as the other steps every frame takes: a call per step costs
- * more than many of them. */
+ * super frames gets a TCP segment or UDP datagram appended to the one
+ * queued before it, where the two make a run (gro.h).  'v' (counted) may be
+ * NULL.  Inlined, as the other steps every frame takes: a call per step
+ * costs more than many of them. */
 static inline __attribute__((always_inline)) void
 enqueue(struct dp *dp, struct dp_port *out, struct dp_vni *v,
         struct packet *p)
@@ -501,8 +501,8 @@ enqueue(struct dp *dp, struct dp_port *out, struct dp_vni *v,
         v->counters.tx_packets++;
         v->counters.tx_bytes += bytes;
     }
-    if (out->tx.count && takes_whole(out, p)
-        && tcp_gro_merge(out->tx.packets[out->tx.count - 1], p)) {
+    if (out->tx.count && out->offloads & GRO_OFFLOADS
+        && gro_merge(out->tx.packets[out->tx.count - 1], p, out->offloads)) {
         packet_free(p);
         return;
     }

@@ -73,6 +73,12 @@ tso_header_len(struct packet *p)
 }
 
 size_t
+tso_udp_header_len(struct packet *p)
+{
+    return header_len(p, IP_PROTO_UDP);
+}
+
+size_t
 tso_super_header_len(struct packet *p)
 {
     size_t seg = p->md.gso_size;

@@ -40,6 +40,9 @@ typedef void tso_emit_cb(void *aux, struct packet *segment);
  * 0.  Sets the header offsets in p->md. */
 size_t tso_header_len(struct packet *p);
 
+/* The same for a UDP frame, to the end of its UDP header. */
+size_t tso_udp_header_len(struct packet *p);
+
 /* Returns the length of the headers of super frame 'p', to the end of TCP
  * or, if p->md.gso_udp, of UDP, if tso_segment() can cut it: a frame as
  * tso_header_len() takes it (with UDP in place of TCP), and a segment size

@@ -25,7 +25,7 @@ UNIT_TESTS = \
 	tests/check-port-tap \
 	tests/check-port-vxlan \
 	tests/check-sockopt \
-	tests/check-tcp-gro \
+	tests/check-gro \
 	tests/check-tso \
 	tests/check-udp-gso \
 	tests/check-vnet-hdr \

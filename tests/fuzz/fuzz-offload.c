@@ -26,7 +26,8 @@
 #include "fuzz-dp.h"
 #include "headers.h"
 #include "packet.h"
-#include "tcp-gro.h"
+#include "gro.h"
+#include "port-offload.h"
 #include "tso.h"
 #include "vnet-hdr.h"
 
@@ -170,7 +171,7 @@ check_tso(struct fuzz_dp *f, struct packet *p)
     }
     if (!p->md.gso_udp && joinable(p, hdr_len)) {
         for (size_t i = 1; i < segs.n; i++) {
-            if (!tcp_gro_merge(segs.seg[0], segs.seg[i])) {
+            if (!gro_merge(segs.seg[0], segs.seg[i], PORT_OFFLOAD_ALL)) {
                 fail("GRO does not join what TSO cut");
             }
         }

@@ -8,7 +8,11 @@
 #include "fixture.h"
 #include "headers.h"
 #include "packet.h"
-#include "tcp-gro.h"
+#include "gro.h"
+#include "port-offload.h"
+
+/* Every offload: the port takes any super frame. */
+#define ALL PORT_OFFLOAD_ALL
 #include "tso.h"
 #include "util.h"
 
@@ -43,6 +47,7 @@ cut(const struct fixture_tcp *t, uint16_t mss, uint8_t *frame, size_t *len,
     *len = fixture_tcp_frame(frame, t);
     p = fixture_packet(pool, frame, *len);
     p->md.gso_size = mss;
+    p->md.gso_udp = t->udp;
     segs->n = 0;
     ck_assert_int_eq(tso_segment(p, pool, fixture_collect_segment, segs), 0);
     packet_free(p);
@@ -62,15 +67,16 @@ expect_round_trip(const struct fixture_tcp *t, uint16_t mss, size_t want_n)
     ck_assert_uint_eq(segs.n, want_n);
     head = segs.seg[0];
     for (size_t i = 1; i < segs.n; i++) {
-        ck_assert_msg(tcp_gro_merge(head, segs.seg[i]), "segment %zu", i);
+        ck_assert_msg(gro_merge(head, segs.seg[i], ALL), "segment %zu", i);
         packet_free(segs.seg[i]);
     }
     ck_assert_uint_eq(packet_size(head), len);
     ck_assert_uint_eq(head->md.gso_size, want_n > 1 ? mss : 0);
     if (want_n > 1) {
         ck_assert(head->md.csum_partial);
+        ck_assert(head->md.gso_udp == t->udp);
         ck_assert_uint_eq(head->md.csum_start, head->md.l4_ofs);
-        ck_assert_uint_eq(head->md.csum_offset, 16);
+        ck_assert_uint_eq(head->md.csum_offset, t->udp ? 6 : 16);
     }
     csum_complete_partial(head);
     ck_assert_mem_eq(packet_data(head), frame, len);
@@ -98,6 +104,94 @@ START_TEST(test_merges_ipv6_and_vlan_tagged_runs)
 }
 END_TEST
 
+START_TEST(test_joins_udp_datagrams_of_one_flow)
+{
+    struct fixture_tcp u4 = { .udp = true, .payload_len = 3500 };
+    struct fixture_tcp u6 = { .udp = true, .ipv6 = true,
+                              .payload_len = 64 * 18 };
+
+    expect_round_trip(&u4, 1000, 4);
+    expect_round_trip(&u6, 18, 64);
+}
+END_TEST
+
+/* Cuts a UDP datagram of 3 x 100 bytes into 'segs' (IPv4, with
+ * checksums). */
+static void
+cut_udp(struct fixture_segments *segs)
+{
+    struct fixture_tcp u = { .udp = true, .payload_len = 300 };
+    static uint8_t frame[1024];
+    size_t len;
+
+    cut(&u, 100, frame, &len, segs);
+    ck_assert_uint_eq(segs->n, 3);
+}
+
+START_TEST(test_joins_udp_only_for_a_port_with_uso)
+{
+    struct fixture_tcp t = { .payload_len = 2000, .flags = TCP_ACK };
+    static uint8_t frame[4096];
+    struct fixture_segments segs, tcp;
+    size_t len;
+
+    cut_udp(&segs);
+    ck_assert(!gro_merge(segs.seg[0], segs.seg[1],
+                         PORT_OFFLOAD_TSO4 | PORT_OFFLOAD_TSO6));
+    ck_assert_uint_eq(segs.seg[0]->md.gso_size, 0);
+    ck_assert(gro_merge(segs.seg[0], segs.seg[1], PORT_OFFLOAD_USO));
+    ck_assert(segs.seg[0]->md.gso_udp);
+
+    /* And TCP only for one with TSO. */
+    cut(&t, 1000, frame, &len, &tcp);
+    ck_assert(!gro_merge(tcp.seg[0], tcp.seg[1], PORT_OFFLOAD_USO));
+    ck_assert(!gro_merge(tcp.seg[0], tcp.seg[1], PORT_OFFLOAD_TSO6));
+    ck_assert(gro_merge(tcp.seg[0], tcp.seg[1], PORT_OFFLOAD_TSO4));
+    fixture_free_segments(&segs, 0);
+    fixture_free_segments(&tcp, 0);
+}
+END_TEST
+
+START_TEST(test_refuses_a_udp_datagram_that_fails_its_checksum)
+{
+    const size_t udp_ofs = ETH_HEADER_LEN + IPV4_HEADER_LEN;
+    struct fixture_segments segs;
+    size_t size;
+
+    cut_udp(&segs);
+    size = packet_size(segs.seg[0]);
+    packet_data(segs.seg[1])[packet_size(segs.seg[1]) - 1] ^= 0x10;
+    ck_assert(!gro_merge(segs.seg[0], segs.seg[1], ALL));
+    ck_assert_uint_eq(packet_size(segs.seg[0]), size);
+    ck_assert_uint_eq(segs.seg[0]->md.gso_size, 0);
+
+    /* Without a checksum (IPv4 allows none) there is nothing to verify;
+     * the joined frame gets one. */
+    memset(packet_data(segs.seg[1]) + udp_ofs + 6, 0, 2);
+    ck_assert(gro_merge(segs.seg[0], segs.seg[1], ALL));
+    ck_assert(segs.seg[0]->md.csum_partial);
+    fixture_free_segments(&segs, 0);
+}
+END_TEST
+
+START_TEST(test_a_shorter_datagram_ends_the_udp_run)
+{
+    struct fixture_tcp u = { .udp = true, .payload_len = 250 };
+    static uint8_t frame[1024];
+    struct fixture_segments segs, more;
+    size_t len;
+
+    cut(&u, 100, frame, &len, &segs);
+    ck_assert(gro_merge(segs.seg[0], segs.seg[1], ALL));
+    ck_assert(gro_merge(segs.seg[0], segs.seg[2], ALL));
+    cut_udp(&more);
+    ck_assert(!gro_merge(segs.seg[0], more.seg[0], ALL));
+    ck_assert_uint_eq(segs.seg[0]->md.gso_size, 100);
+    fixture_free_segments(&segs, 0);
+    fixture_free_segments(&more, 0);
+}
+END_TEST
+
 /* Cuts a 4-segment frame and asserts that segment 1, changed at byte 'ofs'
  * (XOR with 'mask'), is refused by segment 0.  Unless 'verify', segment 1
  * claims a checksum left to offload, which is trusted: only the headers
@@ -113,7 +207,7 @@ expect_refused(size_t ofs, uint8_t mask, bool verify, const char *what)
     cut(&t, 1000, frame, &len, &segs);
     packet_data(segs.seg[1])[ofs] ^= mask;
     segs.seg[1]->md.csum_partial = !verify;
-    ck_assert_msg(!tcp_gro_merge(segs.seg[0], segs.seg[1]), "%s", what);
+    ck_assert_msg(!gro_merge(segs.seg[0], segs.seg[1], ALL), "%s", what);
     ck_assert_uint_eq(packet_size(segs.seg[0]), len - 3000);
     ck_assert_uint_eq(segs.seg[0]->md.gso_size, 0);
     fixture_free_segments(&segs, 0);
@@ -152,23 +246,23 @@ START_TEST(test_a_short_or_pushed_segment_ends_the_run)
 
     /* 1000, 1000, 500: the short one joins, and then nothing does. */
     cut(&t, 1000, frame, &len, &segs);
-    ck_assert(tcp_gro_merge(segs.seg[0], segs.seg[1]));
-    ck_assert(tcp_gro_merge(segs.seg[0], segs.seg[2]));
+    ck_assert(gro_merge(segs.seg[0], segs.seg[1], ALL));
+    ck_assert(gro_merge(segs.seg[0], segs.seg[2], ALL));
     t.seq = 2500;
     cut(&t, 1000, frame, &len, &more);
-    ck_assert(!tcp_gro_merge(segs.seg[0], more.seg[0]));
+    ck_assert(!gro_merge(segs.seg[0], more.seg[0], ALL));
     fixture_free_segments(&more, 0);
     fixture_free_segments(&segs, 0);
 
     /* A longer segment after a shorter one does not join. */
     cut(&t, 1000, frame, &len, &segs);
-    ck_assert(!tcp_gro_merge(segs.seg[2], segs.seg[1]));
+    ck_assert(!gro_merge(segs.seg[2], segs.seg[1], ALL));
     fixture_free_segments(&segs, 0);
 
     /* PSH on the last of 1000, 1000, 1000: after it, nothing joins. */
     cut(&pushed, 1000, frame, &len, &segs);
-    ck_assert(tcp_gro_merge(segs.seg[1], segs.seg[2]));
-    ck_assert(tcp_gro_merge(segs.seg[0], segs.seg[1]) == false);
+    ck_assert(gro_merge(segs.seg[1], segs.seg[2], ALL));
+    ck_assert(gro_merge(segs.seg[0], segs.seg[1], ALL) == false);
     fixture_free_segments(&segs, 0);
 }
 END_TEST
@@ -187,18 +281,18 @@ START_TEST(test_refuses_what_is_not_a_plain_tcp_segment)
     /* UDP. */
     udp = fixture_packet(pool, frame, fixture_udp4_frame(frame, &b, &a, 1, 2,
                                                          3, 4, 1000));
-    ck_assert(!tcp_gro_merge(segs.seg[0], udp));
-    ck_assert(!tcp_gro_merge(udp, segs.seg[0]));
+    ck_assert(!gro_merge(segs.seg[0], udp, ALL));
+    ck_assert(!gro_merge(udp, segs.seg[0], ALL));
     packet_free(udp);
 
     /* A super frame is not merged into anything. */
     segs.seg[1]->md.gso_size = 1000;
-    ck_assert(!tcp_gro_merge(segs.seg[0], segs.seg[1]));
+    ck_assert(!gro_merge(segs.seg[0], segs.seg[1], ALL));
     segs.seg[1]->md.gso_size = 0;
 
     /* Ethernet padding past the IP length. */
     memset(packet_put_uninit(segs.seg[1], 2), 0, 2);
-    ck_assert(!tcp_gro_merge(segs.seg[0], segs.seg[1]));
+    ck_assert(!gro_merge(segs.seg[0], segs.seg[1], ALL));
     fixture_free_segments(&segs, 0);
 }
 END_TEST
@@ -226,13 +320,13 @@ START_TEST(test_verifies_a_super_frame_head)
     size_t len;
 
     cut(&t, 1000, frame, &len, &segs);
-    ck_assert(tcp_gro_merge(segs.seg[0], segs.seg[1]));
+    ck_assert(gro_merge(segs.seg[0], segs.seg[1], ALL));
     head = segs.seg[0];
     csum_complete_partial(head);
     packet_data(head)[len - 1500] ^= 0x01;
-    ck_assert(!tcp_gro_merge(head, segs.seg[2]));
+    ck_assert(!gro_merge(head, segs.seg[2], ALL));
     packet_data(head)[len - 1500] ^= 0x01;
-    ck_assert(tcp_gro_merge(head, segs.seg[2]));
+    ck_assert(gro_merge(head, segs.seg[2], ALL));
     fixture_free_segments(&segs, 0);
 }
 END_TEST
@@ -255,9 +349,9 @@ START_TEST(test_stops_at_the_largest_ip_packet)
         set_ip_id(b.seg[i], (uint16_t) (0x1234 + a.n + i));
     }
     for (size_t i = 1; i < a.n; i++) {
-        ck_assert(tcp_gro_merge(a.seg[0], a.seg[i]));
+        ck_assert(gro_merge(a.seg[0], a.seg[i], ALL));
     }
-    while (merged < b.n && tcp_gro_merge(a.seg[0], b.seg[merged])) {
+    while (merged < b.n && gro_merge(a.seg[0], b.seg[merged], ALL)) {
         merged++;
     }
     /* 52 bytes of IP and TCP headers and 65 x 1000 fit; 66 would not. */
@@ -269,9 +363,9 @@ START_TEST(test_stops_at_the_largest_ip_packet)
 END_TEST
 
 static Suite *
-tcp_gro_suite(void)
+gro_suite(void)
 {
-    Suite *s = suite_create("tcp-gro");
+    Suite *s = suite_create("gro");
 
     fixture_add_case(s, "merges a run back into its super frame",
                      test_merges_a_run_back_into_its_super_frame, setup,
@@ -286,6 +380,17 @@ tcp_gro_suite(void)
     fixture_add_case(s, "refuses what is not a plain TCP segment",
                      test_refuses_what_is_not_a_plain_tcp_segment, setup,
                      teardown);
+    fixture_add_case(s, "joins UDP datagrams of one flow",
+                     test_joins_udp_datagrams_of_one_flow, setup, teardown);
+    fixture_add_case(s, "joins UDP only for a port with USO",
+                     test_joins_udp_only_for_a_port_with_uso, setup,
+                     teardown);
+    fixture_add_case(s, "refuses a UDP datagram that fails its checksum",
+                     test_refuses_a_udp_datagram_that_fails_its_checksum,
+                     setup, teardown);
+    fixture_add_case(s, "a shorter datagram ends the UDP run",
+                     test_a_shorter_datagram_ends_the_udp_run, setup,
+                     teardown);
     fixture_add_case(s, "verifies a super frame head",
                      test_verifies_a_super_frame_head, setup, teardown);
     fixture_add_case(s, "stops at the largest IP packet",
@@ -296,5 +401,5 @@ tcp_gro_suite(void)
 int
 main(void)
 {
-    return fixture_run(tcp_gro_suite());
+    return fixture_run(gro_suite());
 }
