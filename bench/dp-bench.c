@@ -83,7 +83,7 @@ port_send_work(struct bench *b, uint32_t port_no,
         struct packet *p;
 
         PACKET_BATCH_FOR_EACH (i, p, batch) {
-            if (!vnet_hdr_output(p, true)) {
+            if (!vnet_hdr_output(p, PORT_OFFLOAD_ALL)) {
                 fprintf(stderr, "dp-bench: no room for the vnet header\n");
                 exit(EXIT_FAILURE);
             }

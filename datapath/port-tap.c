@@ -500,7 +500,7 @@ tap_send(struct port *port, struct packet_batch *batch)
             port->stats.tx_errors++;
             continue;
         }
-        if (!vnet_hdr_output(p, port_takes_tso(port))) {
+        if (!vnet_hdr_output(p, port->offloads)) {
             port->stats.tx_errors++;
             continue;
         }

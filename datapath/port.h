@@ -201,15 +201,6 @@ struct port {
     struct port_stats stats;    /* Counted by the class. */
 };
 
-/* Returns true if 'port' takes TCP super frames whole, of at least one IP
- * version: the datapath cuts those of a version it has no TSO for before
- * they reach it. */
-static inline bool
-port_takes_tso(const struct port *port)
-{
-    return (port->offloads & (PORT_OFFLOAD_TSO4 | PORT_OFFLOAD_TSO6)) != 0;
-}
-
 /* Returns the class named 'type', or NULL. */
 const struct port_class *port_class_find(const char *type);
 

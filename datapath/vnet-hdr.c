@@ -7,6 +7,7 @@
 
 #include "csum.h"
 #include "headers.h"
+#include "port-offload.h"
 #include "tso.h"
 
 struct virtio_net_hdr
@@ -83,9 +84,13 @@ vnet_hdr_push(struct packet *p)
 }
 
 bool
-vnet_hdr_output(struct packet *p, bool takes_gso)
+vnet_hdr_output(struct packet *p, uint32_t offloads)
 {
-    if (p->md.csum_partial && (!p->md.gso_size || !takes_gso)) {
+    uint32_t needs = !p->md.gso_size ? PORT_OFFLOAD_CSUM
+                     : p->md.gso_udp ? PORT_OFFLOAD_USO
+                     : PORT_OFFLOAD_TSO4 | PORT_OFFLOAD_TSO6;
+
+    if (p->md.csum_partial && !(offloads & needs)) {
         csum_complete_partial(p);
     }
     return vnet_hdr_push(p);

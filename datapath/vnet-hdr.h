@@ -3,6 +3,7 @@
 
 #include <linux/virtio_net.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "packet.h"
 #include "util.h"
@@ -38,12 +39,14 @@ bool vnet_hdr_apply(const struct virtio_net_hdr *h, struct packet *p);
  * metadata, in the headroom.  Returns false if the headroom is short. */
 bool vnet_hdr_push(struct packet *p);
 
-/* Readies 'p' to be written to a device that takes the header: finishes a
- * checksum left to offload, unless 'p' is a super frame that the device
- * takes whole ('takes_gso'), whose segments the receiving stack finishes,
- * then pushes the header.  A capture inside the VM then shows finished
- * checksums on what came from elsewhere.  Returns false if the headroom
- * is short. */
-bool vnet_hdr_output(struct packet *p, bool takes_gso);
+/* Readies 'p' to be written to a device that takes the header and
+ * 'offloads' (port-offload.h): finishes a checksum left to offload only
+ * where the device does not take that (a port with offload=false), or a
+ * super frame it does not take whole, then pushes the header.  With
+ * checksum offload the receiving stack takes the checksum as sound, as it
+ * does from a veth, and finishes it only if it sends the frame on: no
+ * byte is summed here for a frame that never leaves the host.  Returns
+ * false if the headroom is short. */
+bool vnet_hdr_output(struct packet *p, uint32_t offloads);
 
 #endif /* datapath/vnet-hdr.h */
