@@ -42,7 +42,8 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/util.h \
 	datapath/vnet-hdr.c datapath/vnet-hdr.h \
 	datapath/vxlan-io.c datapath/vxlan-io.h \
+	datapath/write-batch.c datapath/write-batch.h \
 	datapath/vxlan.c datapath/vxlan.h
 
 # What a program linking the datapath needs (pcap ports use libpcap).
-DATAPATH_LIBS = datapath/libdatapath.a $(PCAP_LIBS)
+DATAPATH_LIBS = datapath/libdatapath.a $(PCAP_LIBS) $(LIBURING_LIBS)

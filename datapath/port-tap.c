@@ -50,6 +50,7 @@
 #include "port-provider.h"
 #include "util.h"
 #include "vnet-hdr.h"
+#include "write-batch.h"
 
 #define NETNS_DIR "/run/netns"
 
@@ -93,6 +94,7 @@ struct tap_port {
     struct port up;
     bool owned;                 /* Made by this daemon: removed with it. */
     struct tap_attachment at;
+    struct write_batch *writes; /* NULL: io_uring not to be had. */
 };
 
 static struct tap_port *
@@ -381,6 +383,7 @@ tap_open(const struct port_args *args, struct port **portp, char *error,
     tap->up.offloads = offloads_of(at.tun_flags);
     tap->at = at;
     tap->owned = owned;
+    tap->writes = write_batch_create();
     *portp = &tap->up;
     return 0;
 }
@@ -427,6 +430,7 @@ tap_close(struct port *port)
     struct tap_port *tap = tap_cast(port);
 
     close(tap->at.fd);
+    write_batch_destroy(tap->writes);
     free(tap);
 }
 
@@ -495,6 +499,9 @@ tap_send(struct port *port, struct packet_batch *batch)
 
     size_t max_len = tap->at.mtu + ETH_HEADER_LEN + VLAN_HEADER_LEN;
 
+    struct iovec bufs[PACKET_BATCH_MAX];
+    size_t n = 0;
+
     PACKET_BATCH_FOR_EACH (i, p, batch) {
         if (!p->md.gso_size && tap->at.mtu && packet_size(p) > max_len) {
             port->stats.tx_errors++;
@@ -504,10 +511,10 @@ tap_send(struct port *port, struct packet_batch *batch)
             port->stats.tx_errors++;
             continue;
         }
-        if (write(tap->at.fd, packet_data(p), packet_size(p)) < 0) {
-            port->stats.tx_errors++;
-        }
+        bufs[n++] = (struct iovec) { packet_data(p), packet_size(p) };
     }
+    port->stats.tx_errors += write_batch_run(tap->writes, tap->at.fd, bufs,
+                                             n);
     packet_batch_free(batch);
 }
 

@@ -30,6 +30,7 @@ UNIT_TESTS = \
 	tests/check-udp-gso \
 	tests/check-vnet-hdr \
 	tests/check-vxlan-io \
+	tests/check-write-batch \
 	tests/check-vxlan
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
