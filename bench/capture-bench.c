@@ -23,6 +23,10 @@
  * virtio-net header (segment size 1448), which a veth passes on whole;
  * only the methods with offloads take them.
  *
+ * With --send IF [--dst MAC] it only sends, out of interface IF (to MAC,
+ * by default 02:00:00:00:00:02) for --seconds: sysport-bench.sh's
+ * generator.
+ *
  * For each run it prints the frames taken per second, and per second of
  * this process's CPU time; the CPU time, in
  * nanoseconds per frame taken, of the whole machine (from /proc/stat: the
@@ -52,6 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "eth-addr.h"
 #include "headers.h"
 #include "packet.h"
 #include "port.h"
@@ -118,6 +123,13 @@ pin(int cpu, long n_cpus)
 }
 
 static void
+stop_sending(int sig)
+{
+    (void) sig;
+    _exit(0);
+}
+
+static void
 run(const char *command)
 {
     if (system(command)) {
@@ -126,15 +138,20 @@ run(const char *command)
     }
 }
 
+/* Where the sender sends (--send, --dst): by default, one end of the
+ * bench's own veth pair, to a MAC that the promiscuous receiver takes. */
+static const char *sender_if = SENDER_IF;
+static struct eth_addr dst_mac = { { 0x02, 0, 0, 0, 0, 0x02 } };
+
 /* Builds into 'frame' a 'size'-byte IPv4 frame from 02:00:00:00:00:01 to
- * ...:02 of protocol 'proto'; the receiver is promiscuous, and nothing
- * above it looks. */
+ * 'dst_mac' of protocol 'proto'; nothing above the receiver looks. */
 static void
 make_frame(uint8_t *frame, size_t size, uint8_t proto)
 {
     uint16_t ip_len = (uint16_t) (size - ETH_HEADER_LEN);
 
-    memcpy(frame, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00\x45", 15);
+    memcpy(frame, dst_mac.ea, ETH_ADDR_LEN);
+    memcpy(frame + ETH_ADDR_LEN, "\x02\0\0\0\0\x01\x08\x00\x45", 9);
     frame[ETH_HEADER_LEN + 2] = (uint8_t) (ip_len >> 8);
     frame[ETH_HEADER_LEN + 3] = (uint8_t) ip_len;
     frame[ETH_HEADER_LEN + 8] = 64;
@@ -164,7 +181,7 @@ send_stamped(int fd, uint8_t *frame, size_t size,
     }
 }
 
-/* Sends 'size'-byte frames out of SENDER_IF until killed: UDP, or TCP
+/* Sends 'size'-byte frames out of 'sender_if' until killed: UDP, or TCP
  * super frames behind a virtio-net header over MAX_PLAIN_FRAME. */
 static void
 send_forever(size_t size)
@@ -182,7 +199,7 @@ send_forever(size_t size)
         .csum_offset = 16,
     };
     struct sockaddr_ll sll = { .sll_family = AF_PACKET,
-                               .sll_ifindex = (int) if_nametoindex(SENDER_IF),
+                               .sll_ifindex = (int) if_nametoindex(sender_if),
                                .sll_halen = 6 };
     struct mmsghdr msgs[SEND_BATCH];
     struct iovec iov[2] = { { &hdr, sizeof hdr }, { frame, size } };
@@ -439,11 +456,14 @@ main(int argc, char *argv[])
         { "seconds", required_argument, NULL, 's' },
         { "size", required_argument, NULL, 'z' },
         { "latency", no_argument, NULL, 'l' },
+        { "send", required_argument, NULL, 'S' },
+        { "dst", required_argument, NULL, 'd' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     double seconds = 5;
     size_t size = 60;
+    bool send_only = false;
     struct packet_pool *pool;
     int c;
 
@@ -458,9 +478,19 @@ main(int argc, char *argv[])
         case 'l':
             latency_mode = true;
             break;
+        case 'S':
+            sender_if = optarg;
+            send_only = true;
+            break;
+        case 'd':
+            if (!eth_addr_parse(optarg, &dst_mac)) {
+                fprintf(stderr, "capture-bench: %s is not a MAC\n", optarg);
+                return 2;
+            }
+            break;
         default:
             fprintf(stderr, "usage: capture-bench [--seconds N] "
-                    "[--size BYTES] [--latency]\n");
+                    "[--size BYTES] [--latency] [--send IF [--dst MAC]]\n");
             return 2;
         }
     }
@@ -475,6 +505,16 @@ main(int argc, char *argv[])
                 "1514 or (TCP super frames, not with --latency) 2962 to "
                 "65000\n");
         return 2;
+    }
+    if (send_only) {
+        /* Only the sender, for sysport-bench.sh, until the alarm. */
+        if (!if_nametoindex(sender_if)) {
+            fprintf(stderr, "capture-bench: no interface %s\n", sender_if);
+            return 1;
+        }
+        signal(SIGALRM, stop_sending);
+        alarm((unsigned int) seconds);
+        send_forever(size);
     }
     if (unshare(CLONE_NEWNET)) {
         perror("capture-bench: unshare (run as root)");
