@@ -32,22 +32,13 @@
 # Not a test: the figures depend on the machine and its load.  What it
 # measured here is in bench/README.md.
 
-usage() {
+if [ $# = 2 ] && [ "$1" = --build ]; then
+    top_builddir=$(cd "$2" && pwd) || exit 2
+elif [ $# != 0 ]; then
     echo "usage: $0 [--build DIR]" >&2
     exit 2
-}
-while [ $# -gt 0 ]; do
-    case $1 in
-        --build)
-            [ $# -ge 2 ] || usage
-            top_builddir=$(cd "$2" && pwd) || exit 2
-            shift 2 ;;
-        -h|--help) usage ;;
-        *) usage ;;
-    esac
-done
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
+fi
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 export top_srcdir top_builddir
 . "$top_srcdir/tests/system/lib.sh"

@@ -11,8 +11,8 @@
  * hands a block over when it is full or its timer runs out, so that a
  * busy socket is read with no system call per batch.  With PACKET_VNET_HDR
  * set before the ring, the kernel writes the frame's virtio-net header
- * just before it (tpacket_rcv() in net/packet/af_packet.c, since Linux
- * 4.8), as recvmmsg() would.
+ * just before it (tpacket_rcv() in net/packet/af_packet.c), as
+ * recvmmsg() would.
  *
  * The blocks are large enough for a 64 KB super frame and its headers; a
  * longer frame arrives cut short (tp_snaplen < tp_len).  The ring belongs
