@@ -111,25 +111,6 @@ has_option(const char *const *options, const char *option)
     return false;
 }
 
-/* Returns an AF_PACKET socket that takes and gives every frame on
- * interface 'name'. */
-static int
-packet_socket(const char *name)
-{
-    struct sockaddr_ll sll = { .sll_family = AF_PACKET,
-                               .sll_protocol = htons(ETH_P_ALL),
-                               .sll_ifindex = (int) if_nametoindex(name) };
-    int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
-    int one = 1;
-
-    ck_assert_int_ne(sll.sll_ifindex, 0);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *) &sll, sizeof sll), 0);
-    ck_assert_int_eq(setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING,
-                                &one, sizeof one), 0);
-    return fd;
-}
-
 /* Reads the next frame from packet socket 'fd' into 'buf' and returns its
  * length. */
 static size_t
@@ -196,7 +177,7 @@ if_flags(const char *name)
 START_TEST(test_sends_frames_out_of_the_interface)
 {
     struct port *port = must_open();
-    int peer = packet_socket(PEER);
+    int peer = fixture_packet_socket(PEER);
 
     fixture_send_numbered_frames(port, pool, 3);
     for (size_t i = 0; i < 3; i++) {
@@ -218,8 +199,8 @@ END_TEST
 START_TEST(test_receives_frames_from_the_peer_in_one_batch)
 {
     struct port *port = must_open();
-    int peer = packet_socket(PEER);
-    int witness = packet_socket(DEV);
+    int peer = fixture_packet_socket(PEER);
+    int witness = fixture_packet_socket(DEV);
     struct packet_batch batch;
     struct packet *p;
     uint8_t buf[2048];
@@ -250,8 +231,8 @@ END_TEST
 START_TEST(test_receives_at_most_a_batch_at_a_time)
 {
     struct port *port = must_open();
-    int peer = packet_socket(PEER);
-    int witness = packet_socket(DEV);
+    int peer = fixture_packet_socket(PEER);
+    int witness = fixture_packet_socket(DEV);
     struct packet_batch batch;
     uint8_t buf[2048];
     size_t n = PACKET_BATCH_MAX + 3;
@@ -282,8 +263,8 @@ END_TEST
 START_TEST(test_does_not_receive_what_goes_out)
 {
     struct port *port = must_open();
-    int peer = packet_socket(PEER);
-    int host = packet_socket(DEV);
+    int peer = fixture_packet_socket(PEER);
+    int host = fixture_packet_socket(DEV);
     struct packet_batch batch;
     uint8_t buf[2048];
 
@@ -501,7 +482,7 @@ static void
 assert_tag_kept(uint16_t tpid, const char *const *options)
 {
     struct port *port = must_open_with(options);
-    int peer = packet_socket(PEER);
+    int peer = fixture_packet_socket(PEER);
     uint8_t plain[256], tagged[256];
     size_t len = fixture_numbered_frame(plain, 0);
     struct packet_batch batch;
@@ -556,7 +537,7 @@ START_TEST(test_keeps_receiving_after_the_interface_bounces)
                   err);
     fixture_shell("ip link set " DEV " up");
 
-    peer = packet_socket(PEER);
+    peer = fixture_packet_socket(PEER);
     peer_send(peer, 4, 1);
     fixture_wait_readable(port->class->fd(port));
     ck_assert_int_eq(recv_batch(port, &batch), 0);
@@ -634,7 +615,7 @@ START_TEST(test_drops_the_rest_of_a_batch_on_a_full_socket)
     int fd = port->class->fd(port);
     int size = 1;
     struct port_stats stats;
-    int peer = packet_socket(PEER);
+    int peer = fixture_packet_socket(PEER);
 
     fixture_shell("tc qdisc add dev " DEV " root tbf rate 8kbit "
                   "burst 1600 limit 1000000");
@@ -712,7 +693,7 @@ START_TEST(test_ring_receives_the_smallest_and_largest_frames)
 {
     static const size_t sizes[] = { 60, 1514, 60 };
     struct port *port = must_open_with(ring_options);
-    int peer = packet_socket(PEER);
+    int peer = fixture_packet_socket(PEER);
     struct packet *got[3];
     uint8_t want[1514];
 
@@ -741,8 +722,8 @@ END_TEST
 START_TEST(test_ring_does_not_receive_what_goes_out)
 {
     struct port *port = must_open_with(ring_options);
-    int peer = packet_socket(PEER);
-    int host = packet_socket(DEV);
+    int peer = fixture_packet_socket(PEER);
+    int host = fixture_packet_socket(DEV);
     struct packet *got[4];
     uint8_t buf[2048];
 
@@ -808,7 +789,7 @@ START_TEST(test_ring_counts_what_a_burst_over_its_size_loses)
 {
     enum { BURST = 4000 };
     struct port *port = must_open_with(ring_options);
-    int peer = packet_socket(PEER);
+    int peer = fixture_packet_socket(PEER);
     uint8_t frame[1514];
     struct packet *got[1];
     size_t len = sized_frame(frame, sizeof frame), taken;
@@ -836,7 +817,7 @@ END_TEST
 START_TEST(test_ring_survives_its_interface_deleted)
 {
     struct port *port = must_open_with(ring_options);
-    int peer = packet_socket(PEER);
+    int peer = fixture_packet_socket(PEER);
     struct pollfd pfd = { .fd = port->class->fd(port), .events = POLLIN };
     struct packet_batch batch;
     struct packet *got[1];
