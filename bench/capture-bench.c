@@ -1,10 +1,10 @@
 #include <config.h>
 
 /* capture-bench: how a system port best takes frames from an interface,
- * with AF_PACKET (the system port itself: recvmmsg() in batches) or with a
- * libpcap live capture in immediate mode (a TPACKET_V2 ring, libpcap's
- * choice in that mode, one callback per frame), the two ways the design
- * allows.
+ * with AF_PACKET (the system port itself: recvmmsg() in batches, or its
+ * TPACKET_V3 ring with rx_ring=true) or with a libpcap live capture in
+ * immediate mode (a TPACKET_V2 ring, libpcap's choice in that mode, one
+ * callback per frame).
  *
  *   capture-bench [--seconds N] [--size BYTES]
  *
@@ -18,9 +18,17 @@
  * libpcap.  The methods run in the order A, B, C, C, B, A, so that none
  * always goes first.  Each is set up as
  * it would be used: the system port as it stands (the socket's default
- * receive buffer), libpcap with its default buffer.
+ * receive buffer, or its ring), libpcap with its default buffer.  A
+ * --size over 1514 sends TCP super frames of that size instead, with a
+ * virtio-net header (segment size 1448), which a veth passes on whole;
+ * only the methods with offloads take them.
  *
- * For each run it prints the frames taken per second; the CPU time, in
+ * With --send IF [--dst MAC] it only sends, out of interface IF (to MAC,
+ * by default 02:00:00:00:00:02) for --seconds: sysport-bench.sh's
+ * generator.
+ *
+ * For each run it prints the frames taken per second, and per second of
+ * this process's CPU time; the CPU time, in
  * nanoseconds per frame taken, of the whole machine (from /proc/stat: the
  * sender, the receiver and the kernel's softirq work, wherever it ran)
  * and of this process alone (getrusage()); and the frames the kernel
@@ -34,6 +42,7 @@
 #include <getopt.h>
 #include <net/if.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <sched.h>
@@ -47,6 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "eth-addr.h"
 #include "headers.h"
 #include "packet.h"
 #include "port.h"
@@ -55,6 +65,8 @@
 #define SENDER_IF "cbsend"
 #define RECEIVER_IF "cbrecv"
 #define SEND_BATCH 64
+#define MAX_PLAIN_FRAME (ETH_HEADER_LEN + 1500)
+#define MAX_SUPER_FRAME 65000
 
 static double
 now_s(void)
@@ -111,6 +123,13 @@ pin(int cpu, long n_cpus)
 }
 
 static void
+stop_sending(int sig)
+{
+    (void) sig;
+    _exit(0);
+}
+
+static void
 run(const char *command)
 {
     if (system(command)) {
@@ -119,45 +138,109 @@ run(const char *command)
     }
 }
 
-/* Sends 'size'-byte UDP frames out of SENDER_IF until killed. */
+/* Where the sender sends (--send, --dst): by default, one end of the
+ * bench's own veth pair, to a MAC that the promiscuous receiver takes. */
+static const char *sender_if = SENDER_IF;
+static struct eth_addr dst_mac = { { 0x02, 0, 0, 0, 0, 0x02 } };
+
+/* Builds into 'frame' a 'size'-byte IPv4 frame from 02:00:00:00:00:01 to
+ * 'dst_mac' of protocol 'proto'; nothing above the receiver looks. */
+static void
+make_frame(uint8_t *frame, size_t size, uint8_t proto)
+{
+    uint16_t ip_len = (uint16_t) (size - ETH_HEADER_LEN);
+
+    memcpy(frame, dst_mac.ea, ETH_ADDR_LEN);
+    memcpy(frame + ETH_ADDR_LEN, "\x02\0\0\0\0\x01\x08\x00\x45", 9);
+    frame[ETH_HEADER_LEN + 2] = (uint8_t) (ip_len >> 8);
+    frame[ETH_HEADER_LEN + 3] = (uint8_t) ip_len;
+    frame[ETH_HEADER_LEN + 8] = 64;
+    frame[ETH_HEADER_LEN + 9] = proto;
+}
+
+/* With --latency, the sender sends a lone frame every 10 ms, with
+ * the time it left at this offset, and the receiver takes the time each
+ * frame spent on its way. */
+#define STAMP_OFS (ETH_HEADER_LEN + IPV4_HEADER_LEN + UDP_HEADER_LEN)
+static bool latency_mode;
+
+/* Sends lone 'size'-byte UDP frames from 'fd' to 'sll' until killed, each
+ * stamped with the time it leaves. */
+static void
+send_stamped(int fd, uint8_t *frame, size_t size,
+             const struct sockaddr_ll *sll)
+{
+    for (;;) {
+        struct timespec gap = { 0, 10 * 1000 * 1000 };
+        double t = now_s();
+
+        memcpy(frame + STAMP_OFS, &t, sizeof t);
+        sendto(fd, frame, size, 0, (const struct sockaddr *) sll,
+               sizeof *sll);
+        nanosleep(&gap, NULL);
+    }
+}
+
+/* Sends 'size'-byte frames out of 'sender_if' until killed: UDP, or TCP
+ * super frames behind a virtio-net header over MAX_PLAIN_FRAME. */
 static void
 send_forever(size_t size)
 {
     pin(0, sysconf(_SC_NPROCESSORS_ONLN));
-    static uint8_t frame[ETH_HEADER_LEN + 1500];
+    static uint8_t frame[MAX_SUPER_FRAME];
+    size_t l4 = ETH_HEADER_LEN + IPV4_HEADER_LEN;
+    bool super = size > MAX_PLAIN_FRAME;
+    struct virtio_net_hdr hdr = {
+        .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+        .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+        .hdr_len = (uint16_t) (l4 + TCP_HEADER_LEN),
+        .gso_size = 1448,
+        .csum_start = (uint16_t) l4,
+        .csum_offset = 16,
+    };
     struct sockaddr_ll sll = { .sll_family = AF_PACKET,
-                               .sll_ifindex = (int) if_nametoindex(SENDER_IF),
+                               .sll_ifindex = (int) if_nametoindex(sender_if),
                                .sll_halen = 6 };
     struct mmsghdr msgs[SEND_BATCH];
-    struct iovec iov = { frame, size };
+    struct iovec iov[2] = { { &hdr, sizeof hdr }, { frame, size } };
     int fd = socket(AF_PACKET, SOCK_RAW, 0);
+    int one = 1;
 
-    if (fd < 0) {
+    if (fd < 0 || (super && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR,
+                                       &one, sizeof one))) {
         perror("capture-bench: sender");
         _exit(1);
     }
-    /* To 02:00:00:00:00:02 from ...:01, IPv4 UDP; the receiver is
-     * promiscuous, and nothing above it looks. */
-    memcpy(frame, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00\x45", 15);
-    frame[ETH_HEADER_LEN + 9] = IP_PROTO_UDP;
+    make_frame(frame, size, super ? IP_PROTO_TCP : IP_PROTO_UDP);
+    if (super) {
+        /* A data offset of 5 words; ACK. */
+        frame[l4 + 12] = 0x50;
+        frame[l4 + 13] = 0x10;
+    } else if (latency_mode) {
+        send_stamped(fd, frame, size, &sll);
+    }
     memset(msgs, 0, sizeof msgs);
     for (size_t i = 0; i < SEND_BATCH; i++) {
         msgs[i].msg_hdr.msg_name = &sll;
         msgs[i].msg_hdr.msg_namelen = sizeof sll;
-        msgs[i].msg_hdr.msg_iov = &iov;
-        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_iov = super ? iov : iov + 1;
+        msgs[i].msg_hdr.msg_iovlen = super ? 2 : 1;
     }
     for (;;) {
         sendmmsg(fd, msgs, SEND_BATCH, 0);
     }
 }
 
+struct method;
+
 /* One way to take frames: 'open' gets ready and returns the descriptor to
  * poll, 'read' takes what there is into 'batch' and returns how many,
  * 'dropped' says how many the kernel dropped, 'close' ends it. */
 struct method {
     const char *name;
-    int (*open)(void);
+    bool offload;               /* Takes super frames. */
+    bool ring;                  /* The system port's rx_ring. */
+    int (*open)(const struct method *);
     size_t (*read)(struct packet_pool *, struct packet_batch *);
     unsigned long long (*dropped)(void);
     void (*close)(void);
@@ -165,20 +248,22 @@ struct method {
 
 /* AF_PACKET: the system port.  Reading the socket's statistics resets
  * them, so its drops add up in 'sys_drops', to count from the start as
- * libpcap's do. */
+ * libpcap's do; with its ring, the port reads them itself and counts them
+ * as receive errors. */
 static struct port *sys_port;
 static unsigned long long sys_drops;
 
-/* Opens the system port, with offloads (its virtio-net header) or not. */
+/* Opens the system port as method 'm' says. */
 static int
-sys_open_offload(bool offload)
+sys_open(const struct method *m)
 {
-    static const char *const keys[] = { "offload" };
-    static const char *const values[] = { "false" };
+    static const char *const keys[] = { "offload", "rx_ring" };
+    const char *values[] = { m->offload ? "true" : "false",
+                             m->ring ? "true" : "false" };
     const struct port_class *class = port_class_find("system");
     struct port_args args = { .name = RECEIVER_IF, .owner = "bench",
                               .keys = keys, .values = values,
-                              .n_options = offload ? 0 : 1 };
+                              .n_options = ARRAY_SIZE(keys) };
     char error[256];
 
     sys_drops = 0;
@@ -187,18 +272,6 @@ sys_open_offload(bool offload)
         exit(1);
     }
     return class->fd(sys_port);
-}
-
-static int
-sys_open(void)
-{
-    return sys_open_offload(true);
-}
-
-static int
-sys_open_plain(void)
-{
-    return sys_open_offload(false);
 }
 
 static size_t
@@ -217,7 +290,7 @@ sys_dropped(void)
                     PACKET_STATISTICS, &st, &len)) {
         sys_drops += st.tp_drops;
     }
-    return sys_drops;
+    return sys_drops + sys_port->stats.rx_errors;
 }
 
 static void
@@ -248,10 +321,11 @@ lpcap_take(u_char *ctx_, const struct pcap_pkthdr *h, const u_char *bytes)
 }
 
 static int
-lpcap_open(void)
+lpcap_open(const struct method *m)
 {
     char errbuf[PCAP_ERRBUF_SIZE];
 
+    (void) m;
     pcap = pcap_create(RECEIVER_IF, errbuf);
     if (!pcap || pcap_set_snaplen(pcap, 65535)
         || pcap_set_promisc(pcap, 1) || pcap_set_immediate_mode(pcap, 1)
@@ -288,21 +362,33 @@ lpcap_close(void)
 }
 
 static const struct method methods[] = {
-    { "af_packet", sys_open, sys_read, sys_dropped, sys_close },
-    { "af_packet_no_offload", sys_open_plain, sys_read, sys_dropped,
+    { "af_packet", true, false, sys_open, sys_read, sys_dropped,
       sys_close },
-    { "libpcap", lpcap_open, lpcap_read, lpcap_dropped, lpcap_close },
+    { "af_packet_no_offload", false, false, sys_open, sys_read,
+      sys_dropped, sys_close },
+    { "af_packet_ring", true, true, sys_open, sys_read, sys_dropped,
+      sys_close },
+    { "af_packet_ring_no_offload", false, true, sys_open, sys_read,
+      sys_dropped, sys_close },
+    { "libpcap", false, false, lpcap_open, lpcap_read, lpcap_dropped,
+      lpcap_close },
 };
 
 static void
 measure(const struct method *m, double seconds, size_t size,
         struct packet_pool *pool)
 {
-    int fd = m->open();
+    int fd;
     unsigned long long frames = 0, drops = 0;
     double t0 = 0, c0 = 0, b0 = 0, t, c, b;
-    pid_t sender = fork();
+    double delay_sum = 0, delay_max = 0;
+    pid_t sender;
 
+    if (size > MAX_PLAIN_FRAME && !m->offload) {
+        return;
+    }
+    fd = m->open(m);
+    sender = fork();
     if (sender < 0) {
         perror("capture-bench: fork");
         exit(1);
@@ -319,6 +405,7 @@ measure(const struct method *m, double seconds, size_t size,
         b0 = machine_busy_s();
         end = t0 + (pass ? seconds : 1.0);
         frames = 0;
+        delay_sum = delay_max = 0;
         while (now_s() < end) {
             struct pollfd pfd = { .fd = fd, .events = POLLIN };
             struct packet_batch batch;
@@ -328,6 +415,15 @@ measure(const struct method *m, double seconds, size_t size,
             }
             packet_batch_init(&batch);
             frames += m->read(pool, &batch);
+            for (size_t i = 0; latency_mode && i < batch.count; i++) {
+                double sent, delay;
+
+                memcpy(&sent, packet_data(batch.packets[i]) + STAMP_OFS,
+                       sizeof sent);
+                delay = now_s() - sent;
+                delay_sum += delay;
+                delay_max = delay > delay_max ? delay : delay_max;
+            }
             packet_batch_free(&batch);
         }
     }
@@ -337,10 +433,19 @@ measure(const struct method *m, double seconds, size_t size,
     drops = m->dropped() - drops;
     kill(sender, SIGKILL);
     waitpid(sender, NULL, 0);
-    printf("method=%s size=%zu kfps=%.0f machine_cpu_ns_per_frame=%.0f "
-           "receiver_cpu_ns_per_frame=%.0f kernel_drops=%llu\n", m->name,
-           size, frames / t / 1e3, frames ? b / frames * 1e9 : 0.0,
-           frames ? c / frames * 1e9 : 0.0, drops);
+    if (latency_mode) {
+        printf("method=%s size=%zu frames=%llu latency_us_avg=%.0f "
+               "latency_us_max=%.0f\n", m->name, size, frames,
+               frames ? delay_sum / frames * 1e6 : 0.0, delay_max * 1e6);
+        m->close();
+        return;
+    }
+    printf("method=%s size=%zu kfps=%.0f kframes_per_cpu_s=%.0f "
+           "machine_cpu_ns_per_frame=%.0f receiver_cpu_ns_per_frame=%.0f "
+           "kernel_drops=%llu\n", m->name, size, frames / t / 1e3,
+           c > 0 ? frames / c / 1e3 : 0.0,
+           frames ? b / frames * 1e9 : 0.0, frames ? c / frames * 1e9 : 0.0,
+           drops);
     m->close();
 }
 
@@ -350,11 +455,15 @@ main(int argc, char *argv[])
     static const struct option options[] = {
         { "seconds", required_argument, NULL, 's' },
         { "size", required_argument, NULL, 'z' },
+        { "latency", no_argument, NULL, 'l' },
+        { "send", required_argument, NULL, 'S' },
+        { "dst", required_argument, NULL, 'd' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     double seconds = 5;
     size_t size = 60;
+    bool send_only = false;
     struct packet_pool *pool;
     int c;
 
@@ -366,17 +475,46 @@ main(int argc, char *argv[])
         case 'z':
             size = (size_t) atol(optarg);
             break;
+        case 'l':
+            latency_mode = true;
+            break;
+        case 'S':
+            sender_if = optarg;
+            send_only = true;
+            break;
+        case 'd':
+            if (!eth_addr_parse(optarg, &dst_mac)) {
+                fprintf(stderr, "capture-bench: %s is not a MAC\n", optarg);
+                return 2;
+            }
+            break;
         default:
             fprintf(stderr, "usage: capture-bench [--seconds N] "
-                    "[--size BYTES]\n");
+                    "[--size BYTES] [--latency] [--send IF [--dst MAC]]\n");
             return 2;
         }
     }
     if (seconds <= 0 || size < ETH_HEADER_LEN + IPV4_HEADER_LEN
-        || size > ETH_HEADER_LEN + 1500) {
+        || size > MAX_SUPER_FRAME
+        || (latency_mode && size < STAMP_OFS + 8)
+        || (size > MAX_PLAIN_FRAME && latency_mode)
+        || (size > MAX_PLAIN_FRAME
+            && size < ETH_HEADER_LEN + IPV4_HEADER_LEN + TCP_HEADER_LEN
+                      + 1448 * 2)) {
         fprintf(stderr, "capture-bench: --seconds over 0, --size 34 to "
-                "1514\n");
+                "1514 or (TCP super frames, not with --latency) 2962 to "
+                "65000\n");
         return 2;
+    }
+    if (send_only) {
+        /* Only the sender, for sysport-bench.sh, until the alarm. */
+        if (!if_nametoindex(sender_if)) {
+            fprintf(stderr, "capture-bench: no interface %s\n", sender_if);
+            return 1;
+        }
+        signal(SIGALRM, stop_sending);
+        alarm((unsigned int) seconds);
+        send_forever(size);
     }
     if (unshare(CLONE_NEWNET)) {
         perror("capture-bench: unshare (run as root)");

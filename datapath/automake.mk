@@ -32,6 +32,7 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/port-offload.c datapath/port-offload.h \
 	datapath/port-pcap.c \
 	datapath/port-system.c \
+	datapath/rx-ring.c datapath/rx-ring.h \
 	datapath/port-tap.c \
 	datapath/port-vxlan.c \
 	datapath/sockopt.c datapath/sockopt.h \

@@ -32,6 +32,7 @@
 #include "headers.h"
 #include "packet.h"
 #include "port-provider.h"
+#include "rx-ring.h"
 #include "util.h"
 #include "vnet-hdr.h"
 
@@ -42,6 +43,7 @@ struct system_port {
     char name[IF_NAMESIZE];     /* The port's: what the interface is. */
     bool vnet_hdr;              /* Frames cross behind a virtio-net header
                                  * (PACKET_VNET_HDR). */
+    struct rx_ring *ring;       /* NULL: frames come with recvmmsg(). */
 };
 
 static struct system_port *
@@ -83,10 +85,13 @@ system_open(const struct port_args *args, struct port **portp, char *error,
     struct sockaddr_ll sll;
     struct packet_mreq mreq;
     int ifindex, one = 1;
-    bool offload = true;
+    struct rx_ring *ring = NULL;
+    bool offload = true, rx_ring = false;
     int fd, err;
 
-    if (!port_args_get_bool(args, "offload", &offload, error, error_size)) {
+    if (!port_args_get_bool(args, "offload", &offload, error, error_size)
+        || !port_args_get_bool(args, "rx_ring", &rx_ring, error,
+                               error_size)) {
         return EINVAL;
     }
     err = port_netdev_info(args->name, true, &ifindex, NULL);
@@ -128,10 +133,22 @@ system_open(const struct port_args *args, struct port **portp, char *error,
     if (!err) {
         err = port_set_nonblocking(fd);
     }
+    /* After PACKET_VNET_HDR, which the kernel refuses on a socket with a
+     * ring. */
+    if (!err && rx_ring) {
+        err = rx_ring_create(fd, &ring);
+        if (err) {
+            snprintf(error, error_size, "%s: receive ring: %s", args->name,
+                     strerror(err));
+            close(fd);
+            return err;
+        }
+    }
     sp = err ? NULL : calloc(1, sizeof *sp);
     if (!sp) {
         err = err ? err : ENOMEM;
         snprintf(error, error_size, "%s: %s", args->name, strerror(err));
+        rx_ring_destroy(ring);
         close(fd);
         return err;
     }
@@ -145,6 +162,7 @@ system_open(const struct port_args *args, struct port **portp, char *error,
                         | PORT_OFFLOAD_TSO6
                         | (kernel_passes_uso() ? PORT_OFFLOAD_USO : 0);
     sp->fd = fd;
+    sp->ring = ring;
     sp->ifindex = ifindex;
     snprintf(sp->name, sizeof sp->name, "%s", args->name);
     *portp = &sp->up;
@@ -156,6 +174,7 @@ system_close(struct port *port)
 {
     struct system_port *sp = system_cast(port);
 
+    rx_ring_destroy(sp->ring);
     close(sp->fd);
     free(sp);
 }
@@ -200,23 +219,16 @@ apply_auxdata(struct packet *p, const struct tpacket_auxdata *aux,
     return tagged;
 }
 
-/* Fills in 'p', which 'msg' received: its size, the VLAN tag and checksum
- * state from the auxiliary data and, with 'hdr_size', the offloads from
- * the virtio-net header in front of it.  Returns false if the frame must
- * be dropped. */
+/* Fills in 'p', whose frame the kernel wrote behind 'hdr_size' bytes of
+ * virtio-net header: the VLAN tag and checksum state from auxiliary data
+ * 'aux' (NULL if none came) and, with 'hdr_size', the offloads from the
+ * header.  Returns false if the frame must be dropped. */
 static bool
-complete_frame(struct packet *p, struct mmsghdr *msg, size_t hdr_size)
+finish_frame(struct packet *p, size_t hdr_size,
+             const struct tpacket_auxdata *aux)
 {
     struct virtio_net_hdr hdr;
-    struct cmsghdr *cmsg;
     bool tagged = false;
-
-    /* A frame longer than the buffer (over 64 KB on a loopback with a tag)
-     * would go on cut short. */
-    if (msg->msg_len < hdr_size || msg->msg_hdr.msg_flags & MSG_TRUNC) {
-        return false;
-    }
-    p->size = (uint32_t) (msg->msg_len - hdr_size);
 
     /* The header is taken before a tag goes back in over its bytes, and
      * applied after: its checksum offsets count from the frame as the
@@ -224,15 +236,8 @@ complete_frame(struct packet *p, struct mmsghdr *msg, size_t hdr_size)
     if (hdr_size) {
         hdr = vnet_hdr_pull(p);
     }
-    for (cmsg = CMSG_FIRSTHDR(&msg->msg_hdr); cmsg;
-         cmsg = CMSG_NXTHDR(&msg->msg_hdr, cmsg)) {
-        if (cmsg->cmsg_level == SOL_PACKET
-            && cmsg->cmsg_type == PACKET_AUXDATA) {
-            struct tpacket_auxdata aux;
-
-            memcpy(&aux, CMSG_DATA(cmsg), sizeof aux);
-            tagged = apply_auxdata(p, &aux, hdr_size != 0);
-        }
+    if (aux) {
+        tagged = apply_auxdata(p, aux, hdr_size != 0);
     }
     if (!hdr_size) {
         return true;
@@ -241,6 +246,91 @@ complete_frame(struct packet *p, struct mmsghdr *msg, size_t hdr_size)
         hdr.csum_start += VLAN_HEADER_LEN;
     }
     return vnet_hdr_apply(&hdr, p);
+}
+
+/* Fills in 'p', which 'msg' received: its size, then the rest as
+ * finish_frame() does.  Returns false if the frame must be dropped. */
+static bool
+complete_frame(struct packet *p, struct mmsghdr *msg, size_t hdr_size)
+{
+    struct tpacket_auxdata aux;
+    bool have_aux = false;
+    struct cmsghdr *cmsg;
+
+    /* A frame longer than the buffer (over 64 KB on a loopback with a tag)
+     * would go on cut short. */
+    if (msg->msg_len < hdr_size || msg->msg_hdr.msg_flags & MSG_TRUNC) {
+        return false;
+    }
+    p->size = (uint32_t) (msg->msg_len - hdr_size);
+    for (cmsg = CMSG_FIRSTHDR(&msg->msg_hdr); cmsg;
+         cmsg = CMSG_NXTHDR(&msg->msg_hdr, cmsg)) {
+        if (cmsg->cmsg_level == SOL_PACKET
+            && cmsg->cmsg_type == PACKET_AUXDATA) {
+            memcpy(&aux, CMSG_DATA(cmsg), sizeof aux);
+            have_aux = true;
+        }
+    }
+    return finish_frame(p, hdr_size, have_aux ? &aux : NULL);
+}
+
+/* Copies frame 'h' of the receive ring, with its virtio-net header of
+ * 'hdr_size' bytes, into 'p' and fills it in as finish_frame() does.
+ * Returns false if the frame must be dropped. */
+static bool
+copy_ring_frame(struct packet *p, const struct tpacket3_hdr *h,
+                size_t hdr_size)
+{
+    struct tpacket_auxdata aux = {
+        .tp_status = h->tp_status,
+        .tp_len = h->tp_len,
+        .tp_snaplen = h->tp_snaplen,
+        .tp_mac = (uint16_t) h->tp_mac,
+        .tp_net = (uint16_t) h->tp_net,
+        .tp_vlan_tci = (uint16_t) h->hv1.tp_vlan_tci,
+        .tp_vlan_tpid = (uint16_t) h->hv1.tp_vlan_tpid,
+    };
+
+    /* Cut short by the block's end: a frame over 64 KB. */
+    if (h->tp_snaplen < h->tp_len || h->tp_snaplen > packet_tailroom(p)) {
+        return false;
+    }
+    memcpy(packet_data(p) - hdr_size, rx_ring_frame_data(h) - hdr_size,
+           hdr_size + h->tp_snaplen);
+    p->size = h->tp_snaplen;
+    return finish_frame(p, hdr_size, &aux);
+}
+
+/* Receives from the ring into 'batch' what the kernel has put there, up to
+ * a batch, and gives each block back as soon as it is drained.  A pool
+ * that runs dry leaves the rest in the ring. */
+static int
+ring_recv(struct system_port *sp, struct packet_pool *pool,
+          struct packet_batch *batch)
+{
+    size_t hdr_size = sp->vnet_hdr ? VNET_HDR_LEN : 0;
+
+    while (!packet_batch_is_full(batch)) {
+        struct packet *p = packet_alloc(pool);
+        const struct tpacket3_hdr *h = p ? rx_ring_next(sp->ring) : NULL;
+
+        if (!h) {
+            packet_free(p);
+            break;
+        }
+        if (rx_ring_frame_addr(h)->sll_pkttype == PACKET_OUTGOING) {
+            packet_free(p);
+        } else if (!copy_ring_frame(p, h, hdr_size)) {
+            sp->up.stats.rx_errors++;
+            packet_free(p);
+        } else {
+            packet_batch_add(batch, p);
+        }
+    }
+    rx_ring_release(sp->ring);
+    /* Frames the kernel found no room for are lost input. */
+    sp->up.stats.rx_errors += rx_ring_take_drops(sp->ring);
+    return batch->count ? 0 : EAGAIN;
 }
 
 static int
@@ -259,6 +349,9 @@ system_recv(struct port *port, struct packet_pool *pool,
     struct packet *pkts[PACKET_BATCH_MAX];
     int n_bufs = 0, n;
 
+    if (sp->ring) {
+        return ring_recv(sp, pool, batch);
+    }
     while (n_bufs < PACKET_BATCH_MAX
            && (pkts[n_bufs] = packet_alloc(pool)) != NULL) {
         struct packet *p = pkts[n_bufs];
@@ -388,6 +481,9 @@ static const struct port_option system_options[] = {
     { "offload", PORT_OPT_BOOL, 0, 0, false,
       "take TCP super frames and unfinished checksums from the device, "
       "and give them to it (default true)" },
+    { "rx_ring", PORT_OPT_BOOL, 0, 0, false,
+      "receive through a TPACKET_V3 ring shared with the kernel rather "
+      "than with recvmmsg() (default false)" },
     { .key = NULL },
 };
 

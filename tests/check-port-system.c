@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -15,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "csum.h"
@@ -95,23 +97,18 @@ must_open(void)
     return must_open_with(NULL);
 }
 
-/* Returns an AF_PACKET socket that takes and gives every frame on
- * interface 'name'. */
-static int
-packet_socket(const char *name)
-{
-    struct sockaddr_ll sll = { .sll_family = AF_PACKET,
-                               .sll_protocol = htons(ETH_P_ALL),
-                               .sll_ifindex = (int) if_nametoindex(name) };
-    int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
-    int one = 1;
+/* The port with its receive ring, and offloads. */
+static const char *const ring_options[] = { "rx_ring=true", NULL };
 
-    ck_assert_int_ne(sll.sll_ifindex, 0);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *) &sll, sizeof sll), 0);
-    ck_assert_int_eq(setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING,
-                                &one, sizeof one), 0);
-    return fd;
+static bool
+has_option(const char *const *options, const char *option)
+{
+    for (; options && *options; options++) {
+        if (!strcmp(*options, option)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Reads the next frame from packet socket 'fd' into 'buf' and returns its
@@ -180,7 +177,7 @@ if_flags(const char *name)
 START_TEST(test_sends_frames_out_of_the_interface)
 {
     struct port *port = must_open();
-    int peer = packet_socket(PEER);
+    int peer = fixture_packet_socket(PEER);
 
     fixture_send_numbered_frames(port, pool, 3);
     for (size_t i = 0; i < 3; i++) {
@@ -202,8 +199,8 @@ END_TEST
 START_TEST(test_receives_frames_from_the_peer_in_one_batch)
 {
     struct port *port = must_open();
-    int peer = packet_socket(PEER);
-    int witness = packet_socket(DEV);
+    int peer = fixture_packet_socket(PEER);
+    int witness = fixture_packet_socket(DEV);
     struct packet_batch batch;
     struct packet *p;
     uint8_t buf[2048];
@@ -234,8 +231,8 @@ END_TEST
 START_TEST(test_receives_at_most_a_batch_at_a_time)
 {
     struct port *port = must_open();
-    int peer = packet_socket(PEER);
-    int witness = packet_socket(DEV);
+    int peer = fixture_packet_socket(PEER);
+    int witness = fixture_packet_socket(DEV);
     struct packet_batch batch;
     uint8_t buf[2048];
     size_t n = PACKET_BATCH_MAX + 3;
@@ -266,8 +263,8 @@ END_TEST
 START_TEST(test_does_not_receive_what_goes_out)
 {
     struct port *port = must_open();
-    int peer = packet_socket(PEER);
-    int host = packet_socket(DEV);
+    int peer = fixture_packet_socket(PEER);
+    int host = fixture_packet_socket(DEV);
     struct packet_batch batch;
     uint8_t buf[2048];
 
@@ -350,8 +347,9 @@ expect_checksum_owed(const char *const *options)
 
     /* The virtio-net header is what offloads take. */
     ck_assert_uint_eq(port->offloads,
-                      options ? 0 : PORT_OFFLOAD_CSUM | PORT_OFFLOAD_TSO4
-                                    | PORT_OFFLOAD_TSO6 | PORT_OFFLOAD_USO);
+                      has_option(options, "offload=false")
+                      ? 0 : PORT_OFFLOAD_CSUM | PORT_OFFLOAD_TSO4
+                            | PORT_OFFLOAD_TSO6 | PORT_OFFLOAD_USO);
     fixture_shell("ip addr add 172.31.253.1/24 dev " PEER);
     fixture_shell("ip neigh add 172.31.253.2 lladdr 02:00:00:00:00:02 "
                   "dev " PEER);
@@ -399,14 +397,29 @@ START_TEST(test_marks_a_checksum_left_to_offload_without_offloads)
 }
 END_TEST
 
+START_TEST(test_ring_marks_a_checksum_left_to_offload)
+{
+    expect_checksum_owed(ring_options);
+}
+END_TEST
+
+START_TEST(test_ring_marks_a_checksum_owed_without_offloads)
+{
+    static const char *const options[] = { "rx_ring=true", "offload=false",
+                                           NULL };
+
+    expect_checksum_owed(options);
+}
+END_TEST
+
 /* The peer hands the veth a TCP super frame (as its stack's TSO does),
  * tagged if 'vlan'; the port takes it whole, with its segment size, and a
  * checksum whose offsets count the tag that the kernel stripped (and left
  * out of its own offsets) and the port put back. */
 static void
-expect_super_frame(bool vlan)
+expect_super_frame(bool vlan, const char *const *options)
 {
-    struct port *port = must_open();
+    struct port *port = must_open_with(options);
     int peer = fixture_vnet_packet_socket(PEER);
     struct packet_batch batch;
 
@@ -423,13 +436,19 @@ expect_super_frame(bool vlan)
 
 START_TEST(test_receives_a_super_frame_with_its_segment_size)
 {
-    expect_super_frame(false);
+    expect_super_frame(false, NULL);
 }
 END_TEST
 
 START_TEST(test_receives_a_tagged_super_frame_with_its_offsets)
 {
-    expect_super_frame(true);
+    expect_super_frame(true, NULL);
+}
+END_TEST
+
+START_TEST(test_ring_receives_a_tagged_super_frame_with_its_offsets)
+{
+    expect_super_frame(true, ring_options);
 }
 END_TEST
 
@@ -460,10 +479,10 @@ END_TEST
 /* Sends test frame 0 with an 802.1Q or 802.1ad tag 'tpid' from the peer and
  * asserts that the port returns it tag and all. */
 static void
-assert_tag_kept(uint16_t tpid)
+assert_tag_kept(uint16_t tpid, const char *const *options)
 {
-    struct port *port = must_open();
-    int peer = packet_socket(PEER);
+    struct port *port = must_open_with(options);
+    int peer = fixture_packet_socket(PEER);
     uint8_t plain[256], tagged[256];
     size_t len = fixture_numbered_frame(plain, 0);
     struct packet_batch batch;
@@ -487,13 +506,19 @@ assert_tag_kept(uint16_t tpid)
 
 START_TEST(test_puts_back_a_vlan_tag_the_kernel_stripped)
 {
-    assert_tag_kept(ETH_TYPE_VLAN);
+    assert_tag_kept(ETH_TYPE_VLAN, NULL);
+}
+END_TEST
+
+START_TEST(test_ring_puts_back_a_vlan_tag_the_kernel_stripped)
+{
+    assert_tag_kept(ETH_TYPE_VLAN, ring_options);
 }
 END_TEST
 
 START_TEST(test_puts_back_an_802_1ad_tag_the_kernel_stripped)
 {
-    assert_tag_kept(0x88a8);
+    assert_tag_kept(0x88a8, NULL);
 }
 END_TEST
 
@@ -512,7 +537,7 @@ START_TEST(test_keeps_receiving_after_the_interface_bounces)
                   err);
     fixture_shell("ip link set " DEV " up");
 
-    peer = packet_socket(PEER);
+    peer = fixture_packet_socket(PEER);
     peer_send(peer, 4, 1);
     fixture_wait_readable(port->class->fd(port));
     ck_assert_int_eq(recv_batch(port, &batch), 0);
@@ -590,7 +615,7 @@ START_TEST(test_drops_the_rest_of_a_batch_on_a_full_socket)
     int fd = port->class->fd(port);
     int size = 1;
     struct port_stats stats;
-    int peer = packet_socket(PEER);
+    int peer = fixture_packet_socket(PEER);
 
     fixture_shell("tc qdisc add dev " DEV " root tbf rate 8kbit "
                   "burst 1600 limit 1000000");
@@ -604,6 +629,214 @@ START_TEST(test_drops_the_rest_of_a_batch_on_a_full_socket)
     /* One call sends what fits, the next finds the socket full. */
     ck_assert_uint_le(sendmmsg_calls, 2);
 
+    close(peer);
+    port_close(port);
+}
+END_TEST
+
+/* Receives from 'port' until it has 'n' frames or, if 'n' is 0, until it
+ * has nothing more to give within a tenth of a second: a ring hands a
+ * block over when its timer runs out, not frame by frame.  Frames go into
+ * 'got' (up to 'size' of them, the rest are freed).  Returns how many
+ * came. */
+static size_t
+recv_frames(struct port *port, struct packet **got, size_t size, size_t n)
+{
+    struct pollfd pfd = { .fd = port->class->fd(port), .events = POLLIN };
+    size_t count = 0;
+
+    while ((!n || count < n)
+           && poll(&pfd, 1, n ? FIXTURE_WAIT_MS : 100) == 1
+           && pfd.revents & POLLIN) {
+        struct packet_batch batch;
+        struct packet *p;
+
+        if (recv_batch(port, &batch)) {
+            continue;
+        }
+        PACKET_BATCH_FOR_EACH (i, p, &batch) {
+            if (count < size) {
+                got[count] = p;
+            } else {
+                packet_free(p);
+            }
+            count++;
+        }
+    }
+    return count;
+}
+
+/* Asserts that 'p' is test frame 'i', and frees it. */
+static void
+expect_numbered_frame(struct packet *p, size_t i)
+{
+    uint8_t want[256];
+    size_t len = fixture_numbered_frame(want, i);
+
+    ck_assert_uint_eq(packet_size(p), len);
+    ck_assert_mem_eq(packet_data(p), want, len);
+    packet_free(p);
+}
+
+/* Builds a UDP frame of 'len' bytes in all into 'buf'. */
+static size_t
+sized_frame(uint8_t *buf, size_t len)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+
+    return fixture_udp4_frame(buf, &b, &a, 0xac1ffd05, 0xac1ffd06, 1000,
+                              4000, len - ETH_HEADER_LEN - IPV4_HEADER_LEN
+                                    - UDP_HEADER_LEN);
+}
+
+START_TEST(test_ring_receives_the_smallest_and_largest_frames)
+{
+    static const size_t sizes[] = { 60, 1514, 60 };
+    struct port *port = must_open_with(ring_options);
+    int peer = fixture_packet_socket(PEER);
+    struct packet *got[3];
+    uint8_t want[1514];
+
+    for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+        size_t len = sized_frame(want, sizes[i]);
+
+        ck_assert_int_eq(send(peer, want, len, 0), (ssize_t) len);
+    }
+    ck_assert_uint_eq(recv_frames(port, got, 3, 3), 3);
+    for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+        ck_assert_uint_eq(packet_size(got[i]), sizes[i]);
+        sized_frame(want, sizes[i]);
+        ck_assert_mem_eq(packet_data(got[i]), want, sizes[i]);
+        ck_assert(!got[i]->md.csum_partial);
+        ck_assert_uint_eq(got[i]->md.gso_size, 0);
+        packet_free(got[i]);
+    }
+    ck_assert_uint_eq(port->stats.rx_errors, 0);
+    close(peer);
+    port_close(port);
+}
+END_TEST
+
+/* The ring, like recvmmsg(), is offered only what comes in: a frame that
+ * the peer sends after the port's own and the host's is the only one. */
+START_TEST(test_ring_does_not_receive_what_goes_out)
+{
+    struct port *port = must_open_with(ring_options);
+    int peer = fixture_packet_socket(PEER);
+    int host = fixture_packet_socket(DEV);
+    struct packet *got[4];
+    uint8_t buf[2048];
+
+    fixture_send_numbered_frames(port, pool, 2);
+    peer_send(host, 2, 2);
+    for (size_t i = 0; i < 4; i++) {
+        read_frame(peer, buf, sizeof buf);
+    }
+    peer_send(peer, 5, 1);
+    ck_assert_uint_eq(recv_frames(port, got, 4, 0), 1);
+    expect_numbered_frame(got[0], 5);
+    close(host);
+    close(peer);
+    port_close(port);
+}
+END_TEST
+
+/* A 64 KB TCP super frame, as a peer's TSO makes it, fills most of a ring
+ * block; its virtio-net header comes through the ring intact. */
+START_TEST(test_ring_receives_a_64k_super_frame_with_its_header)
+{
+    static uint8_t frame[65536], want[65536];
+    size_t l4 = ETH_HEADER_LEN + IPV4_HEADER_LEN;
+    struct fixture_tcp t = { .payload_len = 64934, .flags = 0x010,
+                             .partial = true };
+    size_t len = fixture_tcp_frame(frame, &t);
+    struct virtio_net_hdr hdr = {
+        .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+        .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+        .hdr_len = (uint16_t) (l4 + TCP_HEADER_LEN + 12),
+        .gso_size = 1448,
+        .csum_start = (uint16_t) l4,
+        .csum_offset = 16,
+    };
+    struct iovec iov[2] = { { &hdr, sizeof hdr }, { frame, len } };
+    struct port *port = must_open_with(ring_options);
+    int peer = fixture_vnet_packet_socket(PEER);
+    struct packet *p;
+
+    ck_assert_uint_eq(len, 65000);
+    ck_assert_int_eq(writev(peer, iov, 2), (ssize_t) (sizeof hdr + len));
+    ck_assert_uint_eq(recv_frames(port, &p, 1, 1), 1);
+    ck_assert_uint_eq(packet_size(p), len);
+    ck_assert_uint_eq(p->md.gso_size, 1448);
+    ck_assert(p->md.csum_partial);
+    ck_assert_uint_eq(p->md.csum_start, l4);
+    ck_assert_uint_eq(p->md.csum_offset, 16);
+    t.partial = false;
+    fixture_tcp_frame(want, &t);
+    csum_complete_partial(p);
+    ck_assert_mem_eq(packet_data(p), want, len);
+    packet_free(p);
+    ck_assert_uint_eq(port->stats.rx_errors, 0);
+    close(peer);
+    port_close(port);
+}
+END_TEST
+
+/* More full-sized frames than the ring holds arrive while the port reads
+ * nothing: the kernel drops the rest, the port counts them as receive
+ * errors once it has read on, and it takes what comes next. */
+START_TEST(test_ring_counts_what_a_burst_over_its_size_loses)
+{
+    enum { BURST = 4000 };
+    struct port *port = must_open_with(ring_options);
+    int peer = fixture_packet_socket(PEER);
+    uint8_t frame[1514];
+    struct packet *got[1];
+    size_t len = sized_frame(frame, sizeof frame), taken;
+
+    for (size_t i = 0; i < BURST; i++) {
+        ck_assert_int_eq(send(peer, frame, len, 0), (ssize_t) len);
+    }
+    taken = recv_frames(port, got, 0, 0);
+    ck_assert_uint_gt(taken, BURST / 4);
+    ck_assert_uint_lt(taken, BURST);
+
+    /* What the kernel flags as lost comes with a later block. */
+    peer_send(peer, 7, 1);
+    ck_assert_uint_eq(recv_frames(port, got, 1, 1), 1);
+    expect_numbered_frame(got[0], 7);
+    ck_assert_uint_eq(taken + port->stats.rx_errors, BURST);
+    close(peer);
+    port_close(port);
+}
+END_TEST
+
+/* The interface goes while a block of the ring is still ours: what the
+ * ring holds can still be read, then nothing more comes, and the socket
+ * reports its error for the daemon's loop to see; the check says why. */
+START_TEST(test_ring_survives_its_interface_deleted)
+{
+    struct port *port = must_open_with(ring_options);
+    int peer = fixture_packet_socket(PEER);
+    struct pollfd pfd = { .fd = port->class->fd(port), .events = POLLIN };
+    struct packet_batch batch;
+    struct packet *got[1];
+    char reason[64] = "";
+
+    peer_send(peer, 3, 1);
+    fixture_wait_readable(pfd.fd);
+    fixture_shell("ip link del " DEV);
+    ck_assert_uint_eq(recv_frames(port, got, 1, 1), 1);
+    expect_numbered_frame(got[0], 3);
+    ck_assert_int_eq(recv_batch(port, &batch), EAGAIN);
+
+    ck_assert_int_eq(poll(&pfd, 1, 0), 1);
+    ck_assert(pfd.revents & POLLERR);
+    ck_assert_int_eq(port->class->check(port, reason, sizeof reason),
+                     ENODEV);
+    ck_assert_str_eq(reason, "device gone: interface deleted");
+    fixture_send_numbered_frames(port, pool, 2);
+    ck_assert_uint_eq(port->stats.tx_errors, 2);
     close(peer);
     port_close(port);
 }
@@ -668,6 +901,34 @@ port_system_suite(void)
                      teardown);
     fixture_add_case(s, "deleted interface breaks recv",
                      test_deleted_interface_breaks_recv, setup, teardown);
+    fixture_add_case(s, "ring marks a checksum left to offload",
+                     test_ring_marks_a_checksum_left_to_offload, setup,
+                     teardown);
+    fixture_add_case(s, "ring marks a checksum left to offload without "
+                     "offloads",
+                     test_ring_marks_a_checksum_owed_without_offloads,
+                     setup, teardown);
+    fixture_add_case(s, "ring receives a tagged super frame with its offsets",
+                     test_ring_receives_a_tagged_super_frame_with_its_offsets,
+                     setup, teardown);
+    fixture_add_case(s, "ring puts back a VLAN tag the kernel stripped",
+                     test_ring_puts_back_a_vlan_tag_the_kernel_stripped,
+                     setup, teardown);
+    fixture_add_case(s, "ring receives the smallest and largest frames",
+                     test_ring_receives_the_smallest_and_largest_frames,
+                     setup, teardown);
+    fixture_add_case(s, "ring receives a 64K super frame with its header",
+                     test_ring_receives_a_64k_super_frame_with_its_header,
+                     setup, teardown);
+    fixture_add_case(s, "ring counts what a burst over its size loses",
+                     test_ring_counts_what_a_burst_over_its_size_loses,
+                     setup, teardown);
+    fixture_add_case(s, "ring survives its interface deleted",
+                     test_ring_survives_its_interface_deleted, setup,
+                     teardown);
+    fixture_add_case(s, "ring does not receive what goes out",
+                     test_ring_does_not_receive_what_goes_out, setup,
+                     teardown);
     return s;
 }
 

@@ -546,7 +546,7 @@ fixture_free_segments(struct fixture_segments *segs, size_t first)
 }
 
 int
-fixture_vnet_packet_socket(const char *name)
+fixture_packet_socket(const char *name)
 {
     struct sockaddr_ll sll = {
         .sll_family = AF_PACKET,
@@ -558,11 +558,20 @@ fixture_vnet_packet_socket(const char *name)
 
     ck_assert_int_ne(sll.sll_ifindex, 0);
     ck_assert_int_ge(sock, 0);
-    ck_assert_int_eq(setsockopt(sock, SOL_PACKET, PACKET_VNET_HDR, &one,
-                                sizeof one), 0);
     ck_assert_int_eq(setsockopt(sock, SOL_PACKET, PACKET_IGNORE_OUTGOING,
                                 &one, sizeof one), 0);
     ck_assert_int_eq(bind(sock, (struct sockaddr *) &sll, sizeof sll), 0);
+    return sock;
+}
+
+int
+fixture_vnet_packet_socket(const char *name)
+{
+    int one = 1;
+    int sock = fixture_packet_socket(name);
+
+    ck_assert_int_eq(setsockopt(sock, SOL_PACKET, PACKET_VNET_HDR, &one,
+                                sizeof one), 0);
     return sock;
 }
 

@@ -186,8 +186,12 @@ int fixture_udp_receiver(const char *addr, uint16_t port, bool gro);
 size_t fixture_recv_train(int sock, uint8_t *buf, size_t size, size_t *seg,
                           uint16_t *src_port);
 
-/* Returns an AF_PACKET socket bound to interface 'name' that passes frames
- * with a virtio-net header in front (PACKET_VNET_HDR), both ways. */
+/* Returns an AF_PACKET socket bound to interface 'name' that takes and
+ * gives every frame there, but none that goes out of it. */
+int fixture_packet_socket(const char *name);
+
+/* The same, passing frames with a virtio-net header in front
+ * (PACKET_VNET_HDR), both ways. */
 int fixture_vnet_packet_socket(const char *name);
 
 /* The super frame of the offload tests: 3,000 bytes of TCP payload over

@@ -123,6 +123,30 @@ check_eq "sys0 shows no offloads after offload=false" "$OFFLOADS_false" \
 check_eq "sys0 kept its learned MAC" sys0 "$(fdb_port "$MAC3")"
 check "vm1 pings vm3 after the change" \
     in_ns vm1 ping -c 2 -i 0.2 -W 2 10.97.0.3
+# With its receive ring (rx_ring=true) the port carries traffic as
+# before, the TCP super frames of vm3's veth whole with their virtio-net
+# header; below, the ring still on, it follows its interface out and
+# back in.
+check "set-port sys0 offload=true rx_ring=true" \
+    vsctl h1 set-port sys0 offload=true rx_ring=true
+check_eq "sys0 is up with its receive ring" up \
+    "$(port_field sys0 "['state']")"
+check "vm1 pings vm3 through sys0's receive ring" \
+    in_ns vm1 ping -c 2 -i 0.2 -W 2 10.97.0.3
+head -c $((4 << 20)) /dev/urandom >"$WORK/data.bin"
+timeout 60 ip netns exec "$(ns vm1)" python3 "$XFER" recv 5001 \
+    >"$WORK/rx.txt" 2>"$WORK/rx.err" &
+rx=$!
+wait_for 10 in_ns vm1 sh -c "ss -Hltn 'sport = :5001' | grep -q ." \
+    || fail "the receiver in vm1 does not listen"
+in_ns vm3 timeout 60 python3 "$XFER" send 10.97.0.1 5001 "$WORK/data.bin" \
+    2>"$WORK/tx.err" || fail "vm3's sender: $(tail -n 1 "$WORK/tx.err")"
+wait $rx
+check_eq "vm3 sends 4 MiB of TCP to vm1 through sys0's receive ring" \
+    "$(stat -c %s "$WORK/data.bin") $(sha256sum "$WORK/data.bin" | cut -d' ' -f1)" \
+    "$(cat "$WORK/rx.txt")"
+check_eq "sys0 counted no receive error" 0 \
+    "$(port_field sys0 "['counters']['drops'].get('rx_error', 0)")"
 in_ns h1 ip link del sys0
 wait_state sys0 down "a deleted interface takes its system port down"
 check_eq "in words" "device gone: interface deleted" \
