@@ -255,7 +255,6 @@ static void
 finish_head(struct packet *head, const struct segment *h, size_t mss,
             const struct packet *seg, const struct segment *s)
 {
-    uint8_t *l4 = packet_at_rw(head, h->l4, h->hdr_len - h->l4);
     be16 *csum;
 
     if (h->ipv4) {
@@ -271,13 +270,13 @@ finish_head(struct packet *head, const struct segment *h, size_t mss,
         ip6->ip6_plen = htons((uint16_t) (packet_size(head) - h->l4));
     }
     if (h->udp) {
-        struct udp_header *udp = (struct udp_header *) l4;
+        struct udp_header *udp = packet_at_rw(head, h->l4, UDP_HEADER_LEN);
 
         udp->udp_len = htons((uint16_t) (packet_size(head) - h->l4));
         csum = &udp->udp_csum;
         head->md.csum_offset = 6;
     } else {
-        struct tcp_header *tcp = (struct tcp_header *) l4;
+        struct tcp_header *tcp = packet_at_rw(head, h->l4, TCP_HEADER_LEN);
         const struct tcp_header *ts = packet_at(seg, s->l4, TCP_HEADER_LEN);
 
         tcp->tcp_ctl = htons(ntohs(tcp->tcp_ctl)

@@ -83,7 +83,9 @@ rx_ring_destroy(struct rx_ring *ring)
 static struct tpacket_block_desc *
 block_desc(const struct rx_ring *ring)
 {
-    return (struct tpacket_block_desc *)
+    /* Through void *: blocks start at page boundaries, frames and their
+     * addresses at TPACKET_ALIGNMENT, as the kernel lays them out. */
+    return (struct tpacket_block_desc *) (void *)
            (ring->map + (size_t) ring->block * RX_RING_BLOCK_SIZE);
 }
 
@@ -126,7 +128,7 @@ rx_ring_next(struct rx_ring *ring)
         ring->left = bd->hdr.bh1.num_pkts;
         ring->frame = (const uint8_t *) bd + bd->hdr.bh1.offset_to_first_pkt;
     }
-    h = (const struct tpacket3_hdr *) ring->frame;
+    h = (const struct tpacket3_hdr *) (const void *) ring->frame;
     ring->left--;
     ring->frame += h->tp_next_offset;
     return h;
@@ -158,7 +160,7 @@ rx_ring_take_drops(struct rx_ring *ring)
 const struct sockaddr_ll *
 rx_ring_frame_addr(const struct tpacket3_hdr *h)
 {
-    return (const struct sockaddr_ll *)
+    return (const struct sockaddr_ll *) (const void *)
            ((const uint8_t *) h + TPACKET_ALIGN(sizeof *h));
 }
 
