@@ -119,6 +119,9 @@ print_port(struct output *out, const Vswitch__PortStatus *p)
         output_string(out, NULL, NULL, p->offloads[i]);
     }
     output_end_list(out);
+    if (p->offload_note) {
+        output_string(out, "offload_note", NULL, p->offload_note);
+    }
     output_end_row(out);
 }
 

@@ -72,8 +72,8 @@ struct vxlan_port {
     bool use_gso;               /* The gso option. */
     struct udp_gso *gso;        /* Trains of datagrams, NULL if disabled. */
     bool use_gso_tap;           /* The gso_tap option. */
-    struct tunnel_tap *gso_tap; /* Whole super frames, NULL if not used. */
-    char gso_tap_reason[160];   /* Why not, if not. */
+    struct tunnel_tap *gso_tap; /* Whole super frames, NULL if not used
+                                 * (up.offload_note says why). */
     struct vxlan_io_tx tx;      /* The plan of the batch being sent. */
     int family;                 /* AF_INET or AF_INET6, as 'local_ip'. */
     char dev[IFNAMSIZ];         /* Underlay interface, "" if none. */
@@ -347,7 +347,7 @@ open_gso(struct vxlan_port *vp, char *error, size_t error_size)
 }
 
 /* Opens vp->gso_tap where the options and the kernel allow; otherwise
- * says why not in vp->gso_tap_reason.  The port works either way. */
+ * says why not in the port's offload note.  The port works either way. */
 static void
 open_gso_tap(struct vxlan_port *vp)
 {
@@ -357,10 +357,10 @@ open_gso_tap(struct vxlan_port *vp)
                       : NULL;
 
     if (why) {
-        snprintf(vp->gso_tap_reason, sizeof vp->gso_tap_reason, "%s", why);
-    } else if (!tunnel_tap_open(&vp->gso_tap, vp->gso_tap_reason,
-                                sizeof vp->gso_tap_reason)) {
-        vp->gso_tap_reason[0] = '\0';
+        snprintf(vp->up.offload_note, sizeof vp->up.offload_note, "%s", why);
+    } else if (!tunnel_tap_open(&vp->gso_tap, vp->up.offload_note,
+                                sizeof vp->up.offload_note)) {
+        vp->up.offload_note[0] = '\0';
         vp->up.offloads = PORT_OFFLOAD_TUNNEL_GSO;
     }
 }
@@ -597,15 +597,6 @@ send_segments(struct vxlan_port *vp, struct packet *p)
     }
 }
 
-/* Says whether 'error', from writing to the tunnel TAP, means that the
- * device is gone (deleted by hand), rather than that one frame failed. */
-static bool
-device_gone(int error)
-{
-    return error == EBADFD || error == EIO || error == ENODEV
-           || error == ENXIO;
-}
-
 /* Sends super frame 'p' whole through the tunnel TAP, or in segments if
  * the port has none (any more), and frees it.  A tunnel TAP that someone
  * deleted is closed: the datapath then learns, within a second, to cut
@@ -624,12 +615,12 @@ send_super_frame(struct vxlan_port *vp, struct packet *p)
             packet_free(p);
             return;
         }
-        if (!device_gone(error)) {
+        if (!port_error_is_device_gone(error)) {
             vp->up.stats.tx_errors++;
             packet_free(p);
             return;
         }
-        snprintf(vp->gso_tap_reason, sizeof vp->gso_tap_reason,
+        snprintf(vp->up.offload_note, sizeof vp->up.offload_note,
                  "%s: %s", tunnel_tap_name(vp->gso_tap), strerror(error));
         tunnel_tap_close(vp->gso_tap);
         vp->gso_tap = NULL;

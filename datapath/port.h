@@ -1,6 +1,7 @@
 #ifndef DATAPATH_PORT_H
 #define DATAPATH_PORT_H 1
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -198,8 +199,24 @@ struct port {
      * or cuts what the port cannot take. */
     uint32_t offloads;
 
+    /* Why the device does without an offload that the port would use
+     * where the host allows it (a VXLAN port without its tunnel TAP: an
+     * older kernel, gso_tap=false), in words; "" if nothing is missing. */
+    char offload_note[160];
+
     struct port_stats stats;    /* Counted by the class. */
 };
+
+/* Says whether 'error', from reading or writing a port's device, means
+ * that the device is gone (deleted), rather than that one frame failed.
+ * The kernel says so in several ways, none in words: a TAP's descriptor
+ * turns to EBADFD ("File descriptor in bad state"). */
+static inline bool
+port_error_is_device_gone(int error)
+{
+    return error == ENODEV || error == ENXIO || error == EBADFD
+           || error == EIO;
+}
 
 /* Returns the class named 'type', or NULL. */
 const struct port_class *port_class_find(const char *type);

@@ -354,14 +354,11 @@ report_down(struct bridge_port *port, const char *reason)
     port_down(port, reason, false);
 }
 
-/* Reports 'port' down because reading its device failed with 'error'.
- * The kernel says a deleted device in several ways, none in words: a
- * TAP's descriptor turns to EBADFD ("File descriptor in bad state"). */
+/* Reports 'port' down because reading its device failed with 'error'. */
 static void
 device_broke(struct bridge_port *port, int error)
 {
-    bool deleted = error == ENODEV || error == ENXIO || error == EBADFD
-                   || error == EIO;
+    bool deleted = port_error_is_device_gone(error);
     char reason[256];
 
     snprintf(reason, sizeof reason, "device gone: %s",
@@ -560,6 +557,10 @@ open_port(struct bridge *b, struct bridge_port *port, bool retry)
     }
     free(port->error);
     port->error = NULL;
+    if (port->port->offload_note[0]) {
+        LOG_INFO("bridge", "port %s: %s", port->config->name,
+                 port->port->offload_note);
+    }
     port_settings_to_dp(b, port);
     start_input(port);
     return true;
@@ -872,6 +873,7 @@ bridge_port_state(const struct bridge *b, const char *name,
     if (port->port) {
         add_device_stats(port, &state->device);
         state->offloads = port->port->offloads;
+        state->offload_note = port->port->offload_note;
     }
     state->tx_while_down = port->tx_while_down;
     return true;

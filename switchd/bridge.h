@@ -52,6 +52,7 @@ struct bridge_port_state {
     struct dp_counters counters;        /* As the datapath saw it. */
     struct port_stats device;   /* As the device saw it. */
     uint32_t offloads;          /* PORT_OFFLOAD_*: what its device took. */
+    const char *offload_note;   /* struct port's; NULL while it is down. */
     uint64_t tx_while_down;     /* Frames for it while it was down. */
 };
 

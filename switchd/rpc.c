@@ -171,6 +171,8 @@ port_status_msg(const struct bridge *b, const Vswitch__PortConfig *pc)
     m->error = state.error ? xstrdup(state.error) : NULL;
     m->counters = counters_msg(&state.counters, &state);
     offloads_msg(state.offloads, &m->offloads, &m->n_offloads);
+    m->offload_note = state.offload_note && *state.offload_note
+                      ? xstrdup(state.offload_note) : NULL;
     return m;
 }
 

@@ -111,6 +111,9 @@ check_eq "16 MiB from vm1 to the kernel's vx0, SHA-256 intact" "$want" \
 check "gso_tap=false" vsctl h1 set-port vtep0 gso_tap=false
 check_eq "the tunnel TAP is gone" "" "$(gso_dev)"
 check_eq "and show says so" "[]" "$(vxlan_offloads)"
+check_eq "and says why" gso_tap=false \
+    "$(vsctl h1 --format=json show \
+       | json "[p['offload_note'] for p in j['ports'] if p['name'] == 'vtep0'][0]")"
 check_eq "16 MiB from vm1 to vm2 without it, SHA-256 intact" "$want" \
     "$(transfer vm2 10.95.0.2 5003)"
 
