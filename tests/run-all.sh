@@ -1,7 +1,8 @@
 #!/bin/bash
 # Installs what is needed, builds vswitch from scratch in a build directory
 # of its own, and runs the whole test suite (unit and system tests).  Ends
-# with the line "N passed, N failed".
+# with the line "N passed, N failed", with ", N skipped" if a test could
+# not run here.
 #
 #   tests/run-all.sh [--sanitizers]
 #
