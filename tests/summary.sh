@@ -30,8 +30,7 @@ while IFS= read -r trs; do
     # A program that failed without saying which check failed (a crash, a
     # timeout, nothing run) counts as one failure more.
     if [ "$result" = SKIP ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
-        echo "skipped: $(basename "${trs%.trs}"):" \
-            "$(sed -n 's/^SKIP: //p' "$log" | head -n 1)"
+        echo "skipped: $(sed -n 's/^SKIP: //p' "$log" | head -n 1)"
         skipped=$((skipped + 1))
         continue
     elif [ "$result" != PASS ] && [ "$result" != SKIP ]; then
