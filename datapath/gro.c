@@ -255,7 +255,7 @@ static void
 finish_head(struct packet *head, const struct segment *h, size_t mss,
             const struct packet *seg, const struct segment *s)
 {
-    uint8_t *l4 = packet_at_rw(head, h->l4, h->hdr_len - h->l4);
+    void *l4 = packet_at_rw(head, h->l4, h->hdr_len - h->l4);
     be16 *csum;
 
     if (h->ipv4) {
@@ -271,13 +271,13 @@ finish_head(struct packet *head, const struct segment *h, size_t mss,
         ip6->ip6_plen = htons((uint16_t) (packet_size(head) - h->l4));
     }
     if (h->udp) {
-        struct udp_header *udp = (struct udp_header *) l4;
+        struct udp_header *udp = l4;
 
         udp->udp_len = htons((uint16_t) (packet_size(head) - h->l4));
         csum = &udp->udp_csum;
         head->md.csum_offset = 6;
     } else {
-        struct tcp_header *tcp = (struct tcp_header *) l4;
+        struct tcp_header *tcp = l4;
         const struct tcp_header *ts = packet_at(seg, s->l4, TCP_HEADER_LEN);
 
         tcp->tcp_ctl = htons(ntohs(tcp->tcp_ctl)
