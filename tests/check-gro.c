@@ -362,6 +362,45 @@ START_TEST(test_stops_at_the_largest_ip_packet)
 }
 END_TEST
 
+/* Segments shorter than any TCP sender's smallest MSS are not joined:
+ * the result would be a super frame that tso.h refuses, which the TAP
+ * port would then write as one frame over the MTU with no segment size
+ * (vnet_hdr_push()). */
+START_TEST(test_refuses_tcp_segments_below_the_smallest_mss)
+{
+    const size_t mss = TSO_MIN_SEGMENT - 1;
+    static uint8_t frame[2][256];
+    struct packet *p[2];
+
+    for (size_t i = 0; i < 2; i++) {
+        struct fixture_tcp t = { .payload_len = mss, .flags = TCP_ACK,
+                                 .seq = (uint32_t) (i * mss) };
+        size_t len = fixture_tcp_frame(frame[i], &t);
+
+        p[i] = fixture_packet(pool, frame[i], len);
+    }
+    ck_assert(!gro_merge(p[0], p[1], ALL));
+    ck_assert_uint_eq(p[0]->md.gso_size, 0);
+    ck_assert_mem_eq(packet_data(p[0]), frame[0], packet_size(p[0]));
+    packet_free(p[0]);
+    packet_free(p[1]);
+
+    /* One byte more, and they are. */
+    for (size_t i = 0; i < 2; i++) {
+        struct fixture_tcp t = { .payload_len = mss + 1, .flags = TCP_ACK,
+                                 .seq = (uint32_t) (i * (mss + 1)) };
+        size_t len = fixture_tcp_frame(frame[i], &t);
+
+        p[i] = fixture_packet(pool, frame[i], len);
+    }
+    ck_assert(gro_merge(p[0], p[1], ALL));
+    ck_assert_uint_eq(tso_super_header_len(p[0]), packet_size(p[0])
+                                                  - 2 * (mss + 1));
+    packet_free(p[0]);
+    packet_free(p[1]);
+}
+END_TEST
+
 static Suite *
 gro_suite(void)
 {
@@ -395,6 +434,9 @@ gro_suite(void)
                      test_verifies_a_super_frame_head, setup, teardown);
     fixture_add_case(s, "stops at the largest IP packet",
                      test_stops_at_the_largest_ip_packet, setup, teardown);
+    fixture_add_case(s, "refuses TCP segments below the smallest MSS",
+                     test_refuses_tcp_segments_below_the_smallest_mss, setup,
+                     teardown);
     return s;
 }
 
