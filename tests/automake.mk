@@ -24,6 +24,7 @@ UNIT_TESTS = \
 	tests/check-port-system \
 	tests/check-port-tap \
 	tests/check-port-vxlan \
+	tests/check-tunnel-tap \
 	tests/check-sockopt \
 	tests/check-gro \
 	tests/check-tso \
