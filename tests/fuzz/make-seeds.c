@@ -183,6 +183,15 @@ write_offload(void)
                    r.len);
     }
 
+    /* A run of segments shorter than any MSS, which GRO must not join into
+     * a super frame that tso.h would refuse. */
+    r.len = 0;
+    r.data[r.len++] = 0;
+    for (uint32_t i = 0; i < 4; i++) {
+        add_tcp(&r, 0, false, false, 1 + i * 40, 0, 40, false);
+    }
+    write_seed("offload", "run-small", r.data, r.len);
+
     /* A large super frame from the TAP with offloads, cut for the VM. */
     r.len = 0;
     r.data[r.len++] = 0;
