@@ -401,6 +401,40 @@ START_TEST(test_refuses_tcp_segments_below_the_smallest_mss)
 }
 END_TEST
 
+/* A UDP run ends at TSO_MAX_UDP_SEGMENTS datagrams, the most that a
+ * receiving stack takes in one super frame (and that tso.h cuts). */
+START_TEST(test_a_udp_run_ends_at_the_most_datagrams_a_stack_takes)
+{
+    struct fixture_tcp u = { .udp = true, .payload_len = 640 };
+    static uint8_t frame[2048];
+    struct fixture_segments a, b;
+    size_t len, merged = 0;
+
+    cut(&u, 10, frame, &len, &a);
+    ck_assert_uint_eq(a.n, 64);
+    for (size_t i = 1; i < a.n; i++) {
+        ck_assert(gro_merge(a.seg[0], a.seg[i], ALL));
+        packet_free(a.seg[i]);
+    }
+    u.payload_len = 650;
+    cut(&u, 10, frame, &len, &b);
+    ck_assert_uint_eq(b.n, 65);
+    for (size_t i = 0; i < b.n; i++) {
+        set_ip_id(b.seg[i], (uint16_t) (0x1234 + a.n + i));
+    }
+    while (merged < b.n && gro_merge(a.seg[0], b.seg[merged], ALL)) {
+        merged++;
+    }
+    ck_assert_uint_eq(merged, TSO_MAX_UDP_SEGMENTS - a.n);
+    ck_assert_uint_eq(packet_size(a.seg[0]),
+                      ETH_HEADER_LEN + IPV4_HEADER_LEN + UDP_HEADER_LEN
+                      + 10 * TSO_MAX_UDP_SEGMENTS);
+    ck_assert_uint_ne(tso_super_header_len(a.seg[0]), 0);
+    packet_free(a.seg[0]);
+    fixture_free_segments(&b, 0);
+}
+END_TEST
+
 static Suite *
 gro_suite(void)
 {
@@ -434,6 +468,9 @@ gro_suite(void)
                      test_verifies_a_super_frame_head, setup, teardown);
     fixture_add_case(s, "stops at the largest IP packet",
                      test_stops_at_the_largest_ip_packet, setup, teardown);
+    fixture_add_case(s, "a UDP run ends at the most datagrams a stack takes",
+                     test_a_udp_run_ends_at_the_most_datagrams_a_stack_takes,
+                     setup, teardown);
     fixture_add_case(s, "refuses TCP segments below the smallest MSS",
                      test_refuses_tcp_segments_below_the_smallest_mss, setup,
                      teardown);
