@@ -194,11 +194,13 @@ END_TEST
 
 /* Cuts a 4-segment frame and asserts that segment 1, changed at byte 'ofs'
  * (XOR with 'mask'), is refused by segment 0.  Unless 'verify', segment 1
- * claims a checksum left to offload, which is trusted: only the headers
- * can refuse it. */
+ * claims a checksum left to offload, which is trusted, and a change to its
+ * IPv4 header (but to the header checksum itself) gets a fresh header
+ * checksum: only the field changed can refuse it. */
 static void
 expect_refused(size_t ofs, uint8_t mask, bool verify, const char *what)
 {
+    const size_t ip = ETH_HEADER_LEN, ip_csum = ip + 10;
     struct fixture_tcp t = { .payload_len = 4000, .flags = TCP_ACK };
     static uint8_t frame[8192];
     struct fixture_segments segs;
@@ -206,6 +208,14 @@ expect_refused(size_t ofs, uint8_t mask, bool verify, const char *what)
 
     cut(&t, 1000, frame, &len, &segs);
     packet_data(segs.seg[1])[ofs] ^= mask;
+    if (!verify && ofs >= ip && ofs < ip + IPV4_HEADER_LEN
+        && ofs != ip_csum && ofs != ip_csum + 1) {
+        struct ipv4_header *iph = packet_at_rw(segs.seg[1], ip,
+                                               IPV4_HEADER_LEN);
+
+        iph->ip_csum = 0;
+        iph->ip_csum = csum_ipv4_header(iph);
+    }
     segs.seg[1]->md.csum_partial = !verify;
     ck_assert_msg(!gro_merge(segs.seg[0], segs.seg[1], ALL), "%s", what);
     ck_assert_uint_eq(packet_size(segs.seg[0]), len - 3000);
@@ -219,6 +229,7 @@ START_TEST(test_refuses_a_segment_of_another_run)
 
     expect_refused(0, 0x01, false, "Ethernet destination");
     expect_refused(ip + 1, 0x04, false, "TOS");
+    expect_refused(ip + 1, 0x03, false, "ECN: congestion experienced");
     expect_refused(ip + 8, 0x01, false, "TTL");
     expect_refused(ip + 15, 0x01, false, "source address");
     expect_refused(ip + 19, 0x01, false, "destination address");
