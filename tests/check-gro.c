@@ -446,6 +446,50 @@ START_TEST(test_a_udp_run_ends_at_the_most_datagrams_a_stack_takes)
 }
 END_TEST
 
+/* Cuts a UDP datagram (IPv6 if 'ipv6') of 3 x 100 bytes and asserts that
+ * datagram 1, changed at byte 'ofs' (XOR with 'mask') and claiming a
+ * checksum left to offload (so that only the field changed can refuse
+ * it), is refused by datagram 0. */
+static void
+expect_udp_refused(bool ipv6, size_t ofs, uint8_t mask, const char *what)
+{
+    struct fixture_tcp u = { .udp = true, .ipv6 = ipv6, .payload_len = 300 };
+    static uint8_t frame[1024];
+    struct fixture_segments segs;
+    size_t len;
+
+    cut(&u, 100, frame, &len, &segs);
+    ck_assert_uint_eq(segs.n, 3);
+    segs.seg[1]->md.csum_partial = true;
+    ck_assert_msg(gro_merge(segs.seg[0], segs.seg[1], ALL), "%s", what);
+    packet_data(segs.seg[2])[ofs] ^= mask;
+    segs.seg[2]->md.csum_partial = true;
+    if (!ipv6) {
+        set_ip_id(segs.seg[2], (uint16_t) (0x1234 + 2));
+    }
+    ck_assert_msg(!gro_merge(segs.seg[0], segs.seg[2], ALL), "%s", what);
+    ck_assert_uint_eq(packet_size(segs.seg[0]), len - 100);
+    fixture_free_segments(&segs, 0);
+}
+
+START_TEST(test_refuses_a_datagram_of_another_udp_flow)
+{
+    const size_t ip = ETH_HEADER_LEN;
+    const size_t udp4 = ip + IPV4_HEADER_LEN, udp6 = ip + IPV6_HEADER_LEN;
+
+    expect_udp_refused(false, ip + 8, 0x01, "TTL");
+    expect_udp_refused(false, ip + 1, 0x01, "ECN");
+    expect_udp_refused(false, ip + 12, 0x01, "source address");
+    expect_udp_refused(false, udp4 + 1, 0x01, "source port");
+    expect_udp_refused(false, udp4 + 3, 0x01, "destination port");
+    expect_udp_refused(true, ip, 0x01, "traffic class");
+    expect_udp_refused(true, ip + 3, 0x01, "flow label");
+    expect_udp_refused(true, ip + 7, 0x01, "hop limit");
+    expect_udp_refused(true, ip + 39, 0x01, "destination address");
+    expect_udp_refused(true, udp6 + 1, 0x01, "source port");
+}
+END_TEST
+
 static Suite *
 gro_suite(void)
 {
@@ -479,6 +523,9 @@ gro_suite(void)
                      test_verifies_a_super_frame_head, setup, teardown);
     fixture_add_case(s, "stops at the largest IP packet",
                      test_stops_at_the_largest_ip_packet, setup, teardown);
+    fixture_add_case(s, "refuses a datagram of another UDP flow",
+                     test_refuses_a_datagram_of_another_udp_flow, setup,
+                     teardown);
     fixture_add_case(s, "a UDP run ends at the most datagrams a stack takes",
                      test_a_udp_run_ends_at_the_most_datagrams_a_stack_takes,
                      setup, teardown);
