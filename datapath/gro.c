@@ -225,7 +225,8 @@ same_flow(const struct packet *head, const struct segment *h,
  * headers and checksums: the run so far ends with a whole segment (and,
  * for TCP, no PSH), the new one is no longer and (TCP) follows on in
  * sequence, and the whole stays a valid IP packet, of no more UDP
- * datagrams than a stack cuts one into, in one buffer. */
+ * datagrams than a stack cuts one into, or TCP segments of no fewer
+ * than TSO_MIN_SEGMENT bytes, in one buffer. */
 static bool
 run_continues(const struct packet *head, const struct segment *h,
               const struct packet *seg, const struct segment *s, size_t mss)
@@ -237,6 +238,11 @@ run_continues(const struct packet *head, const struct segment *h,
     }
     if (h->udp) {
         return h->payload / mss < TSO_MAX_UDP_SEGMENTS;
+    }
+    /* Smaller segments would make a super frame that tso.h refuses, and
+     * that no TAP would take as one. */
+    if (mss < TSO_MIN_SEGMENT) {
+        return false;
     }
 
     const struct tcp_header *th = packet_at(head, h->l4, TCP_HEADER_LEN);

@@ -20,10 +20,11 @@ struct packet;
  * last, PSH among the flags.  UDP: datagrams of one flow (the same
  * headers but the lengths and checksums), whose stack then hands them to
  * the application one by one, as they came, or whole to one that asked for
- * that (UDP_GRO).  Either way all of one size but the last, which may be
- * shorter and ends the run; IPv4 identifications that count up by one (or,
- * over TCP with DF, stay the same), since the receiving stack gives the
- * segments it cuts such numbers.  A segment whose checksum does not verify
+ * that (UDP_GRO).  Either way all of one size (for TCP, TSO_MIN_SEGMENT
+ * at least) but the last, which may be shorter and ends the run; IPv4
+ * identifications that count up by one (or, over TCP with DF, stay the
+ * same), since the receiving stack gives the segments it cuts such
+ * numbers.  A segment whose checksum does not verify
  * is never merged, so that the VM's stack, which trusts a super frame's
  * checksum, still drops what the wire damaged; the check is made in the
  * same pass over the bytes as the copy that merging makes anyway. */

@@ -25,6 +25,7 @@ UNIT_TESTS = \
 	tests/check-port-tap \
 	tests/check-port-vxlan \
 	tests/check-rx-ring \
+	tests/check-tunnel-tap \
 	tests/check-sockopt \
 	tests/check-gro \
 	tests/check-tso \

@@ -194,11 +194,13 @@ END_TEST
 
 /* Cuts a 4-segment frame and asserts that segment 1, changed at byte 'ofs'
  * (XOR with 'mask'), is refused by segment 0.  Unless 'verify', segment 1
- * claims a checksum left to offload, which is trusted: only the headers
- * can refuse it. */
+ * claims a checksum left to offload, which is trusted, and a change to its
+ * IPv4 header (but to the header checksum itself) gets a fresh header
+ * checksum: only the field changed can refuse it. */
 static void
 expect_refused(size_t ofs, uint8_t mask, bool verify, const char *what)
 {
+    const size_t ip = ETH_HEADER_LEN, ip_csum = ip + 10;
     struct fixture_tcp t = { .payload_len = 4000, .flags = TCP_ACK };
     static uint8_t frame[8192];
     struct fixture_segments segs;
@@ -206,6 +208,14 @@ expect_refused(size_t ofs, uint8_t mask, bool verify, const char *what)
 
     cut(&t, 1000, frame, &len, &segs);
     packet_data(segs.seg[1])[ofs] ^= mask;
+    if (!verify && ofs >= ip && ofs < ip + IPV4_HEADER_LEN
+        && ofs != ip_csum && ofs != ip_csum + 1) {
+        struct ipv4_header *iph = packet_at_rw(segs.seg[1], ip,
+                                               IPV4_HEADER_LEN);
+
+        iph->ip_csum = 0;
+        iph->ip_csum = csum_ipv4_header(iph);
+    }
     segs.seg[1]->md.csum_partial = !verify;
     ck_assert_msg(!gro_merge(segs.seg[0], segs.seg[1], ALL), "%s", what);
     ck_assert_uint_eq(packet_size(segs.seg[0]), len - 3000);
@@ -219,6 +229,7 @@ START_TEST(test_refuses_a_segment_of_another_run)
 
     expect_refused(0, 0x01, false, "Ethernet destination");
     expect_refused(ip + 1, 0x04, false, "TOS");
+    expect_refused(ip + 1, 0x03, false, "ECN: congestion experienced");
     expect_refused(ip + 8, 0x01, false, "TTL");
     expect_refused(ip + 15, 0x01, false, "source address");
     expect_refused(ip + 19, 0x01, false, "destination address");
@@ -362,6 +373,123 @@ START_TEST(test_stops_at_the_largest_ip_packet)
 }
 END_TEST
 
+/* Segments shorter than any TCP sender's smallest MSS are not joined:
+ * the result would be a super frame that tso.h refuses, which the TAP
+ * port would then write as one frame over the MTU with no segment size
+ * (vnet_hdr_push()). */
+START_TEST(test_refuses_tcp_segments_below_the_smallest_mss)
+{
+    const size_t mss = TSO_MIN_SEGMENT - 1;
+    static uint8_t frame[2][256];
+    struct packet *p[2];
+
+    for (size_t i = 0; i < 2; i++) {
+        struct fixture_tcp t = { .payload_len = mss, .flags = TCP_ACK,
+                                 .seq = (uint32_t) (i * mss) };
+        size_t len = fixture_tcp_frame(frame[i], &t);
+
+        p[i] = fixture_packet(pool, frame[i], len);
+    }
+    ck_assert(!gro_merge(p[0], p[1], ALL));
+    ck_assert_uint_eq(p[0]->md.gso_size, 0);
+    ck_assert_mem_eq(packet_data(p[0]), frame[0], packet_size(p[0]));
+    packet_free(p[0]);
+    packet_free(p[1]);
+
+    /* One byte more, and they are. */
+    for (size_t i = 0; i < 2; i++) {
+        struct fixture_tcp t = { .payload_len = mss + 1, .flags = TCP_ACK,
+                                 .seq = (uint32_t) (i * (mss + 1)) };
+        size_t len = fixture_tcp_frame(frame[i], &t);
+
+        p[i] = fixture_packet(pool, frame[i], len);
+    }
+    ck_assert(gro_merge(p[0], p[1], ALL));
+    ck_assert_uint_eq(tso_super_header_len(p[0]), packet_size(p[0])
+                                                  - 2 * (mss + 1));
+    packet_free(p[0]);
+    packet_free(p[1]);
+}
+END_TEST
+
+/* A UDP run ends at TSO_MAX_UDP_SEGMENTS datagrams, the most that a
+ * receiving stack takes in one super frame (and that tso.h cuts). */
+START_TEST(test_a_udp_run_ends_at_the_most_datagrams_a_stack_takes)
+{
+    struct fixture_tcp u = { .udp = true, .payload_len = 640 };
+    static uint8_t frame[2048];
+    struct fixture_segments a, b;
+    size_t len, merged = 0;
+
+    cut(&u, 10, frame, &len, &a);
+    ck_assert_uint_eq(a.n, 64);
+    for (size_t i = 1; i < a.n; i++) {
+        ck_assert(gro_merge(a.seg[0], a.seg[i], ALL));
+        packet_free(a.seg[i]);
+    }
+    u.payload_len = 650;
+    cut(&u, 10, frame, &len, &b);
+    ck_assert_uint_eq(b.n, 65);
+    for (size_t i = 0; i < b.n; i++) {
+        set_ip_id(b.seg[i], (uint16_t) (0x1234 + a.n + i));
+    }
+    while (merged < b.n && gro_merge(a.seg[0], b.seg[merged], ALL)) {
+        merged++;
+    }
+    ck_assert_uint_eq(merged, TSO_MAX_UDP_SEGMENTS - a.n);
+    ck_assert_uint_eq(packet_size(a.seg[0]),
+                      ETH_HEADER_LEN + IPV4_HEADER_LEN + UDP_HEADER_LEN
+                      + 10 * TSO_MAX_UDP_SEGMENTS);
+    ck_assert_uint_ne(tso_super_header_len(a.seg[0]), 0);
+    packet_free(a.seg[0]);
+    fixture_free_segments(&b, 0);
+}
+END_TEST
+
+/* Cuts a UDP datagram (IPv6 if 'ipv6') of 3 x 100 bytes and asserts that
+ * datagram 1, changed at byte 'ofs' (XOR with 'mask') and claiming a
+ * checksum left to offload (so that only the field changed can refuse
+ * it), is refused by datagram 0. */
+static void
+expect_udp_refused(bool ipv6, size_t ofs, uint8_t mask, const char *what)
+{
+    struct fixture_tcp u = { .udp = true, .ipv6 = ipv6, .payload_len = 300 };
+    static uint8_t frame[1024];
+    struct fixture_segments segs;
+    size_t len;
+
+    cut(&u, 100, frame, &len, &segs);
+    ck_assert_uint_eq(segs.n, 3);
+    segs.seg[1]->md.csum_partial = true;
+    ck_assert_msg(gro_merge(segs.seg[0], segs.seg[1], ALL), "%s", what);
+    packet_data(segs.seg[2])[ofs] ^= mask;
+    segs.seg[2]->md.csum_partial = true;
+    if (!ipv6) {
+        set_ip_id(segs.seg[2], (uint16_t) (0x1234 + 2));
+    }
+    ck_assert_msg(!gro_merge(segs.seg[0], segs.seg[2], ALL), "%s", what);
+    ck_assert_uint_eq(packet_size(segs.seg[0]), len - 100);
+    fixture_free_segments(&segs, 0);
+}
+
+START_TEST(test_refuses_a_datagram_of_another_udp_flow)
+{
+    const size_t ip = ETH_HEADER_LEN;
+    const size_t udp4 = ip + IPV4_HEADER_LEN, udp6 = ip + IPV6_HEADER_LEN;
+
+    expect_udp_refused(false, ip + 8, 0x01, "TTL");
+    expect_udp_refused(false, ip + 1, 0x01, "ECN");
+    expect_udp_refused(false, ip + 12, 0x01, "source address");
+    expect_udp_refused(false, udp4 + 1, 0x01, "source port");
+    expect_udp_refused(false, udp4 + 3, 0x01, "destination port");
+    expect_udp_refused(true, ip, 0x01, "traffic class");
+    expect_udp_refused(true, ip + 3, 0x01, "flow label");
+    expect_udp_refused(true, ip + 7, 0x01, "hop limit");
+    expect_udp_refused(true, ip + 39, 0x01, "destination address");
+    expect_udp_refused(true, udp6 + 1, 0x01, "source port");
+}
+END_TEST
+
 static Suite *
 gro_suite(void)
 {
@@ -395,6 +523,15 @@ gro_suite(void)
                      test_verifies_a_super_frame_head, setup, teardown);
     fixture_add_case(s, "stops at the largest IP packet",
                      test_stops_at_the_largest_ip_packet, setup, teardown);
+    fixture_add_case(s, "refuses a datagram of another UDP flow",
+                     test_refuses_a_datagram_of_another_udp_flow, setup,
+                     teardown);
+    fixture_add_case(s, "a UDP run ends at the most datagrams a stack takes",
+                     test_a_udp_run_ends_at_the_most_datagrams_a_stack_takes,
+                     setup, teardown);
+    fixture_add_case(s, "refuses TCP segments below the smallest MSS",
+                     test_refuses_tcp_segments_below_the_smallest_mss, setup,
+                     teardown);
     return s;
 }
 

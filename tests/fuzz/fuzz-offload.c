@@ -14,8 +14,9 @@
  * what is left if it is short) and the frame.  Records from one port in a
  * row arrive in one batch, as one read of a TAP gives them.
  *
- * Each super frame the header makes is also cut and joined again on its
- * own, to check TSO and GRO against each other (check_tso()). */
+ * Each super frame the header makes, TCP or UDP, is also cut and joined
+ * again on its own, to check TSO and GRO against each other
+ * (check_tso()). */
 
 #include <stdint.h>
 #include <stdio.h>
@@ -114,7 +115,8 @@ checksums_ok(const struct packet *seg)
 }
 
 /* Returns true if GRO may join the segments of 'p', whose headers end at
- * 'hdr_len': flags ACK with at most PSH, IPv4 without options or IPv6. */
+ * 'hdr_len': IPv4 without options or IPv6, and for TCP flags ACK with at
+ * most PSH. */
 static bool
 joinable(const struct packet *p, size_t hdr_len)
 {
@@ -123,7 +125,7 @@ joinable(const struct packet *p, size_t hdr_len)
     const uint8_t *version = packet_at(p, p->md.l3_ofs, 1);
     size_t ip_hdr = p->md.l4_ofs - p->md.l3_ofs;
 
-    return (ntohs(tcp->tcp_ctl) & 0x1f7) == 0x010
+    return (p->md.gso_udp || (ntohs(tcp->tcp_ctl) & 0x1f7) == 0x010)
            && ip_hdr == (*version >> 4 == IPV4_VERSION ? IPV4_HEADER_LEN
                                                        : IPV6_HEADER_LEN)
            && packet_size(p) > hdr_len;
@@ -169,16 +171,20 @@ check_tso(struct fuzz_dp *f, struct packet *p)
     if (ofs != payload) {
         fail("segments that do not carry the whole payload");
     }
-    if (!p->md.gso_udp && joinable(p, hdr_len)) {
+    if (joinable(p, hdr_len)) {
+        struct packet *head = segs.seg[0];
+
         for (size_t i = 1; i < segs.n; i++) {
-            if (!gro_merge(segs.seg[0], segs.seg[i], PORT_OFFLOAD_ALL)) {
+            if (!gro_merge(head, segs.seg[i], PORT_OFFLOAD_ALL)) {
                 fail("GRO does not join what TSO cut");
             }
         }
-        if (packet_size(segs.seg[0]) != packet_size(p)
-            || memcmp(packet_data(segs.seg[0]) + hdr_len,
+        if (packet_size(head) != packet_size(p)
+            || memcmp(packet_data(head) + hdr_len,
                       packet_data(p) + hdr_len, payload)
-            || (segs.n > 1 && segs.seg[0]->md.gso_size != mss)) {
+            || (segs.n > 1 && (head->md.gso_size != mss
+                               || head->md.gso_udp != p->md.gso_udp
+                               || tso_super_header_len(head) != hdr_len))) {
             fail("GRO joined other than what TSO cut");
         }
     }

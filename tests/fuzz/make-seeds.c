@@ -93,11 +93,12 @@ add_record(struct records *r, uint8_t port, const struct virtio_net_hdr *h,
     r->len += 1 + VNET_HDR_LEN + 2 + len;
 }
 
-/* A TCP frame as a guest hands it over: a super frame of 'n_segs' segments
- * of 'mss' bytes, or a plain segment if 'n_segs' is 0. */
+/* A TCP frame (or a UDP datagram if 'udp') as a guest hands it over: a
+ * super frame of 'n_segs' segments of 'mss' bytes, or a plain segment if
+ * 'n_segs' is 0. */
 static void
-add_tcp(struct records *r, uint8_t port, bool ipv6, bool vlan, uint32_t seq,
-        size_t n_segs, size_t mss, bool partial)
+add_frame(struct records *r, uint8_t port, bool ipv6, bool vlan, bool udp,
+          uint32_t seq, size_t n_segs, size_t mss, bool partial)
 {
     static uint8_t frame[PACKET_MAX_FRAME];
     struct fixture_tcp t = {
@@ -107,6 +108,7 @@ add_tcp(struct records *r, uint8_t port, bool ipv6, bool vlan, uint32_t seq,
         .seq = seq,
         .flags = 0x10 | (n_segs ? 0x08 : 0),
         .partial = partial || n_segs,
+        .udp = udp,
     };
     size_t len = fixture_tcp_frame(frame, &t);
     size_t l3 = 14 + (vlan ? 4 : 0);
@@ -115,15 +117,24 @@ add_tcp(struct records *r, uint8_t port, bool ipv6, bool vlan, uint32_t seq,
     if (t.partial) {
         h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
         h.csum_start = (uint16_t) (l3 + (ipv6 ? 40 : 20));
-        h.csum_offset = 16;
+        h.csum_offset = udp ? 6 : 16;
     }
     if (n_segs) {
-        h.gso_type = ipv6 ? VIRTIO_NET_HDR_GSO_TCPV6
-                          : VIRTIO_NET_HDR_GSO_TCPV4;
+        h.gso_type = udp ? VNET_HDR_GSO_UDP_L4
+                     : ipv6 ? VIRTIO_NET_HDR_GSO_TCPV6
+                     : VIRTIO_NET_HDR_GSO_TCPV4;
         h.gso_size = (uint16_t) mss;
-        h.hdr_len = (uint16_t) (h.csum_start + 32);
+        h.hdr_len = (uint16_t) (h.csum_start + (udp ? 8 : 32));
     }
     add_record(r, port, &h, frame, len);
+}
+
+/* The same for a TCP frame. */
+static void
+add_tcp(struct records *r, uint8_t port, bool ipv6, bool vlan, uint32_t seq,
+        size_t n_segs, size_t mss, bool partial)
+{
+    add_frame(r, port, ipv6, vlan, false, seq, n_segs, mss, partial);
 }
 
 static void
@@ -172,11 +183,40 @@ write_offload(void)
                    r.len);
     }
 
+    /* A run of segments shorter than any MSS, which GRO must not join into
+     * a super frame that tso.h would refuse. */
+    r.len = 0;
+    r.data[r.len++] = 0;
+    for (uint32_t i = 0; i < 4; i++) {
+        add_tcp(&r, 0, false, false, 1 + i * 40, 0, 40, false);
+    }
+    write_seed("offload", "run-small", r.data, r.len);
+
     /* A large super frame from the TAP with offloads, cut for the VM. */
     r.len = 0;
     r.data[r.len++] = 0;
     add_tcp(&r, 1, false, false, 5, 40, 1448, true);
     write_seed("offload", "super-64k", r.data, r.len);
+
+    /* UDP super frames (USO), cut for the underlay and joined again on
+     * their own; and a run of datagrams of one flow from the plain VM,
+     * which GRO joins for the TAP with offloads. */
+    for (int ipv6 = 0; ipv6 < 2; ipv6++) {
+        char name[32];
+
+        r.len = 0;
+        r.data[r.len++] = 0;
+        add_frame(&r, 0, ipv6, ipv6, true, 0, 5, 1200, true);
+        snprintf(name, sizeof name, "uso-ipv%d", ipv6 ? 6 : 4);
+        write_seed("offload", name, r.data, r.len);
+    }
+    r.len = 0;
+    r.data[r.len++] = 0;
+    for (uint32_t i = 0; i < 4; i++) {
+        add_frame(&r, 0, false, false, true, 0, 0, i < 3 ? 1000 : 200,
+                  false);
+    }
+    write_seed("offload", "udp-run", r.data, r.len);
 
     /* An ARP request among segments. */
     r.len = 0;
