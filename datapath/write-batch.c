@@ -75,13 +75,11 @@ write_batch_run(struct write_batch *wb, int fd, const struct iovec *bufs,
 
         /* A write that would block fails with EAGAIN, as write() on a
          * non-blocking descriptor does: without this io_uring would wait
-         * for room, and the loop with it. */
+         * for room, and the loop with it.  Nothing then goes to a worker,
+         * so the writes are issued in order as they are submitted; links
+         * between them would only defer all but the first to task work,
+         * at the end of the system call. */
         sqe->rw_flags = RWF_NOWAIT;
-
-        /* In order, each whatever became of the one before. */
-        if (i + 1 < n) {
-            sqe->flags |= IOSQE_IO_HARDLINK;
-        }
     }
     submitted = io_uring_submit(&wb->ring);
     if (submitted != (int) n) {
