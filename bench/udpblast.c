@@ -1,6 +1,6 @@
 /* udpblast: the 64-byte traffic generator of e2e-bench.sh.
  *
- *   udpblast [-x VNI,DST-MAC,SRC-MAC,INNER-SRC,INNER-DST]
+ *   udpblast [-x VNI,DST-MAC,SRC-MAC,INNER-SRC,INNER-DST] [-g N]
  *            [-i IFNAME -e DST-MAC,SRC-MAC,SRC-IP] IP PORT SECONDS LEN
  *
  * Sends LEN-byte UDP datagrams to IP:PORT for SECONDS, 64 a system call
@@ -13,7 +13,10 @@
  * datagrams leave as whole Ethernet frames (from SRC-MAC and SRC-IP to
  * DST-MAC and IP:PORT) through an AF_PACKET socket on IFNAME that skips
  * the queueing discipline: no UDP, IP or neighbour work for the sender,
- * so that one core offers more frames than through a UDP socket.  Not
+ * so that one core offers more frames than through a UDP socket.  With
+ * -g (not with -i), each send is a train of N datagrams in one buffer
+ * that the kernel cuts (UDP_SEGMENT), as vswitchd sends a flow's frames
+ * to a peer VTEP: a receiver with UDP_GRO takes the train whole.  Not
  * iperf3 -u: it needs its TCP control connection to work both ways and
  * sends one datagram per system call. */
 
@@ -31,6 +34,11 @@
 #include <unistd.h>
 
 #define BATCH 64
+#define MAX_TRAIN 64            /* UDP_MAX_SEGMENTS before Linux 6.9. */
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103         /* Linux 4.18; include/uapi/linux/udp.h. */
+#endif
 #define VXLAN_LEN 8
 #define ETH_LEN 14
 #define IP_LEN 20
@@ -176,13 +184,16 @@ main(int argc, char *argv[])
     struct timespec now, end;
     unsigned long long sent = 0;
     char *vxlan = NULL, *ifname = NULL, *eth = NULL;
-    struct iovec iov;
-    int fd, opt;
+    struct iovec iov, train[MAX_TRAIN];
+    int fd, opt, n_train = 1;
 
-    while ((opt = getopt(argc, argv, "x:i:e:")) != -1) {
+    while ((opt = getopt(argc, argv, "x:g:i:e:")) != -1) {
         switch (opt) {
         case 'x':
             vxlan = optarg;
+            break;
+        case 'g':
+            n_train = atoi(optarg);
             break;
         case 'i':
             ifname = optarg;
@@ -197,9 +208,10 @@ main(int argc, char *argv[])
     argc -= optind - 1;
     argv += optind - 1;
     if (argc != 5 || inet_pton(AF_INET, argv[1], &sin.sin_addr) != 1
-        || !ifname != !eth) {
+        || !ifname != !eth || n_train < 1 || n_train > MAX_TRAIN
+        || (n_train > 1 && ifname)) {
         fprintf(stderr, "usage: udpblast [-x VNI,DST-MAC,SRC-MAC,"
-                "INNER-SRC,INNER-DST] [-i IFNAME -e DST-MAC,SRC-MAC,"
+                "INNER-SRC,INNER-DST] [-g N] [-i IFNAME -e DST-MAC,SRC-MAC,"
                 "SRC-IP] IP PORT SECONDS LEN\n");
         return 2;
     }
@@ -216,22 +228,31 @@ main(int argc, char *argv[])
             return 2;
         }
     }
-    memset(msgs, 0, sizeof msgs);
-    for (int i = 0; i < BATCH; i++) {
-        msgs[i].msg_hdr.msg_iov = &iov;
-        msgs[i].msg_hdr.msg_iovlen = 1;
-    }
     if (ifname) {
         fd = open_packet(ifname, eth, &sin, payload, &iov.iov_len);
         if (fd < 0) {
             return 1;
         }
     } else {
+        int seg = (int) iov.iov_len;
+
         fd = socket(AF_INET, SOCK_DGRAM, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *) &sin, sizeof sin)) {
+        if (fd < 0 || connect(fd, (struct sockaddr *) &sin, sizeof sin)
+            || (n_train > 1 && setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT,
+                                          &seg, sizeof seg))) {
             perror("udpblast");
             return 1;
         }
+    }
+    /* The datagram is complete now (open_packet() put the headers in
+     * front of it). */
+    memset(msgs, 0, sizeof msgs);
+    for (int i = 0; i < n_train; i++) {
+        train[i] = iov;
+    }
+    for (int i = 0; i < BATCH; i++) {
+        msgs[i].msg_hdr.msg_iov = train;
+        msgs[i].msg_hdr.msg_iovlen = (size_t) n_train;
     }
     clock_gettime(CLOCK_MONOTONIC, &end);
     end.tv_sec += atoi(argv[3]);
@@ -239,7 +260,7 @@ main(int argc, char *argv[])
         int n = sendmmsg(fd, msgs, BATCH, 0);
 
         if (n > 0) {
-            sent += (unsigned long long) n;
+            sent += (unsigned long long) n * (unsigned long long) n_train;
         }
         clock_gettime(CLOCK_MONOTONIC, &now);
     } while (now.tv_sec < end.tv_sec
