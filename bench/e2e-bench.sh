@@ -70,6 +70,9 @@
 #   UDP_GRO, counts the datagrams that reach it.  Not the TAP's
 #   `rx_packets`: vswitchd joins datagrams of one flow for a TAP with USO
 #   (GRO), and the TAP counts each joined frame once.
+# - trains -> TAP (vswitchd only): the same frames in UDP GSO trains of
+#   32 (udpblast -g 32 through a UDP socket), as a vswitchd peer sends a
+#   flow's frames, which the daemon takes one train per buffer.
 #
 # The ceiling table gives what the generator offered, the frames
 # delivered, the daemon's share of CPU 1 (user and system time, all
@@ -570,36 +573,25 @@ ceiling() {
     wait "$blast"
     ceiling_report "$x" tx "$window" "$(cat "$WORK/sent")"
     stop_child "$SINK_PID" 2
-    # VXLAN -> TAP: prebuilt VXLAN packets from the peer's address, to a
-    # sink in the VM that counts datagrams.
-    : >"$WORK/sink.out"
-    taskset -c 0 ip netns exec "$(ns "$SRC_NS")" "$UDPSINK" $UDP_PORT \
-        $((CEIL_SECS + 5)) >"$WORK/sink.out" &
-    SINK_PID=$!
-    at_exit "kill $SINK_PID"
-    listening "$SRC_NS" u $UDP_PORT
-    timeout $((CEIL_SECS + 10)) taskset -c 0 \
-        ip netns exec "$(ns "${x}2")" "$UDPBLAST" \
-        -x 5000,$SRC_MAC,$REMOTE_MAC,$DST_IP,$SRC_IP \
-        -i eth0 -e "$host_mac,$(in_ns "${x}2" cat "$eth0_mac"),$B_IP" \
-        $A_IP $VXLAN_PORT $CEIL_SECS 18 >"$WORK/sent" &
-    blast=$!
-    sleep 1
-    window=$(ceiling_window sink_count)
-    wait "$blast"
-    ceiling_report "$x" rx "$window" "$(cat "$WORK/sent")"
-    stop_child "$SINK_PID" 2 || true
-    [ "$x" = c ] && ceiling_trains "$x"
+    # VXLAN -> TAP: prebuilt VXLAN packets from the peer's address, in
+    # whole frames past the qdisc; and (vswitchd only) the same frames in
+    # trains of 32 (UDP GSO), as a vswitchd peer sends a flow's frames:
+    # the daemon takes each train in one buffer (UDP GRO).  Open
+    # vSwitch's userspace datapath, which receives through an AF_PACKET
+    # socket without GRO, is not asked that.
+    ceiling_into_vm "$x" rx -i eth0 \
+        -e "$host_mac,$(in_ns "${x}2" cat "$eth0_mac"),$B_IP"
+    [ "$x" = c ] && ceiling_into_vm "$x" rxg -g 32
     return 0
 }
 
-# ceiling_trains X: VXLAN -> TAP again, the frames now in trains of 32
-# datagrams (UDP GSO), as a vswitchd peer sends a flow's frames: the
-# daemon takes each train in one buffer (UDP GRO).  Open vSwitch's
-# userspace datapath, which receives through an AF_PACKET socket without
-# GRO, is not asked.
-ceiling_trains() {
-    local x=$1 window blast
+# ceiling_into_vm X ROW UDPBLAST-OPTION...: the VXLAN -> TAP part of set-up
+# X's ceiling, recorded as ROW: the generator in the peer sends prebuilt
+# VXLAN packets with the options given to the VM's address, where a sink
+# counts the datagrams that reach it.
+ceiling_into_vm() {
+    local x=$1 row=$2 window blast
+    shift 2
     : >"$WORK/sink.out"
     taskset -c 0 ip netns exec "$(ns "$SRC_NS")" "$UDPSINK" $UDP_PORT \
         $((CEIL_SECS + 5)) >"$WORK/sink.out" &
@@ -607,14 +599,14 @@ ceiling_trains() {
     at_exit "kill $SINK_PID"
     listening "$SRC_NS" u $UDP_PORT
     timeout $((CEIL_SECS + 10)) taskset -c 0 \
-        ip netns exec "$(ns "${x}2")" "$UDPBLAST" -g 32 \
+        ip netns exec "$(ns "${x}2")" "$UDPBLAST" "$@" \
         -x 5000,$SRC_MAC,$REMOTE_MAC,$DST_IP,$SRC_IP \
         $A_IP $VXLAN_PORT $CEIL_SECS 18 >"$WORK/sent" &
     blast=$!
     sleep 1
     window=$(ceiling_window sink_count)
     wait "$blast"
-    ceiling_report "$x" rxg "$window" "$(cat "$WORK/sent")"
+    ceiling_report "$x" "$row" "$window" "$(cat "$WORK/sent")"
     stop_child "$SINK_PID" 2 || true
 }
 
