@@ -38,12 +38,13 @@
 # - 64-byte packet rate: a UDP sender (bench/udpblast, `sendmmsg()` of 64
 #   datagrams of 18 bytes: 64-byte frames on the overlay, counting the
 #   FCS) as fast as it can for 7 s, measured on the receiver side as the
-#   growth of the receiving overlay interface's `rx_packets` over the
-#   middle 5 s: the frames the receiving side delivered, whatever the
-#   sender offered (the `64B tx` column).  Not `iperf3 -u`: its TCP
-#   control connection would tie a one-way rate to the return path.  The
-#   receiver binds a socket that never reads, so that no ICMP errors flow
-#   back.  `tx/c` and `rx/c` divide those frames by the CPU time (user and
+#   datagrams bench/udpsink (UDP_GRO) receives over the middle 5 s: the
+#   frames the receiving side delivered, whatever the sender offered (the
+#   `64B tx` column).  Not the receiving interface's `rx_packets`, which
+#   counts a frame that vswitchd joined from many datagrams (GRO for a
+#   TAP or system port with USO) once.  Not `iperf3 -u`: its TCP control
+#   connection would tie a one-way rate to the return path.  `tx/c` and
+#   `rx/c` divide those frames by the CPU time (user and
 #   system, /proc/PID/stat, all threads) the sending and the receiving
 #   daemon used over the same 5 s; kernel work of the peer that runs in
 #   the daemon's context on veth is charged to it, so they are for
@@ -454,26 +455,24 @@ lost() {
 # and the receiving daemon used over the same window ("-" for a kernel
 # side).
 udp_kpps() {
-    local sink blast rx0 rx1 sent s0 s1 d0 d1
-    timeout $((UDP_SECS + 10)) ip netns exec "$(ns "$DST_NS")" python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-time.sleep(float(sys.argv[2]))' $UDP_PORT $((UDP_SECS + 3)) &
-    sink=$!
+    local blast rx0 rx1 sent s0 s1 d0 d1
+    : >"$WORK/sink.out"
+    ip netns exec "$(ns "$DST_NS")" "$UDPSINK" $UDP_PORT \
+        $((UDP_SECS + 5)) >"$WORK/sink.out" &
+    SINK_PID=$!
+    at_exit "kill $SINK_PID"
     listening "$DST_NS" u $UDP_PORT
     timeout $((UDP_SECS + 10)) ip netns exec "$(ns "$SRC_NS")" \
         "$UDPBLAST" $DST_IP $UDP_PORT $UDP_SECS 18 >"$WORK/sent" &
     blast=$!
     sleep 1
-    rx0=$(stat_of "$DST_NS" "$DST_IF" rx_packets)
+    rx0=$(sink_count)
     s0=$(cpu_ticks "$SRC_PID") d0=$(cpu_ticks "$DST_PID")
     sleep $UDP_WINDOW
-    rx1=$(stat_of "$DST_NS" "$DST_IF" rx_packets)
+    rx1=$(sink_count)
     s1=$(cpu_ticks "$SRC_PID") d1=$(cpu_ticks "$DST_PID")
     wait "$blast"
-    kill "$sink" 2>/dev/null
-    wait "$sink" 2>/dev/null
+    stop_child "$SINK_PID" 2 || true
     sent=$(cat "$WORK/sent")
     if [ -n "$rx0" ] && [ -n "$rx1" ] && [ -n "$sent" ]; then
         echo "$(( (rx1 - rx0) / UDP_WINDOW / 1000 ))" \
@@ -705,9 +704,9 @@ for x in "${SETUPS[@]}"; do
         "${RR[$x]}" "$(ratio "${RR[$x]}" "${RR[a]}")"
 done
 echo
-echo "TCP: one iperf3 stream, ${TCP_SECS} s, as received.  64B rx: frames"
-echo "the receiving side delivered per second (rx_packets of the receiver's"
-echo "overlay interface over ${UDP_WINDOW} s); 64B tx: datagrams the sender"
+echo "TCP: one iperf3 stream, ${TCP_SECS} s, as received.  64B rx:"
+echo "datagrams a receiving application took per second (over"
+echo "${UDP_WINDOW} s); 64B tx: datagrams the sender"
 echo "handed to its kernel per second over ${UDP_SECS} s.  tx/c, rx/c: the"
 echo "64B rx frames per second of CPU time of the sending and receiving"
 echo "daemon over the same ${UDP_WINDOW} s, user and system time, kernel"
