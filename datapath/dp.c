@@ -1029,13 +1029,17 @@ static const struct flow_exec_ops xlate_ops = {
  * any frame the underlay MTU lets through: a super frame that a sender on
  * this host handed over whole (a kernel vxlan device's, or a VTEP's
  * through a TAP with UDP-tunnel GSO, tunnel-tap.h), since no wire carries
- * one.  Like a frame from this host's stack it may carry an inner
- * checksum left to offload.  Inlined (see enqueue()). */
+ * one, unless it came in fragments that the kernel put together (which
+ * did cross a wire).  Like a frame from this host's stack it may carry an
+ * inner checksum left to offload.  The MTU is the underlay device's when
+ * the port names one ('dev'), read again every second.  Inlined (see
+ * enqueue()). */
 static inline __attribute__((always_inline)) bool
 beyond_underlay_mtu(const struct dp_port *tunnel, const struct packet *p)
 {
     return packet_size(p) > tunnel->tunnel.mtu + ETH_HEADER_LEN
-                            - vxlan_overhead(&p->md.tun_src);
+                            - vxlan_overhead(&p->md.tun_src)
+           && !p->md.tun_fragmented;
 }
 
 /* Frames from the tunnel port are UDP payloads (VXLAN header first) with

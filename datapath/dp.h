@@ -116,8 +116,9 @@ int dp_port_del(struct dp *, uint32_t port_no);
  * version, and a UDP one (p->md.gso_udp too) through a port with USO, as
  * through a TAP device with offloads; the datapath cuts it into segments
  * for every other output (tso.h).  None when a port is
- * added.  Returns 0, ENOENT, or EINVAL for the tunnel port, which always
- * gets segments. */
+ * added.  Returns 0, ENOENT, or EINVAL for the tunnel port, whose
+ * configuration says which super frames it takes (dp_tunnel_config's
+ * 'takes_super_frames'). */
 int dp_port_set_offloads(struct dp *, uint32_t port_no, uint32_t offloads);
 
 /* Binds local port 'port_no' to 'vni' (0 unbinds).  Entries learned on the

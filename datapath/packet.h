@@ -52,6 +52,10 @@ struct packet_meta {
     uint32_t hash;              /* Inner flow hash, valid if 'hash_valid'. */
     bool hash_valid;
 
+    /* The outer datagram of a decapsulated frame came in IP fragments that
+     * the kernel put together: it crossed a wire, however long it is. */
+    bool tun_fragmented;
+
     /* UDP ports that vxlan_encap() chose for the outer header, which
      * whoever sends the frame builds (vxlan.h). */
     uint16_t tun_udp_src;       /* Host order. */

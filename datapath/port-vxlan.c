@@ -109,6 +109,7 @@ open_rx_socket(struct vxlan_port *vp, char *error, size_t error_size)
     static const struct sockopt v4_opts[] = {
         { SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20, "SO_RCVBUFFORCE", true },
         { IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO", false },
+        { IPPROTO_IP, IP_RECVFRAGSIZE, 1, "IP_RECVFRAGSIZE", false },
         { IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP", false },
         { IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL", false },
         { SOL_UDP, UDP_GRO, 1, "UDP_GRO", true },
@@ -117,6 +118,7 @@ open_rx_socket(struct vxlan_port *vp, char *error, size_t error_size)
         { SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20, "SO_RCVBUFFORCE", true },
         { IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY", false },
         { IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO", false },
+        { IPPROTO_IPV6, IPV6_RECVFRAGSIZE, 1, "IPV6_RECVFRAGSIZE", false },
         { IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP",
           false },
         { IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, "IPV6_MULTICAST_ALL", true },
@@ -599,32 +601,43 @@ send_segments(struct vxlan_port *vp, struct packet *p)
 
 /* Sends super frame 'p' whole through the tunnel TAP, or in segments if
  * the port has none (any more), and frees it.  A tunnel TAP that someone
- * deleted is closed: the datapath then learns, within a second, to cut
- * super frames itself (dp_tunnel_config's 'takes_super_frames'), and the
- * ones that arrive before that are cut here. */
+ * set down is brought up again; one that someone deleted is closed: the
+ * datapath then learns, within a second, to cut super frames itself
+ * (dp_tunnel_config's 'takes_super_frames').  Either way the frame in
+ * hand is cut here. */
 static void
 send_super_frame(struct vxlan_port *vp, struct packet *p)
 {
     if (vp->gso_tap) {
         struct packet_meta md = p->md;
+        uint16_t ip_id = vp->ip_id;
         int error;
 
-        vxlan_push_outer(p, &vp->tunnel.encap, vp->ip_id++);
+        /* The kernel numbers the segments it cuts from 'ip_id' on. */
+        vp->ip_id = (uint16_t) (vp->ip_id + packet_size(p) / md.gso_size
+                                + 1);
+        vxlan_push_outer(p, &vp->tunnel.encap, ip_id);
         error = tunnel_tap_send(vp->gso_tap, p);
         if (!error) {
             packet_free(p);
             return;
         }
-        if (!port_error_is_device_gone(error)) {
+        /* A write to a device that is down fails with EIO. */
+        bool brought_up = error == EIO && !tunnel_tap_up(vp->gso_tap);
+
+        if (!brought_up && !port_error_is_device_gone(error)) {
             vp->up.stats.tx_errors++;
             packet_free(p);
             return;
         }
-        snprintf(vp->up.offload_note, sizeof vp->up.offload_note,
-                 "%s: %s", tunnel_tap_name(vp->gso_tap), strerror(error));
-        tunnel_tap_close(vp->gso_tap);
-        vp->gso_tap = NULL;
-        vp->up.offloads &= ~(uint32_t) PORT_OFFLOAD_TUNNEL_GSO;
+        if (!brought_up) {
+            snprintf(vp->up.offload_note, sizeof vp->up.offload_note,
+                     "%s: %s", tunnel_tap_name(vp->gso_tap),
+                     strerror(error));
+            tunnel_tap_close(vp->gso_tap);
+            vp->gso_tap = NULL;
+            vp->up.offloads &= ~(uint32_t) PORT_OFFLOAD_TUNNEL_GSO;
+        }
 
         /* Back to the frame that vxlan_encap() made. */
         packet_pull(p, vxlan_overhead(&md.tun_dst) - ETH_HEADER_LEN

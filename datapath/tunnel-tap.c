@@ -217,6 +217,12 @@ tunnel_tap_name(const struct tunnel_tap *tap)
     return tap->name;
 }
 
+int
+tunnel_tap_up(struct tunnel_tap *tap)
+{
+    return port_netdev_info(tap->name, true, NULL, NULL);
+}
+
 /* Returns the offset of the network header in the inner frame that starts
  * 'inner' bytes into 'p', past any VLAN tags, or 0 if there is none. */
 static size_t

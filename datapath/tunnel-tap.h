@@ -44,6 +44,10 @@ void tunnel_tap_close(struct tunnel_tap *);
 /* The device's name, for messages and 'show'. */
 const char *tunnel_tap_name(const struct tunnel_tap *);
 
+/* Brings the device up again, after someone set it down (a write then
+ * fails with EIO).  Returns 0 or an errno value. */
+int tunnel_tap_up(struct tunnel_tap *);
+
 /* Says whether tunnel_tap_send() takes frame 'p' once vxlan_encap() has
  * made it for 'dst': a TCP super frame (not a UDP one, which is cut
  * before encapsulation) with its checksum left to finish, to a unicast

@@ -160,8 +160,10 @@ udp_gso_create(const struct udp_gso_config *config, struct udp_gso **gp)
 size_t
 udp_gso_get_ports(const struct udp_gso *g, uint16_t *ports, size_t max)
 {
-    memcpy(ports, g->ports, MIN(max, g->n) * sizeof *ports);
-    return g->n;
+    size_t n = MIN(max, g->n);
+
+    memcpy(ports, g->ports, n * sizeof *ports);
+    return n;
 }
 
 /* Returns the socket bound to 'port', or -1 if the set has none. */

@@ -12,12 +12,14 @@
 
 BUILD_ASSERT(sizeof(struct in6_pktinfo) >= sizeof(struct in_pktinfo));
 
-/* Reads the datagram's destination address from its IP_PKTINFO or
- * IPV6_PKTINFO control message into '*addr', and the segment size of a
- * train of datagrams from UDP_GRO into '*gso_size'.  Leaves either as it
- * was if there is no such message. */
+/* Reads into 'md' what the datagram's control messages say: its
+ * destination address (IP_PKTINFO, IPV6_PKTINFO) into md->tun_dst, the
+ * segment size of a train of datagrams (UDP_GRO) into md->gso_size, and
+ * whether the kernel put it together from fragments (IP_RECVFRAGSIZE,
+ * IPV6_RECVFRAGSIZE, which come only then) into md->tun_fragmented.
+ * Leaves each as it was if there is no such message. */
 static void
-parse_rx_cmsgs(struct msghdr *msg, struct in6_addr *addr, uint16_t *gso_size)
+parse_rx_cmsgs(struct msghdr *msg, struct packet_meta *md)
 {
     for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c;
          c = CMSG_NXTHDR(msg, c)) {
@@ -26,20 +28,26 @@ parse_rx_cmsgs(struct msghdr *msg, struct in6_addr *addr, uint16_t *gso_size)
             struct in_pktinfo info;
 
             memcpy(&info, CMSG_DATA(c), sizeof info);
-            *addr = inet_from_ipv4(info.ipi_addr.s_addr);
+            md->tun_dst = inet_from_ipv4(info.ipi_addr.s_addr);
         } else if (c->cmsg_level == IPPROTO_IPV6
                    && c->cmsg_type == IPV6_PKTINFO
                    && c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
             struct in6_pktinfo info;
 
             memcpy(&info, CMSG_DATA(c), sizeof info);
-            *addr = info.ipi6_addr;
+            md->tun_dst = info.ipi6_addr;
         } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO
                    && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
             int size;
 
             memcpy(&size, CMSG_DATA(c), sizeof size);
-            *gso_size = size > 0 && size <= UINT16_MAX ? (uint16_t) size : 0;
+            md->gso_size = size > 0 && size <= UINT16_MAX ? (uint16_t) size
+                                                          : 0;
+        } else if ((c->cmsg_level == IPPROTO_IP
+                    && c->cmsg_type == IP_RECVFRAGSIZE)
+                   || (c->cmsg_level == IPPROTO_IPV6
+                       && c->cmsg_type == IPV6_RECVFRAGSIZE)) {
+            md->tun_fragmented = true;
         }
     }
 }
@@ -92,7 +100,7 @@ vxlan_io_rx_complete(struct mmsghdr *msg, struct packet *p)
     /* Without the control message (which the socket option always
      * brings) the destination stays unspecified; the datapath does not
      * need it to forward. */
-    parse_rx_cmsgs(hdr, &p->md.tun_dst, &p->md.gso_size);
+    parse_rx_cmsgs(hdr, &p->md);
     p->size = msg->msg_len;
     if (p->md.gso_size >= p->size) {
         p->md.gso_size = 0;

@@ -29,7 +29,7 @@
 union vxlan_io_rx_cmsg {
     struct cmsghdr align;
     uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))
-                + CMSG_SPACE(sizeof(int))];
+                + 2 * CMSG_SPACE(sizeof(int))];
 };
 
 /* What recvmmsg() needs for one datagram beside its header. */

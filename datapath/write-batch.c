@@ -83,10 +83,13 @@ write_batch_run(struct write_batch *wb, int fd, const struct iovec *bufs,
     }
     submitted = io_uring_submit(&wb->ring);
     if (submitted != (int) n) {
+        /* What was not taken stays in the ring, which must never be
+         * entered again; those frames go out the plain way. */
         wb->broken = true;
         if (submitted <= 0) {
-            return n;
+            return write_each(fd, bufs, n);
         }
+        failed = write_each(fd, bufs + submitted, n - (size_t) submitted);
     }
 
     /* Every write is done, or failed, as it is submitted (RWF_NOWAIT):
@@ -96,15 +99,23 @@ write_batch_run(struct write_batch *wb, int fd, const struct iovec *bufs,
                                      (unsigned int) submitted);
     } while (error == -EINTR);
     if (error) {
+        /* Whether those writes were made is unknown: counted as lost. */
         wb->broken = true;
-        return n;
+        return failed + (size_t) submitted;
     }
     io_uring_for_each_cqe (&wb->ring, head, cqe) {
         size_t i = (size_t) cqe->user_data;
 
-        failed += cqe->res < 0 || (size_t) cqe->res != bufs[i].iov_len;
+        if (cqe->res == -EOPNOTSUPP) {
+            /* A kernel whose device refuses RWF_NOWAIT: the plain way,
+             * from now on. */
+            wb->broken = true;
+            failed += write_each(fd, &bufs[i], 1);
+        } else {
+            failed += cqe->res < 0 || (size_t) cqe->res != bufs[i].iov_len;
+        }
         reaped++;
     }
     io_uring_cq_advance(&wb->ring, (unsigned int) reaped);
-    return failed + (n - reaped);
+    return failed + ((size_t) submitted - reaped);
 }

@@ -310,6 +310,10 @@ assert_learned(int host, uint32_t vni, uint16_t mac_id,
 
 /* Hands host 'to''s VTEP a VXLAN datagram holding 'inner' in VNI_A, from
  * outer source 'src' to host 'to''s address. */
+/* Set to have the next datagram deliver_from_to() hands over come as
+ * the kernel puts one together from IP fragments. */
+static bool next_fragmented;
+
 static void
 deliver_from_to(int to, const struct in6_addr *src,
                 const struct in6_addr *dst, const uint8_t *inner, size_t len)
@@ -327,6 +331,8 @@ deliver_from_to(int to, const struct in6_addr *src,
     p = fixture_packet(pool, payload, VXLAN_HEADER_LEN + len);
     p->md.tun_src = *src;
     p->md.tun_dst = *dst;
+    p->md.tun_fragmented = next_fragmented;
+    next_fragmented = false;
     packet_batch_init(&batch);
     packet_batch_add(&batch, p);
     dp_receive(hosts[to].dp, PORT_VTEP, &batch, now);
@@ -1056,6 +1062,37 @@ START_TEST(test_leaves_oversized_frames_with_finished_checksums_whole)
     ck_assert_uint_eq(packet_size(sent_on(&hosts[1], PORT_VM2)),
                       TCP_FRAME_HDR + 5000);
     ck_assert_uint_eq(sent_on(&hosts[1], PORT_VM2)->md.gso_size, 0);
+}
+END_TEST
+
+/* A datagram longer than the underlay carries came from this host (no
+ * wire carries one), whatever its source says, unless the kernel put it
+ * together from fragments, which did cross a wire: then it goes on as it
+ * came. */
+START_TEST(test_takes_long_datagrams_for_this_hosts_unless_fragmented)
+{
+    struct fixture_tcp t = { .payload_len = 5000, .flags = TCP_ACK,
+                             .partial = true };
+    static uint8_t frame[8192];
+    size_t len = fixture_tcp_frame(frame, &t);
+    const struct packet *out;
+
+    ck_assert_int_eq(dp_port_set_offloads(hosts[1].dp, PORT_VM2,
+                                          TSO_OFFLOADS), 0);
+    deliver_from(1, &hosts[0].ip, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM2), 1);
+    out = sent_on(&hosts[1], PORT_VM2);
+    ck_assert(out->md.csum_partial);
+    ck_assert_uint_eq(out->md.gso_size, 1500 - 36 - TCP_FRAME_HDR);
+    clear_sent(&hosts[1]);
+
+    next_fragmented = true;
+    deliver_from(1, &hosts[0].ip, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM2), 1);
+    out = sent_on(&hosts[1], PORT_VM2);
+    ck_assert(!out->md.csum_partial);
+    ck_assert_uint_eq(out->md.gso_size, 0);
+    ck_assert_mem_eq(packet_data(out), frame, len);
 }
 END_TEST
 
@@ -2243,6 +2280,8 @@ dp_suite(void)
                    test_leaves_oversized_frames_with_finished_checksums_whole);
     tcase_add_test(tc,
                    test_finishes_checksums_left_to_offload_only_from_this_host);
+    tcase_add_test(tc,
+                   test_takes_long_datagrams_for_this_hosts_unless_fragmented);
     tcase_add_test(tc, test_drops_frames_from_outer_sources_no_vtep_has);
     tcase_add_test(tc, test_learns_only_within_the_underlay_prefix);
     tcase_add_test(tc, test_forgets_a_deleted_port_and_vni);

@@ -331,6 +331,43 @@ plan_raw(struct vxlan_io_tx *tx, int family, const char *const *dsts,
 /* A port keeps its plan from one batch to the next, and its family may
  * change between them: each datagram still goes to its own destination,
  * in a socket address of the port's family. */
+/* IP_RECVFRAGSIZE comes only with a datagram that the kernel put together
+ * from fragments: such a datagram crossed a wire, however long it is. */
+START_TEST(test_marks_datagrams_put_together_from_fragments)
+{
+    struct packet *packets[2];
+    struct mmsghdr msgs[2];
+    struct vxlan_io_rx_slot slots[2];
+    struct in6_addr src = fixture_ip("172.31.0.9");
+    int frag_size = 1480;
+    struct cmsghdr *c;
+
+    ck_assert_uint_eq(vxlan_io_rx_prepare(pool, 2, packets, msgs, slots), 2);
+    for (size_t i = 0; i < 2; i++) {
+        struct msghdr *h = &msgs[i].msg_hdr;
+
+        h->msg_namelen = inet_sockaddr_make(AF_INET, &src, 4789, 0,
+                                            h->msg_name);
+        h->msg_flags = 0;
+        msgs[i].msg_len = 3000;
+    }
+    c = CMSG_FIRSTHDR(&msgs[0].msg_hdr);
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_RECVFRAGSIZE;
+    c->cmsg_len = CMSG_LEN(sizeof frag_size);
+    memcpy(CMSG_DATA(c), &frag_size, sizeof frag_size);
+    msgs[0].msg_hdr.msg_controllen = CMSG_SPACE(sizeof frag_size);
+    msgs[1].msg_hdr.msg_controllen = 0;
+
+    ck_assert(vxlan_io_rx_complete(&msgs[0], packets[0]));
+    ck_assert(packets[0]->md.tun_fragmented);
+    ck_assert(vxlan_io_rx_complete(&msgs[1], packets[1]));
+    ck_assert(!packets[1]->md.tun_fragmented);
+    packet_free(packets[0]);
+    packet_free(packets[1]);
+}
+END_TEST
+
 START_TEST(test_kept_plan_addresses_each_batch)
 {
     static const char *const v4[] = { "172.31.0.2", "172.31.0.3",
@@ -364,6 +401,9 @@ vxlan_io_suite(void)
                      test_kept_plan_addresses_each_batch, setup, teardown);
     fixture_add_case(s, "completes received datagrams",
                      test_completes_received_datagrams, setup, teardown);
+    fixture_add_case(s, "marks datagrams put together from fragments",
+                     test_marks_datagrams_put_together_from_fragments, setup,
+                     teardown);
     return s;
 }
 

@@ -117,10 +117,18 @@ check_eq "and says why" gso_tap=false \
 check_eq "16 MiB from vm1 to vm2 without it, SHA-256 intact" "$want" \
     "$(transfer vm2 10.95.0.2 5003)"
 
-# Someone deletes the device under the port: the super frames on their
-# way are cut in software, and the port stops using it.
+# Someone sets the device down: the port brings it up again, and cuts
+# the frame in hand meanwhile.  Someone deletes it: the super frames on
+# their way are cut in software, and the port stops using it.
 check "gso_tap=true" vsctl h1 set-port vtep0 gso_tap=true
 check_eq "the tunnel TAP is back" vswgso0 "$(gso_dev)"
+check "set the tunnel TAP down by hand" in_ns h1 ip link set vswgso0 down
+check_eq "16 MiB from vm1 to vm2 meanwhile, SHA-256 intact" "$want" \
+    "$(transfer vm2 10.95.0.2 5005)"
+check "the port brought it up again" \
+    sh -c "ip netns exec $(ns h1) ip -o link show vswgso0 | grep -q ',UP'"
+check_eq "and still sends super frames whole" "['tunnel_gso']" \
+    "$(vxlan_offloads)"
 check "delete the tunnel TAP by hand" in_ns h1 ip link del vswgso0
 check_eq "16 MiB from vm1 to vm2 after that, SHA-256 intact" "$want" \
     "$(transfer vm2 10.95.0.2 5004)"
