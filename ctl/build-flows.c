@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <pcap/pcap.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,21 +19,6 @@
 /* A flow file larger than a request could carry is refused before it is
  * read whole. */
 #define FLOW_FILE_MAX (16u << 20)
-
-static int
-fail(struct build *b, int error, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct build *b, int error, const char *format, ...)
-{
-    va_list args;
-
-    va_start(args, format);
-    vsnprintf(b->error, sizeof b->error, format, args);
-    va_end(args);
-    return error;
-}
 
 /* Reads all of 'stream' into a string that 'b' owns. */
 static int
@@ -52,8 +36,8 @@ read_stream(struct build *b, FILE *stream, const char *name, char **textp)
             break;
         }
         if (cap >= FLOW_FILE_MAX) {
-            error = fail(b, EINVAL, "%s is larger than %u MiB", name,
-                         FLOW_FILE_MAX >> 20);
+            error = build_invalid(b, "%s is larger than %u MiB", name,
+                                  FLOW_FILE_MAX >> 20);
             break;
         }
         cap *= 2;
@@ -69,12 +53,12 @@ read_stream(struct build *b, FILE *stream, const char *name, char **textp)
         return ENOMEM;
     }
     if (!error && ferror(stream)) {
-        error = fail(b, EINVAL, "%s: %s", name, strerror(errno));
+        error = build_invalid(b, "%s: %s", name, strerror(errno));
     }
     text[len] = '\0';
     if (!error && strlen(text) != len) {
-        error = fail(b, EINVAL, "%s holds a NUL byte: not a flow file",
-                     name);
+        error = build_invalid(b, "%s holds a NUL byte: not a flow file",
+                              name);
     }
     if (!error) {
         *textp = build_alloc(b, text, len + 1);
@@ -104,7 +88,7 @@ read_flow_file(struct build *b, const char *name, Vswitch__FlowLines *f)
     int error;
 
     if (!stream) {
-        return fail(b, EINVAL, "%s: %s", name, strerror(errno));
+        return build_invalid(b, "%s: %s", name, strerror(errno));
     }
     error = read_stream(b, stream, is_stdin ? "standard input" : name,
                         &text);
@@ -226,8 +210,8 @@ take_strict(struct build *b, char ***argv, size_t *argc, bool *strict)
     *strict = false;
     while (*argc && !strncmp((*argv)[0], "--", 2)) {
         if (strcmp((*argv)[0], "--strict") || *strict) {
-            return fail(b, EINVAL, "unknown option '%s' (only --strict, "
-                        "once)", (*argv)[0]);
+            return build_invalid(b, "unknown option '%s' (only --strict, "
+                                 "once)", (*argv)[0]);
         }
         *strict = true;
         (*argv)++;
@@ -248,7 +232,7 @@ build_mod_flows(struct build *b, char *argv[], size_t argc)
         return error;
     }
     if (argc != 1) {
-        return fail(b, EINVAL, "give one flow");
+        return build_invalid(b, "give one flow");
     }
     if (!m) {
         return ENOMEM;
@@ -273,10 +257,10 @@ new_filter(struct build *b, char *argv[], size_t argc,
         return error;
     }
     if (argc > 1) {
-        return fail(b, EINVAL, "give at most one flow");
+        return build_invalid(b, "give at most one flow");
     }
     if (strict && !argc) {
-        return fail(b, EINVAL, "--strict needs a flow");
+        return build_invalid(b, "--strict needs a flow");
     }
     if (!f) {
         return ENOMEM;
@@ -314,27 +298,27 @@ read_frame(struct build *b, const char *path, unsigned int number,
     int error = 0;
 
     if (!pcap) {
-        return fail(b, EINVAL, "%s", errbuf);
+        return build_invalid(b, "%s", errbuf);
     }
     while (i < number) {
         int rc = pcap_next_ex(pcap, &header, &data);
 
         if (rc != 1) {
             error = rc == PCAP_ERROR_BREAK
-                    ? fail(b, EINVAL, "%s holds %u frames, not %u", path, i,
-                           number)
-                    : fail(b, EINVAL, "%s: %s", path, pcap_geterr(pcap));
+                    ? build_invalid(b, "%s holds %u frames, not %u", path, i,
+                                    number)
+                    : build_invalid(b, "%s: %s", path, pcap_geterr(pcap));
             break;
         }
         i++;
     }
     if (!error && header->caplen < header->len) {
-        error = fail(b, EINVAL, "%s: frame %u was captured cut short "
-                     "(%u of %u bytes)", path, number, header->caplen,
-                     header->len);
+        error = build_invalid(b, "%s: frame %u was captured cut short "
+                              "(%u of %u bytes)", path, number, header->caplen,
+                              header->len);
     }
     if (!error && pcap_datalink(pcap) != DLT_EN10MB) {
-        error = fail(b, EINVAL, "%s does not hold Ethernet frames", path);
+        error = build_invalid(b, "%s does not hold Ethernet frames", path);
     }
     if (!error) {
         trace->frame.data = build_alloc(b, data, header->caplen);
@@ -365,29 +349,29 @@ build_trace(struct build *b, char *argv[], size_t argc)
             argc--;
         } else if (!strcmp(argv[0], "--frame") && argc > 1 && !frame) {
             if (!port_option_parse_uint(argv[1], 1, UINT_MAX, &frame)) {
-                return fail(b, EINVAL, "--frame: '%s' is not a frame "
-                            "number (from 1)", argv[1]);
+                return build_invalid(b, "--frame: '%s' is not a frame "
+                                     "number (from 1)", argv[1]);
             }
             argv++;
             argc--;
         } else {
-            return fail(b, EINVAL, "'%s': trace takes --pcap FILE and "
-                        "--frame N, each once and with its value",
-                        argv[0]);
+            return build_invalid(b, "'%s': trace takes --pcap FILE and "
+                                 "--frame N, each once and with its value",
+                                 argv[0]);
         }
     }
     if (argc != 1) {
-        return fail(b, EINVAL, pcap ? "give in_port=PORT after the capture"
-                                    : "give one flow");
+        return build_invalid(b, pcap ? "give in_port=PORT after the capture"
+                                     : "give one flow");
     }
     if (!pcap) {
         if (frame) {
-            return fail(b, EINVAL, "--frame needs --pcap");
+            return build_invalid(b, "--frame needs --pcap");
         }
         t->flow = argv[0];
     } else {
         if (strncmp(argv[0], "in_port=", 8)) {
-            return fail(b, EINVAL, "give in_port=PORT after the capture");
+            return build_invalid(b, "give in_port=PORT after the capture");
         }
         t->in_port = argv[0] + 8;
         error = read_frame(b, pcap, frame ? frame : 1, t);

@@ -94,8 +94,8 @@ build_alloc_zeroed(struct build *b, size_t n, size_t size)
     return owned;
 }
 
-static int __attribute__((format(printf, 2, 3)))
-invalid(struct build *b, const char *format, ...)
+int
+build_invalid(struct build *b, const char *format, ...)
 {
     va_list args;
 
@@ -112,7 +112,7 @@ split_option(struct build *b, const char *arg, char **key, char **value)
     const char *eq = strchr(arg, '=');
 
     if (!eq || eq == arg) {
-        return invalid(b, "'%s' is not KEY=VALUE", arg);
+        return build_invalid(b, "'%s' is not KEY=VALUE", arg);
     }
 
     char *copy = alloc_string(b, arg);
@@ -130,7 +130,7 @@ static int
 parse_vni(struct build *b, const char *s, uint32_t *vni)
 {
     if (!request_parse_vni(s, vni)) {
-        return invalid(b, "'%s' is not a VNI (1-16777215)", s);
+        return build_invalid(b, "'%s' is not a VNI (1-16777215)", s);
     }
     return 0;
 }
@@ -141,7 +141,7 @@ parse_u32(struct build *b, const char *key, const char *s, uint32_t *n)
     unsigned int value;
 
     if (!port_option_parse_uint(s, 0, UINT32_MAX, &value)) {
-        return invalid(b, "%s: '%s' is not a number", key, s);
+        return build_invalid(b, "%s: '%s' is not a number", key, s);
     }
     *n = value;
     return 0;
@@ -299,13 +299,13 @@ add_port_key(struct build *b, void *port_, char *key, char *value,
 
     if (!strcmp(key, "type")) {
         if (port->type) {
-            return invalid(b, "type given twice");
+            return build_invalid(b, "type given twice");
         }
         *taken = true;
         port->type = value;
     } else if (!strcmp(key, "vni")) {
         if (port->has_vni) {
-            return invalid(b, "vni given twice");
+            return build_invalid(b, "vni given twice");
         }
         *taken = true;
         port->has_vni = true;
@@ -328,7 +328,7 @@ build_add_port(struct build *b, char *argv[], size_t argc)
     error = parse_options(b, argv + 1, argc - 1, add_port_key, port,
                           &port->options, &port->n_options);
     if (!error && !port->type) {
-        error = invalid(b, "add-port needs type=TYPE");
+        error = build_invalid(b, "add-port needs type=TYPE");
     }
     b->request.command_case = VSWITCH__REQUEST__COMMAND_ADD_PORT;
     b->request.add_port = port;
@@ -351,11 +351,11 @@ set_port_key(struct build *b, void *set_, char *key, char *value,
 
     (void) taken;
     if (!strcmp(key, "type")) {
-        return invalid(b, "the type of a port cannot change: delete the "
-                       "port and add it again");
+        return build_invalid(b, "the type of a port cannot change: delete the "
+                             "port and add it again");
     } else if (!strcmp(key, "vni")) {
-        return invalid(b, "use bind-vni or unbind-vni to change a port's "
-                       "VNI");
+        return build_invalid(b, "use bind-vni or unbind-vni to change a port's "
+                             "VNI");
     }
     classes = port_classes(&n_classes);
     for (size_t i = 0; i < n_classes && !fits; i++) {
@@ -367,13 +367,13 @@ set_port_key(struct build *b, void *set_, char *key, char *value,
         }
     }
     if (!known) {
-        return invalid(b, "no port type has option '%s'", key);
+        return build_invalid(b, "no port type has option '%s'", key);
     } else if (!fits) {
-        return invalid(b, "%s", why);
+        return build_invalid(b, "%s", why);
     }
     for (size_t i = 0; i < set->n_options; i++) {
         if (!strcmp(set->options[i]->key, key)) {
-            return invalid(b, "option '%s' given twice", key);
+            return build_invalid(b, "option '%s' given twice", key);
         }
     }
     return 0;
@@ -442,7 +442,7 @@ parse_flood(struct build *b, Vswitch__VniConfig *vni, const char *list)
             *comma = '\0';
         }
         if (!*p) {
-            return invalid(b, "flood: empty address in '%s'", list);
+            return build_invalid(b, "flood: empty address in '%s'", list);
         }
         vni->flood[vni->n_flood++] = p;
         p = comma ? comma + 1 : NULL;
@@ -460,30 +460,30 @@ vni_key(struct build *b, void *vni_, char *key, char *value, bool *taken)
     *taken = true;
     if (!strcmp(key, "group")) {
         if (vni->group) {
-            return invalid(b, "group given twice");
+            return build_invalid(b, "group given twice");
         }
         vni->group = value;
         return 0;
     } else if (!strcmp(key, "flood")) {
         if (vni->flood) {
-            return invalid(b, "flood given twice");
+            return build_invalid(b, "flood given twice");
         }
         return parse_flood(b, vni, value);
     } else if (!strcmp(key, "ageing")) {
         if (vni->has_ageing) {
-            return invalid(b, "ageing given twice");
+            return build_invalid(b, "ageing given twice");
         }
         vni->has_ageing = true;
         return parse_u32(b, key, value, &vni->ageing);
     } else if (!strcmp(key, "mac-limit")) {
         if (vni->has_mac_limit) {
-            return invalid(b, "mac-limit given twice");
+            return build_invalid(b, "mac-limit given twice");
         }
         vni->has_mac_limit = true;
         return parse_u32(b, key, value, &vni->mac_limit);
     } else if (!strcmp(key, "learn")) {
         if (vni->has_learn) {
-            return invalid(b, "learn given twice");
+            return build_invalid(b, "learn given twice");
         }
         vni->has_learn = true;
         if (!strcmp(value, "any")) {
@@ -491,18 +491,19 @@ vni_key(struct build *b, void *vni_, char *key, char *value, bool *taken)
         } else if (!strcmp(value, "list")) {
             vni->learn = VSWITCH__LEARN__LEARN_LIST;
         } else {
-            return invalid(b, "learn: '%s' is neither any nor list", value);
+            return build_invalid(b, "learn: '%s' is neither any nor list",
+                                 value);
         }
         return 0;
     } else if (!strcmp(key, "learn-prefix")) {
         if (vni->learn_prefix) {
-            return invalid(b, "learn-prefix given twice");
+            return build_invalid(b, "learn-prefix given twice");
         }
         vni->learn_prefix = value;
         return 0;
     }
-    return invalid(b, "unknown key '%s' (group, flood, ageing, mac-limit, "
-                   "learn or learn-prefix)", key);
+    return build_invalid(b, "unknown key '%s' (group, flood, ageing, "
+                         "mac-limit, learn or learn-prefix)", key);
 }
 
 static int

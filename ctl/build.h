@@ -35,6 +35,11 @@ void *build_alloc(struct build *b, const void *init, size_t size);
  * or NULL. */
 void *build_alloc_zeroed(struct build *b, size_t n, size_t size);
 
+/* Puts the reason, formatted, in 'b->error' and returns EINVAL: how a
+ * builder refuses its arguments. */
+int build_invalid(struct build *b, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* A builder fills in the command of 'b->request' from the 'argc'
  * arguments that follow the command's name, which the caller has already
  * counted against the command's minimum and maximum.  Returns 0, EINVAL
