@@ -1025,6 +1025,15 @@ static const struct flow_exec_ops xlate_ops = {
     .drop = xlate_drop,
 };
 
+/* Returns the longest frame from tunnel port 'tunnel' that the underlay
+ * MTU lets through, for 'p''s family. */
+static inline __attribute__((always_inline)) size_t
+underlay_max_frame(const struct dp_port *tunnel, const struct packet *p)
+{
+    return tunnel->tunnel.mtu + ETH_HEADER_LEN
+           - vxlan_overhead(&p->md.tun_src);
+}
+
 /* Says whether 'p', decapsulated on tunnel port 'tunnel', is longer than
  * any frame the underlay MTU lets through: a super frame that a sender on
  * this host handed over whole (a kernel vxlan device's, or a VTEP's
@@ -1037,13 +1046,10 @@ static const struct flow_exec_ops xlate_ops = {
 static inline __attribute__((always_inline)) bool
 beyond_underlay_mtu(const struct dp_port *tunnel, const struct packet *p)
 {
-    return packet_size(p) > tunnel->tunnel.mtu + ETH_HEADER_LEN
-                            - vxlan_overhead(&p->md.tun_src)
+    return packet_size(p) > underlay_max_frame(tunnel, p)
            && !p->md.tun_fragmented;
 }
 
-/* Frames from the tunnel port are UDP payloads (VXLAN header first) with
- * the outer addresses in p->md, as the VTEP's socket delivers them. */
 /* A kernel vxlan device on this host hands its TCP segmentation offload
  * frames across a veth whole, and the UDP socket passes them on whole, up
  * to 64 KB of inner frame with no word of the segment size.  Such a frame,
@@ -1062,8 +1068,7 @@ mark_super_frame(const struct dp_port *tunnel, struct packet *p)
         return;
     }
 
-    size_t max_frame = tunnel->tunnel.mtu + ETH_HEADER_LEN
-                       - vxlan_overhead(&p->md.tun_src);
+    size_t max_frame = underlay_max_frame(tunnel, p);
     size_t hdr_len;
 
     if (beyond_underlay_mtu(tunnel, p)
