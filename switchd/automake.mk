@@ -20,9 +20,10 @@ switchd_libswitchd_a_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 
 SWITCHD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/proto \
 	-I$(top_srcdir)/proto -I$(top_srcdir)/switchd $(PROTOBUF_C_CFLAGS) \
-	$(LIBUV_CFLAGS) $(LIBMNL_CFLAGS)
+	$(LIBUV_CFLAGS) $(LIBMNL_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 SWITCHD_LDADD = switchd/libswitchd.a proto/libproto.a $(DATAPATH_LIBS) \
-	$(PROTOBUF_C_LIBS) $(LIBUV_LIBS) $(LIBMNL_LIBS)
+	$(PROTOBUF_C_LIBS) $(LIBUV_LIBS) $(LIBMNL_LIBS) \
+	$(LIBSYSTEMD_LIBS)
 
 sbin_PROGRAMS += switchd/vswitchd
 switchd_vswitchd_SOURCES = switchd/vswitchd.c

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -475,6 +476,7 @@ on_stop_signal(uv_signal_t *sig, int signum)
     struct daemon *d = sig->data;
 
     LOG_INFO("vswitchd", "signal %d: stopping", signum);
+    sd_notify(0, "STOPPING=1");
     uv_stop(&d->loop);
 }
 
@@ -485,12 +487,16 @@ on_hangup(uv_signal_t *sig, int signum)
 
     (void) sig;
     (void) signum;
+    /* systemd (ExecReload sends HUP) waits for READY=1 again before it
+     * calls the reload done. */
+    sd_notify(0, "RELOADING=1");
     if (error) {
         LOG_ERR("vswitchd", "cannot reopen the log file: %s",
                 strerror(error));
     } else {
         LOG_INFO("vswitchd", "log file reopened");
     }
+    sd_notify(0, "READY=1");
 }
 
 /* Forks; the parent waits until the child says it is serving (exit 0) or
@@ -772,6 +778,11 @@ main(int argc, char *argv[])
     if (notify_fd >= 0) {
         daemonized(notify_fd);
     }
+    /* Under systemd (Type=notify) the service is up only now, with the
+     * saved configuration replayed and the socket listening; without
+     * NOTIFY_SOCKET this does nothing. */
+    sd_notifyf(0, "READY=1\nSTATUS=listening on %s\nMAINPID=%lu",
+               d.opt.socket_path, (unsigned long) getpid());
     schedule_housekeeping(&d);
     uv_run(&d.loop, UV_RUN_DEFAULT);
     stop(&d);
