@@ -418,6 +418,27 @@ build_port_replay(struct build *b, char *argv[], size_t argc)
                        new_port_name(b, argv[0]));
 }
 
+int
+build_set_log_level(struct build *b, char *argv[], size_t argc)
+{
+    static const Vswitch__SetLogLevel init = VSWITCH__SET_LOG_LEVEL__INIT;
+    Vswitch__SetLogLevel *msg = alloc_copy(b, &init, sizeof init);
+
+    (void) argc;
+    if (msg) {
+        msg->level = argv[0];
+    }
+    return SET_COMMAND(b, set_log_level, SET_LOG_LEVEL, msg);
+}
+
+int
+build_get_log_level(struct build *b, char *argv[], size_t argc)
+{
+    (void) argv;
+    (void) argc;
+    return SET_COMMAND(b, get_log_level, GET_LOG_LEVEL, new_empty(b));
+}
+
 /* Splits the comma-separated 'list' into the flood list of 'vni'. */
 static int
 parse_flood(struct build *b, Vswitch__VniConfig *vni, const char *list)

@@ -49,6 +49,8 @@ typedef int build_func(struct build *b, char *argv[], size_t argc);
 
 build_func build_ping;
 build_func build_version;
+build_func build_set_log_level;
+build_func build_get_log_level;
 build_func build_show;
 build_func build_add_port;
 build_func build_del_port;

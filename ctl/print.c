@@ -428,6 +428,20 @@ print_version(struct output *out, const struct print_context *ctx)
 }
 
 void
+print_log_level(struct output *out, const struct print_context *ctx)
+{
+    const Vswitch__LogLevelReply *l = ctx->response->log_level;
+
+    output_string(out, "level", NULL, l->level);
+    if (l->previous) {
+        output_string(out, "previous", NULL, l->previous);
+        output_text(out, "log level %s (was %s)\n", l->level, l->previous);
+    } else {
+        output_text(out, "log level %s\n", l->level);
+    }
+}
+
+void
 print_ping(struct output *out, const struct print_context *ctx)
 {
     output_bool(out, "alive", NULL, true);

@@ -33,6 +33,7 @@ print_func print_fdb_stats;
 print_func print_stats;
 print_func print_version;
 print_func print_ping;
+print_func print_log_level;
 print_func print_flow_change;
 print_func print_flows;
 print_func print_flow_diff;

@@ -330,6 +330,9 @@ request_check(const Vswitch__Request *req, char *error, size_t size)
     case VSWITCH__REQUEST__COMMAND_DUMP_FLOWS:
         /* The flow text is the daemon's to read: only it knows the
          * ports' names. */
+    case VSWITCH__REQUEST__COMMAND_SET_LOG_LEVEL:
+        /* So are the log levels' names (switchd/log.c). */
+    case VSWITCH__REQUEST__COMMAND_GET_LOG_LEVEL:
     case VSWITCH__REQUEST__COMMAND_PING:
     case VSWITCH__REQUEST__COMMAND_VERSION:
     case VSWITCH__REQUEST__COMMAND_SHOW:

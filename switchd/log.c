@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <systemd/sd-journal.h>
 #include <time.h>
 
 #include "util.h"
@@ -23,6 +25,14 @@ static const char *const level_names[] = {
     [LOG_LEVEL_WARN] = "WARN",
     [LOG_LEVEL_INFO] = "INFO",
     [LOG_LEVEL_DBG] = "DBG",
+};
+
+/* As operators type them (and as they read in ovs-appctl vlog/set). */
+static const char *const level_words[] = {
+    [LOG_LEVEL_ERR] = "err",
+    [LOG_LEVEL_WARN] = "warn",
+    [LOG_LEVEL_INFO] = "info",
+    [LOG_LEVEL_DBG] = "debug",
 };
 
 static int
@@ -98,6 +108,45 @@ log_set_level(enum log_level level)
     threshold = level;
 }
 
+enum log_level
+log_get_level(void)
+{
+    return threshold;
+}
+
+const char *
+log_level_name(enum log_level level)
+{
+    return level_words[level];
+}
+
+bool
+log_level_parse(const char *name, enum log_level *level)
+{
+    for (size_t i = 0; i < sizeof level_words / sizeof *level_words; i++) {
+        if (!strcmp(name, level_words[i])) {
+            *level = (enum log_level) i;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+log_fd_is_journal(int fd, const char *journal_stream)
+{
+    unsigned long long dev, ino;
+    struct stat st;
+    int end = 0;
+
+    if (!journal_stream
+        || sscanf(journal_stream, "%llu:%llu%n", &dev, &ino, &end) != 2
+        || journal_stream[end] || fstat(fd, &st)) {
+        return false;
+    }
+    return st.st_dev == (dev_t) dev && st.st_ino == (ino_t) ino;
+}
+
 bool
 log_enabled(enum log_level level)
 {
@@ -130,6 +179,15 @@ log_vmsg(enum log_level level, const char *module, const char *format,
     }
     if (target == LOG_TO_SYSLOG) {
         syslog(syslog_levels[level], "%s|%s", module, text);
+        return;
+    }
+    /* Where the journal refuses a line, stderr (the journal's stream, or
+     * nothing) is all there is left. */
+    if (target == LOG_TO_JOURNAL
+        && sd_journal_send("MESSAGE=%s|%s", module, text,
+                           "PRIORITY=%d", syslog_levels[level],
+                           "SYSLOG_IDENTIFIER=vswitchd",
+                           "VSWITCH_MODULE=%s", module, NULL) >= 0) {
         return;
     }
 

@@ -6,8 +6,9 @@
 
 /* The daemon's log: one line per event,
  *   2026-11-24T21:45:17.123Z|INFO|control|client 3 connected
- * to stderr, a file, or syslog.  Messages below the threshold are dropped
- * before they are formatted. */
+ * to stderr, a file, syslog, or the systemd journal (each line there with
+ * its priority and module as fields of its own).  Messages below the
+ * threshold are dropped before they are formatted. */
 
 enum log_level {
     LOG_LEVEL_ERR,
@@ -20,7 +21,15 @@ enum log_target {
     LOG_TO_STDERR,
     LOG_TO_FILE,
     LOG_TO_SYSLOG,
+    LOG_TO_JOURNAL,
 };
+
+/* Returns true if 'fd' is the stream that systemd connected to the
+ * journal: 'journal_stream' is the value of $JOURNAL_STREAM ("DEV:INODE"
+ * of that stream, or NULL), which a service inherits.  A program started
+ * from such a service with its stderr redirected elsewhere inherits the
+ * variable too, hence the comparison. */
+bool log_fd_is_journal(int fd, const char *journal_stream);
 
 /* Starts logging to 'target' ('path' is the file for LOG_TO_FILE).
  * Returns 0 or an errno value, in which case logging goes to stderr. */
@@ -33,7 +42,14 @@ int log_reopen(void);
 void log_close(void);
 
 void log_set_level(enum log_level);
+enum log_level log_get_level(void);
 bool log_enabled(enum log_level);
+
+/* The levels' names, as vswitch-ctl set-log-level takes them: "err",
+ * "warn", "info", "debug".  log_level_parse() returns false for any
+ * other name. */
+const char *log_level_name(enum log_level);
+bool log_level_parse(const char *name, enum log_level *);
 
 void log_msg(enum log_level, const char *module, const char *format, ...)
     __attribute__((format(printf, 3, 4)));

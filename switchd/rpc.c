@@ -255,6 +255,25 @@ do_version(struct rpc_call *call)
     return OK;
 }
 
+static Vswitch__LogLevelReply *
+log_level_msg(struct rpc_call *call)
+{
+    Vswitch__LogLevelReply *m = xmalloc(sizeof *m);
+
+    vswitch__log_level_reply__init(m);
+    m->level = xstrdup(log_level_name(log_get_level()));
+    call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_LOG_LEVEL;
+    call->resp->log_level = m;
+    return m;
+}
+
+static Vswitch__Status
+do_get_log_level(struct rpc_call *call)
+{
+    log_level_msg(call);
+    return OK;
+}
+
 static Vswitch__Status
 do_show(struct rpc_call *call)
 {
@@ -845,6 +864,25 @@ do_port_replay(struct rpc_call *call)
            : VSWITCH__STATUS__STATUS_FAILED;
 }
 
+/* The level lasts until the daemon stops or is told another, as
+ * ovs-appctl vlog/set: a restart goes back to the command line's. */
+static Vswitch__Status
+do_set_log_level(struct rpc_call *call)
+{
+    const char *name = call->req->set_log_level->level;
+    enum log_level level;
+    const char *previous = log_level_name(log_get_level());
+
+    if (!log_level_parse(name, &level)) {
+        snprintf(call->error, sizeof call->error, "unknown log level '%s' "
+                 "(err, warn, info or debug)", name);
+        return VSWITCH__STATUS__STATUS_INVALID;
+    }
+    log_set_level(level);
+    log_level_msg(call)->previous = xstrdup(previous);
+    return OK;
+}
+
 struct rpc_command {
     Vswitch__Request__CommandCase command;
     const char *name;           /* For the log. */
@@ -891,6 +929,10 @@ static const struct rpc_command commands[] = {
     { VSWITCH__REQUEST__COMMAND_DIFF_FLOWS, "diff-flows", true,
       do_diff_flows },
     { VSWITCH__REQUEST__COMMAND_TRACE, "trace", true, do_trace },
+    { VSWITCH__REQUEST__COMMAND_SET_LOG_LEVEL, "set-log-level", false,
+      do_set_log_level },
+    { VSWITCH__REQUEST__COMMAND_GET_LOG_LEVEL, "get-log-level", true,
+      do_get_log_level },
 };
 
 static const struct rpc_command *

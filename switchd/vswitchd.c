@@ -570,6 +570,10 @@ setup_logging(const struct options *opt)
         }
     } else if (opt->syslog || opt->detach) {
         log_open(LOG_TO_SYSLOG, NULL);
+    } else if (log_fd_is_journal(STDERR_FILENO, getenv("JOURNAL_STREAM"))) {
+        /* A service: the journal keeps each line's priority and module,
+         * which plain lines on stderr would lose. */
+        log_open(LOG_TO_JOURNAL, NULL);
     }
 }
 

@@ -1,9 +1,11 @@
 #include <config.h>
 
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -165,6 +167,68 @@ START_TEST(test_a_level_below_the_threshold_takes_no_token)
 }
 END_TEST
 
+START_TEST(test_level_names_parse_back_to_their_levels)
+{
+    static const enum log_level levels[] = {
+        LOG_LEVEL_ERR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DBG,
+    };
+    enum log_level level = LOG_LEVEL_INFO;
+
+    for (size_t i = 0; i < sizeof levels / sizeof *levels; i++) {
+        ck_assert(log_level_parse(log_level_name(levels[i]), &level));
+        ck_assert_int_eq(level, levels[i]);
+    }
+    ck_assert_str_eq(log_level_name(LOG_LEVEL_DBG), "debug");
+    ck_assert(!log_level_parse("DEBUG", &level));
+    ck_assert(!log_level_parse("inf", &level));
+    ck_assert(!log_level_parse("", &level));
+    ck_assert_int_eq(level, LOG_LEVEL_DBG);
+}
+END_TEST
+
+START_TEST(test_set_level_drops_what_is_below_it)
+{
+    log_set_level(LOG_LEVEL_WARN);
+    ck_assert_int_eq(log_get_level(), LOG_LEVEL_WARN);
+    ck_assert(log_enabled(LOG_LEVEL_ERR));
+    ck_assert(log_enabled(LOG_LEVEL_WARN));
+    ck_assert(!log_enabled(LOG_LEVEL_INFO));
+    log_set_level(LOG_LEVEL_DBG);
+    ck_assert(log_enabled(LOG_LEVEL_DBG));
+    log_set_level(LOG_LEVEL_INFO);
+}
+END_TEST
+
+/* $JOURNAL_STREAM names the journal's stream by device and inode: only a
+ * descriptor that is that very file counts. */
+START_TEST(test_journal_stream_is_recognised_by_identity)
+{
+    char name[] = "/tmp/check-log-XXXXXX";
+    int fd = mkstemp(name), other = open("/dev/null", O_RDONLY);
+    struct stat st;
+    char env[64];
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_ge(other, 0);
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    snprintf(env, sizeof env, "%llu:%llu", (unsigned long long) st.st_dev,
+             (unsigned long long) st.st_ino);
+    ck_assert(log_fd_is_journal(fd, env));
+    ck_assert(!log_fd_is_journal(other, env));
+    ck_assert(!log_fd_is_journal(fd, NULL));
+    ck_assert(!log_fd_is_journal(fd, ""));
+    snprintf(env, sizeof env, "%llu:%llu", (unsigned long long) st.st_dev,
+             (unsigned long long) st.st_ino + 1);
+    ck_assert(!log_fd_is_journal(fd, env));
+    snprintf(env, sizeof env, "%llu:%llux", (unsigned long long) st.st_dev,
+             (unsigned long long) st.st_ino);
+    ck_assert(!log_fd_is_journal(fd, env));
+    close(fd);
+    close(other);
+    unlink(name);
+}
+END_TEST
+
 static Suite *
 log_suite(void)
 {
@@ -187,6 +251,13 @@ log_suite(void)
     fixture_add_case(s, "a level below the threshold takes no token",
                      test_a_level_below_the_threshold_takes_no_token,
                      NULL, NULL);
+    fixture_add_case(s, "level names parse back to their levels",
+                     test_level_names_parse_back_to_their_levels, NULL, NULL);
+    fixture_add_case(s, "set level drops what is below it",
+                     test_set_level_drops_what_is_below_it, NULL, NULL);
+    fixture_add_case(s, "journal stream is recognised by identity",
+                     test_journal_stream_is_recognised_by_identity, NULL,
+                     NULL);
     return s;
 }
 

@@ -233,6 +233,42 @@ check_exit "nobody may not add a VNI" 1 nobody timeout 15 "$PUBLIC_CTL" --socket
 grep -q "permission denied" "$WORK/err" && pass "the refusal says permission denied" \
     || fail "refusal message: $(cat "$WORK/err")"
 check_exit "the refused change did not happen" 1 ctl set-vni 9000 ageing=5
+check_exit "nobody may not change the log level" 1 \
+    nobody timeout 15 "$PUBLIC_CTL" --socket "$SOCK" set-log-level debug
+check_eq "nobody may read it" "log level info" \
+    "$(nobody timeout 15 "$PUBLIC_CTL" --socket "$SOCK" get-log-level)"
+
+# The log level at run time: debug lets client connections through,
+# warn holds back even the changes.
+check_eq "set-log-level debug says what it replaced" \
+    "log level debug (was info)" "$(ctl set-log-level debug)"
+check_eq "get-log-level, JSON" debug "$(jctl get-log-level | json 'j["level"]')"
+ctl ping >/dev/null
+wait_for 5 grep -q "|DBG|control|client [0-9]*: connected" "$LOG" \
+    && pass "at debug, client connections are logged" \
+    || fail "no DBG line after set-log-level debug"
+check_exit "an unknown level is refused" 1 ctl set-log-level verbose
+grep -q "unknown log level 'verbose' (err, warn, info or debug)" "$WORK/err" \
+    && pass "the refusal names the levels" || fail "message: $(cat "$WORK/err")"
+check_eq "and the level is unchanged" debug \
+    "$(jctl get-log-level | json 'j["level"]')"
+check_eq "set-log-level warn" "warn" \
+    "$(jctl set-log-level warn | json 'j["level"]')"
+# Clients of the debug period may still be saying goodbye: one more round
+# trip lets the daemon finish with them.
+ctl ping >/dev/null
+lines_before=$(wc -l <"$LOG")
+ctl add-vni 9002 >/dev/null
+ctl del-vni 9002 >/dev/null
+check_eq "at warn, changes are not logged" 0 \
+    "$(tail -n +$((lines_before + 1)) "$LOG" | grep -c '|INFO|')"
+check_exit "set-log-level takes one level" 2 ctl set-log-level
+ctl set-log-level info >/dev/null
+ctl add-vni 9002 >/dev/null
+ctl del-vni 9002 >/dev/null
+wait_for 5 grep -q "add-vni" <(tail -n +$((lines_before + 1)) "$LOG") \
+    && pass "back at info, changes are logged again" \
+    || fail "nothing logged after set-log-level info"
 
 # Refusals are anybody's to repeat: their log lines are rate limited.
 refused() { grep -c "add-vni refused" "$LOG"; }
