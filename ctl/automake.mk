@@ -5,14 +5,26 @@ ctl_vswitch_ctl_SOURCES = \
 	ctl/build-flows.c \
 	ctl/client.c ctl/client.h \
 	ctl/command.c ctl/command.h \
+	ctl/complete.c ctl/complete.h ctl/complete-daemon.c \
 	ctl/output.c ctl/output.h \
 	ctl/print.c ctl/print.h \
 	ctl/print-flows.c \
+	ctl/usage.c ctl/usage.h \
 	ctl/vswitch-ctl.c
 ctl_vswitch_ctl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proto \
 	-I$(top_builddir)/proto $(PROTOBUF_C_CFLAGS) $(PCAP_CFLAGS)
 ctl_vswitch_ctl_LDADD = proto/libproto.a $(DATAPATH_LIBS) \
 	$(PROTOBUF_C_LIBS)
+
+# The bash completion, installed under the command's name, which is how
+# bash-completion finds it (see configure.ac for where).
+bashcompletiondir = $(BASH_COMPLETION_DIR)
+bashcompletion_DATA = ctl/completion/vswitch-ctl
+CLEANFILES += ctl/completion/vswitch-ctl
+EXTRA_DIST += ctl/vswitch-ctl.bash
+ctl/completion/vswitch-ctl: $(srcdir)/ctl/vswitch-ctl.bash
+	$(AM_V_GEN)$(MKDIR_P) ctl/completion \
+	&& cp $(srcdir)/ctl/vswitch-ctl.bash $@
 
 # The printer is tested on its own: it knows nothing of the protocol.
 check_PROGRAMS += tests/check-output
