@@ -26,6 +26,22 @@ ctl/completion/vswitch-ctl: $(srcdir)/ctl/vswitch-ctl.bash
 	$(AM_V_GEN)$(MKDIR_P) ctl/completion \
 	&& cp $(srcdir)/ctl/vswitch-ctl.bash $@
 
+# Completion and the usage texts it reads, against the real command
+# table and a daemon played by the test.
+CTL_TABLE_SOURCES = ctl/build.c ctl/build.h ctl/build-flows.c \
+	ctl/command.c ctl/command.h ctl/output.c ctl/output.h ctl/print.c \
+	ctl/print.h ctl/print-flows.c ctl/usage.c ctl/usage.h
+check_PROGRAMS += tests/check-usage tests/check-complete
+TESTS += tests/check-usage tests/check-complete
+tests_check_usage_SOURCES = tests/check-usage.c $(CTL_TABLE_SOURCES)
+tests_check_usage_CPPFLAGS = $(ctl_vswitch_ctl_CPPFLAGS) -I$(top_srcdir)/ctl
+tests_check_usage_LDADD = tests/libfixture.a proto/libproto.a \
+	$(DATAPATH_LIBS) $(PROTOBUF_C_LIBS) $(CHECK_LIBS) $(PCAP_LIBS)
+tests_check_complete_SOURCES = tests/check-complete.c \
+	ctl/complete.c ctl/complete.h $(CTL_TABLE_SOURCES)
+tests_check_complete_CPPFLAGS = $(tests_check_usage_CPPFLAGS)
+tests_check_complete_LDADD = $(tests_check_usage_LDADD)
+
 # The printer is tested on its own: it knows nothing of the protocol.
 check_PROGRAMS += tests/check-output
 TESTS += tests/check-output

@@ -427,7 +427,8 @@ complete_words(struct completion *c, char **words, size_t n)
  * bytes, with pointers to them in 'words'.  The last word is the one the
  * cursor is in, "" after white space.  Sets '*replaced' to where, in the
  * last word, the part that readline replaces begins: after the last
- * unquoted character of 'breaks', or after an opening quote.  Returns the
+ * unquoted character of 'breaks', or after the last quote, opening or
+ * closing (readline, too, breaks words there).  Returns the
  * number of words, or 0 if there are more than 'max'. */
 static size_t
 split_line(const char *line, const char *breaks, char *buffer,
@@ -457,21 +458,16 @@ split_line(const char *line, const char *breaks, char *buffer,
             in_word = true;
             *replaced = 0;
         }
-        if (quote == '\'') {
-            if (ch == '\'') {
-                quote = 0;
-            } else {
-                *out++ = ch;
-            }
+        if (quote && ch == quote) {
+            quote = 0;
+            *replaced = (size_t) (out - words[n - 1]);
+        } else if (quote == '\'') {
+            *out++ = ch;
         } else if (ch == '\\' && p[1]
                    && (!quote || strchr("$`\"\\\n", p[1]))) {
             *out++ = *++p;
-        } else if (quote == '"') {
-            if (ch == '"') {
-                quote = 0;
-            } else {
-                *out++ = ch;
-            }
+        } else if (quote) {
+            *out++ = ch;
         } else if (ch == '\'' || ch == '"') {
             quote = ch;
             *replaced = (size_t) (out - words[n - 1]);
