@@ -19,7 +19,10 @@ ctl_vswitch_ctl_LDADD = proto/libproto.a $(DATAPATH_LIBS) \
 # The bash completion, installed under the command's name, which is how
 # bash-completion finds it (see configure.ac for where).
 bashcompletiondir = $(BASH_COMPLETION_DIR)
+if INSTALL_BASH_COMPLETION
 bashcompletion_DATA = ctl/completion/vswitch-ctl
+endif
+noinst_DATA = ctl/completion/vswitch-ctl
 CLEANFILES += ctl/completion/vswitch-ctl
 EXTRA_DIST += ctl/vswitch-ctl.bash
 ctl/completion/vswitch-ctl: $(srcdir)/ctl/vswitch-ctl.bash
