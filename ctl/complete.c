@@ -191,15 +191,6 @@ struct command_line {
     const struct usage_item *pending;
 };
 
-static bool
-is_type_key(const struct usage *u, const char *key, size_t length)
-{
-    const struct usage_item *item = find_item(u, USAGE_KEYED, key, length);
-
-    return item && usage_kind(item->value, strlen(item->value))
-                   == USAGE_TYPE;
-}
-
 /* Returns true if one alternative of 'text' is of 'kind'. */
 static bool
 has_kind(const char *text, enum usage_kind kind)
@@ -215,6 +206,17 @@ has_kind(const char *text, enum usage_kind kind)
     return false;
 }
 
+/* Returns true if 'key' (of 'length' bytes) is the key whose value names
+ * a port type ("type=TYPE"). */
+static bool
+is_type_key(const struct usage *u, const char *key, size_t length)
+{
+    const struct usage_item *item = find_item(u, USAGE_KEYED, key, length);
+
+    return item && has_kind(item->value, USAGE_TYPE);
+}
+
+/* Reads the arguments before the current word into 'l'. */
 static void
 read_command_line(struct command_line *l)
 {

@@ -162,6 +162,8 @@ check_completion "keys given are not offered again" \
     "vswitch-ctl add-port x type=vxlan local_ip=10.0.0.1 vni=5 ttl=" ""
 check_completion "a boolean option's values" \
     "vswitch-ctl add-port x type=vxlan df=" "false true"
+check_completion "an interface name (dev=IFNAME) offers the interfaces" \
+    "vswitch-ctl add-port x type=vxlan dev=" lo
 check_completion "add-vni's keys" "vswitch-ctl add-vni 7 " \
     "ageing= flood= group= learn-prefix= learn= mac-limit="
 check_completion "an enumerated value (learn=)" "vswitch-ctl add-vni 7 learn=" \
