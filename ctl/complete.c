@@ -429,8 +429,8 @@ complete_words(struct completion *c, char **words, size_t n)
  * bytes, with pointers to them in 'words'.  The last word is the one the
  * cursor is in, "" after white space.  Sets '*replaced' to where, in the
  * last word, the part that readline replaces begins: after the last
- * unquoted character of 'breaks', or after the last quote, opening or
- * closing (readline, too, breaks words there).  Returns the
+ * unquoted character of 'breaks', or, inside quotes still open, after the
+ * opening quote (a quote that closes breaks nothing for readline).  Returns the
  * number of words, or 0 if there are more than 'max'. */
 static size_t
 split_line(const char *line, const char *breaks, char *buffer,
@@ -438,6 +438,7 @@ split_line(const char *line, const char *breaks, char *buffer,
 {
     char *out = buffer;
     char quote = 0;
+    size_t before_quote = 0;
     size_t n = 0;
     bool in_word = false;
 
@@ -462,7 +463,7 @@ split_line(const char *line, const char *breaks, char *buffer,
         }
         if (quote && ch == quote) {
             quote = 0;
-            *replaced = (size_t) (out - words[n - 1]);
+            *replaced = before_quote;
         } else if (quote == '\'') {
             *out++ = ch;
         } else if (ch == '\\' && p[1]
@@ -472,6 +473,7 @@ split_line(const char *line, const char *breaks, char *buffer,
             *out++ = ch;
         } else if (ch == '\'' || ch == '"') {
             quote = ch;
+            before_quote = *replaced;
             *replaced = (size_t) (out - words[n - 1]);
         } else {
             *out++ = ch;

@@ -155,4 +155,4 @@ TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/netns.sh \
 	tests/system/guest.sh tests/system/vm-lifecycle.sh \
 	tests/system/hold-connections.py tests/system/xfer.py \
-	tests/system/uso.py
+	tests/system/uso.py tests/system/readline.py

@@ -142,7 +142,8 @@ START_TEST(test_reads_quotes_as_the_shell_does)
 {
     expect("vswitch-ctl del-port \"ta", "\nta\ntap0\ntap1\n");
     expect("vswitch-ctl del-port 'v", "\nv\nvtep0\n");
-    expect("vswitch-ctl d'el-p'o", "\no\nort\n");
+    expect("vswitch-ctl d'el-p'o", "\ndel-po\ndel-port\n");
+    expect("vswitch-ctl add-port x type='t'a", "\nta\ntap\n");
     expect("vswitch-ctl del\\-p", "\ndel-p\ndel-port\n");
     expect("vswitch-ctl add-port 'a b' type=t", "\nt\ntap\n");
     /* Control characters in a name would break the line protocol. */

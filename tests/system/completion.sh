@@ -258,6 +258,30 @@ mkdir "$WORK/socks" && touch "$WORK/socks/a.sock"
 check_completion "--socket PATH completes file names" \
     "vswitch-ctl --socket $WORK/socks/a" "$WORK/socks/a.sock"
 
+# What readline itself makes of the line after one TAB, in an interactive
+# bash on a pseudo-terminal: the part of the word replaced, the space
+# after a candidate or not, the quote closed.
+touch "$WORK/flows-a.txt"
+python3 "$top_srcdir/tests/system/readline.py" "$SCRIPT" \
+    "vswitch-ctl del-port vt" "vswitch-ctl del-port vtep0 " \
+    'vswitch-ctl del-port "vt' 'vswitch-ctl del-port "vtep0" ' \
+    "vswitch-ctl d'el-p'o" "vswitch-ctl del-port " \
+    "vswitch-ctl del-vni 50" "vswitch-ctl del-vni 5000 " \
+    "vswitch-ctl add-port x ty" "vswitch-ctl add-port x type=" \
+    "vswitch-ctl add-port x type=vx" "vswitch-ctl add-port x type=vxlan " \
+    "vswitch-ctl --format=js" "vswitch-ctl --format=json " \
+    "vswitch-ctl fdb-add 5000 02:00:00:00:00:01 rem" \
+    "vswitch-ctl fdb-add 5000 02:00:00:00:00:01 remote=" \
+    "vswitch-ctl add-flows $WORK/flows-a" \
+    "vswitch-ctl add-flows $WORK/flows-a.txt " \
+    "vswitch-ctl --socket '$OTHER' del-port o" \
+    "vswitch-ctl --socket '$OTHER' del-port other0 " >"$WORK/readline.out"
+status=$?
+cat "$WORK/readline.out"
+N_FAILED=$((N_FAILED + $(grep -c '^FAIL' "$WORK/readline.out")))
+[ "$status" = 0 ] || [ "$status" = 77 ] || grep -q '^FAIL' "$WORK/readline.out" \
+    || fail "tests/system/readline.py ran (exit $status)"
+
 # Odd characters do not break it.
 check_completion "an open double quote" 'vswitch-ctl del-port "ta' \
     "tap0 tap1"
