@@ -17,10 +17,10 @@ static const struct command commands[] = {
       "NAME type=TYPE [vni=VNI] [KEY=VALUE...]",
       "add a port of TYPE with the options of that type (see below)",
       build_add_port, NULL, NO_PAYLOAD, false, false },
-    { "del-port", 1, 1, "NAME",
+    { "del-port", 1, 1, "PORT",
       "remove a port and the static MACs that point at it",
       build_del_port, NULL, NO_PAYLOAD, false, false },
-    { "set-port", 2, COMMAND_NO_MAX, "NAME KEY=VALUE...",
+    { "set-port", 2, COMMAND_NO_MAX, "PORT KEY=VALUE...",
       "replace the given options of a port",
       build_set_port, NULL, NO_PAYLOAD, false, false },
     { "list-ports", 0, 0, "",
@@ -146,8 +146,8 @@ print_commands(FILE *stream, bool read_only)
     }
 }
 
-static const char *
-placeholder(enum port_option_kind kind)
+const char *
+command_option_placeholder(enum port_option_kind kind)
 {
     switch (kind) {
     case PORT_OPT_UNICAST_IP:
@@ -180,8 +180,8 @@ print_port_types(FILE *stream)
         fprintf(stream, "  type=%s: %s\n", class->type, class->help);
         for (const struct port_option *o = class->options; o->key; o++) {
             fprintf(stream, "      %s=%s%s\n          %s\n", o->key,
-                    placeholder(o->kind), o->required ? " (required)" : "",
-                    o->help);
+                    command_option_placeholder(o->kind),
+                    o->required ? " (required)" : "", o->help);
         }
     }
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "build.h"
+#include "port.h"
 #include "print.h"
 #include "vswitch.pb-c.h"
 
@@ -41,6 +42,10 @@ const struct command *command_find(const char *name);
 
 /* Returns the table; '*n' is set to the number of commands. */
 const struct command *command_table(size_t *n);
+
+/* Returns how the usage text shows a value of a port option of 'kind':
+ * "IP", "true|false", "FILE"... (the words of ctl/usage.h). */
+const char *command_option_placeholder(enum port_option_kind kind);
 
 /* Writes each command with its arguments and description, read-only
  * commands first, then the port types and their options that add-port

@@ -11,6 +11,8 @@
 #include "build.h"
 #include "client.h"
 #include "command.h"
+#include "complete.h"
+#include "dstring.h"
 #include "frame.h"
 #include "output.h"
 #include "print.h"
@@ -23,6 +25,10 @@
 
 #define DEFAULT_SOCKET "/run/vswitch/vswitchd.sock"
 #define DEFAULT_TIMEOUT 10
+
+/* The text of a macro's value, for the help. */
+#define TEXT(x) #x
+#define VALUE_TEXT(x) TEXT(x)
 
 /* The exit statuses that scripts can rely on. */
 enum {
@@ -62,31 +68,64 @@ complain(int status, const char *format, ...)
     return status;
 }
 
+/* The options before the command, as --help shows them.  The synopses
+ * are usage text (ctl/usage.h), which completion reads too. */
+static const struct {
+    const char *synopsis;
+    const char *help;
+} option_help[] = {
+    { "--socket PATH", "the daemon's socket (default: $VSWITCH_SOCKET, "
+      "else\n" "                       " DEFAULT_SOCKET ")" },
+    { "--format table|json", "output for people or for scripts (default: "
+      "table)" },
+    { "--timeout SECS", "give up after SECS seconds, 0 never (default: "
+      VALUE_TEXT(DEFAULT_TIMEOUT) ")" },
+    { "--may-exist", "adding what exists succeeds" },
+    { "--if-exists", "removing what does not exist succeeds" },
+    { "--list-commands", "print the command names and exit" },
+    { "-h, --help", "print this help and exit" },
+    { "-V, --version", "print the version and exit" },
+};
+
 static void
 print_usage(void)
 {
     printf("usage: vswitch-ctl [OPTIONS] COMMAND [ARG...]\n"
            "Configures and inspects vswitchd, the userspace VXLAN switch.\n"
            "\n"
-           "Options, before the command:\n"
-           "  --socket PATH        the daemon's socket (default: "
-           "$VSWITCH_SOCKET, else\n"
-           "                       " DEFAULT_SOCKET ")\n"
-           "  --format table|json  output for people or for scripts "
-           "(default: table)\n"
-           "  --timeout SECS       give up after SECS seconds, 0 never "
-           "(default: %d)\n"
-           "  --may-exist          adding what exists succeeds\n"
-           "  --if-exists          removing what does not exist succeeds\n"
-           "  --list-commands      print the command names and exit\n"
-           "  -h, --help           print this help and exit\n"
-           "  -V, --version        print the version and exit\n"
-           "\n"
+           "Options, before the command:\n");
+    for (size_t i = 0; i < sizeof option_help / sizeof *option_help; i++) {
+        printf("  %-20s %s\n", option_help[i].synopsis, option_help[i].help);
+    }
+    printf("\n"
            "Exit status: 0 done, 1 refused by vswitchd, 2 bad arguments, "
            "3 vswitchd not\n"
            "reachable or no sensible answer.\n"
-           "\n", DEFAULT_TIMEOUT);
+           "\n");
     command_print_help(stdout);
+}
+
+/* "vswitch-ctl __complete BREAKS LINE", which the bash completion script
+ * runs: see complete_line().  It is no command of the table, and no
+ * option, so that neither --help nor the manual's lists show it. */
+static int
+complete(const char *breaks, const char *line)
+{
+    const char *env = getenv("VSWITCH_SOCKET");
+    struct ds options = DS_EMPTY_INITIALIZER;
+    struct complete_context ctx = {
+        .socket_option = "--socket",
+        .socket = env && *env ? env : DEFAULT_SOCKET,
+        .source = &complete_daemon,
+    };
+
+    for (size_t i = 0; i < sizeof option_help / sizeof *option_help; i++) {
+        ds_put_format(&options, "%s ", option_help[i].synopsis);
+    }
+    ctx.options = ds_cstr(&options);
+    complete_line(&ctx, line, breaks, stdout);
+    ds_destroy(&options);
+    return fflush(stdout) ? STATUS_REFUSED : STATUS_SUCCESS;
 }
 
 static void
@@ -403,6 +442,9 @@ main(int argc, char *argv[])
     int first;
     int status;
 
+    if (argc == 4 && !strcmp(argv[1], "__complete")) {
+        return complete(argv[2], argv[3]);
+    }
     if (!parse_settings(argc, argv, &settings, &first, &status)) {
         return status;
     }

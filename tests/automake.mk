@@ -127,6 +127,7 @@ EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh tests/deps.sh tests/run-all.sh
 # traffic, network namespaces of their own).  They need root.
 SYSTEM_TESTS = \
 	tests/system/bench-tools.sh \
+	tests/system/completion.sh \
 	tests/system/control.sh \
 	tests/system/journal.sh \
 	tests/system/control-load.sh \
@@ -155,4 +156,4 @@ TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/netns.sh \
 	tests/system/guest.sh tests/system/vm-lifecycle.sh \
 	tests/system/hold-connections.py tests/system/xfer.py \
-	tests/system/uso.py
+	tests/system/uso.py tests/system/readline.py

@@ -6,7 +6,7 @@ set -eu
 packages=(
     build-essential autoconf automake libtool pkg-config
     libuv1-dev libprotobuf-c-dev protobuf-c-compiler libpcap-dev check libmnl-dev
-    liburing-dev libsystemd-dev
+    liburing-dev libsystemd-dev bash-completion
     clang iproute2 iputils-ping tcpdump tshark ethtool python3 valgrind iperf3
     groff-base procps qemu-system-x86 busybox-static
     openvswitch-switch
