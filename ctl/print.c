@@ -122,6 +122,9 @@ print_port(struct output *out, const Vswitch__PortStatus *p)
     if (p->offload_note) {
         output_string(out, "offload_note", NULL, p->offload_note);
     }
+    if (p->has_captures && p->captures) {
+        output_uint(out, "capturing", NULL, p->captures);
+    }
     output_end_row(out);
 }
 
