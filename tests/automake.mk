@@ -128,6 +128,7 @@ EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh tests/deps.sh tests/run-all.sh
 # traffic, network namespaces of their own).  They need root.
 SYSTEM_TESTS = \
 	tests/system/bench-tools.sh \
+	tests/system/capture.sh \
 	tests/system/control.sh \
 	tests/system/control-load.sh \
 	tests/system/control-save.sh \
