@@ -84,7 +84,7 @@ END_TEST
 /* The VXLAN port's capture wraps the user's expression in parentheses
  * after compiling it alone: one that would close them does not compile
  * alone. */
-START_TEST(test_an_expression_cannot_close_parentheses_it_did_not_open)
+START_TEST(test_an_expression_cannot_close_parentheses)
 {
     struct capture_filter f;
     char error[256];
@@ -126,8 +126,7 @@ capture_filter_suite(void)
     fixture_add_case(s, "a bad expression gets libpcap's reason",
                      test_a_bad_expression_gets_libpcaps_reason, NULL, NULL);
     fixture_add_case(s, "an expression cannot close parentheses it did "
-                     "not open",
-                     test_an_expression_cannot_close_parentheses_it_did_not_open,
+                     "not open", test_an_expression_cannot_close_parentheses,
                      NULL, NULL);
     fixture_add_case(s, "a frame cut short does not match beyond its end",
                      test_a_frame_cut_short_does_not_match_beyond_its_end,
