@@ -165,6 +165,20 @@ lost=$(sed -n 's/.* captured, \([0-9]*\) lost.*/\1/p' "$WORK/slow.err")
 check "the slow reader's lost frames are reported ($lost)" \
     test "${lost:-0}" -gt 0
 
+# A reader that takes nothing for 10 s is dropped, as any control client,
+# and its capture released.
+vcap stall tap0 -w "$WORK/stall.pcap"
+stall=$(pgrep -P "${VCAP[stall]}")
+kill -STOP "$stall"
+in_ns vm1 ping -q -c 300 -i 0.005 -s 1400 -W 2 10.96.0.2 >/dev/null
+check_eq "the stopped reader's capture runs meanwhile" 1 "$(captures tap0)"
+check "a reader stopped for 10 s is dropped, its capture released" \
+    wait_for 25 no_captures
+kill -CONT "$stall"
+vcap_wait stall
+check "the dropped reader says the daemon closed the connection" \
+    grep -q "closed the connection" "$WORK/stall.err"
+
 # The capture ends when its client goes, and when its port goes.
 vcap killed tap0 -w /dev/null
 check_eq "show: capturing 1" 1 "$(captures tap0)"
