@@ -182,6 +182,9 @@ check "the dropped reader says the daemon closed the connection" \
 # The capture ends when its client goes, and when its port goes.
 vcap killed tap0 -w /dev/null
 check_eq "show: capturing 1" 1 "$(captures tap0)"
+vsctl h1 show >"$WORK/show.txt"
+check "show's table says so too" grep -qx "tap0: capturing: 1" \
+    "$WORK/show.txt"
 kill -9 "$(pgrep -P "${VCAP[killed]}")"
 check "the capture ends with its client" wait_for 10 no_captures
 vsctl h1 add-port tap9 type=tap vni=5000
