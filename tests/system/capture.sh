@@ -132,6 +132,32 @@ check_eq "--direction out on the VXLAN port: the 3 requests" 3 \
 check_eq "--direction out on the VXLAN port: only from h1" 0 \
     "$(frames "$WORK/vxout.pcap" "!(ip.src == 172.31.249.1)")"
 
+# Super frames: a TCP transfer from a VM with TSO; the TAP port takes
+# 64 KB segments, which the VXLAN port sends whole (tunnel TAP) or in UDP
+# GSO trains.  Both are captured whole, as tcpdump shows them on a device
+# with offloads.
+head -c 4000000 /dev/urandom >"$WORK/data"
+vcap tsf tap0 --filter "tcp" --duration 5 -w "$WORK/tsf.pcap"
+vcap vsf vtep0 --duration 5 -w "$WORK/vsf.pcap"
+timeout 30 ip netns exec "$(ns vm2)" python3 "$XFER" recv 5001 \
+    >"$WORK/recv.txt" &
+recv=$!
+at_exit "kill -9 $recv"
+listening() { in_ns vm2 ss -ltn "sport = :5001" | grep -q LISTEN; }
+wait_for 10 listening
+in_ns vm1 timeout 30 python3 "$XFER" send 10.96.0.2 5001 "$WORK/data"
+wait "$recv"
+vcap_wait tsf
+vcap_wait vsf
+check_eq "the transfer arrives whole during the captures" \
+    "4000000 $(sha256sum <"$WORK/data" | cut -d' ' -f1)" "$(cat "$WORK/recv.txt")"
+tshark -r "$WORK/tsf.pcap" -T fields -e frame.len -e ip.len 2>/dev/null \
+    | awk '$1 > 1514 && $1 == $2 + 14' | wc -l >"$WORK/tsf.n"
+check "the TAP capture holds whole super frames (IP length past 1500)" \
+    test "$(cat "$WORK/tsf.n")" -gt 0
+check "the VXLAN capture holds whole super frames or trains" \
+    test "$(frames "$WORK/vsf.pcap" "frame.len > 1514 && vxlan")" -gt 0
+
 # --count: the capture ends by itself.
 vcap count tap0 --count 2 -w "$WORK/count.pcap"
 in_ns vm1 ping -c 3 -i 0.2 -W 2 10.96.0.2 >/dev/null
