@@ -171,6 +171,20 @@ vcap_wait vcount
 check_eq "--count 1 on the VXLAN port stops with 1 frame" 1 \
     "$(frames "$WORK/vcount.pcap" "vxlan")"
 
+# A reader that goes away (head) ends the capture as Ctrl-C does.
+timeout 30 bash -c "'$CTL_BIN' --socket '$WORK/h1.sock' capture tap0 \
+    2>'$WORK/head.err' | head -1 >'$WORK/head.out'" &
+hd=$!
+at_exit "kill -9 $hd"
+wait_for 10 grep -q "^capturing" "$WORK/head.err"
+in_ns vm1 ping -c 3 -i 0.2 -W 2 10.96.0.2 >/dev/null
+check "a capture whose reader went away ends" \
+    wait_for 10 bash -c "! kill -0 $hd || ps -o stat= -p $hd | grep -q Z"
+wait "$hd"
+check "and reports its counts" grep -q "frames captured, 0 lost" \
+    "$WORK/head.err"
+check_eq "the reader got its line" 1 "$(wc -l <"$WORK/head.out")"
+
 # A reader that stops reading: its frames are lost, counted; the pings
 # go on at their rate.
 vcap slow tap0 -w "$WORK/slow.pcap"
