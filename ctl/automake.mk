@@ -3,6 +3,7 @@ bin_PROGRAMS += ctl/vswitch-ctl
 ctl_vswitch_ctl_SOURCES = \
 	ctl/build.c ctl/build.h \
 	ctl/build-flows.c \
+	ctl/capture.c ctl/capture.h \
 	ctl/client.c ctl/client.h \
 	ctl/command.c ctl/command.h \
 	ctl/complete.c ctl/complete.h ctl/complete-daemon.c \

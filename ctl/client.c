@@ -304,3 +304,84 @@ client_transact(const char *path, const Vswitch__Request *request,
     }
     return code;
 }
+
+int
+client_start(const char *path, const Vswitch__Request *request,
+             unsigned int timeout, int *fd, char error[CLIENT_ERROR_SIZE])
+{
+    struct conversation c = {
+        .path = path,
+        .fd = -1,
+        .deadline = timeout ? now_ms() + (int64_t) timeout * 1000 : -1,
+    };
+    bool connected = false;
+    int code = connect_socket(&c);
+
+    if (!code) {
+        connected = true;
+        code = send_request(&c, request);
+    }
+    if (code) {
+        if (c.fd >= 0) {
+            close(c.fd);
+        }
+        describe(error, &c, timeout, connected, code);
+        return code;
+    }
+    *fd = c.fd;
+    return 0;
+}
+
+/* Reads what 'fd' has into 'reader', waiting at most 'timeout_ms' for it.
+ * Returns 0, EINTR, ETIMEDOUT, EPIPE or another errno value. */
+static int
+read_more(int fd, struct frame_reader *reader, int timeout_ms)
+{
+    uint8_t buf[READ_SIZE];
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    int n = poll(&pfd, 1, timeout_ms);
+    ssize_t got;
+
+    if (n < 0) {
+        return errno;
+    } else if (!n) {
+        return ETIMEDOUT;
+    }
+    got = recv(fd, buf, sizeof buf, 0);
+    if (got > 0) {
+        return frame_reader_feed(reader, buf, (size_t) got);
+    } else if (!got) {
+        return EPIPE;
+    }
+    return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : errno;
+}
+
+int
+client_next(const char *path, int fd, struct frame_reader *reader,
+            int timeout_ms, Vswitch__Response **response,
+            char error[CLIENT_ERROR_SIZE])
+{
+    struct conversation c = { .path = path, .fd = fd, .deadline = -1 };
+    const uint8_t *msg;
+    size_t len;
+    int code;
+
+    *response = NULL;
+    while ((code = frame_reader_next(reader, &msg, &len)) == EAGAIN) {
+        code = read_more(fd, reader, timeout_ms);
+        if (code == EINTR) {
+            return code;
+        } else if (code) {
+            break;
+        }
+    }
+    if (!code) {
+        *response = vswitch__response__unpack(NULL, len, msg);
+        frame_reader_consume(reader);
+        code = *response ? 0 : EPROTO;
+    }
+    if (code) {
+        describe(error, &c, (unsigned int) (timeout_ms / 1000), true, code);
+    }
+    return code;
+}

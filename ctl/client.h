@@ -25,4 +25,26 @@ int client_transact(const char *path, const Vswitch__Request *request,
                     unsigned int timeout, Vswitch__Response **response,
                     double *rtt_ms, char error[CLIENT_ERROR_SIZE]);
 
+/* A command answered by a stream of responses (capture).
+ *
+ * client_start() connects to the daemon at 'path' and sends 'request',
+ * within 'timeout' seconds (0: no limit).  Returns 0 and the socket in
+ * '*fd' (the caller closes it), or an errno value with a message in
+ * 'error'.
+ *
+ * client_next() waits, at most 'timeout_ms' (-1: no limit), for the next
+ * response on 'fd', read through 'reader' (initialised for
+ * FRAME_MAX_RESPONSE and kept from call to call), and stores it in
+ * '*response' for the caller to free.  Returns 0; EINTR, without a
+ * message, if a signal came meanwhile; or another errno value (EPIPE for
+ * a connection closed, ETIMEDOUT) with a message naming 'path' in
+ * 'error'. */
+struct frame_reader;
+int client_start(const char *path, const Vswitch__Request *request,
+                 unsigned int timeout, int *fd,
+                 char error[CLIENT_ERROR_SIZE]);
+int client_next(const char *path, int fd, struct frame_reader *reader,
+                int timeout_ms, Vswitch__Response **response,
+                char error[CLIENT_ERROR_SIZE]);
+
 #endif /* ctl/client.h */

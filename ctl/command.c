@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "capture.h"
 #include "port.h"
 
 #define NO_PAYLOAD VSWITCH__RESPONSE__PAYLOAD__NOT_SET
@@ -99,6 +100,12 @@ static const struct command commands[] = {
     { "trace", 1, 5, "FLOW | --pcap FILE [--frame N] in_port=PORT",
       "what the flow tables would do with a frame, changing nothing",
       build_trace, print_trace, PAYLOAD(TRACE), true, true },
+    { "capture", 1, 11,
+      "PORT [--filter EXPR] [--count N] [--duration SECS] "
+      "[--direction in|out|both] [-w FILE]",
+      "stream the frames of a port as a pcap file ('-w -': to tcpdump -r "
+      "-)",
+      build_capture, NULL, PAYLOAD(CAPTURE), false, true },
     { "version", 0, 0, "",
       "the versions of vswitch-ctl and vswitchd",
       build_version, print_version, PAYLOAD(VERSION), true, false },

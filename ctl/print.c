@@ -122,6 +122,9 @@ print_port(struct output *out, const Vswitch__PortStatus *p)
     if (p->offload_note) {
         output_string(out, "offload_note", NULL, p->offload_note);
     }
+    if (p->has_captures && p->captures) {
+        output_uint(out, "capturing", NULL, p->captures);
+    }
     output_end_row(out);
 }
 
@@ -139,6 +142,13 @@ print_port_table(struct output *out, Vswitch__PortStatus *const *ports,
         print_port(out, ports[i]);
     }
     output_end_table(out);
+    /* Rare, so under the table rather than in a column of its own. */
+    for (size_t i = 0; i < n; i++) {
+        if (ports[i]->has_captures && ports[i]->captures) {
+            output_text(out, "%s: capturing: %u\n", ports[i]->config->name,
+                        ports[i]->captures);
+        }
+    }
 }
 
 /* Which remote VTEPs the VNI learns from: "list" or "any", and the

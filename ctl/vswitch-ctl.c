@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "build.h"
+#include "capture.h"
 #include "client.h"
 #include "command.h"
 #include "complete.h"
@@ -423,7 +424,11 @@ run(const struct settings *s, char *argv[], size_t argc)
     }
     build_init(&b);
     if (prepare(s, cmd, argv + 1, argc - 1, &b, &status)) {
-        if (client_transact(s->socket, &b.request, s->timeout, &response,
+        if (cmd->payload == VSWITCH__RESPONSE__PAYLOAD_CAPTURE) {
+            /* Answered by a stream. */
+            status = capture_run(s->socket, s->timeout, &b.request,
+                                 argv + 1, argc - 1);
+        } else if (client_transact(s->socket, &b.request, s->timeout, &response,
                             &rtt_ms, error)) {
             status = complain(STATUS_UNREACHABLE, "%s", error);
         } else {

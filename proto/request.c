@@ -267,6 +267,36 @@ request_check_trace(const Vswitch__Trace *t, char *error, size_t size)
 }
 
 bool
+request_check_capture(const Vswitch__Capture *c, char *error, size_t size)
+{
+    if (c->filter && strlen(c->filter) > REQUEST_CAPTURE_FILTER_MAX) {
+        snprintf(error, size, "a capture filter of %zu bytes is too long "
+                 "(at most %d)", strlen(c->filter),
+                 REQUEST_CAPTURE_FILTER_MAX);
+        return false;
+    }
+    if (c->has_count && !c->count) {
+        snprintf(error, size, "a capture count must be 1 or more");
+        return false;
+    }
+    if (c->has_duration
+        && (!c->duration || c->duration > REQUEST_CAPTURE_DURATION_MAX)) {
+        snprintf(error, size, "a capture duration of %u s is out of range "
+                 "(1-%d)", c->duration, REQUEST_CAPTURE_DURATION_MAX);
+        return false;
+    }
+    if (c->has_direction
+        && c->direction != VSWITCH__CAPTURE_DIRECTION__CAPTURE_BOTH
+        && c->direction != VSWITCH__CAPTURE_DIRECTION__CAPTURE_IN
+        && c->direction != VSWITCH__CAPTURE_DIRECTION__CAPTURE_OUT) {
+        snprintf(error, size, "unknown capture direction %d",
+                 (int) c->direction);
+        return false;
+    }
+    return request_check_port_name(c->port, error, size);
+}
+
+bool
 request_check(const Vswitch__Request *req, char *error, size_t size)
 {
     switch (req->command_case) {
@@ -325,6 +355,8 @@ request_check(const Vswitch__Request *req, char *error, size_t size)
         return request_check_flow_lines(req->diff_flows, error, size);
     case VSWITCH__REQUEST__COMMAND_TRACE:
         return request_check_trace(req->trace, error, size);
+    case VSWITCH__REQUEST__COMMAND_CAPTURE:
+        return request_check_capture(req->capture, error, size);
     case VSWITCH__REQUEST__COMMAND_MOD_FLOWS:
     case VSWITCH__REQUEST__COMMAND_DEL_FLOWS:
     case VSWITCH__REQUEST__COMMAND_DUMP_FLOWS:

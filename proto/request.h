@@ -44,6 +44,14 @@ bool request_check_flow_lines(const Vswitch__FlowLines *, char *error,
 /* A trace: a flow, or a frame of a sensible size with its input port. */
 bool request_check_trace(const Vswitch__Trace *, char *error, size_t size);
 
+/* A capture: a port, a filter of at most REQUEST_CAPTURE_FILTER_MAX
+ * bytes, a count of 1 or more, a duration of 1 to
+ * REQUEST_CAPTURE_DURATION_MAX seconds, a known direction. */
+#define REQUEST_CAPTURE_FILTER_MAX 1024
+#define REQUEST_CAPTURE_DURATION_MAX 86400
+bool request_check_capture(const Vswitch__Capture *, char *error,
+                           size_t size);
+
 /* Parses a VNI, 1 to 16777215, in decimal. */
 bool request_parse_vni(const char *s, uint32_t *vni);
 

@@ -3,6 +3,8 @@
 noinst_LIBRARIES += switchd/libswitchd.a
 switchd_libswitchd_a_SOURCES = \
 	switchd/bridge.c switchd/bridge.h \
+	switchd/capture-buffer.c switchd/capture-buffer.h \
+	switchd/capture-filter.c switchd/capture-filter.h \
 	switchd/capture-path.c switchd/capture-path.h \
 	switchd/config-edit.c switchd/config-edit.h \
 	switchd/config-store.c switchd/config-store.h \
@@ -13,8 +15,10 @@ switchd_libswitchd_a_SOURCES = \
 	switchd/flow-trace.c switchd/flow-trace.h \
 	switchd/flow-store.c switchd/flow-store.h \
 	switchd/link-monitor.c switchd/link-monitor.h \
+	switchd/live-capture.c switchd/live-capture.h \
 	switchd/log.c switchd/log.h \
 	switchd/rpc.c switchd/rpc.h \
+	switchd/wire-capture.c switchd/wire-capture.h \
 	switchd/xmalloc.c switchd/xmalloc.h
 switchd_libswitchd_a_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 

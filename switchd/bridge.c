@@ -48,6 +48,7 @@ struct bridge_port {
     unsigned int poll_errors;   /* Error wakeups in a row. */
     uv_idle_t idle;
     bool idling;
+    struct list taps;           /* Of struct bridge_tap. */
 };
 
 /* Where "ip netns" names namespaces: a TAP port attached through one of
@@ -91,12 +92,29 @@ find_port_no(const struct bridge *b, uint32_t port_no)
     return NULL;
 }
 
+/* Shows 'batch' of 'port' to its taps. */
+static void
+tap_batch(const struct bridge_port *port, const struct packet_batch *batch,
+          bool out)
+{
+    struct bridge_tap *tap;
+
+    LIST_FOR_EACH (tap, node, &port->taps) {
+        if (tap->frames) {
+            tap->frames(tap->aux, batch, out);
+        }
+    }
+}
+
 static void
 send_to_port(void *aux, uint32_t port_no, struct packet_batch *batch)
 {
     struct bridge_port *port = find_port_no(aux, port_no);
 
     if (port && port->port) {
+        if (!list_is_empty(&port->taps)) {
+            tap_batch(port, batch, true);
+        }
         port->class->send(port->port, batch);
     } else {
         if (port) {
@@ -209,6 +227,12 @@ static bool rules_use_port(const struct bridge *, uint32_t port_no);
 static void
 free_port(struct bridge *b, struct bridge_port *port, bool remove)
 {
+    struct bridge_tap *tap;
+
+    LIST_FOR_EACH_SAFE (tap, node, &port->taps) {
+        bridge_tap_detach(tap);
+        tap->gone(tap->aux);
+    }
     port_down(port, NULL, remove);
     dp_port_del(b->dp, port->port_no);
     if (remove && rules_use_port(b, port->port_no)) {
@@ -404,6 +428,9 @@ port_input(struct bridge_port *port)
         port->poll_errors = 0;
         if (packet_batch_is_full(&batch)) {
             start_idling(port);
+        }
+        if (!list_is_empty(&port->taps)) {
+            tap_batch(port, &batch, false);
         }
         dp_receive(b->dp, port->port_no, &batch, (long long) uv_now(b->loop));
     } else if (error == EAGAIN) {
@@ -653,6 +680,7 @@ add_port(struct bridge *b, const Vswitch__PortConfig *pc)
     port->port_no = take_reservation(b, pc->name);
     uv_idle_init(b->loop, &port->idle);
     port->idle.data = port;
+    list_init(&port->taps);
 
     int error = dp_port_add(b->dp, port->port_no, port->class->dp_kind);
 
@@ -860,6 +888,7 @@ bridge_port_state(const struct bridge *b, const char *name,
                   struct bridge_port_state *state)
 {
     const struct bridge_port *port = find_port(b, name);
+    const struct bridge_tap *tap;
 
     if (!port) {
         return false;
@@ -876,7 +905,30 @@ bridge_port_state(const struct bridge *b, const char *name,
         state->offload_note = port->port->offload_note;
     }
     state->tx_while_down = port->tx_while_down;
+    LIST_FOR_EACH (tap, node, &port->taps) {
+        state->n_taps++;
+    }
     return true;
+}
+
+int
+bridge_tap_attach(struct bridge *b, const char *name,
+                  struct bridge_tap *tap, const Vswitch__PortConfig **config)
+{
+    struct bridge_port *port = find_port(b, name);
+
+    if (!port) {
+        return ENOENT;
+    }
+    list_push_back(&port->taps, &tap->node);
+    *config = port->config;
+    return 0;
+}
+
+void
+bridge_tap_detach(struct bridge_tap *tap)
+{
+    list_remove(&tap->node);    /* A detached node points at itself. */
 }
 
 int

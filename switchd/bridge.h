@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "dp.h"
+#include "list.h"
 #include "port.h"
 #include "vswitch.pb-c.h"
 
@@ -54,6 +55,7 @@ struct bridge_port_state {
     uint32_t offloads;          /* PORT_OFFLOAD_*: what its device took. */
     const char *offload_note;   /* struct port's; NULL while it is down. */
     uint64_t tx_while_down;     /* Frames for it while it was down. */
+    unsigned int n_taps;        /* Taps attached (live captures). */
 };
 
 /* Fills in 'state' of port 'name'.  Returns false if there is no such
@@ -96,6 +98,38 @@ void bridge_reclaim_port_names(struct bridge *);
  * call too, forgets none. */
 void bridge_hold_port_names(struct bridge *);
 void bridge_release_port_names(struct bridge *);
+
+/* Taps: watchers of a port's frames, for live captures.  A tap sees each
+ * batch the port receives, before the datapath has it, and each batch
+ * the datapath hands to the port to send, before the port has it; while
+ * a port has no tap this costs one test per batch.  The callback must
+ * not change the frames, nor attach or detach taps. */
+struct packet_batch;
+typedef void bridge_tap_frames_cb(void *aux, const struct packet_batch *,
+                                  bool out);
+
+/* Called when the tap's port is deleted (or the bridge destroyed), after
+ * the tap is detached; the port's memory goes afterwards. */
+typedef void bridge_tap_gone_cb(void *aux);
+
+/* The caller owns the memory, which must stay until it is detached. */
+struct bridge_tap {
+    struct list node;           /* In its port's taps; list_init() it
+                                 * before attaching. */
+    bridge_tap_frames_cb *frames;       /* NULL: wants no frames. */
+    bridge_tap_gone_cb *gone;
+    void *aux;
+};
+
+/* Attaches 'tap' to port 'name' and returns its configuration (which
+ * lives as long as the port's options stay) in '*config'.  Returns 0 or
+ * ENOENT. */
+int bridge_tap_attach(struct bridge *, const char *name,
+                      struct bridge_tap *tap,
+                      const Vswitch__PortConfig **config);
+
+/* Detaches 'tap' if it is attached. */
+void bridge_tap_detach(struct bridge_tap *tap);
 
 /* Housekeeping: runs MAC ageing, checks that the ports' devices are still
  * there and refreshes what is read from them (MTUs).  Returns when ageing

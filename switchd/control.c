@@ -18,6 +18,8 @@
 struct control_request {
     struct control_client *client;
     size_t held;                /* Counted in the server's 'held'. */
+    control_gone_cb *gone;      /* A stream's: see control_stream(). */
+    void *gone_aux;
 };
 
 /* What a client's timer runs for. */
@@ -90,6 +92,8 @@ struct control_write {
 
 static void client_close(struct control_client *);
 static void client_next(struct control_client *);
+static void arm_timer(struct control_client *);
+static void stop_timer(struct control_client *);
 static void on_turn(uv_idle_t *);
 
 static void
@@ -118,8 +122,15 @@ static void
 on_handle_closed(uv_handle_t *handle)
 {
     struct control_client *client = handle->data;
+    control_gone_cb *gone = client->request.gone;
 
     client->n_handles_open--;
+    if (handle == (uv_handle_t *) &client->pipe && gone) {
+        /* It answers, which frees the client once nothing holds it. */
+        client->request.gone = NULL;
+        gone(client->request.gone_aux);
+        return;
+    }
     client_maybe_free(client);
 }
 
@@ -241,7 +252,13 @@ on_write(uv_write_t *req, int status)
         client_close(client);
     }
     write_done(w, 1, chunk_len(w, (size_t) (req - w->chunks)));
-    if (!client->closing && !client->busy && !client->queued) {
+    if (!client->closing && client->request.gone) {
+        /* A stream: progress, timed afresh while more waits. */
+        stop_timer(client);
+        if (client->pending) {
+            arm_timer(client);
+        }
+    } else if (!client->closing && !client->busy && !client->queued) {
         client->waiting = WAIT_NONE;    /* Progress: time afresh. */
         client_next(client);
     }
@@ -467,6 +484,7 @@ control_reply(struct control_request *req, uint8_t *frame, size_t len)
     /* What the answer held while it was built, the frame now holds: the
      * bytes are counted from its start until its last one is written. */
     req->held = 0;
+    req->gone = NULL;
     client->busy = false;
     /* The request, unpacked, was held until now. */
     end_large(client);
@@ -483,6 +501,38 @@ control_reply(struct control_request *req, uint8_t *frame, size_t len)
     }
 }
 
+void
+control_stream(struct control_request *req, control_gone_cb *gone,
+               void *aux)
+{
+    struct control_client *client = req->client;
+
+    req->gone = gone;
+    req->gone_aux = aux;
+    set_reading(client, true);
+}
+
+void
+control_send(struct control_request *req, uint8_t *frame, size_t len)
+{
+    struct control_client *client = req->client;
+
+    if (client->closing) {
+        client->server->cb.free_reply(frame);
+        return;
+    }
+    send_frame(client, frame, len, false);
+    if (!client->closing) {
+        arm_timer(client);
+    }
+}
+
+size_t
+control_unsent(const struct control_request *req)
+{
+    return req->client->pending;
+}
+
 static void
 on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
@@ -493,6 +543,12 @@ on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     if (nread > 0) {
+        if (client->request.gone) {
+            LOG_WARN_RL(&client_rl, "control", "client %u: request sent "
+                        "during a stream, closing", client->id);
+            client_close(client);
+            return;
+        }
         if (frame_reader_feed(&client->reader, buf->base, (size_t) nread)) {
             client_close(client);
             return;

@@ -106,6 +106,29 @@ void control_hold(struct control_request *, size_t bytes);
  * away meanwhile the reply is only freed. */
 void control_reply(struct control_request *, uint8_t *frame, size_t len);
 
+/* Streams.  A handler may answer 'req' with many frames (a live
+ * capture): control_stream() says so, control_send() sends each frame but
+ * the last, and control_reply() the last, which ends the request as ever.
+ * Meanwhile the client is read on, so that its going away is seen; bytes
+ * it sends close it, since a request is in progress.  Frames it does not
+ * take count against CONTROL_MAX_HELD, and a client that takes none of
+ * them for CONTROL_PARTIAL_TIMEOUT is closed, as for any answer.
+ *
+ * Once the client has gone, 'gone' is called (from a later loop turn) and
+ * must end the request with control_reply() before it returns, whose
+ * frame is then only freed. */
+typedef void control_gone_cb(void *aux);
+void control_stream(struct control_request *, control_gone_cb *gone,
+                    void *aux);
+
+/* Sends the framed reply 'frame' (taken) to the client of 'req', which
+ * control_stream() made a stream, without ending the request. */
+void control_send(struct control_request *, uint8_t *frame, size_t len);
+
+/* Returns how many bytes of what was sent to the client of 'req' it has
+ * not taken yet. */
+size_t control_unsent(const struct control_request *);
+
 struct control_server;
 
 /* Listens on 'path' (which must not be in use: see vswitchd's lock), mode

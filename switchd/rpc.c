@@ -21,6 +21,7 @@
 #include "flow-trace.h"
 #include "frame.h"
 #include "list.h"
+#include "live-capture.h"
 #include "log.h"
 #include "mac-table.h"
 #include "port-offload.h"
@@ -31,6 +32,10 @@
 
 /* A handler's status when it answers later, from a worker's completion. */
 #define IN_PROGRESS ((Vswitch__Status) -1)
+
+/* A handler's status when another module answers the request from now
+ * on (a live capture). */
+#define HANDED_OVER ((Vswitch__Status) -2)
 
 /* fdb-show copies about this many entries of the MAC table per loop turn,
  * about a millisecond's work. */
@@ -61,6 +66,7 @@ struct rpc {
                                  * change is being prepared. */
     bool copier_closed;
     size_t n_working;           /* Calls in a worker thread. */
+    struct live_capture_set *captures;
 };
 
 struct rpc_command;
@@ -173,6 +179,8 @@ port_status_msg(const struct bridge *b, const Vswitch__PortConfig *pc)
     offloads_msg(state.offloads, &m->offloads, &m->n_offloads);
     m->offload_note = state.offload_note && *state.offload_note
                       ? xstrdup(state.offload_note) : NULL;
+    m->has_captures = state.n_taps > 0;
+    m->captures = state.n_taps;
     return m;
 }
 
@@ -883,6 +891,20 @@ do_set_log_level(struct rpc_call *call)
     return OK;
 }
 
+/* Runs as a change, after those before it, for a client that may change
+ * the configuration, and in the log as one: it exposes other people's
+ * traffic, though it changes nothing. */
+static Vswitch__Status
+do_capture(struct rpc_call *call)
+{
+    Vswitch__Status status = live_capture_start(call->rpc->captures,
+                                                call->req->capture,
+                                                call->creq, call->error,
+                                                sizeof call->error);
+
+    return status == OK ? HANDED_OVER : status;
+}
+
 struct rpc_command {
     Vswitch__Request__CommandCase command;
     const char *name;           /* For the log. */
@@ -929,6 +951,7 @@ static const struct rpc_command commands[] = {
     { VSWITCH__REQUEST__COMMAND_DIFF_FLOWS, "diff-flows", true,
       do_diff_flows },
     { VSWITCH__REQUEST__COMMAND_TRACE, "trace", true, do_trace },
+    { VSWITCH__REQUEST__COMMAND_CAPTURE, "capture", false, do_capture },
     { VSWITCH__REQUEST__COMMAND_SET_LOG_LEVEL, "set-log-level", false,
       do_set_log_level },
     { VSWITCH__REQUEST__COMMAND_GET_LOG_LEVEL, "get-log-level", true,
@@ -1036,14 +1059,14 @@ free_call(struct rpc_call *call)
 
 static void next_change(struct rpc *);
 
-/* Sends the answer and ends 'call'; a change lets the next one go. */
+/* Ends 'call', whose request is answered or handed over; a change lets
+ * the next one go. */
 static void
-reply(struct rpc_call *call, uint8_t *frame, size_t len)
+end_call(struct rpc_call *call)
 {
     struct rpc *rpc = call->rpc;
     bool change = call->has_turn;
 
-    control_reply(call->creq, frame, len);
     free_call(call);
     if (change) {
         rpc->changing = false;
@@ -1051,16 +1074,22 @@ reply(struct rpc_call *call, uint8_t *frame, size_t len)
     }
 }
 
+/* Sends the answer and ends 'call'. */
+static void
+reply(struct rpc_call *call, uint8_t *frame, size_t len)
+{
+    control_reply(call->creq, frame, len);
+    end_call(call);
+}
+
 /* Changes made are the log's record of who changed what; changes refused
  * are anybody's to repeat, and limited. */
 static struct log_rate_limit refused_rl = LOG_RATE_LIMIT_INIT(20, 10);
 
 static void
-finish(struct rpc_call *call, Vswitch__Status status)
+log_change(const struct rpc_call *call, Vswitch__Status status)
 {
     const struct rpc_command *command = call->command;
-    uint8_t *frame;
-    size_t len;
 
     if (command && !command->read_only) {
         if (status == OK) {
@@ -1070,6 +1099,15 @@ finish(struct rpc_call *call, Vswitch__Status status)
                         call->peer_name, command->name, call->error);
         }
     }
+}
+
+static void
+finish(struct rpc_call *call, Vswitch__Status status)
+{
+    uint8_t *frame;
+    size_t len;
+
+    log_change(call, status);
     call->resp->status = status;
     if (status != OK) {
         call->resp->error = xstrdup(call->error);
@@ -1083,7 +1121,10 @@ run(struct rpc_call *call)
 {
     Vswitch__Status status = call->command->handler(call);
 
-    if (status != IN_PROGRESS) {
+    if (status == HANDED_OVER) {
+        log_change(call, OK);
+        end_call(call);
+    } else if (status != IN_PROGRESS) {
         finish(call, status);
     }
 }
@@ -1186,6 +1227,7 @@ rpc_create(uv_loop_t *loop, struct bridge *bridge, const char *db_path,
     list_init(&rpc->copying);
     uv_idle_init(loop, &rpc->copier);
     rpc->copier.data = rpc;
+    rpc->captures = live_capture_set_create(loop, bridge);
     return rpc;
 }
 
@@ -1222,6 +1264,7 @@ rpc_destroy(struct rpc *rpc)
     if (!rpc) {
         return;
     }
+    live_capture_set_destroy(rpc->captures);
     refuse_all(&rpc->waiting);
     if (rpc->preparing) {
         struct rpc_call *call = rpc->preparing;

@@ -1,6 +1,8 @@
 # Unit tests of the control protocol and the daemon's configuration: they
 # link the proto and switchd libraries besides the datapath.
 CONTROL_TESTS = \
+	tests/check-capture-buffer \
+	tests/check-capture-filter \
 	tests/check-capture-path \
 	tests/check-config-edit \
 	tests/check-config-store \
@@ -14,6 +16,14 @@ CONTROL_TESTS = \
 
 check_PROGRAMS += $(CONTROL_TESTS)
 TESTS += $(CONTROL_TESTS)
+
+tests_check_capture_buffer_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_check_capture_buffer_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
+	$(CHECK_LIBS) $(PCAP_LIBS)
+
+tests_check_capture_filter_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_check_capture_filter_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
+	$(CHECK_LIBS) $(PCAP_LIBS)
 
 tests_check_capture_path_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 tests_check_capture_path_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \

@@ -1,0 +1,48 @@
+#ifndef SWITCHD_LIVE_CAPTURE_H
+#define SWITCHD_LIVE_CAPTURE_H 1
+
+#include <stddef.h>
+#include <uv.h>
+
+#include "vswitch.pb-c.h"
+
+struct bridge;
+struct control_request;
+
+/* Live captures: the frames of a port, as they enter and leave it,
+ * streamed to a client of the control socket (vswitch-ctl capture).
+ *
+ * On a TAP, system or pcap port the frames are taken from the bridge's
+ * taps (bridge.h) and filtered in the loop; on the VXLAN port, from a
+ * packet socket (wire-capture.h).  Each capture holds at most
+ * LIVE_CAPTURE_BUFFER bytes of frames that its client has not taken, and
+ * sends them as one chunk once the one before is written: frames that do
+ * not fit are lost and counted, never forwarded ones.  At most
+ * LIVE_CAPTURE_MAX run at once.  A capture ends when its count or time is
+ * reached, its port is deleted, its client goes away, or the daemon
+ * stops; the last chunk says which. */
+
+#define LIVE_CAPTURE_MAX 8
+#define LIVE_CAPTURE_BUFFER (1u << 20)
+
+struct live_capture_set;
+
+/* Returns an empty set of captures of the ports of 'bridge', which must
+ * outlive it. */
+struct live_capture_set *live_capture_set_create(uv_loop_t *,
+                                                 struct bridge *);
+
+/* Ends every capture of 'set' ("vswitchd is stopping") and frees it; the
+ * captures' memory goes once the loop has closed their handles.  Accepts
+ * NULL. */
+void live_capture_set_destroy(struct live_capture_set *set);
+
+/* Starts capture 'c' for the client of 'req', which it answers from then
+ * on, and returns VSWITCH__STATUS__STATUS_OK; or returns an error status
+ * with one line in 'error', leaving 'req' to the caller. */
+Vswitch__Status live_capture_start(struct live_capture_set *,
+                                   const Vswitch__Capture *c,
+                                   struct control_request *req,
+                                   char *error, size_t error_size);
+
+#endif /* switchd/live-capture.h */
