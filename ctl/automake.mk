@@ -33,6 +33,7 @@ ctl/completion/vswitch-ctl: $(srcdir)/ctl/vswitch-ctl.bash
 # Completion and the usage texts it reads, against the real command
 # table and a daemon played by the test.
 CTL_TABLE_SOURCES = ctl/build.c ctl/build.h ctl/build-flows.c \
+	ctl/capture.c ctl/capture.h ctl/client.c ctl/client.h \
 	ctl/command.c ctl/command.h ctl/output.c ctl/output.h ctl/print.c \
 	ctl/print.h ctl/print-flows.c ctl/usage.c ctl/usage.h
 check_PROGRAMS += tests/check-usage tests/check-complete
