@@ -61,4 +61,4 @@ uninstall-local:
 # distcheck installs as an ordinary user under its own prefix, and runs
 # the unit tests only (the system tests need root and take minutes).
 AM_DISTCHECK_CONFIGURE_FLAGS = --disable-system-tests \
-	--with-systemdsystemunitdir='$${dc_install_base}/lib/systemd/system'
+	--with-systemdsystemunitdir=$${dc_install_base}/lib/systemd/system
