@@ -150,6 +150,34 @@ check "vswitch-ctl add-port tap0 type=tap vni=5000" \
     in_ct vswitch-ctl add-port tap0 type=tap vni=5000
 check_eq "show has the port and the VNI" "tap0:5000 vni5000" "$(config)"
 
+# What the unit's sandbox could break without a word: the TAP writes
+# falling back from io_uring (SystemCallFilter=), the VXLAN port's raw
+# socket (CapabilityBoundingSet=, RestrictAddressFamilies=) and its
+# tunnel TAP's sysctls (ProtectKernelTunables=).
+pid=$(main_pid)
+if [ "$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)" = 0 ]
+then
+    check "the daemon writes to TAPs through io_uring" \
+        bash -c "nsenter -t $CT -a ls -l /proc/$pid/fd | grep -q io_uring"
+fi
+nsenter -t "$CT" -n ip link add u0 type veth peer name u1 \
+    && nsenter -t "$CT" -n ip addr add 10.99.0.1/24 dev u0 \
+    && nsenter -t "$CT" -n ip link set u0 up \
+    && nsenter -t "$CT" -n ip link set u1 up
+check "vswitch-ctl add-port vtep0 type=vxlan" \
+    in_ct vswitch-ctl add-port vtep0 type=vxlan local_ip=10.99.0.1 dev=u0
+vtep() {
+    in_ct vswitch-ctl --format=json show \
+        | json "[p for p in j['ports'] if p['name'] == 'vtep0'][0]$1"
+}
+check_eq "the VXLAN port is up" up "$(vtep "['state']")"
+IFS=. read -r major minor _ <<<"$(uname -r)"
+if [ "$major" -gt 6 ] || { [ "$major" = 6 ] && [ "$minor" -ge 17 ]; }; then
+    check_eq "with its tunnel TAP (Linux 6.17 and later)" True \
+        "$(vtep "['offloads'].count('tunnel_gso') == 1")"
+fi
+check "vswitch-ctl del-port vtep0" in_ct vswitch-ctl del-port vtep0
+
 # CAP_CHOWN 0, CAP_FSETID 4, CAP_NET_ADMIN 12, CAP_NET_RAW 13,
 # CAP_SYS_ADMIN 21, CAP_SYS_NICE 23: the unit's set, and nothing else.
 pid=$(main_pid)
