@@ -24,7 +24,8 @@
  * table in ctl/command.c: build the request, check it, send it, print the
  * response. */
 
-#define DEFAULT_SOCKET "/run/vswitch/vswitchd.sock"
+/* From configure's --runstatedir, as vswitchd's. */
+#define DEFAULT_SOCKET VSW_RUNDIR "/vswitchd.sock"
 #define DEFAULT_TIMEOUT 10
 
 /* The text of a macro's value, for the help. */

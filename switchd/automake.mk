@@ -33,3 +33,36 @@ sbin_PROGRAMS += switchd/vswitchd
 switchd_vswitchd_SOURCES = switchd/vswitchd.c
 switchd_vswitchd_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 switchd_vswitchd_LDADD = $(SWITCHD_LDADD)
+
+# The service: a systemd unit, its options file, the state directories.
+# The unit names the installed paths, so make writes it.
+EXTRA_DIST += switchd/vswitchd.service.in switchd/vswitchd.default
+CLEANFILES += switchd/vswitchd.service
+if HAVE_SYSTEMD_UNIT
+systemdsystemunit_DATA = switchd/vswitchd.service
+endif
+switchd/vswitchd.service: switchd/vswitchd.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) switchd && sed -e 's|@sbindir[@]|$(sbindir)|g' \
+		-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
+		-e 's|@localstatedir[@]|$(localstatedir)|g' \
+		$(srcdir)/switchd/vswitchd.service.in >$@.tmp && mv $@.tmp $@
+
+# An options file already there is the operator's: it stays.
+install-data-local:
+	$(MKDIR_P) '$(DESTDIR)$(sysconfdir)/default' \
+		'$(DESTDIR)$(localstatedir)/lib/vswitch' \
+		'$(DESTDIR)$(localstatedir)/log/vswitch'
+	test -e '$(DESTDIR)$(sysconfdir)/default/vswitchd' || \
+		$(INSTALL_DATA) $(srcdir)/switchd/vswitchd.default \
+			'$(DESTDIR)$(sysconfdir)/default/vswitchd'
+
+# The state directories go only if empty: a configuration stays.
+uninstall-local:
+	rm -f '$(DESTDIR)$(sysconfdir)/default/vswitchd'
+	-rmdir '$(DESTDIR)$(localstatedir)/lib/vswitch' \
+		'$(DESTDIR)$(localstatedir)/log/vswitch' 2>/dev/null
+
+# distcheck installs as an ordinary user under its own prefix, and runs
+# the unit tests only (the system tests need root and take minutes).
+AM_DISTCHECK_CONFIGURE_FLAGS = --disable-system-tests \
+	--with-systemdsystemunitdir=$${dc_install_base}/lib/systemd/system

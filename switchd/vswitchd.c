@@ -38,10 +38,12 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define DEFAULT_SOCKET "/run/vswitch/vswitchd.sock"
-#define DEFAULT_DB "/var/lib/vswitch/conf.db"
-#define DEFAULT_PIDFILE "/run/vswitch/vswitchd.pid"
-#define DEFAULT_LOG "/var/log/vswitch/vswitchd.log"
+/* The directories come from configure (--runstatedir, --localstatedir),
+ * through Makefile.am. */
+#define DEFAULT_SOCKET VSW_RUNDIR "/vswitchd.sock"
+#define DEFAULT_DB VSW_DBDIR "/conf.db"
+#define DEFAULT_PIDFILE VSW_RUNDIR "/vswitchd.pid"
+#define DEFAULT_LOG VSW_LOGDIR "/vswitchd.log"
 
 /* The loop forwards: on a busy host it must win the CPU over ordinary
  * processes, such as a script that hammers the control socket, as

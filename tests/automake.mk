@@ -153,9 +153,14 @@ SYSTEM_TESTS = \
 	tests/system/uso.sh
 if !ENABLE_SANITIZERS
 SYSTEM_TESTS += tests/system/vm-lifecycle.sh
+# The install tree, and the Debian package as a service in a container.
+SYSTEM_TESTS += tests/system/install.sh tests/system/service.sh
 endif
+if ENABLE_SYSTEM_TESTS
 TESTS += $(SYSTEM_TESTS)
+endif
 EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/netns.sh \
 	tests/system/guest.sh tests/system/vm-lifecycle.sh \
+	tests/system/install.sh tests/system/service.sh \
 	tests/system/hold-connections.py tests/system/xfer.py \
 	tests/system/uso.py tests/system/readline.py

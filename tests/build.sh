@@ -21,5 +21,8 @@ cd "$top"
 rm -rf "build-$name"
 mkdir "build-$name"
 cd "build-$name"
-"$top/configure" -q "$@"
+# The paths a distribution uses (also the daemon's defaults: /run/vswitch,
+# /var/lib/vswitch), not /usr/local/var, so that a build tree and an
+# installed package agree; later arguments may override them.
+"$top/configure" -q --localstatedir=/var --runstatedir=/run "$@"
 make -j"$(nproc)" -s

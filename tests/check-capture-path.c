@@ -41,6 +41,8 @@ setup(void)
 {
     const char *own[] = { db };
 
+    /* The clients the tests name are other users than the daemon's. */
+    fixture_need_root("telling clients from the daemon's user");
     test_group[0] = getegid();
     ck_assert_ptr_nonnull(mkdtemp(top));
     snprintf(pcap_dir, sizeof pcap_dir, "%s/pcap", top);

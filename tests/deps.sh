@@ -10,6 +10,7 @@ packages=(
     clang iproute2 iputils-ping tcpdump tshark ethtool python3 valgrind iperf3
     groff-base procps qemu-system-x86 busybox-static
     openvswitch-switch
+    debhelper dpkg-dev fakeroot lintian debootstrap systemd-container
 )
 
 missing=()

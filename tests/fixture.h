@@ -77,8 +77,15 @@ size_t fixture_arp_request(uint8_t *buf, const struct eth_addr *src,
 void fixture_add_case(Suite *s, const char *name, const TTest *test,
                       void (*setup)(void), void (*teardown)(void));
 
-/* Runs every test of 's', frees it, and returns main()'s exit status. */
+/* Runs every test of 's', frees it, and returns main()'s exit status:
+ * 77 (skipped, for automake) if the only tests that did not pass are
+ * those that fixture_need_root() skipped, as in a package build that
+ * runs as an ordinary user. */
 int fixture_run(Suite *s);
+
+/* Ends the test as skipped unless it runs as root, which 'what' (for the
+ * message) needs. */
+void fixture_need_root(const char *what);
 
 /* Takes every free buffer of 'pool' into 'held' (room for 'max'), so that
  * a test can see what happens when the pool is dry.  Returns how many it
@@ -121,7 +128,7 @@ void fixture_remove_tree(const char *dir);
  * only its own.  Unless 'ipv6' is true, IPv6 is off: a device that comes
  * up then sends nothing unbidden.  Check runs each test in a child
  * process, so the namespace goes with the test. */
-void fixture_private_netns(bool ipv6);
+void fixture_private_netns(bool ipv6);  /* Skips the test unless root. */
 
 /* Returns address 's' (IPv4-mapped for IPv4), failing the test if it does
  * not parse. */
