@@ -176,6 +176,14 @@ if [ "$major" -gt 6 ] || { [ "$major" = 6 ] && [ "$minor" -ge 17 ]; }; then
     check_eq "with its tunnel TAP (Linux 6.17 and later)" True \
         "$(vtep "['offloads'].count('tunnel_gso') == 1")"
 fi
+# A live capture of the VXLAN port opens a packet socket with a kernel
+# filter: the sandbox must let both through.
+check "a capture of the VXLAN port runs under the sandbox" \
+    in_ct timeout 10 vswitch-ctl capture vtep0 --filter udp --duration 1 \
+    -w /root/vtep0.pcap
+grep -q "duration over" "$WORK/err" \
+    && pass "and ends when its time is over" \
+    || fail "capture said: $(head -c 300 "$WORK/err")"
 check "vswitch-ctl del-port vtep0" in_ct vswitch-ctl del-port vtep0
 
 # CAP_CHOWN 0, CAP_FSETID 4, CAP_NET_ADMIN 12, CAP_NET_RAW 13,
@@ -190,6 +198,29 @@ check_eq "a reload keeps the process" "$pid" "$(main_pid)"
 check_eq "the daemon says it reopened its log" 1 \
     "$(in_ct journalctl -u vswitchd -o cat --no-pager \
        | grep -c 'log file reopened')"
+
+# journald keeps each line's priority and module (vswitchd(8), LOGGING).
+journal_count() {
+    in_ct journalctl -u vswitchd -o json --no-pager | python3 -c '
+import json, sys
+want = dict(a.split("=", 1) for a in sys.argv[2:])
+n = 0
+for line in sys.stdin:
+    e = json.loads(line)
+    if sys.argv[1] in str(e.get("MESSAGE", "")) \
+       and all(e.get(k) == v for k, v in want.items()):
+        n += 1
+print(n)' "$@"
+}
+check_eq "the journal has the start with INFO's priority and the module" 1 \
+    "$(journal_count "listening on" PRIORITY=6 VSWITCH_MODULE=vswitchd \
+       SYSLOG_IDENTIFIER=vswitchd)"
+in_ct vswitch-ctl set-log-level debug >/dev/null
+in_ct vswitch-ctl ping >/dev/null
+check "set-log-level debug: client connections in the journal at DBG's (7)" \
+    wait_for 5 test "$(journal_count ": connected" PRIORITY=7 \
+                       VSWITCH_MODULE=control)" -ge 1
+in_ct vswitch-ctl set-log-level info >/dev/null
 
 check "systemctl restart vswitchd" in_ct systemctl restart vswitchd
 new=$(main_pid)
