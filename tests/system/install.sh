@@ -1,7 +1,7 @@
 #!/bin/bash
 # "make install" puts each file where configure said (DESTDIR honoured),
-# the programs' built-in paths are configure's, and "make uninstall"
-# leaves no file behind.
+# the programs' built-in paths are configure's, "make uninstall" leaves
+# no file behind, and "make distcheck" passes.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -82,5 +82,19 @@ check_eq "make uninstall leaves no file behind" "" "$left"
 check "the empty state directories go too" \
     test ! -e "$dest$localstatedir/lib/vswitch" -a \
          ! -e "$dest$localstatedir/log/vswitch"
+
+# distcheck on a clean copy of the tree: the build directory is busy with
+# the other tests.  It runs the unit tests of the tarball's build (the
+# system tests run here already).
+# The outer make's jobserver and flags are not the inner build's.
+copy_source_tree "$WORK/dc"
+(cd "$WORK/dc" && unset MAKEFLAGS MFLAGS MAKELEVEL && autoreconf -fi \
+     && ./configure --localstatedir=/var \
+     --runstatedir=/run && timeout 900 make -j2 distcheck) \
+    >"$WORK/distcheck.log" 2>&1
+check_eq "make distcheck passes" 0 "$?"
+grep -q "vswitch-.* archives ready for distribution" "$WORK/distcheck.log" \
+    && pass "and makes the tarball" \
+    || fail "distcheck: $(tail -n 5 "$WORK/distcheck.log")"
 
 finish

@@ -122,6 +122,23 @@ public_ctl() {
     echo "$WORK/bin/vswitch-ctl"
 }
 
+# copy_source_tree DIR: the source files, without build directories or
+# anything generated: what a clean checkout holds, with the changes not
+# yet committed.
+copy_source_tree() {
+    mkdir -p "$1"
+    if git -C "$top_srcdir" rev-parse --show-toplevel >/dev/null 2>&1; then
+        (cd "$top_srcdir" && git ls-files -z -co --exclude-standard \
+             | while IFS= read -r -d '' f; do
+                   [ -e "$f" ] && printf '%s\0' "$f"
+               done | tar -cf - --null -T -) | tar -C "$1" -xf -
+    else
+        (cd "$top_srcdir" && tar -cf - --exclude='./build-*' \
+             --exclude=./.git --exclude=./autom4te.cache .) \
+            | tar -C "$1" -xf -
+    fi
+}
+
 finish() {
     [ "$N_FAILED" -eq 0 ]
     exit $?

@@ -33,18 +33,7 @@ src=$WORK/src/vswitch
 root=$WORK/root
 started=$SECONDS
 
-# The source files, without build directories or anything generated:
-# what a clean checkout holds, with the changes not yet committed.
-mkdir -p "$src"
-if git -C "$top_srcdir" rev-parse --show-toplevel >/dev/null 2>&1; then
-    (cd "$top_srcdir" && git ls-files -z -co --exclude-standard \
-         | while IFS= read -r -d '' f; do
-               [ -e "$f" ] && printf '%s\0' "$f"
-           done | tar -cf - --null -T -) | tar -C "$src" -xf -
-else
-    (cd "$top_srcdir" && tar -cf - --exclude='./build-*' --exclude=./.git \
-         --exclude=./autom4te.cache .) | tar -C "$src" -xf -
-fi
+copy_source_tree "$src"
 check "the copy of the tree holds no build output" \
     test ! -e "$src/config.status" -a ! -e "$src/switchd/vswitchd"
 
