@@ -242,8 +242,13 @@ on_readable(uv_poll_t *poll, int status, int events)
     size_t max = LIVE_CAPTURE_READ_MAX;
     bool full = false;
 
-    (void) status;
     (void) events;
+    if (status < 0) {
+        /* An error on the socket (ENETDOWN: the device went down), which
+         * the read below takes: libuv has stopped polling, and the socket
+         * takes frames again once the device is back up. */
+        cap->polling = false;
+    }
     if (cap->max_frames) {
         uint64_t left = cap->max_frames - cap->buf.frames;
 
@@ -411,15 +416,20 @@ live_capture_start(struct live_capture_set *set, const Vswitch__Capture *c,
 }
 
 void
-live_capture_set_destroy(struct live_capture_set *set)
+live_capture_stop_all(struct live_capture_set *set)
 {
     struct live_capture *cap;
 
-    if (!set) {
-        return;
-    }
     LIST_FOR_EACH_SAFE (cap, node, &set->captures) {
         finish(cap, "vswitchd is stopping");
     }
-    free(set);
+}
+
+void
+live_capture_set_destroy(struct live_capture_set *set)
+{
+    if (set) {
+        live_capture_stop_all(set);
+        free(set);
+    }
 }

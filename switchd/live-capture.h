@@ -32,6 +32,9 @@ struct live_capture_set;
 struct live_capture_set *live_capture_set_create(uv_loop_t *,
                                                  struct bridge *);
 
+/* Ends every capture of 'set' ("vswitchd is stopping"). */
+void live_capture_stop_all(struct live_capture_set *set);
+
 /* Ends every capture of 'set' ("vswitchd is stopping") and frees it; the
  * captures' memory goes once the loop has closed their handles.  Accepts
  * NULL. */

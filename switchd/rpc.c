@@ -1259,6 +1259,14 @@ refuse_all(struct list *list)
 }
 
 void
+rpc_stop_streams(struct rpc *rpc)
+{
+    if (rpc) {
+        live_capture_stop_all(rpc->captures);
+    }
+}
+
+void
 rpc_destroy(struct rpc *rpc)
 {
     if (!rpc) {

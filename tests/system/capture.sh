@@ -171,6 +171,17 @@ vcap_wait vcount
 check_eq "--count 1 on the VXLAN port stops with 1 frame" 1 \
     "$(frames "$WORK/vcount.pcap" "vxlan")"
 
+# The underlay device going down and up (an error on the packet socket)
+# does not end the VXLAN capture silently: it takes the frames after.
+vcap flap vtep0 --filter udp --duration 6 -w "$WORK/flap.pcap"
+in_ns h1 ip link set eth0 down
+in_ns h1 ip link set eth0 up
+wait_for 10 in_ns vm1 ping -c 1 -W 1 10.96.0.2
+in_ns vm1 ping -c 3 -i 0.2 -W 2 10.96.0.2 >/dev/null
+vcap_wait flap
+check "a VXLAN capture goes on after its device went down and up" \
+    test "$(frames "$WORK/flap.pcap" "icmp.type == 8")" -ge 3
+
 # A reader that goes away (head) ends the capture as Ctrl-C does.
 timeout 30 bash -c "'$CTL_BIN' --socket '$WORK/h1.sock' capture tap0 \
     2>'$WORK/head.err' | head -1 >'$WORK/head.out'" &
@@ -266,4 +277,15 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 check "the captures end" wait_for 10 no_captures
 check "the daemon still answers" vsctl h1 ping
+
+# The daemon stopping ends a capture with a last chunk that says so: the
+# client's file is whole and it exits as for any other end.
+vcap term tap0 -w "$WORK/term.pcap"
+in_ns vm1 ping -c 2 -i 0.2 -W 2 10.96.0.2 >/dev/null
+stop_vswitchd h1
+vcap_wait term
+check_eq "a capture ended by the daemon's stop exits 0" 0 "$?"
+check "and says why" grep -q "^capture ended: vswitchd is stopping" \
+    "$WORK/term.err"
+check_eq "its file holds the pings" 4 "$(frames "$WORK/term.pcap" icmp)"
 finish
