@@ -40,12 +40,36 @@ void live_capture_stop_all(struct live_capture_set *set);
  * NULL. */
 void live_capture_set_destroy(struct live_capture_set *set);
 
-/* Starts capture 'c' for the client of 'req', which it answers from then
- * on, and returns VSWITCH__STATUS__STATUS_OK; or returns an error status
+/* A capture starts in three steps, so that libpcap's compiler, which
+ * takes a good part of a second on a long expression, runs in a worker
+ * thread and never holds up the loop's forwarding:
+ *
+ * live_capture_prepare(), in the loop, checks capture 'c' against the
+ * captures running and the port's configuration, and returns
+ * VSWITCH__STATUS__STATUS_OK with the capture in '*cap'; or an error
+ * status with one line in 'error'.
+ *
+ * live_capture_compile(), in a worker thread (nothing else of the set
+ * may change meanwhile: captures start one at a time), compiles its
+ * filter; on an error status, with one line in 'error', the caller
+ * frees the capture with live_capture_abort().
+ *
+ * live_capture_start(), in the loop, takes the capture: it attaches it to
+ * its port and answers the client of 'req' from then on, and returns
+ * VSWITCH__STATUS__STATUS_OK; or frees it and returns an error status
  * with one line in 'error', leaving 'req' to the caller. */
-Vswitch__Status live_capture_start(struct live_capture_set *,
-                                   const Vswitch__Capture *c,
+struct live_capture;
+Vswitch__Status live_capture_prepare(struct live_capture_set *,
+                                     const Vswitch__Capture *c,
+                                     struct live_capture **cap,
+                                     char *error, size_t error_size);
+Vswitch__Status live_capture_compile(struct live_capture *,
+                                     char *error, size_t error_size);
+Vswitch__Status live_capture_start(struct live_capture *,
                                    struct control_request *req,
                                    char *error, size_t error_size);
+
+/* Frees a capture that has not started.  Accepts NULL. */
+void live_capture_abort(struct live_capture *);
 
 #endif /* switchd/live-capture.h */

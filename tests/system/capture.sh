@@ -245,6 +245,30 @@ vcap_wait gone
 check "deleting the port ends its capture" \
     grep -q "^capture ended: port deleted" "$WORK/gone.err"
 
+# libpcap takes a good part of a second to compile a long expression (a
+# kilobyte of port ranges): eight such captures starting at once never
+# hold up forwarding.
+long=$(python3 -c "
+terms = []
+while len(' and '.join(terms)) < 1000:
+    terms.append('(portrange %d-%d)' % (len(terms) + 1, len(terms) + 10))
+print(' and '.join(terms[:-1]))")
+in_ns vm1 ping -q -i 0.01 -c 300 -w 20 -W 2 10.96.0.2 >"$WORK/ping-cc.txt" 2>&1 &
+ping_cc=$!
+sleep 0.2
+for i in 1 2 3 4 5 6 7 8; do
+    timeout 30 "$CTL_BIN" --socket "$WORK/h1.sock" capture tap0 \
+        --filter "$long" --duration 1 -w /dev/null 2>"$WORK/cc$i.err" &
+    VCAP[cc$i]=$!
+done
+for i in 1 2 3 4 5 6 7 8; do
+    vcap_wait "cc$i"
+done
+wait "$ping_cc"
+check_eq "the long filter compiled for all eight" 8 \
+    "$(cat "$WORK"/cc*.err | grep -c "^capture ended: duration over")"
+check_ping "while eight long filters compile" "$WORK/ping-cc.txt"
+
 # Errors.
 ctl1() { timeout 20 "$CTL_BIN" --socket "$WORK/h1.sock" "$@"; }
 check_exit "a bad filter is refused" 1 ctl1 capture tap0 --filter "icmp and and"
