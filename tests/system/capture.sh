@@ -269,6 +269,20 @@ check_eq "the long filter compiled for all eight" 8 \
     "$(cat "$WORK"/cc*.err | grep -c "^capture ended: duration over")"
 check_ping "while eight long filters compile" "$WORK/ping-cc.txt"
 
+# Clients that go away while their captures wait for their turn or
+# compile: the captures never start, and hold no place of the eight.
+for i in 1 2 3 4; do
+    "$CTL_BIN" --socket "$WORK/h1.sock" capture tap0 --filter "$long" \
+        -w /dev/null 2>/dev/null &
+    VCAP[gone$i]=$!
+done
+sleep 0.1
+for i in 1 2 3 4; do
+    kill -9 "${VCAP[gone$i]}"
+done
+check "captures whose clients went before they started end" \
+    wait_for 10 no_captures
+
 # Errors.
 ctl1() { timeout 20 "$CTL_BIN" --socket "$WORK/h1.sock" "$@"; }
 check_exit "a bad filter is refused" 1 ctl1 capture tap0 --filter "icmp and and"
