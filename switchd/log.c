@@ -10,6 +10,9 @@
 #include <syslog.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+/* sd_journal_send() would add CODE_FILE, CODE_LINE and CODE_FUNC, which
+ * here always name log_vmsg(): the module field says where instead. */
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-journal.h>
 #include <time.h>
 
