@@ -354,12 +354,16 @@ take_response(const char *socket, const Vswitch__Response *r,
         *status = 3;
         return false;
     } else if (error) {
-        /* EPIPE: the reader is gone, which ends a capture as Ctrl-C. */
-        if (error != EPIPE) {
+        /* EPIPE: the reader is gone, which ends a capture as Ctrl-C; EINTR
+         * with 'stopped': the signal that ends it came while the output
+         * blocked. */
+        bool ended = error == EPIPE || (error == EINTR && stopped);
+
+        if (!ended) {
             fprintf(stderr, "vswitch-ctl: capture: cannot write: %s\n",
                     strerror(error));
         }
-        *status = error == EPIPE ? 0 : 1;
+        *status = ended ? 0 : 1;
         return false;
     }
     if (chunk->end) {

@@ -196,6 +196,23 @@ check "and reports its counts" grep -q "frames captured, 0 lost" \
     "$WORK/head.err"
 check_eq "the reader got its line" 1 "$(wc -l <"$WORK/head.out")"
 
+# A signal that comes while the output blocks (a reader that takes
+# nothing) ends the capture as any signal does.
+mkfifo "$WORK/fifo"
+sleep 60 <>"$WORK/fifo" &
+holder=$!
+at_exit "kill -9 $holder"
+vcap blocked tap0 -w "$WORK/fifo"
+in_ns vm1 ping -q -c 300 -i 0.002 -s 1400 -W 2 10.96.0.2 >/dev/null
+blocked=$(pgrep -P "${VCAP[blocked]}")
+wait_for 10 grep -q pipe_write "/proc/$blocked/wchan"
+kill -TERM "$blocked"
+vcap_wait blocked
+check_eq "a signal while the output blocks: exit 0" 0 "$?"
+check "without a write error" test "$(grep -c "cannot write" \
+    "$WORK/blocked.err")" = 0
+kill -9 "$holder"
+
 # A reader that stops reading: its frames are lost, counted; the pings
 # go on at their rate.
 vcap slow tap0 -w "$WORK/slow.pcap"
