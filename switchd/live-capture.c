@@ -343,7 +343,7 @@ live_capture_abort(struct live_capture *cap)
 
 Vswitch__Status
 live_capture_prepare(struct live_capture_set *set, const Vswitch__Capture *c,
-                     struct live_capture **capp, char *error,
+                     bool root, struct live_capture **capp, char *error,
                      size_t error_size)
 {
     const Vswitch__PortConfig *pc;
@@ -353,6 +353,11 @@ live_capture_prepare(struct live_capture_set *set, const Vswitch__Capture *c,
     if (set->n >= LIVE_CAPTURE_MAX) {
         snprintf(error, error_size, "%d captures are running, the most at "
                  "once", LIVE_CAPTURE_MAX);
+        return VSWITCH__STATUS__STATUS_FAILED;
+    }
+    if (!root && set->n >= LIVE_CAPTURE_MAX - 1) {
+        snprintf(error, error_size, "%zu captures are running: the last "
+                 "one is kept for root", set->n);
         return VSWITCH__STATUS__STATUS_FAILED;
     }
     pc = config_find_port(bridge_config(set->bridge), c->port);

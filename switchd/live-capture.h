@@ -1,6 +1,7 @@
 #ifndef SWITCHD_LIVE_CAPTURE_H
 #define SWITCHD_LIVE_CAPTURE_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 
@@ -22,7 +23,7 @@ struct control_request;
  * reached, its port is deleted, its client goes away, or the daemon
  * stops; the last chunk says which. */
 
-#define LIVE_CAPTURE_MAX 8
+#define LIVE_CAPTURE_MAX 8     /* The last of them for root only. */
 #define LIVE_CAPTURE_BUFFER (1u << 20)
 
 struct live_capture_set;
@@ -45,7 +46,9 @@ void live_capture_set_destroy(struct live_capture_set *set);
  * thread and never holds up the loop's forwarding:
  *
  * live_capture_prepare(), in the loop, checks capture 'c' against the
- * captures running and the port's configuration, and returns
+ * captures running (the last place is kept for 'root', the daemon's own
+ * user included, so that a member of the socket's group cannot lock it
+ * out) and the port's configuration, and returns
  * VSWITCH__STATUS__STATUS_OK with the capture in '*cap'; or an error
  * status with one line in 'error'.
  *
@@ -60,7 +63,7 @@ void live_capture_set_destroy(struct live_capture_set *set);
  * with one line in 'error', leaving 'req' to the caller. */
 struct live_capture;
 Vswitch__Status live_capture_prepare(struct live_capture_set *,
-                                     const Vswitch__Capture *c,
+                                     const Vswitch__Capture *c, bool root,
                                      struct live_capture **cap,
                                      char *error, size_t error_size);
 Vswitch__Status live_capture_compile(struct live_capture *,

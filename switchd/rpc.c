@@ -933,11 +933,12 @@ static Vswitch__Status
 do_capture(struct rpc_call *call)
 {
     struct rpc *rpc = call->rpc;
-    Vswitch__Status status = live_capture_prepare(rpc->captures,
-                                                  call->req->capture,
-                                                  &call->capture, call->error,
-                                                  sizeof call->error);
+    Vswitch__Status status;
 
+    status = live_capture_prepare(rpc->captures, call->req->capture,
+                                  capture_client_trusted(&call->peer),
+                                  &call->capture, call->error,
+                                  sizeof call->error);
     if (status != OK) {
         return status;
     }

@@ -333,6 +333,29 @@ done
 check "the captures end" wait_for 10 no_captures
 check "the daemon still answers" vsctl h1 ping
 
+# A member of the socket's group may run all captures but the last, which
+# is root's, as the last places of the control socket are: a member
+# cannot lock root out.
+in_ns h2 "$VSWITCHD" --socket "$WORK/g.sock" --db "$WORK/g.db" \
+    --pidfile="$WORK/g.pid" --log-file="$WORK/g.log" --detach \
+    --socket-group nogroup || fail "a daemon for the group"
+at_exit "kill -9 \$(cat '$WORK/g.pid')"
+ctlg() { timeout 20 "$CTL_BIN" --socket "$WORK/g.sock" "$@"; }
+member() {
+    setpriv --reuid=nobody --regid=nogroup --clear-groups timeout 60 \
+        "$PUBLIC_CTL" --socket "$WORK/g.sock" "$@"
+}
+ctlg add-port pc0 type=pcap tx="$WORK/g-tx.pcap"
+for i in 1 2 3 4 5 6 7; do
+    member capture pc0 -w /dev/null 2>"$WORK/g$i.err" &
+    wait_for 10 grep -q "^capturing" "$WORK/g$i.err" \
+        || fail "a member's capture $i starts"
+done
+check_exit "a member's eighth capture is refused" 1 member capture pc0
+said "the last place is root's" "the last one is kept for root"
+check "root's capture starts" ctlg capture pc0 --duration 1 -w /dev/null
+stop_daemon_of "$WORK/g.pid"
+
 # The daemon stopping ends a capture with a last chunk that says so: the
 # client's file is whole and it exits as for any other end.
 vcap term tap0 -w "$WORK/term.pcap"
