@@ -304,8 +304,12 @@ check "captures whose clients went before they started end" \
 ctl1() { timeout 20 "$CTL_BIN" --socket "$WORK/h1.sock" "$@"; }
 check_exit "a bad filter is refused" 1 ctl1 capture tap0 --filter "icmp and and"
 said "with libpcap's reason" "bad filter: .*syntax error"
-check_exit "an unknown port is refused" 1 ctl1 capture nope0
+echo precious >"$WORK/precious.pcap"
+check_exit "an unknown port is refused" 1 ctl1 capture nope0 \
+    -w "$WORK/precious.pcap"
 said "by name" "no port nope0"
+check_eq "a refused capture leaves the file of -w as it was" precious \
+    "$(cat "$WORK/precious.pcap")"
 check_exit "--count 0 is refused" 2 ctl1 capture tap0 --count 0
 check_exit "a negative duration is refused" 2 ctl1 capture tap0 --duration -5
 check_exit "a huge duration is refused" 2 ctl1 capture tap0 --duration 99999999999
