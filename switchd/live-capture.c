@@ -407,14 +407,13 @@ live_capture_compile(struct live_capture *cap, char *error,
 static Vswitch__Status
 attach(struct live_capture *cap, char *error, size_t error_size)
 {
-    const Vswitch__PortConfig *pc;
     int err;
 
     cap->tap.frames = cap->wired ? NULL : on_frames;
     cap->tap.gone = on_port_gone;
     cap->tap.aux = cap;
     list_init(&cap->tap.node);
-    if (bridge_tap_attach(cap->set->bridge, cap->port, &cap->tap, &pc)) {
+    if (bridge_tap_attach(cap->set->bridge, cap->port, &cap->tap)) {
         snprintf(error, error_size, "no port %s", cap->port);
         return VSWITCH__STATUS__STATUS_NOT_FOUND;
     }

@@ -7,8 +7,12 @@
 # port 4789, the veths' MAC addresses); a reader that stops reading
 # loses captured frames, counted, while the pings go on; the capture ends
 # when its client is killed or its port deleted (visible in show); the
-# errors: a bad filter, an unknown port, bad counts and durations, a
-# client that may only read, a ninth capture.
+# errors: a bad filter, an unknown port (which leaves the -w file as it
+# was), bad counts and durations, a client that may only read, a ninth
+# capture, a group member's eighth.  Forwarding goes on while long filters
+# compile; the VXLAN capture survives its device going down and up; a
+# signal while the output blocks and the daemon's stop end a capture
+# cleanly.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 
