@@ -321,11 +321,13 @@ close_output(struct capture_out *out)
     return 0;
 }
 
-/* Judges response 'r'.  Returns true to go on reading; else sets
- * '*status' and '*end'. */
+/* Judges response 'r'; the first that says the capture runs opens the
+ * output 'write' into 'out' (so that a capture refused leaves the file as
+ * it was).  Returns true to go on reading; else sets '*status'. */
 static bool
-take_response(const char *socket, const Vswitch__Response *r,
-              struct capture_out *out, bool *started, int *status)
+take_response(const char *socket, const char *write,
+              const Vswitch__Response *r, struct capture_out *out,
+              bool *started, int *status)
 {
     const Vswitch__CaptureChunk *chunk = r->capture;
     int error;
@@ -343,6 +345,13 @@ take_response(const char *socket, const Vswitch__Response *r,
         return false;
     }
     if (!*started) {
+        error = open_output(write, out);
+        if (error) {
+            fprintf(stderr, "vswitch-ctl: capture: %s: %s\n", write,
+                    strerror(error));
+            *status = 1;
+            return false;
+        }
         *started = true;
         fprintf(stderr, "capturing, link-type EN10MB (Ethernet), snapshot "
                 "length %d bytes\n", PCAP_SNAPLEN);
@@ -354,12 +363,16 @@ take_response(const char *socket, const Vswitch__Response *r,
         *status = 3;
         return false;
     } else if (error) {
-        /* EPIPE: the reader is gone, which ends a capture as Ctrl-C. */
-        if (error != EPIPE) {
+        /* EPIPE: the reader is gone, which ends a capture as Ctrl-C; EINTR
+         * with 'stopped': the signal that ends it came while the output
+         * blocked. */
+        bool ended = error == EPIPE || (error == EINTR && stopped);
+
+        if (!ended) {
             fprintf(stderr, "vswitch-ctl: capture: cannot write: %s\n",
                     strerror(error));
         }
-        *status = error == EPIPE ? 0 : 1;
+        *status = ended ? 0 : 1;
         return false;
     }
     if (chunk->end) {
@@ -386,17 +399,11 @@ capture_run(const char *socket, unsigned int timeout,
     build_init(&b);
     parse_args(&b, argv, argc, &a);     /* Parsed once already. */
     build_destroy(&b);
-    code = open_output(a.write, &out);
-    if (code) {
-        fprintf(stderr, "vswitch-ctl: capture: %s: %s\n", a.write,
-                strerror(code));
-        return 1;
-    }
+    memset(&out, 0, sizeof out);
     catch_signals();
     code = client_start(socket, request, timeout, &fd, error);
     if (code) {
         fprintf(stderr, "vswitch-ctl: %s\n", error);
-        close_output(&out);
         return 3;
     }
     frame_reader_init(&reader, FRAME_MAX_RESPONSE);
@@ -414,7 +421,7 @@ capture_run(const char *socket, unsigned int timeout,
             status = 3;
             break;
         }
-        more = take_response(socket, r, &out, &started, &status);
+        more = take_response(socket, a.write, r, &out, &started, &status);
         vswitch__response__free_unpacked(r, NULL);
         if (!more) {
             break;

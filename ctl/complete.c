@@ -23,6 +23,19 @@ struct completion {
     bool nospace;
 };
 
+/* The answer is one item a line: no candidate, nor the word echoed back,
+ * may hold a character that could break one. */
+static bool
+has_control(const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char) *s < 0x20) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Offers 'prefix' followed by 'word' if it completes the current word. */
 static void
 offer(struct completion *c, const char *prefix, const char *word)
@@ -38,10 +51,8 @@ offer(struct completion *c, const char *prefix, const char *word)
                        length - prefix_length))) {
         return;
     }
-    for (const char *p = word; *p; p++) {
-        if ((unsigned char) *p < 0x20) {
-            return;             /* A line each: no name may break one. */
-        }
+    if (has_control(word)) {
+        return;
     }
     ds_put_format(&full, "%s%s", prefix, word);
     ds_put_format(&c->candidates, "%s\n", ds_cstr(&full) + c->replaced);
@@ -508,7 +519,7 @@ complete_line(const struct complete_context *ctx, const char *line,
                                    &c.replaced)
                       : 0;
 
-    if (n >= 2) {
+    if (n >= 2 && !has_control(words[n - 1])) {
         c.word = words[n - 1];
         complete_words(&c, words, n - 1);
     }

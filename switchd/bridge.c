@@ -913,7 +913,7 @@ bridge_port_state(const struct bridge *b, const char *name,
 
 int
 bridge_tap_attach(struct bridge *b, const char *name,
-                  struct bridge_tap *tap, const Vswitch__PortConfig **config)
+                  struct bridge_tap *tap)
 {
     struct bridge_port *port = find_port(b, name);
 
@@ -921,7 +921,6 @@ bridge_tap_attach(struct bridge *b, const char *name,
         return ENOENT;
     }
     list_push_back(&port->taps, &tap->node);
-    *config = port->config;
     return 0;
 }
 

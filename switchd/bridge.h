@@ -121,12 +121,9 @@ struct bridge_tap {
     void *aux;
 };
 
-/* Attaches 'tap' to port 'name' and returns its configuration (which
- * lives as long as the port's options stay) in '*config'.  Returns 0 or
- * ENOENT. */
+/* Attaches 'tap' to port 'name'.  Returns 0 or ENOENT. */
 int bridge_tap_attach(struct bridge *, const char *name,
-                      struct bridge_tap *tap,
-                      const Vswitch__PortConfig **config);
+                      struct bridge_tap *tap);
 
 /* Detaches 'tap' if it is attached. */
 void bridge_tap_detach(struct bridge_tap *tap);

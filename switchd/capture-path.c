@@ -147,6 +147,12 @@ capture_path_files(const struct capture_path *cp)
 }
 
 bool
+capture_client_trusted(const struct capture_client *c)
+{
+    return c->uid == 0 || c->uid == geteuid();
+}
+
+bool
 capture_client_in_group(const struct capture_client *c, gid_t gid)
 {
     bool found = c->gid == gid;
@@ -406,7 +412,7 @@ check_port(const struct capture_opener *o, const Vswitch__PortConfig *pc,
 static struct capture_opener
 client_opener(const struct capture_path *cp, const struct capture_client *c)
 {
-    bool trusted = c->uid == 0 || c->uid == geteuid();
+    bool trusted = capture_client_trusted(c);
 
     return (struct capture_opener) {
         .up.open = capture_open,

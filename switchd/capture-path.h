@@ -45,6 +45,9 @@ struct capture_client {
     size_t n_groups;
 };
 
+/* Whether 'c' is root or the daemon's own user. */
+bool capture_client_trusted(const struct capture_client *c);
+
 /* Whether 'gid' is the client's group or one of its supplementary
  * groups. */
 bool capture_client_in_group(const struct capture_client *, gid_t gid);

@@ -42,7 +42,12 @@ struct live_capture {
     struct control_request *req;
     char *port;                 /* Its name, for the log. */
     struct bridge_tap tap;
+    char *expr;                 /* The user's filter; NULL for none. */
+    unsigned int duration;      /* Seconds; 0: no limit. */
+    bool wired;                 /* The VXLAN port's: a packet socket. */
     struct capture_filter filter;       /* Ports other than the VXLAN's. */
+    struct capture_filter kernel;       /* The packet socket's, until it
+                                         * is attached. */
     struct capture_buffer buf;
     unsigned int dirs;          /* Set of 1 << enum capture_dir. */
     uint64_t max_frames;        /* 0: no limit. */
@@ -115,6 +120,7 @@ on_closed(uv_handle_t *handle)
             close(cap->fd);
         }
         capture_buffer_destroy(&cap->buf);
+        free(cap->expr);
         free(cap->port);
         free(cap);
     }
@@ -242,8 +248,13 @@ on_readable(uv_poll_t *poll, int status, int events)
     size_t max = LIVE_CAPTURE_READ_MAX;
     bool full = false;
 
-    (void) status;
     (void) events;
+    if (status < 0) {
+        /* An error on the socket (ENETDOWN: the device went down), which
+         * the read below takes: libuv has stopped polling, and the socket
+         * takes frames again once the device is back up. */
+        cap->polling = false;
+    }
     if (cap->max_frames) {
         uint64_t left = cap->max_frames - cap->buf.frames;
 
@@ -317,73 +328,122 @@ directions(const Vswitch__Capture *c)
     }
 }
 
-/* Sets up the frames' source of 'cap', attached to port 'pc': the
- * filter in the loop, or the packet socket.  Returns 0 or an errno
- * value with a reason in 'error'. */
-static int
-open_source(struct live_capture *cap, const Vswitch__PortConfig *pc,
-            const char *expr, char *error, size_t error_size)
+/* Frees 'cap', which has not started.  Accepts NULL. */
+void
+live_capture_abort(struct live_capture *cap)
 {
-    const struct port_class *class = port_class_find(pc->type);
-    int err;
-
-    if (!class || class->dp_kind != DP_PORT_TUNNEL) {
-        return capture_filter_compile(&cap->filter, expr, error,
-                                      error_size);
+    if (cap) {
+        capture_filter_free(&cap->filter);
+        capture_filter_free(&cap->kernel);
+        free(cap->expr);
+        free(cap->port);
+        free(cap);
     }
-    cap->tap.frames = NULL;
-    cap->filter.all = true;
-    err = wire_settings(cap, pc, error, error_size);
-    if (!err) {
-        err = wire_capture_open(&cap->wire, expr, &cap->fd, error,
-                                error_size);
-    }
-    return err;
 }
 
 Vswitch__Status
-live_capture_start(struct live_capture_set *set, const Vswitch__Capture *c,
-                   struct control_request *req, char *error,
-                   size_t error_size)
+live_capture_prepare(struct live_capture_set *set, const Vswitch__Capture *c,
+                     bool root, struct live_capture **capp, char *error,
+                     size_t error_size)
 {
     const Vswitch__PortConfig *pc;
+    const struct port_class *class;
     struct live_capture *cap;
-    uint8_t *frame;
-    size_t len;
-    int err;
 
     if (set->n >= LIVE_CAPTURE_MAX) {
         snprintf(error, error_size, "%d captures are running, the most at "
                  "once", LIVE_CAPTURE_MAX);
         return VSWITCH__STATUS__STATUS_FAILED;
     }
+    if (!root && set->n >= LIVE_CAPTURE_MAX - 1) {
+        snprintf(error, error_size, "%zu captures are running: the last "
+                 "one is kept for root", set->n);
+        return VSWITCH__STATUS__STATUS_FAILED;
+    }
+    pc = config_find_port(bridge_config(set->bridge), c->port);
+    if (!pc) {
+        snprintf(error, error_size, "no port %s", c->port);
+        return VSWITCH__STATUS__STATUS_NOT_FOUND;
+    }
     cap = xcalloc(1, sizeof *cap);
     cap->set = set;
-    cap->req = req;
     cap->fd = -1;
     cap->port = xstrdup(c->port);
-    cap->tap.frames = on_frames;
+    cap->expr = c->filter && *c->filter ? xstrdup(c->filter) : NULL;
+    cap->dirs = directions(c);
+    cap->max_frames = c->has_count ? c->count : 0;
+    cap->duration = c->has_duration ? c->duration : 0;
+    class = port_class_find(pc->type);
+    cap->wired = class && class->dp_kind == DP_PORT_TUNNEL;
+    if (cap->wired && wire_settings(cap, pc, error, error_size)) {
+        live_capture_abort(cap);
+        return VSWITCH__STATUS__STATUS_INVALID;
+    }
+    *capp = cap;
+    return VSWITCH__STATUS__STATUS_OK;
+}
+
+Vswitch__Status
+live_capture_compile(struct live_capture *cap, char *error,
+                     size_t error_size)
+{
+    int err;
+
+    if (cap->wired) {
+        cap->filter.all = true;
+        err = wire_capture_compile(&cap->wire, cap->expr, &cap->kernel,
+                                   error, error_size);
+    } else {
+        err = capture_filter_compile(&cap->filter, cap->expr, error,
+                                     error_size);
+    }
+    return !err ? VSWITCH__STATUS__STATUS_OK
+           : err == EINVAL ? VSWITCH__STATUS__STATUS_INVALID
+           : VSWITCH__STATUS__STATUS_FAILED;
+}
+
+/* Attaches 'cap' to its port and opens its packet socket, if it is the
+ * VXLAN port's.  Returns an error status with a reason in 'error'. */
+static Vswitch__Status
+attach(struct live_capture *cap, char *error, size_t error_size)
+{
+    int err;
+
+    cap->tap.frames = cap->wired ? NULL : on_frames;
     cap->tap.gone = on_port_gone;
     cap->tap.aux = cap;
     list_init(&cap->tap.node);
-    if (bridge_tap_attach(set->bridge, c->port, &cap->tap, &pc)) {
-        snprintf(error, error_size, "no port %s", c->port);
-        free(cap->port);
-        free(cap);
+    if (bridge_tap_attach(cap->set->bridge, cap->port, &cap->tap)) {
+        snprintf(error, error_size, "no port %s", cap->port);
         return VSWITCH__STATUS__STATUS_NOT_FOUND;
     }
-    err = open_source(cap, pc, c->filter, error, error_size);
-    if (err) {
-        bridge_tap_detach(&cap->tap);
-        capture_filter_free(&cap->filter);
-        free(cap->port);
-        free(cap);
-        return err == EINVAL ? VSWITCH__STATUS__STATUS_INVALID
-               : VSWITCH__STATUS__STATUS_FAILED;
+    if (cap->wired) {
+        err = wire_capture_open(&cap->wire, &cap->kernel, &cap->fd, error,
+                                error_size);
+        if (err) {
+            bridge_tap_detach(&cap->tap);
+            return VSWITCH__STATUS__STATUS_FAILED;
+        }
     }
+    return VSWITCH__STATUS__STATUS_OK;
+}
+
+Vswitch__Status
+live_capture_start(struct live_capture *cap, struct control_request *req,
+                   char *error, size_t error_size)
+{
+    struct live_capture_set *set = cap->set;
+    Vswitch__Status status = attach(cap, error, error_size);
+    uint8_t *frame;
+    size_t len;
+
+    capture_filter_free(&cap->kernel);
+    if (status != VSWITCH__STATUS__STATUS_OK) {
+        live_capture_abort(cap);
+        return status;
+    }
+    cap->req = req;
     capture_buffer_init(&cap->buf, LIVE_CAPTURE_BUFFER);
-    cap->dirs = directions(c);
-    cap->max_frames = c->has_count ? c->count : 0;
     list_push_back(&set->captures, &cap->node);
     set->n++;
 
@@ -392,9 +452,9 @@ live_capture_start(struct live_capture_set *set, const Vswitch__Capture *c,
     uv_timer_init(set->loop, &cap->timer);
     cap->timer.data = cap;
     cap->n_handles_open = 2;
-    if (c->has_duration) {
+    if (cap->duration) {
         uv_timer_start(&cap->timer, on_duration,
-                       (uint64_t) c->duration * 1000, 0);
+                       (uint64_t) cap->duration * 1000, 0);
     }
     if (cap->fd >= 0) {
         uv_poll_init_socket(set->loop, &cap->poll, cap->fd);
@@ -406,20 +466,25 @@ live_capture_start(struct live_capture_set *set, const Vswitch__Capture *c,
     /* The first chunk, empty, says that the capture runs. */
     frame = pack_chunk(cap, NULL, &len);
     control_send(req, frame, len);
-    LOG_INFO("capture", "port %s: capture started", c->port);
+    LOG_INFO("capture", "port %s: capture started", cap->port);
     return VSWITCH__STATUS__STATUS_OK;
+}
+
+void
+live_capture_stop_all(struct live_capture_set *set)
+{
+    struct live_capture *cap;
+
+    LIST_FOR_EACH_SAFE (cap, node, &set->captures) {
+        finish(cap, "vswitchd is stopping");
+    }
 }
 
 void
 live_capture_set_destroy(struct live_capture_set *set)
 {
-    struct live_capture *cap;
-
-    if (!set) {
-        return;
+    if (set) {
+        live_capture_stop_all(set);
+        free(set);
     }
-    LIST_FOR_EACH_SAFE (cap, node, &set->captures) {
-        finish(cap, "vswitchd is stopping");
-    }
-    free(set);
 }

@@ -10,6 +10,9 @@
 #include <syslog.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+/* sd_journal_send() would add CODE_FILE, CODE_LINE and CODE_FUNC, which
+ * here always name log_vmsg(): the module field says where instead. */
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-journal.h>
 #include <time.h>
 
@@ -153,6 +156,28 @@ log_enabled(enum log_level level)
     return level <= threshold;
 }
 
+/* Drops the UTF-8 sequence that cutting 's' at the log's bound left
+ * unfinished at its end: the journal shows a message that is not UTF-8
+ * as a blob, not as text. */
+static void
+trim_partial_char(char *s)
+{
+    size_t len = strlen(s);
+    size_t i = len;
+
+    while (i > 0 && len - i < 3 && ((unsigned char) s[i - 1] & 0xc0) == 0x80) {
+        i--;
+    }
+    if (i > 0 && (unsigned char) s[i - 1] >= 0xc0) {
+        unsigned char lead = (unsigned char) s[i - 1];
+        size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+
+        if (len - (i - 1) < need) {
+            s[i - 1] = '\0';
+        }
+    }
+}
+
 static void log_vmsg(enum log_level, const char *module, const char *format,
                      va_list) __attribute__((format(printf, 3, 0)));
 
@@ -168,7 +193,9 @@ log_vmsg(enum log_level level, const char *module, const char *format,
     };
     char text[1024];
 
-    vsnprintf(text, sizeof text, format, args);
+    if (vsnprintf(text, sizeof text, format, args) >= (int) sizeof text) {
+        trim_partial_char(text);
+    }
     /* Messages quote what clients and the network said (a file name, a
      * request's error): a newline there could forge a line of its own, an
      * escape sequence drive the terminal of whoever reads the log. */

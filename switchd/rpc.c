@@ -90,6 +90,8 @@ struct rpc_call {
     size_t frame_len;
     int save_error;
     bool has_turn;              /* The change being made. */
+    struct live_capture *capture;       /* Being compiled. */
+    Vswitch__Status capture_status;
     char error[REQUEST_ERROR_SIZE + 128];
 };
 
@@ -891,18 +893,58 @@ do_set_log_level(struct rpc_call *call)
     return OK;
 }
 
+static void conclude(struct rpc_call *, Vswitch__Status);
+
+/* In a worker: libpcap's compiler takes up to a good part of a second on
+ * a long expression, which the loop's forwarding must not wait for. */
+static void
+compile_capture(uv_work_t *work)
+{
+    struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+
+    call->capture_status = live_capture_compile(call->capture, call->error,
+                                                sizeof call->error);
+}
+
+static void
+capture_compiled(uv_work_t *work, int status)
+{
+    struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+    struct live_capture *cap = call->capture;
+
+    (void) status;              /* Work queued is never cancelled. */
+    call->rpc->n_working--;
+    call->capture = NULL;
+    if (call->capture_status == OK) {
+        call->capture_status = live_capture_start(cap, call->creq,
+                                                  call->error,
+                                                  sizeof call->error);
+    } else {
+        live_capture_abort(cap);
+    }
+    conclude(call, call->capture_status == OK ? HANDED_OVER
+                   : call->capture_status);
+}
+
 /* Runs as a change, after those before it, for a client that may change
  * the configuration, and in the log as one: it exposes other people's
  * traffic, though it changes nothing. */
 static Vswitch__Status
 do_capture(struct rpc_call *call)
 {
-    Vswitch__Status status = live_capture_start(call->rpc->captures,
-                                                call->req->capture,
-                                                call->creq, call->error,
-                                                sizeof call->error);
+    struct rpc *rpc = call->rpc;
+    Vswitch__Status status;
 
-    return status == OK ? HANDED_OVER : status;
+    status = live_capture_prepare(rpc->captures, call->req->capture,
+                                  capture_client_trusted(&call->peer),
+                                  &call->capture, call->error,
+                                  sizeof call->error);
+    if (status != OK) {
+        return status;
+    }
+    uv_queue_work(rpc->loop, &call->work, compile_capture, capture_compiled);
+    rpc->n_working++;
+    return IN_PROGRESS;
 }
 
 struct rpc_command {
@@ -1116,17 +1158,23 @@ finish(struct rpc_call *call, Vswitch__Status status)
     reply(call, frame, len);
 }
 
+/* Ends 'call' as its handler's 'status' says: answered now, or handed
+ * over to a capture; work in progress ends it later. */
 static void
-run(struct rpc_call *call)
+conclude(struct rpc_call *call, Vswitch__Status status)
 {
-    Vswitch__Status status = call->command->handler(call);
-
     if (status == HANDED_OVER) {
         log_change(call, OK);
         end_call(call);
     } else if (status != IN_PROGRESS) {
         finish(call, status);
     }
+}
+
+static void
+run(struct rpc_call *call)
+{
+    conclude(call, call->command->handler(call));
 }
 
 /* Starts the change that waited longest, unless one is being made: each
@@ -1259,12 +1307,19 @@ refuse_all(struct list *list)
 }
 
 void
+rpc_stop_streams(struct rpc *rpc)
+{
+    if (rpc) {
+        live_capture_stop_all(rpc->captures);
+    }
+}
+
+void
 rpc_destroy(struct rpc *rpc)
 {
     if (!rpc) {
         return;
     }
-    live_capture_set_destroy(rpc->captures);
     refuse_all(&rpc->waiting);
     if (rpc->preparing) {
         struct rpc_call *call = rpc->preparing;
@@ -1278,6 +1333,8 @@ rpc_destroy(struct rpc *rpc)
     while (rpc->n_working || !rpc->copier_closed) {
         uv_run(rpc->loop, UV_RUN_ONCE);
     }
+    /* Once no capture is being compiled, which starts when it is. */
+    live_capture_set_destroy(rpc->captures);
     free(rpc->db_path);
     free(rpc);
 }

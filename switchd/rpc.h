@@ -44,6 +44,11 @@ struct rpc *rpc_create(uv_loop_t *, struct bridge *, const char *db_path,
                        struct flow_store *flows,
                        const struct capture_path *capture);
 
+/* Ends the streams (live captures) with a last answer that says the
+ * daemon is stopping: call it while their clients are still connected,
+ * before the control server closes them.  Accepts NULL. */
+void rpc_stop_streams(struct rpc *);
+
 /* Refuses the changes still waiting for their turn, waits (running the
  * loop) for the work in flight, whose answers go out, and frees 'rpc'.
  * The bridge must outlive this call.  Accepts NULL. */

@@ -47,18 +47,17 @@ port_expression(const struct wire_capture_config *cfg, const char *user,
              user ? " and (" : "", user ? user : "", user ? ")" : "");
 }
 
-static int
-attach_filter(int fd, const struct wire_capture_config *cfg,
-              const char *user, char *error, size_t error_size)
+int
+wire_capture_compile(const struct wire_capture_config *cfg,
+                     const char *user, struct capture_filter *f,
+                     char *error, size_t error_size)
 {
     char expr[REQUEST_CAPTURE_FILTER_MAX + 128];
-    struct capture_filter f;
-    struct sock_fprog prog;
     int err;
 
     if (user && *user) {
-        err = capture_filter_compile(&f, user, error, error_size);
-        capture_filter_free(&f);
+        err = capture_filter_compile(f, user, error, error_size);
+        capture_filter_free(f);
         if (err) {
             return err;
         }
@@ -66,23 +65,28 @@ attach_filter(int fd, const struct wire_capture_config *cfg,
         user = NULL;
     }
     port_expression(cfg, user, expr, sizeof expr);
-    err = capture_filter_compile(&f, expr, error, error_size);
-    if (err) {
-        return err;
-    }
+    return capture_filter_compile(f, expr, error, error_size);
+}
+
+static int
+attach_filter(int fd, const struct capture_filter *f, char *error,
+              size_t error_size)
+{
+    struct sock_fprog prog;
+
     /* libpcap's instructions are laid out as the kernel's. */
-    prog.len = (unsigned short) f.prog.bf_len;
-    prog.filter = (struct sock_filter *) f.prog.bf_insns;
+    prog.len = (unsigned short) f->prog.bf_len;
+    prog.filter = (struct sock_filter *) f->prog.bf_insns;
     if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog)) {
-        err = fail(errno, error, error_size, "SO_ATTACH_FILTER");
+        return fail(errno, error, error_size, "SO_ATTACH_FILTER");
     }
-    capture_filter_free(&f);
-    return err;
+    return 0;
 }
 
 int
-wire_capture_open(const struct wire_capture_config *cfg, const char *expr,
-                  int *fdp, char *error, size_t error_size)
+wire_capture_open(const struct wire_capture_config *cfg,
+                  const struct capture_filter *f, int *fdp, char *error,
+                  size_t error_size)
 {
     struct sockaddr_ll sll;
     int size = WIRE_CAPTURE_RCVBUF;
@@ -111,7 +115,7 @@ wire_capture_open(const struct wire_capture_config *cfg, const char *expr,
         && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size)) {
         err = fail(errno, error, error_size, "SO_RCVBUF");
     } else {
-        err = attach_filter(fd, cfg, expr, error, error_size);
+        err = attach_filter(fd, f, error, error_size);
     }
     if (!err && bind(fd, (struct sockaddr *) &sll, sizeof sll)) {
         err = fail(errno, error, error_size, "bind");

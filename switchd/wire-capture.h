@@ -34,11 +34,21 @@ struct wire_capture_config {
     const char *dev;            /* Its underlay device; "" for all. */
 };
 
-/* Opens the packet socket for 'cfg' with the user's filter 'expr' (NULL
- * for none), non-blocking.  Returns 0 and the socket in '*fd', or an
- * errno value with a reason in 'error'. */
+/* Compiles into 'f' the kernel's filter for the traffic of 'cfg' and the
+ * user's expression 'expr' (NULL for none), which must compile on its
+ * own.  Touches nothing else, so that it may run in a worker thread.
+ * Returns 0, or EINVAL with libpcap's reason in 'error'. */
+struct capture_filter;
+int wire_capture_compile(const struct wire_capture_config *cfg,
+                         const char *expr, struct capture_filter *f,
+                         char *error, size_t error_size);
+
+/* Opens the packet socket for 'cfg' with the filter 'f' that
+ * wire_capture_compile() made (the caller keeps it), non-blocking.
+ * Returns 0 and the socket in '*fd', or an errno value with a reason in
+ * 'error'. */
 int wire_capture_open(const struct wire_capture_config *cfg,
-                      const char *expr, int *fd, char *error,
+                      const struct capture_filter *f, int *fd, char *error,
                       size_t error_size);
 
 /* Reads at most 'max' frames from 'fd' into 'buf', keeping those going

@@ -154,6 +154,17 @@ START_TEST(test_reads_quotes_as_the_shell_does)
 }
 END_TEST
 
+/* A newline typed inside quotes (C-v C-j) is part of the word: echoed
+ * back, it would end the line of the replaced part early and make its
+ * rest a candidate. */
+START_TEST(test_offers_nothing_for_a_word_with_a_newline)
+{
+    expect("vswitch-ctl --format 't\nx", "\n\n");
+    expect("vswitch-ctl capture tap0 -w 'foo\nbar", "\n\n");
+    expect("vswitch-ctl del-port \"\x01", "\n\n");
+}
+END_TEST
+
 START_TEST(test_bounds_the_words_it_reads)
 {
     char line[4096] = "vswitch-ctl --may-exist";
@@ -183,6 +194,9 @@ complete_suite(void)
                      NULL, NULL);
     fixture_add_case(s, "reads quotes as the shell does",
                      test_reads_quotes_as_the_shell_does, NULL, NULL);
+    fixture_add_case(s, "offers nothing for a word with a newline",
+                     test_offers_nothing_for_a_word_with_a_newline, NULL,
+                     NULL);
     fixture_add_case(s, "bounds the words it reads",
                      test_bounds_the_words_it_reads, NULL, NULL);
     return s;

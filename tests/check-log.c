@@ -153,6 +153,27 @@ START_TEST(test_a_message_is_one_line_whatever_it_quotes)
 }
 END_TEST
 
+/* journalctl shows a message that is not UTF-8 as a blob: a message cut
+ * at the log's bound loses the character it would cut in two. */
+START_TEST(test_a_long_message_is_cut_between_characters)
+{
+    char e_acute[1300] = "", want[1300] = "|INFO|t|";
+    const char *text;
+
+    for (int i = 0; i < 600; i++) {
+        strcat(e_acute, "\xc3\xa9");
+    }
+    for (int i = 0; i < 511; i++) {
+        strcat(want, "\xc3\xa9");
+    }
+    strcat(want, "\n");
+    start_log();
+    LOG_INFO("t", "%s", e_acute);
+    text = finish_log();
+    ck_assert_ptr_nonnull(strstr(text, want));
+}
+END_TEST
+
 START_TEST(test_a_level_below_the_threshold_takes_no_token)
 {
     struct log_rate_limit rl = LOG_RATE_LIMIT_INIT(60, 1);
@@ -251,6 +272,9 @@ log_suite(void)
     fixture_add_case(s, "a level below the threshold takes no token",
                      test_a_level_below_the_threshold_takes_no_token,
                      NULL, NULL);
+    fixture_add_case(s, "a long message is cut between characters",
+                     test_a_long_message_is_cut_between_characters, NULL,
+                     NULL);
     fixture_add_case(s, "level names parse back to their levels",
                      test_level_names_parse_back_to_their_levels, NULL, NULL);
     fixture_add_case(s, "set level drops what is below it",

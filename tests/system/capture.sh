@@ -7,8 +7,12 @@
 # port 4789, the veths' MAC addresses); a reader that stops reading
 # loses captured frames, counted, while the pings go on; the capture ends
 # when its client is killed or its port deleted (visible in show); the
-# errors: a bad filter, an unknown port, bad counts and durations, a
-# client that may only read, a ninth capture.
+# errors: a bad filter, an unknown port (which leaves the -w file as it
+# was), bad counts and durations, a client that may only read, a ninth
+# capture, a group member's eighth.  Forwarding goes on while long filters
+# compile; the VXLAN capture survives its device going down and up; a
+# signal while the output blocks and the daemon's stop end a capture
+# cleanly.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 
@@ -171,6 +175,17 @@ vcap_wait vcount
 check_eq "--count 1 on the VXLAN port stops with 1 frame" 1 \
     "$(frames "$WORK/vcount.pcap" "vxlan")"
 
+# The underlay device going down and up (an error on the packet socket)
+# does not end the VXLAN capture silently: it takes the frames after.
+vcap flap vtep0 --filter udp --duration 6 -w "$WORK/flap.pcap"
+in_ns h1 ip link set eth0 down
+in_ns h1 ip link set eth0 up
+wait_for 10 in_ns vm1 ping -c 1 -W 1 10.96.0.2
+in_ns vm1 ping -c 3 -i 0.2 -W 2 10.96.0.2 >/dev/null
+vcap_wait flap
+check "a VXLAN capture goes on after its device went down and up" \
+    test "$(frames "$WORK/flap.pcap" "icmp.type == 8")" -ge 3
+
 # A reader that goes away (head) ends the capture as Ctrl-C does.
 timeout 30 bash -c "'$CTL_BIN' --socket '$WORK/h1.sock' capture tap0 \
     2>'$WORK/head.err' | head -1 >'$WORK/head.out'" &
@@ -184,6 +199,23 @@ wait "$hd"
 check "and reports its counts" grep -q "frames captured, 0 lost" \
     "$WORK/head.err"
 check_eq "the reader got its line" 1 "$(wc -l <"$WORK/head.out")"
+
+# A signal that comes while the output blocks (a reader that takes
+# nothing) ends the capture as any signal does.
+mkfifo "$WORK/fifo"
+sleep 60 <>"$WORK/fifo" &
+holder=$!
+at_exit "kill -9 $holder"
+vcap blocked tap0 -w "$WORK/fifo"
+in_ns vm1 ping -q -c 300 -i 0.002 -s 1400 -W 2 10.96.0.2 >/dev/null
+blocked=$(pgrep -P "${VCAP[blocked]}")
+wait_for 10 grep -q pipe_write "/proc/$blocked/wchan"
+kill -TERM "$blocked"
+vcap_wait blocked
+check_eq "a signal while the output blocks: exit 0" 0 "$?"
+check "without a write error" test "$(grep -c "cannot write" \
+    "$WORK/blocked.err")" = 0
+kill -9 "$holder"
 
 # A reader that stops reading: its frames are lost, counted; the pings
 # go on at their rate.
@@ -234,12 +266,54 @@ vcap_wait gone
 check "deleting the port ends its capture" \
     grep -q "^capture ended: port deleted" "$WORK/gone.err"
 
+# libpcap takes a good part of a second to compile a long expression (a
+# kilobyte of port ranges): eight such captures starting at once never
+# hold up forwarding.
+long=$(python3 -c "
+terms = []
+while len(' and '.join(terms)) < 1000:
+    terms.append('(portrange %d-%d)' % (len(terms) + 1, len(terms) + 10))
+print(' and '.join(terms[:-1]))")
+in_ns vm1 ping -q -i 0.01 -c 300 -w 20 -W 2 10.96.0.2 >"$WORK/ping-cc.txt" 2>&1 &
+ping_cc=$!
+sleep 0.2
+for i in 1 2 3 4 5 6 7 8; do
+    timeout 30 "$CTL_BIN" --socket "$WORK/h1.sock" capture tap0 \
+        --filter "$long" --duration 1 -w /dev/null 2>"$WORK/cc$i.err" &
+    VCAP[cc$i]=$!
+done
+for i in 1 2 3 4 5 6 7 8; do
+    vcap_wait "cc$i"
+done
+wait "$ping_cc"
+check_eq "the long filter compiled for all eight" 8 \
+    "$(cat "$WORK"/cc*.err | grep -c "^capture ended: duration over")"
+check_ping "while eight long filters compile" "$WORK/ping-cc.txt"
+
+# Clients that go away while their captures wait for their turn or
+# compile: the captures never start, and hold no place of the eight.
+for i in 1 2 3 4; do
+    "$CTL_BIN" --socket "$WORK/h1.sock" capture tap0 --filter "$long" \
+        -w /dev/null 2>/dev/null &
+    VCAP[gone$i]=$!
+done
+sleep 0.1
+for i in 1 2 3 4; do
+    kill -9 "${VCAP[gone$i]}"
+done
+check "captures whose clients went before they started end" \
+    wait_for 10 no_captures
+
 # Errors.
 ctl1() { timeout 20 "$CTL_BIN" --socket "$WORK/h1.sock" "$@"; }
 check_exit "a bad filter is refused" 1 ctl1 capture tap0 --filter "icmp and and"
 said "with libpcap's reason" "bad filter: .*syntax error"
-check_exit "an unknown port is refused" 1 ctl1 capture nope0
+echo precious >"$WORK/precious.pcap"
+check_exit "an unknown port is refused" 1 ctl1 capture nope0 \
+    -w "$WORK/precious.pcap"
 said "by name" "no port nope0"
+check_eq "a refused capture leaves the file of -w as it was" precious \
+    "$(cat "$WORK/precious.pcap")"
 check_exit "--count 0 is refused" 2 ctl1 capture tap0 --count 0
 check_exit "a negative duration is refused" 2 ctl1 capture tap0 --duration -5
 check_exit "a huge duration is refused" 2 ctl1 capture tap0 --duration 99999999999
@@ -266,4 +340,38 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 check "the captures end" wait_for 10 no_captures
 check "the daemon still answers" vsctl h1 ping
+
+# A member of the socket's group may run all captures but the last, which
+# is root's, as the last places of the control socket are: a member
+# cannot lock root out.
+in_ns h2 "$VSWITCHD" --socket "$WORK/g.sock" --db "$WORK/g.db" \
+    --pidfile="$WORK/g.pid" --log-file="$WORK/g.log" --detach \
+    --socket-group nogroup || fail "a daemon for the group"
+at_exit "kill -9 \$(cat '$WORK/g.pid')"
+ctlg() { timeout 20 "$CTL_BIN" --socket "$WORK/g.sock" "$@"; }
+member() {
+    setpriv --reuid=nobody --regid=nogroup --clear-groups timeout 60 \
+        "$PUBLIC_CTL" --socket "$WORK/g.sock" "$@"
+}
+ctlg add-port pc0 type=pcap tx="$WORK/g-tx.pcap"
+for i in 1 2 3 4 5 6 7; do
+    member capture pc0 -w /dev/null 2>"$WORK/g$i.err" &
+    wait_for 10 grep -q "^capturing" "$WORK/g$i.err" \
+        || fail "a member's capture $i starts"
+done
+check_exit "a member's eighth capture is refused" 1 member capture pc0
+said "the last place is root's" "the last one is kept for root"
+check "root's capture starts" ctlg capture pc0 --duration 1 -w /dev/null
+stop_daemon_of "$WORK/g.pid"
+
+# The daemon stopping ends a capture with a last chunk that says so: the
+# client's file is whole and it exits as for any other end.
+vcap term tap0 -w "$WORK/term.pcap"
+in_ns vm1 ping -c 2 -i 0.2 -W 2 10.96.0.2 >/dev/null
+stop_vswitchd h1
+vcap_wait term
+check_eq "a capture ended by the daemon's stop exits 0" 0 "$?"
+check "and says why" grep -q "^capture ended: vswitchd is stopping" \
+    "$WORK/term.err"
+check_eq "its file holds the pings" 4 "$(frames "$WORK/term.pcap" icmp)"
 finish

@@ -74,6 +74,20 @@ check_eq "its identifier is vswitchd" "SYSLOG_IDENTIFIER=vswitchd" \
     "$(grep '^SYSLOG_IDENTIFIER=' "$e")"
 check_eq "its module is a field of its own" "VSWITCH_MODULE=rpc" \
     "$(grep '^VSWITCH_MODULE=' "$e")"
+check_eq "no CODE_FUNC field, which would name the log's own function" 0 \
+    "$(grep -c '^CODE_' "$e")"
+# A client's text with newlines, quoted in a message, forges no field: the
+# native protocol is KEY=value lines.
+ctl set-log-level $'x\nPRIORITY=0\nMESSAGE=forged' 2>/dev/null
+wait_for 5 test -n "$(entry 'unknown log level')" \
+    && pass "a refusal quoting newlines reaches the journal" \
+    || fail "no entry for the refusal"
+e=$(entry 'unknown log level')
+check_eq "one PRIORITY field, INFO's" "PRIORITY=6" "$(grep -a '^PRIORITY=' "$e")"
+check_eq "the newlines are no field of their own" 0 \
+    "$(grep -ac '^MESSAGE=forged' "$e")"
+check "the message keeps the text, its newlines replaced" \
+    grep -aq "^MESSAGE=rpc|.*'x?PRIORITY=0?MESSAGE=forged'" "$e"
 ctl set-log-level debug >/dev/null
 ctl ping >/dev/null
 connected=': connected (pid'
