@@ -367,6 +367,13 @@ on_housekeeping(uv_timer_t *timer)
  * '*groups' (to free): someone added to the socket's group with "usermod
  * -aG" should not need "sg" to use it, and a client's groups decide which
  * capture files it may name. */
+/* Root and the daemon's own user: they may do anything. */
+static bool
+peer_is_admin(const struct control_peer *peer)
+{
+    return peer->uid == 0 || peer->uid == geteuid();
+}
+
 static void
 peer_client(const struct control_peer *peer, struct capture_client *c,
             gid_t **groups)
@@ -377,8 +384,8 @@ peer_client(const struct control_peer *peer, struct capture_client *c,
 
     *groups = NULL;
     snprintf(path, sizeof path, "/proc/%ld/status", (long) peer->pid);
-    /* Root and the daemon's user need none: they may do anything. */
-    f = peer->uid == 0 || peer->uid == geteuid() ? NULL : fopen(path, "r");
+    /* Root and the daemon's user need no groups. */
+    f = peer_is_admin(peer) ? NULL : fopen(path, "r");
     /* getline(): a number cut in two by a buffer would be another group. */
     while (f && getline(&line, &line_size, f) > 0) {
         if (!strncmp(line, "Groups:", 7)) {
@@ -408,7 +415,7 @@ peer_client(const struct control_peer *peer, struct capture_client *c,
 static bool
 may_write(const struct daemon *d, const struct capture_client *c)
 {
-    return c->uid == 0 || c->uid == geteuid()
+    return capture_client_trusted(c)
            || (d->socket_gid != (gid_t) -1
                && capture_client_in_group(c, d->socket_gid));
 }
@@ -420,7 +427,7 @@ rank(void *aux, const struct control_peer *peer)
     gid_t *groups;
     enum control_rank r;
 
-    if (peer->uid == 0 || peer->uid == geteuid()) {
+    if (peer_is_admin(peer)) {
         return CONTROL_ADMIN;
     }
     peer_client(peer, &c, &groups);
