@@ -1039,6 +1039,60 @@ START_TEST(test_skips_groups_of_the_other_family)
 }
 END_TEST
 
+/* Returns how many groups under ff0e::/16 /proc/net/igmp6 lists for device
+ * 'dev'. */
+static size_t
+igmp6_groups(const char *dev)
+{
+    FILE *stream = fopen("/proc/net/igmp6", "r");
+    char line[256];
+    size_t n = 0;
+
+    ck_assert_ptr_nonnull(stream);
+    while (fgets(line, sizeof line, stream)) {
+        char name[IFNAMSIZ], addr[33];
+        int index;
+
+        if (sscanf(line, "%d %15s %32s", &index, name, addr) == 3
+            && !strcmp(name, dev) && !strncmp(addr, "ff0e", 4)) {
+            n++;
+        }
+    }
+    fclose(stream);
+    return n;
+}
+
+/* IPv6 has no count of groups per socket: the socket's option memory
+ * (net.core.optmem_max) is the limit, and the kernel's ENOMEM says where
+ * a socket is full.  With it small, 200 groups need many sockets. */
+START_TEST(test_joins_more_ipv6_groups_than_one_socket_may)
+{
+    static const char *const options[] = { "local_ip=fd00:31::1",
+                                           "dev=" UNDERLAY, NULL };
+    struct in6_addr groups[200];
+    size_t joined, failed;
+    struct port *port;
+
+    add_underlay();
+    fixture_shell("ip -6 addr add fd00:31::1/64 dev " UNDERLAY " nodad");
+    fixture_write_file("/proc/sys/net/core/optmem_max", "2048");
+    port = must_open(options);
+    for (size_t i = 0; i < ARRAY_SIZE(groups); i++) {
+        char text[32];
+
+        snprintf(text, sizeof text, "ff0e::31:%zx", i + 1);
+        groups[i] = fixture_ip(text);
+    }
+    ck_assert_int_eq(port_set_groups(port, groups, ARRAY_SIZE(groups)), 0);
+    ck_assert_uint_eq(igmp6_groups(UNDERLAY), ARRAY_SIZE(groups));
+    port_group_counts(port, &joined, &failed);
+    ck_assert_uint_eq(joined, ARRAY_SIZE(groups));
+    ck_assert_uint_eq(failed, 0);
+    port_close(port);
+    ck_assert_uint_eq(igmp6_groups(UNDERLAY), 0);
+}
+END_TEST
+
 /* A group the kernel refuses keeps the reason, and is tried again at the
  * next call. */
 START_TEST(test_retries_groups_that_failed_to_join)
@@ -1201,6 +1255,9 @@ port_vxlan_suite(void)
                      test_joins_and_leaves_groups_on_dev, setup, teardown);
     fixture_add_case(s, "joins more groups than one socket may",
                      test_joins_more_groups_than_one_socket_may, setup,
+                     teardown);
+    fixture_add_case(s, "joins more IPv6 groups than one socket may",
+                     test_joins_more_ipv6_groups_than_one_socket_may, setup,
                      teardown);
     fixture_add_case(s, "skips groups of the other family",
                      test_skips_groups_of_the_other_family, setup, teardown);
