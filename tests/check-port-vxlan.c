@@ -1093,6 +1093,32 @@ START_TEST(test_joins_more_ipv6_groups_than_one_socket_may)
 }
 END_TEST
 
+/* Without dev a group is joined where the route to it leads; with no
+ * such route the kernel finds no device, which the group shows until a
+ * route appears. */
+START_TEST(test_joins_a_group_once_a_route_leads_to_it)
+{
+    static const char *const options[] = { "local_ip=" UNDERLAY_IP, NULL };
+    struct in6_addr group = fixture_ip("239.4.0.1");
+    struct port *port;
+    char reason[128];
+
+    add_underlay();
+    port = must_open(options);
+    ck_assert_int_eq(port_set_groups(port, &group, 1), ENODEV);
+    ck_assert_int_eq(port_group_state(port, &group, reason, sizeof reason),
+                     ENODEV);
+    ck_assert_str_eq(reason, "No such device");
+
+    fixture_shell("ip route add 239.0.0.0/8 dev " UNDERLAY);
+    ck_assert_int_eq(port_set_groups(port, &group, 1), 0);
+    ck_assert(igmp_has(UNDERLAY, "239.4.0.1"));
+    ck_assert_int_eq(port_group_state(port, &group, reason, sizeof reason),
+                     0);
+    port_close(port);
+}
+END_TEST
+
 /* A group the kernel refuses keeps the reason, and is tried again at the
  * next call. */
 START_TEST(test_retries_groups_that_failed_to_join)
@@ -1258,6 +1284,9 @@ port_vxlan_suite(void)
                      teardown);
     fixture_add_case(s, "joins more IPv6 groups than one socket may",
                      test_joins_more_ipv6_groups_than_one_socket_may, setup,
+                     teardown);
+    fixture_add_case(s, "joins a group once a route leads to it",
+                     test_joins_a_group_once_a_route_leads_to_it, setup,
                      teardown);
     fixture_add_case(s, "skips groups of the other family",
                      test_skips_groups_of_the_other_family, setup, teardown);
