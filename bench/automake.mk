@@ -14,3 +14,7 @@ bench_udpblast_SOURCES = bench/udpblast.c
 bench_udpsink_SOURCES = bench/udpsink.c
 bench_tcp_rr_SOURCES = bench/tcp-rr.c
 EXTRA_DIST += bench/e2e-bench.sh
+
+noinst_PROGRAMS += bench/group-bench
+bench_group_bench_SOURCES = bench/group-bench.c
+bench_group_bench_LDADD = $(DATAPATH_LIBS)

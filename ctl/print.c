@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,6 +126,10 @@ print_port(struct output *out, const Vswitch__PortStatus *p)
     if (p->has_captures && p->captures) {
         output_uint(out, "capturing", NULL, p->captures);
     }
+    if (p->has_groups_joined) {
+        output_uint(out, "groups_joined", NULL, p->groups_joined);
+        output_uint(out, "groups_not_joined", NULL, p->groups_not_joined);
+    }
     output_end_row(out);
 }
 
@@ -148,6 +153,13 @@ print_port_table(struct output *out, Vswitch__PortStatus *const *ports,
             output_text(out, "%s: capturing: %u\n", ports[i]->config->name,
                         ports[i]->captures);
         }
+        if (ports[i]->has_groups_joined
+            && (ports[i]->groups_joined || ports[i]->groups_not_joined)) {
+            output_text(out, "%s: multicast groups: %u joined, %u not "
+                        "joined\n", ports[i]->config->name,
+                        ports[i]->groups_joined,
+                        ports[i]->groups_not_joined);
+        }
     }
 }
 
@@ -169,6 +181,39 @@ print_learning(struct output *out, const Vswitch__VniConfig *c)
     }
 }
 
+/* The VNI's group and whether it is joined: "group 239.1.1.7", or
+ * "group 239.1.1.7 (not joined: No buffer space available)".  A daemon
+ * that does not say leaves "group_joined" null. */
+static void
+print_group(struct output *out, const Vswitch__VniStatus *v)
+{
+    const char *group = v->config->group;
+    bool failed = v->has_group_joined && !v->group_joined;
+    const char *error = v->group_error ? v->group_error : "unknown";
+    char *items[] = { (char *) group, NULL };
+    char *note = NULL;
+
+    if (v->has_group_joined) {
+        output_bool(out, "group_joined", NULL, v->group_joined);
+    } else {
+        output_null(out, "group_joined", NULL);
+    }
+    if (failed) {
+        output_string(out, "group_error", NULL, error);
+        size_t len = strlen(group) + strlen(error) + sizeof " (not joined: )";
+
+        note = malloc(len);
+        if (note) {
+            snprintf(note, len, "%s (not joined: %s)", group, error);
+            items[0] = note;
+        }
+    } else {
+        output_null(out, "group_error", NULL);
+    }
+    print_joined(out, "FLOOD", join("group ", items, 1));
+    free(note);
+}
+
 static void
 print_vni(struct output *out, const Vswitch__VniStatus *v)
 {
@@ -179,9 +224,11 @@ print_vni(struct output *out, const Vswitch__VniStatus *v)
     output_uint(out, "vni", "VNI", c->vni);
     if (group) {
         output_string(out, "group", NULL, c->group);
-        print_joined(out, "FLOOD", join("group ", &c->group, 1));
+        print_group(out, v);
     } else {
         output_null(out, "group", NULL);
+        output_null(out, "group_joined", NULL);
+        output_null(out, "group_error", NULL);
         if (c->n_flood) {
             print_joined(out, "FLOOD", join("flood ", c->flood, c->n_flood));
         } else {

@@ -26,6 +26,7 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/list.h \
 	datapath/match.c datapath/match.h \
 	datapath/mac-table.c datapath/mac-table.h \
+	datapath/mcast-groups.c datapath/mcast-groups.h \
 	datapath/match.c datapath/match.h \
 	datapath/packet.c datapath/packet.h \
 	datapath/port.c datapath/port.h datapath/port-provider.h \

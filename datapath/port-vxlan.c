@@ -26,7 +26,14 @@
  * Neither receive nor raw socket is bound to 'dev': unicast may come in
  * and leave on any interface the routes choose.  'dev' only names the
  * interface for multicast (membership and output), the default MTU and
- * the outer Ethernet source. */
+ * the outer Ethernet source.
+ *
+ * The multicast memberships are not the receiving socket's: the kernel
+ * caps the groups of one socket (20 IPv4 groups by default), and a VNI
+ * each with its own group needs more.  They live on as many sockets of
+ * their own as the cap needs (mcast-groups.h), and the receiving socket,
+ * bound to the wildcard address with IP_MULTICAST_ALL on, receives what
+ * comes to the port for every group joined on the host. */
 
 #include "port-provider.h"
 
@@ -45,6 +52,7 @@
 #include "dp.h"
 #include "headers.h"
 #include "inet.h"
+#include "mcast-groups.h"
 #include "packet.h"
 #include "sockopt.h"
 #include "tso.h"
@@ -53,10 +61,10 @@
 #include "util.h"
 #include "vxlan-io.h"
 
-/* IP_ADD_MEMBERSHIP costs the kernel a little per group and the set is
- * kept in the port, so it is bounded.  (IPv4 has its own, lower, limit:
- * net.ipv4.igmp_max_memberships, which makes a join fail with ENOBUFS.) */
-#define VXLAN_PORT_MAX_GROUPS 1024
+/* Where the kernel keeps the cap on the IPv4 groups of one socket.  IPv6
+ * has none of its own: net.core.optmem_max caps it, in bytes, so the
+ * kernel's refusal says where a socket is full. */
+#define VXLAN_PORT_IGMP_MAX "/proc/sys/net/ipv4/igmp_max_memberships"
 
 #define VXLAN_PORT_DEFAULT_MTU 1500
 
@@ -81,9 +89,8 @@ struct vxlan_port {
     bool mtu_from_dev;          /* No mtu option: follow 'dev'. */
     struct dp_tunnel_config tunnel;
 
-    /* The multicast groups 'rx_fd' is a member of. */
-    size_t n_groups;
-    struct in6_addr groups[VXLAN_PORT_MAX_GROUPS];
+    /* The multicast groups of the VNIs, on sockets of their own. */
+    struct mcast_groups *groups;
 };
 
 static struct vxlan_port *
@@ -98,10 +105,11 @@ vxlan_port_cast(const struct port *port)
 static int
 open_rx_socket(struct vxlan_port *vp, char *error, size_t error_size)
 {
-    /* Without MULTICAST_ALL off, a socket bound to the wildcard address
-     * also receives datagrams to the groups that other sockets of the
-     * host joined (IPv6 has the option since Linux 4.20).  V6ONLY keeps
-     * IPv4 datagrams, which an IPv6 VTEP has no use for, away.  No
+    /* With MULTICAST_ALL on (the default; IPv6 has the option since
+     * Linux 4.20, and behaved so before), a socket bound to the wildcard
+     * address receives datagrams to the groups that other sockets of the
+     * namespace joined: those that hold the port's memberships.  V6ONLY
+     * keeps IPv4 datagrams, which an IPv6 VTEP has no use for, away.  No
      * SO_REUSEADDR: a second VTEP on the same port must fail to start
      * rather than silently share the unicast traffic.  A receive buffer
      * of a few MB rides out bursts while the loop serves other ports
@@ -111,7 +119,7 @@ open_rx_socket(struct vxlan_port *vp, char *error, size_t error_size)
         { IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO", false },
         { IPPROTO_IP, IP_RECVFRAGSIZE, 1, "IP_RECVFRAGSIZE", false },
         { IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP", false },
-        { IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL", false },
+        { IPPROTO_IP, IP_MULTICAST_ALL, 1, "IP_MULTICAST_ALL", false },
         { SOL_UDP, UDP_GRO, 1, "UDP_GRO", true },
     };
     static const struct sockopt v6_opts[] = {
@@ -121,7 +129,7 @@ open_rx_socket(struct vxlan_port *vp, char *error, size_t error_size)
         { IPPROTO_IPV6, IPV6_RECVFRAGSIZE, 1, "IPV6_RECVFRAGSIZE", false },
         { IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP",
           false },
-        { IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, "IPV6_MULTICAST_ALL", true },
+        { IPPROTO_IPV6, IPV6_MULTICAST_ALL, 1, "IPV6_MULTICAST_ALL", true },
         { SOL_UDP, UDP_GRO, 1, "UDP_GRO", true },
     };
     static const struct in6_addr any4 = {{{ 0, 0, 0, 0, 0, 0, 0, 0,
@@ -306,6 +314,7 @@ vxlan_close(struct port *port)
         if (vp->tx_fd >= 0) {
             close(vp->tx_fd);
         }
+        mcast_groups_destroy(vp->groups);
         for (size_t i = vp->trains.next; i < vp->trains.batch.count; i++) {
             packet_free(vp->trains.batch.packets[i]);
         }
@@ -367,6 +376,82 @@ open_gso_tap(struct vxlan_port *vp)
     }
 }
 
+/* The system calls behind vp->groups. */
+
+static int
+open_membership_socket(void *vp_, int *fd)
+{
+    const struct vxlan_port *vp = vp_;
+
+    /* Never bound: it receives nothing, and holds memberships only. */
+    *fd = socket(vp->family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+    return *fd < 0 ? errno : 0;
+}
+
+static void
+close_membership_socket(void *vp_, int fd)
+{
+    (void) vp_;
+    close(fd);
+}
+
+/* Joins ('join' true) or leaves multicast 'group' on 'fd', on vp->ifindex
+ * (0: where the route to the group leads).  Returns 0 or an errno
+ * value. */
+static int
+change_membership(void *vp_, int fd, const struct in6_addr *group,
+                  bool join)
+{
+    const struct vxlan_port *vp = vp_;
+    int retval;
+
+    if (vp->family == AF_INET) {
+        struct ip_mreqn mreqn = {
+            .imr_multiaddr.s_addr = inet_to_ipv4(group),
+            .imr_ifindex = vp->ifindex,
+        };
+
+        retval = setsockopt(fd, IPPROTO_IP,
+                            join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP,
+                            &mreqn, sizeof mreqn);
+    } else {
+        struct ipv6_mreq mreq = {
+            .ipv6mr_multiaddr = *group,
+            .ipv6mr_interface = (unsigned int) vp->ifindex,
+        };
+
+        retval = setsockopt(fd, IPPROTO_IPV6,
+                            join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP,
+                            &mreq, sizeof mreq);
+    }
+    return retval ? errno : 0;
+}
+
+static const struct mcast_groups_ops membership_ops = {
+    open_membership_socket, close_membership_socket, change_membership,
+};
+
+/* Returns how many groups one socket may join, as the kernel says now:
+ * the operator may change it at any time. */
+static size_t
+groups_per_socket(const struct vxlan_port *vp)
+{
+    unsigned long n = 0;
+    FILE *stream;
+    bool ok;
+
+    if (vp->family != AF_INET) {
+        return MCAST_GROUPS_UNLIMITED;
+    }
+    stream = fopen(VXLAN_PORT_IGMP_MAX, "re");
+    if (!stream) {
+        return MCAST_GROUPS_UNLIMITED;
+    }
+    ok = fscanf(stream, "%lu", &n) == 1;
+    fclose(stream);
+    return ok ? (size_t) n : MCAST_GROUPS_UNLIMITED;
+}
+
 static int
 vxlan_open(const struct port_args *args, struct port **portp, char *error,
            size_t error_size)
@@ -403,6 +488,13 @@ vxlan_open(const struct port_args *args, struct port **portp, char *error,
     }
     if (!err) {
         err = open_rx_socket(vp, error, error_size);
+    }
+    if (!err) {
+        vp->groups = mcast_groups_create(&membership_ops, vp);
+        err = vp->groups ? 0 : ENOMEM;
+        if (err) {
+            snprintf(error, error_size, "out of memory");
+        }
     }
     if (!err) {
         err = open_tx_socket(vp, error, error_size);
@@ -717,94 +809,59 @@ vxlan_check(struct port *port, char *reason, size_t reason_size)
     return ENODEV;
 }
 
-/* Joins ('join' true) or leaves multicast 'group' on vp->rx_fd.  Returns 0
- * or an errno value. */
-static int
-change_membership(const struct vxlan_port *vp, const struct in6_addr *group,
-                  bool join)
-{
-    int retval;
-
-    if (vp->family == AF_INET) {
-        struct ip_mreqn mreqn = {
-            .imr_multiaddr.s_addr = inet_to_ipv4(group),
-            .imr_ifindex = vp->ifindex,
-        };
-
-        retval = setsockopt(vp->rx_fd, IPPROTO_IP,
-                            join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP,
-                            &mreqn, sizeof mreqn);
-    } else {
-        struct ipv6_mreq mreq = {
-            .ipv6mr_multiaddr = *group,
-            .ipv6mr_interface = (unsigned int) vp->ifindex,
-        };
-
-        retval = setsockopt(vp->rx_fd, IPPROTO_IPV6,
-                            join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP,
-                            &mreq, sizeof mreq);
-    }
-    return retval ? errno : 0;
-}
-
-static bool
-contains_group(const struct in6_addr *groups, size_t n,
-               const struct in6_addr *group)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (inet_equals(&groups[i], group)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static int
 vxlan_set_groups(struct port *port, const struct in6_addr *groups,
                  size_t n_groups)
 {
     struct vxlan_port *vp = vxlan_port_cast(port);
-    size_t n_kept = 0;
-    int error = 0;
+    bool v4 = vp->family == AF_INET;
+    struct in6_addr *mine = malloc((n_groups + 1) * sizeof *mine);
+    size_t n = 0;
+    int error;
 
-    if (n_groups > VXLAN_PORT_MAX_GROUPS) {
-        return EINVAL;
+    if (!mine) {
+        return ENOMEM;
     }
-
-    /* Leave the groups no longer wanted, keeping the rest in place.  A
-     * group that cannot be left is forgotten all the same: trying again
-     * later would not do better. */
-    for (size_t i = 0; i < vp->n_groups; i++) {
-        const struct in6_addr *g = &vp->groups[i];
-
-        if (contains_group(groups, n_groups, g)) {
-            vp->groups[n_kept++] = *g;
-        } else {
-            int err = change_membership(vp, g, false);
-
-            error = error ? error : err;
-        }
-    }
-    vp->n_groups = n_kept;
-
-    /* Join the new ones.  The datapath drops traffic to a group of the
-     * other family, so such a group is not joined.  A group that fails to
-     * join stays out of the set, so that the next call tries again. */
+    /* The datapath drops traffic to a group of the other family, so such
+     * a group is not joined (vxlan_group_state() says why). */
     for (size_t i = 0; i < n_groups; i++) {
-        const struct in6_addr *g = &groups[i];
-
-        if (inet_is_ipv4(g) == (vp->family == AF_INET)
-            && !contains_group(vp->groups, vp->n_groups, g)) {
-            int err = change_membership(vp, g, true);
-
-            if (!err) {
-                vp->groups[vp->n_groups++] = *g;
-            } else if (!error) {
-                error = err;
-            }
+        if (inet_is_ipv4(&groups[i]) == v4) {
+            mine[n++] = groups[i];
         }
+    }
+    error = mcast_groups_set(vp->groups, mine, n, groups_per_socket(vp));
+    free(mine);
+    return error;
+}
+
+static int
+vxlan_group_state(const struct port *port, const struct in6_addr *group,
+                  char *reason, size_t reason_size)
+{
+    const struct vxlan_port *vp = vxlan_port_cast(port);
+    int error;
+
+    if (inet_is_ipv4(group) != (vp->family == AF_INET)) {
+        snprintf(reason, reason_size, "an IPv%d group on an IPv%d VTEP",
+                 inet_is_ipv4(group) ? 4 : 6, vp->family == AF_INET ? 4 : 6);
+        return EAFNOSUPPORT;
+    }
+    error = mcast_groups_state(vp->groups, group);
+    if (error == EAGAIN) {
+        snprintf(reason, reason_size, "not tried yet");
+    } else if (error) {
+        snprintf(reason, reason_size, "%s", strerror(error));
     }
     return error;
+}
+
+static void
+vxlan_group_counts(const struct port *port, size_t *joined, size_t *failed)
+{
+    const struct vxlan_port *vp = vxlan_port_cast(port);
+
+    *joined = mcast_groups_joined(vp->groups);
+    *failed = mcast_groups_failed(vp->groups);
 }
 
 static const struct port_option vxlan_options[] = {
@@ -847,4 +904,6 @@ const struct port_class port_vxlan_class = {
     .check = vxlan_check,
     .tunnel_config = vxlan_tunnel_config,
     .set_groups = vxlan_set_groups,
+    .group_state = vxlan_group_state,
+    .group_counts = vxlan_group_counts,
 };

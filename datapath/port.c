@@ -233,6 +233,19 @@ port_set_groups(struct port *port, const struct in6_addr *groups,
 }
 
 int
+port_group_state(const struct port *port, const struct in6_addr *group,
+                 char *reason, size_t reason_size)
+{
+    return port->class->group_state(port, group, reason, reason_size);
+}
+
+void
+port_group_counts(const struct port *port, size_t *joined, size_t *failed)
+{
+    port->class->group_counts(port, joined, failed);
+}
+
+int
 port_replay(struct port *port, char *error, size_t error_size)
 {
     if (!port->class->replay) {

@@ -176,6 +176,18 @@ struct port_class {
     int (*set_groups)(struct port *, const struct in6_addr *groups,
                       size_t n_groups);
 
+    /* Says whether the port is a member of 'group', one the last
+     * 'set_groups' named: 0 if it is, or an errno value with why not in
+     * words in 'reason'.  With 'set_groups'. */
+    int (*group_state)(const struct port *, const struct in6_addr *group,
+                       char *reason, size_t reason_size);
+
+    /* How many of the groups the last 'set_groups' named (each counted
+     * once) the port has joined, and how many it has not.  With
+     * 'set_groups'. */
+    void (*group_counts)(const struct port *, size_t *joined,
+                         size_t *failed);
+
     /* Starts reading the frames the port replays into the switch again
      * from the start (a pcap port's rx file).  Returns 0, or an errno
      * value (ENOENT if it has nothing to replay) with a one-line reason in
@@ -273,6 +285,21 @@ bool port_tunnel_config(const struct port *, struct dp_tunnel_config *tc);
  * Returns 0 (always, for a type that joins none) or an errno value. */
 int port_set_groups(struct port *, const struct in6_addr *groups,
                     size_t n_groups);
+
+/* Says whether ports of 'class' join multicast groups. */
+static inline bool
+port_class_joins_groups(const struct port_class *class)
+{
+    return class->set_groups != NULL;
+}
+
+/* For a port whose type joins groups: whether it is a member of 'group'
+ * (0, or an errno value with the reason in 'reason'), and how many of its
+ * groups it has joined and not. */
+int port_group_state(const struct port *, const struct in6_addr *group,
+                     char *reason, size_t reason_size);
+void port_group_counts(const struct port *, size_t *joined,
+                       size_t *failed);
 
 /* Replays the frames of 'port' again from the start.  Returns 0, or an
  * errno value with a one-line reason in 'error': ENOENT if the port has

@@ -37,6 +37,8 @@ struct bridge_port {
     uint64_t tx_while_down;     /* Frames for it while it was down. */
     struct port_stats closed;   /* What its devices counted, once closed. */
     int tunnel_error;           /* Last answer to its tunnel settings. */
+    size_t groups_failed;       /* Multicast groups it could not join at
+                                 * the last try (which tries again). */
 
     /* Input: a poll handle on the open device's descriptor and an idle
      * handle that runs while input may remain where the descriptor does
@@ -831,14 +833,19 @@ add_statics(struct bridge *b, const Vswitch__Config *new)
 }
 
 /* Makes the open 'port' a member of the groups the VNIs of 'config' flood
- * to, if its type joins groups (a VXLAN port). */
+ * to, if its type joins groups (a VXLAN port).  What it could not join it
+ * says once, when that changes; each VNI shows its own group's state. */
 static void
 sync_port_groups(struct bridge_port *port, const Vswitch__Config *config)
 {
-    struct in6_addr *groups = xcalloc(config->n_vnis, sizeof *groups);
-    size_t n = 0;
+    struct in6_addr *groups;
+    size_t n = 0, joined, failed;
     int error;
 
+    if (!port_class_joins_groups(port->class)) {
+        return;
+    }
+    groups = xcalloc(config->n_vnis + 1, sizeof *groups);
     for (size_t i = 0; i < config->n_vnis; i++) {
         const char *group = config->vnis[i]->group;
 
@@ -847,11 +854,18 @@ sync_port_groups(struct bridge_port *port, const Vswitch__Config *config)
         }
     }
     error = port_set_groups(port->port, groups, n);
-    if (error) {
-        LOG_WARN("bridge", "port %s: multicast membership: %s",
-                 port->config->name, strerror(error));
-    }
     free(groups);
+    port_group_counts(port->port, &joined, &failed);
+    if (failed != port->groups_failed && failed) {
+        LOG_WARN("bridge", "port %s: %zu of %zu multicast groups not "
+                 "joined (%s); trying again every %d ms",
+                 port->config->name, failed, joined + failed,
+                 strerror(error), BRIDGE_RUN_INTERVAL);
+    } else if (failed != port->groups_failed) {
+        LOG_INFO("bridge", "port %s: all %zu multicast groups joined",
+                 port->config->name, joined);
+    }
+    port->groups_failed = failed;
 }
 
 /* Makes every open port a member of the groups it should be in. */
@@ -903,12 +917,38 @@ bridge_port_state(const struct bridge *b, const char *name,
         add_device_stats(port, &state->device);
         state->offloads = port->port->offloads;
         state->offload_note = port->port->offload_note;
+        if (port_class_joins_groups(port->class)) {
+            state->has_groups = true;
+            port_group_counts(port->port, &state->groups_joined,
+                              &state->groups_failed);
+        }
     }
     state->tx_while_down = port->tx_while_down;
     LIST_FOR_EACH (tap, node, &port->taps) {
         state->n_taps++;
     }
     return true;
+}
+
+int
+bridge_group_state(const struct bridge *b, const struct in6_addr *group,
+                   char *reason, size_t reason_size)
+{
+    const struct bridge_port *port;
+
+    LIST_FOR_EACH (port, node, &b->ports) {
+        if (!port_class_joins_groups(port->class)) {
+            continue;
+        }
+        if (!port->port) {
+            snprintf(reason, reason_size, "port %s is down",
+                     port->config->name);
+            return ENETDOWN;
+        }
+        return port_group_state(port->port, group, reason, reason_size);
+    }
+    snprintf(reason, reason_size, "no port joins groups");
+    return ENODEV;
 }
 
 int
@@ -1138,6 +1178,11 @@ bridge_run(struct bridge *b, long long now_ms)
              * covers a daemon that cannot have them, and anything the
              * events did not say. */
             revive(b, port, true);
+        }
+        /* A group that could not be joined may be now: a device came
+         * back, a route appeared, the operator raised a limit. */
+        if (port->port && port->groups_failed) {
+            sync_port_groups(port, b->config);
         }
     }
     /* /run/netns appears with the first "ip netns add" after boot. */

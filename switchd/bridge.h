@@ -56,12 +56,22 @@ struct bridge_port_state {
     const char *offload_note;   /* struct port's; NULL while it is down. */
     uint64_t tx_while_down;     /* Frames for it while it was down. */
     unsigned int n_taps;        /* Taps attached (live captures). */
+    bool has_groups;            /* Up, and a type that joins groups: */
+    size_t groups_joined;       /* the multicast groups of its VNIs it */
+    size_t groups_failed;       /* joined, and could not join. */
 };
 
 /* Fills in 'state' of port 'name'.  Returns false if there is no such
  * port. */
 bool bridge_port_state(const struct bridge *, const char *name,
                        struct bridge_port_state *state);
+
+/* Says whether multicast 'group' is joined by the port that joins the
+ * VNIs' groups (the VXLAN port): 0 if it is, or an errno value with why
+ * not in words in 'reason' (no such port, the port is down, the kernel's
+ * refusal, or a join still to be tried again). */
+int bridge_group_state(const struct bridge *, const struct in6_addr *group,
+                       char *reason, size_t reason_size);
 
 /* Replays the rx capture of pcap port 'name' from its start.  Returns 0,
  * or an errno value with a reason in 'error'. */

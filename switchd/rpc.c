@@ -20,10 +20,12 @@
 #include "flow-rpc.h"
 #include "flow-trace.h"
 #include "frame.h"
+#include "inet.h"
 #include "list.h"
 #include "live-capture.h"
 #include "log.h"
 #include "mac-table.h"
+#include "util.h"
 #include "port-offload.h"
 #include "request.h"
 #include "xmalloc.h"
@@ -183,7 +185,26 @@ port_status_msg(const struct bridge *b, const Vswitch__PortConfig *pc)
                       ? xstrdup(state.offload_note) : NULL;
     m->has_captures = state.n_taps > 0;
     m->captures = state.n_taps;
+    m->has_groups_joined = m->has_groups_not_joined = state.has_groups;
+    m->groups_joined = (uint32_t) MIN(state.groups_joined, UINT32_MAX);
+    m->groups_not_joined = (uint32_t) MIN(state.groups_failed, UINT32_MAX);
     return m;
+}
+
+/* Fills in whether the group of VNI 'vc', if it has one, is joined. */
+static void
+vni_group_msg(const struct bridge *b, const Vswitch__VniConfig *vc,
+              Vswitch__VniStatus *m)
+{
+    struct in6_addr group;
+    char reason[128];
+
+    if (vc->group && inet_parse(vc->group, &group)) {
+        m->has_group_joined = true;
+        m->group_joined = !bridge_group_state(b, &group, reason,
+                                              sizeof reason);
+        m->group_error = m->group_joined ? NULL : xstrdup(reason);
+    }
 }
 
 static Vswitch__VniStatus *
@@ -213,6 +234,7 @@ vni_status_msg(const struct bridge *b, const Vswitch__VniConfig *vc)
         memset(&counters, 0, sizeof counters);
     }
     m->counters = counters_msg(&counters, NULL);
+    vni_group_msg(b, vc, m);
     return m;
 }
 

@@ -18,6 +18,7 @@ UNIT_TESTS = \
 	tests/check-inet \
 	tests/check-mac-table \
 	tests/check-match \
+	tests/check-mcast-groups \
 	tests/check-packet \
 	tests/check-port \
 	tests/check-port-pcap \
@@ -138,6 +139,7 @@ SYSTEM_TESTS = \
 	tests/system/flows.sh \
 	tests/system/flows-acl.sh \
 	tests/system/flows-tunnel.sh \
+	tests/system/groups.sh \
 	tests/system/her.sh \
 	tests/system/kernel-interop.sh \
 	tests/system/learning.sh \

@@ -983,28 +983,42 @@ START_TEST(test_joins_and_leaves_groups_on_dev)
 }
 END_TEST
 
-START_TEST(test_refuses_more_than_1024_groups)
+/* One socket may join net.ipv4.igmp_max_memberships IPv4 groups (20 by
+ * default): the port spreads its groups over as many as it needs. */
+START_TEST(test_joins_more_groups_than_one_socket_may)
 {
     static const char *const options[] = { "local_ip=" UNDERLAY_IP,
                                            "dev=" UNDERLAY, NULL };
-    static const char *const one[] = { "239.1.1.1" };
     struct in6_addr *many = calloc(1025, sizeof *many);
+    size_t joined, failed;
     struct port *port;
+    char reason[128];
 
     ck_assert_ptr_nonnull(many);
     add_underlay();
+    fixture_write_file("/proc/sys/net/ipv4/igmp_max_memberships", "20");
     port = must_open(options);
-    set_groups(port, one, 1, 0);
     for (size_t i = 0; i < 1025; i++) {
         many[i] = inet_from_ipv4(htonl(0xef020000 + (uint32_t) i));
     }
-    ck_assert_int_eq(port_set_groups(port, many, 1025), EINVAL);
+    ck_assert_int_eq(port_set_groups(port, many, 1025), 0);
+    ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 1025);
+    ck_assert(igmp_has(UNDERLAY, "239.2.4.0"));
+    port_group_counts(port, &joined, &failed);
+    ck_assert_uint_eq(joined, 1025);
+    ck_assert_uint_eq(failed, 0);
+    ck_assert_int_eq(port_group_state(port, &many[1024], reason,
+                                      sizeof reason), 0);
 
-    /* Refused whole: the groups it had are kept. */
-    ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 1);
-    ck_assert(igmp_has(UNDERLAY, "239.1.1.1"));
+    /* Half of them leave. */
+    ck_assert_int_eq(port_set_groups(port, many, 512), 0);
+    ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 512);
+    ck_assert(!igmp_has(UNDERLAY, "239.2.4.0"));
+    port_group_counts(port, &joined, &failed);
+    ck_assert_uint_eq(joined, 512);
     free(many);
     port_close(port);
+    ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 0);
 }
 END_TEST
 
@@ -1025,29 +1039,122 @@ START_TEST(test_skips_groups_of_the_other_family)
 }
 END_TEST
 
-/* The kernel lets one socket join net.ipv4.igmp_max_memberships groups
- * (20 by default); the rest must be tried again on the next call. */
+/* Returns how many groups under ff0e::/16 /proc/net/igmp6 lists for device
+ * 'dev'. */
+static size_t
+igmp6_groups(const char *dev)
+{
+    FILE *stream = fopen("/proc/net/igmp6", "r");
+    char line[256];
+    size_t n = 0;
+
+    ck_assert_ptr_nonnull(stream);
+    while (fgets(line, sizeof line, stream)) {
+        char name[IFNAMSIZ], addr[33];
+        int index;
+
+        if (sscanf(line, "%d %15s %32s", &index, name, addr) == 3
+            && !strcmp(name, dev) && !strncmp(addr, "ff0e", 4)) {
+            n++;
+        }
+    }
+    fclose(stream);
+    return n;
+}
+
+/* IPv6 has no count of groups per socket: the socket's option memory
+ * (net.core.optmem_max) is the limit, and the kernel's ENOMEM says where
+ * a socket is full.  With it small, 200 groups need many sockets. */
+START_TEST(test_joins_more_ipv6_groups_than_one_socket_may)
+{
+    static const char *const options[] = { "local_ip=fd00:31::1",
+                                           "dev=" UNDERLAY, NULL };
+    struct in6_addr groups[200];
+    size_t joined, failed;
+    struct port *port;
+
+    add_underlay();
+    fixture_shell("ip -6 addr add fd00:31::1/64 dev " UNDERLAY " nodad");
+    fixture_write_file("/proc/sys/net/core/optmem_max", "2048");
+    port = must_open(options);
+    for (size_t i = 0; i < ARRAY_SIZE(groups); i++) {
+        char text[32];
+
+        snprintf(text, sizeof text, "ff0e::31:%zx", i + 1);
+        groups[i] = fixture_ip(text);
+    }
+    ck_assert_int_eq(port_set_groups(port, groups, ARRAY_SIZE(groups)), 0);
+    ck_assert_uint_eq(igmp6_groups(UNDERLAY), ARRAY_SIZE(groups));
+    port_group_counts(port, &joined, &failed);
+    ck_assert_uint_eq(joined, ARRAY_SIZE(groups));
+    ck_assert_uint_eq(failed, 0);
+    port_close(port);
+    ck_assert_uint_eq(igmp6_groups(UNDERLAY), 0);
+}
+END_TEST
+
+/* Without dev a group is joined where the route to it leads; with no
+ * such route the kernel finds no device, which the group shows until a
+ * route appears. */
+START_TEST(test_joins_a_group_once_a_route_leads_to_it)
+{
+    static const char *const options[] = { "local_ip=" UNDERLAY_IP, NULL };
+    struct in6_addr group = fixture_ip("239.4.0.1");
+    struct port *port;
+    char reason[128];
+
+    add_underlay();
+    port = must_open(options);
+    ck_assert_int_eq(port_set_groups(port, &group, 1), ENODEV);
+    ck_assert_int_eq(port_group_state(port, &group, reason, sizeof reason),
+                     ENODEV);
+    ck_assert_str_eq(reason, "No such device");
+
+    fixture_shell("ip route add 239.0.0.0/8 dev " UNDERLAY);
+    ck_assert_int_eq(port_set_groups(port, &group, 1), 0);
+    ck_assert(igmp_has(UNDERLAY, "239.4.0.1"));
+    ck_assert_int_eq(port_group_state(port, &group, reason, sizeof reason),
+                     0);
+    port_close(port);
+}
+END_TEST
+
+/* A group the kernel refuses keeps the reason, and is tried again at the
+ * next call. */
 START_TEST(test_retries_groups_that_failed_to_join)
 {
     static const char *const options[] = { "local_ip=" UNDERLAY_IP,
                                            "dev=" UNDERLAY, NULL };
     struct in6_addr groups[21];
+    struct in6_addr v6 = fixture_ip("ff0e::1:2");
+    size_t joined, failed;
     struct port *port;
+    char reason[128];
 
     add_underlay();
-    fixture_write_file("/proc/sys/net/ipv4/igmp_max_memberships", "20");
+    fixture_write_file("/proc/sys/net/ipv4/igmp_max_memberships", "0");
     port = must_open(options);
     for (size_t i = 0; i < ARRAY_SIZE(groups); i++) {
         groups[i] = inet_from_ipv4(htonl(0xef030000 + (uint32_t) i));
     }
     ck_assert_int_eq(port_set_groups(port, groups, 21), ENOBUFS);
-    ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 20);
-    ck_assert(!igmp_has(UNDERLAY, "239.3.0.20"));
+    ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 0);
+    ck_assert_int_eq(port_group_state(port, &groups[20], reason,
+                                      sizeof reason), ENOBUFS);
+    ck_assert_str_eq(reason, "No buffer space available");
+    port_group_counts(port, &joined, &failed);
+    ck_assert_uint_eq(joined, 0);
+    ck_assert_uint_eq(failed, 21);
+    ck_assert_int_eq(port_group_state(port, &v6, reason, sizeof reason),
+                     EAFNOSUPPORT);
+    ck_assert_str_eq(reason, "an IPv6 group on an IPv4 VTEP");
 
-    fixture_write_file("/proc/sys/net/ipv4/igmp_max_memberships", "21");
+    fixture_write_file("/proc/sys/net/ipv4/igmp_max_memberships", "20");
     ck_assert_int_eq(port_set_groups(port, groups, 21), 0);
     ck_assert_uint_eq(igmp_groups(UNDERLAY, NULL, NULL), 21);
     ck_assert(igmp_has(UNDERLAY, "239.3.0.20"));
+    ck_assert_int_eq(port_group_state(port, &groups[20], reason,
+                                      sizeof reason), 0);
     port_close(port);
 }
 END_TEST
@@ -1172,8 +1279,15 @@ port_vxlan_suite(void)
                      teardown);
     fixture_add_case(s, "joins and leaves groups on dev",
                      test_joins_and_leaves_groups_on_dev, setup, teardown);
-    fixture_add_case(s, "refuses more than 1024 groups",
-                     test_refuses_more_than_1024_groups, setup, teardown);
+    fixture_add_case(s, "joins more groups than one socket may",
+                     test_joins_more_groups_than_one_socket_may, setup,
+                     teardown);
+    fixture_add_case(s, "joins more IPv6 groups than one socket may",
+                     test_joins_more_ipv6_groups_than_one_socket_may, setup,
+                     teardown);
+    fixture_add_case(s, "joins a group once a route leads to it",
+                     test_joins_a_group_once_a_route_leads_to_it, setup,
+                     teardown);
     fixture_add_case(s, "skips groups of the other family",
                      test_skips_groups_of_the_other_family, setup, teardown);
     fixture_add_case(s, "retries groups that failed to join",
