@@ -4,6 +4,10 @@ bench_dp_bench_SOURCES = bench/dp-bench.c bench/bench-acl.c bench/bench-acl.h
 bench_dp_bench_LDADD = $(DATAPATH_LIBS)
 EXTRA_DIST += bench/README.md bench/sysport-bench.sh
 
+noinst_PROGRAMS += bench/mac-table-bench
+bench_mac_table_bench_SOURCES = bench/mac-table-bench.c
+bench_mac_table_bench_LDADD = $(DATAPATH_LIBS)
+
 noinst_PROGRAMS += bench/capture-bench
 bench_capture_bench_SOURCES = bench/capture-bench.c
 bench_capture_bench_LDADD = $(DATAPATH_LIBS)
