@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <sanitizer/asan_interface.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,7 +76,8 @@ BUILD_ASSERT(offsetof(struct mac_entry, used) + sizeof(long long)
  * holds the link to the next block.  A freed entry goes on the table's
  * free list, where the next new entry takes it from: the table keeps the
  * memory of the most entries it held, for the bound it was given, until
- * it is destroyed. */
+ * it is destroyed.  Under AddressSanitizer a free slot is poisoned, so
+ * that a use after free is caught as with malloc(). */
 #define ENTRY_SIZE ((sizeof(struct mac_entry) + CACHE_LINE - 1) \
                     / CACHE_LINE * CACHE_LINE)
 #define ENTRIES_PER_BLOCK 512
@@ -116,11 +118,13 @@ alloc_entry(struct mac_table *t)
 
             slot->next = t->free_slots;
             t->free_slots = slot;
+            ASAN_POISON_MEMORY_REGION(slot, ENTRY_SIZE);
         }
     }
 
     struct entry_slot *slot = t->free_slots;
 
+    ASAN_UNPOISON_MEMORY_REGION(slot, ENTRY_SIZE);
     t->free_slots = slot->next;
     return (struct mac_entry *) slot;
 }
@@ -153,6 +157,7 @@ free_entry(struct mac_table *t, struct mac_entry *e)
 
         slot->next = t->free_slots;
         t->free_slots = slot;
+        ASAN_POISON_MEMORY_REGION(slot, ENTRY_SIZE);
     }
 }
 
@@ -486,6 +491,7 @@ mac_table_destroy(struct mac_table *t)
         struct entry_slot *block = t->blocks;
 
         t->blocks = block->next;
+        ASAN_UNPOISON_MEMORY_REGION(block, ENTRIES_PER_BLOCK * ENTRY_SIZE);
         free(block);
     }
     HMAP_FOR_EACH_SAFE (o, node, &t->owners) {
@@ -561,6 +567,11 @@ mac_table_del_vni(struct mac_table *t, uint32_t vni)
     free(v);
 }
 
+/* Removing an entry unlinks it from its hash bucket, a cache miss in a big
+ * table: asking for the bucket of the entry REMOVE_AHEAD places further on
+ * the owner's list overlaps those misses. */
+#define REMOVE_AHEAD 8
+
 /* Removes the entries of owner 'o' for which 'doomed' returns true, and
  * returns how many went.  The owner itself goes with its last entry. */
 static size_t
@@ -568,14 +579,29 @@ remove_entries(struct mac_table *t, struct mac_owner *o,
                bool (*doomed)(const struct mac_entry *, const void *aux),
                const void *aux)
 {
+    const struct hmap *map = &t->entries;
     struct list *node = list_front(&o->lru);
-    size_t count = o->n_entries;
+    struct list *ahead = node;
+    size_t total = o->n_entries;
+    size_t i_ahead = 0;
     size_t n = 0;
 
+    while (i_ahead < MIN(REMOVE_AHEAD, total)) {
+        ahead = ahead->next;
+        i_ahead++;
+    }
     /* Count rather than walk to the list's end, which may go with 'o'. */
-    while (count--) {
+    for (size_t i = 0; i < total; i++) {
         struct mac_entry *e = CONTAINER_OF(node, struct mac_entry, lru_node);
 
+        if (i_ahead < total) {
+            const struct mac_entry *a = CONTAINER_OF(ahead, struct mac_entry,
+                                                     lru_node);
+
+            __builtin_prefetch(&map->buckets[a->node.hash & map->mask]);
+            ahead = ahead->next;
+            i_ahead++;
+        }
         node = node->next;
         if (doomed(e, aux)) {
             remove_entry(t, e);

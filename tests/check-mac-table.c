@@ -1612,6 +1612,41 @@ START_TEST(test_dump_slices_across_growth_to_bound)
 }
 END_TEST
 
+/* A flush walks an owner's entries looking ahead of the one it removes:
+ * with many entries of the underlay at two remote VTEPs in turn, flushing
+ * one VTEP removes exactly its entries, whatever their neighbours. */
+START_TEST(test_flush_many_by_remote)
+{
+    enum { N = 1000 };
+    struct mac_table *t = create_table(0);
+    struct mac_dest vteps[2] = { remote_dest(0xc0000201),
+                                 remote_dest(0xc0000202) };
+
+    set_vni(t, VNI_A, 0, 0);
+    for (size_t i = 0; i < N; i++) {
+        struct eth_addr mac = numbered_mac(i);
+
+        learn_new(t, VNI_A, &mac, &vteps[i % 3 == 0], (long long) i);
+    }
+    ck_assert_uint_eq(mac_table_flush(t, VNI_A, &vteps[1]), (N + 2) / 3);
+    for (size_t i = 0; i < N; i++) {
+        struct eth_addr mac = numbered_mac(i);
+        const struct mac_dest *dest = mac_table_lookup(t, VNI_A, &mac);
+
+        if (i % 3 == 0) {
+            ck_assert_ptr_null(dest);
+        } else {
+            ck_assert_ptr_nonnull(dest);
+            ck_assert(mac_dest_equals(dest, &vteps[0]));
+        }
+    }
+    ck_assert_uint_eq(get_stats(t).n_dynamic, N - (N + 2) / 3);
+    ck_assert_uint_eq(mac_table_flush(t, 0, NULL), N - (N + 2) / 3);
+    ck_assert_uint_eq(get_stats(t).n_dynamic, 0);
+    mac_table_destroy(t);
+}
+END_TEST
+
 static Suite *
 mac_table_suite(void)
 {
@@ -1688,6 +1723,8 @@ mac_table_suite(void)
                      test_lowering_max_evicts_at_once, NULL, NULL);
     fixture_add_case(s, "a dump in slices survives growth to the bound",
                      test_dump_slices_across_growth_to_bound, NULL, NULL);
+    fixture_add_case(s, "a flush of many entries removes exactly its own",
+                     test_flush_many_by_remote, NULL, NULL);
     fixture_add_case(s, "two tables hash with different seeds",
                      test_tables_get_different_seeds, NULL, NULL);
     return s;
