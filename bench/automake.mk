@@ -4,6 +4,10 @@ bench_dp_bench_SOURCES = bench/dp-bench.c bench/bench-acl.c bench/bench-acl.h
 bench_dp_bench_LDADD = $(DATAPATH_LIBS)
 EXTRA_DIST += bench/README.md bench/sysport-bench.sh
 
+noinst_PROGRAMS += bench/mac-table-bench
+bench_mac_table_bench_SOURCES = bench/mac-table-bench.c
+bench_mac_table_bench_LDADD = $(DATAPATH_LIBS)
+
 noinst_PROGRAMS += bench/capture-bench
 bench_capture_bench_SOURCES = bench/capture-bench.c
 bench_capture_bench_LDADD = $(DATAPATH_LIBS)
@@ -13,7 +17,7 @@ noinst_PROGRAMS += bench/udpblast bench/udpsink bench/tcp-rr
 bench_udpblast_SOURCES = bench/udpblast.c
 bench_udpsink_SOURCES = bench/udpsink.c
 bench_tcp_rr_SOURCES = bench/tcp-rr.c
-EXTRA_DIST += bench/e2e-bench.sh
+EXTRA_DIST += bench/e2e-bench.sh bench/fdb-scale.sh
 
 noinst_PROGRAMS += bench/group-bench
 bench_group_bench_SOURCES = bench/group-bench.c

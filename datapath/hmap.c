@@ -72,6 +72,18 @@ hmap_insert(struct hmap *map, struct hmap_node *node, uint32_t hash)
     return 0;
 }
 
+int
+hmap_reserve(struct hmap *map, size_t n)
+{
+    size_t n_buckets = 8;
+
+    while (n_buckets < n) {
+        n_buckets *= 2;
+    }
+    return n_buckets > map->mask + 1 || map->buckets == &empty_bucket
+           ? resize(map, n_buckets) : 0;
+}
+
 void
 hmap_remove(struct hmap *map, struct hmap_node *node)
 {

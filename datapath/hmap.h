@@ -29,6 +29,11 @@ void hmap_destroy(struct hmap *);
 int hmap_insert(struct hmap *, struct hmap_node *, uint32_t hash);
 void hmap_remove(struct hmap *, struct hmap_node *);
 
+/* Grows the bucket array at once to one bucket per node for 'n' nodes (a
+ * power of two, as every growth), so that inserting up to 'n' moves no
+ * node again.  Returns 0, or ENOMEM leaving the map as it was. */
+int hmap_reserve(struct hmap *, size_t n);
+
 static inline size_t
 hmap_count(const struct hmap *map)
 {

@@ -36,6 +36,10 @@
 #define MAC_TABLE_DEFAULT_AGEING 300        /* Seconds. */
 #define MAC_TABLE_DEFAULT_MAX 262144        /* Entries in the whole table. */
 
+/* The most mac_table_set_max() allows: the answer to fdb-show of a full
+ * table (about 36 bytes an entry) must fit one 64 MiB response. */
+#define MAC_TABLE_MAX_LIMIT 1048576
+
 enum mac_dest_type {
     MAC_DEST_PORT,              /* A local port, by number. */
     MAC_DEST_REMOTE,            /* A remote VTEP, by underlay address. */
@@ -56,6 +60,13 @@ struct mac_table;
  * entry; it accepts NULL. */
 struct mac_table *mac_table_create(size_t max_entries);
 void mac_table_destroy(struct mac_table *);
+
+/* Sets the most dynamic entries the whole table holds, from 1 to
+ * MAC_TABLE_MAX_LIMIT; a VNI's own limit (mac_table_set_vni()) applies
+ * too, so the smaller of the two binds it.  Lowering the bound evicts at
+ * once, as learning at the bound would.  Returns 0, or EINVAL for a bound
+ * out of range, which changes nothing. */
+int mac_table_set_max(struct mac_table *, size_t max_entries);
 
 /* Creates or reconfigures the settings of 'vni': ageing time in seconds (0
  * means MAC_TABLE_DEFAULT_AGEING) and the most dynamic entries it may hold

@@ -28,11 +28,13 @@
 #include "config-edit.h"
 #include "config-store.h"
 #include "control.h"
+#include "dp.h"
 #include "flow-rpc.h"
 #include "flow-store.h"
 #include "flow-table.h"
 #include "frame.h"
 #include "log.h"
+#include "mac-table.h"
 #include "request.h"
 #include "rpc.h"
 #include "util.h"
@@ -66,6 +68,7 @@ struct options {
     const char *pcap_dir;       /* NULL: "pcap" beside the db. */
     int nice;
     size_t max_flows;
+    size_t max_macs;
     bool verbose;
 };
 
@@ -106,6 +109,8 @@ usage(FILE *out)
 "                       (default: pcap beside the configuration file)\n"
 "  --nice N             scheduling priority, -20 to 19 (default -10)\n"
 "  --max-flows N        most flow rules, 1 to 16777216 (default 65536)\n"
+"  --max-macs N         most learned MAC entries, 1 to 1048576\n"
+"                       (default 262144)\n"
 "  -v, --verbose        log debug messages too\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n");
@@ -127,12 +132,27 @@ die(const char *format, ...)
     exit(EXIT_FAILURE);
 }
 
+/* Returns 'arg', the value of 'option', as a number from 'min' to 'max',
+ * or dies saying what is wrong. */
+static long
+parse_number(const char *option, const char *arg, long min, long max)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+
+    if (!*arg || *end || n < min || n > max) {
+        die("%s: '%s' is not a number from %ld to %ld", option, arg, min,
+            max);
+    }
+    return n;
+}
+
 static void
 parse_options(int argc, char *argv[], struct options *opt)
 {
     enum { OPT_SOCKET = 256, OPT_DB, OPT_PIDFILE, OPT_DETACH, OPT_LOG_FILE,
            OPT_SYSLOG, OPT_SOCKET_GROUP, OPT_PCAP_DIR, OPT_NICE,
-           OPT_MAX_FLOWS };
+           OPT_MAX_FLOWS, OPT_MAX_MACS };
     static const struct option long_options[] = {
         { "socket", required_argument, NULL, OPT_SOCKET },
         { "db", required_argument, NULL, OPT_DB },
@@ -144,6 +164,7 @@ parse_options(int argc, char *argv[], struct options *opt)
         { "pcap-dir", required_argument, NULL, OPT_PCAP_DIR },
         { "nice", required_argument, NULL, OPT_NICE },
         { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+        { "max-macs", required_argument, NULL, OPT_MAX_MACS },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -154,7 +175,8 @@ parse_options(int argc, char *argv[], struct options *opt)
     *opt = (struct options) { .socket_path = DEFAULT_SOCKET,
                               .db_path = DEFAULT_DB,
                               .nice = DEFAULT_NICE,
-                              .max_flows = FLOW_TABLE_DEFAULT_MAX_RULES };
+                              .max_flows = FLOW_TABLE_DEFAULT_MAX_RULES,
+                              .max_macs = MAC_TABLE_DEFAULT_MAX };
     while ((c = getopt_long(argc, argv, "vhV", long_options, NULL)) != -1) {
         switch (c) {
         case OPT_SOCKET:
@@ -181,27 +203,17 @@ parse_options(int argc, char *argv[], struct options *opt)
         case OPT_PCAP_DIR:
             opt->pcap_dir = optarg;
             break;
-        case OPT_NICE: {
-            char *end;
-            long n = strtol(optarg, &end, 10);
-
-            if (!*optarg || *end || n < -20 || n > 19) {
-                die("--nice: '%s' is not a number from -20 to 19", optarg);
-            }
-            opt->nice = (int) n;
+        case OPT_NICE:
+            opt->nice = (int) parse_number("--nice", optarg, -20, 19);
             break;
-        }
-        case OPT_MAX_FLOWS: {
-            char *end;
-            long n = strtol(optarg, &end, 10);
-
-            if (!*optarg || *end || n < 1 || n > VSWITCHD_MAX_FLOWS) {
-                die("--max-flows: '%s' is not a number from 1 to %d", optarg,
-                    VSWITCHD_MAX_FLOWS);
-            }
-            opt->max_flows = (size_t) n;
+        case OPT_MAX_FLOWS:
+            opt->max_flows = (size_t) parse_number("--max-flows", optarg, 1,
+                                                   VSWITCHD_MAX_FLOWS);
             break;
-        }
+        case OPT_MAX_MACS:
+            opt->max_macs = (size_t) parse_number("--max-macs", optarg, 1,
+                                                  MAC_TABLE_MAX_LIMIT);
+            break;
         case 'v':
             opt->verbose = true;
             break;
@@ -714,6 +726,9 @@ start(struct daemon *d)
     if (!d->bridge) {
         die("out of memory");
     }
+    /* Before the saved configuration brings its VNIs; parse_options()
+     * checked the range. */
+    mac_table_set_max(dp_mac_table(bridge_dp(d->bridge)), d->opt.max_macs);
     bridge_set_files(d->bridge, capture_path_files(d->capture));
     bridge_reconfigure(d->bridge, replay_config(saved, d->opt.db_path));
     vswitch__config__free_unpacked(saved, NULL);

@@ -144,6 +144,7 @@ SYSTEM_TESTS = \
 	tests/system/kernel-interop.sh \
 	tests/system/learning.sh \
 	tests/system/lifecycle.sh \
+	tests/system/max-macs.sh \
 	tests/system/mtu.sh \
 	tests/system/pcap.sh \
 	tests/system/pcap-files.sh \

@@ -272,11 +272,41 @@ START_TEST(test_destroy_emptied_map)
 }
 END_TEST
 
+/* Reserving grows the buckets at once to a power of two that holds 'n'
+ * nodes, keeps what the map held, and no insert up to 'n' grows it
+ * again; reserving less than it has changes nothing. */
+START_TEST(test_reserve_grows_once)
+{
+    enum { N = 3000 };
+    struct element *elements = make_elements(N);
+    struct hmap map;
+
+    hmap_init(&map);
+    insert_all(&map, elements, 100);
+    ck_assert_int_eq(hmap_reserve(&map, N), 0);
+    ck_assert_uint_eq(map.mask + 1, 4096);
+
+    struct hmap_node **buckets = map.buckets;
+
+    insert_all(&map, elements + 100, N - 100);
+    ck_assert_ptr_eq(map.buckets, buckets);
+    ck_assert_int_eq(hmap_reserve(&map, 10), 0);
+    ck_assert_ptr_eq(map.buckets, buckets);
+    for (int key = 0; key < N; key++) {
+        ck_assert_ptr_eq(find(&map, key, hash_key(key)), &elements[key]);
+    }
+    hmap_destroy(&map);
+    free(elements);
+}
+END_TEST
+
 static Suite *
 hmap_suite(void)
 {
     Suite *s = suite_create("hmap");
 
+    fixture_add_case(s, "reserve grows the buckets once",
+                     test_reserve_grows_once, NULL, NULL);
     fixture_add_case(s, "inserts, finds and removes across resizes",
                      test_insert_find_remove_across_resizes, NULL, NULL);
     fixture_add_case(s, "keeps nodes with the same hash apart by key",

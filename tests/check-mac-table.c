@@ -1463,6 +1463,190 @@ START_TEST(test_tables_get_different_seeds)
 }
 END_TEST
 
+START_TEST(test_set_max_refuses_out_of_range)
+{
+    struct mac_table *t = create_table(100);
+
+    ck_assert_int_eq(mac_table_set_max(t, 0), EINVAL);
+    ck_assert_int_eq(mac_table_set_max(t, MAC_TABLE_MAX_LIMIT + 1), EINVAL);
+    ck_assert_int_eq(mac_table_set_max(t, SIZE_MAX), EINVAL);
+    ck_assert_uint_eq(get_stats(t).max_entries, 100);
+    ck_assert_int_eq(mac_table_set_max(t, MAC_TABLE_MAX_LIMIT), 0);
+    ck_assert_uint_eq(get_stats(t).max_entries, MAC_TABLE_MAX_LIMIT);
+    ck_assert_int_eq(mac_table_set_max(t, 1), 0);
+    ck_assert_uint_eq(get_stats(t).max_entries, 1);
+    mac_table_destroy(t);
+}
+END_TEST
+
+/* A raised bound holds more than the default one, and evicts at itself:
+ * one entry more than MAC_TABLE_DEFAULT_MAX is learned without eviction,
+ * and at the new bound the oldest entry gives way. */
+START_TEST(test_raised_max_holds_more_and_evicts_at_it)
+{
+    const size_t max = MAC_TABLE_DEFAULT_MAX + 2;
+    struct mac_table *t = create_table(0);
+    struct mac_dest port = port_dest(1);
+
+    set_vni(t, VNI_A, 0, 0);
+    ck_assert_int_eq(mac_table_set_max(t, max), 0);
+    for (size_t i = 0; i < max; i++) {
+        struct eth_addr mac = {{ 0x0a, 0, (uint8_t) (i >> 24),
+                                 (uint8_t) (i >> 16), (uint8_t) (i >> 8),
+                                 (uint8_t) i }};
+
+        learn_new(t, VNI_A, &mac, &port, (long long) i);
+    }
+    ck_assert_uint_eq(get_stats(t).n_dynamic, max);
+    ck_assert_uint_eq(get_stats(t).evicted, 0);
+
+    struct eth_addr oldest = {{ 0x0a, 0, 0, 0, 0, 0 }};
+    struct eth_addr second = {{ 0x0a, 0, 0, 0, 0, 1 }};
+    struct eth_addr one_more = fixture_mac(1);
+
+    learn_new(t, VNI_A, &one_more, &port, (long long) max);
+    ck_assert_uint_eq(get_stats(t).n_dynamic, max);
+    ck_assert_uint_eq(get_stats(t).evicted, 1);
+    assert_absent(t, VNI_A, &oldest);
+    assert_at_port(t, VNI_A, &second, 1);
+    assert_at_port(t, VNI_A, &one_more, 1);
+    mac_table_destroy(t);
+}
+END_TEST
+
+/* Lowering the table's bound evicts the oldest entries at once; a VNI's
+ * own limit above the table's bound leaves the table's in charge. */
+START_TEST(test_lowering_max_evicts_at_once)
+{
+    struct mac_table *t = create_table(0);
+    struct mac_dest port = port_dest(1);
+    long long now = 0;
+
+    set_vni(t, VNI_A, 0, 1000);
+    learn_range(t, 0, 10, &port, &now);
+    ck_assert_int_eq(mac_table_set_max(t, 4), 0);
+    ck_assert_uint_eq(get_stats(t).n_dynamic, 4);
+    ck_assert_uint_eq(get_stats(t).evicted, 6);
+    ck_assert_uint_eq(get_vni(t, VNI_A).n_dynamic, 4);
+    for (uint16_t i = 0; i < 6; i++) {
+        struct eth_addr mac = fixture_mac(i);
+
+        assert_absent(t, VNI_A, &mac);
+    }
+    assert_range_at_port(t, 6, 10, 1);
+
+    learn_range(t, 10, 11, &port, &now);
+    ck_assert_uint_eq(get_vni(t, VNI_A).n_dynamic, 4);
+    ck_assert_uint_eq(get_stats(t).evicted, 7);
+    mac_table_destroy(t);
+}
+END_TEST
+
+/* Returns fixture-independent MAC number 'i': 0a:01:...:i. */
+static struct eth_addr
+numbered_mac(size_t i)
+{
+    struct eth_addr mac = {{ 0x0a, 1, (uint8_t) (i >> 24), (uint8_t) (i >> 16),
+                             (uint8_t) (i >> 8), (uint8_t) i }};
+
+    return mac;
+}
+
+static void
+count_numbered(const struct mac_table_entry_info *info, void *counts_)
+{
+    unsigned char *counts = counts_;
+    size_t i = (size_t) info->mac.ea[3] << 16 | info->mac.ea[4] << 8
+               | info->mac.ea[5];
+
+    if (info->mac.ea[1] == 1) {
+        counts[i]++;
+    }
+}
+
+/* A big table's buckets grow to its bound in one step (not by doubling);
+ * a dump in slices that began before still reports every entry that was
+ * there all along exactly once. */
+START_TEST(test_dump_slices_across_growth_to_bound)
+{
+    enum { BEFORE = 10000, AFTER = 40000 };
+    struct mac_table *t = create_table(0);
+    struct mac_dest port = port_dest(1);
+    struct mac_table_cursor cursor = { 0, 0 };
+    unsigned char *counts = calloc(AFTER, 1);
+
+    ck_assert_ptr_nonnull(counts);
+    set_vni(t, VNI_A, 0, 0);
+    for (size_t i = 0; i < BEFORE; i++) {
+        struct eth_addr mac = numbered_mac(i);
+
+        learn_new(t, VNI_A, &mac, &port, 0);
+    }
+    ck_assert(!mac_table_dump_slice(t, 0, 0, &cursor, 1000, count_numbered,
+                                    counts));
+    ck_assert_uint_eq(cursor.n_buckets, 16384);
+    for (size_t i = BEFORE; i < AFTER; i++) {
+        struct eth_addr mac = numbered_mac(i);
+
+        learn_new(t, VNI_A, &mac, &port, 0);
+    }
+    while (!mac_table_dump_slice(t, 0, 0, &cursor, 1000, count_numbered,
+                                 counts)) {
+        continue;
+    }
+    for (size_t i = 0; i < BEFORE; i++) {
+        ck_assert_uint_eq(counts[i], 1);
+    }
+    for (size_t i = BEFORE; i < AFTER; i++) {
+        ck_assert_uint_le(counts[i], 1);
+    }
+
+    /* The buckets went to the bound at once: no learning before it moves
+     * the entries again. */
+    struct mac_table_cursor fresh = { 0, 0 };
+
+    mac_table_dump_slice(t, 0, 0, &fresh, 1, count_numbered, counts);
+    ck_assert_uint_eq(fresh.n_buckets, MAC_TABLE_DEFAULT_MAX);
+    free(counts);
+    mac_table_destroy(t);
+}
+END_TEST
+
+/* A flush walks an owner's entries looking ahead of the one it removes:
+ * with many entries of the underlay at two remote VTEPs in turn, flushing
+ * one VTEP removes exactly its entries, whatever their neighbours. */
+START_TEST(test_flush_many_by_remote)
+{
+    enum { N = 1000 };
+    struct mac_table *t = create_table(0);
+    struct mac_dest vteps[2] = { remote_dest(0xc0000201),
+                                 remote_dest(0xc0000202) };
+
+    set_vni(t, VNI_A, 0, 0);
+    for (size_t i = 0; i < N; i++) {
+        struct eth_addr mac = numbered_mac(i);
+
+        learn_new(t, VNI_A, &mac, &vteps[i % 3 == 0], (long long) i);
+    }
+    ck_assert_uint_eq(mac_table_flush(t, VNI_A, &vteps[1]), (N + 2) / 3);
+    for (size_t i = 0; i < N; i++) {
+        struct eth_addr mac = numbered_mac(i);
+        const struct mac_dest *dest = mac_table_lookup(t, VNI_A, &mac);
+
+        if (i % 3 == 0) {
+            ck_assert_ptr_null(dest);
+        } else {
+            ck_assert_ptr_nonnull(dest);
+            ck_assert(mac_dest_equals(dest, &vteps[0]));
+        }
+    }
+    ck_assert_uint_eq(get_stats(t).n_dynamic, N - (N + 2) / 3);
+    ck_assert_uint_eq(mac_table_flush(t, 0, NULL), N - (N + 2) / 3);
+    ck_assert_uint_eq(get_stats(t).n_dynamic, 0);
+    mac_table_destroy(t);
+}
+END_TEST
+
 static Suite *
 mac_table_suite(void)
 {
@@ -1531,6 +1715,16 @@ mac_table_suite(void)
                      test_dump_reports_every_entry, NULL, NULL);
     fixture_add_case(s, "stats match what happened",
                      test_stats_match_activity, NULL, NULL);
+    fixture_add_case(s, "the table's bound refuses 0 and too large values",
+                     test_set_max_refuses_out_of_range, NULL, NULL);
+    fixture_add_case(s, "a raised bound holds more and evicts at itself",
+                     test_raised_max_holds_more_and_evicts_at_it, NULL, NULL);
+    fixture_add_case(s, "lowering the table's bound evicts at once",
+                     test_lowering_max_evicts_at_once, NULL, NULL);
+    fixture_add_case(s, "a dump in slices survives growth to the bound",
+                     test_dump_slices_across_growth_to_bound, NULL, NULL);
+    fixture_add_case(s, "a flush of many entries removes exactly its own",
+                     test_flush_many_by_remote, NULL, NULL);
     fixture_add_case(s, "two tables hash with different seeds",
                      test_tables_get_different_seeds, NULL, NULL);
     return s;

@@ -25,16 +25,7 @@ make_vm vm2 h1 tap1 5000 10.99.0.2/24 02:00:00:99:00:02 || fail "vm2"
 
 # The table is filled by a capture file of frames from distinct sources,
 # replayed into a VNI of its own so that their flooding reaches nobody.
-python3 - "$WORK/fill.pcap" "$N_MACS" <<'EOF'
-import struct, sys
-path, n = sys.argv[1], int(sys.argv[2])
-with open(path, "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for i in range(n):
-        frame = (bytes.fromhex("020000fffffe") + b"\x06" + i.to_bytes(4, "big")
-                 + b"\x00" + b"\x88\xb5" + bytes(46))
-        f.write(struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame)
-EOF
+make_fill_pcap "$WORK/fill.pcap" "$N_MACS"
 vsctl h1 add-vni 6000
 check "add a pcap port replaying $N_MACS sources" \
     vsctl h1 add-port cap0 type=pcap rx="$WORK/fill.pcap" vni=6000

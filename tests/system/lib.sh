@@ -91,6 +91,22 @@ json() {
     python3 -c 'import json, sys; j = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
 }
 
+# make_fill_pcap FILE N: a capture of N frames from N distinct unicast
+# sources (06:00:00:00:00:00 counting up in the middle four bytes, to
+# 02:00:00:ff:ff:fe), which a pcap port replays to fill a MAC table.
+make_fill_pcap() {
+    python3 - "$1" "$2" <<'EOF'
+import struct, sys
+path, n = sys.argv[1], int(sys.argv[2])
+with open(path, "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i in range(n):
+        frame = (bytes.fromhex("020000fffffe") + b"\x06" + i.to_bytes(4, "big")
+                 + b"\x00" + b"\x88\xb5" + bytes(46))
+        f.write(struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame)
+EOF
+}
+
 # stop_daemon_of PIDFILE: stops the vswitchd whose pid PIDFILE holds with
 # TERM and waits (10 s at most) until it has exited.
 stop_daemon_of() {
