@@ -7,6 +7,7 @@ ctl_vswitch_ctl_SOURCES = \
 	ctl/client.c ctl/client.h \
 	ctl/command.c ctl/command.h \
 	ctl/complete.c ctl/complete.h ctl/complete-daemon.c \
+	ctl/monitor.c ctl/monitor.h \
 	ctl/output.c ctl/output.h \
 	ctl/print.c ctl/print.h \
 	ctl/print-flows.c \
@@ -34,7 +35,8 @@ ctl/completion/vswitch-ctl: $(srcdir)/ctl/vswitch-ctl.bash
 # table and a daemon played by the test.
 CTL_TABLE_SOURCES = ctl/build.c ctl/build.h ctl/build-flows.c \
 	ctl/capture.c ctl/capture.h ctl/client.c ctl/client.h \
-	ctl/command.c ctl/command.h ctl/output.c ctl/output.h ctl/print.c \
+	ctl/command.c ctl/command.h ctl/monitor.c ctl/monitor.h \
+	ctl/output.c ctl/output.h ctl/print.c \
 	ctl/print.h ctl/print-flows.c ctl/usage.c ctl/usage.h
 check_PROGRAMS += tests/check-usage tests/check-complete
 TESTS += tests/check-usage tests/check-complete

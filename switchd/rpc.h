@@ -49,6 +49,12 @@ struct rpc *rpc_create(uv_loop_t *, struct bridge *, const char *db_path,
  * The bridge must outlive this call.  Accepts NULL. */
 void rpc_destroy(struct rpc *);
 
+/* Ends the streams (captures, monitors), whose last answer says that
+ * vswitchd is stopping: before the control server closes the
+ * connections, so that it reaches the clients.  No request may come
+ * afterwards. */
+void rpc_end_streams(struct rpc *);
+
 /* Handles the Request in 'msg' (only read during the call) and answers
  * 'req' through control_reply() with the Response as a frame: before
  * returning or, for a change or a dump, later from the loop.  When memory

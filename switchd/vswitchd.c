@@ -744,6 +744,7 @@ close_handle(uv_handle_t *handle, void *aux)
 static void
 stop(struct daemon *d)
 {
+    rpc_end_streams(d->rpc);
     control_server_destroy(d->control);
     rpc_destroy(d->rpc);
     bridge_destroy(d->bridge);
