@@ -118,7 +118,11 @@ monitor_print_event(FILE *stream, const Vswitch__MonitorEvent *e, bool json)
     put_uint(&l, "count", e->has_count, e->count);
     put_uint(&l, "first_seq", e->has_first_seq, e->first_seq);
     if (l.json) {
-        return output_finish(l.json);
+        int error = output_finish(l.json);
+
+        /* The printer says EIO for any failed write; a reader gone is
+         * the end of the monitor, not an error. */
+        return error == EIO && errno == EPIPE ? EPIPE : error;
     }
     fputc('\n', stream);
     return fflush(stream) ? errno : 0;

@@ -261,6 +261,7 @@ parse_settings(int argc, char *argv[], struct settings *s, int *first,
 
     s->socket = env && *env ? env : DEFAULT_SOCKET;
     s->format = OUTPUT_TABLE;
+    s->format_given = false;
     s->timeout = DEFAULT_TIMEOUT;
     s->may_exist = s->if_exists = false;
 
