@@ -7,6 +7,7 @@ ctl_vswitch_ctl_SOURCES = \
 	ctl/client.c ctl/client.h \
 	ctl/command.c ctl/command.h \
 	ctl/complete.c ctl/complete.h ctl/complete-daemon.c \
+	ctl/monitor.c ctl/monitor.h \
 	ctl/output.c ctl/output.h \
 	ctl/print.c ctl/print.h \
 	ctl/print-flows.c \
@@ -34,10 +35,11 @@ ctl/completion/vswitch-ctl: $(srcdir)/ctl/vswitch-ctl.bash
 # table and a daemon played by the test.
 CTL_TABLE_SOURCES = ctl/build.c ctl/build.h ctl/build-flows.c \
 	ctl/capture.c ctl/capture.h ctl/client.c ctl/client.h \
-	ctl/command.c ctl/command.h ctl/output.c ctl/output.h ctl/print.c \
+	ctl/command.c ctl/command.h ctl/monitor.c ctl/monitor.h \
+	ctl/output.c ctl/output.h ctl/print.c \
 	ctl/print.h ctl/print-flows.c ctl/usage.c ctl/usage.h
-check_PROGRAMS += tests/check-usage tests/check-complete
-TESTS += tests/check-usage tests/check-complete
+check_PROGRAMS += tests/check-usage tests/check-complete tests/check-monitor
+TESTS += tests/check-usage tests/check-complete tests/check-monitor
 tests_check_usage_SOURCES = tests/check-usage.c $(CTL_TABLE_SOURCES)
 tests_check_usage_CPPFLAGS = $(ctl_vswitch_ctl_CPPFLAGS) -I$(top_srcdir)/ctl
 tests_check_usage_LDADD = tests/libfixture.a proto/libproto.a \
@@ -46,6 +48,9 @@ tests_check_complete_SOURCES = tests/check-complete.c \
 	ctl/complete.c ctl/complete.h $(CTL_TABLE_SOURCES)
 tests_check_complete_CPPFLAGS = $(tests_check_usage_CPPFLAGS)
 tests_check_complete_LDADD = $(tests_check_usage_LDADD)
+tests_check_monitor_SOURCES = tests/check-monitor.c $(CTL_TABLE_SOURCES)
+tests_check_monitor_CPPFLAGS = $(tests_check_usage_CPPFLAGS)
+tests_check_monitor_LDADD = $(tests_check_usage_LDADD)
 
 # The printer is tested on its own: it knows nothing of the protocol.
 check_PROGRAMS += tests/check-output

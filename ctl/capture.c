@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -160,32 +159,6 @@ struct capture_out {
     uint64_t lost;              /* As the daemon last said. */
 };
 
-static volatile sig_atomic_t stopped;
-
-static void
-on_signal(int sig)
-{
-    (void) sig;
-    stopped = 1;
-}
-
-/* Signals end the capture, through EINTR: no SA_RESTART. */
-static void
-catch_signals(void)
-{
-    static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof signals / sizeof *signals; i++) {
-        sigaction(signals[i], &sa, NULL);
-    }
-    /* A reader that goes away shows as EPIPE on the output. */
-    signal(SIGPIPE, SIG_IGN);
-}
-
 static uint32_t
 get_u32(const uint8_t *p)
 {
@@ -321,33 +294,30 @@ close_output(struct capture_out *out)
     return 0;
 }
 
-/* Judges response 'r'; the first that says the capture runs opens the
- * output 'write' into 'out' (so that a capture refused leaves the file as
- * it was).  Returns true to go on reading; else sets '*status'. */
+struct capture_run {
+    const char *socket;
+    const char *write;          /* -w's file, "-", or NULL. */
+    struct capture_out out;
+    bool started;
+};
+
+/* Judges response 'r' of capture 'run_'; the first that says the capture
+ * runs opens the output (so that a capture refused leaves the file of -w
+ * as it was).  Returns true to go on reading; else sets '*status'. */
 static bool
-take_response(const char *socket, const char *write,
-              const Vswitch__Response *r, struct capture_out *out,
-              bool *started, int *status)
+take_response(const Vswitch__Response *r, void *run_, int *status)
 {
+    struct capture_run *run = run_;
+    const char *socket = run->socket;     /* For messages. */
+    struct capture_out *out = &run->out;
+    bool *started = &run->started;
     const Vswitch__CaptureChunk *chunk = r->capture;
     int error;
 
-    if (r->status != VSWITCH__STATUS__STATUS_OK) {
-        fprintf(stderr, "vswitch-ctl: capture: %s\n",
-                r->error && *r->error ? r->error : "refused");
-        *status = r->status == VSWITCH__STATUS__STATUS_VERSION ? 3 : 1;
-        return false;
-    }
-    if (r->payload_case != VSWITCH__RESPONSE__PAYLOAD_CAPTURE) {
-        fprintf(stderr, "vswitch-ctl: vswitchd at %s answered capture "
-                "with the wrong kind of response\n", socket);
-        *status = 3;
-        return false;
-    }
     if (!*started) {
-        error = open_output(write, out);
+        error = open_output(run->write, out);
         if (error) {
-            fprintf(stderr, "vswitch-ctl: capture: %s: %s\n", write,
+            fprintf(stderr, "vswitch-ctl: capture: %s: %s\n", run->write,
                     strerror(error));
             *status = 1;
             return false;
@@ -363,10 +333,7 @@ take_response(const char *socket, const char *write,
         *status = 3;
         return false;
     } else if (error) {
-        /* EPIPE: the reader is gone, which ends a capture as Ctrl-C; EINTR
-         * with 'stopped': the signal that ends it came while the output
-         * blocked. */
-        bool ended = error == EPIPE || (error == EINTR && stopped);
+        bool ended = client_stream_output_ended(error);
 
         if (!ended) {
             fprintf(stderr, "vswitch-ctl: capture: cannot write: %s\n",
@@ -387,58 +354,28 @@ int
 capture_run(const char *socket, unsigned int timeout,
             const Vswitch__Request *request, char *argv[], size_t argc)
 {
-    char error[CLIENT_ERROR_SIZE];
-    struct frame_reader reader;
-    struct capture_out out;
+    struct capture_run run = { .socket = socket };
     struct capture_args a;
     struct build b;
-    bool started = false;
-    int status = 0;
-    int fd, code;
+    int status, code;
 
     build_init(&b);
     parse_args(&b, argv, argc, &a);     /* Parsed once already. */
     build_destroy(&b);
-    memset(&out, 0, sizeof out);
-    catch_signals();
-    code = client_start(socket, request, timeout, &fd, error);
-    if (code) {
-        fprintf(stderr, "vswitch-ctl: %s\n", error);
-        return 3;
-    }
-    frame_reader_init(&reader, FRAME_MAX_RESPONSE);
-    while (!stopped) {
-        Vswitch__Response *r;
-        bool more;
-
-        code = client_next(socket, fd, &reader,
-                           started || !timeout ? -1 : (int) timeout * 1000,
-                           &r, error);
-        if (code == EINTR) {
-            continue;
-        } else if (code) {
-            fprintf(stderr, "vswitch-ctl: %s\n", error);
-            status = 3;
-            break;
-        }
-        more = take_response(socket, a.write, r, &out, &started, &status);
-        vswitch__response__free_unpacked(r, NULL);
-        if (!more) {
-            break;
-        }
-    }
-    frame_reader_destroy(&reader);
-    close(fd);
-    code = close_output(&out);
+    run.write = a.write;
+    status = client_stream(socket, request, timeout, "capture",
+                           VSWITCH__RESPONSE__PAYLOAD_CAPTURE, take_response,
+                           &run);
+    code = close_output(&run.out);
     if (code && !status) {
         fprintf(stderr, "vswitch-ctl: capture: %s: %s\n", a.write,
                 strerror(code));
         status = 1;
     }
-    if (started) {
+    if (run.started) {
         fprintf(stderr, "%llu frames captured, %llu lost (reader too "
-                "slow)\n", (unsigned long long) out.frames,
-                (unsigned long long) out.lost);
+                "slow)\n", (unsigned long long) run.out.frames,
+                (unsigned long long) run.out.lost);
     }
     return status;
 }

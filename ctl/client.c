@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -384,4 +385,104 @@ client_next(const char *path, int fd, struct frame_reader *reader,
         describe(error, &c, (unsigned int) (timeout_ms / 1000), true, code);
     }
     return code;
+}
+
+static volatile sig_atomic_t stopped;
+
+static void
+on_signal(int sig)
+{
+    (void) sig;
+    stopped = 1;
+}
+
+bool
+client_stream_output_ended(int error)
+{
+    return error == EPIPE || (error == EINTR && stopped);
+}
+
+/* Signals end a stream, through EINTR: no SA_RESTART. */
+static void
+catch_signals(void)
+{
+    static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof signals / sizeof *signals; i++) {
+        sigaction(signals[i], &sa, NULL);
+    }
+    /* A reader that goes away shows as EPIPE on the output. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Says whether 'r' is a response of 'name''s stream; if not, says why
+ * and sets '*status'. */
+static bool
+stream_response_ok(const char *path, const char *name,
+                   Vswitch__Response__PayloadCase payload,
+                   const Vswitch__Response *r, int *status)
+{
+    if (r->status != VSWITCH__STATUS__STATUS_OK) {
+        fprintf(stderr, "vswitch-ctl: %s: %s\n", name,
+                r->error && *r->error ? r->error : "refused");
+        *status = r->status == VSWITCH__STATUS__STATUS_VERSION ? 3 : 1;
+        return false;
+    }
+    if (r->payload_case != payload) {
+        fprintf(stderr, "vswitch-ctl: vswitchd at %s answered %s with the "
+                "wrong kind of response\n", path, name);
+        *status = 3;
+        return false;
+    }
+    return true;
+}
+
+int
+client_stream(const char *path, const Vswitch__Request *request,
+              unsigned int timeout, const char *name,
+              Vswitch__Response__PayloadCase payload,
+              client_take_cb *take, void *aux)
+{
+    char error[CLIENT_ERROR_SIZE];
+    struct frame_reader reader;
+    bool started = false;
+    int status = 0;
+    int fd, code;
+
+    catch_signals();
+    code = client_start(path, request, timeout, &fd, error);
+    if (code) {
+        fprintf(stderr, "vswitch-ctl: %s\n", error);
+        return 3;
+    }
+    frame_reader_init(&reader, FRAME_MAX_RESPONSE);
+    while (!stopped) {
+        Vswitch__Response *r;
+        bool more;
+
+        code = client_next(path, fd, &reader,
+                           started || !timeout ? -1 : (int) timeout * 1000,
+                           &r, error);
+        if (code == EINTR) {
+            continue;
+        } else if (code) {
+            fprintf(stderr, "vswitch-ctl: %s\n", error);
+            status = 3;
+            break;
+        }
+        started = true;
+        more = (stream_response_ok(path, name, payload, r, &status)
+                && take(r, aux, &status));
+        vswitch__response__free_unpacked(r, NULL);
+        if (!more) {
+            break;
+        }
+    }
+    frame_reader_destroy(&reader);
+    close(fd);
+    return status;
 }

@@ -1,6 +1,7 @@
 #ifndef CTL_CLIENT_H
 #define CTL_CLIENT_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "vswitch.pb-c.h"
@@ -46,5 +47,26 @@ int client_start(const char *path, const Vswitch__Request *request,
 int client_next(const char *path, int fd, struct frame_reader *reader,
                 int timeout_ms, Vswitch__Response **response,
                 char error[CLIENT_ERROR_SIZE]);
+
+/* Runs a whole stream of command 'name': client_start(), then each
+ * response to 'take' (which must not free it) until 'take' returns false,
+ * having set '*status', or INT, TERM or HUP comes (status 0).  A refusal,
+ * or a response without 'payload', ends it with a message first.
+ * 'timeout' bounds the wait for the first response only.  A reader of
+ * the output that goes away shows as EPIPE, SIGPIPE being ignored.
+ * Returns vswitch-ctl's exit status: '*status', or 3 if the daemon is
+ * unreachable or went away. */
+typedef bool client_take_cb(const Vswitch__Response *, void *aux,
+                            int *status);
+int client_stream(const char *path, const Vswitch__Request *request,
+                  unsigned int timeout, const char *name,
+                  Vswitch__Response__PayloadCase payload,
+                  client_take_cb *take, void *aux);
+
+/* Says whether 'error', from writing a stream's output, ends the stream
+ * as a user would: the reader went away (EPIPE), or the signal that ends
+ * the stream came while the output blocked (EINTR).  Anything else is an
+ * error to report. */
+bool client_stream_output_ended(int error);
 
 #endif /* ctl/client.h */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "monitor.h"
 #include "port.h"
 
 #define NO_PAYLOAD VSWITCH__RESPONSE__PAYLOAD__NOT_SET
@@ -106,6 +107,10 @@ static const struct command commands[] = {
       "stream the frames of a port as a pcap file ('-w -': to tcpdump -r "
       "-)",
       build_capture, NULL, PAYLOAD(CAPTURE), false, true },
+    { "monitor", 0, 5, "[--initial] [fdb] [ports] [vnis] [flows]",
+      "print each change of the MAC table, ports, VNIs or flows as it "
+      "happens, a JSON object a line",
+      build_monitor, NULL, PAYLOAD(MONITOR), true, true },
     { "version", 0, 0, "",
       "the versions of vswitch-ctl and vswitchd",
       build_version, print_version, PAYLOAD(VERSION), true, false },

@@ -10,6 +10,7 @@
 
 #include "build.h"
 #include "capture.h"
+#include "monitor.h"
 #include "client.h"
 #include "command.h"
 #include "complete.h"
@@ -44,6 +45,7 @@ enum {
 struct settings {
     const char *socket;
     enum output_format format;
+    bool format_given;          /* monitor's default is JSON. */
     unsigned int timeout;       /* Seconds; 0 waits forever. */
     bool may_exist;
     bool if_exists;
@@ -184,6 +186,7 @@ apply_option(int opt, const char *arg, struct settings *s, int *status)
                                "or json)", arg);
             return false;
         }
+        s->format_given = true;
         return true;
     case OPT_TIMEOUT:
         /* Whole seconds; the bound keeps milliseconds far from
@@ -258,6 +261,7 @@ parse_settings(int argc, char *argv[], struct settings *s, int *first,
 
     s->socket = env && *env ? env : DEFAULT_SOCKET;
     s->format = OUTPUT_TABLE;
+    s->format_given = false;
     s->timeout = DEFAULT_TIMEOUT;
     s->may_exist = s->if_exists = false;
 
@@ -429,6 +433,10 @@ run(const struct settings *s, char *argv[], size_t argc)
             /* Answered by a stream. */
             status = capture_run(s->socket, s->timeout, &b.request,
                                  argv + 1, argc - 1);
+        } else if (cmd->payload == VSWITCH__RESPONSE__PAYLOAD_MONITOR) {
+            status = monitor_run(s->socket, s->timeout, &b.request,
+                                 !s->format_given
+                                 || s->format == OUTPUT_JSON);
         } else if (client_transact(s->socket, &b.request, s->timeout, &response,
                             &rtt_ms, error)) {
             status = complain(STATUS_UNREACHABLE, "%s", error);

@@ -19,7 +19,26 @@ struct flow_table {
     bool trivial;               /* See flow_table_is_trivial(). */
     struct flow_rule *trivial_rule; /* If 'trivial', what table 0 gives
                                      * every frame (NULL if empty). */
+    flow_table_observer_cb *observer;   /* NULL: nobody listens. */
+    void *observer_aux;
 };
+
+void
+flow_table_set_observer(struct flow_table *ft, flow_table_observer_cb *cb,
+                        void *aux)
+{
+    ft->observer = cb;
+    ft->observer_aux = aux;
+}
+
+static void
+observe(const struct flow_table *ft, enum flow_table_event event,
+        const struct flow_rule *r)
+{
+    if (ft->observer) {
+        ft->observer(ft->observer_aux, event, r);
+    }
+}
 
 static const struct flow_action normal_action = {
     .type = FLOW_ACTION_NORMAL,
@@ -264,6 +283,7 @@ flow_table_add(struct flow_table *ft, const struct flow_spec *spec,
     }
     ft->n_rules++;
     changed(ft);
+    observe(ft, old ? FLOW_EVENT_MODIFIED : FLOW_EVENT_ADDED, r);
     return 0;
 }
 
@@ -353,6 +373,7 @@ flow_table_modify(struct flow_table *ft, const struct flow_spec *spec,
         if (flow_rule_is_selected(r, spec, strict)) {
             free(r->actions);
             r->actions = lists[i++];
+            observe(ft, FLOW_EVENT_MODIFIED, r);
         }
     }
     free(lists);
@@ -375,6 +396,7 @@ flow_table_delete(struct flow_table *ft, const struct flow_spec *filter,
             if (deleted) {
                 deleted(r, aux);
             }
+            observe(ft, FLOW_EVENT_REMOVED, r);
             remove_rule(ft, r);
             n++;
         }
@@ -488,6 +510,7 @@ flow_table_expire(struct flow_table *ft, long long now_ms,
             if (expired) {
                 expired(r, aux);
             }
+            observe(ft, FLOW_EVENT_EXPIRED, r);
             remove_rule(ft, r);
             any = true;
         } else {

@@ -137,4 +137,21 @@ long long flow_table_expire(struct flow_table *, long long now_ms,
                                             void *aux),
                             void *aux);
 
+/* Observing: each rule added, replaced or given new actions (modified),
+ * deleted (removed) or timed out (expired), as it happens, for the event
+ * stream of vswitch-ctl monitor.  A rule that goes is reported before it
+ * does.  The callback must not change the tables.  'cb' NULL: none. */
+enum flow_table_event {
+    FLOW_EVENT_ADDED,
+    FLOW_EVENT_MODIFIED,
+    FLOW_EVENT_REMOVED,
+    FLOW_EVENT_EXPIRED,
+};
+
+typedef void flow_table_observer_cb(void *aux, enum flow_table_event,
+                                    const struct flow_rule *);
+
+void flow_table_set_observer(struct flow_table *, flow_table_observer_cb *cb,
+                             void *aux);
+
 #endif /* datapath/flow-table.h */

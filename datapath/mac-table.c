@@ -98,6 +98,8 @@ struct mac_table {
     struct mac_table_stats stats;
     struct entry_slot *free_slots;
     struct entry_slot *blocks;  /* Linked through their first slots. */
+    mac_table_observer_cb *observer;    /* NULL: nobody listens. */
+    void *observer_aux;
 };
 
 /* Returns room for an entry, or NULL if memory is short. */
@@ -385,9 +387,54 @@ attach_to_owner(struct mac_table *t, struct mac_entry *e, struct mac_owner *o)
     hint_grew(&o->vni->biggest, o);
 }
 
-static void
-remove_entry(struct mac_table *t, struct mac_entry *e)
+void
+mac_table_set_observer(struct mac_table *t, mac_table_observer_cb *cb,
+                       void *aux)
 {
+    t->observer = cb;
+    t->observer_aux = aux;
+}
+
+static void report_entry(const struct mac_entry *, uint32_t vni,
+                         long long now_ms, mac_table_dump_cb *, void *aux);
+
+struct observed {
+    const struct mac_table *t;
+    enum mac_table_event event;
+    const struct mac_dest *from;
+};
+
+static void
+observe_info(const struct mac_table_entry_info *info, void *o_)
+{
+    const struct observed *o = o_;
+
+    o->t->observer(o->t->observer_aux, o->event, info, o->from);
+}
+
+/* Tells the observer, which callers check for first, so that a table
+ * nobody listens to pays one branch; not inlined, to keep it so. */
+static void __attribute__((noinline))
+observe(const struct mac_table *t, enum mac_table_event event,
+        const struct mac_entry *e, const struct mac_dest *from)
+{
+    struct observed o = { t, event, from };
+
+    report_entry(e, 0, e->used, observe_info, &o);
+}
+
+#define OBSERVE(T, EVENT, E, FROM)                  \
+    do {                                            \
+        if (UNLIKELY((T)->observer)) {              \
+            observe(T, EVENT, E, FROM);             \
+        }                                           \
+    } while (0)
+
+static void
+remove_entry(struct mac_table *t, struct mac_entry *e,
+             enum mac_table_event why)
+{
+    OBSERVE(t, why, e, NULL);
     if (e->owner) {
         detach_from_owner(t, e);
     } else {
@@ -428,7 +475,7 @@ static void
 evict_front(struct mac_table *t, struct mac_owner *o)
 {
     remove_entry(t, CONTAINER_OF(list_front(&o->lru), struct mac_entry,
-                                 lru_node));
+                                 lru_node), MAC_EVENT_EVICTED);
     t->stats.evicted++;
 }
 
@@ -559,7 +606,7 @@ mac_table_del_vni(struct mac_table *t, uint32_t vni)
     }
     HMAP_FOR_EACH_SAFE (e, node, &t->entries) {
         if (e->vni == vni) {
-            remove_entry(t, e);
+            remove_entry(t, e, MAC_EVENT_FLUSHED);
         }
     }
     hmap_remove(&t->vnis, &v->node);
@@ -604,7 +651,7 @@ remove_entries(struct mac_table *t, struct mac_owner *o,
         }
         node = node->next;
         if (doomed(e, aux)) {
-            remove_entry(t, e);
+            remove_entry(t, e, MAC_EVENT_FLUSHED);
             n++;
         }
     }
@@ -767,9 +814,13 @@ learn_new_or_moved(struct mac_table *t, uint32_t vni,
             detach_from_owner(t, e);
             attach_to_owner(t, e, o);
         }
+
+        struct mac_dest from = e->dest;
+
         e->dest = *dest;
         e->used = now_ms;
         t->stats.moves++;
+        OBSERVE(t, MAC_EVENT_MOVED, e, &from);
         return MAC_LEARN_MOVED;
     }
 
@@ -800,6 +851,7 @@ learn_new_or_moved(struct mac_table *t, uint32_t vni,
     e->used = now_ms;
     attach_to_owner(t, e, o);
     t->stats.learned++;
+    OBSERVE(t, MAC_EVENT_LEARNED, e, NULL);
     return MAC_LEARN_NEW;
 }
 
@@ -873,6 +925,7 @@ mac_table_add_static(struct mac_table *t, uint32_t vni,
             t->stats.n_static++;
         }
         e->dest = *dest;
+        OBSERVE(t, MAC_EVENT_ADDED, e, NULL);
         return 0;
     }
     e = alloc_entry(t);
@@ -888,6 +941,7 @@ mac_table_add_static(struct mac_table *t, uint32_t vni,
     e->used = 0;
     v->n_static++;
     t->stats.n_static++;
+    OBSERVE(t, MAC_EVENT_ADDED, e, NULL);
     return 0;
 }
 
@@ -899,7 +953,7 @@ mac_table_del(struct mac_table *t, uint32_t vni, const struct eth_addr *mac)
     if (!e) {
         return ENOENT;
     }
-    remove_entry(t, e);
+    remove_entry(t, e, MAC_EVENT_DELETED);
     return 0;
 }
 
@@ -942,7 +996,7 @@ mac_table_expire(struct mac_table *t, long long now_ms)
             /* Removing the last entry frees the owner. */
             bool last = o->n_entries == 1;
 
-            remove_entry(t, e);
+            remove_entry(t, e, MAC_EVENT_AGED);
             t->stats.expired++;
             if (last) {
                 o = NULL;

@@ -227,6 +227,31 @@ struct mac_table_stats {
     uint64_t learn_refused;     /* Remote VTEPs a VNI's policy refused. */
 };
 
+/* Observing: what happens to the entries, as it happens (the event
+ * stream of vswitch-ctl monitor).  'entry' says what the entry is (its
+ * age is 0) as it is after a learn, move or add, and as it was for the
+ * others, whose entry is gone; 'from' is where a moved entry was, NULL
+ * otherwise.  Flushing a VNI away or refusing a remote VTEP (the learning
+ * policy) counts as flushing.  The callback must not change the table.
+ * While no observer is set, which 'cb' NULL makes so, a change costs one
+ * branch more. */
+enum mac_table_event {
+    MAC_EVENT_LEARNED,
+    MAC_EVENT_MOVED,
+    MAC_EVENT_AGED,
+    MAC_EVENT_EVICTED,
+    MAC_EVENT_FLUSHED,
+    MAC_EVENT_ADDED,            /* A static entry, new or replaced. */
+    MAC_EVENT_DELETED,
+};
+
+typedef void mac_table_observer_cb(void *aux, enum mac_table_event,
+                                   const struct mac_table_entry_info *entry,
+                                   const struct mac_dest *from);
+
+void mac_table_set_observer(struct mac_table *, mac_table_observer_cb *cb,
+                            void *aux);
+
 void mac_table_get_stats(const struct mac_table *, struct mac_table_stats *);
 
 /* Reports 'vni''s settings and entry counts.  Returns false if the VNI is not

@@ -371,6 +371,7 @@ request_check(const Vswitch__Request *req, char *error, size_t size)
     case VSWITCH__REQUEST__COMMAND_LIST_PORTS:
     case VSWITCH__REQUEST__COMMAND_LIST_VNIS:
     case VSWITCH__REQUEST__COMMAND_FDB_STATS:
+    case VSWITCH__REQUEST__COMMAND_MONITOR:
         return true;
     case VSWITCH__REQUEST__COMMAND__NOT_SET:
     default:

@@ -16,6 +16,8 @@ switchd_libswitchd_a_SOURCES = \
 	switchd/flow-store.c switchd/flow-store.h \
 	switchd/link-monitor.c switchd/link-monitor.h \
 	switchd/live-capture.c switchd/live-capture.h \
+	switchd/monitor.c switchd/monitor.h \
+	switchd/monitor-queue.c switchd/monitor-queue.h \
 	switchd/log.c switchd/log.h \
 	switchd/rpc.c switchd/rpc.h \
 	switchd/wire-capture.c switchd/wire-capture.h \

@@ -70,7 +70,33 @@ struct bridge {
     unsigned int names_held;    /* bridge_hold_port_names() calls. */
     uint32_t next_port_no;
     Vswitch__Config *config;
+    bridge_observer_cb *observer;       /* NULL: nobody listens. */
+    void *observer_aux;
 };
+
+void
+bridge_set_observer(struct bridge *b, bridge_observer_cb *cb, void *aux)
+{
+    b->observer = cb;
+    b->observer_aux = aux;
+}
+
+static void
+observe(const struct bridge *b, enum bridge_event event, const char *name,
+        const char *type, uint32_t vni)
+{
+    if (b->observer) {
+        struct bridge_event_info info = { event, name, type, vni };
+
+        b->observer(b->observer_aux, &info);
+    }
+}
+
+static void
+observe_port(const struct bridge_port *port, enum bridge_event event)
+{
+    observe(port->bridge, event, port->config->name, port->config->type, 0);
+}
 
 /* A datapath number kept for the name of a port that does not exist, which
  * flow rules name: a port added under the name takes the number, so that
@@ -196,6 +222,9 @@ add_device_stats(const struct bridge_port *port, struct port_stats *stats)
 static void
 port_down(struct bridge_port *port, const char *reason, bool remove)
 {
+    if (port->port && reason) {
+        observe_port(port, BRIDGE_PORT_DOWN);
+    }
     if (port->poll) {
         /* Stopped before the descriptor closes, as libuv asks. */
         uv_poll_stop(port->poll);
@@ -345,6 +374,7 @@ apply_vnis(struct bridge *b, const Vswitch__Config *old,
     for (size_t i = 0; i < old->n_vnis; i++) {
         if (!config_find_vni(new, old->vnis[i]->vni)) {
             dp_vni_del(b->dp, old->vnis[i]->vni);
+            observe(b, BRIDGE_VNI_REMOVED, NULL, NULL, old->vnis[i]->vni);
         }
     }
     for (size_t i = 0; i < new->n_vnis; i++) {
@@ -359,6 +389,8 @@ apply_vnis(struct bridge *b, const Vswitch__Config *old,
         }
         vni_config_to_dp(v, &dc, flood);
         error = dp_vni_set(b->dp, v->vni, &dc);
+        observe(b, was ? BRIDGE_VNI_CHANGED : BRIDGE_VNI_ADDED, NULL, NULL,
+                v->vni);
         if (error) {
             LOG_ERR("bridge", "VNI %u: cannot configure: %s", v->vni,
                     strerror(error));
@@ -690,6 +722,7 @@ add_port(struct bridge *b, const Vswitch__PortConfig *pc)
         LOG_ERR("bridge", "port %s: %s", pc->name, strerror(error));
     }
     list_push_back(&b->ports, &port->node);
+    observe_port(port, BRIDGE_PORT_ADDED);
     open_port(b, port, false);
     LOG_INFO("bridge", "port %s: added (%s)%s%s", pc->name, pc->type,
              port->error ? ", down: " : "", port->error ? port->error : "");
@@ -749,6 +782,7 @@ apply_ports(struct bridge *b, const Vswitch__Config *new)
 
         if (!pc || strcmp(pc->type, port->config->type)) {
             LOG_INFO("bridge", "port %s: removed", port->config->name);
+            observe_port(port, BRIDGE_PORT_REMOVED);
             free_port(b, port, true);
         } else if (!config_same_options(pc, port->config)) {
             update_port(b, port, pc);
@@ -1096,6 +1130,7 @@ revive(struct bridge *b, struct bridge_port *port, bool retry)
     if (!port->port && open_port(b, port, retry)) {
         LOG_INFO_RL(&flap_rl, "bridge", "port %s: up again",
                     port->config->name);
+        observe_port(port, BRIDGE_PORT_UP);
         sync_port_groups(port, b->config);
     }
 }

@@ -138,6 +138,32 @@ int bridge_tap_attach(struct bridge *, const char *name,
 /* Detaches 'tap' if it is attached. */
 void bridge_tap_detach(struct bridge_tap *tap);
 
+/* Observing the ports and VNIs as they change, for the event stream of
+ * vswitch-ctl monitor: a port added (whether its device opened or not) or
+ * removed, gone down (its device failed or went) or up again; a VNI added,
+ * removed, or with new settings.  'name' and 'type' are the port's (NULL
+ * for a VNI), valid during the call.  The callback must not change the
+ * bridge.  'cb' NULL: none. */
+enum bridge_event {
+    BRIDGE_PORT_ADDED,
+    BRIDGE_PORT_REMOVED,
+    BRIDGE_PORT_UP,
+    BRIDGE_PORT_DOWN,
+    BRIDGE_VNI_ADDED,
+    BRIDGE_VNI_REMOVED,
+    BRIDGE_VNI_CHANGED,
+};
+
+struct bridge_event_info {
+    enum bridge_event event;
+    const char *name;
+    const char *type;
+    uint32_t vni;
+};
+
+typedef void bridge_observer_cb(void *aux, const struct bridge_event_info *);
+void bridge_set_observer(struct bridge *, bridge_observer_cb *cb, void *aux);
+
 /* Housekeeping: runs MAC ageing, checks that the ports' devices are still
  * there and refreshes what is read from them (MTUs).  Returns when ageing
  * next needs to run (ms); the caller runs it at least every

@@ -23,6 +23,7 @@
 #include "inet.h"
 #include "list.h"
 #include "live-capture.h"
+#include "monitor.h"
 #include "log.h"
 #include "mac-table.h"
 #include "util.h"
@@ -69,6 +70,7 @@ struct rpc {
     bool copier_closed;
     size_t n_working;           /* Calls in a worker thread. */
     struct live_capture_set *captures;
+    struct monitor_set *monitors;
 };
 
 struct rpc_command;
@@ -969,6 +971,20 @@ do_capture(struct rpc_call *call)
     return IN_PROGRESS;
 }
 
+/* Read-only, but the last places are root's: see monitor.h. */
+static Vswitch__Status
+do_monitor(struct rpc_call *call)
+{
+    uid_t uid = call->peer.uid;
+    Vswitch__Status status = monitor_start(call->rpc->monitors,
+                                           call->req->monitor,
+                                           uid == 0 || uid == geteuid(),
+                                           call->creq, call->error,
+                                           sizeof call->error);
+
+    return status == OK ? HANDED_OVER : status;
+}
+
 struct rpc_command {
     Vswitch__Request__CommandCase command;
     const char *name;           /* For the log. */
@@ -1020,6 +1036,7 @@ static const struct rpc_command commands[] = {
       do_set_log_level },
     { VSWITCH__REQUEST__COMMAND_GET_LOG_LEVEL, "get-log-level", true,
       do_get_log_level },
+    { VSWITCH__REQUEST__COMMAND_MONITOR, "monitor", true, do_monitor },
 };
 
 static const struct rpc_command *
@@ -1298,6 +1315,7 @@ rpc_create(uv_loop_t *loop, struct bridge *bridge, const char *db_path,
     uv_idle_init(loop, &rpc->copier);
     rpc->copier.data = rpc;
     rpc->captures = live_capture_set_create(loop, bridge);
+    rpc->monitors = monitor_set_create(loop, bridge);
     return rpc;
 }
 
@@ -1333,6 +1351,8 @@ rpc_stop_streams(struct rpc *rpc)
 {
     if (rpc) {
         live_capture_stop_all(rpc->captures);
+        monitor_set_destroy(rpc->monitors);
+        rpc->monitors = NULL;
     }
 }
 
@@ -1342,6 +1362,7 @@ rpc_destroy(struct rpc *rpc)
     if (!rpc) {
         return;
     }
+    monitor_set_destroy(rpc->monitors);
     refuse_all(&rpc->waiting);
     if (rpc->preparing) {
         struct rpc_call *call = rpc->preparing;

@@ -44,9 +44,10 @@ struct rpc *rpc_create(uv_loop_t *, struct bridge *, const char *db_path,
                        struct flow_store *flows,
                        const struct capture_path *capture);
 
-/* Ends the streams (live captures) with a last answer that says the
- * daemon is stopping: call it while their clients are still connected,
- * before the control server closes them.  Accepts NULL. */
+/* Ends the streams (live captures, monitors) with a last answer that
+ * says the daemon is stopping: call it while their clients are still
+ * connected, before the control server closes them.  No request may
+ * come afterwards.  Accepts NULL. */
 void rpc_stop_streams(struct rpc *);
 
 /* Refuses the changes still waiting for their turn, waits (running the

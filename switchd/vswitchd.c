@@ -766,7 +766,8 @@ close_handle(uv_handle_t *handle, void *aux)
 static void
 stop(struct daemon *d)
 {
-    /* The captures' last chunks go out while their clients are there. */
+    /* The last answers of captures and monitors go out while their
+     * clients are there. */
     rpc_stop_streams(d->rpc);
     control_server_destroy(d->control);
     rpc_destroy(d->rpc);

@@ -140,6 +140,7 @@ SYSTEM_TESTS = \
 	tests/system/flows-acl.sh \
 	tests/system/flows-tunnel.sh \
 	tests/system/groups.sh \
+	tests/system/monitor.sh \
 	tests/system/her.sh \
 	tests/system/kernel-interop.sh \
 	tests/system/learning.sh \

@@ -12,6 +12,7 @@ CONTROL_TESTS = \
 	tests/check-frame \
 	tests/check-link-monitor \
 	tests/check-log \
+	tests/check-monitor-queue \
 	tests/check-request
 
 check_PROGRAMS += $(CONTROL_TESTS)
@@ -19,6 +20,10 @@ TESTS += $(CONTROL_TESTS)
 
 tests_check_capture_buffer_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 tests_check_capture_buffer_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
+	$(CHECK_LIBS) $(PCAP_LIBS)
+
+tests_check_monitor_queue_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_check_monitor_queue_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
 	$(CHECK_LIBS) $(PCAP_LIBS)
 
 tests_check_capture_filter_CPPFLAGS = $(SWITCHD_CPPFLAGS)
