@@ -297,9 +297,75 @@ request_check_capture(const Vswitch__Capture *c, char *error, size_t size)
 }
 
 bool
+request_batchable(Vswitch__Request__CommandCase command)
+{
+    switch (command) {
+    case VSWITCH__REQUEST__COMMAND_ADD_PORT:
+    case VSWITCH__REQUEST__COMMAND_DEL_PORT:
+    case VSWITCH__REQUEST__COMMAND_SET_PORT:
+    case VSWITCH__REQUEST__COMMAND_ADD_VNI:
+    case VSWITCH__REQUEST__COMMAND_SET_VNI:
+    case VSWITCH__REQUEST__COMMAND_DEL_VNI:
+    case VSWITCH__REQUEST__COMMAND_BIND_VNI:
+    case VSWITCH__REQUEST__COMMAND_UNBIND_VNI:
+    case VSWITCH__REQUEST__COMMAND_FDB_ADD:
+    case VSWITCH__REQUEST__COMMAND_FDB_DEL:
+        return true;
+    default:
+        return false;
+    }
+}
+
+unsigned int
+request_batch_line(const Vswitch__Batch *batch, size_t i)
+{
+    return batch->n_lines ? batch->lines[i] : (unsigned int) i + 1;
+}
+
+const char *
+request_batch_unit(const Vswitch__Batch *batch)
+{
+    return batch->unit && !strcmp(batch->unit, "command") ? "command"
+           : "line";
+}
+
+/* Each request of a batch is checked as if it came alone; the first one
+ * refused names its line. */
+static bool
+check_batch(const Vswitch__Batch *batch, char *error, size_t size)
+{
+    if (!batch->n_requests) {
+        snprintf(error, size, "the batch holds no command");
+        return false;
+    }
+    if (batch->n_lines && batch->n_lines != batch->n_requests) {
+        snprintf(error, size, "the batch has %zu line numbers for %zu "
+                 "commands", batch->n_lines, batch->n_requests);
+        return false;
+    }
+    for (size_t i = 0; i < batch->n_requests; i++) {
+        const Vswitch__Request *req = batch->requests[i];
+        char reason[REQUEST_ERROR_SIZE];
+
+        if (!request_batchable(req->command_case)) {
+            snprintf(reason, sizeof reason, "only changes of ports, VNIs "
+                     "and static MACs can be in a batch");
+        } else if (request_check(req, reason, sizeof reason)) {
+            continue;
+        }
+        snprintf(error, size, "%s %u: %s", request_batch_unit(batch),
+                 request_batch_line(batch, i), reason);
+        return false;
+    }
+    return true;
+}
+
+bool
 request_check(const Vswitch__Request *req, char *error, size_t size)
 {
     switch (req->command_case) {
+    case VSWITCH__REQUEST__COMMAND_BATCH:
+        return check_batch(req->batch, error, size);
     case VSWITCH__REQUEST__COMMAND_ADD_PORT:
         return request_check_port_config(req->add_port, error, size);
     case VSWITCH__REQUEST__COMMAND_DEL_PORT:

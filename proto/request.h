@@ -52,6 +52,15 @@ bool request_check_trace(const Vswitch__Trace *, char *error, size_t size);
 bool request_check_capture(const Vswitch__Capture *, char *error,
                            size_t size);
 
+/* Says whether a request of 'command' may be in a batch: the changes of
+ * the configuration (ports, VNIs, bindings, static MACs). */
+bool request_batchable(Vswitch__Request__CommandCase command);
+
+/* Returns the number that names request 'i' of 'batch' in messages, and
+ * what such numbers count ("line" or "command"). */
+unsigned int request_batch_line(const Vswitch__Batch *batch, size_t i);
+const char *request_batch_unit(const Vswitch__Batch *batch);
+
 /* Parses a VNI, 1 to 16777215, in decimal. */
 bool request_parse_vni(const char *s, uint32_t *vni);
 

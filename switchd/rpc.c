@@ -14,6 +14,7 @@
 #include "config-edit.h"
 #include "config-store.h"
 #include "control.h"
+#include "dstring.h"
 #include "eth-addr.h"
 #include "fdb-dump.h"
 #include "flow-dump.h"
@@ -90,6 +91,9 @@ struct rpc_call {
     size_t frame_len;
     int save_error;
     bool has_turn;              /* The change being made. */
+    bool *unmatched;            /* A batch's fdb-del lines without a
+                                 * static entry (config_edit_batch()). */
+    Vswitch__Status batch_status;   /* The batch's edit, from a worker. */
     char error[REQUEST_ERROR_SIZE + 128];
 };
 
@@ -619,6 +623,7 @@ save(uv_work_t *work)
 }
 
 static void finish(struct rpc_call *, Vswitch__Status);
+static void batch_applied(struct rpc_call *);
 
 static void
 saved(uv_work_t *work, int status)
@@ -635,6 +640,7 @@ saved(uv_work_t *work, int status)
     } else {
         bridge_reconfigure(call->rpc->bridge, e->config);
         e->config = NULL;
+        batch_applied(call);
         finish(call, OK);
     }
 }
@@ -836,6 +842,157 @@ do_fdb_del(struct rpc_call *call)
     return commit(call, status);
 }
 
+/* A batch (vswitch-ctl batch): its changes are made to the copy in a
+ * worker, since thousands of lines cost the loop more than a slice; then
+ * on the loop what only the daemon's state can judge (learned MACs, the
+ * files a port names) is checked, and the copy saved once and put into
+ * effect as one change, or dropped whole. */
+
+static bool
+batch_if_exists(const struct rpc_call *call, const Vswitch__Request *req)
+{
+    return (call->req->has_if_exists && call->req->if_exists)
+           || (req->has_if_exists && req->if_exists);
+}
+
+static bool
+has_static_mac(const Vswitch__Config *c, uint32_t vni, const char *mac)
+{
+    for (size_t i = 0; i < c->n_static_macs; i++) {
+        if (c->static_macs[i]->vni == vni
+            && !strcmp(c->static_macs[i]->mac, mac)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* In a worker: the copy is the worker's alone until it is done. */
+static void
+edit_batch(uv_work_t *work)
+{
+    struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+
+    call->batch_status = config_edit_batch(&call->edit, call->req->batch,
+                                           call->unmatched);
+}
+
+/* Refuses the batch of 'call' with the reason for its line 'i'. */
+static Vswitch__Status
+batch_refuse(struct rpc_call *call, size_t i, Vswitch__Status status,
+             const char *reason)
+{
+    const Vswitch__Batch *batch = call->req->batch;
+    char copy[REQUEST_ERROR_SIZE];
+
+    snprintf(copy, sizeof copy, "%s", reason);
+    snprintf(call->error, sizeof call->error, "%s %u: %s",
+             request_batch_unit(batch), request_batch_line(batch, i), copy);
+    return status;
+}
+
+/* The checks of the batch of 'call' that need the daemon's state. */
+static Vswitch__Status
+batch_check(struct rpc_call *call)
+{
+    const Vswitch__Batch *batch = call->req->batch;
+    struct rpc *rpc = call->rpc;
+    const struct mac_table *macs = dp_mac_table(bridge_dp(rpc->bridge));
+
+    for (size_t i = 0; i < batch->n_requests; i++) {
+        const Vswitch__Request *req = batch->requests[i];
+        const Vswitch__PortConfig *pc;
+        Vswitch__Status status;
+        struct eth_addr mac;
+
+        if (call->unmatched[i] && !batch_if_exists(call, req)
+            && eth_addr_parse(req->fdb_del->mac, &mac)
+            && !mac_table_lookup(macs, req->fdb_del->vni, &mac)) {
+            snprintf(call->error, sizeof call->error, "no entry for %s in "
+                     "VNI %u, static or learned", req->fdb_del->mac,
+                     req->fdb_del->vni);
+            return batch_refuse(call, i, VSWITCH__STATUS__STATUS_NOT_FOUND,
+                                call->error);
+        }
+        /* As for add-port --may-exist: opening again what a port that
+         * exists opens is only for a client that may name its files. */
+        if (req->command_case == VSWITCH__REQUEST__COMMAND_ADD_PORT
+            && (pc = config_find_port(bridge_config(rpc->bridge),
+                                      req->add_port->name))
+            && (status = capture_path_check_port(rpc->capture,
+                                                 &call->peer, pc,
+                                                 call->error,
+                                                 sizeof call->error))
+               != OK) {
+            return batch_refuse(call, i, status, call->error);
+        }
+    }
+    return OK;
+}
+
+static void
+batch_edited(uv_work_t *work, int status_)
+{
+    struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+    Vswitch__Status status = call->batch_status;
+
+    (void) status_;             /* Work queued is never cancelled. */
+    call->rpc->n_working--;
+    if (status == OK) {
+        status = batch_check(call);
+    }
+    status = commit(call, status);
+    if (status == OK) {
+        batch_applied(call);    /* Nothing to save: all was done. */
+    }
+    if (status != IN_PROGRESS) {
+        finish(call, status);
+    }
+}
+
+/* What a batch does beyond the configuration, once that is in effect:
+ * ports added are opened again if down, as add-port does, and learned
+ * entries are deleted, as fdb-del does. */
+static void
+batch_applied(struct rpc_call *call)
+{
+    struct rpc *rpc = call->rpc;
+    const Vswitch__Batch *batch;
+
+    if (call->req->command_case != VSWITCH__REQUEST__COMMAND_BATCH) {
+        return;
+    }
+    batch = call->req->batch;
+    for (size_t i = 0; i < batch->n_requests; i++) {
+        const Vswitch__Request *req = batch->requests[i];
+        struct eth_addr mac;
+
+        if (req->command_case == VSWITCH__REQUEST__COMMAND_ADD_PORT) {
+            bridge_port_revive(rpc->bridge, req->add_port->name);
+        } else if (call->unmatched[i]
+                   && eth_addr_parse(req->fdb_del->mac, &mac)
+                   && !has_static_mac(bridge_config(rpc->bridge),
+                                      req->fdb_del->vni,
+                                      req->fdb_del->mac)) {
+            mac_table_del(dp_mac_table(bridge_dp(rpc->bridge)),
+                          req->fdb_del->vni, &mac);
+        }
+    }
+}
+
+static Vswitch__Status
+do_batch(struct rpc_call *call)
+{
+    struct rpc *rpc = call->rpc;
+
+    begin_edit(call);
+    call->unmatched = xcalloc(call->req->batch->n_requests,
+                              sizeof *call->unmatched);
+    uv_queue_work(rpc->loop, &call->work, edit_batch, batch_edited);
+    rpc->n_working++;
+    return IN_PROGRESS;
+}
+
 static Vswitch__Status
 do_fdb_flush(struct rpc_call *call)
 {
@@ -956,6 +1113,7 @@ static const struct rpc_command commands[] = {
       do_set_log_level },
     { VSWITCH__REQUEST__COMMAND_GET_LOG_LEVEL, "get-log-level", true,
       do_get_log_level },
+    { VSWITCH__REQUEST__COMMAND_BATCH, "batch", false, do_batch },
 };
 
 static const struct rpc_command *
@@ -1014,6 +1172,7 @@ static void
 free_call_contents(struct rpc_call *call)
 {
     drop_edit(&call->edit);
+    free(call->unmatched);
     fdb_dump_destroy(call->dump);
     flow_dump_destroy(call->flow_dump);
     flow_change_free(call->flow_change);
@@ -1086,12 +1245,48 @@ reply(struct rpc_call *call, uint8_t *frame, size_t len)
  * are anybody's to repeat, and limited. */
 static struct log_rate_limit refused_rl = LOG_RATE_LIMIT_INIT(20, 10);
 
+/* Writes "batch of N commands: 3 add-port, 3 add-vni" into 'ds', and
+ * each line to the debug log, so that the log says who changed what at
+ * the cost of one line. */
+static void
+batch_summary(const struct rpc_call *call, struct ds *ds)
+{
+    const Vswitch__Batch *batch = call->req->batch;
+    size_t counts[sizeof commands / sizeof commands[0]] = { 0 };
+
+    for (size_t i = 0; i < batch->n_requests; i++) {
+        const struct rpc_command *c
+            = find_command(batch->requests[i]->command_case);
+
+        if (c) {
+            counts[c - commands]++;
+            LOG_DBG("rpc", "%s: batch %s %u: %s", call->peer_name,
+                    request_batch_unit(batch),
+                    request_batch_line(batch, i), c->name);
+        }
+    }
+    ds_put_format(ds, "batch of %zu commands", batch->n_requests);
+    for (size_t i = 0, n = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (counts[i]) {
+            ds_put_format(ds, "%s %zu %s", n++ ? "," : ":", counts[i],
+                          commands[i].name);
+        }
+    }
+}
+
 static void
 log_change(const struct rpc_call *call, Vswitch__Status status)
 {
     const struct rpc_command *command = call->command;
 
-    if (command && !command->read_only) {
+    if (command && status == OK
+        && command->command == VSWITCH__REQUEST__COMMAND_BATCH) {
+        struct ds summary = DS_EMPTY_INITIALIZER;
+
+        batch_summary(call, &summary);
+        LOG_INFO("rpc", "%s: %s", call->peer_name, ds_cstr(&summary));
+        ds_destroy(&summary);
+    } else if (command && !command->read_only) {
         if (status == OK) {
             LOG_INFO("rpc", "%s: %s", call->peer_name, command->name);
         } else {
