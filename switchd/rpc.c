@@ -12,6 +12,7 @@
 #include "bridge.h"
 #include "capture-path.h"
 #include "config-edit.h"
+#include "config-steps.h"
 #include "config-store.h"
 #include "control.h"
 #include "dstring.h"
@@ -49,6 +50,11 @@
  * turn, a few milliseconds' work. */
 #define RPC_FLOW_CHANGE_SLICE 1024
 
+/* A batch puts at most this many new or changed ports into effect per
+ * loop turn (config-steps.h): opening a TAP device takes the kernel a
+ * millisecond or more. */
+#define RPC_APPLY_SLICE 8
+
 /* The nice value of worker threads building answers. */
 #define RPC_WORKER_NICE 10
 
@@ -63,6 +69,7 @@ struct rpc {
     struct list dumps;          /* fdb-show calls waiting for memory. */
     struct list copying;        /* fdb-show calls copying the table. */
     struct rpc_call *preparing; /* The change of flows being prepared. */
+    struct rpc_call *applying;  /* The batch being put into effect. */
     uv_idle_t copier;           /* Runs while 'copying' is not empty or a
                                  * change is being prepared. */
     bool copier_closed;
@@ -94,6 +101,8 @@ struct rpc_call {
     bool *unmatched;            /* A batch's fdb-del lines without a
                                  * static entry (config_edit_batch()). */
     Vswitch__Status batch_status;   /* The batch's edit, from a worker. */
+    struct config_steps *steps;     /* The batch being put into effect, */
+    Vswitch__Config *target;        /* saved, a few ports per turn. */
     char error[REQUEST_ERROR_SIZE + 128];
 };
 
@@ -451,6 +460,7 @@ copy_dump(struct rpc_call *call)
 }
 
 static void prepare_flows(struct rpc *);
+static void apply_step(struct rpc *, size_t n_ports);
 
 /* One slice per loop turn, of the change of flows being prepared and of
  * each dump in turn, so that the loop's cost does not grow with the
@@ -463,6 +473,9 @@ on_copy_turn(uv_idle_t *idle)
     if (rpc->preparing) {
         prepare_flows(rpc);
     }
+    if (rpc->applying) {
+        apply_step(rpc, RPC_APPLY_SLICE);
+    }
     if (!list_is_empty(&rpc->copying)) {
         struct rpc_call *call = CONTAINER_OF(list_front(&rpc->copying),
                                              struct rpc_call, node);
@@ -472,7 +485,8 @@ on_copy_turn(uv_idle_t *idle)
             list_push_back(&rpc->copying, &call->node);
         }
     }
-    if (list_is_empty(&rpc->copying) && !rpc->preparing) {
+    if (list_is_empty(&rpc->copying) && !rpc->preparing
+        && !rpc->applying) {
         uv_idle_stop(idle);
     }
 }
@@ -625,6 +639,59 @@ save(uv_work_t *work)
 static void finish(struct rpc_call *, Vswitch__Status);
 static void batch_applied(struct rpc_call *);
 
+/* Puts the batch of 'call', saved, into effect a few ports per loop turn
+ * if it has many new or changed ports.  Returns false if it has few, or
+ * memory is short: the caller puts it into effect at once. */
+static bool
+start_applying(struct rpc_call *call)
+{
+    struct rpc *rpc = call->rpc;
+
+    if (call->req->command_case != VSWITCH__REQUEST__COMMAND_BATCH) {
+        return false;
+    }
+    call->steps = config_steps_create(bridge_config(rpc->bridge),
+                                      call->edit.config);
+    if (!call->steps
+        || config_steps_pending(call->steps) <= RPC_APPLY_SLICE) {
+        config_steps_destroy(call->steps);
+        call->steps = NULL;
+        return false;
+    }
+    call->target = call->edit.config;
+    call->edit.config = NULL;
+    rpc->applying = call;
+    apply_step(rpc, RPC_APPLY_SLICE);
+    uv_idle_start(&rpc->copier, on_copy_turn);
+    return true;
+}
+
+/* Puts up to 'n_ports' more ports of the batch being put into effect
+ * into effect; the last step answers. */
+static void
+apply_step(struct rpc *rpc, size_t n_ports)
+{
+    struct rpc_call *call = rpc->applying;
+    bool last = false;
+    Vswitch__Config *step = config_steps_next(call->steps, n_ports, &last);
+
+    if (step && !last) {
+        bridge_reconfigure(rpc->bridge, step);
+        return;
+    }
+    if (step) {
+        protobuf_c_message_free_unpacked(&step->base, NULL);
+    }
+    /* The target itself; also when memory is short for a step. */
+    bridge_reconfigure(rpc->bridge, call->target);
+    call->target = NULL;
+    config_steps_destroy(call->steps);
+    call->steps = NULL;
+    rpc->applying = NULL;
+    batch_applied(call);
+    finish(call, OK);
+}
+
 static void
 saved(uv_work_t *work, int status)
 {
@@ -637,7 +704,7 @@ saved(uv_work_t *work, int status)
         LOG_ERR("rpc", "%s", call->error);
         drop_edit(e);
         finish(call, VSWITCH__STATUS__STATUS_FAILED);
-    } else {
+    } else if (!start_applying(call)) {
         bridge_reconfigure(call->rpc->bridge, e->config);
         e->config = NULL;
         batch_applied(call);
@@ -1173,6 +1240,10 @@ free_call_contents(struct rpc_call *call)
 {
     drop_edit(&call->edit);
     free(call->unmatched);
+    config_steps_destroy(call->steps);
+    if (call->target) {
+        protobuf_c_message_free_unpacked(&call->target->base, NULL);
+    }
     fdb_dump_destroy(call->dump);
     flow_dump_destroy(call->flow_dump);
     flow_change_free(call->flow_change);
@@ -1461,6 +1532,10 @@ rpc_destroy(struct rpc *rpc)
     }
     live_capture_set_destroy(rpc->captures);
     refuse_all(&rpc->waiting);
+    if (rpc->applying) {
+        /* Saved: the rest goes into effect at once. */
+        apply_step(rpc, SIZE_MAX);
+    }
     if (rpc->preparing) {
         struct rpc_call *call = rpc->preparing;
 

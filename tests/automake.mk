@@ -127,6 +127,7 @@ EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh tests/deps.sh tests/run-all.sh
 # System tests: shell scripts that run vswitchd and vswitch-ctl (and, for
 # traffic, network namespaces of their own).  They need root.
 SYSTEM_TESTS = \
+	tests/system/batch.sh \
 	tests/system/bench-tools.sh \
 	tests/system/capture.sh \
 	tests/system/completion.sh \
