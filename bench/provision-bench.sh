@@ -15,7 +15,9 @@
 # trip and the losses are those of the whole run.  For the batch, how
 # long the loop was busy putting it into effect (opening the N TAP
 # devices): from the log, the time between the first and the last "port
-# ...: added" line.
+# ...: added" line), and the steps it took (vswitchd puts a batch into
+# effect a few ports per loop turn, config-steps.h) with the longest, from
+# the batch's log line.
 #
 #   make && sudo bench/provision-bench.sh     # or: --build DIR --count N
 #
@@ -106,8 +108,9 @@ print(int((t[-1] - t[0]).total_seconds() * 1000) if len(t) == 2 else "-")')
         "rss_peak_kb=$rss ports_opened_over_ms=$loop_ms" \
         "ping: $(grep -o '[0-9]* packets transmitted, [0-9]* received' \
                  "$WORK/ping.$mode")," \
-        "rtt min/avg/max $(sed -n 's|^rtt .* = \([^ ]*\) ms|\1|p' \
-                           "$WORK/ping.$mode") ms"
+        "rtt min/avg/max/mdev $(sed -n 's|^rtt .* = \([^ ]*\) ms.*|\1|p' \
+                           "$WORK/ping.$mode") ms" \
+        "$(grep -o 'in effect in.*' "$WORK/h1.log")"
     stop_vswitchd h1
 }
 

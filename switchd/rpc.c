@@ -50,10 +50,14 @@
  * turn, a few milliseconds' work. */
 #define RPC_FLOW_CHANGE_SLICE 1024
 
-/* A batch puts at most this many new or changed ports into effect per
- * loop turn (config-steps.h): opening a TAP device takes the kernel a
- * millisecond or more. */
+/* A batch puts a few new or changed ports into effect per loop turn
+ * (config-steps.h): opening a TAP device takes the kernel a millisecond
+ * or more, and more on a busy host.  It starts with RPC_APPLY_SLICE ports
+ * a step and doubles or halves that, between 1 and RPC_APPLY_SLICE_MAX,
+ * to keep each step near RPC_APPLY_STEP_MS. */
 #define RPC_APPLY_SLICE 8
+#define RPC_APPLY_SLICE_MAX 1024
+#define RPC_APPLY_STEP_MS 10
 
 /* The nice value of worker threads building answers. */
 #define RPC_WORKER_NICE 10
@@ -102,7 +106,10 @@ struct rpc_call {
                                  * static entry (config_edit_batch()). */
     Vswitch__Status batch_status;   /* The batch's edit, from a worker. */
     struct config_steps *steps;     /* The batch being put into effect, */
-    Vswitch__Config *target;        /* saved, a few ports per turn. */
+    Vswitch__Config *target;        /* saved, a few ports per turn: */
+    size_t slice;                   /* ports in the next step; */
+    unsigned int n_steps;           /* steps so far; */
+    uint64_t longest_ns;            /* the longest step. */
     char error[REQUEST_ERROR_SIZE + 128];
 };
 
@@ -474,7 +481,7 @@ on_copy_turn(uv_idle_t *idle)
         prepare_flows(rpc);
     }
     if (rpc->applying) {
-        apply_step(rpc, RPC_APPLY_SLICE);
+        apply_step(rpc, rpc->applying->slice);
     }
     if (!list_is_empty(&rpc->copying)) {
         struct rpc_call *call = CONTAINER_OF(list_front(&rpc->copying),
@@ -660,8 +667,9 @@ start_applying(struct rpc_call *call)
     }
     call->target = call->edit.config;
     call->edit.config = NULL;
+    call->slice = RPC_APPLY_SLICE;
     rpc->applying = call;
-    apply_step(rpc, RPC_APPLY_SLICE);
+    apply_step(rpc, call->slice);
     uv_idle_start(&rpc->copier, on_copy_turn);
     return true;
 }
@@ -672,18 +680,30 @@ static void
 apply_step(struct rpc *rpc, size_t n_ports)
 {
     struct rpc_call *call = rpc->applying;
+    uint64_t start = uv_hrtime(), took;
     bool last = false;
     Vswitch__Config *step = config_steps_next(call->steps, n_ports, &last);
 
-    if (step && !last) {
-        bridge_reconfigure(rpc->bridge, step);
+    if (step && last) {
+        protobuf_c_message_free_unpacked(&step->base, NULL);
+        step = NULL;
+    }
+    /* The target itself at the end; also when memory is short for a
+     * step. */
+    bridge_reconfigure(rpc->bridge, step ? step : call->target);
+    took = uv_hrtime() - start;
+    call->n_steps++;
+    call->longest_ns = took > call->longest_ns ? took : call->longest_ns;
+    if (step) {
+        if (took < RPC_APPLY_STEP_MS * 1000000ull
+            && call->slice < RPC_APPLY_SLICE_MAX) {
+            call->slice *= 2;
+        } else if (took > 2 * RPC_APPLY_STEP_MS * 1000000ull
+                   && call->slice > 1) {
+            call->slice /= 2;
+        }
         return;
     }
-    if (step) {
-        protobuf_c_message_free_unpacked(&step->base, NULL);
-    }
-    /* The target itself; also when memory is short for a step. */
-    bridge_reconfigure(rpc->bridge, call->target);
     call->target = NULL;
     config_steps_destroy(call->steps);
     call->steps = NULL;
@@ -1342,6 +1362,10 @@ batch_summary(const struct rpc_call *call, struct ds *ds)
             ds_put_format(ds, "%s %zu %s", n++ ? "," : ":", counts[i],
                           commands[i].name);
         }
+    }
+    if (call->n_steps) {
+        ds_put_format(ds, "; in effect in %u steps, the longest %.1f ms",
+                      call->n_steps, call->longest_ns / 1e6);
     }
 }
 
