@@ -11,12 +11,12 @@
 #include "command.h"
 #include "request.h"
 
-/* The requests of a batch being built.  The arrays grow here and are
+/* The commands of a batch being built.  The arrays grow here and are
  * copied into the build at the end, so that it owns them once. */
 struct batch {
     struct build *b;
     const char *unit;           /* "line" or "command". */
-    Vswitch__Request **requests;
+    Vswitch__BatchCommand **commands;
     uint32_t *lines;
     size_t n, cap;
 };
@@ -32,18 +32,18 @@ refuse(struct batch *bt, unsigned int number, const char *reason)
 }
 
 static int
-append(struct batch *bt, Vswitch__Request *req, unsigned int number)
+append(struct batch *bt, Vswitch__BatchCommand *cmd, unsigned int number)
 {
     if (bt->n == bt->cap) {
         size_t cap = bt->cap ? bt->cap * 2 : 64;
-        Vswitch__Request **requests = realloc(bt->requests,
-                                              cap * sizeof *requests);
+        Vswitch__BatchCommand **commands = realloc(bt->commands,
+                                                   cap * sizeof *commands);
         uint32_t *lines;
 
-        if (!requests) {
+        if (!commands) {
             return ENOMEM;
         }
-        bt->requests = requests;
+        bt->commands = commands;
         lines = realloc(bt->lines, cap * sizeof *lines);
         if (!lines) {
             return ENOMEM;
@@ -51,7 +51,7 @@ append(struct batch *bt, Vswitch__Request *req, unsigned int number)
         bt->lines = lines;
         bt->cap = cap;
     }
-    bt->requests[bt->n] = req;
+    bt->commands[bt->n] = cmd;
     bt->lines[bt->n++] = number;
     return 0;
 }
@@ -87,7 +87,7 @@ add_command(struct batch *bt, char *argv[], size_t argc, unsigned int number)
 {
     const struct command *cmd;
     struct build child;
-    Vswitch__Request *req;
+    Vswitch__BatchCommand change, *copy;
     size_t n_options;
     int error;
 
@@ -117,15 +117,17 @@ add_command(struct batch *bt, char *argv[], size_t argc, unsigned int number)
 
     /* The options stay: the builder starts from the request as is. */
     error = command_prepare(cmd, argv + 1, argc - 1, &child);
-    if (!error && !request_batchable(child.request.command_case)) {
+    if (!error && !request_to_batch_command(&child.request, &change)) {
         error = build_invalid(&child, "%s cannot be in a batch: only "
                               "changes of ports, VNIs, bindings and static "
                               "MACs can", cmd->name);
     }
     if (!error) {
-        req = build_alloc(bt->b, &child.request, sizeof child.request);
-        error = !req ? ENOMEM : build_adopt(bt->b, &child);
-        error = error ? error : append(bt, req, number);
+        /* The command points into the pieces of 'child', which the batch
+         * adopts. */
+        copy = build_alloc(bt->b, &change, sizeof change);
+        error = !copy ? ENOMEM : build_adopt(bt->b, &child);
+        error = error ? error : append(bt, copy, number);
     }
     if (error == EINVAL) {
         refuse(bt, number, child.error);
@@ -134,7 +136,7 @@ add_command(struct batch *bt, char *argv[], size_t argc, unsigned int number)
     return error;
 }
 
-/* Puts the requests of 'bt' into its build's request. */
+/* Puts the commands of 'bt' into its build's request. */
 static int
 finish(struct batch *bt, const char *empty)
 {
@@ -149,14 +151,14 @@ finish(struct batch *bt, const char *empty)
     if (!batch) {
         return ENOMEM;
     }
-    batch->requests = build_alloc(b, bt->requests,
-                                  bt->n * sizeof *bt->requests);
+    batch->commands = build_alloc(b, bt->commands,
+                                  bt->n * sizeof *bt->commands);
     batch->lines = build_alloc(b, bt->lines, bt->n * sizeof *bt->lines);
     batch->unit = (char *) (strcmp(bt->unit, "line") ? bt->unit : NULL);
-    if (!batch->requests || !batch->lines) {
+    if (!batch->commands || !batch->lines) {
         return ENOMEM;
     }
-    batch->n_requests = batch->n_lines = bt->n;
+    batch->n_commands = batch->n_lines = bt->n;
     b->request.command_case = VSWITCH__REQUEST__COMMAND_BATCH;
     b->request.batch = batch;
     return 0;
@@ -165,7 +167,7 @@ finish(struct batch *bt, const char *empty)
 static void
 batch_free(struct batch *bt)
 {
-    free(bt->requests);
+    free(bt->commands);
     free(bt->lines);
 }
 

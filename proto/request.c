@@ -296,21 +296,55 @@ request_check_capture(const Vswitch__Capture *c, char *error, size_t size)
     return request_check_port_name(c->port, error, size);
 }
 
+/* The commands a batch may hold: the Request's and the BatchCommand's
+ * names of each. */
+#define BATCH_COMMANDS \
+    X(ADD_PORT, add_port) X(DEL_PORT, del_port) X(SET_PORT, set_port) \
+    X(ADD_VNI, add_vni) X(DEL_VNI, del_vni) X(SET_VNI, set_vni) \
+    X(BIND_VNI, bind_vni) X(UNBIND_VNI, unbind_vni) \
+    X(FDB_ADD, fdb_add) X(FDB_DEL, fdb_del)
+
 bool
-request_batchable(Vswitch__Request__CommandCase command)
+request_from_batch_command(const Vswitch__BatchCommand *cmd,
+                           Vswitch__Request *req)
 {
-    switch (command) {
-    case VSWITCH__REQUEST__COMMAND_ADD_PORT:
-    case VSWITCH__REQUEST__COMMAND_DEL_PORT:
-    case VSWITCH__REQUEST__COMMAND_SET_PORT:
-    case VSWITCH__REQUEST__COMMAND_ADD_VNI:
-    case VSWITCH__REQUEST__COMMAND_SET_VNI:
-    case VSWITCH__REQUEST__COMMAND_DEL_VNI:
-    case VSWITCH__REQUEST__COMMAND_BIND_VNI:
-    case VSWITCH__REQUEST__COMMAND_UNBIND_VNI:
-    case VSWITCH__REQUEST__COMMAND_FDB_ADD:
-    case VSWITCH__REQUEST__COMMAND_FDB_DEL:
+    vswitch__request__init(req);
+    req->protocol = VSWITCH__PROTOCOL__PROTOCOL_VERSION;
+    req->has_may_exist = cmd->has_may_exist;
+    req->may_exist = cmd->may_exist;
+    req->has_if_exists = cmd->has_if_exists;
+    req->if_exists = cmd->if_exists;
+    switch (cmd->command_case) {
+#define X(CASE, field)                                          \
+    case VSWITCH__BATCH_COMMAND__COMMAND_##CASE:                \
+        req->command_case = VSWITCH__REQUEST__COMMAND_##CASE;   \
+        req->field = cmd->field;                                \
         return true;
+    BATCH_COMMANDS
+#undef X
+    case VSWITCH__BATCH_COMMAND__COMMAND__NOT_SET:
+    default:
+        return false;
+    }
+}
+
+bool
+request_to_batch_command(const Vswitch__Request *req,
+                         Vswitch__BatchCommand *cmd)
+{
+    vswitch__batch_command__init(cmd);
+    cmd->has_may_exist = req->has_may_exist;
+    cmd->may_exist = req->may_exist;
+    cmd->has_if_exists = req->has_if_exists;
+    cmd->if_exists = req->if_exists;
+    switch (req->command_case) {
+#define X(CASE, field)                                              \
+    case VSWITCH__REQUEST__COMMAND_##CASE:                          \
+        cmd->command_case = VSWITCH__BATCH_COMMAND__COMMAND_##CASE; \
+        cmd->field = req->field;                                    \
+        return true;
+    BATCH_COMMANDS
+#undef X
     default:
         return false;
     }
@@ -334,23 +368,22 @@ request_batch_unit(const Vswitch__Batch *batch)
 static bool
 check_batch(const Vswitch__Batch *batch, char *error, size_t size)
 {
-    if (!batch->n_requests) {
+    if (!batch->n_commands) {
         snprintf(error, size, "the batch holds no command");
         return false;
     }
-    if (batch->n_lines && batch->n_lines != batch->n_requests) {
+    if (batch->n_lines && batch->n_lines != batch->n_commands) {
         snprintf(error, size, "the batch has %zu line numbers for %zu "
-                 "commands", batch->n_lines, batch->n_requests);
+                 "commands", batch->n_lines, batch->n_commands);
         return false;
     }
-    for (size_t i = 0; i < batch->n_requests; i++) {
-        const Vswitch__Request *req = batch->requests[i];
+    for (size_t i = 0; i < batch->n_commands; i++) {
+        Vswitch__Request req;
         char reason[REQUEST_ERROR_SIZE];
 
-        if (!request_batchable(req->command_case)) {
-            snprintf(reason, sizeof reason, "only changes of ports, VNIs "
-                     "and static MACs can be in a batch");
-        } else if (request_check(req, reason, sizeof reason)) {
+        if (!request_from_batch_command(batch->commands[i], &req)) {
+            snprintf(reason, sizeof reason, "names no command");
+        } else if (request_check(&req, reason, sizeof reason)) {
             continue;
         }
         snprintf(error, size, "%s %u: %s", request_batch_unit(batch),

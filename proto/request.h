@@ -52,9 +52,14 @@ bool request_check_trace(const Vswitch__Trace *, char *error, size_t size);
 bool request_check_capture(const Vswitch__Capture *, char *error,
                            size_t size);
 
-/* Says whether a request of 'command' may be in a batch: the changes of
- * the configuration (ports, VNIs, bindings, static MACs). */
-bool request_batchable(Vswitch__Request__CommandCase command);
+/* A batch holds the changes of the configuration (ports, VNIs, bindings,
+ * static MACs) as BatchCommands.  These fill in '*req' (pointing into
+ * 'cmd', flags and all) or '*cmd' (pointing into 'req'); each returns
+ * false if the command is none a batch may hold. */
+bool request_from_batch_command(const Vswitch__BatchCommand *cmd,
+                                Vswitch__Request *req);
+bool request_to_batch_command(const Vswitch__Request *req,
+                              Vswitch__BatchCommand *cmd);
 
 /* Returns the number that names request 'i' of 'batch' in messages, and
  * what such numbers count ("line" or "command"). */

@@ -788,14 +788,15 @@ config_edit_batch(struct config_edit *e, const Vswitch__Batch *batch,
     bool changed = false;
     Vswitch__Status status = OK;
 
-    for (size_t i = 0; status == OK && i < batch->n_requests; i++) {
-        const Vswitch__Request *req = batch->requests[i];
+    for (size_t i = 0; status == OK && i < batch->n_commands; i++) {
+        Vswitch__Request req;
 
-        e->may_exist = may_exist || (req->has_may_exist && req->may_exist);
-        e->if_exists = if_exists || (req->has_if_exists && req->if_exists);
+        request_from_batch_command(batch->commands[i], &req);
+        e->may_exist = may_exist || (req.has_may_exist && req.may_exist);
+        e->if_exists = if_exists || (req.has_if_exists && req.if_exists);
         e->changed = false;
         unmatched[i] = false;
-        status = edit_one(e, req, &unmatched[i]);
+        status = edit_one(e, &req, &unmatched[i]);
         changed |= e->changed;
         if (status != OK) {
             /* The reason moves behind the name of its line. */

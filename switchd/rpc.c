@@ -28,6 +28,7 @@
 #include "mac-table.h"
 #include "port-offload.h"
 #include "request.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define OK VSWITCH__STATUS__STATUS_OK
@@ -50,14 +51,13 @@
  * turn, a few milliseconds' work. */
 #define RPC_FLOW_CHANGE_SLICE 1024
 
-/* A batch puts a few new or changed ports into effect per loop turn
- * (config-steps.h): opening a TAP device takes the kernel a millisecond
- * or more, and more on a busy host.  It starts with RPC_APPLY_SLICE ports
- * a step and doubles or halves that, between 1 and RPC_APPLY_SLICE_MAX,
- * to keep each step near RPC_APPLY_STEP_MS. */
+/* A batch puts its new or changed ports into effect in steps, one per
+ * loop turn (config-steps.h): opening a TAP device takes the kernel a
+ * millisecond or more, and more on a busy host.  But each step costs the
+ * bridge a pass over the whole configuration, so there are at most
+ * RPC_APPLY_STEPS of them, of at least RPC_APPLY_SLICE ports each. */
 #define RPC_APPLY_SLICE 8
-#define RPC_APPLY_SLICE_MAX 1024
-#define RPC_APPLY_STEP_MS 10
+#define RPC_APPLY_STEPS 16
 
 /* The nice value of worker threads building answers. */
 #define RPC_WORKER_NICE 10
@@ -107,7 +107,7 @@ struct rpc_call {
     Vswitch__Status batch_status;   /* The batch's edit, from a worker. */
     struct config_steps *steps;     /* The batch being put into effect, */
     Vswitch__Config *target;        /* saved, a few ports per turn: */
-    size_t slice;                   /* ports in the next step; */
+    size_t slice;                   /* ports a step; */
     unsigned int n_steps;           /* steps so far; */
     uint64_t longest_ns;            /* the longest step. */
     char error[REQUEST_ERROR_SIZE + 128];
@@ -667,7 +667,9 @@ start_applying(struct rpc_call *call)
     }
     call->target = call->edit.config;
     call->edit.config = NULL;
-    call->slice = RPC_APPLY_SLICE;
+    call->slice = (config_steps_pending(call->steps) + RPC_APPLY_STEPS - 1)
+                  / RPC_APPLY_STEPS;
+    call->slice = MAX(call->slice, RPC_APPLY_SLICE);
     rpc->applying = call;
     apply_step(rpc, call->slice);
     uv_idle_start(&rpc->copier, on_copy_turn);
@@ -695,13 +697,6 @@ apply_step(struct rpc *rpc, size_t n_ports)
     call->n_steps++;
     call->longest_ns = took > call->longest_ns ? took : call->longest_ns;
     if (step) {
-        if (took < RPC_APPLY_STEP_MS * 1000000ull
-            && call->slice < RPC_APPLY_SLICE_MAX) {
-            call->slice *= 2;
-        } else if (took > 2 * RPC_APPLY_STEP_MS * 1000000ull
-                   && call->slice > 1) {
-            call->slice /= 2;
-        }
         return;
     }
     call->target = NULL;
@@ -942,6 +937,15 @@ batch_if_exists(const struct rpc_call *call, const Vswitch__Request *req)
            || (req->has_if_exists && req->if_exists);
 }
 
+/* Fills '*req' with command 'i' of the batch of 'call', pointing into it
+ * (checked by request_check() when it came). */
+static const Vswitch__Request *
+batch_request(const struct rpc_call *call, size_t i, Vswitch__Request *req)
+{
+    request_from_batch_command(call->req->batch->commands[i], req);
+    return req;
+}
+
 static bool
 has_static_mac(const Vswitch__Config *c, uint32_t vni, const char *mac)
 {
@@ -986,8 +990,9 @@ batch_check(struct rpc_call *call)
     struct rpc *rpc = call->rpc;
     const struct mac_table *macs = dp_mac_table(bridge_dp(rpc->bridge));
 
-    for (size_t i = 0; i < batch->n_requests; i++) {
-        const Vswitch__Request *req = batch->requests[i];
+    for (size_t i = 0; i < batch->n_commands; i++) {
+        Vswitch__Request buf;
+        const Vswitch__Request *req = batch_request(call, i, &buf);
         const Vswitch__PortConfig *pc;
         Vswitch__Status status;
         struct eth_addr mac;
@@ -1050,8 +1055,9 @@ batch_applied(struct rpc_call *call)
         return;
     }
     batch = call->req->batch;
-    for (size_t i = 0; i < batch->n_requests; i++) {
-        const Vswitch__Request *req = batch->requests[i];
+    for (size_t i = 0; i < batch->n_commands; i++) {
+        Vswitch__Request buf;
+        const Vswitch__Request *req = batch_request(call, i, &buf);
         struct eth_addr mac;
 
         if (req->command_case == VSWITCH__REQUEST__COMMAND_ADD_PORT) {
@@ -1073,7 +1079,7 @@ do_batch(struct rpc_call *call)
     struct rpc *rpc = call->rpc;
 
     begin_edit(call);
-    call->unmatched = xcalloc(call->req->batch->n_requests,
+    call->unmatched = xcalloc(call->req->batch->n_commands,
                               sizeof *call->unmatched);
     uv_queue_work(rpc->loop, &call->work, edit_batch, batch_edited);
     rpc->n_working++;
@@ -1345,9 +1351,10 @@ batch_summary(const struct rpc_call *call, struct ds *ds)
     const Vswitch__Batch *batch = call->req->batch;
     size_t counts[sizeof commands / sizeof commands[0]] = { 0 };
 
-    for (size_t i = 0; i < batch->n_requests; i++) {
+    for (size_t i = 0; i < batch->n_commands; i++) {
+        Vswitch__Request buf;
         const struct rpc_command *c
-            = find_command(batch->requests[i]->command_case);
+            = find_command(batch_request(call, i, &buf)->command_case);
 
         if (c) {
             counts[c - commands]++;
@@ -1356,7 +1363,7 @@ batch_summary(const struct rpc_call *call, struct ds *ds)
                     request_batch_line(batch, i), c->name);
         }
     }
-    ds_put_format(ds, "batch of %zu commands", batch->n_requests);
+    ds_put_format(ds, "batch of %zu commands", batch->n_commands);
     for (size_t i = 0, n = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (counts[i]) {
             ds_put_format(ds, "%s %zu %s", n++ ? "," : ":", counts[i],

@@ -46,21 +46,19 @@ START_TEST(test_lines_comments_and_blanks)
                                 "fdb-add 5000 02:00:00:00:00:01 tap0\r\n"),
                      0);
     batch = batch_of(&b);
-    ck_assert_uint_eq(batch->n_requests, 3);
+    ck_assert_uint_eq(batch->n_commands, 3);
     ck_assert_uint_eq(batch->n_lines, 3);
     ck_assert_uint_eq(batch->lines[0], 3);
     ck_assert_uint_eq(batch->lines[1], 5);
     ck_assert_uint_eq(batch->lines[2], 6);
     ck_assert_ptr_null(batch->unit);
-    ck_assert_int_eq(batch->requests[0]->command_case,
-                     VSWITCH__REQUEST__COMMAND_ADD_VNI);
-    ck_assert_uint_eq(batch->requests[0]->add_vni->vni, 5000);
-    ck_assert_str_eq(batch->requests[0]->add_vni->group, "239.1.1.1");
-    ck_assert_str_eq(batch->requests[1]->add_port->name, "tap0");
-    ck_assert_uint_eq(batch->requests[1]->add_port->vni, 5000);
-    ck_assert_str_eq(batch->requests[2]->fdb_add->port, "tap0");
-    ck_assert_uint_eq(batch->requests[0]->protocol,
-                      VSWITCH__PROTOCOL__PROTOCOL_VERSION);
+    ck_assert_int_eq(batch->commands[0]->command_case,
+                     VSWITCH__BATCH_COMMAND__COMMAND_ADD_VNI);
+    ck_assert_uint_eq(batch->commands[0]->add_vni->vni, 5000);
+    ck_assert_str_eq(batch->commands[0]->add_vni->group, "239.1.1.1");
+    ck_assert_str_eq(batch->commands[1]->add_port->name, "tap0");
+    ck_assert_uint_eq(batch->commands[1]->add_port->vni, 5000);
+    ck_assert_str_eq(batch->commands[2]->fdb_add->port, "tap0");
     build_destroy(&b);
 }
 END_TEST
@@ -75,7 +73,7 @@ START_TEST(test_quotes_and_escapes)
                                 "rx=\"in file.pcap\" tx=out\\ x.pcap\n"),
                      0);
     batch = batch_of(&b);
-    pc = batch->requests[0]->add_port;
+    pc = batch->commands[0]->add_port;
     ck_assert_str_eq(pc->name, "cap#0");
     ck_assert_uint_eq(pc->n_options, 2);
     ck_assert_str_eq(pc->options[0]->key, "rx");
@@ -143,13 +141,13 @@ START_TEST(test_options_per_line)
                                 "--if-exists del-port tap9\n"
                                 "add-vni 5001\n"), 0);
     batch = batch_of(&b);
-    ck_assert(batch->requests[0]->has_may_exist);
-    ck_assert(batch->requests[0]->may_exist);
-    ck_assert(!batch->requests[0]->has_if_exists);
-    ck_assert(batch->requests[1]->has_if_exists);
-    ck_assert(!batch->requests[1]->has_may_exist);
-    ck_assert(!batch->requests[2]->has_may_exist);
-    ck_assert(!batch->requests[2]->has_if_exists);
+    ck_assert(batch->commands[0]->has_may_exist);
+    ck_assert(batch->commands[0]->may_exist);
+    ck_assert(!batch->commands[0]->has_if_exists);
+    ck_assert(batch->commands[1]->has_if_exists);
+    ck_assert(!batch->commands[1]->has_may_exist);
+    ck_assert(!batch->commands[2]->has_may_exist);
+    ck_assert(!batch->commands[2]->has_if_exists);
     build_destroy(&b);
 }
 END_TEST
@@ -170,12 +168,12 @@ START_TEST(test_separated_commands)
     build_init(&b);
     ck_assert_int_eq(batch_build_args(&b, argv, 12), 0);
     batch = batch_of(&b);
-    ck_assert_uint_eq(batch->n_requests, 3);
+    ck_assert_uint_eq(batch->n_commands, 3);
     ck_assert_str_eq(batch->unit, "command");
     ck_assert_uint_eq(batch->lines[2], 3);
-    ck_assert(batch->requests[1]->may_exist);
-    ck_assert_int_eq(batch->requests[2]->command_case,
-                     VSWITCH__REQUEST__COMMAND_BIND_VNI);
+    ck_assert(batch->commands[1]->may_exist);
+    ck_assert_int_eq(batch->commands[2]->command_case,
+                     VSWITCH__BATCH_COMMAND__COMMAND_BIND_VNI);
     build_destroy(&b);
 
     build_init(&b);
@@ -203,9 +201,9 @@ START_TEST(test_many_lines)
                                 "type=tap vni=%d\n", i, i, i);
     }
     ck_assert_int_eq(build_text(&b, text), 0);
-    ck_assert_uint_eq(batch_of(&b)->n_requests, 8192);
+    ck_assert_uint_eq(batch_of(&b)->n_commands, 8192);
     ck_assert_uint_eq(batch_of(&b)->lines[8191], 8192);
-    ck_assert_str_eq(batch_of(&b)->requests[8191]->add_port->name,
+    ck_assert_str_eq(batch_of(&b)->commands[8191]->add_port->name,
                      "tap4096");
     build_destroy(&b);
     free(text);

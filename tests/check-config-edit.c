@@ -898,25 +898,25 @@ START_TEST(test_refuses_to_delete_a_missing_static_mac)
 }
 END_TEST
 
-/* A batch of up to four requests, on the stack as the others. */
+/* A batch of up to four commands, on the stack as the others. */
 struct batch_buf {
     Vswitch__Batch batch;
-    Vswitch__Request reqs[4];
-    Vswitch__Request *reqp[4];
+    Vswitch__BatchCommand cmds[4];
+    Vswitch__BatchCommand *cmdp[4];
     uint32_t lines[4];
     bool unmatched[4];
 };
 
-static Vswitch__Request *
+static Vswitch__BatchCommand *
 batch_add(struct batch_buf *b, uint32_t line)
 {
-    Vswitch__Request *r = &b->reqs[b->batch.n_requests];
+    Vswitch__BatchCommand *r = &b->cmds[b->batch.n_commands];
 
-    ck_assert_uint_lt(b->batch.n_requests, 4);
-    vswitch__request__init(r);
-    b->reqp[b->batch.n_requests] = r;
-    b->lines[b->batch.n_requests++] = line;
-    b->batch.n_lines = b->batch.n_requests;
+    ck_assert_uint_lt(b->batch.n_commands, 4);
+    vswitch__batch_command__init(r);
+    b->cmdp[b->batch.n_commands] = r;
+    b->lines[b->batch.n_commands++] = line;
+    b->batch.n_lines = b->batch.n_commands;
     return r;
 }
 
@@ -927,12 +927,12 @@ batch_add_vni_and_port(struct batch_buf *b, uint32_t line,
                        struct vni_buf *v, struct port_buf *p, uint32_t vni,
                        const char *group, const char *name)
 {
-    Vswitch__Request *r = batch_add(b, line);
+    Vswitch__BatchCommand *r = batch_add(b, line);
 
-    r->command_case = VSWITCH__REQUEST__COMMAND_ADD_VNI;
+    r->command_case = VSWITCH__BATCH_COMMAND__COMMAND_ADD_VNI;
     r->add_vni = vni_config(v, vni, group, NULL, 0);
     r = batch_add(b, line + 1);
-    r->command_case = VSWITCH__REQUEST__COMMAND_ADD_PORT;
+    r->command_case = VSWITCH__BATCH_COMMAND__COMMAND_ADD_PORT;
     r->add_port = port_config(p, name, "tap", vni, NULL);
 }
 
@@ -940,7 +940,7 @@ static void
 batch_init(struct batch_buf *b)
 {
     vswitch__batch__init(&b->batch);
-    b->batch.requests = b->reqp;
+    b->batch.commands = b->cmdp;
     b->batch.lines = b->lines;
 }
 
@@ -950,12 +950,12 @@ START_TEST(test_batch_applies_its_requests_in_turn)
     struct vni_buf v;
     struct port_buf p;
     Vswitch__FdbAdd f;
-    Vswitch__Request *r;
+    Vswitch__BatchCommand *r;
 
     batch_init(&b);
     batch_add_vni_and_port(&b, 3, &v, &p, 7000, "239.1.1.7", "tap7");
     r = batch_add(&b, 6);
-    r->command_case = VSWITCH__REQUEST__COMMAND_FDB_ADD;
+    r->command_case = VSWITCH__BATCH_COMMAND__COMMAND_FDB_ADD;
     r->fdb_add = fdb_add(&f, 7000, "02:00:00:00:00:77", "tap7", NULL);
     expect_changed(config_edit_batch(&edit, &b.batch, b.unmatched));
     ck_assert_ptr_nonnull(config_find_vni(edit.config, 7000));
@@ -994,14 +994,14 @@ START_TEST(test_batch_replays_idempotently_with_may_exist)
     struct vni_buf v;
     struct port_buf p;
     Vswitch__FdbAdd f;
-    Vswitch__Request *r;
+    Vswitch__BatchCommand *r;
     struct snapshot before = snapshot();
 
     batch_init(&b);
     batch_add_vni_and_port(&b, 1, &v, &p, 6000, "239.1.1.1", "tap2");
-    b.reqs[0].has_may_exist = b.reqs[0].may_exist = true;
+    b.cmds[0].has_may_exist = b.cmds[0].may_exist = true;
     r = batch_add(&b, 3);
-    r->command_case = VSWITCH__REQUEST__COMMAND_FDB_ADD;
+    r->command_case = VSWITCH__BATCH_COMMAND__COMMAND_FDB_ADD;
     r->fdb_add = fdb_add(&f, 6000, "02:00:00:00:00:03", "tap2", NULL);
 
     /* Line 2 has no --may-exist of its own. */
@@ -1022,24 +1022,23 @@ START_TEST(test_batch_leaves_learned_macs_to_the_caller)
 {
     struct batch_buf b;
     Vswitch__FdbDel d1, d2;
-    Vswitch__Request *r;
+    Vswitch__BatchCommand *r;
 
     batch_init(&b);
     r = batch_add(&b, 1);
-    r->command_case = VSWITCH__REQUEST__COMMAND_FDB_DEL;
+    r->command_case = VSWITCH__BATCH_COMMAND__COMMAND_FDB_DEL;
     r->fdb_del = fdb_del(&d1, 5000, "02:00:00:00:00:01");
     r = batch_add(&b, 2);
-    r->command_case = VSWITCH__REQUEST__COMMAND_FDB_DEL;
+    r->command_case = VSWITCH__BATCH_COMMAND__COMMAND_FDB_DEL;
     r->fdb_del = fdb_del(&d2, 5000, "02:00:00:00:00:99");
     expect_changed(config_edit_batch(&edit, &b.batch, b.unmatched));
     ck_assert_ptr_null(static_mac(5000, "02:00:00:00:00:01"));
     ck_assert(!b.unmatched[0]);
     ck_assert(b.unmatched[1]);
 
-    /* A read-only or unknown request is no change of a batch. */
+    /* A command that names nothing is no change. */
     batch_init(&b);
-    r = batch_add(&b, 5);
-    r->command_case = VSWITCH__REQUEST__COMMAND_LIST_VNIS;
+    batch_add(&b, 5);
     begin(false, false);
     ck_assert_int_eq(config_edit_batch(&edit, &b.batch, b.unmatched),
                      INVALID);
