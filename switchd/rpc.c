@@ -28,7 +28,6 @@
 #include "mac-table.h"
 #include "port-offload.h"
 #include "request.h"
-#include "util.h"
 #include "xmalloc.h"
 
 #define OK VSWITCH__STATUS__STATUS_OK
@@ -51,13 +50,10 @@
  * turn, a few milliseconds' work. */
 #define RPC_FLOW_CHANGE_SLICE 1024
 
-/* A batch puts its new or changed ports into effect in steps, one per
+/* A batch puts its new or changed ports into effect RPC_APPLY_SLICE a
  * loop turn (config-steps.h): opening a TAP device takes the kernel a
- * millisecond or more, and more on a busy host.  But each step costs the
- * bridge a pass over the whole configuration, so there are at most
- * RPC_APPLY_STEPS of them, of at least RPC_APPLY_SLICE ports each. */
-#define RPC_APPLY_SLICE 8
-#define RPC_APPLY_STEPS 16
+ * millisecond or more, and more on a busy host. */
+#define RPC_APPLY_SLICE 16
 
 /* The nice value of worker threads building answers. */
 #define RPC_WORKER_NICE 10
@@ -667,9 +663,7 @@ start_applying(struct rpc_call *call)
     }
     call->target = call->edit.config;
     call->edit.config = NULL;
-    call->slice = (config_steps_pending(call->steps) + RPC_APPLY_STEPS - 1)
-                  / RPC_APPLY_STEPS;
-    call->slice = MAX(call->slice, RPC_APPLY_SLICE);
+    call->slice = RPC_APPLY_SLICE;
     rpc->applying = call;
     apply_step(rpc, call->slice);
     uv_idle_start(&rpc->copier, on_copy_turn);
