@@ -11,8 +11,8 @@
 # For each: the wall time, the fsync and fdatasync calls of the daemon
 # (strace -f -c on its threads), its peak RSS (VmHWM) at the end, and the
 # forwarding latency meanwhile: a VM pings another through the switch
-# (VNI 1, TAP ports, as control-load.sh does) every 5 ms; the worst round
-# trip and the losses are those of the whole run.  For the batch, how
+# (VNI 1, TAP ports, as control-load.sh does) every 5 ms, in rounds of
+# 200; the worst round trip and the losses are those of the whole run.  For the batch, how
 # long the loop was busy putting it into effect (opening the N TAP
 # devices): from the log, the time between the first and the last "port
 # ...: added" line), and the steps it took (vswitchd puts a batch into
@@ -20,17 +20,21 @@
 # the batch's log line.
 #
 #   make && sudo bench/provision-bench.sh     # or: --build DIR --count N
+#                                             #     --mode batch|single
 #
 # It needs root and strace; everything it makes is removed when it ends.
 # Not a test: the figures depend on the machine and its load.  What it
 # measured here is in bench/README.md.
 
 N=4096
+MODES="batch single"
 while [ $# -gt 0 ]; do
     case $1 in
     --build) top_builddir=$(cd "$2" && pwd) || exit 2; shift 2 ;;
     --count) N=$2; shift 2 ;;
-    *) echo "usage: $0 [--build DIR] [--count N]" >&2; exit 2 ;;
+    --mode) MODES=$2; shift 2 ;;
+    *) echo "usage: $0 [--build DIR] [--count N] [--mode batch|single]" >&2
+       exit 2 ;;
     esac
 done
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -73,10 +77,14 @@ run() {
     strace_pid=$!
     wait_for 10 bash -c "grep -q 'TracerPid:.*[1-9]' /proc/$pid/status"
     sleep 1
-    # Without in_ns's timeout, so that the signal reaches ping itself,
-    # which then prints its summary; bounded by -w.
-    ip netns exec "$(ns "vm1$mode")" ping -q -i 0.005 -w 3600 -W 2 \
-        10.97.0.2 >"$WORK/ping.$mode" 2>&1 &
+    # Rounds of 200 pings until told to stop: ping itself gives up when
+    # the switch stalls long enough for ARP to fail.
+    rm -f "$WORK/stop-ping"
+    (
+        while [ ! -e "$WORK/stop-ping" ]; do
+            in_ns "vm1$mode" ping -q -i 0.005 -c 200 -W 2 10.97.0.2
+        done
+    ) >"$WORK/ping.$mode" 2>&1 &
     ping_pid=$!
     at_exit "kill $ping_pid"
     sleep 1
@@ -87,12 +95,13 @@ run() {
     else
         while read -r line; do
             # shellcheck disable=SC2086 # The words of the line.
-            "$CTL_BIN" --socket "$WORK/h1.sock" $line || exit 1
+            "$CTL_BIN" --socket "$WORK/h1.sock" --timeout 600 $line \
+                || exit 1
         done <"$WORK/vms.batch"
     fi
     took=$((($(date +%s%N) - start) / 1000000))
     sleep 1
-    kill -INT "$ping_pid"
+    touch "$WORK/stop-ping"
     wait "$ping_pid"
     stop_child "$strace_pid" 10
     fsyncs=$(awk '$NF == "fsync" || $NF == "fdatasync" { n += $4 }
@@ -106,13 +115,14 @@ t = [datetime.datetime.strptime(l.strip(), "%Y-%m-%dT%H:%M:%S.%fZ")
 print(int((t[-1] - t[0]).total_seconds() * 1000) if len(t) == 2 else "-")')
     echo "mode=$mode vnis=$N wall_ms=$took fsyncs=$fsyncs" \
         "rss_peak_kb=$rss ports_opened_over_ms=$loop_ms" \
-        "ping: $(grep -o '[0-9]* packets transmitted, [0-9]* received' \
-                 "$WORK/ping.$mode")," \
-        "rtt min/avg/max/mdev $(sed -n 's|^rtt .* = \([^ ]*\) ms.*|\1|p' \
-                           "$WORK/ping.$mode") ms" \
+        "$(awk '/packets transmitted/ { sent += $1; got += $4 }
+                /^rtt/ { split($4, r, "/"); if (r[3] > max) max = r[3] }
+                END { printf "ping: %d sent, %d received, worst %.1f ms",
+                      sent, got, max }' "$WORK/ping.$mode")" \
         "$(grep -o 'in effect in.*' "$WORK/h1.log")"
     stop_vswitchd h1
 }
 
-run batch
-run single
+for mode in $MODES; do
+    run "$mode"
+done
