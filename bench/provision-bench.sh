@@ -90,8 +90,9 @@ run() {
     sleep 1
     start=$(date +%s%N)
     if [ "$mode" = batch ]; then
-        timeout 600 "$CTL_BIN" --socket "$WORK/h1.sock" --timeout 600 \
-            batch "$WORK/vms.batch" || exit 1
+        timeout 1200 "$CTL_BIN" --socket "$WORK/h1.sock" --timeout 1200 \
+            batch "$WORK/vms.batch" \
+            || { echo "$0: batch failed ($?)"; tail -3 "$WORK/h1.log"; exit 1; }
     else
         while read -r line; do
             # shellcheck disable=SC2086 # The words of the line.

@@ -60,9 +60,6 @@ struct bridge {
     const char *owner;          /* Marks the devices this daemon makes. */
     const struct port_files *files;     /* How ports open files. */
     struct link_monitor *links; /* NULL if link events are not to be had. */
-    uv_timer_t *link_turn;      /* Answers the link events of a loop turn
-                                 * with one pass over the ports. */
-    bool link_appeared;         /* One of them said a device exists. */
     uv_fs_event_t *netns_watch; /* NULL unless watching BRIDGE_NETNS_DIR. */
     struct packet_pool *pool;
     struct dp *dp;
@@ -157,10 +154,6 @@ bridge_create(uv_loop_t *loop, const char *owner)
 
     /* Without link events, ports notice a device that goes or comes back
      * only at housekeeping, once a second. */
-    b->link_turn = xmalloc(sizeof *b->link_turn);
-    uv_timer_init(loop, b->link_turn);
-    b->link_turn->data = b;
-
     int error = link_monitor_create(loop, on_link_event, b, &b->links);
 
     if (error) {
@@ -257,9 +250,6 @@ bridge_destroy(struct bridge *b)
         return;
     }
     link_monitor_destroy(b->links);
-    if (b->link_turn) {
-        uv_close((uv_handle_t *) b->link_turn, free_handle);
-    }
     if (b->netns_watch) {
         uv_fs_event_stop(b->netns_watch);
         uv_close((uv_handle_t *) b->netns_watch, free_handle);
@@ -1083,38 +1073,29 @@ bridge_port_revive(struct bridge *b, const char *name)
     return port->port ? 0 : ENODEV;
 }
 
-/* Checks every port that is up, and opens again those that are down
- * because what they open was missing ('retry_on_link'), if one of the
- * link events said an interface exists. */
-static void
-on_link_turn(uv_timer_t *timer)
-{
-    struct bridge *b = timer->data;
-    bool appeared = b->link_appeared;
-    struct bridge_port *port;
-
-    b->link_appeared = false;
-    LIST_FOR_EACH (port, node, &b->ports) {
-        /* A device deleted and made again at once is another device,
-         * which the port must open again. */
-        if (!check_port(port) && appeared && port->class->retry_on_link) {
-            revive(b, port, true);
-        }
-    }
-}
-
-/* Interface 'name' (NULL: any) exists now, or went.  The pass over the
- * ports waits for the end of the loop turn: opening thousands of ports at
- * once (a batch) brings as many events, and a pass for each would cost
- * the square of the number of ports. */
+/* Checks the port of interface 'name' (NULL: every port) if it is up,
+ * and opens again the ports that are down because what they open was
+ * missing ('retry_on_link'), now that 'name' exists.  Only the port of
+ * that name: opening thousands of ports (a batch) brings as many events,
+ * and a check of every port for each would cost the square of their
+ * number in system calls; the others wait for housekeeping
+ * (bridge_run()), a second at most. */
 static void
 on_link_event(void *b_, const char *name, bool exists)
 {
     struct bridge *b = b_;
+    struct bridge_port *port;
 
-    b->link_appeared |= exists || !name;
-    if (!uv_is_active((uv_handle_t *) b->link_turn)) {
-        uv_timer_start(b->link_turn, on_link_turn, 0, 0);
+    LIST_FOR_EACH (port, node, &b->ports) {
+        if (name && port->port && strcmp(port->config->name, name)) {
+            continue;
+        }
+        /* A device deleted and made again at once is another device,
+         * which the port must open again. */
+        if (!check_port(port) && (exists || !name)
+            && port->class->retry_on_link) {
+            revive(b, port, true);
+        }
     }
 }
 
