@@ -1,6 +1,7 @@
 # vswitch-ctl: the command-line tool that configures and inspects vswitchd.
 bin_PROGRAMS += ctl/vswitch-ctl
 ctl_vswitch_ctl_SOURCES = \
+	ctl/batch.c ctl/batch.h \
 	ctl/build.c ctl/build.h \
 	ctl/build-flows.c \
 	ctl/capture.c ctl/capture.h \
@@ -33,7 +34,8 @@ ctl/completion/vswitch-ctl: $(srcdir)/ctl/vswitch-ctl.bash
 
 # Completion and the usage texts it reads, against the real command
 # table and a daemon played by the test.
-CTL_TABLE_SOURCES = ctl/build.c ctl/build.h ctl/build-flows.c \
+CTL_TABLE_SOURCES = ctl/batch.c ctl/batch.h \
+	ctl/build.c ctl/build.h ctl/build-flows.c \
 	ctl/capture.c ctl/capture.h ctl/client.c ctl/client.h \
 	ctl/command.c ctl/command.h ctl/monitor.c ctl/monitor.h \
 	ctl/output.c ctl/output.h ctl/print.c \
@@ -51,6 +53,13 @@ tests_check_complete_LDADD = $(tests_check_usage_LDADD)
 tests_check_monitor_SOURCES = tests/check-monitor.c $(CTL_TABLE_SOURCES)
 tests_check_monitor_CPPFLAGS = $(tests_check_usage_CPPFLAGS)
 tests_check_monitor_LDADD = $(tests_check_usage_LDADD)
+
+# The batch form: its parser and the building of each line.
+check_PROGRAMS += tests/check-batch
+TESTS += tests/check-batch
+tests_check_batch_SOURCES = tests/check-batch.c $(CTL_TABLE_SOURCES)
+tests_check_batch_CPPFLAGS = $(tests_check_usage_CPPFLAGS)
+tests_check_batch_LDADD = $(tests_check_usage_LDADD)
 
 # The printer is tested on its own: it knows nothing of the protocol.
 check_PROGRAMS += tests/check-output

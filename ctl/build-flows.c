@@ -16,8 +16,8 @@
  * captures here, the flow text itself left to the daemon, which alone
  * knows the ports' names. */
 
-/* A flow file larger than a request could carry is refused before it is
- * read whole. */
+/* A file larger than a request could carry is refused before it is read
+ * whole. */
 #define FLOW_FILE_MAX (16u << 20)
 
 /* Reads all of 'stream' into a string that 'b' owns. */
@@ -57,7 +57,7 @@ read_stream(struct build *b, FILE *stream, const char *name, char **textp)
     }
     text[len] = '\0';
     if (!error && strlen(text) != len) {
-        error = build_invalid(b, "%s holds a NUL byte: not a flow file",
+        error = build_invalid(b, "%s holds a NUL byte: not a text file",
                               name);
     }
     if (!error) {
@@ -75,26 +75,34 @@ is_blank_or_comment(const char *line)
     return !*line || *line == '#';
 }
 
-/* Fills 'f' with the flows of file 'name' ('-': standard input), one a
- * line, leaving out blank lines and '#' comments. */
-static int
-read_flow_file(struct build *b, const char *name, Vswitch__FlowLines *f)
+int
+build_read_file(struct build *b, const char *name, char **textp)
 {
     bool is_stdin = !strcmp(name, "-");
     FILE *stream = is_stdin ? stdin : fopen(name, "r");
-    char *text, *line;
-    size_t n = 1;
-    unsigned int number = 0;
     int error;
 
     if (!stream) {
         return build_invalid(b, "%s: %s", name, strerror(errno));
     }
     error = read_stream(b, stream, is_stdin ? "standard input" : name,
-                        &text);
+                        textp);
     if (!is_stdin) {
         fclose(stream);
     }
+    return error;
+}
+
+/* Fills 'f' with the flows of file 'name' ('-': standard input), one a
+ * line, leaving out blank lines and '#' comments. */
+static int
+read_flow_file(struct build *b, const char *name, Vswitch__FlowLines *f)
+{
+    char *text, *line;
+    size_t n = 1;
+    unsigned int number = 0;
+    int error = build_read_file(b, name, &text);
+
     if (error) {
         return error;
     }

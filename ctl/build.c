@@ -95,6 +95,34 @@ build_alloc_zeroed(struct build *b, size_t n, size_t size)
 }
 
 int
+build_adopt(struct build *b, struct build *child)
+{
+    size_t n = b->n_allocs + child->n_allocs;
+
+    if (n > b->allocs_cap) {
+        size_t cap = b->allocs_cap ? b->allocs_cap : 16;
+        void **allocs;
+
+        while (cap < n) {
+            cap *= 2;
+        }
+        allocs = realloc(b->allocs, cap * sizeof *allocs);
+        if (!allocs) {
+            return ENOMEM;
+        }
+        b->allocs = allocs;
+        b->allocs_cap = cap;
+    }
+    memcpy(b->allocs + b->n_allocs, child->allocs,
+           child->n_allocs * sizeof *child->allocs);
+    b->n_allocs = n;
+    free(child->allocs);
+    child->allocs = NULL;
+    child->n_allocs = child->allocs_cap = 0;
+    return 0;
+}
+
+int
 build_invalid(struct build *b, const char *format, ...)
 {
     va_list args;

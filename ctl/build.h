@@ -35,10 +35,20 @@ void *build_alloc(struct build *b, const void *init, size_t size);
  * or NULL. */
 void *build_alloc_zeroed(struct build *b, size_t n, size_t size);
 
+/* Makes 'b' own what 'child' holds (its request's pieces), so that
+ * build_destroy(b) frees them; 'child' is left empty.  Returns 0 or
+ * ENOMEM, when 'child' keeps them. */
+int build_adopt(struct build *b, struct build *child);
+
 /* Puts the reason, formatted, in 'b->error' and returns EINVAL: how a
  * builder refuses its arguments. */
 int build_invalid(struct build *b, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Reads file 'name' ('-': standard input) into a string that 'b' owns,
+ * refusing one of 16 MiB or more, or with a NUL byte.  Returns 0, EINVAL
+ * with the reason in 'b->error', or ENOMEM. */
+int build_read_file(struct build *b, const char *name, char **textp);
 
 /* A builder fills in the command of 'b->request' from the 'argc'
  * arguments that follow the command's name, which the caller has already

@@ -2,8 +2,10 @@
 
 #include "command.h"
 
+#include <errno.h>
 #include <string.h>
 
+#include "batch.h"
 #include "capture.h"
 #include "monitor.h"
 #include "port.h"
@@ -125,6 +127,10 @@ static const struct command commands[] = {
     { "ping", 0, 0, "",
       "check that vswitchd answers, and how fast",
       build_ping, print_ping, NO_PAYLOAD, true, false },
+    { "batch", 1, 1, "FILE|-",
+      "apply the changes of FILE ('-': standard input), one command a "
+      "line, all or none, with one save",
+      batch_build_file, NULL, NO_PAYLOAD, false, false },
 };
 
 const struct command *
@@ -136,6 +142,37 @@ command_find(const char *name)
         }
     }
     return NULL;
+}
+
+int
+command_prepare(const struct command *cmd, char *argv[], size_t argc,
+                struct build *b)
+{
+    char reason[REQUEST_ERROR_SIZE];
+    int error;
+
+    if (argc < cmd->min_args || argc > cmd->max_args) {
+        return build_invalid(b, "%s: wrong number of arguments (usage: "
+                             "%s%s%s)", cmd->name, cmd->name,
+                             *cmd->usage ? " " : "", cmd->usage);
+    }
+    for (size_t i = 0; i < argc && !cmd->own_options; i++) {
+        if (!strncmp(argv[i], "--", 2)) {
+            return build_invalid(b, "%s: options such as '%s' go before "
+                                 "the command", cmd->name, argv[i]);
+        }
+    }
+    error = cmd->build(b, argv, argc);
+    if (error) {
+        snprintf(reason, sizeof reason, "%s",
+                 error == EINVAL ? b->error : strerror(error));
+        build_invalid(b, "%s: %s", cmd->name, reason);
+        return error;
+    }
+    if (!request_check(&b->request, reason, sizeof reason)) {
+        return build_invalid(b, "%s: %s", cmd->name, reason);
+    }
+    return 0;
 }
 
 const struct command *

@@ -40,6 +40,14 @@ struct command {
 /* Returns the command called 'name', or NULL. */
 const struct command *command_find(const char *name);
 
+/* Builds the request of 'cmd' from its 'argc' arguments into 'b' and
+ * checks it (request_check()), as every command is: the counts of
+ * arguments, options only for a command that takes its own.  Returns 0,
+ * or an errno value (EINVAL: bad arguments) with a one-line message that
+ * starts with the command's name in 'b->error'. */
+int command_prepare(const struct command *, char *argv[], size_t argc,
+                    struct build *);
+
 /* Returns the table; '*n' is set to the number of commands. */
 const struct command *command_table(size_t *n);
 

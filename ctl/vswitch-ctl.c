@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "build.h"
 #include "capture.h"
 #include "monitor.h"
@@ -369,29 +370,12 @@ static bool
 prepare(const struct settings *s, const struct command *cmd,
         char *argv[], size_t argc, struct build *b, int *status)
 {
-    char reason[REQUEST_ERROR_SIZE];
-    int error;
+    int error = cmd ? command_prepare(cmd, argv, argc, b)
+                    : batch_build_args(b, argv, argc);
 
-    *status = STATUS_USAGE;
-    if (argc < cmd->min_args || argc > cmd->max_args) {
-        complain(STATUS_USAGE, "%s: wrong number of arguments (usage: "
-                 "%s%s%s)", cmd->name, cmd->name, *cmd->usage ? " " : "",
-                 cmd->usage);
-        return false;
-    }
-    for (size_t i = 0; i < argc && !cmd->own_options; i++) {
-        if (!strncmp(argv[i], "--", 2)) {
-            complain(STATUS_USAGE, "%s: options such as '%s' go before "
-                     "the command", cmd->name, argv[i]);
-            return false;
-        }
-    }
-
-    error = cmd->build(b, argv, argc);
     if (error) {
         *status = complain(error == EINVAL ? STATUS_USAGE : STATUS_REFUSED,
-                           "%s: %s", cmd->name,
-                           error == EINVAL ? b->error : strerror(error));
+                           "%s", b->error);
         return false;
     }
     if (s->may_exist) {
@@ -400,29 +384,55 @@ prepare(const struct settings *s, const struct command *cmd,
     if (s->if_exists) {
         b->request.has_if_exists = b->request.if_exists = true;
     }
-    if (!request_check(&b->request, reason, sizeof reason)) {
-        complain(STATUS_USAGE, "%s: %s", cmd->name, reason);
-        return false;
-    }
     if (protobuf_c_message_get_packed_size(&b->request.base)
         > FRAME_MAX_LARGE_REQUEST) {
-        complain(STATUS_USAGE, "%s: the request is larger than %u MiB",
-                 cmd->name, FRAME_MAX_LARGE_REQUEST >> 20);
+        *status = complain(STATUS_USAGE, "%s: the request is larger than "
+                           "%u MiB%s", cmd ? cmd->name : "batch",
+                           FRAME_MAX_LARGE_REQUEST >> 20,
+                           b->request.command_case
+                           == VSWITCH__REQUEST__COMMAND_BATCH
+                           ? ": split it into several batches" : "");
         return false;
     }
     return true;
+}
+
+/* Sends 'request' of 'cmd' and judges the response.  Returns the exit
+ * status. */
+static int
+transact(const struct settings *s, const struct command *cmd,
+         const Vswitch__Request *request)
+{
+    Vswitch__Response *response;
+    char error[CLIENT_ERROR_SIZE];
+    double rtt_ms;
+    int status;
+
+    if (client_transact(s->socket, request, s->timeout, &response, &rtt_ms,
+                        error)) {
+        return complain(STATUS_UNREACHABLE, "%s", error);
+    }
+    status = handle_response(s, cmd, response, rtt_ms);
+    vswitch__response__free_unpacked(response, NULL);
+    return status;
 }
 
 static int
 run(const struct settings *s, char *argv[], size_t argc)
 {
     const struct command *cmd = command_find(argv[0]);
-    Vswitch__Response *response;
-    char error[CLIENT_ERROR_SIZE];
     struct build b;
-    double rtt_ms;
     int status;
 
+    if (batch_has_separator(argv, argc)) {
+        /* "a -- b -- c": a batch of the commands between the "--"s. */
+        build_init(&b);
+        if (prepare(s, NULL, argv, argc, &b, &status)) {
+            status = transact(s, command_find("batch"), &b.request);
+        }
+        build_destroy(&b);
+        return status;
+    }
     if (!cmd) {
         return complain(STATUS_USAGE, "unknown command '%s' (try --help)",
                         argv[0]);
@@ -437,12 +447,8 @@ run(const struct settings *s, char *argv[], size_t argc)
             status = monitor_run(s->socket, s->timeout, &b.request,
                                  !s->format_given
                                  || s->format == OUTPUT_JSON);
-        } else if (client_transact(s->socket, &b.request, s->timeout, &response,
-                            &rtt_ms, error)) {
-            status = complain(STATUS_UNREACHABLE, "%s", error);
         } else {
-            status = handle_response(s, cmd, response, rtt_ms);
-            vswitch__response__free_unpacked(response, NULL);
+            status = transact(s, cmd, &b.request);
         }
     }
     build_destroy(&b);

@@ -296,10 +296,109 @@ request_check_capture(const Vswitch__Capture *c, char *error, size_t size)
     return request_check_port_name(c->port, error, size);
 }
 
+/* The commands a batch may hold: the Request's and the BatchCommand's
+ * names of each. */
+#define BATCH_COMMANDS \
+    X(ADD_PORT, add_port) X(DEL_PORT, del_port) X(SET_PORT, set_port) \
+    X(ADD_VNI, add_vni) X(DEL_VNI, del_vni) X(SET_VNI, set_vni) \
+    X(BIND_VNI, bind_vni) X(UNBIND_VNI, unbind_vni) \
+    X(FDB_ADD, fdb_add) X(FDB_DEL, fdb_del)
+
+bool
+request_from_batch_command(const Vswitch__BatchCommand *cmd,
+                           Vswitch__Request *req)
+{
+    vswitch__request__init(req);
+    req->protocol = VSWITCH__PROTOCOL__PROTOCOL_VERSION;
+    req->has_may_exist = cmd->has_may_exist;
+    req->may_exist = cmd->may_exist;
+    req->has_if_exists = cmd->has_if_exists;
+    req->if_exists = cmd->if_exists;
+    switch (cmd->command_case) {
+#define X(CASE, field)                                          \
+    case VSWITCH__BATCH_COMMAND__COMMAND_##CASE:                \
+        req->command_case = VSWITCH__REQUEST__COMMAND_##CASE;   \
+        req->field = cmd->field;                                \
+        return true;
+    BATCH_COMMANDS
+#undef X
+    case VSWITCH__BATCH_COMMAND__COMMAND__NOT_SET:
+    default:
+        return false;
+    }
+}
+
+bool
+request_to_batch_command(const Vswitch__Request *req,
+                         Vswitch__BatchCommand *cmd)
+{
+    vswitch__batch_command__init(cmd);
+    cmd->has_may_exist = req->has_may_exist;
+    cmd->may_exist = req->may_exist;
+    cmd->has_if_exists = req->has_if_exists;
+    cmd->if_exists = req->if_exists;
+    switch (req->command_case) {
+#define X(CASE, field)                                              \
+    case VSWITCH__REQUEST__COMMAND_##CASE:                          \
+        cmd->command_case = VSWITCH__BATCH_COMMAND__COMMAND_##CASE; \
+        cmd->field = req->field;                                    \
+        return true;
+    BATCH_COMMANDS
+#undef X
+    default:
+        return false;
+    }
+}
+
+unsigned int
+request_batch_line(const Vswitch__Batch *batch, size_t i)
+{
+    return batch->n_lines ? batch->lines[i] : (unsigned int) i + 1;
+}
+
+const char *
+request_batch_unit(const Vswitch__Batch *batch)
+{
+    return batch->unit && !strcmp(batch->unit, "command") ? "command"
+           : "line";
+}
+
+/* Each request of a batch is checked as if it came alone; the first one
+ * refused names its line. */
+static bool
+check_batch(const Vswitch__Batch *batch, char *error, size_t size)
+{
+    if (!batch->n_commands) {
+        snprintf(error, size, "the batch holds no command");
+        return false;
+    }
+    if (batch->n_lines && batch->n_lines != batch->n_commands) {
+        snprintf(error, size, "the batch has %zu line numbers for %zu "
+                 "commands", batch->n_lines, batch->n_commands);
+        return false;
+    }
+    for (size_t i = 0; i < batch->n_commands; i++) {
+        Vswitch__Request req;
+        char reason[REQUEST_ERROR_SIZE];
+
+        if (!request_from_batch_command(batch->commands[i], &req)) {
+            snprintf(reason, sizeof reason, "names no command");
+        } else if (request_check(&req, reason, sizeof reason)) {
+            continue;
+        }
+        snprintf(error, size, "%s %u: %s", request_batch_unit(batch),
+                 request_batch_line(batch, i), reason);
+        return false;
+    }
+    return true;
+}
+
 bool
 request_check(const Vswitch__Request *req, char *error, size_t size)
 {
     switch (req->command_case) {
+    case VSWITCH__REQUEST__COMMAND_BATCH:
+        return check_batch(req->batch, error, size);
     case VSWITCH__REQUEST__COMMAND_ADD_PORT:
         return request_check_port_config(req->add_port, error, size);
     case VSWITCH__REQUEST__COMMAND_DEL_PORT:

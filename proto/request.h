@@ -52,6 +52,20 @@ bool request_check_trace(const Vswitch__Trace *, char *error, size_t size);
 bool request_check_capture(const Vswitch__Capture *, char *error,
                            size_t size);
 
+/* A batch holds the changes of the configuration (ports, VNIs, bindings,
+ * static MACs) as BatchCommands.  These fill in '*req' (pointing into
+ * 'cmd', flags and all) or '*cmd' (pointing into 'req'); each returns
+ * false if the command is none a batch may hold. */
+bool request_from_batch_command(const Vswitch__BatchCommand *cmd,
+                                Vswitch__Request *req);
+bool request_to_batch_command(const Vswitch__Request *req,
+                              Vswitch__BatchCommand *cmd);
+
+/* Returns the number that names request 'i' of 'batch' in messages, and
+ * what such numbers count ("line" or "command"). */
+unsigned int request_batch_line(const Vswitch__Batch *batch, size_t i);
+const char *request_batch_unit(const Vswitch__Batch *batch);
+
 /* Parses a VNI, 1 to 16777215, in decimal. */
 bool request_parse_vni(const char *s, uint32_t *vni);
 

@@ -7,6 +7,7 @@ switchd_libswitchd_a_SOURCES = \
 	switchd/capture-filter.c switchd/capture-filter.h \
 	switchd/capture-path.c switchd/capture-path.h \
 	switchd/config-edit.c switchd/config-edit.h \
+	switchd/config-steps.c switchd/config-steps.h \
 	switchd/config-store.c switchd/config-store.h \
 	switchd/control.c switchd/control.h \
 	switchd/fdb-dump.c switchd/fdb-dump.h \

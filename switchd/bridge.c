@@ -1147,9 +1147,13 @@ bridge_port_revive(struct bridge *b, const char *name)
     return port->port ? 0 : ENODEV;
 }
 
-/* Checks every port that is up, and opens again those that are down
- * because what they open was missing ('retry_on_link'), now that
- * interface 'name' (NULL: any) exists. */
+/* Checks the port of interface 'name' (NULL: every port) if it is up,
+ * and opens again the ports that are down because what they open was
+ * missing ('retry_on_link'), now that 'name' exists.  Only the port of
+ * that name: opening thousands of ports (a batch) brings as many events,
+ * and a check of every port for each would cost the square of their
+ * number in system calls; the others wait for housekeeping
+ * (bridge_run()), a second at most. */
 static void
 on_link_event(void *b_, const char *name, bool exists)
 {
@@ -1157,6 +1161,9 @@ on_link_event(void *b_, const char *name, bool exists)
     struct bridge_port *port;
 
     LIST_FOR_EACH (port, node, &b->ports) {
+        if (name && port->port && strcmp(port->config->name, name)) {
+            continue;
+        }
         /* A device deleted and made again at once is another device,
          * which the port must open again. */
         if (!check_port(port) && (exists || !name)

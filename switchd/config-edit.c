@@ -737,6 +737,82 @@ config_edit_fdb_del(struct config_edit *e, const Vswitch__FdbDel *req)
     return OK;
 }
 
+/* Applies 'req', one request of a batch, to 'e'. */
+static Vswitch__Status
+edit_one(struct config_edit *e, const Vswitch__Request *req, bool *unmatched)
+{
+    Vswitch__Status status;
+    bool if_exists = e->if_exists;
+
+    switch (req->command_case) {
+    case VSWITCH__REQUEST__COMMAND_ADD_PORT:
+        return config_edit_add_port(e, req->add_port);
+    case VSWITCH__REQUEST__COMMAND_DEL_PORT:
+        return config_edit_del_port(e, req->del_port->name);
+    case VSWITCH__REQUEST__COMMAND_SET_PORT:
+        return config_edit_set_port(e, req->set_port);
+    case VSWITCH__REQUEST__COMMAND_ADD_VNI:
+        return config_edit_add_vni(e, req->add_vni);
+    case VSWITCH__REQUEST__COMMAND_SET_VNI:
+        return config_edit_set_vni(e, req->set_vni);
+    case VSWITCH__REQUEST__COMMAND_DEL_VNI:
+        return config_edit_del_vni(e, req->del_vni->vni);
+    case VSWITCH__REQUEST__COMMAND_BIND_VNI:
+        return config_edit_bind(e, req->bind_vni->port, req->bind_vni->vni);
+    case VSWITCH__REQUEST__COMMAND_UNBIND_VNI:
+        return config_edit_unbind(e, req->unbind_vni->name);
+    case VSWITCH__REQUEST__COMMAND_FDB_ADD:
+        return config_edit_fdb_add(e, req->fdb_add);
+    case VSWITCH__REQUEST__COMMAND_FDB_DEL:
+        /* A MAC without a static entry may have a learned one, which only
+         * the daemon's table knows: the caller looks. */
+        e->if_exists = false;
+        status = config_edit_fdb_del(e, req->fdb_del);
+        e->if_exists = if_exists;
+        if (status == VSWITCH__STATUS__STATUS_NOT_FOUND) {
+            *unmatched = true;
+            status = OK;
+        }
+        return status;
+    default:
+        return fail(e, VSWITCH__STATUS__STATUS_INVALID, "not a change that "
+                    "can be in a batch");
+    }
+}
+
+Vswitch__Status
+config_edit_batch(struct config_edit *e, const Vswitch__Batch *batch,
+                  bool *unmatched)
+{
+    bool may_exist = e->may_exist, if_exists = e->if_exists;
+    bool changed = false;
+    Vswitch__Status status = OK;
+
+    for (size_t i = 0; status == OK && i < batch->n_commands; i++) {
+        Vswitch__Request req;
+
+        request_from_batch_command(batch->commands[i], &req);
+        e->may_exist = may_exist || (req.has_may_exist && req.may_exist);
+        e->if_exists = if_exists || (req.has_if_exists && req.if_exists);
+        e->changed = false;
+        unmatched[i] = false;
+        status = edit_one(e, &req, &unmatched[i]);
+        changed |= e->changed;
+        if (status != OK) {
+            /* The reason moves behind the name of its line. */
+            char reason[512];
+
+            snprintf(reason, sizeof reason, "%s", e->error);
+            fail(e, status, "%s %u: %s", request_batch_unit(batch),
+                 request_batch_line(batch, i), reason);
+        }
+    }
+    e->may_exist = may_exist;
+    e->if_exists = if_exists;
+    e->changed = changed;
+    return status;
+}
+
 Vswitch__Status
 config_edit_replay(const Vswitch__Config *saved, Vswitch__Config **config,
                    char *error, size_t error_size)

@@ -46,6 +46,15 @@ Vswitch__Status config_edit_fdb_add(struct config_edit *,
 Vswitch__Status config_edit_fdb_del(struct config_edit *,
                                     const Vswitch__FdbDel *);
 
+/* Applies the commands of 'batch' in turn, each with its own may_exist and
+ * if_exists or those of 'e'.  On an error the reason names the request's
+ * line, and 'e->config' holds the changes of the lines before it: the
+ * caller drops the copy.  'unmatched' (as many as commands) tells which
+ * fdb-del found no static entry, so that the caller deletes a learned one
+ * or refuses (neither is in the configuration). */
+Vswitch__Status config_edit_batch(struct config_edit *,
+                                  const Vswitch__Batch *, bool *unmatched);
+
 /* Rebuilds 'saved', a configuration read from disk, from nothing through
  * the checks and editing functions that requests go through, in an order
  * where everything a piece refers to exists, so that the daemon never runs

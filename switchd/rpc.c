@@ -12,8 +12,10 @@
 #include "bridge.h"
 #include "capture-path.h"
 #include "config-edit.h"
+#include "config-steps.h"
 #include "config-store.h"
 #include "control.h"
+#include "dstring.h"
 #include "eth-addr.h"
 #include "fdb-dump.h"
 #include "flow-dump.h"
@@ -51,6 +53,11 @@
  * turn, a few milliseconds' work. */
 #define RPC_FLOW_CHANGE_SLICE 1024
 
+/* A batch puts its new or changed ports into effect RPC_APPLY_SLICE a
+ * loop turn (config-steps.h): opening a TAP device takes the kernel a
+ * millisecond or more, and more on a busy host. */
+#define RPC_APPLY_SLICE 16
+
 /* The nice value of worker threads building answers. */
 #define RPC_WORKER_NICE 10
 
@@ -65,6 +72,7 @@ struct rpc {
     struct list dumps;          /* fdb-show calls waiting for memory. */
     struct list copying;        /* fdb-show calls copying the table. */
     struct rpc_call *preparing; /* The change of flows being prepared. */
+    struct rpc_call *applying;  /* The batch being put into effect. */
     uv_idle_t copier;           /* Runs while 'copying' is not empty or a
                                  * change is being prepared. */
     bool copier_closed;
@@ -96,6 +104,14 @@ struct rpc_call {
     bool has_turn;              /* The change being made. */
     struct live_capture *capture;       /* Being compiled. */
     Vswitch__Status capture_status;
+    bool *unmatched;            /* A batch's fdb-del lines without a
+                                 * static entry (config_edit_batch()). */
+    Vswitch__Status batch_status;   /* The batch's edit, from a worker. */
+    struct config_steps *steps;     /* The batch being put into effect, */
+    Vswitch__Config *target;        /* saved, a few ports per turn: */
+    size_t slice;                   /* ports a step; */
+    unsigned int n_steps;           /* steps so far; */
+    uint64_t longest_ns;            /* the longest step. */
     char error[REQUEST_ERROR_SIZE + 128];
 };
 
@@ -473,6 +489,7 @@ copy_dump(struct rpc_call *call)
 }
 
 static void prepare_flows(struct rpc *);
+static void apply_step(struct rpc *, size_t n_ports);
 
 /* One slice per loop turn, of the change of flows being prepared and of
  * each dump in turn, so that the loop's cost does not grow with the
@@ -485,6 +502,9 @@ on_copy_turn(uv_idle_t *idle)
     if (rpc->preparing) {
         prepare_flows(rpc);
     }
+    if (rpc->applying) {
+        apply_step(rpc, rpc->applying->slice);
+    }
     if (!list_is_empty(&rpc->copying)) {
         struct rpc_call *call = CONTAINER_OF(list_front(&rpc->copying),
                                              struct rpc_call, node);
@@ -494,7 +514,8 @@ on_copy_turn(uv_idle_t *idle)
             list_push_back(&rpc->copying, &call->node);
         }
     }
-    if (list_is_empty(&rpc->copying) && !rpc->preparing) {
+    if (list_is_empty(&rpc->copying) && !rpc->preparing
+        && !rpc->applying) {
         uv_idle_stop(idle);
     }
 }
@@ -645,6 +666,66 @@ save(uv_work_t *work)
 }
 
 static void finish(struct rpc_call *, Vswitch__Status);
+static void batch_applied(struct rpc_call *);
+
+/* Puts the batch of 'call', saved, into effect a few ports per loop turn
+ * if it has many new or changed ports.  Returns false if it has few, or
+ * memory is short: the caller puts it into effect at once. */
+static bool
+start_applying(struct rpc_call *call)
+{
+    struct rpc *rpc = call->rpc;
+
+    if (call->req->command_case != VSWITCH__REQUEST__COMMAND_BATCH) {
+        return false;
+    }
+    call->steps = config_steps_create(bridge_config(rpc->bridge),
+                                      call->edit.config);
+    if (!call->steps
+        || config_steps_pending(call->steps) <= RPC_APPLY_SLICE) {
+        config_steps_destroy(call->steps);
+        call->steps = NULL;
+        return false;
+    }
+    call->target = call->edit.config;
+    call->edit.config = NULL;
+    call->slice = RPC_APPLY_SLICE;
+    rpc->applying = call;
+    apply_step(rpc, call->slice);
+    uv_idle_start(&rpc->copier, on_copy_turn);
+    return true;
+}
+
+/* Puts up to 'n_ports' more ports of the batch being put into effect
+ * into effect; the last step answers. */
+static void
+apply_step(struct rpc *rpc, size_t n_ports)
+{
+    struct rpc_call *call = rpc->applying;
+    uint64_t start = uv_hrtime(), took;
+    bool last = false;
+    Vswitch__Config *step = config_steps_next(call->steps, n_ports, &last);
+
+    if (step && last) {
+        protobuf_c_message_free_unpacked(&step->base, NULL);
+        step = NULL;
+    }
+    /* The target itself at the end; also when memory is short for a
+     * step. */
+    bridge_reconfigure(rpc->bridge, step ? step : call->target);
+    took = uv_hrtime() - start;
+    call->n_steps++;
+    call->longest_ns = took > call->longest_ns ? took : call->longest_ns;
+    if (step) {
+        return;
+    }
+    call->target = NULL;
+    config_steps_destroy(call->steps);
+    call->steps = NULL;
+    rpc->applying = NULL;
+    batch_applied(call);
+    finish(call, OK);
+}
 
 static void
 saved(uv_work_t *work, int status)
@@ -658,9 +739,10 @@ saved(uv_work_t *work, int status)
         LOG_ERR("rpc", "%s", call->error);
         drop_edit(e);
         finish(call, VSWITCH__STATUS__STATUS_FAILED);
-    } else {
+    } else if (!start_applying(call)) {
         bridge_reconfigure(call->rpc->bridge, e->config);
         e->config = NULL;
+        batch_applied(call);
         finish(call, OK);
     }
 }
@@ -862,6 +944,168 @@ do_fdb_del(struct rpc_call *call)
     return commit(call, status);
 }
 
+/* A batch (vswitch-ctl batch): its changes are made to the copy in a
+ * worker, since thousands of lines cost the loop more than a slice; then
+ * on the loop what only the daemon's state can judge (learned MACs, the
+ * files a port names) is checked, and the copy saved once and put into
+ * effect as one change, or dropped whole. */
+
+static bool
+batch_if_exists(const struct rpc_call *call, const Vswitch__Request *req)
+{
+    return (call->req->has_if_exists && call->req->if_exists)
+           || (req->has_if_exists && req->if_exists);
+}
+
+/* Fills '*req' with command 'i' of the batch of 'call', pointing into it
+ * (checked by request_check() when it came). */
+static const Vswitch__Request *
+batch_request(const struct rpc_call *call, size_t i, Vswitch__Request *req)
+{
+    request_from_batch_command(call->req->batch->commands[i], req);
+    return req;
+}
+
+static bool
+has_static_mac(const Vswitch__Config *c, uint32_t vni, const char *mac)
+{
+    for (size_t i = 0; i < c->n_static_macs; i++) {
+        if (c->static_macs[i]->vni == vni
+            && !strcmp(c->static_macs[i]->mac, mac)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* In a worker: the copy is the worker's alone until it is done. */
+static void
+edit_batch(uv_work_t *work)
+{
+    struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+
+    call->batch_status = config_edit_batch(&call->edit, call->req->batch,
+                                           call->unmatched);
+}
+
+/* Refuses the batch of 'call' with the reason for its line 'i'. */
+static Vswitch__Status
+batch_refuse(struct rpc_call *call, size_t i, Vswitch__Status status,
+             const char *reason)
+{
+    const Vswitch__Batch *batch = call->req->batch;
+    char copy[REQUEST_ERROR_SIZE];
+
+    snprintf(copy, sizeof copy, "%s", reason);
+    snprintf(call->error, sizeof call->error, "%s %u: %s",
+             request_batch_unit(batch), request_batch_line(batch, i), copy);
+    return status;
+}
+
+/* The checks of the batch of 'call' that need the daemon's state. */
+static Vswitch__Status
+batch_check(struct rpc_call *call)
+{
+    const Vswitch__Batch *batch = call->req->batch;
+    struct rpc *rpc = call->rpc;
+    const struct mac_table *macs = dp_mac_table(bridge_dp(rpc->bridge));
+
+    for (size_t i = 0; i < batch->n_commands; i++) {
+        Vswitch__Request buf;
+        const Vswitch__Request *req = batch_request(call, i, &buf);
+        const Vswitch__PortConfig *pc;
+        Vswitch__Status status;
+        struct eth_addr mac;
+
+        if (call->unmatched[i] && !batch_if_exists(call, req)
+            && eth_addr_parse(req->fdb_del->mac, &mac)
+            && !mac_table_lookup(macs, req->fdb_del->vni, &mac)) {
+            snprintf(call->error, sizeof call->error, "no entry for %s in "
+                     "VNI %u, static or learned", req->fdb_del->mac,
+                     req->fdb_del->vni);
+            return batch_refuse(call, i, VSWITCH__STATUS__STATUS_NOT_FOUND,
+                                call->error);
+        }
+        /* As for add-port --may-exist: opening again what a port that
+         * exists opens is only for a client that may name its files. */
+        if (req->command_case == VSWITCH__REQUEST__COMMAND_ADD_PORT
+            && (pc = config_find_port(bridge_config(rpc->bridge),
+                                      req->add_port->name))
+            && (status = capture_path_check_port(rpc->capture,
+                                                 &call->peer, pc,
+                                                 call->error,
+                                                 sizeof call->error))
+               != OK) {
+            return batch_refuse(call, i, status, call->error);
+        }
+    }
+    return OK;
+}
+
+static void
+batch_edited(uv_work_t *work, int status_)
+{
+    struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+    Vswitch__Status status = call->batch_status;
+
+    (void) status_;             /* Work queued is never cancelled. */
+    call->rpc->n_working--;
+    if (status == OK) {
+        status = batch_check(call);
+    }
+    status = commit(call, status);
+    if (status == OK) {
+        batch_applied(call);    /* Nothing to save: all was done. */
+    }
+    if (status != IN_PROGRESS) {
+        finish(call, status);
+    }
+}
+
+/* What a batch does beyond the configuration, once that is in effect:
+ * ports added are opened again if down, as add-port does, and learned
+ * entries are deleted, as fdb-del does. */
+static void
+batch_applied(struct rpc_call *call)
+{
+    struct rpc *rpc = call->rpc;
+    const Vswitch__Batch *batch;
+
+    if (call->req->command_case != VSWITCH__REQUEST__COMMAND_BATCH) {
+        return;
+    }
+    batch = call->req->batch;
+    for (size_t i = 0; i < batch->n_commands; i++) {
+        Vswitch__Request buf;
+        const Vswitch__Request *req = batch_request(call, i, &buf);
+        struct eth_addr mac;
+
+        if (req->command_case == VSWITCH__REQUEST__COMMAND_ADD_PORT) {
+            bridge_port_revive(rpc->bridge, req->add_port->name);
+        } else if (call->unmatched[i]
+                   && eth_addr_parse(req->fdb_del->mac, &mac)
+                   && !has_static_mac(bridge_config(rpc->bridge),
+                                      req->fdb_del->vni,
+                                      req->fdb_del->mac)) {
+            mac_table_del(dp_mac_table(bridge_dp(rpc->bridge)),
+                          req->fdb_del->vni, &mac);
+        }
+    }
+}
+
+static Vswitch__Status
+do_batch(struct rpc_call *call)
+{
+    struct rpc *rpc = call->rpc;
+
+    begin_edit(call);
+    call->unmatched = xcalloc(call->req->batch->n_commands,
+                              sizeof *call->unmatched);
+    uv_queue_work(rpc->loop, &call->work, edit_batch, batch_edited);
+    rpc->n_working++;
+    return IN_PROGRESS;
+}
+
 static Vswitch__Status
 do_fdb_flush(struct rpc_call *call)
 {
@@ -1037,6 +1281,7 @@ static const struct rpc_command commands[] = {
     { VSWITCH__REQUEST__COMMAND_GET_LOG_LEVEL, "get-log-level", true,
       do_get_log_level },
     { VSWITCH__REQUEST__COMMAND_MONITOR, "monitor", true, do_monitor },
+    { VSWITCH__REQUEST__COMMAND_BATCH, "batch", false, do_batch },
 };
 
 static const struct rpc_command *
@@ -1095,6 +1340,11 @@ static void
 free_call_contents(struct rpc_call *call)
 {
     drop_edit(&call->edit);
+    free(call->unmatched);
+    config_steps_destroy(call->steps);
+    if (call->target) {
+        protobuf_c_message_free_unpacked(&call->target->base, NULL);
+    }
     fdb_dump_destroy(call->dump);
     flow_dump_destroy(call->flow_dump);
     flow_change_free(call->flow_change);
@@ -1167,12 +1417,53 @@ reply(struct rpc_call *call, uint8_t *frame, size_t len)
  * are anybody's to repeat, and limited. */
 static struct log_rate_limit refused_rl = LOG_RATE_LIMIT_INIT(20, 10);
 
+/* Writes "batch of N commands: 3 add-port, 3 add-vni" into 'ds', and
+ * each line to the debug log, so that the log says who changed what at
+ * the cost of one line. */
+static void
+batch_summary(const struct rpc_call *call, struct ds *ds)
+{
+    const Vswitch__Batch *batch = call->req->batch;
+    size_t counts[sizeof commands / sizeof commands[0]] = { 0 };
+
+    for (size_t i = 0; i < batch->n_commands; i++) {
+        Vswitch__Request buf;
+        const struct rpc_command *c
+            = find_command(batch_request(call, i, &buf)->command_case);
+
+        if (c) {
+            counts[c - commands]++;
+            LOG_DBG("rpc", "%s: batch %s %u: %s", call->peer_name,
+                    request_batch_unit(batch),
+                    request_batch_line(batch, i), c->name);
+        }
+    }
+    ds_put_format(ds, "batch of %zu commands", batch->n_commands);
+    for (size_t i = 0, n = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (counts[i]) {
+            ds_put_format(ds, "%s %zu %s", n++ ? "," : ":", counts[i],
+                          commands[i].name);
+        }
+    }
+    if (call->n_steps) {
+        ds_put_format(ds, "; in effect in %u steps, the longest %.1f ms",
+                      call->n_steps, call->longest_ns / 1e6);
+    }
+}
+
 static void
 log_change(const struct rpc_call *call, Vswitch__Status status)
 {
     const struct rpc_command *command = call->command;
 
-    if (command && !command->read_only) {
+    if (command && status == OK
+        && command->command == VSWITCH__REQUEST__COMMAND_BATCH) {
+        struct ds summary = DS_EMPTY_INITIALIZER;
+
+        batch_summary(call, &summary);
+        LOG_INFO("rpc", "%s: %s", call->peer_name, ds_cstr(&summary));
+        ds_destroy(&summary);
+    } else if (command && !command->read_only) {
         if (status == OK) {
             LOG_INFO("rpc", "%s: %s", call->peer_name, command->name);
         } else {
@@ -1364,6 +1655,10 @@ rpc_destroy(struct rpc *rpc)
     }
     monitor_set_destroy(rpc->monitors);
     refuse_all(&rpc->waiting);
+    if (rpc->applying) {
+        /* Saved: the rest goes into effect at once. */
+        apply_step(rpc, SIZE_MAX);
+    }
     if (rpc->preparing) {
         struct rpc_call *call = rpc->preparing;
 

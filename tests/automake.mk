@@ -114,7 +114,7 @@ tests_fuzz_fuzz_flow_text_LDADD = $(DATAPATH_LIBS)
 
 # Writes the seed corpora that are not plain frames (see its comment).
 noinst_PROGRAMS += tests/fuzz/make-seeds
-tests_fuzz_make_seeds_SOURCES = tests/fuzz/make-seeds.c \
+tests_fuzz_make_seeds_SOURCES = tests/fuzz/make-seeds.c ctl/batch.c \
 	ctl/build.c ctl/build-flows.c ctl/capture.c ctl/client.c ctl/command.c \
 	ctl/output.c ctl/print.c \
 	ctl/print-flows.c
@@ -128,6 +128,7 @@ EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh tests/deps.sh tests/run-all.sh
 # System tests: shell scripts that run vswitchd and vswitch-ctl (and, for
 # traffic, network namespaces of their own).  They need root.
 SYSTEM_TESTS = \
+	tests/system/batch.sh \
 	tests/system/bench-tools.sh \
 	tests/system/capture.sh \
 	tests/system/completion.sh \

@@ -898,6 +898,154 @@ START_TEST(test_refuses_to_delete_a_missing_static_mac)
 }
 END_TEST
 
+/* A batch of up to four commands, on the stack as the others. */
+struct batch_buf {
+    Vswitch__Batch batch;
+    Vswitch__BatchCommand cmds[4];
+    Vswitch__BatchCommand *cmdp[4];
+    uint32_t lines[4];
+    bool unmatched[4];
+};
+
+static Vswitch__BatchCommand *
+batch_add(struct batch_buf *b, uint32_t line)
+{
+    Vswitch__BatchCommand *r = &b->cmds[b->batch.n_commands];
+
+    ck_assert_uint_lt(b->batch.n_commands, 4);
+    vswitch__batch_command__init(r);
+    b->cmdp[b->batch.n_commands] = r;
+    b->lines[b->batch.n_commands++] = line;
+    b->batch.n_lines = b->batch.n_commands;
+    return r;
+}
+
+/* Adds add-vni 'vni' group='group' and add-port 'name' type=tap
+ * vni='vni' as lines 'line' and 'line' + 1. */
+static void
+batch_add_vni_and_port(struct batch_buf *b, uint32_t line,
+                       struct vni_buf *v, struct port_buf *p, uint32_t vni,
+                       const char *group, const char *name)
+{
+    Vswitch__BatchCommand *r = batch_add(b, line);
+
+    r->command_case = VSWITCH__BATCH_COMMAND__COMMAND_ADD_VNI;
+    r->add_vni = vni_config(v, vni, group, NULL, 0);
+    r = batch_add(b, line + 1);
+    r->command_case = VSWITCH__BATCH_COMMAND__COMMAND_ADD_PORT;
+    r->add_port = port_config(p, name, "tap", vni, NULL);
+}
+
+static void
+batch_init(struct batch_buf *b)
+{
+    vswitch__batch__init(&b->batch);
+    b->batch.commands = b->cmdp;
+    b->batch.lines = b->lines;
+}
+
+START_TEST(test_batch_applies_its_requests_in_turn)
+{
+    struct batch_buf b;
+    struct vni_buf v;
+    struct port_buf p;
+    Vswitch__FdbAdd f;
+    Vswitch__BatchCommand *r;
+
+    batch_init(&b);
+    batch_add_vni_and_port(&b, 3, &v, &p, 7000, "239.1.1.7", "tap7");
+    r = batch_add(&b, 6);
+    r->command_case = VSWITCH__BATCH_COMMAND__COMMAND_FDB_ADD;
+    r->fdb_add = fdb_add(&f, 7000, "02:00:00:00:00:77", "tap7", NULL);
+    expect_changed(config_edit_batch(&edit, &b.batch, b.unmatched));
+    ck_assert_ptr_nonnull(config_find_vni(edit.config, 7000));
+    ck_assert_uint_eq(port("tap7")->vni, 7000);
+    ck_assert_str_eq(static_mac(7000, "02:00:00:00:00:77")->port, "tap7");
+    ck_assert(!b.unmatched[0] && !b.unmatched[1] && !b.unmatched[2]);
+}
+END_TEST
+
+START_TEST(test_batch_names_the_line_that_fails)
+{
+    struct batch_buf b;
+    struct vni_buf v;
+    struct port_buf p;
+
+    /* tap0 exists, in VNI 5000. */
+    batch_init(&b);
+    batch_add_vni_and_port(&b, 11, &v, &p, 7000, "239.1.1.7", "tap0");
+    ck_assert_int_eq(config_edit_batch(&edit, &b.batch, b.unmatched),
+                     EXISTS);
+    ck_assert_str_eq(error, "line 12: port tap0 exists");
+
+    /* Numbered by command, for the "--" form. */
+    b.batch.unit = "command";
+    b.batch.n_lines = 0;
+    begin(false, false);
+    ck_assert_int_eq(config_edit_batch(&edit, &b.batch, b.unmatched),
+                     EXISTS);
+    ck_assert_str_eq(error, "command 1: VNI 7000 exists");
+}
+END_TEST
+
+START_TEST(test_batch_replays_idempotently_with_may_exist)
+{
+    struct batch_buf b;
+    struct vni_buf v;
+    struct port_buf p;
+    Vswitch__FdbAdd f;
+    Vswitch__BatchCommand *r;
+    struct snapshot before = snapshot();
+
+    batch_init(&b);
+    batch_add_vni_and_port(&b, 1, &v, &p, 6000, "239.1.1.1", "tap2");
+    b.cmds[0].has_may_exist = b.cmds[0].may_exist = true;
+    r = batch_add(&b, 3);
+    r->command_case = VSWITCH__BATCH_COMMAND__COMMAND_FDB_ADD;
+    r->fdb_add = fdb_add(&f, 6000, "02:00:00:00:00:03", "tap2", NULL);
+
+    /* Line 2 has no --may-exist of its own. */
+    ck_assert_int_eq(config_edit_batch(&edit, &b.batch, b.unmatched),
+                     EXISTS);
+    ck_assert_str_eq(error, "line 2: port tap2 exists");
+    free(before.data);
+
+    /* The batch's --may-exist covers every line. */
+    before = snapshot();
+    begin(true, false);
+    expect_no_op(config_edit_batch(&edit, &b.batch, b.unmatched), &before);
+    ck_assert(edit.may_exist);
+}
+END_TEST
+
+START_TEST(test_batch_leaves_learned_macs_to_the_caller)
+{
+    struct batch_buf b;
+    Vswitch__FdbDel d1, d2;
+    Vswitch__BatchCommand *r;
+
+    batch_init(&b);
+    r = batch_add(&b, 1);
+    r->command_case = VSWITCH__BATCH_COMMAND__COMMAND_FDB_DEL;
+    r->fdb_del = fdb_del(&d1, 5000, "02:00:00:00:00:01");
+    r = batch_add(&b, 2);
+    r->command_case = VSWITCH__BATCH_COMMAND__COMMAND_FDB_DEL;
+    r->fdb_del = fdb_del(&d2, 5000, "02:00:00:00:00:99");
+    expect_changed(config_edit_batch(&edit, &b.batch, b.unmatched));
+    ck_assert_ptr_null(static_mac(5000, "02:00:00:00:00:01"));
+    ck_assert(!b.unmatched[0]);
+    ck_assert(b.unmatched[1]);
+
+    /* A command that names nothing is no change. */
+    batch_init(&b);
+    batch_add(&b, 5);
+    begin(false, false);
+    ck_assert_int_eq(config_edit_batch(&edit, &b.batch, b.unmatched),
+                     INVALID);
+    ck_assert_str_eq(error, "line 5: not a change that can be in a batch");
+}
+END_TEST
+
 START_TEST(test_clones_and_compares_configurations)
 {
     Vswitch__Config *copy = config_clone(&edit.config->base);
@@ -1001,6 +1149,14 @@ config_edit_suite(void)
         { "deletes a static MAC", test_deletes_a_static_mac },
         { "refuses to delete a missing static MAC",
           test_refuses_to_delete_a_missing_static_mac },
+        { "batch applies its requests in turn",
+          test_batch_applies_its_requests_in_turn },
+        { "batch names the line that fails",
+          test_batch_names_the_line_that_fails },
+        { "batch replays idempotently with may-exist",
+          test_batch_replays_idempotently_with_may_exist },
+        { "batch leaves learned MACs to the caller",
+          test_batch_leaves_learned_macs_to_the_caller },
         { "clones and compares configurations",
           test_clones_and_compares_configurations },
         { "replays a configuration to itself",

@@ -750,6 +750,45 @@ START_TEST(test_refuses_a_request_without_a_command)
 }
 END_TEST
 
+START_TEST(test_checks_each_command_of_a_batch)
+{
+    Vswitch__Request req = VSWITCH__REQUEST__INIT;
+    Vswitch__Batch batch = VSWITCH__BATCH__INIT;
+    Vswitch__BatchCommand c[2], *cp[2] = { &c[0], &c[1] };
+    Vswitch__VniRef good = VSWITCH__VNI_REF__INIT, bad = good;
+    uint32_t lines[] = { 4, 9 };
+    char error[REQUEST_ERROR_SIZE] = "";
+
+    good.vni = 5000;
+    bad.vni = 0;
+    for (size_t i = 0; i < 2; i++) {
+        vswitch__batch_command__init(&c[i]);
+        c[i].command_case = VSWITCH__BATCH_COMMAND__COMMAND_DEL_VNI;
+        c[i].del_vni = &good;
+    }
+    req.protocol = VSWITCH__PROTOCOL__PROTOCOL_VERSION;
+    req.command_case = VSWITCH__REQUEST__COMMAND_BATCH;
+    req.batch = &batch;
+    expect_error(&req, "empty batch", "the batch holds no command");
+    batch.commands = cp;
+    batch.n_commands = 2;
+    ck_assert_msg(request_check(&req, error, sizeof error), "%s", error);
+
+    c[1].del_vni = &bad;
+    expect_error(&req, "bad VNI", "line 2: ");
+    batch.lines = lines;
+    batch.n_lines = 2;
+    expect_error(&req, "bad VNI", "line 9: ");
+    batch.unit = "command";
+    expect_error(&req, "bad VNI", "command 9: ");
+    batch.n_lines = 1;
+    expect_error(&req, "lines", "1 line numbers for 2 commands");
+    batch.n_lines = 2;
+    c[1].command_case = VSWITCH__BATCH_COMMAND__COMMAND__NOT_SET;
+    expect_error(&req, "no command", "command 9: names no command");
+}
+END_TEST
+
 START_TEST(test_accepts_commands_without_arguments)
 {
     static const Vswitch__Request__CommandCase commands[] = {
@@ -866,6 +905,8 @@ request_suite(void)
                      test_set_port_needs_an_option, NULL, NULL);
     fixture_add_case(s, "fdb-add needs a port or a remote",
                      test_fdb_add_needs_a_port_or_a_remote, NULL, NULL);
+    fixture_add_case(s, "checks each command of a batch",
+                     test_checks_each_command_of_a_batch, NULL, NULL);
     fixture_add_case(s, "refuses a request without a command",
                      test_refuses_a_request_without_a_command, NULL, NULL);
     fixture_add_case(s, "checks flow files and traces",

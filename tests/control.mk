@@ -5,6 +5,7 @@ CONTROL_TESTS = \
 	tests/check-capture-filter \
 	tests/check-capture-path \
 	tests/check-config-edit \
+	tests/check-config-steps \
 	tests/check-config-store \
 	tests/check-fdb-dump \
 	tests/check-flow-rpc \
@@ -36,6 +37,10 @@ tests_check_capture_path_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
 
 tests_check_config_edit_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 tests_check_config_edit_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
+	$(CHECK_LIBS) $(PCAP_LIBS)
+
+tests_check_config_steps_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_check_config_steps_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
 	$(CHECK_LIBS) $(PCAP_LIBS)
 
 tests_check_config_store_CPPFLAGS = $(SWITCHD_CPPFLAGS)

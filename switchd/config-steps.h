@@ -1,0 +1,42 @@
+#ifndef SWITCHD_CONFIG_STEPS_H
+#define SWITCHD_CONFIG_STEPS_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vswitch.pb-c.h"
+
+/* Putting a large change into effect a few ports at a time.  Opening a
+ * port (a TAP device) costs the kernel a millisecond or more, so a batch
+ * of thousands of new ports, put into effect at once, would hold the
+ * forwarding loop for seconds.  A plan walks from the configuration in
+ * effect to the target through configurations that each add a few more
+ * of the target's new or changed ports; every one of them is whole and
+ * consistent (the target's VNIs; the ports not reached yet as they were,
+ * or absent if they were not there or their VNI is gone; only the static
+ * MACs whose port is there and bound to their VNI), so that the bridge
+ * may run each. */
+
+struct config_steps;
+
+/* Plans the way from 'current' to 'target', which must outlive the plan
+ * (neither is changed).  Returns NULL if memory is short. */
+struct config_steps *config_steps_create(const Vswitch__Config *current,
+                                         const Vswitch__Config *target);
+
+/* Frees 'steps'.  Accepts NULL. */
+void config_steps_destroy(struct config_steps *);
+
+/* The number of the target's ports that are new or changed. */
+size_t config_steps_pending(const struct config_steps *);
+
+/* Returns the next configuration to put into effect (the caller owns it;
+ * memory from malloc(), as config_clone()), with up to 'n' (at least 1)
+ * more of the pending ports than the last one; the ports not reached yet
+ * are as they were in the 'current' given to config_steps_create().
+ * '*last' tells whether it is the target itself.  NULL if memory is
+ * short. */
+Vswitch__Config *config_steps_next(struct config_steps *, size_t n,
+                                   bool *last);
+
+#endif /* switchd/config-steps.h */
