@@ -138,6 +138,7 @@ SYSTEM_TESTS = \
 	tests/system/flows.sh \
 	tests/system/flows-acl.sh \
 	tests/system/flows-tunnel.sh \
+	tests/system/evpn.sh \
 	tests/system/evpn-vni.sh \
 	tests/system/her.sh \
 	tests/system/kernel-interop.sh \
