@@ -13,4 +13,4 @@ noinst_PROGRAMS += bench/udpblast bench/udpsink bench/tcp-rr
 bench_udpblast_SOURCES = bench/udpblast.c
 bench_udpsink_SOURCES = bench/udpsink.c
 bench_tcp_rr_SOURCES = bench/tcp-rr.c
-EXTRA_DIST += bench/e2e-bench.sh
+EXTRA_DIST += bench/e2e-bench.sh bench/evpn-bench.sh

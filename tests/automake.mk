@@ -162,6 +162,7 @@ if ENABLE_SYSTEM_TESTS
 TESTS += $(SYSTEM_TESTS)
 endif
 EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/netns.sh \
+	tests/system/evpn-hosts.sh \
 	tests/system/guest.sh tests/system/vm-lifecycle.sh \
 	tests/system/install.sh tests/system/service.sh \
 	tests/system/hold-connections.py tests/system/xfer.py \
