@@ -36,12 +36,13 @@ VNIS=5
 . "$top_srcdir/tests/system/evpn-hosts.sh"
 
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
+T0=$(ms)
 
-# wait_all WANT: waits (10 min at most) until every host but h1 holds
-# WANT EVPN entries; prints when the first and the last got there, in ms
-# since $T0.
+# wait_all WANT [SECS]: waits (SECS, 300 s by default) until every host
+# but h1 holds WANT EVPN entries; prints when the first and the last got
+# there, in ms since $T0, or "timeout" and how many each host holds.
 wait_all() {
-    local want=$1 i first= left deadline=$((SECONDS + 600))
+    local want=$1 i first= left deadline=$((SECONDS + ${2:-300}))
     declare -A done_at=()
     while [ ${#done_at[@]} -lt $((N - 1)) ]; do
         for i in $(seq 2 "$N"); do
@@ -51,7 +52,11 @@ wait_all() {
                 first=${first:-${done_at[$i]}}
             fi
         done
-        [ $SECONDS -ge $deadline ] && { echo "timeout"; return 1; }
+        if [ $SECONDS -ge $deadline ]; then
+            echo "timeout: $(for i in $(seq 2 "$N"); do evpn_macs "h$i"; done \
+                             | paste -sd' ')"
+            return 1
+        fi
         sleep 0.05
     done
     left=0
@@ -82,7 +87,8 @@ echo "one MAC across $N hosts: median $(printf '%s\n' "${times[@]}" \
 have=$(evpn_macs h2)
 T0=$(ms)
 announce v51 t5 "02:00:00:94:00:00" "$(ip_of 5 1)" 10000
-read -r first last < <(wait_all $((have + 10000)))
-echo "10000 MACs across $N hosts: first host $first ms, all $((N - 1)) hosts $last ms"
-echo "h1 announced in $(grep -c . "$WORK/h1-agent.log") log lines;" \
-    "vswitchd RSS on h2: $(ps -o rss= -p "$(cat "$WORK/h2.pid")") KiB"
+echo "10000 MACs across $N hosts: $(wait_all $((have + 10000)) 600)" \
+    "(first host, all $((N - 1)) hosts, ms)"
+echo "h1's gobgpd holds $(in_ns h1 gobgp global rib -a evpn | grep -c macadv)" \
+    "type-2 routes; vswitchd RSS on h2:" \
+    "$(ps -o rss= -p "$(cat "$WORK/h2.pid")") KiB"

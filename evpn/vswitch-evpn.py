@@ -42,6 +42,27 @@ def now_ms():
     return time.monotonic() * 1000.0
 
 
+# Commands run at once: a change of many routes costs the time of one
+# process each, so they overlap.
+PARALLEL = 8
+
+
+def run_many(cmds):
+    """Runs the commands (argument lists), PARALLEL at a time; returns
+    whether each succeeded, in order.  Their errors go to the log."""
+    results = []
+    for i in range(0, len(cmds), PARALLEL):
+        procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+                 for c in cmds[i:i + PARALLEL]]
+        for c, p in zip(cmds[i:i + PARALLEL], procs):
+            _, err = p.communicate()
+            if p.returncode:
+                log("%s: %s" % (" ".join(c[1:]), err.strip()))
+            results.append(p.returncode == 0)
+    return results
+
+
 class Vswitch:
     """vswitchd, through vswitch-ctl."""
 
@@ -59,6 +80,10 @@ class Vswitch:
                             p.stderr.strip()))
             return None
         return json.loads(p.stdout) if json_out else True
+
+    def run_all(self, cmds):
+        """Runs many commands, each a list of arguments."""
+        return run_many([self.base + [str(a) for a in c] for c in cmds])
 
     def snapshot(self):
         """Returns (evpn VNIs: {vni: set of EVPN VTEPs}, local MACs:
@@ -108,6 +133,12 @@ class Gobgp:
             log("%s: %s" % (" ".join(args), (p.stderr or p.stdout).strip()))
             return None
         return p.stdout
+
+    def rib_all(self, op, paths):
+        """Adds or deletes ('op') many EVPN routes, each a list of
+        arguments; returns whether each succeeded."""
+        return run_many([self.base + ["global", "rib", "-a", "evpn", op]
+                         + p for p in paths])
 
     def global_config(self):
         out = self.run("global", "-j")
@@ -346,32 +377,36 @@ class Agent:
                 remote = {k: v for k, v in remote.items() if k[0] != vni}
                 evpn[vni] = set()
         self.flushed &= set(evpn)
+        dels, adds = [], []
         for vni, want in vteps.items():
-            for ip in want - evpn[vni]:
-                self.vs.run("--may-exist", "evpn-vtep-add", vni, ip)
-            for ip in evpn[vni] - want:
-                self.vs.run("--if-exists", "evpn-vtep-del", vni, ip)
+            adds += [["--may-exist", "evpn-vtep-add", vni, ip]
+                     for ip in want - evpn[vni]]
+            dels += [["--if-exists", "evpn-vtep-del", vni, ip]
+                     for ip in evpn[vni] - want]
         for key, (vtep, seq) in remote.items():
             if macs.get(key, (None,))[0] != vtep:
-                self.vs.run("--if-exists", "evpn-mac-del", key[0], key[1],
-                            "remote=%s" % vtep)
+                dels.append(["--if-exists", "evpn-mac-del", key[0], key[1],
+                             "remote=%s" % vtep])
         for key, (vtep, seq) in macs.items():
             if remote.get(key) != (vtep, seq):
-                self.vs.run("evpn-mac-add", key[0], key[1],
-                            "remote=%s" % vtep, "seq=%d" % seq)
+                adds.append(["evpn-mac-add", key[0], key[1],
+                             "remote=%s" % vtep, "seq=%d" % seq])
+        # A MAC that moves is taken off its old VTEP first.
+        self.vs.run_all(dels)
+        self.vs.run_all(adds)
         self.announce(evpn, announce)
 
     def announce(self, evpn, macs):
         want = {vni: self.type3_args(vni) for vni in evpn}
         want.update({key: self.type2_args(*key) for key in macs})
-        for key in [k for k in self.announced if k not in want]:
-            args = self.announced.pop(key)
-            self.bgp.run("global", "rib", "-a", "evpn", "del", *args)
-        for key, args in want.items():
-            if self.announced.get(key) != args \
-                    and self.bgp.run("global", "rib", "-a", "evpn", "add",
-                                     *args) is not None:
-                self.announced[key] = args
+        gone = [k for k in self.announced if k not in want]
+        self.bgp.rib_all("del", [self.announced.pop(k) for k in gone])
+        new = [k for k, args in want.items()
+               if self.announced.get(k) != args]
+        for key, ok in zip(new, self.bgp.rib_all("add",
+                                                 [want[k] for k in new])):
+            if ok:
+                self.announced[key] = want[key]
 
     def run(self):
         self.connect_bgp()
