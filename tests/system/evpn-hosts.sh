@@ -102,10 +102,11 @@ make_evpn_hosts() {
 
 # announce VM DEV MAC IP [COUNT]: the VM says where it is (a gratuitous
 # ARP), as a VM does when it boots or has moved; with COUNT, as many
-# frames from as many source MACs, MAC's last two bytes counting up.
+# frames from as many source MACs, MAC's last two bytes counting up,
+# paced so that the TAP device's queue does not overflow.
 announce() {
     in_ns "$1" python3 -c '
-import socket, sys
+import socket, sys, time
 dev, ip = sys.argv[1], socket.inet_aton(sys.argv[3])
 base = bytes.fromhex(sys.argv[2].replace(":", ""))
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
@@ -115,6 +116,8 @@ for n in range(int(sys.argv[4])):
         .to_bytes(2, "big")
     arp = b"\x00\x01\x08\x00\x06\x04\x00\x01" + mac + ip + b"\0" * 6 + ip
     s.send(b"\xff" * 6 + mac + b"\x08\x06" + arp)
+    if n % 64 == 63:
+        time.sleep(0.002)   # Within what the TAP queue holds.
 ' "$2" "$3" "$4" "${5:-1}"
 }
 
