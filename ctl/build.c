@@ -550,9 +550,23 @@ vni_key(struct build *b, void *vni_, char *key, char *value, bool *taken)
         }
         vni->learn_prefix = value;
         return 0;
+    } else if (!strcmp(key, "control")) {
+        if (vni->has_control) {
+            return build_invalid(b, "control given twice");
+        }
+        vni->has_control = true;
+        if (!strcmp(value, "evpn")) {
+            vni->control = VSWITCH__CONTROL__CONTROL_EVPN;
+        } else if (!strcmp(value, "flood-and-learn")) {
+            vni->control = VSWITCH__CONTROL__CONTROL_FLOOD_AND_LEARN;
+        } else {
+            return build_invalid(b, "control: '%s' is neither evpn nor "
+                                 "flood-and-learn", value);
+        }
+        return 0;
     }
     return build_invalid(b, "unknown key '%s' (group, flood, ageing, "
-                         "mac-limit, learn or learn-prefix)", key);
+                         "mac-limit, learn, learn-prefix or control)", key);
 }
 
 static int
@@ -696,4 +710,103 @@ build_stats(struct build *b, char *argv[], size_t argc)
     b->request.command_case = VSWITCH__REQUEST__COMMAND_STATS;
     b->request.stats = filter;
     return 0;
+}
+
+/* EVPN state: "remote=IP" names the VTEP, as in fdb-add. */
+static int
+parse_remote(struct build *b, char *arg, char **remote)
+{
+    static const char prefix[] = "remote=";
+
+    if (strncmp(arg, prefix, sizeof prefix - 1)) {
+        return build_invalid(b, "'%s' is not remote=IP", arg);
+    }
+    *remote = arg + sizeof prefix - 1;
+    return 0;
+}
+
+static int
+build_evpn_mac(struct build *b, char *argv[], size_t argc,
+               Vswitch__EvpnMac **macp)
+{
+    static const Vswitch__EvpnMac init = VSWITCH__EVPN_MAC__INIT;
+    static const char seq[] = "seq=";
+    Vswitch__EvpnMac *mac = alloc_copy(b, &init, sizeof init);
+    int error;
+
+    *macp = mac;
+    if (!mac || !(mac->mac = canonical_mac(b, argv[1]))) {
+        return ENOMEM;
+    }
+    error = parse_vni(b, argv[0], &mac->vni);
+    if (!error) {
+        error = parse_remote(b, argv[2], &mac->remote);
+    }
+    if (!error && argc > 3) {
+        if (strncmp(argv[3], seq, sizeof seq - 1)) {
+            return build_invalid(b, "'%s' is not seq=N", argv[3]);
+        }
+        mac->has_seq = true;
+        error = parse_u32(b, "seq", argv[3] + sizeof seq - 1, &mac->seq);
+    }
+    return error;
+}
+
+int
+build_evpn_mac_add(struct build *b, char *argv[], size_t argc)
+{
+    b->request.command_case = VSWITCH__REQUEST__COMMAND_EVPN_MAC_ADD;
+    return build_evpn_mac(b, argv, argc, &b->request.evpn_mac_add);
+}
+
+int
+build_evpn_mac_del(struct build *b, char *argv[], size_t argc)
+{
+    b->request.command_case = VSWITCH__REQUEST__COMMAND_EVPN_MAC_DEL;
+    return build_evpn_mac(b, argv, argc, &b->request.evpn_mac_del);
+}
+
+static int
+build_evpn_vtep(struct build *b, char *argv[], Vswitch__EvpnVtep **vtepp)
+{
+    static const Vswitch__EvpnVtep init = VSWITCH__EVPN_VTEP__INIT;
+    Vswitch__EvpnVtep *vtep = alloc_copy(b, &init, sizeof init);
+
+    *vtepp = vtep;
+    if (!vtep) {
+        return ENOMEM;
+    }
+    vtep->remote = argv[1];
+    return parse_vni(b, argv[0], &vtep->vni);
+}
+
+int
+build_evpn_vtep_add(struct build *b, char *argv[], size_t argc)
+{
+    (void) argc;
+    b->request.command_case = VSWITCH__REQUEST__COMMAND_EVPN_VTEP_ADD;
+    return build_evpn_vtep(b, argv, &b->request.evpn_vtep_add);
+}
+
+int
+build_evpn_vtep_del(struct build *b, char *argv[], size_t argc)
+{
+    (void) argc;
+    b->request.command_case = VSWITCH__REQUEST__COMMAND_EVPN_VTEP_DEL;
+    return build_evpn_vtep(b, argv, &b->request.evpn_vtep_del);
+}
+
+int
+build_evpn_flush(struct build *b, char *argv[], size_t argc)
+{
+    static const Vswitch__VniRef init = VSWITCH__VNI_REF__INIT;
+    Vswitch__VniRef *ref = alloc_copy(b, &init, sizeof init);
+
+    (void) argc;
+    if (!ref) {
+        return ENOMEM;
+    }
+    b->request.command_case = VSWITCH__REQUEST__COMMAND_EVPN_FLUSH;
+    b->request.evpn_flush = ref;
+    return parse_vni(b, argv[0], &ref->vni);
 }

@@ -163,12 +163,50 @@ print_port_table(struct output *out, Vswitch__PortStatus *const *ports,
     }
 }
 
+/* An EVPN VNI floods to its flood= list and the VTEPs of its type-3
+ * routes: "evpn" and the addresses of both, in the table. */
+static void
+print_evpn_flood(struct output *out, const Vswitch__VniStatus *v)
+{
+    const Vswitch__VniConfig *c = v->config;
+    size_t n = c->n_flood + v->n_evpn_vteps;
+    char **all = malloc((n ? n : 1) * sizeof *all);
+
+    if (all) {
+        for (size_t i = 0; i < c->n_flood; i++) {
+            all[i] = c->flood[i];
+        }
+        for (size_t i = 0; i < v->n_evpn_vteps; i++) {
+            all[c->n_flood + i] = v->evpn_vteps[i];
+        }
+    }
+    print_joined(out, "FLOOD", all ? join(n ? "evpn " : "evpn", all, n)
+                                   : NULL);
+    free(all);
+    output_begin_list(out, "evpn_vteps", NULL);
+    for (size_t i = 0; i < v->n_evpn_vteps; i++) {
+        output_string(out, NULL, NULL, v->evpn_vteps[i]);
+    }
+    output_end_list(out);
+    output_uint(out, "evpn_macs", NULL, v->evpn_macs);
+}
+
 /* Which remote VTEPs the VNI learns from: "list" or "any", and the
  * underlay prefix they must be in, if any ("any 172.31.0.0/16"). */
 static void
 print_learning(struct output *out, const Vswitch__VniConfig *c)
 {
     bool list = request_vni_learns_from_list(c);
+
+    output_string(out, "control", NULL,
+                  request_vni_is_evpn(c) ? "evpn" : "flood-and-learn");
+    if (request_vni_is_evpn(c)) {
+        /* Nothing is learned from the underlay: the routes say. */
+        output_string(out, "learn", NULL, "evpn");
+        output_null(out, "learn_prefix", NULL);
+        output_string(out, NULL, "LEARN", "evpn");
+        return;
+    }
 
     output_string(out, "learn", NULL, list ? "list" : "any");
     if (c->learn_prefix && *c->learn_prefix) {
@@ -229,7 +267,9 @@ print_vni(struct output *out, const Vswitch__VniStatus *v)
         output_null(out, "group", NULL);
         output_null(out, "group_joined", NULL);
         output_null(out, "group_error", NULL);
-        if (c->n_flood) {
+        if (request_vni_is_evpn(c)) {
+            print_evpn_flood(out, v);
+        } else if (c->n_flood) {
             print_joined(out, "FLOOD", join("flood ", c->flood, c->n_flood));
         } else {
             output_null(out, NULL, "FLOOD");
@@ -256,7 +296,9 @@ print_vni(struct output *out, const Vswitch__VniStatus *v)
     output_uint(out, "dynamic_macs", NULL, v->dynamic_macs);
     output_uint(out, "static_macs", NULL, v->static_macs);
     output_uint(out, NULL, "MACS",
-                add_saturating(v->dynamic_macs, v->static_macs));
+                add_saturating(add_saturating(v->dynamic_macs,
+                                              v->static_macs),
+                               v->evpn_macs));
     print_counters(out, v->counters, COUNTERS_JSON_ONLY);
     output_end_row(out);
 }
@@ -348,8 +390,12 @@ print_fdb_entry(struct output *out, const Vswitch__FdbEntry *e)
     } else if (!e->port) {
         output_null(out, NULL, "DEST");
     }
-    output_string(out, "type", "TYPE", e->static_ ? "static" : "dynamic");
-    if (e->static_) {
+    output_string(out, "type", "TYPE", e->static_ ? "static"
+                                       : e->evpn ? "evpn" : "dynamic");
+    if (e->evpn) {
+        output_uint(out, "seq", NULL, e->seq);
+    }
+    if (e->static_ || e->evpn) {
         output_null(out, "age", "AGE");
     } else {
         output_uint(out, "age", "AGE", e->age_ms / 1000);
@@ -386,13 +432,27 @@ print_fdb(struct output *out, const struct print_context *ctx)
     free(sorted);
 }
 
-void
-print_fdb_flush(struct output *out, const struct print_context *ctx)
+static void
+print_removed(struct output *out, const struct print_context *ctx,
+              const char *what)
 {
     uint64_t removed = ctx->response->flushed->removed;
 
     output_uint(out, "removed", NULL, removed);
-    output_text(out, "removed %"PRIu64" dynamic entries\n", removed);
+    output_text(out, "removed %"PRIu64" %s\n", removed, what);
+}
+
+void
+print_fdb_flush(struct output *out, const struct print_context *ctx)
+{
+    print_removed(out, ctx, "dynamic entries");
+}
+
+/* evpn-flush counts the MACs and the VTEPs. */
+void
+print_evpn_flush(struct output *out, const struct print_context *ctx)
+{
+    print_removed(out, ctx, "EVPN MACs and VTEPs");
 }
 
 void
@@ -413,6 +473,8 @@ print_fdb_stats(struct output *out, const struct print_context *ctx)
         { "static_kept", s->static_kept },
         { "multicast_ignored", s->multicast_ignored },
         { "learn_refused", s->learn_refused },
+        { "evpn_macs", s->evpn_macs },
+        { "evpn_stale", s->evpn_stale },
     };
 
     for (size_t i = 0; i < sizeof stats / sizeof *stats; i++) {

@@ -29,6 +29,7 @@ print_func print_ports;
 print_func print_vnis;
 print_func print_fdb;
 print_func print_fdb_flush;
+print_func print_evpn_flush;
 print_func print_fdb_stats;
 print_func print_stats;
 print_func print_version;

@@ -9,6 +9,7 @@ datapath_libdatapath_a_SOURCES = \
 	datapath/csum.c datapath/csum.h \
 	datapath/dp.c datapath/dp.h datapath/dp-private.h \
 	datapath/dp-trace.c \
+	datapath/dp-evpn.c \
 	datapath/dstring.c datapath/dstring.h \
 	datapath/eth-addr.c datapath/eth-addr.h \
 	datapath/flow.c datapath/flow.h \

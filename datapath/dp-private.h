@@ -23,8 +23,14 @@ struct dp_vni {
     uint32_t vni;
     bool has_group;
     struct in6_addr group;
-    struct in6_addr *flood_list;
+    struct in6_addr *flood_list;    /* In use: 'oper_flood' and
+                                     * 'evpn_vteps' together. */
     size_t n_flood;
+    struct in6_addr *oper_flood;    /* The configuration's flood list. */
+    size_t n_oper_flood;
+    bool evpn;                      /* Its control plane is EVPN. */
+    struct in6_addr *evpn_vteps;    /* From EVPN, sorted (dp-evpn.c). */
+    size_t n_evpn_vteps;
     struct list ports;          /* Bound local ports: dp_port's 'vni_node'. */
     struct dp_counters counters;
 };
@@ -108,6 +114,19 @@ struct dp {
     const struct mac_hashes *frame_macs;  /* Where they are, with the
                                            * keys they are hashes of. */
 };
+
+/* Returns VNI 'vni', or NULL. */
+struct dp_vni *dp_find_vni(const struct dp *, uint32_t vni);
+
+/* EVPN (dp-evpn.c). */
+
+/* Makes 'v''s flood list the union of its 'oper_flood' and 'evpn_vteps'.
+ * Returns 0 or ENOMEM (and then leaves it as it was). */
+int dp_evpn_merge_flood(struct dp_vni *v);
+
+/* Forgets the EVPN state of 'v' (its MACs in 'macs' and its VTEPs), as
+ * when it stops being an EVPN VNI; returns how many of both went. */
+size_t dp_evpn_forget(struct mac_table *macs, struct dp_vni *v);
 
 /* Trace.  While dp->trace is set, the packet path records what it would
  * do with these instead of doing it (dp-trace.c). */

@@ -92,6 +92,12 @@ find_vni(const struct dp *dp, uint32_t vni)
     return NULL;
 }
 
+struct dp_vni *
+dp_find_vni(const struct dp *dp, uint32_t vni)
+{
+    return find_vni(dp, vni);
+}
+
 /* find_port() and find_vni() for the packet path, through the cache. */
 static struct dp_port *
 lookup_port(struct dp *dp, uint32_t port_no)
@@ -149,6 +155,15 @@ dp_create(struct packet_pool *pool, size_t max_macs,
     return dp;
 }
 
+static void
+free_vni(struct dp_vni *v)
+{
+    free(v->flood_list);
+    free(v->oper_flood);
+    free(v->evpn_vteps);
+    free(v);
+}
+
 void
 dp_destroy(struct dp *dp)
 {
@@ -164,8 +179,7 @@ dp_destroy(struct dp *dp)
         free(port);
     }
     HMAP_FOR_EACH_SAFE (v, node, &dp->vnis) {
-        free(v->flood_list);
-        free(v);
+        free_vni(v);
     }
     hmap_destroy(&dp->ports);
     hmap_destroy(&dp->vnis);
@@ -323,7 +337,7 @@ check_vni_config(uint32_t vni, const struct dp_vni_config *c)
         return EINVAL;
     }
     if (!inet_is_unspecified(&c->group)
-        && (c->n_flood || !inet_is_multicast(&c->group))) {
+        && (c->n_flood || c->evpn || !inet_is_multicast(&c->group))) {
         return EINVAL;
     }
     for (size_t i = 0; i < c->n_flood; i++) {
@@ -368,6 +382,7 @@ dp_vni_set(struct dp *dp, uint32_t vni, const struct dp_vni_config *c)
         list_init(&v->ports);
     }
     struct mac_learn_policy policy = {
+        .no_remotes = c->evpn,
         .listed_only = c->learn_listed_only,
         .remotes = c->flood_list,
         .n_remotes = c->n_flood,
@@ -387,12 +402,17 @@ dp_vni_set(struct dp *dp, uint32_t vni, const struct dp_vni_config *c)
         free(list);
         return error;
     }
-    free(v->flood_list);
-    v->flood_list = list;
-    v->n_flood = c->n_flood;
+    free(v->oper_flood);
+    v->oper_flood = list;
+    v->n_oper_flood = c->n_flood;
+    if (v->evpn && !c->evpn) {
+        dp_evpn_forget(dp->macs, v);
+    }
+    v->evpn = c->evpn;
     v->has_group = !inet_is_unspecified(&c->group);
     v->group = c->group;
-    return 0;
+    /* Short of memory, the floods go where they went before. */
+    return dp_evpn_merge_flood(v);
 }
 
 int
@@ -413,8 +433,7 @@ dp_vni_del(struct dp *dp, uint32_t vni)
     }
     mac_table_del_vni(dp->macs, vni);
     hmap_remove(&dp->vnis, &v->node);
-    free(v->flood_list);
-    free(v);
+    free_vni(v);
     return 0;
 }
 

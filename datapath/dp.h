@@ -155,6 +155,12 @@ struct dp_vni_config {
      * learned. */
     bool learn_listed_only;
     struct inet_prefix learn_prefix;
+
+    /* BGP EVPN is its control plane: nothing is learned from the
+     * underlay, remote MACs and the VTEPs that want floods are given by
+     * the dp_evpn_*() functions, and floods go to those VTEPs and to
+     * 'flood_list' both (head-end replication; no group). */
+    bool evpn;
 };
 
 #define DP_VNI_MAX_FLOOD 256
@@ -168,6 +174,36 @@ int dp_vni_set(struct dp *, uint32_t vni, const struct dp_vni_config *);
 /* Removes 'vni', its entries, and its bindings (the ports stay, unbound).
  * Returns 0 or ENOENT. */
 int dp_vni_del(struct dp *, uint32_t vni);
+
+/* EVPN VNIs.  What these set is not configuration: an agent that follows
+ * the BGP routes sets it, and it goes with the VNI, or when the VNI stops
+ * being an EVPN one.  Each returns 0, ENOENT (no such VNI; for the _del
+ * functions also no such entry), EINVAL (not an EVPN VNI, or an address
+ * that is not unicast), or as said. */
+
+/* At most this many VTEPs receive an EVPN VNI's floods. */
+#define DP_EVPN_MAX_VTEPS 4096
+
+/* Adds a remote MAC (mac_table_add_evpn(): also EEXIST, ESTALE,
+ * ENOMEM). */
+int dp_evpn_mac_add(struct dp *, uint32_t vni, const struct eth_addr *mac,
+                    const struct in6_addr *remote, uint32_t seq);
+int dp_evpn_mac_del(struct dp *, uint32_t vni, const struct eth_addr *mac,
+                    const struct in6_addr *remote);
+
+/* Adds a VTEP to the VNI's floods: also EEXIST, ENOSPC past
+ * DP_EVPN_MAX_VTEPS, ENOMEM. */
+int dp_evpn_vtep_add(struct dp *, uint32_t vni, const struct in6_addr *);
+int dp_evpn_vtep_del(struct dp *, uint32_t vni, const struct in6_addr *);
+
+/* Removes every EVPN MAC and VTEP of 'vni', and says how many went in
+ * '*n' (may be NULL). */
+int dp_evpn_flush(struct dp *, uint32_t vni, size_t *n);
+
+/* Returns the VTEPs the EVPN VNI 'vni' floods to by EVPN, sorted, or NULL
+ * with '*n' 0.  Valid until they next change. */
+const struct in6_addr *dp_evpn_vteps(const struct dp *, uint32_t vni,
+                                     size_t *n);
 
 /* Processes every frame of 'batch', received on 'in_port', at time
  * 'now_ms': learns, decides, encapsulates or decapsulates, and hands the

@@ -34,6 +34,8 @@ struct mac_vni {
     struct mac_owner *underlay; /* The owner of remote entries, or NULL. */
     struct mac_learn_policy policy;
     struct in6_addr *remotes;   /* 'policy.remotes', sorted, owned. */
+    struct list evpn;           /* EVPN entries: mac_entry's 'lru_node'. */
+    size_t n_evpn;
 };
 
 /* The dynamic entries of one VNI learned at one local port, or from the
@@ -63,8 +65,11 @@ struct mac_entry {
     struct eth_addr mac;
     long long used;             /* Last seen, in ms. */
 
-    struct mac_owner *owner;    /* NULL for a static entry. */
-    struct list lru_node;       /* In owner's 'lru'; unused if static. */
+    struct mac_owner *owner;    /* NULL for a static or EVPN entry. */
+    struct list lru_node;       /* In owner's 'lru', or in the VNI's
+                                 * 'evpn' list; unused if static. */
+    bool evpn;                  /* An EVPN entry: no owner. */
+    uint32_t seq;               /* EVPN entries: MAC-mobility sequence. */
 };
 BUILD_ASSERT(offsetof(struct mac_entry, used) + sizeof(long long)
              <= CACHE_LINE);
@@ -387,6 +392,19 @@ attach_to_owner(struct mac_table *t, struct mac_entry *e, struct mac_owner *o)
     hint_grew(&o->vni->biggest, o);
 }
 
+/* Takes EVPN entry 'e' off its VNI's list: it becomes an entry of no
+ * kind, for the caller to free or to give another. */
+static void
+detach_from_evpn(struct mac_table *t, struct mac_entry *e)
+{
+    struct mac_vni *v = find_vni(t, e->vni);
+
+    list_remove(&e->lru_node);
+    e->evpn = false;
+    v->n_evpn--;
+    t->stats.n_evpn--;
+}
+
 void
 mac_table_set_observer(struct mac_table *t, mac_table_observer_cb *cb,
                        void *aux)
@@ -437,6 +455,8 @@ remove_entry(struct mac_table *t, struct mac_entry *e,
     OBSERVE(t, why, e, NULL);
     if (e->owner) {
         detach_from_owner(t, e);
+    } else if (e->evpn) {
+        detach_from_evpn(t, e);
     } else {
         struct mac_vni *v = find_vni(t, e->vni);
 
@@ -584,6 +604,7 @@ mac_table_set_vni(struct mac_table *t, uint32_t vni, unsigned int ageing_s,
         }
         v->vni = vni;
         list_init(&v->owners);
+        list_init(&v->evpn);
     }
     v->ageing_ms = (long long) (ageing_s ? ageing_s
                                 : MAC_TABLE_DEFAULT_AGEING) * 1000;
@@ -676,7 +697,7 @@ may_learn_from(const struct mac_vni *v, const struct in6_addr *remote)
 {
     const struct mac_learn_policy *p = &v->policy;
 
-    return inet_is_unicast(remote)
+    return inet_is_unicast(remote) && !p->no_remotes
            && (!p->listed_only
                || bsearch(remote, p->remotes, p->n_remotes, sizeof *remote,
                           compare_addrs))
@@ -733,6 +754,9 @@ mac_table_would_learn(const struct mac_table *t, uint32_t vni,
     const struct mac_vni *v = e ? (e->owner ? e->owner->vni : NULL)
                                 : find_vni(t, vni);
 
+    if (e && e->evpn && dest->type == MAC_DEST_PORT) {
+        return true;
+    }
     if (e && !e->owner) {
         return mac_dest_equals(&e->dest, dest);
     }
@@ -780,6 +804,35 @@ mac_table_learn_hashed(struct mac_table *t, uint32_t vni,
     return learn_new_or_moved(t, vni, mac, hash, dest, now_ms, e);
 }
 
+/* A source seen on a local port where an EVPN entry placed it remote: the
+ * host moved here, and the local sighting is the newest news of it.  From
+ * the underlay, it is refused: only the control plane moves EVPN
+ * entries. */
+static enum mac_learn_result
+take_over_evpn(struct mac_table *t, struct mac_entry *e,
+               const struct mac_dest *dest, long long now_ms)
+{
+    if (dest->type != MAC_DEST_PORT) {
+        t->stats.learn_refused++;
+        return MAC_LEARN_REFUSED;
+    }
+
+    struct mac_vni *v = find_vni(t, e->vni);
+    struct mac_owner *o;
+
+    make_room(t, v, dest->type);
+    o = get_owner(t, v, dest);
+    if (!o) {
+        return MAC_LEARN_NO_MEMORY;
+    }
+    detach_from_evpn(t, e);
+    attach_to_owner(t, e, o);
+    e->dest = *dest;
+    e->used = now_ms;
+    t->stats.moves++;
+    return MAC_LEARN_MOVED;
+}
+
 /* mac_table_learn_hashed() for a source that is new, moved, or static:
  * 'e' is its entry, or NULL.  Not inlined, so that the common refresh
  * does not pay for the registers this needs. */
@@ -789,6 +842,9 @@ learn_new_or_moved(struct mac_table *t, uint32_t vni,
                    const struct mac_dest *dest, long long now_ms,
                    struct mac_entry *e)
 {
+    if (e && e->evpn) {
+        return take_over_evpn(t, e, dest, now_ms);
+    }
     if (e) {
         if (!e->owner) {
             if (!mac_dest_equals(&e->dest, dest)) {
@@ -849,6 +905,7 @@ learn_new_or_moved(struct mac_table *t, uint32_t vni,
     e->mac = *mac;
     e->dest = *dest;
     e->used = now_ms;
+    e->evpn = false;
     attach_to_owner(t, e, o);
     t->stats.learned++;
     OBSERVE(t, MAC_EVENT_LEARNED, e, NULL);
@@ -919,8 +976,12 @@ mac_table_add_static(struct mac_table *t, uint32_t vni,
     struct mac_entry *e = find_entry(t, vni, mac);
 
     if (e) {
-        if (e->owner) {
-            detach_from_owner(t, e);
+        if (e->owner || e->evpn) {
+            if (e->owner) {
+                detach_from_owner(t, e);
+            } else {
+                detach_from_evpn(t, e);
+            }
             v->n_static++;
             t->stats.n_static++;
         }
@@ -937,12 +998,127 @@ mac_table_add_static(struct mac_table *t, uint32_t vni,
     e->mac = *mac;
     e->dest = *dest;
     e->owner = NULL;
+    e->evpn = false;
     list_init(&e->lru_node);
     e->used = 0;
     v->n_static++;
     t->stats.n_static++;
     OBSERVE(t, MAC_EVENT_ADDED, e, NULL);
     return 0;
+}
+
+/* Says whether an EVPN announcement of 'seq' at 'dest' moves EVPN entry
+ * 'e': only a newer sequence number does, but at the same VTEP an equal
+ * one is the same route again, which is not refused. */
+static bool
+evpn_seq_refused(const struct mac_entry *e, const struct mac_dest *dest,
+                 uint32_t seq)
+{
+    return mac_dest_equals(&e->dest, dest) ? seq < e->seq : seq <= e->seq;
+}
+
+int
+mac_table_add_evpn(struct mac_table *t, uint32_t vni,
+                   const struct eth_addr *mac, const struct in6_addr *remote,
+                   uint32_t seq)
+{
+    struct mac_vni *v = find_vni(t, vni);
+    struct mac_dest dest = { .type = MAC_DEST_REMOTE, .remote = *remote };
+
+    if (!v) {
+        return ENOENT;
+    }
+    if (eth_addr_is_multicast(mac) || eth_addr_is_zero(mac)
+        || !inet_is_unicast(remote)) {
+        return EINVAL;
+    }
+
+    uint32_t hash = hash_entry(t, vni, mac);
+    struct mac_entry *e = find_entry_hashed(t, vni, mac, hash);
+
+    if (e && !e->owner && !e->evpn) {
+        t->stats.static_kept += !mac_dest_equals(&e->dest, &dest);
+        return EEXIST;
+    }
+    if (e && e->evpn) {
+        struct mac_dest from = e->dest;
+
+        if (evpn_seq_refused(e, &dest, seq)) {
+            t->stats.evpn_stale++;
+            return ESTALE;
+        }
+        e->seq = seq;
+        if (!mac_dest_equals(&from, &dest)) {
+            t->stats.moves++;
+            e->dest = dest;
+            OBSERVE(t, MAC_EVENT_MOVED, e, &from);
+        }
+        return 0;
+    }
+
+    struct mac_dest from;
+    bool moved = false;
+
+    if (e) {
+        /* Learned here or elsewhere: the announcement is newer news. */
+        from = e->dest;
+        moved = !mac_dest_equals(&from, &dest);
+        detach_from_owner(t, e);
+        t->stats.moves += moved;
+    } else {
+        e = alloc_entry(t);
+        if (!e || hmap_insert(&t->entries, &e->node, hash)) {
+            free_entry(t, e);
+            return ENOMEM;
+        }
+        e->vni = vni;
+        e->mac = *mac;
+        e->owner = NULL;
+    }
+    e->dest = dest;
+    e->used = 0;
+    e->evpn = true;
+    e->seq = seq;
+    list_push_back(&v->evpn, &e->lru_node);
+    v->n_evpn++;
+    t->stats.n_evpn++;
+    if (moved) {
+        OBSERVE(t, MAC_EVENT_MOVED, e, &from);
+    } else {
+        OBSERVE(t, MAC_EVENT_ADDED, e, NULL);
+    }
+    return 0;
+}
+
+int
+mac_table_del_evpn(struct mac_table *t, uint32_t vni,
+                   const struct eth_addr *mac, const struct in6_addr *remote)
+{
+    struct mac_entry *e = find_entry(t, vni, mac);
+    struct mac_dest dest = { .type = MAC_DEST_REMOTE, .remote = *remote };
+
+    if (!e || !e->evpn || !mac_dest_equals(&e->dest, &dest)) {
+        return ENOENT;
+    }
+    remove_entry(t, e, MAC_EVENT_DELETED);
+    return 0;
+}
+
+size_t
+mac_table_flush_evpn(struct mac_table *t, uint32_t vni)
+{
+    struct mac_vni *v = find_vni(t, vni);
+    struct mac_entry *e;
+    size_t n = 0;
+
+    if (!v) {
+        return 0;
+    }
+    LIST_FOR_EACH_SAFE (e, lru_node, &v->evpn) {
+        remove_entry(t, e, MAC_EVENT_FLUSHED);
+        n++;
+    }
+    return n;
 }
 
 int
@@ -1032,7 +1208,9 @@ report_entry(const struct mac_entry *e, uint32_t vni, long long now_ms,
             .vni = e->vni,
             .mac = e->mac,
             .dest = e->dest,
-            .is_static = !e->owner,
+            .is_static = !e->owner && !e->evpn,
+            .is_evpn = e->evpn,
+            .evpn_seq = e->seq,
             .age_ms = e->owner ? MAX(now_ms - e->used, 0) : 0,
         };
 
@@ -1069,6 +1247,14 @@ mac_table_dump_slice(const struct mac_table *t, uint32_t vni,
         cursor->bucket++;
     }
     return cursor->bucket >= cursor->n_buckets;
+}
+
+size_t
+mac_table_n_evpn(const struct mac_table *t, uint32_t vni)
+{
+    const struct mac_vni *v = find_vni(t, vni);
+
+    return v ? v->n_evpn : 0;
 }
 
 void

@@ -31,7 +31,14 @@
  *
  * Time is whatever clock the caller passes, in milliseconds, so tests can
  * move it.  Ageing is one pass, mac_table_expire(), that the caller runs
- * when the deadline it returned has come: there is no timer per entry. */
+ * when the deadline it returned has come: there is no timer per entry.
+ *
+ * EVPN entries are a third kind: remote MACs that a BGP EVPN control plane
+ * announced (type-2 routes).  Like static ones they never age and are not
+ * bounded by learning's limits (the routes bound them); unlike static ones
+ * a MAC seen on a local port takes one over (the host moved here), and
+ * another EVPN announcement moves one only with a newer MAC-mobility
+ * sequence number. */
 
 #define MAC_TABLE_DEFAULT_AGEING 300        /* Seconds. */
 #define MAC_TABLE_DEFAULT_MAX 262144        /* Entries in the whole table. */
@@ -78,6 +85,9 @@ int mac_table_set_vni(struct mac_table *, uint32_t vni,
 /* Which remote VTEPs a VNI learns from.  A source that is not unicast
  * (inet_is_unicast()) is never learned, whatever the policy. */
 struct mac_learn_policy {
+    bool no_remotes;                    /* None at all (an EVPN VNI, whose
+                                         * remote MACs the control plane
+                                         * gives). */
     bool listed_only;                   /* Only from 'remotes'. */
     const struct in6_addr *remotes;
     size_t n_remotes;
@@ -94,6 +104,34 @@ int mac_table_set_learning(struct mac_table *, uint32_t vni,
 
 /* Removes 'vni''s settings and all its entries, static ones included. */
 void mac_table_del_vni(struct mac_table *, uint32_t vni);
+
+/* EVPN entries (see the top of this file).
+ *
+ * Adds or moves the EVPN entry for 'mac' in 'vni' to remote VTEP 'remote'
+ * with MAC-mobility sequence number 'seq'.  An EVPN entry already at
+ * 'remote' with the same 'seq' is left as it is (a route announced again);
+ * one with an equal or newer 'seq' anywhere else, or an older one at
+ * 'remote', stays, and the refusal is counted as 'evpn_stale'.  A learned
+ * entry is replaced; a static one stays ('static_kept').  Returns 0,
+ * ENOENT if the VNI is not configured, EINVAL for a multicast or zero MAC
+ * or a 'remote' that is not unicast, EEXIST for a static entry, ESTALE
+ * for a refused sequence number, or ENOMEM. */
+int mac_table_add_evpn(struct mac_table *, uint32_t vni,
+                       const struct eth_addr *mac,
+                       const struct in6_addr *remote, uint32_t seq);
+
+/* Removes the EVPN entry for 'mac' in 'vni' if it is at 'remote' (a route
+ * withdrawn by a VTEP the MAC has since moved from leaves the newer entry
+ * alone).  Returns 0 or ENOENT. */
+int mac_table_del_evpn(struct mac_table *, uint32_t vni,
+                       const struct eth_addr *mac,
+                       const struct in6_addr *remote);
+
+/* Removes every EVPN entry of 'vni' and returns how many went. */
+size_t mac_table_flush_evpn(struct mac_table *, uint32_t vni);
+
+/* Returns how many EVPN entries 'vni' holds (0 if it is not configured). */
+size_t mac_table_n_evpn(const struct mac_table *, uint32_t vni);
 
 enum mac_learn_result {
     MAC_LEARN_NEW,              /* A new entry. */
@@ -188,7 +226,10 @@ struct mac_table_entry_info {
     struct eth_addr mac;
     struct mac_dest dest;
     bool is_static;
-    long long age_ms;           /* Since last seen; 0 for static entries. */
+    bool is_evpn;               /* Neither static nor learned. */
+    uint32_t evpn_seq;          /* EVPN entries: MAC-mobility sequence. */
+    long long age_ms;           /* Since last seen; 0 for static and EVPN
+                                 * entries. */
 };
 
 typedef void mac_table_dump_cb(const struct mac_table_entry_info *,
@@ -225,6 +266,9 @@ struct mac_table_stats {
     uint64_t static_kept;       /* Learning that a static entry overrode. */
     uint64_t multicast_ignored; /* Multicast or zero sources not learned. */
     uint64_t learn_refused;     /* Remote VTEPs a VNI's policy refused. */
+    size_t n_evpn;              /* EVPN entries now. */
+    uint64_t evpn_stale;        /* EVPN moves refused for their sequence
+                                 * number. */
 };
 
 /* Observing: what happens to the entries, as it happens (the event

@@ -111,6 +111,17 @@ check_address(const char *what, const char *s, bool want_multicast,
     return true;
 }
 
+static bool
+check_evpn_group(const Vswitch__VniConfig *c, char *error, size_t size)
+{
+    if (request_vni_is_evpn(c) && c->group && *c->group) {
+        snprintf(error, size, "VNI %u: an EVPN VNI floods to the VTEPs of "
+                 "its routes and its flood= list, not to a group", c->vni);
+        return false;
+    }
+    return true;
+}
+
 bool
 request_check_vni_config(const Vswitch__VniConfig *c, char *error,
                          size_t size)
@@ -165,6 +176,15 @@ request_check_vni_config(const Vswitch__VniConfig *c, char *error,
         return false;
     }
 
+    if (c->has_control && c->control != VSWITCH__CONTROL__CONTROL_EVPN
+        && c->control != VSWITCH__CONTROL__CONTROL_FLOOD_AND_LEARN) {
+        snprintf(error, size, "control: unknown mode %d", (int) c->control);
+        return false;
+    }
+    if (!check_evpn_group(c, error, size)) {
+        return false;
+    }
+
     struct inet_prefix prefix;
 
     if (c->learn_prefix && *c->learn_prefix
@@ -181,6 +201,9 @@ bool
 request_check_vni_whole(const Vswitch__VniConfig *c, char *error,
                         size_t size)
 {
+    if (!check_evpn_group(c, error, size)) {
+        return false;
+    }
     if (c->has_learn && c->learn == VSWITCH__LEARN__LEARN_LIST
         && !c->n_flood) {
         snprintf(error, size, "VNI %u: learn=list needs a flood= list",
@@ -188,6 +211,12 @@ request_check_vni_whole(const Vswitch__VniConfig *c, char *error,
         return false;
     }
     return true;
+}
+
+bool
+request_vni_is_evpn(const Vswitch__VniConfig *c)
+{
+    return c->has_control && c->control == VSWITCH__CONTROL__CONTROL_EVPN;
 }
 
 bool
@@ -393,6 +422,16 @@ check_batch(const Vswitch__Batch *batch, char *error, size_t size)
     return true;
 }
 
+static bool
+request_check_evpn_vtep(const Vswitch__EvpnVtep *v, char *error,
+                        size_t size)
+{
+    struct in6_addr addr;
+
+    return request_check_vni(v->vni, error, size)
+           && check_address("remote", v->remote, false, &addr, error, size);
+}
+
 bool
 request_check(const Vswitch__Request *req, char *error, size_t size)
 {
@@ -443,6 +482,22 @@ request_check(const Vswitch__Request *req, char *error, size_t size)
         }
         return request_check_vni(req->fdb_del->vni, error, size);
     }
+    case VSWITCH__REQUEST__COMMAND_EVPN_MAC_ADD:
+        return request_check_static_mac(req->evpn_mac_add->vni,
+                                        req->evpn_mac_add->mac, NULL,
+                                        req->evpn_mac_add->remote, error,
+                                        size);
+    case VSWITCH__REQUEST__COMMAND_EVPN_MAC_DEL:
+        return request_check_static_mac(req->evpn_mac_del->vni,
+                                        req->evpn_mac_del->mac, NULL,
+                                        req->evpn_mac_del->remote, error,
+                                        size);
+    case VSWITCH__REQUEST__COMMAND_EVPN_VTEP_ADD:
+        return request_check_evpn_vtep(req->evpn_vtep_add, error, size);
+    case VSWITCH__REQUEST__COMMAND_EVPN_VTEP_DEL:
+        return request_check_evpn_vtep(req->evpn_vtep_del, error, size);
+    case VSWITCH__REQUEST__COMMAND_EVPN_FLUSH:
+        return request_check_vni(req->evpn_flush->vni, error, size);
     case VSWITCH__REQUEST__COMMAND_STATS:
         return !req->stats->name
                || request_check_port_name(req->stats->name, error, size);

@@ -29,6 +29,10 @@ bool request_check_vni_config(const Vswitch__VniConfig *, char *error,
 bool request_check_vni_whole(const Vswitch__VniConfig *, char *error,
                              size_t size);
 
+/* Says whether BGP EVPN is the control plane of the VNI configured by
+ * 'c'. */
+bool request_vni_is_evpn(const Vswitch__VniConfig *c);
+
 /* Says whether the VNI configured by 'c' learns from the remote VTEPs of
  * its flood list only: if told so, and by default when it has a list. */
 bool request_vni_learns_from_list(const Vswitch__VniConfig *c);

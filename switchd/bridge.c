@@ -362,6 +362,7 @@ vni_config_to_dp(const Vswitch__VniConfig *v, struct dp_vni_config *dc,
     dc->ageing_s = v->has_ageing ? v->ageing : 0;
     dc->mac_limit = v->has_mac_limit ? v->mac_limit : 0;
     dc->learn_listed_only = request_vni_learns_from_list(v);
+    dc->evpn = request_vni_is_evpn(v);
     if (v->learn_prefix) {
         inet_prefix_parse(v->learn_prefix, &dc->learn_prefix);
     }

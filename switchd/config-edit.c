@@ -437,6 +437,18 @@ drop_empty(char **s)
     }
 }
 
+/* Gives 'to' the control plane 'from' names, if it names one.  The
+ * default, flood-and-learn, is stored as no mode at all, so that a VNI
+ * added with control=flood-and-learn is the same as one added without. */
+static void
+set_control(Vswitch__VniConfig *to, const Vswitch__VniConfig *from)
+{
+    if (from->has_control) {
+        to->has_control = request_vni_is_evpn(from);
+        to->control = to->has_control ? VSWITCH__CONTROL__CONTROL_EVPN : 0;
+    }
+}
+
 Vswitch__Status
 config_edit_add_vni(struct config_edit *e, const Vswitch__VniConfig *req)
 {
@@ -449,6 +461,7 @@ config_edit_add_vni(struct config_edit *e, const Vswitch__VniConfig *req)
     }
     drop_empty(&vni->group);
     drop_empty(&vni->learn_prefix);
+    set_control(vni, vni);
 
     char error[REQUEST_ERROR_SIZE];
 
@@ -488,10 +501,11 @@ config_edit_set_vni(struct config_edit *e, const Vswitch__VniConfig *req)
                     "VNI %u does not exist", req->vni);
     }
     if (!req->group && !req->n_flood && !req->has_ageing
-        && !req->has_mac_limit && !req->has_learn && !req->learn_prefix) {
+        && !req->has_mac_limit && !req->has_learn && !req->learn_prefix
+        && !req->has_control) {
         return fail(e, VSWITCH__STATUS__STATUS_INVALID,
                     "set-vni needs group=, flood=, ageing=, mac-limit=, "
-                    "learn= or learn-prefix=");
+                    "learn=, learn-prefix= or control=");
     }
 
     Vswitch__VniConfig *merged = config_clone(&vni->base);
@@ -533,6 +547,7 @@ config_edit_set_vni(struct config_edit *e, const Vswitch__VniConfig *req)
         merged->has_learn = true;
         merged->learn = given->learn;
     }
+    set_control(merged, given);
     if (given->learn_prefix) {
         /* Moved, not copied; an empty one removes the prefix. */
         free(merged->learn_prefix);

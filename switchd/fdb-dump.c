@@ -27,6 +27,8 @@ struct dump_entry {
     uint32_t port;              /* Index in the dump's 'ports'. */
     struct eth_addr mac;
     bool is_static;
+    bool is_evpn;
+    uint32_t seq;               /* EVPN entries only. */
 };
 
 struct dump_port {
@@ -85,6 +87,8 @@ copy_entry(const struct mac_table_entry_info *info, void *d_)
     e->vni = info->vni;
     e->mac = info->mac;
     e->is_static = info->is_static;
+    e->is_evpn = info->is_evpn;
+    e->seq = info->evpn_seq;
     e->age_ms = (uint64_t) info->age_ms;
     if (info->dest.type == MAC_DEST_PORT) {
         e->port = port_index(d, info->dest.port_no);
@@ -183,6 +187,11 @@ fdb_dump_build(struct fdb_dump *d)
         }
         m->static_ = e->is_static;
         m->age_ms = e->age_ms;
+        if (e->is_evpn) {
+            m->has_evpn = m->evpn = true;
+            m->has_seq = true;
+            m->seq = e->seq;
+        }
         d->list.entries[i] = m;
     }
     d->list.n_entries = n;

@@ -114,7 +114,7 @@ fdb_event(struct monitor_set *set, const char *action,
 
     ev->has_vni = true;
     ev->vni = e->vni;
-    ev->type = e->is_static ? "static" : "dynamic";
+    ev->type = e->is_evpn ? "evpn" : e->is_static ? "static" : "dynamic";
     monitor_event_set(ev, &ev->mac, eth_addr_format(&e->mac, mac));
     set_dest(set, ev, &e->dest, &ev->port, &ev->remote);
     if (from) {

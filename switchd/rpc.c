@@ -225,6 +225,24 @@ vni_group_msg(const struct bridge *b, const Vswitch__VniConfig *vc,
     }
 }
 
+static void
+evpn_status_msg(const struct bridge *b, Vswitch__VniStatus *m)
+{
+    size_t n;
+    const struct in6_addr *vteps = dp_evpn_vteps(bridge_dp(b),
+                                                 m->config->vni, &n);
+    char buf[INET_ADDR_STRLEN];
+
+    m->evpn_vteps = xcalloc(n ? n : 1, sizeof *m->evpn_vteps);
+    for (size_t i = 0; i < n; i++) {
+        m->evpn_vteps[m->n_evpn_vteps++] = xstrdup(inet_format(&vteps[i],
+                                                               buf));
+    }
+    m->has_evpn_macs = true;
+    m->evpn_macs = mac_table_n_evpn(dp_mac_table(bridge_dp(b)),
+                                    m->config->vni);
+}
+
 static Vswitch__VniStatus *
 vni_status_msg(const struct bridge *b, const Vswitch__VniConfig *vc)
 {
@@ -248,6 +266,9 @@ vni_status_msg(const struct bridge *b, const Vswitch__VniConfig *vc)
     m->mac_limit = limit;
     m->dynamic_macs = n_dynamic;
     m->static_macs = n_static;
+    if (request_vni_is_evpn(vc)) {
+        evpn_status_msg(b, m);
+    }
     if (!dp_vni_get_counters(bridge_dp(b), vc->vni, &counters)) {
         memset(&counters, 0, sizeof counters);
     }
@@ -622,6 +643,9 @@ do_fdb_stats(struct rpc_call *call)
     m->static_kept = s.static_kept;
     m->multicast_ignored = s.multicast_ignored;
     m->learn_refused = s.learn_refused;
+    m->has_evpn_macs = m->has_evpn_stale = true;
+    m->evpn_macs = s.n_evpn;
+    m->evpn_stale = s.evpn_stale;
     call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FDB_STATS;
     call->resp->fdb_stats = m;
     return OK;
@@ -1128,6 +1152,113 @@ do_fdb_flush(struct rpc_call *call)
     return OK;
 }
 
+/* EVPN state: the agent's to set, never saved, so no edit and no commit.
+ * Returns the status of 'error' from dp_evpn_*() for 'vni', with the
+ * reason in the call's error; 'what' names the entry. */
+static Vswitch__Status
+evpn_status(struct rpc_call *call, int error, uint32_t vni,
+            const char *what)
+{
+    bool may_exist = call->req->has_may_exist && call->req->may_exist;
+    bool if_exists = call->req->has_if_exists && call->req->if_exists;
+
+    if (!error || (error == EEXIST && may_exist)
+        || (error == ENOENT && if_exists
+            && config_find_vni(bridge_config(call->rpc->bridge), vni))) {
+        return OK;
+    }
+    switch (error) {
+    case ENOENT:
+        if (!config_find_vni(bridge_config(call->rpc->bridge), vni)) {
+            snprintf(call->error, sizeof call->error,
+                     "VNI %u does not exist", vni);
+        } else {
+            snprintf(call->error, sizeof call->error,
+                     "VNI %u has no EVPN %s", vni, what);
+        }
+        return VSWITCH__STATUS__STATUS_NOT_FOUND;
+    case EINVAL:
+        snprintf(call->error, sizeof call->error,
+                 "VNI %u is not an EVPN VNI (set-vni %u control=evpn)",
+                 vni, vni);
+        return VSWITCH__STATUS__STATUS_INVALID;
+    case EEXIST:
+        snprintf(call->error, sizeof call->error, "VNI %u: %s", vni,
+                 call->req->command_case
+                 == VSWITCH__REQUEST__COMMAND_EVPN_MAC_ADD
+                 ? "a static entry holds this MAC" : "the VTEP is listed");
+        return VSWITCH__STATUS__STATUS_EXISTS;
+    case ESTALE:
+        snprintf(call->error, sizeof call->error, "VNI %u: %s: an entry "
+                 "with an equal or newer sequence number holds it", vni,
+                 what);
+        return VSWITCH__STATUS__STATUS_FAILED;
+    case ENOSPC:
+        snprintf(call->error, sizeof call->error, "VNI %u: at most %d EVPN "
+                 "VTEPs", vni, DP_EVPN_MAX_VTEPS);
+        return VSWITCH__STATUS__STATUS_FAILED;
+    default:
+        snprintf(call->error, sizeof call->error, "VNI %u: %s", vni,
+                 strerror(error));
+        return VSWITCH__STATUS__STATUS_FAILED;
+    }
+}
+
+static Vswitch__Status
+do_evpn_mac(struct rpc_call *call)
+{
+    bool add = call->req->command_case
+               == VSWITCH__REQUEST__COMMAND_EVPN_MAC_ADD;
+    const Vswitch__EvpnMac *m = add ? call->req->evpn_mac_add
+                                    : call->req->evpn_mac_del;
+    struct dp *dp = bridge_dp(call->rpc->bridge);
+    struct eth_addr mac;
+    struct in6_addr remote;
+
+    eth_addr_parse(m->mac, &mac);
+    inet_parse(m->remote, &remote);
+    return evpn_status(call, add ? dp_evpn_mac_add(dp, m->vni, &mac, &remote,
+                                                   m->has_seq ? m->seq : 0)
+                                 : dp_evpn_mac_del(dp, m->vni, &mac, &remote),
+                       m->vni, m->mac);
+}
+
+static Vswitch__Status
+do_evpn_vtep(struct rpc_call *call)
+{
+    bool add = call->req->command_case
+               == VSWITCH__REQUEST__COMMAND_EVPN_VTEP_ADD;
+    const Vswitch__EvpnVtep *v = add ? call->req->evpn_vtep_add
+                                     : call->req->evpn_vtep_del;
+    struct dp *dp = bridge_dp(call->rpc->bridge);
+    struct in6_addr remote;
+
+    inet_parse(v->remote, &remote);
+    return evpn_status(call, add ? dp_evpn_vtep_add(dp, v->vni, &remote)
+                                 : dp_evpn_vtep_del(dp, v->vni, &remote),
+                       v->vni, v->remote);
+}
+
+static Vswitch__Status
+do_evpn_flush(struct rpc_call *call)
+{
+    uint32_t vni = call->req->evpn_flush->vni;
+    size_t n;
+    Vswitch__Status status = evpn_status(
+        call, dp_evpn_flush(bridge_dp(call->rpc->bridge), vni, &n), vni,
+        "state");
+
+    if (status == OK) {
+        Vswitch__FlushReply *m = xmalloc(sizeof *m);
+
+        vswitch__flush_reply__init(m);
+        m->removed = n;
+        call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FLUSHED;
+        call->resp->flushed = m;
+    }
+    return status;
+}
+
 static Vswitch__Status
 do_port_replay(struct rpc_call *call)
 {
@@ -1257,6 +1388,16 @@ static const struct rpc_command commands[] = {
     { VSWITCH__REQUEST__COMMAND_FDB_DEL, "fdb-del", false, do_fdb_del },
     { VSWITCH__REQUEST__COMMAND_FDB_FLUSH, "fdb-flush", false,
       do_fdb_flush },
+    { VSWITCH__REQUEST__COMMAND_EVPN_MAC_ADD, "evpn-mac-add", false,
+      do_evpn_mac },
+    { VSWITCH__REQUEST__COMMAND_EVPN_MAC_DEL, "evpn-mac-del", false,
+      do_evpn_mac },
+    { VSWITCH__REQUEST__COMMAND_EVPN_VTEP_ADD, "evpn-vtep-add", false,
+      do_evpn_vtep },
+    { VSWITCH__REQUEST__COMMAND_EVPN_VTEP_DEL, "evpn-vtep-del", false,
+      do_evpn_vtep },
+    { VSWITCH__REQUEST__COMMAND_EVPN_FLUSH, "evpn-flush", false,
+      do_evpn_flush },
     { VSWITCH__REQUEST__COMMAND_FDB_STATS, "fdb-stats", true,
       do_fdb_stats },
     { VSWITCH__REQUEST__COMMAND_STATS, "stats", true, do_stats },

@@ -142,6 +142,8 @@ SYSTEM_TESTS = \
 	tests/system/flows-tunnel.sh \
 	tests/system/groups.sh \
 	tests/system/monitor.sh \
+	tests/system/evpn.sh \
+	tests/system/evpn-vni.sh \
 	tests/system/her.sh \
 	tests/system/kernel-interop.sh \
 	tests/system/learning.sh \
@@ -165,6 +167,7 @@ if ENABLE_SYSTEM_TESTS
 TESTS += $(SYSTEM_TESTS)
 endif
 EXTRA_DIST += $(SYSTEM_TESTS) tests/system/lib.sh tests/system/netns.sh \
+	tests/system/evpn-hosts.sh \
 	tests/system/guest.sh tests/system/vm-lifecycle.sh \
 	tests/system/install.sh tests/system/service.sh \
 	tests/system/hold-connections.py tests/system/xfer.py \

@@ -2236,6 +2236,168 @@ START_TEST(test_flows_cache_follows_rule_changes)
 }
 END_TEST
 
+/* EVPN VNIs. */
+
+/* Counts the frames host 'h' sent to the VTEP with outer destination
+ * 'dst'. */
+static size_t
+n_sent_to(const struct host *h, const struct in6_addr *dst)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < h->n_sent; i++) {
+        if (h->sent[i].port_no == PORT_VTEP) {
+            struct in6_addr got = outer_dst(h->sent[i].p);
+
+            n += !memcmp(&got, dst, sizeof got);
+        }
+    }
+    return n;
+}
+
+static void
+make_evpn(int host, const struct in6_addr *flood, size_t n_flood)
+{
+    struct dp_vni_config vc = { .evpn = true, .flood_list = flood,
+                                .n_flood = n_flood };
+
+    ck_assert_int_eq(dp_vni_set(hosts[host].dp, VNI_A, &vc), 0);
+}
+
+/* In an EVPN VNI floods go to the VTEPs of the type-3 routes, frames from
+ * the underlay are delivered but teach nothing, local ports still learn,
+ * and a type-2 route's MAC is reached by unicast. */
+START_TEST(test_evpn_vni_floods_to_its_vteps_and_learns_locally)
+{
+    struct eth_addr a = fixture_mac(1), b = fixture_mac(2);
+    struct mac_table_stats st;
+    uint8_t frame[128];
+    size_t len = fixture_arp_request(frame, &a, 1, 2);
+
+    for (int h = 0; h < MAX_HOSTS; h++) {
+        make_evpn(h, NULL, 0);
+    }
+    ck_assert_int_eq(dp_evpn_vtep_add(hosts[0].dp, VNI_A, &hosts[1].ip), 0);
+    ck_assert_int_eq(dp_evpn_vtep_add(hosts[0].dp, VNI_A, &hosts[2].ip), 0);
+
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VTEP), 2);
+    ck_assert_uint_eq(n_sent_to(&hosts[0], &hosts[1].ip), 1);
+    ck_assert_uint_eq(n_sent_to(&hosts[0], &hosts[2].ip), 1);
+    ck_assert_uint_eq(n_sent_to(&hosts[0], &group), 0);
+
+    struct mac_dest vm1 = port_dest(PORT_VM1);
+
+    assert_learned(0, VNI_A, 1, &vm1);
+
+    ck_assert_uint_eq(deliver_underlay(0), 2);
+    for (int h = 1; h < MAX_HOSTS; h++) {
+        ck_assert_uint_eq(n_sent_on(&hosts[h], PORT_VM1), 1);
+        ck_assert_ptr_null(mac_table_lookup(dp_mac_table(hosts[h].dp),
+                                            VNI_A, &a));
+        mac_table_get_stats(dp_mac_table(hosts[h].dp), &st);
+        ck_assert_uint_eq(st.n_dynamic, 0);
+        ck_assert_uint_eq(st.learn_refused, 1);
+    }
+
+    /* With the route, host 1 answers by unicast to host 0 alone. */
+    ck_assert_int_eq(dp_evpn_mac_add(hosts[1].dp, VNI_A, &a, &hosts[0].ip,
+                                     0), 0);
+    clear_sent(&hosts[1]);
+    len = fixture_udp4_frame(frame, &a, &b, 2, 1, 3, 4, 20);
+    inject(1, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VTEP), 1);
+    ck_assert_uint_eq(n_sent_to(&hosts[1], &hosts[0].ip), 1);
+    ck_assert_uint_eq(n_sent_on(&hosts[1], PORT_VM2), 0);
+}
+END_TEST
+
+/* The flood list in use is the flood= list and the EVPN VTEPs, one copy
+ * to a VTEP in both; changing other settings keeps the EVPN state, going
+ * back to flood-and-learn forgets it. */
+START_TEST(test_evpn_flood_list_merges_and_resets)
+{
+    struct eth_addr a = fixture_mac(1), c = fixture_mac(3);
+    uint8_t frame[128];
+    size_t len = fixture_arp_request(frame, &a, 1, 2);
+    struct dp *dp = hosts[0].dp;
+
+    make_evpn(0, &hosts[1].ip, 1);
+    ck_assert_int_eq(dp_evpn_vtep_add(dp, VNI_A, &hosts[1].ip), 0);
+    ck_assert_int_eq(dp_evpn_vtep_add(dp, VNI_A, &hosts[1].ip), EEXIST);
+    ck_assert_int_eq(dp_evpn_vtep_add(dp, VNI_A, &hosts[2].ip), 0);
+    ck_assert_int_eq(dp_evpn_vtep_add(dp, VNI_A, &group), EINVAL);
+    ck_assert_int_eq(dp_evpn_vtep_add(dp, VNI_B, &hosts[2].ip), EINVAL);
+    ck_assert_int_eq(dp_evpn_vtep_add(dp, 4242, &hosts[2].ip), ENOENT);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_to(&hosts[0], &hosts[1].ip), 1);
+    ck_assert_uint_eq(n_sent_to(&hosts[0], &hosts[2].ip), 1);
+
+    /* Host 2 leaves: the flood= list still names host 1. */
+    ck_assert_int_eq(dp_evpn_vtep_del(dp, VNI_A, &hosts[2].ip), 0);
+    ck_assert_int_eq(dp_evpn_vtep_del(dp, VNI_A, &hosts[2].ip), ENOENT);
+    ck_assert_int_eq(dp_evpn_vtep_del(dp, VNI_A, &hosts[1].ip), 0);
+    clear_sent(&hosts[0]);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VTEP), 1);
+    ck_assert_uint_eq(n_sent_to(&hosts[0], &hosts[1].ip), 1);
+
+    /* Another setting changed: the EVPN state stays. */
+    ck_assert_int_eq(dp_evpn_vtep_add(dp, VNI_A, &hosts[2].ip), 0);
+    ck_assert_int_eq(dp_evpn_mac_add(dp, VNI_A, &c, &hosts[2].ip, 3), 0);
+    make_evpn(0, NULL, 0);
+    size_t n;
+    const struct in6_addr *vteps = dp_evpn_vteps(dp, VNI_A, &n);
+
+    ck_assert_uint_eq(n, 1);
+    ck_assert_mem_eq(&vteps[0], &hosts[2].ip, sizeof *vteps);
+    ck_assert_uint_eq(mac_table_n_evpn(dp_mac_table(dp), VNI_A), 1);
+
+    /* A group is no EVPN flood target. */
+    struct dp_vni_config bad = { .evpn = true, .group = group };
+
+    ck_assert_int_eq(dp_vni_set(dp, VNI_A, &bad), EINVAL);
+
+    /* Back to flood-and-learn: nothing of EVPN is left. */
+    struct dp_vni_config plain = { .group = group };
+
+    ck_assert_int_eq(dp_vni_set(dp, VNI_A, &plain), 0);
+    ck_assert_uint_eq(mac_table_n_evpn(dp_mac_table(dp), VNI_A), 0);
+    ck_assert_ptr_null(mac_table_lookup(dp_mac_table(dp), VNI_A, &c));
+    ck_assert_ptr_null(dp_evpn_vteps(dp, VNI_A, &n));
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(dp_evpn_mac_add(dp, VNI_A, &c, &hosts[2].ip, 4),
+                     EINVAL);
+    clear_sent(&hosts[0]);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VTEP), 1);
+    ck_assert_uint_eq(n_sent_to(&hosts[0], &group), 1);
+}
+END_TEST
+
+START_TEST(test_evpn_flush_removes_macs_and_vteps)
+{
+    struct eth_addr a = fixture_mac(1), c = fixture_mac(3);
+    uint8_t frame[128];
+    size_t len = fixture_arp_request(frame, &a, 1, 2);
+    struct dp *dp = hosts[0].dp;
+    size_t n;
+
+    make_evpn(0, NULL, 0);
+    ck_assert_int_eq(dp_evpn_vtep_add(dp, VNI_A, &hosts[1].ip), 0);
+    ck_assert_int_eq(dp_evpn_mac_add(dp, VNI_A, &c, &hosts[1].ip, 0), 0);
+    ck_assert_int_eq(dp_evpn_mac_del(dp, VNI_A, &c, &hosts[2].ip), ENOENT);
+    ck_assert_int_eq(dp_evpn_flush(dp, VNI_A, &n), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_ptr_null(mac_table_lookup(dp_mac_table(dp), VNI_A, &c));
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VTEP), 0);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VM2), 1);
+    ck_assert_int_eq(dp_evpn_flush(dp, VNI_B, &n), EINVAL);
+    ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
 static Suite *
 dp_suite(void)
 {
@@ -2309,6 +2471,9 @@ dp_suite(void)
     tcase_add_checked_fixture(her, setup_her, teardown);
     tcase_add_test(her, test_head_end_replication);
     tcase_add_test(her, test_learns_only_from_listed_vteps);
+    tcase_add_test(her, test_evpn_vni_floods_to_its_vteps_and_learns_locally);
+    tcase_add_test(her, test_evpn_flood_list_merges_and_resets);
+    tcase_add_test(her, test_evpn_flush_removes_macs_and_vteps);
     suite_add_tcase(s, her);
     return s;
 }

@@ -1647,6 +1647,241 @@ START_TEST(test_flush_many_by_remote)
 }
 END_TEST
 
+/* EVPN entries. */
+
+/* Asserts that 'mac' lives in 'vni' at the remote VTEP of 'dest'. */
+static void
+assert_at_remote(const struct mac_table *t, uint32_t vni,
+                 const struct eth_addr *mac, const struct mac_dest *dest)
+{
+    const struct mac_dest *at = mac_table_lookup(t, vni, mac);
+
+    ck_assert_ptr_nonnull(at);
+    ck_assert(mac_dest_equals(at, dest));
+}
+
+START_TEST(test_evpn_never_ages_and_survives_flush)
+{
+    struct mac_table *t = create_table(0);
+    struct eth_addr mac = fixture_mac(1);
+    struct mac_dest a = remote_dest(0xc0000201);
+
+    set_vni(t, VNI_A, 10, 0);
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_A, &mac, &a.remote, 7), 0);
+    mac_table_expire(t, 1000 * SEC);
+    ck_assert_uint_eq(mac_table_flush(t, VNI_A, NULL), 0);
+    ck_assert_uint_eq(mac_table_flush(t, 0, &a), 0);
+    assert_at_remote(t, VNI_A, &mac, &a);
+
+    struct dump dump = dump_table(t, VNI_A, 1000 * SEC);
+
+    ck_assert_uint_eq(dump.n, 1);
+    ck_assert(dump.infos[0].is_evpn);
+    ck_assert(!dump.infos[0].is_static);
+    ck_assert_uint_eq(dump.infos[0].evpn_seq, 7);
+    ck_assert_int_eq(dump.infos[0].age_ms, 0);
+    free(dump.infos);
+
+    struct mac_table_stats stats = get_stats(t);
+    struct vni_info info = get_vni(t, VNI_A);
+
+    ck_assert_uint_eq(stats.n_evpn, 1);
+    ck_assert_uint_eq(stats.n_dynamic + stats.n_static, 0);
+    ck_assert_uint_eq(info.n_dynamic + info.n_static, 0);
+    ck_assert_uint_eq(mac_table_n_evpn(t, VNI_A), 1);
+    ck_assert_uint_eq(stats.expired, 0);
+    mac_table_destroy(t);
+}
+END_TEST
+
+START_TEST(test_evpn_moves_only_with_newer_seq)
+{
+    struct mac_table *t = create_table(0);
+    struct eth_addr mac = fixture_mac(1);
+    struct mac_dest a = remote_dest(0xc0000201);
+    struct mac_dest b = remote_dest(0xc0000202);
+
+    set_vni(t, VNI_A, 0, 0);
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_A, &mac, &a.remote, 1), 0);
+
+    /* An equal or older number elsewhere is refused and counted. */
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_A, &mac, &b.remote, 1),
+                     ESTALE);
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_A, &mac, &b.remote, 0),
+                     ESTALE);
+    assert_at_remote(t, VNI_A, &mac, &a);
+    ck_assert_uint_eq(get_stats(t).evpn_stale, 2);
+
+    /* The same route again is no refusal; an older one at the same VTEP
+     * is. */
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_A, &mac, &a.remote, 1), 0);
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_A, &mac, &a.remote, 0),
+                     ESTALE);
+    ck_assert_uint_eq(get_stats(t).evpn_stale, 3);
+    ck_assert_uint_eq(get_stats(t).moves, 0);
+
+    /* A newer one moves it. */
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_A, &mac, &b.remote, 2), 0);
+    assert_at_remote(t, VNI_A, &mac, &b);
+    ck_assert_uint_eq(get_stats(t).moves, 1);
+    ck_assert_uint_eq(get_stats(t).n_evpn, 1);
+
+    /* The old VTEP's withdrawal leaves the newer entry alone. */
+    ck_assert_int_eq(mac_table_del_evpn(t, VNI_A, &mac, &a.remote), ENOENT);
+    assert_at_remote(t, VNI_A, &mac, &b);
+    ck_assert_int_eq(mac_table_del_evpn(t, VNI_A, &mac, &b.remote), 0);
+    assert_absent(t, VNI_A, &mac);
+    ck_assert_uint_eq(get_stats(t).n_evpn, 0);
+
+    /* Once withdrawn, any number is new again. */
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_A, &mac, &a.remote, 0), 0);
+    assert_at_remote(t, VNI_A, &mac, &a);
+    mac_table_destroy(t);
+}
+END_TEST
+
+START_TEST(test_evpn_taken_over_by_local_port_only)
+{
+    struct mac_table *t = create_table(0);
+    struct eth_addr mac = fixture_mac(1);
+    struct mac_dest a = remote_dest(0xc0000201);
+    struct mac_dest b = remote_dest(0xc0000202);
+    struct mac_dest port = port_dest(3);
+
+    set_vni(t, VNI_A, 0, 0);
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_A, &mac, &a.remote, 4), 0);
+
+    /* The underlay does not move it, even where learning is on. */
+    ck_assert(!mac_table_would_learn(t, VNI_A, &mac, &b));
+    ck_assert_int_eq(mac_table_learn(t, VNI_A, &mac, &b, 0),
+                     MAC_LEARN_REFUSED);
+    assert_at_remote(t, VNI_A, &mac, &a);
+
+    /* A local port does: the host moved here. */
+    ck_assert(mac_table_would_learn(t, VNI_A, &mac, &port));
+    ck_assert_int_eq(mac_table_learn(t, VNI_A, &mac, &port, 5 * SEC),
+                     MAC_LEARN_MOVED);
+    assert_at_port(t, VNI_A, &mac, 3);
+
+    struct mac_table_stats stats = get_stats(t);
+
+    ck_assert_uint_eq(stats.n_evpn, 0);
+    ck_assert_uint_eq(stats.n_dynamic, 1);
+    ck_assert_uint_eq(stats.moves, 1);
+    ck_assert_uint_eq(mac_table_n_evpn(t, VNI_A), 0);
+
+    /* Now learned, it ages like any other. */
+    mac_table_expire(t, 5 * SEC + MAC_TABLE_DEFAULT_AGEING * SEC);
+    assert_absent(t, VNI_A, &mac);
+    mac_table_destroy(t);
+}
+END_TEST
+
+START_TEST(test_evpn_replaces_learned_not_static)
+{
+    struct mac_table *t = create_table(0);
+    struct eth_addr learned = fixture_mac(1);
+    struct eth_addr fixed = fixture_mac(2);
+    struct mac_dest a = remote_dest(0xc0000201);
+    struct mac_dest port = port_dest(3);
+
+    set_vni(t, VNI_A, 0, 0);
+    learn_new(t, VNI_A, &learned, &port, 0);
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_A, &learned, &a.remote, 0),
+                     0);
+    assert_at_remote(t, VNI_A, &learned, &a);
+    ck_assert_uint_eq(get_stats(t).n_dynamic, 0);
+    ck_assert_uint_eq(get_stats(t).n_evpn, 1);
+
+    ck_assert_int_eq(mac_table_add_static(t, VNI_A, &fixed, &port), 0);
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_A, &fixed, &a.remote, 9),
+                     EEXIST);
+    assert_at_port(t, VNI_A, &fixed, 3);
+    ck_assert_uint_eq(get_stats(t).static_kept, 1);
+
+    /* A static entry, the operator's, replaces an EVPN one. */
+    ck_assert_int_eq(mac_table_add_static(t, VNI_A, &learned, &port), 0);
+    assert_at_port(t, VNI_A, &learned, 3);
+    ck_assert_uint_eq(get_stats(t).n_evpn, 0);
+    ck_assert_uint_eq(get_stats(t).n_static, 2);
+    mac_table_destroy(t);
+}
+END_TEST
+
+START_TEST(test_evpn_rejects_bad_input)
+{
+    struct mac_table *t = create_table(0);
+    struct eth_addr mac = fixture_mac(1);
+    struct eth_addr bcast = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+    struct mac_dest a = remote_dest(0xc0000201);
+    struct mac_dest group = remote_dest(0xef010101);
+
+    set_vni(t, VNI_A, 0, 0);
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_B, &mac, &a.remote, 0),
+                     ENOENT);
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_A, &bcast, &a.remote, 0),
+                     EINVAL);
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_A, &mac, &group.remote, 0),
+                     EINVAL);
+    ck_assert_int_eq(mac_table_del_evpn(t, VNI_A, &mac, &a.remote), ENOENT);
+    ck_assert_uint_eq(get_stats(t).n_evpn, 0);
+    mac_table_destroy(t);
+}
+END_TEST
+
+START_TEST(test_evpn_flush_and_del_vni)
+{
+    struct mac_table *t = create_table(0);
+    struct eth_addr m1 = fixture_mac(1);
+    struct eth_addr m2 = fixture_mac(2);
+    struct eth_addr m3 = fixture_mac(3);
+    struct mac_dest a = remote_dest(0xc0000201);
+    struct mac_dest port = port_dest(3);
+
+    set_vni(t, VNI_A, 0, 0);
+    set_vni(t, VNI_B, 0, 0);
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_A, &m1, &a.remote, 0), 0);
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_A, &m2, &a.remote, 0), 0);
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_B, &m1, &a.remote, 0), 0);
+    learn_new(t, VNI_A, &m3, &port, 0);
+
+    ck_assert_uint_eq(mac_table_flush_evpn(t, VNI_A), 2);
+    assert_absent(t, VNI_A, &m1);
+    assert_absent(t, VNI_A, &m2);
+    assert_at_port(t, VNI_A, &m3, 3);
+    assert_at_remote(t, VNI_B, &m1, &a);
+    ck_assert_uint_eq(get_stats(t).n_evpn, 1);
+
+    mac_table_del_vni(t, VNI_B);
+    ck_assert_uint_eq(get_stats(t).n_evpn, 0);
+    ck_assert_uint_eq(mac_table_flush_evpn(t, VNI_B), 0);
+    mac_table_destroy(t);
+}
+END_TEST
+
+START_TEST(test_policy_without_remotes_learns_none)
+{
+    struct mac_table *t = create_table(0);
+    struct eth_addr m1 = fixture_mac(1);
+    struct eth_addr m2 = fixture_mac(2);
+    struct mac_dest a = remote_dest(0xc0000201);
+    struct mac_dest port = port_dest(3);
+    struct mac_learn_policy none = { .no_remotes = true };
+
+    set_vni(t, VNI_A, 0, 0);
+    learn_new(t, VNI_A, &m1, &a, 0);
+    ck_assert_int_eq(mac_table_set_learning(t, VNI_A, &none), 0);
+    assert_absent(t, VNI_A, &m1);
+    ck_assert_int_eq(mac_table_learn(t, VNI_A, &m2, &a, 0),
+                     MAC_LEARN_REFUSED);
+    assert_absent(t, VNI_A, &m2);
+    ck_assert_uint_eq(get_stats(t).learn_refused, 1);
+    learn_new(t, VNI_A, &m2, &port, 0);
+    assert_at_port(t, VNI_A, &m2, 3);
+    mac_table_destroy(t);
+}
+END_TEST
+
 static Suite *
 mac_table_suite(void)
 {
@@ -1711,6 +1946,21 @@ mac_table_suite(void)
                      test_del_vni_removes_only_that_vni, NULL, NULL);
     fixture_add_case(s, "lowering a VNI's limit evicts at once",
                      test_lowering_vni_limit_evicts_at_once, NULL, NULL);
+    fixture_add_case(s, "EVPN entries never age and survive flushes",
+                     test_evpn_never_ages_and_survives_flush, NULL, NULL);
+    fixture_add_case(s, "EVPN entries move only with a newer sequence",
+                     test_evpn_moves_only_with_newer_seq, NULL, NULL);
+    fixture_add_case(s, "a local port takes over an EVPN entry, the "
+                     "underlay does not",
+                     test_evpn_taken_over_by_local_port_only, NULL, NULL);
+    fixture_add_case(s, "EVPN replaces learned entries, not static ones",
+                     test_evpn_replaces_learned_not_static, NULL, NULL);
+    fixture_add_case(s, "EVPN add rejects bad input",
+                     test_evpn_rejects_bad_input, NULL, NULL);
+    fixture_add_case(s, "EVPN flush and del-vni remove EVPN entries",
+                     test_evpn_flush_and_del_vni, NULL, NULL);
+    fixture_add_case(s, "a policy without remotes learns none",
+                     test_policy_without_remotes_learns_none, NULL, NULL);
     fixture_add_case(s, "dump reports every entry",
                      test_dump_reports_every_entry, NULL, NULL);
     fixture_add_case(s, "stats match what happened",

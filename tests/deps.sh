@@ -9,7 +9,7 @@ packages=(
     liburing-dev libsystemd-dev bash-completion
     clang iproute2 iputils-ping tcpdump tshark ethtool python3 valgrind iperf3
     groff-base procps qemu-system-x86 busybox-static
-    openvswitch-switch
+    openvswitch-switch gobgpd
     debhelper dpkg-dev fakeroot lintian debootstrap systemd-container
 )
 

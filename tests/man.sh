@@ -2,10 +2,11 @@
 # Checks that the manual pages cover what the programs offer: every command
 # of "vswitch-ctl --list-commands" has a ".B NAME" entry under COMMANDS of
 # vswitch-ctl.8 (and every entry there is a command); every long option of
-# "vswitchd --help" and "vswitch-ctl --help" appears under OPTIONS of its
+# "vswitchd --help", "vswitch-ctl --help" and "vswitch-evpn --help"
+# appears under OPTIONS of its
 # page; every port type and option of "vswitch-ctl --help" under PORT TYPES;
 # every drop reason of datapath/dp.c under DROP REASONS of vswitchd.8; and
-# both pages format without warnings (groff, and mandoc if installed).
+# the pages format without warnings (groff, and mandoc if installed).
 # Prints a PASS: or FAIL: line per check and exits non-zero on any failure.
 set -u
 
@@ -14,6 +15,8 @@ srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
 builddir=${top_builddir:-$(cd "$here/.." && pwd)}
 ctl_page=$srcdir/man/vswitch-ctl.8
 daemon_page=$srcdir/man/vswitchd.8
+agent_page=$srcdir/man/vswitch-evpn.8
+agent=$srcdir/evpn/vswitch-evpn.py
 ctl=$builddir/ctl/vswitch-ctl
 daemon=$builddir/switchd/vswitchd
 status=0
@@ -52,7 +55,7 @@ tags() {
     awk 'tp && $1 == ".B" { print $2 } { tp = ($1 == ".TP") }'
 }
 
-for page in "$ctl_page" "$daemon_page"; do
+for page in "$ctl_page" "$daemon_page" "$agent_page"; do
     if [ ! -r "$page" ]; then
         fail "$page exists"
     fi
@@ -102,6 +105,9 @@ check_options() {
 
 check_options "$daemon" "$daemon_page" vswitchd
 check_options "$ctl" "$ctl_page" vswitch-ctl
+if command -v python3 >/dev/null; then
+    check_options "$agent" "$agent_page" vswitch-evpn
+fi
 
 # Port types and their options, as "vswitch-ctl --help" lists them:
 # "  type=TYPE: ..." then "      KEY=...: ..." for each option.
@@ -145,7 +151,7 @@ else
 fi
 
 # Formatting.
-for page in "$ctl_page" "$daemon_page"; do
+for page in "$ctl_page" "$daemon_page" "$agent_page"; do
     name=$(basename "$page")
     if command -v groff >/dev/null; then
         if out=$(groff -man -ww -z "$page" 2>&1) && [ -z "$out" ]; then

@@ -165,7 +165,7 @@ check_completion "a boolean option's values" \
 check_completion "an interface name (dev=IFNAME) offers the interfaces" \
     "vswitch-ctl add-port x type=vxlan dev=" lo
 check_completion "add-vni's keys" "vswitch-ctl add-vni 7 " \
-    "ageing= flood= group= learn-prefix= learn= mac-limit="
+    "ageing= control= flood= group= learn-prefix= learn= mac-limit="
 check_completion "an enumerated value (learn=)" "vswitch-ctl add-vni 7 learn=" \
     "any list"
 

@@ -24,10 +24,11 @@ unitdir=$(conf systemdsystemunitdir)
 
 check "make install DESTDIR=..." \
     make -s -C "$top_builddir" install DESTDIR="$dest"
-for f in "$sbindir/vswitchd" "$bindir/vswitch-ctl"; do
+for f in "$sbindir/vswitchd" "$bindir/vswitch-ctl" "$sbindir/vswitch-evpn"; do
     check "$f is an executable" test -x "$dest$f" -a -f "$dest$f"
 done
 for f in "$man8dir/vswitchd.8" "$man8dir/vswitch-ctl.8" \
+         "$man8dir/vswitch-evpn.8" \
          "$sysconfdir/default/vswitchd" "$unitdir/vswitchd.service"; do
     check "$f is installed" test -f "$dest$f"
 done
