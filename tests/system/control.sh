@@ -266,7 +266,8 @@ check_exit "set-log-level takes one level" 2 ctl set-log-level
 ctl set-log-level info >/dev/null
 ctl add-vni 9002 >/dev/null
 ctl del-vni 9002 >/dev/null
-wait_for 5 grep -q "add-vni" <(tail -n +$((lines_before + 1)) "$LOG") \
+logged_since() { tail -n +$((lines_before + 1)) "$LOG" | grep -q "$1"; }
+wait_for 5 logged_since add-vni \
     && pass "back at info, changes are logged again" \
     || fail "nothing logged after set-log-level info"
 

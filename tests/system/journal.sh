@@ -60,11 +60,13 @@ stream_of() { stat -L -c '%d:%i' "$1"; }
 
 # The journal's entry holding TEXT, as KEY=value lines.
 entry() { grep -l -F -- "$1" "$WORK"/journal.* 2>/dev/null | head -n 1; }
+# Whether there is one yet: wait_for runs this each time it looks.
+has_entry() { [ -n "$(entry "$1")" ]; }
 
 : >"$WORK/stderr"
 start_daemon "$WORK/stderr" "$(stream_of "$WORK/stderr")"
 ctl add-vni 5000 >/dev/null
-wait_for 5 test -n "$(entry 'add-vni')" \
+wait_for 5 has_entry 'add-vni' \
     && pass "a change reaches the journal" || fail "no entry for add-vni"
 e=$(entry 'add-vni')
 check_eq "its message is module|text" 1 \
@@ -79,7 +81,7 @@ check_eq "no CODE_FUNC field, which would name the log's own function" 0 \
 # A client's text with newlines, quoted in a message, forges no field: the
 # native protocol is KEY=value lines.
 ctl set-log-level $'x\nPRIORITY=0\nMESSAGE=forged' 2>/dev/null
-wait_for 5 test -n "$(entry 'unknown log level')" \
+wait_for 5 has_entry 'unknown log level' \
     && pass "a refusal quoting newlines reaches the journal" \
     || fail "no entry for the refusal"
 e=$(entry 'unknown log level')
@@ -91,7 +93,7 @@ check "the message keeps the text, its newlines replaced" \
 ctl set-log-level debug >/dev/null
 ctl ping >/dev/null
 connected=': connected (pid'
-wait_for 5 test -n "$(entry "$connected")" \
+wait_for 5 has_entry "$connected" \
     && pass "debug messages reach the journal" || fail "no DBG entry"
 e=$(entry "$connected")
 check_eq "with DBG's priority (7)" "PRIORITY=7" "$(grep '^PRIORITY=' "$e")"

@@ -206,9 +206,12 @@ check_eq "the journal has the start with INFO's priority and the module" 1 \
        SYSLOG_IDENTIFIER=vswitchd)"
 in_ct vswitch-ctl set-log-level debug >/dev/null
 in_ct vswitch-ctl ping >/dev/null
+debug_in_journal() {
+    [ "$(journal_count ": connected" PRIORITY=7 VSWITCH_MODULE=control)" \
+      -ge 1 ]
+}
 check "set-log-level debug: client connections in the journal at DBG's (7)" \
-    wait_for 5 test "$(journal_count ": connected" PRIORITY=7 \
-                       VSWITCH_MODULE=control)" -ge 1
+    wait_for 5 debug_in_journal
 in_ct vswitch-ctl set-log-level info >/dev/null
 
 check "systemctl restart vswitchd" in_ct systemctl restart vswitchd
