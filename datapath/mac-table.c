@@ -118,8 +118,10 @@ alloc_entry(struct mac_table *t)
         if (!block) {
             return NULL;
         }
-        ((struct entry_slot *) block)->next = t->blocks;
-        t->blocks = (struct entry_slot *) block;
+        struct entry_slot *first = (void *) block;
+
+        first->next = t->blocks;
+        t->blocks = first;
         for (size_t i = ENTRIES_PER_BLOCK - 1; i > 0; i--) {
             struct entry_slot *slot = (void *) (block + i * ENTRY_SIZE);
 
