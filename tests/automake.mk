@@ -114,10 +114,8 @@ tests_fuzz_fuzz_flow_text_LDADD = $(DATAPATH_LIBS)
 
 # Writes the seed corpora that are not plain frames (see its comment).
 noinst_PROGRAMS += tests/fuzz/make-seeds
-tests_fuzz_make_seeds_SOURCES = tests/fuzz/make-seeds.c ctl/batch.c \
-	ctl/build.c ctl/build-flows.c ctl/capture.c ctl/client.c ctl/command.c \
-	ctl/output.c ctl/print.c \
-	ctl/print-flows.c
+# The command table, with every builder it names (ctl/automake.mk).
+tests_fuzz_make_seeds_SOURCES = tests/fuzz/make-seeds.c $(CTL_TABLE_SOURCES)
 tests_fuzz_make_seeds_CPPFLAGS = $(SWITCHD_CPPFLAGS) -I$(top_srcdir)/ctl \
 	-I$(top_srcdir)/tests
 tests_fuzz_make_seeds_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
