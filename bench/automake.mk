@@ -2,7 +2,7 @@
 noinst_PROGRAMS += bench/dp-bench
 bench_dp_bench_SOURCES = bench/dp-bench.c bench/bench-acl.c bench/bench-acl.h
 bench_dp_bench_LDADD = $(DATAPATH_LIBS)
-EXTRA_DIST += bench/README.md bench/sysport-bench.sh
+EXTRA_DIST += bench/README.md bench/setup.sh bench/sysport-bench.sh
 
 noinst_PROGRAMS += bench/mac-table-bench
 bench_mac_table_bench_SOURCES = bench/mac-table-bench.c
@@ -18,7 +18,7 @@ bench_udpblast_SOURCES = bench/udpblast.c
 bench_udpsink_SOURCES = bench/udpsink.c
 bench_tcp_rr_SOURCES = bench/tcp-rr.c
 EXTRA_DIST += bench/e2e-bench.sh bench/fdb-scale.sh \
-	bench/evpn-bench.sh
+	bench/evpn-bench.sh bench/provision-bench.sh
 
 noinst_PROGRAMS += bench/group-bench
 bench_group_bench_SOURCES = bench/group-bench.c

@@ -32,17 +32,7 @@
 # Not a test: the figures depend on the machine and its load.  What it
 # measured here is in bench/README.md.
 
-if [ $# = 2 ] && [ "$1" = --build ]; then
-    top_builddir=$(cd "$2" && pwd) || exit 2
-elif [ $# != 0 ]; then
-    echo "usage: $0 [--build DIR]" >&2
-    exit 2
-fi
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-export top_srcdir top_builddir
-. "$top_srcdir/tests/system/lib.sh"
-. "$top_srcdir/tests/system/netns.sh"
+. "$(dirname "$0")/setup.sh" "$@"
 
 SENDER=$top_builddir/bench/capture-bench
 for prog in "$VSWITCHD" "$CTL_BIN" "$SENDER"; do
