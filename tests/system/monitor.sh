@@ -50,13 +50,8 @@ EOF
 }
 
 # has NAME PYTHON-FILTER: NAME's output has such an event (10 s at most).
-has() {
-    local deadline=$((SECONDS + 10))
-    until [ "$(events "$1" "$2")" -gt 0 ]; do
-        [ $SECONDS -ge $deadline ] && return 1
-        sleep 0.2
-    done
-}
+has() { wait_for 10 has_now "$1" "$2"; }
+has_now() { [ "$(events "$1" "$2")" -gt 0 ]; }
 
 # expect NAME WHAT PYTHON-FILTER: a check that NAME's output has one.
 expect() {
