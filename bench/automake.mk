@@ -18,7 +18,7 @@ bench_udpblast_SOURCES = bench/udpblast.c
 bench_udpsink_SOURCES = bench/udpsink.c
 bench_tcp_rr_SOURCES = bench/tcp-rr.c
 EXTRA_DIST += bench/e2e-bench.sh bench/fdb-scale.sh \
-	bench/evpn-bench.sh bench/provision-bench.sh
+	bench/evpn-bench.sh bench/gobgp-api-bench.sh bench/provision-bench.sh
 
 noinst_PROGRAMS += bench/group-bench
 bench_group_bench_SOURCES = bench/group-bench.c

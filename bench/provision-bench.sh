@@ -9,20 +9,23 @@
 # - single: 3 N `vswitch-ctl` commands, one after the other.
 #
 # For each: the wall time, the fsync and fdatasync calls of the daemon
-# (strace -f -c on its threads), its peak RSS (VmHWM) at the end, and the
+# (perf stat on its syscall tracepoints: strace would stop the daemon at
+# every system call, which costs more than the work measured), its peak RSS (VmHWM) at the end, and the
 # forwarding latency meanwhile: a VM pings another through the switch
 # (VNI 1, TAP ports, as control-load.sh does) every 5 ms, in rounds of
 # 200; the worst round trip and the losses are those of the whole run.  For the batch, how
 # long the loop was busy putting it into effect (opening the N TAP
 # devices): from the log, the time between the first and the last "port
 # ...: added" line), and the steps it took (vswitchd puts a batch into
-# effect a few ports per loop turn, config-steps.h) with the longest, from
-# the batch's log line.
+# effect a few ports per loop turn, config-steps.h) with the longest, and
+# the longest turn of its loop meanwhile, from the batch's log line: the
+# daemon's own measure of how long forwarding waited for it, which the
+# machine's load disturbs less than the pings' round trips.
 #
 #   make && sudo bench/provision-bench.sh     # or: --build DIR --count N
 #                                             #     --mode batch|single
 #
-# It needs root and strace; everything it makes is removed when it ends.
+# It needs root and perf; everything it makes is removed when it ends.
 # Not a test: the figures depend on the machine and its load.  What it
 # measured here is in bench/README.md.
 
@@ -46,7 +49,7 @@ export top_srcdir top_builddir
 for prog in "$VSWITCHD" "$CTL_BIN"; do
     [ -x "$prog" ] || { echo "$0: $prog is missing: run make" >&2; exit 1; }
 done
-command -v strace >/dev/null || { echo "$0: needs strace" >&2; exit 1; }
+command -v perf >/dev/null || { echo "$0: needs perf" >&2; exit 1; }
 
 # The 3 N commands, one a line.
 for i in $(seq "$N"); do
@@ -60,7 +63,7 @@ make_ns h1 || exit 1
 
 # run MODE: one fresh daemon, the N VNIs added by MODE; prints one line.
 run() {
-    local mode=$1 pid start took strace_pid ping_pid fsyncs rss loop_ms
+    local mode=$1 pid start took perf_pid ping_pid fsyncs rss loop_ms
     rm -f "$WORK/h1.db" "$WORK/h1.log"
     start_vswitchd h1 || exit 1
     pid=$(cat "$WORK/h1.pid")
@@ -72,10 +75,10 @@ run() {
         02:00:00:97:00:02 || exit 1
     in_ns "vm1$mode" ping -c 3 -W 2 10.97.0.2 >/dev/null || exit 1
 
-    strace -f -qq -c -e trace=fsync,fdatasync -o "$WORK/strace.$mode" \
-        -p "$pid" &
-    strace_pid=$!
-    wait_for 10 bash -c "grep -q 'TracerPid:.*[1-9]' /proc/$pid/status"
+    # The daemon's threads: its workers exist since the add-vni above.
+    perf stat -x, -e syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync \
+        -p "$pid" -o "$WORK/perf.$mode" &
+    perf_pid=$!
     sleep 1
     # Rounds of 200 pings until told to stop: ping itself gives up when
     # the switch stalls long enough for ARP to fail.
@@ -104,9 +107,10 @@ run() {
     sleep 1
     touch "$WORK/stop-ping"
     wait "$ping_pid"
-    stop_child "$strace_pid" 10
-    fsyncs=$(awk '$NF == "fsync" || $NF == "fdatasync" { n += $4 }
-                  END { print n + 0 }' "$WORK/strace.$mode")
+    kill -INT "$perf_pid"
+    wait "$perf_pid"
+    fsyncs=$(awk -F, '/sys_enter_f/ { n += $1 } END { print n + 0 }' \
+        "$WORK/perf.$mode")
     rss=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
     loop_ms=$(grep 'port p[0-9]*: added' "$WORK/h1.log" | sed -n '1p;$p' \
         | sed 's/^\([^|]*\)|.*/\1/' | python3 -c '

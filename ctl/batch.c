@@ -119,8 +119,8 @@ add_command(struct batch *bt, char *argv[], size_t argc, unsigned int number)
     error = command_prepare(cmd, argv + 1, argc - 1, &child);
     if (!error && !request_to_batch_command(&child.request, &change)) {
         error = build_invalid(&child, "%s cannot be in a batch: only "
-                              "changes of ports, VNIs, bindings and static "
-                              "MACs can", cmd->name);
+                              "changes of ports, VNIs, bindings, static "
+                              "MACs and EVPN state can", cmd->name);
     }
     if (!error) {
         /* The command points into the pieces of 'child', which the batch

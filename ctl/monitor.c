@@ -128,8 +128,6 @@ monitor_print_event(FILE *stream, const Vswitch__MonitorEvent *e, bool json)
     return fflush(stream) ? errno : 0;
 }
 
-/* Judges response 'r' and prints its events.  Returns true to go on
- * reading; else sets '*status'. */
 /* Prints the events of response 'r'.  Returns true to go on reading;
  * else sets '*status'. */
 static bool

@@ -187,6 +187,43 @@ dp_evpn_vtep_del(struct dp *dp, uint32_t vni, const struct in6_addr *addr)
 }
 
 int
+dp_evpn_set_vteps(struct dp *dp, uint32_t vni, const struct in6_addr *vteps,
+                  size_t n)
+{
+    struct dp_vni *v;
+    int error = find_evpn_vni(dp, vni, &v);
+
+    if (error) {
+        return error;
+    }
+    if (n > DP_EVPN_MAX_VTEPS) {
+        return ENOSPC;
+    }
+
+    struct in6_addr *copy = malloc((n + 1) * sizeof *copy);
+    struct in6_addr *old = v->evpn_vteps;
+    size_t n_old = v->n_evpn_vteps;
+
+    if (!copy) {
+        return ENOMEM;
+    }
+    if (n) {                    /* 'vteps' may be NULL then. */
+        memcpy(copy, vteps, n * sizeof *copy);
+    }
+    v->evpn_vteps = copy;
+    v->n_evpn_vteps = n;
+    error = dp_evpn_merge_flood(v);
+    if (error) {
+        v->evpn_vteps = old;
+        v->n_evpn_vteps = n_old;
+        free(copy);
+    } else {
+        free(old);
+    }
+    return error;
+}
+
+int
 dp_evpn_flush(struct dp *dp, uint32_t vni, size_t *n)
 {
     struct dp_vni *v;

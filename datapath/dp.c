@@ -1398,7 +1398,8 @@ dp_trace_wire(struct dp *dp, uint32_t in_port, struct packet *p,
 long long
 dp_run_ageing(struct dp *dp, long long now_ms)
 {
-    long long macs = mac_table_expire(dp->macs, now_ms);
+    long long macs = mac_table_expire_some(dp->macs, now_ms,
+                                           DP_AGEING_SLICE);
     long long rules = flow_table_expire(dp->flows, now_ms, NULL, NULL);
 
     return MIN(macs, rules);

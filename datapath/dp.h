@@ -196,6 +196,13 @@ int dp_evpn_mac_del(struct dp *, uint32_t vni, const struct eth_addr *mac,
 int dp_evpn_vtep_add(struct dp *, uint32_t vni, const struct in6_addr *);
 int dp_evpn_vtep_del(struct dp *, uint32_t vni, const struct in6_addr *);
 
+/* Makes the 'n' VTEPs of 'vteps' (unicast, sorted, no two the same) all
+ * that the VNI floods to by EVPN, its flood list rebuilt once: what many
+ * dp_evpn_vtep_add() and dp_evpn_vtep_del() calls would leave.  Also
+ * ENOSPC past DP_EVPN_MAX_VTEPS and ENOMEM, which change nothing. */
+int dp_evpn_set_vteps(struct dp *, uint32_t vni,
+                      const struct in6_addr *vteps, size_t n);
+
 /* Removes every EVPN MAC and VTEP of 'vni', and says how many went in
  * '*n' (may be NULL). */
 int dp_evpn_flush(struct dp *, uint32_t vni, size_t *n);
@@ -260,7 +267,11 @@ int dp_trace_wire(struct dp *, uint32_t in_port, struct packet *p,
                   struct dp_trace *trace);
 
 /* Runs MAC ageing and rule timeouts; returns when it next needs to
- * run. */
+ * run.  It ages DP_AGEING_SLICE MAC entries at most, and returns
+ * 'now_ms' if more are due, so that a million entries falling due
+ * together do not hold forwarding up for the time it takes to remove
+ * them all. */
+#define DP_AGEING_SLICE 8192
 long long dp_run_ageing(struct dp *, long long now_ms);
 
 /* Counters of a port or a VNI.  Return false if there is no such one. */

@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Hashing for the datapath's tables.  Every table that learns from the
  * network mixes in a seed drawn at random when it is created, so that a
@@ -31,6 +32,20 @@ hash_finish(uint64_t h)
 
 /* Hashes 'n' bytes at 'p'. */
 uint32_t hash_bytes(const void *p, size_t n, uint64_t basis);
+
+/* Hashes the string 's' (the control path's names: ports, keys). */
+static inline uint32_t
+hash_string(const char *s, uint64_t basis)
+{
+    return hash_bytes(s, strlen(s), basis);
+}
+
+/* Hashes a 32-bit number. */
+static inline uint32_t
+hash_uint32(uint32_t x)
+{
+    return hash_finish(hash_add64(0, x));
+}
 
 /* Returns a seed from the kernel's random source, falling back to the clock
  * only if that fails. */

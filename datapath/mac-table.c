@@ -36,6 +36,10 @@ struct mac_vni {
     struct in6_addr *remotes;   /* 'policy.remotes', sorted, owned. */
     struct list evpn;           /* EVPN entries: mac_entry's 'lru_node'. */
     size_t n_evpn;
+    struct list statics;        /* Static entries: mac_entry's 'lru_node',
+                                 * so that deleting the VNI finds its
+                                 * entries without a walk over the whole
+                                 * table. */
 };
 
 /* The dynamic entries of one VNI learned at one local port, or from the
@@ -67,7 +71,7 @@ struct mac_entry {
 
     struct mac_owner *owner;    /* NULL for a static or EVPN entry. */
     struct list lru_node;       /* In owner's 'lru', or in the VNI's
-                                 * 'evpn' list; unused if static. */
+                                 * 'evpn' or 'statics' list. */
     bool evpn;                  /* An EVPN entry: no owner. */
     uint32_t seq;               /* EVPN entries: MAC-mobility sequence. */
 };
@@ -462,6 +466,7 @@ remove_entry(struct mac_table *t, struct mac_entry *e,
     } else {
         struct mac_vni *v = find_vni(t, e->vni);
 
+        list_remove(&e->lru_node);
         v->n_static--;
         t->stats.n_static--;
     }
@@ -607,6 +612,7 @@ mac_table_set_vni(struct mac_table *t, uint32_t vni, unsigned int ageing_s,
         v->vni = vni;
         list_init(&v->owners);
         list_init(&v->evpn);
+        list_init(&v->statics);
     }
     v->ageing_ms = (long long) (ageing_s ? ageing_s
                                 : MAC_TABLE_DEFAULT_AGEING) * 1000;
@@ -618,43 +624,30 @@ mac_table_set_vni(struct mac_table *t, uint32_t vni, unsigned int ageing_s,
     return 0;
 }
 
-void
-mac_table_del_vni(struct mac_table *t, uint32_t vni)
-{
-    struct mac_vni *v = find_vni(t, vni);
-    struct mac_entry *e;
-
-    if (!v) {
-        return;
-    }
-    HMAP_FOR_EACH_SAFE (e, node, &t->entries) {
-        if (e->vni == vni) {
-            remove_entry(t, e, MAC_EVENT_FLUSHED);
-        }
-    }
-    hmap_remove(&t->vnis, &v->node);
-    free(v->remotes);
-    free(v);
-}
-
 /* Removing an entry unlinks it from its hash bucket, a cache miss in a big
  * table: asking for the bucket of the entry REMOVE_AHEAD places further on
  * the owner's list overlaps those misses. */
 #define REMOVE_AHEAD 8
 
-/* Removes the entries of owner 'o' for which 'doomed' returns true, and
- * returns how many went.  The owner itself goes with its last entry. */
+/* Removes the entries of owner 'o' for which 'doomed' returns true,
+ * looking at 'limit' of them at most from the front of its list (all if
+ * SIZE_MAX), and returns how many went.  The owner itself goes with its
+ * last entry.  '*looked' (if not NULL) says how many it looked at. */
 static size_t
 remove_entries(struct mac_table *t, struct mac_owner *o,
                bool (*doomed)(const struct mac_entry *, const void *aux),
-               const void *aux)
+               const void *aux, size_t limit, size_t *looked)
 {
     const struct hmap *map = &t->entries;
     struct list *node = list_front(&o->lru);
     struct list *ahead = node;
-    size_t total = o->n_entries;
+    size_t total = MIN(o->n_entries, limit);
     size_t i_ahead = 0;
     size_t n = 0;
+
+    if (looked) {
+        *looked = total;
+    }
 
     while (i_ahead < MIN(REMOVE_AHEAD, total)) {
         ahead = ahead->next;
@@ -685,6 +678,36 @@ static bool
 at_dest(const struct mac_entry *e, const void *dest)
 {
     return !dest || mac_dest_equals(&e->dest, dest);
+}
+
+void
+mac_table_del_vni(struct mac_table *t, uint32_t vni)
+{
+    struct mac_vni *v = find_vni(t, vni);
+
+    if (!v) {
+        return;
+    }
+
+    struct list *lists[] = { &v->evpn, &v->statics };
+
+    /* The VNI's own lists, not the whole table: a VNI of a few entries
+     * in a table of a million goes at the cost of its few. */
+    while (!list_is_empty(&v->owners)) {
+        remove_entries(t, CONTAINER_OF(list_front(&v->owners),
+                                       struct mac_owner, vni_node),
+                       at_dest, NULL, SIZE_MAX, NULL);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+        while (!list_is_empty(lists[i])) {
+            remove_entry(t, CONTAINER_OF(list_front(lists[i]),
+                                         struct mac_entry, lru_node),
+                         MAC_EVENT_FLUSHED);
+        }
+    }
+    hmap_remove(&t->vnis, &v->node);
+    free(v->remotes);
+    free(v);
 }
 
 static int
@@ -739,7 +762,7 @@ mac_table_set_learning(struct mac_table *t, uint32_t vni,
     v->policy.remotes = remotes;
 
     if (v->underlay) {
-        remove_entries(t, v->underlay, refused, v);
+        remove_entries(t, v->underlay, refused, v, SIZE_MAX, NULL);
     }
     return 0;
 }
@@ -827,11 +850,15 @@ take_over_evpn(struct mac_table *t, struct mac_entry *e,
     if (!o) {
         return MAC_LEARN_NO_MEMORY;
     }
+    struct mac_dest from = e->dest;
+
     detach_from_evpn(t, e);
     attach_to_owner(t, e, o);
     e->dest = *dest;
     e->used = now_ms;
     t->stats.moves++;
+    /* The EVPN agent learns of the move here, and announces it. */
+    OBSERVE(t, MAC_EVENT_MOVED, e, &from);
     return MAC_LEARN_MOVED;
 }
 
@@ -984,6 +1011,7 @@ mac_table_add_static(struct mac_table *t, uint32_t vni,
             } else {
                 detach_from_evpn(t, e);
             }
+            list_push_back(&v->statics, &e->lru_node);
             v->n_static++;
             t->stats.n_static++;
         }
@@ -1001,7 +1029,7 @@ mac_table_add_static(struct mac_table *t, uint32_t vni,
     e->dest = *dest;
     e->owner = NULL;
     e->evpn = false;
-    list_init(&e->lru_node);
+    list_push_back(&v->statics, &e->lru_node);
     e->used = 0;
     v->n_static++;
     t->stats.n_static++;
@@ -1139,22 +1167,141 @@ size_t
 mac_table_flush(struct mac_table *t, uint32_t vni,
                 const struct mac_dest *dest)
 {
-    struct mac_owner *o;
+    struct mac_table_flush *f = mac_table_flush_start(t, vni, dest,
+                                                      LLONG_MAX);
     size_t n = 0;
 
-    struct mac_dest key = dest ? owner_key(dest) : (struct mac_dest) { 0 };
-
-    HMAP_FOR_EACH_SAFE (o, node, &t->owners) {
-        if ((!vni || o->vni->vni == vni)
-            && (!dest || mac_dest_equals(&o->dest, &key))) {
-            n += remove_entries(t, o, at_dest, dest);
-        }
+    if (f) {
+        mac_table_flush_step(t, f, SIZE_MAX, &n);
+        mac_table_flush_free(f);
     }
     return n;
 }
 
+/* The owners a flush has to visit are known by key (VNI and destination)
+ * rather than by pointer, since between two slices an owner may go (its
+ * last entry aged out) and another come at the same address. */
+struct flush_owner {
+    uint32_t vni;
+    struct mac_dest key;
+};
+
+struct mac_table_flush {
+    long long before_ms;        /* Entries seen since then stay. */
+    struct mac_dest dest;       /* Of entries at 'dest' only, */
+    bool has_dest;              /* if this is true. */
+    struct flush_owner *owners;
+    size_t n_owners;
+    size_t next;                /* The owner the next slice starts at. */
+};
+
+/* Notes owner 'o' in 'f' if it holds entries at 'key' (NULL: any). */
+static void
+note_owner(struct mac_table_flush *f, const struct mac_owner *o,
+           const struct mac_dest *key)
+{
+    if (!key || mac_dest_equals(&o->dest, key)) {
+        f->owners[f->n_owners++] = (struct flush_owner) {
+            .vni = o->vni->vni, .key = o->dest,
+        };
+    }
+}
+
+/* A flush of one VNI looks at that VNI's owners only: unbinding a port
+ * flushes its entries, and a walk over every owner of thousands of VNIs
+ * for each would cost a batch the square of their number. */
+struct mac_table_flush *
+mac_table_flush_start(struct mac_table *t, uint32_t vni,
+                      const struct mac_dest *dest, long long before_ms)
+{
+    struct mac_table_flush *f = calloc(1, sizeof *f);
+    struct mac_dest key = dest ? owner_key(dest) : (struct mac_dest) { 0 };
+    struct mac_vni *v = vni ? find_vni(t, vni) : NULL;
+    size_t n = vni ? 0 : hmap_count(&t->owners);
+    struct mac_owner *o;
+
+    if (v) {
+        LIST_FOR_EACH (o, vni_node, &v->owners) {
+            n++;
+        }
+    }
+
+    if (!f || !(f->owners = calloc(n + 1, sizeof *f->owners))) {
+        free(f);
+        return NULL;
+    }
+    f->before_ms = before_ms;
+    f->has_dest = dest != NULL;
+    if (dest) {
+        f->dest = *dest;
+    }
+    if (v) {
+        LIST_FOR_EACH (o, vni_node, &v->owners) {
+            note_owner(f, o, dest ? &key : NULL);
+        }
+    } else if (!vni) {
+        HMAP_FOR_EACH (o, node, &t->owners) {
+            note_owner(f, o, dest ? &key : NULL);
+        }
+    }
+    return f;
+}
+
+static bool
+flush_doomed(const struct mac_entry *e, const void *f_)
+{
+    const struct mac_table_flush *f = f_;
+
+    return e->used < f->before_ms
+           && at_dest(e, f->has_dest ? &f->dest : NULL);
+}
+
+/* An owner's list is in order of last sighting, so the entries a flush
+ * without a destination removes are the front of the list, up to the
+ * first entry seen since it began. */
+bool
+mac_table_flush_step(struct mac_table *t, struct mac_table_flush *f,
+                     size_t max, size_t *removed)
+{
+    size_t left = f->has_dest ? SIZE_MAX : max;
+
+    while (f->next < f->n_owners && left) {
+        const struct flush_owner *fo = &f->owners[f->next];
+        struct mac_owner *o = find_owner(t, fo->vni, &fo->key);
+        size_t looked = 0;
+
+        if (o) {
+            *removed += remove_entries(t, o, flush_doomed, f, left, &looked);
+            left -= looked;
+            o = find_owner(t, fo->vni, &fo->key);
+            if (o && flush_doomed(CONTAINER_OF(list_front(&o->lru),
+                                               struct mac_entry, lru_node),
+                                  f)) {
+                break;          /* The next slice goes on with it. */
+            }
+        }
+        f->next++;
+    }
+    return f->next >= f->n_owners;
+}
+
+void
+mac_table_flush_free(struct mac_table_flush *f)
+{
+    if (f) {
+        free(f->owners);
+        free(f);
+    }
+}
+
 long long
 mac_table_expire(struct mac_table *t, long long now_ms)
+{
+    return mac_table_expire_some(t, now_ms, SIZE_MAX);
+}
+
+long long
+mac_table_expire_some(struct mac_table *t, long long now_ms, size_t max)
 {
     long long next = LLONG_MAX;
     struct mac_owner *o;
@@ -1164,6 +1311,9 @@ mac_table_expire(struct mac_table *t, long long now_ms)
         long long ageing = o->vni->ageing_ms;
 
         while (o) {
+            if (!max) {
+                return now_ms;  /* The rest is due at once. */
+            }
             struct mac_entry *e = CONTAINER_OF(list_front(&o->lru),
                                                struct mac_entry, lru_node);
 
@@ -1176,6 +1326,7 @@ mac_table_expire(struct mac_table *t, long long now_ms)
 
             remove_entry(t, e, MAC_EVENT_AGED);
             t->stats.expired++;
+            max--;
             if (last) {
                 o = NULL;
             }
@@ -1201,20 +1352,39 @@ mac_table_dump(const struct mac_table *t, uint32_t vni, long long now_ms,
     mac_table_dump_slice(t, vni, now_ms, &cursor, SIZE_MAX, cb, aux);
 }
 
+static struct mac_table_entry_info
+entry_info(const struct mac_entry *e, long long now_ms)
+{
+    return (struct mac_table_entry_info) {
+        .vni = e->vni,
+        .mac = e->mac,
+        .dest = e->dest,
+        .is_static = !e->owner && !e->evpn,
+        .is_evpn = e->evpn,
+        .evpn_seq = e->seq,
+        .age_ms = e->owner ? MAX(now_ms - e->used, 0) : 0,
+    };
+}
+
+bool
+mac_table_get_entry(const struct mac_table *t, uint32_t vni,
+                    const struct eth_addr *mac, long long now_ms,
+                    struct mac_table_entry_info *info)
+{
+    const struct mac_entry *e = find_entry(t, vni, mac);
+
+    if (e) {
+        *info = entry_info(e, now_ms);
+    }
+    return e != NULL;
+}
+
 static void
 report_entry(const struct mac_entry *e, uint32_t vni, long long now_ms,
              mac_table_dump_cb *cb, void *aux)
 {
     if (!vni || e->vni == vni) {
-        struct mac_table_entry_info info = {
-            .vni = e->vni,
-            .mac = e->mac,
-            .dest = e->dest,
-            .is_static = !e->owner && !e->evpn,
-            .is_evpn = e->evpn,
-            .evpn_seq = e->seq,
-            .age_ms = e->owner ? MAX(now_ms - e->used, 0) : 0,
-        };
+        struct mac_table_entry_info info = entry_info(e, now_ms);
 
         cb(&info, aux);
     }

@@ -214,12 +214,41 @@ int mac_table_del(struct mac_table *, uint32_t vni,
 size_t mac_table_flush(struct mac_table *, uint32_t vni,
                        const struct mac_dest *dest);
 
+/* The same flush in slices, so that a million entries need not go in one
+ * turn of the forwarding loop.  mac_table_flush_start() notes which
+ * owners (ports, the underlay) hold matching entries; each
+ * mac_table_flush_step() removes matching entries last seen before
+ * 'before_ms' (the time the flush was asked for), looking at about 'max'
+ * entries (whole owners if 'dest' is not NULL), adds how many went to
+ * '*removed', and returns true once all are done.  An entry seen at or
+ * after 'before_ms' (learned, moved, or refreshed by a frame while the
+ * flush goes on) stays, as it would have been learned again at once.
+ * Ageing, eviction and deletion may remove entries between the steps;
+ * they do not count as flushed.  mac_table_flush_start() returns NULL if
+ * memory is short.  A flush must be freed before its table;
+ * mac_table_flush_free() accepts NULL. */
+struct mac_table_flush;
+struct mac_table_flush *mac_table_flush_start(struct mac_table *,
+                                              uint32_t vni,
+                                              const struct mac_dest *dest,
+                                              long long before_ms);
+bool mac_table_flush_step(struct mac_table *, struct mac_table_flush *,
+                          size_t max, size_t *removed);
+void mac_table_flush_free(struct mac_table_flush *);
+
 /* Removes dynamic entries not seen for their VNI's ageing time.  Returns
  * when to call again: the earlier of the next entry's deadline and now plus
  * the shortest ageing time of any VNI, which bounds the deadline of entries
  * learned in between; LLONG_MAX if there are no VNIs.  A caller that
  * shortens a VNI's ageing time calls again at once. */
 long long mac_table_expire(struct mac_table *, long long now_ms);
+
+/* The same, removing 'max' entries at most: if more are due, returns
+ * 'now_ms', for the caller to call again once the loop has had a turn
+ * (entries learned within the same second, a million of them, fall due
+ * together). */
+long long mac_table_expire_some(struct mac_table *, long long now_ms,
+                                size_t max);
 
 struct mac_table_entry_info {
     uint32_t vni;
@@ -231,6 +260,12 @@ struct mac_table_entry_info {
     long long age_ms;           /* Since last seen; 0 for static and EVPN
                                  * entries. */
 };
+
+/* Fills '*info' with the entry for 'mac' in 'vni' and returns true, or
+ * returns false if there is none. */
+bool mac_table_get_entry(const struct mac_table *, uint32_t vni,
+                         const struct eth_addr *mac, long long now_ms,
+                         struct mac_table_entry_info *info);
 
 typedef void mac_table_dump_cb(const struct mac_table_entry_info *,
                                void *aux);

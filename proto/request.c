@@ -331,7 +331,10 @@ request_check_capture(const Vswitch__Capture *c, char *error, size_t size)
     X(ADD_PORT, add_port) X(DEL_PORT, del_port) X(SET_PORT, set_port) \
     X(ADD_VNI, add_vni) X(DEL_VNI, del_vni) X(SET_VNI, set_vni) \
     X(BIND_VNI, bind_vni) X(UNBIND_VNI, unbind_vni) \
-    X(FDB_ADD, fdb_add) X(FDB_DEL, fdb_del)
+    X(FDB_ADD, fdb_add) X(FDB_DEL, fdb_del) \
+    X(EVPN_MAC_ADD, evpn_mac_add) X(EVPN_MAC_DEL, evpn_mac_del) \
+    X(EVPN_VTEP_ADD, evpn_vtep_add) X(EVPN_VTEP_DEL, evpn_vtep_del) \
+    X(EVPN_FLUSH, evpn_flush)
 
 bool
 request_from_batch_command(const Vswitch__BatchCommand *cmd,
@@ -379,6 +382,31 @@ request_to_batch_command(const Vswitch__Request *req,
     }
 }
 
+bool
+request_is_evpn(const Vswitch__Request *req)
+{
+    switch (req->command_case) {
+    case VSWITCH__REQUEST__COMMAND_EVPN_MAC_ADD:
+    case VSWITCH__REQUEST__COMMAND_EVPN_MAC_DEL:
+    case VSWITCH__REQUEST__COMMAND_EVPN_VTEP_ADD:
+    case VSWITCH__REQUEST__COMMAND_EVPN_VTEP_DEL:
+    case VSWITCH__REQUEST__COMMAND_EVPN_FLUSH:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool
+request_batch_is_evpn(const Vswitch__Batch *batch)
+{
+    Vswitch__Request req;
+
+    return batch->n_commands
+           && request_from_batch_command(batch->commands[0], &req)
+           && request_is_evpn(&req);
+}
+
 unsigned int
 request_batch_line(const Vswitch__Batch *batch, size_t i)
 {
@@ -412,6 +440,11 @@ check_batch(const Vswitch__Batch *batch, char *error, size_t size)
 
         if (!request_from_batch_command(batch->commands[i], &req)) {
             snprintf(reason, sizeof reason, "names no command");
+        } else if (request_is_evpn(&req) != request_batch_is_evpn(batch)) {
+            /* EVPN state is not saved: mixed with configuration, one
+             * batch would be two changes that cannot fail as one. */
+            snprintf(reason, sizeof reason, "EVPN commands and changes of "
+                     "the configuration cannot be in one batch");
         } else if (request_check(&req, reason, sizeof reason)) {
             continue;
         }
@@ -422,14 +455,31 @@ check_batch(const Vswitch__Batch *batch, char *error, size_t size)
     return true;
 }
 
+/* Checks 'remote', the VTEP of an EVPN route.  check_address() lets the
+ * limited broadcast address by, which a saved configuration may hold; the
+ * datapath refuses it as a VTEP (EINVAL, which the daemon would report as
+ * a VNI that is not an EVPN VNI), so it is refused here by name. */
+static bool
+check_evpn_remote(const char *remote, char *error, size_t size)
+{
+    struct in6_addr addr;
+
+    if (!check_address("remote", remote, false, &addr, error, size)) {
+        return false;
+    }
+    if (!inet_is_unicast(&addr)) {
+        snprintf(error, size, "remote: %s is not a unicast address", remote);
+        return false;
+    }
+    return true;
+}
+
 static bool
 request_check_evpn_vtep(const Vswitch__EvpnVtep *v, char *error,
                         size_t size)
 {
-    struct in6_addr addr;
-
     return request_check_vni(v->vni, error, size)
-           && check_address("remote", v->remote, false, &addr, error, size);
+           && check_evpn_remote(v->remote, error, size);
 }
 
 bool
@@ -486,7 +536,8 @@ request_check(const Vswitch__Request *req, char *error, size_t size)
         return request_check_static_mac(req->evpn_mac_add->vni,
                                         req->evpn_mac_add->mac, NULL,
                                         req->evpn_mac_add->remote, error,
-                                        size);
+                                        size)
+               && check_evpn_remote(req->evpn_mac_add->remote, error, size);
     case VSWITCH__REQUEST__COMMAND_EVPN_MAC_DEL:
         return request_check_static_mac(req->evpn_mac_del->vni,
                                         req->evpn_mac_del->mac, NULL,

@@ -57,13 +57,18 @@ bool request_check_capture(const Vswitch__Capture *, char *error,
                            size_t size);
 
 /* A batch holds the changes of the configuration (ports, VNIs, bindings,
- * static MACs) as BatchCommands.  These fill in '*req' (pointing into
+ * static MACs), or else EVPN state alone, as BatchCommands.  These fill in '*req' (pointing into
  * 'cmd', flags and all) or '*cmd' (pointing into 'req'); each returns
  * false if the command is none a batch may hold. */
 bool request_from_batch_command(const Vswitch__BatchCommand *cmd,
                                 Vswitch__Request *req);
 bool request_to_batch_command(const Vswitch__Request *req,
                               Vswitch__BatchCommand *cmd);
+
+/* Says whether 'req' sets EVPN state (evpn-*), and whether 'batch' holds
+ * such commands (its first one tells). */
+bool request_is_evpn(const Vswitch__Request *req);
+bool request_batch_is_evpn(const Vswitch__Batch *batch);
 
 /* Returns the number that names request 'i' of 'batch' in messages, and
  * what such numbers count ("line" or "command"). */

@@ -7,9 +7,11 @@ switchd_libswitchd_a_SOURCES = \
 	switchd/capture-filter.c switchd/capture-filter.h \
 	switchd/capture-path.c switchd/capture-path.h \
 	switchd/config-edit.c switchd/config-edit.h \
+	switchd/config-index.c switchd/config-index.h \
 	switchd/config-steps.c switchd/config-steps.h \
 	switchd/config-store.c switchd/config-store.h \
 	switchd/control.c switchd/control.h \
+	switchd/evpn-batch.c switchd/evpn-batch.h \
 	switchd/fdb-dump.c switchd/fdb-dump.h \
 	switchd/flow-dump.c switchd/flow-dump.h \
 	switchd/flow-rpc.c switchd/flow-rpc.h \
@@ -20,6 +22,7 @@ switchd_libswitchd_a_SOURCES = \
 	switchd/monitor.c switchd/monitor.h \
 	switchd/monitor-queue.c switchd/monitor-queue.h \
 	switchd/log.c switchd/log.h \
+	switchd/loop-watch.c switchd/loop-watch.h \
 	switchd/rpc.c switchd/rpc.h \
 	switchd/wire-capture.c switchd/wire-capture.h \
 	switchd/xmalloc.c switchd/xmalloc.h
@@ -69,3 +72,10 @@ uninstall-local:
 # the unit tests only (the system tests need root and take minutes).
 AM_DISTCHECK_CONFIGURE_FLAGS = --disable-system-tests \
 	--with-systemdsystemunitdir=$${dc_install_base}/lib/systemd/system
+
+# The check of a batch of EVPN commands, against a datapath of its own.
+check_PROGRAMS += tests/check-evpn-batch
+TESTS += tests/check-evpn-batch
+tests_check_evpn_batch_CPPFLAGS = $(SWITCHD_CPPFLAGS) -I$(top_srcdir)/tests
+tests_check_evpn_batch_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
+	$(CHECK_LIBS)

@@ -10,8 +10,11 @@
 #include <sys/socket.h>
 
 #include "config-edit.h"
+#include "config-index.h"
 #include "eth-addr.h"
 #include "flow-table.h"
+#include "hash.h"
+#include "hmap.h"
 #include "headers.h"
 #include "inet.h"
 #include "link-monitor.h"
@@ -28,6 +31,13 @@
 
 struct bridge_port {
     struct list node;           /* In bridge's 'ports'. */
+    struct hmap_node name_node; /* In bridge's 'by_name'. */
+    struct hmap_node no_node;   /* In bridge's 'by_no'. */
+    struct list round_node;     /* In bridge's 'round'. */
+    struct list wait_node;      /* In bridge's 'waiting' if 'waiting'. */
+    struct list group_node;     /* In bridge's 'group_ports' if its class
+                                 * joins groups, else itself. */
+    bool waiting;               /* Down, and opened again at link events. */
     struct bridge *bridge;
     uint32_t port_no;
     const struct port_class *class;
@@ -66,10 +76,27 @@ struct bridge {
     struct packet_pool *pool;
     struct dp *dp;
     struct list ports;
+    struct hmap by_name;        /* The ports by name, */
+    struct hmap by_no;          /* and by datapath number. */
+    struct list waiting;        /* Ports down that link events retry. */
+    struct list group_ports;    /* Ports that join groups (VXLAN): a few
+                                 * among thousands, asked per VNI. */
+
+    /* Housekeeping checks every port once a BRIDGE_RUN_INTERVAL, a slice
+     * of BRIDGE_RUN_SLICE_NS at a time: each check costs system calls,
+     * and thousands of them at once would hold forwarding up.  The ports
+     * go round: those checked move to the back. */
+    struct list round;
+    size_t round_left;          /* Ports this round has still to check. */
+    long long next_round;       /* When the next one starts (ms). */
+    uv_timer_t *round_timer;    /* Runs the round's next slice. */
+    bool groups_dirty;          /* VNIs or ports changed: sync groups. */
     struct list reserved;       /* Of port_reservation. */
     unsigned int names_held;    /* bridge_hold_port_names() calls. */
     uint32_t next_port_no;
-    Vswitch__Config *config;
+    const Vswitch__Config *config;      /* In effect: 'owned', or a step
+                                         * its caller keeps. */
+    Vswitch__Config *owned;     /* NULL while a step is in effect. */
     bridge_observer_cb *observer;       /* NULL: nobody listens. */
     void *observer_aux;
 };
@@ -107,17 +134,36 @@ struct port_reservation {
     uint32_t port_no;
 };
 
+/* The datapath sends every batch through this lookup: a walk over the
+ * ports would cost forwarding the number of ports. */
 static struct bridge_port *
 find_port_no(const struct bridge *b, uint32_t port_no)
 {
     struct bridge_port *port;
 
-    LIST_FOR_EACH (port, node, &b->ports) {
+    HMAP_FOR_EACH_WITH_HASH (port, no_node, hash_uint32(port_no),
+                             &b->by_no) {
         if (port->port_no == port_no) {
             return port;
         }
     }
     return NULL;
+}
+
+/* Keeps the list of ports that link events open again up to date with
+ * whether 'port' is down and of a class that waits for its device. */
+static void
+set_waiting(struct bridge_port *port, bool waiting)
+{
+    waiting = waiting && port->class->retry_on_link;
+    if (waiting != port->waiting) {
+        if (waiting) {
+            list_push_back(&port->bridge->waiting, &port->wait_node);
+        } else {
+            list_remove(&port->wait_node);
+        }
+        port->waiting = waiting;
+    }
 }
 
 /* Shows 'batch' of 'port' to its taps. */
@@ -169,14 +215,22 @@ bridge_create(uv_loop_t *loop, const char *owner)
     b->owner = owner;
     b->pool = packet_pool_create(BRIDGE_POOL_PACKETS);
     b->dp = b->pool ? dp_create(b->pool, 0, &cb) : NULL;
-    b->config = malloc(sizeof *b->config);
-    if (!b->dp || !b->config) {
+    b->config = b->owned = malloc(sizeof *b->owned);
+    if (!b->dp || !b->owned) {
         bridge_destroy(b);
         return NULL;
     }
-    vswitch__config__init(b->config);
-    b->config->end_marker = true;
+    vswitch__config__init(b->owned);
+    b->owned->end_marker = true;
     list_init(&b->ports);
+    hmap_init(&b->by_name);
+    hmap_init(&b->by_no);
+    list_init(&b->waiting);
+    list_init(&b->group_ports);
+    list_init(&b->round);
+    b->round_timer = xmalloc(sizeof *b->round_timer);
+    uv_timer_init(loop, b->round_timer);
+    b->round_timer->data = b;
     list_init(&b->reserved);
     b->next_port_no = 1;
 
@@ -243,6 +297,7 @@ port_down(struct bridge_port *port, const char *reason, bool remove)
         port_close(port->port);
         port->port = NULL;
     }
+    set_waiting(port, true);
     if (reason) {
         free(port->error);
         port->error = xstrdup(reason);
@@ -265,12 +320,22 @@ free_port(struct bridge *b, struct bridge_port *port, bool remove)
         tap->gone(tap->aux);
     }
     port_down(port, NULL, remove);
+    set_waiting(port, false);
     dp_port_del(b->dp, port->port_no);
     if (remove && rules_use_port(b, port->port_no)) {
         /* The rules that name it apply again to a port of that name. */
         reserve(b, port->config->name, port->port_no);
     }
     list_remove(&port->node);
+    list_remove(&port->group_node);
+    list_remove(&port->round_node);
+    hmap_remove(&b->by_name, &port->name_node);
+    hmap_remove(&b->by_no, &port->no_node);
+    if (b->round_left) {
+        /* Which ports are left in the round is a guess now; the next
+         * round checks them all. */
+        b->round_left--;
+    }
     uv_close((uv_handle_t *) &port->idle, on_port_closed);
 }
 
@@ -281,6 +346,10 @@ bridge_destroy(struct bridge *b)
         return;
     }
     link_monitor_destroy(b->links);
+    if (b->round_timer) {
+        uv_timer_stop(b->round_timer);
+        uv_close((uv_handle_t *) b->round_timer, free_handle);
+    }
     if (b->netns_watch) {
         uv_fs_event_stop(b->netns_watch);
         uv_close((uv_handle_t *) b->netns_watch, free_handle);
@@ -301,10 +370,12 @@ bridge_destroy(struct bridge *b)
             free_reservation(r);
         }
     }
+    hmap_destroy(&b->by_name);
+    hmap_destroy(&b->by_no);
     dp_destroy(b->dp);
     packet_pool_destroy(b->pool);
-    if (b->config) {
-        protobuf_c_message_free_unpacked(&b->config->base, NULL);
+    if (b->owned) {
+        protobuf_c_message_free_unpacked(&b->owned->base, NULL);
     }
     free(b);
 }
@@ -338,7 +409,8 @@ find_port(const struct bridge *b, const char *name)
 {
     struct bridge_port *port;
 
-    LIST_FOR_EACH (port, node, &b->ports) {
+    HMAP_FOR_EACH_WITH_HASH (port, name_node, hash_string(name, 0),
+                             &b->by_name) {
         if (!strcmp(port->config->name, name)) {
             return port;
         }
@@ -370,26 +442,30 @@ vni_config_to_dp(const Vswitch__VniConfig *v, struct dp_vni_config *dc,
 
 static void
 apply_vnis(struct bridge *b, const Vswitch__Config *old,
-           const Vswitch__Config *new)
+           const struct config_index *old_idx, const Vswitch__Config *new,
+           const struct config_index *new_idx)
 {
     for (size_t i = 0; i < old->n_vnis; i++) {
-        if (!config_find_vni(new, old->vnis[i]->vni)) {
+        if (!config_index_vni(new_idx, old->vnis[i]->vni)) {
             dp_vni_del(b->dp, old->vnis[i]->vni);
             observe(b, BRIDGE_VNI_REMOVED, NULL, NULL, old->vnis[i]->vni);
+            b->groups_dirty = true;
         }
     }
     for (size_t i = 0; i < new->n_vnis; i++) {
         const Vswitch__VniConfig *v = new->vnis[i];
-        const Vswitch__VniConfig *was = config_find_vni(old, v->vni);
+        const Vswitch__VniConfig *was = config_index_vni(old_idx, v->vni);
         struct in6_addr flood[DP_VNI_MAX_FLOOD];
         struct dp_vni_config dc;
         int error;
 
-        if (was && config_equal(&was->base, &v->base)) {
+        /* Steps of a batch share the target's VNIs. */
+        if (was && (was == v || config_equal(&was->base, &v->base))) {
             continue;
         }
         vni_config_to_dp(v, &dc, flood);
         error = dp_vni_set(b->dp, v->vni, &dc);
+        b->groups_dirty = true;
         observe(b, was ? BRIDGE_VNI_CHANGED : BRIDGE_VNI_ADDED, NULL, NULL,
                 v->vni);
         if (error) {
@@ -574,8 +650,7 @@ make_args(const struct bridge *b, const struct bridge_port *port,
           struct port_args *args)
 {
     if (!config_port_args(port->config, args)) {
-        fprintf(stderr, "vswitchd: out of memory\n");
-        abort();
+        out_of_memory();
     }
     args->owner = b->owner;
     args->files = b->files;
@@ -615,8 +690,10 @@ open_port(struct bridge *b, struct bridge_port *port, bool retry)
             free(port->error);
             port->error = xstrdup(error);
         }
+        set_waiting(port, true);
         return false;
     }
+    set_waiting(port, false);
     free(port->error);
     port->error = NULL;
     if (port->port->offload_note[0]) {
@@ -723,6 +800,19 @@ add_port(struct bridge *b, const Vswitch__PortConfig *pc)
         LOG_ERR("bridge", "port %s: %s", pc->name, strerror(error));
     }
     list_push_back(&b->ports, &port->node);
+    list_push_back(&b->round, &port->round_node);
+    list_init(&port->group_node);
+    if (port_class_joins_groups(port->class)) {
+        list_push_back(&b->group_ports, &port->group_node);
+    }
+    /* Buckets grow by doubling, a copy of pointers only. */
+    if (hmap_insert(&b->by_name, &port->name_node,
+                    hash_string(pc->name, 0))
+        || hmap_insert(&b->by_no, &port->no_node,
+                       hash_uint32(port->port_no))) {
+        out_of_memory();
+    }
+    b->groups_dirty = true;
     observe_port(port, BRIDGE_PORT_ADDED);
     open_port(b, port, false);
     LOG_INFO("bridge", "port %s: added (%s)%s%s", pc->name, pc->type,
@@ -767,41 +857,56 @@ update_port(struct bridge *b, struct bridge_port *port,
     }
     port_down(port, NULL, false);
     open_port(b, port, false);
+    b->groups_dirty = true;
     LOG_INFO("bridge", "port %s: opened again with new options%s%s",
              pc->name, port->error ? ", down: " : "",
              port->error ? port->error : "");
 }
 
+/* Makes existing 'port' what 'pc' says, NULL meaning removed, but for
+ * its VNI (put_port()): a port of another type is another port. */
 static void
-apply_ports(struct bridge *b, const Vswitch__Config *new)
+reconcile_port(struct bridge *b, struct bridge_port *port,
+               const Vswitch__PortConfig *pc)
+{
+    if (!pc || strcmp(pc->type, port->config->type)) {
+        LOG_INFO("bridge", "port %s: removed", port->config->name);
+        observe_port(port, BRIDGE_PORT_REMOVED);
+        free_port(b, port, true);
+    } else if (!config_same_options(pc, port->config)) {
+        update_port(b, port, pc);
+    }
+}
+
+/* Adds port 'pc' if there is none of its name, and binds it to its VNI. */
+static void
+put_port(struct bridge *b, const Vswitch__PortConfig *pc)
+{
+    struct bridge_port *port = find_port(b, pc->name);
+
+    if (!port) {
+        add_port(b, pc);
+        port = find_port(b, pc->name);
+    }
+    if (port && port->class->dp_kind == DP_PORT_LOCAL) {
+        dp_port_bind(b->dp, port->port_no, pc->has_vni ? pc->vni : 0);
+        port->config->has_vni = pc->has_vni;
+        port->config->vni = pc->vni;
+    }
+}
+
+static void
+apply_ports(struct bridge *b, const Vswitch__Config *new,
+            const struct config_index *new_idx)
 {
     struct bridge_port *port;
 
     LIST_FOR_EACH_SAFE (port, node, &b->ports) {
-        const Vswitch__PortConfig *pc = config_find_port(new,
-                                                         port->config->name);
-
-        if (!pc || strcmp(pc->type, port->config->type)) {
-            LOG_INFO("bridge", "port %s: removed", port->config->name);
-            observe_port(port, BRIDGE_PORT_REMOVED);
-            free_port(b, port, true);
-        } else if (!config_same_options(pc, port->config)) {
-            update_port(b, port, pc);
-        }
+        reconcile_port(b, port, config_index_port(new_idx,
+                                                  port->config->name));
     }
     for (size_t i = 0; i < new->n_ports; i++) {
-        const Vswitch__PortConfig *pc = new->ports[i];
-
-        port = find_port(b, pc->name);
-        if (!port) {
-            add_port(b, pc);
-            port = find_port(b, pc->name);
-        }
-        if (port && port->class->dp_kind == DP_PORT_LOCAL) {
-            dp_port_bind(b->dp, port->port_no, pc->has_vni ? pc->vni : 0);
-            port->config->has_vni = pc->has_vni;
-            port->config->vni = pc->vni;
-        }
+        put_port(b, new->ports[i]);
     }
 }
 
@@ -822,20 +927,9 @@ static_mac_dest(const struct bridge *b, const Vswitch__StaticMac *m,
     return m->remote && inet_parse(m->remote, &dest->remote);
 }
 
-static bool
-has_static(const Vswitch__Config *c, const Vswitch__StaticMac *m)
-{
-    for (size_t i = 0; i < c->n_static_macs; i++) {
-        if (config_equal(&c->static_macs[i]->base, &m->base)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static void
 remove_stale_statics(struct bridge *b, const Vswitch__Config *old,
-                     const Vswitch__Config *new)
+                     const struct config_index *new_idx)
 {
     struct mac_table *macs = dp_mac_table(b->dp);
 
@@ -843,27 +937,31 @@ remove_stale_statics(struct bridge *b, const Vswitch__Config *old,
         const Vswitch__StaticMac *m = old->static_macs[i];
         struct eth_addr mac;
 
-        if (!has_static(new, m) && eth_addr_parse(m->mac, &mac)) {
+        if (!config_index_has_static(new_idx, m)
+            && eth_addr_parse(m->mac, &mac)) {
             mac_table_del(macs, m->vni, &mac);
         }
     }
 }
 
 static void
+add_static(struct bridge *b, const Vswitch__StaticMac *m)
+{
+    struct mac_dest dest;
+    struct eth_addr mac;
+
+    if (!static_mac_dest(b, m, &mac, &dest)
+        || mac_table_add_static(dp_mac_table(b->dp), m->vni, &mac, &dest)) {
+        LOG_WARN("bridge", "static entry %s in VNI %u not installed",
+                 m->mac, m->vni);
+    }
+}
+
+static void
 add_statics(struct bridge *b, const Vswitch__Config *new)
 {
-    struct mac_table *macs = dp_mac_table(b->dp);
-
     for (size_t i = 0; i < new->n_static_macs; i++) {
-        const Vswitch__StaticMac *m = new->static_macs[i];
-        struct mac_dest dest;
-        struct eth_addr mac;
-
-        if (!static_mac_dest(b, m, &mac, &dest)
-            || mac_table_add_static(macs, m->vni, &mac, &dest)) {
-            LOG_WARN("bridge", "static entry %s in VNI %u not installed",
-                     m->mac, m->vni);
-        }
+        add_static(b, new->static_macs[i]);
     }
 }
 
@@ -909,27 +1007,92 @@ sync_groups(struct bridge *b, const Vswitch__Config *config)
 {
     struct bridge_port *port;
 
-    LIST_FOR_EACH (port, node, &b->ports) {
+    LIST_FOR_EACH (port, group_node, &b->group_ports) {
         if (port->port) {
             sync_port_groups(port, config);
         }
     }
 }
 
+/* Makes 'config' (the caller's if 'owned' is NULL, else 'owned' itself)
+ * the configuration in effect, after the rest is done. */
+static void
+take_config(struct bridge *b, const Vswitch__Config *config,
+            Vswitch__Config *owned)
+{
+    /* The groups change only with the VNIs or with a port (re)opened. */
+    if (b->groups_dirty) {
+        sync_groups(b, config);
+        b->groups_dirty = false;
+    }
+    if (b->owned) {
+        protobuf_c_message_free_unpacked(&b->owned->base, NULL);
+    }
+    b->config = config;
+    b->owned = owned;
+}
+
+/* Every lookup from one configuration into the other goes through a hash
+ * index: a batch puts thousands of ports into effect in steps, each a
+ * reconfiguration, and linear lookups made each step cost the square of
+ * the configuration's size. */
+static void
+reconfigure(struct bridge *b, const Vswitch__Config *config,
+            Vswitch__Config *owned)
+{
+    const Vswitch__Config *old = b->config;
+    struct config_index old_idx, new_idx;
+
+    config_index_init(&old_idx, old);
+    config_index_init(&new_idx, config);
+    /* Statics go first, while the ports they name still exist, and come
+     * back last, once the ports they name do. */
+    remove_stale_statics(b, old, &new_idx);
+    apply_vnis(b, old, &old_idx, config, &new_idx);
+    apply_ports(b, config, &new_idx);
+    add_statics(b, config);
+    config_index_destroy(&old_idx);
+    config_index_destroy(&new_idx);
+    take_config(b, config, owned);
+}
+
 void
 bridge_reconfigure(struct bridge *b, Vswitch__Config *config)
 {
-    Vswitch__Config *old = b->config;
+    reconfigure(b, config, config);
+}
 
-    /* Statics go first, while the ports they name still exist, and come
-     * back last, once the ports they name do. */
-    remove_stale_statics(b, old, config);
-    apply_vnis(b, old, config);
-    apply_ports(b, config);
-    add_statics(b, config);
-    sync_groups(b, config);
-    b->config = config;
-    protobuf_c_message_free_unpacked(&old->base, NULL);
+void
+bridge_reconfigure_step(struct bridge *b, const Vswitch__Config *step)
+{
+    reconfigure(b, step, NULL);
+}
+
+void
+bridge_adopt_config(struct bridge *b, Vswitch__Config *config)
+{
+    take_config(b, config, config);
+}
+
+void
+bridge_reconfigure_delta(struct bridge *b, const Vswitch__Config *step,
+                         const Vswitch__PortConfig *const *ports,
+                         size_t n_ports,
+                         const Vswitch__StaticMac *const *macs,
+                         size_t n_macs)
+{
+    for (size_t i = 0; i < n_ports; i++) {
+        struct bridge_port *port = find_port(b, ports[i]->name);
+
+        if (port) {
+            reconcile_port(b, port, ports[i]);
+        }
+        put_port(b, ports[i]);
+    }
+    for (size_t i = 0; i < n_macs; i++) {
+        add_static(b, macs[i]);
+    }
+    take_config(b, step, NULL);
 }
 
 bool
@@ -971,10 +1134,7 @@ bridge_group_state(const struct bridge *b, const struct in6_addr *group,
 {
     const struct bridge_port *port;
 
-    LIST_FOR_EACH (port, node, &b->ports) {
-        if (!port_class_joins_groups(port->class)) {
-            continue;
-        }
+    LIST_FOR_EACH (port, group_node, &b->group_ports) {
         if (!port->port) {
             snprintf(reason, reason_size, "port %s is down",
                      port->config->name);
@@ -1027,14 +1187,9 @@ bridge_port_replay(struct bridge *b, const char *name, char *error,
 const char *
 bridge_port_name(const struct bridge *b, uint32_t port_no)
 {
-    const struct bridge_port *port;
+    const struct bridge_port *port = find_port_no(b, port_no);
 
-    LIST_FOR_EACH (port, node, &b->ports) {
-        if (port->port_no == port_no) {
-            return port->config->name;
-        }
-    }
-    return NULL;
+    return port ? port->config->name : NULL;
 }
 
 uint32_t
@@ -1148,6 +1303,17 @@ bridge_port_revive(struct bridge *b, const char *name)
     return port->port ? 0 : ENODEV;
 }
 
+/* One port's part of a link event: checks it if it is up, and opens it
+ * again if it is down and 'exists'.  A device deleted and made again at
+ * once is another device, which the port must open again. */
+static void
+link_event_port(struct bridge *b, struct bridge_port *port, bool exists)
+{
+    if (!check_port(port) && exists && port->class->retry_on_link) {
+        revive(b, port, true);
+    }
+}
+
 /* Checks the port of interface 'name' (NULL: every port) if it is up,
  * and opens again the ports that are down because what they open was
  * missing ('retry_on_link'), now that 'name' exists.  Only the port of
@@ -1161,32 +1327,39 @@ on_link_event(void *b_, const char *name, bool exists)
     struct bridge *b = b_;
     struct bridge_port *port;
 
-    LIST_FOR_EACH (port, node, &b->ports) {
-        if (name && port->port && strcmp(port->config->name, name)) {
-            continue;
+    if (!name) {
+        LIST_FOR_EACH_SAFE (port, node, &b->ports) {
+            link_event_port(b, port, true);
         }
-        /* A device deleted and made again at once is another device,
-         * which the port must open again. */
-        if (!check_port(port) && (exists || !name)
-            && port->class->retry_on_link) {
-            revive(b, port, true);
+        return;
+    }
+    port = find_port(b, name);
+    if (port) {
+        link_event_port(b, port, exists);
+    }
+    if (exists) {
+        LIST_FOR_EACH_SAFE (port, wait_node, &b->waiting) {
+            if (strcmp(port->config->name, name)) {
+                revive(b, port, true);
+            }
         }
     }
 }
 
+static void start_round(struct bridge *, long long now_ms);
+
+/* Any namespace made or deleted, by anyone on the host: a round of
+ * checks, in slices, rather than a check of every port at once. */
 static void
 on_netns_change(uv_fs_event_t *handle, const char *filename, int events,
                 int status)
 {
     struct bridge *b = handle->data;
-    struct bridge_port *port;
 
     (void) filename;
     (void) events;
     (void) status;
-    LIST_FOR_EACH (port, node, &b->ports) {
-        check_port(port);
-    }
+    start_round(b, (long long) uv_now(b->loop));
 }
 
 /* Watches BRIDGE_NETNS_DIR, so that a port lets go of a namespace as soon
@@ -1205,32 +1378,76 @@ watch_netns(struct bridge *b)
     b->netns_watch = watch;
 }
 
+/* Housekeeping of one port: a device can go without its descriptor
+ * saying so; an operator who raises the underlay's MTU for jumbo frames
+ * expects the VTEP to follow without being told. */
+static void
+housekeep_port(struct bridge *b, struct bridge_port *port)
+{
+    if (check_port(port)) {
+        port_settings_to_dp(b, port);
+    } else if (!port->port && port->class->retry_on_link) {
+        /* Link events bring ports back at once; asking as well covers a
+         * daemon that cannot have them, and anything the events did not
+         * say. */
+        revive(b, port, true);
+    }
+    /* A group that could not be joined may be now: a device came back, a
+     * route appeared, the operator raised a limit. */
+    if (port->port && port->groups_failed) {
+        sync_port_groups(port, b->config);
+    }
+}
+
+static void on_round_timer(uv_timer_t *);
+
+/* Checks the ports of the round under way for about BRIDGE_RUN_SLICE_NS,
+ * and has the rest checked a millisecond later, after the loop has had a
+ * turn. */
+static void
+run_round(struct bridge *b)
+{
+    uint64_t start = uv_hrtime();
+
+    while (b->round_left && uv_hrtime() - start < BRIDGE_RUN_SLICE_NS) {
+        struct bridge_port *port = CONTAINER_OF(list_front(&b->round),
+                                                struct bridge_port,
+                                                round_node);
+
+        list_remove(&port->round_node);
+        list_push_back(&b->round, &port->round_node);
+        b->round_left--;
+        housekeep_port(b, port);
+    }
+    if (b->round_left) {
+        uv_timer_start(b->round_timer, on_round_timer, 1, 0);
+    }
+}
+
+static void
+on_round_timer(uv_timer_t *timer)
+{
+    run_round(timer->data);
+}
+
+/* Starts a round over every port (again, if one is under way). */
+static void
+start_round(struct bridge *b, long long now_ms)
+{
+    b->round_left = hmap_count(&b->by_name);
+    b->next_round = now_ms + BRIDGE_RUN_INTERVAL;
+    run_round(b);
+}
+
 long long
 bridge_run(struct bridge *b, long long now_ms)
 {
-    struct bridge_port *port;
-
-    /* A device can go without its descriptor saying so; an operator who
-     * raises the underlay's MTU for jumbo frames expects the VTEP to
-     * follow without being told. */
-    LIST_FOR_EACH (port, node, &b->ports) {
-        if (check_port(port)) {
-            port_settings_to_dp(b, port);
-        } else if (!port->port && port->class->retry_on_link) {
-            /* Link events bring ports back at once; asking as well
-             * covers a daemon that cannot have them, and anything the
-             * events did not say. */
-            revive(b, port, true);
-        }
-        /* A group that could not be joined may be now: a device came
-         * back, a route appeared, the operator raised a limit. */
-        if (port->port && port->groups_failed) {
-            sync_port_groups(port, b->config);
-        }
+    if (!b->round_left && now_ms >= b->next_round) {
+        start_round(b, now_ms);
     }
     /* /run/netns appears with the first "ip netns add" after boot. */
     if (!b->netns_watch) {
         watch_netns(b);
     }
-    return dp_run_ageing(b->dp, now_ms);
+    return MIN(dp_run_ageing(b->dp, now_ms), b->next_round);
 }

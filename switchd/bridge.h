@@ -36,6 +36,27 @@ void bridge_destroy(struct bridge *);
  * by config_edit_*() or passed request_check() piece by piece. */
 void bridge_reconfigure(struct bridge *, Vswitch__Config *config);
 
+/* As bridge_reconfigure(), but 'step' stays the caller's: it must stay as
+ * it is until the next bridge_reconfigure*() call has returned, which
+ * compares the next configuration with it (a step of config-steps.h). */
+void bridge_reconfigure_step(struct bridge *, const Vswitch__Config *step);
+
+/* As bridge_reconfigure_step(), for a 'step' that differs from the
+ * configuration in effect only in 'ports' (added, or with new options or
+ * a new VNI: as 'step' has them) and in 'macs' added, static MACs on
+ * those ports (config_steps_delta()): its cost is that of the change,
+ * not of the whole configuration. */
+void bridge_reconfigure_delta(struct bridge *, const Vswitch__Config *step,
+                              const Vswitch__PortConfig *const *ports,
+                              size_t n_ports,
+                              const Vswitch__StaticMac *const *macs,
+                              size_t n_macs);
+
+/* Takes ownership of 'config', which must be the configuration in effect
+ * itself (the target of the last step, which the bridge then borrowed)
+ * and changes nothing else. */
+void bridge_adopt_config(struct bridge *, Vswitch__Config *config);
+
 /* Has ports open the files their options name through 'files', which
  * must outlive the bridge; without it they open them by name. */
 void bridge_set_files(struct bridge *, const struct port_files *files);
@@ -164,11 +185,15 @@ struct bridge_event_info {
 typedef void bridge_observer_cb(void *aux, const struct bridge_event_info *);
 void bridge_set_observer(struct bridge *, bridge_observer_cb *cb, void *aux);
 
-/* Housekeeping: runs MAC ageing, checks that the ports' devices are still
- * there and refreshes what is read from them (MTUs).  Returns when ageing
- * next needs to run (ms); the caller runs it at least every
- * BRIDGE_RUN_INTERVAL ms as well. */
+/* Housekeeping: runs MAC ageing, and starts a round of checks that the
+ * ports' devices are still there and of what is read from them (MTUs),
+ * every port once a BRIDGE_RUN_INTERVAL; the round goes on by itself in
+ * slices of about BRIDGE_RUN_SLICE_NS of work, a millisecond apart, so
+ * that thousands of ports do not hold forwarding up.  Returns when it
+ * next needs to run (ms): when ageing is due or the next round starts;
+ * the caller runs it at least every BRIDGE_RUN_INTERVAL ms as well. */
 #define BRIDGE_RUN_INTERVAL 1000
+#define BRIDGE_RUN_SLICE_NS 2000000
 long long bridge_run(struct bridge *, long long now_ms);
 
 #endif /* switchd/bridge.h */

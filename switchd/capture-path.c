@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config-edit.h"
+#include "config-index.h"
 #include "port.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -431,10 +432,16 @@ capture_path_check_config(const struct capture_path *cp,
 {
     struct capture_opener client = client_opener(cp, c);
     Vswitch__Status status = VSWITCH__STATUS__STATUS_OK;
+    struct config_index old_idx;
 
+    /* Every change goes through here, on the forwarding loop: a walk of
+     * the old ports for each new one would cost the square of their
+     * number. */
+    config_index_init(&old_idx, old);
     for (size_t i = 0; !status && i < new->n_ports; i++) {
         const Vswitch__PortConfig *pc = new->ports[i];
-        const Vswitch__PortConfig *was = config_find_port(old, pc->name);
+        const Vswitch__PortConfig *was = config_index_port(&old_idx,
+                                                           pc->name);
 
         /* The rest of a port (its VNI) may change without its files being
          * checked again. */
@@ -443,6 +450,7 @@ capture_path_check_config(const struct capture_path *cp,
             status = check_port(&client, pc, error, error_size);
         }
     }
+    config_index_destroy(&old_idx);
     return status;
 }
 

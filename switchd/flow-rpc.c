@@ -139,7 +139,7 @@ find_id(const struct hmap *ids, const char *id)
 {
     struct id_node *n;
 
-    HMAP_FOR_EACH_WITH_HASH (n, node, hash_bytes(id, strlen(id), 0), ids) {
+    HMAP_FOR_EACH_WITH_HASH (n, node, hash_string(id, 0), ids) {
         if (!strcmp(n->id, id)) {
             return n;
         }
@@ -161,9 +161,8 @@ add_id(struct hmap *ids, char *id, size_t index)
     n = xmalloc(sizeof *n);
     n->id = id;
     n->index = index;
-    if (hmap_insert(ids, &n->node, hash_bytes(id, strlen(id), 0))) {
-        fprintf(stderr, "vswitchd: out of memory\n");
-        abort();
+    if (hmap_insert(ids, &n->node, hash_string(id, 0))) {
+        out_of_memory();
     }
     return true;
 }

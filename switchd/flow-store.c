@@ -63,12 +63,6 @@ struct flow_store_txn {
     size_t n, cap;
 };
 
-static uint32_t
-hash_id(const char *id)
-{
-    return hash_bytes(id, strlen(id), 0);
-}
-
 struct flow_store *
 flow_store_create(const char *db_path)
 {
@@ -125,7 +119,7 @@ find_rule(const struct flow_store *s, const char *id)
 {
     struct saved_rule *r;
 
-    HMAP_FOR_EACH_WITH_HASH (r, node, hash_id(id), &s->rules) {
+    HMAP_FOR_EACH_WITH_HASH (r, node, hash_string(id, 0), &s->rules) {
         if (!strcmp(r->id, id)) {
             return r;
         }
@@ -166,9 +160,8 @@ set_rule(struct flow_store *s, const char *id, size_t id_len,
     } else {
         r = xmalloc(sizeof *r);
         r->id = key;
-        if (hmap_insert(&s->rules, &r->node, hash_id(key))) {
-            fprintf(stderr, "vswitchd: out of memory\n");
-            abort();
+        if (hmap_insert(&s->rules, &r->node, hash_string(key, 0))) {
+            out_of_memory();
         }
     }
     r->text = xmemdup0(text, text_len);

@@ -102,8 +102,7 @@ pack_chunk(struct live_capture *cap, const char *end, size_t *len)
      * which xmalloc() elsewhere does not survive either. */
     frame = frame_pack(&resp.base, FRAME_MAX_RESPONSE, len);
     if (!frame) {
-        fprintf(stderr, "vswitchd: out of memory\n");
-        abort();
+        out_of_memory();
     }
     cap->lost_sent = cap->buf.lost;
     capture_buffer_clear(&cap->buf);

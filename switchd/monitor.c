@@ -318,8 +318,7 @@ pack_chunk(struct monitor *m, size_t max, const char *end, size_t *len)
      * which xmalloc() elsewhere does not survive either. */
     frame = frame_pack(&resp.base, FRAME_MAX_RESPONSE, len);
     if (!frame) {
-        fprintf(stderr, "vswitchd: out of memory\n");
-        abort();
+        out_of_memory();
     }
     for (size_t i = 0; i < n; i++) {
         monitor_event_unref(evs[i]);

@@ -3,6 +3,7 @@
 #include "rpc.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +13,13 @@
 #include "bridge.h"
 #include "capture-path.h"
 #include "config-edit.h"
+#include "config-index.h"
 #include "config-steps.h"
 #include "config-store.h"
 #include "control.h"
 #include "dstring.h"
 #include "eth-addr.h"
+#include "evpn-batch.h"
 #include "fdb-dump.h"
 #include "flow-dump.h"
 #include "flow-rpc.h"
@@ -27,6 +30,7 @@
 #include "live-capture.h"
 #include "monitor.h"
 #include "log.h"
+#include "loop-watch.h"
 #include "mac-table.h"
 #include "util.h"
 #include "port-offload.h"
@@ -53,10 +57,31 @@
  * turn, a few milliseconds' work. */
 #define RPC_FLOW_CHANGE_SLICE 1024
 
-/* A batch puts its new or changed ports into effect RPC_APPLY_SLICE a
- * loop turn (config-steps.h): opening a TAP device takes the kernel a
- * millisecond or more, and more on a busy host. */
+/* A batch puts its new or changed ports into effect a slice a loop turn
+ * (config-steps.h): opening a TAP device takes the kernel a millisecond
+ * or more, and more on a busy host.  The first slice is RPC_APPLY_SLICE
+ * ports; each next one is sized from the time the last took so that a
+ * step costs about RPC_APPLY_BUDGET_NS, at most twice the last and
+ * RPC_APPLY_MAX_SLICE.  A batch with no more new or changed ports than
+ * the first slice goes into effect at once. */
 #define RPC_APPLY_SLICE 16
+#define RPC_APPLY_MAX_SLICE 1024
+#define RPC_APPLY_BUDGET_NS 3000000
+
+/* A batch of EVPN commands is put into effect this many commands in the
+ * first loop turn, then as many as fit RPC_APPLY_BUDGET_NS, at most
+ * RPC_EVPN_MAX_SLICE a turn.  One that is no longer goes at once. */
+#define RPC_EVPN_SLICE 4096
+#define RPC_EVPN_MAX_SLICE 65536
+
+/* fdb-flush removes about this many entries of the MAC table per loop
+ * turn, a few milliseconds' work with a table too big for the caches. */
+#define RPC_FLUSH_SLICE 8192
+
+/* A request this large is unpacked, checked and freed by a worker: a
+ * batch of 220,000 lines takes the loop a good part of a second to
+ * unpack. */
+#define RPC_DECODE_IN_WORKER (64 * 1024)
 
 /* The nice value of worker threads building answers. */
 #define RPC_WORKER_NICE 10
@@ -73,12 +98,16 @@ struct rpc {
     struct list copying;        /* fdb-show calls copying the table. */
     struct rpc_call *preparing; /* The change of flows being prepared. */
     struct rpc_call *applying;  /* The batch being put into effect. */
+    struct rpc_call *evpn_applying;     /* The EVPN batch, likewise. */
+    struct list flushing;       /* fdb-flush calls under way, in slices. */
     uv_idle_t copier;           /* Runs while 'copying' is not empty or a
                                  * change is being prepared. */
     bool copier_closed;
     size_t n_working;           /* Calls in a worker thread. */
     struct live_capture_set *captures;
     struct monitor_set *monitors;
+    struct loop_watch *turns;   /* The loop's longest turn, for the log. */
+    bool stopping;              /* rpc_destroy() has begun. */
 };
 
 struct rpc_command;
@@ -92,6 +121,12 @@ struct rpc_call {
     struct control_request *creq;
     char *peer_name;
     struct capture_client peer; /* Whose files it may name. */
+    char *denied;               /* Why it may not change anything, or NULL
+                                 * if it may. */
+    uint8_t *msg;               /* A large request, for a worker to */
+    size_t msg_len;             /* decode(); */
+    bool large;                 /* freed by a worker too. */
+    Vswitch__Status decoded;    /* What decode() found. */
     struct list node;           /* In a list of rpc's. */
     uv_work_t work;
     struct config_edit edit;
@@ -111,7 +146,11 @@ struct rpc_call {
     Vswitch__Config *target;        /* saved, a few ports per turn: */
     size_t slice;                   /* ports a step; */
     unsigned int n_steps;           /* steps so far; */
-    uint64_t longest_ns;            /* the longest step. */
+    uint64_t longest_ns;            /* the longest step; */
+    uint64_t longest_turn_ns;       /* the loop's longest turn. */
+    struct evpn_batch *evpn;        /* An EVPN batch, a slice per turn. */
+    struct mac_table_flush *flush;  /* fdb-flush, a slice per turn (also */
+    uint64_t flushed;               /* n_steps, longest*): so far. */
     char error[REQUEST_ERROR_SIZE + 128];
 };
 
@@ -164,8 +203,7 @@ clone_or_die(const ProtobufCMessage *msg)
     void *copy = config_clone(msg);
 
     if (!copy) {
-        fprintf(stderr, "vswitchd: out of memory\n");
-        abort();
+        out_of_memory();
     }
     return copy;
 }
@@ -243,10 +281,12 @@ evpn_status_msg(const struct bridge *b, Vswitch__VniStatus *m)
                                     m->config->vni);
 }
 
+/* The status of VNI 'vc', whose ports (names to copy) the caller has
+ * found: 'n_ports' of them in 'ports'. */
 static Vswitch__VniStatus *
-vni_status_msg(const struct bridge *b, const Vswitch__VniConfig *vc)
+vni_status_msg(const struct bridge *b, const Vswitch__VniConfig *vc,
+               const char **ports, size_t n_ports)
 {
-    const Vswitch__Config *c = bridge_config(b);
     Vswitch__VniStatus *m = xmalloc(sizeof *m);
     struct dp_counters counters;
     unsigned int ageing = 0;
@@ -254,11 +294,9 @@ vni_status_msg(const struct bridge *b, const Vswitch__VniConfig *vc)
 
     vswitch__vni_status__init(m);
     m->config = clone_or_die(&vc->base);
-    m->ports = xcalloc(c->n_ports, sizeof *m->ports);
-    for (size_t i = 0; i < c->n_ports; i++) {
-        if (c->ports[i]->has_vni && c->ports[i]->vni == vc->vni) {
-            m->ports[m->n_ports++] = xstrdup(c->ports[i]->name);
-        }
+    m->ports = xcalloc(n_ports + 1, sizeof *m->ports);
+    for (size_t i = 0; i < n_ports; i++) {
+        m->ports[m->n_ports++] = xstrdup(ports[i]);
     }
     mac_table_get_vni(dp_mac_table(bridge_dp(b)), vc->vni, &ageing, &limit,
                       &n_dynamic, &n_static);
@@ -292,16 +330,52 @@ ports_msg(const struct bridge *b, const char *only,
     }
 }
 
+/* The ports of each VNI are gathered in one pass over the ports: a pass
+ * per VNI would cost thousands of VNIs the square of their number. */
 static void
 vnis_msg(const struct bridge *b, Vswitch__VniStatus ***vnis, size_t *n)
 {
     const Vswitch__Config *c = bridge_config(b);
+    size_t *first = xcalloc(c->n_vnis + 1, sizeof *first);
+    const char **names = xcalloc(c->n_ports + 1, sizeof *names);
+    size_t *vni_of = xcalloc(c->n_ports + 1, sizeof *vni_of);
+    struct config_index idx;
 
-    *vnis = xcalloc(c->n_vnis, sizeof **vnis);
-    *n = c->n_vnis;
-    for (size_t i = 0; i < c->n_vnis; i++) {
-        (*vnis)[i] = vni_status_msg(b, c->vnis[i]);
+    /* Counting sort of the ports by the position of their VNI: 'first'
+     * ends up as where each VNI's names start in 'names'. */
+    config_index_init(&idx, c);
+    for (size_t i = 0; i < c->n_ports; i++) {
+        const Vswitch__PortConfig *pc = c->ports[i];
+
+        vni_of[i] = pc->has_vni ? config_index_vni_pos(&idx, pc->vni)
+                                : SIZE_MAX;
+        if (vni_of[i] != SIZE_MAX) {
+            first[vni_of[i] + 1]++;
+        }
     }
+    config_index_destroy(&idx);
+    for (size_t v = 0; v < c->n_vnis; v++) {
+        first[v + 1] += first[v];
+    }
+    size_t *next = xmalloc((c->n_vnis + 1) * sizeof *next);
+
+    memcpy(next, first, (c->n_vnis + 1) * sizeof *next);
+    for (size_t i = 0; i < c->n_ports; i++) {
+        if (vni_of[i] != SIZE_MAX) {
+            names[next[vni_of[i]]++] = c->ports[i]->name;
+        }
+    }
+    free(next);
+
+    *vnis = xcalloc(c->n_vnis + 1, sizeof **vnis);
+    *n = c->n_vnis;
+    for (size_t v = 0; v < c->n_vnis; v++) {
+        (*vnis)[v] = vni_status_msg(b, c->vnis[v], &names[first[v]],
+                                    first[v + 1] - first[v]);
+    }
+    free(first);
+    free(names);
+    free(vni_of);
 }
 
 /* Read-only commands. */
@@ -511,6 +585,8 @@ copy_dump(struct rpc_call *call)
 
 static void prepare_flows(struct rpc *);
 static void apply_step(struct rpc *, size_t n_ports);
+static void flush_step(struct rpc *, size_t max);
+static void evpn_step(struct rpc *, size_t max, uint64_t start);
 
 /* One slice per loop turn, of the change of flows being prepared and of
  * each dump in turn, so that the loop's cost does not grow with the
@@ -526,6 +602,12 @@ on_copy_turn(uv_idle_t *idle)
     if (rpc->applying) {
         apply_step(rpc, rpc->applying->slice);
     }
+    if (rpc->evpn_applying) {
+        evpn_step(rpc, rpc->evpn_applying->slice, uv_hrtime());
+    }
+    if (!list_is_empty(&rpc->flushing)) {
+        flush_step(rpc, RPC_FLUSH_SLICE);
+    }
     if (!list_is_empty(&rpc->copying)) {
         struct rpc_call *call = CONTAINER_OF(list_front(&rpc->copying),
                                              struct rpc_call, node);
@@ -536,7 +618,8 @@ on_copy_turn(uv_idle_t *idle)
         }
     }
     if (list_is_empty(&rpc->copying) && !rpc->preparing
-        && !rpc->applying) {
+        && !rpc->applying && !rpc->evpn_applying
+        && list_is_empty(&rpc->flushing)) {
         uv_idle_stop(idle);
     }
 }
@@ -693,14 +776,17 @@ static void finish(struct rpc_call *, Vswitch__Status);
 static void batch_applied(struct rpc_call *);
 
 /* Puts the batch of 'call', saved, into effect a few ports per loop turn
- * if it has many new or changed ports.  Returns false if it has few, or
- * memory is short: the caller puts it into effect at once. */
+ * if it has many new or changed ports.  Returns false if it has few, if
+ * memory is short, or if the daemon is stopping (a batch saved by a
+ * worker that rpc_destroy() waits for: the loop turns that would take
+ * the slices are over): the caller puts it into effect at once. */
 static bool
 start_applying(struct rpc_call *call)
 {
     struct rpc *rpc = call->rpc;
 
-    if (call->req->command_case != VSWITCH__REQUEST__COMMAND_BATCH) {
+    if (call->req->command_case != VSWITCH__REQUEST__COMMAND_BATCH
+        || rpc->stopping) {
         return false;
     }
     call->steps = config_steps_create(bridge_config(rpc->bridge),
@@ -715,9 +801,21 @@ start_applying(struct rpc_call *call)
     call->edit.config = NULL;
     call->slice = RPC_APPLY_SLICE;
     rpc->applying = call;
+    loop_watch_reset(rpc->turns);
     apply_step(rpc, call->slice);
     uv_idle_start(&rpc->copier, on_copy_turn);
     return true;
+}
+
+/* The size of the next slice, after one of 'slice' ports or commands
+ * that took 'took' ns: about RPC_APPLY_BUDGET_NS of work, at most twice
+ * the last and 'max'. */
+static size_t
+next_slice(size_t slice, uint64_t took, size_t max)
+{
+    uint64_t n = (uint64_t) slice * RPC_APPLY_BUDGET_NS / MAX(took, 1);
+
+    return MAX(1, MIN(n, MIN(2 * slice, max)));
 }
 
 /* Puts up to 'n_ports' more ports of the batch being put into effect
@@ -728,21 +826,40 @@ apply_step(struct rpc *rpc, size_t n_ports)
     struct rpc_call *call = rpc->applying;
     uint64_t start = uv_hrtime(), took;
     bool last = false;
-    Vswitch__Config *step = config_steps_next(call->steps, n_ports, &last);
+    const Vswitch__Config *step = config_steps_next(call->steps, n_ports,
+                                                    &last);
 
-    if (step && last) {
-        protobuf_c_message_free_unpacked(&step->base, NULL);
-        step = NULL;
+    if (call->n_steps) {
+        const Vswitch__PortConfig *const *ports;
+        const Vswitch__StaticMac *const *macs;
+        size_t n_new, n_macs;
+
+        /* Only what this step adds: the whole configuration would cost
+         * each step the batch's size.  The last step is the target. */
+        config_steps_delta(call->steps, &ports, &n_new, &macs, &n_macs);
+        bridge_reconfigure_delta(rpc->bridge, step, ports, n_new, macs,
+                                 n_macs);
+        if (last) {
+            bridge_adopt_config(rpc->bridge, call->target);
+        }
+    } else if (!last) {
+        bridge_reconfigure_step(rpc->bridge, step);
+    } else {
+        bridge_reconfigure(rpc->bridge, call->target);
     }
-    /* The target itself at the end; also when memory is short for a
-     * step. */
-    bridge_reconfigure(rpc->bridge, step ? step : call->target);
+    if (last) {
+        step = NULL;            /* The target, the bridge's from now on. */
+    }
     took = uv_hrtime() - start;
     call->n_steps++;
-    call->longest_ns = took > call->longest_ns ? took : call->longest_ns;
+    call->longest_ns = MAX(took, call->longest_ns);
     if (step) {
+        call->slice = next_slice(call->slice, took, RPC_APPLY_MAX_SLICE);
         return;
     }
+    /* This turn's own work is the step, counted above. */
+    call->longest_turn_ns = MAX(call->longest_ns,
+                                loop_watch_longest(rpc->turns));
     call->target = NULL;
     config_steps_destroy(call->steps);
     call->steps = NULL;
@@ -990,18 +1107,6 @@ batch_request(const struct rpc_call *call, size_t i, Vswitch__Request *req)
     return req;
 }
 
-static bool
-has_static_mac(const Vswitch__Config *c, uint32_t vni, const char *mac)
-{
-    for (size_t i = 0; i < c->n_static_macs; i++) {
-        if (c->static_macs[i]->vni == vni
-            && !strcmp(c->static_macs[i]->mac, mac)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* In a worker: the copy is the worker's alone until it is done. */
 static void
 edit_batch(uv_work_t *work)
@@ -1033,12 +1138,16 @@ batch_check(struct rpc_call *call)
     const Vswitch__Batch *batch = call->req->batch;
     struct rpc *rpc = call->rpc;
     const struct mac_table *macs = dp_mac_table(bridge_dp(rpc->bridge));
+    Vswitch__Status status = OK;
+    struct config_index idx;
 
-    for (size_t i = 0; i < batch->n_commands; i++) {
+    /* A lookup per line: a walk over the ports for each would cost the
+     * square of their number. */
+    config_index_init(&idx, bridge_config(rpc->bridge));
+    for (size_t i = 0; i < batch->n_commands && status == OK; i++) {
         Vswitch__Request buf;
         const Vswitch__Request *req = batch_request(call, i, &buf);
         const Vswitch__PortConfig *pc;
-        Vswitch__Status status;
         struct eth_addr mac;
 
         if (call->unmatched[i] && !batch_if_exists(call, req)
@@ -1047,23 +1156,23 @@ batch_check(struct rpc_call *call)
             snprintf(call->error, sizeof call->error, "no entry for %s in "
                      "VNI %u, static or learned", req->fdb_del->mac,
                      req->fdb_del->vni);
-            return batch_refuse(call, i, VSWITCH__STATUS__STATUS_NOT_FOUND,
-                                call->error);
-        }
-        /* As for add-port --may-exist: opening again what a port that
-         * exists opens is only for a client that may name its files. */
-        if (req->command_case == VSWITCH__REQUEST__COMMAND_ADD_PORT
-            && (pc = config_find_port(bridge_config(rpc->bridge),
-                                      req->add_port->name))
-            && (status = capture_path_check_port(rpc->capture,
-                                                 &call->peer, pc,
-                                                 call->error,
-                                                 sizeof call->error))
-               != OK) {
-            return batch_refuse(call, i, status, call->error);
+            status = batch_refuse(call, i, VSWITCH__STATUS__STATUS_NOT_FOUND,
+                                  call->error);
+        } else if (req->command_case == VSWITCH__REQUEST__COMMAND_ADD_PORT
+                   && (pc = config_index_port(&idx, req->add_port->name))
+                   && (status = capture_path_check_port(rpc->capture,
+                                                        &call->peer, pc,
+                                                        call->error,
+                                                        sizeof call->error))
+                      != OK) {
+            /* As for add-port --may-exist: opening again what a port
+             * that exists opens is only for a client that may name its
+             * files. */
+            status = batch_refuse(call, i, status, call->error);
         }
     }
-    return OK;
+    config_index_destroy(&idx);
+    return status;
 }
 
 static void
@@ -1094,11 +1203,13 @@ batch_applied(struct rpc_call *call)
 {
     struct rpc *rpc = call->rpc;
     const Vswitch__Batch *batch;
+    struct config_index idx;
 
     if (call->req->command_case != VSWITCH__REQUEST__COMMAND_BATCH) {
         return;
     }
     batch = call->req->batch;
+    config_index_init(&idx, bridge_config(rpc->bridge));
     for (size_t i = 0; i < batch->n_commands; i++) {
         Vswitch__Request buf;
         const Vswitch__Request *req = batch_request(call, i, &buf);
@@ -1108,20 +1219,25 @@ batch_applied(struct rpc_call *call)
             bridge_port_revive(rpc->bridge, req->add_port->name);
         } else if (call->unmatched[i]
                    && eth_addr_parse(req->fdb_del->mac, &mac)
-                   && !has_static_mac(bridge_config(rpc->bridge),
-                                      req->fdb_del->vni,
-                                      req->fdb_del->mac)) {
+                   && !config_index_static(&idx, req->fdb_del->vni,
+                                           req->fdb_del->mac)) {
             mac_table_del(dp_mac_table(bridge_dp(rpc->bridge)),
                           req->fdb_del->vni, &mac);
         }
     }
+    config_index_destroy(&idx);
 }
+
+static Vswitch__Status do_evpn_batch(struct rpc_call *);
 
 static Vswitch__Status
 do_batch(struct rpc_call *call)
 {
     struct rpc *rpc = call->rpc;
 
+    if (request_batch_is_evpn(call->req->batch)) {
+        return do_evpn_batch(call);
+    }
     begin_edit(call);
     call->unmatched = xcalloc(call->req->batch->n_commands,
                               sizeof *call->unmatched);
@@ -1142,34 +1258,100 @@ do_fdb_flush(struct rpc_call *call)
         return VSWITCH__STATUS__STATUS_NOT_FOUND;
     }
 
+    /* What was learned before now goes, a slice per loop turn. */
+    call->flush = mac_table_flush_start(dp_mac_table(bridge_dp(b)),
+                                        f->has_vni ? f->vni : 0, NULL,
+                                        (long long) uv_now(call->rpc->loop));
+    if (!call->flush) {
+        snprintf(call->error, sizeof call->error, "out of memory");
+        return VSWITCH__STATUS__STATUS_FAILED;
+    }
+    if (list_is_empty(&call->rpc->flushing)) {
+        uv_idle_start(&call->rpc->copier, on_copy_turn);
+    }
+    list_push_back(&call->rpc->flushing, &call->node);
+    return IN_PROGRESS;
+}
+
+/* Removes up to about 'max' more entries for the oldest fdb-flush under
+ * way, and answers it once it is done. */
+static void
+flush_step(struct rpc *rpc, size_t max)
+{
+    struct rpc_call *call = CONTAINER_OF(list_front(&rpc->flushing),
+                                         struct rpc_call, node);
+    uint64_t start = uv_hrtime(), took;
+    size_t removed = 0;
+    bool done;
+
+    if (!call->n_steps) {
+        loop_watch_reset(rpc->turns);
+    }
+    done = mac_table_flush_step(dp_mac_table(bridge_dp(rpc->bridge)),
+                                call->flush, max, &removed);
+    took = uv_hrtime() - start;
+    call->flushed += removed;
+    call->n_steps++;
+    call->longest_ns = MAX(took, call->longest_ns);
+    if (!done) {
+        return;
+    }
+    call->longest_turn_ns = MAX(call->longest_ns,
+                                loop_watch_longest(rpc->turns));
+    list_remove(&call->node);
+
     Vswitch__FlushReply *m = xmalloc(sizeof *m);
 
     vswitch__flush_reply__init(m);
-    m->removed = mac_table_flush(dp_mac_table(bridge_dp(b)),
-                                 f->has_vni ? f->vni : 0, NULL);
+    m->removed = call->flushed;
     call->resp->payload_case = VSWITCH__RESPONSE__PAYLOAD_FLUSHED;
     call->resp->flushed = m;
-    return OK;
+    finish(call, OK);
 }
 
 /* EVPN state: the agent's to set, never saved, so no edit and no commit.
- * Returns the status of 'error' from dp_evpn_*() for 'vni', with the
- * reason in the call's error; 'what' names the entry. */
+ * Returns the status of 'error' from evpn_batch_apply_one() for 'req'
+ * (the call's, or a line of its batch, with those flags), with the
+ * reason in the call's error. */
 static Vswitch__Status
-evpn_status(struct rpc_call *call, int error, uint32_t vni,
-            const char *what)
+evpn_status(struct rpc_call *call, const Vswitch__Request *req,
+            bool may_exist, bool if_exists, int error)
 {
-    bool may_exist = call->req->has_may_exist && call->req->may_exist;
-    bool if_exists = call->req->has_if_exists && call->req->if_exists;
+    const Vswitch__Config *config = bridge_config(call->rpc->bridge);
+    bool add = req->command_case == VSWITCH__REQUEST__COMMAND_EVPN_MAC_ADD;
+    uint32_t vni;
+    const char *what;
 
-    if (!error || (error == EEXIST && may_exist)
-        || (error == ENOENT && if_exists
-            && config_find_vni(bridge_config(call->rpc->bridge), vni))) {
+    /* The oneof's members share their place: only the one set is read. */
+    switch (req->command_case) {
+    case VSWITCH__REQUEST__COMMAND_EVPN_MAC_ADD:
+        vni = req->evpn_mac_add->vni;
+        what = req->evpn_mac_add->mac;
+        break;
+    case VSWITCH__REQUEST__COMMAND_EVPN_MAC_DEL:
+        vni = req->evpn_mac_del->vni;
+        what = req->evpn_mac_del->mac;
+        break;
+    case VSWITCH__REQUEST__COMMAND_EVPN_VTEP_ADD:
+        vni = req->evpn_vtep_add->vni;
+        what = req->evpn_vtep_add->remote;
+        break;
+    case VSWITCH__REQUEST__COMMAND_EVPN_VTEP_DEL:
+        vni = req->evpn_vtep_del->vni;
+        what = req->evpn_vtep_del->remote;
+        break;
+    default:
+        vni = req->evpn_flush->vni;
+        what = "state";
+        break;
+    }
+    if (evpn_batch_tolerated(error, may_exist, if_exists,
+                             config_find_vni(config, vni))) {
         return OK;
     }
     switch (error) {
     case ENOENT:
-        if (!config_find_vni(bridge_config(call->rpc->bridge), vni)) {
+        if (!config_find_vni(config, vni)) {
             snprintf(call->error, sizeof call->error,
                      "VNI %u does not exist", vni);
         } else {
@@ -1184,9 +1366,8 @@ evpn_status(struct rpc_call *call, int error, uint32_t vni,
         return VSWITCH__STATUS__STATUS_INVALID;
     case EEXIST:
         snprintf(call->error, sizeof call->error, "VNI %u: %s", vni,
-                 call->req->command_case
-                 == VSWITCH__REQUEST__COMMAND_EVPN_MAC_ADD
-                 ? "a static entry holds this MAC" : "the VTEP is listed");
+                 add ? "a static entry holds this MAC"
+                     : "the VTEP is listed");
         return VSWITCH__STATUS__STATUS_EXISTS;
     case ESTALE:
         snprintf(call->error, sizeof call->error, "VNI %u: %s: an entry "
@@ -1204,51 +1385,20 @@ evpn_status(struct rpc_call *call, int error, uint32_t vni,
     }
 }
 
+/* evpn-mac-add, evpn-mac-del, evpn-vtep-add, evpn-vtep-del, evpn-flush
+ * (which answers how many entries went). */
 static Vswitch__Status
-do_evpn_mac(struct rpc_call *call)
+do_evpn(struct rpc_call *call)
 {
-    bool add = call->req->command_case
-               == VSWITCH__REQUEST__COMMAND_EVPN_MAC_ADD;
-    const Vswitch__EvpnMac *m = add ? call->req->evpn_mac_add
-                                    : call->req->evpn_mac_del;
-    struct dp *dp = bridge_dp(call->rpc->bridge);
-    struct eth_addr mac;
-    struct in6_addr remote;
-
-    eth_addr_parse(m->mac, &mac);
-    inet_parse(m->remote, &remote);
-    return evpn_status(call, add ? dp_evpn_mac_add(dp, m->vni, &mac, &remote,
-                                                   m->has_seq ? m->seq : 0)
-                                 : dp_evpn_mac_del(dp, m->vni, &mac, &remote),
-                       m->vni, m->mac);
-}
-
-static Vswitch__Status
-do_evpn_vtep(struct rpc_call *call)
-{
-    bool add = call->req->command_case
-               == VSWITCH__REQUEST__COMMAND_EVPN_VTEP_ADD;
-    const Vswitch__EvpnVtep *v = add ? call->req->evpn_vtep_add
-                                     : call->req->evpn_vtep_del;
-    struct dp *dp = bridge_dp(call->rpc->bridge);
-    struct in6_addr remote;
-
-    inet_parse(v->remote, &remote);
-    return evpn_status(call, add ? dp_evpn_vtep_add(dp, v->vni, &remote)
-                                 : dp_evpn_vtep_del(dp, v->vni, &remote),
-                       v->vni, v->remote);
-}
-
-static Vswitch__Status
-do_evpn_flush(struct rpc_call *call)
-{
-    uint32_t vni = call->req->evpn_flush->vni;
-    size_t n;
+    const Vswitch__Request *req = call->req;
+    size_t n = 0;
+    int error = evpn_batch_apply_one(bridge_dp(call->rpc->bridge), req, &n);
     Vswitch__Status status = evpn_status(
-        call, dp_evpn_flush(bridge_dp(call->rpc->bridge), vni, &n), vni,
-        "state");
+        call, req, req->has_may_exist && req->may_exist,
+        req->has_if_exists && req->if_exists, error);
 
-    if (status == OK) {
+    if (status == OK
+        && req->command_case == VSWITCH__REQUEST__COMMAND_EVPN_FLUSH) {
         Vswitch__FlushReply *m = xmalloc(sizeof *m);
 
         vswitch__flush_reply__init(m);
@@ -1257,6 +1407,73 @@ do_evpn_flush(struct rpc_call *call)
         call->resp->flushed = m;
     }
     return status;
+}
+
+/* A batch of EVPN commands: parsed (by the worker that decoded a large
+ * one), all checked against the state the ones before would leave, in
+ * one loop turn, then put into effect a slice of commands per turn
+ * (rpc->evpn_applying, holding the turn to change), and answered;
+ * nothing to save. */
+static Vswitch__Status
+do_evpn_batch(struct rpc_call *call)
+{
+    const Vswitch__Batch *batch = call->req->batch;
+    struct rpc *rpc = call->rpc;
+    struct dp *dp = bridge_dp(rpc->bridge);
+    bool may_exist = call->req->has_may_exist && call->req->may_exist;
+    bool if_exists = call->req->has_if_exists && call->req->if_exists;
+    uint64_t start = uv_hrtime();
+    size_t bad = 0;
+    int error;
+
+    if (!call->evpn) {
+        call->evpn = evpn_batch_parse(batch);
+    }
+    error = !call->evpn ? ENOMEM
+            : evpn_batch_check(dp, bridge_config(rpc->bridge), batch,
+                               may_exist, if_exists, call->evpn, &bad);
+    if (error) {
+        Vswitch__Request buf;
+        const Vswitch__Request *req = batch_request(call, bad, &buf);
+
+        return batch_refuse(call, bad,
+                            evpn_status(call, req,
+                                        may_exist || req->may_exist,
+                                        if_exists || req->if_exists, error),
+                            call->error);
+    }
+    if (evpn_batch_pending(call->evpn) <= RPC_EVPN_SLICE || rpc->stopping) {
+        evpn_batch_apply_some(dp, call->evpn, SIZE_MAX);
+        return OK;
+    }
+    call->slice = RPC_EVPN_SLICE;
+    rpc->evpn_applying = call;
+    loop_watch_reset(rpc->turns);
+    evpn_step(rpc, call->slice, start);
+    uv_idle_start(&rpc->copier, on_copy_turn);
+    return IN_PROGRESS;
+}
+
+/* Puts up to 'max' more commands of the EVPN batch being put into effect
+ * into effect, timed from 'start'; the last step answers. */
+static void
+evpn_step(struct rpc *rpc, size_t max, uint64_t start)
+{
+    struct rpc_call *call = rpc->evpn_applying;
+    bool done = evpn_batch_apply_some(bridge_dp(rpc->bridge), call->evpn,
+                                      max);
+    uint64_t took = uv_hrtime() - start;
+
+    call->n_steps++;
+    call->longest_ns = MAX(took, call->longest_ns);
+    if (!done) {
+        call->slice = next_slice(call->slice, took, RPC_EVPN_MAX_SLICE);
+        return;
+    }
+    call->longest_turn_ns = MAX(call->longest_ns,
+                                loop_watch_longest(rpc->turns));
+    rpc->evpn_applying = NULL;
+    finish(call, OK);
 }
 
 static Vswitch__Status
@@ -1389,15 +1606,15 @@ static const struct rpc_command commands[] = {
     { VSWITCH__REQUEST__COMMAND_FDB_FLUSH, "fdb-flush", false,
       do_fdb_flush },
     { VSWITCH__REQUEST__COMMAND_EVPN_MAC_ADD, "evpn-mac-add", false,
-      do_evpn_mac },
+      do_evpn },
     { VSWITCH__REQUEST__COMMAND_EVPN_MAC_DEL, "evpn-mac-del", false,
-      do_evpn_mac },
+      do_evpn },
     { VSWITCH__REQUEST__COMMAND_EVPN_VTEP_ADD, "evpn-vtep-add", false,
-      do_evpn_vtep },
+      do_evpn },
     { VSWITCH__REQUEST__COMMAND_EVPN_VTEP_DEL, "evpn-vtep-del", false,
-      do_evpn_vtep },
+      do_evpn },
     { VSWITCH__REQUEST__COMMAND_EVPN_FLUSH, "evpn-flush", false,
-      do_evpn_flush },
+      do_evpn },
     { VSWITCH__REQUEST__COMMAND_FDB_STATS, "fdb-stats", true,
       do_fdb_stats },
     { VSWITCH__REQUEST__COMMAND_STATS, "stats", true, do_stats },
@@ -1476,13 +1693,16 @@ rpc_error_frame(Vswitch__Status status, const char *error, size_t *len)
 
 /* Frees what 'call' holds but the call itself; a change of flows must
  * have ended (flow_change_end()).  Touches nothing else, so that it may
- * run in a worker. */
+ * run in a worker, once a flow dump, which holds the bridge's port names,
+ * is destroyed. */
 static void
 free_call_contents(struct rpc_call *call)
 {
     drop_edit(&call->edit);
     free(call->unmatched);
     config_steps_destroy(call->steps);
+    evpn_batch_destroy(call->evpn);
+    mac_table_flush_free(call->flush);
     if (call->target) {
         protobuf_c_message_free_unpacked(&call->target->base, NULL);
     }
@@ -1492,6 +1712,8 @@ free_call_contents(struct rpc_call *call)
     vswitch__response__free_unpacked(call->resp, NULL);
     vswitch__request__free_unpacked(call->req, NULL);
     free(call->peer_name);
+    free(call->denied);
+    free(call->msg);
     free((gid_t *) call->peer.groups);
 }
 
@@ -1513,14 +1735,20 @@ call_freed(uv_work_t *work, int status)
 
 /* Frees 'call'.  A change of flows ends here; one of 65,536 rules holds
  * as many specs, and the request as many lines, which take a good part of
- * a loop turn to free: a worker frees them. */
+ * a loop turn to free: a worker frees them, and any large request. */
 static void
 free_call(struct rpc_call *call)
 {
     struct rpc *rpc = call->rpc;
 
-    if (call->flow_change) {
-        flow_change_end(call->flow_change);
+    if (call->flow_change || call->large) {
+        if (call->flow_change) {
+            flow_change_end(call->flow_change);
+        }
+        /* A dump holds the bridge's port names: the loop's to let go.
+         * What stays is the call's memory alone. */
+        flow_dump_destroy(call->flow_dump);
+        call->flow_dump = NULL;
         uv_queue_work(rpc->loop, &call->work, free_call_work, call_freed);
         rpc->n_working++;
     } else {
@@ -1558,6 +1786,17 @@ reply(struct rpc_call *call, uint8_t *frame, size_t len)
  * are anybody's to repeat, and limited. */
 static struct log_rate_limit refused_rl = LOG_RATE_LIMIT_INIT(20, 10);
 
+/* Writes " N steps, the longest ..." of the work 'call' did a slice per
+ * loop turn into 'ds': the daemon's own measure of how long it held
+ * forwarding up, whatever else the machine was doing. */
+static void
+put_steps(const struct rpc_call *call, struct ds *ds)
+{
+    ds_put_format(ds, " %u steps, the longest %.1f ms, the loop's longest "
+                  "turn meanwhile %.1f ms", call->n_steps,
+                  call->longest_ns / 1e6, call->longest_turn_ns / 1e6);
+}
+
 /* Writes "batch of N commands: 3 add-port, 3 add-vni" into 'ds', and
  * each line to the debug log, so that the log says who changed what at
  * the cost of one line. */
@@ -1587,8 +1826,8 @@ batch_summary(const struct rpc_call *call, struct ds *ds)
         }
     }
     if (call->n_steps) {
-        ds_put_format(ds, "; in effect in %u steps, the longest %.1f ms",
-                      call->n_steps, call->longest_ns / 1e6);
+        ds_put_cstr(ds, "; in effect in");
+        put_steps(call, ds);
     }
 }
 
@@ -1605,7 +1844,15 @@ log_change(const struct rpc_call *call, Vswitch__Status status)
         LOG_INFO("rpc", "%s: %s", call->peer_name, ds_cstr(&summary));
         ds_destroy(&summary);
     } else if (command && !command->read_only) {
-        if (status == OK) {
+        if (status == OK && call->flush) {
+            struct ds steps = DS_EMPTY_INITIALIZER;
+
+            put_steps(call, &steps);
+            LOG_INFO("rpc", "%s: %s: %"PRIu64" entries removed in%s",
+                     call->peer_name, command->name, call->flushed,
+                     ds_cstr(&steps));
+            ds_destroy(&steps);
+        } else if (status == OK) {
             LOG_INFO("rpc", "%s: %s", call->peer_name, command->name);
         } else {
             LOG_INFO_RL(&refused_rl, "rpc", "%s: %s refused: %s",
@@ -1664,45 +1911,100 @@ next_change(struct rpc *rpc)
     }
 }
 
-static void
-reply_error(struct control_request *creq, Vswitch__Status status,
-            const char *error)
-{
-    size_t len;
-    uint8_t *frame = rpc_error_frame(status, error, &len);
+static void refuse(struct rpc_call *);
 
-    control_reply(creq, frame, len);
+/* Unpacks and checks the request of 'call' from the 'len' bytes at
+ * 'msg', and parses an EVPN batch: it touches only the call, so that a
+ * worker may run it.  Sets 'call->decoded', with the reason in the call's
+ * error. */
+static void
+decode(struct rpc_call *call, const uint8_t *msg, size_t len)
+{
+    Vswitch__Request *req = vswitch__request__unpack(NULL, len, msg);
+
+    call->req = req;
+    if (!req) {
+        snprintf(call->error, sizeof call->error,
+                 "malformed request: not a vswitch request message");
+        call->decoded = VSWITCH__STATUS__STATUS_INVALID;
+    } else if (req->protocol != VSWITCH__PROTOCOL__PROTOCOL_VERSION) {
+        snprintf(call->error, sizeof call->error, "protocol version %u is "
+                 "not supported: vswitchd %s speaks version %d",
+                 req->protocol, PACKAGE_VERSION,
+                 VSWITCH__PROTOCOL__PROTOCOL_VERSION);
+        call->decoded = VSWITCH__STATUS__STATUS_VERSION;
+    } else if (!request_check(req, call->error, sizeof call->error)) {
+        call->decoded = VSWITCH__STATUS__STATUS_INVALID;
+    } else {
+        call->decoded = OK;
+        if (req->command_case == VSWITCH__REQUEST__COMMAND_BATCH
+            && request_batch_is_evpn(req->batch)) {
+            call->evpn = evpn_batch_parse(req->batch);  /* NULL: said at
+                                                         * the check. */
+        }
+    }
+}
+
+/* Answers or starts the call whose request decode() read. */
+static void
+dispatch(struct rpc_call *call)
+{
+    struct rpc *rpc = call->rpc;
+
+    call->command = call->req ? find_command(call->req->command_case)
+                              : NULL;
+    if (call->decoded != OK) {
+        finish(call, call->decoded);
+    } else if (!call->command) {
+        snprintf(call->error, sizeof call->error, "unknown command");
+        finish(call, VSWITCH__STATUS__STATUS_INVALID);
+    } else if (!call->command->read_only && call->denied) {
+        snprintf(call->error, sizeof call->error, "%s", call->denied);
+        finish(call, VSWITCH__STATUS__STATUS_DENIED);
+    } else if (!call->command->read_only) {
+        list_push_back(&rpc->waiting, &call->node);
+        next_change(rpc);
+    } else {
+        run(call);
+    }
+}
+
+static void
+decode_work(uv_work_t *work)
+{
+    struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+
+    decode(call, call->msg, call->msg_len);
+    free(call->msg);
+    call->msg = NULL;
+}
+
+static void
+decoded(uv_work_t *work, int status)
+{
+    struct rpc_call *call = CONTAINER_OF(work, struct rpc_call, work);
+
+    (void) status;              /* Work queued is never cancelled. */
+    call->rpc->n_working--;
+    if (call->rpc->stopping) {
+        call->command = NULL;
+        refuse(call);
+    } else {
+        dispatch(call);
+    }
 }
 
 void
 rpc_handle(struct rpc *rpc, const struct rpc_peer *peer, const uint8_t *msg,
            size_t msg_len, struct control_request *creq)
 {
-    Vswitch__Request *req = vswitch__request__unpack(NULL, msg_len, msg);
-    struct rpc_call *call;
+    struct rpc_call *call = xcalloc(1, sizeof *call);
     gid_t *groups;
 
-    if (!req) {
-        reply_error(creq, VSWITCH__STATUS__STATUS_INVALID,
-                    "malformed request: not a vswitch request message");
-        return;
-    }
-    if (req->protocol != VSWITCH__PROTOCOL__PROTOCOL_VERSION) {
-        char error[128];
-
-        snprintf(error, sizeof error, "protocol version %u is not "
-                 "supported: vswitchd %s speaks version %d", req->protocol,
-                 PACKAGE_VERSION, VSWITCH__PROTOCOL__PROTOCOL_VERSION);
-        vswitch__request__free_unpacked(req, NULL);
-        reply_error(creq, VSWITCH__STATUS__STATUS_VERSION, error);
-        return;
-    }
-
-    call = xcalloc(1, sizeof *call);
     call->rpc = rpc;
-    call->req = req;
     call->creq = creq;
     call->peer_name = xstrdup(peer->name);
+    call->denied = peer->may_write ? NULL : xstrdup(peer->denied);
     call->peer = peer->client;
     groups = xcalloc(peer->client.n_groups + 1, sizeof *groups);
     if (peer->client.n_groups) {    /* A peer with none has NULL. */
@@ -1713,21 +2015,18 @@ rpc_handle(struct rpc *rpc, const struct rpc_peer *peer, const uint8_t *msg,
     call->resp = xmalloc(sizeof *call->resp);
     vswitch__response__init(call->resp);
     call->resp->protocol = VSWITCH__PROTOCOL__PROTOCOL_VERSION;
-    call->command = find_command(req->command_case);
-    if (!request_check(req, call->error, sizeof call->error)) {
-        finish(call, VSWITCH__STATUS__STATUS_INVALID);
-    } else if (!call->command) {
-        snprintf(call->error, sizeof call->error, "unknown command");
-        finish(call, VSWITCH__STATUS__STATUS_INVALID);
-    } else if (!call->command->read_only && !peer->may_write) {
-        snprintf(call->error, sizeof call->error, "%s", peer->denied);
-        finish(call, VSWITCH__STATUS__STATUS_DENIED);
-    } else if (!call->command->read_only) {
-        list_push_back(&rpc->waiting, &call->node);
-        next_change(rpc);
-    } else {
-        run(call);
+    if (msg_len < RPC_DECODE_IN_WORKER) {
+        decode(call, msg, msg_len);
+        dispatch(call);
+        return;
     }
+    /* The message is the control server's until this returns. */
+    call->msg = xmalloc(msg_len);
+    memcpy(call->msg, msg, msg_len);
+    call->msg_len = msg_len;
+    call->large = true;
+    uv_queue_work(rpc->loop, &call->work, decode_work, decoded);
+    rpc->n_working++;
 }
 
 struct rpc *
@@ -1744,10 +2043,12 @@ rpc_create(uv_loop_t *loop, struct bridge *bridge, const char *db_path,
     list_init(&rpc->waiting);
     list_init(&rpc->dumps);
     list_init(&rpc->copying);
+    list_init(&rpc->flushing);
     uv_idle_init(loop, &rpc->copier);
     rpc->copier.data = rpc;
     rpc->captures = live_capture_set_create(loop, bridge);
     rpc->monitors = monitor_set_create(loop, bridge);
+    rpc->turns = loop_watch_create(loop);
     return rpc;
 }
 
@@ -1794,11 +2095,18 @@ rpc_destroy(struct rpc *rpc)
     if (!rpc) {
         return;
     }
+    rpc->stopping = true;
     monitor_set_destroy(rpc->monitors);
     refuse_all(&rpc->waiting);
     if (rpc->applying) {
         /* Saved: the rest goes into effect at once. */
         apply_step(rpc, SIZE_MAX);
+    }
+    while (!list_is_empty(&rpc->flushing)) {
+        flush_step(rpc, SIZE_MAX);
+    }
+    if (rpc->evpn_applying) {
+        evpn_step(rpc, SIZE_MAX, uv_hrtime());
     }
     if (rpc->preparing) {
         struct rpc_call *call = rpc->preparing;
@@ -1808,6 +2116,7 @@ rpc_destroy(struct rpc *rpc)
     }
     refuse_all(&rpc->dumps);
     refuse_all(&rpc->copying);
+    loop_watch_destroy(rpc->turns);
     uv_close((uv_handle_t *) &rpc->copier, on_copier_closed);
     while (rpc->n_working || !rpc->copier_closed) {
         uv_run(rpc->loop, UV_RUN_ONCE);

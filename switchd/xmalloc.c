@@ -6,12 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+void
+out_of_memory(void)
+{
+    fprintf(stderr, "vswitchd: out of memory\n");
+    abort();
+}
+
 static void *
 check(void *p)
 {
     if (!p) {
-        fprintf(stderr, "vswitchd: out of memory\n");
-        abort();
+        out_of_memory();
     }
     return p;
 }

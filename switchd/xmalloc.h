@@ -16,4 +16,8 @@ char *xstrdup(const char *);
  * NUL) and a NUL. */
 char *xmemdup0(const void *s, size_t n);
 
+/* Says the heap is exhausted and aborts: for the allocations made
+ * otherwise (a hash map growing, a message packed) on the same terms. */
+void out_of_memory(void) __attribute__((noreturn));
+
 #endif /* switchd/xmalloc.h */

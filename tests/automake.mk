@@ -123,10 +123,16 @@ tests_fuzz_make_seeds_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
 endif
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh tests/deps.sh tests/run-all.sh tests/build.sh tests/demo.sh
 
+# A shell test that hangs fails after 20 minutes instead of holding up the
+# whole run (the system tests' trap cleans up on SIGTERM).
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = timeout --kill-after=30 1200 bash
+
 # System tests: shell scripts that run vswitchd and vswitch-ctl (and, for
 # traffic, network namespaces of their own).  They need root.
 SYSTEM_TESTS = \
 	tests/system/batch.sh \
+	tests/system/batch-scale.sh \
 	tests/system/bench-tools.sh \
 	tests/system/capture.sh \
 	tests/system/completion.sh \
@@ -142,6 +148,7 @@ SYSTEM_TESTS = \
 	tests/system/monitor.sh \
 	tests/system/evpn.sh \
 	tests/system/evpn-vni.sh \
+	tests/system/evpn-frr.sh \
 	tests/system/her.sh \
 	tests/system/kernel-interop.sh \
 	tests/system/learning.sh \

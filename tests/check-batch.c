@@ -9,6 +9,7 @@
 #include "batch.h"
 #include "build.h"
 #include "fixture.h"
+#include "request.h"
 
 /* The batch form of vswitch-ctl: the file's syntax and the building of
  * each line through the command table. */
@@ -103,10 +104,11 @@ START_TEST(test_errors_name_the_line)
         { "batch other\n", "line 1: batch cannot be in a batch: a batch "
           "holds no batch" },
         { "add-vni 1\nset-log-level debug\n", "line 2: set-log-level cannot "
-          "be in a batch: only changes of ports, VNIs, bindings and static "
-          "MACs can" },
+          "be in a batch: only changes of ports, VNIs, bindings, static "
+          "MACs and EVPN state can" },
         { "fdb-flush\n", "line 1: fdb-flush cannot be in a batch: only "
-          "changes of ports, VNIs, bindings and static MACs can" },
+          "changes of ports, VNIs, bindings, static MACs and EVPN state "
+          "can" },
         { "--format=json add-vni 1\n", "line 1: option '--format=json' "
           "cannot be given here (only --may-exist and --if-exists, once "
           "each; the others go before 'batch')" },
@@ -189,6 +191,63 @@ START_TEST(test_separated_commands)
 }
 END_TEST
 
+/* The agent's changes of EVPN state go in one batch: each command keeps
+ * its fields and flags; mixed with changes of the configuration, which
+ * are saved while EVPN state is not, the batch is refused, naming the
+ * first line of the other kind. */
+START_TEST(test_evpn_commands)
+{
+    static const char *mixed[] = {
+        "evpn-flush 5000\nadd-vni 7000\n",
+        "add-vni 7000\n# EVPN\nevpn-vtep-add 7000 10.0.0.2\n",
+    };
+    static const char *why[] = {
+        "line 2: EVPN commands and changes of the configuration cannot be "
+        "in one batch",
+        "line 3: EVPN commands and changes of the configuration cannot be "
+        "in one batch",
+    };
+    char error[REQUEST_ERROR_SIZE];
+    struct build b;
+    const Vswitch__Batch *batch;
+
+    ck_assert_int_eq(build_text(&b, "evpn-mac-del 5000 02:00:00:00:00:01 "
+                                "remote=10.0.0.2\n"
+                                "evpn-mac-add 5000 02:00:00:00:00:01 "
+                                "remote=10.0.0.3 seq=7\n"
+                                "--may-exist evpn-vtep-add 5000 10.0.0.3\n"
+                                "--if-exists evpn-vtep-del 5000 10.0.0.2\n"
+                                "evpn-flush 6000\n"), 0);
+    batch = batch_of(&b);
+    ck_assert_uint_eq(batch->n_commands, 5);
+    ck_assert_int_eq(batch->commands[0]->command_case,
+                     VSWITCH__BATCH_COMMAND__COMMAND_EVPN_MAC_DEL);
+    ck_assert_str_eq(batch->commands[0]->evpn_mac_del->remote, "10.0.0.2");
+    ck_assert_int_eq(batch->commands[1]->command_case,
+                     VSWITCH__BATCH_COMMAND__COMMAND_EVPN_MAC_ADD);
+    ck_assert_str_eq(batch->commands[1]->evpn_mac_add->mac,
+                     "02:00:00:00:00:01");
+    ck_assert_uint_eq(batch->commands[1]->evpn_mac_add->seq, 7);
+    ck_assert_int_eq(batch->commands[2]->command_case,
+                     VSWITCH__BATCH_COMMAND__COMMAND_EVPN_VTEP_ADD);
+    ck_assert(batch->commands[2]->may_exist);
+    ck_assert_int_eq(batch->commands[3]->command_case,
+                     VSWITCH__BATCH_COMMAND__COMMAND_EVPN_VTEP_DEL);
+    ck_assert(batch->commands[3]->if_exists);
+    ck_assert_uint_eq(batch->commands[4]->evpn_flush->vni, 6000);
+    ck_assert(request_batch_is_evpn(batch));
+    ck_assert(request_check(&b.request, error, sizeof error));
+    build_destroy(&b);
+
+    for (size_t i = 0; i < sizeof mixed / sizeof mixed[0]; i++) {
+        ck_assert_int_eq(build_text(&b, mixed[i]), 0);
+        ck_assert(!request_check(&b.request, error, sizeof error));
+        ck_assert_str_eq(error, why[i]);
+        build_destroy(&b);
+    }
+}
+END_TEST
+
 START_TEST(test_many_lines)
 {
     struct build b;
@@ -224,6 +283,8 @@ batch_suite(void)
     fixture_add_case(s, "takes --may-exist and --if-exists per line",
                      test_options_per_line, NULL, NULL);
     fixture_add_case(s, "splits commands at --", test_separated_commands,
+                     NULL, NULL);
+    fixture_add_case(s, "holds EVPN commands, alone", test_evpn_commands,
                      NULL, NULL);
     fixture_add_case(s, "builds thousands of lines", test_many_lines, NULL,
                      NULL);

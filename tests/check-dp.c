@@ -2315,6 +2315,47 @@ END_TEST
 /* The flood list in use is the flood= list and the EVPN VTEPs, one copy
  * to a VTEP in both; changing other settings keeps the EVPN state, going
  * back to flood-and-learn forgets it. */
+START_TEST(test_evpn_set_vteps_replaces_the_set_once)
+{
+    struct eth_addr a = fixture_mac(1);
+    uint8_t frame[128];
+    size_t len = fixture_arp_request(frame, &a, 1, 2);
+    struct dp *dp = hosts[0].dp;
+    struct in6_addr both[2] = { hosts[1].ip, hosts[2].ip };
+    size_t n;
+
+    if (memcmp(&both[0], &both[1], sizeof both[0]) > 0) {
+        both[0] = hosts[2].ip;      /* Sorted, as the function wants. */
+        both[1] = hosts[1].ip;
+    }
+    /* flood= names host 1 too: one copy each all the same. */
+    make_evpn(0, &hosts[1].ip, 1);
+    ck_assert_int_eq(dp_evpn_set_vteps(dp, VNI_A, both, 2), 0);
+    ck_assert_ptr_nonnull(dp_evpn_vteps(dp, VNI_A, &n));
+    ck_assert_uint_eq(n, 2);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VTEP), 2);
+    ck_assert_uint_eq(n_sent_to(&hosts[0], &hosts[1].ip), 1);
+    ck_assert_uint_eq(n_sent_to(&hosts[0], &hosts[2].ip), 1);
+
+    /* None: only flood= is left. */
+    ck_assert_int_eq(dp_evpn_set_vteps(dp, VNI_A, NULL, 0), 0);
+    dp_evpn_vteps(dp, VNI_A, &n);
+    ck_assert_uint_eq(n, 0);
+    clear_sent(&hosts[0]);
+    inject(0, PORT_VM1, frame, len);
+    ck_assert_uint_eq(n_sent_on(&hosts[0], PORT_VTEP), 1);
+    ck_assert_uint_eq(n_sent_to(&hosts[0], &hosts[1].ip), 1);
+
+    ck_assert_int_eq(dp_evpn_set_vteps(dp, VNI_A, both,
+                                       DP_EVPN_MAX_VTEPS + 1), ENOSPC);
+    ck_assert_int_eq(dp_evpn_set_vteps(dp, VNI_B, both, 2), EINVAL);
+    ck_assert_int_eq(dp_evpn_set_vteps(dp, 4242, both, 2), ENOENT);
+    dp_evpn_vteps(dp, VNI_A, &n);
+    ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
 START_TEST(test_evpn_flood_list_merges_and_resets)
 {
     struct eth_addr a = fixture_mac(1), c = fixture_mac(3);
@@ -2473,6 +2514,7 @@ dp_suite(void)
     tcase_add_test(her, test_learns_only_from_listed_vteps);
     tcase_add_test(her, test_evpn_vni_floods_to_its_vteps_and_learns_locally);
     tcase_add_test(her, test_evpn_flood_list_merges_and_resets);
+    tcase_add_test(her, test_evpn_set_vteps_replaces_the_set_once);
     tcase_add_test(her, test_evpn_flush_removes_macs_and_vteps);
     suite_add_tcase(s, her);
     return s;

@@ -324,6 +324,34 @@ START_TEST(test_refresh_restarts_ageing)
 }
 END_TEST
 
+/* Entries that fall due together age a slice at a time: each pass
+ * removes no more than it may and asks to run again at once while more
+ * are due, then gives the next deadline. */
+START_TEST(test_expire_in_slices)
+{
+    struct mac_table *t = create_table(0);
+    struct mac_dest p1 = port_dest(1), p2 = port_dest(2);
+    struct eth_addr young = fixture_mac(999);
+
+    set_vni(t, VNI_A, 10, 0);
+    for (uint16_t i = 0; i < 100; i++) {
+        struct eth_addr mac = fixture_mac(i);
+
+        learn_new(t, VNI_A, &mac, i % 2 ? &p1 : &p2, 0);
+    }
+    learn_new(t, VNI_A, &young, &p1, 5 * SEC);
+    for (size_t pass = 1; pass <= 3; pass++) {
+        ck_assert_int_eq(mac_table_expire_some(t, 10 * SEC, 30), 10 * SEC);
+        ck_assert_uint_eq(get_stats(t).expired, 30 * pass);
+    }
+    ck_assert_int_eq(mac_table_expire_some(t, 10 * SEC, 30), 15 * SEC);
+    ck_assert_uint_eq(get_stats(t).expired, 100);
+    ck_assert_uint_eq(get_stats(t).n_dynamic, 1);
+    assert_at_port(t, VNI_A, &young, 1);
+    mac_table_destroy(t);
+}
+END_TEST
+
 START_TEST(test_expire_deadline_covers_faster_vni)
 {
     struct mac_table *t = create_table(0);
@@ -1647,6 +1675,171 @@ START_TEST(test_flush_many_by_remote)
 }
 END_TEST
 
+/* A flush in slices: N entries over four ports and the underlay of VNI_A,
+ * learned at times 0 to N - 1, and N more in VNI_B; the flush of VNI_A
+ * begins at time N. */
+enum { SLICED_N = 3000 };
+
+static struct mac_table *
+make_sliced_table(void)
+{
+    struct mac_table *t = create_table(0);
+
+    set_vni(t, VNI_A, 0, 0);
+    set_vni(t, VNI_B, 0, 0);
+    for (size_t i = 0; i < SLICED_N; i++) {
+        struct eth_addr mac = numbered_mac(i);
+        struct mac_dest dest = i % 5 == 4 ? remote_dest(0xc0000201)
+                                          : port_dest(1 + i % 5);
+
+        learn_new(t, VNI_A, &mac, &dest, (long long) i);
+        learn_new(t, VNI_B, &mac, &dest, (long long) i);
+    }
+    return t;
+}
+
+/* Each step removes no more than it may look at, and the steps together
+ * remove every entry of the VNI once, and nothing else. */
+START_TEST(test_flush_in_slices_removes_each_entry_once)
+{
+    struct mac_table *t = make_sliced_table();
+    struct mac_table_flush *f = mac_table_flush_start(t, VNI_A, NULL,
+                                                      SLICED_N);
+    struct eth_addr fixed = fixture_mac(7);
+    struct mac_dest p1 = port_dest(1);
+    size_t removed = 0, steps = 0;
+    bool done = false;
+
+    ck_assert_int_eq(mac_table_add_static(t, VNI_A, &fixed, &p1), 0);
+    ck_assert_ptr_nonnull(f);
+    while (!done) {
+        size_t before = removed;
+
+        done = mac_table_flush_step(t, f, 100, &removed);
+        ck_assert_uint_le(removed - before, 100);
+        ck_assert_uint_eq(get_vni(t, VNI_A).n_dynamic, SLICED_N - removed);
+        ck_assert_uint_lt(++steps, SLICED_N);
+    }
+    ck_assert_uint_eq(removed, SLICED_N);
+    ck_assert_uint_ge(steps, SLICED_N / 100);
+    ck_assert_uint_eq(get_vni(t, VNI_A).n_dynamic, 0);
+    ck_assert_uint_eq(get_vni(t, VNI_B).n_dynamic, SLICED_N);
+    assert_at_port(t, VNI_A, &fixed, 1);
+    /* Done is done. */
+    ck_assert(mac_table_flush_step(t, f, 100, &removed));
+    ck_assert_uint_eq(removed, SLICED_N);
+    mac_table_flush_free(f);
+    mac_table_flush_free(NULL);
+    mac_table_destroy(t);
+}
+END_TEST
+
+/* Between two slices the table goes on: what is learned, moved or seen
+ * again after the flush began stays, what ages or is deleted is not
+ * counted, and a port whose entries all went is passed over. */
+START_TEST(test_flush_in_slices_spares_what_is_seen_meanwhile)
+{
+    struct mac_table *t = make_sliced_table();
+    struct mac_table_flush *f = mac_table_flush_start(t, 0, NULL, SLICED_N);
+    struct mac_dest p1 = port_dest(1), p9 = port_dest(9);
+    struct eth_addr fresh = numbered_mac(SLICED_N + 1);
+    struct eth_addr seen = numbered_mac(SLICED_N - 5);   /* At port 1. */
+    struct eth_addr moved = numbered_mac(SLICED_N - 4);  /* At port 2. */
+    struct eth_addr gone = numbered_mac(SLICED_N - 3);   /* At port 3. */
+    size_t removed = 0, n_del = 0;
+    bool done;
+
+    ck_assert_ptr_nonnull(f);
+    ck_assert(!mac_table_flush_step(t, f, 50, &removed));
+    ck_assert_uint_eq(removed, 50);
+
+    learn_new(t, VNI_A, &fresh, &p9, SLICED_N + 1);
+    ck_assert_int_eq(mac_table_learn(t, VNI_A, &seen, &p1, SLICED_N + 1),
+                     MAC_LEARN_REFRESHED);
+    ck_assert_int_eq(mac_table_learn(t, VNI_B, &moved, &p1, SLICED_N + 1),
+                     MAC_LEARN_MOVED);
+    ck_assert_int_eq(mac_table_del(t, VNI_B, &gone), 0);
+    /* Every entry port 2 has in VNI_A (those the first slice left) goes
+     * before the next slice: the flush passes over the port. */
+    for (size_t i = 1; i < SLICED_N; i += 5) {
+        struct eth_addr mac = numbered_mac(i);
+
+        n_del += !mac_table_del(t, VNI_A, &mac);
+    }
+    ck_assert_uint_ge(n_del, SLICED_N / 5 - 50);
+    do {
+        done = mac_table_flush_step(t, f, 50, &removed);
+    } while (!done);
+
+    /* All that were there, but the two seen again and the deleted. */
+    ck_assert_uint_eq(removed, 2 * SLICED_N - 2 - 1 - n_del);
+    ck_assert_uint_eq(get_stats(t).n_dynamic, 3);
+    assert_at_port(t, VNI_A, &fresh, 9);
+    assert_at_port(t, VNI_A, &seen, 1);
+    assert_at_port(t, VNI_B, &moved, 1);
+    assert_absent(t, VNI_B, &gone);
+    assert_absent(t, VNI_A, &moved);
+    mac_table_flush_free(f);
+    mac_table_destroy(t);
+}
+END_TEST
+
+/* Deleting a VNI finds its entries through its own lists: learned ones,
+ * EVPN ones, static ones, and a static one that replaced a learned one or
+ * an EVPN one; the same MACs in another VNI stay. */
+START_TEST(test_del_vni_removes_every_kind_of_entry)
+{
+    struct mac_table *t = create_table(0);
+    struct mac_dest p1 = port_dest(1), vtep = remote_dest(0xc0000201);
+    uint32_t vnis[] = { VNI_A, VNI_B };
+
+    for (size_t v = 0; v < 2; v++) {
+        struct eth_addr m[5];
+
+        set_vni(t, vnis[v], 0, 0);
+        for (size_t i = 0; i < 5; i++) {
+            m[i] = numbered_mac(i);
+        }
+        learn_new(t, vnis[v], &m[0], &p1, 0);
+        learn_new(t, vnis[v], &m[1], &p1, 0);
+        ck_assert_int_eq(mac_table_add_evpn(t, vnis[v], &m[2], &vtep.remote,
+                                            1), 0);
+        ck_assert_int_eq(mac_table_add_evpn(t, vnis[v], &m[3], &vtep.remote,
+                                            1), 0);
+        ck_assert_int_eq(mac_table_add_static(t, vnis[v], &m[4], &p1), 0);
+        /* Statics that replace a learned and an EVPN entry. */
+        ck_assert_int_eq(mac_table_add_static(t, vnis[v], &m[1], &p1), 0);
+        ck_assert_int_eq(mac_table_add_static(t, vnis[v], &m[3], &p1), 0);
+    }
+    ck_assert_uint_eq(get_stats(t).n_static, 6);
+    mac_table_del_vni(t, VNI_A);
+
+    struct mac_table_stats stats = get_stats(t);
+    struct dump dump = dump_table(t, 0, 0);
+
+    ck_assert_uint_eq(stats.n_static, 3);
+    ck_assert_uint_eq(stats.n_dynamic, 1);
+    ck_assert_uint_eq(mac_table_n_evpn(t, VNI_B), 1);
+    ck_assert_uint_eq(dump.n, 5);
+    for (size_t i = 0; i < dump.n; i++) {
+        ck_assert_uint_eq(dump.infos[i].vni, VNI_B);
+    }
+    free(dump.infos);
+    for (size_t i = 0; i < 5; i++) {
+        struct eth_addr mac = numbered_mac(i);
+
+        assert_absent(t, VNI_A, &mac);
+        ck_assert_ptr_nonnull(mac_table_lookup(t, VNI_B, &mac));
+    }
+    /* The other VNI's statics are still listed: deleting it too leaves
+     * nothing. */
+    mac_table_del_vni(t, VNI_B);
+    ck_assert_uint_eq(get_stats(t).n_static, 0);
+    ck_assert_uint_eq(dump_table(t, 0, 0).n, 0);
+    mac_table_destroy(t);
+}
+END_TEST
+
 /* EVPN entries. */
 
 /* Asserts that 'mac' lives in 'vni' at the remote VTEP of 'dest'. */
@@ -1740,8 +1933,32 @@ START_TEST(test_evpn_moves_only_with_newer_seq)
 }
 END_TEST
 
+/* The last event a table reported, for tests that watch one. */
+struct last_event {
+    int n;
+    enum mac_table_event event;
+    struct mac_table_entry_info entry;
+    struct mac_dest from;
+};
+
+static void
+record_event(void *aux, enum mac_table_event event,
+             const struct mac_table_entry_info *entry,
+             const struct mac_dest *from)
+{
+    struct last_event *last = aux;
+
+    last->n++;
+    last->event = event;
+    last->entry = *entry;
+    if (from) {
+        last->from = *from;
+    }
+}
+
 START_TEST(test_evpn_taken_over_by_local_port_only)
 {
+    struct last_event last = { 0 };
     struct mac_table *t = create_table(0);
     struct eth_addr mac = fixture_mac(1);
     struct mac_dest a = remote_dest(0xc0000201);
@@ -1757,11 +1974,19 @@ START_TEST(test_evpn_taken_over_by_local_port_only)
                      MAC_LEARN_REFUSED);
     assert_at_remote(t, VNI_A, &mac, &a);
 
-    /* A local port does: the host moved here. */
+    /* A local port does: the host moved here, and the table says so
+     * (what the EVPN agent announces with the next sequence number). */
     ck_assert(mac_table_would_learn(t, VNI_A, &mac, &port));
+    mac_table_set_observer(t, record_event, &last);
     ck_assert_int_eq(mac_table_learn(t, VNI_A, &mac, &port, 5 * SEC),
                      MAC_LEARN_MOVED);
     assert_at_port(t, VNI_A, &mac, 3);
+    ck_assert_int_eq(last.n, 1);
+    ck_assert_int_eq(last.event, MAC_EVENT_MOVED);
+    ck_assert(!last.entry.is_evpn);
+    ck_assert(mac_dest_equals(&last.entry.dest, &port));
+    ck_assert(mac_dest_equals(&last.from, &a));
+    mac_table_set_observer(t, NULL, NULL);
 
     struct mac_table_stats stats = get_stats(t);
 
@@ -1804,6 +2029,35 @@ START_TEST(test_evpn_replaces_learned_not_static)
     assert_at_port(t, VNI_A, &learned, 3);
     ck_assert_uint_eq(get_stats(t).n_evpn, 0);
     ck_assert_uint_eq(get_stats(t).n_static, 2);
+    mac_table_destroy(t);
+}
+END_TEST
+
+START_TEST(test_get_entry_reports_each_kind)
+{
+    struct mac_table *t = create_table(0);
+    struct eth_addr fixed = fixture_mac(1), learned = fixture_mac(2);
+    struct eth_addr evpn = fixture_mac(3), absent = fixture_mac(4);
+    struct mac_dest port = port_dest(5), a = remote_dest(0xc0000201);
+    struct mac_table_entry_info e;
+
+    set_vni(t, VNI_A, 0, 0);
+    ck_assert_int_eq(mac_table_add_static(t, VNI_A, &fixed, &port), 0);
+    learn_new(t, VNI_A, &learned, &port, 1000);
+    ck_assert_int_eq(mac_table_add_evpn(t, VNI_A, &evpn, &a.remote, 7), 0);
+
+    ck_assert(mac_table_get_entry(t, VNI_A, &fixed, 5000, &e));
+    ck_assert(e.is_static && !e.is_evpn);
+    ck_assert_uint_eq(e.dest.port_no, 5);
+    ck_assert(mac_table_get_entry(t, VNI_A, &learned, 5000, &e));
+    ck_assert(!e.is_static && !e.is_evpn);
+    ck_assert_int_eq(e.age_ms, 4000);
+    ck_assert(mac_table_get_entry(t, VNI_A, &evpn, 5000, &e));
+    ck_assert(e.is_evpn && !e.is_static);
+    ck_assert_uint_eq(e.evpn_seq, 7);
+    ck_assert(mac_dest_equals(&e.dest, &a));
+    ck_assert(!mac_table_get_entry(t, VNI_A, &absent, 5000, &e));
+    ck_assert(!mac_table_get_entry(t, VNI_B, &fixed, 5000, &e));
     mac_table_destroy(t);
 }
 END_TEST
@@ -1887,6 +2141,18 @@ mac_table_suite(void)
 {
     Suite *s = suite_create("mac-table");
 
+    fixture_add_case(s, "looks up one entry of each kind",
+                     test_get_entry_reports_each_kind, NULL, NULL);
+    fixture_add_case(s, "deleting a VNI removes every kind of its entries",
+                     test_del_vni_removes_every_kind_of_entry, NULL, NULL);
+    fixture_add_case(s, "entries due together age in slices",
+                     test_expire_in_slices, NULL, NULL);
+    fixture_add_case(s, "a flush in slices removes each entry once",
+                     test_flush_in_slices_removes_each_entry_once, NULL,
+                     NULL);
+    fixture_add_case(s, "a flush in slices spares what is seen meanwhile",
+                     test_flush_in_slices_spares_what_is_seen_meanwhile,
+                     NULL, NULL);
     fixture_add_case(s, "learns a MAC and finds it only in its VNI",
                      test_learn_then_lookup, NULL, NULL);
     fixture_add_case(s, "learns and looks up with the prefetch's hashes",

@@ -741,6 +741,35 @@ START_TEST(test_fdb_add_needs_a_port_or_a_remote)
 }
 END_TEST
 
+/* The datapath refuses the limited broadcast address as a VTEP: refused
+ * when it came, the command names the address, not the VNI. */
+START_TEST(test_refuses_the_broadcast_address_as_an_evpn_vtep)
+{
+    Vswitch__EvpnMac mac = VSWITCH__EVPN_MAC__INIT;
+    Vswitch__EvpnVtep vtep = VSWITCH__EVPN_VTEP__INIT;
+    Vswitch__Request add_mac, add_vtep;
+    const Vswitch__Request *reqs[] = { &add_mac, &add_vtep };
+    char **remotes[] = { &mac.remote, &vtep.remote };
+
+    request_init(&add_mac);
+    mac.vni = 5000;
+    mac.mac = "02:00:00:00:00:01";
+    add_mac.command_case = VSWITCH__REQUEST__COMMAND_EVPN_MAC_ADD;
+    add_mac.evpn_mac_add = &mac;
+    request_init(&add_vtep);
+    vtep.vni = 5000;
+    add_vtep.command_case = VSWITCH__REQUEST__COMMAND_EVPN_VTEP_ADD;
+    add_vtep.evpn_vtep_add = &vtep;
+    for (size_t i = 0; i < ARRAY_SIZE(reqs); i++) {
+        *remotes[i] = "172.31.0.2";
+        expect_ok(reqs[i], "a unicast VTEP");
+        *remotes[i] = "255.255.255.255";
+        expect_error(reqs[i], "the broadcast address",
+                     "remote: 255.255.255.255 is not a unicast");
+    }
+}
+END_TEST
+
 START_TEST(test_refuses_a_request_without_a_command)
 {
     struct small_request s;
@@ -876,6 +905,9 @@ request_suite(void)
                      test_wants_a_multicast_group, NULL, NULL);
     fixture_add_case(s, "wants unicast flood addresses",
                      test_wants_unicast_flood_addresses, NULL, NULL);
+    fixture_add_case(s, "refuses the broadcast address as an EVPN VTEP",
+                     test_refuses_the_broadcast_address_as_an_evpn_vtep,
+                     NULL, NULL);
     fixture_add_case(s, "refuses a flood address given twice",
                      test_refuses_a_flood_address_given_twice, NULL, NULL);
     fixture_add_case(s, "refuses group and flood together",

@@ -9,7 +9,9 @@ packages=(
     liburing-dev libsystemd-dev bash-completion
     clang iproute2 iputils-ping tcpdump tshark ethtool python3 valgrind iperf3
     groff-base procps qemu-system-x86 busybox-static
-    openvswitch-switch gobgpd
+    openvswitch-switch gobgpd frr strace
+    golang-github-osrg-gobgp-dev protobuf-compiler libprotobuf-dev
+    python3-grpcio python3-protobuf
     debhelper dpkg-dev fakeroot lintian debootstrap systemd-container
 )
 
@@ -20,9 +22,10 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
-    # openvswitch-switch (for bench/e2e-bench.sh, which starts its own
-    # daemons) would start the host's Open vSwitch as it installs: a
-    # policy that refuses service starts stops that, for this run only.
+    # openvswitch-switch (for bench/e2e-bench.sh) and frr (for
+    # tests/system/evpn-frr.sh), whose tests start daemons of their own,
+    # would start the host's services as they install: a policy that
+    # refuses service starts stops that, for this run only.
     policy=/usr/sbin/policy-rc.d
     if [ ! -e $policy ]; then
         printf '#!/bin/sh\nexit 101\n' >$policy

@@ -35,6 +35,9 @@ while IFS= read -r trs; do
         continue
     elif [ "$result" != PASS ] && [ "$result" != SKIP ]; then
         echo "failed: $(basename "${trs%.trs}") ($result)"
+        # Which checks: a CI log is often all there is to go on.
+        grep -E '^(FAIL: |[^ ]+:[0-9]+:[EF]:)' "$log" | head -n 20 \
+            | sed 's/^/    /'
         [ "$f" -eq 0 ] && f=1
     elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
         f=1

@@ -5,7 +5,9 @@
 # anything, changes nothing at all (show, list-vnis, fdb-show and the
 # bytes of the configuration file) and names the line; a file too large
 # for a request is refused; standard input; an idempotent replay with
-# --may-exist; one save (the fsyncs of a single change) for the batch.
+# --may-exist; a stop (SIGTERM) while a batch is saved is clean and
+# keeps all of it; one save (the fsyncs of a single change) for the
+# batch.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 
@@ -162,6 +164,43 @@ check "the batch again with --may-exist on each line succeeds" \
     vsctl h1 batch "$WORK/vms-again.batch"
 check_eq "and the configuration file is as it was" "$db_before" \
     "$(md5sum <"$WORK/h1.db")"
+
+# Stopped (SIGTERM) while a worker saves a batch of many ports: the
+# daemon stops cleanly (it used a freed loop watch and started its
+# slices on a handle being closed) and, restarted, holds all of the
+# batch.  strace holds each fsync of the save for a second, so that the
+# signal comes while the worker has the batch.
+if ! command -v strace >/dev/null; then
+    echo "SKIP: strace is not installed: no stop while a batch is saved"
+else
+    pid=$(cat "$WORK/h1.pid")
+    from=$(($(wc -l <"$WORK/h1.log") + 1))
+    strace -f -qq -e trace=fsync,fdatasync \
+        -e inject=fsync,fdatasync:delay_exit=1000000 \
+        -o "$WORK/stop.strace" -p "$pid" &
+    strace_pid=$!
+    wait_for 10 bash -c "grep -q TracerPid:.*[1-9] /proc/$pid/status"
+    sleep 0.5
+    gen_batch 12000 st >"$WORK/stop.batch"
+    timeout 60 "$CTL_BIN" --socket "$WORK/h1.sock" --timeout 50 \
+        batch "$WORK/stop.batch" >/dev/null 2>&1 &
+    ctl_pid=$!
+    wait_for 20 grep -q sync "$WORK/stop.strace" \
+        || fail "the batch was not saved"
+    kill -TERM "$pid"
+    wait_for 20 bash -c "! kill -0 $pid" || kill -9 "$pid"
+    stop_child "$strace_pid" 5
+    wait "$ctl_pid"
+    tail -n "+$from" "$WORK/h1.log" >"$WORK/stop.log"
+    grep -q 'vswitchd|stopped' "$WORK/stop.log" \
+        && pass "stopped while a batch was saved: a clean stop" \
+        || fail "stopped while a batch was saved: no clean stop" \
+                "($(tail -1 "$WORK/stop.log"))"
+    check "vswitchd restarts" start_vswitchd h1
+    check_eq "the batch saved as the daemon stopped is there whole" "$N" \
+        "$(vsctl h1 --format=json list-ports | json "len([p for p in
+            j['ports'] if p['name'].startswith('st')])")"
+fi
 
 # One save: as many fsyncs as a single change.
 if ! command -v strace >/dev/null; then

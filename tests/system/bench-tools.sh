@@ -29,7 +29,7 @@ for _ in range(5):
 
 ip netns exec "$(ns t)" "$BENCH/udpsink" 4789 10 >"$WORK/sink.out" &
 sink=$!
-at_exit "kill $sink"
+at_exit "kill_child $sink"
 wait_for 10 in_ns t sh -c "ss -Hlun 'sport = :4789' | grep -q ." \
     || fail "udpsink listens"
 check "trains sent with UDP_SEGMENT" send_trains
@@ -82,7 +82,7 @@ check_eq "udpblast -i -e: MACs, addresses, checksum, ports, length" \
 
 ip netns exec "$(ns t)" "$BENCH/tcp-rr" -s 5202 &
 srv=$!
-at_exit "kill $srv"
+at_exit "kill_child $srv"
 wait_for 10 in_ns t sh -c "ss -Hltn 'sport = :5202' | grep -q ." \
     || fail "tcp-rr listens"
 rate=$(in_ns t "$BENCH/tcp-rr" 127.0.0.1 5202 1)

@@ -29,10 +29,9 @@ declare -A VCAP=()
 vcap() {
     local name=$1
     shift
-    timeout 60 "$CTL_BIN" --socket "$WORK/h1.sock" capture "$@" \
-        >"$WORK/$name.out" 2>"$WORK/$name.err" &
-    VCAP[$name]=$!
-    at_exit "kill -9 ${VCAP[$name]}"
+    in_background 60 "$CTL_BIN" --socket "$WORK/h1.sock" capture "$@" \
+        >"$WORK/$name.out" 2>"$WORK/$name.err"
+    VCAP[$name]=$BG_PID
     wait_for 10 grep -q "^capturing" "$WORK/$name.err"
 }
 
@@ -68,7 +67,7 @@ timeout 60 bash -c "'$CTL_BIN' --socket '$WORK/h1.sock' capture tap0 \
     --duration 4 -w - 2>'$WORK/td.err' | tcpdump -n -r - >'$WORK/td.out' \
     2>/dev/null" &
 td=$!
-at_exit "kill -9 $td"
+at_exit "kill_child -9 $td"
 wait_for 10 grep -q "^capturing" "$WORK/td.err" || fail "capture started"
 vcap icmp tap0 --filter icmp --duration 4 -w "$WORK/icmp.pcap"
 vcap in tap0 --direction in --duration 4 -w "$WORK/in.pcap"
@@ -146,7 +145,7 @@ vcap vsf vtep0 --duration 5 -w "$WORK/vsf.pcap"
 timeout 30 ip netns exec "$(ns vm2)" python3 "$XFER" recv 5001 \
     >"$WORK/recv.txt" &
 recv=$!
-at_exit "kill -9 $recv"
+at_exit "kill_child -9 $recv"
 listening() { in_ns vm2 ss -ltn "sport = :5001" | grep -q LISTEN; }
 wait_for 10 listening
 in_ns vm1 timeout 30 python3 "$XFER" send 10.96.0.2 5001 "$WORK/data"
@@ -190,7 +189,7 @@ check "a VXLAN capture goes on after its device went down and up" \
 timeout 30 bash -c "'$CTL_BIN' --socket '$WORK/h1.sock' capture tap0 \
     2>'$WORK/head.err' | head -1 >'$WORK/head.out'" &
 hd=$!
-at_exit "kill -9 $hd"
+at_exit "kill_child -9 $hd"
 wait_for 10 grep -q "^capturing" "$WORK/head.err"
 in_ns vm1 ping -c 3 -i 0.2 -W 2 10.96.0.2 >/dev/null
 check "a capture whose reader went away ends" \
@@ -205,7 +204,7 @@ check_eq "the reader got its line" 1 "$(wc -l <"$WORK/head.out")"
 mkfifo "$WORK/fifo"
 sleep 60 <>"$WORK/fifo" &
 holder=$!
-at_exit "kill -9 $holder"
+at_exit "kill_child -9 $holder"
 vcap blocked tap0 -w "$WORK/fifo"
 in_ns vm1 ping -q -c 300 -i 0.002 -s 1400 -W 2 10.96.0.2 >/dev/null
 blocked=$(pgrep -P "${VCAP[blocked]}")
@@ -347,7 +346,7 @@ check "the daemon still answers" vsctl h1 ping
 in_ns h2 "$VSWITCHD" --socket "$WORK/g.sock" --db "$WORK/g.db" \
     --pidfile="$WORK/g.pid" --log-file="$WORK/g.log" --detach \
     --socket-group nogroup || fail "a daemon for the group"
-at_exit "kill -9 \$(cat '$WORK/g.pid')"
+at_exit "kill_vswitchd '$WORK/g.pid'"
 ctlg() { timeout 20 "$CTL_BIN" --socket "$WORK/g.sock" "$@"; }
 member() {
     setpriv --reuid=nobody --regid=nogroup --clear-groups timeout 60 \

@@ -31,7 +31,7 @@ start_daemon() { # SOCKET NAME
     timeout 15 "$VSWITCHD" --socket "$1" --db "$WORK/$2.db" \
         --pidfile="$WORK/$2.pid" --log-file="$WORK/$2.log" --detach
 }
-at_exit 'kill -9 $(cat "$WORK/main.pid") $(cat "$WORK/other.pid") 2>/dev/null'
+at_exit 'kill_vswitchd "$WORK/main.pid" "$WORK/other.pid"'
 
 # The driver: loads the script, finds the function, fills the COMP_*
 # variables from the line (readline splits words at the unquoted
@@ -200,7 +200,7 @@ s.bind(sys.argv[1])
 s.listen(16)
 time.sleep(120)' "$HUNG" &
 hung_pid=$!
-at_exit "kill $hung_pid"
+at_exit "kill_child $hung_pid"
 wait_for 5 test -S "$HUNG"
 check_quiet "del-vni with a daemon that never answers" 2500 \
     "vswitch-ctl --socket $HUNG del-vni "

@@ -12,6 +12,7 @@
 # the daemon's memory within the bound on answers held.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
+take_turn
 
 N_MACS=262144
 LOAD_SECONDS=10
@@ -99,7 +100,7 @@ except socket.timeout:
     print("open")
 PYEOF
 unread_pid=$!
-at_exit "kill $unread_pid"
+at_exit "kill_child $unread_pid"
 
 # One client pipelines 100 fdb-show requests and reads its answers slowly:
 # it is served one request at a time, and others are served meanwhile.
@@ -124,7 +125,7 @@ while answers < 3:
 print(answers)
 PYEOF
 pipeline_pid=$!
-at_exit "kill $pipeline_pid"
+at_exit "kill_child $pipeline_pid"
 in_ns vm1 ping -q -i 0.01 -c 500 -w 20 -W 2 10.99.0.2 >"$WORK/ping2.txt" 2>&1 &
 ping_pid=$!
 worst_ctl=0
@@ -199,7 +200,7 @@ chmod 666 "$WORK/h1.sock"
 python3 "$(dirname "$0")/hold-connections.py" "$WORK/h1.sock" nobody \
     "$(id -gn nobody)" 256 30 >"$WORK/idle.out" 2>&1 &
 idle_pid=$!
-at_exit "kill $idle_pid"
+at_exit "kill_child $idle_pid"
 wait_for 20 test -s "$WORK/idle.out"
 echo "idle connections of nobody kept open: $(cat "$WORK/idle.out")"
 check "root runs show while 256 idle connections are open" vsctl h1 show
@@ -230,7 +231,7 @@ print(len(held), flush=True)
 time.sleep(14)
 PYEOF
 greedy_pid=$!
-at_exit "kill $greedy_pid"
+at_exit "kill_child $greedy_pid"
 in_ns vm1 ping -q -i 0.01 -c 1200 -w 30 -W 2 10.99.0.2 >"$WORK/ping3.txt" 2>&1 &
 ping_pid=$!
 peak_kb=$base_kb

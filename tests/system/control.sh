@@ -27,7 +27,7 @@ start_daemon() {
 }
 
 stop_daemon() { stop_daemon_of "$PIDFILE"; }
-at_exit 'kill -9 $(cat "$PIDFILE") 2>/dev/null'
+at_exit 'kill_vswitchd "$PIDFILE"'
 
 # Start-up.
 check "vswitchd --detach returns once the socket answers" start_daemon
@@ -184,7 +184,7 @@ s.sendall(b"\x00\x00")          # Half a length prefix, then nothing.
 time.sleep(4)
 PYEOF
 hang_pid=$!
-at_exit "kill $hang_pid"
+at_exit "kill_child $hang_pid"
 sleep 0.5
 pids=()
 for i in $(seq 8); do
@@ -212,16 +212,53 @@ print("closed", len(reply) > 4, b"limit" in reply)
 PYEOF
 check_eq "an oversized frame gets an error, then the connection closes" \
     "closed True True" "$(cat "$WORK/big.out")"
-python3 - "$SOCK" >"$WORK/garbage.out" <<'PYEOF'
+# garbage N: N bytes of garbage in a well-formed frame; prints whether the
+# answer says "malformed".
+garbage() {
+    python3 - "$SOCK" "$1" <<'PYEOF'
 import socket, struct, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(5)
 s.connect(sys.argv[1])
-s.sendall(struct.pack(">I", 5) + b"\xff\xfe\xfd\xfc\xfb")
+n = int(sys.argv[2])
+s.sendall(struct.pack(">I", n) + (b"\xff\xfe\xfd\xfc\xfb" * n)[:n])
 n = struct.unpack(">I", s.recv(4))[0]
-print(b"malformed" in s.recv(n))
+reply = b""
+while len(reply) < n:
+    reply += s.recv(n - len(reply))
+print(b"malformed" in reply)
 PYEOF
-check_eq "garbage in a well-formed frame gets an error" True "$(cat "$WORK/garbage.out")"
+}
+check_eq "garbage in a well-formed frame gets an error" True "$(garbage 5)"
+# From 64 KiB on, a worker thread decodes the request.
+check_eq "so does 200 KiB of garbage, decoded by a worker" True \
+    "$(garbage 204800)"
+# A dump-flows padded past 64 KiB with a field the daemon does not know:
+# decoded and freed by workers, its dump (which holds the port names)
+# let go by the loop.  Prints whether the answer says OK (status 0).
+python3 - "$SOCK" >"$WORK/padded.out" <<'PYEOF'
+import socket, struct, sys
+def varint(n):
+    out = b""
+    while n > 0x7f:
+        out += bytes([n & 0x7f | 0x80])
+        n >>= 7
+    return out + bytes([n])
+pad = b"p" * 100000
+req = (b"\x08\x01" + varint(33 << 3 | 2) + b"\x00"
+       + varint(1000 << 3 | 2) + varint(len(pad)) + pad)
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(struct.pack(">I", len(req)) + req)
+n = struct.unpack(">I", s.recv(4))[0]
+reply = b""
+while len(reply) < n:
+    reply += s.recv(n - len(reply))
+print(reply[2:4] == b"\x10\x00" or reply[:4].hex())
+PYEOF
+check_eq "a dump-flows padded to 100 KiB is answered" True \
+    "$(cat "$WORK/padded.out")"
 check "the daemon still answers" ctl ping
 
 # Permissions: open the socket to everyone; 'nobody' may read, not change.
@@ -233,6 +270,12 @@ check_exit "nobody may not add a VNI" 1 nobody timeout 15 "$PUBLIC_CTL" --socket
 grep -q "permission denied" "$WORK/err" && pass "the refusal says permission denied" \
     || fail "refusal message: $(cat "$WORK/err")"
 check_exit "the refused change did not happen" 1 ctl set-vni 9000 ageing=5
+for i in $(seq 5000); do echo "evpn-vtep-add 5000 10.9.$((i >> 8)).$((i & 255))"; done \
+    >"$WORK/big.batch"
+check_exit "nor a batch large enough for a worker to decode (5,000 lines)" 1 \
+    nobody timeout 15 "$PUBLIC_CTL" --socket "$SOCK" batch "$WORK/big.batch"
+grep -q "permission denied" "$WORK/err" && pass "that refusal says permission denied too" \
+    || fail "refusal message: $(cat "$WORK/err")"
 check_exit "nobody may not change the log level" 1 \
     nobody timeout 15 "$PUBLIC_CTL" --socket "$SOCK" set-log-level debug
 check_eq "nobody may read it" "log level info" \
@@ -274,12 +317,16 @@ wait_for 5 logged_since add-vni \
 # Refusals are anybody's to repeat: their log lines are rate limited.
 refused() { grep -c "add-vni refused" "$LOG"; }
 refused_before=$(refused)
+start=$(date +%s%N)
 for _ in $(seq 200); do
     nobody "$PUBLIC_CTL" --socket "$SOCK" add-vni 9000 2>/dev/null
 done
 refused_logged=$(($(refused) - refused_before))
-check "200 refused changes log a burst, not 200 lines ($refused_logged)" \
-    test "$refused_logged" -ge 5 -a "$refused_logged" -le 15
+# The limit: a burst of 10, then 20 a minute (a slow build takes a while
+# for the 200).
+most=$((10 + ($(date +%s%N) - start) / 3000000000 + 1))
+check "200 refused changes log a burst, not 200 lines ($refused_logged, \
+at most $most)" test "$refused_logged" -ge 5 -a "$refused_logged" -le "$most"
 refuse_and_look() {
     nobody "$PUBLIC_CTL" --socket "$SOCK" add-vni 9000 2>/dev/null
     grep -q "messages like the next one suppressed" "$LOG"
@@ -295,7 +342,7 @@ check "the daemon restarts with a socket group" \
 python3 "$(dirname "$0")/hold-connections.py" "$SOCK" nobody nogroup 300 30 \
     >"$WORK/member.out" 2>&1 &
 member_pid=$!
-at_exit "kill $member_pid"
+at_exit "kill_child $member_pid"
 wait_for 20 test -s "$WORK/member.out"
 check_eq "a member's idle connections get all places but root's" 252 \
     "$(cat "$WORK/member.out")"

@@ -17,7 +17,7 @@ start() {
 }
 ctl() { timeout 15 "$CTL_BIN" --socket "$WORK/$1.sock" --timeout 5 "${@:2}"; }
 stop() { stop_vswitchd "$1"; }
-at_exit 'for f in "$WORK"/*.pid; do kill -9 "$(cat "$f")"; done'
+at_exit 'kill_vswitchd "$WORK"/*.pid'
 
 # Two daemons, one database.
 check "the first daemon starts" start a

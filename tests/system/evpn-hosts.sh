@@ -2,16 +2,17 @@
 # the agent vswitch-evpn, in iBGP with a route reflector (gobgpd too, in a
 # namespace of its own), on an underlay that carries no multicast.  Source
 # it after lib.sh and netns.sh, set N (hosts) and VNIS (digits: 5 for VNI
-# 5000...), then run make_evpn_hosts.  Host hI is at $(vtep I); its VM of
-# VNI V000 is the namespace vVI, on the TAP port tV, at $(ip_of V I) with
-# the MAC $(mac V I).
+# 5000...), then run make_evpn_hosts (RR_CLIENTS may name more addresses
+# that the route reflector takes as clients: peers of another kind).
+# Host hI is at $(vtep I); its VM of VNI V000 is the namespace vVI, on
+# the TAP port tV, at $(ip_of V I) with the MAC $(mac V I).
 
 if ! command -v gobgpd >/dev/null || ! command -v gobgp >/dev/null; then
     echo "SKIP: gobgpd is not installed (tests/deps.sh installs it)"
     exit 77
 fi
 
-AGENT=$top_srcdir/evpn/vswitch-evpn.py
+AGENT=$top_builddir/evpn/vswitch-evpn
 RR=172.31.251.200
 vtep() { echo "172.31.251.$1"; }
 mac() { printf '02:00:00:96:%02x:%02x' "$1" "$2"; }
@@ -47,15 +48,15 @@ start_gobgpd() {
     ip netns exec "$(ns "$host")" gobgpd -f "$WORK/$host.toml" \
         --api-hosts 127.0.0.1:50051 >"$WORK/$host-gobgpd.log" 2>&1 &
     GOBGPD[$host]=$!
-    at_exit "kill -9 ${GOBGPD[$host]}"
+    at_exit "kill_child -9 ${GOBGPD[$host]}"
     wait_for 10 in_ns "$host" gobgp global
 }
 start_agent() {
     local host=$1
-    ip netns exec "$(ns "$host")" python3 "$AGENT" --ctl "$CTL_BIN" \
+    ip netns exec "$(ns "$host")" "$AGENT" --ctl "$CTL_BIN" \
         --socket "$WORK/$host.sock" >>"$WORK/$host-agent.log" 2>&1 &
     AGENTS[$host]=$!
-    at_exit "kill ${AGENTS[$host]}"
+    at_exit "kill_child ${AGENTS[$host]}"
 }
 
 # kill_wait PID: kill -9, and wait until it is gone (what it held, a
@@ -65,31 +66,39 @@ kill_wait() {
     wait_for 10 bash -c "! kill -0 $1 || ps -o stat= -p $1 | grep -q Z"
 }
 
+# make_ns_no_ipv6 NAME: a namespace without IPv6, so that nothing crosses
+# the switches but what the test sends.
+make_ns_no_ipv6() {
+    make_ns "$1" && in_ns "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+        net.ipv6.conf.default.disable_ipv6=1
+}
+
+# make_underlay_host I: the namespace hI on the underlay at $(vtep I),
+# where no multicast reaches it.
+make_underlay_host() {
+    local port="p$TAG""h$1"
+    make_ns_no_ipv6 "h$1"
+    plug "h$1" sw "$(vtep "$1")/24"
+    in_ns sw bridge link set dev "${port:0:15}" mcast_flood off
+}
+
 make_evpn_hosts() {
-    local i v port
+    local i v
     make_underlay sw
     make_ns rr
     plug rr sw "$RR/24"
     gobgp_conf "$RR" rr $(for i in $(seq "$N"); do vtep "$i"; done) \
-        >"$WORK/rr.toml"
+        ${RR_CLIENTS:-} >"$WORK/rr.toml"
     start_gobgpd rr || fail "gobgpd on the route reflector"
     for i in $(seq "$N"); do
-        make_ns "h$i"
-        # No IPv6, so that nothing crosses the switch but what is sent.
-        in_ns "h$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-            net.ipv6.conf.default.disable_ipv6=1
-        plug "h$i" sw "$(vtep "$i")/24"
-        port="p$TAG""h$i"
-        in_ns sw bridge link set dev "${port:0:15}" mcast_flood off
+        make_underlay_host "$i"
         start_vswitchd "h$i" || fail "vswitchd on h$i"
         vsctl "h$i" add-port vtep0 type=vxlan local_ip="$(vtep "$i")" \
             dev=eth0 || fail "vxlan port on h$i"
         for v in $VNIS; do
             vsctl "h$i" add-vni "${v}000" control=evpn ageing=3600 \
                 || fail "EVPN VNI ${v}000 on h$i"
-            make_ns "v$v$i"
-            in_ns "v$v$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-                net.ipv6.conf.default.disable_ipv6=1
+            make_ns_no_ipv6 "v$v$i"
             make_vm_tap "v$v$i" "h$i" "t$v" "${v}000" \
                 "$(ip_of "$v" "$i")/24" "$(mac "$v" "$i")" \
                 || fail "VM of VNI ${v}000 on h$i"
@@ -121,11 +130,58 @@ for n in range(int(sys.argv[4])):
 ' "$2" "$3" "$4" "${5:-1}"
 }
 
+# announce_all: every VM of every host (of HOSTS and PEERS) announces
+# itself.
+announce_all() {
+    local i v
+    for i in ${PEERS:-$HOSTS}; do
+        for v in $VNIS; do
+            announce "v$v$i" "t$v" "$(mac "$v" "$i")" "$(ip_of "$v" "$i")"
+        done
+    done
+}
+
 # remote_view HOST: "VNI MAC VTEP" for each EVPN entry of HOST, sorted.
 remote_view() {
     vsctl "$1" --format=json fdb-show \
         | json "'\n'.join(sorted('%d %s %s' % (e['vni'], e['mac'], e['remote'])
                                  for e in j['entries'] if e['type'] == 'evpn'))"
+}
+
+# expected_view HOST [SKIP-MAC]: what remote_view should print: the MACs
+# of every VM of the other hosts (those of HOSTS, and PEERS, which may
+# name hosts of another kind that run the same VMs) but SKIP-MAC.
+expected_view() {
+    local i v
+    for i in ${PEERS:-$HOSTS}; do
+        [ "$i" = "$1" ] && continue
+        for v in $VNIS; do
+            [ "$(mac "$v" "$i")" = "${2:-}" ] && continue
+            echo "${v}000 $(mac "$v" "$i") $(vtep "$i")"
+        done
+    done | sort
+}
+views_converged() {
+    local i
+    for i in $HOSTS; do
+        [ "$(remote_view "h$i")" = "$(expected_view "$i" "${1:-}")" ] \
+            || return 1
+    done
+}
+
+# flood_lists_converged: every VNI of each host of HOSTS floods to the
+# other hosts (of HOSTS and PEERS), as their type-3 routes say.
+flood_lists_converged() {
+    local i j want
+    for i in $HOSTS; do
+        want=$(for j in ${PEERS:-$HOSTS}; do
+                   [ "$j" = "$i" ] || vtep "$j"
+               done | sort | paste -sd,)
+        [ "$(vsctl "h$i" --format=json list-vnis \
+             | json "','.join(sorted(set(','.join(sorted(v['evpn_vteps']))
+                                          for v in j['vnis'])))")" \
+            = "$want" ] || return 1
+    done
 }
 
 # evpn_macs HOST: how many EVPN entries HOST holds.

@@ -119,6 +119,46 @@ check_exit "EVPN commands refuse a flood-and-learn VNI" 1 \
 cp "$WORK/err" "$WORK/refusal"
 check "the refusal names control=evpn" grep -q "control=evpn" "$WORK/refusal"
 
+# A batch of EVPN commands (what the agent sends): each line is judged
+# against what the lines before it leave, and one refused refuses all;
+# nothing is saved.  h1 holds $(mac 2) at $(vtep 2) with seq 2 now.
+db_was=$(stat -c '%i %Y' "$WORK/h1.db")
+vnis_was=$(vsctl h1 --format=json list-vnis)
+printf '%s\n' "evpn-mac-add 5000 02:00:00:97:50:0a remote=$ELSEWHERE" \
+    "evpn-vtep-add 5000 $ELSEWHERE" \
+    "evpn-mac-add 5000 $(mac 2) remote=$ELSEWHERE seq=2" >"$WORK/b1"
+check_exit "a batch with a stale move is refused" 1 vsctl h1 batch "$WORK/b1"
+cp "$WORK/err" "$WORK/refusal"
+check "naming its line" grep -q "line 3: VNI 5000: $(mac 2): an entry" \
+    "$WORK/refusal"
+check_eq "and nothing of it was applied" "$(mac 1) dynamic t5000 -
+$(mac 2) evpn $(vtep 2) 2" "$(entries h1)"
+check_eq "not even the VTEP of line 2" "$vnis_was" \
+    "$(vsctl h1 --format=json list-vnis)"
+printf '%s\n' "evpn-mac-del 5000 $(mac 2) remote=$(vtep 2)" \
+    "evpn-mac-add 5000 $(mac 2) remote=$ELSEWHERE seq=0" \
+    "evpn-vtep-add 5000 $ELSEWHERE" "evpn-vtep-del 5000 $(vtep 2)" \
+    "evpn-vtep-add 5000 $(vtep 2)" >"$WORK/b2"
+check "a batch whose lines need the ones before succeeds" \
+    vsctl h1 batch "$WORK/b2"
+check_eq "the MAC moved with seq 0 after its withdrawal" \
+    "$(mac 2) evpn $ELSEWHERE 0" "$(entries h1 | grep "$(mac 2)")"
+printf '%s\n' "evpn-flush 5000" "evpn-vtep-add 5000 $(vtep 2)" \
+    "evpn-mac-add 5000 $(mac 2) remote=$(vtep 2)" >"$WORK/b3"
+check "a VTEP listed before evpn-flush may be added after it" \
+    vsctl h1 batch "$WORK/b3"
+check_eq "and the batch leaves what its last lines say" \
+    "['$(vtep 2)'] $(mac 2) evpn $(vtep 2) 0" \
+    "$(vsctl h1 --format=json list-vnis \
+        | json "str([v['evpn_vteps'] for v in j['vnis']
+                     if v['vni'] == 5000][0])") $(entries h1 | grep "$(mac 2)")"
+printf '%s\n' "evpn-flush 5000" "add-vni 7000" >"$WORK/b4"
+check_exit "EVPN commands and configuration in one batch are refused" 2 \
+    vsctl h1 batch "$WORK/b4"
+check_eq "the EVPN batches saved nothing" "$db_was" \
+    "$(stat -c '%i %Y' "$WORK/h1.db")"
+check "and h1 pings v2 again" in_ns v1 ping -c 2 -i 0.2 -W 2 10.97.50.2
+
 # None of it is saved: a restarted daemon has the VNI, not its routes.
 stop_vswitchd h1
 check "the configuration holds no EVPN entry" \

@@ -15,47 +15,9 @@ N=${EVPN_HOSTS:-8}
 VNIS="5 6"
 HOSTS=$(seq "$N")
 . "$(dirname "$0")/evpn-hosts.sh"
+take_turn
 
 make_evpn_hosts
-announce_all() {
-    local i v
-    for i in $HOSTS; do
-        for v in $VNIS; do
-            announce "v$v$i" "t$v" "$(mac "$v" "$i")" "$(ip_of "$v" "$i")"
-        done
-    done
-}
-
-# expected_view HOST [SKIP-MAC]: what remote_view should print.
-expected_view() {
-    local i v
-    for i in $HOSTS; do
-        [ "$i" = "$1" ] && continue
-        for v in 5 6; do
-            [ "$(mac "$v" "$i")" = "${2:-}" ] && continue
-            echo "${v}000 $(mac "$v" "$i") $(vtep "$i")"
-        done
-    done | sort
-}
-views_converged() {
-    local i
-    for i in $HOSTS; do
-        [ "$(remote_view "h$i")" = "$(expected_view "$i" "${1:-}")" ] \
-            || return 1
-    done
-}
-flood_lists_converged() {
-    local i want
-    for i in $HOSTS; do
-        want=$(for j in $HOSTS; do [ "$j" = "$i" ] || vtep "$j"; done \
-                   | sort | paste -sd,)
-        [ "$(vsctl "h$i" --format=json list-vnis \
-             | json "','.join(sorted(set(','.join(sorted(v['evpn_vteps']))
-                                          for v in j['vnis'])))")" \
-            = "$want" ] || return 1
-    done
-}
-
 check "every host's flood lists name the other VTEPs (type-3 routes)" \
     wait_for 30 flood_lists_converged
 announce_all
@@ -91,14 +53,36 @@ for i in $HOSTS; do
 done
 
 # A VM moves: v51 leaves h1 for h2 (a new TAP port there, same MAC and
-# address) and says so; v5N reaches it again within 2 s.
+# address) and says so, its port on h1 left behind as a migration leaves
+# it until the source host cleans up (its MAC still in h1's table).  v5N
+# reaches it again within 2 s, timed from the move alone: nothing of the
+# test's own runs between the move and the pings.  h2 announces it with
+# the next MAC-mobility sequence number (RFC 7432 section 15), which
+# makes h1 withdraw its own; h3's BGP session carries the route, whose
+# encoding is checked on the wire.
 LAST=$N
-vsctl h1 del-port t5 || fail "removing v51's port on h1"
+start_capture bgp h3 eth0 "$WORK/bgp.pcap" tcp port 179 \
+    || fail "tcpdump on h3's BGP session"
+# rib_route HOST MAC VTEP: the route for MAC from VTEP in HOST's gobgpd:
+# its labels and sequence number, as GoBGP decodes them.
+rib_route() {
+    in_ns "$1" gobgp global rib -a evpn -j | json "' '.join(
+        str(x) for d in j.values() for p in d
+        if p['nlri']['value'].get('mac') == '$2'
+        and [a for a in p['attrs'] if a.get('nexthop') == '$3']
+        for x in (p['nlri']['value']['labels'],
+                  [e.get('sequence', 0) for a in p['attrs']
+                   if a['type'] == 16 for e in a['value']
+                   if e.get('type') == 6 and e.get('subtype') == 0]))"
+}
 vsctl h2 add-port t5m type=tap vni=5000 || fail "v51's new port on h2"
 in_ns h2 ip link set t5m netns "$(ns v51)"
-in_ns v51 ip link set t5m address "$(mac 5 1)" mtu 1450 up
-in_ns v51 ip addr add "$(ip_of 5 1)/24" dev t5m
+in_ns v51 ip link set t5m address "$(mac 5 1)" mtu 1450
 start=$(date +%s%N)
+in_ns v51 ip link set t5 down
+in_ns v51 ip addr flush dev t5
+in_ns v51 ip link set t5m up
+in_ns v51 ip addr add "$(ip_of 5 1)/24" dev t5m
 announce v51 t5m "$(mac 5 1)" "$(ip_of 5 1)"
 until in_ns "v5$LAST" ping -c 1 -W 0.2 "$(ip_of 5 1)" >/dev/null 2>&1; do
     [ $(( ($(date +%s%N) - start) / 1000000 )) -gt 10000 ] && break
@@ -107,6 +91,11 @@ elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "moved VM reachable after $elapsed ms"
 check "the moved VM is reachable from h$LAST within 2 s ($elapsed ms)" \
     test "$elapsed" -le 2000
+claimed() {
+    [ "$(rib_route h2 "$(mac 5 1)" "$(vtep 2)")" = "[5000] [1]" ]
+}
+check "h2 announces v51, seen there while h1's route held it, with seq 1" \
+    wait_for 10 claimed
 moved_view_ok() {
     local i want
     for i in $HOSTS; do
@@ -116,6 +105,57 @@ moved_view_ok() {
     done
 }
 check "every other host lists v51 at h2" wait_for 10 moved_view_ok
+stop_capture bgp
+# wire_route MAC VTEP: what h3 received last of the type-2 route for MAC
+# from VTEP (its RD), from tshark's PDML: the label's 24 bits as they are
+# on the wire (tshark shows them as a 20-bit MPLS label), the IP length,
+# the ESI and Ethernet tag; then the MAC mobility sequence number, the
+# encapsulation's tunnel type and the route target of that UPDATE.
+wire_route() {
+    tshark -r "$WORK/bgp.pcap" -Y "bgp.evpn.nlri.mac_addr == $1" -T pdml \
+        2>/dev/null | python3 -c '
+import sys, xml.etree.ElementTree as ET
+mac, rd, last = sys.argv[1], sys.argv[2], None
+for pkt in ET.parse(sys.stdin).getroot():
+    f = {}
+    for e in pkt.iter("field"):
+        f.setdefault(e.get("name"), []).append(e)
+    for n in f.get("bgp.evpn.nlri", []):
+        g = {e.get("name"): e for e in n.iter("field")}
+        if g.get("bgp.evpn.nlri.mac_addr") is None \
+                or g["bgp.evpn.nlri.mac_addr"].get("show") != mac \
+                or "(%s:" % rd not in g["bgp.evpn.nlri.rd"].get("showname"):
+            continue
+        ext = lambda k: ",".join(e.get("show") for e in f.get(k, []))
+        last = " ".join(str(x) for x in (
+            int(g["bgp.evpn.nlri.mpls_ls1"].get("unmaskedvalue")
+                or g["bgp.evpn.nlri.mpls_ls1"].get("value"), 16),
+            g["bgp.evpn.nlri.iplen"].get("show"),
+            int(g["bgp.evpn.nlri.esi"].get("value") if "bgp.evpn.nlri.esi"
+                in g else "0", 16),
+            g["bgp.evpn.nlri.etag"].get("show"),
+            ext("bgp.ext_com_evpn.mmac.seq"), ext("bgp.ext_com.tunnel_type"),
+            ext("bgp.ext_com.value_as2"), ext("bgp.ext_com.value_an4")))
+print(last)
+' "$1" "$2"
+}
+check_eq "on the wire: label = VNI 5000 in 24 bits, no IP, ESI 0, tag 0; \
+MAC mobility seq 1, VXLAN (8), RT 65000:5000" "5000 0 0 0 1 8 65000 5000" \
+    "$(wire_route "$(mac 5 1)" "$(vtep 2)")"
+check_eq "h3's RIB: v51's route from h2 with MAC mobility seq 1" \
+    "[5000] [1]" "$(rib_route h3 "$(mac 5 1)" "$(vtep 2)")"
+h1_withdrew() { [ -z "$(rib_route h3 "$(mac 5 1)" "$(vtep 1)")" ]; }
+check "and h1 withdrew its own, with the lower number, its port still there" \
+    wait_for 10 h1_withdrew
+vsctl h1 del-port t5 || fail "removing v51's old port on h1"
+check_eq "h1's RIB: h2's type-3 route, PMSI ingress replication, label \
+6000, tunnel endpoint h2" "6 6000 $(vtep 2)" \
+    "$(in_ns h1 gobgp global rib -a evpn -j | json "' '.join(
+        str(a[k]) for d in j.values() for p in d
+        if p['nlri']['type'] == 3 and p['nlri']['value']['ip'] == '$(vtep 2)'
+        and p['nlri']['value']['rd']['assigned'] == 6000
+        for a in p['attrs'] if a['type'] == 22
+        for k in ('tunnel-type', 'label', 'tunnel-id'))")"
 
 # A port removed is withdrawn everywhere.
 vsctl "h$LAST" del-port t6 || fail "removing v6$LAST's port"
@@ -157,15 +197,16 @@ check "after gobgpd's restart on h2, the tables converge back" \
 kill_wait "${AGENTS[h3]}"
 vsctl h3 del-port t5 || fail "removing v53's port while the agent is down"
 start_agent h3
-gone53() {
+# listed_nowhere MAC: no host lists MAC among its remote MACs.
+listed_nowhere() {
     local i
     for i in $HOSTS; do
-        remote_view "h$i" | grep -q "$(mac 5 3)" && return 1
+        remote_view "h$i" | grep -q " $1 " && return 1
     done
     return 0
 }
 check "after the agent's restart on h3, what went meanwhile is withdrawn" \
-    wait_for 30 gone53
+    wait_for 30 listed_nowhere "$(mac 5 3)"
 
 # vswitchd of h2 (kill -9) and started again: its EVPN state comes back
 # from the routes.  Its VMs' TAP devices went with it, so their MACs are
@@ -186,6 +227,66 @@ h2_gone() {
 }
 check "and h2's VMs, gone with it, are withdrawn everywhere" \
     wait_for 30 h2_gone
+
+# The agent of h3 stopped while h3's vswitchd has more changes than a
+# monitor holds (80,000 MACs learned in a flood-and-learn VNI, which the
+# agent ignores), and a VM's port removed among them: its event is lost,
+# and only reading vswitchd again finds it.
+X=02:00:00:96:08:03
+vsctl h3 add-port t8 type=tap vni=5000 || fail "a port for v83 on h3"
+make_ns v83
+in_ns h3 ip link set t8 netns "$(ns v83)"
+in_ns v83 ip link set t8 address $X mtu 1450 up
+announce v83 t8 $X 10.98.50.83
+seen_x() {
+    local i
+    for i in $HOSTS; do
+        [ "$i" = 3 ] || remote_view "h$i" | grep -q " $X " || return 1
+    done
+}
+check "v83 is on every other host" wait_for 30 seen_x
+vsctl h3 add-vni 7000 flood="$(vtep 1)" || fail "VNI 7000 on h3"
+make_ns v73
+make_vm_tap v73 h3 t7 7000 10.98.70.3/24 02:00:00:96:07:03 \
+    || fail "VM of VNI 7000 on h3"
+kill -STOP "${AGENTS[h3]}"
+announce v73 t7 02:00:00:97:00:00 10.98.70.3 40000
+announce v73 t7 02:00:00:99:00:00 10.98.70.3 40000
+vsctl h3 del-port t8 || fail "removing v83's port while the agent sleeps"
+kill -CONT "${AGENTS[h3]}"
+check "after missed events, h3's agent reads vswitchd again and \
+withdraws v83" wait_for 60 listed_nowhere "$X"
+check "h3's agent says why it read vswitchd again" \
+    grep -Eq "missed [0-9]+ events|vswitchd went away" "$WORK/h3-agent.log"
+grep -E "missed|went away" "$WORK/h3-agent.log"
+
+# Many MACs at once: 2,000 sent from h1's VM v61 (those h1 learned, at
+# least 1,000 of them), on every other host within 60 s (one process per
+# route took a minute for 200).  The frames that the TAP device's queue
+# dropped on a loaded machine are sent again, twice at most.
+declare -A had=()
+for i in $HOSTS; do had[$i]=$(evpn_macs "h$i"); done
+learned_98() { vsctl h1 fdb-show 6000 | grep -c ' 02:00:00:98:'; }
+start=$(date +%s%N)
+for k in 1 2 3; do
+    announce v61 t6 02:00:00:98:00:00 "$(ip_of 6 1)" 2000
+    [ "$(learned_98)" -ge 1000 ] && break
+done
+many=$(learned_98)
+check "h1 learned 1,000 MACs or more of them ($many)" test "$many" -ge 1000
+all_have() {
+    local i
+    for i in $HOSTS; do
+        [ "$i" = 1 ] && continue
+        [ "$(evpn_macs "h$i")" -ge $((had[$i] + many)) ] || return 1
+    done
+}
+check "$many MACs announced at once reach every host within 60 s" \
+    wait_for 60 all_have
+echo "$many MACs on $((N - 1)) hosts after \
+$(( ($(date +%s%N) - start) / 1000000 )) ms (load \
+$(cut -d' ' -f1-3 /proc/loadavg)); EVPN entries: $(for i in $HOSTS; do
+    evpn_macs "h$i"; done | paste -sd' ')"
 
 for i in $HOSTS; do cat "$WORK/h$i-agent.log"; done | sort | uniq -c \
     | sort -rn | head -20

@@ -45,7 +45,7 @@ while True:
         c.sendall(b"hello\n")
         c.close()
 ' "$WORK/$1.log" &
-    at_exit "kill $!"
+    at_exit "kill_child $!"
     wait_for 10 grep -q ready "$WORK/$1.log" || fail "$1's server"
 }
 serve vm1

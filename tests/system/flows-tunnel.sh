@@ -188,7 +188,7 @@ timed_rule_and_pings() {
     timeout 60 ip netns exec "$(ns vm1)" ping -c "$2" -i 0.2 -W 2 10.96.0.2 \
         >"$WORK/ping.out" 2>&1 &
     PING=$!
-    at_exit "kill $PING"
+    at_exit "kill_child $PING"
 }
 
 # idle_timeout: a rule that carries vm1's ICMP stays while vm1 pings, for

@@ -26,7 +26,7 @@ start_host() {
     in_ns "$1" "$VSWITCHD" --socket "$WORK/$1.sock" --db "$DB_DIR/$1.db" \
         --pidfile="$WORK/$1.pid" --log-file="$WORK/$1.log" --detach \
         || return 1
-    at_exit "kill -9 \$(cat '$WORK/$1.pid')"
+    at_exit "kill_vswitchd '$WORK/$1.pid'"
 }
 
 # igmp_count HOST PREFIX: how many groups starting with PREFIX (dotted)

@@ -107,7 +107,7 @@ guest_start() {
         </dev/null >"$WORK/guest-$name.qemu" 2>&1 &
     GUEST_PIDS[$name]=$!
     # TERM: 'timeout' passes it on to QEMU, which powers off.
-    at_exit "kill ${GUEST_PIDS[$name]}"
+    at_exit "kill_child ${GUEST_PIDS[$name]}"
     # Booting under TCG on a loaded machine takes seconds, not minutes.
     wait_for 120 grep -q "vsw-guest: up" "$WORK/guest-$name.console"
 }

@@ -4,6 +4,7 @@
 # no file behind, and "make distcheck" passes.
 
 . "$(dirname "$0")/lib.sh"
+take_turn
 
 dest=$WORK/dest
 
@@ -21,6 +22,7 @@ sysconfdir=$(conf sysconfdir)
 localstatedir=$(conf localstatedir)
 runstatedir=$(conf runstatedir)
 unitdir=$(conf systemdsystemunitdir)
+evpnpydir=$(conf evpnpydir)
 
 check "make install DESTDIR=..." \
     make -s -C "$top_builddir" install DESTDIR="$dest"
@@ -32,6 +34,15 @@ for f in "$man8dir/vswitchd.8" "$man8dir/vswitch-ctl.8" \
          "$sysconfdir/default/vswitchd" "$unitdir/vswitchd.service"; do
     check "$f is installed" test -f "$dest$f"
 done
+# The agent's gRPC message modules, made by protoc, and the agent looks
+# for them there.
+for f in gobgp_pb2.py attribute_pb2.py capability_pb2.py; do
+    check "$evpnpydir/$f is installed" test -f "$dest$evpnpydir/$f"
+done
+check "vswitch-evpn finds them in $evpnpydir" \
+    grep -q "\"$evpnpydir\"" "$dest$sbindir/vswitch-evpn"
+check "vswitch-evpn runs under the Python that has grpc" \
+    grep -qx '#!/usr/bin/python3' "$dest$sbindir/vswitch-evpn"
 for d in "$localstatedir/lib/vswitch" "$localstatedir/log/vswitch"; do
     check "the directory $d is made" test -d "$dest$d"
 done

@@ -39,7 +39,7 @@ while True:
     n += 1
 EOF
 listener=$!
-at_exit "kill $listener"
+at_exit "kill_child $listener"
 wait_for 5 test -S "$JOURNAL" || fail "the journal's socket is not there"
 
 # start_daemon STDERR-FILE JOURNAL_STREAM: a foreground daemon, as systemd
@@ -54,7 +54,7 @@ stop_daemon() {
     kill "$daemon"
     wait "$daemon"
 }
-at_exit 'kill -9 $daemon'
+at_exit 'kill_child -9 $daemon'
 
 stream_of() { stat -L -c '%d:%i' "$1"; }
 

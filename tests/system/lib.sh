@@ -36,6 +36,63 @@ at_exit() {
     CLEANUPS+=("$1")
 }
 
+# kill_vswitchd PIDFILE...: kill -9 of the vswitchd whose pid each
+# PIDFILE holds, if that pid is still a vswitchd's (a daemon killed
+# earlier leaves its pidfile, and its pid may be another process's by
+# now: see kill_child).
+kill_vswitchd() {
+    local file pid
+    for file in "$@"; do
+        pid=$(cat "$file" 2>/dev/null) || continue
+        [ "$(ps -o comm= -p "$pid" 2>/dev/null)" = vswitchd ] \
+            && kill -9 "$pid"
+    done
+    return 0
+}
+
+# kill_child [-SIGNAL] PID...: signals (TERM by default) each PID that is
+# still a child of this shell; returns non-zero if none is.  For cleanups
+# of background commands: once one has ended and been reaped, its PID may
+# be another process's by the time the test exits (pid_max is 32,768 on
+# these machines), another test's among them.
+kill_child() {
+    local sig=-TERM pid found=1
+    case $1 in -*) sig=$1; shift ;; esac
+    for pid in "$@"; do
+        if [ "$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$$" ]; then
+            kill "$sig" "$pid" && found=0
+        fi
+    done
+    return $found
+}
+
+# take_turn: for a test that loads the whole machine (a dozen daemons, a
+# guest, a package build) or holds forwarding to a time bound.  It waits
+# until no other such test runs (at most 15 min; a holder that died
+# without cleaning up is passed over), so that "make -j check" never puts
+# two of them on the same cores to fail each other's bounds.
+TURN_DIR=/tmp/vswitch-test-turn
+take_turn() {
+    local holder deadline=$((SECONDS + 900))
+    # The turn is a directory holding its holder's pid, renamed into place
+    # whole, so that no one ever sees it without the pid.
+    mkdir "$WORK/turn" && echo $$ >"$WORK/turn/pid" || return 1
+    at_exit "[ \"\$(cat $TURN_DIR/pid)\" = $$ ] && rm -rf $TURN_DIR"
+    until mv -T "$WORK/turn" "$TURN_DIR" 2>/dev/null; do
+        holder=$(cat "$TURN_DIR/pid" 2>/dev/null || true)
+        if [ -n "$holder" ] && ! kill -0 "$holder" 2>/dev/null; then
+            rm -rf "$TURN_DIR"
+            continue
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "FAIL: $(basename "$0"): no turn in 15 min (pid $holder)"
+            exit 1
+        fi
+        sleep 0.5
+    done
+    echo "# turn taken after $((SECONDS - deadline + 900)) s"
+}
+
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; N_FAILED=$((N_FAILED + 1)); }
 
@@ -125,6 +182,18 @@ stop_child() {
     wait_for "$2" bash -c "! kill -0 $pid || ps -o stat= -p $pid | grep -q Z" \
         || kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
+}
+
+# in_background SECONDS COMMAND...: runs COMMAND in the background, killed
+# after SECONDS (and 5 s later with SIGKILL); BG_PID is the pid that
+# signals go to, and the exit kills both.  --foreground: without it,
+# timeout follows a signal it forwards with SIGCONT, which cancels the
+# SIGSTOP that LeakSanitizer stops an exiting process with, and leaves the
+# process spinning forever in its leak check.
+in_background() {
+    timeout --foreground --kill-after=5 "$@" &
+    BG_PID=$!
+    at_exit "kill_child -0 $BG_PID && { pkill -KILL -P $BG_PID; kill -KILL $BG_PID; }"
 }
 
 # public_ctl: prints the path of a copy of vswitch-ctl that any user may

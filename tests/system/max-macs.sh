@@ -17,7 +17,7 @@ start() {
     in_ns h1 "$VSWITCHD" --socket "$WORK/$name.sock" --db "$WORK/$name.db" \
         --pidfile="$WORK/$name.pid" --log-file="$WORK/$name.log" --detach \
         "$@" || return 1
-    at_exit "kill -9 \$(cat '$WORK/$name.pid')"
+    at_exit "kill_vswitchd '$WORK/$name.pid'"
 }
 stat_of() { vsctl "$1" --format=json fdb-stats | json "j['$2']"; }
 

@@ -27,10 +27,9 @@ vmon() {
     local name=$1 host=$2 before
     shift 2
     before=$(grep -c "monitor started" "$WORK/$host.log")
-    timeout 600 "$CTL_BIN" --socket "$WORK/$host.sock" monitor "$@" \
-        >"$WORK/$name.out" 2>"$WORK/$name.err" &
-    VMON[$name]=$!
-    at_exit "kill -9 ${VMON[$name]}"
+    in_background 600 "$CTL_BIN" --socket "$WORK/$host.sock" monitor "$@" \
+        >"$WORK/$name.out" 2>"$WORK/$name.err"
+    VMON[$name]=$BG_PID
     wait_for 10 bash -c "[ \$(grep -c 'monitor started' '$WORK/$host.log') \
         -gt $before ]"
 }

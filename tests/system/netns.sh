@@ -48,7 +48,7 @@ start_vswitchd() {
     in_ns "$host" "$VSWITCHD" --socket "$WORK/$host.sock" \
         --db "$WORK/$host.db" --pidfile="$WORK/$host.pid" \
         --log-file="$WORK/$host.log" --detach || return 1
-    at_exit "kill -9 \$(cat '$WORK/$host.pid')"
+    at_exit "kill_vswitchd '$WORK/$host.pid'"
 }
 
 stop_vswitchd() { stop_daemon_of "$WORK/$1.pid"; }
@@ -148,7 +148,7 @@ start_capture() {
         --immediate-mode -w "$file" "$@" \
         >/dev/null 2>"$WORK/capture-$name.err" &
     CAPTURE_PIDS[$name]=$!
-    at_exit "kill ${CAPTURE_PIDS[$name]}"
+    at_exit "kill_child ${CAPTURE_PIDS[$name]}"
     wait_for 10 grep -q "listening on" "$WORK/capture-$name.err"
 }
 

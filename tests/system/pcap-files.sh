@@ -43,7 +43,7 @@ start_daemon() {
         --log-file="$LOG" --socket-group nogroup --detach "$@"
 }
 stop_daemon() { stop_daemon_of "$PIDFILE"; }
-at_exit 'kill -9 $(cat "$PIDFILE") 2>/dev/null'
+at_exit 'kill_vswitchd "$PIDFILE"'
 port() {
     ctl --format=json show | json "[p['$2'] for p in j['ports'] if p['name'] == '$1'][0]"
 }

@@ -14,6 +14,7 @@
 # systemd-nspawn is missing.
 
 . "$(dirname "$0")/lib.sh"
+take_turn
 
 skip() {
     echo "SKIP: $(basename "$0"): $*"
@@ -92,7 +93,7 @@ fi
 systemd-nspawn -q -D "$root" -M "vswitch-test-$$" --boot \
     --register=no --keep-unit --private-network >"$WORK/nspawn.log" 2>&1 &
 nspawn=$!
-at_exit "kill -TERM $nspawn; wait_for 20 bash -c '! kill -0 $nspawn' \
+at_exit "kill_child -TERM $nspawn; wait_for 20 bash -c '! kill -0 $nspawn' \
     || kill -KILL $nspawn; wait $nspawn"
 
 # The container's systemd is nspawn's child.

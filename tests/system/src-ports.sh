@@ -47,7 +47,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("", 40004))
 time.sleep(50)' &
 holder=$!
-at_exit "kill $holder"
+at_exit "kill_child $holder"
 wait_for 10 bash -c "ip netns exec $(ns h1) ss -Huan | grep -q ':40004 '" \
     || fail "the holder of port 40004 is not there"
 
@@ -75,7 +75,7 @@ daemon_ports >"$WORK/set.txt"
 # Two TCP streams and iperf3's control connection, vm1 to vm2.
 in_ns vm2 timeout 30 iperf3 -s -1 >/dev/null 2>&1 &
 server=$!
-at_exit "kill $server"
+at_exit "kill_child $server"
 wait_for 10 bash -c "ip netns exec $(ns vm2) ss -Htln | grep -q ':5201 '" \
     || fail "iperf3 server"
 start_capture underlay h2 eth0 "$WORK/underlay.pcap" -s 160 -c 20000 \
@@ -84,7 +84,7 @@ sockets_before=$(count_in 1 65535)
 fds_before=$(fds)
 in_ns vm1 timeout 30 iperf3 -c 10.98.62.2 -P 2 -t 3 >"$WORK/iperf.txt" 2>&1 &
 client=$!
-at_exit "kill $client"
+at_exit "kill_child $client"
 packets() {
     [ "$(stat -c %s "$WORK/underlay.pcap")" -gt 200000 ]
 }

@@ -9,6 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/guest.sh"
+take_turn
 
 GUEST_MAC=52:54:00:77:00:01
 VMB_MAC=02:00:00:77:00:02
