@@ -27,6 +27,8 @@ on_exit() {
         eval "${CLEANUPS[i]}" >/dev/null 2>&1 || true
     done
     rm -rf "$WORK"
+    # For ordering the tests under make -j (tests/automake.mk).
+    echo "# $(basename "$0") took $SECONDS s"
 }
 trap on_exit EXIT
 trap 'exit 1' INT TERM
