@@ -495,6 +495,7 @@ const struct port_class port_system_class = {
     .retry_on_link = true,
     .open = system_open,
     .close = system_close,
+    .close_off_loop = true,
     .recv = system_recv,
     .send = system_send,
     .fd = system_fd,

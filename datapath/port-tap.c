@@ -612,6 +612,7 @@ const struct port_class port_tap_class = {
     .help = "a TAP device, created if it does not exist",
     .open = tap_open,
     .close = tap_close,
+    .close_off_loop = true,
     .remove = tap_remove,
     .update = tap_update,
     .recv = tap_recv,

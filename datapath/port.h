@@ -105,6 +105,14 @@ struct port_class {
                 size_t error_size);
     void (*close)(struct port *);
 
+    /* True if 'close' and 'remove' touch nothing but the port's own
+     * memory and descriptors, so that its owner may call them on another
+     * thread: the close of a TAP device or a packet socket waits for the
+     * kernel (an RCU grace period, 10-25 ms, under the lock that every
+     * change of a network device takes), which the owner's loop need
+     * not. */
+    bool close_off_loop;
+
     /* Removes what the port created in the system (a TAP device), for a
      * port that is being deleted rather than merely closed at shutdown;
      * called just before 'close'.  NULL if there is nothing to remove. */

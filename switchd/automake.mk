@@ -23,6 +23,7 @@ switchd_libswitchd_a_SOURCES = \
 	switchd/monitor-queue.c switchd/monitor-queue.h \
 	switchd/log.c switchd/log.h \
 	switchd/loop-watch.c switchd/loop-watch.h \
+	switchd/port-closer.c switchd/port-closer.h \
 	switchd/rpc.c switchd/rpc.h \
 	switchd/wire-capture.c switchd/wire-capture.h \
 	switchd/xmalloc.c switchd/xmalloc.h

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "packet.h"
 #include "port.h"
+#include "port-closer.h"
 #include "request.h"
 #include "xmalloc.h"
 
@@ -99,6 +100,15 @@ struct bridge {
     Vswitch__Config *owned;     /* NULL while a step is in effect. */
     bridge_observer_cb *observer;       /* NULL: nobody listens. */
     void *observer_aux;
+    struct port_closer *closer; /* Deleted ports, closed off the loop. */
+    struct list after_closes;   /* Of struct closes_waiter. */
+};
+
+/* bridge_after_closes(). */
+struct closes_waiter {
+    struct list node;
+    void (*cb)(void *aux);
+    void *aux;
 };
 
 void
@@ -199,6 +209,7 @@ send_to_port(void *aux, uint32_t port_no, struct packet_batch *batch)
 }
 
 static void on_link_event(void *bridge, const char *name, bool exists);
+static void on_closed_off_loop(const char *name, void *bridge);
 static void watch_netns(struct bridge *);
 
 struct bridge *
@@ -232,6 +243,8 @@ bridge_create(uv_loop_t *loop, const char *owner)
     uv_timer_init(loop, b->round_timer);
     b->round_timer->data = b;
     list_init(&b->reserved);
+    list_init(&b->after_closes);
+    b->closer = port_closer_create(loop, on_closed_off_loop, b);
     b->next_port_no = 1;
 
     /* Without link events, ports notice a device that goes or comes back
@@ -290,11 +303,13 @@ port_down(struct bridge_port *port, const char *reason, bool remove)
         port->idling = false;
     }
     if (port->port) {
-        if (remove && port->class->remove) {
-            port->class->remove(port->port);
-        }
         add_device_stats(port, &port->closed);
-        port_close(port->port);
+        if (remove) {
+            port_closer_close(port->bridge->closer, port->config->name,
+                              port->port, true);
+        } else {
+            port_close(port->port);
+        }
         port->port = NULL;
     }
     set_waiting(port, true);
@@ -365,11 +380,16 @@ bridge_destroy(struct bridge *b)
     }
     if (b->reserved.next) {     /* Not if bridge_create() failed early. */
         struct port_reservation *r;
+        struct closes_waiter *w;
 
         LIST_FOR_EACH_SAFE (r, node, &b->reserved) {
             free_reservation(r);
         }
+        LIST_FOR_EACH_SAFE (w, node, &b->after_closes) {
+            free(w);
+        }
     }
+    port_closer_destroy(b->closer);
     hmap_destroy(&b->by_name);
     hmap_destroy(&b->by_no);
     dp_destroy(b->dp);
@@ -680,6 +700,15 @@ open_port(struct bridge *b, struct bridge_port *port, bool retry)
     char error[256];
     int err;
 
+    if (port_closer_busy(b->closer, port->config->name)) {
+        /* Its device may still be there; on_closed_off_loop() opens the
+         * port once it is not. */
+        free(port->error);
+        port->error = xstrdup("the device of the port deleted before it "
+                              "is being closed");
+        set_waiting(port, true);
+        return false;
+    }
     make_args(b, port, &args);
     err = port->class->open(&args, &port->port, error, sizeof error);
     config_free_port_args(&args);
@@ -1289,6 +1318,49 @@ revive(struct bridge *b, struct bridge_port *port, bool retry)
         observe_port(port, BRIDGE_PORT_UP);
         sync_port_groups(port, b->config);
     }
+}
+
+/* A port deleted is closed: a new port of its name may open now. */
+static void
+on_closed_off_loop(const char *name, void *b_)
+{
+    struct bridge *b = b_;
+    struct bridge_port *port = find_port(b, name);
+    struct closes_waiter *w;
+
+    if (port) {
+        revive(b, port, false);
+    }
+    if (!port_closer_n_busy(b->closer)) {
+        struct list ready;
+
+        /* A waiter may delete ports again, and wait again. */
+        list_init(&ready);
+        LIST_FOR_EACH_SAFE (w, node, &b->after_closes) {
+            list_move_back(&ready, &w->node);
+        }
+        while (!list_is_empty(&ready)) {
+            w = CONTAINER_OF(list_front(&ready), struct closes_waiter, node);
+            list_remove(&w->node);
+            w->cb(w->aux);
+            free(w);
+        }
+    }
+}
+
+bool
+bridge_after_closes(struct bridge *b, void (*cb)(void *aux), void *aux)
+{
+    struct closes_waiter *w;
+
+    if (!port_closer_n_busy(b->closer)) {
+        return false;
+    }
+    w = xmalloc(sizeof *w);
+    w->cb = cb;
+    w->aux = aux;
+    list_push_back(&b->after_closes, &w->node);
+    return true;
 }
 
 int

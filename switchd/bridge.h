@@ -99,6 +99,12 @@ int bridge_group_state(const struct bridge *, const struct in6_addr *group,
 int bridge_port_replay(struct bridge *, const char *name, char *error,
                        size_t error_size);
 
+/* A deleted port's device goes on libuv's threadpool (port-closer.h),
+ * so that the kernel's wait for it does not hold up forwarding.  If some
+ * are still going, calls 'cb(aux)' on the loop once none is, and returns
+ * true; else returns false.  A bridge destroyed first never calls it. */
+bool bridge_after_closes(struct bridge *, void (*cb)(void *aux), void *aux);
+
 /* Opens port 'name' again if it is down: a TAP device deleted underneath
  * it is made again, with the port's number and static entries.  Returns 0
  * if it is up, ENOENT if there is no such port, or another errno value if

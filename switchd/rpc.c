@@ -137,6 +137,10 @@ struct rpc_call {
     size_t frame_len;
     int save_error;
     bool has_turn;              /* The change being made. */
+    Vswitch__Status closing_status; /* Its status while the ports it
+                                     * deleted close (finish()), */
+    uint64_t closing_ns;            /* since then (uv_hrtime()), and */
+    uint64_t closes_ns;             /* how long they took. */
     struct live_capture *capture;       /* Being compiled. */
     Vswitch__Status capture_status;
     bool *unmatched;            /* A batch's fdb-del lines without a
@@ -1829,6 +1833,10 @@ batch_summary(const struct rpc_call *call, struct ds *ds)
         ds_put_cstr(ds, "; in effect in");
         put_steps(call, ds);
     }
+    if (call->closes_ns) {
+        ds_put_format(ds, "; the deleted ports closed off the loop in %.1f "
+                      "ms", call->closes_ns / 1e6);
+    }
 }
 
 static void
@@ -1862,11 +1870,31 @@ log_change(const struct rpc_call *call, Vswitch__Status status)
 }
 
 static void
+ports_closed(void *call_)
+{
+    struct rpc_call *call = call_;
+
+    call->rpc->n_working--;
+    call->closes_ns = uv_hrtime() - call->closing_ns;
+    finish(call, call->closing_status);
+}
+
+static void
 finish(struct rpc_call *call, Vswitch__Status status)
 {
     uint8_t *frame;
     size_t len;
 
+    /* A change is answered once the devices of the ports it deleted are
+     * gone, which a script may go on to make again, and it keeps its turn
+     * meanwhile; the loop goes on forwarding. */
+    if (call->has_turn
+        && bridge_after_closes(call->rpc->bridge, ports_closed, call)) {
+        call->rpc->n_working++;
+        call->closing_status = status;
+        call->closing_ns = uv_hrtime();
+        return;
+    }
     log_change(call, status);
     call->resp->status = status;
     if (status != OK) {

@@ -14,6 +14,7 @@ CONTROL_TESTS = \
 	tests/check-link-monitor \
 	tests/check-log \
 	tests/check-monitor-queue \
+	tests/check-port-closer \
 	tests/check-request
 
 check_PROGRAMS += $(CONTROL_TESTS)
@@ -69,6 +70,10 @@ tests_check_link_monitor_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
 
 tests_check_log_CPPFLAGS = $(SWITCHD_CPPFLAGS)
 tests_check_log_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
+	$(CHECK_LIBS) $(PCAP_LIBS)
+
+tests_check_port_closer_CPPFLAGS = $(SWITCHD_CPPFLAGS)
+tests_check_port_closer_LDADD = tests/libfixture.a $(SWITCHD_LDADD) \
 	$(CHECK_LIBS) $(PCAP_LIBS)
 
 tests_check_request_CPPFLAGS = $(SWITCHD_CPPFLAGS)
