@@ -1328,8 +1328,11 @@ on_closed_off_loop(const char *name, void *b_)
     struct bridge_port *port = find_port(b, name);
     struct closes_waiter *w;
 
-    if (port) {
-        revive(b, port, false);
+    if (port && !port->port && open_port(b, port, false)) {
+        LOG_INFO("bridge", "port %s: up, the device of the port deleted "
+                 "before it gone", name);
+        observe_port(port, BRIDGE_PORT_UP);
+        sync_port_groups(port, b->config);
     }
     if (!port_closer_n_busy(b->closer)) {
         struct list ready;

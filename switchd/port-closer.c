@@ -7,26 +7,46 @@
 
 #include "hash.h"
 #include "hmap.h"
+#include "list.h"
 #include "port.h"
 #include "xmalloc.h"
+
+/* At most this many closes run on the threadpool at once, so that one of
+ * its four threads stays free for the daemon's other work: dumps,
+ * decoding large requests, compiling capture filters.  Each close mostly
+ * waits for an RCU grace period, so they overlap well: 1,536 TAP devices
+ * took 26 s two at a time, 18 s three, 13 s four. */
+#define PORT_CLOSER_MAX_RUNNING 3
 
 struct port_closer {
     uv_loop_t *loop;
     port_closer_cb *closed;
     void *aux;
     struct hmap closing;        /* Of struct closing, by name. */
+    struct list backlog;        /* Of struct closing, not yet queued. */
+    size_t n_running;
 };
 
 /* One port being closed.  It outlives its closer if that is destroyed
- * first: 'closer' is then NULL. */
+ * while it runs: 'closer' is then NULL. */
 struct closing {
     uv_work_t work;
     struct hmap_node node;      /* In closer->closing, while 'closer'. */
+    struct list backlog_node;   /* In closer->backlog until queued. */
     struct port_closer *closer;
     struct port *port;
     bool remove;
     char name[];
 };
+
+static void
+remove_and_close(struct port *port, bool remove)
+{
+    if (remove && port->class->remove) {
+        port->class->remove(port);
+    }
+    port_close(port);
+}
 
 struct port_closer *
 port_closer_create(uv_loop_t *loop, port_closer_cb *closed, void *aux)
@@ -37,6 +57,8 @@ port_closer_create(uv_loop_t *loop, port_closer_cb *closed, void *aux)
     closer->closed = closed;
     closer->aux = aux;
     hmap_init(&closer->closing);
+    list_init(&closer->backlog);
+    closer->n_running = 0;
     return closer;
 }
 
@@ -48,6 +70,13 @@ port_closer_destroy(struct port_closer *closer)
     if (!closer) {
         return;
     }
+    /* The daemon is stopping: what waits closes here. */
+    LIST_FOR_EACH_SAFE (c, backlog_node, &closer->backlog) {
+        list_remove(&c->backlog_node);
+        hmap_remove(&closer->closing, &c->node);
+        remove_and_close(c->port, c->remove);
+        free(c);
+    }
     HMAP_FOR_EACH_SAFE (c, node, &closer->closing) {
         hmap_remove(&closer->closing, &c->node);
         c->closer = NULL;
@@ -57,20 +86,29 @@ port_closer_destroy(struct port_closer *closer)
 }
 
 static void
-remove_and_close(struct port *port, bool remove)
-{
-    if (remove && port->class->remove) {
-        port->class->remove(port);
-    }
-    port_close(port);
-}
-
-static void
 close_port(uv_work_t *work)
 {
     struct closing *c = CONTAINER_OF(work, struct closing, work);
 
     remove_and_close(c->port, c->remove);
+}
+
+static void port_closed(uv_work_t *, int status);
+
+/* Queues closes from the backlog while fewer than the most run. */
+static void
+start_closes(struct port_closer *closer)
+{
+    while (closer->n_running < PORT_CLOSER_MAX_RUNNING
+           && !list_is_empty(&closer->backlog)) {
+        struct closing *c = CONTAINER_OF(list_front(&closer->backlog),
+                                         struct closing, backlog_node);
+
+        list_remove(&c->backlog_node);
+        closer->n_running++;
+        /* Fails only without a work callback. */
+        uv_queue_work(closer->loop, &c->work, close_port, port_closed);
+    }
 }
 
 static void
@@ -82,6 +120,8 @@ port_closed(uv_work_t *work, int status)
     (void) status;              /* Work queued is never cancelled. */
     if (closer) {
         hmap_remove(&closer->closing, &c->node);
+        closer->n_running--;
+        start_closes(closer);
         closer->closed(c->name, closer->aux);
     }
     free(c);
@@ -109,8 +149,8 @@ port_closer_close(struct port_closer *closer, const char *name,
         remove_and_close(port, remove);
         return false;
     }
-    /* Fails only without a work callback. */
-    uv_queue_work(closer->loop, &c->work, close_port, port_closed);
+    list_push_back(&closer->backlog, &c->backlog_node);
+    start_closes(closer);
     return true;
 }
 

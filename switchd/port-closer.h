@@ -14,8 +14,10 @@ struct port;
  * ms each on these machines, so that a batch deleting 100 TAP ports held
  * the loop, and all forwarding, 2.3 s.  A port whose class says its close
  * may run on any thread ('close_off_loop') is closed on libuv's
- * threadpool instead.  Until it is, its name is busy: the device may still
- * be there, and a new port of that name must wait for it to go. */
+ * threadpool instead, three at a time (the pool serves the daemon's other
+ * work too).  Until it is, its name is
+ * busy: the device may still be there, and a new port of that name must
+ * wait for it to go. */
 
 struct port_closer;
 
@@ -25,9 +27,10 @@ typedef void port_closer_cb(const char *name, void *aux);
 struct port_closer *port_closer_create(uv_loop_t *, port_closer_cb *closed,
                                        void *aux);
 
-/* Forgets the closes in progress: they still end, on the loop's next runs
- * (a loop run until it has nothing left to do waits for them), but
- * without calling 'closed'.  Accepts NULL. */
+/* Closes at once the ports that wait their turn, and forgets the closes
+ * in progress: they still end, on the loop's next runs (a loop run until
+ * it has nothing left to do waits for them), but without calling
+ * 'closed'.  Accepts NULL. */
 void port_closer_destroy(struct port_closer *);
 
 /* Closes 'port', named 'name', and first removes what it made in the

@@ -137,10 +137,11 @@ struct rpc_call {
     size_t frame_len;
     int save_error;
     bool has_turn;              /* The change being made. */
-    Vswitch__Status closing_status; /* Its status while the ports it
-                                     * deleted close (finish()), */
+    Vswitch__Status closing_status; /* Its status while the devices of
+                                     * the ports it deleted close
+                                     * (finish()), */
     uint64_t closing_ns;            /* since then (uv_hrtime()), and */
-    uint64_t closes_ns;             /* how long they took. */
+    uint64_t closes_ns;             /* how long its answer waited. */
     struct live_capture *capture;       /* Being compiled. */
     Vswitch__Status capture_status;
     bool *unmatched;            /* A batch's fdb-del lines without a
@@ -1834,8 +1835,8 @@ batch_summary(const struct rpc_call *call, struct ds *ds)
         put_steps(call, ds);
     }
     if (call->closes_ns) {
-        ds_put_format(ds, "; the deleted ports closed off the loop in %.1f "
-                      "ms", call->closes_ns / 1e6);
+        ds_put_format(ds, "; the answer waited %.1f ms for the devices of "
+                      "the deleted ports to close", call->closes_ns / 1e6);
     }
 }
 

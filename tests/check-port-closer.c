@@ -30,9 +30,11 @@ static size_t n_busy_when_closed[8];
 static int n_closed;
 
 static atomic_int n_port_closes;
+static atomic_int n_closes_off_loop;    /* Not on the test's thread. */
 static atomic_int n_removes_before_close;
 static atomic_int n_removes;
-static pthread_t close_thread;
+static atomic_int n_running, most_running;
+static pthread_t test_thread;
 
 static void
 on_closed(const char *name, void *aux)
@@ -44,10 +46,16 @@ on_closed(const char *name, void *aux)
     snprintf(closed_names[n_closed++], IFNAMSIZ, "%s", name);
 }
 
+/* A port of the test's classes. */
+struct test_port {
+    struct port up;
+    bool removed;
+};
+
 static void
 count_remove(struct port *port)
 {
-    (void) port;
+    ((struct test_port *) port)->removed = true;
     atomic_fetch_add(&n_removes, 1);
 }
 
@@ -55,10 +63,19 @@ static void
 slow_close(struct port *port)
 {
     struct timespec ts = { 0, 30 * 1000 * 1000 };
+    int running = atomic_fetch_add(&n_running, 1) + 1;
+    int most = atomic_load(&most_running);
 
+    while (running > most
+           && !atomic_compare_exchange_weak(&most_running, &most, running)) {
+        continue;
+    }
     nanosleep(&ts, NULL);
-    close_thread = pthread_self();
-    if (atomic_load(&n_removes) > atomic_load(&n_port_closes)) {
+    atomic_fetch_sub(&n_running, 1);
+    if (!pthread_equal(pthread_self(), test_thread)) {
+        atomic_fetch_add(&n_closes_off_loop, 1);
+    }
+    if (((struct test_port *) port)->removed) {
         atomic_fetch_add(&n_removes_before_close, 1);
     }
     free(port);
@@ -82,11 +99,11 @@ static const struct port_class on_loop_class = {
 static bool
 close_new(const char *name, const struct port_class *class, bool remove)
 {
-    struct port *port = calloc(1, sizeof *port);
+    struct test_port *port = calloc(1, sizeof *port);
 
     ck_assert_ptr_nonnull(port);
-    port->class = class;
-    return port_closer_close(closer, name, port, remove);
+    port->up.class = class;
+    return port_closer_close(closer, name, &port->up, remove);
 }
 
 static void
@@ -94,7 +111,11 @@ setup(void)
 {
     ck_assert_int_eq(uv_loop_init(&loop), 0);
     n_closed = 0;
+    test_thread = pthread_self();
     atomic_store(&n_port_closes, 0);
+    atomic_store(&n_closes_off_loop, 0);
+    atomic_store(&n_running, 0);
+    atomic_store(&most_running, 0);
     atomic_store(&n_removes, 0);
     atomic_store(&n_removes_before_close, 0);
 }
@@ -116,7 +137,6 @@ START_TEST(test_closes_off_the_loop_and_says_when)
 {
     closer = port_closer_create(&loop, on_closed, &loop);
 
-    close_thread = pthread_self();
     ck_assert(close_new("p0", &off_loop_class, true));
     ck_assert(port_closer_busy(closer, "p0"));
     ck_assert(!port_closer_busy(closer, "p1"));
@@ -127,7 +147,7 @@ START_TEST(test_closes_off_the_loop_and_says_when)
     ck_assert_str_eq(closed_names[0], "p0");
     ck_assert_int_eq(atomic_load(&n_port_closes), 1);
     ck_assert_int_eq(atomic_load(&n_removes_before_close), 1);
-    ck_assert(!pthread_equal(close_thread, pthread_self()));
+    ck_assert_int_eq(atomic_load(&n_closes_off_loop), 1);
     ck_assert(!busy_when_closed[0]);
     ck_assert_uint_eq(n_busy_when_closed[0], 0);
     ck_assert(!port_closer_busy(closer, "p0"));
@@ -142,14 +162,13 @@ START_TEST(test_closes_other_ports_at_once)
 {
     closer = port_closer_create(&loop, on_closed, &loop);
 
-    close_thread = (pthread_t) 0;
     ck_assert(!close_new("p0", &on_loop_class, true));
     ck_assert_int_eq(atomic_load(&n_port_closes), 1);
+    ck_assert_int_eq(atomic_load(&n_closes_off_loop), 0);
     ck_assert_int_eq(atomic_load(&n_removes_before_close), 1);
     ck_assert(!close_new("p1", &on_loop_class, false));
     ck_assert_int_eq(atomic_load(&n_port_closes), 2);
     ck_assert_int_eq(atomic_load(&n_removes), 1);
-    ck_assert(pthread_equal(close_thread, pthread_self()));
     ck_assert(!port_closer_busy(closer, "p0"));
     ck_assert_uint_eq(port_closer_n_busy(closer), 0);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -185,6 +204,36 @@ START_TEST(test_each_name_is_busy_until_its_port_is_closed)
 }
 END_TEST
 
+START_TEST(test_three_close_at_a_time)
+{
+    closer = port_closer_create(&loop, on_closed, &loop);
+    for (int i = 0; i < 6; i++) {
+        char name[IFNAMSIZ];
+
+        snprintf(name, sizeof name, "p%d", i);
+        ck_assert(close_new(name, &off_loop_class, false));
+    }
+    ck_assert_uint_eq(port_closer_n_busy(closer), 6);
+    ck_assert(port_closer_busy(closer, "p5"));
+    wait_closed(6);
+    /* Never more than three; more than one (a thread may start late). */
+    ck_assert_int_le(atomic_load(&most_running), 3);
+    ck_assert_int_ge(atomic_load(&most_running), 2);
+    ck_assert_int_eq(atomic_load(&n_closes_off_loop), 6);
+    /* Each once. */
+    unsigned int seen = 0;
+
+    for (int i = 0; i < 6; i++) {
+        seen |= 1u << (closed_names[i][1] - '0');
+    }
+    ck_assert_uint_eq(seen, 0x3f);
+    ck_assert_uint_eq(port_closer_n_busy(closer), 0);
+    port_closer_destroy(closer);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+END_TEST
+
 /* The closes go on without their closer; the loop's last run waits for
  * them, so that nothing leaks (AddressSanitizer would say). */
 START_TEST(test_destroyed_first_it_says_nothing)
@@ -193,11 +242,17 @@ START_TEST(test_destroyed_first_it_says_nothing)
 
     ck_assert(close_new("p0", &off_loop_class, false));
     ck_assert(close_new("p1", &off_loop_class, false));
+    ck_assert(close_new("p2", &off_loop_class, false));
+    ck_assert(close_new("p3", &off_loop_class, true));
+    /* p3 waits its turn: it closes here, removed first. */
     port_closer_destroy(closer);
+    ck_assert_int_eq(atomic_load(&n_removes), 1);
+    ck_assert_int_ge(atomic_load(&n_port_closes), 1);
     port_closer_destroy(NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
-    ck_assert_int_eq(atomic_load(&n_port_closes), 2);
-    ck_assert_int_eq(atomic_load(&n_removes), 0);
+    ck_assert_int_eq(atomic_load(&n_port_closes), 4);
+    ck_assert_int_eq(atomic_load(&n_closes_off_loop), 3);
+    ck_assert_int_eq(atomic_load(&n_removes_before_close), 1);
     ck_assert_int_eq(n_closed, 0);
     ck_assert_int_eq(uv_loop_close(&loop), 0);
 }
@@ -239,6 +294,8 @@ port_closer_suite(void)
     fixture_add_case(s, "each name is busy until its port is closed",
                      test_each_name_is_busy_until_its_port_is_closed, setup,
                      NULL);
+    fixture_add_case(s, "three close at a time",
+                     test_three_close_at_a_time, setup, NULL);
     fixture_add_case(s, "destroyed first, it says nothing",
                      test_destroyed_first_it_says_nothing, setup, NULL);
     fixture_add_case(s, "a TAP device is gone when closed",

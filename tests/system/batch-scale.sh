@@ -125,10 +125,27 @@ check "and the VMs still ping" in_ns vm1 ping -c 3 -i 0.2 -W 2 10.98.0.2
 # All those ports deleted in one batch.  The kernel takes 10-25 ms to
 # close each TAP device, which vswitchd does on other threads (the loop
 # held 30 s otherwise), answering once the devices are gone.
+# Meanwhile an fdb-show, whose answer a worker thread builds, is not
+# queued behind the closes: it comes while the batch is still going.
 for i in $(seq $N); do echo "del-port p$i"; done >"$WORK/del.batch"
+(
+    sleep 4
+    start=$(date +%s%N)
+    "$CTL_BIN" --socket "$WORK/h1.sock" --timeout 10 fdb-show >/dev/null
+    echo "$? $((($(date +%s%N) - start) / 1000000))" \
+        "$(grep -c "batch of $N commands" "$WORK/h1.log")" >"$WORK/dump.result"
+) &
+dump_pid=$!
 during "a batch deleting the $N TAP ports applies" 150 \
     "$CTL_BIN" --socket "$WORK/h1.sock" --timeout 140 batch "$WORK/del.batch"
 echo "# vswitchd: $(grep -o "batch of $N commands.*" "$WORK/h1.log" | tail -n 1)"
+wait $dump_pid
+read -r dump_rc dump_ms batch_done <"$WORK/dump.result"
+echo "# an fdb-show meanwhile took $dump_ms ms"
+check_eq "an fdb-show meanwhile answers, before the batch" "0 0" \
+    "$dump_rc $batch_done"
+[ "$dump_ms" -lt 2000 ] && pass "and within 2 s" \
+    || fail "the fdb-show took $dump_ms ms"
 check_eq "none of their devices is left once it is answered" 0 \
     "$(in_ns h1 ip -o link show | grep -c ': p[0-9]*[:@]')"
 check_eq "nor are their static MACs" 0 \
@@ -137,6 +154,20 @@ check "a port of a name just deleted is added again" \
     vsctl h1 add-port p1 type=tap vni=10001
 check_eq "and is up" up "$(vsctl h1 --format=json list-ports | json "[p['state']
     for p in j['ports'] if p['name'] == 'p1'][0]")"
+
+# A port deleted and added again as another type in one batch: the new
+# one waits for the old one's device to close, then opens.  The TAP
+# device is made outside the daemon, so it stays for the system port.
+in_ns h1 ip tuntap add ut1 mode tap
+check "a TAP port on a device made outside" vsctl h1 add-port ut1 type=tap vni=1
+check "the port replaced by a system port of its name in one batch" \
+    vsctl h1 del-port ut1 -- add-port ut1 type=system vni=1
+check_eq "which is up once that is answered" "system up" \
+    "$(vsctl h1 --format=json list-ports | json "[p['type'] + ' ' + p['state']
+        for p in j['ports'] if p['name'] == 'ut1'][0]")"
+check "having waited for the old one to close" grep -q \
+    "port ut1: up, the device of the port deleted before it gone" \
+    "$WORK/h1.log"
 
 # An EVPN batch as large as the agent's biggest and then some: an EVPN
 # VNI with 4,095 VTEPs, then 100,000 lines that add one more and 100,000
