@@ -20,9 +20,9 @@ struct config_steps {
                                  * changed port was, else NULL. */
     const Vswitch__PortConfig **held;   /* Per port of 'target': what a
                                          * step has until it is reached:
-                                         * 'was', or NULL (absent) if it
-                                         * was not there or its VNI is
-                                         * gone. */
+                                         * 'was' (unbound if its VNI is
+                                         * gone), or NULL (absent) if it
+                                         * was not there. */
     size_t *mac_port;           /* Per static MAC of 'target': the index of
                                  * its port in 'target', else SIZE_MAX. */
     size_t *port_macs;          /* Per port of 'target': its first static
@@ -102,12 +102,17 @@ config_steps_create(const Vswitch__Config *current,
 
     config_index_init(&target_idx, target);
     for (size_t i = 0; i < n_ports; i++) {
-        const Vswitch__PortConfig *was = steps->was[i];
+        Vswitch__PortConfig *was = steps->was[i];
 
-        if (was && (!was->has_vni
-                    || config_index_vni(&target_idx, was->vni))) {
-            steps->held[i] = was;
+        if (was && was->has_vni && !config_index_vni(&target_idx, was->vni)) {
+            /* Its VNI goes with the first step.  Unbound rather than
+             * absent until it is reached: absent, the port would be
+             * deleted, and with it its device (a VM's TAP), only to be
+             * made anew. */
+            was->has_vni = false;
+            was->vni = 0;
         }
+        steps->held[i] = was;
     }
     for (size_t i = 0; i < n_ports; i++) {
         steps->port_macs[i] = SIZE_MAX;

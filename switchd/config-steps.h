@@ -13,9 +13,10 @@
  * effect to the target through configurations that each add a few more
  * of the target's new or changed ports; every one of them is whole and
  * consistent (the target's VNIs; the ports not reached yet as they were,
- * or absent if they were not there or their VNI is gone; only the static
- * MACs whose port is there and bound to their VNI), so that the bridge
- * may run each. */
+ * unbound if their VNI is gone, or absent if they were not there; only
+ * the static MACs whose port is there and bound to their VNI), so that
+ * the bridge may run each without deleting a port that the target keeps
+ * (its device with it). */
 
 struct config_steps;
 

@@ -172,6 +172,53 @@ START_TEST(test_steps_add_a_few_ports_each)
 }
 END_TEST
 
+/* A port moved to a new VNI while its old VNI is deleted, in a batch put
+ * into effect in steps: until it is reached it stays, unbound.  Absent,
+ * the bridge would delete it, and with it the VM's TAP device. */
+START_TEST(test_a_port_whose_vni_goes_stays_unbound)
+{
+    Vswitch__Config *current = config_store_empty();
+    Vswitch__Config *target;
+    struct config_steps *steps;
+    const Vswitch__Config *step;
+    bool last;
+
+    add_vni(current, 5000);
+    add_port(current, "vm0", 5000, 1);
+    target = config_clone(&current->base);
+    {
+        struct config_edit e = edit_of(target);
+
+        ck_assert(config_edit_del_port(&e, "vm0")
+                  == VSWITCH__STATUS__STATUS_OK);
+        ck_assert(config_edit_del_vni(&e, 5000)
+                  == VSWITCH__STATUS__STATUS_OK);
+        add_vni(target, 6000);
+        add_port(target, "n0", 6000, 2);
+        add_port(target, "vm0", 6000, 3);
+    }
+    steps = config_steps_create(current, target);
+    ck_assert_ptr_nonnull(steps);
+    ck_assert_uint_eq(config_steps_pending(steps), 2);
+
+    /* n0 in; vm0 there, in no VNI, without its MAC of the VNI gone. */
+    step = config_steps_next(steps, 1, &last);
+    ck_assert(!last);
+    ck_assert_str_eq(describe(step), "n0:6000 vm0:0 | 6000/n0");
+    ck_assert(!step->ports[1]->has_vni);
+    ck_assert_uint_eq(step->n_vnis, 1);
+    ck_assert_uint_eq(step->vnis[0]->vni, 6000);
+
+    step = config_steps_next(steps, 1, &last);
+    ck_assert(last);
+    ck_assert_str_eq(describe_delta(steps), "vm0:6000 | 6000/vm0");
+
+    config_steps_destroy(steps);
+    protobuf_c_message_free_unpacked(&target->base, NULL);
+    protobuf_c_message_free_unpacked(&current->base, NULL);
+}
+END_TEST
+
 START_TEST(test_a_target_with_nothing_new_is_one_step)
 {
     Vswitch__Config *current = config_store_empty();
@@ -199,6 +246,8 @@ config_steps_suite(void)
 
     fixture_add_case(s, "steps add a few ports each",
                      test_steps_add_a_few_ports_each, NULL, NULL);
+    fixture_add_case(s, "a port whose VNI goes stays, unbound",
+                     test_a_port_whose_vni_goes_stays_unbound, NULL, NULL);
     fixture_add_case(s, "a target with nothing new is one step",
                      test_a_target_with_nothing_new_is_one_step, NULL, NULL);
     return s;

@@ -8,7 +8,8 @@
 # the same batch with a bad last line changes nothing and opens no port.
 # The same holds for a batch that deletes those N ports (each TAP device
 # closed off the loop), and for a batch of 220,000 EVPN commands
-# (evpn-batch.h).
+# (evpn-batch.h).  A batch in steps that moves the VMs to a new VNI and
+# deletes their old one keeps their devices.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 take_turn
@@ -198,5 +199,34 @@ check_eq "the last VTEP added and removed is not among them" "" \
     "$(vsctl h1 --format=json list-vnis | json "' '.join(
         a for v in j['vnis'] if v['vni'] == 9000 for a in v['evpn_vteps']
         if a == '10.201.0.1')")"
+
+# Two VMs moved to a new VNI while their old one is deleted, in a batch
+# that goes into effect in steps: 20 ports added before them move too,
+# so the first step (16 ports) does not reach theirs.  Until it is
+# reached, a VM's port stays, unbound, its device in the VM's namespace;
+# deleted, the device would go, and a new one come in h1's.
+check "VNI 3" vsctl h1 add-vni 3
+for i in $(seq 20); do
+    vsctl h1 add-port "q$i" type=tap vni=3 || fail "port q$i"
+done
+make_vm vm3 h1 sv3 3 10.98.3.3/24 02:00:00:98:03:03 \
+    && make_vm vm4 h1 sv4 3 10.98.3.4/24 02:00:00:98:03:04 \
+    || { fail "the VMs in VNI 3"; finish; }
+check "vm3 pings vm4" in_ns vm3 ping -c 2 -i 0.2 -W 2 10.98.3.4
+{
+    echo "add-vni 4"
+    for i in $(seq 20); do echo "bind-vni q$i 4"; done
+    echo "bind-vni sv3 4"
+    echo "bind-vni sv4 4"
+    echo "del-vni 3"
+} >"$WORK/move.batch"
+check "a batch moves the VMs and 20 ports to VNI 4 and deletes VNI 3" \
+    vsctl h1 batch "$WORK/move.batch"
+check_eq "it went into effect in steps" 1 \
+    "$(grep -c "batch of 24 commands.*in effect in" "$WORK/h1.log")"
+check "the VMs' devices are the ones in their namespaces still" \
+    in_ns vm3 ip link show sv3
+check "and the VMs ping each other in VNI 4" \
+    in_ns vm3 ping -c 3 -i 0.2 -W 2 10.98.3.4
 
 finish
