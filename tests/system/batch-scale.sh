@@ -129,8 +129,11 @@ check "and the VMs still ping" in_ns vm1 ping -c 3 -i 0.2 -W 2 10.98.0.2
 # Meanwhile an fdb-show, whose answer a worker thread builds, is not
 # queued behind the closes: it comes while the batch is still going.
 for i in $(seq $N); do echo "del-port p$i"; done >"$WORK/del.batch"
+p_devices() { in_ns h1 ip -o link show | grep -c ': p[0-9]*[:@]'; }
+fewer_p_devices() { [ "$(p_devices)" -lt "$1" ]; }
 (
-    sleep 4
+    # Once the closes have begun: 100 devices gone.
+    wait_for 60 fewer_p_devices $((N - 100))
     start=$(date +%s%N)
     "$CTL_BIN" --socket "$WORK/h1.sock" --timeout 10 fdb-show >/dev/null
     echo "$? $((($(date +%s%N) - start) / 1000000))" \
@@ -147,8 +150,7 @@ check_eq "an fdb-show meanwhile answers, before the batch" "0 0" \
     "$dump_rc $batch_done"
 [ "$dump_ms" -lt 2000 ] && pass "and within 2 s" \
     || fail "the fdb-show took $dump_ms ms"
-check_eq "none of their devices is left once it is answered" 0 \
-    "$(in_ns h1 ip -o link show | grep -c ': p[0-9]*[:@]')"
+check_eq "none of their devices is left once it is answered" 0 "$(p_devices)"
 check_eq "nor are their static MACs" 0 \
     "$(vsctl h1 --format=json fdb-stats | json "j['static_macs']")"
 check "a port of a name just deleted is added again" \
